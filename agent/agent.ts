@@ -1,0 +1,106 @@
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { PROTOCOL_VERSION, type Hello } from '../shared/protocol.js';
+import { TIDEMARK_VERSION } from '../shared/version.js';
+import type { Logger } from '../shared/log.js';
+import type { Collector } from './collectors/collector.js';
+import { CpuCollector } from './collectors/cpu.js';
+import { DisksCollector } from './collectors/disks.js';
+import { collectInventory } from './inventory.js';
+import { sampleOnce, startTicker } from './sampler.js';
+import { AgentTransport } from './transport.js';
+
+export interface AgentOptions {
+  serverUrl: string;
+  token: string;
+  root: string;
+  agentId: string;
+  intervalMs: number;
+  bufferCapacity: number;
+  inventoryIntervalMs: number;
+  log: Logger;
+}
+
+/** The host collectors for a root directory, in a stable order. */
+export function hostCollectors(root: string): Collector[] {
+  return [new CpuCollector(root), new DisksCollector(root)];
+}
+
+/**
+ * The agent: samples its collectors every interval, stamps each sample with a
+ * sequence number and hands it to the transport, which delivers it exactly
+ * once (within the buffer bound) whatever happens to the connection.
+ */
+export class Agent {
+  readonly transport: AgentTransport;
+  private readonly collectors: Collector[];
+  private seq = 0;
+  private stopTicker: (() => void) | null = null;
+  private inventoryTimer: NodeJS.Timeout | null = null;
+  private inventory: Record<string, unknown> | null = null;
+  private readonly session = randomBytes(8).toString('hex');
+
+  constructor(private readonly opts: AgentOptions) {
+    this.collectors = hostCollectors(opts.root);
+    this.transport = new AgentTransport({
+      serverUrl: opts.serverUrl,
+      token: opts.token,
+      bufferCapacity: opts.bufferCapacity,
+      log: opts.log.child('transport'),
+      hello: () => this.hello(),
+    });
+  }
+
+  private hello(): Hello {
+    return {
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      agentId: this.opts.agentId,
+      session: this.session,
+      hostname: os.hostname(),
+      agentVersion: TIDEMARK_VERSION,
+      inventory: this.inventory,
+    };
+  }
+
+  async start(): Promise<void> {
+    // Inventory describes the machine the agent runs on; on a fixture root it
+    // would describe the wrong host, so it is left out there.
+    if (this.opts.root === '/') {
+      await this.refreshInventory();
+      this.inventoryTimer = setInterval(() => void this.refreshInventory(true), this.opts.inventoryIntervalMs);
+      this.inventoryTimer.unref();
+    }
+    this.transport.start();
+    // Prime rate baselines so the first batch already carries rates.
+    await sampleOnce(this.collectors);
+    this.stopTicker = startTicker(this.opts.intervalMs, () => this.tick());
+  }
+
+  private async refreshInventory(send = false): Promise<void> {
+    try {
+      this.inventory = await collectInventory();
+      if (send) this.transport.sendInventory(this.inventory);
+    } catch (err) {
+      this.opts.log.warn('inventory collection failed', { error: (err as Error).message });
+    }
+  }
+
+  private async tick(): Promise<void> {
+    const s = await sampleOnce(this.collectors);
+    s.samples.push(
+      { m: 'agent_buffer_batches', v: this.transport.buffer.size },
+      { m: 'agent_buffer_dropped_total', v: this.transport.buffer.dropped },
+      { m: 'agent_collect_ms', v: s.durationMs },
+    );
+    this.seq += 1;
+    this.transport.send({ type: 'batch', seq: this.seq, ts: s.ts, samples: s.samples, collectors: s.collectors });
+  }
+
+  async stop(): Promise<void> {
+    this.stopTicker?.();
+    if (this.inventoryTimer) clearInterval(this.inventoryTimer);
+    await Promise.all(this.collectors.map((c) => c.close?.()));
+    await this.transport.stop();
+  }
+}

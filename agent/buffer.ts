@@ -1,0 +1,51 @@
+import type { Batch } from '../shared/protocol.js';
+
+/**
+ * Batches the server has not acknowledged yet, oldest first, bounded: when an
+ * outage outlasts the bound, the oldest batches are dropped (and counted),
+ * never the newest. Acks remove everything up to the acknowledged sequence.
+ */
+export class UnackedBuffer {
+  private items: { seq: number; frame: string }[] = [];
+  private head = 0;
+  dropped = 0;
+
+  constructor(readonly capacity: number) {
+    if (!(capacity >= 1)) throw new Error('buffer capacity must be at least 1');
+  }
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(batch: Batch): void {
+    this.items.push({ seq: batch.seq, frame: JSON.stringify(batch) });
+    while (this.size > this.capacity) {
+      this.head++;
+      this.dropped++;
+    }
+    this.compact();
+  }
+
+  /** Drops every batch with seq <= `seq`. */
+  ack(seq: number): void {
+    while (this.head < this.items.length && this.items[this.head]!.seq <= seq) this.head++;
+    this.compact();
+  }
+
+  /** Batches with seq > `afterSeq`, oldest first. */
+  *after(afterSeq: number): Generator<{ seq: number; frame: string }> {
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i]!;
+      if (item.seq > afterSeq) yield item;
+    }
+  }
+
+  private compact(): void {
+    // Amortised O(1): shift the array only once the dead prefix is large.
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+}

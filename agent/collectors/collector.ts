@@ -1,0 +1,40 @@
+import type { CollectorStatus, WireSample } from '../../shared/protocol.js';
+
+export interface CollectContext {
+  /** Wall-clock ms, stamped on the batch. */
+  nowMs: number;
+  /** Monotonic ms, used for rates so clock steps do not distort them. */
+  monoMs: number;
+}
+
+export interface CollectResult {
+  samples: WireSample[];
+  status: CollectorStatus;
+}
+
+/**
+ * One source of metrics (Telegraf/go.d style): `collect` is called once per
+ * interval by the sampler, reads its files through a pure parser, and keeps
+ * whatever previous reading it needs for rates. A collector whose source is
+ * absent reports state "absent"; one that fails reports "error" with the
+ * reason. Neither throws, so one broken source never stops the others.
+ */
+export interface Collector {
+  readonly name: string;
+  collect(ctx: CollectContext): Promise<CollectResult>;
+  /** Current raw state as plain JSON, for `tidemark collect --json`. */
+  snapshot(): Promise<unknown>;
+  close?(): Promise<void>;
+}
+
+export function ok(name: string, samples: WireSample[], message?: string): CollectResult {
+  return { samples, status: message ? { name, state: 'ok', message } : { name, state: 'ok' } };
+}
+
+export function absent(name: string, message: string): CollectResult {
+  return { samples: [], status: { name, state: 'absent', message } };
+}
+
+export function failed(name: string, err: unknown): CollectResult {
+  return { samples: [], status: { name, state: 'error', message: err instanceof Error ? err.message : String(err) } };
+}

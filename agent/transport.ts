@@ -1,0 +1,188 @@
+import WebSocket from 'ws';
+import {
+  MAX_AGENT_FRAME_BYTES,
+  decodeFrame,
+  serverToAgentSchema,
+  type Batch,
+  type Hello,
+} from '../shared/protocol.js';
+import type { Logger } from '../shared/log.js';
+import { UnackedBuffer } from './buffer.js';
+
+export interface TransportOptions {
+  /** ws://host:port of the server; the agent path is appended. */
+  serverUrl: string;
+  token: string;
+  /** Called on every (re)connect so the hello carries the latest inventory. */
+  hello: () => Hello;
+  bufferCapacity: number;
+  log: Logger;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Reconnect when nothing arrived from the server for this long. */
+  silenceTimeoutMs?: number;
+}
+
+/** Stop writing to the socket while this much is queued in it; the buffer holds the rest. */
+const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
+
+/**
+ * The agent's link to the server: authenticates with a bearer token, keeps
+ * every batch until the server acknowledges it, replays the unacknowledged
+ * ones in order after a reconnect, and reconnects with exponential backoff and
+ * full jitter so a fleet does not stampede a restarted server.
+ */
+export class AgentTransport {
+  readonly buffer: UnackedBuffer;
+  private ws: WebSocket | null = null;
+  private ready = false;
+  /** Highest seq written to the current connection. */
+  private sentSeq = 0;
+  private attempt = 0;
+  private stopped = false;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private silenceTimer: NodeJS.Timeout | null = null;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly silenceTimeoutMs: number;
+  /** Called with each state change, for logs and tests. */
+  onState: (state: 'connecting' | 'ready' | 'disconnected', detail?: string) => void = () => {};
+
+  constructor(private readonly opts: TransportOptions) {
+    this.buffer = new UnackedBuffer(opts.bufferCapacity);
+    this.initialBackoffMs = opts.initialBackoffMs ?? 500;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
+    this.silenceTimeoutMs = opts.silenceTimeoutMs ?? 45_000;
+  }
+
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.silenceTimer) clearTimeout(this.silenceTimer);
+    const ws = this.ws;
+    if (ws && ws.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve) => {
+        ws.once('close', () => resolve());
+        ws.close(1000, 'agent stopping');
+        setTimeout(() => {
+          ws.terminate();
+          resolve();
+        }, 1000).unref();
+      });
+    }
+  }
+
+  /** Queues a batch; it is sent now if connected, else after the next reconnect. */
+  send(batch: Batch): void {
+    this.buffer.push(batch);
+    this.flush();
+  }
+
+  /** Sends a fresh inventory; not buffered, as the next hello carries it anyway. */
+  sendInventory(inventory: Record<string, unknown>): void {
+    if (this.ready && this.ws) this.ws.send(JSON.stringify({ type: 'inventory', inventory }));
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const url = this.opts.serverUrl.replace(/\/+$/, '') + '/ws/agent';
+    this.onState('connecting');
+    const ws = new WebSocket(url, {
+      headers: { Authorization: `Bearer ${this.opts.token}` },
+      maxPayload: MAX_AGENT_FRAME_BYTES,
+      handshakeTimeout: 10_000,
+    });
+    this.ws = ws;
+    ws.on('open', () => {
+      this.touch();
+      ws.send(JSON.stringify(this.opts.hello()));
+    });
+    ws.on('message', (data) => {
+      this.touch();
+      this.onMessage(data.toString());
+    });
+    ws.on('ping', () => this.touch());
+    ws.on('unexpected-response', (_req, res) => {
+      const reason = res.statusCode === 401 ? 'server refused the agent token (HTTP 401)' : `server answered HTTP ${res.statusCode}`;
+      this.opts.log.error('connection refused', { reason });
+      ws.terminate();
+    });
+    ws.on('error', (err) => {
+      this.opts.log.debug('socket error', { error: err.message });
+    });
+    ws.on('close', (code, reason) => {
+      if (this.ws !== ws) return;
+      const wasReady = this.ready;
+      this.ready = false;
+      this.ws = null;
+      if (this.silenceTimer) clearTimeout(this.silenceTimer);
+      const detail = `code ${code}${reason.length ? ` (${reason.toString()})` : ''}`;
+      this.onState('disconnected', detail);
+      if (wasReady) this.opts.log.warn('disconnected from server', { detail, buffered: this.buffer.size });
+      this.scheduleReconnect();
+    });
+  }
+
+  private onMessage(raw: string): void {
+    const msg = decodeFrame(raw, serverToAgentSchema);
+    if (!msg.ok) {
+      this.opts.log.warn('ignoring a frame from the server', { error: msg.message });
+      return;
+    }
+    const m = msg.value;
+    switch (m.type) {
+      case 'welcome':
+        this.ready = true;
+        this.attempt = 0;
+        this.buffer.ack(m.lastSeq);
+        this.sentSeq = m.lastSeq;
+        this.opts.log.info('connected to server', { server: this.opts.serverUrl, replaying: this.buffer.size });
+        this.onState('ready');
+        this.flush();
+        break;
+      case 'ack':
+        this.buffer.ack(m.seq);
+        this.flush();
+        break;
+      case 'error':
+        this.opts.log.error('server reported an error', { code: m.code, message: m.message });
+        break;
+    }
+  }
+
+  private flush(): void {
+    const ws = this.ws;
+    if (!this.ready || !ws || ws.readyState !== WebSocket.OPEN) return;
+    for (const item of this.buffer.after(this.sentSeq)) {
+      if (ws.bufferedAmount > SOCKET_HIGH_WATER) return; // resumes on the next ack
+      ws.send(item.frame);
+      this.sentSeq = item.seq;
+    }
+  }
+
+  private touch(): void {
+    if (this.silenceTimer) clearTimeout(this.silenceTimer);
+    this.silenceTimer = setTimeout(() => {
+      this.opts.log.warn('server silent; reconnecting', { afterMs: this.silenceTimeoutMs });
+      this.ws?.terminate();
+    }, this.silenceTimeoutMs);
+    this.silenceTimer.unref();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    const cap = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** this.attempt);
+    const delay = Math.round(Math.random() * cap); // "full jitter"
+    this.attempt = Math.min(this.attempt + 1, 30);
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+}

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * Configuration comes from flags, then TIDEMARK_* environment variables, then
+ * an optional YAML file (--config / TIDEMARK_CONFIG), then defaults: the first
+ * that sets a value wins. Every value is validated here, and an error names
+ * where the bad value came from.
+ */
+
+export class ConfigError extends Error {}
+
+type Parser<T> = (raw: unknown) => T;
+
+export interface Setting<T> {
+  /** Dotted path in the YAML file, e.g. `server.port`. */
+  yaml: string;
+  env: string;
+  /** Commander's camelCase option name, e.g. `dataDir` for --data-dir. */
+  flag: string;
+  parse: Parser<T>;
+  default: () => T;
+  describe: string;
+}
+
+const str: Parser<string> = (raw) => {
+  if (typeof raw !== 'string' && typeof raw !== 'number') throw new Error('must be a string');
+  const s = String(raw).trim();
+  if (s === '') throw new Error('must not be empty');
+  return s;
+};
+
+function int(min: number, max: number): Parser<number> {
+  return (raw) => {
+    const n = typeof raw === 'number' ? raw : /^-?\d+$/.test(String(raw).trim()) ? Number(String(raw).trim()) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function oneOf<T extends string>(...values: T[]): Parser<T> {
+  return (raw) => {
+    const s = String(raw);
+    if (!values.includes(s as T)) throw new Error(`must be one of ${values.join(', ')}`);
+    return s as T;
+  };
+}
+
+const wsUrl: Parser<string> = (raw) => {
+  const s = str(raw);
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    throw new Error('must be a URL like ws://HOST:PORT');
+  }
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new Error('must start with ws:// or wss://');
+  return s;
+};
+
+export function defaultDataDir(): string {
+  const base = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.join(base, 'tidemark');
+}
+
+export const SETTINGS = {
+  host: { yaml: 'server.host', env: 'TIDEMARK_HOST', flag: 'host', parse: str, default: () => '127.0.0.1', describe: 'address the server listens on' },
+  port: { yaml: 'server.port', env: 'TIDEMARK_PORT', flag: 'port', parse: int(0, 65535), default: () => 7070, describe: 'port the server listens on' },
+  dataDir: { yaml: 'server.dataDir', env: 'TIDEMARK_DATA_DIR', flag: 'dataDir', parse: str, default: defaultDataDir, describe: 'where the server keeps its token and data' },
+  token: { yaml: 'token', env: 'TIDEMARK_TOKEN', flag: 'token', parse: str, default: () => '', describe: 'agent token' },
+  apiToken: { yaml: 'server.apiToken', env: 'TIDEMARK_API_TOKEN', flag: 'apiToken', parse: str, default: () => '', describe: 'dashboard and API credential' },
+  server: { yaml: 'agent.server', env: 'TIDEMARK_SERVER', flag: 'server', parse: wsUrl, default: () => 'ws://127.0.0.1:7070', describe: 'server URL the agent connects to' },
+  root: { yaml: 'agent.root', env: 'TIDEMARK_ROOT', flag: 'root', parse: str, default: () => '/', describe: 'root directory for /proc and /sys' },
+  agentId: { yaml: 'agent.id', env: 'TIDEMARK_AGENT_ID', flag: 'agentId', parse: str, default: () => os.hostname(), describe: 'agent id shown as the host' },
+  intervalMs: { yaml: 'agent.intervalMs', env: 'TIDEMARK_INTERVAL_MS', flag: 'intervalMs', parse: int(100, 3_600_000), default: () => 1000, describe: 'sampling interval in ms' },
+  buffer: { yaml: 'agent.buffer', env: 'TIDEMARK_BUFFER', flag: 'buffer', parse: int(1, 1_000_000), default: () => 3600, describe: 'unacknowledged batches kept during an outage' },
+  logLevel: { yaml: 'log.level', env: 'TIDEMARK_LOG_LEVEL', flag: 'logLevel', parse: oneOf('debug', 'info', 'warn', 'error'), default: () => 'info' as const, describe: 'log level' },
+} satisfies Record<string, Setting<unknown>>;
+
+export type SettingName = keyof typeof SETTINGS;
+export type Settings = { [K in SettingName]: ReturnType<(typeof SETTINGS)[K]['parse']> };
+
+function lookup(obj: unknown, dotted: string): unknown {
+  let cur: unknown = obj;
+  for (const part of dotted.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+/** Reads and parses the YAML file; unknown top-level sections are an error, since a typo there silently does nothing. */
+export function loadConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid YAML: ${(err as Error).message}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${file} must be a mapping`);
+  const known = new Set(Object.values(SETTINGS).map((s) => s.yaml.split('.')[0]));
+  for (const key of Object.keys(doc)) {
+    if (!known.has(key)) throw new ConfigError(`config file ${file}: unknown section "${key}" (known: ${[...known].join(', ')})`);
+  }
+  return doc as Record<string, unknown>;
+}
+
+/** Resolves the named settings from flags, environment, file and defaults, in that order. */
+export function resolveSettings<K extends SettingName>(
+  names: readonly K[],
+  flags: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<Settings, K> {
+  const configFile = (flags.config as string | undefined) ?? env.TIDEMARK_CONFIG;
+  const file = configFile ? loadConfigFile(configFile) : {};
+  const out = {} as Pick<Settings, K>;
+  for (const name of names) {
+    const s = SETTINGS[name] as Setting<unknown>;
+    const sources: [unknown, string][] = [
+      [flags[s.flag], `--${s.flag.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`],
+      [env[s.env], s.env],
+      [lookup(file, s.yaml), `${s.yaml} in ${configFile}`],
+    ];
+    const found = sources.find(([v]) => v !== undefined && v !== '');
+    if (!found) {
+      (out as Record<string, unknown>)[name] = s.default();
+      continue;
+    }
+    try {
+      (out as Record<string, unknown>)[name] = s.parse(found[0]);
+    } catch (err) {
+      throw new ConfigError(`${found[1]}: ${(err as Error).message} (got ${JSON.stringify(found[0])})`);
+    }
+  }
+  return out;
+}

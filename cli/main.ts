@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { TIDEMARK_VERSION } from '../shared/version.js';
+import { ConfigError, SETTINGS, type SettingName } from './config.js';
+import { agentCommand, collectCommand, serverCommand, startCommand } from './commands.js';
+
+function opt(name: SettingName, flags: string): Option {
+  const s = SETTINGS[name];
+  return new Option(flags, `${s.describe} [env ${s.env}, default ${JSON.stringify(s.default())}]`);
+}
+
+const configOpt = () => new Option('--config <file>', 'YAML configuration file [env TIDEMARK_CONFIG]');
+const logOpt = () => opt('logLevel', '--log-level <level>');
+
+const program = new Command();
+program
+  .name('tidemark')
+  .description('Monitoring for database hosts: disks, RAID, mongod locks and log paths, live.')
+  .version(TIDEMARK_VERSION)
+  .showHelpAfterError()
+  .addHelpText('after', '\nPrecedence: flags, then TIDEMARK_* environment variables, then the --config file, then defaults.');
+
+program
+  .command('start')
+  .description('run the server and a local agent for this host (the quick start)')
+  .addOption(opt('port', '--port <n>'))
+  .addOption(opt('host', '--host <addr>'))
+  .addOption(opt('dataDir', '--data-dir <dir>'))
+  .addOption(opt('token', '--token <token>'))
+  .addOption(opt('apiToken', '--api-token <token>'))
+  .addOption(opt('root', '--root <dir>'))
+  .addOption(opt('intervalMs', '--interval-ms <ms>'))
+  .addOption(configOpt())
+  .addOption(logOpt())
+  .action((flags) => startCommand(flags));
+
+program
+  .command('server')
+  .description('run the server: agent endpoint, dashboard and API')
+  .addOption(opt('port', '--port <n>'))
+  .addOption(opt('host', '--host <addr>'))
+  .addOption(opt('dataDir', '--data-dir <dir>'))
+  .addOption(opt('token', '--token <token>'))
+  .addOption(opt('apiToken', '--api-token <token>'))
+  .addOption(configOpt())
+  .addOption(logOpt())
+  .action((flags) => serverCommand(flags));
+
+program
+  .command('agent')
+  .description('run an agent that streams this host to a server')
+  .addOption(opt('server', '--server <url>'))
+  .addOption(opt('token', '--token <token>'))
+  .addOption(opt('root', '--root <dir>'))
+  .addOption(opt('agentId', '--agent-id <id>'))
+  .addOption(opt('intervalMs', '--interval-ms <ms>'))
+  .addOption(opt('buffer', '--buffer <batches>'))
+  .addOption(configOpt())
+  .addOption(logOpt())
+  .action((flags) => agentCommand(flags));
+
+program
+  .command('collect')
+  .description("print one snapshot of the host collectors' raw gauges and states")
+  .addOption(opt('root', '--root <dir>'))
+  .option('--json', 'print JSON')
+  .addOption(configOpt())
+  .action(async (flags) => {
+    process.exitCode = await collectCommand(flags);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`tidemark: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`tidemark: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

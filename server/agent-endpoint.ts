@@ -1,0 +1,186 @@
+import type { IncomingMessage } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  MAX_AGENT_FRAME_BYTES,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  agentMessageSchema,
+  decodeFrame,
+  type Batch,
+  type ErrorCode,
+  type Hello,
+  type ServerToAgent,
+} from '../shared/protocol.js';
+import { TIDEMARK_VERSION } from '../shared/version.js';
+import type { Logger } from '../shared/log.js';
+import type { Store } from './store/store.js';
+import type { HostRegistry } from './hosts.js';
+
+export interface AgentEndpointOptions {
+  store: Store;
+  hosts: HostRegistry;
+  log: Logger;
+  /** Called after a batch is stored, to fan it out to dashboards and rules. */
+  onBatch: (host: string, batch: Batch) => void;
+  /** Sustained frames per second one agent may send, and the burst above it (a replay after an outage). */
+  ratePerSecond?: number;
+  rateBurst?: number;
+  /** Consecutive bad frames after which the connection is closed. */
+  maxBadFrames?: number;
+}
+
+/** A token bucket: `take()` is false once the agent sends faster than allowed. */
+class TokenBucket {
+  private tokens: number;
+  private last = performance.now();
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+  take(): boolean {
+    const now = performance.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+/** Close codes the agent endpoint uses (4000-4999 are for applications). */
+export const CLOSE_REPLACED = 4000;
+export const CLOSE_PROTOCOL = 4002;
+export const CLOSE_RATE_LIMITED = 4029;
+export const CLOSE_TOO_MANY_BAD_FRAMES = 4030;
+
+/**
+ * The agents' WebSocket endpoint. The caller authenticates the upgrade; here
+ * every frame is validated, batches are acknowledged by sequence number and
+ * replays de-duplicated. A bad frame gets an error reply and is dropped; the
+ * connection and every other agent carry on.
+ */
+export class AgentEndpoint {
+  readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_AGENT_FRAME_BYTES });
+  private readonly live = new Map<string, WebSocket>();
+
+  constructor(private readonly opts: AgentEndpointOptions) {
+    this.wss.on('connection', (ws, req) => this.accept(ws, req));
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage): void {
+    const log = this.opts.log;
+    const remote = req.socket.remoteAddress ?? 'unknown';
+    const bucket = new TokenBucket(this.opts.ratePerSecond ?? 50, this.opts.rateBurst ?? 5000);
+    const maxBad = this.opts.maxBadFrames ?? 20;
+    let hello: Hello | null = null;
+    let lastSeq = 0;
+    let badInARow = 0;
+    let alive = true;
+
+    const send = (msg: ServerToAgent) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+    };
+    const reject = (code: ErrorCode, message: string) => {
+      badInARow++;
+      if (hello) {
+        const h = this.opts.hosts.get(hello.agentId);
+        if (h) h.stats.badFrames++;
+      }
+      log.warn('bad frame from agent', { agent: hello?.agentId ?? remote, code, message });
+      send({ type: 'error', code, message });
+      if (badInARow >= maxBad) ws.close(CLOSE_TOO_MANY_BAD_FRAMES, 'too many bad frames');
+    };
+
+    const heartbeat = setInterval(() => {
+      if (!alive) return ws.terminate();
+      alive = false;
+      ws.ping();
+    }, 20_000);
+    heartbeat.unref();
+    ws.on('pong', () => (alive = true));
+
+    ws.on('message', (data, isBinary) => {
+      alive = true;
+      if (!bucket.take()) {
+        send({ type: 'error', code: 'rate_limited', message: 'too many frames; reconnect and replay later' });
+        ws.close(CLOSE_RATE_LIMITED, 'rate limited');
+        return;
+      }
+      if (isBinary) return reject('bad_frame', 'binary frames are not part of the protocol');
+      const decoded = decodeFrame(data.toString(), agentMessageSchema);
+      if (!decoded.ok) return reject(decoded.code, decoded.message);
+      const msg = decoded.value;
+      const now = Date.now();
+
+      if (msg.type === 'hello') {
+        if (msg.protocol < MIN_PROTOCOL_VERSION || msg.protocol > PROTOCOL_VERSION) {
+          send({
+            type: 'error',
+            code: 'unsupported_protocol',
+            message: `protocol ${msg.protocol} not supported; this server speaks ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}`,
+          });
+          ws.close(CLOSE_PROTOCOL, 'unsupported protocol');
+          return;
+        }
+        badInARow = 0;
+        hello = msg;
+        const previous = this.live.get(msg.agentId);
+        if (previous && previous !== ws) previous.close(CLOSE_REPLACED, 'replaced by a newer connection');
+        this.live.set(msg.agentId, ws);
+        lastSeq = this.opts.store.lastSeq(msg.agentId, msg.session);
+        this.opts.hosts.connected(msg, now);
+        log.info('agent connected', { agent: msg.agentId, hostname: msg.hostname, version: msg.agentVersion, remote, lastSeq });
+        send({ type: 'welcome', protocol: PROTOCOL_VERSION, serverVersion: TIDEMARK_VERSION, lastSeq });
+        return;
+      }
+      if (!hello) return reject('hello_required', 'send a hello before anything else');
+      badInARow = 0;
+      const host = this.opts.hosts.get(hello.agentId);
+
+      if (msg.type === 'inventory') {
+        if (host) host.inventory = msg.inventory;
+        return;
+      }
+
+      // batch
+      if (msg.seq <= lastSeq) {
+        if (host) host.stats.duplicates++;
+        send({ type: 'ack', seq: lastSeq });
+        return;
+      }
+      if (lastSeq > 0 && msg.seq > lastSeq + 1 && host) host.stats.gaps += msg.seq - lastSeq - 1;
+      try {
+        this.opts.store.append(hello.agentId, msg.ts, msg.samples);
+        this.opts.store.setLastSeq(hello.agentId, hello.session, msg.seq);
+      } catch (err) {
+        // Not acknowledged, so the agent keeps the batch and sends it again.
+        log.error('storing a batch failed', { agent: hello.agentId, seq: msg.seq, error: (err as Error).message });
+        send({ type: 'error', code: 'internal', message: 'could not store the batch; it will be retried' });
+        ws.close(1011, 'store failure');
+        return;
+      }
+      lastSeq = msg.seq;
+      if (host) host.stats.batches++;
+      this.opts.hosts.seen(hello.agentId, now, msg.collectors);
+      send({ type: 'ack', seq: lastSeq });
+      this.opts.onBatch(hello.agentId, msg);
+    });
+
+    ws.on('close', () => {
+      clearInterval(heartbeat);
+      if (hello && this.live.get(hello.agentId) === ws) {
+        this.live.delete(hello.agentId);
+        this.opts.hosts.disconnected(hello.agentId, Date.now());
+        log.info('agent disconnected', { agent: hello.agentId });
+      }
+    });
+    ws.on('error', (err) => log.warn('agent socket error', { agent: hello?.agentId ?? remote, error: err.message }));
+  }
+
+  close(): void {
+    for (const ws of this.wss.clients) ws.terminate();
+    this.wss.close();
+  }
+}

@@ -1,0 +1,88 @@
+import express, { type Request, type Response, type NextFunction } from 'express';
+import { METRICS, metricDef } from '../shared/catalogue.js';
+import { TIDEMARK_VERSION } from '../shared/version.js';
+import type { Store } from './store/store.js';
+import type { HostRegistry } from './hosts.js';
+
+/** Parses a time parameter: epoch milliseconds, an ISO date, or `now-15m`-style relative time. */
+export function parseTime(raw: unknown, fallback: number, now: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (typeof raw !== 'string') throw new ApiError(400, 'time must be a single value');
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const rel = /^now(?:-(\d+)(ms|s|m|h|d))?$/.exec(raw);
+  if (rel) {
+    if (!rel[1]) return now;
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+    return now - Number(rel[1]) * unit;
+  }
+  const parsed = Date.parse(raw);
+  if (Number.isNaN(parsed)) throw new ApiError(400, `"${raw}" is not a time: use epoch ms, an ISO date or now-15m`);
+  return parsed;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const RESERVED = new Set(['host', 'metric', 'from', 'to', 'access_token']);
+
+export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number): express.Router {
+  const r = express.Router();
+
+  r.get('/healthz', (_req, res) => {
+    const list = hosts.list();
+    res.json({
+      status: 'ok',
+      version: TIDEMARK_VERSION,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      hosts: list.length,
+      agentsConnected: list.filter((h) => h.connected).length,
+    });
+  });
+
+  r.get('/api/catalogue', (_req, res) => {
+    res.json(METRICS);
+  });
+
+  r.get('/api/hosts', (_req, res) => {
+    res.json(hosts.list());
+  });
+
+  r.get('/api/series', (req, res) => {
+    const host = req.query.host;
+    const metric = req.query.metric;
+    if (typeof host !== 'string' || host === '') throw new ApiError(400, 'host is required');
+    if (typeof metric !== 'string' || metric === '') throw new ApiError(400, 'metric is required');
+    if (!metricDef(metric)) throw new ApiError(400, `unknown metric "${metric}"; see /api/catalogue`);
+    if (!hosts.get(host)) throw new ApiError(404, `unknown host "${host}"; see /api/hosts`);
+    const now = Date.now();
+    const from = parseTime(req.query.from, now - 15 * 60_000, now);
+    const to = parseTime(req.query.to, now, now);
+    if (from > to) throw new ApiError(400, 'from is after to');
+    const labels: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.query)) {
+      if (RESERVED.has(k)) continue;
+      if (typeof v !== 'string') throw new ApiError(400, `label filter ${k} must be a single value`);
+      labels[k] = v;
+    }
+    res.json({ host, metric, from, to, series: store.query({ host, metric, labels, from, to }) });
+  });
+
+  r.use('/api', (_req, _res, next) => next(new ApiError(404, 'no such API endpoint')));
+
+  // express 5 forwards thrown errors (sync and async) here.
+  r.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    if (err instanceof ApiError) {
+      res.status(err.status).json({ error: err.message });
+      return;
+    }
+    res.status(500).json({ error: 'internal error' });
+  });
+  return r;
+}

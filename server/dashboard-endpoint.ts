@@ -1,0 +1,93 @@
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  MAX_DASHBOARD_FRAME_BYTES,
+  dashboardMessageSchema,
+  decodeFrame,
+  type Batch,
+  type ServerToDashboard,
+} from '../shared/protocol.js';
+import type { Logger } from '../shared/log.js';
+import type { HostRegistry } from './hosts.js';
+
+export interface DashboardEndpointOptions {
+  hosts: HostRegistry;
+  log: Logger;
+  /**
+   * Bytes a client may leave unread in its socket before it is dropped: a tab
+   * that stopped reading must not grow the server's memory.
+   */
+  maxQueuedBytes?: number;
+}
+
+interface Client {
+  ws: WebSocket;
+  hosts: Set<string>;
+  metrics: Set<string> | null;
+}
+
+export const CLOSE_SLOW_CONSUMER = 4008;
+
+/** Live pushes to dashboards: host-list changes to everyone, samples to those subscribed to the host. */
+export class DashboardEndpoint {
+  readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_DASHBOARD_FRAME_BYTES });
+  private readonly clients = new Set<Client>();
+  private readonly maxQueued: number;
+  dropped = 0;
+
+  constructor(private readonly opts: DashboardEndpointOptions) {
+    this.maxQueued = opts.maxQueuedBytes ?? 1024 * 1024;
+    this.wss.on('connection', (ws) => this.accept(ws));
+  }
+
+  private accept(ws: WebSocket): void {
+    const client: Client = { ws, hosts: new Set(), metrics: null };
+    this.clients.add(client);
+    this.send(client, { type: 'hosts', hosts: this.opts.hosts.list() });
+    ws.on('message', (data) => {
+      const decoded = decodeFrame(data.toString(), dashboardMessageSchema);
+      if (!decoded.ok) {
+        this.send(client, { type: 'error', code: decoded.code, message: decoded.message });
+        return;
+      }
+      client.hosts = new Set(decoded.value.hosts);
+      client.metrics = decoded.value.metrics ? new Set(decoded.value.metrics) : null;
+    });
+    ws.on('close', () => this.clients.delete(client));
+    ws.on('error', () => this.clients.delete(client));
+  }
+
+  private send(client: Client, msg: ServerToDashboard): void {
+    const ws = client.ws;
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > this.maxQueued) {
+      this.dropped++;
+      this.opts.log.warn('dropping a dashboard client that does not read', { queuedBytes: ws.bufferedAmount });
+      this.clients.delete(client);
+      ws.terminate();
+      return;
+    }
+    ws.send(JSON.stringify(msg));
+  }
+
+  broadcastHosts(): void {
+    const msg: ServerToDashboard = { type: 'hosts', hosts: this.opts.hosts.list() };
+    for (const c of this.clients) this.send(c, msg);
+  }
+
+  publish(host: string, batch: Batch): void {
+    for (const c of this.clients) {
+      if (!c.hosts.has(host)) continue;
+      const samples = c.metrics ? batch.samples.filter((s) => c.metrics!.has(s.m)) : batch.samples;
+      this.send(c, { type: 'samples', host, ts: batch.ts, samples });
+    }
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  close(): void {
+    for (const c of this.clients) c.ws.terminate();
+    this.wss.close();
+  }
+}

@@ -1,0 +1,117 @@
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import express from 'express';
+import type { Logger } from '../shared/log.js';
+import { AgentEndpoint } from './agent-endpoint.js';
+import { DashboardEndpoint } from './dashboard-endpoint.js';
+import { HostRegistry } from './hosts.js';
+import { apiRouter } from './api.js';
+import { isLoopback, presentedToken, tokenMatches } from './auth.js';
+import { MemoryStore } from './store/memory.js';
+import type { Store } from './store/store.js';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  /** Agents must present this token. */
+  agentToken: string;
+  /** Dashboard and API credential; null leaves them open, which is allowed only on loopback. */
+  apiToken: string | null;
+  log: Logger;
+  store?: Store;
+  /** Directory with the built dashboard (index.html, app.js). */
+  webDir?: string;
+}
+
+/** The built dashboard lives in dist/web below the package root, whether this file runs from src or dist. */
+export function defaultWebDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'dist', 'web');
+    dir = path.dirname(dir);
+  }
+  return path.join(process.cwd(), 'dist', 'web');
+}
+
+export class TidemarkServer {
+  readonly hosts = new HostRegistry();
+  readonly store: Store;
+  readonly agents: AgentEndpoint;
+  readonly dashboards: DashboardEndpoint;
+  private readonly http: http.Server;
+  private readonly startedAt = Date.now();
+
+  constructor(private readonly opts: ServerOptions) {
+    if (!isLoopback(opts.host) && !opts.apiToken) {
+      throw new Error(`refusing to serve the dashboard and API on ${opts.host} without a credential: set a token`);
+    }
+    if (!opts.agentToken) throw new Error('an agent token is required');
+    this.store = opts.store ?? new MemoryStore();
+    this.dashboards = new DashboardEndpoint({ hosts: this.hosts, log: opts.log.child('dashboard') });
+    this.agents = new AgentEndpoint({
+      store: this.store,
+      hosts: this.hosts,
+      log: opts.log.child('agents'),
+      onBatch: (host, batch) => this.dashboards.publish(host, batch),
+    });
+    this.hosts.onChange = () => this.dashboards.broadcastHosts();
+
+    const app = express();
+    app.disable('x-powered-by');
+    app.use((req, res, next) => {
+      // /healthz stays open so load balancers and `tidemark start` can probe it.
+      if (!opts.apiToken || req.path === '/healthz' || !req.path.startsWith('/api')) return next();
+      if (tokenMatches(presentedToken(req), opts.apiToken)) return next();
+      res.status(401).json({ error: 'a credential is required: Authorization: Bearer <token>' });
+    });
+    app.use(apiRouter(this.store, this.hosts, this.startedAt));
+    const webDir = opts.webDir ?? defaultWebDir();
+    app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));
+    this.http = http.createServer(app);
+    this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+  }
+
+  private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const refuse = (status: number, text: string) => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (pathname === '/ws/agent') {
+      if (!tokenMatches(presentedToken(req), this.opts.agentToken)) {
+        this.opts.log.warn('agent refused: bad or missing token', { remote: req.socket.remoteAddress });
+        return refuse(401, 'Unauthorized');
+      }
+      this.agents.wss.handleUpgrade(req, socket, head, (ws) => this.agents.wss.emit('connection', ws, req));
+      return;
+    }
+    if (pathname === '/ws/dashboard') {
+      if (this.opts.apiToken && !tokenMatches(presentedToken(req), this.opts.apiToken)) return refuse(401, 'Unauthorized');
+      this.dashboards.wss.handleUpgrade(req, socket, head, (ws) => this.dashboards.wss.emit('connection', ws, req));
+      return;
+    }
+    refuse(404, 'Not Found');
+  }
+
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.opts.port, this.opts.host, () => {
+        this.http.off('error', reject);
+        const addr = this.http.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : this.opts.port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.agents.close();
+    this.dashboards.close();
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.store.close();
+  }
+}

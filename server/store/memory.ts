@@ -1,0 +1,116 @@
+import { seriesKey, type WireSample } from '../../shared/protocol.js';
+import type { LatestValue, SeriesQuery, SeriesResult, Store } from './store.js';
+
+/** A fixed-size ring of (timestamp, value) pairs; null values are kept as NaN. */
+class Ring {
+  private readonly ts: Float64Array;
+  private readonly values: Float64Array;
+  private start = 0;
+  private count = 0;
+
+  constructor(readonly capacity: number) {
+    this.ts = new Float64Array(capacity);
+    this.values = new Float64Array(capacity);
+  }
+
+  push(ts: number, value: number | null): void {
+    // Out-of-order points (clock steps) would break binary search; keep time order.
+    if (this.count > 0 && ts <= this.lastTs()) return;
+    const idx = (this.start + this.count) % this.capacity;
+    this.ts[idx] = ts;
+    this.values[idx] = value === null ? NaN : value;
+    if (this.count < this.capacity) this.count++;
+    else this.start = (this.start + 1) % this.capacity;
+  }
+
+  lastTs(): number {
+    return this.ts[(this.start + this.count - 1) % this.capacity]!;
+  }
+
+  last(): { ts: number; value: number | null } | null {
+    if (this.count === 0) return null;
+    const idx = (this.start + this.count - 1) % this.capacity;
+    const v = this.values[idx]!;
+    return { ts: this.ts[idx]!, value: Number.isNaN(v) ? null : v };
+  }
+
+  range(from: number, to: number): [number, number | null][] {
+    const out: [number, number | null][] = [];
+    // Binary search for the first point >= from.
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ts[(this.start + mid) % this.capacity]! < from) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.count; i++) {
+      const idx = (this.start + i) % this.capacity;
+      const t = this.ts[idx]!;
+      if (t > to) break;
+      const v = this.values[idx]!;
+      out.push([t, Number.isNaN(v) ? null : v]);
+    }
+    return out;
+  }
+}
+
+interface Series {
+  metric: string;
+  labels: Record<string, string>;
+  ring: Ring;
+}
+
+/** Recent history in memory: `pointsPerSeries` points per series (default one hour at 1 s, with slack). */
+export class MemoryStore implements Store {
+  private readonly hosts = new Map<string, Map<string, Series>>();
+  private readonly seqs = new Map<string, number>();
+
+  constructor(private readonly pointsPerSeries = 4000) {}
+
+  append(host: string, ts: number, samples: readonly WireSample[]): void {
+    let series = this.hosts.get(host);
+    if (!series) this.hosts.set(host, (series = new Map()));
+    for (const s of samples) {
+      const key = seriesKey(s.m, s.l);
+      let entry = series.get(key);
+      if (!entry) {
+        entry = { metric: s.m, labels: { ...(s.l ?? {}) }, ring: new Ring(this.pointsPerSeries) };
+        series.set(key, entry);
+      }
+      entry.ring.push(ts, s.v);
+    }
+  }
+
+  query(q: SeriesQuery): SeriesResult[] {
+    const series = this.hosts.get(q.host);
+    if (!series) return [];
+    const out: SeriesResult[] = [];
+    const wanted = Object.entries(q.labels ?? {});
+    for (const s of series.values()) {
+      if (s.metric !== q.metric) continue;
+      if (!wanted.every(([k, v]) => s.labels[k] === v)) continue;
+      out.push({ metric: s.metric, labels: s.labels, points: s.ring.range(q.from, q.to) });
+    }
+    return out.sort((a, b) => seriesKey(a.metric, a.labels).localeCompare(seriesKey(b.metric, b.labels)));
+  }
+
+  *latest(): Iterable<LatestValue> {
+    for (const [host, series] of this.hosts) {
+      for (const s of series.values()) {
+        const last = s.ring.last();
+        if (last) yield { host, metric: s.metric, labels: s.labels, ts: last.ts, value: last.value };
+      }
+    }
+  }
+
+  lastSeq(agentId: string, session: string): number {
+    return this.seqs.get(`${agentId}/${session}`) ?? 0;
+  }
+
+  setLastSeq(agentId: string, session: string, seq: number): void {
+    this.seqs.set(`${agentId}/${session}`, seq);
+  }
+
+  async close(): Promise<void> {}
+}

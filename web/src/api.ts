@@ -1,0 +1,53 @@
+import type { HostSummary, ServerToDashboard } from '../../shared/protocol.js';
+import type { MetricDef } from '../../shared/catalogue.js';
+
+const TOKEN_KEY = 'tidemark.token';
+
+export class Unauthorized extends Error {}
+
+function token(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(t: string): void {
+  sessionStorage.setItem(TOKEN_KEY, t);
+}
+
+async function getJson<T>(path: string): Promise<T> {
+  const t = token();
+  const res = await fetch(path, { headers: t ? { Authorization: `Bearer ${t}` } : {} });
+  if (res.status === 401) throw new Unauthorized();
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return (await res.json()) as T;
+}
+
+export const api = {
+  catalogue: () => getJson<MetricDef[]>('/api/catalogue'),
+  hosts: () => getJson<HostSummary[]>('/api/hosts'),
+  series: (host: string, metric: string, from: number) =>
+    getJson<{ series: { labels: Record<string, string>; points: [number, number | null][] }[] }>(
+      `/api/series?host=${encodeURIComponent(host)}&metric=${encodeURIComponent(metric)}&from=${from}`,
+    ),
+};
+
+/** A dashboard WebSocket that reconnects by itself; `onOpen` re-sends the subscription. */
+export function connectLive(onMessage: (m: ServerToDashboard) => void, onState: (s: 'live' | 'offline') => void, onOpen: (ws: WebSocket) => void): void {
+  let delay = 500;
+  const open = () => {
+    const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+    const t = token();
+    const ws = new WebSocket(`${proto}://${location.host}/ws/dashboard${t ? `?access_token=${encodeURIComponent(t)}` : ''}`);
+    ws.onopen = () => {
+      delay = 500;
+      onState('live');
+      onOpen(ws);
+    };
+    ws.onmessage = (ev) => onMessage(JSON.parse(String(ev.data)) as ServerToDashboard);
+    ws.onclose = () => {
+      onState('offline');
+      setTimeout(open, delay);
+      delay = Math.min(delay * 2, 10_000);
+    };
+  };
+  open();
+}

@@ -1,0 +1,198 @@
+import type { HostSummary, ServerToDashboard } from '../../shared/protocol.js';
+import type { MetricDef } from '../../shared/catalogue.js';
+import { api, connectLive, setToken, Unauthorized } from './api.js';
+import { LiveChart } from './live-chart.js';
+
+/** The charts of the host view: which metric, and which label names a line. */
+const PANELS: { metric: string; labelKey: string | null; only?: Record<string, string> }[] = [
+  { metric: 'cpu_iowait_percent', labelKey: 'cpu', only: { cpu: 'all' } },
+  { metric: 'disk_util_percent', labelKey: 'device' },
+  { metric: 'disk_aqu_sz', labelKey: 'device' },
+  { metric: 'disk_r_await_ms', labelKey: 'device' },
+  { metric: 'disk_w_await_ms', labelKey: 'device' },
+  { metric: 'disk_in_flight', labelKey: 'device' },
+];
+const WINDOW_MS = 5 * 60_000;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+let catalogue = new Map<string, MetricDef>();
+let hosts: HostSummary[] = [];
+let selected: string | null = null;
+let charts: { panel: (typeof PANELS)[number]; chart: LiveChart; el: HTMLElement }[] = [];
+let paused = false;
+let live: WebSocket | null = null;
+
+function ago(ms: number | null): string {
+  if (ms === null) return 'never seen';
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  if (s < 60) return `last seen ${s} s ago`;
+  if (s < 3600) return `last seen ${Math.round(s / 60)} min ago`;
+  return `last seen ${new Date(ms).toLocaleString()}`;
+}
+
+function renderHosts(): void {
+  const list = $('host-list');
+  $('no-hosts').hidden = hosts.length > 0;
+  list.replaceChildren(
+    ...hosts.map((h) => {
+      const li = document.createElement('li');
+      li.dataset.host = h.id;
+      li.dataset.connected = String(h.connected);
+      li.setAttribute('aria-current', String(h.id === selected));
+      li.title = h.connected ? 'connected' : 'disconnected';
+      const dot = document.createElement('span');
+      dot.className = 'dot';
+      const name = document.createElement('span');
+      name.className = 'name';
+      name.textContent = h.hostname === h.id ? h.id : `${h.id} (${h.hostname})`;
+      const seen = document.createElement('span');
+      seen.className = 'seen';
+      seen.textContent = `${h.connected ? 'connected' : 'disconnected'} · ${ago(h.lastSeen)}`;
+      li.append(dot, name, seen);
+      li.onclick = () => void selectHost(h.id);
+      return li;
+    }),
+  );
+  const host = hosts.find((h) => h.id === selected);
+  if (host) renderHostHeader(host);
+}
+
+function renderHostHeader(h: HostSummary): void {
+  $('host-title').textContent = h.hostname;
+  const inv = h.inventory as { os?: { distro?: string; kernel?: string } } | null;
+  $('host-meta').textContent = [
+    h.connected ? 'connected' : 'disconnected',
+    ago(h.lastSeen),
+    h.agentVersion ? `agent ${h.agentVersion}` : null,
+    inv?.os ? `${inv.os.distro ?? ''} kernel ${inv.os.kernel ?? ''}` : null,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  $('collector-states').replaceChildren(
+    ...h.collectors.map((c) => {
+      const li = document.createElement('li');
+      li.dataset.state = c.state;
+      li.textContent = `${c.name}: ${c.state}`;
+      if (c.message) li.title = c.message;
+      return li;
+    }),
+  );
+}
+
+function subscribe(): void {
+  if (live && live.readyState === WebSocket.OPEN) {
+    live.send(JSON.stringify({ type: 'subscribe', hosts: selected ? [selected] : [], metrics: PANELS.map((p) => p.metric) }));
+  }
+}
+
+function matches(only: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+  return !only || Object.entries(only).every(([k, v]) => labels?.[k] === v);
+}
+
+async function selectHost(id: string): Promise<void> {
+  selected = id;
+  location.hash = encodeURIComponent(id);
+  for (const c of charts) c.chart.destroy();
+  charts = [];
+  const grid = $('charts');
+  grid.replaceChildren();
+  $('pick-host').hidden = true;
+  $('host-header').hidden = false;
+  renderHosts();
+  for (const panel of PANELS) {
+    const def = catalogue.get(panel.metric);
+    if (!def) continue;
+    const el = document.createElement('div');
+    el.className = 'chart';
+    el.dataset.metric = panel.metric;
+    const canvas = document.createElement('canvas');
+    el.append(canvas);
+    grid.append(el);
+    charts.push({ panel, chart: new LiveChart(canvas, def, panel.labelKey, WINDOW_MS), el });
+  }
+  subscribe();
+  // Backfill the window from history, then live samples continue it.
+  const from = Date.now() - WINDOW_MS;
+  await Promise.all(
+    charts.map(async ({ panel, chart }) => {
+      const { series } = await api.series(id, panel.metric, from);
+      for (const s of series) {
+        if (!matches(panel.only, s.labels)) continue;
+        for (const [ts, v] of s.points) chart.add(ts, s.labels, v);
+      }
+    }),
+  );
+  renderCharts(Date.now());
+}
+
+function renderCharts(now: number): void {
+  for (const c of charts) {
+    if (!paused) c.chart.render(now);
+    c.el.dataset.points = String(c.chart.pointCount());
+  }
+}
+
+function onLive(msg: ServerToDashboard): void {
+  if (msg.type === 'hosts') {
+    hosts = msg.hosts;
+    renderHosts();
+    if (!selected && hosts.length) void selectHost(hosts.find((h) => h.connected)?.id ?? hosts[0]!.id);
+    return;
+  }
+  if (msg.type === 'samples' && msg.host === selected) {
+    for (const c of charts) {
+      for (const s of msg.samples) {
+        if (s.m === c.panel.metric && matches(c.panel.only, s.l)) c.chart.add(msg.ts, s.l, s.v);
+      }
+    }
+    const host = hosts.find((h) => h.id === msg.host);
+    if (host) host.lastSeen = Date.now();
+    renderCharts(msg.ts);
+  }
+}
+
+function setLiveState(state: string): void {
+  const badge = $('live-state');
+  badge.dataset.state = state;
+  badge.textContent = state;
+}
+
+async function boot(): Promise<void> {
+  try {
+    const [cat, list] = await Promise.all([api.catalogue(), api.hosts()]);
+    catalogue = new Map(cat.map((m) => [m.name, m]));
+    hosts = list;
+  } catch (err) {
+    if (err instanceof Unauthorized) {
+      const dialog = $<HTMLDialogElement>('login');
+      $('login-form').onsubmit = () => {
+        setToken($<HTMLInputElement>('login-token').value);
+        location.reload();
+      };
+      dialog.showModal();
+      return;
+    }
+    setLiveState('offline');
+    throw err;
+  }
+  renderHosts();
+  const wanted = decodeURIComponent(location.hash.slice(1));
+  const first = hosts.find((h) => h.id === wanted) ?? hosts.find((h) => h.connected) ?? hosts[0];
+  if (first) await selectHost(first.id);
+  connectLive(onLive, (s) => setLiveState(paused ? 'paused' : s), (ws) => {
+    live = ws;
+    subscribe();
+  });
+  $('pause').onclick = () => {
+    paused = !paused;
+    $('pause').textContent = paused ? 'Resume' : 'Pause';
+    $('pause').setAttribute('aria-pressed', String(paused));
+    setLiveState(paused ? 'paused' : 'live');
+    if (!paused) renderCharts(Date.now());
+  };
+  // Keep "last seen" ages fresh without refetching.
+  setInterval(renderHosts, 5000);
+}
+
+void boot();
