@@ -24,6 +24,10 @@ export interface ServerOptions {
   store?: Store;
   /** Directory with the built dashboard (index.html, app.js). */
   webDir?: string;
+  /** Per-agent frame rate limit (sustained per second, and burst for replays). */
+  agentRate?: { perSecond: number; burst: number };
+  /** Unread bytes after which a dashboard client is dropped. */
+  dashboardMaxQueuedBytes?: number;
 }
 
 /** The built dashboard lives in dist/web below the package root, whether this file runs from src or dist. */
@@ -50,12 +54,18 @@ export class TidemarkServer {
     }
     if (!opts.agentToken) throw new Error('an agent token is required');
     this.store = opts.store ?? new MemoryStore();
-    this.dashboards = new DashboardEndpoint({ hosts: this.hosts, log: opts.log.child('dashboard') });
+    this.dashboards = new DashboardEndpoint({
+      hosts: this.hosts,
+      log: opts.log.child('dashboard'),
+      maxQueuedBytes: opts.dashboardMaxQueuedBytes,
+    });
     this.agents = new AgentEndpoint({
       store: this.store,
       hosts: this.hosts,
       log: opts.log.child('agents'),
       onBatch: (host, batch) => this.dashboards.publish(host, batch),
+      ratePerSecond: opts.agentRate?.perSecond,
+      rateBurst: opts.agentRate?.burst,
     });
     this.hosts.onChange = () => this.dashboards.broadcastHosts();
 

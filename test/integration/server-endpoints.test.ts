@@ -1,0 +1,136 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import WebSocket from 'ws';
+import { TidemarkServer } from '../../server/server.js';
+import { silentLogger } from '../../shared/log.js';
+import { CLI, until } from '../helpers/process.js';
+
+const servers: TidemarkServer[] = [];
+async function start(opts: Partial<ConstructorParameters<typeof TidemarkServer>[0]> = {}) {
+  const server = new TidemarkServer({ host: '127.0.0.1', port: 0, agentToken: 'agent-t', apiToken: null, log: silentLogger, ...opts });
+  servers.push(server);
+  const port = await server.listen();
+  return { server, port, base: `http://127.0.0.1:${port}` };
+}
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+function agentSocket(port: number): Promise<WebSocket & { received: { type: string; seq?: number; lastSeq?: number; code?: string }[] }> {
+  return new Promise((resolve, reject) => {
+    const ws = Object.assign(new WebSocket(`ws://127.0.0.1:${port}/ws/agent`, { headers: { Authorization: 'Bearer agent-t' } }), { received: [] as never[] });
+    ws.on('message', (d) => ws.received.push(JSON.parse(d.toString()) as never));
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+const hello = (session: string) => JSON.stringify({ type: 'hello', protocol: 1, agentId: 'h1', session, hostname: 'h1', agentVersion: 't', inventory: null });
+const batch = (seq: number, ts: number, v: number) => JSON.stringify({ type: 'batch', seq, ts, samples: [{ m: 'disk_util_percent', l: { device: 'sda' }, v }] });
+
+describe('agent endpoint', () => {
+  it('stores a replayed batch once and acknowledges it again', async () => {
+    const { server, port, base } = await start();
+    const ws = await agentSocket(port);
+    ws.send(hello('s1'));
+    ws.send(batch(1, 1000, 10));
+    ws.send(batch(2, 2000, 20));
+    ws.send(batch(2, 2000, 20)); // replay after a lost ack
+    ws.send(batch(1, 1000, 10));
+    await until(() => ws.received.length >= 5, 5000, 'replies');
+    expect(ws.received.map((m) => (m.type === 'ack' ? `ack ${m.seq}` : m.type))).toEqual(['welcome', 'ack 1', 'ack 2', 'ack 2', 'ack 2']);
+    const res = await (await fetch(`${base}/api/series?host=h1&metric=disk_util_percent&from=0&to=5000`)).json();
+    expect(res.series[0].points).toEqual([[1000, 10], [2000, 20]]);
+    expect(server.hosts.get('h1')!.stats).toMatchObject({ batches: 2, duplicates: 2 });
+
+    // A reconnect of the same session learns how far the server got.
+    ws.close();
+    const again = await agentSocket(port);
+    again.send(hello('s1'));
+    await until(() => again.received[0], 5000, 'welcome');
+    expect(again.received[0]).toMatchObject({ type: 'welcome', lastSeq: 2 });
+    // A new agent process (new session) starts its sequence afresh.
+    again.send(hello('s2'));
+    await until(() => again.received[1], 5000, 'welcome');
+    expect(again.received[1]).toMatchObject({ type: 'welcome', lastSeq: 0 });
+    again.close();
+  });
+
+  it('refuses an agent speaking a newer protocol than the server', async () => {
+    const { port } = await start();
+    const ws = await agentSocket(port);
+    const closed = new Promise<number>((r) => ws.once('close', (c) => r(c)));
+    ws.send(JSON.stringify({ type: 'hello', protocol: 99, agentId: 'h1', session: 's', hostname: 'h', agentVersion: 't', inventory: null }));
+    expect(await closed).toBe(4002);
+    expect(ws.received[0]).toMatchObject({ type: 'error', code: 'unsupported_protocol' });
+  });
+
+  it('closes an agent that floods frames beyond its rate', async () => {
+    const { port } = await start({ agentRate: { perSecond: 1, burst: 5 } });
+    const ws = await agentSocket(port);
+    const closed = new Promise<number>((r) => ws.once('close', (c) => r(c)));
+    ws.send(hello('s'));
+    for (let i = 1; i <= 20; i++) ws.send(batch(i, i * 1000, i));
+    expect(await closed).toBe(4029);
+    expect(ws.received.some((m) => m.code === 'rate_limited')).toBe(true);
+  });
+});
+
+describe('dashboard endpoint', () => {
+  it('drops a client that stops reading instead of queueing for it', async () => {
+    const { server, port } = await start({ dashboardMaxQueuedBytes: 64 * 1024 });
+    const slow = new WebSocket(`ws://127.0.0.1:${port}/ws/dashboard`);
+    await new Promise((r) => slow.once('open', r));
+    slow.send(JSON.stringify({ type: 'subscribe', hosts: ['h1'] }));
+    await until(() => server.dashboards.clientCount === 1, 2000, 'client');
+    await new Promise((r) => setTimeout(r, 100));
+    // Stop reading: pause the underlying TCP socket.
+    (slow as unknown as { _socket: { pause(): void } })._socket.pause();
+    const agent = await agentSocket(port);
+    agent.send(hello('s'));
+    const big = Array.from({ length: 2000 }, (_, i) => ({ m: 'disk_util_percent', l: { device: `d${i}` }, v: i }));
+    for (let i = 1; i <= 200 && server.dashboards.dropped === 0; i++) {
+      agent.send(JSON.stringify({ type: 'batch', seq: i, ts: i, samples: big }));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await until(() => server.dashboards.dropped === 1, 10_000, 'slow client to be dropped');
+    expect(server.dashboards.clientCount).toBe(0);
+    agent.close();
+  });
+});
+
+describe('credentials', () => {
+  it('serves the API only with the credential when one is set', async () => {
+    const { base } = await start({ apiToken: 'ui-secret' });
+    expect((await fetch(`${base}/api/hosts`)).status).toBe(401);
+    expect((await fetch(`${base}/api/hosts`, { headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetch(`${base}/api/hosts`, { headers: { Authorization: 'Bearer ui-secret' } })).status).toBe(200);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const refused = new WebSocket(`ws://${base.slice(7)}/ws/dashboard`);
+    const status = await new Promise<number>((r) => refused.once('unexpected-response', (_q, res) => r(res.statusCode!)));
+    expect(status).toBe(401);
+  });
+
+  it('refuses to bind beyond loopback without a credential', () => {
+    expect(() => new TidemarkServer({ host: '0.0.0.0', port: 0, agentToken: 'a', apiToken: null, log: silentLogger })).toThrow(/without a credential/);
+    let err: { status: number; stderr: string } | null = null;
+    try {
+      execFileSync(process.execPath, [CLI, 'server', '--host', '0.0.0.0', '--port', '0'], { encoding: 'utf8', stdio: 'pipe', env: { ...process.env, TIDEMARK_TOKEN: '' } });
+    } catch (e) {
+      err = e as { status: number; stderr: string };
+    }
+    expect(err?.status).toBe(2);
+    expect(err?.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without a token/);
+  });
+
+  it('answers bad API requests with clear errors', async () => {
+    const { base } = await start();
+    const get = async (q: string) => {
+      const r = await fetch(`${base}${q}`);
+      return [r.status, ((await r.json()) as { error: string }).error] as const;
+    };
+    expect(await get('/api/series?metric=disk_util_percent')).toEqual([400, 'host is required']);
+    expect(await get('/api/series?host=x&metric=nope')).toEqual([400, 'unknown metric "nope"; see /api/catalogue']);
+    expect(await get('/api/series?host=x&metric=disk_util_percent')).toEqual([404, 'unknown host "x"; see /api/hosts']);
+    expect(await get('/api/nothing')).toEqual([404, 'no such API endpoint']);
+  });
+});

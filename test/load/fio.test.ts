@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Agent } from '../../agent/agent.js';
+import { TidemarkServer } from '../../server/server.js';
+import { silentLogger } from '../../shared/log.js';
+import { REPO } from '../helpers/process.js';
+import { deviceOf } from '../helpers/device.js';
+
+/**
+ * Real disk load: fio writes to a temp file with O_DIRECT at queue depth 32,
+ * and the agent's own samples of that file's device must show it.
+ */
+function fio(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('fio', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`fio exited ${code}: ${err}`))));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('real disk load', () => {
+  // On the repo's disk rather than os.tmpdir(), which may be tmpfs (no block device to watch).
+  const dir = mkdtempSync(path.join(REPO, '.fio-'));
+  const device = deviceOf(dir);
+  const server = new TidemarkServer({ host: '127.0.0.1', port: 0, agentToken: 't', apiToken: null, log: silentLogger });
+  let agent: Agent | null = null;
+
+  afterAll(async () => {
+    await agent?.stop();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`raises %util, aqu-sz and in-flight of the device under fio (libaio, iodepth 32)`, async () => {
+    const port = await server.listen();
+    agent = new Agent({
+      serverUrl: `ws://127.0.0.1:${port}`, token: 't', root: '/', agentId: 'load', intervalMs: 250,
+      bufferCapacity: 1000, inventoryIntervalMs: 3_600_000, log: silentLogger,
+    });
+    await agent.start();
+    const idleFrom = Date.now();
+    await sleep(2500);
+    const loadFrom = Date.now();
+    await fio([
+      '--name=tidemark-load', `--filename=${path.join(dir, 'load.dat')}`, '--size=128M', '--rw=randwrite', '--bs=4k',
+      '--ioengine=libaio', '--iodepth=32', '--direct=1', '--time_based', '--runtime=5', '--output-format=terse',
+    ]);
+    const loadTo = Date.now();
+    await sleep(600);
+    const values = (metric: string, from: number, to: number) =>
+      server.store.query({ host: 'load', metric, labels: { device }, from, to })[0]?.points.map(([, v]) => v ?? 0) ?? [];
+    const max = (xs: number[]) => Math.max(0, ...xs);
+    const idleUtil = values('disk_util_percent', idleFrom, loadFrom);
+    const loadUtil = values('disk_util_percent', loadFrom + 500, loadTo);
+    const idleInFlight = values('disk_in_flight', idleFrom, loadFrom);
+    const loadInFlight = values('disk_in_flight', loadFrom + 500, loadTo);
+    const idleQueue = values('disk_aqu_sz', idleFrom, loadFrom);
+    const loadQueue = values('disk_aqu_sz', loadFrom + 500, loadTo);
+    console.log(`device ${device}: util idle max ${max(idleUtil).toFixed(1)} % → load max ${max(loadUtil).toFixed(1)} %; ` +
+      `in-flight idle max ${max(idleInFlight)} → load max ${max(loadInFlight)}; aqu-sz idle max ${max(idleQueue).toFixed(2)} → load max ${max(loadQueue).toFixed(2)}`);
+    expect(loadUtil.length).toBeGreaterThanOrEqual(10);
+    expect(max(loadUtil)).toBeGreaterThan(max(idleUtil) + 20);
+    expect(max(loadInFlight)).toBeGreaterThan(max(idleInFlight));
+    expect(max(loadInFlight)).toBeGreaterThanOrEqual(4);
+    expect(max(loadQueue)).toBeGreaterThan(max(idleQueue) + 1);
+  });
+});
