@@ -6,6 +6,8 @@ import type { Logger } from '../shared/log.js';
 import type { Collector } from './collectors/collector.js';
 import { CpuCollector } from './collectors/cpu.js';
 import { DisksCollector } from './collectors/disks.js';
+import { PressureCollector } from './collectors/pressure.js';
+import { RaidCollector } from './collectors/raid.js';
 import { collectInventory } from './inventory.js';
 import { sampleOnce, startTicker } from './sampler.js';
 import { AgentTransport } from './transport.js';
@@ -23,7 +25,10 @@ export interface AgentOptions {
 
 /** The host collectors for a root directory, in a stable order. */
 export function hostCollectors(root: string): Collector[] {
-  return [new CpuCollector(root), new DisksCollector(root)];
+  const pressure = new PressureCollector(root);
+  // Disks read the previous tick's pressure; RAID runs after disks in the same tick.
+  const disks = new DisksCollector(root, { pressure: () => pressure.latest });
+  return [new CpuCollector(root), disks, pressure, new RaidCollector(root, disks)];
 }
 
 /**
@@ -94,7 +99,14 @@ export class Agent {
       { m: 'agent_collect_ms', v: s.durationMs },
     );
     this.seq += 1;
-    this.transport.send({ type: 'batch', seq: this.seq, ts: s.ts, samples: s.samples, collectors: s.collectors });
+    this.transport.send({
+      type: 'batch',
+      seq: this.seq,
+      ts: s.ts,
+      samples: s.samples,
+      collectors: s.collectors,
+      ...(s.stateKinds.length ? { stateKinds: s.stateKinds, states: s.states } : {}),
+    });
   }
 
   async stop(): Promise<void> {

@@ -1,33 +1,42 @@
-import type { CollectorStatus, WireSample } from '../shared/protocol.js';
-import type { Collector } from './collectors/collector.js';
+import type { CollectorStatus, WireSample, WireState } from '../shared/protocol.js';
+import type { CollectResult, Collector } from './collectors/collector.js';
 
 export interface Sample {
   ts: number;
   samples: WireSample[];
   collectors: CollectorStatus[];
+  states: WireState[];
+  stateKinds: string[];
   durationMs: number;
 }
 
 /**
  * Runs every collector once per tick and merges their output into one
- * sample. Collectors run concurrently; one that fails reports its error in its
- * status and the others' samples still go out.
+ * sample. Primary collectors run concurrently, then the derived ones (which
+ * read the primaries' results); one that fails reports its error in its
+ * status and the others' samples still go out. Output keeps collector order.
  */
 export async function sampleOnce(collectors: readonly Collector[]): Promise<Sample> {
   const started = performance.now();
   const ctx = { nowMs: Date.now(), monoMs: started };
-  const results = await Promise.all(
-    collectors.map((c) =>
-      c.collect(ctx).catch((err: unknown) => ({
-        samples: [],
-        status: { name: c.name, state: 'error' as const, message: err instanceof Error ? err.message : String(err) },
-      })),
-    ),
-  );
+  const run = (c: Collector): Promise<CollectResult> =>
+    c.collect(ctx).catch((err: unknown) => ({
+      samples: [],
+      status: { name: c.name, state: 'error' as const, message: err instanceof Error ? err.message : String(err) },
+    }));
+  const results = new Map<Collector, CollectResult>();
+  for (const stage of ['primary', 'derived'] as const) {
+    const group = collectors.filter((c) => (c.stage ?? 'primary') === stage);
+    const done = await Promise.all(group.map(run));
+    group.forEach((c, i) => results.set(c, done[i]!));
+  }
+  const ordered = collectors.map((c) => results.get(c)!);
   return {
     ts: ctx.nowMs,
-    samples: results.flatMap((r) => r.samples),
-    collectors: results.map((r) => r.status),
+    samples: ordered.flatMap((r) => r.samples),
+    collectors: ordered.map((r) => r.status),
+    states: ordered.flatMap((r) => r.states ?? []),
+    stateKinds: ordered.flatMap((r) => r.stateKinds ?? []),
     durationMs: performance.now() - started,
   };
 }

@@ -6,6 +6,7 @@ import { TidemarkServer } from '../server/server.js';
 import { isLoopback } from '../server/auth.js';
 import { ConfigError, resolveSettings } from './config.js';
 import { loadOrCreateToken } from './tokens.js';
+import type { ArrayReport } from '../agent/raid/arrays.js';
 
 type Flags = Record<string, unknown>;
 
@@ -126,10 +127,20 @@ export async function collectCommand(flags: Flags): Promise<number> {
   return failed ? 1 : 0;
 }
 
+type Snapshot = {
+  state?: string;
+  message?: string;
+  devices?: { name: string; inFlight: number | null; reads: number; writes: number; ioMs: number | null }[];
+  arrays?: ArrayReport[];
+  errors?: string[];
+  some?: { avg10: number; avg60: number; avg300: number };
+  full?: { avg10: number; avg60: number; avg300: number } | null;
+};
+
 function formatCollect(collectors: Record<string, unknown>): string {
   const lines: string[] = [];
   for (const [name, value] of Object.entries(collectors)) {
-    const v = value as { state?: string; message?: string; devices?: { name: string; inFlight: number | null; reads: number; writes: number; ioMs: number | null }[] };
+    const v = value as Snapshot;
     if (v.state) {
       lines.push(`${name}: ${v.state}${v.message ? ` — ${v.message}` : ''}`);
     } else if (v.devices) {
@@ -138,9 +149,40 @@ function formatCollect(collectors: Record<string, unknown>): string {
       for (const d of v.devices) {
         lines.push(`  ${d.name.padEnd(12)} ${String(d.reads).padStart(10)} ${String(d.writes).padStart(12)} ${String(d.ioMs ?? '-').padStart(8)} ${String(d.inFlight ?? '-').padStart(10)}`);
       }
+    } else if (v.arrays) {
+      lines.push(`${name}: ${v.arrays.length} array(s)`);
+      for (const e of v.errors ?? []) lines.push(`  error: ${e}`);
+      for (const a of v.arrays) lines.push(...describeArray(a).map((l) => '  ' + l));
+    } else if (v.some) {
+      const f = (p: { avg10: number; avg60: number; avg300: number }) => `avg10 ${p.avg10} % avg60 ${p.avg60} % avg300 ${p.avg300} %`;
+      lines.push(`${name}: some ${f(v.some)}${v.full ? `; full ${f(v.full)}` : ''}`);
     } else {
       lines.push(`${name}: ok`);
     }
   }
   return lines.join('\n') + '\n';
+}
+
+/** An array in words: "md6 raid1 rebuilding: 1 of 2 disks working, slot 1 missing, failed sdb2; recovery 8.5 % at 259783 kB/s, 17 min left". */
+export function describeArray(a: ArrayReport): string[] {
+  if (a.error && a.sources.length === 0) return [`${a.name}: unreadable — ${a.error}`];
+  const parts: string[] = [];
+  if (a.disks.expected !== null && a.disks.active !== null) parts.push(`${a.disks.active} of ${a.disks.expected} disks working`);
+  if (a.missingSlots.length) parts.push(`slot ${a.missingSlots.join(', ')} missing`);
+  const named = (state: string) => a.members.filter((m) => m.state === state).map((m) => m.name);
+  if (named('faulty').length) parts.push(`failed ${named('faulty').join(', ')}`);
+  if (named('rebuilding').length) parts.push(`rebuilding onto ${named('rebuilding').join(', ')}`);
+  if (named('spare').length) parts.push(`spare ${named('spare').join(', ')}`);
+  let line = `${a.name} ${a.level ?? '?'} ${a.health}${a.readOnly ? ' (read-only)' : ''}: ${parts.join(', ')}`;
+  if (a.sync) {
+    const s = a.sync;
+    line += s.status === 'running'
+      ? `; ${s.action} ${s.percent ?? '?'} %${s.speedKBps !== null ? ` at ${s.speedKBps} kB/s` : ''}${s.etaSeconds !== null ? `, ${Math.round(s.etaSeconds / 60)} min left` : ''}`
+      : `; ${s.action} ${s.status}`;
+  }
+  const out = [line];
+  if (a.mismatchCnt) out.push(`  mismatch_cnt ${a.mismatchCnt}`);
+  for (const d of a.disagreements) out.push(`  disagreement: ${d}`);
+  if (a.error) out.push(`  error: ${a.error}`);
+  return out;
 }

@@ -163,7 +163,7 @@ export class AgentEndpoint {
       }
       lastSeq = msg.seq;
       if (host) host.stats.batches++;
-      this.opts.hosts.seen(hello.agentId, now, msg.collectors);
+      this.opts.hosts.seen(hello.agentId, now, msg);
       send({ type: 'ack', seq: lastSeq });
       this.opts.onBatch(hello.agentId, msg);
     });

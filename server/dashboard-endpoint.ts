@@ -78,7 +78,13 @@ export class DashboardEndpoint {
     for (const c of this.clients) {
       if (!c.hosts.has(host)) continue;
       const samples = c.metrics ? batch.samples.filter((s) => c.metrics!.has(s.m)) : batch.samples;
-      this.send(c, { type: 'samples', host, ts: batch.ts, samples });
+      this.send(c, {
+        type: 'samples',
+        host,
+        ts: batch.ts,
+        samples,
+        ...(batch.stateKinds ? { stateKinds: batch.stateKinds, states: batch.states ?? [] } : {}),
+      });
     }
   }
 

@@ -1,4 +1,4 @@
-import type { CollectorStatus, Hello, HostSummary } from '../shared/protocol.js';
+import type { Batch, Hello, HostSummary } from '../shared/protocol.js';
 
 /** What the server knows of each agent, connected or not. */
 export class HostRegistry {
@@ -17,6 +17,7 @@ export class HostRegistry {
       agentVersion: hello.agentVersion,
       protocol: hello.protocol,
       collectors: existing?.collectors ?? [],
+      states: existing?.states ?? {},
       inventory: hello.inventory ?? existing?.inventory ?? null,
       stats: existing?.stats ?? { batches: 0, duplicates: 0, gaps: 0, badFrames: 0 },
     };
@@ -34,11 +35,14 @@ export class HostRegistry {
     this.onChange();
   }
 
-  seen(id: string, now: number, collectors?: CollectorStatus[]): void {
+  /** Records a stored batch: last-seen, collector states, and the structured states of the kinds it reports in full. */
+  seen(id: string, now: number, batch: Pick<Batch, 'collectors' | 'stateKinds' | 'states'>): void {
     const host = this.hosts.get(id);
     if (!host) return;
     host.lastSeen = now;
-    if (collectors) host.collectors = collectors;
+    if (batch.collectors) host.collectors = batch.collectors;
+    for (const kind of batch.stateKinds ?? []) host.states[kind] = {};
+    for (const st of batch.states ?? []) (host.states[st.kind] ??= {})[st.key] = st.value;
   }
 
   get(id: string): HostSummary | undefined {

@@ -6,7 +6,7 @@
 
 export type MetricKind = 'gauge' | 'counter';
 
-export type Unit = 'percent' | 'ops/s' | 'kB/s' | 'ms' | 'requests' | 'batches' | 'seconds';
+export type Unit = 'percent' | 'ops/s' | 'kB/s' | 'ms' | 'requests' | 'batches' | 'seconds' | 'disks' | 'ratio' | 'boolean' | 'count';
 
 export interface MetricDef {
   name: string;
@@ -17,11 +17,22 @@ export interface MetricDef {
   help: string;
   /** Short human title for charts and tables. */
   title: string;
-  domain: 'cpu' | 'disk' | 'agent';
+  domain: 'cpu' | 'disk' | 'raid' | 'pressure' | 'agent';
 }
 
 const cpuLabels = ['cpu'] as const;
 const diskLabels = ['device'] as const;
+const arrayLabels = ['array'] as const;
+
+function raid(name: string, unit: Unit, title: string, help: string, labels: readonly string[] = arrayLabels): MetricDef {
+  return { name, unit, kind: 'gauge', labels, domain: 'raid', title, help };
+}
+
+function pressure(name: string, title: string, help: string): MetricDef {
+  return { name, unit: 'percent', kind: 'gauge', labels: ['kind'], domain: 'pressure', title, help };
+}
+
+const MEMBERS_COUNTED = 'Working members only: spares and failed members are left out.';
 
 function cpuPercent(name: string, field: string, extra = ''): MetricDef {
   return {
@@ -131,6 +142,66 @@ export const METRICS = [
     title: 'In flight',
     help: 'Requests issued to the device and not yet completed at the moment of sampling (/proc/diskstats field 9).',
   },
+  {
+    name: 'disk_await_ms',
+    unit: 'ms',
+    kind: 'gauge',
+    labels: diskLabels,
+    domain: 'disk',
+    title: 'Await',
+    help: 'Average time a request took, queueing included (iostat await): Δ(read + write + discard ms) / Δ(reads + writes + discards).',
+  },
+  {
+    name: 'disk_await_baseline_ms',
+    unit: 'ms',
+    kind: 'gauge',
+    labels: diskLabels,
+    domain: 'disk',
+    title: 'Await baseline',
+    help: "The device's own usual await: a 10-minute moving average over intervals with I/O that were not saturated; absent for the first 30 such intervals.",
+  },
+  {
+    name: 'disk_queue_fill_percent',
+    unit: 'percent',
+    kind: 'gauge',
+    labels: diskLabels,
+    domain: 'disk',
+    title: 'Queue fill',
+    help: 'aqu-sz as a share of the device request queue (100 * aqu-sz / queue/nr_requests). At 50 % and above requests wait for queue slots.',
+  },
+  {
+    name: 'disk_saturated',
+    unit: 'boolean',
+    kind: 'gauge',
+    labels: diskLabels,
+    domain: 'disk',
+    title: 'Saturated',
+    help:
+      '1 when the device is saturated: queue fill ≥ 50 %, or await ≥ 4× its own baseline with aqu-sz ≥ 1, or host I/O pressure full avg10 ≥ 10 % while the device is ≥ 90 % busy with aqu-sz ≥ 1. %util alone is not used (see ARCHITECTURE.md).',
+  },
+  raid('raid_disks_expected', 'disks', 'Disks expected', 'Member slots the array is built with (raid_disks, mdstat [n/m] n).'),
+  raid('raid_disks_active', 'disks', 'Disks working', 'Members in sync and working (mdstat [n/m] m).'),
+  raid('raid_disks_failed', 'disks', 'Disks failed', 'Members marked faulty, (F) in /proc/mdstat.'),
+  raid('raid_disks_spare', 'disks', 'Spare disks', 'Spare members, (S) in /proc/mdstat.'),
+  raid('raid_disks_missing', 'disks', 'Disks missing', 'Slots without a working member (expected - working, sysfs degraded). Above 0 the array is degraded.'),
+  raid('raid_sync_running', 'boolean', 'Sync running', '1 while a resync, recovery, check, repair or reshape runs; the action label says which.', ['array', 'action']),
+  raid('raid_sync_progress_percent', 'percent', 'Sync progress', 'Progress of the running sync (mdstat percent, or sysfs sync_completed).', ['array', 'action']),
+  raid('raid_sync_speed_kbps', 'kB/s', 'Sync speed', 'Speed of the running sync (mdstat speed=, sysfs sync_speed).', ['array', 'action']),
+  raid('raid_sync_eta_seconds', 'seconds', 'Sync ETA', 'Time the running sync still needs at its current speed (mdstat finish=).', ['array', 'action']),
+  raid('raid_mismatch_cnt', 'count', 'Mismatch count', 'Sectors found inconsistent by the last check or repair (sysfs mismatch_cnt). Growth matters on parity RAID; raid1/10 report harmless mismatches from swap and O_DIRECT.'),
+  raid('raid_array_aqu_sz', 'requests', 'Array queue size', "Array queue depth: the md device's own aqu-sz, or, when md accounts no time (all zeros, as on many kernels), the sum of its members' aqu-sz."),
+  raid('raid_array_in_flight', 'requests', 'Array in flight', "Requests in flight on the md device, or the sum over its members when md accounts none."),
+  raid('raid_members_aqu_sz_sum', 'requests', 'Members aqu-sz (sum)', `Sum of the members' aqu-sz. ${MEMBERS_COUNTED}`),
+  raid('raid_members_aqu_sz_max', 'requests', 'Members aqu-sz (max)', `Largest member aqu-sz: the disk that queues most. ${MEMBERS_COUNTED}`),
+  raid('raid_members_in_flight_sum', 'requests', 'Members in flight (sum)', `Sum of the members' in-flight requests. ${MEMBERS_COUNTED}`),
+  raid('raid_members_in_flight_max', 'requests', 'Members in flight (max)', `Largest member in-flight count. ${MEMBERS_COUNTED}`),
+  raid('raid_members_util_sum_percent', 'percent', 'Members %util (sum)', `Sum of the members' %util. ${MEMBERS_COUNTED}`),
+  raid('raid_members_util_max_percent', 'percent', 'Members %util (max)', `Busiest member's %util. ${MEMBERS_COUNTED}`),
+  raid('raid_saturated', 'boolean', 'Array saturated', '1 when the array or any working member is saturated (see disk_saturated).'),
+  pressure('io_pressure_avg10_percent', 'I/O pressure avg10', 'Share of the last 10 s in which some (kind="some") or all non-idle (kind="full") tasks were stalled on I/O (/proc/pressure/io). Absent on kernels without PSI.'),
+  pressure('io_pressure_avg60_percent', 'I/O pressure avg60', 'As avg10, over 60 s.'),
+  pressure('io_pressure_avg300_percent', 'I/O pressure avg300', 'As avg10, over 300 s.'),
+  pressure('io_pressure_stall_percent', 'I/O stall', 'Stall time over the last interval from the rate of total: 100 * Δtotal µs / Δt µs.'),
   {
     name: 'agent_buffer_batches',
     unit: 'batches',

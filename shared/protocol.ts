@@ -48,6 +48,18 @@ export const collectorStatusSchema = z.object({
 });
 export type CollectorStatus = z.infer<typeof collectorStatusSchema>;
 
+/**
+ * A structured state that is not a number: an md array with its members, a
+ * log-path check result. A batch that carries states of a kind replaces all
+ * earlier states of that kind for the host, so a vanished array disappears.
+ */
+export const stateSchema = z.object({
+  kind: name,
+  key: z.string().min(1).max(256),
+  value: z.record(z.string(), z.unknown()),
+});
+export type WireState = z.infer<typeof stateSchema>;
+
 export const helloSchema = z.object({
   type: z.literal('hello'),
   protocol: z.number().int().min(1),
@@ -69,6 +81,9 @@ export const batchSchema = z.object({
   ts: z.number().int().min(0),
   samples: z.array(sampleSchema).max(20000),
   collectors: z.array(collectorStatusSchema).max(64).optional(),
+  /** Kinds of state this batch reports in full (even when it has none of them now, e.g. the last array was removed). */
+  stateKinds: z.array(name).max(64).optional(),
+  states: z.array(stateSchema).max(2000).optional(),
 });
 export type Batch = z.infer<typeof batchSchema>;
 
@@ -130,13 +145,15 @@ export interface HostSummary {
   agentVersion: string | null;
   protocol: number | null;
   collectors: CollectorStatus[];
+  /** Latest structured states by kind, then key (e.g. raid_array → md0 → report). */
+  states: Record<string, Record<string, Record<string, unknown>>>;
   inventory: Record<string, unknown> | null;
   stats: { batches: number; duplicates: number; gaps: number; badFrames: number };
 }
 
 export type ServerToDashboard =
   | { type: 'hosts'; hosts: HostSummary[] }
-  | { type: 'samples'; host: string; ts: number; samples: WireSample[] }
+  | { type: 'samples'; host: string; ts: number; samples: WireSample[]; states?: WireState[]; stateKinds?: string[] }
   | { type: 'error'; code: ErrorCode; message: string };
 
 /** Parse a JSON frame against a schema; returns a readable error instead of throwing. */

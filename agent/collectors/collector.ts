@@ -1,4 +1,4 @@
-import type { CollectorStatus, WireSample } from '../../shared/protocol.js';
+import type { CollectorStatus, WireSample, WireState } from '../../shared/protocol.js';
 
 export interface CollectContext {
   /** Wall-clock ms, stamped on the batch. */
@@ -10,6 +10,9 @@ export interface CollectContext {
 export interface CollectResult {
   samples: WireSample[];
   status: CollectorStatus;
+  /** Structured states, and the kinds this collector reports in full. */
+  states?: WireState[];
+  stateKinds?: string[];
 }
 
 /**
@@ -21,6 +24,8 @@ export interface CollectResult {
  */
 export interface Collector {
   readonly name: string;
+  /** "derived" collectors run after the others in the same tick and may read their results. */
+  readonly stage?: 'primary' | 'derived';
   collect(ctx: CollectContext): Promise<CollectResult>;
   /** Current raw state as plain JSON, for `tidemark collect --json`. */
   snapshot(): Promise<unknown>;

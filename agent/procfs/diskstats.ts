@@ -100,6 +100,10 @@ export interface DiskRates {
   wkbPerS: number;
   rAwaitMs: number | null;
   wAwaitMs: number | null;
+  /** iostat's await: Δ(read + write + discard ms) / Δ(reads + writes + discards). */
+  awaitMs: number | null;
+  /** Requests completed in the interval (reads + writes + discards). */
+  ios: number;
   aquSz: number | null;
   utilPercent: number | null;
   inFlight: number | null;
@@ -124,10 +128,14 @@ export function diskRates(prev: DiskStats, cur: DiskStats, elapsedMs: number): D
   const writeMs = d(prev.writeMs, cur.writeMs);
   const ioMs = d(prev.ioMs, cur.ioMs);
   const weighted = d(prev.weightedIoMs, cur.weightedIoMs);
-  const all = [reads, writes, sectorsRead, sectorsWritten, readMs, writeMs, ioMs, weighted];
+  const discards = d(prev.discards, cur.discards);
+  const discardMs = d(prev.discardMs, cur.discardMs);
+  const all = [reads, writes, sectorsRead, sectorsWritten, readMs, writeMs, ioMs, weighted, discards, discardMs];
   if (all.some((v) => v === null)) return null;
   const s = elapsedMs / 1000;
   const await_ = (ms: number | undefined | null, ios: number) => (ms === undefined || ms === null ? null : ios > 0 ? ms / ios : 0);
+  const ios = reads! + writes! + (discards ?? 0);
+  const busyMs = readMs === undefined || writeMs === undefined ? undefined : readMs! + writeMs! + (discardMs ?? 0);
   return {
     rPerS: reads! / s,
     wPerS: writes! / s,
@@ -135,6 +143,8 @@ export function diskRates(prev: DiskStats, cur: DiskStats, elapsedMs: number): D
     wkbPerS: sectorsWritten! / 2 / s,
     rAwaitMs: await_(readMs, reads!),
     wAwaitMs: await_(writeMs, writes!),
+    awaitMs: await_(busyMs, ios),
+    ios,
     aquSz: weighted === undefined ? null : weighted! / elapsedMs,
     utilPercent: ioMs === undefined ? null : Math.min(100, (100 * ioMs!) / elapsedMs),
     inFlight: cur.inFlight,

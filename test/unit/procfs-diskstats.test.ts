@@ -67,7 +67,7 @@ describe('/proc/diskstats parser', () => {
     expect(r.inFlight).toBe(0);
     // sda: only 3 writes of 64 sectors, no time recorded: awaits are 0, not NaN
     const s = diskRates(dev(a, 'sda'), dev(b, 'sda'), 10_000)!;
-    expect(s).toEqual({ rPerS: 0, wPerS: 0.3, rkbPerS: 0, wkbPerS: 3.2, rAwaitMs: 0, wAwaitMs: 0, aquSz: 0, utilPercent: 0, inFlight: 0 });
+    expect(s).toEqual({ rPerS: 0, wPerS: 0.3, rkbPerS: 0, wkbPerS: 3.2, rAwaitMs: 0, wAwaitMs: 0, awaitMs: 0, ios: 3, aquSz: 0, utilPercent: 0, inFlight: 0 });
   });
 
   it('caps %util at 100 and refuses a zero interval', () => {

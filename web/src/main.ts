@@ -2,6 +2,7 @@ import type { HostSummary, ServerToDashboard } from '../../shared/protocol.js';
 import type { MetricDef } from '../../shared/catalogue.js';
 import { api, connectLive, setToken, Unauthorized } from './api.js';
 import { LiveChart } from './live-chart.js';
+import { RaidPanel, raidSummary } from './raid-panel.js';
 
 /** The charts of the host view: which metric, and which label names a line. */
 const PANELS: { metric: string; labelKey: string | null; only?: Record<string, string> }[] = [
@@ -12,6 +13,12 @@ const PANELS: { metric: string; labelKey: string | null; only?: Record<string, s
   { metric: 'disk_w_await_ms', labelKey: 'device' },
   { metric: 'disk_in_flight', labelKey: 'device' },
 ];
+/** Array and member queue depth, shown when the host has md arrays. */
+const RAID_PANELS: typeof PANELS = [
+  { metric: 'raid_array_aqu_sz', labelKey: 'array' },
+  { metric: 'raid_members_aqu_sz_max', labelKey: 'array' },
+];
+const RAID_KIND = 'raid_array';
 const WINDOW_MS = 5 * 60_000;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -22,6 +29,7 @@ let selected: string | null = null;
 let charts: { panel: (typeof PANELS)[number]; chart: LiveChart; el: HTMLElement }[] = [];
 let paused = false;
 let live: WebSocket | null = null;
+let raidPanel: RaidPanel;
 
 function ago(ms: number | null): string {
   if (ms === null) return 'never seen';
@@ -50,6 +58,14 @@ function renderHosts(): void {
       seen.className = 'seen';
       seen.textContent = `${h.connected ? 'connected' : 'disconnected'} · ${ago(h.lastSeen)}`;
       li.append(dot, name, seen);
+      const raid = raidSummary(h.states?.[RAID_KIND]);
+      if (raid) {
+        const alert = document.createElement('span');
+        alert.className = 'alert';
+        alert.dataset.level = raid.level;
+        alert.textContent = raid.text;
+        li.append(alert);
+      }
       li.onclick = () => void selectHost(h.id);
       return li;
     }),
@@ -82,8 +98,20 @@ function renderHostHeader(h: HostSummary): void {
 
 function subscribe(): void {
   if (live && live.readyState === WebSocket.OPEN) {
-    live.send(JSON.stringify({ type: 'subscribe', hosts: selected ? [selected] : [], metrics: PANELS.map((p) => p.metric) }));
+    live.send(JSON.stringify({ type: 'subscribe', hosts: selected ? [selected] : [], metrics: [...PANELS, ...RAID_PANELS].map((p) => p.metric) }));
   }
+}
+
+function addChart(grid: HTMLElement, panel: (typeof PANELS)[number]): void {
+  const def = catalogue.get(panel.metric);
+  if (!def) return;
+  const el = document.createElement('div');
+  el.className = 'chart';
+  el.dataset.metric = panel.metric;
+  const canvas = document.createElement('canvas');
+  el.append(canvas);
+  grid.append(el);
+  charts.push({ panel, chart: new LiveChart(canvas, def, panel.labelKey, WINDOW_MS), el });
 }
 
 function matches(only: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
@@ -97,20 +125,17 @@ async function selectHost(id: string): Promise<void> {
   charts = [];
   const grid = $('charts');
   grid.replaceChildren();
+  $('raid-charts').replaceChildren();
   $('pick-host').hidden = true;
   $('host-header').hidden = false;
+  raidPanel.clear();
   renderHosts();
-  for (const panel of PANELS) {
-    const def = catalogue.get(panel.metric);
-    if (!def) continue;
-    const el = document.createElement('div');
-    el.className = 'chart';
-    el.dataset.metric = panel.metric;
-    const canvas = document.createElement('canvas');
-    el.append(canvas);
-    grid.append(el);
-    charts.push({ panel, chart: new LiveChart(canvas, def, panel.labelKey, WINDOW_MS), el });
+  for (const panel of PANELS) addChart(grid, panel);
+  const host = hosts.find((h) => h.id === id);
+  if (Object.keys(host?.states?.[RAID_KIND] ?? {}).length) {
+    for (const panel of RAID_PANELS) addChart($('raid-charts'), panel);
   }
+  raidPanel.render(host?.states?.[RAID_KIND]);
   subscribe();
   // Backfill the window from history, then live samples continue it.
   const from = Date.now() - WINDOW_MS;
@@ -147,7 +172,12 @@ function onLive(msg: ServerToDashboard): void {
       }
     }
     const host = hosts.find((h) => h.id === msg.host);
-    if (host) host.lastSeen = Date.now();
+    if (host) {
+      host.lastSeen = Date.now();
+      for (const kind of msg.stateKinds ?? []) host.states[kind] = {};
+      for (const st of msg.states ?? []) (host.states[st.kind] ??= {})[st.key] = st.value;
+      if (msg.stateKinds?.includes(RAID_KIND)) raidPanel.render(host.states[RAID_KIND]);
+    }
     renderCharts(msg.ts);
   }
 }
@@ -158,7 +188,17 @@ function setLiveState(state: string): void {
   badge.textContent = state;
 }
 
+async function refreshHosts(): Promise<void> {
+  try {
+    hosts = await api.hosts();
+  } catch {
+    return; // the live socket's state badge already says when the server is gone
+  }
+  renderHosts();
+}
+
 async function boot(): Promise<void> {
+  raidPanel = new RaidPanel($('raid'));
   try {
     const [cat, list] = await Promise.all([api.catalogue(), api.hosts()]);
     catalogue = new Map(cat.map((m) => [m.name, m]));
@@ -191,8 +231,8 @@ async function boot(): Promise<void> {
     setLiveState(paused ? 'paused' : 'live');
     if (!paused) renderCharts(Date.now());
   };
-  // Keep "last seen" ages fresh without refetching.
-  setInterval(renderHosts, 5000);
+  // Keep the host list (last seen, RAID verdicts of other hosts) fresh.
+  setInterval(() => void refreshHosts(), 5000);
 }
 
 void boot();

@@ -1,0 +1,53 @@
+import { readUnderRoot } from '../procfs/read.js';
+import { parsePressure, type Pressure, type PressureLine } from '../procfs/pressure.js';
+import type { WireSample } from '../../shared/protocol.js';
+import { absent, failed, ok, type CollectContext, type CollectResult, type Collector } from './collector.js';
+
+/** I/O pressure (PSI) from /proc/pressure/io; absent on kernels without PSI means absent, not zero. */
+export class PressureCollector implements Collector {
+  readonly name = 'pressure';
+  /** The latest reading, for the disk saturation view. */
+  latest: Pressure | null = null;
+  private prevMono = 0;
+
+  constructor(private readonly root: string) {}
+
+  async snapshot(): Promise<unknown> {
+    const text = await readUnderRoot(this.root, 'proc/pressure/io');
+    return text === null ? { state: 'absent' } : parsePressure(text);
+  }
+
+  async collect(ctx: CollectContext): Promise<CollectResult> {
+    let cur: Pressure;
+    try {
+      const text = await readUnderRoot(this.root, 'proc/pressure/io');
+      if (text === null) {
+        this.latest = null;
+        return absent(this.name, `${this.root}/proc/pressure/io does not exist (kernel without PSI, or psi=0)`);
+      }
+      cur = parsePressure(text);
+    } catch (err) {
+      this.latest = null;
+      return failed(this.name, err);
+    }
+    const prev = this.latest;
+    const elapsedMs = ctx.monoMs - this.prevMono;
+    this.latest = cur;
+    this.prevMono = ctx.monoMs;
+    const samples: WireSample[] = [];
+    const emit = (kind: 'some' | 'full', c: PressureLine, p: PressureLine | null | undefined) => {
+      const l = { kind };
+      samples.push(
+        { m: 'io_pressure_avg10_percent', l, v: c.avg10 },
+        { m: 'io_pressure_avg60_percent', l, v: c.avg60 },
+        { m: 'io_pressure_avg300_percent', l, v: c.avg300 },
+      );
+      if (p && elapsedMs > 0 && c.totalUs >= p.totalUs) {
+        samples.push({ m: 'io_pressure_stall_percent', l, v: Math.min(100, (100 * (c.totalUs - p.totalUs)) / (elapsedMs * 1000)) });
+      }
+    };
+    emit('some', cur.some, prev?.some);
+    if (cur.full) emit('full', cur.full, prev?.full);
+    return ok(this.name, samples);
+  }
+}

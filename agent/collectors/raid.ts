@@ -1,0 +1,108 @@
+import { readUnderRoot } from '../procfs/read.js';
+import { parseMdstat, type MdStat } from '../procfs/mdstat.js';
+import { readMdSysfs, type MdSysfs } from '../sysfs/md.js';
+import { buildArrayReports, type ArrayReport } from '../raid/arrays.js';
+import { arrayQueue, type ArrayQueue } from '../raid/queue.js';
+import type { WireSample, WireState } from '../../shared/protocol.js';
+import type { DisksCollector } from './disks.js';
+import { absent, type CollectResult, type Collector } from './collector.js';
+
+export const RAID_STATE_KIND = 'raid_array';
+
+export interface RaidReading {
+  /** null when /proc/mdstat is absent (kernel without md). */
+  mdstat: MdStat | null;
+  sysfs: MdSysfs[];
+  arrays: ArrayReport[];
+  /** Problems with the file as a whole (empty, lines outside any array). */
+  fileErrors: string[];
+}
+
+/** Reads /proc/mdstat and /sys/block/md*; pure merging happens in raid/arrays.ts. */
+export async function readRaid(root: string): Promise<RaidReading | null> {
+  const [text, sysfs] = await Promise.all([readUnderRoot(root, 'proc/mdstat'), readMdSysfs(root)]);
+  if (text === null && sysfs.length === 0) return null;
+  const fileErrors: string[] = [];
+  let mdstat: MdStat | null = null;
+  if (text !== null) {
+    if (text.trim() === '') fileErrors.push('/proc/mdstat is empty (a kernel with md always writes a Personalities line)');
+    else {
+      mdstat = parseMdstat(text);
+      for (const e of mdstat.errors) if (!e.array) fileErrors.push(`/proc/mdstat line ${e.line}: ${e.message}`);
+    }
+  }
+  return { mdstat, sysfs, arrays: buildArrayReports(mdstat, sysfs), fileErrors };
+}
+
+/**
+ * md RAID arrays: health, members, sync progress, mismatches, and queue depth
+ * of the array and its members. Runs after the disks collector, whose latest
+ * per-device readings give the queue figures.
+ */
+export class RaidCollector implements Collector {
+  readonly name = 'raid';
+  readonly stage = 'derived' as const;
+
+  constructor(
+    private readonly root: string,
+    private readonly disks: DisksCollector,
+  ) {}
+
+  async snapshot(): Promise<unknown> {
+    const r = await readRaid(this.root);
+    if (!r) return { state: 'absent' };
+    return { arrays: r.arrays, ...(r.fileErrors.length ? { errors: r.fileErrors } : {}) };
+  }
+
+  async collect(): Promise<CollectResult> {
+    const r = await readRaid(this.root);
+    if (!r) return absent(this.name, 'no /proc/mdstat and no md arrays in sysfs: this kernel has no md RAID');
+    const samples: WireSample[] = [];
+    const states: WireState[] = [];
+    const problems = [...r.fileErrors];
+    for (const a of r.arrays) {
+      if (a.error) problems.push(`${a.name}: ${a.error}`);
+      const queue = arrayQueue(a, this.disks.latest);
+      samples.push(...arraySamples(a, queue));
+      states.push({ kind: RAID_STATE_KIND, key: a.name, value: { ...a, queue } as unknown as Record<string, unknown> });
+    }
+    const status = problems.length
+      ? { name: this.name, state: 'error' as const, message: problems.join('; ') }
+      : { name: this.name, state: 'ok' as const };
+    return { samples, status, states, stateKinds: [RAID_STATE_KIND] };
+  }
+}
+
+export function arraySamples(a: ArrayReport, q: ArrayQueue): WireSample[] {
+  const l = { array: a.name };
+  const out: WireSample[] = [
+    { m: 'raid_disks_expected', l, v: a.disks.expected },
+    { m: 'raid_disks_active', l, v: a.disks.active },
+    { m: 'raid_disks_failed', l, v: a.disks.failed },
+    { m: 'raid_disks_spare', l, v: a.disks.spare },
+    { m: 'raid_disks_missing', l, v: a.disks.missing },
+    { m: 'raid_saturated', l, v: q.saturated ? 1 : 0 },
+  ];
+  if (a.mismatchCnt !== null) out.push({ m: 'raid_mismatch_cnt', l, v: a.mismatchCnt });
+  if (a.sync?.status === 'running') {
+    const sl = { array: a.name, action: a.sync.action };
+    out.push({ m: 'raid_sync_running', l: sl, v: 1 });
+    if (a.sync.percent !== null) out.push({ m: 'raid_sync_progress_percent', l: sl, v: a.sync.percent });
+    if (a.sync.speedKBps !== null) out.push({ m: 'raid_sync_speed_kbps', l: sl, v: a.sync.speedKBps });
+    if (a.sync.etaSeconds !== null) out.push({ m: 'raid_sync_eta_seconds', l: sl, v: a.sync.etaSeconds });
+  }
+  if (q.source !== 'none') {
+    out.push({ m: 'raid_array_aqu_sz', l, v: q.aquSz }, { m: 'raid_array_in_flight', l, v: q.inFlight });
+  }
+  if (q.members.counted.length > 0) {
+    out.push(
+      { m: 'raid_members_aqu_sz_sum', l, v: q.members.aquSzSum },
+      { m: 'raid_members_aqu_sz_max', l, v: q.members.aquSzMax },
+      { m: 'raid_members_in_flight_sum', l, v: q.members.inFlightSum },
+      { m: 'raid_members_in_flight_max', l, v: q.members.inFlightMax },
+      { m: 'raid_members_util_sum_percent', l, v: q.members.utilSum },
+      { m: 'raid_members_util_max_percent', l, v: q.members.utilMax },
+    );
+  }
+  return out;
+}

@@ -1,0 +1,207 @@
+/**
+ * Parser for /proc/mdstat (drivers/md/md.c, md_seq_show and the personalities'
+ * status functions). It reads every layout real kernels write: raid0/1/4/5/6/10,
+ * linear, multipath, external-metadata containers and their members, inactive
+ * arrays with or without a level, read-only and auto-read-only, progress below
+ * 10 % (extra space), DELAYED/PENDING syncs, bitmap lines before or after the
+ * progress line, whitespace-only lines, and files with no trailing newline.
+ *
+ * One array's garbled or truncated block yields an error for that array only;
+ * the other arrays are still returned.
+ */
+
+export type MemberFlag = 'faulty' | 'spare' | 'write-mostly' | 'replacement' | 'journal';
+
+export interface MdMember {
+  name: string;
+  /** The descriptor number in brackets: the slot for an in-sync member, ≥ raid_disks for a spare or a disk being rebuilt. */
+  index: number;
+  flags: MemberFlag[];
+}
+
+export type SyncAction = 'resync' | 'recovery' | 'check' | 'repair' | 'reshape';
+
+export interface MdSync {
+  action: SyncAction;
+  /** running, or waiting its turn (DELAYED: another array on the same disks syncs first; PENDING: array read-only until written). */
+  status: 'running' | 'delayed' | 'pending';
+  percent: number | null;
+  doneBlocks: number | null;
+  totalBlocks: number | null;
+  finishMinutes: number | null;
+  speedKBps: number | null;
+}
+
+export interface MdStatArray {
+  name: string;
+  active: boolean;
+  readOnly: 'read-only' | 'auto-read-only' | null;
+  level: string | null;
+  blocks: number | null;
+  /** `super 1.2`, `super external:/md127/0`, `super external:imsm`; null for 0.90 (not printed). */
+  metadata: string | null;
+  chunkKB: number | null;
+  /** From `[n/m]`: n = raid disks expected, m = working. */
+  raidDisks: number | null;
+  workingDisks: number | null;
+  /** From `[UU_U]`: U up, _ missing, one character per slot. */
+  slotMap: string | null;
+  members: MdMember[];
+  sync: MdSync | null;
+  bitmap: { pagesUsed: number; pagesTotal: number; chunkKB: number } | null;
+}
+
+export interface MdStatError {
+  array: string | null;
+  line: number;
+  message: string;
+}
+
+export interface MdStat {
+  personalities: string[];
+  arrays: MdStatArray[];
+  errors: MdStatError[];
+}
+
+const LEVELS = new Set(['linear', 'multipath', 'raid0', 'raid1', 'raid4', 'raid5', 'raid6', 'raid10', 'faulty']);
+const FLAGS: Record<string, MemberFlag> = { F: 'faulty', S: 'spare', W: 'write-mostly', R: 'replacement', J: 'journal' };
+const MEMBER = /^([^\s[\]()]+)\[(\d+)\]((?:\([A-Z]\))*)$/;
+const HEADER = /^(md[^\s:]*)\s*:\s*(.*)$/;
+const PROGRESS =
+  /^\s*(?:\[[=>.]*\]\s*)?(resync|recovery|check|repair|reshape)\s*=\s*(\d+(?:\.\d+)?)%\s*\((\d+)\/(\d+)\)\s*finish=(\d+(?:\.\d+)?)min\s*speed=(\d+)K\/sec\s*$/;
+const WAITING = /^\s*(resync|recovery|check|repair|reshape)\s*=\s*(DELAYED|PENDING)\s*$/;
+const BITMAP = /^\s*bitmap:\s*(\d+)\/(\d+)\s+pages\s+\[\d+KB\],\s*(\d+)KB chunk/;
+const BLOCKS = /^\s*(\d+)\s+blocks\b(.*)$/;
+
+class BlockError extends Error {}
+
+function parseHeader(name: string, rest: string): MdStatArray {
+  const tokens = rest.trim().split(/\s+/).filter(Boolean);
+  const state = tokens.shift();
+  if (state !== 'active' && state !== 'inactive') throw new BlockError(`state "${state ?? ''}" is neither active nor inactive`);
+  let readOnly: MdStatArray['readOnly'] = null;
+  if (tokens[0] === '(read-only)' || tokens[0] === '(auto-read-only)') readOnly = tokens.shift()!.slice(1, -1) as 'read-only' | 'auto-read-only';
+  let level: string | null = null;
+  if (tokens[0] && !MEMBER.test(tokens[0])) {
+    level = tokens.shift()!;
+    if (!LEVELS.has(level)) throw new BlockError(`unknown level "${level}"`);
+  }
+  const members = tokens.map((t) => {
+    const m = MEMBER.exec(t);
+    if (!m) throw new BlockError(`member "${t}" is not NAME[N] with optional (F)/(S)/(W)/(R)/(J)`);
+    const flags = (m[3]!.match(/[A-Z]/g) ?? []).map((f) => {
+      const flag = FLAGS[f];
+      if (!flag) throw new BlockError(`member "${t}" has unknown flag (${f})`);
+      return flag;
+    });
+    return { name: m[1]!, index: Number(m[2]), flags };
+  });
+  return {
+    name, active: state === 'active', readOnly, level, blocks: null, metadata: null, chunkKB: null,
+    raidDisks: null, workingDisks: null, slotMap: null, members, sync: null, bitmap: null,
+  };
+}
+
+function parseBlocksLine(a: MdStatArray, m: RegExpExecArray): void {
+  a.blocks = Number(m[1]);
+  const rest = m[2]!;
+  const sup = /\bsuper\s+(\S+)/.exec(rest);
+  if (sup) a.metadata = sup[1]!;
+  const chunk = /(\d+)k chunks?\b/.exec(rest);
+  if (chunk) a.chunkKB = Number(chunk[1]);
+  const status = /\[(\d+)\/(\d+)\]\s*\[([U_]*)\]/.exec(rest);
+  if (status) {
+    a.raidDisks = Number(status[1]);
+    a.workingDisks = Number(status[2]);
+    a.slotMap = status[3]!;
+    if (a.slotMap.length !== a.raidDisks) throw new BlockError(`slot map [${a.slotMap}] has ${a.slotMap.length} slots for ${a.raidDisks} disks`);
+    const up = [...a.slotMap].filter((c) => c === 'U').length;
+    if (up !== a.workingDisks) throw new BlockError(`slot map [${a.slotMap}] shows ${up} up, [n/m] says ${a.workingDisks}`);
+  } else if (/\[\d/.test(rest)) {
+    throw new BlockError(`cannot read the [n/m] [U_] status in "${rest.trim()}"`);
+  }
+}
+
+/** Levels whose status line always carries [n/m] [U_]: without it the block was cut short. */
+const REDUNDANT = new Set(['raid1', 'raid4', 'raid5', 'raid6', 'raid10', 'multipath']);
+
+export function parseMdstat(text: string): MdStat {
+  const out: MdStat = { personalities: [], arrays: [], errors: [] };
+  const lines = text.split('\n');
+  let cur: MdStatArray | null = null;
+  let curLine = 0;
+  let broken = false; // the current block had an error: skip the rest of it
+
+  const finish = () => {
+    if (cur && !broken) {
+      if (cur.blocks === null && cur.members.length > 0) {
+        out.errors.push({ array: cur.name, line: curLine, message: 'no "blocks" line: the block is truncated' });
+      } else if (cur.active && cur.level && REDUNDANT.has(cur.level) && cur.raidDisks === null) {
+        out.errors.push({ array: cur.name, line: curLine, message: `no [n/m] [U_] status for ${cur.level}: the block is truncated` });
+      } else {
+        out.arrays.push(cur);
+      }
+    }
+    cur = null;
+    broken = false;
+  };
+
+  for (let i = 0; i < lines.length; i++) {
+    const lineNo = i + 1;
+    const raw = lines[i]!;
+    const line = raw.replace(/\u00a0/g, ' ');
+    if (line.trim() === '') continue;
+    if (line.startsWith('Personalities')) {
+      out.personalities = (line.match(/\[([^\]]+)\]/g) ?? []).map((p) => p.slice(1, -1));
+      continue;
+    }
+    if (line.startsWith('unused devices')) {
+      finish();
+      continue;
+    }
+    if (line.startsWith('#')) continue; // "# cat /proc/mdstat" pasted into bug reports
+    const header = HEADER.exec(line);
+    if (header) {
+      finish();
+      curLine = lineNo;
+      try {
+        cur = parseHeader(header[1]!, header[2]!);
+      } catch (err) {
+        out.errors.push({ array: header[1]!, line: lineNo, message: (err as Error).message });
+        cur = { name: header[1]! } as MdStatArray;
+        broken = true;
+      }
+      continue;
+    }
+    if (!cur) {
+      out.errors.push({ array: null, line: lineNo, message: `line outside any array: "${line.trim().slice(0, 80)}"` });
+      continue;
+    }
+    if (broken) continue;
+    const a: MdStatArray = cur;
+    try {
+      let m: RegExpExecArray | null;
+      if ((m = BLOCKS.exec(line))) parseBlocksLine(a, m);
+      else if ((m = PROGRESS.exec(line))) {
+        a.sync = {
+          action: m[1] as SyncAction, status: 'running', percent: Number(m[2]), doneBlocks: Number(m[3]), totalBlocks: Number(m[4]),
+          finishMinutes: Number(m[5]), speedKBps: Number(m[6]),
+        };
+      } else if ((m = WAITING.exec(line))) {
+        a.sync = {
+          action: m[1] as SyncAction, status: m[2] === 'DELAYED' ? 'delayed' : 'pending',
+          percent: null, doneBlocks: null, totalBlocks: null, finishMinutes: null, speedKBps: null,
+        };
+      } else if ((m = BITMAP.exec(line))) {
+        a.bitmap = { pagesUsed: Number(m[1]), pagesTotal: Number(m[2]), chunkKB: Number(m[3]) };
+      } else {
+        throw new BlockError(`unrecognised line "${line.trim().slice(0, 80)}"`);
+      }
+    } catch (err) {
+      out.errors.push({ array: a.name, line: lineNo, message: (err as Error).message });
+      broken = true;
+    }
+  }
+  finish();
+  return out;
+}
