@@ -5,6 +5,8 @@ import type { ArrayReport } from './arrays.js';
 export interface ArrayQueue {
   /** Where the array's own depth comes from: the md device, or (md accounts no time) the sum over members. */
   source: 'array' | 'members' | 'none';
+  /** Why the members' sum stands in for the array, when it does. */
+  fallbackReason: 'md accounts no time' | 'md device not in /proc/diskstats' | null;
   aquSz: number | null;
   inFlight: number | null;
   members: {
@@ -64,6 +66,7 @@ export function arrayQueue(report: ArrayReport, readings: ReadonlyMap<string, De
   let source: ArrayQueue['source'];
   let aquSz: number | null;
   let inFlight: number | null;
+  const fallbackReason = !own ? 'md device not in /proc/diskstats' : mdAccountsTime(own) ? null : 'md accounts no time';
   if (own && mdAccountsTime(own)) {
     source = 'array';
     aquSz = own.rates.aquSz;
@@ -79,7 +82,7 @@ export function arrayQueue(report: ArrayReport, readings: ReadonlyMap<string, De
   }
   const ownSaturated = source === 'array' && own ? own.saturation.saturated : false;
   return {
-    source, aquSz, inFlight,
+    source, fallbackReason: source === 'array' ? null : fallbackReason, aquSz, inFlight,
     members: { counted, ...m, busiest },
     saturated: ownSaturated || saturatedMembers.length > 0,
     saturatedMembers,

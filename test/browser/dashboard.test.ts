@@ -4,16 +4,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.js';
 import { REPO, freePort, runCli, tempDir, type Running } from '../helpers/process.js';
+import { PROCFS } from '../helpers/fixtures.js';
 
 const ARTIFACTS = path.join(REPO, 'test-artifacts');
 
 describe('dashboard in headless Chromium', () => {
   let app: Running | null = null;
+  let fixtureApp: Running | null = null;
   let browser: Browser | null = null;
 
   afterAll(async () => {
     await browser?.close();
     await app?.stop();
+    await fixtureApp?.stop();
   });
 
   it('finds this host and its live charts gain points every second', async () => {
@@ -52,6 +55,40 @@ describe('dashboard in headless Chromium', () => {
     }
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('shows a degraded, recovering array with its missing member and progress (agent on a fixture root)', async () => {
+    const port = await freePort();
+    fixtureApp = runCli(['start', '--port', String(port), '--data-dir', tempDir(), '--root', path.join(PROCFS, 'prometheus-procfs')]);
+    await fixtureApp.waitFor(/connected to server/);
+    browser ??= await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${port}/`);
+
+    // The host list says at a glance that an array is degraded.
+    const alert = page.locator('#host-list li .alert[data-level="bad"]');
+    await expect.poll(() => alert.textContent(), { timeout: 10_000 }).toMatch(/RAID: \d+ degraded or inactive \(1 rebuilding\)/);
+
+    // md6 : active raid1 sdb2[2](F) sdc[1](S) sda2[0] [2/1] [U_] recovery = 8.5% … finish=17.0min speed=259783K/sec
+    const md6 = page.locator('.array[data-array="md6"]');
+    await md6.waitFor({ timeout: 10_000 });
+    expect(await md6.getAttribute('data-health')).toBe('rebuilding');
+    expect(await md6.locator('.badge.health').textContent()).toBe('rebuilding');
+    expect(await md6.locator('.facts').textContent()).toBe('1 of 2 disks working · slot 1 missing · 1 failed · 1 spare');
+    expect(await md6.locator('tr[data-member="sdb2"]').getAttribute('data-state')).toBe('faulty');
+    expect(await md6.locator('tr[data-member="sda2"]').getAttribute('data-state')).toBe('in_sync');
+    expect(Number(await md6.locator('.sync progress').getAttribute('value'))).toBe(8.5);
+    expect(await md6.locator('.sync-label').textContent()).toBe('recovery 8.5 % · 253.7 MB/s · 17 min left');
+    // A clean array beside it, and the queue-depth charts of the arrays.
+    expect(await page.locator('.array[data-array="md3"]').getAttribute('data-health')).toBe('clean');
+    expect(await page.locator('#raid-charts .chart[data-metric="raid_array_aqu_sz"] canvas').count()).toBe(1);
+    await md6.scrollIntoViewIfNeeded();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await md6.screenshot({ path: path.join(ARTIFACTS, 'raid-md6.png') });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'raid.png') });
     expect(errors).toEqual([]);
   });
 });

@@ -70,4 +70,27 @@ describe('real disk load', () => {
     expect(max(loadInFlight)).toBeGreaterThanOrEqual(4);
     expect(max(loadQueue)).toBeGreaterThan(max(idleQueue) + 1);
   });
+
+  it('raises I/O pressure "some" under a synchronous multi-job run (psync, 4 jobs, O_DIRECT)', async () => {
+    const pressure = (metric: string, from: number, to: number) =>
+      server.store.query({ host: 'load', metric, labels: { kind: 'some' }, from, to })[0]?.points.map(([, v]) => v ?? 0) ?? [];
+    const max = (xs: number[]) => Math.max(0, ...xs);
+    const idleFrom = Date.now();
+    await sleep(2500);
+    const loadFrom = Date.now();
+    await fio([
+      '--name=tidemark-sync', `--directory=${dir}`, '--size=32M', '--rw=randwrite', '--bs=4k', '--ioengine=psync',
+      '--numjobs=4', '--direct=1', '--time_based', '--runtime=5', '--group_reporting', '--output-format=terse',
+    ]);
+    const loadTo = Date.now();
+    await sleep(600);
+    const idleStall = pressure('io_pressure_stall_percent', idleFrom, loadFrom);
+    const loadStall = pressure('io_pressure_stall_percent', loadFrom + 500, loadTo);
+    const idleAvg10 = pressure('io_pressure_avg10_percent', idleFrom, loadFrom);
+    const loadAvg10 = pressure('io_pressure_avg10_percent', loadFrom, loadTo + 600);
+    console.log(`I/O pressure some: stall idle max ${max(idleStall).toFixed(1)} % → load max ${max(loadStall).toFixed(1)} %; avg10 idle max ${max(idleAvg10)} → load max ${max(loadAvg10)}`);
+    expect(loadStall.length).toBeGreaterThanOrEqual(10);
+    expect(max(loadStall)).toBeGreaterThan(max(idleStall) + 10);
+    expect(max(loadAvg10)).toBeGreaterThan(max(idleAvg10));
+  });
 });

@@ -116,8 +116,14 @@ describe('RAID queue depth', () => {
       ['sdc', reading('sdc', 9, 9, 9)],
     ]);
     const q = arrayQueue(md6, readings);
-    expect(q).toMatchObject({ source: 'members', aquSz: 3.5, inFlight: 7, saturated: false });
+    expect(q).toMatchObject({ source: 'members', fallbackReason: 'md device not in /proc/diskstats', aquSz: 3.5, inFlight: 7, saturated: false });
     expect(q.members).toEqual({ counted: ['sda2'], aquSzSum: 3.5, aquSzMax: 3.5, inFlightSum: 7, inFlightMax: 7, utilSum: 80, utilMax: 80, busiest: 'sda2' });
+
+    // md itself in diskstats: with time accounted its own depth counts, without it the members' sum does.
+    const timed = reading('md6', 1.25, 4, 50);
+    expect(arrayQueue(md6, new Map([...readings, ['md6', timed]]))).toMatchObject({ source: 'array', fallbackReason: null, aquSz: 1.25, inFlight: 4 });
+    const untimed = { ...timed, stats: parseDiskstats('9 0 md6 150707 0 2818762 0 111152210 0 889217680 0 0 0 0\n')[0]! };
+    expect(arrayQueue(md6, new Map([...readings, ['md6', untimed]]))).toMatchObject({ source: 'members', fallbackReason: 'md accounts no time', aquSz: 3.5 });
 
     const md3 = byName(await reports('prometheus-procfs'), 'md3');
     // md3: sda1 sdh1 sdg1 sdf1 sde1 sdd1 sdc1 sdb1 in sync, then spares sdd1(S) sdd2(S); depth i for the i-th working member

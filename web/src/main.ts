@@ -102,6 +102,15 @@ function subscribe(): void {
   }
 }
 
+/** The RAID panel, and its queue-depth charts once the host is known to have arrays. */
+function renderRaid(host: HostSummary | undefined): void {
+  const arrays = host?.states?.[RAID_KIND];
+  raidPanel.render(arrays);
+  if (Object.keys(arrays ?? {}).length && !charts.some((c) => RAID_PANELS.includes(c.panel))) {
+    for (const panel of RAID_PANELS) addChart($('raid-charts'), panel);
+  }
+}
+
 function addChart(grid: HTMLElement, panel: (typeof PANELS)[number]): void {
   const def = catalogue.get(panel.metric);
   if (!def) return;
@@ -132,10 +141,7 @@ async function selectHost(id: string): Promise<void> {
   renderHosts();
   for (const panel of PANELS) addChart(grid, panel);
   const host = hosts.find((h) => h.id === id);
-  if (Object.keys(host?.states?.[RAID_KIND] ?? {}).length) {
-    for (const panel of RAID_PANELS) addChart($('raid-charts'), panel);
-  }
-  raidPanel.render(host?.states?.[RAID_KIND]);
+  renderRaid(host);
   subscribe();
   // Backfill the window from history, then live samples continue it.
   const from = Date.now() - WINDOW_MS;
@@ -176,7 +182,7 @@ function onLive(msg: ServerToDashboard): void {
       host.lastSeen = Date.now();
       for (const kind of msg.stateKinds ?? []) host.states[kind] = {};
       for (const st of msg.states ?? []) (host.states[st.kind] ??= {})[st.key] = st.value;
-      if (msg.stateKinds?.includes(RAID_KIND)) raidPanel.render(host.states[RAID_KIND]);
+      if (msg.stateKinds?.includes(RAID_KIND)) renderRaid(host);
     }
     renderCharts(msg.ts);
   }

@@ -19,7 +19,7 @@ interface ArrayState {
   mismatchCnt: number | null;
   disagreements: string[];
   error?: string;
-  queue?: { source: string; aquSz: number | null; inFlight: number | null; members: { busiest: string | null; aquSzMax: number; utilMax: number } };
+  queue?: { source: string; fallbackReason: string | null; aquSz: number | null; inFlight: number | null; members: { busiest: string | null; aquSzMax: number; utilMax: number } };
 }
 
 export type ArrayStates = Record<string, Record<string, unknown>>;
@@ -93,7 +93,7 @@ function card(a: ArrayState): HTMLElement {
   root.append(table);
   if (a.queue && a.queue.source !== 'none') {
     const q = a.queue;
-    const src = q.source === 'members' ? ' (from members: md reports no time)' : '';
+    const src = q.source === 'members' ? ` (sum of members: ${q.fallbackReason ?? 'md gives no figure'})` : '';
     root.append(
       el('p', { class: 'muted queue' }, `queue ${q.aquSz?.toFixed(2) ?? '–'}, in flight ${q.inFlight ?? '–'}${src}; busiest member ${q.members.busiest ?? '–'} (aqu-sz ${q.members.aquSzMax.toFixed(2)}, ${q.members.utilMax.toFixed(0)} % util)`),
     );
