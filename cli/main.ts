@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { TIDEMARK_VERSION } from '../shared/version.js';
 import { ConfigError, SETTINGS, type SettingName } from './config.js';
 import { agentCommand, collectCommand, serverCommand, startCommand } from './commands.js';
+import { checkLogrotateCommand, checkMongodConfigCommand } from './check.js';
 
 function opt(name: SettingName, flags: string): Option {
   const s = SETTINGS[name];
@@ -67,6 +68,32 @@ program
   .addOption(configOpt())
   .action(async (flags) => {
     process.exitCode = await collectCommand(flags);
+  });
+
+const check = program.command('check').description('check configuration before it bites: logrotate targets, mongod.conf');
+
+check
+  .command('logrotate')
+  .description('judge every logrotate block and target as the next run would: exit 0 all rotations succeed, 1 one would fail or be skipped, 2 cannot check')
+  .option('--config <file>', 'logrotate configuration', '/etc/logrotate.conf')
+  .option('--state <file>', 'logrotate state file (default /var/lib/logrotate/status, or logrotate.status on RHEL)')
+  .option('--mongod-config <file>', 'mongod.conf, to judge the blocks that rotate its log (default /etc/mongod.conf when present)')
+  .option('--no-second-opinion', 'do not also run logrotate -d')
+  .option('--json', 'print JSON')
+  .option('-v, --verbose', 'also print what is fine')
+  .action(async (flags) => {
+    process.exitCode = await checkLogrotateCommand(flags);
+  });
+
+check
+  .command('mongod-config')
+  .description("check mongod.conf: log directory, its permissions, mount and space; logAppend/logRotate; dbPath; pid file directory")
+  .option('--mongod-config <file>', 'mongod configuration', '/etc/mongod.conf')
+  .option('--mongod-user <user>', 'account mongod runs as (default: mongod or mongodb if present)')
+  .option('--json', 'print JSON')
+  .option('-v, --verbose', 'also print notes')
+  .action(async (flags) => {
+    process.exitCode = await checkMongodConfigCommand(flags);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,0 +1,88 @@
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { countBySeverity, type Finding } from '../../shared/findings.js';
+import { systemAccounts } from './accounts.js';
+import { checkStanzas, defaultSpace, firstMissingAncestor, type CheckEnv, type TargetResult } from './check.js';
+import { parseMountTable } from './mounts.js';
+import { loadConfig, type ConfigFile } from './parse.js';
+import { fsConfigSource } from './source.js';
+import { logrotateDebug, type SecondOpinion } from './second-opinion.js';
+
+export interface LogrotateReport {
+  config: string;
+  state: string;
+  ok: boolean;
+  counts: Record<Finding['severity'], number>;
+  findings: Finding[];
+  targets: TargetResult[];
+  files: ConfigFile[];
+  secondOpinion: SecondOpinion | null;
+}
+
+function readOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The environment of a real host: its accounts, mount tables and free space. */
+export function hostEnv(opts: { procMounts?: string; fstab?: string } = {}): Omit<CheckEnv, 'mongod'> {
+  const mounted = readOrNull(opts.procMounts ?? '/proc/mounts');
+  const fstab = readOrNull(opts.fstab ?? '/etc/fstab');
+  return {
+    accounts: systemAccounts(),
+    runsAsRoot: true,
+    mounted: mounted === null ? null : parseMountTable(mounted),
+    fstab: fstab === null ? null : parseMountTable(fstab),
+    space: defaultSpace,
+  };
+}
+
+/** The state file must be in an existing directory and not be a directory: otherwise logrotate exits 3 and rotates nothing. */
+export function checkStateFile(state: string): Finding[] {
+  const dir = path.dirname(state);
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    const gone = firstMissingAncestor(state) ?? dir;
+    return [{ severity: 'error', code: 'state-dir-missing', file: state, line: 0, target: state, message: `directory ${gone} of the state file does not exist; logrotate exits 3 and rotates nothing`, fix: `create ${dir} or pass another -s/--state` }];
+  }
+  if (!st.isDirectory()) return [{ severity: 'error', code: 'state-dir-missing', file: state, line: 0, target: state, message: `${dir} is not a directory; logrotate cannot open its state file and rotates nothing`, fix: 'pass another state file' }];
+  try {
+    if (statSync(state).isDirectory()) return [{ severity: 'error', code: 'state-is-dir', file: state, line: 0, target: state, message: 'the state file is a directory; logrotate exits 3 and rotates nothing', fix: 'remove it or pass another state file' }];
+  } catch {
+    // a missing state file is created on the first run
+  }
+  return [];
+}
+
+export function runLogrotateCheck(opts: {
+  config: string;
+  state: string;
+  env: CheckEnv;
+  secondOpinion?: boolean;
+}): LogrotateReport {
+  const parsed = loadConfig(opts.config, fsConfigSource(0));
+  const { findings, targets } = checkStanzas(parsed, opts.env);
+  const all = [...checkStateFile(opts.state), ...parsed.findings, ...findings];
+  for (const f of parsed.files) {
+    if (f.ignored && f.ignored !== 'taboo extension or pattern' && !all.some((x) => x.file === f.path && x.code === 'config-ignored')) {
+      all.push({ severity: 'warning', code: 'config-ignored', file: f.path, line: 1, message: `logrotate ignores this file (${f.ignored}); none of its logs exist now, so nothing fails yet`, fix: `chmod go-w ${f.path}; chown root ${f.path}` });
+    }
+  }
+  all.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file.localeCompare(b.file)));
+  const counts = countBySeverity(all);
+  return {
+    config: opts.config,
+    state: opts.state,
+    ok: counts.error === 0,
+    counts,
+    findings: all,
+    targets,
+    files: parsed.files,
+    secondOpinion: opts.secondOpinion ? logrotateDebug(opts.config) : null,
+  };
+}

@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import { formatFindings, countBySeverity, type Finding } from '../shared/findings.js';
+import { hostEnv, runLogrotateCheck, type LogrotateReport } from '../agent/logrotate/run.js';
+import { checkMongodConfig, loadMongodConfig, mongodLogSettings } from '../agent/mongod/config-check.js';
+import { MongodConfigError } from '../agent/mongod/config.js';
+import { systemAccounts } from '../agent/logrotate/accounts.js';
+
+/** Exit codes of the checks: every rotation would succeed, at least one would not, or the check could not run. */
+export const EXIT_OK = 0;
+export const EXIT_PROBLEM = 1;
+export const EXIT_CANNOT_CHECK = 2;
+
+export const DEFAULT_LOGROTATE_CONFIG = '/etc/logrotate.conf';
+/** Debian and Ubuntu; RHEL-family systems use /var/lib/logrotate/logrotate.status. */
+export const DEFAULT_LOGROTATE_STATE = existsSync('/var/lib/logrotate/logrotate.status') ? '/var/lib/logrotate/logrotate.status' : '/var/lib/logrotate/status';
+export const DEFAULT_MONGOD_CONFIG = '/etc/mongod.conf';
+
+export function defaultMongodUser(): string {
+  const accounts = systemAccounts();
+  return ['mongod', 'mongodb'].find((u) => accounts.user(u)) ?? 'root';
+}
+
+function summary(counts: Record<Finding['severity'], number>, okText: string, badText: string): string {
+  return `${counts.error} error(s), ${counts.warning} warning(s): ${counts.error ? badText : okText}`;
+}
+
+export function formatLogrotateReport(r: LogrotateReport, verbose = false): string {
+  const lines = [`logrotate check of ${r.config} (state ${r.state})`, ''];
+  const body = formatFindings(r.findings, verbose);
+  lines.push(...(body.length ? body : ['no problems found']), '');
+  const rotating = r.targets.filter((t) => t.status === 'rotates').length;
+  lines.push(`${r.targets.length} target(s): ${rotating} would rotate, ${r.targets.filter((t) => t.status === 'problem').length} would fail or be skipped, ${r.targets.filter((t) => t.status === 'absent').length} absent (missingok)`);
+  if (r.secondOpinion) {
+    if (!r.secondOpinion.available) lines.push('second opinion: logrotate is not installed here');
+    else if (r.secondOpinion.errors.length === 0) lines.push(`second opinion (logrotate -d): no errors (exit ${r.secondOpinion.exitCode})`);
+    else lines.push(`second opinion (logrotate -d, exit ${r.secondOpinion.exitCode}):`, ...r.secondOpinion.errors.map((e) => `  ${e}`));
+  }
+  lines.push(summary(r.counts, 'every rotation would succeed', 'at least one rotation would fail or be skipped'));
+  return lines.join('\n') + '\n';
+}
+
+export async function checkLogrotateCommand(flags: { config?: string; state?: string; json?: boolean; mongodConfig?: string; secondOpinion?: boolean; verbose?: boolean }): Promise<number> {
+  const config = flags.config ?? DEFAULT_LOGROTATE_CONFIG;
+  if (!existsSync(config)) {
+    process.stderr.write(`tidemark: cannot check: ${config} does not exist (pass --config FILE)\n`);
+    return EXIT_CANNOT_CHECK;
+  }
+  let mongod = null;
+  const mongodFile = flags.mongodConfig ?? (existsSync(DEFAULT_MONGOD_CONFIG) ? DEFAULT_MONGOD_CONFIG : null);
+  if (mongodFile) {
+    try {
+      mongod = mongodLogSettings(loadMongodConfig(mongodFile));
+    } catch (err) {
+      process.stderr.write(`tidemark: cannot read the mongod config: ${(err as Error).message}\n`);
+      return EXIT_CANNOT_CHECK;
+    }
+  }
+  const report = runLogrotateCheck({ config, state: flags.state ?? DEFAULT_LOGROTATE_STATE, env: { ...hostEnv(), mongod }, secondOpinion: flags.secondOpinion !== false });
+  process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatLogrotateReport(report, flags.verbose));
+  return report.ok ? EXIT_OK : EXIT_PROBLEM;
+}
+
+export async function checkMongodConfigCommand(flags: { mongodConfig?: string; json?: boolean; mongodUser?: string; verbose?: boolean }): Promise<number> {
+  const file = flags.mongodConfig ?? DEFAULT_MONGOD_CONFIG;
+  let config;
+  try {
+    config = loadMongodConfig(file);
+  } catch (err) {
+    process.stderr.write(`tidemark: cannot check: ${err instanceof MongodConfigError ? err.message : (err as Error).message}\n`);
+    return EXIT_CANNOT_CHECK;
+  }
+  const env = hostEnv();
+  const user = flags.mongodUser ?? defaultMongodUser();
+  const findings = checkMongodConfig(config, { ...env, accounts: env.accounts, user });
+  const counts = countBySeverity(findings);
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ config: file, user, ok: counts.error === 0, counts, findings, settings: config }, null, 2) + '\n');
+  } else {
+    const body = formatFindings(findings, flags.verbose);
+    process.stdout.write([`mongod config check of ${file} (mongod runs as ${user})`, '', ...(body.length ? body : ['no problems found']), '', summary(counts, 'mongod can start and keep logging', 'mongod would fail to start or lose its log')].join('\n') + '\n');
+  }
+  return counts.error === 0 ? EXIT_OK : EXIT_PROBLEM;
+}
