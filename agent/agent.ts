@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { PROTOCOL_VERSION, type Hello } from '../shared/protocol.js';
 import { TIDEMARK_VERSION } from '../shared/version.js';
@@ -8,9 +9,35 @@ import { CpuCollector } from './collectors/cpu.js';
 import { DisksCollector } from './collectors/disks.js';
 import { PressureCollector } from './collectors/pressure.js';
 import { RaidCollector } from './collectors/raid.js';
+import { LogPathsCollector, type LogPathOptions } from './collectors/logpaths.js';
+import { DEFAULT_LOGROTATE_CONFIG, DEFAULT_MONGOD_CONFIG, defaultLogrotateState, defaultMongodUser } from './logrotate/defaults.js';
 import { collectInventory } from './inventory.js';
 import { sampleOnce, startTicker } from './sampler.js';
 import { AgentTransport } from './transport.js';
+
+/** Explicit log-path settings; empty strings mean "the default". */
+export interface LogPathSettings {
+  logrotateConfig?: string;
+  logrotateState?: string;
+  mongodConfig?: string;
+  mongodUser?: string;
+}
+
+/**
+ * What the log-path collector checks. On the real root the system files are
+ * checked when present; on a fixture root only what is named explicitly, since
+ * the checks judge the live file system.
+ */
+export function logPathOptions(root: string, s: LogPathSettings = {}): LogPathOptions {
+  const live = root === '/';
+  const pick = (explicit: string | undefined, fallback: string) => explicit || (live && existsSync(fallback) ? fallback : null);
+  return {
+    logrotateConfig: pick(s.logrotateConfig, DEFAULT_LOGROTATE_CONFIG),
+    logrotateState: s.logrotateState || defaultLogrotateState(),
+    mongodConfig: pick(s.mongodConfig, DEFAULT_MONGOD_CONFIG),
+    mongodUser: s.mongodUser || defaultMongodUser(),
+  };
+}
 
 export interface AgentOptions {
   serverUrl: string;
@@ -21,14 +48,15 @@ export interface AgentOptions {
   bufferCapacity: number;
   inventoryIntervalMs: number;
   log: Logger;
+  logPaths?: LogPathSettings;
 }
 
 /** The host collectors for a root directory, in a stable order. */
-export function hostCollectors(root: string): Collector[] {
+export function hostCollectors(root: string, logPaths: LogPathSettings = {}): Collector[] {
   const pressure = new PressureCollector(root);
   // Disks read the previous tick's pressure; RAID runs after disks in the same tick.
   const disks = new DisksCollector(root, { pressure: () => pressure.latest });
-  return [new CpuCollector(root), disks, pressure, new RaidCollector(root, disks)];
+  return [new CpuCollector(root), disks, pressure, new RaidCollector(root, disks), new LogPathsCollector(logPathOptions(root, logPaths))];
 }
 
 /**
@@ -46,7 +74,7 @@ export class Agent {
   private readonly session = randomBytes(8).toString('hex');
 
   constructor(private readonly opts: AgentOptions) {
-    this.collectors = hostCollectors(opts.root);
+    this.collectors = hostCollectors(opts.root, opts.logPaths);
     this.transport = new AgentTransport({
       serverUrl: opts.serverUrl,
       token: opts.token,

@@ -3,22 +3,13 @@ import { formatFindings, countBySeverity, type Finding } from '../shared/finding
 import { hostEnv, runLogrotateCheck, type LogrotateReport } from '../agent/logrotate/run.js';
 import { checkMongodConfig, loadMongodConfig, mongodLogSettings } from '../agent/mongod/config-check.js';
 import { MongodConfigError } from '../agent/mongod/config.js';
-import { systemAccounts } from '../agent/logrotate/accounts.js';
+import { DEFAULT_LOGROTATE_CONFIG, DEFAULT_MONGOD_CONFIG, defaultLogrotateState, defaultMongodUser } from '../agent/logrotate/defaults.js';
 
 /** Exit codes of the checks: every rotation would succeed, at least one would not, or the check could not run. */
 export const EXIT_OK = 0;
 export const EXIT_PROBLEM = 1;
 export const EXIT_CANNOT_CHECK = 2;
 
-export const DEFAULT_LOGROTATE_CONFIG = '/etc/logrotate.conf';
-/** Debian and Ubuntu; RHEL-family systems use /var/lib/logrotate/logrotate.status. */
-export const DEFAULT_LOGROTATE_STATE = existsSync('/var/lib/logrotate/logrotate.status') ? '/var/lib/logrotate/logrotate.status' : '/var/lib/logrotate/status';
-export const DEFAULT_MONGOD_CONFIG = '/etc/mongod.conf';
-
-export function defaultMongodUser(): string {
-  const accounts = systemAccounts();
-  return ['mongod', 'mongodb'].find((u) => accounts.user(u)) ?? 'root';
-}
 
 function summary(counts: Record<Finding['severity'], number>, okText: string, badText: string): string {
   return `${counts.error} error(s), ${counts.warning} warning(s): ${counts.error ? badText : okText}`;
@@ -55,7 +46,7 @@ export async function checkLogrotateCommand(flags: { config?: string; state?: st
       return EXIT_CANNOT_CHECK;
     }
   }
-  const report = runLogrotateCheck({ config, state: flags.state ?? DEFAULT_LOGROTATE_STATE, env: { ...hostEnv(), mongod }, secondOpinion: flags.secondOpinion !== false });
+  const report = runLogrotateCheck({ config, state: flags.state ?? defaultLogrotateState(), env: { ...hostEnv(), mongod }, secondOpinion: flags.secondOpinion !== false });
   process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatLogrotateReport(report, flags.verbose));
   return report.ok ? EXIT_OK : EXIT_PROBLEM;
 }

@@ -52,7 +52,7 @@ export async function serverCommand(flags: Flags): Promise<void> {
 }
 
 export async function agentCommand(flags: Flags): Promise<void> {
-  const s = resolveSettings(['server', 'token', 'root', 'agentId', 'intervalMs', 'buffer', 'logLevel'], flags);
+  const s = resolveSettings(['server', 'token', 'root', 'agentId', 'intervalMs', 'buffer', 'logLevel', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser'], flags);
   if (!s.token) throw new ConfigError('an agent token is required: pass --token or set TIDEMARK_TOKEN');
   const log = createLogger(s.logLevel, 'tidemark/agent');
   const agent = new Agent({
@@ -64,6 +64,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
     bufferCapacity: s.buffer,
     inventoryIntervalMs: 5 * 60_000,
     log,
+    logPaths: { logrotateConfig: s.logrotateConfig, logrotateState: s.logrotateState, mongodConfig: s.mongodConfig, mongodUser: s.mongodUser },
   });
   log.info('agent starting', { server: s.server, root: s.root, id: s.agentId, intervalMs: s.intervalMs, buffer: s.buffer });
   await agent.start();
@@ -72,7 +73,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
 
 /** Server in this process, the local agent as a child in the same process group, restarted if it dies. */
 export async function startCommand(flags: Flags): Promise<void> {
-  const s = resolveSettings(['logLevel', 'root', 'intervalMs'], flags);
+  const s = resolveSettings(['logLevel', 'root', 'intervalMs', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser'], flags);
   const log = createLogger(s.logLevel);
   const { server, port, token, host } = await startServer(flags, log);
   const cli = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -82,6 +83,9 @@ export async function startCommand(flags: Flags): Promise<void> {
   let restarts = 0;
   const launch = () => {
     const args = [cli, 'agent', '--server', `ws://${agentHost.includes(':') ? `[${agentHost}]` : agentHost}:${port}`, '--root', s.root, '--interval-ms', String(s.intervalMs), '--log-level', s.logLevel];
+    for (const [flag, value] of [['--logrotate-config', s.logrotateConfig], ['--logrotate-state', s.logrotateState], ['--mongod-config', s.mongodConfig], ['--mongod-user', s.mongodUser]] as const) {
+      if (value) args.push(flag, value);
+    }
     // The token goes through the environment, not argv, so `ps` does not show it.
     child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, TIDEMARK_TOKEN: token } });
     child.on('exit', (code, signal) => {
@@ -106,8 +110,9 @@ export async function startCommand(flags: Flags): Promise<void> {
 }
 
 export async function collectCommand(flags: Flags): Promise<number> {
-  const { root } = resolveSettings(['root'], flags);
-  const collectors = hostCollectors(root);
+  const s = resolveSettings(['root', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser'], flags);
+  const root = s.root;
+  const collectors = hostCollectors(root, s);
   const out: Record<string, unknown> = {};
   let failed = false;
   for (const c of collectors) {

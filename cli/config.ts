@@ -76,6 +76,10 @@ export const SETTINGS = {
   agentId: { yaml: 'agent.id', env: 'TIDEMARK_AGENT_ID', flag: 'agentId', parse: str, default: () => os.hostname(), describe: 'agent id shown as the host' },
   intervalMs: { yaml: 'agent.intervalMs', env: 'TIDEMARK_INTERVAL_MS', flag: 'intervalMs', parse: int(100, 3_600_000), default: () => 1000, describe: 'sampling interval in ms' },
   buffer: { yaml: 'agent.buffer', env: 'TIDEMARK_BUFFER', flag: 'buffer', parse: int(1, 1_000_000), default: () => 3600, describe: 'unacknowledged batches kept during an outage' },
+  logrotateConfig: { yaml: 'agent.logrotateConfig', env: 'TIDEMARK_LOGROTATE_CONFIG', flag: 'logrotateConfig', parse: str, default: () => '', describe: 'logrotate configuration the agent checks (default /etc/logrotate.conf when --root is /)' },
+  logrotateState: { yaml: 'agent.logrotateState', env: 'TIDEMARK_LOGROTATE_STATE', flag: 'logrotateState', parse: str, default: () => '', describe: 'logrotate state file (default /var/lib/logrotate/status)' },
+  mongodConfig: { yaml: 'agent.mongodConfig', env: 'TIDEMARK_MONGOD_CONFIG', flag: 'mongodConfig', parse: str, default: () => '', describe: 'mongod.conf the agent checks (default /etc/mongod.conf when present and --root is /)' },
+  mongodUser: { yaml: 'agent.mongodUser', env: 'TIDEMARK_MONGOD_USER', flag: 'mongodUser', parse: str, default: () => '', describe: 'account mongod runs as (default mongod or mongodb)' },
   logLevel: { yaml: 'log.level', env: 'TIDEMARK_LOG_LEVEL', flag: 'logLevel', parse: oneOf('debug', 'info', 'warn', 'error'), default: () => 'info' as const, describe: 'log level' },
 } satisfies Record<string, Setting<unknown>>;
 

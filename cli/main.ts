@@ -31,6 +31,10 @@ program
   .addOption(opt('apiToken', '--api-token <token>'))
   .addOption(opt('root', '--root <dir>'))
   .addOption(opt('intervalMs', '--interval-ms <ms>'))
+  .addOption(opt('logrotateConfig', '--logrotate-config <file>'))
+  .addOption(opt('logrotateState', '--logrotate-state <file>'))
+  .addOption(opt('mongodConfig', '--mongod-config <file>'))
+  .addOption(opt('mongodUser', '--mongod-user <user>'))
   .addOption(configOpt())
   .addOption(logOpt())
   .action((flags) => startCommand(flags));
@@ -56,6 +60,10 @@ program
   .addOption(opt('agentId', '--agent-id <id>'))
   .addOption(opt('intervalMs', '--interval-ms <ms>'))
   .addOption(opt('buffer', '--buffer <batches>'))
+  .addOption(opt('logrotateConfig', '--logrotate-config <file>'))
+  .addOption(opt('logrotateState', '--logrotate-state <file>'))
+  .addOption(opt('mongodConfig', '--mongod-config <file>'))
+  .addOption(opt('mongodUser', '--mongod-user <user>'))
   .addOption(configOpt())
   .addOption(logOpt())
   .action((flags) => agentCommand(flags));
@@ -64,6 +72,10 @@ program
   .command('collect')
   .description("print one snapshot of the host collectors' raw gauges and states")
   .addOption(opt('root', '--root <dir>'))
+  .addOption(opt('logrotateConfig', '--logrotate-config <file>'))
+  .addOption(opt('logrotateState', '--logrotate-state <file>'))
+  .addOption(opt('mongodConfig', '--mongod-config <file>'))
+  .addOption(opt('mongodUser', '--mongod-user <user>'))
   .option('--json', 'print JSON')
   .addOption(configOpt())
   .action(async (flags) => {

@@ -17,7 +17,7 @@ export interface MetricDef {
   help: string;
   /** Short human title for charts and tables. */
   title: string;
-  domain: 'cpu' | 'disk' | 'raid' | 'pressure' | 'agent';
+  domain: 'cpu' | 'disk' | 'raid' | 'pressure' | 'logpath' | 'agent';
 }
 
 const cpuLabels = ['cpu'] as const;
@@ -202,6 +202,33 @@ export const METRICS = [
   pressure('io_pressure_avg60_percent', 'I/O pressure avg60', 'As avg10, over 60 s.'),
   pressure('io_pressure_avg300_percent', 'I/O pressure avg300', 'As avg10, over 300 s.'),
   pressure('io_pressure_stall_percent', 'I/O stall', 'Stall time over the last interval from the rate of total: 100 * Δtotal µs / Δt µs.'),
+  {
+    name: 'logpath_check_ok',
+    unit: 'boolean',
+    kind: 'gauge',
+    labels: ['check'],
+    domain: 'logpath',
+    title: 'Log-path check passes',
+    help: '1 when the check passes: check="logrotate" means every rotation of the next logrotate run would succeed; check="mongod-config" means mongod.conf lets mongod start and keep logging. Run every minute and when the files change.',
+  },
+  {
+    name: 'logpath_check_errors',
+    unit: 'count',
+    kind: 'gauge',
+    labels: ['check'],
+    domain: 'logpath',
+    title: 'Log-path errors',
+    help: 'Findings that make a rotation fail or be skipped, or keep mongod from starting or logging (see tidemark check logrotate / mongod-config).',
+  },
+  {
+    name: 'logpath_check_warnings',
+    unit: 'count',
+    kind: 'gauge',
+    labels: ['check'],
+    domain: 'logpath',
+    title: 'Log-path warnings',
+    help: 'Risky or ignored settings that do not make the next rotation fail (e.g. a nearly full disk, copytruncate with SIGUSR1).',
+  },
   {
     name: 'agent_buffer_batches',
     unit: 'batches',

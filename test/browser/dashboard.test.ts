@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -11,12 +11,14 @@ const ARTIFACTS = path.join(REPO, 'test-artifacts');
 describe('dashboard in headless Chromium', () => {
   let app: Running | null = null;
   let fixtureApp: Running | null = null;
+  let logApp: Running | null = null;
   let browser: Browser | null = null;
 
   afterAll(async () => {
     await browser?.close();
     await app?.stop();
     await fixtureApp?.stop();
+    await logApp?.stop();
   });
 
   it('finds this host and its live charts gain points every second', async () => {
@@ -90,5 +92,44 @@ describe('dashboard in headless Chromium', () => {
     await md6.screenshot({ path: path.join(ARTIFACTS, 'raid-md6.png') });
     await page.screenshot({ path: path.join(ARTIFACTS, 'raid.png') });
     expect(errors).toEqual([]);
+  });
+
+  it("shows the 'Log paths' panel: the outage's missing log directory, then ok once the config changes", async () => {
+    const d = tempDir();
+    const gone = `${d}/array2/mongodb`;
+    const lr = `${d}/logrotate.conf`;
+    const write = (file: string, text: string) => {
+      writeFileSync(file, text);
+      chmodSync(file, 0o644);
+    };
+    write(`${d}/mongod.conf`, `systemLog:\n  destination: file\n  logAppend: true\n  path: ${gone}/mongod.log\n`);
+    write(lr, `${gone}/mongod.log {\n  rotate 7\n  postrotate\n    kill -USR1 $(cat ${d}/mongod.pid)\n  endscript\n}\n`);
+    const port = await freePort();
+    logApp = runCli(['start', '--port', String(port), '--data-dir', tempDir(), '--logrotate-config', lr, '--logrotate-state', `${d}/status`, '--mongod-config', `${d}/mongod.conf`, '--mongod-user', 'root']);
+    await logApp.waitFor(/connected to server/);
+    browser ??= await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    await page.goto(`http://127.0.0.1:${port}/`);
+
+    await expect.poll(() => page.locator('#host-list .alert').allTextContents(), { timeout: 10_000 }).toContain('Log paths: 3 errors');
+    const logrotate = page.locator('.check[data-check="logrotate"]');
+    await expect.poll(() => logrotate.getAttribute('data-ok'), { timeout: 10_000 }).toBe('false');
+    const missing = logrotate.locator('.finding[data-code="missing-parent-dir"]');
+    expect(await missing.locator('.message').textContent()).toContain(`directory ${d}/array2 does not exist`);
+    expect(await missing.locator('.where').textContent()).toBe(`error · ${lr}:1 · ${gone}/mongod.log`);
+    // …and the rename-without-create plus SIGUSR1 that kills mongod 2.4–4.4 (logRotate defaults to rename)
+    expect(await logrotate.locator('.finding[data-code="mongod-rename-crash"]').count()).toBe(1);
+    const mongod = page.locator('.check[data-check="mongod-config"]');
+    expect(await mongod.getAttribute('data-ok')).toBe('false');
+    expect(await mongod.locator('.finding[data-code="log-dir-missing"] .where').textContent()).toBe(`error · ${d}/mongod.conf:4 · ${gone}/mongod.log`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.locator('#logpaths').screenshot({ path: path.join(ARTIFACTS, 'logpaths-failing.png') });
+
+    // The operator restores the directory and fixes the block; the changed file triggers a check at once.
+    mkdirSync(gone, { recursive: true });
+    writeFileSync(`${gone}/mongod.log`, 'x\n');
+    write(lr, `${gone}/mongod.log {\n  rotate 7\n  copytruncate\n}\n`);
+    await expect.poll(() => logrotate.getAttribute('data-ok'), { timeout: 15_000 }).toBe('true');
+    await expect.poll(() => mongod.getAttribute('data-ok'), { timeout: 15_000 }).toBe('true');
   });
 });

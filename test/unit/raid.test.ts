@@ -211,7 +211,7 @@ describe('RAID collector on a fixture root', () => {
     const collectors = hostCollectors(root(original));
     await sampleOnce(collectors);
     const s = await sampleOnce(collectors);
-    expect(s.collectors.map((c) => `${c.name}:${c.state}`)).toEqual(['cpu:ok', 'disks:ok', 'pressure:ok', 'raid:ok']);
+    expect(s.collectors.map((c) => `${c.name}:${c.state}`)).toEqual(['cpu:ok', 'disks:ok', 'pressure:ok', 'raid:ok', 'logpaths:absent']);
     expect(s.stateKinds).toEqual(['raid_array']);
     expect(s.states.map((x) => x.key)).toHaveLength(20);
     const v = (m: string, array: string) => s.samples.find((x) => x.m === m && x.l?.array === array)?.v;
@@ -238,7 +238,7 @@ describe('RAID collector on a fixture root', () => {
     expect(s.samples.some((x) => x.m === 'disk_util_percent')).toBe(true);
     // (a static /proc/stat gives no CPU shares: no time passed between readings)
     expect(s.samples.some((x) => x.m === 'io_pressure_avg10_percent')).toBe(true);
-    expect(s.collectors.filter((c) => c.name !== 'raid').map((c) => c.state)).toEqual(['ok', 'ok', 'ok']);
+    expect(s.collectors.filter((c) => c.name !== 'raid').map((c) => c.state)).toEqual(['ok', 'ok', 'ok', 'absent']);
   });
 
   it('an empty mdstat is a collector error, arrays from sysfs still reported', async () => {

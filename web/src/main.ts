@@ -3,6 +3,7 @@ import type { MetricDef } from '../../shared/catalogue.js';
 import { api, connectLive, setToken, Unauthorized } from './api.js';
 import { LiveChart } from './live-chart.js';
 import { RaidPanel, raidSummary } from './raid-panel.js';
+import { LogPathsPanel, logPathSummary } from './logpaths-panel.js';
 
 /** The charts of the host view: which metric, and which label names a line. */
 const PANELS: { metric: string; labelKey: string | null; only?: Record<string, string> }[] = [
@@ -19,6 +20,7 @@ const RAID_PANELS: typeof PANELS = [
   { metric: 'raid_members_aqu_sz_max', labelKey: 'array' },
 ];
 const RAID_KIND = 'raid_array';
+const LOGPATH_KIND = 'logpaths';
 const WINDOW_MS = 5 * 60_000;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -30,6 +32,7 @@ let charts: { panel: (typeof PANELS)[number]; chart: LiveChart; el: HTMLElement 
 let paused = false;
 let live: WebSocket | null = null;
 let raidPanel: RaidPanel;
+let logPathsPanel: LogPathsPanel;
 
 function ago(ms: number | null): string {
   if (ms === null) return 'never seen';
@@ -58,12 +61,13 @@ function renderHosts(): void {
       seen.className = 'seen';
       seen.textContent = `${h.connected ? 'connected' : 'disconnected'} · ${ago(h.lastSeen)}`;
       li.append(dot, name, seen);
-      const raid = raidSummary(h.states?.[RAID_KIND]);
-      if (raid) {
+      const logPaths = logPathSummary(h.states?.[LOGPATH_KIND]);
+      for (const verdict of [raidSummary(h.states?.[RAID_KIND]), logPaths ? { text: logPaths, level: 'bad' as const } : null]) {
+        if (!verdict) continue;
         const alert = document.createElement('span');
         alert.className = 'alert';
-        alert.dataset.level = raid.level;
-        alert.textContent = raid.text;
+        alert.dataset.level = verdict.level;
+        alert.textContent = verdict.text;
         li.append(alert);
       }
       li.onclick = () => void selectHost(h.id);
@@ -138,10 +142,12 @@ async function selectHost(id: string): Promise<void> {
   $('pick-host').hidden = true;
   $('host-header').hidden = false;
   raidPanel.clear();
+  logPathsPanel.clear();
   renderHosts();
   for (const panel of PANELS) addChart(grid, panel);
   const host = hosts.find((h) => h.id === id);
   renderRaid(host);
+  logPathsPanel.render(host?.states?.[LOGPATH_KIND]);
   subscribe();
   // Backfill the window from history, then live samples continue it.
   const from = Date.now() - WINDOW_MS;
@@ -183,6 +189,7 @@ function onLive(msg: ServerToDashboard): void {
       for (const kind of msg.stateKinds ?? []) host.states[kind] = {};
       for (const st of msg.states ?? []) (host.states[st.kind] ??= {})[st.key] = st.value;
       if (msg.stateKinds?.includes(RAID_KIND)) renderRaid(host);
+      if (msg.stateKinds?.includes(LOGPATH_KIND)) logPathsPanel.render(host.states[LOGPATH_KIND]);
     }
     renderCharts(msg.ts);
   }
@@ -205,6 +212,7 @@ async function refreshHosts(): Promise<void> {
 
 async function boot(): Promise<void> {
   raidPanel = new RaidPanel($('raid'));
+  logPathsPanel = new LogPathsPanel($('logpaths'));
   try {
     const [cat, list] = await Promise.all([api.catalogue(), api.hosts()]);
     catalogue = new Map(cat.map((m) => [m.name, m]));

@@ -1,0 +1,132 @@
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import type { WireSample, WireState } from '../../shared/protocol.js';
+import { countBySeverity, type Finding } from '../../shared/findings.js';
+import { hostEnv, runLogrotateCheck } from '../logrotate/run.js';
+import { checkMongodConfig, loadMongodConfig, mongodLogSettings } from '../mongod/config-check.js';
+import type { MongodLogSettings } from '../logrotate/check.js';
+import { absent, type CollectResult, type Collector } from './collector.js';
+
+export const LOGPATH_STATE_KIND = 'logpaths';
+/** How often the checks run even when no watched file changed: mounts come and go, disks fill. */
+export const LOGPATH_CHECK_INTERVAL_MS = 60_000;
+
+export interface LogPathOptions {
+  logrotateConfig: string | null;
+  logrotateState: string;
+  mongodConfig: string | null;
+  mongodUser: string;
+}
+
+interface CheckResult {
+  ok: boolean;
+  counts: Record<Finding['severity'], number>;
+  /** Errors and warnings only: the dashboard and rules need what is wrong. */
+  findings: Finding[];
+  checkedAt: number;
+  error?: string;
+}
+
+/**
+ * Runs the logrotate and mongod.conf checks every minute and whenever a
+ * watched configuration file changes, and reports the latest results on every
+ * tick (states for the dashboard, counts for the alert rules).
+ */
+export class LogPathsCollector implements Collector {
+  readonly name = 'logpaths';
+  private last: { logrotate: CheckResult | null; mongod: CheckResult | null } | null = null;
+  private lastRun = -Infinity;
+  private dirty = true;
+  private watchers: FSWatcher[] = [];
+
+  constructor(private readonly opts: LogPathOptions) {
+    for (const file of [opts.logrotateConfig, opts.mongodConfig]) {
+      if (!file) continue;
+      // Watch the directory: editors replace files, which ends a watch on the file itself.
+      for (const dir of new Set([path.dirname(file), ...(file === opts.logrotateConfig ? [path.join(path.dirname(file), 'logrotate.d')] : [])])) {
+        if (!existsSync(dir)) continue;
+        try {
+          const w = watch(dir, { persistent: false }, () => (this.dirty = true));
+          w.on('error', () => {});
+          this.watchers.push(w);
+        } catch {
+          // not watchable: the minute timer still runs the checks
+        }
+      }
+    }
+  }
+
+  private run(): void {
+    const env = hostEnv();
+    let mongodSettings: MongodLogSettings | null = null;
+    let mongod: CheckResult | null = null;
+    const now = Date.now();
+    const summarise = (findings: Finding[]): CheckResult => {
+      const counts = countBySeverity(findings);
+      return { ok: counts.error === 0, counts, findings: findings.filter((f) => f.severity !== 'info'), checkedAt: now };
+    };
+    if (this.opts.mongodConfig) {
+      try {
+        const conf = loadMongodConfig(this.opts.mongodConfig);
+        mongodSettings = mongodLogSettings(conf);
+        mongod = summarise(checkMongodConfig(conf, { ...env, user: this.opts.mongodUser }));
+      } catch (err) {
+        mongod = { ok: false, counts: { error: 1, warning: 0, info: 0 }, findings: [], checkedAt: now, error: (err as Error).message };
+      }
+    }
+    let logrotate: CheckResult | null = null;
+    if (this.opts.logrotateConfig) {
+      try {
+        const r = runLogrotateCheck({ config: this.opts.logrotateConfig, state: this.opts.logrotateState, env: { ...env, mongod: mongodSettings } });
+        logrotate = summarise(r.findings);
+      } catch (err) {
+        logrotate = { ok: false, counts: { error: 1, warning: 0, info: 0 }, findings: [], checkedAt: now, error: (err as Error).message };
+      }
+    }
+    this.last = { logrotate, mongod };
+  }
+
+  async snapshot(): Promise<unknown> {
+    this.run();
+    return this.last;
+  }
+
+  async collect(): Promise<CollectResult> {
+    if (!this.opts.logrotateConfig && !this.opts.mongodConfig) {
+      return absent(this.name, 'no logrotate configuration and no mongod.conf to check');
+    }
+    const now = Date.now();
+    if (this.dirty || now - this.lastRun >= LOGPATH_CHECK_INTERVAL_MS) {
+      this.dirty = false;
+      this.lastRun = now;
+      this.run();
+    }
+    const samples: WireSample[] = [];
+    const states: WireState[] = [];
+    const checks = [
+      ['logrotate', this.last?.logrotate ?? null, this.opts.logrotateConfig],
+      ['mongod-config', this.last?.mongod ?? null, this.opts.mongodConfig],
+    ] as const;
+    for (const [check, result, file] of checks) {
+      if (!result) continue;
+      const l = { check };
+      samples.push(
+        { m: 'logpath_check_ok', l, v: result.ok ? 1 : 0 },
+        { m: 'logpath_check_errors', l, v: result.counts.error },
+        { m: 'logpath_check_warnings', l, v: result.counts.warning },
+      );
+      states.push({ kind: LOGPATH_STATE_KIND, key: check, value: { check, file, ...result } });
+    }
+    const failed = checks.filter(([, r]) => r?.error).map(([c, r]) => `${c}: ${r!.error}`);
+    return {
+      samples,
+      states,
+      stateKinds: [LOGPATH_STATE_KIND],
+      status: failed.length ? { name: this.name, state: 'error', message: failed.join('; ') } : { name: this.name, state: 'ok' },
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.watchers) w.close();
+  }
+}

@@ -1,0 +1,76 @@
+/** The 'Log paths' panel: the latest logrotate and mongod.conf checks of a host, ok or what is wrong and why. */
+
+interface Finding {
+  severity: 'error' | 'warning' | 'info';
+  code: string;
+  file: string;
+  line: number;
+  target?: string;
+  message: string;
+  fix?: string;
+}
+interface CheckState {
+  check: string;
+  file: string | null;
+  ok: boolean;
+  counts: { error: number; warning: number };
+  findings: Finding[];
+  checkedAt: number;
+  error?: string;
+}
+
+const TITLES: Record<string, string> = { logrotate: 'logrotate', 'mongod-config': 'mongod.conf' };
+
+/** Host-list verdict: "Log paths: 2 errors", or null when every check passes. */
+export function logPathSummary(states: Record<string, Record<string, unknown>> | undefined): string | null {
+  const checks = Object.values(states ?? {}) as unknown as CheckState[];
+  const errors = checks.reduce((n, c) => n + (c.ok ? 0 : Math.max(1, c.counts.error)), 0);
+  return errors ? `Log paths: ${errors} error${errors === 1 ? '' : 's'}` : null;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+export class LogPathsPanel {
+  private rendered = '';
+
+  constructor(private readonly container: HTMLElement) {}
+
+  render(states: Record<string, Record<string, unknown>> | undefined): void {
+    const checks = (Object.values(states ?? {}) as unknown as CheckState[]).sort((a, b) => a.check.localeCompare(b.check));
+    this.container.hidden = checks.length === 0;
+    // Results change once a minute at most; redraw only then.
+    const key = JSON.stringify(checks.map((c) => ({ ...c, checkedAt: 0 })));
+    if (key === this.rendered) return;
+    this.rendered = key;
+    const list = this.container.querySelector('.checks') as HTMLElement;
+    list.replaceChildren(
+      ...checks.map((c) => {
+        const card = el('article', { class: 'check', 'data-check': c.check, 'data-ok': String(c.ok) });
+        const head = el('header');
+        head.append(el('strong', {}, TITLES[c.check] ?? c.check), el('span', { class: 'muted' }, ` ${c.file ?? ''}`), el('span', { class: 'badge health', 'data-health': c.ok ? 'clean' : 'degraded' }, c.ok ? 'ok' : 'failing'));
+        card.append(head);
+        if (c.error) card.append(el('p', { class: 'error' }, c.error));
+        if (c.findings.length === 0 && !c.error) card.append(el('p', { class: 'muted' }, c.check === 'logrotate' ? 'every rotation would succeed' : 'mongod can start and keep logging'));
+        for (const f of c.findings) {
+          const item = el('div', { class: 'finding', 'data-severity': f.severity, 'data-code': f.code });
+          item.append(el('div', { class: 'where' }, `${f.severity} · ${f.file}:${f.line}${f.target ? ` · ${f.target}` : ''}`), el('div', { class: 'message' }, f.message));
+          if (f.fix) item.append(el('div', { class: 'fix muted' }, `fix: ${f.fix}`));
+          card.append(item);
+        }
+        card.append(el('p', { class: 'muted checked' }, `checked ${new Date(c.checkedAt).toLocaleTimeString()}`));
+        return card;
+      }),
+    );
+  }
+
+  clear(): void {
+    this.rendered = '';
+    (this.container.querySelector('.checks') as HTMLElement).replaceChildren();
+    this.container.hidden = true;
+  }
+}
