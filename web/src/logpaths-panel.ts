@@ -1,14 +1,7 @@
 /** The 'Log paths' panel: the latest logrotate and mongod.conf checks of a host, ok or what is wrong and why. */
 
-interface Finding {
-  severity: 'error' | 'warning' | 'info';
-  code: string;
-  file: string;
-  line: number;
-  target?: string;
-  message: string;
-  fix?: string;
-}
+import type { Finding } from '../../shared/findings.js';
+
 interface CheckState {
   check: string;
   file: string | null;
