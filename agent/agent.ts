@@ -10,17 +10,27 @@ import { DisksCollector } from './collectors/disks.js';
 import { PressureCollector } from './collectors/pressure.js';
 import { RaidCollector } from './collectors/raid.js';
 import { LogPathsCollector, type LogPathOptions } from './collectors/logpaths.js';
+import { MongodCollector } from './collectors/mongod.js';
 import { DEFAULT_LOGROTATE_CONFIG, DEFAULT_MONGOD_CONFIG, defaultLogrotateState, defaultMongodUser } from './logrotate/defaults.js';
 import { collectInventory } from './inventory.js';
 import { sampleOnce, startTicker } from './sampler.js';
 import { AgentTransport } from './transport.js';
 
-/** Explicit log-path settings; empty strings mean "the default". */
+/** Explicit log-path and mongod settings; empty strings mean "the default". */
 export interface LogPathSettings {
   logrotateConfig?: string;
   logrotateState?: string;
   mongodConfig?: string;
   mongodUser?: string;
+  mongodUri?: string;
+}
+
+export const DEFAULT_MONGOD_URI = 'mongodb://127.0.0.1:27017';
+
+/** The mongod to watch: the one named, else the local default on a host that has /etc/mongod.conf. */
+export function mongodUri(root: string, s: LogPathSettings = {}): string | null {
+  if (s.mongodUri) return s.mongodUri;
+  return root === '/' && existsSync(DEFAULT_MONGOD_CONFIG) ? DEFAULT_MONGOD_URI : null;
 }
 
 /**
@@ -56,7 +66,10 @@ export function hostCollectors(root: string, logPaths: LogPathSettings = {}): Co
   const pressure = new PressureCollector(root);
   // Disks read the previous tick's pressure; RAID runs after disks in the same tick.
   const disks = new DisksCollector(root, { pressure: () => pressure.latest });
-  return [new CpuCollector(root), disks, pressure, new RaidCollector(root, disks), new LogPathsCollector(logPathOptions(root, logPaths))];
+  const collectors: Collector[] = [new CpuCollector(root), disks, pressure, new RaidCollector(root, disks), new LogPathsCollector(logPathOptions(root, logPaths))];
+  const uri = mongodUri(root, logPaths);
+  if (uri) collectors.push(new MongodCollector({ uri }));
+  return collectors;
 }
 
 /**

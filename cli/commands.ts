@@ -52,7 +52,7 @@ export async function serverCommand(flags: Flags): Promise<void> {
 }
 
 export async function agentCommand(flags: Flags): Promise<void> {
-  const s = resolveSettings(['server', 'token', 'root', 'agentId', 'intervalMs', 'buffer', 'logLevel', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser'], flags);
+  const s = resolveSettings(['server', 'token', 'root', 'agentId', 'intervalMs', 'buffer', 'logLevel', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser', 'mongodUri'], flags);
   if (!s.token) throw new ConfigError('an agent token is required: pass --token or set TIDEMARK_TOKEN');
   const log = createLogger(s.logLevel, 'tidemark/agent');
   const agent = new Agent({
@@ -64,7 +64,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
     bufferCapacity: s.buffer,
     inventoryIntervalMs: 5 * 60_000,
     log,
-    logPaths: { logrotateConfig: s.logrotateConfig, logrotateState: s.logrotateState, mongodConfig: s.mongodConfig, mongodUser: s.mongodUser },
+    logPaths: { logrotateConfig: s.logrotateConfig, logrotateState: s.logrotateState, mongodConfig: s.mongodConfig, mongodUser: s.mongodUser, mongodUri: s.mongodUri },
   });
   log.info('agent starting', { server: s.server, root: s.root, id: s.agentId, intervalMs: s.intervalMs, buffer: s.buffer });
   await agent.start();
@@ -73,7 +73,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
 
 /** Server in this process, the local agent as a child in the same process group, restarted if it dies. */
 export async function startCommand(flags: Flags): Promise<void> {
-  const s = resolveSettings(['logLevel', 'root', 'intervalMs', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser'], flags);
+  const s = resolveSettings(['logLevel', 'root', 'intervalMs', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser', 'mongodUri'], flags);
   const log = createLogger(s.logLevel);
   const { server, port, token, host } = await startServer(flags, log);
   const cli = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -86,8 +86,11 @@ export async function startCommand(flags: Flags): Promise<void> {
     for (const [flag, value] of [['--logrotate-config', s.logrotateConfig], ['--logrotate-state', s.logrotateState], ['--mongod-config', s.mongodConfig], ['--mongod-user', s.mongodUser]] as const) {
       if (value) args.push(flag, value);
     }
+    // The mongod URI may hold credentials: like the token, it travels in the environment.
+    const env: NodeJS.ProcessEnv = { ...process.env, TIDEMARK_TOKEN: token };
+    if (s.mongodUri) env.TIDEMARK_MONGOD_URI = s.mongodUri;
     // The token goes through the environment, not argv, so `ps` does not show it.
-    child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, TIDEMARK_TOKEN: token } });
+    child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
     child.on('exit', (code, signal) => {
       if (stopping) return;
       restarts++;
@@ -110,7 +113,7 @@ export async function startCommand(flags: Flags): Promise<void> {
 }
 
 export async function collectCommand(flags: Flags): Promise<number> {
-  const s = resolveSettings(['root', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser'], flags);
+  const s = resolveSettings(['root', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser', 'mongodUri'], flags);
   const root = s.root;
   const collectors = hostCollectors(root, s);
   const out: Record<string, unknown> = {};
@@ -122,6 +125,7 @@ export async function collectCommand(flags: Flags): Promise<number> {
       failed = true;
       out[c.name] = { state: 'error', message: (err as Error).message };
     }
+    await c.close?.();
   }
   const report = { root, collectedAt: new Date().toISOString(), collectors: out };
   if (flags.json) {

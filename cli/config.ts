@@ -80,6 +80,7 @@ export const SETTINGS = {
   logrotateState: { yaml: 'agent.logrotateState', env: 'TIDEMARK_LOGROTATE_STATE', flag: 'logrotateState', parse: str, default: () => '', describe: 'logrotate state file (default /var/lib/logrotate/status)' },
   mongodConfig: { yaml: 'agent.mongodConfig', env: 'TIDEMARK_MONGOD_CONFIG', flag: 'mongodConfig', parse: str, default: () => '', describe: 'mongod.conf the agent checks (default /etc/mongod.conf when present and --root is /)' },
   mongodUser: { yaml: 'agent.mongodUser', env: 'TIDEMARK_MONGOD_USER', flag: 'mongodUser', parse: str, default: () => '', describe: 'account mongod runs as (default mongod or mongodb)' },
+  mongodUri: { yaml: 'agent.mongodUri', env: 'TIDEMARK_MONGOD_URI', flag: 'mongodUri', parse: str, default: () => '', describe: 'mongod to watch, e.g. mongodb://user:pass@127.0.0.1:27017/?tls=true (default mongodb://127.0.0.1:27017 when /etc/mongod.conf exists and --root is /)' },
   logLevel: { yaml: 'log.level', env: 'TIDEMARK_LOG_LEVEL', flag: 'logLevel', parse: oneOf('debug', 'info', 'warn', 'error'), default: () => 'info' as const, describe: 'log level' },
 } satisfies Record<string, Setting<unknown>>;
 

@@ -4,6 +4,7 @@ import { TIDEMARK_VERSION } from '../shared/version.js';
 import { ConfigError, SETTINGS, type SettingName } from './config.js';
 import { agentCommand, collectCommand, serverCommand, startCommand } from './commands.js';
 import { checkLogrotateCommand, checkMongodConfigCommand } from './check.js';
+import { checkMongodCommand, checkReplsetCommand } from './check-mongod.js';
 
 function opt(name: SettingName, flags: string): Option {
   const s = SETTINGS[name];
@@ -35,6 +36,7 @@ program
   .addOption(opt('logrotateState', '--logrotate-state <file>'))
   .addOption(opt('mongodConfig', '--mongod-config <file>'))
   .addOption(opt('mongodUser', '--mongod-user <user>'))
+  .addOption(opt('mongodUri', '--mongod-uri <uri>'))
   .addOption(configOpt())
   .addOption(logOpt())
   .action((flags) => startCommand(flags));
@@ -64,6 +66,7 @@ program
   .addOption(opt('logrotateState', '--logrotate-state <file>'))
   .addOption(opt('mongodConfig', '--mongod-config <file>'))
   .addOption(opt('mongodUser', '--mongod-user <user>'))
+  .addOption(opt('mongodUri', '--mongod-uri <uri>'))
   .addOption(configOpt())
   .addOption(logOpt())
   .action((flags) => agentCommand(flags));
@@ -76,6 +79,7 @@ program
   .addOption(opt('logrotateState', '--logrotate-state <file>'))
   .addOption(opt('mongodConfig', '--mongod-config <file>'))
   .addOption(opt('mongodUser', '--mongod-user <user>'))
+  .addOption(opt('mongodUri', '--mongod-uri <uri>'))
   .option('--json', 'print JSON')
   .addOption(configOpt())
   .action(async (flags) => {
@@ -106,6 +110,28 @@ check
   .option('-v, --verbose', 'also print notes')
   .action(async (flags) => {
     process.exitCode = await checkMongodConfigCommand(flags);
+  });
+
+check
+  .command('replset')
+  .description('how many failures the replica set survives, in words: exit 0 primary and survives losing any one voter (elections and majority writes), 1 at risk, 2 cannot check')
+  .option('--uri <uri>', 'query a live member')
+  .option('--status <file>', 'saved replSetGetStatus / rs.status() JSON')
+  .option('--config <file>', 'saved replSetGetConfig / rs.conf() JSON (without it, the counts the status reports are used)')
+  .option('--json', 'print JSON')
+  .action(async (flags) => {
+    process.exitCode = await checkReplsetCommand(flags);
+  });
+
+check
+  .command('mongod')
+  .description('mongod lock figures from two serverStatus replies: exit 0 computed, 1 interval discarded (restart), 2 cannot check')
+  .option('--uri <uri>', 'sample a live mongod twice, one interval apart')
+  .option('--interval-ms <ms>', 'interval between the two live samples', '1000')
+  .option('--server-status <file>', 'saved serverStatus reply; give it twice (earlier, later)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--json', 'print JSON')
+  .action(async (flags) => {
+    process.exitCode = await checkMongodCommand(flags);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -6,7 +6,7 @@
 
 export type MetricKind = 'gauge' | 'counter';
 
-export type Unit = 'percent' | 'ops/s' | 'kB/s' | 'ms' | 'requests' | 'batches' | 'seconds' | 'disks' | 'ratio' | 'boolean' | 'count';
+export type Unit = 'percent' | 'ops/s' | 'kB/s' | 'ms' | 'µs' | 'requests' | 'batches' | 'seconds' | 'disks' | 'ratio' | 'boolean' | 'count';
 
 export interface MetricDef {
   name: string;
@@ -17,7 +17,7 @@ export interface MetricDef {
   help: string;
   /** Short human title for charts and tables. */
   title: string;
-  domain: 'cpu' | 'disk' | 'raid' | 'pressure' | 'logpath' | 'agent';
+  domain: 'cpu' | 'disk' | 'raid' | 'pressure' | 'logpath' | 'mongod' | 'replset' | 'agent';
 }
 
 const cpuLabels = ['cpu'] as const;
@@ -30,6 +30,14 @@ function raid(name: string, unit: Unit, title: string, help: string, labels: rea
 
 function pressure(name: string, title: string, help: string): MetricDef {
   return { name, unit: 'percent', kind: 'gauge', labels: ['kind'], domain: 'pressure', title, help };
+}
+
+function mongod(name: string, unit: Unit, title: string, labels: readonly string[], help: string, kind: MetricKind = 'gauge'): MetricDef {
+  return { name, unit, kind, labels, domain: 'mongod', title, help };
+}
+
+function replset(name: string, unit: Unit, title: string, help: string, labels: readonly string[] = ['set']): MetricDef {
+  return { name, unit, kind: 'gauge', labels, domain: 'replset', title, help };
 }
 
 const MEMBERS_COUNTED = 'Working members only: spares and failed members are left out.';
@@ -229,6 +237,30 @@ export const METRICS = [
     title: 'Log-path warnings',
     help: 'Risky or ignored settings that do not make the next rotation fail (e.g. a nearly full disk, copytruncate with SIGUSR1).',
   },
+  mongod('mongod_up', 'boolean', 'mongod up', [], '1 while serverStatus answers; 0 when mongod is down or unreachable (the state says since when and the last error).'),
+  mongod('mongod_lock_percent', 'percent', 'Lock wait (3.0+) / lock held (≤ 2.6)', ['kind'],
+    'Headline lock figure, capped at 100. kind="locked" (MongoDB ≤ 2.6): 100·ΔglobalLock.lockTime / ΔglobalLock.totalTime, time the global write lock was held. kind="wait" (3.0+, where no time-locked figure exists): lock-wait % = 100·ΣΔlocks.*.timeAcquiringMicros / Δuptime in µs, time operations spent waiting to acquire locks (Percona PMM "lock wait ratio"). An interval is discarded when the pid changes, uptime falls or a counter goes backwards.'),
+  mongod('mongod_lock_percent_uncapped', 'percent', 'Lock wait / held, uncapped', ['kind'], 'The same figure without the cap: waits of concurrent operations add up past 100 %.'),
+  mongod('mongod_lock_contended_percent', 'percent', 'Contended acquisitions', ['lock_type'],
+    'Share of lock acquisitions that had to wait: 100·ΣΔacquireWaitCount / ΣΔacquireCount over modes, per lock type (Global, Database, Collection, …); lock_type="all" sums every type (mongostat lrw for 3.0+). MongoDB 3.0+.'),
+  mongod('mongod_lock_avg_wait_us', 'µs', 'Average contended wait', ['lock_type'],
+    'Average wait of an acquisition that waited, in microseconds: ΣΔtimeAcquiringMicros / ΣΔacquireWaitCount (mongostat lrwt). MongoDB 3.0+.'),
+  mongod('mongod_queued', 'count', 'Queued operations', ['op'], 'Operations queued waiting for a lock: globalLock.currentQueue.{readers,writers,total} (all versions).'),
+  mongod('mongod_active', 'count', 'Active clients', ['op'], 'Clients with operations in progress: globalLock.activeClients.{readers,writers,total}.'),
+  mongod('mongod_ticket_queue', 'count', 'Ticket queue', ['op'], 'WiredTiger: clients waiting for a read or write ticket, as mongostat computes qr|qw: max(0, currentQueue + activeClients − tickets out).'),
+  mongod('mongod_tickets_util_percent', 'percent', 'Ticket utilisation', ['op'], 'Read or write tickets in use: 100·out / totalTickets, from queues.execution (8.0+) or wiredTiger.concurrentTransactions (3.0–7.0). At 100 % new operations queue.'),
+  mongod('mongod_tickets_available', 'count', 'Tickets available', ['op'], 'Read or write tickets free (queues.execution or wiredTiger.concurrentTransactions .available).'),
+  mongod('mongod_ticket_queue_length', 'count', 'Ticket queue length', ['op'], 'MongoDB 8.0+: operations waiting for an execution ticket (queues.execution.*.normalPriority.queueLength).'),
+  mongod('mongod_connections', 'count', 'Connections', ['state'], 'connections.current and connections.available.'),
+  mongod('mongod_opcounter_rate', 'ops/s', 'Operations', ['op'], 'Operations per second by type: Δopcounters.{insert,query,update,delete,getmore,command} / Δuptime.'),
+  mongod('mongod_repl_lag_seconds', 'seconds', 'Replication lag', ['member'], "How far each secondary's optime is behind the primary's (replSetGetStatus optimeDate), in seconds."),
+  replset('replset_voters', 'count', 'Voters', 'Voting members V = Σ votes (replSetGetConfig; votes default 1).'),
+  replset('replset_majority', 'count', 'Majority', 'Votes needed to elect a primary: M = ⌊V/2⌋ + 1.'),
+  replset('replset_fault_tolerance', 'count', 'Designed fault tolerance', 'Voting members the set can lose and still elect a primary: V − M (3 → 1, 4 → 1, 5 → 2).'),
+  replset('replset_live_fault_tolerance', 'count', 'Live fault tolerance', 'Votes of healthy members in voting states (PRIMARY, SECONDARY, RECOVERING, STARTUP2, ARBITER, ROLLBACK) minus M: how many more can fail now. Below 0 no primary can be elected.'),
+  replset('replset_write_fault_tolerance', 'count', 'Majority-write fault tolerance', 'Healthy data-bearing voters minus the write majority (the smaller of M and the number of data-bearing voters, as writableVotingMembersCount − writeMajorityCount): arbiters never acknowledge writes, so 3 members + 1 arbiter survive 0.'),
+  replset('replset_has_primary', 'boolean', 'Has primary', '1 when a member is PRIMARY.'),
+  replset('replset_can_elect_primary', 'boolean', 'Can elect a primary', '1 when the healthy votes reach the majority and a healthy electable (priority > 0, data-bearing) member exists.'),
   {
     name: 'agent_buffer_batches',
     unit: 'batches',

@@ -4,7 +4,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.js';
 import { REPO, freePort, runCli, tempDir, type Running } from '../helpers/process.js';
-import { PROCFS } from '../helpers/fixtures.js';
+import { FIXTURES, PROCFS } from '../helpers/fixtures.js';
+import { readFileSync } from 'node:fs';
+import type { Document } from 'bson';
+import { parseRecordedReply } from '../../agent/mongod/ejson.js';
+import { startFakeMongod, type FakeMongod } from '../helpers/fake-mongod.js';
 
 const ARTIFACTS = path.join(REPO, 'test-artifacts');
 
@@ -12,6 +16,8 @@ describe('dashboard in headless Chromium', () => {
   let app: Running | null = null;
   let fixtureApp: Running | null = null;
   let logApp: Running | null = null;
+  let mongoApp: Running | null = null;
+  let fake: FakeMongod | null = null;
   let browser: Browser | null = null;
 
   afterAll(async () => {
@@ -19,6 +25,8 @@ describe('dashboard in headless Chromium', () => {
     await app?.stop();
     await fixtureApp?.stop();
     await logApp?.stop();
+    await mongoApp?.stop();
+    await fake?.stop();
   });
 
   it('finds this host and its live charts gain points every second', async () => {
@@ -131,5 +139,34 @@ describe('dashboard in headless Chromium', () => {
     write(lr, `${gone}/mongod.log {\n  rotate 7\n  copytruncate\n}\n`);
     await expect.poll(() => logrotate.getAttribute('data-ok'), { timeout: 15_000 }).toBe('true');
     await expect.poll(() => mongod.getAttribute('data-ok'), { timeout: 15_000 }).toBe('true');
+  });
+
+  it('shows the mongod panel with lock wait % and the replica set in words (3 members + arbiter)', async () => {
+    const reply = (rel: string) => parseRecordedReply(readFileSync(path.join(FIXTURES, 'mongo', rel), 'utf8'));
+    const ss = reply('3.6.20-wiredtiger/getDiagnosticData.json').serverStatus as Document;
+    let uptime = Number(ss.uptimeMillis);
+    fake = await startFakeMongod({
+      serverStatus: () => ({ ...ss, uptimeMillis: (uptime += 1000), ok: 1 }),
+      replSetGetStatus: () => reply('4.2-replset-arbiter-primary-view/replSetGetStatus.json'),
+      replSetGetConfig: () => ({ ...reply('4.2-replset-arbiter-primary-view/replSetGetConfig.json'), ok: 1 }),
+    });
+    const port = await freePort();
+    mongoApp = runCli(['start', '--port', String(port), '--data-dir', tempDir(), '--root', path.join(PROCFS, 'node_exporter'), '--mongod-uri', fake.uri]);
+    await mongoApp.waitFor(/connected to server/);
+    browser ??= await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    await page.goto(`http://127.0.0.1:${port}/`);
+    const card = page.locator('.mongod[data-up="true"]');
+    await card.waitFor({ timeout: 15_000 });
+    await expect.poll(() => card.locator('tr[data-fact="lock wait %"] td').textContent(), { timeout: 10_000 }).toBe('0 %');
+    expect(await card.locator('tr[data-fact="connections"] td').textContent()).toBe('20 current, 838840 available');
+    const rs = page.locator('.replset[data-set="replset"]');
+    expect(await rs.getAttribute('data-ok')).toBe('false');
+    expect(await rs.locator('.summary').textContent()).toMatch(/^4 voters, majority 3: the set survives 1 failure, the same as 3 voters; majority writes survive none\./);
+    expect(await rs.locator('tr[data-member]').count()).toBe(4);
+    expect(await page.locator('#host-list .alert').allTextContents()).toContain('replica set at risk');
+    expect(await page.locator('#mongod-charts .chart[data-metric="mongod_lock_percent"] canvas').count()).toBe(1);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.locator('#mongod').screenshot({ path: path.join(ARTIFACTS, 'mongod.png') });
   });
 });

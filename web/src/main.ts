@@ -4,6 +4,7 @@ import { api, connectLive, setToken, Unauthorized } from './api.js';
 import { LiveChart } from './live-chart.js';
 import { RaidPanel, raidSummary } from './raid-panel.js';
 import { LogPathsPanel, logPathSummary } from './logpaths-panel.js';
+import { MongodPanel, mongodSummary } from './mongod-panel.js';
 
 /** The charts of the host view: which metric, and which label names a line. */
 const PANELS: { metric: string; labelKey: string | null; only?: Record<string, string> }[] = [
@@ -19,6 +20,15 @@ const RAID_PANELS: typeof PANELS = [
   { metric: 'raid_array_aqu_sz', labelKey: 'array' },
   { metric: 'raid_members_aqu_sz_max', labelKey: 'array' },
 ];
+/** mongod charts, shown when the host reports a mongod. */
+const MONGOD_PANELS: typeof PANELS = [
+  { metric: 'mongod_lock_percent', labelKey: 'kind' },
+  { metric: 'mongod_queued', labelKey: 'op' },
+  { metric: 'mongod_tickets_util_percent', labelKey: 'op' },
+  { metric: 'mongod_connections', labelKey: 'state' },
+];
+const MONGOD_KIND = 'mongod';
+const REPLSET_KIND = 'replset';
 const RAID_KIND = 'raid_array';
 const LOGPATH_KIND = 'logpaths';
 const WINDOW_MS = 5 * 60_000;
@@ -33,6 +43,7 @@ let paused = false;
 let live: WebSocket | null = null;
 let raidPanel: RaidPanel;
 let logPathsPanel: LogPathsPanel;
+let mongodPanel: MongodPanel;
 
 function ago(ms: number | null): string {
   if (ms === null) return 'never seen';
@@ -62,7 +73,7 @@ function renderHosts(): void {
       seen.textContent = `${h.connected ? 'connected' : 'disconnected'} · ${ago(h.lastSeen)}`;
       li.append(dot, name, seen);
       const logPaths = logPathSummary(h.states?.[LOGPATH_KIND]);
-      for (const verdict of [raidSummary(h.states?.[RAID_KIND]), logPaths ? { text: logPaths, level: 'bad' as const } : null]) {
+      for (const verdict of [raidSummary(h.states?.[RAID_KIND]), logPaths ? { text: logPaths, level: 'bad' as const } : null, mongodSummary(h.states?.[MONGOD_KIND], h.states?.[REPLSET_KIND])]) {
         if (!verdict) continue;
         const alert = document.createElement('span');
         alert.className = 'alert';
@@ -102,7 +113,7 @@ function renderHostHeader(h: HostSummary): void {
 
 function subscribe(): void {
   if (live && live.readyState === WebSocket.OPEN) {
-    live.send(JSON.stringify({ type: 'subscribe', hosts: selected ? [selected] : [], metrics: [...PANELS, ...RAID_PANELS].map((p) => p.metric) }));
+    live.send(JSON.stringify({ type: 'subscribe', hosts: selected ? [selected] : [], metrics: [...PANELS, ...RAID_PANELS, ...MONGOD_PANELS].map((p) => p.metric) }));
   }
 }
 
@@ -112,6 +123,14 @@ function renderRaid(host: HostSummary | undefined): void {
   raidPanel.render(arrays);
   if (Object.keys(arrays ?? {}).length && !charts.some((c) => RAID_PANELS.includes(c.panel))) {
     for (const panel of RAID_PANELS) addChart($('raid-charts'), panel);
+  }
+}
+
+/** The mongod panel, and its charts once the host is known to run a mongod. */
+function renderMongod(host: HostSummary | undefined): void {
+  mongodPanel.render(host?.states?.[MONGOD_KIND], host?.states?.[REPLSET_KIND]);
+  if (host?.states?.[MONGOD_KIND]?.status && !charts.some((c) => MONGOD_PANELS.includes(c.panel))) {
+    for (const panel of MONGOD_PANELS) addChart($('mongod-charts'), panel);
   }
 }
 
@@ -139,6 +158,7 @@ async function selectHost(id: string): Promise<void> {
   const grid = $('charts');
   grid.replaceChildren();
   $('raid-charts').replaceChildren();
+  $('mongod-charts').replaceChildren();
   $('pick-host').hidden = true;
   $('host-header').hidden = false;
   raidPanel.clear();
@@ -147,6 +167,7 @@ async function selectHost(id: string): Promise<void> {
   for (const panel of PANELS) addChart(grid, panel);
   const host = hosts.find((h) => h.id === id);
   renderRaid(host);
+  renderMongod(host);
   logPathsPanel.render(host?.states?.[LOGPATH_KIND]);
   subscribe();
   // Backfill the window from history, then live samples continue it.
@@ -190,6 +211,7 @@ function onLive(msg: ServerToDashboard): void {
       for (const st of msg.states ?? []) (host.states[st.kind] ??= {})[st.key] = st.value;
       if (msg.stateKinds?.includes(RAID_KIND)) renderRaid(host);
       if (msg.stateKinds?.includes(LOGPATH_KIND)) logPathsPanel.render(host.states[LOGPATH_KIND]);
+      if (msg.stateKinds?.includes(MONGOD_KIND)) renderMongod(host);
     }
     renderCharts(msg.ts);
   }
@@ -213,6 +235,7 @@ async function refreshHosts(): Promise<void> {
 async function boot(): Promise<void> {
   raidPanel = new RaidPanel($('raid'));
   logPathsPanel = new LogPathsPanel($('logpaths'));
+  mongodPanel = new MongodPanel($('mongod'));
   try {
     const [cat, list] = await Promise.all([api.catalogue(), api.hosts()]);
     catalogue = new Map(cat.map((m) => [m.name, m]));

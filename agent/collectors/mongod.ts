@@ -1,0 +1,99 @@
+import type { Document } from 'bson';
+import type { WireSample, WireState } from '../../shared/protocol.js';
+import { MongodSource, redactUri } from '../mongod/client.js';
+import { gauges, intervalFigures, missingFigures } from '../mongod/server-status.js';
+import { quorum, type Quorum } from '../mongod/replset.js';
+import { mongodSamples, replsetSamples } from '../mongod/samples.js';
+import type { CollectResult, Collector } from './collector.js';
+
+export const MONGOD_STATE_KIND = 'mongod';
+export const REPLSET_STATE_KIND = 'replset';
+/** replSetGetStatus and replSetGetConfig every 10 s: membership changes slowly, and elections take about that long. */
+export const REPLSET_INTERVAL_MS = 10_000;
+
+export interface MongodCollectorOptions {
+  uri: string;
+  /** Deadline of one serverStatus call: below the sampling interval, so a hung mongod shows as down. */
+  timeoutMs?: number;
+}
+
+/**
+ * mongod lock contention, queues, tickets, connections and opcounters from
+ * serverStatus each tick, and replica-set quorum every 10 s. A mongod that is
+ * down or unreachable is a reported state (down, since when, last error), not
+ * a collector failure; the driver reconnects by itself.
+ */
+export class MongodCollector implements Collector {
+  readonly name = 'mongod';
+  private readonly source: MongodSource;
+  private prev: Document | null = null;
+  private downSince: number | null = null;
+  private lastError: string | null = null;
+  private replset: Quorum | null = null;
+  private replsetAt = -Infinity;
+  private discarded: string | null = null;
+
+  constructor(private readonly opts: MongodCollectorOptions) {
+    this.source = new MongodSource(opts.uri);
+  }
+
+  async snapshot(): Promise<unknown> {
+    const ss = await this.source.serverStatus(this.opts.timeoutMs ?? 2000);
+    return { gauges: gauges(ss), missing: missingFigures(ss) };
+  }
+
+  private async refreshReplset(now: number): Promise<void> {
+    if (now - this.replsetAt < REPLSET_INTERVAL_MS) return;
+    this.replsetAt = now;
+    const t = this.opts.timeoutMs ?? 2000;
+    const status = await this.source.replSetGetStatus(t);
+    this.replset = status ? quorum(status, await this.source.replSetGetConfig(t).catch(() => null)) : null;
+  }
+
+  async collect(): Promise<CollectResult> {
+    const now = Date.now();
+    const uri = redactUri(this.opts.uri);
+    let ss: Document;
+    try {
+      ss = await this.source.serverStatus(this.opts.timeoutMs ?? 800);
+    } catch (err) {
+      this.downSince ??= now;
+      this.lastError = (err as Error).message;
+      this.prev = null; // the next reply starts a fresh interval
+      this.replsetAt = -Infinity;
+      const state: WireState = { kind: MONGOD_STATE_KIND, key: 'status', value: { up: false, uri, since: this.downSince, lastError: this.lastError } };
+      return { samples: [{ m: 'mongod_up', v: 0 }], states: [state], stateKinds: [MONGOD_STATE_KIND, REPLSET_STATE_KIND], status: { name: this.name, state: 'ok', message: `mongod down since ${new Date(this.downSince).toISOString()}: ${this.lastError}` } };
+    }
+    const upSince = this.downSince;
+    this.downSince = null;
+    const g = gauges(ss);
+    let figures = null;
+    if (this.prev) {
+      const iv = intervalFigures(this.prev, ss);
+      if (iv.ok) {
+        figures = iv.figures;
+        this.discarded = null;
+      } else this.discarded = iv.reason;
+    }
+    this.prev = ss;
+    try {
+      await this.refreshReplset(now);
+    } catch (err) {
+      this.lastError = `replSetGetStatus: ${(err as Error).message}`;
+    }
+    const samples: WireSample[] = [...mongodSamples(g, figures), ...(this.replset ? replsetSamples(this.replset) : [])];
+    const states: WireState[] = [
+      {
+        kind: MONGOD_STATE_KIND,
+        key: 'status',
+        value: { up: true, uri, version: g.version, recoveredFrom: upSince, gauges: g, figures, discarded: this.discarded, missing: missingFigures(ss), lastError: this.lastError },
+      },
+    ];
+    if (this.replset) states.push({ kind: REPLSET_STATE_KIND, key: this.replset.set ?? 'replset', value: this.replset as unknown as Record<string, unknown> });
+    return { samples, states, stateKinds: [MONGOD_STATE_KIND, REPLSET_STATE_KIND], status: { name: this.name, state: 'ok' } };
+  }
+
+  async close(): Promise<void> {
+    await this.source.close();
+  }
+}

@@ -1,0 +1,64 @@
+import { MongoClient, MongoServerError, type Document, type MongoClientOptions } from 'mongodb';
+
+/** mongodb://user:secret@host → mongodb://***@host, for logs and the dashboard. */
+export function redactUri(uri: string): string {
+  return uri.replace(/^(mongodb(?:\+srv)?:\/\/)[^@/]+@/, '$1***@');
+}
+
+/** Error codes of a server that is not (yet) a replica-set member: NoReplicationEnabled, NotYetInitialized. */
+const NOT_A_REPLSET = new Set([76, 94]);
+
+/**
+ * A connection to one mongod through the official driver. The driver
+ * reconnects by itself; every call has a deadline so a hung mongod becomes an
+ * error, never a stuck agent. Credentials and TLS options stay in the URI and
+ * options passed here: they are never logged or sent to the Tidemark server.
+ */
+export class MongodSource {
+  private readonly client: MongoClient;
+
+  constructor(
+    readonly uri: string,
+    options: MongoClientOptions = {},
+  ) {
+    this.client = new MongoClient(uri, {
+      directConnection: true,
+      serverSelectionTimeoutMS: 2000,
+      connectTimeoutMS: 2000,
+      socketTimeoutMS: 5000,
+      appName: 'tidemark-agent',
+      maxPoolSize: 2,
+      ...options,
+    });
+  }
+
+  private command(cmd: Document, timeoutMs: number): Promise<Document> {
+    return this.client.db('admin').command(cmd, { timeoutMS: timeoutMs });
+  }
+
+  serverStatus(timeoutMs = 2000): Promise<Document> {
+    return this.command({ serverStatus: 1 }, timeoutMs);
+  }
+
+  /** A replica-set command; null when this mongod is not part of a replica set. */
+  private async replsetCommand(name: 'replSetGetStatus' | 'replSetGetConfig', timeoutMs: number): Promise<Document | null> {
+    try {
+      return await this.command({ [name]: 1 }, timeoutMs);
+    } catch (err) {
+      if (err instanceof MongoServerError && NOT_A_REPLSET.has(Number(err.code))) return null;
+      throw err;
+    }
+  }
+
+  replSetGetStatus(timeoutMs = 2000): Promise<Document | null> {
+    return this.replsetCommand('replSetGetStatus', timeoutMs);
+  }
+
+  replSetGetConfig(timeoutMs = 2000): Promise<Document | null> {
+    return this.replsetCommand('replSetGetConfig', timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close(true).catch(() => {});
+  }
+}
