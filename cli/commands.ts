@@ -6,6 +6,7 @@ import { TidemarkServer } from '../server/server.js';
 import { isLoopback } from '../server/auth.js';
 import { ConfigError, resolveSettings } from './config.js';
 import { loadOrCreateToken } from './tokens.js';
+import { alertsOptions } from './alerts-config.js';
 import type { ArrayReport } from '../agent/raid/arrays.js';
 
 type Flags = Record<string, unknown>;
@@ -37,10 +38,12 @@ async function startServer(flags: Flags, log: Logger): Promise<{ server: Tidemar
   }
   // Beyond loopback the dashboard and API need a credential too; the agent token serves unless another is set.
   const apiToken = s.apiToken || (isLoopback(s.host) ? null : token);
-  const server = new TidemarkServer({ host: s.host, port: s.port, agentToken: token, apiToken, log: log.child('server') });
+  const alerts = alertsOptions(flags, s.dataDir);
+  const server = new TidemarkServer({ host: s.host, port: s.port, agentToken: token, apiToken, log: log.child('server'), alerts });
   const port = await server.listen();
   const shownHost = s.host.includes(':') ? `[${s.host}]` : s.host;
   log.info(`dashboard at http://${shownHost}:${port}/`, apiToken ? { auth: 'API token required' } : undefined);
+  log.info('alerting', { rules: server.alerts?.ruleSet.rules().length ?? 0, receivers: alerts.receivers.map((r) => `${r.name} (${r.type})`).join(', ') || 'none: alerts show on the dashboard only' });
   return { server, port, token, host: s.host };
 }
 

@@ -5,6 +5,7 @@ import { ConfigError, SETTINGS, type SettingName } from './config.js';
 import { agentCommand, collectCommand, serverCommand, startCommand } from './commands.js';
 import { checkLogrotateCommand, checkMongodConfigCommand } from './check.js';
 import { checkMongodCommand, checkReplsetCommand } from './check-mongod.js';
+import { rulesCheckCommand } from './rules.js';
 
 function opt(name: SettingName, flags: string): Option {
   const s = SETTINGS[name];
@@ -30,6 +31,7 @@ program
   .addOption(opt('dataDir', '--data-dir <dir>'))
   .addOption(opt('token', '--token <token>'))
   .addOption(opt('apiToken', '--api-token <token>'))
+  .option('--webhook <url>', 'send every alert notification to this URL as JSON (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
   .addOption(opt('root', '--root <dir>'))
   .addOption(opt('intervalMs', '--interval-ms <ms>'))
   .addOption(opt('logrotateConfig', '--logrotate-config <file>'))
@@ -49,6 +51,7 @@ program
   .addOption(opt('dataDir', '--data-dir <dir>'))
   .addOption(opt('token', '--token <token>'))
   .addOption(opt('apiToken', '--api-token <token>'))
+  .option('--webhook <url>', 'send every alert notification to this URL as JSON (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
   .addOption(configOpt())
   .addOption(logOpt())
   .action((flags) => serverCommand(flags));
@@ -84,6 +87,16 @@ program
   .addOption(configOpt())
   .action(async (flags) => {
     process.exitCode = await collectCommand(flags);
+  });
+
+program
+  .command('rules')
+  .description('alert rules')
+  .command('check')
+  .argument('<file...>', 'rule files to validate')
+  .description('validate rule files: each error as file:line with the reason; exit 0 when all are valid, 1 otherwise')
+  .action((files: string[]) => {
+    process.exitCode = rulesCheckCommand(files);
   });
 
 const check = program.command('check').description('check configuration before it bites: logrotate targets, mongod.conf');

@@ -3,6 +3,8 @@ import { METRICS, metricDef } from '../shared/catalogue.js';
 import { TIDEMARK_VERSION } from '../shared/version.js';
 import type { Store } from './store/store.js';
 import type { HostRegistry } from './hosts.js';
+import type { Alerts } from './alerts/index.js';
+import { alertsRouter } from './alerts/api.js';
 
 /** Parses a time parameter: epoch milliseconds, an ISO date, or `now-15m`-style relative time. */
 export function parseTime(raw: unknown, fallback: number, now: number): number {
@@ -31,8 +33,9 @@ export class ApiError extends Error {
 
 const RESERVED = new Set(['host', 'metric', 'from', 'to', 'access_token']);
 
-export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number): express.Router {
+export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number, alerts: Alerts | null = null): express.Router {
   const r = express.Router();
+  if (alerts) r.use(alertsRouter(alerts));
 
   r.get('/healthz', (_req, res) => {
     const list = hosts.list();

@@ -1,8 +1,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { packageRoot } from '../shared/paths.js';
 import express from 'express';
 import type { Logger } from '../shared/log.js';
 import { AgentEndpoint } from './agent-endpoint.js';
@@ -12,6 +11,7 @@ import { apiRouter } from './api.js';
 import { isLoopback, presentedToken, tokenMatches } from './auth.js';
 import { MemoryStore } from './store/memory.js';
 import type { Store } from './store/store.js';
+import { Alerts, type AlertsOptions } from './alerts/index.js';
 
 export interface ServerOptions {
   host: string;
@@ -28,16 +28,13 @@ export interface ServerOptions {
   agentRate?: { perSecond: number; burst: number };
   /** Unread bytes after which a dashboard client is dropped. */
   dashboardMaxQueuedBytes?: number;
+  /** Alert rules and receivers; null runs without alerting. */
+  alerts?: AlertsOptions | null;
 }
 
 /** The built dashboard lives in dist/web below the package root, whether this file runs from src or dist. */
 export function defaultWebDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    if (existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'dist', 'web');
-    dir = path.dirname(dir);
-  }
-  return path.join(process.cwd(), 'dist', 'web');
+  return path.join(packageRoot(), 'dist', 'web');
 }
 
 export class TidemarkServer {
@@ -45,6 +42,7 @@ export class TidemarkServer {
   readonly store: Store;
   readonly agents: AgentEndpoint;
   readonly dashboards: DashboardEndpoint;
+  readonly alerts: Alerts | null;
   private readonly http: http.Server;
   private readonly startedAt = Date.now();
 
@@ -63,11 +61,17 @@ export class TidemarkServer {
       store: this.store,
       hosts: this.hosts,
       log: opts.log.child('agents'),
-      onBatch: (host, batch) => this.dashboards.publish(host, batch),
+      onBatch: (host, batch) => {
+        this.dashboards.publish(host, batch);
+        this.alerts?.engine.ingest(host, batch.ts, batch.samples);
+      },
       ratePerSecond: opts.agentRate?.perSecond,
       rateBurst: opts.agentRate?.burst,
     });
     this.hosts.onChange = () => this.dashboards.broadcastHosts();
+    this.alerts = opts.alerts
+      ? new Alerts(opts.alerts, opts.log, () => new Map(this.hosts.list().map((h) => [h.id, h.lastSeen ?? this.startedAt])))
+      : null;
 
     const app = express();
     app.disable('x-powered-by');
@@ -77,7 +81,7 @@ export class TidemarkServer {
       if (tokenMatches(presentedToken(req), opts.apiToken)) return next();
       res.status(401).json({ error: 'a credential is required: Authorization: Bearer <token>' });
     });
-    app.use(apiRouter(this.store, this.hosts, this.startedAt));
+    app.use(apiRouter(this.store, this.hosts, this.startedAt, this.alerts));
     const webDir = opts.webDir ?? defaultWebDir();
     app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));
     this.http = http.createServer(app);
@@ -107,6 +111,7 @@ export class TidemarkServer {
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(): Promise<number> {
+    this.alerts?.start();
     return new Promise((resolve, reject) => {
       this.http.once('error', reject);
       this.http.listen(this.opts.port, this.opts.host, () => {
@@ -118,6 +123,7 @@ export class TidemarkServer {
   }
 
   async close(): Promise<void> {
+    this.alerts?.stop();
     this.agents.close();
     this.dashboards.close();
     this.http.closeAllConnections();

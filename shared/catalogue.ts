@@ -196,7 +196,7 @@ export const METRICS = [
   raid('raid_sync_progress_percent', 'percent', 'Sync progress', 'Progress of the running sync (mdstat percent, or sysfs sync_completed).', ['array', 'action']),
   raid('raid_sync_speed_kbps', 'kB/s', 'Sync speed', 'Speed of the running sync (mdstat speed=, sysfs sync_speed).', ['array', 'action']),
   raid('raid_sync_eta_seconds', 'seconds', 'Sync ETA', 'Time the running sync still needs at its current speed (mdstat finish=).', ['array', 'action']),
-  raid('raid_mismatch_cnt', 'count', 'Mismatch count', 'Sectors found inconsistent by the last check or repair (sysfs mismatch_cnt). Growth matters on parity RAID; raid1/10 report harmless mismatches from swap and O_DIRECT.'),
+  raid('raid_mismatch_cnt', 'count', 'Mismatch count', 'Sectors found inconsistent by the last check or repair (sysfs mismatch_cnt). Growth matters on parity RAID; raid1/10 report harmless mismatches from swap and O_DIRECT, hence the level label.', ['array', 'level']),
   raid('raid_array_aqu_sz', 'requests', 'Array queue size', "Array queue depth: the md device's own aqu-sz, or, when md accounts no time (all zeros, as on many kernels), the sum of its members' aqu-sz."),
   raid('raid_array_in_flight', 'requests', 'Array in flight', "Requests in flight on the md device, or the sum over its members when md accounts none."),
   raid('raid_members_aqu_sz_sum', 'requests', 'Members aqu-sz (sum)', `Sum of the members' aqu-sz. ${MEMBERS_COUNTED}`),

@@ -83,7 +83,7 @@ export function arraySamples(a: ArrayReport, q: ArrayQueue): WireSample[] {
     { m: 'raid_disks_missing', l, v: a.disks.missing },
     { m: 'raid_saturated', l, v: q.saturated ? 1 : 0 },
   ];
-  if (a.mismatchCnt !== null) out.push({ m: 'raid_mismatch_cnt', l, v: a.mismatchCnt });
+  if (a.mismatchCnt !== null) out.push({ m: 'raid_mismatch_cnt', l: { array: a.name, level: a.level ?? 'unknown' }, v: a.mismatchCnt });
   if (a.sync?.status === 'running') {
     const sl = { array: a.name, action: a.sync.action };
     out.push({ m: 'raid_sync_running', l: sl, v: 1 });

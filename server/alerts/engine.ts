@@ -1,0 +1,416 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { seriesKey, type WireSample } from '../../shared/protocol.js';
+import type { Logger } from '../../shared/log.js';
+import { compare, exprMetrics, matches, type Condition, type Expr, type Matcher, type Rule } from './rules.js';
+import type { AlertSnapshot, Notification, Notifier } from './notify.js';
+
+/** One alert: a rule for one host and label set, pending (condition true, `for` not yet up) or firing. */
+export interface AlertInstance {
+  id: string;
+  rule: string;
+  host: string;
+  labels: Record<string, string>;
+  state: 'pending' | 'firing';
+  /** Sample time the condition became true. */
+  activeSince: number;
+  firedAt: number | null;
+  value: number | null;
+  /** Set while the resolve condition holds, for keep_firing_for. */
+  resolvingSince: number | null;
+  /** A trigger went out (false while silenced: it goes out late if the silence ends first). */
+  notified: boolean;
+  lastNotifiedAt: number | null;
+  acked: boolean;
+}
+
+export interface Silence {
+  id: string;
+  matchers: { label: string; value: string; regex: boolean }[];
+  startsAt: number;
+  endsAt: number;
+  comment: string;
+  createdBy: string;
+}
+
+interface Persisted {
+  version: 1;
+  instances: AlertInstance[];
+  silences: Silence[];
+  outbox: Notification[];
+}
+
+/** The alert's identity across restarts and receivers (PagerDuty dedup_key). */
+export function alertId(rule: string, host: string, labels: Record<string, string>): string {
+  return createHash('sha256').update(`${rule}\u0000${host}\u0000${seriesKey('', labels)}`).digest('hex').slice(0, 32);
+}
+
+/** {{host}}, {{value}} and {{label}} in summaries and descriptions. */
+export function render(template: string, host: string, labels: Record<string, string>, value: number | null): string {
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, k: string) => {
+    if (k === 'host') return host;
+    if (k === 'value') return value === null ? '?' : Number.isInteger(value) ? String(value) : value.toFixed(2);
+    return labels[k] ?? '';
+  });
+}
+
+interface Window {
+  labels: Record<string, string>;
+  ts: number[];
+  values: (number | null)[];
+}
+
+export interface EngineOptions {
+  rules: () => readonly Rule[];
+  notifier: Notifier;
+  log: Logger;
+  /** Where firing alerts, silences and undelivered notifications survive a restart; null keeps them in memory. */
+  stateFile: string | null;
+  repeatIntervalMs?: number;
+  /** Last time each agent was heard from, for "agent silent" rules. */
+  agentsLastSeen: () => Map<string, number>;
+  /** Wall clock (tests drive it). */
+  clock?: () => number;
+}
+
+/**
+ * Evaluates the rules as samples arrive: per alert, inactive → pending →
+ * firing → resolved. Only the metrics rules read are kept, for the longest
+ * window a rule needs.
+ */
+export class AlertEngine {
+  private readonly instances = new Map<string, AlertInstance>();
+  private silences: Silence[] = [];
+  /** host → metric → series key → window */
+  private readonly windows = new Map<string, Map<string, Map<string, Window>>>();
+  private readonly metricLastSeen = new Map<string, number>();
+  private saveTimer: NodeJS.Timeout | null = null;
+  private tickTimer: NodeJS.Timeout | null = null;
+  readonly repeatIntervalMs: number;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.repeatIntervalMs = opts.repeatIntervalMs ?? 4 * 3_600_000;
+    opts.notifier.onChange = () => this.scheduleSave();
+    this.load();
+  }
+
+  private now(): number {
+    return (this.opts.clock ?? Date.now)();
+  }
+
+  start(): void {
+    this.tickTimer = setInterval(() => this.tick(this.now()), 1000);
+    this.tickTimer.unref();
+  }
+
+  private neededWindowMs(metric: string): number {
+    let max = 0;
+    for (const r of this.opts.rules()) {
+      for (const e of [r.when, r.clear]) if (e) for (const c of exprMetrics(e)) if (c.metric === metric) max = Math.max(max, c.overMs);
+    }
+    return max + 5000;
+  }
+
+  private watched(): Set<string> {
+    const s = new Set<string>();
+    for (const r of this.opts.rules()) {
+      for (const e of [r.when, r.clear]) if (e) for (const c of exprMetrics(e)) s.add(c.metric);
+      if (r.absent && 'metric' in r.absent) s.add(r.absent.metric);
+    }
+    return s;
+  }
+
+  /** Feeds one batch of a host and evaluates the rules that read its metrics. */
+  ingest(host: string, ts: number, samples: readonly WireSample[]): void {
+    const watched = this.watched();
+    let byMetric = this.windows.get(host);
+    if (!byMetric) this.windows.set(host, (byMetric = new Map()));
+    const seen = new Set<string>();
+    for (const s of samples) {
+      if (!watched.has(s.m)) continue;
+      seen.add(s.m);
+      this.metricLastSeen.set(`${host}\u0000${s.m}`, this.now());
+      let series = byMetric.get(s.m);
+      if (!series) byMetric.set(s.m, (series = new Map()));
+      const key = seriesKey(s.m, s.l);
+      let w = series.get(key);
+      if (!w) series.set(key, (w = { labels: { ...(s.l ?? {}) }, ts: [], values: [] }));
+      if (w.ts.length && ts <= w.ts[w.ts.length - 1]!) continue;
+      w.ts.push(ts);
+      w.values.push(s.v);
+      const keepFrom = ts - this.neededWindowMs(s.m);
+      let drop = 0;
+      while (drop < w.ts.length - 1 && w.ts[drop]! < keepFrom) drop++;
+      if (drop) {
+        w.ts.splice(0, drop);
+        w.values.splice(0, drop);
+      }
+    }
+    if (seen.size === 0) return;
+    for (const rule of this.opts.rules()) {
+      if (!rule.when) continue;
+      const conds = exprMetrics(rule.when);
+      if (!conds.some((c) => seen.has(c.metric))) continue;
+      const primary = conds[0]!;
+      for (const w of this.windows.get(host)?.get(primary.metric)?.values() ?? []) {
+        if (!matches(primary.matchers, w.labels)) continue;
+        const ok = this.evalExpr(rule.when, host, w.labels, ts);
+        const clearOk = rule.clear ? this.evalExpr(rule.clear, host, w.labels, ts) : !ok;
+        this.step(rule, host, w.labels, ok, clearOk, ts, valueAt(w, primary, ts));
+      }
+    }
+  }
+
+  private seriesFor(host: string, c: Condition, base: Record<string, string>): Window[] {
+    const out: Window[] = [];
+    for (const w of this.windows.get(host)?.get(c.metric)?.values() ?? []) {
+      if (!matches(c.matchers, w.labels)) continue;
+      // Conditions on other metrics join on the labels both carry (device, array, …).
+      if (Object.keys(w.labels).some((k) => k in base && base[k] !== w.labels[k])) continue;
+      out.push(w);
+    }
+    return out;
+  }
+
+  private evalExpr(e: Expr, host: string, base: Record<string, string>, ts: number): boolean {
+    if (e.kind !== 'threshold') return e.kind === 'all' ? e.of.every((x) => this.evalExpr(x, host, base, ts)) : e.of.some((x) => this.evalExpr(x, host, base, ts));
+    const c = e;
+    return this.seriesFor(host, c, base).some((w) => {
+      const v = valueAt(w, c, ts);
+      return v !== null && compare(v, c.op, c.value);
+    });
+  }
+
+  private snapshot(i: AlertInstance, endsAt: number | null): AlertSnapshot {
+    const rule = this.opts.rules().find((r) => r.name === i.rule);
+    const labels = { ...i.labels, ...(rule?.labels ?? {}) };
+    return {
+      id: i.id,
+      rule: i.rule,
+      host: i.host,
+      labels,
+      severity: rule?.severity ?? 'warning',
+      summary: render(rule?.summary ?? i.rule, i.host, labels, i.value),
+      description: render(rule?.description ?? '', i.host, labels, i.value),
+      runbook: rule?.runbook ?? null,
+      value: i.value,
+      startsAt: i.activeSince,
+      endsAt,
+    };
+  }
+
+  /** `forMs` overrides the rule's: an absent rule's condition already is "silent for at least `for`". */
+  private step(rule: Rule, host: string, labels: Record<string, string>, ok: boolean, resolving: boolean, ts: number, value: number | null, forMs = rule.forMs): void {
+    const id = alertId(rule.name, host, labels);
+    let inst = this.instances.get(id);
+    if (!inst) {
+      if (!ok) return;
+      inst = { id, rule: rule.name, host, labels, state: 'pending', activeSince: ts, firedAt: null, value, resolvingSince: null, notified: false, lastNotifiedAt: null, acked: false };
+      this.instances.set(id, inst);
+      this.scheduleSave();
+    }
+    inst.value = value ?? inst.value;
+    if (inst.state === 'pending') {
+      if (!ok) {
+        this.instances.delete(id);
+        this.scheduleSave();
+      } else if (ts - inst.activeSince >= forMs) this.fire(inst, ts);
+      return;
+    }
+    if (!resolving) {
+      inst.resolvingSince = null;
+      return;
+    }
+    inst.resolvingSince ??= ts;
+    if (ts - inst.resolvingSince >= rule.keepFiringForMs) this.resolve(inst, ts);
+  }
+
+  private fire(inst: AlertInstance, ts: number): void {
+    inst.state = 'firing';
+    inst.firedAt = ts;
+    const now = this.now();
+    if (!this.silenced(inst, now)) {
+      inst.notified = true;
+      inst.lastNotifiedAt = now;
+      this.opts.notifier.enqueue('trigger', this.snapshot(inst, null));
+    }
+    this.opts.log.info('alert firing', { rule: inst.rule, host: inst.host, labels: inst.labels, value: inst.value, notified: inst.notified });
+    this.scheduleSave();
+  }
+
+  private resolve(inst: AlertInstance, ts: number): void {
+    this.instances.delete(inst.id);
+    if (inst.notified) this.opts.notifier.enqueue('resolve', this.snapshot(inst, ts));
+    this.opts.log.info('alert resolved', { rule: inst.rule, host: inst.host, labels: inst.labels });
+    this.scheduleSave();
+  }
+
+  /** Wall-clock work: absent-data rules, repeats, and triggers held back by a silence that has ended. */
+  tick(now: number): void {
+    for (const rule of this.opts.rules()) {
+      if (!rule.absent) continue;
+      if ('agent' in rule.absent) {
+        for (const [host, last] of this.opts.agentsLastSeen()) {
+          const silent = now - last;
+          this.step(rule, host, {}, silent >= rule.forMs, silent < rule.forMs, now, Math.round(silent / 1000), 0);
+        }
+      } else {
+        const { metric, matchers } = rule.absent;
+        for (const [key, last] of this.metricLastSeen) {
+          const [host, m] = key.split('\u0000') as [string, string];
+          if (m !== metric) continue;
+          const any = [...(this.windows.get(host)?.get(metric)?.values() ?? [])].some((w) => matches(matchers, w.labels));
+          if (!any) continue;
+          const silent = now - last;
+          this.step(rule, host, { metric }, silent >= rule.forMs, silent < rule.forMs, now, Math.round(silent / 1000), 0);
+        }
+      }
+    }
+    for (const inst of this.instances.values()) {
+      if (inst.state !== 'firing' || this.silenced(inst, now)) continue;
+      if (!inst.notified) {
+        inst.notified = true;
+        inst.lastNotifiedAt = now;
+        this.opts.notifier.enqueue('trigger', this.snapshot(inst, null));
+        this.scheduleSave();
+      } else if (!inst.acked && inst.lastNotifiedAt !== null && now - inst.lastNotifiedAt >= this.repeatIntervalMs) {
+        inst.lastNotifiedAt = now;
+        this.opts.notifier.enqueue('repeat', this.snapshot(inst, null));
+        this.scheduleSave();
+      }
+    }
+    const before = this.silences.length;
+    this.silences = this.silences.filter((s) => s.endsAt > now - 24 * 3_600_000); // keep expired ones a day, for the record
+    if (this.silences.length !== before) this.scheduleSave();
+  }
+
+  silenced(inst: AlertInstance, now: number): Silence | null {
+    const labels: Record<string, string> = { alertname: inst.rule, host: inst.host, ...inst.labels };
+    return (
+      this.silences.find(
+        (s) => s.startsAt <= now && now < s.endsAt && s.matchers.every((m) => (m.regex ? new RegExp(`^(?:${m.value})$`).test(labels[m.label] ?? '') : (labels[m.label] ?? '') === m.value)),
+      ) ?? null
+    );
+  }
+
+  addSilence(s: Omit<Silence, 'id'>): Silence {
+    const silence = { ...s, id: randomUUID() };
+    this.silences.push(silence);
+    this.scheduleSave();
+    return silence;
+  }
+
+  expireSilence(id: string, now = this.now()): boolean {
+    const s = this.silences.find((x) => x.id === id);
+    if (!s) return false;
+    s.endsAt = Math.min(s.endsAt, now);
+    this.scheduleSave();
+    return true;
+  }
+
+  ack(id: string): boolean {
+    const inst = this.instances.get(id);
+    if (!inst) return false;
+    inst.acked = true;
+    this.scheduleSave();
+    return true;
+  }
+
+  listSilences(): Silence[] {
+    return [...this.silences];
+  }
+
+  /** Alerts for the API and dashboard, with their rule's words and whether a silence covers them. */
+  list(now = this.now()): (AlertSnapshot & { state: AlertInstance['state']; firedAt: number | null; acked: boolean; silencedBy: string | null })[] {
+    return [...this.instances.values()].map((i) => ({
+      ...this.snapshot(i, null),
+      state: i.state,
+      firedAt: i.firedAt,
+      acked: i.acked,
+      silencedBy: this.silenced(i, now)?.id ?? null,
+    }));
+  }
+
+  private load(): void {
+    if (!this.opts.stateFile) return;
+    let data: Persisted;
+    try {
+      data = JSON.parse(readFileSync(this.opts.stateFile, 'utf8')) as Persisted;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.opts.log.error('alert state unreadable; starting empty', { file: this.opts.stateFile, error: (err as Error).message });
+      return;
+    }
+    for (const i of data.instances ?? []) this.instances.set(i.id, i);
+    this.silences = data.silences ?? [];
+    this.opts.notifier.restore(data.outbox ?? []);
+    this.opts.log.info('alert state restored', { alerts: this.instances.size, silences: this.silences.length, undelivered: (data.outbox ?? []).length });
+  }
+
+  private scheduleSave(): void {
+    if (!this.opts.stateFile || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      this.saveNow();
+    }, 100);
+    this.saveTimer.unref();
+  }
+
+  /** Writes the state atomically (temp file, then rename), so a crash mid-write leaves the previous state. */
+  saveNow(): void {
+    if (!this.opts.stateFile) return;
+    const data: Persisted = { version: 1, instances: [...this.instances.values()], silences: this.silences, outbox: [...this.opts.notifier.pending] };
+    mkdirSync(path.dirname(this.opts.stateFile), { recursive: true });
+    const tmp = `${this.opts.stateFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify(data));
+    renameSync(tmp, this.opts.stateFile);
+  }
+
+  stop(): void {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = null;
+    }
+    this.saveNow();
+    this.opts.notifier.stop();
+  }
+}
+
+/** A condition's function of its window ending at `ts`. */
+export function valueAt(w: Window, c: Condition, ts: number): number | null {
+  const from = ts - c.overMs;
+  const vals: number[] = [];
+  const times: number[] = [];
+  for (let i = w.ts.length - 1; i >= 0; i--) {
+    const t = w.ts[i]!;
+    if (t > ts) continue;
+    if (t < from && (c.fn !== 'last' || vals.length)) break;
+    const v = w.values[i];
+    if (v === null || v === undefined) {
+      if (c.fn === 'last') return null;
+      continue;
+    }
+    vals.unshift(v);
+    times.unshift(t);
+    if (c.fn === 'last') break;
+  }
+  if (!vals.length) return null;
+  switch (c.fn) {
+    case 'last':
+      return vals[vals.length - 1]!;
+    case 'avg':
+      return vals.reduce((a, b) => a + b, 0) / vals.length;
+    case 'min':
+      return Math.min(...vals);
+    case 'max':
+      return Math.max(...vals);
+    case 'rate': {
+      if (vals.length < 2) return null;
+      const dt = (times[times.length - 1]! - times[0]!) / 1000;
+      return dt > 0 ? (vals[vals.length - 1]! - vals[0]!) / dt : null;
+    }
+  }
+}
+
+export type { Matcher };

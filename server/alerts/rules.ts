@@ -1,0 +1,302 @@
+/**
+ * Declarative alert rules (YAML, one file per domain), validated with the line
+ * of every error. A rule watches a metric of the catalogue (or the silence of
+ * an agent or a metric) and fires when its condition has held for `for`.
+ *
+ *   rules:
+ *     - name: DiskSaturated
+ *       severity: critical
+ *       when: { metric: disk_saturated, op: '>=', value: 1 }
+ *       for: 30s
+ *       keep_firing_for: 1m
+ *       summary: 'Disk {{device}} on {{host}} is saturated'
+ *
+ * Conditions: { metric, match?, fn?, over?, op?, value } where fn is last
+ * (default), avg, min, max or rate over the window `over`; { all: [...] } and
+ * { any: [...] } combine them, joined on the labels the metrics share. `match`
+ * maps a label to a value, "~regex" or "!value". Hysteresis: `clear` (a
+ * separate condition that must hold to resolve) or `keep_firing_for`.
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type YAMLMap } from 'yaml';
+import { metricDef } from '../../shared/catalogue.js';
+
+export type Op = '>' | '>=' | '<' | '<=' | '==' | '!=';
+export type Fn = 'last' | 'avg' | 'min' | 'max' | 'rate';
+
+export interface Matcher {
+  label: string;
+  value: string;
+  negate: boolean;
+  re: RegExp | null;
+}
+
+export interface Condition {
+  kind: 'threshold';
+  metric: string;
+  matchers: Matcher[];
+  fn: Fn;
+  overMs: number;
+  op: Op;
+  value: number;
+}
+
+export type Expr = Condition | { kind: 'all' | 'any'; of: Expr[] };
+
+export interface Rule {
+  name: string;
+  file: string;
+  line: number;
+  severity: 'critical' | 'warning' | 'info';
+  when: Expr | null;
+  clear: Expr | null;
+  absent: { agent: true } | { metric: string; matchers: Matcher[] } | null;
+  forMs: number;
+  keepFiringForMs: number;
+  summary: string;
+  description: string;
+  runbook: string | null;
+  labels: Record<string, string>;
+}
+
+export interface RuleError {
+  file: string;
+  line: number;
+  message: string;
+}
+
+const OPS = new Set(['>', '>=', '<', '<=', '==', '!=']);
+const FNS = new Set(['last', 'avg', 'min', 'max', 'rate']);
+const SEVERITIES = new Set(['critical', 'warning', 'info']);
+const RULE_KEYS = new Set(['name', 'severity', 'when', 'clear', 'absent', 'for', 'keep_firing_for', 'summary', 'description', 'runbook', 'labels']);
+const COND_KEYS = new Set(['metric', 'match', 'fn', 'over', 'op', 'value', 'all', 'any']);
+
+/** "30s", "5m", "1h", "1500ms" or a bare number of seconds. */
+export function parseDuration(v: unknown): number | null {
+  if (typeof v === 'number' && v >= 0) return v * 1000;
+  if (typeof v !== 'string') return null;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v.trim());
+  if (!m) return null;
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+}
+
+export function compare(a: number, op: Op, b: number): boolean {
+  switch (op) {
+    case '>': return a > b;
+    case '>=': return a >= b;
+    case '<': return a < b;
+    case '<=': return a <= b;
+    case '==': return a === b;
+    case '!=': return a !== b;
+  }
+}
+
+export function matches(matchers: readonly Matcher[], labels: Record<string, string>): boolean {
+  return matchers.every((m) => {
+    const v = labels[m.label] ?? '';
+    const hit = m.re ? m.re.test(v) : v === m.value;
+    return m.negate ? !hit : hit;
+  });
+}
+
+/** Parses and validates one rule file's text; every error names its line. */
+export function parseRules(text: string, file: string): { rules: Rule[]; errors: RuleError[] } {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc });
+  const errors: RuleError[] = [];
+  const lineOf = (n: unknown) => {
+    const r = (n as Node | null)?.range;
+    return r ? lc.linePos(r[0]).line : 1;
+  };
+  const err = (n: unknown, message: string) => errors.push({ file, line: lineOf(n), message });
+  for (const e of doc.errors) errors.push({ file, line: lc.linePos(e.pos[0]).line, message: `not valid YAML: ${e.message.split('\n')[0]}` });
+  if (errors.length) return { rules: [], errors };
+
+  const root = doc.contents;
+  if (!isMap(root)) {
+    err(root, 'a rule file is a mapping with a "rules:" list');
+    return { rules: [], errors };
+  }
+  const list = root.get('rules', true);
+  if (!isSeq(list)) {
+    err(list ?? root, '"rules:" must be a list');
+    return { rules: [], errors };
+  }
+  const get = (m: YAMLMap, key: string) => m.get(key, true) as Node | undefined;
+  const scalar = (n: Node | undefined) => (n && isScalar(n) ? n.value : undefined);
+
+  const parseMatchers = (n: Node | undefined): Matcher[] | null => {
+    if (!n) return [];
+    if (!isMap(n)) {
+      err(n, 'match must map label names to values ("~regex" for a pattern, "!value" to exclude)');
+      return null;
+    }
+    const out: Matcher[] = [];
+    for (const pair of n.items) {
+      const label = String(scalar(pair.key as Node));
+      let value = String(scalar(pair.value as Node) ?? '');
+      const negate = value.startsWith('!');
+      if (negate) value = value.slice(1);
+      let re: RegExp | null = null;
+      if (value.startsWith('~')) {
+        try {
+          re = new RegExp(`^(?:${value.slice(1)})$`);
+        } catch (e) {
+          err(pair.value, `bad pattern for ${label}: ${(e as Error).message}`);
+          return null;
+        }
+      }
+      out.push({ label, value, negate, re });
+    }
+    return out;
+  };
+
+  const parseExpr = (n: Node | undefined, where: string): Expr | null => {
+    if (!n || !isMap(n)) {
+      err(n, `${where} must be a condition: { metric, op, value } or { all: [...] } / { any: [...] }`);
+      return null;
+    }
+    for (const pair of n.items) {
+      const k = String(scalar(pair.key as Node));
+      if (!COND_KEYS.has(k)) err(pair.key, `unknown key "${k}" in ${where}`);
+    }
+    for (const kind of ['all', 'any'] as const) {
+      const sub = get(n, kind);
+      if (sub) {
+        if (!isSeq(sub) || sub.items.length === 0) {
+          err(sub, `${kind} must be a non-empty list of conditions`);
+          return null;
+        }
+        const of = sub.items.map((item) => parseExpr(item as Node, `${where}.${kind}`));
+        return of.some((e) => e === null) ? null : { kind, of: of as Expr[] };
+      }
+    }
+    const metric = scalar(get(n, 'metric'));
+    if (typeof metric !== 'string') {
+      err(n, `${where} needs a metric`);
+      return null;
+    }
+    if (!metricDef(metric)) {
+      err(get(n, 'metric'), `unknown metric "${metric}" (see the catalogue, /api/catalogue)`);
+      return null;
+    }
+    const op = scalar(get(n, 'op')) ?? '>';
+    if (!OPS.has(String(op))) {
+      err(get(n, 'op'), `op must be one of ${[...OPS].join(' ')}`);
+      return null;
+    }
+    const value = scalar(get(n, 'value'));
+    if (typeof value !== 'number') {
+      err(get(n, 'value') ?? n, `${where} needs a numeric value to compare with`);
+      return null;
+    }
+    const fn = scalar(get(n, 'fn')) ?? 'last';
+    if (!FNS.has(String(fn))) {
+      err(get(n, 'fn'), `fn must be one of ${[...FNS].join(', ')}`);
+      return null;
+    }
+    const overNode = get(n, 'over');
+    const overMs = overNode ? parseDuration(scalar(overNode)) : 0;
+    if (overMs === null) {
+      err(overNode, 'over must be a duration like 30s, 5m, 1h');
+      return null;
+    }
+    if (fn !== 'last' && overMs === 0) {
+      err(get(n, 'fn'), `fn ${String(fn)} needs a window: add over: 1m`);
+      return null;
+    }
+    const matchers = parseMatchers(get(n, 'match'));
+    if (!matchers) return null;
+    return { kind: 'threshold', metric, matchers, fn: fn as Fn, overMs, op: op as Op, value };
+  };
+
+  const names = new Set<string>();
+  const rulesOut: Rule[] = [];
+  for (const item of list.items) {
+    if (!isMap(item)) {
+      err(item, 'each rule is a mapping');
+      continue;
+    }
+    const before = errors.length;
+    for (const pair of item.items) {
+      const k = String(scalar(pair.key as Node));
+      if (!RULE_KEYS.has(k)) err(pair.key, `unknown rule key "${k}"`);
+    }
+    const name = scalar(get(item, 'name'));
+    if (typeof name !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
+      err(get(item, 'name') ?? item, 'every rule needs a name of letters, digits and _');
+      continue;
+    }
+    if (names.has(name)) err(get(item, 'name'), `rule ${name} is defined twice in this file`);
+    names.add(name);
+    const severity = scalar(get(item, 'severity')) ?? 'warning';
+    if (!SEVERITIES.has(String(severity))) err(get(item, 'severity'), 'severity must be critical, warning or info');
+    const dur = (key: string) => {
+      const node = get(item, key);
+      if (!node) return 0;
+      const ms = parseDuration(scalar(node));
+      if (ms === null) {
+        err(node, `${key} must be a duration like 30s, 5m, 1h`);
+        return 0;
+      }
+      return ms;
+    };
+    const whenNode = get(item, 'when');
+    const absentNode = get(item, 'absent');
+    let when: Expr | null = null;
+    let absent: Rule['absent'] = null;
+    if (whenNode && absentNode) err(absentNode, 'a rule has either when or absent, not both');
+    else if (whenNode) when = parseExpr(whenNode, 'when');
+    else if (absentNode && isMap(absentNode)) {
+      if (scalar(get(absentNode, 'agent')) === true) absent = { agent: true };
+      else {
+        const metric = scalar(get(absentNode, 'metric'));
+        if (typeof metric !== 'string' || !metricDef(metric)) err(get(absentNode, 'metric') ?? absentNode, 'absent needs agent: true or a known metric');
+        else {
+          const m = parseMatchers(get(absentNode, 'match'));
+          if (m) absent = { metric, matchers: m };
+        }
+      }
+    } else err(item, `rule ${name} needs when (a condition) or absent (silence of an agent or a metric)`);
+    const clearNode = get(item, 'clear');
+    const clear = clearNode ? parseExpr(clearNode, 'clear') : null;
+    const forMs = dur('for');
+    const keepFiringForMs = dur('keep_firing_for');
+    if (absent && forMs === 0) err(item, 'an absent rule needs for: how long the silence lasts before it fires');
+    const labelsNode = get(item, 'labels');
+    const labels: Record<string, string> = {};
+    if (labelsNode && isMap(labelsNode)) for (const p of labelsNode.items) labels[String(scalar(p.key as Node))] = String(scalar(p.value as Node));
+    if (errors.length > before) continue;
+    rulesOut.push({
+      name,
+      file,
+      line: lineOf(item),
+      severity: severity as Rule['severity'],
+      when,
+      clear,
+      absent,
+      forMs,
+      keepFiringForMs,
+      summary: String(scalar(get(item, 'summary')) ?? name),
+      description: String(scalar(get(item, 'description')) ?? ''),
+      runbook: (scalar(get(item, 'runbook')) as string | undefined) ?? null,
+      labels,
+    });
+  }
+  return { rules: rulesOut, errors };
+}
+
+export function loadRuleFile(file: string): { rules: Rule[]; errors: RuleError[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return { rules: [], errors: [{ file, line: 0, message: `cannot read: ${(e as Error).message}` }] };
+  }
+  return parseRules(text, file);
+}
+
+/** The metrics an expression reads, first the one whose series define the alert instances. */
+export function exprMetrics(e: Expr): Condition[] {
+  return e.kind === 'threshold' ? [e] : e.of.flatMap(exprMetrics);
+}

@@ -1,0 +1,30 @@
+import http from 'node:http';
+
+/** A real HTTP receiver on loopback that records every POST; `fail` answers the next N requests with 500. */
+export interface Receiver {
+  url: string;
+  received: { path: string; body: any; at: number }[];
+  failNext: number;
+  close(): Promise<void>;
+}
+
+export async function startReceiver(): Promise<Receiver> {
+  const r: Receiver = { url: '', received: [], failNext: 0, close: async () => {} };
+  const server = http.createServer((req, res) => {
+    let data = '';
+    req.on('data', (c) => (data += c));
+    req.on('end', () => {
+      if (r.failNext > 0) {
+        r.failNext--;
+        res.writeHead(500).end('try later');
+        return;
+      }
+      r.received.push({ path: req.url ?? '/', body: data ? JSON.parse(data) : null, at: Date.now() });
+      res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"success"}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  r.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  r.close = () => new Promise((resolve) => server.close(() => resolve()));
+  return r;
+}
