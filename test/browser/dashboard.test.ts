@@ -98,6 +98,19 @@ describe('dashboard in headless Chromium', () => {
     await md6.scrollIntoViewIfNeeded();
     mkdirSync(ARTIFACTS, { recursive: true });
     await md6.screenshot({ path: path.join(ARTIFACTS, 'raid-md6.png') });
+
+    // The degraded arrays fire RaidDegraded at once: the alerts list shows them; silence one, ack another.
+    const md6Alert = page.locator('.alert-row[data-rule="RaidDegraded"]', { hasText: 'md6' });
+    await md6Alert.waitFor({ timeout: 10_000 });
+    expect(await md6Alert.getAttribute('data-state')).toBe('firing');
+    expect(await md6Alert.locator('.summary').textContent()).toMatch(/^md array md6 on .+ is degraded \(1 disk\(s\) missing\)$/);
+    await md6Alert.locator('button.silence').click();
+    await expect.poll(() => md6Alert.getAttribute('data-state')).toBe('silenced');
+    expect(await page.locator('.silence-row').count()).toBe(1);
+    const md42Alert = page.locator('.alert-row[data-rule="RaidDegraded"]', { hasText: 'md42' });
+    await md42Alert.locator('button.ack').click();
+    await expect.poll(() => md42Alert.locator('.state').textContent()).toBe('firing, acked');
+    await page.locator('#alerts').screenshot({ path: path.join(ARTIFACTS, 'alerts.png') });
     await page.screenshot({ path: path.join(ARTIFACTS, 'raid.png') });
     expect(errors).toEqual([]);
   });
@@ -164,7 +177,7 @@ describe('dashboard in headless Chromium', () => {
     expect(await rs.getAttribute('data-ok')).toBe('false');
     expect(await rs.locator('.summary').textContent()).toMatch(/^4 voters, majority 3: the set survives 1 failure, the same as 3 voters; majority writes survive none\./);
     expect(await rs.locator('tr[data-member]').count()).toBe(4);
-    expect(await page.locator('#host-list .alert').allTextContents()).toContain('replica set at risk');
+    await expect.poll(() => page.locator('#host-list .alert').allTextContents(), { timeout: 10_000 }).toContain('replica set at risk');
     expect(await page.locator('#mongod-charts .chart[data-metric="mongod_lock_percent"] canvas').count()).toBe(1);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.locator('#mongod').screenshot({ path: path.join(ARTIFACTS, 'mongod.png') });

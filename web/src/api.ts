@@ -21,6 +21,12 @@ async function getJson<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
+/** fetch with the dashboard credential, for the alert actions. */
+export function authedFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  const t = token();
+  return fetch(path, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...(t ? { Authorization: `Bearer ${t}` } : {}) } });
+}
+
 export const api = {
   catalogue: () => getJson<MetricDef[]>('/api/catalogue'),
   hosts: () => getJson<HostSummary[]>('/api/hosts'),

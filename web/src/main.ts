@@ -1,6 +1,7 @@
 import type { HostSummary, ServerToDashboard } from '../../shared/protocol.js';
 import type { MetricDef } from '../../shared/catalogue.js';
-import { api, connectLive, setToken, Unauthorized } from './api.js';
+import { api, authedFetch, connectLive, setToken, Unauthorized } from './api.js';
+import { AlertsPanel } from './alerts-panel.js';
 import { LiveChart } from './live-chart.js';
 import { RaidPanel, raidSummary } from './raid-panel.js';
 import { LogPathsPanel, logPathSummary } from './logpaths-panel.js';
@@ -54,6 +55,12 @@ function ago(ms: number | null): string {
 }
 
 function renderHosts(): void {
+  renderHostList();
+  const host = hosts.find((h) => h.id === selected);
+  if (host) renderHostHeader(host);
+}
+
+function renderHostList(): void {
   const list = $('host-list');
   $('no-hosts').hidden = hosts.length > 0;
   list.replaceChildren(
@@ -85,8 +92,6 @@ function renderHosts(): void {
       return li;
     }),
   );
-  const host = hosts.find((h) => h.id === selected);
-  if (host) renderHostHeader(host);
 }
 
 function renderHostHeader(h: HostSummary): void {
@@ -212,6 +217,8 @@ function onLive(msg: ServerToDashboard): void {
       if (msg.stateKinds?.includes(RAID_KIND)) renderRaid(host);
       if (msg.stateKinds?.includes(LOGPATH_KIND)) logPathsPanel.render(host.states[LOGPATH_KIND]);
       if (msg.stateKinds?.includes(MONGOD_KIND)) renderMongod(host);
+      // Host-list verdicts (degraded array, log paths, replica set) follow the states.
+      if (msg.stateKinds?.length) renderHostList();
     }
     renderCharts(msg.ts);
   }
@@ -270,6 +277,9 @@ async function boot(): Promise<void> {
   };
   // Keep the host list (last seen, RAID verdicts of other hosts) fresh.
   setInterval(() => void refreshHosts(), 5000);
+  const alerts = new AlertsPanel($('alerts'), authedFetch);
+  void alerts.refresh();
+  setInterval(() => void alerts.refresh(), 2000);
 }
 
 void boot();

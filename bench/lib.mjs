@@ -1,0 +1,20 @@
+// Shared helpers for the benchmark scripts: statistics and a description of the machine.
+import os from 'node:os';
+
+export function quantile(sorted, q) {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
+}
+
+export function summary(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return { n: s.length, min: s[0], median: quantile(s, 0.5), p90: quantile(s, 0.9), p99: quantile(s, 0.99), max: s[s.length - 1] };
+}
+
+export function machine() {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, Linux ${os.release()}`;
+}
+
+export const fmt = (v, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
