@@ -7,6 +7,9 @@ import { isLoopback } from '../server/auth.js';
 import { ConfigError, resolveSettings } from './config.js';
 import { loadOrCreateToken } from './tokens.js';
 import { alertsOptions } from './alerts-config.js';
+import path from 'node:path';
+import { SqliteStore } from '../server/store/sqlite.js';
+import { MemoryStore } from '../server/store/memory.js';
 import type { ArrayReport } from '../agent/raid/arrays.js';
 
 type Flags = Record<string, unknown>;
@@ -26,7 +29,7 @@ function onSignals(stop: () => Promise<void>): void {
 }
 
 async function startServer(flags: Flags, log: Logger): Promise<{ server: TidemarkServer; port: number; token: string; host: string }> {
-  const s = resolveSettings(['host', 'port', 'dataDir', 'token', 'apiToken'], flags);
+  const s = resolveSettings(['host', 'port', 'dataDir', 'token', 'apiToken', 'store', 'retentionHours'], flags);
   let token = s.token;
   if (!token) {
     if (!isLoopback(s.host)) {
@@ -39,7 +42,8 @@ async function startServer(flags: Flags, log: Logger): Promise<{ server: Tidemar
   // Beyond loopback the dashboard and API need a credential too; the agent token serves unless another is set.
   const apiToken = s.apiToken || (isLoopback(s.host) ? null : token);
   const alerts = alertsOptions(flags, s.dataDir);
-  const server = new TidemarkServer({ host: s.host, port: s.port, agentToken: token, apiToken, log: log.child('server'), alerts });
+  const store = s.store === 'sqlite' ? new SqliteStore({ file: path.join(s.dataDir, 'tidemark.db'), rawRetentionMs: s.retentionHours * 3_600_000 }) : new MemoryStore();
+  const server = new TidemarkServer({ host: s.host, port: s.port, agentToken: token, apiToken, log: log.child('server'), alerts, store });
   const port = await server.listen();
   const shownHost = s.host.includes(':') ? `[${s.host}]` : s.host;
   log.info(`dashboard at http://${shownHost}:${port}/`, apiToken ? { auth: 'API token required' } : undefined);

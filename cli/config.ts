@@ -69,6 +69,8 @@ export const SETTINGS = {
   host: { yaml: 'server.host', env: 'TIDEMARK_HOST', flag: 'host', parse: str, default: () => '127.0.0.1', describe: 'address the server listens on' },
   port: { yaml: 'server.port', env: 'TIDEMARK_PORT', flag: 'port', parse: int(0, 65535), default: () => 7070, describe: 'port the server listens on' },
   dataDir: { yaml: 'server.dataDir', env: 'TIDEMARK_DATA_DIR', flag: 'dataDir', parse: str, default: defaultDataDir, describe: 'where the server keeps its token and data' },
+  store: { yaml: 'server.store', env: 'TIDEMARK_STORE', flag: 'store', parse: oneOf('sqlite', 'memory'), default: () => 'sqlite' as const, describe: 'where history lives: sqlite (in the data dir, survives restarts) or memory (last hour)' },
+  retentionHours: { yaml: 'server.retentionHours', env: 'TIDEMARK_RETENTION_HOURS', flag: 'retentionHours', parse: int(1, 24 * 365), default: () => 48, describe: 'hours of raw 1 s samples kept (1-minute rollups 30 days, 1-hour rollups a year)' },
   token: { yaml: 'token', env: 'TIDEMARK_TOKEN', flag: 'token', parse: str, default: () => '', describe: 'agent token' },
   apiToken: { yaml: 'server.apiToken', env: 'TIDEMARK_API_TOKEN', flag: 'apiToken', parse: str, default: () => '', describe: 'dashboard and API credential' },
   server: { yaml: 'agent.server', env: 'TIDEMARK_SERVER', flag: 'server', parse: wsUrl, default: () => 'ws://127.0.0.1:7070', describe: 'server URL the agent connects to' },

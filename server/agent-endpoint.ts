@@ -164,7 +164,11 @@ export class AgentEndpoint {
       lastSeq = msg.seq;
       if (host) host.stats.batches++;
       this.opts.hosts.seen(hello.agentId, now, msg);
-      send({ type: 'ack', seq: lastSeq });
+      // Acknowledge only what is on disk: an acked batch is one the agent forgets.
+      const acked = lastSeq;
+      const durable = this.opts.store.whenDurable?.();
+      if (durable) void durable.then(() => send({ type: 'ack', seq: acked }));
+      else send({ type: 'ack', seq: acked });
       this.opts.onBatch(hello.agentId, msg);
     });
 

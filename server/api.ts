@@ -5,6 +5,7 @@ import type { Store } from './store/store.js';
 import type { HostRegistry } from './hosts.js';
 import type { Alerts } from './alerts/index.js';
 import { alertsRouter } from './alerts/api.js';
+import { prometheusText } from './prometheus.js';
 
 /** Parses a time parameter: epoch milliseconds, an ISO date, or `now-15m`-style relative time. */
 export function parseTime(raw: unknown, fallback: number, now: number): number {
@@ -33,7 +34,7 @@ export class ApiError extends Error {
 
 const RESERVED = new Set(['host', 'metric', 'from', 'to', 'access_token']);
 
-export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number, alerts: Alerts | null = null): express.Router {
+export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number, alerts: Alerts | null = null, ingested = { batches: 0, samples: 0 }): express.Router {
   const r = express.Router();
   if (alerts) r.use(alertsRouter(alerts));
 
@@ -45,7 +46,12 @@ export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number, 
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       hosts: list.length,
       agentsConnected: list.filter((h) => h.connected).length,
+      ingested,
     });
+  });
+
+  r.get('/metrics', (_req, res) => {
+    res.type('text/plain; version=0.0.4; charset=utf-8').send(prometheusText(store, hosts));
   });
 
   r.get('/api/catalogue', (_req, res) => {
@@ -73,7 +79,8 @@ export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number, 
       if (typeof v !== 'string') throw new ApiError(400, `label filter ${k} must be a single value`);
       labels[k] = v;
     }
-    res.json({ host, metric, from, to, series: store.query({ host, metric, labels, from, to }) });
+    const resolution = 'resolutionFor' in store ? (store as { resolutionFor(f: number, t: number): { stepMs: number } }).resolutionFor(from, to).stepMs : null;
+    res.json({ host, metric, from, to, resolutionMs: resolution, series: store.query({ host, metric, labels, from, to }) });
   });
 
   r.use('/api', (_req, _res, next) => next(new ApiError(404, 'no such API endpoint')));

@@ -26,6 +26,15 @@ export class HostRegistry {
     return host;
   }
 
+  /** A host known from stored history but not connected since this server started. */
+  remembered(id: string, lastSeen: number): void {
+    if (this.hosts.has(id)) return;
+    this.hosts.set(id, {
+      id, hostname: id, connected: false, lastSeen, connectedSince: null, agentVersion: null, protocol: null,
+      collectors: [], states: {}, inventory: null, stats: { batches: 0, duplicates: 0, gaps: 0, badFrames: 0 },
+    });
+  }
+
   disconnected(id: string, now: number): void {
     const host = this.hosts.get(id);
     if (!host) return;

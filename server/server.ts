@@ -43,6 +43,8 @@ export class TidemarkServer {
   readonly agents: AgentEndpoint;
   readonly dashboards: DashboardEndpoint;
   readonly alerts: Alerts | null;
+  /** Batches and samples stored since start, for /healthz and the benchmarks. */
+  readonly ingested = { batches: 0, samples: 0 };
   private readonly http: http.Server;
   private readonly startedAt = Date.now();
 
@@ -52,6 +54,7 @@ export class TidemarkServer {
     }
     if (!opts.agentToken) throw new Error('an agent token is required');
     this.store = opts.store ?? new MemoryStore();
+    for (const [host, lastSeen] of this.store.knownHosts()) this.hosts.remembered(host, lastSeen);
     this.dashboards = new DashboardEndpoint({
       hosts: this.hosts,
       log: opts.log.child('dashboard'),
@@ -62,6 +65,8 @@ export class TidemarkServer {
       hosts: this.hosts,
       log: opts.log.child('agents'),
       onBatch: (host, batch) => {
+        this.ingested.batches++;
+        this.ingested.samples += batch.samples.length;
         this.dashboards.publish(host, batch);
         this.alerts?.engine.ingest(host, batch.ts, batch.samples);
       },
@@ -77,11 +82,11 @@ export class TidemarkServer {
     app.disable('x-powered-by');
     app.use((req, res, next) => {
       // /healthz stays open so load balancers and `tidemark start` can probe it.
-      if (!opts.apiToken || req.path === '/healthz' || !req.path.startsWith('/api')) return next();
+      if (!opts.apiToken || req.path === '/healthz' || (!req.path.startsWith('/api') && req.path !== '/metrics')) return next();
       if (tokenMatches(presentedToken(req), opts.apiToken)) return next();
       res.status(401).json({ error: 'a credential is required: Authorization: Bearer <token>' });
     });
-    app.use(apiRouter(this.store, this.hosts, this.startedAt, this.alerts));
+    app.use(apiRouter(this.store, this.hosts, this.startedAt, this.alerts, this.ingested));
     const webDir = opts.webDir ?? defaultWebDir();
     app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));
     this.http = http.createServer(app);

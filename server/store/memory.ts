@@ -104,6 +104,12 @@ export class MemoryStore implements Store {
     }
   }
 
+  knownHosts(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const l of this.latest()) out.set(l.host, Math.max(out.get(l.host) ?? 0, l.ts));
+    return out;
+  }
+
   lastSeq(agentId: string, session: string): number {
     return this.seqs.get(`${agentId}/${session}`) ?? 0;
   }

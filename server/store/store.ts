@@ -32,8 +32,12 @@ export interface Store {
   append(host: string, ts: number, samples: readonly WireSample[]): void;
   query(q: SeriesQuery): SeriesResult[];
   latest(): Iterable<LatestValue>;
+  /** Hosts with stored samples and the time of their newest one, so a restarted server still lists them. */
+  knownHosts(): Map<string, number>;
   /** Highest batch sequence stored for an agent session (0 if none), so replays after a restart are de-duplicated. */
   lastSeq(agentId: string, session: string): number;
   setLastSeq(agentId: string, session: string, seq: number): void;
+  /** Resolves once everything appended so far is on disk; absent for stores that keep nothing across restarts. Acks wait for it. */
+  whenDurable?(): Promise<void>;
   close(): Promise<void>;
 }
