@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '../shared/log.js';
 import { Agent, hostCollectors } from '../agent/agent.js';
+import { simulate } from '../agent/simulator.js';
 import { TidemarkServer } from '../server/server.js';
 import { isLoopback } from '../server/auth.js';
 import { ConfigError, resolveSettings } from './config.js';
@@ -201,4 +202,28 @@ export function describeArray(a: ArrayReport): string[] {
   for (const d of a.disagreements) out.push(`  disagreement: ${d}`);
   if (a.error) out.push(`  error: ${a.error}`);
   return out;
+}
+
+/** `tidemark simulate`: N simulated hosts on the real protocol, until interrupted or for --duration seconds. */
+export async function simulateCommand(flags: Flags): Promise<void> {
+  const s = resolveSettings(['server', 'token', 'intervalMs', 'logLevel'], flags);
+  if (!s.token) throw new ConfigError('a token is required: pass --token or set TIDEMARK_TOKEN');
+  const agents = Number(flags.agents ?? 10);
+  if (!Number.isInteger(agents) || agents < 1 || agents > 100_000) throw new ConfigError('--agents: a whole number from 1 to 100000');
+  const duration = flags.duration === undefined ? null : Number(flags.duration);
+  if (duration !== null && !(duration > 0)) throw new ConfigError('--duration: seconds, more than 0');
+  const log = createLogger(s.logLevel, 'tidemark/simulate');
+  const sim = simulate({ agents, serverUrl: s.server, token: s.token, intervalMs: s.intervalMs, prefix: String(flags.prefix ?? 'sim'), log: log.child('transport') });
+  log.info('simulating', { agents, server: s.server, intervalMs: s.intervalMs, seriesPerHost: sim.hosts[0]!.sample(Date.now()).samples.length });
+  const report = setInterval(() => {
+    const connected = sim.hosts.filter((h) => h.transport.connected).length;
+    const buffered = sim.hosts.reduce((n, h) => n + h.transport.buffer.size, 0);
+    log.info('status', { connected, buffered });
+  }, 10_000);
+  const stop = async () => {
+    clearInterval(report);
+    await sim.stop();
+  };
+  onSignals(stop);
+  if (duration !== null) setTimeout(() => void stop().then(() => process.exit(0)), duration * 1000);
 }

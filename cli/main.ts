@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { TIDEMARK_VERSION } from '../shared/version.js';
 import { ConfigError, SETTINGS, type SettingName } from './config.js';
-import { agentCommand, collectCommand, serverCommand, startCommand } from './commands.js';
+import { agentCommand, collectCommand, serverCommand, simulateCommand, startCommand } from './commands.js';
 import { checkLogrotateCommand, checkMongodConfigCommand } from './check.js';
 import { checkMongodCommand, checkReplsetCommand } from './check-mongod.js';
 import { rulesCheckCommand } from './rules.js';
@@ -77,6 +77,19 @@ program
   .addOption(configOpt())
   .addOption(logOpt())
   .action((flags) => agentCommand(flags));
+
+program
+  .command('simulate')
+  .description('run N simulated DB hosts on the real agent protocol, with scripted episodes (saturation, degraded array, lock pile-up)')
+  .option('--agents <n>', 'how many hosts', '10')
+  .addOption(opt('server', '--server <url>'))
+  .addOption(opt('token', '--token <token>'))
+  .addOption(opt('intervalMs', '--interval-ms <ms>'))
+  .option('--prefix <name>', 'host id prefix', 'sim')
+  .option('--duration <seconds>', 'stop after this many seconds')
+  .addOption(configOpt())
+  .addOption(logOpt())
+  .action((flags) => simulateCommand(flags));
 
 program
   .command('collect')
