@@ -158,6 +158,11 @@ export class SimulatedHost {
           mismatchCnt: 0, metadata: '1.2', sources: ['mdstat', 'sysfs'], disagreements: [],
         },
       },
+      {
+        kind: 'mongod',
+        key: 'status',
+        value: { up: true, uri: 'mongodb://127.0.0.1:27017', version: '7.0.12', gauges: null, figures: { lockKind: 'wait', lockPercent: pile ? 80 : 1, lockPercentUncapped: pile ? 80 : 1, contendedPercent: null }, discarded: null, missing: [] },
+      },
     ];
     return { samples: s, states };
   }
@@ -165,7 +170,7 @@ export class SimulatedHost {
   tick(now: number): void {
     const { samples, states } = this.sample(now);
     this.seq++;
-    this.transport.send({ type: 'batch', seq: this.seq, ts: now, samples, ...(states ? { stateKinds: ['raid_array'], states } : {}) });
+    this.transport.send({ type: 'batch', seq: this.seq, ts: now, samples, ...(states ? { stateKinds: ['raid_array', 'mongod'], states } : {}) });
   }
 }
 

@@ -47,6 +47,7 @@ export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number, 
       hosts: list.length,
       agentsConnected: list.filter((h) => h.connected).length,
       ingested,
+      persistedRows: 'rowsWritten' in store ? (store as { rowsWritten: number }).rowsWritten : null,
     });
   });
 

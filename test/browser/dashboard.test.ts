@@ -60,7 +60,19 @@ describe('dashboard in headless Chromium', () => {
     await page.click('#pause');
     await expect.poll(() => page.locator('#live-state').textContent()).toBe('live');
 
-    for (const metric of ['cpu_iowait_percent', 'disk_aqu_sz', 'disk_r_await_ms', 'disk_w_await_ms', 'disk_in_flight']) {
+    // History: the last 15 minutes from the store, then zoom with the wheel, then back to live.
+    await page.selectOption('#range', '900000');
+    await expect.poll(() => page.locator('#range-label').textContent()).toMatch(/ · 1 s points$/);
+    expect(await page.locator('#live-state').textContent()).toBe('history');
+    expect(Number(await util.getAttribute('data-points'))).toBeGreaterThan(0);
+    const label = await page.locator('#range-label').textContent();
+    await util.hover();
+    await page.mouse.wheel(0, -200);
+    await expect.poll(() => page.locator('#range-label').textContent()).not.toBe(label);
+    await page.selectOption('#range', 'live');
+    await expect.poll(() => page.locator('#live-state').textContent()).toBe('live');
+
+    for (const metric of ['cpu_iowait_percent', 'disk_aqu_sz', 'disk_r_await_ms', 'disk_w_await_ms', 'disk_in_flight', 'disk_r_per_s', 'io_pressure_avg10_percent']) {
       expect(await page.locator(`.chart[data-metric="${metric}"] canvas`).count(), metric).toBe(1);
     }
     mkdirSync(ARTIFACTS, { recursive: true });

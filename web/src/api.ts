@@ -30,9 +30,9 @@ export function authedFetch(path: string, init: RequestInit = {}): Promise<Respo
 export const api = {
   catalogue: () => getJson<MetricDef[]>('/api/catalogue'),
   hosts: () => getJson<HostSummary[]>('/api/hosts'),
-  series: (host: string, metric: string, from: number) =>
-    getJson<{ series: { labels: Record<string, string>; points: [number, number | null][] }[] }>(
-      `/api/series?host=${encodeURIComponent(host)}&metric=${encodeURIComponent(metric)}&from=${from}`,
+  series: (host: string, metric: string, from: number, to?: number) =>
+    getJson<{ resolutionMs: number | null; series: { labels: Record<string, string>; points: [number, number | null][] }[] }>(
+      `/api/series?host=${encodeURIComponent(host)}&metric=${encodeURIComponent(metric)}&from=${from}${to ? `&to=${to}` : ''}`,
     ),
 };
 

@@ -92,6 +92,24 @@ export class LiveChart {
     data.push({ x: ts, y: value });
   }
 
+  /** Replaces every line with history for a fixed range (not live) and draws it. */
+  showRange(from: number, to: number, series: { labels: Record<string, string>; points: [number, number | null][] }[], only?: Record<string, string>): void {
+    for (const ds of this.lines.values()) ds.data = [];
+    for (const s of series) {
+      if (only && !Object.entries(only).every(([k, v]) => s.labels[k] === v)) continue;
+      const ds = this.line(s.labels);
+      ds.data = s.points.map(([x, y]) => ({ x, y }));
+    }
+    const x = this.chart.options.scales!.x!;
+    x.min = from;
+    x.max = to;
+    this.chart.update('none');
+  }
+
+  clear(): void {
+    for (const ds of this.lines.values()) ds.data = [];
+  }
+
   /** Drops points outside the window, moves the axis and redraws once. */
   render(now: number): void {
     const min = now - this.windowMs;

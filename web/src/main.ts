@@ -10,6 +10,9 @@ import { MongodPanel, mongodSummary } from './mongod-panel.js';
 /** The charts of the host view: which metric, and which label names a line. */
 const PANELS: { metric: string; labelKey: string | null; only?: Record<string, string> }[] = [
   { metric: 'cpu_iowait_percent', labelKey: 'cpu', only: { cpu: 'all' } },
+  { metric: 'io_pressure_avg10_percent', labelKey: 'kind' },
+  { metric: 'disk_r_per_s', labelKey: 'device' },
+  { metric: 'disk_w_per_s', labelKey: 'device' },
   { metric: 'disk_util_percent', labelKey: 'device' },
   { metric: 'disk_aqu_sz', labelKey: 'device' },
   { metric: 'disk_r_await_ms', labelKey: 'device' },
@@ -27,6 +30,7 @@ const MONGOD_PANELS: typeof PANELS = [
   { metric: 'mongod_queued', labelKey: 'op' },
   { metric: 'mongod_tickets_util_percent', labelKey: 'op' },
   { metric: 'mongod_connections', labelKey: 'state' },
+  { metric: 'mongod_opcounter_rate', labelKey: 'op' },
 ];
 const MONGOD_KIND = 'mongod';
 const REPLSET_KIND = 'replset';
@@ -41,6 +45,8 @@ let hosts: HostSummary[] = [];
 let selected: string | null = null;
 let charts: { panel: (typeof PANELS)[number]; chart: LiveChart; el: HTMLElement }[] = [];
 let paused = false;
+/** null: live; otherwise a fixed historical range being shown. */
+let range: { from: number; to: number } | null = null;
 let live: WebSocket | null = null;
 let raidPanel: RaidPanel;
 let logPathsPanel: LogPathsPanel;
@@ -148,7 +154,9 @@ function addChart(grid: HTMLElement, panel: (typeof PANELS)[number]): void {
   const canvas = document.createElement('canvas');
   el.append(canvas);
   grid.append(el);
-  charts.push({ panel, chart: new LiveChart(canvas, def, panel.labelKey, WINDOW_MS), el });
+  const chart = new LiveChart(canvas, def, panel.labelKey, WINDOW_MS);
+  attachZoomPan(el, chart);
+  charts.push({ panel, chart, el });
 }
 
 function matches(only: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
@@ -175,6 +183,7 @@ async function selectHost(id: string): Promise<void> {
   renderMongod(host);
   logPathsPanel.render(host?.states?.[LOGPATH_KIND]);
   subscribe();
+  if (range) return void showRange(range.from, range.to);
   // Backfill the window from history, then live samples continue it.
   const from = Date.now() - WINDOW_MS;
   await Promise.all(
@@ -190,10 +199,70 @@ async function selectHost(id: string): Promise<void> {
 }
 
 function renderCharts(now: number): void {
+  if (range) return;
   for (const c of charts) {
     if (!paused) c.chart.render(now);
     c.el.dataset.points = String(c.chart.pointCount());
   }
+}
+
+/** Shows a fixed range from history on every chart (the server picks raw points or rollups, at most ~2000). */
+async function showRange(from: number, to: number): Promise<void> {
+  range = { from: Math.round(from), to: Math.round(to) };
+  const host = selected;
+  if (!host) return;
+  let resolution: number | null = null;
+  await Promise.all(
+    charts.map(async (c) => {
+      const r = await api.series(host, c.panel.metric, range!.from, range!.to);
+      resolution = r.resolutionMs;
+      c.chart.showRange(range!.from, range!.to, r.series, c.panel.only);
+      c.el.dataset.points = String(c.chart.pointCount());
+    }),
+  );
+  const fmt = (t: number) => new Date(t).toLocaleString();
+  $('range-label').textContent = `${fmt(range.from)} – ${fmt(range.to)}${resolution ? ` · ${resolution >= 60_000 ? `${resolution / 60_000} min` : `${resolution / 1000} s`} points` : ''}`;
+  setLiveState('history');
+}
+
+function goLive(): void {
+  range = null;
+  $('range-label').textContent = '';
+  for (const c of charts) c.chart.clear();
+  if (selected) void selectHost(selected);
+  setLiveState(paused ? 'paused' : 'live');
+}
+
+/** Wheel zooms around the cursor, dragging pans; both switch a live view to history. */
+function attachZoomPan(el: HTMLElement, chart: LiveChart): void {
+  const span = () => (range ? range.to - range.from : WINDOW_MS);
+  const current = () => range ?? { from: Date.now() - WINDOW_MS, to: Date.now() };
+  el.addEventListener(
+    'wheel',
+    (ev) => {
+      ev.preventDefault();
+      const r = current();
+      const area = chart.chart.chartArea;
+      const frac = Math.min(1, Math.max(0, (ev.offsetX - area.left) / (area.right - area.left)));
+      const factor = ev.deltaY > 0 ? 1.25 : 0.8;
+      const newSpan = Math.max(60_000, span() * factor);
+      const pivot = r.from + frac * (r.to - r.from);
+      void showRange(pivot - frac * newSpan, pivot + (1 - frac) * newSpan);
+    },
+    { passive: false },
+  );
+  let dragX: number | null = null;
+  el.addEventListener('mousedown', (ev) => (dragX = ev.clientX));
+  window.addEventListener('mouseup', (ev) => {
+    if (dragX === null) return;
+    const dx = ev.clientX - dragX;
+    dragX = null;
+    if (Math.abs(dx) < 5) return;
+    const r = current();
+    const area = chart.chart.chartArea;
+    const shift = (-dx / (area.right - area.left)) * (r.to - r.from);
+    void showRange(r.from + shift, r.to + shift);
+  });
 }
 
 function onLive(msg: ServerToDashboard): void {
@@ -204,7 +273,8 @@ function onLive(msg: ServerToDashboard): void {
     return;
   }
   if (msg.type === 'samples' && msg.host === selected) {
-    for (const c of charts) {
+    // A historical range on screen stays as fetched; live samples wait for "live" again.
+    if (!range) for (const c of charts) {
       for (const s of msg.samples) {
         if (s.m === c.panel.metric && matches(c.panel.only, s.l)) c.chart.add(msg.ts, s.l, s.v);
       }
@@ -268,6 +338,18 @@ async function boot(): Promise<void> {
     live = ws;
     subscribe();
   });
+  const rangeSelect = $<HTMLSelectElement>('range');
+  rangeSelect.onchange = () => {
+    const v = rangeSelect.value;
+    $('custom-range').hidden = v !== 'custom';
+    if (v === 'live') goLive();
+    else if (v !== 'custom') void showRange(Date.now() - Number(v), Date.now());
+  };
+  $('range-apply').onclick = () => {
+    const from = Date.parse($<HTMLInputElement>('range-from').value);
+    const to = Date.parse($<HTMLInputElement>('range-to').value);
+    if (from < to) void showRange(from, to);
+  };
   $('pause').onclick = () => {
     paused = !paused;
     $('pause').textContent = paused ? 'Resume' : 'Pause';

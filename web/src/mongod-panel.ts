@@ -103,7 +103,7 @@ export class MongodPanel {
     if (f?.lockKind) rows.push([`${lockLabel(f.lockKind)} %`, `${n(f.lockPercent)} %${f.lockPercentUncapped !== null && f.lockPercentUncapped > 100 ? ` (uncapped ${n(f.lockPercentUncapped)} %)` : ''}`]);
     else if (s.discarded) rows.push(['lock %', `interval discarded: ${s.discarded}`]);
     if (f?.contendedPercent !== null && f?.contendedPercent !== undefined) rows.push(['contended acquisitions', `${n(f.contendedPercent, 2)} %`]);
-    if (g) {
+    if (g?.queued) {
       rows.push(['queued r | w', `${n(g.queued.readers)} | ${n(g.queued.writers)}`]);
       rows.push(['active r | w', `${n(g.active.readers)} | ${n(g.active.writers)}`]);
       const t = (x: Ticket | null) => (x ? `${x.out}/${x.total} (${n(x.utilPercent)} %)` : '–');

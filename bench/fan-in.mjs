@@ -1,0 +1,101 @@
+// Server fan-in: samples per second ingested and persisted (SQLite), and end-to-end latency
+// (sample timestamp → delivery to a dashboard WebSocket client), for N simulated agents of
+// about 100 series each. Server and simulator are separate processes on this machine.
+// Usage: node bench/fan-in.mjs [N,N,…] [measureSeconds]   (run `npm run build` first)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { machine, summary, fmt } from './lib.mjs';
+
+const sizes = (process.argv[2] ?? '10,100,1000,5000').split(',').map(Number);
+const measureS = Number(process.argv[3] ?? 20);
+const CLI = path.resolve('dist/cli/main.js');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** CPU seconds (user+system) and RSS of a process from /proc. */
+function proc(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+  return { cpuS: ticks / 100, rss };
+}
+
+async function run(n) {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-fanin-'));
+  const server = spawn(process.execPath, [CLI, 'server', '--port', String(port), '--token', 't', '--data-dir', dir, '--log-level', 'error'], { stdio: 'ignore' });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(`${base}/healthz`);
+      break;
+    } catch {
+      await sleep(100);
+    }
+  }
+  const sim = spawn(process.execPath, ['--max-old-space-size=4096', CLI, 'simulate', '--agents', String(n), '--server', `ws://127.0.0.1:${port}`, '--interval-ms', '1000', '--log-level', 'error'], { stdio: 'ignore', env: { ...process.env, TIDEMARK_TOKEN: 't' } });
+
+  // A dashboard client subscribed to up to 20 hosts measures sample → delivery latency.
+  const watched = Array.from({ length: Math.min(n, 20) }, (_, i) => `sim-${String(Math.floor((i * n) / Math.min(n, 20))).padStart(5, '0')}`);
+  const latencies = [];
+  let measuring = false;
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/dashboard`);
+  ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', hosts: watched, metrics: ['disk_util_percent'] })));
+  ws.on('message', (d) => {
+    const m = JSON.parse(d.toString());
+    if (measuring && m.type === 'samples') latencies.push(Date.now() - m.ts);
+  });
+
+  const health = async () => (await (await fetch(`${base}/healthz`)).json());
+  // Warm up: every agent connected and its first batches in.
+  const warmDeadline = Date.now() + 60_000 + n * 10;
+  while (Date.now() < warmDeadline && (await health()).agentsConnected < n) await sleep(500);
+  await sleep(5000);
+  const h0 = await health();
+  const p0 = proc(server.pid);
+  const s0 = proc(sim.pid);
+  const t0 = Date.now();
+  measuring = true;
+  await sleep(measureS * 1000);
+  measuring = false;
+  const h1 = await health();
+  const p1 = proc(server.pid);
+  const s1 = proc(sim.pid);
+  const dt = (Date.now() - t0) / 1000;
+  ws.close();
+  sim.kill('SIGTERM');
+  server.kill('SIGTERM');
+  await sleep(1500);
+  const lat = summary(latencies);
+  return {
+    agents: n,
+    connected: h1.agentsConnected,
+    samplesPerS: (h1.ingested.samples - h0.ingested.samples) / dt,
+    persistedPerS: (h1.persistedRows - h0.persistedRows) / dt,
+    batchesPerS: (h1.ingested.batches - h0.ingested.batches) / dt,
+    latencyMs: { p50: lat.median, p99: lat.p99, n: lat.n },
+    serverCpuPercent: (100 * (p1.cpuS - p0.cpuS)) / dt,
+    serverRssMB: p1.rss / 2 ** 20,
+    simulatorCpuPercent: (100 * (s1.cpuS - s0.cpuS)) / dt,
+  };
+}
+
+console.log(`# fan-in, ${measureS} s per size, ${machine()}`);
+for (const n of sizes) {
+  const r = await run(n);
+  console.log(JSON.stringify(r));
+  console.log(`agents ${n}: ${fmt(r.samplesPerS, 0)} samples/s ingested, ${fmt(r.persistedPerS, 0)} rows/s persisted, latency p50 ${fmt(r.latencyMs.p50, 0)} ms p99 ${fmt(r.latencyMs.p99, 0)} ms, server CPU ${fmt(r.serverCpuPercent, 0)} %, RSS ${fmt(r.serverRssMB, 0)} MB, simulator CPU ${fmt(r.simulatorCpuPercent, 0)} %`);
+}
