@@ -25,8 +25,15 @@ function freePort() {
   });
 }
 
-/** CPU seconds (user+system) and RSS of a process from /proc. */
+/** CPU seconds (user+system) and RSS of a process from /proc; null once it has exited. */
 function proc(pid) {
+  try {
+    return procOrThrow(pid);
+  } catch {
+    return null;
+  }
+}
+function procOrThrow(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   const ticks = Number(stat[11]) + Number(stat[12]);
   const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
@@ -75,6 +82,11 @@ async function run(n) {
   const p1 = proc(server.pid);
   const s1 = proc(sim.pid);
   const dt = (Date.now() - t0) / 1000;
+  if (!p0 || !p1 || !s0 || !s1) {
+    sim.kill('SIGKILL');
+    server.kill('SIGKILL');
+    return { agents: n, failed: `${!p1 ? 'the server' : 'the simulator'} exited during the run` };
+  }
   ws.close();
   sim.kill('SIGTERM');
   server.kill('SIGTERM');
@@ -97,5 +109,9 @@ console.log(`# fan-in, ${measureS} s per size, ${machine()}`);
 for (const n of sizes) {
   const r = await run(n);
   console.log(JSON.stringify(r));
+  if (r.failed) {
+    console.log(`agents ${n}: ${r.failed}`);
+    continue;
+  }
   console.log(`agents ${n}: ${fmt(r.samplesPerS, 0)} samples/s ingested, ${fmt(r.persistedPerS, 0)} rows/s persisted, latency p50 ${fmt(r.latencyMs.p50, 0)} ms p99 ${fmt(r.latencyMs.p99, 0)} ms, server CPU ${fmt(r.serverCpuPercent, 0)} %, RSS ${fmt(r.serverRssMB, 0)} MB, simulator CPU ${fmt(r.simulatorCpuPercent, 0)} %`);
 }

@@ -35,7 +35,7 @@ export class DashboardEndpoint {
   dropped = 0;
 
   constructor(private readonly opts: DashboardEndpointOptions) {
-    this.maxQueued = opts.maxQueuedBytes ?? 1024 * 1024;
+    this.maxQueued = opts.maxQueuedBytes ?? 4 * 1024 * 1024;
     this.wss.on('connection', (ws) => this.accept(ws));
   }
 
@@ -57,6 +57,10 @@ export class DashboardEndpoint {
   }
 
   private send(client: Client, msg: ServerToDashboard): void {
+    this.sendFrame(client, JSON.stringify(msg));
+  }
+
+  private sendFrame(client: Client, frame: string): void {
     const ws = client.ws;
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > this.maxQueued) {
@@ -66,12 +70,25 @@ export class DashboardEndpoint {
       ws.terminate();
       return;
     }
-    ws.send(JSON.stringify(msg));
+    ws.send(frame);
   }
 
+  private hostsTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * Host-list changes reach dashboards at most once a second, without the
+   * inventories: when a fleet of thousands connects at once, a full list per
+   * connection would be quadratic traffic. Dashboards fetch details from /api/hosts.
+   */
   broadcastHosts(): void {
-    const msg: ServerToDashboard = { type: 'hosts', hosts: this.opts.hosts.list() };
-    for (const c of this.clients) this.send(c, msg);
+    if (this.hostsTimer) return;
+    this.hostsTimer = setTimeout(() => {
+      this.hostsTimer = null;
+      const msg: ServerToDashboard = { type: 'hosts', hosts: this.opts.hosts.list().map((h) => ({ ...h, inventory: null })) };
+      const frame = JSON.stringify(msg);
+      for (const c of this.clients) this.sendFrame(c, frame);
+    }, 1000);
+    this.hostsTimer.unref();
   }
 
   publish(host: string, batch: Batch): void {
@@ -93,6 +110,7 @@ export class DashboardEndpoint {
   }
 
   close(): void {
+    if (this.hostsTimer) clearTimeout(this.hostsTimer);
     for (const c of this.clients) c.ws.terminate();
     this.wss.close();
   }

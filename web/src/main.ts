@@ -267,7 +267,9 @@ function attachZoomPan(el: HTMLElement, chart: LiveChart): void {
 
 function onLive(msg: ServerToDashboard): void {
   if (msg.type === 'hosts') {
-    hosts = msg.hosts;
+    // The pushed list has no inventories; keep the ones fetched from /api/hosts.
+    const inv = new Map(hosts.map((h) => [h.id, h.inventory]));
+    hosts = msg.hosts.map((h) => ({ ...h, inventory: h.inventory ?? inv.get(h.id) ?? null }));
     renderHosts();
     if (!selected && hosts.length) void selectHost(hosts.find((h) => h.connected)?.id ?? hosts[0]!.id);
     return;
