@@ -10,7 +10,6 @@ import { DisksCollector } from './collectors/disks.js';
 import { PressureCollector } from './collectors/pressure.js';
 import { RaidCollector } from './collectors/raid.js';
 import { LogPathsCollector, type LogPathOptions } from './collectors/logpaths.js';
-import { MongodCollector } from './collectors/mongod.js';
 import { DEFAULT_LOGROTATE_CONFIG, DEFAULT_MONGOD_CONFIG, defaultLogrotateState, defaultMongodUser } from './logrotate/defaults.js';
 import { collectInventory } from './inventory.js';
 import { sampleOnce, startTicker } from './sampler.js';
@@ -61,6 +60,20 @@ export interface AgentOptions {
   logPaths?: LogPathSettings;
 }
 
+/** A collector whose module is imported on first use. */
+function lazyCollector(name: string, load: () => Promise<Collector>): Collector {
+  let inner: Promise<Collector> | null = null;
+  const get = () => (inner ??= load());
+  return {
+    name,
+    collect: async (ctx) => (await get()).collect(ctx),
+    snapshot: async () => (await get()).snapshot(),
+    close: async () => {
+      if (inner) await (await inner).close?.();
+    },
+  };
+}
+
 /** The host collectors for a root directory, in a stable order. */
 export function hostCollectors(root: string, logPaths: LogPathSettings = {}): Collector[] {
   const pressure = new PressureCollector(root);
@@ -68,7 +81,8 @@ export function hostCollectors(root: string, logPaths: LogPathSettings = {}): Co
   const disks = new DisksCollector(root, { pressure: () => pressure.latest });
   const collectors: Collector[] = [new CpuCollector(root), disks, pressure, new RaidCollector(root, disks), new LogPathsCollector(logPathOptions(root, logPaths))];
   const uri = mongodUri(root, logPaths);
-  if (uri) collectors.push(new MongodCollector({ uri }));
+  // The driver is loaded only on hosts that run a mongod: it is most of an idle agent's memory otherwise.
+  if (uri) collectors.push(lazyCollector('mongod', async () => new (await import('./collectors/mongod.js')).MongodCollector({ uri })));
   return collectors;
 }
 

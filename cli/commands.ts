@@ -2,15 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '../shared/log.js';
 import { Agent, hostCollectors } from '../agent/agent.js';
-import { simulate } from '../agent/simulator.js';
-import { TidemarkServer } from '../server/server.js';
+import type { TidemarkServer } from '../server/server.js';
 import { isLoopback } from '../server/auth.js';
 import { ConfigError, resolveSettings } from './config.js';
 import { loadOrCreateToken } from './tokens.js';
-import { alertsOptions } from './alerts-config.js';
 import path from 'node:path';
-import { SqliteStore } from '../server/store/sqlite.js';
-import { MemoryStore } from '../server/store/memory.js';
 import type { ArrayReport } from '../agent/raid/arrays.js';
 
 type Flags = Record<string, unknown>;
@@ -42,6 +38,14 @@ async function startServer(flags: Flags, log: Logger): Promise<{ server: Tidemar
   }
   // Beyond loopback the dashboard and API need a credential too; the agent token serves unless another is set.
   const apiToken = s.apiToken || (isLoopback(s.host) ? null : token);
+  // Server modules (express, SQLite, alerting) load only for the commands that run a server,
+  // so `tidemark agent` stays small.
+  const [{ TidemarkServer }, { SqliteStore }, { MemoryStore }, { alertsOptions }] = await Promise.all([
+    import('../server/server.js'),
+    import('../server/store/sqlite.js'),
+    import('../server/store/memory.js'),
+    import('./alerts-config.js'),
+  ]);
   const alerts = alertsOptions(flags, s.dataDir);
   const store = s.store === 'sqlite' ? new SqliteStore({ file: path.join(s.dataDir, 'tidemark.db'), rawRetentionMs: s.retentionHours * 3_600_000 }) : new MemoryStore();
   const server = new TidemarkServer({ host: s.host, port: s.port, agentToken: token, apiToken, log: log.child('server'), alerts, store });
@@ -213,6 +217,7 @@ export async function simulateCommand(flags: Flags): Promise<void> {
   const duration = flags.duration === undefined ? null : Number(flags.duration);
   if (duration !== null && !(duration > 0)) throw new ConfigError('--duration: seconds, more than 0');
   const log = createLogger(s.logLevel, 'tidemark/simulate');
+  const { simulate } = await import('../agent/simulator.js');
   const sim = simulate({ agents, serverUrl: s.server, token: s.token, intervalMs: s.intervalMs, prefix: String(flags.prefix ?? 'sim'), log: log.child('transport') });
   log.info('simulating', { agents, server: s.server, intervalMs: s.intervalMs, seriesPerHost: sim.hosts[0]!.sample(Date.now()).samples.length });
   const report = setInterval(() => {

@@ -3,9 +3,6 @@ import { Command, Option } from 'commander';
 import { TIDEMARK_VERSION } from '../shared/version.js';
 import { ConfigError, SETTINGS, type SettingName } from './config.js';
 import { agentCommand, collectCommand, serverCommand, simulateCommand, startCommand } from './commands.js';
-import { checkLogrotateCommand, checkMongodConfigCommand } from './check.js';
-import { checkMongodCommand, checkReplsetCommand } from './check-mongod.js';
-import { rulesCheckCommand } from './rules.js';
 
 function opt(name: SettingName, flags: string): Option {
   const s = SETTINGS[name];
@@ -112,8 +109,8 @@ program
   .command('check')
   .argument('<file...>', 'rule files to validate')
   .description('validate rule files: each error as file:line with the reason; exit 0 when all are valid, 1 otherwise')
-  .action((files: string[]) => {
-    process.exitCode = rulesCheckCommand(files);
+  .action(async (files: string[]) => {
+    process.exitCode = (await import('./rules.js')).rulesCheckCommand(files);
   });
 
 const check = program.command('check').description('check configuration before it bites: logrotate targets, mongod.conf');
@@ -128,7 +125,7 @@ check
   .option('--json', 'print JSON')
   .option('-v, --verbose', 'also print what is fine')
   .action(async (flags) => {
-    process.exitCode = await checkLogrotateCommand(flags);
+    process.exitCode = await (await import('./check.js')).checkLogrotateCommand(flags);
   });
 
 check
@@ -139,7 +136,7 @@ check
   .option('--json', 'print JSON')
   .option('-v, --verbose', 'also print notes')
   .action(async (flags) => {
-    process.exitCode = await checkMongodConfigCommand(flags);
+    process.exitCode = await (await import('./check.js')).checkMongodConfigCommand(flags);
   });
 
 check
@@ -150,7 +147,7 @@ check
   .option('--config <file>', 'saved replSetGetConfig / rs.conf() JSON (without it, the counts the status reports are used)')
   .option('--json', 'print JSON')
   .action(async (flags) => {
-    process.exitCode = await checkReplsetCommand(flags);
+    process.exitCode = await (await import('./check-mongod.js')).checkReplsetCommand(flags);
   });
 
 check
@@ -161,7 +158,7 @@ check
   .option('--server-status <file>', 'saved serverStatus reply; give it twice (earlier, later)', (v: string, prev: string[] = []) => [...prev, v])
   .option('--json', 'print JSON')
   .action(async (flags) => {
-    process.exitCode = await checkMongodCommand(flags);
+    process.exitCode = await (await import('./check-mongod.js')).checkMongodCommand(flags);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

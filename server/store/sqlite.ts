@@ -225,14 +225,15 @@ export class SqliteStore implements Store {
     const out: SeriesResult[] = [];
     const raw = table === 'samples';
     const sql = raw
-      ? `SELECT (ts / ?) * ? AS b, avg(value) AS v FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ? GROUP BY b ORDER BY b`
-      : `SELECT (ts / ?) * ? AS b, sum(sum) / sum(count) AS v FROM ${table} WHERE series_id = ? AND ts >= ? AND ts <= ? GROUP BY b ORDER BY b`;
+      ? `SELECT (ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, avg(value) AS v FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ? GROUP BY b ORDER BY b`
+      : `SELECT (ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, sum(sum) / sum(count) AS v FROM ${table} WHERE series_id = ? AND ts >= ? AND ts <= ? GROUP BY b ORDER BY b`;
     const stmt = this.db.prepare(sql);
     const exact = this.db.prepare('SELECT ts AS b, value AS v FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ? ORDER BY ts');
     for (const [id, s] of this.seriesInfo) {
       if (s.host !== q.host || s.metric !== q.metric) continue;
       if (!wanted.every(([k, v]) => s.labels[k] === v)) continue;
       // At full resolution, points keep their own timestamps; coarser ones are bucket starts.
+      // (Bucket sizes are cast: better-sqlite3 binds numbers as REAL, and REAL division would not group.)
       const rows = (raw && stepMs === 1000 ? exact.all(id, q.from, q.to) : stmt.all(stepMs, stepMs, id, q.from - (q.from % stepMs), q.to)) as { b: number; v: number | null }[];
       out.push({ metric: s.metric, labels: s.labels, points: rows.map((r) => [r.b, r.v]) });
     }

@@ -51,6 +51,11 @@ describe('SQLite history', () => {
     for (let ts = start; ts <= now; ts += 1000) store.append('db1', ts, [{ m: 'disk_util_percent', l: { device: 'sda' }, v: (ts / 1000) % 100 }]);
     const q = (from: number) => store.query({ host: 'db1', metric: 'disk_util_percent', from, to: now })[0]!.points;
     expect(q(now - 15 * 60_000)).toHaveLength(901); // 15 min of raw 1 s points
+    // 6 h: raw rows grouped into 11 s buckets (10.8 s rounded up to whole seconds)
+    const six = q(now - 6 * HOUR);
+    expect(six.length).toBeLessThanOrEqual(2000);
+    expect(six.length).toBeGreaterThan(1900);
+    expect(six[1]![0] - six[0]![0]).toBe(11_000);
     const day = q(start);
     expect(day.length).toBeLessThanOrEqual(2000);
     expect(day.length).toBeGreaterThan(1400);
