@@ -66,6 +66,7 @@ export class MongodCollector implements Collector {
     }
     const upSince = this.downSince;
     this.downSince = null;
+    this.lastError = null;
     const g = gauges(ss);
     let figures = null;
     if (this.prev) {

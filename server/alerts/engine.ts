@@ -104,21 +104,20 @@ export class AlertEngine {
     this.tickTimer.unref();
   }
 
-  private neededWindowMs(metric: string): number {
-    let max = 0;
-    for (const r of this.opts.rules()) {
-      for (const e of [r.when, r.clear]) if (e) for (const c of exprMetrics(e)) if (c.metric === metric) max = Math.max(max, c.overMs);
-    }
-    return max + 5000;
-  }
+  /** Per metric the rules read, the window to keep; recomputed only when the rule set changes (this runs per batch). */
+  private windowsFor: { rules: readonly Rule[]; windowMs: Map<string, number> } | null = null;
 
-  private watched(): Set<string> {
-    const s = new Set<string>();
-    for (const r of this.opts.rules()) {
-      for (const e of [r.when, r.clear]) if (e) for (const c of exprMetrics(e)) s.add(c.metric);
-      if (r.absent && 'metric' in r.absent) s.add(r.absent.metric);
+  private watched(): Map<string, number> {
+    const rules = this.opts.rules();
+    if (this.windowsFor?.rules === rules) return this.windowsFor.windowMs;
+    const windowMs = new Map<string, number>();
+    const need = (metric: string, ms: number) => windowMs.set(metric, Math.max(windowMs.get(metric) ?? 0, ms + 5000));
+    for (const r of rules) {
+      for (const e of [r.when, r.clear]) if (e) for (const c of exprMetrics(e)) need(c.metric, c.overMs);
+      if (r.absent && 'metric' in r.absent) need(r.absent.metric, 0);
     }
-    return s;
+    this.windowsFor = { rules, windowMs };
+    return windowMs;
   }
 
   /** Feeds one batch of a host and evaluates the rules that read its metrics. */
@@ -139,7 +138,7 @@ export class AlertEngine {
       if (w.ts.length && ts <= w.ts[w.ts.length - 1]!) continue;
       w.ts.push(ts);
       w.values.push(s.v);
-      const keepFrom = ts - this.neededWindowMs(s.m);
+      const keepFrom = ts - watched.get(s.m)!;
       let drop = 0;
       while (drop < w.ts.length - 1 && w.ts[drop]! < keepFrom) drop++;
       if (drop) {
