@@ -19,6 +19,19 @@ export interface SqliteStoreOptions {
 }
 
 const HOUR = 3_600_000;
+/** Rows per multi-row INSERT (3 parameters each, well under SQLite's limit). */
+const INSERT_CHUNK = 200;
+
+function flatten(rows: readonly { seriesId: number; ts: number; value: number | null }[], from: number, n: number): (number | null)[] {
+  const out: (number | null)[] = new Array(n * 3);
+  for (let j = 0; j < n; j++) {
+    const r = rows[from + j]!;
+    out[3 * j] = r.seriesId;
+    out[3 * j + 1] = r.ts;
+    out[3 * j + 2] = r.value;
+  }
+  return out;
+}
 const DAY = 24 * HOUR;
 const RESOLUTIONS = [
   { table: 'samples', stepMs: 1000 },
@@ -89,6 +102,7 @@ export class SqliteStore implements Store {
     this.stmt = {
       insertSeries: this.db.prepare('INSERT INTO series (key, host, metric, labels) VALUES (?, ?, ?, ?)'),
       insertSample: this.db.prepare('INSERT OR IGNORE INTO samples (series_id, ts, value) VALUES (?, ?, ?)'),
+      insertMany: this.db.prepare(`INSERT OR IGNORE INTO samples (series_id, ts, value) VALUES ${Array.from({ length: INSERT_CHUNK }, () => '(?, ?, ?)').join(', ')}`),
       upsert1m: upsert('rollup_1m'),
       upsert1h: upsert('rollup_1h'),
       getSeq: this.db.prepare('SELECT last_seq FROM agent_seq WHERE agent_id = ? AND session = ?'),
@@ -104,7 +118,19 @@ export class SqliteStore implements Store {
     this.pruneTimer.unref();
   }
 
+  /** Agents send a series' labels in the same order every time: a cheap key in front of the canonical one. */
+  private readonly fastIds = new Map<string, number>();
+
   private seriesId(host: string, metric: string, labels: Record<string, string> | undefined): number {
+    const fast = `${host}\u0000${metric}\u0000${labels ? JSON.stringify(labels) : ''}`;
+    const hit = this.fastIds.get(fast);
+    if (hit !== undefined) return hit;
+    const id = this.canonicalSeriesId(host, metric, labels);
+    this.fastIds.set(fast, id);
+    return id;
+  }
+
+  private canonicalSeriesId(host: string, metric: string, labels: Record<string, string> | undefined): number {
     const key = `${host}\u0000${seriesKey(metric, labels)}`;
     let id = this.seriesIds.get(key);
     if (id === undefined) {
@@ -119,9 +145,12 @@ export class SqliteStore implements Store {
   append(host: string, ts: number, samples: readonly WireSample[]): void {
     for (const s of samples) {
       const id = this.seriesId(host, s.m, s.l);
-      this.pending.push({ seriesId: id, ts, value: s.v });
       const prev = this.latestValues.get(id);
-      if (!prev || ts >= prev.ts) this.latestValues.set(id, { ts, value: s.v });
+      // A series is stored in time order: a sample at or before the newest stored one is a replay
+      // (or a clock step back) and is dropped, so it can neither be stored twice nor count twice in a rollup.
+      if (prev && ts <= prev.ts) continue;
+      this.pending.push({ seriesId: id, ts, value: s.v });
+      this.latestValues.set(id, { ts, value: s.v });
     }
     if (this.pending.length >= this.o.flushRows) this.flush();
     else if (!this.flushTimer) {
@@ -166,10 +195,12 @@ export class SqliteStore implements Store {
       }
     };
     this.db.transaction(() => {
+      // Many rows per statement: the per-call cost, not SQLite, dominated one row per run().
+      let i = 0;
+      for (; i + INSERT_CHUNK <= rows.length; i += INSERT_CHUNK) this.stmt.insertMany!.run(flatten(rows, i, INSERT_CHUNK));
+      for (; i < rows.length; i++) this.stmt.insertSample!.run(rows[i]!.seriesId, rows[i]!.ts, rows[i]!.value);
       for (const r of rows) {
-        const res = this.stmt.insertSample!.run(r.seriesId, r.ts, r.value);
-        // A replayed row already stored must not count twice in the rollups.
-        if (res.changes === 0 || r.value === null) continue;
+        if (r.value === null) continue;
         add(minute, r.seriesId, r.ts - (r.ts % 60_000), r.ts, r.value);
         add(hour, r.seriesId, r.ts - (r.ts % HOUR), r.ts, r.value);
       }
