@@ -302,24 +302,18 @@ function parseText(text: string, file: string, st: State, ignored: string | null
       case 'endscript':
         push(finding('warning', 'stray-endscript', where, 'endscript without a script'));
         break;
-      case 'create': {
-        // create [mode [owner [group]]]; logrotate reads the mode with %o, so a non-octal digit ends it.
+      case 'create':
+      case 'createolddir': {
+        // [mode [owner [group]]]; logrotate reads the mode with %o, so a non-octal digit ends it.
         if (args.length > 3 || (args[0] !== undefined && !/^[0-7]+$/.test(args[0]))) {
-          stanzaError(where, 'bad-create', `bad create arguments "${rest}": expected [octal mode [owner [group]]]`, 'write e.g. create 0640 mongod mongod');
+          stanzaError(where, `bad-${key}`, `bad ${key} arguments "${rest}": expected [octal mode [owner [group]]]`, `write e.g. ${key} 0640 mongod mongod`);
           break;
         }
-        o.create = { mode: args[0] ?? null, user: args[1] ?? null, group: args[2] ?? null, file, line: lineNo };
+        o[key] = { mode: args[0] ?? null, user: args[1] ?? null, group: args[2] ?? null, file, line: lineNo };
         break;
       }
       case 'nocreate':
         o.create = null;
-        break;
-      case 'createolddir':
-        if (args.length > 3 || (args[0] !== undefined && !/^[0-7]+$/.test(args[0]))) {
-          stanzaError(where, 'bad-createolddir', `bad createolddir arguments "${rest}"`);
-          break;
-        }
-        o.createolddir = { mode: args[0] ?? null, user: args[1] ?? null, group: args[2] ?? null, file, line: lineNo };
         break;
       case 'nocreateolddir':
         o.createolddir = null;
