@@ -1,7 +1,8 @@
 import os from 'node:os';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { PROTOCOL_VERSION, type Hello } from '../shared/protocol.js';
+import { PROTOCOL_VERSION } from '../shared/wire.js';
+import type { Hello } from '../shared/protocol.js';
 import { TIDEMARK_VERSION } from '../shared/version.js';
 import type { Logger } from '../shared/log.js';
 import type { Collector } from './collectors/collector.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { PROTOCOL_VERSION, type WireSample, type WireState } from '../shared/protocol.js';
+import { PROTOCOL_VERSION } from '../shared/wire.js';
+import type { WireSample, WireState } from '../shared/protocol.js';
 import { TIDEMARK_VERSION } from '../shared/version.js';
 import { silentLogger, type Logger } from '../shared/log.js';
 import { AgentTransport } from './transport.js';

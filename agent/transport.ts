@@ -1,11 +1,6 @@
 import WebSocket from 'ws';
-import {
-  MAX_AGENT_FRAME_BYTES,
-  decodeFrame,
-  serverToAgentSchema,
-  type Batch,
-  type Hello,
-} from '../shared/protocol.js';
+import { MAX_AGENT_FRAME_BYTES, decodeServerToAgent } from '../shared/wire.js';
+import type { Batch, Hello } from '../shared/protocol.js';
 import type { Logger } from '../shared/log.js';
 import { UnackedBuffer } from './buffer.js';
 
@@ -133,7 +128,7 @@ export class AgentTransport {
   }
 
   private onMessage(raw: string): void {
-    const msg = decodeFrame(raw, serverToAgentSchema);
+    const msg = decodeServerToAgent(raw);
     if (!msg.ok) {
       this.opts.log.warn('ignoring a frame from the server', { error: msg.message });
       return;

@@ -9,14 +9,9 @@
  * the version; a change an older peer would misread does.
  */
 import { z } from 'zod';
+import type { ErrorCode } from './wire.js';
 
-export const PROTOCOL_VERSION = 1;
-export const MIN_PROTOCOL_VERSION = 1;
-
-/** Largest agent frame the server accepts (a replayed batch of a busy host fits easily). */
-export const MAX_AGENT_FRAME_BYTES = 1024 * 1024;
-/** Largest dashboard frame the server accepts (subscriptions are small). */
-export const MAX_DASHBOARD_FRAME_BYTES = 16 * 1024;
+export * from './wire.js';
 
 const name = z
   .string()
@@ -96,32 +91,6 @@ export type InventoryMessage = z.infer<typeof inventorySchema>;
 export const agentMessageSchema = z.discriminatedUnion('type', [helloSchema, batchSchema, inventorySchema]);
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 
-export const ERROR_CODES = [
-  'bad_json',
-  'bad_frame',
-  'unsupported_protocol',
-  'hello_required',
-  'rate_limited',
-  'internal',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
-export const welcomeSchema = z.object({
-  type: z.literal('welcome'),
-  protocol: z.number().int(),
-  serverVersion: z.string(),
-  /** Highest contiguous sequence already stored for this agent session, 0 if none. */
-  lastSeq: z.number().int().min(0),
-});
-export const ackSchema = z.object({ type: z.literal('ack'), seq: z.number().int().min(0) });
-export const errorSchema = z.object({
-  type: z.literal('error'),
-  code: z.enum(ERROR_CODES),
-  message: z.string(),
-});
-export const serverToAgentSchema = z.discriminatedUnion('type', [welcomeSchema, ackSchema, errorSchema]);
-export type ServerToAgent = z.infer<typeof serverToAgentSchema>;
-export type ErrorMessage = z.infer<typeof errorSchema>;
 
 /* ---- dashboard <-> server ---- */
 

@@ -61,6 +61,8 @@ describe('real server and agent processes over loopback', () => {
 
     const list = await getJson<HostSummary[]>(`${base}/api/hosts`);
     expect(list.find((h) => h.id === 'db-1')).toMatchObject({ connected: true, agentVersion: expect.any(String) });
+    // the inventory, gathered by systeminformation in a child process of the agent
+    expect(list.find((h) => h.id === 'db-1')!.inventory).toMatchObject({ os: { platform: 'linux' }, filesystems: expect.any(Array) });
     const health = await getJson<{ status: string; agentsConnected: number }>(`${base}/healthz`);
     expect(health).toMatchObject({ status: 'ok', agentsConnected: 1 });
   });

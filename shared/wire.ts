@@ -1,0 +1,51 @@
+/**
+ * The dependency-free half of the protocol: versions, frame limits, error codes
+ * and the server → agent messages with their hand-written validator. The agent
+ * needs only this, so it does not load the schema library (about a quarter of
+ * an idle agent's memory); shared/protocol.ts holds the schemas the server
+ * validates agent frames with, and re-exports everything here.
+ */
+
+export const PROTOCOL_VERSION = 1;
+export const MIN_PROTOCOL_VERSION = 1;
+
+/** Largest agent frame the server accepts (a replayed batch of a busy host fits easily). */
+export const MAX_AGENT_FRAME_BYTES = 1024 * 1024;
+/** Largest dashboard frame the server accepts (subscriptions are small). */
+export const MAX_DASHBOARD_FRAME_BYTES = 16 * 1024;
+
+export const ERROR_CODES = ['bad_json', 'bad_frame', 'unsupported_protocol', 'hello_required', 'rate_limited', 'internal'] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export type ServerToAgent =
+  /** lastSeq: highest contiguous sequence already stored for this agent session, 0 if none. */
+  | { type: 'welcome'; protocol: number; serverVersion: string; lastSeq: number }
+  | { type: 'ack'; seq: number }
+  | { type: 'error'; code: ErrorCode; message: string };
+export type ErrorMessage = Extract<ServerToAgent, { type: 'error' }>;
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+/** Validates a frame from the server; a readable reason instead of a throw. */
+export function decodeServerToAgent(raw: string): { ok: true; value: ServerToAgent } | { ok: false; message: string } {
+  let m: Record<string, unknown>;
+  try {
+    m = JSON.parse(raw) as Record<string, unknown>;
+  } catch (err) {
+    return { ok: false, message: `frame is not JSON: ${(err as Error).message}` };
+  }
+  if (m === null || typeof m !== 'object') return { ok: false, message: 'frame is not an object' };
+  switch (m.type) {
+    case 'welcome':
+      if (!isCount(m.protocol) || typeof m.serverVersion !== 'string' || !isCount(m.lastSeq)) return { ok: false, message: 'welcome needs protocol, serverVersion and lastSeq' };
+      return { ok: true, value: { type: 'welcome', protocol: m.protocol, serverVersion: m.serverVersion, lastSeq: m.lastSeq } };
+    case 'ack':
+      if (!isCount(m.seq)) return { ok: false, message: 'ack needs a whole seq' };
+      return { ok: true, value: { type: 'ack', seq: m.seq } };
+    case 'error':
+      if (!ERROR_CODES.includes(m.code as ErrorCode) || typeof m.message !== 'string') return { ok: false, message: 'error needs a known code and a message' };
+      return { ok: true, value: { type: 'error', code: m.code as ErrorCode, message: m.message } };
+    default:
+      return { ok: false, message: `unknown message type ${JSON.stringify(m.type)}` };
+  }
+}
