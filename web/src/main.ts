@@ -66,6 +66,14 @@ function renderHosts(): void {
   if (host) renderHostHeader(host);
 }
 
+/** The host list's at-a-glance verdicts: degraded arrays, failing log paths, mongod down or a replica set at risk. */
+function verdicts(h: HostSummary): { text: string; level: 'bad' | 'warn' }[] {
+  const logPaths = logPathSummary(h.states?.[LOGPATH_KIND]);
+  return [raidSummary(h.states?.[RAID_KIND]), logPaths ? { text: logPaths, level: 'bad' as const } : null, mongodSummary(h.states?.[MONGOD_KIND], h.states?.[REPLSET_KIND])].filter(
+    (v): v is { text: string; level: 'bad' | 'warn' } => v !== null,
+  );
+}
+
 function renderHostList(): void {
   const list = $('host-list');
   $('no-hosts').hidden = hosts.length > 0;
@@ -85,9 +93,7 @@ function renderHostList(): void {
       seen.className = 'seen';
       seen.textContent = `${h.connected ? 'connected' : 'disconnected'} · ${ago(h.lastSeen)}`;
       li.append(dot, name, seen);
-      const logPaths = logPathSummary(h.states?.[LOGPATH_KIND]);
-      for (const verdict of [raidSummary(h.states?.[RAID_KIND]), logPaths ? { text: logPaths, level: 'bad' as const } : null, mongodSummary(h.states?.[MONGOD_KIND], h.states?.[REPLSET_KIND])]) {
-        if (!verdict) continue;
+      for (const verdict of verdicts(h)) {
         const alert = document.createElement('span');
         alert.className = 'alert';
         alert.dataset.level = verdict.level;
@@ -284,13 +290,14 @@ function onLive(msg: ServerToDashboard): void {
     const host = hosts.find((h) => h.id === msg.host);
     if (host) {
       host.lastSeen = Date.now();
+      const before = JSON.stringify(verdicts(host));
       for (const kind of msg.stateKinds ?? []) host.states[kind] = {};
       for (const st of msg.states ?? []) (host.states[st.kind] ??= {})[st.key] = st.value;
       if (msg.stateKinds?.includes(RAID_KIND)) renderRaid(host);
       if (msg.stateKinds?.includes(LOGPATH_KIND)) logPathsPanel.render(host.states[LOGPATH_KIND]);
       if (msg.stateKinds?.includes(MONGOD_KIND)) renderMongod(host);
-      // Host-list verdicts (degraded array, log paths, replica set) follow the states.
-      if (msg.stateKinds?.length) renderHostList();
+      // The host list follows the states, but is rebuilt only when a verdict changed, not every second.
+      if (msg.stateKinds?.length && JSON.stringify(verdicts(host)) !== before) renderHostList();
     }
     renderCharts(msg.ts);
   }
