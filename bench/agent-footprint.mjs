@@ -2,10 +2,10 @@
 // 1 s, streaming to a server on loopback, over a run of at least 60 s.
 // Usage: node bench/agent-footprint.mjs [seconds]   (run `npm run build` first)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { machine, summary, fmt } from './lib.mjs';
+import { machine, procStats as proc, summary, fmt } from './lib.mjs';
 
 const seconds = Math.max(60, Number(process.argv[2] ?? 60));
 const CLI = path.resolve('dist/cli/main.js');
@@ -16,10 +16,6 @@ const server = spawn(process.execPath, [CLI, 'server', '--port', String(port), '
 await sleep(1500);
 const agent = spawn(process.execPath, [CLI, 'agent', '--server', `ws://127.0.0.1:${port}`, '--log-level', 'error'], { stdio: 'ignore', env: { ...process.env, TIDEMARK_TOKEN: 't' } });
 
-function proc(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { cpuS: (Number(stat[11]) + Number(stat[12])) / 100, rssMB: Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024 };
-}
 
 await sleep(10_000); // start-up (inventory, first samples) is not the steady state
 const rss = [];

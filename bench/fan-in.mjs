@@ -3,12 +3,12 @@
 // about 100 series each. Server and simulator are separate processes on this machine.
 // Usage: node bench/fan-in.mjs [N,N,…] [measureSeconds]   (run `npm run build` first)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { machine, summary, fmt } from './lib.mjs';
+import { machine, procStats as proc, summary, fmt } from './lib.mjs';
 
 const sizes = (process.argv[2] ?? '10,100,1000,5000').split(',').map(Number);
 const measureS = Number(process.argv[3] ?? 20);
@@ -23,21 +23,6 @@ function freePort() {
       s.close(() => resolve(p));
     });
   });
-}
-
-/** CPU seconds (user+system) and RSS of a process from /proc; null once it has exited. */
-function proc(pid) {
-  try {
-    return procOrThrow(pid);
-  } catch {
-    return null;
-  }
-}
-function procOrThrow(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const ticks = Number(stat[11]) + Number(stat[12]);
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
-  return { cpuS: ticks / 100, rss };
 }
 
 async function run(n) {
@@ -100,7 +85,7 @@ async function run(n) {
     batchesPerS: (h1.ingested.batches - h0.ingested.batches) / dt,
     latencyMs: { p50: lat.median, p99: lat.p99, n: lat.n },
     serverCpuPercent: (100 * (p1.cpuS - p0.cpuS)) / dt,
-    serverRssMB: p1.rss / 2 ** 20,
+    serverRssMB: p1.rssMB,
     simulatorCpuPercent: (100 * (s1.cpuS - s0.cpuS)) / dt,
   };
 }

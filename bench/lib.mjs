@@ -1,4 +1,5 @@
 // Shared helpers for the benchmark scripts: statistics and a description of the machine.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 export function quantile(sorted, q) {
@@ -18,3 +19,14 @@ export function machine() {
 }
 
 export const fmt = (v, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
+
+/** CPU seconds (user + system) and RSS (MB) of a process from /proc; null once it has exited. */
+export function procStats(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+    return { cpuS: (Number(stat[11]) + Number(stat[12])) / 100, rssMB: rssKb / 1024 };
+  } catch {
+    return null;
+  }
+}

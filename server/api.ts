@@ -47,7 +47,7 @@ export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number, 
       hosts: list.length,
       agentsConnected: list.filter((h) => h.connected).length,
       ingested,
-      persistedRows: 'rowsWritten' in store ? (store as { rowsWritten: number }).rowsWritten : null,
+      persistedRows: store.rowsWritten ?? null,
     });
   });
 
@@ -80,8 +80,7 @@ export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number, 
       if (typeof v !== 'string') throw new ApiError(400, `label filter ${k} must be a single value`);
       labels[k] = v;
     }
-    const resolution = 'resolutionFor' in store ? (store as { resolutionFor(f: number, t: number): { stepMs: number } }).resolutionFor(from, to).stepMs : null;
-    res.json({ host, metric, from, to, resolutionMs: resolution, series: store.query({ host, metric, labels, from, to }) });
+    res.json({ host, metric, from, to, resolutionMs: store.resolutionFor?.(from, to).stepMs ?? null, series: store.query({ host, metric, labels, from, to }) });
   });
 
   r.use('/api', (_req, _res, next) => next(new ApiError(404, 'no such API endpoint')));

@@ -52,7 +52,8 @@ function lstat(p: string): Stats | null {
   }
 }
 
-function stat(p: string): Stats | null {
+/** stat(2), or null when the path does not exist (or cannot be reached). */
+export function stat(p: string): Stats | null {
   try {
     return statSync(p);
   } catch {

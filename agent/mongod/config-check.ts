@@ -1,8 +1,8 @@
-import { accessSync, constants, readFileSync, statSync, type Stats } from 'node:fs';
+import { readFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Finding } from '../../shared/findings.js';
 import type { Accounts } from '../logrotate/accounts.js';
-import { firstMissingAncestor, NEARLY_FULL_PERCENT, type CheckEnv, type MongodLogSettings } from '../logrotate/check.js';
+import { firstMissingAncestor, NEARLY_FULL_PERCENT, stat, type CheckEnv, type MongodLogSettings } from '../logrotate/check.js';
 import { mountVerdict } from '../logrotate/mounts.js';
 import { MongodConfigError, parseMongodConfig, type MongodConfig } from './config.js';
 
@@ -10,14 +10,6 @@ export interface MongodCheckEnv extends Pick<CheckEnv, 'mounted' | 'fstab' | 'sp
   accounts: Accounts;
   /** The account mongod runs as (packages use mongod or mongodb). */
   user: string;
-}
-
-function stat(p: string): Stats | null {
-  try {
-    return statSync(p);
-  } catch {
-    return null;
-  }
 }
 
 /** Whether `uid`/`gid` may write into a directory (or file) with these permissions. */
@@ -117,15 +109,11 @@ export function checkMongodConfig(c: MongodConfig, env: MongodCheckEnv): Finding
   }
   if (c.pidFilePath) {
     const dir = path.dirname(c.pidFilePath.value);
-    if (!stat(dir)) {
+    const dst = stat(dir);
+    if (!dst) {
       out.push({ severity: 'error', code: 'pid-dir-missing', ...at(c.pidFilePath.line, c.pidFilePath.value), message: `directory ${dir} of processManagement.pidFilePath does not exist: a forking mongod fails to start`, fix: `create it (systemd: RuntimeDirectory=) or change pidFilePath` });
     } else {
-      try {
-        if (uid !== 0) accessSync(dir, constants.W_OK);
-      } catch {
-        // accessSync judges the caller, not mongod; the mode bits below judge mongod
-      }
-      const dst = stat(dir)!;
+      // Judged by mode bits for mongod's account, not by access(2), which would judge whoever runs the check.
       if (!writableBy(dst, uid, gid)) out.push({ severity: 'error', code: 'pid-dir-not-writable', ...at(c.pidFilePath.line, dir), message: `${dir} is not writable by ${env.user}`, fix: `chown ${env.user} ${dir}` });
     }
   }

@@ -37,6 +37,10 @@ export interface Store {
   /** Highest batch sequence stored for an agent session (0 if none), so replays after a restart are de-duplicated. */
   lastSeq(agentId: string, session: string): number;
   setLastSeq(agentId: string, session: string, seq: number): void;
+  /** The bucket size a query of this range is answered at; absent where every stored point is returned. */
+  resolutionFor?(from: number, to: number): { stepMs: number };
+  /** Rows written to disk since start, for /healthz and the benchmarks; absent for stores that write nothing. */
+  readonly rowsWritten?: number;
   /** Resolves once everything appended so far is on disk; absent for stores that keep nothing across restarts. Acks wait for it. */
   whenDurable?(): Promise<void>;
   close(): Promise<void>;

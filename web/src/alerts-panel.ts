@@ -1,5 +1,7 @@
 /** The alerts list: firing, pending and silenced alerts with since-when and value, and silences; ack and silence from here. */
 
+import { el } from './dom.js';
+
 interface Alert {
   id: string;
   rule: string;
@@ -22,13 +24,6 @@ interface Silence {
 }
 
 type Fetcher = (path: string, init?: RequestInit) => Promise<Response>;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 function since(ms: number): string {
   const s = Math.max(0, Math.round((Date.now() - ms) / 1000));

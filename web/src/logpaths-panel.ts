@@ -1,5 +1,6 @@
 /** The 'Log paths' panel: the latest logrotate and mongod.conf checks of a host, ok or what is wrong and why. */
 
+import { el } from './dom.js';
 import type { Finding } from '../../shared/findings.js';
 
 interface CheckState {
@@ -19,13 +20,6 @@ export function logPathSummary(states: Record<string, Record<string, unknown>> |
   const checks = Object.values(states ?? {}) as unknown as CheckState[];
   const errors = checks.reduce((n, c) => n + (c.ok ? 0 : Math.max(1, c.counts.error)), 0);
   return errors ? `Log paths: ${errors} error${errors === 1 ? '' : 's'}` : null;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 export class LogPathsPanel {

@@ -1,5 +1,7 @@
 /** The mongod panel (lock wait %, queues, tickets, connections) and the replica-set view of a host. */
 
+import { el } from './dom.js';
+
 interface Figures {
   lockKind: 'locked' | 'wait' | null;
   lockPercent: number | null;
@@ -50,12 +52,6 @@ interface Quorum {
 
 type States = Record<string, Record<string, unknown>> | undefined;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 const n = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(digits));
 
 /** What the UI calls the lock figure: "lock wait %" from 3.0, "global lock held %" up to 2.6. */

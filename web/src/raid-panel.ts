@@ -1,5 +1,7 @@
 /** The RAID panel of a host: one card per md array, rebuilt only when the array's report changes. */
 
+import { el } from './dom.js';
+
 interface Member {
   name: string;
   index: number | null;
@@ -23,13 +25,6 @@ interface ArrayState {
 }
 
 export type ArrayStates = Record<string, Record<string, unknown>>;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 export function duration(seconds: number): string {
   if (seconds < 60) return `${seconds} s`;
