@@ -1,5 +1,3 @@
-import type { Batch } from '../shared/protocol.js';
-
 /**
  * Batches the server has not acknowledged yet, oldest first, bounded: when an
  * outage outlasts the bound, the oldest batches are dropped (and counted),
@@ -18,8 +16,9 @@ export class UnackedBuffer {
     return this.items.length - this.head;
   }
 
-  push(batch: Batch): void {
-    this.items.push({ seq: batch.seq, frame: JSON.stringify(batch) });
+  /** Keeps an encoded batch frame until its sequence number is acknowledged. */
+  push(seq: number, frame: string): void {
+    this.items.push({ seq, frame });
     while (this.size > this.capacity) {
       this.head++;
       this.dropped++;

@@ -35,6 +35,18 @@ export function episodeAt(index: number, now: number): 'saturation' | 'degraded'
 const DISKS = ['sda', 'sdb', 'sdc', 'sdd'];
 const OPS = ['insert', 'query', 'update', 'delete', 'getmore', 'command'];
 
+// One labels object per series shape, shared by every host and tick: the encoder cache below keys on it.
+const L = {
+  cpu: { cpu: 'all' },
+  disk: Object.fromEntries(DISKS.map((d) => [d, { device: d }])) as Record<string, { device: string }>,
+  array: { array: 'md0' },
+  recovery: { array: 'md0', action: 'recovery' },
+  pressure: { some: { kind: 'some' }, full: { kind: 'full' } } as Record<string, { kind: string }>,
+  lockWait: { kind: 'wait' },
+  op: Object.fromEntries(['readers', 'writers', 'total', 'read', 'write', ...OPS].map((o) => [o, { op: o }])) as Record<string, { op: string }>,
+  conn: { current: { state: 'current' }, available: { state: 'available' } },
+};
+
 /** A slow random walk around a level, so charts look like a host and not like noise. */
 class Walk {
   private v: number;
@@ -84,14 +96,14 @@ export class SimulatedHost {
     const iowait = ep === 'saturation' ? 35 + Math.random() * 10 : this.walk('iowait', 2, 2);
     const user = this.walk('user', 20, 10);
     const system = this.walk('system', 5, 3);
-    const l = { cpu: 'all' };
+    const l = L.cpu;
     s.push({ m: 'cpu_iowait_percent', l, v: iowait }, { m: 'cpu_user_percent', l, v: user }, { m: 'cpu_system_percent', l, v: system }, { m: 'cpu_steal_percent', l, v: 0 }, { m: 'cpu_idle_percent', l, v: Math.max(0, 100 - iowait - user - system) });
     for (const device of DISKS) {
       const hot = ep === 'saturation' && device === 'sdb';
       const r = this.walk(`r${device}`, 80, 40);
       const w = this.walk(`w${device}`, 150, 60);
       const aqu = hot ? 90 + Math.random() * 20 : this.walk(`q${device}`, 0.8, 0.6);
-      const dl = { device };
+      const dl = L.disk[device]!;
       s.push(
         { m: 'disk_r_per_s', l: dl, v: r },
         { m: 'disk_w_per_s', l: dl, v: w },
@@ -108,7 +120,7 @@ export class SimulatedHost {
       );
     }
     const degraded = ep === 'degraded';
-    const al = { array: 'md0' };
+    const al = L.array;
     s.push(
       { m: 'raid_disks_expected', l: al, v: 4 },
       { m: 'raid_disks_active', l: al, v: degraded ? 3 : 4 },
@@ -120,30 +132,30 @@ export class SimulatedHost {
       { m: 'raid_array_in_flight', l: al, v: Math.round(this.walk('mdf', 3, 2)) },
       { m: 'raid_members_aqu_sz_max', l: al, v: ep === 'saturation' ? 100 : this.walk('mdmax', 1, 0.5) },
     );
-    if (degraded) s.push({ m: 'raid_sync_running', l: { array: 'md0', action: 'recovery' }, v: 1 }, { m: 'raid_sync_progress_percent', l: { array: 'md0', action: 'recovery' }, v: ((now % 120_000) / 120_000) * 100 });
+    if (degraded) s.push({ m: 'raid_sync_running', l: L.recovery, v: 1 }, { m: 'raid_sync_progress_percent', l: L.recovery, v: ((now % 120_000) / 120_000) * 100 });
     for (const kind of ['some', 'full']) {
-      const pl = { kind };
+      const pl = L.pressure[kind]!;
       const v = ep === 'saturation' ? (kind === 'some' ? 40 : 15) : this.walk(`p${kind}`, 0.5, 0.5);
       s.push({ m: 'io_pressure_avg10_percent', l: pl, v }, { m: 'io_pressure_avg60_percent', l: pl, v: v * 0.8 }, { m: 'io_pressure_avg300_percent', l: pl, v: v * 0.5 }, { m: 'io_pressure_stall_percent', l: pl, v });
     }
     const pile = ep === 'lockpile';
     s.push(
       { m: 'mongod_up', v: 1 },
-      { m: 'mongod_lock_percent', l: { kind: 'wait' }, v: pile ? 70 + Math.random() * 20 : this.walk('lock', 1, 1) },
-      { m: 'mongod_queued', l: { op: 'readers' }, v: pile ? 30 : 0 },
-      { m: 'mongod_queued', l: { op: 'writers' }, v: pile ? 25 : 0 },
-      { m: 'mongod_queued', l: { op: 'total' }, v: pile ? 55 : 0 },
-      { m: 'mongod_active', l: { op: 'readers' }, v: Math.round(this.walk('ar', 3, 2)) },
-      { m: 'mongod_active', l: { op: 'writers' }, v: Math.round(this.walk('aw', 2, 2)) },
-      { m: 'mongod_active', l: { op: 'total' }, v: Math.round(this.walk('at', 5, 3)) },
-      { m: 'mongod_tickets_util_percent', l: { op: 'read' }, v: pile ? 100 : this.walk('tr', 5, 3) },
-      { m: 'mongod_tickets_util_percent', l: { op: 'write' }, v: pile ? 100 : this.walk('tw', 4, 3) },
-      { m: 'mongod_tickets_available', l: { op: 'read' }, v: pile ? 0 : 120 },
-      { m: 'mongod_tickets_available', l: { op: 'write' }, v: pile ? 0 : 122 },
-      { m: 'mongod_connections', l: { state: 'current' }, v: Math.round(this.walk('conn', 200, 40)) },
-      { m: 'mongod_connections', l: { state: 'available' }, v: 50_000 },
+      { m: 'mongod_lock_percent', l: L.lockWait, v: pile ? 70 + Math.random() * 20 : this.walk('lock', 1, 1) },
+      { m: 'mongod_queued', l: L.op.readers, v: pile ? 30 : 0 },
+      { m: 'mongod_queued', l: L.op.writers, v: pile ? 25 : 0 },
+      { m: 'mongod_queued', l: L.op.total, v: pile ? 55 : 0 },
+      { m: 'mongod_active', l: L.op.readers, v: Math.round(this.walk('ar', 3, 2)) },
+      { m: 'mongod_active', l: L.op.writers, v: Math.round(this.walk('aw', 2, 2)) },
+      { m: 'mongod_active', l: L.op.total, v: Math.round(this.walk('at', 5, 3)) },
+      { m: 'mongod_tickets_util_percent', l: L.op.read, v: pile ? 100 : this.walk('tr', 5, 3) },
+      { m: 'mongod_tickets_util_percent', l: L.op.write, v: pile ? 100 : this.walk('tw', 4, 3) },
+      { m: 'mongod_tickets_available', l: L.op.read, v: pile ? 0 : 120 },
+      { m: 'mongod_tickets_available', l: L.op.write, v: pile ? 0 : 122 },
+      { m: 'mongod_connections', l: L.conn.current, v: Math.round(this.walk('conn', 200, 40)) },
+      { m: 'mongod_connections', l: L.conn.available, v: 50_000 },
     );
-    for (const op of OPS) s.push({ m: 'mongod_opcounter_rate', l: { op }, v: this.walk(`op${op}`, op === 'query' ? 800 : 100, 80) });
+    for (const op of OPS) s.push({ m: 'mongod_opcounter_rate', l: L.op[op]!, v: this.walk(`op${op}`, op === 'query' ? 800 : 100, 80) });
     s.push({ m: 'agent_buffer_batches', v: this.transport.buffer.size }, { m: 'agent_buffer_dropped_total', v: this.transport.buffer.dropped }, { m: 'agent_collect_ms', v: 0.4 });
     // Structured states once every 10 samples: they change slowly.
     if (this.seq % 10 !== 0) return { samples: s };
@@ -168,10 +180,22 @@ export class SimulatedHost {
     return { samples: s, states };
   }
 
+  /** Encoder indexes by labels object, then metric: a thousand hosts' samples are encoded without building a key string for each. */
+  private readonly slots = new Map<object | undefined, Map<string, number>>();
+
   tick(now: number): void {
     const { samples, states } = this.sample(now);
     this.seq++;
-    this.transport.send({ type: 'batch', seq: this.seq, ts: now, samples, ...(states ? { stateKinds: ['raid_array', 'mongod'], states } : {}) });
+    const pairs: (number | null)[] = [];
+    for (const s of samples) {
+      let byMetric = this.slots.get(s.l);
+      if (!byMetric) this.slots.set(s.l, (byMetric = new Map()));
+      let i = byMetric.get(s.m);
+      if (i === undefined) byMetric.set(s.m, (i = this.transport.encoder.indexOf(s.m, s.l)));
+      pairs.push(i, s.v);
+    }
+    const extras = states ? { stateKinds: ['raid_array', 'mongod'], states } : {};
+    this.transport.sendEncoded(this.seq, this.transport.encoder.encodePairs(this.seq, now, pairs, extras));
   }
 }
 

@@ -3,6 +3,7 @@ import { MAX_AGENT_FRAME_BYTES, decodeServerToAgent } from '../shared/wire.js';
 import type { Batch, Hello } from '../shared/protocol.js';
 import type { Logger } from '../shared/log.js';
 import { UnackedBuffer } from './buffer.js';
+import { BatchEncoder } from './batch-encoder.js';
 
 export interface TransportOptions {
   /** ws://host:port of the server; the agent path is appended. */
@@ -29,6 +30,8 @@ const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
  */
 export class AgentTransport {
   readonly buffer: UnackedBuffer;
+  /** Names each series once per session; the hello carries its whole table. */
+  readonly encoder = new BatchEncoder();
   private ws: WebSocket | null = null;
   private ready = false;
   /** Highest seq written to the current connection. */
@@ -78,7 +81,13 @@ export class AgentTransport {
 
   /** Queues a batch; it is sent now if connected, else after the next reconnect. */
   send(batch: Batch): void {
-    this.buffer.push(batch);
+    this.buffer.push(batch.seq, this.encoder.encode(batch));
+    this.flush();
+  }
+
+  /** Queues a batch already encoded by this transport's encoder (the simulator builds its pairs directly). */
+  sendEncoded(seq: number, frame: string): void {
+    this.buffer.push(seq, frame);
     this.flush();
   }
 
@@ -99,7 +108,7 @@ export class AgentTransport {
     this.ws = ws;
     ws.on('open', () => {
       this.touch();
-      ws.send(JSON.stringify(this.opts.hello()));
+      ws.send(JSON.stringify({ ...this.opts.hello(), series: this.encoder.series() }));
     });
     ws.on('message', (data) => {
       this.touch();

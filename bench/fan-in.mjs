@@ -1,4 +1,4 @@
-// Server fan-in: samples per second ingested and persisted (SQLite), and end-to-end latency
+// Server fan-in: samples per second ingested and persisted (SQLite write-ahead log, then chunks), and end-to-end latency
 // (sample timestamp → delivery to a dashboard WebSocket client), for N simulated agents of
 // about 100 series each. Server and simulator are separate processes on this machine.
 // Usage: node bench/fan-in.mjs [N,N,…] [measureSeconds]   (run `npm run build` first)
@@ -81,7 +81,7 @@ async function run(n) {
     agents: n,
     connected: h1.agentsConnected,
     samplesPerS: (h1.ingested.samples - h0.ingested.samples) / dt,
-    persistedPerS: (h1.persistedRows - h0.persistedRows) / dt,
+    persistedPerS: (h1.persistedSamples - h0.persistedSamples) / dt,
     batchesPerS: (h1.ingested.batches - h0.ingested.batches) / dt,
     latencyMs: { p50: lat.median, p99: lat.p99, n: lat.n },
     serverCpuPercent: (100 * (p1.cpuS - p0.cpuS)) / dt,
@@ -98,5 +98,5 @@ for (const n of sizes) {
     console.log(`agents ${n}: ${r.failed}`);
     continue;
   }
-  console.log(`agents ${n}: ${fmt(r.samplesPerS, 0)} samples/s ingested, ${fmt(r.persistedPerS, 0)} rows/s persisted, latency p50 ${fmt(r.latencyMs.p50, 0)} ms p99 ${fmt(r.latencyMs.p99, 0)} ms, server CPU ${fmt(r.serverCpuPercent, 0)} %, RSS ${fmt(r.serverRssMB, 0)} MB, simulator CPU ${fmt(r.simulatorCpuPercent, 0)} %`);
+  console.log(`agents ${n}: ${fmt(r.samplesPerS, 0)} samples/s ingested, ${fmt(r.persistedPerS, 0)} samples/s persisted, latency p50 ${fmt(r.latencyMs.p50, 0)} ms p99 ${fmt(r.latencyMs.p99, 0)} ms, server CPU ${fmt(r.serverCpuPercent, 0)} %, RSS ${fmt(r.serverRssMB, 0)} MB, simulator CPU ${fmt(r.simulatorCpuPercent, 0)} %`);
 }

@@ -4,9 +4,9 @@ import {
   MAX_AGENT_FRAME_BYTES,
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
-  agentMessageSchema,
-  decodeFrame,
-  type Batch,
+  SessionSeries,
+  decodeAgentFrame,
+  type DecodedBatch,
   type ErrorCode,
   type Hello,
   type ServerToAgent,
@@ -21,7 +21,7 @@ export interface AgentEndpointOptions {
   hosts: HostRegistry;
   log: Logger;
   /** Called after a batch is stored, to fan it out to dashboards and rules. */
-  onBatch: (host: string, batch: Batch) => void;
+  onBatch: (host: string, batch: DecodedBatch) => void;
   /** Sustained frames per second one agent may send, and the burst above it (a replay after an outage). */
   ratePerSecond?: number;
   rateBurst?: number;
@@ -78,6 +78,9 @@ export class AgentEndpoint {
     let lastSeq = 0;
     let badInARow = 0;
     let alive = true;
+    // Protocol 2: the session's series table, and each entry's series number in the store, resolved once.
+    const table = new SessionSeries();
+    let storeIds: number[] = [];
 
     const send = (msg: ServerToAgent) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
@@ -109,7 +112,7 @@ export class AgentEndpoint {
         return;
       }
       if (isBinary) return reject('bad_frame', 'binary frames are not part of the protocol');
-      const decoded = decodeFrame(data.toString(), agentMessageSchema);
+      const decoded = decodeAgentFrame(data.toString(), table);
       if (!decoded.ok) return reject(decoded.code, decoded.message);
       const msg = decoded.value;
       const now = Date.now();
@@ -126,6 +129,8 @@ export class AgentEndpoint {
         }
         badInARow = 0;
         hello = msg;
+        table.reset(msg.series);
+        storeIds = [];
         const previous = this.live.get(msg.agentId);
         if (previous && previous !== ws) previous.close(CLOSE_REPLACED, 'replaced by a newer connection');
         this.live.set(msg.agentId, ws);
@@ -152,7 +157,12 @@ export class AgentEndpoint {
       }
       if (lastSeq > 0 && msg.seq > lastSeq + 1 && host) host.stats.gaps += msg.seq - lastSeq - 1;
       try {
-        this.opts.store.append(hello.agentId, msg.ts, msg.samples);
+        const store = this.opts.store;
+        const agentId = hello.agentId;
+        const ids = msg.slots
+          ? msg.slots.map((slot) => (storeIds[slot] ??= store.seriesId(agentId, table.entries[slot]!.m, table.entries[slot]!.l)))
+          : msg.samples.map((s) => store.seriesId(agentId, s.m, s.l));
+        store.appendValues(msg.ts, ids, msg.samples.map((s) => s.v));
         this.opts.store.setLastSeq(hello.agentId, hello.session, msg.seq);
       } catch (err) {
         // Not acknowledged, so the agent keeps the batch and sends it again.

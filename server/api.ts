@@ -47,7 +47,7 @@ export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number, 
       hosts: list.length,
       agentsConnected: list.filter((h) => h.connected).length,
       ingested,
-      persistedRows: store.rowsWritten ?? null,
+      persistedSamples: store.samplesWritten ?? null,
     });
   });
 

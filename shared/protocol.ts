@@ -9,7 +9,7 @@
  * the version; a change an older peer would misread does.
  */
 import { z } from 'zod';
-import type { ErrorCode } from './wire.js';
+import { MAX_SERIES_PER_SESSION, type ErrorCode } from './wire.js';
 
 export * from './wire.js';
 
@@ -26,15 +26,16 @@ const id = z
   .max(128)
   .regex(/^[A-Za-z0-9._:-]+$/, 'must be letters, digits and . _ : -');
 
-export const sampleSchema = z.object({
-  /** Metric name from the catalogue. */
-  m: name,
-  /** Labels besides host (device, cpu, …). */
-  l: labels.optional(),
-  /** Value; null means "could not be computed this interval". */
-  v: z.number().finite().nullable(),
-});
-export type WireSample = z.infer<typeof sampleSchema>;
+/** One sample: metric name from the catalogue, labels besides host (device, cpu, …), value (null: could not be computed this interval). */
+export interface WireSample {
+  m: string;
+  l?: Record<string, string>;
+  v: number | null;
+}
+
+/** A series as an agent names it once per session in protocol 2: metric, then labels if any. */
+export type SeriesDef = [metric: string, labels?: Record<string, string>];
+const seriesDefSchema = z.union([z.tuple([name]), z.tuple([name, labels])]);
 
 export const collectorStatusSchema = z.object({
   name,
@@ -65,22 +66,40 @@ export const helloSchema = z.object({
   agentVersion: z.string().max(64),
   /** Host inventory (systeminformation); null when not collected (e.g. a fixture root). */
   inventory: z.record(z.string(), z.unknown()).nullable(),
+  /** Protocol 2: the session's series table so far, index = position (a replay on a new connection refers to it). */
+  series: z.array(seriesDefSchema).max(MAX_SERIES_PER_SESSION).optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
 
-export const batchSchema = z.object({
-  type: z.literal('batch'),
+/**
+ * A batch of samples taken at one time. On the wire, protocol 1 carries
+ * `samples`; protocol 2 carries `defs` (series named for the first time:
+ * [index, metric, labels?]) and `s` ([index, value, index, value, …]). Batches
+ * are the bulk of all traffic, so they are checked by hand (decodeBatch), not
+ * by a schema: the same rules, at a fraction of the cost.
+ */
+export interface Batch {
+  type: 'batch';
   /** Per agent session, starts at 1 and rises by 1 per batch. */
-  seq: z.number().int().min(1),
+  seq: number;
   /** Millisecond Unix timestamp the samples were taken at. */
-  ts: z.number().int().min(0),
-  samples: z.array(sampleSchema).max(20000),
-  collectors: z.array(collectorStatusSchema).max(64).optional(),
+  ts: number;
+  samples: WireSample[];
+  collectors?: CollectorStatus[];
   /** Kinds of state this batch reports in full (even when it has none of them now, e.g. the last array was removed). */
-  stateKinds: z.array(name).max(64).optional(),
-  states: z.array(stateSchema).max(2000).optional(),
-});
-export type Batch = z.infer<typeof batchSchema>;
+  stateKinds?: string[];
+  states?: WireState[];
+}
+
+/** A decoded batch; for protocol 2, `slots` gives each sample's index in the session's series table. */
+export interface DecodedBatch extends Batch {
+  slots?: number[];
+}
+
+export const MAX_BATCH_SAMPLES = 20_000;
+const collectorsSchema = z.array(collectorStatusSchema).max(64);
+const stateKindsSchema = z.array(name).max(64);
+const statesSchema = z.array(stateSchema).max(2000);
 
 export const inventorySchema = z.object({
   type: z.literal('inventory'),
@@ -88,8 +107,7 @@ export const inventorySchema = z.object({
 });
 export type InventoryMessage = z.infer<typeof inventorySchema>;
 
-export const agentMessageSchema = z.discriminatedUnion('type', [helloSchema, batchSchema, inventorySchema]);
-export type AgentMessage = z.infer<typeof agentMessageSchema>;
+export type AgentMessage = Hello | DecodedBatch | InventoryMessage;
 
 
 /* ---- dashboard <-> server ---- */
@@ -126,16 +144,17 @@ export type ServerToDashboard =
   | { type: 'error'; code: ErrorCode; message: string };
 
 /** Parse a JSON frame against a schema; returns a readable error instead of throwing. */
-export function decodeFrame<T>(
-  raw: string,
-  schema: z.ZodType<T>,
-): { ok: true; value: T } | { ok: false; code: 'bad_json' | 'bad_frame'; message: string } {
+export function decodeFrame<T>(raw: string, schema: z.ZodType<T>): Checked<T> {
   let data: unknown;
   try {
     data = JSON.parse(raw);
   } catch (err) {
     return { ok: false, code: 'bad_json', message: `frame is not JSON: ${(err as Error).message}` };
   }
+  return decodeFrameValue(data, schema);
+}
+
+function decodeFrameValue<T>(data: unknown, schema: z.ZodType<T>): Checked<T> {
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -152,4 +171,147 @@ export function seriesKey(metric: string, labels: Record<string, string> | undef
   if (keys.length === 0) return metric;
   keys.sort();
   return `${metric}{${keys.map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',')}}`;
+}
+
+/* ---- agent frames, decoded by hand on the hot path ---- */
+
+const NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+type Checked<T> = { ok: true; value: T } | { ok: false; code: 'bad_json' | 'bad_frame'; message: string };
+class FrameError extends Error {}
+const fail = (where: string, message: string): never => {
+  throw new FrameError(`${where}: ${message}`);
+};
+
+function checkName(v: unknown, where: string): string {
+  if (typeof v !== 'string' || v.length < 1 || v.length > 128 || !NAME.test(v)) fail(where, 'must be letters, digits and _ (1–128)');
+  return v as string;
+}
+
+function checkLabels(v: unknown, where: string): Record<string, string> | undefined {
+  if (v === undefined) return undefined;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(where, 'labels must be an object');
+  const l = v as Record<string, unknown>;
+  let n = 0;
+  for (const k in l) {
+    if (++n > 16) fail(where, 'at most 16 labels');
+    checkName(k, `${where}.${k}`);
+    const value = l[k];
+    if (typeof value !== 'string' || value.length > 256) fail(`${where}.${k}`, 'label values are strings of at most 256 characters');
+  }
+  return l as Record<string, string>;
+}
+
+function checkValue(v: unknown, where: string): number | null {
+  if (v === null) return null;
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(where, 'value must be a finite number or null');
+  return v as number;
+}
+
+function checkCount(v: unknown, where: string, min: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail(where, `must be a whole number ≥ ${min}`);
+  return v as number;
+}
+
+function checkWith<T>(schema: z.ZodType<T>, v: unknown, where: string): T | undefined {
+  if (v === undefined) return undefined;
+  const r = schema.safeParse(v);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    fail([where, ...(issue?.path ?? [])].join('.'), issue?.message ?? 'invalid');
+  }
+  return (r as { data: T }).data;
+}
+
+/** One agent session's series table on the server side (protocol 2): index → series. */
+export class SessionSeries {
+  readonly entries: { m: string; l: Record<string, string> | undefined; key: string }[] = [];
+
+  /** Replaces the table with a hello's. */
+  reset(defs: readonly SeriesDef[] = []): void {
+    this.entries.length = 0;
+    defs.forEach(([m, l], i) => (this.entries[i] = { m, l, key: seriesKey(m, l) }));
+  }
+}
+
+/**
+ * Checks a batch frame and turns it into samples. Protocol-2 definitions are
+ * applied to `table` only when the whole frame is valid, so a rejected frame
+ * changes nothing.
+ */
+function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedBatch {
+  const seq = checkCount(m.seq, 'seq', 1);
+  const ts = checkCount(m.ts, 'ts', 0);
+  const batch: DecodedBatch = { type: 'batch', seq, ts, samples: [] };
+  if ((m.samples === undefined) === (m.s === undefined)) fail('frame', 'a batch carries either samples (protocol 1) or s (protocol 2)');
+  if (m.samples !== undefined) {
+    if (!Array.isArray(m.samples) || m.samples.length > MAX_BATCH_SAMPLES) fail('samples', `must be an array of at most ${MAX_BATCH_SAMPLES}`);
+    const list = m.samples as unknown[];
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i] as Record<string, unknown> | null;
+      if (s === null || typeof s !== 'object') fail(`samples.${i}`, 'must be an object');
+      const sample: WireSample = { m: checkName(s!.m, `samples.${i}.m`), v: checkValue(s!.v, `samples.${i}.v`) };
+      const l = checkLabels(s!.l, `samples.${i}.l`);
+      if (l) sample.l = l;
+      batch.samples.push(sample);
+    }
+  } else {
+    // Definitions first, into a copy-on-write overlay of the table.
+    const defined = new Map<number, { m: string; l: Record<string, string> | undefined; key: string }>();
+    if (m.defs !== undefined) {
+      if (!Array.isArray(m.defs) || m.defs.length > MAX_SERIES_PER_SESSION) fail('defs', `must be an array of at most ${MAX_SERIES_PER_SESSION}`);
+      (m.defs as unknown[]).forEach((d, i) => {
+        if (!Array.isArray(d) || d.length < 2 || d.length > 3) fail(`defs.${i}`, 'must be [index, metric] or [index, metric, labels]');
+        const index = checkCount((d as unknown[])[0], `defs.${i}.0`, 0);
+        if (index >= MAX_SERIES_PER_SESSION) fail(`defs.${i}.0`, `index must be below ${MAX_SERIES_PER_SESSION}`);
+        const metric = checkName((d as unknown[])[1], `defs.${i}.1`);
+        const l = checkLabels((d as unknown[])[2], `defs.${i}.2`);
+        const entry = { m: metric, l: l && Object.keys(l).length ? l : undefined, key: seriesKey(metric, l) };
+        const existing = defined.get(index) ?? table.entries[index];
+        if (existing && existing.key !== entry.key) fail(`defs.${i}`, `index ${index} already names ${existing.key}`);
+        if (!existing) defined.set(index, entry);
+      });
+    }
+    if (!Array.isArray(m.s) || m.s.length % 2 !== 0 || m.s.length > 2 * MAX_BATCH_SAMPLES) fail('s', `must be an array of [index, value] pairs, at most ${MAX_BATCH_SAMPLES}`);
+    const pairs = m.s as unknown[];
+    const slots: number[] = new Array(pairs.length / 2);
+    const samples: WireSample[] = new Array(pairs.length / 2);
+    for (let i = 0, j = 0; i < pairs.length; i += 2, j++) {
+      const index = pairs[i];
+      const entry = typeof index === 'number' ? (table.entries[index] ?? defined.get(index)) : undefined;
+      if (!entry) fail(`s.${i}`, `series index ${JSON.stringify(index)} was never defined in this session`);
+      slots[j] = index as number;
+      samples[j] = entry!.l ? { m: entry!.m, l: entry!.l, v: checkValue(pairs[i + 1], `s.${i + 1}`) } : { m: entry!.m, v: checkValue(pairs[i + 1], `s.${i + 1}`) };
+    }
+    for (const [index, entry] of defined) table.entries[index] = entry;
+    batch.samples = samples;
+    batch.slots = slots;
+  }
+  const collectors = checkWith(collectorsSchema, m.collectors, 'collectors');
+  if (collectors) batch.collectors = collectors;
+  const stateKinds = checkWith(stateKindsSchema, m.stateKinds, 'stateKinds');
+  if (stateKinds) batch.stateKinds = stateKinds;
+  const states = checkWith(statesSchema, m.states, 'states');
+  if (states) batch.states = states;
+  return batch;
+}
+
+/** Parses and checks a frame from an agent; a readable reason instead of a throw. Batches go through `table`. */
+export function decodeAgentFrame(raw: string, table: SessionSeries): Checked<AgentMessage> {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch (err) {
+    return { ok: false, code: 'bad_json', message: `frame is not JSON: ${(err as Error).message}` };
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return { ok: false, code: 'bad_frame', message: 'frame: must be an object' };
+  const type = (data as { type?: unknown }).type;
+  try {
+    if (type === 'batch') return { ok: true, value: decodeBatch(data as Record<string, unknown>, table) };
+    if (type === 'hello') return decodeFrameValue(data, helloSchema);
+    if (type === 'inventory') return decodeFrameValue(data, inventorySchema);
+    return { ok: false, code: 'bad_frame', message: `type: unknown message type ${JSON.stringify(type)}` };
+  } catch (err) {
+    if (err instanceof FrameError) return { ok: false, code: 'bad_frame', message: err.message };
+    throw err;
+  }
 }

@@ -1,4 +1,4 @@
-import { seriesKey, type WireSample } from '../../shared/protocol.js';
+import { seriesKey } from '../../shared/protocol.js';
 import type { LatestValue, SeriesQuery, SeriesResult, Store } from './store.js';
 
 /** A fixed-size ring of (timestamp, value) pairs; null values are kept as NaN. */
@@ -56,6 +56,7 @@ class Ring {
 }
 
 interface Series {
+  host: string;
   metric: string;
   labels: Record<string, string>;
   ring: Ring;
@@ -63,31 +64,36 @@ interface Series {
 
 /** Recent history in memory: `pointsPerSeries` points per series (default one hour at 1 s, with slack). */
 export class MemoryStore implements Store {
-  private readonly hosts = new Map<string, Map<string, Series>>();
+  private readonly ids = new Map<string, number>();
+  private readonly series: Series[] = [];
+  private readonly byHost = new Map<string, Series[]>();
   private readonly seqs = new Map<string, number>();
 
   constructor(private readonly pointsPerSeries = 4000) {}
 
-  append(host: string, ts: number, samples: readonly WireSample[]): void {
-    let series = this.hosts.get(host);
-    if (!series) this.hosts.set(host, (series = new Map()));
-    for (const s of samples) {
-      const key = seriesKey(s.m, s.l);
-      let entry = series.get(key);
-      if (!entry) {
-        entry = { metric: s.m, labels: { ...(s.l ?? {}) }, ring: new Ring(this.pointsPerSeries) };
-        series.set(key, entry);
-      }
-      entry.ring.push(ts, s.v);
+  seriesId(host: string, metric: string, labels: Record<string, string> | undefined): number {
+    const key = `${host}\u0000${seriesKey(metric, labels)}`;
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.series.length;
+      const s: Series = { host, metric, labels: { ...(labels ?? {}) }, ring: new Ring(this.pointsPerSeries) };
+      this.series.push(s);
+      this.ids.set(key, id);
+      const list = this.byHost.get(host);
+      if (list) list.push(s);
+      else this.byHost.set(host, [s]);
     }
+    return id;
+  }
+
+  appendValues(ts: number, ids: ArrayLike<number>, values: ArrayLike<number | null>): void {
+    for (let i = 0; i < ids.length; i++) this.series[ids[i]!]?.ring.push(ts, values[i]!);
   }
 
   query(q: SeriesQuery): SeriesResult[] {
-    const series = this.hosts.get(q.host);
-    if (!series) return [];
     const out: SeriesResult[] = [];
     const wanted = Object.entries(q.labels ?? {});
-    for (const s of series.values()) {
+    for (const s of this.byHost.get(q.host) ?? []) {
       if (s.metric !== q.metric) continue;
       if (!wanted.every(([k, v]) => s.labels[k] === v)) continue;
       out.push({ metric: s.metric, labels: s.labels, points: s.ring.range(q.from, q.to) });
@@ -96,11 +102,9 @@ export class MemoryStore implements Store {
   }
 
   *latest(): Iterable<LatestValue> {
-    for (const [host, series] of this.hosts) {
-      for (const s of series.values()) {
-        const last = s.ring.last();
-        if (last) yield { host, metric: s.metric, labels: s.labels, ts: last.ts, value: last.value };
-      }
+    for (const s of this.series) {
+      const last = s.ring.last();
+      if (last) yield { host: s.host, metric: s.metric, labels: s.labels, ts: last.ts, value: last.value };
     }
   }
 

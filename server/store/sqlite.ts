@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { seriesKey, type WireSample } from '../../shared/protocol.js';
+import { seriesKey } from '../../shared/protocol.js';
+import { ChunkEncoder, decodeChunk } from './chunk-codec.js';
 import type { LatestValue, SeriesQuery, SeriesResult, Store } from './store.js';
 
 export interface SqliteStoreOptions {
@@ -11,41 +12,59 @@ export interface SqliteStoreOptions {
   /** 1-minute rollups (default 30 d) and 1-hour rollups (default 1 y). */
   minuteRetentionMs?: number;
   hourRetentionMs?: number;
-  /** Buffered rows are written at least this often (default 250 ms) or when this many are waiting (default 20 000). */
-  flushIntervalMs?: number;
-  flushRows?: number;
+  /** Appended samples are committed (and acknowledged) at least this often (default 100 ms) or when this many are waiting (default 50 000). */
+  commitIntervalMs?: number;
+  commitSamples?: number;
+  /** A series' in-memory head becomes a stored chunk after about this long (default 60 s, plus up to as much again, staggered per series). */
+  chunkAgeMs?: number;
   /** At most this many points per series in a query answer (default 2000). */
   maxPoints?: number;
+  /** Clock, for tests. */
+  now?: () => number;
 }
 
 const HOUR = 3_600_000;
-/** Rows per multi-row INSERT (3 parameters each, well under SQLite's limit). */
-const INSERT_CHUNK = 200;
-
-function flatten(rows: readonly { seriesId: number; ts: number; value: number | null }[], from: number, n: number): (number | null)[] {
-  const out: (number | null)[] = new Array(n * 3);
-  for (let j = 0; j < n; j++) {
-    const r = rows[from + j]!;
-    out[3 * j] = r.seriesId;
-    out[3 * j + 1] = r.ts;
-    out[3 * j + 2] = r.value;
-  }
-  return out;
-}
 const DAY = 24 * HOUR;
+/** A head is sealed early at this many samples or this time span (a replay after an outage arrives all at once). */
+const MAX_CHUNK_SAMPLES = 600;
+const MAX_CHUNK_SPAN_MS = 10 * 60_000;
 const RESOLUTIONS = [
-  { table: 'samples', stepMs: 1000 },
+  { table: 'raw', stepMs: 1000 },
   { table: 'rollup_1m', stepMs: 60_000 },
   { table: 'rollup_1h', stepMs: HOUR },
 ] as const;
+type Resolution = (typeof RESOLUTIONS)[number]['table'];
 
-interface Pending {
+interface SeriesState {
+  id: number;
+  host: string;
+  metric: string;
+  labels: Record<string, string>;
+  lastTs: number;
+  lastValue: number | null;
+  /** Samples not yet in a stored chunk; they are in the write-ahead log from walFrom on. */
+  head: ChunkEncoder | null;
+  walFrom: number;
+  dueAt: number;
+}
+
+interface SealedChunk {
   seriesId: number;
+  startTs: number;
+  endTs: number;
+  count: number;
+  data: Uint8Array;
+}
+
+interface WalEntry {
+  id: number;
   ts: number;
-  value: number | null;
+  ids: Uint32Array;
+  values: Float64Array;
 }
 
 interface Agg {
+  bucket: number;
   min: number;
   max: number;
   sum: number;
@@ -55,44 +74,73 @@ interface Agg {
 }
 
 /**
- * History in SQLite (WAL): raw samples for 48 h, 1-minute and 1-hour rollups
- * (min, max, avg via sum/count, last) for 30 days and a year. Writes are
- * batched into one transaction per flush with rollups pre-aggregated in memory;
- * retention is pruned a few series at a time so no prune stalls ingestion.
- * Queries pick the coarsest resolution that still gives ~2000 points.
+ * History in SQLite (WAL mode), laid out like a time-series database rather
+ * than a row per sample (after Prometheus' head block and Gorilla's chunks):
+ *
+ * - each series collects its newest samples in an in-memory **head**, encoded
+ *   as it goes (chunk-codec.ts, ~2–6 bytes a sample); after 1–2 minutes the
+ *   head is written as one **chunk** row, so SQLite sees one insert per series
+ *   per minute or two instead of one per sample;
+ * - every appended sample is first committed to a **write-ahead log** table,
+ *   one row per batch (appends at the end of its B-tree), in the same
+ *   transaction as the agent's sequence number; acknowledgements wait for that
+ *   commit, and a restart replays the log into the heads. Log rows are deleted
+ *   once every sample in them is in a chunk;
+ * - **rollups** (1 min and 1 h: min, max, sum, count, last) are computed from
+ *   each chunk as it is written and merged into their rows;
+ * - retention drops expired chunks oldest-first and prunes rollups a few
+ *   series at a time, so no prune stalls ingestion.
+ *
+ * Queries read chunks plus the head, and pick the coarsest resolution that
+ * still gives ~2000 points (rollup buckets not yet written come from the head).
  */
 export class SqliteStore implements Store {
   readonly db: Database.Database;
-  private readonly seriesIds = new Map<string, number>();
-  private readonly seriesInfo = new Map<number, { host: string; metric: string; labels: Record<string, string> }>();
-  private readonly latestValues = new Map<number, { ts: number; value: number | null }>();
-  private pending: Pending[] = [];
-  private readonly pendingSeq = new Map<string, number>();
-  private flushTimer: NodeJS.Timeout | null = null;
-  private pruneTimer: NodeJS.Timeout | null = null;
-  private pruneCursor = 0;
+  private readonly ids = new Map<string, number>();
+  private readonly series: (SeriesState | undefined)[] = [];
   private readonly o: Required<Omit<SqliteStoreOptions, 'file'>>;
   private readonly stmt: Record<string, Database.Statement>;
-  rowsWritten = 0;
+  private wal: WalEntry[] = [];
+  private walSamples = 0;
+  private nextWalId: number;
+  private sealed: SealedChunk[] = [];
+  private readonly pendingSeq = new Map<string, number>();
+  /** Heads due to be sealed, by the second they are due. */
+  private readonly due = new Map<number, number[]>();
+  private dueCursor: number;
+  private commitTimer: NodeJS.Timeout | null = null;
+  private readonly maintenanceTimer: NodeJS.Timeout;
+  private pruneCursor = 0;
+  private durableWaiters: (() => void)[] = [];
+  samplesWritten = 0;
+  chunksWritten = 0;
 
   constructor(opts: SqliteStoreOptions) {
     this.o = {
       rawRetentionMs: opts.rawRetentionMs ?? 48 * HOUR,
       minuteRetentionMs: opts.minuteRetentionMs ?? 30 * DAY,
       hourRetentionMs: opts.hourRetentionMs ?? 365 * DAY,
-      flushIntervalMs: opts.flushIntervalMs ?? 250,
-      flushRows: opts.flushRows ?? 20_000,
+      commitIntervalMs: opts.commitIntervalMs ?? 100,
+      commitSamples: opts.commitSamples ?? 50_000,
+      chunkAgeMs: opts.chunkAgeMs ?? 60_000,
       maxPoints: opts.maxPoints ?? 2000,
+      now: opts.now ?? Date.now,
     };
     mkdirSync(path.dirname(opts.file), { recursive: true });
     this.db = new Database(opts.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across a process crash, fast
+    this.db.pragma('cache_size = -65536'); // 64 MiB: the chunk index and the hot rollup rows stay in memory
+    const rollup = (t: string) =>
+      `CREATE TABLE IF NOT EXISTS ${t} (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, min REAL, max REAL, sum REAL, count INTEGER, last REAL, last_ts INTEGER, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;`;
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, host TEXT NOT NULL, metric TEXT NOT NULL, labels TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS samples (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS rollup_1m (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, min REAL, max REAL, sum REAL, count INTEGER, last REAL, last_ts INTEGER, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS rollup_1h (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, min REAL, max REAL, sum REAL, count INTEGER, last REAL, last_ts INTEGER, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, start_ts INTEGER NOT NULL, end_ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
+      CREATE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, start_ts);
+      CREATE INDEX IF NOT EXISTS chunks_by_end ON chunks (end_ts);
+      CREATE TABLE IF NOT EXISTS wal (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, ids BLOB NOT NULL, vals BLOB NOT NULL);
+      ${rollup('rollup_1m')}
+      ${rollup('rollup_1h')}
       CREATE TABLE IF NOT EXISTS agent_seq (agent_id TEXT NOT NULL, session TEXT NOT NULL, last_seq INTEGER NOT NULL, PRIMARY KEY (agent_id, session)) WITHOUT ROWID;
     `);
     const upsert = (t: string) =>
@@ -101,135 +149,221 @@ export class SqliteStore implements Store {
         count = count + excluded.count, last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END, last_ts = max(last_ts, excluded.last_ts)`);
     this.stmt = {
       insertSeries: this.db.prepare('INSERT INTO series (key, host, metric, labels) VALUES (?, ?, ?, ?)'),
-      insertSample: this.db.prepare('INSERT OR IGNORE INTO samples (series_id, ts, value) VALUES (?, ?, ?)'),
-      insertMany: this.db.prepare(`INSERT OR IGNORE INTO samples (series_id, ts, value) VALUES ${Array.from({ length: INSERT_CHUNK }, () => '(?, ?, ?)').join(', ')}`),
+      insertChunk: this.db.prepare('INSERT INTO chunks (series_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)'),
+      insertWal: this.db.prepare('INSERT INTO wal (id, ts, ids, vals) VALUES (?, ?, ?, ?)'),
+      trimWal: this.db.prepare('DELETE FROM wal WHERE id < ?'),
+      chunksOf: this.db.prepare('SELECT start_ts, n, data FROM chunks WHERE series_id = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts'),
+      dropExpiredChunks: this.db.prepare('DELETE FROM chunks WHERE id IN (SELECT id FROM chunks WHERE end_ts < ? ORDER BY end_ts LIMIT ?)'),
+      prune1m: this.db.prepare('DELETE FROM rollup_1m WHERE series_id = ? AND ts < ?'),
+      prune1h: this.db.prepare('DELETE FROM rollup_1h WHERE series_id = ? AND ts < ?'),
       upsert1m: upsert('rollup_1m'),
       upsert1h: upsert('rollup_1h'),
       getSeq: this.db.prepare('SELECT last_seq FROM agent_seq WHERE agent_id = ? AND session = ?'),
       setSeq: this.db.prepare('INSERT INTO agent_seq (agent_id, session, last_seq) VALUES (?, ?, ?) ON CONFLICT (agent_id, session) DO UPDATE SET last_seq = excluded.last_seq'),
     };
+    this.migrateRowPerSampleTable();
+    this.nextWalId = ((this.db.prepare('SELECT max(id) AS m FROM wal').get() as { m: number | null }).m ?? 0) + 1;
+    this.dueCursor = Math.floor(this.o.now() / 1000);
+    this.load();
+    this.maintenanceTimer = setInterval(() => this.maintain(), 1000);
+    this.maintenanceTimer.unref();
+  }
+
+  /** Series, their newest values from the newest chunks, then the write-ahead log replayed into the heads. */
+  private load(): void {
     for (const row of this.db.prepare('SELECT id, key, host, metric, labels FROM series').all() as { id: number; key: string; host: string; metric: string; labels: string }[]) {
-      this.seriesIds.set(row.key, row.id);
-      this.seriesInfo.set(row.id, { host: row.host, metric: row.metric, labels: JSON.parse(row.labels) as Record<string, string> });
+      this.ids.set(row.key, row.id);
+      this.series[row.id] = { id: row.id, host: row.host, metric: row.metric, labels: JSON.parse(row.labels) as Record<string, string>, lastTs: -Infinity, lastValue: null, head: null, walFrom: 0, dueAt: 0 };
     }
-    const latest = this.db.prepare('SELECT series_id, ts, value FROM samples s WHERE ts = (SELECT max(ts) FROM samples WHERE series_id = s.series_id)').all() as { series_id: number; ts: number; value: number | null }[];
-    for (const r of latest) this.latestValues.set(r.series_id, { ts: r.ts, value: r.value });
-    this.pruneTimer = setInterval(() => this.pruneSome(Date.now()), 1000);
-    this.pruneTimer.unref();
+    const newest = this.db.prepare('SELECT series_id, start_ts, n, data FROM chunks WHERE id IN (SELECT max(id) FROM chunks GROUP BY series_id)').all() as { series_id: number; start_ts: number; n: number; data: Buffer }[];
+    for (const c of newest) {
+      const s = this.series[c.series_id];
+      if (s) decodeChunk(c.data, c.start_ts, c.n, (ts, v) => ((s.lastTs = ts), (s.lastValue = v)));
+    }
+    for (const row of this.db.prepare('SELECT id, ts, ids, vals FROM wal ORDER BY id').iterate() as Iterable<{ id: number; ts: number; ids: Buffer; vals: Buffer }>) {
+      const { ids, values } = decodeWalRow(row.ids, row.vals);
+      for (let i = 0; i < ids.length; i++) {
+        const s = this.series[ids[i]!];
+        if (s) this.push(s, row.ts, Number.isNaN(values[i]!) ? null : values[i]!, row.id);
+      }
+    }
   }
 
-  /** Agents send a series' labels in the same order every time: a cheap key in front of the canonical one. */
-  private readonly fastIds = new Map<string, number>();
-
-  private seriesId(host: string, metric: string, labels: Record<string, string> | undefined): number {
-    const fast = `${host}\u0000${metric}\u0000${labels ? JSON.stringify(labels) : ''}`;
-    const hit = this.fastIds.get(fast);
-    if (hit !== undefined) return hit;
-    const id = this.canonicalSeriesId(host, metric, labels);
-    this.fastIds.set(fast, id);
-    return id;
-  }
-
-  private canonicalSeriesId(host: string, metric: string, labels: Record<string, string> | undefined): number {
+  seriesId(host: string, metric: string, labels: Record<string, string> | undefined): number {
     const key = `${host}\u0000${seriesKey(metric, labels)}`;
-    let id = this.seriesIds.get(key);
+    let id = this.ids.get(key);
     if (id === undefined) {
-      const l = labels ?? {};
+      const l = { ...(labels ?? {}) };
       id = Number(this.stmt.insertSeries!.run(key, host, metric, JSON.stringify(l)).lastInsertRowid);
-      this.seriesIds.set(key, id);
-      this.seriesInfo.set(id, { host, metric, labels: { ...l } });
+      this.ids.set(key, id);
+      this.series[id] = { id, host, metric, labels: l, lastTs: -Infinity, lastValue: null, head: null, walFrom: 0, dueAt: 0 };
     }
     return id;
   }
 
-  append(host: string, ts: number, samples: readonly WireSample[]): void {
-    for (const s of samples) {
-      const id = this.seriesId(host, s.m, s.l);
-      const prev = this.latestValues.get(id);
-      // A series is stored in time order: a sample at or before the newest stored one is a replay
-      // (or a clock step back) and is dropped, so it can neither be stored twice nor count twice in a rollup.
-      if (prev && ts <= prev.ts) continue;
-      this.pending.push({ seriesId: id, ts, value: s.v });
-      this.latestValues.set(id, { ts, value: s.v });
+  appendValues(ts: number, ids: ArrayLike<number>, values: ArrayLike<number | null>): void {
+    const walId = this.nextWalId;
+    const keptIds = new Uint32Array(ids.length);
+    const keptValues = new Float64Array(ids.length);
+    let kept = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const s = this.series[ids[i]!];
+      if (!s) throw new Error(`unknown series id ${ids[i]}`);
+      const v = values[i]!;
+      if (!this.push(s, ts, v, walId)) continue;
+      keptIds[kept] = s.id;
+      keptValues[kept] = v === null ? NaN : v;
+      kept++;
     }
-    if (this.pending.length >= this.o.flushRows) this.flush();
-    else if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => this.flush(), this.o.flushIntervalMs);
-      this.flushTimer.unref();
+    if (kept) {
+      this.nextWalId++;
+      this.wal.push({ id: walId, ts, ids: keptIds.subarray(0, kept), values: keptValues.subarray(0, kept) });
+      this.walSamples += kept;
     }
+    if (this.walSamples >= this.o.commitSamples) this.flush();
+    else this.scheduleCommit();
   }
 
-  private durableWaiters: (() => void)[] = [];
+  /**
+   * Adds a sample to a series' head. A sample at or before the series' newest
+   * is a replay (or a clock step back) and is dropped, so it can neither be
+   * stored twice nor count twice in a rollup.
+   */
+  private push(s: SeriesState, ts: number, value: number | null, walId: number): boolean {
+    if (ts <= s.lastTs) return false;
+    s.lastTs = ts;
+    s.lastValue = value;
+    if (!s.head) {
+      s.head = new ChunkEncoder();
+      s.walFrom = walId;
+      // Stagger the sealing over a second chunk age so a fleet's heads are not all written in the same second.
+      s.dueAt = this.o.now() + this.o.chunkAgeMs + (s.id % 60) * (this.o.chunkAgeMs / 60);
+      const second = Math.floor(s.dueAt / 1000);
+      const list = this.due.get(second);
+      if (list) list.push(s.id);
+      else this.due.set(second, [s.id]);
+    }
+    s.head.push(ts, value);
+    if (s.head.count >= MAX_CHUNK_SAMPLES || ts - s.head.firstTs >= MAX_CHUNK_SPAN_MS) this.seal(s);
+    return true;
+  }
+
+  private seal(s: SeriesState): void {
+    const h = s.head;
+    if (!h) return;
+    s.head = null;
+    this.sealed.push({ seriesId: s.id, startTs: h.firstTs, endTs: h.lastTs, count: h.count, data: h.bytes() });
+    this.scheduleCommit();
+  }
+
+  private scheduleCommit(): void {
+    if (this.commitTimer) return;
+    // Not unref'd: a process must not exit with appended samples uncommitted (or a whenDurable() unresolved).
+    this.commitTimer = setTimeout(() => this.flush(), this.o.commitIntervalMs);
+  }
 
   whenDurable(): Promise<void> {
-    if (!this.pending.length && !this.pendingSeq.size) return Promise.resolve();
+    if (!this.wal.length && !this.pendingSeq.size && !this.sealed.length) return Promise.resolve();
     return new Promise((resolve) => this.durableWaiters.push(resolve));
   }
 
-  /** Writes everything buffered in one transaction. */
+  /** Commits the write-ahead log, the agents' sequence numbers and any sealed chunks in one transaction. */
   flush(): void {
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = null;
+    if (this.commitTimer) {
+      clearTimeout(this.commitTimer);
+      this.commitTimer = null;
     }
-    if (!this.pending.length && !this.pendingSeq.size) return;
-    const rows = this.pending;
-    this.pending = [];
+    this.sealDue(this.o.now());
+    if (!this.wal.length && !this.pendingSeq.size && !this.sealed.length) return;
+    const wal = this.wal;
+    const sealed = this.sealed;
     const seqs = [...this.pendingSeq];
+    this.wal = [];
+    this.sealed = [];
     this.pendingSeq.clear();
-    const minute = new Map<string, Agg & { id: number; bucket: number }>();
-    const hour = new Map<string, Agg & { id: number; bucket: number }>();
-    const add = (m: typeof minute, id: number, bucket: number, ts: number, v: number) => {
-      const k = `${id}:${bucket}`;
-      const a = m.get(k);
-      if (!a) m.set(k, { id, bucket, min: v, max: v, sum: v, count: 1, last: v, lastTs: ts });
-      else {
-        a.min = Math.min(a.min, v);
-        a.max = Math.max(a.max, v);
-        a.sum += v;
-        a.count++;
-        if (ts >= a.lastTs) {
-          a.last = v;
-          a.lastTs = ts;
-        }
-      }
-    };
+    const written = this.walSamples;
+    this.walSamples = 0;
     this.db.transaction(() => {
-      // Many rows per statement: the per-call cost, not SQLite, dominated one row per run().
-      let i = 0;
-      for (; i + INSERT_CHUNK <= rows.length; i += INSERT_CHUNK) this.stmt.insertMany!.run(flatten(rows, i, INSERT_CHUNK));
-      for (; i < rows.length; i++) this.stmt.insertSample!.run(rows[i]!.seriesId, rows[i]!.ts, rows[i]!.value);
-      for (const r of rows) {
-        if (r.value === null) continue;
-        add(minute, r.seriesId, r.ts - (r.ts % 60_000), r.ts, r.value);
-        add(hour, r.seriesId, r.ts - (r.ts % HOUR), r.ts, r.value);
-      }
-      for (const a of minute.values()) this.stmt.upsert1m!.run(a.id, a.bucket, a.min, a.max, a.sum, a.count, a.last, a.lastTs);
-      for (const a of hour.values()) this.stmt.upsert1h!.run(a.id, a.bucket, a.min, a.max, a.sum, a.count, a.last, a.lastTs);
+      for (const e of wal) this.stmt.insertWal!.run(e.id, e.ts, bytesOf(e.ids), bytesOf(e.values));
+      for (const c of sealed) this.writeChunk(c);
       for (const [key, seq] of seqs) {
         const [agent, session] = key.split('\u0000') as [string, string];
         this.stmt.setSeq!.run(agent, session, seq);
       }
     })();
-    this.rowsWritten += rows.length;
+    this.samplesWritten += written;
     const waiters = this.durableWaiters;
     this.durableWaiters = [];
     for (const w of waiters) w();
   }
 
-  /** Deletes expired rows of a few series per call: many short deletes instead of one long one. */
-  pruneSome(now: number, seriesPerCall = 200): void {
-    const ids = [...this.seriesInfo.keys()];
-    if (!ids.length) return;
-    const del = [
-      [this.db.prepare('DELETE FROM samples WHERE series_id = ? AND ts < ?'), now - this.o.rawRetentionMs],
-      [this.db.prepare('DELETE FROM rollup_1m WHERE series_id = ? AND ts < ?'), now - this.o.minuteRetentionMs],
-      [this.db.prepare('DELETE FROM rollup_1h WHERE series_id = ? AND ts < ?'), now - this.o.hourRetentionMs],
-    ] as const;
+  private writeChunk(c: SealedChunk): void {
+    this.stmt.insertChunk!.run(c.seriesId, c.startTs, c.endTs, c.count, bytesOf(c.data));
+    this.chunksWritten++;
+    let minute: Agg | null = null;
+    let hour: Agg | null = null;
+    const write = (stmt: Database.Statement, a: Agg) => stmt.run(c.seriesId, a.bucket, a.min, a.max, a.sum, a.count, a.last, a.lastTs);
+    decodeChunk(c.data, c.startTs, c.count, (ts, v) => {
+      if (v === null) return;
+      const m = ts - (ts % 60_000);
+      if (minute && minute.bucket !== m) write(this.stmt.upsert1m!, minute), (minute = null);
+      minute = aggregate(minute, m, ts, v);
+      const h = ts - (ts % HOUR);
+      if (hour && hour.bucket !== h) write(this.stmt.upsert1h!, hour), (hour = null);
+      hour = aggregate(hour, h, ts, v);
+    });
+    if (minute) write(this.stmt.upsert1m!, minute);
+    if (hour) write(this.stmt.upsert1h!, hour);
+  }
+
+  /** Seals the heads that have reached their age. */
+  private sealDue(now: number): void {
+    const until = Math.floor(now / 1000);
+    for (; this.dueCursor <= until; this.dueCursor++) {
+      const ids = this.due.get(this.dueCursor);
+      if (!ids) continue;
+      this.due.delete(this.dueCursor);
+      for (const id of ids) {
+        const s = this.series[id];
+        // A head sealed early and started again has a later due time of its own.
+        if (s?.head && Math.floor(s.dueAt / 1000) <= this.dueCursor) this.seal(s);
+      }
+    }
+  }
+
+  /** Writes every head as a chunk (on close, and for tests and exports that read rollups). */
+  sealAll(): void {
+    for (const s of this.series) if (s?.head) this.seal(s);
+    this.flush();
+  }
+
+  /** Once a second: seal due heads, drop log rows whose samples are all in chunks, prune a little. */
+  private maintain(): void {
+    this.flush();
+    this.trimWal();
+    this.pruneSome(this.o.now());
+  }
+
+  private trimWal(): void {
+    let keepFrom = this.nextWalId;
+    for (const s of this.series) if (s?.head && s.walFrom < keepFrom) keepFrom = s.walFrom;
+    this.stmt.trimWal!.run(keepFrom);
+  }
+
+  /**
+   * Deletes expired chunks (oldest first, a bounded number per call) and the
+   * expired rollup rows of a few series: many short deletes, never one long one.
+   */
+  pruneSome(now: number, seriesPerCall = 200, chunksPerCall = 20_000): void {
+    const ids = this.series.length;
+    if (ids <= 1) return;
     this.db.transaction(() => {
-      for (let i = 0; i < Math.min(seriesPerCall, ids.length); i++) {
-        const id = ids[this.pruneCursor++ % ids.length]!;
-        for (const [stmt, before] of del) stmt.run(id, before);
+      this.stmt.dropExpiredChunks!.run(now - this.o.rawRetentionMs, chunksPerCall);
+      for (let i = 0; i < Math.min(seriesPerCall, ids); i++) {
+        const id = 1 + (this.pruneCursor++ % (ids - 1));
+        if (!this.series[id]) continue;
+        this.stmt.prune1m!.run(id, now - this.o.minuteRetentionMs);
+        this.stmt.prune1h!.run(id, now - this.o.hourRetentionMs);
       }
     })();
   }
@@ -237,14 +371,14 @@ export class SqliteStore implements Store {
   /**
    * The table and bucket size for a range: the coarsest stored resolution that
    * is at most twice the step ~maxPoints points would need (so a day reads 1440
-   * one-minute rollups, not 86 400 raw rows), with buckets a whole number of
+   * one-minute rollups, not 86 400 raw points), with buckets a whole number of
    * that resolution. Sources whose retention does not reach back to `from` are
    * skipped.
    */
-  resolutionFor(from: number, to: number, now = Date.now()): { table: string; stepMs: number } {
+  resolutionFor(from: number, to: number, now = this.o.now()): { table: Resolution; stepMs: number } {
     const wanted = Math.max(1000, Math.ceil((to - from) / this.o.maxPoints));
-    const retention: Record<string, number> = { samples: this.o.rawRetentionMs, rollup_1m: this.o.minuteRetentionMs, rollup_1h: this.o.hourRetentionMs };
-    const usable = RESOLUTIONS.filter((r) => from >= now - retention[r.table]! || r.table === 'rollup_1h');
+    const retention: Record<Resolution, number> = { raw: this.o.rawRetentionMs, rollup_1m: this.o.minuteRetentionMs, rollup_1h: this.o.hourRetentionMs };
+    const usable = RESOLUTIONS.filter((r) => from >= now - retention[r.table] || r.table === 'rollup_1h');
     const source = [...usable].reverse().find((r) => r.stepMs <= 2 * wanted) ?? usable[0]!;
     return { table: source.table, stepMs: Math.ceil(wanted / source.stepMs) * source.stepMs };
   }
@@ -254,35 +388,90 @@ export class SqliteStore implements Store {
     const { table, stepMs } = this.resolutionFor(q.from, q.to);
     const wanted = Object.entries(q.labels ?? {});
     const out: SeriesResult[] = [];
-    const raw = table === 'samples';
-    const sql = raw
-      ? `SELECT (ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, avg(value) AS v FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ? GROUP BY b ORDER BY b`
-      : `SELECT (ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, sum(sum) / sum(count) AS v FROM ${table} WHERE series_id = ? AND ts >= ? AND ts <= ? GROUP BY b ORDER BY b`;
-    const stmt = this.db.prepare(sql);
-    const exact = this.db.prepare('SELECT ts AS b, value AS v FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ? ORDER BY ts');
-    for (const [id, s] of this.seriesInfo) {
-      if (s.host !== q.host || s.metric !== q.metric) continue;
+    for (const s of this.series) {
+      if (!s || s.host !== q.host || s.metric !== q.metric) continue;
       if (!wanted.every(([k, v]) => s.labels[k] === v)) continue;
       // At full resolution, points keep their own timestamps; coarser ones are bucket starts.
-      // (Bucket sizes are cast: better-sqlite3 binds numbers as REAL, and REAL division would not group.)
-      const rows = (raw && stepMs === 1000 ? exact.all(id, q.from, q.to) : stmt.all(stepMs, stepMs, id, q.from - (q.from % stepMs), q.to)) as { b: number; v: number | null }[];
-      out.push({ metric: s.metric, labels: s.labels, points: rows.map((r) => [r.b, r.v]) });
+      const points = table === 'raw' ? this.rawPoints(s, q.from, q.to, stepMs) : this.rollupPoints(s, table, q.from, q.to, stepMs);
+      out.push({ metric: s.metric, labels: s.labels, points });
     }
     return out.sort((a, b) => seriesKey(a.metric, a.labels).localeCompare(seriesKey(b.metric, b.labels)));
   }
 
-  /** Rollup rows of a series, for tests and exports. */
+  /** Every stored and head sample of a series in [from, to], in time order. */
+  private eachRaw(s: SeriesState, from: number, to: number, each: (ts: number, v: number | null) => void): void {
+    const visit = (ts: number, v: number | null) => {
+      if (ts >= from && ts <= to) each(ts, v);
+    };
+    for (const c of this.stmt.chunksOf!.all(s.id, from - MAX_CHUNK_SPAN_MS, to, from) as { start_ts: number; n: number; data: Buffer }[]) decodeChunk(c.data, c.start_ts, c.n, visit);
+    if (s.head && s.head.lastTs >= from) decodeChunk(s.head.bytes(), s.head.firstTs, s.head.count, visit);
+  }
+
+  private rawPoints(s: SeriesState, from: number, to: number, stepMs: number): [number, number | null][] {
+    const points: [number, number | null][] = [];
+    if (stepMs === 1000) {
+      this.eachRaw(s, from, to, (ts, v) => points.push([ts, v]));
+      return points;
+    }
+    // Bucket averages; a bucket of only nulls is null.
+    let bucket = NaN;
+    let sum = 0;
+    let n = 0;
+    const emit = () => {
+      if (!Number.isNaN(bucket)) points.push([bucket, n ? sum / n : null]);
+    };
+    this.eachRaw(s, from - (from % stepMs), to, (ts, v) => {
+      const b = ts - (ts % stepMs);
+      if (b !== bucket) emit(), (bucket = b), (sum = 0), (n = 0);
+      if (v !== null) (sum += v), n++;
+    });
+    emit();
+    return points;
+  }
+
+  /** Rollup buckets of a series, with the head's samples (not yet in any rollup row) added in. */
+  private rollupPoints(s: SeriesState, table: 'rollup_1m' | 'rollup_1h', from: number, to: number, stepMs: number): [number, number | null][] {
+    const start = from - (from % stepMs);
+    const buckets = new Map<number, { sum: number; count: number }>();
+    const rows = this.db
+      .prepare(`SELECT (ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, sum(sum) AS sum, sum(count) AS count FROM ${table} WHERE series_id = ? AND ts >= ? AND ts <= ? GROUP BY b ORDER BY b`)
+      .all(stepMs, stepMs, s.id, start, to) as { b: number; sum: number; count: number }[];
+    // (Bucket sizes are cast: better-sqlite3 binds numbers as REAL, and REAL division would not group.)
+    for (const r of rows) buckets.set(r.b, { sum: r.sum, count: r.count });
+    if (s.head && s.head.lastTs >= start) {
+      decodeChunk(s.head.bytes(), s.head.firstTs, s.head.count, (ts, v) => {
+        if (v === null || ts < start || ts > to) return;
+        const b = ts - (ts % stepMs);
+        const a = buckets.get(b);
+        if (a) (a.sum += v), a.count++;
+        else buckets.set(b, { sum: v, count: 1 });
+      });
+    }
+    return [...buckets].sort((a, b) => a[0] - b[0]).map(([b, a]) => [b, a.count ? a.sum / a.count : null]);
+  }
+
+  /** Rollup rows of a series, for tests and exports (heads not yet written are not in them: see sealAll). */
   rollups(table: 'rollup_1m' | 'rollup_1h', host: string, metric: string, labels: Record<string, string> = {}): { ts: number; min: number; max: number; avg: number; last: number; count: number }[] {
     this.flush();
-    const id = this.seriesIds.get(`${host}\u0000${seriesKey(metric, labels)}`);
+    const id = this.ids.get(`${host}\u0000${seriesKey(metric, labels)}`);
     if (id === undefined) return [];
     return this.db.prepare(`SELECT ts, min, max, sum / count AS avg, last, count FROM ${table} WHERE series_id = ? ORDER BY ts`).all(id) as never;
   }
 
+  /** Every stored sample of a series, oldest first, straight from the chunks and the head (for tests and exports). */
+  rawSamples(host: string, metric: string, labels: Record<string, string> = {}): [number, number | null][] {
+    const id = this.ids.get(`${host}\u0000${seriesKey(metric, labels)}`);
+    const s = id === undefined ? undefined : this.series[id];
+    if (!s) return [];
+    this.flush();
+    const out: [number, number | null][] = [];
+    this.eachRaw(s, -Infinity, Infinity, (ts, v) => out.push([ts, v]));
+    return out;
+  }
+
   *latest(): Iterable<LatestValue> {
-    for (const [id, v] of this.latestValues) {
-      const s = this.seriesInfo.get(id)!;
-      yield { host: s.host, metric: s.metric, labels: s.labels, ts: v.ts, value: v.value };
+    for (const s of this.series) {
+      if (s && s.lastTs > -Infinity) yield { host: s.host, metric: s.metric, labels: s.labels, ts: s.lastTs, value: s.lastValue };
     }
   }
 
@@ -298,18 +487,69 @@ export class SqliteStore implements Store {
     return (this.stmt.getSeq!.get(agentId, session) as { last_seq: number } | undefined)?.last_seq ?? 0;
   }
 
-  /** The sequence is committed in the same transaction as its batch's rows, so a crash can neither lose nor double a batch. */
+  /** The sequence is committed in the same transaction as its batch's log row, so a crash can neither lose nor double a batch. */
   setLastSeq(agentId: string, session: string, seq: number): void {
     this.pendingSeq.set(`${agentId}\u0000${session}`, seq);
-    if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => this.flush(), this.o.flushIntervalMs);
-      this.flushTimer.unref();
-    }
+    this.scheduleCommit();
   }
 
+  /** A clean stop writes every head as a chunk, so the next start has no log to replay. */
   async close(): Promise<void> {
-    if (this.pruneTimer) clearInterval(this.pruneTimer);
-    this.flush();
+    clearInterval(this.maintenanceTimer);
+    this.sealAll();
+    this.trimWal();
     this.db.close();
   }
+
+  /**
+   * Databases written before chunks kept one row per sample in `samples`.
+   * Their rows become chunks once, at the first start (rollups were already
+   * kept then, so they are left as they are).
+   */
+  private migrateRowPerSampleTable(): void {
+    const old = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'samples'").get();
+    if (!old) return;
+    this.db.transaction(() => {
+      let enc: ChunkEncoder | null = null;
+      let id = -1;
+      const write = () => {
+        if (enc?.count) this.stmt.insertChunk!.run(id, enc.firstTs, enc.lastTs, enc.count, bytesOf(enc.bytes()));
+        enc = null;
+      };
+      for (const r of this.db.prepare('SELECT series_id, ts, value FROM samples ORDER BY series_id, ts').iterate() as Iterable<{ series_id: number; ts: number; value: number | null }>) {
+        if (r.series_id !== id || (enc && (enc.count >= MAX_CHUNK_SAMPLES || r.ts - enc.firstTs >= MAX_CHUNK_SPAN_MS))) write();
+        id = r.series_id;
+        enc ??= new ChunkEncoder();
+        enc.push(r.ts, r.value);
+      }
+      write();
+      this.db.exec('DROP TABLE samples');
+    })();
+  }
+}
+
+function aggregate(a: Agg | null, bucket: number, ts: number, v: number): Agg {
+  if (!a) return { bucket, min: v, max: v, sum: v, count: 1, last: v, lastTs: ts };
+  if (v < a.min) a.min = v;
+  if (v > a.max) a.max = v;
+  a.sum += v;
+  a.count++;
+  a.last = v;
+  a.lastTs = ts;
+  return a;
+}
+
+/** A typed array's bytes as a Buffer (better-sqlite3 binds Buffers as BLOBs), without copying. */
+function bytesOf(a: Uint8Array | Uint32Array | Float64Array): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** A log row's series ids (uint32) and values (float64, NaN for null), copied out of SQLite's buffers into aligned arrays. */
+function decodeWalRow(ids: Buffer, vals: Buffer): { ids: Uint32Array; values: Float64Array } {
+  if (ids.length % 4 || vals.length % 8 || ids.length / 4 !== vals.length / 8) throw new Error(`write-ahead log row is corrupt: ${ids.length} id bytes for ${vals.length} value bytes`);
+  const outIds = new Uint32Array(ids.length / 4);
+  const outValues = new Float64Array(vals.length / 8);
+  new Uint8Array(outIds.buffer).set(ids);
+  new Uint8Array(outValues.buffer).set(vals);
+  return { ids: outIds, values: outValues };
 }

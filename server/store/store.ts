@@ -29,7 +29,10 @@ export interface LatestValue {
  * store keeps a recent window, a durable one plugs in behind the same calls.
  */
 export interface Store {
-  append(host: string, ts: number, samples: readonly WireSample[]): void;
+  /** The store's number for a series, created on first use. Agents' connections resolve each series once and then append by number. */
+  seriesId(host: string, metric: string, labels: Record<string, string> | undefined): number;
+  /** One sample per series at `ts`: `ids` from seriesId(), `values` aligned with them. A sample at or before a series' newest is a replay and is dropped. */
+  appendValues(ts: number, ids: ArrayLike<number>, values: ArrayLike<number | null>): void;
   query(q: SeriesQuery): SeriesResult[];
   latest(): Iterable<LatestValue>;
   /** Hosts with stored samples and the time of their newest one, so a restarted server still lists them. */
@@ -39,9 +42,15 @@ export interface Store {
   setLastSeq(agentId: string, session: string, seq: number): void;
   /** The bucket size a query of this range is answered at; absent where every stored point is returned. */
   resolutionFor?(from: number, to: number): { stepMs: number };
-  /** Rows written to disk since start, for /healthz and the benchmarks; absent for stores that write nothing. */
-  readonly rowsWritten?: number;
+  /** Samples committed to disk since start, for /healthz and the benchmarks; absent for stores that write nothing. */
+  readonly samplesWritten?: number;
   /** Resolves once everything appended so far is on disk; absent for stores that keep nothing across restarts. Acks wait for it. */
   whenDurable?(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Appends samples given by name and labels (tests, tools, protocol-1 agents); the hot path appends by series number. */
+export function appendSamples(store: Store, host: string, ts: number, samples: readonly WireSample[]): void {
+  const ids = samples.map((s) => store.seriesId(host, s.m, s.l));
+  store.appendValues(ts, ids, samples.map((s) => s.v));
 }

@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import type { HostSummary } from '../../shared/protocol.js';
 import { SqliteStore } from '../../server/store/sqlite.js';
-import { freePort, getJson, runCli, tempDir, until, type Running } from '../helpers/process.js';
+import { appendSamples } from '../../server/store/store.js';
+import { REPO, freePort, getJson, runCli, tempDir, until, type Running } from '../helpers/process.js';
 import { PROCFS } from '../helpers/fixtures.js';
 
 const HOUR = 3_600_000;
@@ -14,15 +17,16 @@ describe('SQLite history', () => {
     let store = new SqliteStore({ file });
     const t0 = Date.UTC(2026, 10, 26, 10, 0, 0);
     const value = (i: number) => ((i * 37) % 101) - 20 + (i % 7) / 4; // an irregular signal, negatives included
-    for (let i = 0; i < 3 * 3600; i++) store.append('db1', t0 + i * 1000, [{ m: 'disk_aqu_sz', l: { device: 'sda' }, v: value(i) }]);
+    for (let i = 0; i < 3 * 3600; i++) appendSamples(store, 'db1', t0 + i * 1000, [{ m: 'disk_aqu_sz', l: { device: 'sda' }, v: value(i) }]);
     // a replayed stretch (same timestamps again) must not change any rollup
-    for (let i = 100; i < 200; i++) store.append('db1', t0 + i * 1000, [{ m: 'disk_aqu_sz', l: { device: 'sda' }, v: value(i) }]);
+    for (let i = 100; i < 200; i++) appendSamples(store, 'db1', t0 + i * 1000, [{ m: 'disk_aqu_sz', l: { device: 'sda' }, v: value(i) }]);
     store.flush();
     await store.close();
     store = new SqliteStore({ file });
 
-    const raw = store.db.prepare('SELECT ts, value FROM samples ORDER BY ts').all() as { ts: number; value: number }[];
+    const raw = store.rawSamples('db1', 'disk_aqu_sz', { device: 'sda' }).map(([ts, value]) => ({ ts, value: value! }));
     expect(raw).toHaveLength(3 * 3600);
+    expect(raw.map((r) => r.value)).toEqual(Array.from({ length: 3 * 3600 }, (_, i) => value(i)));
     const expected = (bucketMs: number) => {
       const out = new Map<number, number[]>();
       for (const r of raw) {
@@ -48,7 +52,7 @@ describe('SQLite history', () => {
     const store = new SqliteStore({ file: path.join(tempDir(), 'r.db') });
     const now = Date.now();
     const start = now - 24 * HOUR;
-    for (let ts = start; ts <= now; ts += 1000) store.append('db1', ts, [{ m: 'disk_util_percent', l: { device: 'sda' }, v: (ts / 1000) % 100 }]);
+    for (let ts = start; ts <= now; ts += 1000) appendSamples(store, 'db1', ts, [{ m: 'disk_util_percent', l: { device: 'sda' }, v: (ts / 1000) % 100 }]);
     const q = (from: number) => store.query({ host: 'db1', metric: 'disk_util_percent', from, to: now })[0]!.points;
     expect(q(now - 15 * 60_000)).toHaveLength(901); // 15 min of raw 1 s points
     // 6 h: raw rows grouped into 11 s buckets (10.8 s rounded up to whole seconds)
@@ -61,7 +65,7 @@ describe('SQLite history', () => {
     expect(day.length).toBeGreaterThan(1400);
     expect(store.resolutionFor(start, now)).toEqual({ table: 'rollup_1m', stepMs: 60_000 });
     expect(store.resolutionFor(now - 7 * 24 * HOUR, now)).toEqual({ table: 'rollup_1m', stepMs: 360_000 }); // 302.4 s rounded up to whole minutes
-    expect(store.resolutionFor(now - HOUR, now)).toEqual({ table: 'samples', stepMs: 2000 });
+    expect(store.resolutionFor(now - HOUR, now)).toEqual({ table: 'raw', stepMs: 2000 });
     expect(store.resolutionFor(now - 300 * 24 * HOUR, now).table).toBe('rollup_1h');
     await store.close();
   });
@@ -69,11 +73,14 @@ describe('SQLite history', () => {
   it('prunes raw samples past retention and keeps the rollups', async () => {
     const store = new SqliteStore({ file: path.join(tempDir(), 'p.db'), rawRetentionMs: HOUR });
     const now = Date.now();
-    for (let ts = now - 3 * HOUR; ts <= now; ts += 10_000) store.append('db1', ts, [{ m: 'disk_in_flight', l: { device: 'sda' }, v: 1 }]);
-    store.flush();
+    for (let ts = now - 3 * HOUR; ts <= now; ts += 10_000) appendSamples(store, 'db1', ts, [{ m: 'disk_in_flight', l: { device: 'sda' }, v: 1 }]);
+    store.sealAll();
     store.pruneSome(now);
-    const oldest = (store.db.prepare('SELECT min(ts) AS t FROM samples').get() as { t: number }).t;
-    expect(oldest).toBeGreaterThanOrEqual(now - HOUR);
+    // Whole chunks go: none that ends before the cut-off is left, and what is left reaches back to it (a chunk spans at most 10 min).
+    const raw = store.rawSamples('db1', 'disk_in_flight', { device: 'sda' });
+    expect(raw[0]![0]).toBeLessThan(now - HOUR + 10 * 60_000);
+    expect(raw[0]![0]).toBeGreaterThanOrEqual(now - HOUR - 10 * 60_000);
+    expect((store.db.prepare('SELECT count(*) AS n FROM chunks WHERE end_ts < ?').get(now - HOUR) as { n: number }).n).toBe(0);
     expect(store.rollups('rollup_1m', 'db1', 'disk_in_flight', { device: 'sda' }).length).toBeGreaterThanOrEqual(180);
     await store.close();
   });
@@ -81,7 +88,7 @@ describe('SQLite history', () => {
   it('keeps each agent session’s last sequence across a restart, committed with its batch', async () => {
     const file = path.join(tempDir(), 's.db');
     const a = new SqliteStore({ file });
-    a.append('db1', 1000, [{ m: 'disk_in_flight', v: 1 }]);
+    appendSamples(a, 'db1', 1000, [{ m: 'disk_in_flight', v: 1 }]);
     a.setLastSeq('db1', 'sess', 42);
     expect(a.lastSeq('db1', 'sess')).toBe(42);
     await a.whenDurable();
@@ -93,6 +100,18 @@ describe('SQLite history', () => {
   });
 });
 
+/** A server on a port and data directory that stay the same across restarts. */
+async function serverOnFixedPort(): Promise<{ base: string; port: number; start: () => Promise<Running> }> {
+  const port = await freePort();
+  const dataDir = tempDir();
+  const start = async () => {
+    const s = runCli(['server', '--port', String(port), '--token', 't', '--data-dir', dataDir]);
+    await s.waitFor(/dashboard at/);
+    return s;
+  };
+  return { base: `http://127.0.0.1:${port}`, port, start };
+}
+
 describe('a real server with its default SQLite store', () => {
   let server: Running;
   let agent: Running;
@@ -102,14 +121,7 @@ describe('a real server with its default SQLite store', () => {
   });
 
   it('keeps history across a restart and exposes /metrics in the Prometheus text format', async () => {
-    const port = await freePort();
-    const dataDir = tempDir();
-    const base = `http://127.0.0.1:${port}`;
-    const start = async () => {
-      const s = runCli(['server', '--port', String(port), '--token', 't', '--data-dir', dataDir]);
-      await s.waitFor(/dashboard at/);
-      return s;
-    };
+    const { base, port, start } = await serverOnFixedPort();
     server = await start();
     agent = runCli(['agent', '--server', `ws://127.0.0.1:${port}`, '--agent-id', 'db1', '--interval-ms', '250', '--root', path.join(PROCFS, 'prometheus-procfs')], { TIDEMARK_TOKEN: 't' });
     await until(async () => (await getJson<HostSummary[]>(`${base}/api/hosts`)).find((h) => h.stats.batches >= 8), 15_000, 'eight batches');
@@ -133,5 +145,82 @@ describe('a real server with its default SQLite store', () => {
     // the restarted server still lists the host, disconnected, last seen at its newest sample
     const host = (await getJson<HostSummary[]>(`${base}/api/hosts`)).find((h) => h.id === 'db1')!;
     expect(host).toMatchObject({ connected: false, lastSeen: after.series[0]!.points.at(-1)![0] });
+  });
+});
+
+describe('a server killed with SIGKILL', () => {
+  let server: Running | undefined;
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('loses no acknowledged sample: the write-ahead log is replayed at the next start', async () => {
+    const { base, port, start } = await serverOnFixedPort();
+    server = await start();
+
+    // A protocol-2 agent by hand: 40 one-second batches, each acknowledged (so on disk) before the kill.
+    const t0 = Date.now() - 120_000;
+    const value = (i: number) => Math.round(1000 * Math.sin(i / 3)) / 7; // not a compressible constant
+    const agent = async (batches: { seq: number; frame: object }[]) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/agent`, { headers: { Authorization: 'Bearer t' } });
+      const acks: number[] = [];
+      let welcome: { lastSeq: number } | undefined;
+      ws.on('message', (d) => {
+        const m = JSON.parse(d.toString());
+        if (m.type === 'welcome') welcome = m;
+        if (m.type === 'ack') acks.push(m.seq);
+      });
+      await new Promise((r) => ws.once('open', r));
+      ws.send(JSON.stringify({ type: 'hello', protocol: 2, agentId: 'crash1', session: 'sess-1', hostname: 'crash1', agentVersion: 't', inventory: null, series: [['disk_aqu_sz', { device: 'sda' }]] }));
+      await until(() => welcome, 5000, 'welcome');
+      for (const b of batches) ws.send(JSON.stringify(b.frame));
+      if (batches.length) await until(() => acks.includes(batches.at(-1)!.seq), 10_000, 'the last ack');
+      ws.close();
+      return welcome!;
+    };
+    const batch = (i: number) => ({ seq: i + 1, frame: { type: 'batch', seq: i + 1, ts: t0 + i * 1000, ...(i === 0 ? { defs: [[1, 'mongod_up']] } : {}), s: [0, value(i), 1, i % 2] } });
+    const w1 = await agent(Array.from({ length: 40 }, (_, i) => batch(i)));
+    expect(w1.lastSeq).toBe(0);
+
+    expect(await server.stop('SIGKILL')).toBe(null);
+    server = await start();
+    // The session's sequence survived with its samples: a reconnecting agent is told to resume after 40.
+    const w2 = await agent([]);
+    expect(w2.lastSeq).toBe(40);
+    const got = await getJson<{ series: { points: [number, number][] }[] }>(`${base}/api/series?host=crash1&metric=disk_aqu_sz&from=${t0}&to=${t0 + 60_000}`);
+    expect(got.series[0]!.points).toEqual(Array.from({ length: 40 }, (_, i) => [t0 + i * 1000, value(i)]));
+    const up = await getJson<{ series: { points: [number, number][] }[] }>(`${base}/api/series?host=crash1&metric=mongod_up&from=${t0}&to=${t0 + 60_000}`);
+    expect(up.series[0]!.points.map((p) => p[1])).toEqual(Array.from({ length: 40 }, (_, i) => i % 2));
+  });
+});
+
+describe('a store process killed between chunk writes', () => {
+  it('comes back with every committed sample, stored chunks and replayed log together, and right rollups', async () => {
+    const file = path.join(tempDir(), 'k.db');
+    const t0 = Date.UTC(2026, 10, 26, 9, 0, 0);
+    // 1000 samples: the first 600 are sealed into a chunk (the count cap), the last 400 only in the log.
+    // The child waits past one maintenance pass (which trims the log) before it is killed.
+    const script = `
+      import { SqliteStore } from ${JSON.stringify(path.join(REPO, 'dist/server/store/sqlite.js'))};
+      const store = new SqliteStore({ file: ${JSON.stringify(file)} });
+      const id = store.seriesId('db1', 'disk_aqu_sz', { device: 'sda' });
+      for (let i = 0; i < 1000; i++) store.appendValues(${t0} + i * 1000, [id], [i % 13 === 0 ? null : (i * 37) % 101 - 20.25]);
+      await store.whenDurable();
+      setTimeout(() => process.kill(process.pid, 'SIGKILL'), 1500);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
+    const signal = await new Promise((r) => child.once('exit', (_code, sig) => r(sig)));
+    expect(signal).toBe('SIGKILL');
+
+    const store = new SqliteStore({ file });
+    const expected = Array.from({ length: 1000 }, (_, i) => [t0 + i * 1000, i % 13 === 0 ? null : ((i * 37) % 101) - 20.25]);
+    expect((store.db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n).toBe(1);
+    expect(store.rawSamples('db1', 'disk_aqu_sz', { device: 'sda' })).toEqual(expected);
+    store.sealAll();
+    const minutes = new Map<number, number[]>();
+    for (const [ts, v] of expected) if (v !== null) (minutes.get(ts - (ts % 60_000)) ?? minutes.set(ts - (ts % 60_000), []).get(ts - (ts % 60_000))!).push(v as number);
+    const got = store.rollups('rollup_1m', 'db1', 'disk_aqu_sz', { device: 'sda' });
+    expect(got.map((r) => [r.ts, r.min, r.max, r.count, r.last])).toEqual([...minutes].map(([ts, vs]) => [ts, Math.min(...vs), Math.max(...vs), vs.length, vs.at(-1)]));
+    await store.close();
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeServerToAgent } from '../../shared/wire.js';
+import { SessionSeries, decodeAgentFrame } from '../../shared/protocol.js';
+import { BatchEncoder } from '../../agent/batch-encoder.js';
 
 describe('server → agent frames, checked by the agent without a schema library', () => {
   it('accepts the three messages', () => {
@@ -16,5 +18,60 @@ describe('server → agent frames, checked by the agent without a schema library
     expect(decodeServerToAgent('{"type":"error","code":"teapot","message":"x"}')).toEqual({ ok: false, message: 'error needs a known code and a message' });
     expect(decodeServerToAgent('{"type":"reboot"}')).toEqual({ ok: false, message: 'unknown message type "reboot"' });
     expect(decodeServerToAgent('null')).toEqual({ ok: false, message: 'frame is not an object' });
+  });
+});
+
+describe('agent → server batches (protocol 2: series named once, then [index, value] pairs)', () => {
+  const samples = [
+    { m: 'disk_util_percent', l: { device: 'sda' }, v: 12.5 },
+    { m: 'disk_util_percent', l: { device: 'sdb' }, v: null },
+    { m: 'mongod_up', v: 1 },
+  ];
+
+  it('round-trips through the encoder and the server decoder, naming each series only once', () => {
+    const enc = new BatchEncoder();
+    const table = new SessionSeries();
+    const first = enc.encode({ type: 'batch', seq: 1, ts: 1000, samples, stateKinds: ['raid_array'], states: [] });
+    expect(JSON.parse(first)).toEqual({ type: 'batch', seq: 1, ts: 1000, defs: [[0, 'disk_util_percent', { device: 'sda' }], [1, 'disk_util_percent', { device: 'sdb' }], [2, 'mongod_up']], s: [0, 12.5, 1, null, 2, 1], stateKinds: ['raid_array'], states: [] });
+    const d1 = decodeAgentFrame(first, table);
+    expect(d1).toEqual({ ok: true, value: { type: 'batch', seq: 1, ts: 1000, samples, slots: [0, 1, 2], stateKinds: ['raid_array'], states: [] } });
+    const second = enc.encode({ type: 'batch', seq: 2, ts: 2000, samples: [samples[2]!, { m: 'disk_in_flight', l: { device: 'sda' }, v: 3 }] });
+    expect(JSON.parse(second)).toEqual({ type: 'batch', seq: 2, ts: 2000, defs: [[3, 'disk_in_flight', { device: 'sda' }]], s: [2, 1, 3, 3] });
+    expect(decodeAgentFrame(second, table)).toMatchObject({ ok: true, value: { samples: [{ m: 'mongod_up', v: 1 }, { m: 'disk_in_flight', l: { device: 'sda' }, v: 3 }], slots: [2, 3] } });
+    // A new connection learns the table from the hello and decodes a replayed frame that has no defs.
+    const fresh = new SessionSeries();
+    fresh.reset(enc.series());
+    expect(decodeAgentFrame(enc.encodePairs(3, 3000, [0, 7, 3, 4]), fresh)).toMatchObject({ ok: true, value: { samples: [{ m: 'disk_util_percent', l: { device: 'sda' }, v: 7 }, { m: 'disk_in_flight', v: 4 }] } });
+  });
+
+  it('still decodes protocol 1 batches (name and labels on every sample)', () => {
+    const frame = JSON.stringify({ type: 'batch', seq: 4, ts: 5, samples });
+    expect(decodeAgentFrame(frame, new SessionSeries())).toEqual({ ok: true, value: { type: 'batch', seq: 4, ts: 5, samples } });
+  });
+
+  it('rejects bad batches with the place and the reason, and a rejected frame defines nothing', () => {
+    const table = new SessionSeries();
+    const bad = (frame: object) => decodeAgentFrame(JSON.stringify({ type: 'batch', seq: 1, ts: 1, ...frame }), table);
+    expect(bad({ s: [0, 1] })).toEqual({ ok: false, code: 'bad_frame', message: 's.0: series index 0 was never defined in this session' });
+    expect(bad({ defs: [[0, 'disk_util_percent']], s: [0, 1, 0] })).toMatchObject({ ok: false, message: expect.stringMatching(/^s: must be an array of \[index, value\] pairs/) });
+    expect(table.entries).toHaveLength(0);
+    expect(bad({ defs: [[0, 'disk_util_percent']], s: [0, 'high'] })).toEqual({ ok: false, code: 'bad_frame', message: 's.1: value must be a finite number or null' });
+    expect(bad({ defs: [[0, 'bad name']], s: [] })).toMatchObject({ message: expect.stringMatching(/^defs\.0\.1: must be letters, digits and _/) });
+    expect(bad({ defs: [[0, 'a', { 'x-y': '1' }]], s: [] })).toMatchObject({ message: expect.stringMatching(/^defs\.0\.2\.x-y: must be letters/) });
+    expect(bad({ defs: [[0, 'a'], [0, 'b']], s: [] })).toEqual({ ok: false, code: 'bad_frame', message: 'defs.1: index 0 already names a' });
+    expect(bad({ samples: [], s: [] })).toMatchObject({ message: 'frame: a batch carries either samples (protocol 1) or s (protocol 2)' });
+    expect(bad({ seq: 0, s: [] })).toMatchObject({ message: 'seq: must be a whole number ≥ 1' });
+    expect(bad({ samples: [{ m: 'a', v: 1, l: { d: 5 } }] })).toMatchObject({ message: 'samples.0.l.d: label values are strings of at most 256 characters' });
+    expect(bad({ s: [], states: [{ kind: 'raid_array' }] })).toMatchObject({ message: expect.stringMatching(/^states\.0\.key: /) });
+    expect(decodeAgentFrame('[1,2]', table)).toEqual({ ok: false, code: 'bad_frame', message: 'frame: must be an object' });
+    expect(decodeAgentFrame('{"type":"reboot"}', table)).toEqual({ ok: false, code: 'bad_frame', message: 'type: unknown message type "reboot"' });
+    expect(table.entries).toHaveLength(0);
+  });
+
+  it('stops naming new series once the session table is full, and counts what it left out', () => {
+    const enc = new BatchEncoder(2);
+    const frame = JSON.parse(enc.encode({ type: 'batch', seq: 1, ts: 1, samples }));
+    expect(frame.s).toEqual([0, 12.5, 1, null]);
+    expect(enc.overflow).toBe(1);
   });
 });

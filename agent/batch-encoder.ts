@@ -1,0 +1,70 @@
+import { MAX_SERIES_PER_SESSION } from '../shared/wire.js';
+import type { Batch, SeriesDef } from '../shared/protocol.js';
+
+type Extras = Pick<Batch, 'collectors' | 'stateKinds' | 'states'>;
+
+/**
+ * Turns batches into protocol-2 frames: each series is named once per agent
+ * session — in the first frame that carries it (`defs`) and in every hello
+ * (the whole table, so a replay on a new connection still decodes) — and
+ * samples travel as [index, value] pairs.
+ */
+export class BatchEncoder {
+  private readonly index = new Map<string, number>();
+  private readonly table: SeriesDef[] = [];
+  /** Defined but not yet carried by a frame. */
+  private unannounced: number[] = [];
+  /** Samples left out because the session already names MAX_SERIES_PER_SESSION series. */
+  overflow = 0;
+
+  constructor(private readonly maxSeries = MAX_SERIES_PER_SESSION) {}
+
+  /** The session's series table, index = position, for the hello. */
+  series(): readonly SeriesDef[] {
+    return this.table;
+  }
+
+  /** A series' index, naming it on first use; -1 once the table is full. */
+  indexOf(metric: string, labels: Record<string, string> | undefined): number {
+    // Collectors build a series' labels in the same order every time, so this cheap key is stable.
+    const key = labels ? `${metric}\u0000${JSON.stringify(labels)}` : metric;
+    let i = this.index.get(key);
+    if (i === undefined) {
+      if (this.table.length >= this.maxSeries) return -1;
+      i = this.table.length;
+      this.table.push(labels && Object.keys(labels).length ? [metric, { ...labels }] : [metric]);
+      this.index.set(key, i);
+      this.unannounced.push(i);
+    }
+    return i;
+  }
+
+  encode(batch: Batch): string {
+    const pairs: (number | null)[] = [];
+    for (const s of batch.samples) {
+      const i = this.indexOf(s.m, s.l);
+      if (i < 0) this.overflow++;
+      else pairs.push(i, s.v);
+    }
+    return this.encodePairs(batch.seq, batch.ts, pairs, batch);
+  }
+
+  /** A frame from ready-made [index, value, index, value, …] pairs (indexes from indexOf). */
+  encodePairs(seq: number, ts: number, pairs: readonly (number | null)[], extras: Extras = {}): string {
+    let defs: [number, ...SeriesDef][] | undefined;
+    if (this.unannounced.length) {
+      defs = this.unannounced.map((i) => [i, ...this.table[i]!]);
+      this.unannounced = [];
+    }
+    return JSON.stringify({
+      type: 'batch',
+      seq,
+      ts,
+      ...(defs ? { defs } : {}),
+      s: pairs,
+      ...(extras.collectors ? { collectors: extras.collectors } : {}),
+      ...(extras.stateKinds ? { stateKinds: extras.stateKinds } : {}),
+      ...(extras.states ? { states: extras.states } : {}),
+    });
+  }
+}
