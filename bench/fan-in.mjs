@@ -1,9 +1,11 @@
 // Server fan-in: samples per second ingested and persisted (SQLite write-ahead log, then chunks), and end-to-end latency
 // (sample timestamp → delivery to a dashboard WebSocket client), for N simulated agents of
 // about 100 series each. Server and simulator are separate processes on this machine.
-// Usage: node bench/fan-in.mjs [N,N,…] [measureSeconds]   (run `npm run build` first)
+// The measurement starts after a warm-up past two chunk ages (the server writes each series' head as a
+// chunk 60-120 s after it starts), so it includes the chunk and rollup writes of the steady state.
+// Usage: node bench/fan-in.mjs [N,N,…] [measureSeconds] [warmupSeconds]   (run `npm run build` first)
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, openSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +13,8 @@ import WebSocket from 'ws';
 import { machine, procStats as proc, summary, fmt } from './lib.mjs';
 
 const sizes = (process.argv[2] ?? '10,100,1000,5000').split(',').map(Number);
-const measureS = Number(process.argv[3] ?? 20);
+const measureS = Number(process.argv[3] ?? 30);
+const warmupS = Number(process.argv[4] ?? 130);
 const CLI = path.resolve('dist/cli/main.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,7 +31,10 @@ function freePort() {
 async function run(n) {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-fanin-'));
-  const server = spawn(process.execPath, [CLI, 'server', '--port', String(port), '--token', 't', '--data-dir', dir, '--log-level', 'error'], { stdio: 'ignore' });
+  // Warnings and errors of both processes go to files, so a failed run says why.
+  const serverLog = path.join(dir, 'server.log');
+  const simLog = path.join(dir, 'simulator.log');
+  const server = spawn(process.execPath, [CLI, 'server', '--port', String(port), '--token', 't', '--data-dir', dir, '--log-level', 'warn'], { stdio: ['ignore', openSync(serverLog, 'a'), openSync(serverLog, 'a')] });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
@@ -38,7 +44,7 @@ async function run(n) {
       await sleep(100);
     }
   }
-  const sim = spawn(process.execPath, ['--max-old-space-size=4096', CLI, 'simulate', '--agents', String(n), '--server', `ws://127.0.0.1:${port}`, '--interval-ms', '1000', '--log-level', 'error'], { stdio: 'ignore', env: { ...process.env, TIDEMARK_TOKEN: 't' } });
+  const sim = spawn(process.execPath, ['--max-old-space-size=4096', CLI, 'simulate', '--agents', String(n), '--server', `ws://127.0.0.1:${port}`, '--interval-ms', '1000', '--log-level', 'warn'], { stdio: ['ignore', openSync(simLog, 'a'), openSync(simLog, 'a')], env: { ...process.env, TIDEMARK_TOKEN: 't' } });
 
   // A dashboard client subscribed to up to 20 hosts measures sample → delivery latency.
   const watched = Array.from({ length: Math.min(n, 20) }, (_, i) => `sim-${String(Math.floor((i * n) / Math.min(n, 20))).padStart(5, '0')}`);
@@ -51,46 +57,61 @@ async function run(n) {
     if (measuring && m.type === 'samples') latencies.push(Date.now() - m.ts);
   });
 
-  const health = async () => (await (await fetch(`${base}/healthz`)).json());
-  // Warm up: every agent connected and its first batches in.
-  const warmDeadline = Date.now() + 60_000 + n * 10;
-  while (Date.now() < warmDeadline && (await health()).agentsConnected < n) await sleep(500);
-  await sleep(5000);
-  const h0 = await health();
-  const p0 = proc(server.pid);
-  const s0 = proc(sim.pid);
-  const t0 = Date.now();
-  measuring = true;
-  await sleep(measureS * 1000);
-  measuring = false;
-  const h1 = await health();
-  const p1 = proc(server.pid);
-  const s1 = proc(sim.pid);
-  const dt = (Date.now() - t0) / 1000;
-  if (!p0 || !p1 || !s0 || !s1) {
+  // A server too busy to answer /healthz within 10 s (three tries) fails the run instead of the bench.
+  const health = async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(10_000) })).json();
+      } catch (err) {
+        if (attempt === 3) throw new Error(`/healthz did not answer: ${err.cause?.message ?? err.message}`);
+      }
+    }
+  };
+  try {
+    return await measure();
+  } catch (err) {
+    return { agents: n, failed: `${err.message}; logs: ${serverLog}, ${simLog}` };
+  } finally {
+    ws.close();
     sim.kill('SIGKILL');
     server.kill('SIGKILL');
-    return { agents: n, failed: `${!p1 ? 'the server' : 'the simulator'} exited during the run` };
+    await sleep(1500);
   }
-  ws.close();
-  sim.kill('SIGTERM');
-  server.kill('SIGTERM');
-  await sleep(1500);
-  const lat = summary(latencies);
-  return {
-    agents: n,
-    connected: h1.agentsConnected,
-    samplesPerS: (h1.ingested.samples - h0.ingested.samples) / dt,
-    persistedPerS: (h1.persistedSamples - h0.persistedSamples) / dt,
-    batchesPerS: (h1.ingested.batches - h0.ingested.batches) / dt,
-    latencyMs: { p50: lat.median, p99: lat.p99, n: lat.n },
-    serverCpuPercent: (100 * (p1.cpuS - p0.cpuS)) / dt,
-    serverRssMB: p1.rssMB,
-    simulatorCpuPercent: (100 * (s1.cpuS - s0.cpuS)) / dt,
-  };
+
+  async function measure() {
+    // Warm up: every agent connected and its first batches in.
+    const warmDeadline = Date.now() + 60_000 + n * 10;
+    while (Date.now() < warmDeadline && (await health()).agentsConnected < n) await sleep(500);
+    await sleep(warmupS * 1000);
+    const h0 = await health();
+    const p0 = proc(server.pid);
+    const s0 = proc(sim.pid);
+    const t0 = Date.now();
+    measuring = true;
+    await sleep(measureS * 1000);
+    measuring = false;
+    const h1 = await health();
+    const p1 = proc(server.pid);
+    const s1 = proc(sim.pid);
+    const dt = (Date.now() - t0) / 1000;
+    if (!p0 || !p1 || !s0 || !s1) throw new Error(`${!p1 ? 'the server' : 'the simulator'} exited during the run`);
+    const lat = summary(latencies);
+    return {
+      agents: n,
+      connected: h1.agentsConnected,
+      samplesPerS: (h1.ingested.samples - h0.ingested.samples) / dt,
+      persistedPerS: (h1.persistedSamples - h0.persistedSamples) / dt,
+      batchesPerS: (h1.ingested.batches - h0.ingested.batches) / dt,
+      latencyMs: { p50: lat.median, p99: lat.p99, n: lat.n },
+      serverCpuPercent: (100 * (p1.cpuS - p0.cpuS)) / dt,
+      serverRssMB: p1.rssMB,
+      simulatorCpuPercent: (100 * (s1.cpuS - s0.cpuS)) / dt,
+      logBytes: { server: statSync(serverLog).size, simulator: statSync(simLog).size, dir },
+    };
+  }
 }
 
-console.log(`# fan-in, ${measureS} s per size, ${machine()}`);
+console.log(`# fan-in, ${measureS} s per size after ${warmupS} s of warm-up, ${machine()}`);
 for (const n of sizes) {
   const r = await run(n);
   console.log(JSON.stringify(r));

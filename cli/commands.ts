@@ -47,7 +47,7 @@ async function startServer(flags: Flags, log: Logger): Promise<{ server: Tidemar
     import('./alerts-config.js'),
   ]);
   const alerts = alertsOptions(flags, s.dataDir);
-  const store = s.store === 'sqlite' ? new SqliteStore({ file: path.join(s.dataDir, 'tidemark.db'), rawRetentionMs: s.retentionHours * 3_600_000 }) : new MemoryStore();
+  const store = s.store === 'sqlite' ? new SqliteStore({ file: path.join(s.dataDir, 'tidemark.db'), rawRetentionMs: s.retentionHours * 3_600_000, log: log.child('store') }) : new MemoryStore();
   const server = new TidemarkServer({ host: s.host, port: s.port, agentToken: token, apiToken, log: log.child('server'), alerts, store });
   const port = await server.listen();
   const shownHost = s.host.includes(':') ? `[${s.host}]` : s.host;

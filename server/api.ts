@@ -40,8 +40,10 @@ export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number, 
 
   r.get('/healthz', (_req, res) => {
     const list = hosts.list();
-    res.json({
-      status: 'ok',
+    // 503 while history cannot be written: agents are not acknowledged then, and a load balancer or probe should know.
+    res.status(store.failure ? 503 : 200).json({
+      status: store.failure ? 'degraded' : 'ok',
+      storeFailure: store.failure ?? null,
       version: TIDEMARK_VERSION,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       hosts: list.length,

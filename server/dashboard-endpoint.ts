@@ -74,18 +74,24 @@ export class DashboardEndpoint {
   }
 
   private hostsTimer: NodeJS.Timeout | null = null;
+  private readonly changedHosts = new Set<string>();
 
   /**
-   * Host-list changes reach dashboards at most once a second, without the
-   * inventories: when a fleet of thousands connects at once, a full list per
-   * connection would be quadratic traffic. Dashboards fetch details from /api/hosts.
+   * Host-list changes reach dashboards at most once a second, as the changed
+   * hosts only (`partial`) and without inventories: when a fleet of thousands
+   * connects at once, a full list per change would be quadratic traffic, and
+   * one list of 5000 hosts is larger than a client's send allowance. A
+   * dashboard gets the full list when it connects and fetches details from
+   * /api/hosts.
    */
-  broadcastHosts(): void {
+  hostChanged(id: string): void {
+    this.changedHosts.add(id);
     if (this.hostsTimer) return;
     this.hostsTimer = setTimeout(() => {
       this.hostsTimer = null;
-      const msg: ServerToDashboard = { type: 'hosts', hosts: this.opts.hosts.list().map((h) => ({ ...h, inventory: null })) };
-      const frame = JSON.stringify(msg);
+      const changed = [...this.changedHosts].flatMap((h) => this.opts.hosts.get(h) ?? []).map((h) => ({ ...h, inventory: null }));
+      this.changedHosts.clear();
+      const frame = JSON.stringify({ type: 'hosts', partial: true, hosts: changed } satisfies ServerToDashboard);
       for (const c of this.clients) this.sendFrame(c, frame);
     }, 1000);
     this.hostsTimer.unref();

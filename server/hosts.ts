@@ -3,8 +3,8 @@ import type { Batch, Hello, HostSummary } from '../shared/protocol.js';
 /** What the server knows of each agent, connected or not. */
 export class HostRegistry {
   private readonly hosts = new Map<string, HostSummary>();
-  /** Called whenever a host connects, disconnects or changes identity. */
-  onChange: () => void = () => {};
+  /** Called with a host's id whenever it connects, disconnects or changes identity. */
+  onChange: (id: string) => void = () => {};
 
   connected(hello: Hello, now: number): HostSummary {
     const existing = this.hosts.get(hello.agentId);
@@ -22,7 +22,7 @@ export class HostRegistry {
       stats: existing?.stats ?? { batches: 0, duplicates: 0, gaps: 0, badFrames: 0 },
     };
     this.hosts.set(hello.agentId, host);
-    this.onChange();
+    this.onChange(host.id);
     return host;
   }
 
@@ -41,7 +41,7 @@ export class HostRegistry {
     host.connected = false;
     host.connectedSince = null;
     host.lastSeen = now;
-    this.onChange();
+    this.onChange(id);
   }
 
   /** Records a stored batch: last-seen, collector states, and the structured states of the kinds it reports in full. */

@@ -73,7 +73,7 @@ export class TidemarkServer {
       ratePerSecond: opts.agentRate?.perSecond,
       rateBurst: opts.agentRate?.burst,
     });
-    this.hosts.onChange = () => this.dashboards.broadcastHosts();
+    this.hosts.onChange = (id) => this.dashboards.hostChanged(id);
     this.alerts = opts.alerts
       ? new Alerts(opts.alerts, opts.log, () => new Map(this.hosts.list().map((h) => [h.id, h.lastSeen ?? this.startedAt])))
       : null;

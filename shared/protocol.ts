@@ -139,7 +139,8 @@ export interface HostSummary {
 }
 
 export type ServerToDashboard =
-  | { type: 'hosts'; hosts: HostSummary[] }
+  /** The whole list when a dashboard connects; afterwards (`partial`) only the hosts that changed. */
+  | { type: 'hosts'; hosts: HostSummary[]; partial?: boolean }
   | { type: 'samples'; host: string; ts: number; samples: WireSample[]; states?: WireState[]; stateKinds?: string[] }
   | { type: 'error'; code: ErrorCode; message: string };
 

@@ -59,6 +59,14 @@ interface Window {
   labels: Record<string, string>;
   ts: number[];
   values: (number | null)[];
+  /** Alert ids by rule name for this host and label set: hashing is too dear to repeat every second. */
+  alertIds?: Map<string, string>;
+}
+
+/** A host's windows of one metric, and when that metric was last received (for absent-data rules). */
+interface MetricWindows {
+  lastSeen: number;
+  series: Map<string, Window>;
 }
 
 export interface EngineOptions {
@@ -83,8 +91,9 @@ export class AlertEngine {
   private readonly instances = new Map<string, AlertInstance>();
   private silences: Silence[] = [];
   /** host → metric → series key → window */
-  private readonly windows = new Map<string, Map<string, Map<string, Window>>>();
-  private readonly metricLastSeen = new Map<string, number>();
+  private readonly windows = new Map<string, Map<string, MetricWindows>>();
+  /** Series key of a labels object: batches decoded on the server reuse one labels object per series. */
+  private readonly labelKeys = new WeakMap<object, string>();
   private saveTimer: NodeJS.Timeout | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
   readonly repeatIntervalMs: number;
@@ -126,19 +135,21 @@ export class AlertEngine {
     let byMetric = this.windows.get(host);
     if (!byMetric) this.windows.set(host, (byMetric = new Map()));
     const seen = new Set<string>();
+    const now = this.now();
     for (const s of samples) {
-      if (!watched.has(s.m)) continue;
+      const keepMs = watched.get(s.m);
+      if (keepMs === undefined) continue;
       seen.add(s.m);
-      this.metricLastSeen.set(`${host}\u0000${s.m}`, this.now());
-      let series = byMetric.get(s.m);
-      if (!series) byMetric.set(s.m, (series = new Map()));
-      const key = seriesKey(s.m, s.l);
-      let w = series.get(key);
-      if (!w) series.set(key, (w = { labels: { ...(s.l ?? {}) }, ts: [], values: [] }));
+      let m = byMetric.get(s.m);
+      if (!m) byMetric.set(s.m, (m = { lastSeen: now, series: new Map() }));
+      m.lastSeen = now;
+      const key = this.labelKey(s.l);
+      let w = m.series.get(key);
+      if (!w) m.series.set(key, (w = { labels: { ...(s.l ?? {}) }, ts: [], values: [] }));
       if (w.ts.length && ts <= w.ts[w.ts.length - 1]!) continue;
       w.ts.push(ts);
       w.values.push(s.v);
-      const keepFrom = ts - watched.get(s.m)!;
+      const keepFrom = ts - keepMs;
       let drop = 0;
       while (drop < w.ts.length - 1 && w.ts[drop]! < keepFrom) drop++;
       if (drop) {
@@ -149,21 +160,30 @@ export class AlertEngine {
     if (seen.size === 0) return;
     for (const rule of this.opts.rules()) {
       if (!rule.when) continue;
-      const conds = exprMetrics(rule.when);
+      const conds = conditionsOf(rule.when);
       if (!conds.some((c) => seen.has(c.metric))) continue;
       const primary = conds[0]!;
-      for (const w of this.windows.get(host)?.get(primary.metric)?.values() ?? []) {
+      for (const w of byMetric.get(primary.metric)?.series.values() ?? []) {
         if (!matches(primary.matchers, w.labels)) continue;
         const ok = this.evalExpr(rule.when, host, w.labels, ts);
         const clearOk = rule.clear ? this.evalExpr(rule.clear, host, w.labels, ts) : !ok;
-        this.step(rule, host, w.labels, ok, clearOk, ts, valueAt(w, primary, ts));
+        let id = (w.alertIds ??= new Map()).get(rule.name);
+        if (id === undefined) w.alertIds.set(rule.name, (id = alertId(rule.name, host, w.labels)));
+        this.step(rule, host, w.labels, ok, clearOk, ts, valueAt(w, primary, ts), rule.forMs, id);
       }
     }
   }
 
+  private labelKey(labels: Record<string, string> | undefined): string {
+    if (!labels) return '';
+    let key = this.labelKeys.get(labels);
+    if (key === undefined) this.labelKeys.set(labels, (key = seriesKey('', labels)));
+    return key;
+  }
+
   private seriesFor(host: string, c: Condition, base: Record<string, string>): Window[] {
     const out: Window[] = [];
-    for (const w of this.windows.get(host)?.get(c.metric)?.values() ?? []) {
+    for (const w of this.windows.get(host)?.get(c.metric)?.series.values() ?? []) {
       if (!matches(c.matchers, w.labels)) continue;
       // Conditions on other metrics join on the labels both carry (device, array, …).
       if (Object.keys(w.labels).some((k) => k in base && base[k] !== w.labels[k])) continue;
@@ -200,8 +220,7 @@ export class AlertEngine {
   }
 
   /** `forMs` overrides the rule's: an absent rule's condition already is "silent for at least `for`". */
-  private step(rule: Rule, host: string, labels: Record<string, string>, ok: boolean, resolving: boolean, ts: number, value: number | null, forMs = rule.forMs): void {
-    const id = alertId(rule.name, host, labels);
+  private step(rule: Rule, host: string, labels: Record<string, string>, ok: boolean, resolving: boolean, ts: number, value: number | null, forMs = rule.forMs, id = alertId(rule.name, host, labels)): void {
     let inst = this.instances.get(id);
     if (!inst) {
       if (!ok) return;
@@ -256,12 +275,10 @@ export class AlertEngine {
         }
       } else {
         const { metric, matchers } = rule.absent;
-        for (const [key, last] of this.metricLastSeen) {
-          const [host, m] = key.split('\u0000') as [string, string];
-          if (m !== metric) continue;
-          const any = [...(this.windows.get(host)?.get(metric)?.values() ?? [])].some((w) => matches(matchers, w.labels));
-          if (!any) continue;
-          const silent = now - last;
+        for (const [host, byMetric] of this.windows) {
+          const m = byMetric.get(metric);
+          if (!m || ![...m.series.values()].some((w) => matches(matchers, w.labels))) continue;
+          const silent = now - m.lastSeen;
           this.step(rule, host, { metric }, silent >= rule.forMs, silent < rule.forMs, now, Math.round(silent / 1000), 0);
         }
       }
@@ -378,38 +395,54 @@ export class AlertEngine {
 
 /** A condition's function of its window ending at `ts`. */
 export function valueAt(w: Window, c: Condition, ts: number): number | null {
+  // The newest sample at or before ts; `last` is its value whatever its age.
+  let i = w.ts.length - 1;
+  while (i >= 0 && w.ts[i]! > ts) i--;
+  if (i < 0) return null;
+  if (c.fn === 'last') return w.values[i] ?? null;
+  // One pass back to the start of the window, over the non-null values.
   const from = ts - c.overMs;
-  const vals: number[] = [];
-  const times: number[] = [];
-  for (let i = w.ts.length - 1; i >= 0; i--) {
-    const t = w.ts[i]!;
-    if (t > ts) continue;
-    if (t < from && (c.fn !== 'last' || vals.length)) break;
+  let n = 0;
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let newest = 0;
+  let newestTs = 0;
+  let oldest = 0;
+  let oldestTs = 0;
+  for (; i >= 0 && w.ts[i]! >= from; i--) {
     const v = w.values[i];
-    if (v === null || v === undefined) {
-      if (c.fn === 'last') return null;
-      continue;
-    }
-    vals.unshift(v);
-    times.unshift(t);
-    if (c.fn === 'last') break;
+    if (v === null || v === undefined) continue;
+    if (n === 0) (newest = v), (newestTs = w.ts[i]!);
+    oldest = v;
+    oldestTs = w.ts[i]!;
+    n++;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
   }
-  if (!vals.length) return null;
+  if (!n) return null;
   switch (c.fn) {
-    case 'last':
-      return vals[vals.length - 1]!;
     case 'avg':
-      return vals.reduce((a, b) => a + b, 0) / vals.length;
+      return sum / n;
     case 'min':
-      return Math.min(...vals);
+      return min;
     case 'max':
-      return Math.max(...vals);
+      return max;
     case 'rate': {
-      if (vals.length < 2) return null;
-      const dt = (times[times.length - 1]! - times[0]!) / 1000;
-      return dt > 0 ? (vals[vals.length - 1]! - vals[0]!) / dt : null;
+      if (n < 2) return null;
+      const dt = (newestTs - oldestTs) / 1000;
+      return dt > 0 ? (newest - oldest) / dt : null;
     }
   }
+}
+
+/** A rule's conditions, worked out once per parsed rule (rules are replaced, never changed, on reload). */
+const conditionCache = new WeakMap<Expr, Condition[]>();
+function conditionsOf(e: Expr): Condition[] {
+  let c = conditionCache.get(e);
+  if (!c) conditionCache.set(e, (c = exprMetrics(e)));
+  return c;
 }
 
 export type { Matcher };

@@ -14,17 +14,16 @@
  * a growing buffer (the in-memory head of a series); the decoder reads a whole
  * chunk back.
  */
+import { ByteReader, ByteWriter, unzigzag, zigzag } from './bytes.js';
 
 const SAME = 0x00;
 const NULL = 0xff;
 
-// One shared scratch word for float ↔ byte conversion (little-endian on every platform Node runs on here).
 const scratch = new Float64Array(1);
 const scratchBytes = new Uint8Array(scratch.buffer);
 
 export class ChunkEncoder {
-  private buf: Uint8Array;
-  private len = 0;
+  private readonly out: ByteWriter;
   /** Samples so far. */
   count = 0;
   firstTs = 0;
@@ -33,26 +32,27 @@ export class ChunkEncoder {
   /** The previous non-null value's bytes (the XOR reference); zero before the first. */
   private readonly prev = new Uint8Array(8);
 
+  /** `initialBytes`: a good guess (the series' previous chunk) saves regrowing the buffer. */
   constructor(initialBytes = 64) {
-    this.buf = new Uint8Array(initialBytes);
+    this.out = new ByteWriter(initialBytes);
   }
 
   /** Appends a sample; `ts` must be later than the previous one (the store drops replays before this). */
   push(ts: number, value: number | null): void {
-    this.reserve(19); // worst case: 10-byte varint + control byte + 8 value bytes
+    const out = this.out;
+    out.reserve(19); // worst case: 10-byte varint + control byte + 8 value bytes
     if (this.count === 0) {
       this.firstTs = ts;
-      this.writeVarint(0);
+      out.byte(0);
     } else {
       const delta = ts - this.lastTs;
-      const dod = delta - this.prevDelta;
-      this.writeVarint(dod >= 0 ? dod * 2 : -dod * 2 - 1); // zigzag, in doubles: deltas can exceed 2^31
+      out.varint(zigzag(delta - this.prevDelta));
       this.prevDelta = delta;
     }
     this.lastTs = ts;
     this.count++;
     if (value === null) {
-      this.buf[this.len++] = NULL;
+      out.byte(NULL);
       return;
     }
     scratch[0] = value;
@@ -61,42 +61,30 @@ export class ChunkEncoder {
     let top = 7;
     while (top >= 0 && scratchBytes[top] === prev[top]) top--;
     if (top < 0) {
-      this.buf[this.len++] = SAME;
+      out.byte(SAME);
       return;
     }
     let bottom = 0;
     while (scratchBytes[bottom] === prev[bottom]) bottom++;
-    const leading = 7 - top;
-    const meaningful = top - bottom + 1;
-    this.buf[this.len++] = (leading << 4) | meaningful;
+    out.byte(((7 - top) << 4) | (top - bottom + 1));
     for (let i = bottom; i <= top; i++) {
-      this.buf[this.len++] = scratchBytes[i]! ^ prev[i]!;
+      out.byte(scratchBytes[i]! ^ prev[i]!);
       prev[i] = scratchBytes[i]!;
     }
   }
 
-  /** The encoded bytes so far (a copy, safe to keep after further pushes). */
+  /** The encoded bytes so far, without copying: read them before the next push. */
+  view(): Uint8Array {
+    return this.out.view();
+  }
+
+  /** The encoded bytes, copied. */
   bytes(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    return this.out.view().slice();
   }
 
   get byteLength(): number {
-    return this.len;
-  }
-
-  private reserve(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-
-  private writeVarint(n: number): void {
-    while (n >= 0x80) {
-      this.buf[this.len++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    this.buf[this.len++] = n;
+    return this.out.len;
   }
 }
 
@@ -107,41 +95,31 @@ export class ChunkEncoder {
 export function decodeChunk(bytes: Uint8Array, firstTs: number, count: number, each: (ts: number, value: number | null) => void): void {
   const prev = new Uint8Array(8);
   const prevView = new Float64Array(prev.buffer);
-  let pos = 0;
+  const r = new ByteReader(bytes);
   let ts = firstTs;
   let delta = 0;
-  const need = (n: number) => {
-    if (pos + n > bytes.length) throw new Error(`chunk truncated at byte ${pos} of ${bytes.length}`);
-  };
-  for (let i = 0; i < count; i++) {
-    let z = 0;
-    let scale = 1;
-    for (;;) {
-      need(1);
-      const b = bytes[pos++]!;
-      z += (b & 0x7f) * scale;
-      if (b < 0x80) break;
-      scale *= 0x80;
-      if (scale > 2 ** 63) throw new Error(`chunk has an over-long varint at byte ${pos}`);
+  try {
+    for (let i = 0; i < count; i++) {
+      const dod = unzigzag(r.varint());
+      if (i > 0) {
+        delta += dod;
+        ts += delta;
+      }
+      const control = r.byte();
+      if (control === NULL) {
+        each(ts, null);
+        continue;
+      }
+      if (control !== SAME) {
+        const leading = control >> 4;
+        const meaningful = control & 0x0f;
+        if (meaningful === 0 || leading + meaningful > 8) throw new Error(`bad control byte 0x${control.toString(16)} at byte ${r.pos - 1}`);
+        const top = 7 - leading;
+        for (let b = top - meaningful + 1; b <= top; b++) prev[b] = prev[b]! ^ r.byte();
+      }
+      each(ts, prevView[0]!);
     }
-    if (i > 0) {
-      delta += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-      ts += delta;
-    }
-    need(1);
-    const control = bytes[pos++]!;
-    if (control === NULL) {
-      each(ts, null);
-      continue;
-    }
-    if (control !== SAME) {
-      const leading = control >> 4;
-      const meaningful = control & 0x0f;
-      if (meaningful === 0 || leading + meaningful > 8) throw new Error(`chunk has a bad control byte 0x${control.toString(16)} at byte ${pos - 1}`);
-      const top = 7 - leading;
-      need(meaningful);
-      for (let b = top - meaningful + 1; b <= top; b++) prev[b] = prev[b]! ^ bytes[pos++]!;
-    }
-    each(ts, prevView[0]!);
+  } catch (err) {
+    throw new Error(`chunk ${(err as Error).message}`);
   }
 }

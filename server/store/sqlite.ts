@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { seriesKey } from '../../shared/protocol.js';
+import { createLogger, type Logger } from '../../shared/log.js';
+import { ByteReader, ByteWriter, unzigzag, zigzag } from './bytes.js';
 import { ChunkEncoder, decodeChunk } from './chunk-codec.js';
 import type { LatestValue, SeriesQuery, SeriesResult, Store } from './store.js';
 
@@ -21,6 +23,8 @@ export interface SqliteStoreOptions {
   maxPoints?: number;
   /** Clock, for tests. */
   now?: () => number;
+  /** Where commit failures are reported (they are retried; nothing is acknowledged meanwhile). */
+  log?: Logger;
 }
 
 const HOUR = 3_600_000;
@@ -44,6 +48,8 @@ interface SeriesState {
   lastValue: number | null;
   /** Samples not yet in a stored chunk; they are in the write-ahead log from walFrom on. */
   head: ChunkEncoder | null;
+  /** Size of the last chunk, to size the next head's buffer right the first time. */
+  chunkBytes: number;
   walFrom: number;
   dueAt: number;
 }
@@ -56,11 +62,13 @@ interface SealedChunk {
   data: Uint8Array;
 }
 
+/** A batch's log row, its bytes in the commit's arena: per sample, the series id as a zigzag varint delta from the previous one, then the value as a float64 (NaN for null). */
 interface WalEntry {
   id: number;
   ts: number;
-  ids: Uint32Array;
-  values: Float64Array;
+  n: number;
+  start: number;
+  end: number;
 }
 
 interface Agg {
@@ -101,6 +109,8 @@ export class SqliteStore implements Store {
   private readonly o: Required<Omit<SqliteStoreOptions, 'file'>>;
   private readonly stmt: Record<string, Database.Statement>;
   private wal: WalEntry[] = [];
+  /** Bytes of the log rows waiting for the next commit; reused, since SQLite copies what it is given. */
+  private readonly walBytes = new ByteWriter(1 << 20);
   private walSamples = 0;
   private nextWalId: number;
   private sealed: SealedChunk[] = [];
@@ -125,6 +135,7 @@ export class SqliteStore implements Store {
       chunkAgeMs: opts.chunkAgeMs ?? 60_000,
       maxPoints: opts.maxPoints ?? 2000,
       now: opts.now ?? Date.now,
+      log: opts.log ?? createLogger('warn', 'tidemark/store'),
     };
     mkdirSync(path.dirname(opts.file), { recursive: true });
     this.db = new Database(opts.file);
@@ -138,7 +149,7 @@ export class SqliteStore implements Store {
       CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, start_ts INTEGER NOT NULL, end_ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
       CREATE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, start_ts);
       CREATE INDEX IF NOT EXISTS chunks_by_end ON chunks (end_ts);
-      CREATE TABLE IF NOT EXISTS wal (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, ids BLOB NOT NULL, vals BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS wal (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
       ${rollup('rollup_1m')}
       ${rollup('rollup_1h')}
       CREATE TABLE IF NOT EXISTS agent_seq (agent_id TEXT NOT NULL, session TEXT NOT NULL, last_seq INTEGER NOT NULL, PRIMARY KEY (agent_id, session)) WITHOUT ROWID;
@@ -150,7 +161,7 @@ export class SqliteStore implements Store {
     this.stmt = {
       insertSeries: this.db.prepare('INSERT INTO series (key, host, metric, labels) VALUES (?, ?, ?, ?)'),
       insertChunk: this.db.prepare('INSERT INTO chunks (series_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)'),
-      insertWal: this.db.prepare('INSERT INTO wal (id, ts, ids, vals) VALUES (?, ?, ?, ?)'),
+      insertWal: this.db.prepare('INSERT INTO wal (id, ts, n, data) VALUES (?, ?, ?, ?)'),
       trimWal: this.db.prepare('DELETE FROM wal WHERE id < ?'),
       chunksOf: this.db.prepare('SELECT start_ts, n, data FROM chunks WHERE series_id = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts'),
       dropExpiredChunks: this.db.prepare('DELETE FROM chunks WHERE id IN (SELECT id FROM chunks WHERE end_ts < ? ORDER BY end_ts LIMIT ?)'),
@@ -173,18 +184,21 @@ export class SqliteStore implements Store {
   private load(): void {
     for (const row of this.db.prepare('SELECT id, key, host, metric, labels FROM series').all() as { id: number; key: string; host: string; metric: string; labels: string }[]) {
       this.ids.set(row.key, row.id);
-      this.series[row.id] = { id: row.id, host: row.host, metric: row.metric, labels: JSON.parse(row.labels) as Record<string, string>, lastTs: -Infinity, lastValue: null, head: null, walFrom: 0, dueAt: 0 };
+      this.series[row.id] = { id: row.id, host: row.host, metric: row.metric, labels: JSON.parse(row.labels) as Record<string, string>, lastTs: -Infinity, lastValue: null, head: null, chunkBytes: 64, walFrom: 0, dueAt: 0 };
     }
     const newest = this.db.prepare('SELECT series_id, start_ts, n, data FROM chunks WHERE id IN (SELECT max(id) FROM chunks GROUP BY series_id)').all() as { series_id: number; start_ts: number; n: number; data: Buffer }[];
     for (const c of newest) {
       const s = this.series[c.series_id];
       if (s) decodeChunk(c.data, c.start_ts, c.n, (ts, v) => ((s.lastTs = ts), (s.lastValue = v)));
     }
-    for (const row of this.db.prepare('SELECT id, ts, ids, vals FROM wal ORDER BY id').iterate() as Iterable<{ id: number; ts: number; ids: Buffer; vals: Buffer }>) {
-      const { ids, values } = decodeWalRow(row.ids, row.vals);
-      for (let i = 0; i < ids.length; i++) {
-        const s = this.series[ids[i]!];
-        if (s) this.push(s, row.ts, Number.isNaN(values[i]!) ? null : values[i]!, row.id);
+    for (const row of this.db.prepare('SELECT id, ts, n, data FROM wal ORDER BY id').iterate() as Iterable<{ id: number; ts: number; n: number; data: Buffer }>) {
+      const r = new ByteReader(row.data);
+      let id = 0;
+      for (let i = 0; i < row.n; i++) {
+        id += unzigzag(r.varint());
+        const v = r.float64();
+        const s = this.series[id];
+        if (s) this.push(s, row.ts, Number.isNaN(v) ? null : v, row.id);
       }
     }
   }
@@ -196,28 +210,31 @@ export class SqliteStore implements Store {
       const l = { ...(labels ?? {}) };
       id = Number(this.stmt.insertSeries!.run(key, host, metric, JSON.stringify(l)).lastInsertRowid);
       this.ids.set(key, id);
-      this.series[id] = { id, host, metric, labels: l, lastTs: -Infinity, lastValue: null, head: null, walFrom: 0, dueAt: 0 };
+      this.series[id] = { id, host, metric, labels: l, lastTs: -Infinity, lastValue: null, head: null, chunkBytes: 64, walFrom: 0, dueAt: 0 };
     }
     return id;
   }
 
   appendValues(ts: number, ids: ArrayLike<number>, values: ArrayLike<number | null>): void {
     const walId = this.nextWalId;
-    const keptIds = new Uint32Array(ids.length);
-    const keptValues = new Float64Array(ids.length);
+    const out = this.walBytes;
+    const start = out.len;
+    out.reserve(ids.length * 18);
     let kept = 0;
+    let prevId = 0;
     for (let i = 0; i < ids.length; i++) {
       const s = this.series[ids[i]!];
       if (!s) throw new Error(`unknown series id ${ids[i]}`);
       const v = values[i]!;
       if (!this.push(s, ts, v, walId)) continue;
-      keptIds[kept] = s.id;
-      keptValues[kept] = v === null ? NaN : v;
+      out.varint(zigzag(s.id - prevId));
+      out.float64(v === null ? NaN : v);
+      prevId = s.id;
       kept++;
     }
     if (kept) {
       this.nextWalId++;
-      this.wal.push({ id: walId, ts, ids: keptIds.subarray(0, kept), values: keptValues.subarray(0, kept) });
+      this.wal.push({ id: walId, ts, n: kept, start, end: out.len });
       this.walSamples += kept;
     }
     if (this.walSamples >= this.o.commitSamples) this.flush();
@@ -234,7 +251,7 @@ export class SqliteStore implements Store {
     s.lastTs = ts;
     s.lastValue = value;
     if (!s.head) {
-      s.head = new ChunkEncoder();
+      s.head = new ChunkEncoder(s.chunkBytes + 32);
       s.walFrom = walId;
       // Stagger the sealing over a second chunk age so a fleet's heads are not all written in the same second.
       s.dueAt = this.o.now() + this.o.chunkAgeMs + (s.id % 60) * (this.o.chunkAgeMs / 60);
@@ -252,14 +269,31 @@ export class SqliteStore implements Store {
     const h = s.head;
     if (!h) return;
     s.head = null;
-    this.sealed.push({ seriesId: s.id, startTs: h.firstTs, endTs: h.lastTs, count: h.count, data: h.bytes() });
+    s.chunkBytes = h.byteLength;
+    // The head is done with, so its buffer is kept as it is, not copied.
+    this.sealed.push({ seriesId: s.id, startTs: h.firstTs, endTs: h.lastTs, count: h.count, data: h.view() });
     this.scheduleCommit();
   }
 
-  private scheduleCommit(): void {
+  private scheduleCommit(delayMs = this.o.commitIntervalMs): void {
     if (this.commitTimer) return;
     // Not unref'd: a process must not exit with appended samples uncommitted (or a whenDurable() unresolved).
-    this.commitTimer = setTimeout(() => this.flush(), this.o.commitIntervalMs);
+    this.commitTimer = setTimeout(() => this.commit(), delayMs);
+  }
+
+  /** The last commit error, until a commit succeeds again (for /healthz). */
+  failure: string | null = null;
+
+  /** A timed commit: a failure is logged and retried a second later, never thrown into the event loop. */
+  private commit(): void {
+    try {
+      this.flush();
+    } catch (err) {
+      this.commitTimer = null;
+      if (this.failure !== (err as Error).message) this.o.log.error('writing history failed; retrying, and not acknowledging agents meanwhile', { error: (err as Error).message });
+      this.failure = (err as Error).message;
+      this.scheduleCommit(1000);
+    }
   }
 
   whenDurable(): Promise<void> {
@@ -275,23 +309,23 @@ export class SqliteStore implements Store {
     }
     this.sealDue(this.o.now());
     if (!this.wal.length && !this.pendingSeq.size && !this.sealed.length) return;
-    const wal = this.wal;
-    const sealed = this.sealed;
-    const seqs = [...this.pendingSeq];
-    this.wal = [];
-    this.sealed = [];
-    this.pendingSeq.clear();
-    const written = this.walSamples;
-    this.walSamples = 0;
+    // If the transaction fails (disk full, I/O error), everything stays pending for the next attempt,
+    // and nothing is acknowledged meanwhile: agents keep their batches.
     this.db.transaction(() => {
-      for (const e of wal) this.stmt.insertWal!.run(e.id, e.ts, bytesOf(e.ids), bytesOf(e.values));
-      for (const c of sealed) this.writeChunk(c);
-      for (const [key, seq] of seqs) {
+      for (const e of this.wal) this.stmt.insertWal!.run(e.id, e.ts, e.n, bytesOf(this.walBytes.view(e.start, e.end)));
+      for (const c of this.sealed) this.writeChunk(c);
+      for (const [key, seq] of this.pendingSeq) {
         const [agent, session] = key.split('\u0000') as [string, string];
         this.stmt.setSeq!.run(agent, session, seq);
       }
     })();
-    this.samplesWritten += written;
+    this.wal = [];
+    this.sealed = [];
+    this.pendingSeq.clear();
+    this.walBytes.len = 0;
+    this.samplesWritten += this.walSamples;
+    this.walSamples = 0;
+    this.failure = null;
     const waiters = this.durableWaiters;
     this.durableWaiters = [];
     for (const w of waiters) w();
@@ -339,9 +373,14 @@ export class SqliteStore implements Store {
 
   /** Once a second: seal due heads, drop log rows whose samples are all in chunks, prune a little. */
   private maintain(): void {
-    this.flush();
-    this.trimWal();
-    this.pruneSome(this.o.now());
+    this.commit();
+    if (this.failure) return;
+    try {
+      this.trimWal();
+      this.pruneSome(this.o.now());
+    } catch (err) {
+      this.o.log.error('pruning history failed', { error: (err as Error).message });
+    }
   }
 
   private trimWal(): void {
@@ -404,7 +443,7 @@ export class SqliteStore implements Store {
       if (ts >= from && ts <= to) each(ts, v);
     };
     for (const c of this.stmt.chunksOf!.all(s.id, from - MAX_CHUNK_SPAN_MS, to, from) as { start_ts: number; n: number; data: Buffer }[]) decodeChunk(c.data, c.start_ts, c.n, visit);
-    if (s.head && s.head.lastTs >= from) decodeChunk(s.head.bytes(), s.head.firstTs, s.head.count, visit);
+    if (s.head && s.head.lastTs >= from) decodeChunk(s.head.view(), s.head.firstTs, s.head.count, visit);
   }
 
   private rawPoints(s: SeriesState, from: number, to: number, stepMs: number): [number, number | null][] {
@@ -439,7 +478,7 @@ export class SqliteStore implements Store {
     // (Bucket sizes are cast: better-sqlite3 binds numbers as REAL, and REAL division would not group.)
     for (const r of rows) buckets.set(r.b, { sum: r.sum, count: r.count });
     if (s.head && s.head.lastTs >= start) {
-      decodeChunk(s.head.bytes(), s.head.firstTs, s.head.count, (ts, v) => {
+      decodeChunk(s.head.view(), s.head.firstTs, s.head.count, (ts, v) => {
         if (v === null || ts < start || ts > to) return;
         const b = ts - (ts % stepMs);
         const a = buckets.get(b);
@@ -540,16 +579,6 @@ function aggregate(a: Agg | null, bucket: number, ts: number, v: number): Agg {
 }
 
 /** A typed array's bytes as a Buffer (better-sqlite3 binds Buffers as BLOBs), without copying. */
-function bytesOf(a: Uint8Array | Uint32Array | Float64Array): Buffer {
+function bytesOf(a: Uint8Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-}
-
-/** A log row's series ids (uint32) and values (float64, NaN for null), copied out of SQLite's buffers into aligned arrays. */
-function decodeWalRow(ids: Buffer, vals: Buffer): { ids: Uint32Array; values: Float64Array } {
-  if (ids.length % 4 || vals.length % 8 || ids.length / 4 !== vals.length / 8) throw new Error(`write-ahead log row is corrupt: ${ids.length} id bytes for ${vals.length} value bytes`);
-  const outIds = new Uint32Array(ids.length / 4);
-  const outValues = new Float64Array(vals.length / 8);
-  new Uint8Array(outIds.buffer).set(ids);
-  new Uint8Array(outValues.buffer).set(vals);
-  return { ids: outIds, values: outValues };
 }

@@ -44,6 +44,8 @@ export interface Store {
   resolutionFor?(from: number, to: number): { stepMs: number };
   /** Samples committed to disk since start, for /healthz and the benchmarks; absent for stores that write nothing. */
   readonly samplesWritten?: number;
+  /** Why the last write to disk failed, until one succeeds again (writes are retried); absent or null when healthy. */
+  readonly failure?: string | null;
   /** Resolves once everything appended so far is on disk; absent for stores that keep nothing across restarts. Acks wait for it. */
   whenDurable?(): Promise<void>;
   close(): Promise<void>;

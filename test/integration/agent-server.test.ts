@@ -67,6 +67,22 @@ describe('real server and agent processes over loopback', () => {
     expect(health).toMatchObject({ status: 'ok', agentsConnected: 1 });
   });
 
+  it('pushes only the hosts that changed once a dashboard has the list', async () => {
+    const dash = await openWs(`ws://127.0.0.1:${port}/ws/dashboard`);
+    const first = await nextMessage<ServerToDashboard>(dash, (m) => m.type === 'hosts');
+    expect(first.type === 'hosts' && first.partial).toBeFalsy();
+    await new Promise((r) => setTimeout(r, 1200)); // past the push window of db-1's own connection
+    const agentWs = await openWs(`ws://127.0.0.1:${port}/ws/agent`, { Authorization: `Bearer ${TOKEN}` });
+    agentWs.send(JSON.stringify({ type: 'hello', protocol: 2, agentId: 'db-partial', session: 's1', hostname: 'p', agentVersion: '1', inventory: null }));
+    const up = await nextMessage<ServerToDashboard>(dash, (m) => m.type === 'hosts' && !!m.partial && m.hosts.some((h) => h.id === 'db-partial'));
+    if (up.type !== 'hosts') throw new Error('unreachable');
+    expect(up.hosts.map((h) => [h.id, h.connected])).toEqual([['db-partial', true]]); // db-1 did not change, so it is not in it
+    agentWs.close();
+    const down = await nextMessage<ServerToDashboard>(dash, (m) => m.type === 'hosts' && !!m.partial && m.hosts.some((h) => h.id === 'db-partial' && !h.connected));
+    expect(down.type === 'hosts' && down.hosts.map((h) => h.id)).toEqual(['db-partial']);
+    dash.close();
+  });
+
   it('refuses a wrong or missing agent token', async () => {
     await expect(openWs(`ws://127.0.0.1:${port}/ws/agent`, { Authorization: 'Bearer wrong' })).rejects.toThrow('HTTP 401');
     await expect(openWs(`ws://127.0.0.1:${port}/ws/agent`)).rejects.toThrow('HTTP 401');

@@ -6,6 +6,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import type { HostSummary } from '../../shared/protocol.js';
 import { SqliteStore } from '../../server/store/sqlite.js';
 import { appendSamples } from '../../server/store/store.js';
+import { createLogger } from '../../shared/log.js';
 import { REPO, freePort, getJson, runCli, tempDir, until, type Running } from '../helpers/process.js';
 import { PROCFS } from '../helpers/fixtures.js';
 
@@ -221,6 +222,36 @@ describe('a store process killed between chunk writes', () => {
     for (const [ts, v] of expected) if (v !== null) (minutes.get(ts - (ts % 60_000)) ?? minutes.set(ts - (ts % 60_000), []).get(ts - (ts % 60_000))!).push(v as number);
     const got = store.rollups('rollup_1m', 'db1', 'disk_aqu_sz', { device: 'sda' });
     expect(got.map((r) => [r.ts, r.min, r.max, r.count, r.last])).toEqual([...minutes].map(([ts, vs]) => [ts, Math.min(...vs), Math.max(...vs), vs.length, vs.at(-1)]));
+    await store.close();
+  });
+});
+
+describe('a store whose writes fail', () => {
+  it('keeps everything pending, acknowledges nothing, and writes it all once the disk works again', async () => {
+    const lines: string[] = [];
+    const log = createLogger('warn', 'test', (l) => lines.push(l));
+    const store = new SqliteStore({ file: path.join(tempDir(), 'f.db'), log, commitIntervalMs: 20 });
+    const id = store.seriesId('db1', 'disk_in_flight', { device: 'sda' });
+    store.flush();
+    // Take the log table away under the store: every commit now fails, as on a full or broken disk.
+    store.db.exec('ALTER TABLE wal RENAME TO wal_away');
+    store.appendValues(1000, [id], [1]);
+    store.setLastSeq('db1', 's', 1);
+    let durable = false;
+    void store.whenDurable().then(() => (durable = true));
+    await until(() => store.failure, 5000, 'the failure to be seen');
+    expect(store.failure).toMatch(/no such table: wal/);
+    store.appendValues(2000, [id], [2]);
+    await new Promise((r) => setTimeout(r, 1200)); // at least one retry, still failing
+    expect(durable).toBe(false);
+    expect(lines.filter((l) => /writing history failed/.test(l))).toHaveLength(1); // said once, not once per retry
+    store.db.exec('ALTER TABLE wal_away RENAME TO wal');
+    await until(() => durable, 5000, 'the retry to succeed');
+    expect(store.failure).toBe(null);
+    expect(store.lastSeq('db1', 's')).toBe(1);
+    expect(store.rawSamples('db1', 'disk_in_flight', { device: 'sda' })).toEqual([[1000, 1], [2000, 2]]);
+    const logged = store.db.prepare('SELECT ts, n FROM wal ORDER BY id').all();
+    expect(logged).toEqual([{ ts: 1000, n: 1 }, { ts: 2000, n: 1 }]);
     await store.close();
   });
 });

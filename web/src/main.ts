@@ -273,9 +273,13 @@ function attachZoomPan(el: HTMLElement, chart: LiveChart): void {
 
 function onLive(msg: ServerToDashboard): void {
   if (msg.type === 'hosts') {
-    // The pushed list has no inventories; keep the ones fetched from /api/hosts.
-    const inv = new Map(hosts.map((h) => [h.id, h.inventory]));
-    hosts = msg.hosts.map((h) => ({ ...h, inventory: h.inventory ?? inv.get(h.id) ?? null }));
+    // Pushed hosts have no inventories; keep the ones fetched from /api/hosts. A partial push carries only the hosts that changed.
+    const known = new Map(hosts.map((h) => [h.id, h]));
+    const pushed = msg.hosts.map((h) => ({ ...h, inventory: h.inventory ?? known.get(h.id)?.inventory ?? null }));
+    if (msg.partial) {
+      for (const h of pushed) known.set(h.id, h);
+      hosts = [...known.values()].sort((a, b) => a.id.localeCompare(b.id));
+    } else hosts = pushed;
     renderHosts();
     if (!selected && hosts.length) void selectHost(hosts.find((h) => h.connected)?.id ?? hosts[0]!.id);
     return;

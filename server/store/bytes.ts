@@ -1,0 +1,89 @@
+/**
+ * Growable byte buffer and its reader: unsigned varints (LEB128, in doubles,
+ * so values up to 2^53 work) and little-endian float64s. Used by the chunk
+ * encoding and the write-ahead log rows.
+ */
+
+// One shared scratch word for float ↔ byte conversion (little-endian on every platform Node runs on here).
+const scratch = new Float64Array(1);
+const scratchBytes = new Uint8Array(scratch.buffer);
+
+export class ByteWriter {
+  buf: Uint8Array;
+  len = 0;
+
+  constructor(initialBytes = 64) {
+    this.buf = new Uint8Array(Math.max(16, initialBytes));
+  }
+
+  reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+
+  /** Callers reserve first: the writes themselves do not check. */
+  byte(b: number): void {
+    this.buf[this.len++] = b;
+  }
+
+  varint(n: number): void {
+    while (n >= 0x80) {
+      this.buf[this.len++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    this.buf[this.len++] = n;
+  }
+
+  float64(v: number): void {
+    scratch[0] = v;
+    this.buf.set(scratchBytes, this.len);
+    this.len += 8;
+  }
+
+  /** The bytes written so far, without copying (valid until the next write that grows the buffer). */
+  view(start = 0, end = this.len): Uint8Array {
+    return this.buf.subarray(start, end);
+  }
+}
+
+export class ByteReader {
+  pos = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+
+  need(n: number): void {
+    if (this.pos + n > this.bytes.length) throw new Error(`truncated at byte ${this.pos} of ${this.bytes.length}`);
+  }
+
+  byte(): number {
+    this.need(1);
+    return this.bytes[this.pos++]!;
+  }
+
+  varint(): number {
+    let n = 0;
+    let scale = 1;
+    for (;;) {
+      const b = this.byte();
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) return n;
+      scale *= 0x80;
+      if (scale > 2 ** 63) throw new Error(`over-long varint at byte ${this.pos}`);
+    }
+  }
+
+  float64(): number {
+    this.need(8);
+    for (let i = 0; i < 8; i++) scratchBytes[i] = this.bytes[this.pos++]!;
+    return scratch[0]!;
+  }
+
+  get done(): boolean {
+    return this.pos >= this.bytes.length;
+  }
+}
+
+/** Zigzag: small negative and positive integers both become small unsigned ones. */
+export const zigzag = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
+export const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
