@@ -104,6 +104,7 @@ async function run(n) {
       batchesPerS: (h1.ingested.batches - h0.ingested.batches) / dt,
       latencyMs: { p50: lat.median, p99: lat.p99, n: lat.n },
       serverCpuPercent: (100 * (p1.cpuS - p0.cpuS)) / dt,
+    eventLoopDelayMs: h1.eventLoopDelayMs,
       serverRssMB: p1.rssMB,
       simulatorCpuPercent: (100 * (s1.cpuS - s0.cpuS)) / dt,
       logBytes: { server: statSync(serverLog).size, simulator: statSync(simLog).size, dir },
@@ -119,5 +120,5 @@ for (const n of sizes) {
     console.log(`agents ${n}: ${r.failed}`);
     continue;
   }
-  console.log(`agents ${n}: ${fmt(r.samplesPerS, 0)} samples/s ingested, ${fmt(r.persistedPerS, 0)} samples/s persisted, latency p50 ${fmt(r.latencyMs.p50, 0)} ms p99 ${fmt(r.latencyMs.p99, 0)} ms, server CPU ${fmt(r.serverCpuPercent, 0)} %, RSS ${fmt(r.serverRssMB, 0)} MB, simulator CPU ${fmt(r.simulatorCpuPercent, 0)} %`);
+  console.log(`agents ${n}: ${fmt(r.samplesPerS, 0)} samples/s ingested, ${fmt(r.persistedPerS, 0)} samples/s persisted, latency p50 ${fmt(r.latencyMs.p50, 0)} ms p99 ${fmt(r.latencyMs.p99, 0)} ms, server CPU ${fmt(r.serverCpuPercent, 0)} %, event-loop delay p99 ${r.eventLoopDelayMs?.p99 ?? '?'} ms, RSS ${fmt(r.serverRssMB, 0)} MB, simulator CPU ${fmt(r.simulatorCpuPercent, 0)} %`);
 }

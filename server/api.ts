@@ -6,6 +6,23 @@ import type { HostRegistry } from './hosts.js';
 import type { Alerts } from './alerts/index.js';
 import { alertsRouter } from './alerts/api.js';
 import { prometheusText } from './prometheus.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+/**
+ * Event-loop delay over the last full 10 s window: the one figure that shows a
+ * server falling behind (every frame, ack and push waits in that queue).
+ */
+function eventLoopWindow(): () => { p50: number; p99: number; max: number } | null {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  let last: { p50: number; p99: number; max: number } | null = null;
+  setInterval(() => {
+    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    last = { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) };
+    h.reset();
+  }, 10_000).unref();
+  return () => last;
+}
 
 /** Parses a time parameter: epoch milliseconds, an ISO date, or `now-15m`-style relative time. */
 export function parseTime(raw: unknown, fallback: number, now: number): number {
@@ -37,6 +54,7 @@ const RESERVED = new Set(['host', 'metric', 'from', 'to', 'access_token']);
 export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number, alerts: Alerts | null = null, ingested = { batches: 0, samples: 0 }): express.Router {
   const r = express.Router();
   if (alerts) r.use(alertsRouter(alerts));
+  const loopDelay = eventLoopWindow();
 
   r.get('/healthz', (_req, res) => {
     const list = hosts.list();
@@ -50,6 +68,7 @@ export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number, 
       agentsConnected: list.filter((h) => h.connected).length,
       ingested,
       persistedSamples: store.samplesWritten ?? null,
+      eventLoopDelayMs: loopDelay(),
     });
   });
 

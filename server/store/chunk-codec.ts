@@ -19,72 +19,76 @@ import { ByteReader, ByteWriter, unzigzag, zigzag } from './bytes.js';
 const SAME = 0x00;
 const NULL = 0xff;
 
+// One shared scratch word: a value's IEEE-754 bits as two 32-bit halves (little-endian on every platform Node runs on here).
 const scratch = new Float64Array(1);
-const scratchBytes = new Uint8Array(scratch.buffer);
+const halves = new Int32Array(scratch.buffer);
 
-export class ChunkEncoder {
-  private readonly out: ByteWriter;
+/** Count of zero bits below the lowest set bit of a non-zero 32-bit integer. */
+const ctz32 = (x: number): number => 31 - Math.clz32(x & -x);
+
+/**
+ * The head of a series: its samples encoded as they arrive. One object with
+ * its buffer (ByteWriter) and the XOR reference as two 32-bit integers — a
+ * fleet has hundreds of thousands of heads, and each sample should touch as
+ * little memory as possible.
+ */
+export class ChunkEncoder extends ByteWriter {
   /** Samples so far. */
   count = 0;
   firstTs = 0;
   lastTs = 0;
   private prevDelta = 0;
-  /** The previous non-null value's bytes (the XOR reference); zero before the first. */
-  private readonly prev = new Uint8Array(8);
+  /** The previous non-null value's bits (the XOR reference); zero before the first. */
+  private prevLo = 0;
+  private prevHi = 0;
 
   /** `initialBytes`: a good guess (the series' previous chunk) saves regrowing the buffer. */
   constructor(initialBytes = 64) {
-    this.out = new ByteWriter(initialBytes);
+    super(initialBytes);
   }
 
   /** Appends a sample; `ts` must be later than the previous one (the store drops replays before this). */
   push(ts: number, value: number | null): void {
-    const out = this.out;
-    out.reserve(19); // worst case: 10-byte varint + control byte + 8 value bytes
+    this.reserve(19); // worst case: 10-byte varint + control byte + 8 value bytes
     if (this.count === 0) {
       this.firstTs = ts;
-      out.byte(0);
+      this.byte(0);
     } else {
       const delta = ts - this.lastTs;
-      out.varint(zigzag(delta - this.prevDelta));
+      this.varint(zigzag(delta - this.prevDelta));
       this.prevDelta = delta;
     }
     this.lastTs = ts;
     this.count++;
     if (value === null) {
-      out.byte(NULL);
+      this.byte(NULL);
       return;
     }
     scratch[0] = value;
-    const prev = this.prev;
-    // XOR bytes, most significant (index 7) first, to count leading zero bytes.
-    let top = 7;
-    while (top >= 0 && scratchBytes[top] === prev[top]) top--;
-    if (top < 0) {
-      out.byte(SAME);
+    const lo = halves[0]!;
+    const hi = halves[1]!;
+    const xlo = lo ^ this.prevLo;
+    const xhi = hi ^ this.prevHi;
+    if (xlo === 0 && xhi === 0) {
+      this.byte(SAME);
       return;
     }
-    let bottom = 0;
-    while (scratchBytes[bottom] === prev[bottom]) bottom++;
-    out.byte(((7 - top) << 4) | (top - bottom + 1));
-    for (let i = bottom; i <= top; i++) {
-      out.byte(scratchBytes[i]! ^ prev[i]!);
-      prev[i] = scratchBytes[i]!;
-    }
-  }
-
-  /** The encoded bytes so far, without copying: read them before the next push. */
-  view(): Uint8Array {
-    return this.out.view();
+    this.prevLo = lo;
+    this.prevHi = hi;
+    // Zero bytes at the top (most significant) and at the bottom of the XOR; the rest is written, lowest first.
+    const leading = xhi !== 0 ? Math.clz32(xhi) >> 3 : 4 + (Math.clz32(xlo) >> 3);
+    const trailing = xlo !== 0 ? ctz32(xlo) >> 3 : 4 + (ctz32(xhi) >> 3);
+    this.byte((leading << 4) | (8 - leading - trailing));
+    for (let b = trailing; b < 8 - leading; b++) this.byte((b < 4 ? xlo >>> (8 * b) : xhi >>> (8 * (b - 4))) & 0xff);
   }
 
   /** The encoded bytes, copied. */
   bytes(): Uint8Array {
-    return this.out.view().slice();
+    return this.view().slice();
   }
 
   get byteLength(): number {
-    return this.out.len;
+    return this.len;
   }
 }
 

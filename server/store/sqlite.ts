@@ -114,6 +114,8 @@ export class SqliteStore implements Store {
   private walSamples = 0;
   private nextWalId: number;
   private sealed: SealedChunk[] = [];
+  private nextSeriesId = 1;
+  private newSeries: [id: number, key: string, host: string, metric: string, labels: string][] = [];
   private readonly pendingSeq = new Map<string, number>();
   /** Heads due to be sealed, by the second they are due. */
   private readonly due = new Map<number, number[]>();
@@ -121,6 +123,7 @@ export class SqliteStore implements Store {
   private commitTimer: NodeJS.Timeout | null = null;
   private readonly maintenanceTimer: NodeJS.Timeout;
   private pruneCursor = 0;
+  private maintenanceRuns = 0;
   private durableWaiters: (() => void)[] = [];
   samplesWritten = 0;
   chunksWritten = 0;
@@ -159,7 +162,7 @@ export class SqliteStore implements Store {
         ON CONFLICT (series_id, ts) DO UPDATE SET min = min(min, excluded.min), max = max(max, excluded.max), sum = sum + excluded.sum,
         count = count + excluded.count, last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END, last_ts = max(last_ts, excluded.last_ts)`);
     this.stmt = {
-      insertSeries: this.db.prepare('INSERT INTO series (key, host, metric, labels) VALUES (?, ?, ?, ?)'),
+      insertSeries: this.db.prepare('INSERT INTO series (id, key, host, metric, labels) VALUES (?, ?, ?, ?, ?)'),
       insertChunk: this.db.prepare('INSERT INTO chunks (series_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)'),
       insertWal: this.db.prepare('INSERT INTO wal (id, ts, n, data) VALUES (?, ?, ?, ?)'),
       trimWal: this.db.prepare('DELETE FROM wal WHERE id < ?'),
@@ -174,6 +177,7 @@ export class SqliteStore implements Store {
     };
     this.migrateRowPerSampleTable();
     this.nextWalId = ((this.db.prepare('SELECT max(id) AS m FROM wal').get() as { m: number | null }).m ?? 0) + 1;
+    this.nextSeriesId = ((this.db.prepare('SELECT max(id) AS m FROM series').get() as { m: number | null }).m ?? 0) + 1;
     this.dueCursor = Math.floor(this.o.now() / 1000);
     this.load();
     this.maintenanceTimer = setInterval(() => this.maintain(), 1000);
@@ -207,8 +211,11 @@ export class SqliteStore implements Store {
     const key = `${host}\u0000${seriesKey(metric, labels)}`;
     let id = this.ids.get(key);
     if (id === undefined) {
+      // Numbered now, written with the next commit: a fleet's first connections name hundreds of thousands of series at once.
       const l = { ...(labels ?? {}) };
-      id = Number(this.stmt.insertSeries!.run(key, host, metric, JSON.stringify(l)).lastInsertRowid);
+      id = this.nextSeriesId++;
+      this.newSeries.push([id, key, host, metric, JSON.stringify(l)]);
+      this.scheduleCommit();
       this.ids.set(key, id);
       this.series[id] = { id, host, metric, labels: l, lastTs: -Infinity, lastValue: null, head: null, chunkBytes: 64, walFrom: 0, dueAt: 0 };
     }
@@ -308,10 +315,11 @@ export class SqliteStore implements Store {
       this.commitTimer = null;
     }
     this.sealDue(this.o.now());
-    if (!this.wal.length && !this.pendingSeq.size && !this.sealed.length) return;
+    if (!this.wal.length && !this.pendingSeq.size && !this.sealed.length && !this.newSeries.length) return;
     // If the transaction fails (disk full, I/O error), everything stays pending for the next attempt,
     // and nothing is acknowledged meanwhile: agents keep their batches.
     this.db.transaction(() => {
+      for (const row of this.newSeries) this.stmt.insertSeries!.run(...row);
       for (const e of this.wal) this.stmt.insertWal!.run(e.id, e.ts, e.n, bytesOf(this.walBytes.view(e.start, e.end)));
       for (const c of this.sealed) this.writeChunk(c);
       for (const [key, seq] of this.pendingSeq) {
@@ -319,6 +327,7 @@ export class SqliteStore implements Store {
         this.stmt.setSeq!.run(agent, session, seq);
       }
     })();
+    this.newSeries = [];
     this.wal = [];
     this.sealed = [];
     this.pendingSeq.clear();
@@ -376,7 +385,8 @@ export class SqliteStore implements Store {
     this.commit();
     if (this.failure) return;
     try {
-      this.trimWal();
+      // Finding the oldest log row still needed walks every series: every few seconds is plenty.
+      if (++this.maintenanceRuns % 5 === 0) this.trimWal();
       this.pruneSome(this.o.now());
     } catch (err) {
       this.o.log.error('pruning history failed', { error: (err as Error).message });
