@@ -13,14 +13,19 @@ export interface DashboardEndpointOptions {
   hosts: HostRegistry;
   log: Logger;
   /**
-   * Bytes a client may leave unread in its socket before it is dropped: a tab
-   * that stopped reading must not grow the server's memory.
+   * Bytes a client may leave unread in its socket for longer than
+   * `slowGraceMs` (default 10 s) before it is dropped, or at all past 16 times
+   * as much: a tab that stopped reading must not grow the server's memory, but
+   * one large push (a fleet connecting at once) is not a reason to drop it.
    */
   maxQueuedBytes?: number;
+  slowGraceMs?: number;
 }
 
 interface Client {
   ws: WebSocket;
+  /** Since when the client has had more than maxQueued bytes unread; null while it keeps up. */
+  behindSince: number | null;
   hosts: Set<string>;
   metrics: Set<string> | null;
 }
@@ -40,7 +45,7 @@ export class DashboardEndpoint {
   }
 
   private accept(ws: WebSocket): void {
-    const client: Client = { ws, hosts: new Set(), metrics: null };
+    const client: Client = { ws, behindSince: null, hosts: new Set(), metrics: null };
     this.clients.add(client);
     this.send(client, { type: 'hosts', hosts: this.opts.hosts.list() });
     ws.on('message', (data) => {
@@ -63,7 +68,10 @@ export class DashboardEndpoint {
   private sendFrame(client: Client, frame: string): void {
     const ws = client.ws;
     if (ws.readyState !== ws.OPEN) return;
-    if (ws.bufferedAmount > this.maxQueued) {
+    const queued = ws.bufferedAmount;
+    if (queued <= this.maxQueued) client.behindSince = null;
+    else client.behindSince ??= Date.now();
+    if (queued > 16 * this.maxQueued || (client.behindSince !== null && Date.now() - client.behindSince > (this.opts.slowGraceMs ?? 10_000))) {
       this.dropped++;
       this.opts.log.warn('dropping a dashboard client that does not read', { queuedBytes: ws.bufferedAmount });
       this.clients.delete(client);

@@ -26,8 +26,9 @@ export interface ServerOptions {
   webDir?: string;
   /** Per-agent frame rate limit (sustained per second, and burst for replays). */
   agentRate?: { perSecond: number; burst: number };
-  /** Unread bytes after which a dashboard client is dropped. */
+  /** Unread bytes a dashboard client may keep for dashboardSlowGraceMs before it is dropped. */
   dashboardMaxQueuedBytes?: number;
+  dashboardSlowGraceMs?: number;
   /** Alert rules and receivers; null runs without alerting. */
   alerts?: AlertsOptions | null;
 }
@@ -59,6 +60,7 @@ export class TidemarkServer {
       hosts: this.hosts,
       log: opts.log.child('dashboard'),
       maxQueuedBytes: opts.dashboardMaxQueuedBytes,
+      slowGraceMs: opts.dashboardSlowGraceMs,
     });
     this.agents = new AgentEndpoint({
       store: this.store,

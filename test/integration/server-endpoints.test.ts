@@ -76,8 +76,33 @@ describe('agent endpoint', () => {
 });
 
 describe('dashboard endpoint', () => {
+  it('keeps a client that falls behind for a moment and catches up', async () => {
+    const { server, port } = await start({ dashboardMaxQueuedBytes: 512 * 1024, dashboardSlowGraceMs: 3000 });
+    const reader = new WebSocket(`ws://127.0.0.1:${port}/ws/dashboard`);
+    let received = 0;
+    reader.on('message', () => received++);
+    await new Promise((r) => reader.once('open', r));
+    reader.send(JSON.stringify({ type: 'subscribe', hosts: ['h1'] }));
+    await until(() => server.dashboards.clientCount === 1, 2000, 'client');
+    await until(() => received >= 1, 2000, 'the host list');
+    const agent = await agentSocket(port);
+    agent.send(hello('s'));
+    // The client stops reading for half a second while ~6 MB of pushes (~60 kB each) pile up, then reads again.
+    const socket = (reader as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    const big = Array.from({ length: 2000 }, (_, i) => ({ m: 'disk_util_percent', l: { device: `d${i}` }, v: i }));
+    for (let i = 1; i <= 100; i++) agent.send(JSON.stringify({ type: 'batch', seq: i, ts: i, samples: big }));
+    await until(() => server.store.lastSeq('h1', 's') === 100, 10_000, 'all batches stored');
+    await new Promise((r) => setTimeout(r, 500));
+    socket.resume();
+    await until(() => received >= 101, 10_000, 'every push');
+    expect(server.dashboards.dropped).toBe(0);
+    reader.close();
+    agent.close();
+  });
+
   it('drops a client that stops reading instead of queueing for it', async () => {
-    const { server, port } = await start({ dashboardMaxQueuedBytes: 64 * 1024 });
+    const { server, port } = await start({ dashboardMaxQueuedBytes: 64 * 1024, dashboardSlowGraceMs: 200 });
     const slow = new WebSocket(`ws://127.0.0.1:${port}/ws/dashboard`);
     await new Promise((r) => slow.once('open', r));
     slow.send(JSON.stringify({ type: 'subscribe', hosts: ['h1'] }));
