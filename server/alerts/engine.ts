@@ -149,12 +149,11 @@ export class AlertEngine {
       if (w.ts.length && ts <= w.ts[w.ts.length - 1]!) continue;
       w.ts.push(ts);
       w.values.push(s.v);
+      // Usually one sample leaves as one arrives: shift() trims the array in place, where splice copies it.
       const keepFrom = ts - keepMs;
-      let drop = 0;
-      while (drop < w.ts.length - 1 && w.ts[drop]! < keepFrom) drop++;
-      if (drop) {
-        w.ts.splice(0, drop);
-        w.values.splice(0, drop);
+      while (w.ts.length > 1 && w.ts[0]! < keepFrom) {
+        w.ts.shift();
+        w.values.shift();
       }
     }
     if (seen.size === 0) return;

@@ -8,17 +8,28 @@
 const scratch = new Float64Array(1);
 const scratchBytes = new Uint8Array(scratch.buffer);
 
+/**
+ * Small buffers come from Node's shared pool (Buffer.allocUnsafe slices one
+ * 8 KiB block among many), not one ArrayBuffer each: a fleet's server holds
+ * hundreds of thousands of heads, and that many separate ArrayBuffers made
+ * garbage collection the largest cost of ingestion. Only bytes below `len`
+ * are ever read, so the unzeroed memory is never seen.
+ */
+function alloc(n: number): Uint8Array {
+  return Buffer.allocUnsafe(n);
+}
+
 export class ByteWriter {
   buf: Uint8Array;
   len = 0;
 
   constructor(initialBytes = 64) {
-    this.buf = new Uint8Array(Math.max(16, initialBytes));
+    this.buf = alloc(Math.max(16, initialBytes));
   }
 
   reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    const next = alloc(Math.max(this.buf.length * 2, this.len + n));
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
   }
@@ -40,6 +51,11 @@ export class ByteWriter {
     scratch[0] = v;
     this.buf.set(scratchBytes, this.len);
     this.len += 8;
+  }
+
+  /** A copy of the bytes written so far (a plain Uint8Array: Buffer's own slice() would share memory). */
+  copy(): Uint8Array {
+    return new Uint8Array(this.buf.subarray(0, this.len));
   }
 
   /** The bytes written so far, without copying (valid until the next write that grows the buffer). */

@@ -84,7 +84,7 @@ export class ChunkEncoder extends ByteWriter {
 
   /** The encoded bytes, copied. */
   bytes(): Uint8Array {
-    return this.view().slice();
+    return this.copy();
   }
 
   get byteLength(): number {

@@ -1,10 +1,12 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { seriesKey } from '../../shared/protocol.js';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { ByteReader, ByteWriter, unzigzag, zigzag } from './bytes.js';
 import { ChunkEncoder, decodeChunk } from './chunk-codec.js';
+import { CHUNK_FIELDS, HistoryWriter, SCHEMA, WAL_FIELDS, openHistoryDb, type CommitBatch, type Retention } from './history-writer.js';
 import type { LatestValue, SeriesQuery, SeriesResult, Store } from './store.js';
 
 export interface SqliteStoreOptions {
@@ -25,6 +27,12 @@ export interface SqliteStoreOptions {
   now?: () => number;
   /** Where commit failures are reported (they are retried; nothing is acknowledged meanwhile). */
   log?: Logger;
+  /**
+   * Where commits run: 'worker' (a worker thread: the default for the compiled
+   * server) or 'inline' (on the calling thread: the default when running from
+   * TypeScript sources, as the tests do, where the worker module cannot load).
+   */
+  writer?: 'worker' | 'inline';
 }
 
 const HOUR = 3_600_000;
@@ -54,6 +62,7 @@ interface SeriesState {
   dueAt: number;
 }
 
+/** A chunk sealed from a head, held in memory until its commit is visible to readers. */
 interface SealedChunk {
   seriesId: number;
   startTs: number;
@@ -71,14 +80,12 @@ interface WalEntry {
   end: number;
 }
 
-interface Agg {
-  bucket: number;
-  min: number;
-  max: number;
-  sum: number;
-  count: number;
-  last: number;
-  lastTs: number;
+/** The commit being written: kept until it is on disk, for retries, readers and acks. */
+interface InFlight {
+  batch: CommitBatch;
+  chunks: SealedChunk[];
+  seqs: Map<string, number>;
+  waiters: (() => void)[];
 }
 
 /**
@@ -101,30 +108,43 @@ interface Agg {
  *
  * Queries read chunks plus the head, and pick the coarsest resolution that
  * still gives ~2000 points (rollup buckets not yet written come from the head).
+ *
+ * Commits run in a worker thread (history-writer.ts) with its own connection;
+ * this thread keeps the heads, builds each commit, and reads. A reader sees
+ * a consistent snapshot with the number of the last commit in it, and adds
+ * the chunks of later commits from memory.
  */
 export class SqliteStore implements Store {
   readonly db: Database.Database;
   private readonly ids = new Map<string, number>();
   private readonly series: (SeriesState | undefined)[] = [];
-  private readonly o: Required<Omit<SqliteStoreOptions, 'file'>>;
+  private readonly o: Required<Omit<SqliteStoreOptions, 'file' | 'writer'>>;
   private readonly stmt: Record<string, Database.Statement>;
   private wal: WalEntry[] = [];
-  /** Bytes of the log rows waiting for the next commit; reused, since SQLite copies what it is given. */
+  /** Bytes of the log rows waiting for the next commit; reused, since each commit takes a copy. */
   private readonly walBytes = new ByteWriter(1 << 20);
   private walSamples = 0;
   private nextWalId: number;
   private sealed: SealedChunk[] = [];
   private nextSeriesId = 1;
-  private newSeries: [id: number, key: string, host: string, metric: string, labels: string][] = [];
+  private newSeries: CommitBatch['series'] = [];
   private readonly pendingSeq = new Map<string, number>();
+  private inFlight: InFlight | null = null;
+  private commitSeq: number;
+  /** Log rows below this hold only samples already in chunks (recomputed every few seconds; a stale value only trims less). */
+  private trimWalBelow = 0;
   /** Heads due to be sealed, by the second they are due. */
   private readonly due = new Map<number, number[]>();
   private dueCursor: number;
   private commitTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
   private readonly maintenanceTimer: NodeJS.Timeout;
-  private pruneCursor = 0;
   private maintenanceRuns = 0;
   private durableWaiters: (() => void)[] = [];
+  private inline: HistoryWriter | null = null;
+  private worker: Worker | null = null;
+  private closing = false;
+  private readonly file: string;
   samplesWritten = 0;
   chunksWritten = 0;
 
@@ -141,47 +161,59 @@ export class SqliteStore implements Store {
       log: opts.log ?? createLogger('warn', 'tidemark/store'),
     };
     mkdirSync(path.dirname(opts.file), { recursive: true });
-    this.db = new Database(opts.file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across a process crash, fast
-    this.db.pragma('cache_size = -65536'); // 64 MiB: the chunk index and the hot rollup rows stay in memory
-    const rollup = (t: string) =>
-      `CREATE TABLE IF NOT EXISTS ${t} (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, min REAL, max REAL, sum REAL, count INTEGER, last REAL, last_ts INTEGER, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;`;
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, host TEXT NOT NULL, metric TEXT NOT NULL, labels TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, start_ts INTEGER NOT NULL, end_ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
-      CREATE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, start_ts);
-      CREATE INDEX IF NOT EXISTS chunks_by_end ON chunks (end_ts);
-      CREATE TABLE IF NOT EXISTS wal (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
-      ${rollup('rollup_1m')}
-      ${rollup('rollup_1h')}
-      CREATE TABLE IF NOT EXISTS agent_seq (agent_id TEXT NOT NULL, session TEXT NOT NULL, last_seq INTEGER NOT NULL, PRIMARY KEY (agent_id, session)) WITHOUT ROWID;
-    `);
-    const upsert = (t: string) =>
-      this.db.prepare(`INSERT INTO ${t} (series_id, ts, min, max, sum, count, last, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (series_id, ts) DO UPDATE SET min = min(min, excluded.min), max = max(max, excluded.max), sum = sum + excluded.sum,
-        count = count + excluded.count, last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END, last_ts = max(last_ts, excluded.last_ts)`);
+    this.file = opts.file;
+    this.db = openHistoryDb(opts.file);
+    this.db.exec(SCHEMA());
     this.stmt = {
-      insertSeries: this.db.prepare('INSERT INTO series (id, key, host, metric, labels) VALUES (?, ?, ?, ?, ?)'),
-      insertChunk: this.db.prepare('INSERT INTO chunks (series_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)'),
-      insertWal: this.db.prepare('INSERT INTO wal (id, ts, n, data) VALUES (?, ?, ?, ?)'),
-      trimWal: this.db.prepare('DELETE FROM wal WHERE id < ?'),
       chunksOf: this.db.prepare('SELECT start_ts, n, data FROM chunks WHERE series_id = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts'),
-      dropExpiredChunks: this.db.prepare('DELETE FROM chunks WHERE id IN (SELECT id FROM chunks WHERE end_ts < ? ORDER BY end_ts LIMIT ?)'),
-      prune1m: this.db.prepare('DELETE FROM rollup_1m WHERE series_id = ? AND ts < ?'),
-      prune1h: this.db.prepare('DELETE FROM rollup_1h WHERE series_id = ? AND ts < ?'),
-      upsert1m: upsert('rollup_1m'),
-      upsert1h: upsert('rollup_1h'),
       getSeq: this.db.prepare('SELECT last_seq FROM agent_seq WHERE agent_id = ? AND session = ?'),
-      setSeq: this.db.prepare('INSERT INTO agent_seq (agent_id, session, last_seq) VALUES (?, ?, ?) ON CONFLICT (agent_id, session) DO UPDATE SET last_seq = excluded.last_seq'),
+      lastCommit: this.db.prepare("SELECT value FROM meta WHERE key = 'commit'"),
     };
     this.migrateRowPerSampleTable();
-    this.nextWalId = ((this.db.prepare('SELECT max(id) AS m FROM wal').get() as { m: number | null }).m ?? 0) + 1;
-    this.nextSeriesId = ((this.db.prepare('SELECT max(id) AS m FROM series').get() as { m: number | null }).m ?? 0) + 1;
+    const max = (sql: string) => (this.db.prepare(sql).get() as { m: number | null }).m ?? 0;
+    this.nextWalId = max('SELECT max(id) AS m FROM wal') + 1;
+    this.nextSeriesId = max('SELECT max(id) AS m FROM series') + 1;
+    this.commitSeq = this.committedSeq();
     this.dueCursor = Math.floor(this.o.now() / 1000);
     this.load();
+    this.trimWalBelow = this.oldestNeededWalId();
+    const retention: Retention = { rawMs: this.o.rawRetentionMs, minuteMs: this.o.minuteRetentionMs, hourMs: this.o.hourRetentionMs };
+    const mode = opts.writer ?? (import.meta.url.endsWith('.ts') ? 'inline' : 'worker');
+    if (mode === 'inline') this.inline = new HistoryWriter(this.db, retention);
+    else this.startWorker(retention);
     this.maintenanceTimer = setInterval(() => this.maintain(), 1000);
     this.maintenanceTimer.unref();
+  }
+
+  private startWorker(retention: Retention): void {
+    const worker = new Worker(new URL('./history-writer-worker.js', import.meta.url), { workerData: { file: this.file, retention } });
+    let ready = false;
+    this.worker = worker;
+    worker.on('message', (m: { type: string; seq?: number; error?: string }) => {
+      if (m.type === 'ready') ready = true;
+      else if (m.type === 'committed') this.committed(m.seq!);
+      else if (m.type === 'failed') this.failed(m.error!);
+      else if (m.type === 'prune-failed') this.o.log.error('pruning history failed', { error: m.error });
+    });
+    worker.on('error', (err) => this.o.log.error('history writer thread failed', { error: err.message }));
+    worker.on('exit', (code) => {
+      if (this.closing) return;
+      this.worker = null;
+      // A writer that dies takes no data with it: the commit in flight is still here and goes to the next writer.
+      // One that cannot even start (no worker threads here) leaves the writing to this thread.
+      if (ready) {
+        this.o.log.error('history writer thread stopped; starting another', { code });
+        this.startWorker(retention);
+      } else {
+        this.o.log.warn('history writer thread could not start; writing on the main thread', { code });
+        this.inline = new HistoryWriter(this.db, retention);
+      }
+      if (this.inFlight) this.send(this.inFlight.batch);
+    });
+  }
+
+  private committedSeq(): number {
+    return (this.stmt.lastCommit!.get() as { value: number } | undefined)?.value ?? 0;
   }
 
   /** Series, their newest values from the newest chunks, then the write-ahead log replayed into the heads. */
@@ -282,82 +314,106 @@ export class SqliteStore implements Store {
     this.scheduleCommit();
   }
 
-  private scheduleCommit(delayMs = this.o.commitIntervalMs): void {
-    if (this.commitTimer) return;
-    // Not unref'd: a process must not exit with appended samples uncommitted (or a whenDurable() unresolved).
-    this.commitTimer = setTimeout(() => this.commit(), delayMs);
-  }
-
-  /** The last commit error, until a commit succeeds again (for /healthz). */
-  failure: string | null = null;
-
-  /** A timed commit: a failure is logged and retried a second later, never thrown into the event loop. */
-  private commit(): void {
-    try {
-      this.flush();
-    } catch (err) {
-      this.commitTimer = null;
-      if (this.failure !== (err as Error).message) this.o.log.error('writing history failed; retrying, and not acknowledging agents meanwhile', { error: (err as Error).message });
-      this.failure = (err as Error).message;
-      this.scheduleCommit(1000);
-    }
+  private get pendingWork(): boolean {
+    return this.wal.length > 0 || this.pendingSeq.size > 0 || this.sealed.length > 0 || this.newSeries.length > 0;
   }
 
   whenDurable(): Promise<void> {
-    if (!this.wal.length && !this.pendingSeq.size && !this.sealed.length) return Promise.resolve();
-    return new Promise((resolve) => this.durableWaiters.push(resolve));
+    // Pending work goes with the next commit; otherwise the one in flight is the last that matters.
+    if (this.pendingWork) return new Promise((resolve) => this.durableWaiters.push(resolve));
+    if (this.inFlight) return new Promise((resolve) => this.inFlight!.waiters.push(resolve));
+    return Promise.resolve();
   }
 
-  /** Commits the write-ahead log, the agents' sequence numbers and any sealed chunks in one transaction. */
+  /**
+   * Sends what is pending (log rows, sealed chunks, new series, sequence
+   * numbers) as one commit. One commit is in flight at a time, so they land in
+   * order; what arrives meanwhile goes with the next. With the inline writer
+   * the commit is on disk when this returns.
+   */
   flush(): void {
     if (this.commitTimer) {
       clearTimeout(this.commitTimer);
       this.commitTimer = null;
     }
     this.sealDue(this.o.now());
-    if (!this.wal.length && !this.pendingSeq.size && !this.sealed.length && !this.newSeries.length) return;
-    // If the transaction fails (disk full, I/O error), everything stays pending for the next attempt,
-    // and nothing is acknowledged meanwhile: agents keep their batches.
-    this.db.transaction(() => {
-      for (const row of this.newSeries) this.stmt.insertSeries!.run(...row);
-      for (const e of this.wal) this.stmt.insertWal!.run(e.id, e.ts, e.n, bytesOf(this.walBytes.view(e.start, e.end)));
-      for (const c of this.sealed) this.writeChunk(c);
-      for (const [key, seq] of this.pendingSeq) {
-        const [agent, session] = key.split('\u0000') as [string, string];
-        this.stmt.setSeq!.run(agent, session, seq);
-      }
-    })();
+    if (this.inFlight || !this.pendingWork) return;
+    const chunkBytes = new Uint8Array(this.sealed.reduce((n, c) => n + c.data.length, 0));
+    const chunks = new Float64Array(this.sealed.length * CHUNK_FIELDS);
+    let at = 0;
+    this.sealed.forEach((c, i) => {
+      chunkBytes.set(c.data, at);
+      chunks.set([c.seriesId, c.startTs, c.endTs, c.count, at, at + c.data.length], i * CHUNK_FIELDS);
+      at += c.data.length;
+    });
+    const wal = new Float64Array(this.wal.length * WAL_FIELDS);
+    this.wal.forEach((e, i) => wal.set([e.id, e.ts, e.n, e.start, e.end], i * WAL_FIELDS));
+    const batch: CommitBatch = {
+      seq: ++this.commitSeq,
+      series: this.newSeries,
+      wal,
+      walBytes: this.walBytes.copy(),
+      chunks,
+      chunkBytes,
+      seqs: [...this.pendingSeq].map(([key, seq]) => [...(key.split('\u0000') as [string, string]), seq]),
+      trimWalBelow: this.trimWalBelow,
+      samples: this.walSamples,
+    };
+    this.inFlight = { batch, chunks: this.sealed, seqs: new Map(this.pendingSeq), waiters: this.durableWaiters };
     this.newSeries = [];
     this.wal = [];
+    this.walBytes.len = 0;
+    this.walSamples = 0;
     this.sealed = [];
     this.pendingSeq.clear();
-    this.walBytes.len = 0;
-    this.samplesWritten += this.walSamples;
-    this.walSamples = 0;
-    this.failure = null;
-    const waiters = this.durableWaiters;
     this.durableWaiters = [];
-    for (const w of waiters) w();
+    this.send(batch);
   }
 
-  private writeChunk(c: SealedChunk): void {
-    this.stmt.insertChunk!.run(c.seriesId, c.startTs, c.endTs, c.count, bytesOf(c.data));
-    this.chunksWritten++;
-    let minute: Agg | null = null;
-    let hour: Agg | null = null;
-    const write = (stmt: Database.Statement, a: Agg) => stmt.run(c.seriesId, a.bucket, a.min, a.max, a.sum, a.count, a.last, a.lastTs);
-    decodeChunk(c.data, c.startTs, c.count, (ts, v) => {
-      if (v === null) return;
-      const m = ts - (ts % 60_000);
-      if (minute && minute.bucket !== m) write(this.stmt.upsert1m!, minute), (minute = null);
-      minute = aggregate(minute, m, ts, v);
-      const h = ts - (ts % HOUR);
-      if (hour && hour.bucket !== h) write(this.stmt.upsert1h!, hour), (hour = null);
-      hour = aggregate(hour, h, ts, v);
-    });
-    if (minute) write(this.stmt.upsert1m!, minute);
-    if (hour) write(this.stmt.upsert1h!, hour);
+  private send(batch: CommitBatch): void {
+    if (this.worker) {
+      this.worker.postMessage({ type: 'commit', batch });
+      return;
+    }
+    try {
+      this.inline!.commit(batch);
+    } catch (err) {
+      this.failed((err as Error).message);
+      return;
+    }
+    this.committed(batch.seq);
   }
+
+  private committed(seq: number): void {
+    const f = this.inFlight;
+    if (!f || f.batch.seq !== seq) return;
+    this.inFlight = null;
+    this.failure = null;
+    this.samplesWritten += f.batch.samples;
+    this.chunksWritten += f.chunks.length;
+    for (const w of f.waiters) w();
+    if (this.pendingWork) this.scheduleCommit();
+  }
+
+  /** A failed commit keeps everything (nothing is acknowledged meanwhile) and is sent again a second later. */
+  private failed(error: string): void {
+    if (this.failure !== error) this.o.log.error('writing history failed; retrying, and not acknowledging agents meanwhile', { error });
+    this.failure = error;
+    if (this.retryTimer || this.closing) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.inFlight) this.send(this.inFlight.batch);
+    }, 1000);
+  }
+
+  private scheduleCommit(delayMs = this.o.commitIntervalMs): void {
+    if (this.commitTimer) return;
+    // Not unref'd: a process must not exit with appended samples uncommitted (or a whenDurable() unresolved).
+    this.commitTimer = setTimeout(() => this.flush(), delayMs);
+  }
+
+  /** The last commit error, until a commit succeeds again (for /healthz). */
+  failure: string | null = null;
 
   /** Seals the heads that have reached their age. */
   private sealDue(now: number): void {
@@ -380,41 +436,34 @@ export class SqliteStore implements Store {
     this.flush();
   }
 
-  /** Once a second: seal due heads, drop log rows whose samples are all in chunks, prune a little. */
+  /** Once a second: seal due heads and commit, work out how much of the log is still needed, prune a little. */
   private maintain(): void {
-    this.commit();
-    if (this.failure) return;
-    try {
-      // Finding the oldest log row still needed walks every series: every few seconds is plenty.
-      if (++this.maintenanceRuns % 5 === 0) this.trimWal();
-      this.pruneSome(this.o.now());
-    } catch (err) {
-      this.o.log.error('pruning history failed', { error: (err as Error).message });
+    this.flush();
+    // Finding the oldest log row still needed walks every series: every few seconds is plenty.
+    if (++this.maintenanceRuns % 5 === 0) this.trimWalBelow = this.oldestNeededWalId();
+    const now = this.o.now();
+    if (this.worker) this.worker.postMessage({ type: 'prune', now });
+    else {
+      try {
+        this.inline!.prune(now);
+      } catch (err) {
+        this.o.log.error('pruning history failed', { error: (err as Error).message });
+      }
     }
   }
 
-  private trimWal(): void {
+  /** The oldest log row holding a sample that is in no chunk yet: every open head's first. */
+  private oldestNeededWalId(): number {
     let keepFrom = this.nextWalId;
     for (const s of this.series) if (s?.head && s.walFrom < keepFrom) keepFrom = s.walFrom;
-    this.stmt.trimWal!.run(keepFrom);
+    return keepFrom;
   }
 
-  /**
-   * Deletes expired chunks (oldest first, a bounded number per call) and the
-   * expired rollup rows of a few series: many short deletes, never one long one.
-   */
-  pruneSome(now: number, seriesPerCall = 200, chunksPerCall = 20_000): void {
-    const ids = this.series.length;
-    if (ids <= 1) return;
-    this.db.transaction(() => {
-      this.stmt.dropExpiredChunks!.run(now - this.o.rawRetentionMs, chunksPerCall);
-      for (let i = 0; i < Math.min(seriesPerCall, ids); i++) {
-        const id = 1 + (this.pruneCursor++ % (ids - 1));
-        if (!this.series[id]) continue;
-        this.stmt.prune1m!.run(id, now - this.o.minuteRetentionMs);
-        this.stmt.prune1h!.run(id, now - this.o.hourRetentionMs);
-      }
-    })();
+  /** Expired data goes a little at a time (see HistoryWriter.prune); exposed for tests. */
+  pruneSome(now: number): void {
+    this.flush();
+    if (this.inline) this.inline.prune(now);
+    else this.worker?.postMessage({ type: 'prune', now });
   }
 
   /**
@@ -433,33 +482,47 @@ export class SqliteStore implements Store {
   }
 
   query(q: SeriesQuery): SeriesResult[] {
-    this.flush();
     const { table, stepMs } = this.resolutionFor(q.from, q.to);
     const wanted = Object.entries(q.labels ?? {});
     const out: SeriesResult[] = [];
-    for (const s of this.series) {
-      if (!s || s.host !== q.host || s.metric !== q.metric) continue;
-      if (!wanted.every(([k, v]) => s.labels[k] === v)) continue;
-      // At full resolution, points keep their own timestamps; coarser ones are bucket starts.
-      const points = table === 'raw' ? this.rawPoints(s, q.from, q.to, stepMs) : this.rollupPoints(s, table, q.from, q.to, stepMs);
-      out.push({ metric: s.metric, labels: s.labels, points });
-    }
+    // One read snapshot for the whole answer, with the number of the last commit in it.
+    this.db.transaction(() => {
+      const committed = this.committedSeq();
+      for (const s of this.series) {
+        if (!s || s.host !== q.host || s.metric !== q.metric) continue;
+        if (!wanted.every(([k, v]) => s.labels[k] === v)) continue;
+        // At full resolution, points keep their own timestamps; coarser ones are bucket starts.
+        const points = table === 'raw' ? this.rawPoints(s, committed, q.from, q.to, stepMs) : this.rollupPoints(s, committed, table, q.from, q.to, stepMs);
+        out.push({ metric: s.metric, labels: s.labels, points });
+      }
+    })();
     return out.sort((a, b) => seriesKey(a.metric, a.labels).localeCompare(seriesKey(b.metric, b.labels)));
   }
 
-  /** Every stored and head sample of a series in [from, to], in time order. */
-  private eachRaw(s: SeriesState, from: number, to: number, each: (ts: number, v: number | null) => void): void {
+  /**
+   * A series' samples that a reader whose snapshot holds commit `committed`
+   * cannot find in the database: chunks of later commits (in flight or still
+   * pending), then the head. All are newer than anything stored.
+   */
+  private eachUnstored(s: SeriesState, committed: number, each: (ts: number, v: number | null) => void): void {
+    const chunks = [...(this.inFlight && this.inFlight.batch.seq > committed ? this.inFlight.chunks : []), ...this.sealed];
+    for (const c of chunks) if (c.seriesId === s.id) decodeChunk(c.data, c.startTs, c.count, each);
+    if (s.head) decodeChunk(s.head.view(), s.head.firstTs, s.head.count, each);
+  }
+
+  /** Every sample of a series in [from, to], in time order: stored chunks, then the rest from memory. */
+  private eachRaw(s: SeriesState, committed: number, from: number, to: number, each: (ts: number, v: number | null) => void): void {
     const visit = (ts: number, v: number | null) => {
       if (ts >= from && ts <= to) each(ts, v);
     };
     for (const c of this.stmt.chunksOf!.all(s.id, from - MAX_CHUNK_SPAN_MS, to, from) as { start_ts: number; n: number; data: Buffer }[]) decodeChunk(c.data, c.start_ts, c.n, visit);
-    if (s.head && s.head.lastTs >= from) decodeChunk(s.head.view(), s.head.firstTs, s.head.count, visit);
+    this.eachUnstored(s, committed, visit);
   }
 
-  private rawPoints(s: SeriesState, from: number, to: number, stepMs: number): [number, number | null][] {
+  private rawPoints(s: SeriesState, committed: number, from: number, to: number, stepMs: number): [number, number | null][] {
     const points: [number, number | null][] = [];
     if (stepMs === 1000) {
-      this.eachRaw(s, from, to, (ts, v) => points.push([ts, v]));
+      this.eachRaw(s, committed, from, to, (ts, v) => points.push([ts, v]));
       return points;
     }
     // Bucket averages; a bucket of only nulls is null.
@@ -469,7 +532,7 @@ export class SqliteStore implements Store {
     const emit = () => {
       if (!Number.isNaN(bucket)) points.push([bucket, n ? sum / n : null]);
     };
-    this.eachRaw(s, from - (from % stepMs), to, (ts, v) => {
+    this.eachRaw(s, committed, from - (from % stepMs), to, (ts, v) => {
       const b = ts - (ts % stepMs);
       if (b !== bucket) emit(), (bucket = b), (sum = 0), (n = 0);
       if (v !== null) (sum += v), n++;
@@ -478,8 +541,8 @@ export class SqliteStore implements Store {
     return points;
   }
 
-  /** Rollup buckets of a series, with the head's samples (not yet in any rollup row) added in. */
-  private rollupPoints(s: SeriesState, table: 'rollup_1m' | 'rollup_1h', from: number, to: number, stepMs: number): [number, number | null][] {
+  /** Rollup buckets of a series, with the samples not yet in any rollup row (unstored chunks, the head) added in. */
+  private rollupPoints(s: SeriesState, committed: number, table: 'rollup_1m' | 'rollup_1h', from: number, to: number, stepMs: number): [number, number | null][] {
     const start = from - (from % stepMs);
     const buckets = new Map<number, { sum: number; count: number }>();
     const rows = this.db
@@ -487,15 +550,13 @@ export class SqliteStore implements Store {
       .all(stepMs, stepMs, s.id, start, to) as { b: number; sum: number; count: number }[];
     // (Bucket sizes are cast: better-sqlite3 binds numbers as REAL, and REAL division would not group.)
     for (const r of rows) buckets.set(r.b, { sum: r.sum, count: r.count });
-    if (s.head && s.head.lastTs >= start) {
-      decodeChunk(s.head.view(), s.head.firstTs, s.head.count, (ts, v) => {
-        if (v === null || ts < start || ts > to) return;
-        const b = ts - (ts % stepMs);
-        const a = buckets.get(b);
-        if (a) (a.sum += v), a.count++;
-        else buckets.set(b, { sum: v, count: 1 });
-      });
-    }
+    this.eachUnstored(s, committed, (ts, v) => {
+      if (v === null || ts < start || ts > to) return;
+      const b = ts - (ts % stepMs);
+      const a = buckets.get(b);
+      if (a) (a.sum += v), a.count++;
+      else buckets.set(b, { sum: v, count: 1 });
+    });
     return [...buckets].sort((a, b) => a[0] - b[0]).map(([b, a]) => [b, a.count ? a.sum / a.count : null]);
   }
 
@@ -512,9 +573,8 @@ export class SqliteStore implements Store {
     const id = this.ids.get(`${host}\u0000${seriesKey(metric, labels)}`);
     const s = id === undefined ? undefined : this.series[id];
     if (!s) return [];
-    this.flush();
     const out: [number, number | null][] = [];
-    this.eachRaw(s, -Infinity, Infinity, (ts, v) => out.push([ts, v]));
+    this.db.transaction(() => this.eachRaw(s, this.committedSeq(), -Infinity, Infinity, (ts, v) => out.push([ts, v])))();
     return out;
   }
 
@@ -531,7 +591,8 @@ export class SqliteStore implements Store {
   }
 
   lastSeq(agentId: string, session: string): number {
-    const pending = this.pendingSeq.get(`${agentId}\u0000${session}`);
+    const key = `${agentId}\u0000${session}`;
+    const pending = this.pendingSeq.get(key) ?? this.inFlight?.seqs.get(key);
     if (pending !== undefined) return pending;
     return (this.stmt.getSeq!.get(agentId, session) as { last_seq: number } | undefined)?.last_seq ?? 0;
   }
@@ -545,8 +606,24 @@ export class SqliteStore implements Store {
   /** A clean stop writes every head as a chunk, so the next start has no log to replay. */
   async close(): Promise<void> {
     clearInterval(this.maintenanceTimer);
-    this.sealAll();
-    this.trimWal();
+    for (const s of this.series) if (s?.head) this.seal(s);
+    this.trimWalBelow = this.nextWalId; // every sample is in a chunk of this last commit
+    // Commits go one at a time: keep sending until nothing is left (or a failure is all there is).
+    while (this.pendingWork || this.inFlight) {
+      this.flush();
+      const done = this.whenDurable();
+      if (this.failure) break;
+      await done;
+    }
+    this.closing = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.commitTimer) clearTimeout(this.commitTimer);
+    if (this.worker) {
+      const closed = new Promise<void>((resolve) => this.worker!.on('message', (m: { type: string }) => m.type === 'closed' && resolve()));
+      this.worker.postMessage({ type: 'close' });
+      await closed;
+      await this.worker.terminate();
+    }
     this.db.close();
   }
 
@@ -558,11 +635,12 @@ export class SqliteStore implements Store {
   private migrateRowPerSampleTable(): void {
     const old = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'samples'").get();
     if (!old) return;
+    const insert = this.db.prepare('INSERT INTO chunks (series_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)');
     this.db.transaction(() => {
       let enc: ChunkEncoder | null = null;
       let id = -1;
       const write = () => {
-        if (enc?.count) this.stmt.insertChunk!.run(id, enc.firstTs, enc.lastTs, enc.count, bytesOf(enc.bytes()));
+        if (enc?.count) insert.run(id, enc.firstTs, enc.lastTs, enc.count, bytesOf(enc.bytes()));
         enc = null;
       };
       for (const r of this.db.prepare('SELECT series_id, ts, value FROM samples ORDER BY series_id, ts').iterate() as Iterable<{ series_id: number; ts: number; value: number | null }>) {
@@ -575,17 +653,6 @@ export class SqliteStore implements Store {
       this.db.exec('DROP TABLE samples');
     })();
   }
-}
-
-function aggregate(a: Agg | null, bucket: number, ts: number, v: number): Agg {
-  if (!a) return { bucket, min: v, max: v, sum: v, count: 1, last: v, lastTs: ts };
-  if (v < a.min) a.min = v;
-  if (v > a.max) a.max = v;
-  a.sum += v;
-  a.count++;
-  a.last = v;
-  a.lastTs = ts;
-  return a;
 }
 
 /** A typed array's bytes as a Buffer (better-sqlite3 binds Buffers as BLOBs), without copying. */

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -209,7 +210,9 @@ describe('a store process killed between chunk writes', () => {
       await store.whenDurable();
       setTimeout(() => process.kill(process.pid, 'SIGKILL'), 1500);
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
+    const scriptFile = path.join(tempDir(), 'crash.mjs');
+    writeFileSync(scriptFile, script);
+    const child = spawn(process.execPath, [scriptFile], { stdio: 'inherit' });
     const signal = await new Promise((r) => child.once('exit', (_code, sig) => r(sig)));
     expect(signal).toBe('SIGKILL');
 
@@ -252,6 +255,10 @@ describe('a store whose writes fail', () => {
     expect(store.rawSamples('db1', 'disk_in_flight', { device: 'sda' })).toEqual([[1000, 1], [2000, 2]]);
     const logged = store.db.prepare('SELECT ts, n FROM wal ORDER BY id').all();
     expect(logged).toEqual([{ ts: 1000, n: 1 }, { ts: 2000, n: 1 }]);
+    // What the retry wrote is what was appended: a second store on the file (as after a crash) replays the same samples.
+    const replayed = new SqliteStore({ file: path.join(path.dirname(store.db.name), 'f.db') });
+    expect(replayed.rawSamples('db1', 'disk_in_flight', { device: 'sda' })).toEqual([[1000, 1], [2000, 2]]);
+    await replayed.close();
     await store.close();
   });
 });

@@ -1,0 +1,39 @@
+/**
+ * The SQLite store's writer in a worker thread: commits and pruning run on the
+ * second core while the main thread ingests, fans out and answers queries.
+ * Messages in: {type: 'commit', batch}, {type: 'prune', now}, {type: 'close'};
+ * out: {type: 'ready'}, {type: 'committed', seq}, {type: 'failed', seq, error},
+ * {type: 'prune-failed', error}, {type: 'closed'}.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { HistoryWriter, openHistoryDb, type CommitBatch, type Retention } from './history-writer.js';
+
+const { file, retention } = workerData as { file: string; retention: Retention };
+const db = openHistoryDb(file);
+const writer = new HistoryWriter(db, retention);
+const port = parentPort!;
+port.postMessage({ type: 'ready' });
+
+port.on('message', (m: { type: 'commit'; batch: CommitBatch } | { type: 'prune'; now: number } | { type: 'close' }) => {
+  switch (m.type) {
+    case 'commit':
+      try {
+        writer.commit(m.batch);
+        port.postMessage({ type: 'committed', seq: m.batch.seq });
+      } catch (err) {
+        port.postMessage({ type: 'failed', seq: m.batch.seq, error: (err as Error).message });
+      }
+      break;
+    case 'prune':
+      try {
+        writer.prune(m.now);
+      } catch (err) {
+        port.postMessage({ type: 'prune-failed', error: (err as Error).message });
+      }
+      break;
+    case 'close':
+      db.close();
+      port.postMessage({ type: 'closed' });
+      break;
+  }
+});

@@ -1,0 +1,170 @@
+import Database from 'better-sqlite3';
+import { decodeChunk } from './chunk-codec.js';
+
+/**
+ * The write side of the SQLite store: one commit of new series, write-ahead
+ * log rows, chunks (with their rollups) and agents' sequence numbers, and the
+ * retention pruning. It owns a connection of its own, so it can run in a
+ * worker thread (history-writer-worker.ts) while the main thread ingests and
+ * answers queries, or inline (tests, and wherever worker threads cannot load
+ * the compiled module).
+ */
+
+export interface CommitBatch {
+  /** Commits are numbered; the number is stored with them so a reader knows which it can see. */
+  seq: number;
+  series: [id: number, key: string, host: string, metric: string, labels: string][];
+  /**
+   * Log rows, WAL_FIELDS numbers each: id, ts, sample count, and their bytes'
+   * start and end in walBytes. Numbers in typed arrays, not objects, because a
+   * worker gets its own copy of every commit, and copying typed arrays is a
+   * memcpy where thousands of small objects are not.
+   */
+  wal: Float64Array;
+  walBytes: Uint8Array;
+  /** Chunks, CHUNK_FIELDS numbers each: series id, first and last ts, sample count, bytes' start and end in chunkBytes. */
+  chunks: Float64Array;
+  chunkBytes: Uint8Array;
+  seqs: [agentId: string, session: string, seq: number][];
+  /** Log rows below this id hold no sample that is not in a chunk (this commit's included). */
+  trimWalBelow: number;
+  samples: number;
+}
+
+export const WAL_FIELDS = 5;
+export const CHUNK_FIELDS = 6;
+
+export interface Retention {
+  rawMs: number;
+  minuteMs: number;
+  hourMs: number;
+}
+
+const HOUR = 3_600_000;
+
+export const SCHEMA = (rollup = (t: string) =>
+  `CREATE TABLE IF NOT EXISTS ${t} (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, min REAL, max REAL, sum REAL, count INTEGER, last REAL, last_ts INTEGER, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;`) => `
+  CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, host TEXT NOT NULL, metric TEXT NOT NULL, labels TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, start_ts INTEGER NOT NULL, end_ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
+  CREATE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, start_ts);
+  CREATE INDEX IF NOT EXISTS chunks_by_end ON chunks (end_ts);
+  CREATE TABLE IF NOT EXISTS wal (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
+  ${rollup('rollup_1m')}
+  ${rollup('rollup_1h')}
+  CREATE TABLE IF NOT EXISTS agent_seq (agent_id TEXT NOT NULL, session TEXT NOT NULL, last_seq INTEGER NOT NULL, PRIMARY KEY (agent_id, session)) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+/** Opens a connection the way both sides use it. */
+export function openHistoryDb(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across a process crash, fast
+  db.pragma('cache_size = -65536'); // 64 MiB: the chunk index and the hot rollup rows stay in memory
+  db.pragma('busy_timeout = 5000'); // the other side's checkpoint or schema work is brief
+  return db;
+}
+
+interface Agg {
+  bucket: number;
+  min: number;
+  max: number;
+  sum: number;
+  count: number;
+  last: number;
+  lastTs: number;
+}
+
+export class HistoryWriter {
+  private readonly stmt: Record<string, Database.Statement>;
+  private pruneCursor = 0;
+
+  constructor(
+    readonly db: Database.Database,
+    private readonly retention: Retention,
+  ) {
+    const upsert = (t: string) =>
+      db.prepare(`INSERT INTO ${t} (series_id, ts, min, max, sum, count, last, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (series_id, ts) DO UPDATE SET min = min(min, excluded.min), max = max(max, excluded.max), sum = sum + excluded.sum,
+        count = count + excluded.count, last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END, last_ts = max(last_ts, excluded.last_ts)`);
+    this.stmt = {
+      insertSeries: db.prepare('INSERT INTO series (id, key, host, metric, labels) VALUES (?, ?, ?, ?, ?)'),
+      insertChunk: db.prepare('INSERT INTO chunks (series_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)'),
+      insertWal: db.prepare('INSERT INTO wal (id, ts, n, data) VALUES (?, ?, ?, ?)'),
+      trimWal: db.prepare('DELETE FROM wal WHERE id < ?'),
+      setSeq: db.prepare('INSERT INTO agent_seq (agent_id, session, last_seq) VALUES (?, ?, ?) ON CONFLICT (agent_id, session) DO UPDATE SET last_seq = excluded.last_seq'),
+      setCommit: db.prepare("INSERT INTO meta (key, value) VALUES ('commit', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+      upsert1m: upsert('rollup_1m'),
+      upsert1h: upsert('rollup_1h'),
+      dropExpiredChunks: db.prepare('DELETE FROM chunks WHERE id IN (SELECT id FROM chunks WHERE end_ts < ? ORDER BY end_ts LIMIT ?)'),
+      prune1m: db.prepare('DELETE FROM rollup_1m WHERE series_id = ? AND ts < ?'),
+      prune1h: db.prepare('DELETE FROM rollup_1h WHERE series_id = ? AND ts < ?'),
+      maxSeries: db.prepare('SELECT max(id) AS m FROM series'),
+    };
+  }
+
+  /** One transaction: all of it is on disk afterwards, or (on a throw) none of it. */
+  commit(b: CommitBatch): void {
+    this.db.transaction(() => {
+      for (const row of b.series) this.stmt.insertSeries!.run(...row);
+      const w = b.wal;
+      for (let i = 0; i < w.length; i += WAL_FIELDS) this.stmt.insertWal!.run(w[i], w[i + 1], w[i + 2], blob(b.walBytes, w[i + 3]!, w[i + 4]!));
+      const c = b.chunks;
+      for (let i = 0; i < c.length; i += CHUNK_FIELDS) this.writeChunk(c[i]!, c[i + 1]!, c[i + 2]!, c[i + 3]!, b.chunkBytes.subarray(c[i + 4]!, c[i + 5]!));
+      for (const [agent, session, seq] of b.seqs) this.stmt.setSeq!.run(agent, session, seq);
+      this.stmt.trimWal!.run(b.trimWalBelow);
+      this.stmt.setCommit!.run(b.seq);
+    })();
+  }
+
+  /** A chunk row, and its samples merged into the 1-minute and 1-hour rollup rows. */
+  private writeChunk(seriesId: number, startTs: number, endTs: number, count: number, data: Uint8Array): void {
+    this.stmt.insertChunk!.run(seriesId, startTs, endTs, count, blob(data, 0, data.length));
+    let minute: Agg | null = null;
+    let hour: Agg | null = null;
+    const write = (stmt: Database.Statement, a: Agg) => stmt.run(seriesId, a.bucket, a.min, a.max, a.sum, a.count, a.last, a.lastTs);
+    decodeChunk(data, startTs, count, (ts, v) => {
+      if (v === null) return;
+      const m = ts - (ts % 60_000);
+      if (minute && minute.bucket !== m) write(this.stmt.upsert1m!, minute), (minute = null);
+      minute = aggregate(minute, m, ts, v);
+      const h = ts - (ts % HOUR);
+      if (hour && hour.bucket !== h) write(this.stmt.upsert1h!, hour), (hour = null);
+      hour = aggregate(hour, h, ts, v);
+    });
+    if (minute) write(this.stmt.upsert1m!, minute);
+    if (hour) write(this.stmt.upsert1h!, hour);
+  }
+
+  /**
+   * Deletes expired chunks (oldest first, a bounded number per call) and the
+   * expired rollup rows of a few series: many short deletes, never one long one.
+   */
+  prune(now: number, seriesPerCall = 200, chunksPerCall = 20_000): void {
+    const maxId = (this.stmt.maxSeries!.get() as { m: number | null }).m ?? 0;
+    this.db.transaction(() => {
+      this.stmt.dropExpiredChunks!.run(now - this.retention.rawMs, chunksPerCall);
+      for (let i = 0; maxId > 0 && i < Math.min(seriesPerCall, maxId); i++) {
+        const id = 1 + (this.pruneCursor++ % maxId);
+        this.stmt.prune1m!.run(id, now - this.retention.minuteMs);
+        this.stmt.prune1h!.run(id, now - this.retention.hourMs);
+      }
+    })();
+  }
+}
+
+function aggregate(a: Agg | null, bucket: number, ts: number, v: number): Agg {
+  if (!a) return { bucket, min: v, max: v, sum: v, count: 1, last: v, lastTs: ts };
+  if (v < a.min) a.min = v;
+  if (v > a.max) a.max = v;
+  a.sum += v;
+  a.count++;
+  a.last = v;
+  a.lastTs = ts;
+  return a;
+}
+
+/** Bytes as a Buffer (better-sqlite3 binds Buffers as BLOBs, copying them), without copying here. */
+function blob(a: Uint8Array, start: number, end: number): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset + start, end - start);
+}
