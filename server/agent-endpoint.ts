@@ -161,8 +161,8 @@ export class AgentEndpoint {
         const agentId = hello.agentId;
         const ids = msg.slots
           ? msg.slots.map((slot) => (storeIds[slot] ??= store.seriesId(agentId, table.entries[slot]!.m, table.entries[slot]!.l)))
-          : msg.samples.map((s) => store.seriesId(agentId, s.m, s.l));
-        store.appendValues(msg.ts, ids, msg.samples.map((s) => s.v));
+          : msg.series.map((s) => store.seriesId(agentId, s.m, s.l));
+        store.appendValues(msg.ts, ids, msg.values);
         this.opts.store.setLastSeq(hello.agentId, hello.session, msg.seq);
       } catch (err) {
         // Not acknowledged, so the agent keeps the batch and sends it again.

@@ -3,8 +3,10 @@ import {
   MAX_DASHBOARD_FRAME_BYTES,
   dashboardMessageSchema,
   decodeFrame,
-  type Batch,
+  samplesOf,
+  type DecodedBatch,
   type ServerToDashboard,
+  type WireSample,
 } from '../shared/protocol.js';
 import type { Logger } from '../shared/log.js';
 import type { HostRegistry } from './hosts.js';
@@ -105,10 +107,12 @@ export class DashboardEndpoint {
     this.hostsTimer.unref();
   }
 
-  publish(host: string, batch: Batch): void {
+  publish(host: string, batch: DecodedBatch): void {
+    let all: WireSample[] | null = null; // built only when someone watches this host
     for (const c of this.clients) {
       if (!c.hosts.has(host)) continue;
-      const samples = c.metrics ? batch.samples.filter((s) => c.metrics!.has(s.m)) : batch.samples;
+      all ??= samplesOf(batch);
+      const samples = c.metrics ? all.filter((s) => c.metrics!.has(s.m)) : all;
       this.send(c, {
         type: 'samples',
         host,

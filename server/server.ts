@@ -68,9 +68,9 @@ export class TidemarkServer {
       log: opts.log.child('agents'),
       onBatch: (host, batch) => {
         this.ingested.batches++;
-        this.ingested.samples += batch.samples.length;
+        this.ingested.samples += batch.values.length;
         this.dashboards.publish(host, batch);
-        this.alerts?.engine.ingest(host, batch.ts, batch.samples);
+        this.alerts?.engine.ingestValues(host, batch.ts, batch.series, batch.values);
       },
       ratePerSecond: opts.agentRate?.perSecond,
       rateBurst: opts.agentRate?.burst,

@@ -91,9 +91,27 @@ export interface Batch {
   states?: WireState[];
 }
 
-/** A decoded batch; for protocol 2, `slots` gives each sample's index in the session's series table. */
-export interface DecodedBatch extends Batch {
+/** A sample's series: metric and labels. */
+export interface SeriesRef {
+  m: string;
+  l?: Record<string, string>;
+}
+
+/**
+ * A decoded batch: per sample its series and its value, in two arrays. The
+ * server never builds an object per sample (a fleet sends half a million a
+ * second); `samplesOf` does, for the few consumers that want them. For
+ * protocol 2, `slots` gives each sample's index in the session's table.
+ */
+export interface DecodedBatch extends Omit<Batch, 'samples'> {
+  series: SeriesRef[];
+  values: (number | null)[];
   slots?: number[];
+}
+
+/** A decoded batch's samples as objects. */
+export function samplesOf(b: DecodedBatch): WireSample[] {
+  return b.series.map((s, i) => (s.l ? { m: s.m, l: s.l, v: b.values[i]! } : { m: s.m, v: b.values[i]! }));
 }
 
 export const MAX_BATCH_SAMPLES = 20_000;
@@ -223,15 +241,23 @@ function checkWith<T>(schema: z.ZodType<T>, v: unknown, where: string): T | unde
   return (r as { data: T }).data;
 }
 
+interface SessionEntry extends SeriesRef {
+  key: string;
+}
+
 /** One agent session's series table on the server side (protocol 2): index → series. */
 export class SessionSeries {
-  readonly entries: { m: string; l: Record<string, string> | undefined; key: string }[] = [];
+  readonly entries: SessionEntry[] = [];
 
   /** Replaces the table with a hello's. */
   reset(defs: readonly SeriesDef[] = []): void {
     this.entries.length = 0;
-    defs.forEach(([m, l], i) => (this.entries[i] = { m, l, key: seriesKey(m, l) }));
+    defs.forEach(([m, l], i) => (this.entries[i] = entry(m, l)));
   }
+}
+
+function entry(m: string, l: Record<string, string> | undefined): SessionEntry {
+  return l && Object.keys(l).length ? { m, l, key: seriesKey(m, l) } : { m, key: m };
 }
 
 /**
@@ -242,7 +268,7 @@ export class SessionSeries {
 function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedBatch {
   const seq = checkCount(m.seq, 'seq', 1);
   const ts = checkCount(m.ts, 'ts', 0);
-  const batch: DecodedBatch = { type: 'batch', seq, ts, samples: [] };
+  const batch: DecodedBatch = { type: 'batch', seq, ts, series: [], values: [] };
   if ((m.samples === undefined) === (m.s === undefined)) fail('frame', 'a batch carries either samples (protocol 1) or s (protocol 2)');
   if (m.samples !== undefined) {
     if (!Array.isArray(m.samples) || m.samples.length > MAX_BATCH_SAMPLES) fail('samples', `must be an array of at most ${MAX_BATCH_SAMPLES}`);
@@ -250,14 +276,14 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
     for (let i = 0; i < list.length; i++) {
       const s = list[i] as Record<string, unknown> | null;
       if (s === null || typeof s !== 'object') fail(`samples.${i}`, 'must be an object');
-      const sample: WireSample = { m: checkName(s!.m, `samples.${i}.m`), v: checkValue(s!.v, `samples.${i}.v`) };
+      const metric = checkName(s!.m, `samples.${i}.m`);
       const l = checkLabels(s!.l, `samples.${i}.l`);
-      if (l) sample.l = l;
-      batch.samples.push(sample);
+      batch.values.push(checkValue(s!.v, `samples.${i}.v`));
+      batch.series.push(l ? { m: metric, l } : { m: metric });
     }
   } else {
     // Definitions first, into a copy-on-write overlay of the table.
-    const defined = new Map<number, { m: string; l: Record<string, string> | undefined; key: string }>();
+    const defined = new Map<number, SessionEntry>();
     if (m.defs !== undefined) {
       if (!Array.isArray(m.defs) || m.defs.length > MAX_SERIES_PER_SESSION) fail('defs', `must be an array of at most ${MAX_SERIES_PER_SESSION}`);
       (m.defs as unknown[]).forEach((d, i) => {
@@ -266,25 +292,29 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
         if (index >= MAX_SERIES_PER_SESSION) fail(`defs.${i}.0`, `index must be below ${MAX_SERIES_PER_SESSION}`);
         const metric = checkName((d as unknown[])[1], `defs.${i}.1`);
         const l = checkLabels((d as unknown[])[2], `defs.${i}.2`);
-        const entry = { m: metric, l: l && Object.keys(l).length ? l : undefined, key: seriesKey(metric, l) };
+        const e = entry(metric, l);
         const existing = defined.get(index) ?? table.entries[index];
-        if (existing && existing.key !== entry.key) fail(`defs.${i}`, `index ${index} already names ${existing.key}`);
-        if (!existing) defined.set(index, entry);
+        if (existing && existing.key !== e.key) fail(`defs.${i}`, `index ${index} already names ${existing.key}`);
+        if (!existing) defined.set(index, e);
       });
     }
     if (!Array.isArray(m.s) || m.s.length % 2 !== 0 || m.s.length > 2 * MAX_BATCH_SAMPLES) fail('s', `must be an array of [index, value] pairs, at most ${MAX_BATCH_SAMPLES}`);
     const pairs = m.s as unknown[];
-    const slots: number[] = new Array(pairs.length / 2);
-    const samples: WireSample[] = new Array(pairs.length / 2);
+    const n = pairs.length / 2;
+    const slots: number[] = new Array(n);
+    const series: SeriesRef[] = new Array(n);
+    const values: (number | null)[] = new Array(n);
     for (let i = 0, j = 0; i < pairs.length; i += 2, j++) {
       const index = pairs[i];
-      const entry = typeof index === 'number' ? (table.entries[index] ?? defined.get(index)) : undefined;
-      if (!entry) fail(`s.${i}`, `series index ${JSON.stringify(index)} was never defined in this session`);
+      const e = typeof index === 'number' ? (table.entries[index] ?? defined.get(index)) : undefined;
+      if (!e) fail(`s.${i}`, `series index ${JSON.stringify(index)} was never defined in this session`);
       slots[j] = index as number;
-      samples[j] = entry!.l ? { m: entry!.m, l: entry!.l, v: checkValue(pairs[i + 1], `s.${i + 1}`) } : { m: entry!.m, v: checkValue(pairs[i + 1], `s.${i + 1}`) };
+      series[j] = e!;
+      values[j] = checkValue(pairs[i + 1], `s.${i + 1}`);
     }
-    for (const [index, entry] of defined) table.entries[index] = entry;
-    batch.samples = samples;
+    for (const [index, e] of defined) table.entries[index] = e;
+    batch.series = series;
+    batch.values = values;
     batch.slots = slots;
   }
   const collectors = checkWith(collectorsSchema, m.collectors, 'collectors');

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { seriesKey, type WireSample } from '../../shared/protocol.js';
+import { seriesKey, type SeriesRef, type WireSample } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
 import { compare, exprMetrics, matches, type Condition, type Expr, type Matcher, type Rule } from './rules.js';
 import type { AlertSnapshot, Notification, Notifier } from './notify.js';
@@ -131,12 +131,18 @@ export class AlertEngine {
 
   /** Feeds one batch of a host and evaluates the rules that read its metrics. */
   ingest(host: string, ts: number, samples: readonly WireSample[]): void {
+    this.ingestValues(host, ts, samples, samples.map((s) => s.v));
+  }
+
+  /** The same, with each sample's series and value in two aligned arrays (as the server decodes batches). */
+  ingestValues(host: string, ts: number, series: readonly SeriesRef[], values: readonly (number | null)[]): void {
     const watched = this.watched();
     let byMetric = this.windows.get(host);
     if (!byMetric) this.windows.set(host, (byMetric = new Map()));
     const seen = new Set<string>();
     const now = this.now();
-    for (const s of samples) {
+    for (let i = 0; i < series.length; i++) {
+      const s = series[i]!;
       const keepMs = watched.get(s.m);
       if (keepMs === undefined) continue;
       seen.add(s.m);
@@ -148,7 +154,7 @@ export class AlertEngine {
       if (!w) m.series.set(key, (w = { labels: { ...(s.l ?? {}) }, ts: [], values: [] }));
       if (w.ts.length && ts <= w.ts[w.ts.length - 1]!) continue;
       w.ts.push(ts);
-      w.values.push(s.v);
+      w.values.push(values[i]!);
       // Usually one sample leaves as one arrives: shift() trims the array in place, where splice copies it.
       const keepFrom = ts - keepMs;
       while (w.ts.length > 1 && w.ts[0]! < keepFrom) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeServerToAgent } from '../../shared/wire.js';
-import { SessionSeries, decodeAgentFrame } from '../../shared/protocol.js';
+import { SessionSeries, decodeAgentFrame, samplesOf, type DecodedBatch } from '../../shared/protocol.js';
 import { BatchEncoder } from '../../agent/batch-encoder.js';
 
 describe('server → agent frames, checked by the agent without a schema library', () => {
@@ -34,19 +34,25 @@ describe('agent → server batches (protocol 2: series named once, then [index, 
     const first = enc.encode({ type: 'batch', seq: 1, ts: 1000, samples, stateKinds: ['raid_array'], states: [] });
     expect(JSON.parse(first)).toEqual({ type: 'batch', seq: 1, ts: 1000, defs: [[0, 'disk_util_percent', { device: 'sda' }], [1, 'disk_util_percent', { device: 'sdb' }], [2, 'mongod_up']], s: [0, 12.5, 1, null, 2, 1], stateKinds: ['raid_array'], states: [] });
     const d1 = decodeAgentFrame(first, table);
-    expect(d1).toEqual({ ok: true, value: { type: 'batch', seq: 1, ts: 1000, samples, slots: [0, 1, 2], stateKinds: ['raid_array'], states: [] } });
+    expect(d1).toMatchObject({ ok: true, value: { type: 'batch', seq: 1, ts: 1000, values: [12.5, null, 1], slots: [0, 1, 2], stateKinds: ['raid_array'], states: [] } });
+    expect(d1.ok && samplesOf(d1.value as DecodedBatch)).toEqual(samples);
     const second = enc.encode({ type: 'batch', seq: 2, ts: 2000, samples: [samples[2]!, { m: 'disk_in_flight', l: { device: 'sda' }, v: 3 }] });
     expect(JSON.parse(second)).toEqual({ type: 'batch', seq: 2, ts: 2000, defs: [[3, 'disk_in_flight', { device: 'sda' }]], s: [2, 1, 3, 3] });
-    expect(decodeAgentFrame(second, table)).toMatchObject({ ok: true, value: { samples: [{ m: 'mongod_up', v: 1 }, { m: 'disk_in_flight', l: { device: 'sda' }, v: 3 }], slots: [2, 3] } });
+    const d2 = decodeAgentFrame(second, table);
+    expect(d2).toMatchObject({ ok: true, value: { slots: [2, 3] } });
+    expect(d2.ok && samplesOf(d2.value as DecodedBatch)).toEqual([{ m: 'mongod_up', v: 1 }, { m: 'disk_in_flight', l: { device: 'sda' }, v: 3 }]);
     // A new connection learns the table from the hello and decodes a replayed frame that has no defs.
     const fresh = new SessionSeries();
     fresh.reset(enc.series());
-    expect(decodeAgentFrame(enc.encodePairs(3, 3000, [0, 7, 3, 4]), fresh)).toMatchObject({ ok: true, value: { samples: [{ m: 'disk_util_percent', l: { device: 'sda' }, v: 7 }, { m: 'disk_in_flight', v: 4 }] } });
+    const d3 = decodeAgentFrame(enc.encodePairs(3, 3000, [0, 7, 3, 4]), fresh);
+    expect(d3.ok && samplesOf(d3.value as DecodedBatch)).toEqual([{ m: 'disk_util_percent', l: { device: 'sda' }, v: 7 }, { m: 'disk_in_flight', l: { device: 'sda' }, v: 4 }]);
   });
 
   it('still decodes protocol 1 batches (name and labels on every sample)', () => {
     const frame = JSON.stringify({ type: 'batch', seq: 4, ts: 5, samples });
-    expect(decodeAgentFrame(frame, new SessionSeries())).toEqual({ ok: true, value: { type: 'batch', seq: 4, ts: 5, samples } });
+    const d = decodeAgentFrame(frame, new SessionSeries());
+    expect(d).toEqual({ ok: true, value: { type: 'batch', seq: 4, ts: 5, series: samples.map(({ m, l }) => (l ? { m, l } : { m })), values: [12.5, null, 1] } });
+    expect(d.ok && samplesOf(d.value as DecodedBatch)).toEqual(samples);
   });
 
   it('rejects bad batches with the place and the reason, and a rejected frame defines nothing', () => {
