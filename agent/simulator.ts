@@ -186,16 +186,18 @@ export class SimulatedHost {
   tick(now: number): void {
     const { samples, states } = this.sample(now);
     this.seq++;
-    const pairs: (number | null)[] = [];
+    const indexes: number[] = [];
+    const values: (number | null)[] = [];
     for (const s of samples) {
       let byMetric = this.slots.get(s.l);
       if (!byMetric) this.slots.set(s.l, (byMetric = new Map()));
       let i = byMetric.get(s.m);
       if (i === undefined) byMetric.set(s.m, (i = this.transport.encoder.indexOf(s.m, s.l)));
-      pairs.push(i, s.v);
+      indexes.push(i);
+      values.push(s.v);
     }
     const extras = states ? { stateKinds: ['raid_array', 'mongod'], states } : {};
-    this.transport.sendEncoded(this.seq, this.transport.encoder.encodePairs(this.seq, now, pairs, extras));
+    this.transport.sendEncoded(this.seq, this.transport.encoder.encodeValues(this.seq, now, indexes, values, extras));
   }
 }
 

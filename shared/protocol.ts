@@ -74,7 +74,9 @@ export type Hello = z.infer<typeof helloSchema>;
 /**
  * A batch of samples taken at one time. On the wire, protocol 1 carries
  * `samples`; protocol 2 carries `defs` (series named for the first time:
- * [index, metric, labels?]) and `s` ([index, value, index, value, …]). Batches
+ * [index, metric, labels?]), `i` (the samples' series indexes; absent when
+ * they are 0, 1, 2, …) and `v` (their values: little-endian float64s in
+ * base64, NaN for null). Batches
  * are the bulk of all traffic, so they are checked by hand (decodeBatch), not
  * by a schema: the same rules, at a fraction of the cost.
  */
@@ -269,7 +271,7 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
   const seq = checkCount(m.seq, 'seq', 1);
   const ts = checkCount(m.ts, 'ts', 0);
   const batch: DecodedBatch = { type: 'batch', seq, ts, series: [], values: [] };
-  if ((m.samples === undefined) === (m.s === undefined)) fail('frame', 'a batch carries either samples (protocol 1) or s (protocol 2)');
+  if ((m.samples === undefined) === (m.v === undefined)) fail('frame', 'a batch carries either samples (protocol 1) or v (protocol 2)');
   if (m.samples !== undefined) {
     if (!Array.isArray(m.samples) || m.samples.length > MAX_BATCH_SAMPLES) fail('samples', `must be an array of at most ${MAX_BATCH_SAMPLES}`);
     const list = m.samples as unknown[];
@@ -282,7 +284,7 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
       batch.series.push(l ? { m: metric, l } : { m: metric });
     }
   } else {
-    // Definitions first, into a copy-on-write overlay of the table.
+    // Definitions first, into an overlay of the table that is applied only if the whole frame is good.
     const defined = new Map<number, SessionEntry>();
     if (m.defs !== undefined) {
       if (!Array.isArray(m.defs) || m.defs.length > MAX_SERIES_PER_SESSION) fail('defs', `must be an array of at most ${MAX_SERIES_PER_SESSION}`);
@@ -298,19 +300,24 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
         if (!existing) defined.set(index, e);
       });
     }
-    if (!Array.isArray(m.s) || m.s.length % 2 !== 0 || m.s.length > 2 * MAX_BATCH_SAMPLES) fail('s', `must be an array of [index, value] pairs, at most ${MAX_BATCH_SAMPLES}`);
-    const pairs = m.s as unknown[];
-    const n = pairs.length / 2;
+    if (typeof m.v !== 'string' || m.v.length > 12 * MAX_BATCH_SAMPLES) fail('v', `must be base64 of at most ${MAX_BATCH_SAMPLES} float64 values`);
+    const bytes = Buffer.from(m.v as string, 'base64');
+    if (bytes.length % 8 !== 0) fail('v', `must be base64 of float64 values (8 bytes each); it holds ${bytes.length} bytes`);
+    const n = bytes.length / 8;
+    const indexes = m.i;
+    if (indexes !== undefined && (!Array.isArray(indexes) || indexes.length !== n)) fail('i', `must be an array of ${n} series indexes, one per value`);
     const slots: number[] = new Array(n);
     const series: SeriesRef[] = new Array(n);
     const values: (number | null)[] = new Array(n);
-    for (let i = 0, j = 0; i < pairs.length; i += 2, j++) {
-      const index = pairs[i];
+    for (let j = 0; j < n; j++) {
+      const index = indexes === undefined ? j : (indexes as unknown[])[j];
       const e = typeof index === 'number' ? (table.entries[index] ?? defined.get(index)) : undefined;
-      if (!e) fail(`s.${i}`, `series index ${JSON.stringify(index)} was never defined in this session`);
+      if (!e) fail(indexes === undefined ? `v.${j}` : `i.${j}`, `series index ${JSON.stringify(index)} was never defined in this session`);
+      const v = bytes.readDoubleLE(8 * j);
+      if (v === Infinity || v === -Infinity) fail(`v.${j}`, 'value must be a finite number or NaN for null');
       slots[j] = index as number;
       series[j] = e!;
-      values[j] = checkValue(pairs[i + 1], `s.${i + 1}`);
+      values[j] = Number.isNaN(v) ? null : v;
     }
     for (const [index, e] of defined) table.entries[index] = e;
     batch.series = series;

@@ -8,10 +8,11 @@
 
 /**
  * 2: batches name each series once per session (`defs`, and the whole table
- * in the hello) and then carry [index, value] pairs (`s`) instead of a
- * metric name and labels per sample — about a fifth of the bytes and of the
- * server's parsing. 1: every sample carries its name and labels (`samples`);
- * still accepted.
+ * in the hello) and then carry the samples' series indexes (`i`) and their
+ * values packed as float64s in base64 (`v`) instead of a metric name, labels
+ * and a decimal number per sample — a fifth of the bytes, and no number
+ * formatting or parsing. 1: every sample carries its name and labels
+ * (`samples`); still accepted.
  */
 export const PROTOCOL_VERSION = 2;
 export const MIN_PROTOCOL_VERSION = 1;

@@ -180,7 +180,7 @@ describe('a server killed with SIGKILL', () => {
       ws.close();
       return welcome!;
     };
-    const batch = (i: number) => ({ seq: i + 1, frame: { type: 'batch', seq: i + 1, ts: t0 + i * 1000, ...(i === 0 ? { defs: [[1, 'mongod_up']] } : {}), s: [0, value(i), 1, i % 2] } });
+    const batch = (i: number) => ({ seq: i + 1, frame: { type: 'batch', seq: i + 1, ts: t0 + i * 1000, ...(i === 0 ? { defs: [[1, 'mongod_up']] } : {}), v: Buffer.from(new Float64Array([value(i), i % 2]).buffer).toString('base64') } });
     const w1 = await agent(Array.from({ length: 40 }, (_, i) => batch(i)));
     expect(w1.lastSeq).toBe(0);
 

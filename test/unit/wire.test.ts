@@ -21,7 +21,10 @@ describe('server → agent frames, checked by the agent without a schema library
   });
 });
 
-describe('agent → server batches (protocol 2: series named once, then [index, value] pairs)', () => {
+/** Values as protocol 2 sends them: little-endian float64s in base64, NaN for null. */
+const b64 = (values: (number | null)[]) => Buffer.from(new Float64Array(values.map((v) => v ?? NaN)).buffer).toString('base64');
+
+describe('agent → server batches (protocol 2: series named once, then indexes and packed values)', () => {
   const samples = [
     { m: 'disk_util_percent', l: { device: 'sda' }, v: 12.5 },
     { m: 'disk_util_percent', l: { device: 'sdb' }, v: null },
@@ -32,19 +35,19 @@ describe('agent → server batches (protocol 2: series named once, then [index, 
     const enc = new BatchEncoder();
     const table = new SessionSeries();
     const first = enc.encode({ type: 'batch', seq: 1, ts: 1000, samples, stateKinds: ['raid_array'], states: [] });
-    expect(JSON.parse(first)).toEqual({ type: 'batch', seq: 1, ts: 1000, defs: [[0, 'disk_util_percent', { device: 'sda' }], [1, 'disk_util_percent', { device: 'sdb' }], [2, 'mongod_up']], s: [0, 12.5, 1, null, 2, 1], stateKinds: ['raid_array'], states: [] });
+    expect(JSON.parse(first)).toEqual({ type: 'batch', seq: 1, ts: 1000, defs: [[0, 'disk_util_percent', { device: 'sda' }], [1, 'disk_util_percent', { device: 'sdb' }], [2, 'mongod_up']], v: b64([12.5, null, 1]), stateKinds: ['raid_array'], states: [] }); // indexes 0, 1, 2: no "i"
     const d1 = decodeAgentFrame(first, table);
     expect(d1).toMatchObject({ ok: true, value: { type: 'batch', seq: 1, ts: 1000, values: [12.5, null, 1], slots: [0, 1, 2], stateKinds: ['raid_array'], states: [] } });
     expect(d1.ok && samplesOf(d1.value as DecodedBatch)).toEqual(samples);
     const second = enc.encode({ type: 'batch', seq: 2, ts: 2000, samples: [samples[2]!, { m: 'disk_in_flight', l: { device: 'sda' }, v: 3 }] });
-    expect(JSON.parse(second)).toEqual({ type: 'batch', seq: 2, ts: 2000, defs: [[3, 'disk_in_flight', { device: 'sda' }]], s: [2, 1, 3, 3] });
+    expect(JSON.parse(second)).toEqual({ type: 'batch', seq: 2, ts: 2000, defs: [[3, 'disk_in_flight', { device: 'sda' }]], i: [2, 3], v: b64([1, 3]) });
     const d2 = decodeAgentFrame(second, table);
     expect(d2).toMatchObject({ ok: true, value: { slots: [2, 3] } });
     expect(d2.ok && samplesOf(d2.value as DecodedBatch)).toEqual([{ m: 'mongod_up', v: 1 }, { m: 'disk_in_flight', l: { device: 'sda' }, v: 3 }]);
     // A new connection learns the table from the hello and decodes a replayed frame that has no defs.
     const fresh = new SessionSeries();
     fresh.reset(enc.series());
-    const d3 = decodeAgentFrame(enc.encodePairs(3, 3000, [0, 7, 3, 4]), fresh);
+    const d3 = decodeAgentFrame(enc.encodeValues(3, 3000, [0, 3], [7, 4]), fresh);
     expect(d3.ok && samplesOf(d3.value as DecodedBatch)).toEqual([{ m: 'disk_util_percent', l: { device: 'sda' }, v: 7 }, { m: 'disk_in_flight', l: { device: 'sda' }, v: 4 }]);
   });
 
@@ -58,17 +61,20 @@ describe('agent → server batches (protocol 2: series named once, then [index, 
   it('rejects bad batches with the place and the reason, and a rejected frame defines nothing', () => {
     const table = new SessionSeries();
     const bad = (frame: object) => decodeAgentFrame(JSON.stringify({ type: 'batch', seq: 1, ts: 1, ...frame }), table);
-    expect(bad({ s: [0, 1] })).toEqual({ ok: false, code: 'bad_frame', message: 's.0: series index 0 was never defined in this session' });
-    expect(bad({ defs: [[0, 'disk_util_percent']], s: [0, 1, 0] })).toMatchObject({ ok: false, message: expect.stringMatching(/^s: must be an array of \[index, value\] pairs/) });
+    expect(bad({ v: b64([1]) })).toEqual({ ok: false, code: 'bad_frame', message: 'v.0: series index 0 was never defined in this session' });
+    expect(bad({ defs: [[0, 'disk_util_percent']], i: [0, 5], v: b64([1, 2]) })).toEqual({ ok: false, code: 'bad_frame', message: 'i.1: series index 5 was never defined in this session' });
     expect(table.entries).toHaveLength(0);
-    expect(bad({ defs: [[0, 'disk_util_percent']], s: [0, 'high'] })).toEqual({ ok: false, code: 'bad_frame', message: 's.1: value must be a finite number or null' });
-    expect(bad({ defs: [[0, 'bad name']], s: [] })).toMatchObject({ message: expect.stringMatching(/^defs\.0\.1: must be letters, digits and _/) });
-    expect(bad({ defs: [[0, 'a', { 'x-y': '1' }]], s: [] })).toMatchObject({ message: expect.stringMatching(/^defs\.0\.2\.x-y: must be letters/) });
-    expect(bad({ defs: [[0, 'a'], [0, 'b']], s: [] })).toEqual({ ok: false, code: 'bad_frame', message: 'defs.1: index 0 already names a' });
-    expect(bad({ samples: [], s: [] })).toMatchObject({ message: 'frame: a batch carries either samples (protocol 1) or s (protocol 2)' });
-    expect(bad({ seq: 0, s: [] })).toMatchObject({ message: 'seq: must be a whole number ≥ 1' });
+    expect(bad({ defs: [[0, 'disk_util_percent']], i: [0], v: b64([1, 2]) })).toEqual({ ok: false, code: 'bad_frame', message: 'i: must be an array of 2 series indexes, one per value' });
+    expect(bad({ defs: [[0, 'disk_util_percent']], v: 'AAAA' })).toEqual({ ok: false, code: 'bad_frame', message: 'v: must be base64 of float64 values (8 bytes each); it holds 3 bytes' });
+    expect(bad({ defs: [[0, 'disk_util_percent']], v: b64([Infinity]) })).toEqual({ ok: false, code: 'bad_frame', message: 'v.0: value must be a finite number or NaN for null' });
+    expect(bad({ defs: [[0, 'disk_util_percent']], v: [1] })).toMatchObject({ message: expect.stringMatching(/^v: must be base64/) });
+    expect(bad({ defs: [[0, 'bad name']], v: '' })).toMatchObject({ message: expect.stringMatching(/^defs\.0\.1: must be letters, digits and _/) });
+    expect(bad({ defs: [[0, 'a', { 'x-y': '1' }]], v: '' })).toMatchObject({ message: expect.stringMatching(/^defs\.0\.2\.x-y: must be letters/) });
+    expect(bad({ defs: [[0, 'a'], [0, 'b']], v: '' })).toEqual({ ok: false, code: 'bad_frame', message: 'defs.1: index 0 already names a' });
+    expect(bad({ samples: [], v: '' })).toMatchObject({ message: 'frame: a batch carries either samples (protocol 1) or v (protocol 2)' });
+    expect(bad({ seq: 0, v: '' })).toMatchObject({ message: 'seq: must be a whole number ≥ 1' });
     expect(bad({ samples: [{ m: 'a', v: 1, l: { d: 5 } }] })).toMatchObject({ message: 'samples.0.l.d: label values are strings of at most 256 characters' });
-    expect(bad({ s: [], states: [{ kind: 'raid_array' }] })).toMatchObject({ message: expect.stringMatching(/^states\.0\.key: /) });
+    expect(bad({ v: '', states: [{ kind: 'raid_array' }] })).toMatchObject({ message: expect.stringMatching(/^states\.0\.key: /) });
     expect(decodeAgentFrame('[1,2]', table)).toEqual({ ok: false, code: 'bad_frame', message: 'frame: must be an object' });
     expect(decodeAgentFrame('{"type":"reboot"}', table)).toEqual({ ok: false, code: 'bad_frame', message: 'type: unknown message type "reboot"' });
     expect(table.entries).toHaveLength(0);
@@ -77,7 +83,7 @@ describe('agent → server batches (protocol 2: series named once, then [index, 
   it('stops naming new series once the session table is full, and counts what it left out', () => {
     const enc = new BatchEncoder(2);
     const frame = JSON.parse(enc.encode({ type: 'batch', seq: 1, ts: 1, samples }));
-    expect(frame.s).toEqual([0, 12.5, 1, null]);
+    expect(frame.v).toEqual(b64([12.5, null]));
     expect(enc.overflow).toBe(1);
   });
 });
