@@ -15,6 +15,8 @@ import { machine, procStats as proc, summary, fmt } from './lib.mjs';
 const sizes = (process.argv[2] ?? '10,100,1000,5000').split(',').map(Number);
 const measureS = Number(process.argv[3] ?? 30);
 const warmupS = Number(process.argv[4] ?? 130);
+// Node/V8 flags for the server process only, e.g. SERVER_NODE_FLAGS=--max-semi-space-size=64
+const serverNodeFlags = (process.env.SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const CLI = path.resolve('dist/cli/main.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,7 +36,7 @@ async function run(n) {
   // Warnings and errors of both processes go to files, so a failed run says why.
   const serverLog = path.join(dir, 'server.log');
   const simLog = path.join(dir, 'simulator.log');
-  const server = spawn(process.execPath, [CLI, 'server', '--port', String(port), '--token', 't', '--data-dir', dir, '--log-level', 'warn'], { stdio: ['ignore', openSync(serverLog, 'a'), openSync(serverLog, 'a')] });
+  const server = spawn(process.execPath, [...serverNodeFlags, CLI, 'server', '--port', String(port), '--token', 't', '--data-dir', dir, '--log-level', 'warn'], { stdio: ['ignore', openSync(serverLog, 'a'), openSync(serverLog, 'a')] });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
@@ -112,7 +114,7 @@ async function run(n) {
   }
 }
 
-console.log(`# fan-in, ${measureS} s per size after ${warmupS} s of warm-up, ${machine()}`);
+console.log(`# fan-in, ${measureS} s per size after ${warmupS} s of warm-up, server flags: ${serverNodeFlags.join(' ') || 'none'}, ${machine()}`);
 for (const n of sizes) {
   const r = await run(n);
   console.log(JSON.stringify(r));
