@@ -11,11 +11,23 @@ import type { ArrayReport } from '../agent/raid/arrays.js';
 
 type Flags = Record<string, unknown>;
 
-function onSignals(stop: () => Promise<void>): void {
+/**
+ * A clean stop on SIGINT/SIGTERM, within a deadline: a second signal, or a
+ * stop that takes longer than `deadlineMs`, exits at once. Nothing
+ * acknowledged is lost either way: the server's write-ahead log has it.
+ */
+function onSignals(stop: () => Promise<void>, deadlineMs = 60_000): void {
   let stopping = false;
-  const handler = () => {
-    if (stopping) return;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting without finishing the clean stop\n`);
+      process.exit(1);
+    }
     stopping = true;
+    setTimeout(() => {
+      process.stderr.write(`the clean stop took over ${deadlineMs / 1000} s: exiting without finishing it\n`);
+      process.exit(1);
+    }, deadlineMs).unref();
     stop().then(
       () => process.exit(0),
       () => process.exit(1),

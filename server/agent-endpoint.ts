@@ -4,14 +4,13 @@ import {
   MAX_AGENT_FRAME_BYTES,
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
-  SessionSeries,
-  decodeAgentFrame,
   type DecodedBatch,
   type ErrorCode,
   type Hello,
   type ServerToAgent,
 } from '../shared/protocol.js';
 import { TIDEMARK_VERSION } from '../shared/version.js';
+import { SessionSeries, decodeAgentFrame } from './agent-frames.js';
 import type { Logger } from '../shared/log.js';
 import type { Store } from './store/store.js';
 import type { HostRegistry } from './hosts.js';

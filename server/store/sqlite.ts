@@ -261,20 +261,24 @@ export class SqliteStore implements Store {
     out.reserve(ids.length * 18);
     let kept = 0;
     let prevId = 0;
-    for (let i = 0; i < ids.length; i++) {
-      const s = this.series[ids[i]!];
-      if (!s) throw new Error(`unknown series id ${ids[i]}`);
-      const v = values[i]!;
-      if (!this.push(s, ts, v, walId)) continue;
-      out.varint(zigzag(s.id - prevId));
-      out.float64(v === null ? NaN : v);
-      prevId = s.id;
-      kept++;
-    }
-    if (kept) {
-      this.nextWalId++;
-      this.wal.push({ id: walId, ts, n: kept, start, end: out.len });
-      this.walSamples += kept;
+    try {
+      for (let i = 0; i < ids.length; i++) {
+        const s = this.series[ids[i]!];
+        if (!s) throw new Error(`unknown series id ${ids[i]}`);
+        const v = values[i]!;
+        if (!this.push(s, ts, v, walId)) continue;
+        out.varint(zigzag(s.id - prevId));
+        out.float64(v === null ? NaN : v);
+        prevId = s.id;
+        kept++;
+      }
+    } finally {
+      // Whatever went into the heads goes into the log too, even if a bad id stopped the loop.
+      if (kept) {
+        this.nextWalId++;
+        this.wal.push({ id: walId, ts, n: kept, start, end: out.len });
+        this.walSamples += kept;
+      }
     }
     if (this.walSamples >= this.o.commitSamples) this.flush();
     else this.scheduleCommit();

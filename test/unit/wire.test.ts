@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeServerToAgent } from '../../shared/wire.js';
-import { SessionSeries, decodeAgentFrame, samplesOf, type DecodedBatch } from '../../shared/protocol.js';
+import { samplesOf, type DecodedBatch } from '../../shared/protocol.js';
+import { SessionSeries, decodeAgentFrame } from '../../server/agent-frames.js';
 import { BatchEncoder } from '../../agent/batch-encoder.js';
 
 describe('server → agent frames, checked by the agent without a schema library', () => {

@@ -1,0 +1,180 @@
+/**
+ * Agent frames as the server reads them. Batches — the bulk of all traffic —
+ * are checked by hand against the rules of shared/protocol.ts (the same rules
+ * as its schemas, at a fraction of the cost) and decoded without an object per
+ * sample; hellos and inventories go through the schemas.
+ */
+import type { z } from 'zod';
+import { MAX_SERIES_PER_SESSION } from '../shared/wire.js';
+import {
+  MAX_BATCH_SAMPLES,
+  collectorsSchema,
+  decodeFrameValue,
+  helloSchema,
+  inventorySchema,
+  seriesKey,
+  stateKindsSchema,
+  statesSchema,
+  type AgentMessage,
+  type Checked,
+  type DecodedBatch,
+  type SeriesDef,
+  type SeriesRef,
+} from '../shared/protocol.js';
+
+const NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+class FrameError extends Error {}
+const fail = (where: string, message: string): never => {
+  throw new FrameError(`${where}: ${message}`);
+};
+
+function checkName(v: unknown, where: string): string {
+  if (typeof v !== 'string' || v.length < 1 || v.length > 128 || !NAME.test(v)) fail(where, 'must be letters, digits and _ (1–128)');
+  return v as string;
+}
+
+function checkLabels(v: unknown, where: string): Record<string, string> | undefined {
+  if (v === undefined) return undefined;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(where, 'labels must be an object');
+  const l = v as Record<string, unknown>;
+  let n = 0;
+  for (const k in l) {
+    if (++n > 16) fail(where, 'at most 16 labels');
+    checkName(k, `${where}.${k}`);
+    const value = l[k];
+    if (typeof value !== 'string' || value.length > 256) fail(`${where}.${k}`, 'label values are strings of at most 256 characters');
+  }
+  return l as Record<string, string>;
+}
+
+function checkValue(v: unknown, where: string): number | null {
+  if (v === null) return null;
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(where, 'value must be a finite number or null');
+  return v as number;
+}
+
+function checkCount(v: unknown, where: string, min: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail(where, `must be a whole number ≥ ${min}`);
+  return v as number;
+}
+
+function checkWith<T>(schema: z.ZodType<T>, v: unknown, where: string): T | undefined {
+  if (v === undefined) return undefined;
+  const r = schema.safeParse(v);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    fail([where, ...(issue?.path ?? [])].join('.'), issue?.message ?? 'invalid');
+  }
+  return (r as { data: T }).data;
+}
+
+interface SessionEntry extends SeriesRef {
+  key: string;
+}
+
+/** One agent session's series table on the server side (protocol 2): index → series. */
+export class SessionSeries {
+  readonly entries: SessionEntry[] = [];
+
+  /** Replaces the table with a hello's. */
+  reset(defs: readonly SeriesDef[] = []): void {
+    this.entries.length = 0;
+    defs.forEach(([m, l], i) => (this.entries[i] = entry(m, l)));
+  }
+}
+
+function entry(m: string, l: Record<string, string> | undefined): SessionEntry {
+  return l && Object.keys(l).length ? { m, l, key: seriesKey(m, l) } : { m, key: m };
+}
+
+/**
+ * Checks a batch frame and turns it into samples. Protocol-2 definitions are
+ * applied to `table` only when the whole frame is valid, so a rejected frame
+ * changes nothing.
+ */
+function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedBatch {
+  const seq = checkCount(m.seq, 'seq', 1);
+  const ts = checkCount(m.ts, 'ts', 0);
+  const batch: DecodedBatch = { type: 'batch', seq, ts, series: [], values: [] };
+  if ((m.samples === undefined) === (m.v === undefined)) fail('frame', 'a batch carries either samples (protocol 1) or v (protocol 2)');
+  if (m.samples !== undefined) {
+    if (!Array.isArray(m.samples) || m.samples.length > MAX_BATCH_SAMPLES) fail('samples', `must be an array of at most ${MAX_BATCH_SAMPLES}`);
+    const list = m.samples as unknown[];
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i] as Record<string, unknown> | null;
+      if (s === null || typeof s !== 'object') fail(`samples.${i}`, 'must be an object');
+      const metric = checkName(s!.m, `samples.${i}.m`);
+      const l = checkLabels(s!.l, `samples.${i}.l`);
+      batch.values.push(checkValue(s!.v, `samples.${i}.v`));
+      batch.series.push(l ? { m: metric, l } : { m: metric });
+    }
+  } else {
+    // Definitions first, into an overlay of the table that is applied only if the whole frame is good.
+    const defined = new Map<number, SessionEntry>();
+    if (m.defs !== undefined) {
+      if (!Array.isArray(m.defs) || m.defs.length > MAX_SERIES_PER_SESSION) fail('defs', `must be an array of at most ${MAX_SERIES_PER_SESSION}`);
+      (m.defs as unknown[]).forEach((d, i) => {
+        if (!Array.isArray(d) || d.length < 2 || d.length > 3) fail(`defs.${i}`, 'must be [index, metric] or [index, metric, labels]');
+        const index = checkCount((d as unknown[])[0], `defs.${i}.0`, 0);
+        if (index >= MAX_SERIES_PER_SESSION) fail(`defs.${i}.0`, `index must be below ${MAX_SERIES_PER_SESSION}`);
+        const metric = checkName((d as unknown[])[1], `defs.${i}.1`);
+        const l = checkLabels((d as unknown[])[2], `defs.${i}.2`);
+        const e = entry(metric, l);
+        const existing = defined.get(index) ?? table.entries[index];
+        if (existing && existing.key !== e.key) fail(`defs.${i}`, `index ${index} already names ${existing.key}`);
+        if (!existing) defined.set(index, e);
+      });
+    }
+    if (typeof m.v !== 'string' || m.v.length > 12 * MAX_BATCH_SAMPLES) fail('v', `must be base64 of at most ${MAX_BATCH_SAMPLES} float64 values`);
+    const bytes = Buffer.from(m.v as string, 'base64');
+    if (bytes.length % 8 !== 0) fail('v', `must be base64 of float64 values (8 bytes each); it holds ${bytes.length} bytes`);
+    const n = bytes.length / 8;
+    const indexes = m.i;
+    if (indexes !== undefined && (!Array.isArray(indexes) || indexes.length !== n)) fail('i', `must be an array of ${n} series indexes, one per value`);
+    const slots: number[] = new Array(n);
+    const series: SeriesRef[] = new Array(n);
+    const values: (number | null)[] = new Array(n);
+    for (let j = 0; j < n; j++) {
+      const index = indexes === undefined ? j : (indexes as unknown[])[j];
+      const e = typeof index === 'number' ? (table.entries[index] ?? defined.get(index)) : undefined;
+      if (!e) fail(indexes === undefined ? `v.${j}` : `i.${j}`, `series index ${JSON.stringify(index)} was never defined in this session`);
+      const v = bytes.readDoubleLE(8 * j);
+      if (v === Infinity || v === -Infinity) fail(`v.${j}`, 'value must be a finite number or NaN for null');
+      slots[j] = index as number;
+      series[j] = e!;
+      values[j] = Number.isNaN(v) ? null : v;
+    }
+    for (const [index, e] of defined) table.entries[index] = e;
+    batch.series = series;
+    batch.values = values;
+    batch.slots = slots;
+  }
+  const collectors = checkWith(collectorsSchema, m.collectors, 'collectors');
+  if (collectors) batch.collectors = collectors;
+  const stateKinds = checkWith(stateKindsSchema, m.stateKinds, 'stateKinds');
+  if (stateKinds) batch.stateKinds = stateKinds;
+  const states = checkWith(statesSchema, m.states, 'states');
+  if (states) batch.states = states;
+  return batch;
+}
+
+/** Parses and checks a frame from an agent; a readable reason instead of a throw. Batches go through `table`. */
+export function decodeAgentFrame(raw: string, table: SessionSeries): Checked<AgentMessage> {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch (err) {
+    return { ok: false, code: 'bad_json', message: `frame is not JSON: ${(err as Error).message}` };
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return { ok: false, code: 'bad_frame', message: 'frame: must be an object' };
+  const type = (data as { type?: unknown }).type;
+  try {
+    if (type === 'batch') return { ok: true, value: decodeBatch(data as Record<string, unknown>, table) };
+    if (type === 'hello') return decodeFrameValue(data, helloSchema);
+    if (type === 'inventory') return decodeFrameValue(data, inventorySchema);
+    return { ok: false, code: 'bad_frame', message: `type: unknown message type ${JSON.stringify(type)}` };
+  } catch (err) {
+    if (err instanceof FrameError) return { ok: false, code: 'bad_frame', message: err.message };
+    throw err;
+  }
+}
