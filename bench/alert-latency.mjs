@@ -40,7 +40,8 @@ const server = new TidemarkServer({
 const port = await server.listen();
 const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/agent`, { headers: { Authorization: 'Bearer t' } });
 await new Promise((r) => ws.once('open', r));
-ws.send(JSON.stringify({ type: 'hello', protocol: 1, agentId: 'bench', session: 's', hostname: 'bench', agentVersion: 'bench', inventory: null }));
+// Protocol 2, as agents speak it: the series is named in the hello, batches carry its packed value.
+ws.send(JSON.stringify({ type: 'hello', protocol: 2, agentId: 'bench', session: 's', hostname: 'bench', agentVersion: 'bench', inventory: null, series: [['disk_util_percent', { device: 'sda' }]] }));
 await new Promise((r) => ws.once('message', r));
 
 let seq = 0;
@@ -48,7 +49,7 @@ let lastTs = 0;
 const send = (v) => {
   // Samples of one series need rising timestamps (a real agent sends one a second).
   const ts = (lastTs = Math.max(Date.now(), lastTs + 1));
-  ws.send(JSON.stringify({ type: 'batch', seq: ++seq, ts, samples: [{ m: 'disk_util_percent', l: { device: 'sda' }, v }] }));
+  ws.send(JSON.stringify({ type: 'batch', seq: ++seq, ts, v: Buffer.from(new Float64Array([v]).buffer).toString('base64') }));
   return performance.timeOrigin + performance.now();
 };
 const expect = (kind) => new Promise((resolve) => (waiting = { kind, resolve }));

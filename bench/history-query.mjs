@@ -20,6 +20,7 @@ for (let ts = start; ts <= now; ts += 1000) {
   store.appendValues(ts, ids, ids.map(() => v));
 }
 store.flush();
+await store.whenDurable(); // the writer thread has written it all, so queries do not race the load
 const loadS = (performance.now() - loadStart) / 1000;
 const results = {};
 for (const [label, range] of [['24h', 24 * 3_600_000], ['6h', 6 * 3_600_000], ['1h', 3_600_000], ['15m', 900_000]]) {
