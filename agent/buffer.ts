@@ -4,7 +4,8 @@
  * never the newest. Acks remove everything up to the acknowledged sequence.
  */
 export class UnackedBuffer {
-  private items: { seq: number; frame: string }[] = [];
+  /** Slots before `head` are dead and emptied at once, so an acknowledged frame is garbage right away, not at the next compaction. */
+  private items: ({ seq: number; frame: string } | undefined)[] = [];
   private head = 0;
   dropped = 0;
 
@@ -20,7 +21,7 @@ export class UnackedBuffer {
   push(seq: number, frame: string): void {
     this.items.push({ seq, frame });
     while (this.size > this.capacity) {
-      this.head++;
+      this.items[this.head++] = undefined;
       this.dropped++;
     }
     this.compact();
@@ -28,7 +29,7 @@ export class UnackedBuffer {
 
   /** Drops every batch with seq <= `seq`. */
   ack(seq: number): void {
-    while (this.head < this.items.length && this.items[this.head]!.seq <= seq) this.head++;
+    while (this.head < this.items.length && this.items[this.head]!.seq <= seq) this.items[this.head++] = undefined;
     this.compact();
   }
 
@@ -41,7 +42,7 @@ export class UnackedBuffer {
   }
 
   private compact(): void {
-    // Amortised O(1): shift the array only once the dead prefix is large.
+    // Amortised O(1): shift the array only once the dead prefix (empty slots) is large.
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
