@@ -94,6 +94,7 @@ export class HistoryWriter {
       trimWal: db.prepare('DELETE FROM wal WHERE id < ?'),
       setSeq: db.prepare('INSERT INTO agent_seq (agent_id, session, last_seq) VALUES (?, ?, ?) ON CONFLICT (agent_id, session) DO UPDATE SET last_seq = excluded.last_seq'),
       setCommit: db.prepare("INSERT INTO meta (key, value) VALUES ('commit', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+      getCommit: db.prepare("SELECT value FROM meta WHERE key = 'commit'"),
       upsert1m: upsert('rollup_1m'),
       upsert1h: upsert('rollup_1h'),
       dropExpiredChunks: db.prepare('DELETE FROM chunks WHERE id IN (SELECT id FROM chunks WHERE end_ts < ? ORDER BY end_ts LIMIT ?)'),
@@ -103,9 +104,14 @@ export class HistoryWriter {
     };
   }
 
-  /** One transaction: all of it is on disk afterwards, or (on a throw) none of it. */
+  /**
+   * One transaction: all of it is on disk afterwards, or (on a throw) none of
+   * it. A commit that is already on disk is not applied twice (a writer thread
+   * that died after committing but before saying so gets it again).
+   */
   commit(b: CommitBatch): void {
     this.db.transaction(() => {
+      if (((this.stmt.getCommit!.get() as { value: number } | undefined)?.value ?? 0) >= b.seq) return;
       for (const row of b.series) this.stmt.insertSeries!.run(...row);
       const w = b.wal;
       for (let i = 0; i < w.length; i += WAL_FIELDS) this.stmt.insertWal!.run(w[i], w[i + 1], w[i + 2], blob(b.walBytes, w[i + 3]!, w[i + 4]!));

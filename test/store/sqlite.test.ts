@@ -6,6 +6,8 @@ import WebSocket from 'ws';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import type { HostSummary } from '../../shared/protocol.js';
 import { SqliteStore } from '../../server/store/sqlite.js';
+import { HistoryWriter, SCHEMA, openHistoryDb } from '../../server/store/history-writer.js';
+import { ChunkEncoder } from '../../server/store/chunk-codec.js';
 import { appendSamples } from '../../server/store/store.js';
 import { createLogger } from '../../shared/log.js';
 import { REPO, freePort, getJson, runCli, tempDir, until, type Running } from '../helpers/process.js';
@@ -260,5 +262,35 @@ describe('a store whose writes fail', () => {
     expect(replayed.rawSamples('db1', 'disk_in_flight', { device: 'sda' })).toEqual([[1000, 1], [2000, 2]]);
     await replayed.close();
     await store.close();
+  });
+});
+
+describe('the history writer', () => {
+  it('applies a commit once, even when it is sent again after it landed', () => {
+    const db = openHistoryDb(path.join(tempDir(), 'w.db'));
+    db.exec(SCHEMA());
+    const writer = new HistoryWriter(db, { rawMs: HOUR, minuteMs: HOUR, hourMs: HOUR });
+    const enc = new ChunkEncoder();
+    for (let i = 0; i < 3; i++) enc.push(60_000 + i * 1000, i + 0.5);
+    const chunk = enc.bytes();
+    const walBytes = new Uint8Array([2, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f]); // series 1 (zigzag 2), then 1.5
+    const batch = {
+      seq: 1,
+      series: [[1, 'db1\u0000m', 'db1', 'm', '{}']] as [number, string, string, string, string][],
+      wal: new Float64Array([7, 60_000, 1, 0, walBytes.length]),
+      walBytes,
+      chunks: new Float64Array([1, 60_000, 62_000, 3, 0, chunk.length]),
+      chunkBytes: chunk,
+      seqs: [['db1', 's', 5]] as [string, string, number][],
+      trimWalBelow: 0,
+      samples: 1,
+    };
+    writer.commit(batch);
+    writer.commit(batch); // as a replacement writer thread would get it
+    const count = (t: string) => (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+    expect([count('series'), count('wal'), count('chunks'), count('rollup_1m')]).toEqual([1, 1, 1, 1]);
+    expect(db.prepare('SELECT min, max, sum, count, last FROM rollup_1m').get()).toEqual({ min: 0.5, max: 2.5, sum: 4.5, count: 3, last: 2.5 });
+    expect(() => writer.commit({ ...batch, seq: 2 })).toThrow(/UNIQUE|PRIMARY KEY/); // a different commit with the same rows is refused, not merged
+    db.close();
   });
 });
