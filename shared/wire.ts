@@ -17,8 +17,13 @@
 export const PROTOCOL_VERSION = 2;
 export const MIN_PROTOCOL_VERSION = 1;
 
-/** Distinct series one agent session may name (protocol 2); a host has a few hundred. */
-export const MAX_SERIES_PER_SESSION = 20_000;
+/**
+ * Distinct series one agent session may name (protocol 2); a host has a few
+ * hundred. Every hello carries the whole table, so it must fit in one frame:
+ * 10 000 series of typical names and labels are ~700 kB, under
+ * MAX_AGENT_FRAME_BYTES.
+ */
+export const MAX_SERIES_PER_SESSION = 10_000;
 
 /** Largest agent frame the server accepts (a replayed batch of a busy host fits easily). */
 export const MAX_AGENT_FRAME_BYTES = 1024 * 1024;
