@@ -640,20 +640,20 @@ export class SqliteStore implements Store {
     const old = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'samples'").get();
     if (!old) return;
     const insert = this.db.prepare('INSERT INTO chunks (series_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)');
+    const rowsOf = this.db.prepare('SELECT ts, value FROM samples WHERE series_id = ? ORDER BY ts');
+    // One series at a time (SQLite cannot insert while a read on the same connection is open).
+    const ids = (this.db.prepare('SELECT DISTINCT series_id AS id FROM samples').all() as { id: number }[]).map((r) => r.id);
     this.db.transaction(() => {
-      let enc: ChunkEncoder | null = null;
-      let id = -1;
-      const write = () => {
-        if (enc?.count) insert.run(id, enc.firstTs, enc.lastTs, enc.count, bytesOf(enc.bytes()));
-        enc = null;
-      };
-      for (const r of this.db.prepare('SELECT series_id, ts, value FROM samples ORDER BY series_id, ts').iterate() as Iterable<{ series_id: number; ts: number; value: number | null }>) {
-        if (r.series_id !== id || (enc && (enc.count >= MAX_CHUNK_SAMPLES || r.ts - enc.firstTs >= MAX_CHUNK_SPAN_MS))) write();
-        id = r.series_id;
-        enc ??= new ChunkEncoder();
-        enc.push(r.ts, r.value);
+      for (const id of ids) {
+        let enc: ChunkEncoder | null = null;
+        const write = (e: ChunkEncoder) => insert.run(id, e.firstTs, e.lastTs, e.count, bytesOf(e.bytes()));
+        for (const r of rowsOf.all(id) as { ts: number; value: number | null }[]) {
+          if (enc && (enc.count >= MAX_CHUNK_SAMPLES || r.ts - enc.firstTs >= MAX_CHUNK_SPAN_MS)) write(enc), (enc = null);
+          enc ??= new ChunkEncoder();
+          enc.push(r.ts, r.value);
+        }
+        if (enc) write(enc);
       }
-      write();
       this.db.exec('DROP TABLE samples');
     })();
   }

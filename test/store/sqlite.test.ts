@@ -294,3 +294,27 @@ describe('the history writer', () => {
     db.close();
   });
 });
+
+describe('a database written before chunks', () => {
+  it('has its row-per-sample table turned into chunks at the first start, every value kept', async () => {
+    const file = path.join(tempDir(), 'old.db');
+    // The layout of the previous release: one row per sample in `samples`.
+    const old = openHistoryDb(file);
+    old.exec(`
+      CREATE TABLE series (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, host TEXT NOT NULL, metric TEXT NOT NULL, labels TEXT NOT NULL);
+      CREATE TABLE samples (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
+    `);
+    old.prepare('INSERT INTO series VALUES (1, ?, ?, ?, ?)').run('db1\u0000disk_aqu_sz{device="sda"}', 'db1', 'disk_aqu_sz', '{"device":"sda"}');
+    const t0 = Date.UTC(2026, 10, 25, 8, 0, 0);
+    const expected: [number, number | null][] = Array.from({ length: 1500 }, (_, i) => [t0 + i * 1000, i % 11 === 0 ? null : i / 4]);
+    const insert = old.prepare('INSERT INTO samples VALUES (1, ?, ?)');
+    old.transaction(() => expected.forEach(([ts, v]) => insert.run(ts, v)))();
+    old.close();
+
+    const store = new SqliteStore({ file });
+    expect(store.db.prepare("SELECT name FROM sqlite_master WHERE name = 'samples'").get()).toBeUndefined();
+    expect((store.db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n).toBe(3); // 600 + 600 + 300
+    expect(store.rawSamples('db1', 'disk_aqu_sz', { device: 'sda' })).toEqual(expected);
+    await store.close();
+  });
+});
