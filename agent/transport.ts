@@ -85,7 +85,7 @@ export class AgentTransport {
     this.flush();
   }
 
-  /** Queues a batch already encoded by this transport's encoder (the simulator builds its pairs directly). */
+  /** Queues a batch already encoded by this transport's encoder (the simulator passes indexes and values straight to encodeValues). */
   sendEncoded(seq: number, frame: string): void {
     this.buffer.push(seq, frame);
     this.flush();
