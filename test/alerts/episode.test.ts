@@ -3,7 +3,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
-import { CLI, freePort, runCli, tempDir, until, type Running } from '../helpers/process.js';
+import { CLI, runCli, tempDir, until, serverProcess, type Running } from '../helpers/process.js';
 
 /**
  * A disk-saturation episode end to end: a real agent reads a procfs tree whose
@@ -63,13 +63,7 @@ describe('a disk-saturation episode through a real agent and server', () => {
     writeFileSync(path.join(d, 'fast.yaml'), 'rules:\n  - name: DiskSaturated\n    severity: critical\n    when: { metric: disk_saturated, op: ">=", value: 1 }\n    for: 1s\n    keep_firing_for: 2s\n    summary: "Disk {{device}} on {{host}} is saturated"\n');
     const config = path.join(d, 'tidemark.yaml');
     writeFileSync(config, `alerts:\n  defaultRules: false\n  rules: [${path.join(d, 'fast.yaml')}]\n  receivers:\n    - { type: pagerduty, routingKey: R0UTINGKEY, url: ${receiver.url}/v2/enqueue }\n`);
-    const port = await freePort();
-    const dataDir = path.join(d, 'data');
-    const startServer = async () => {
-      const s = runCli(['server', '--port', String(port), '--token', 't', '--data-dir', dataDir, '--config', config]);
-      await s.waitFor(/dashboard at/);
-      return s;
-    };
+    const { port, start: startServer } = await serverProcess({ dataDir: path.join(d, 'data'), args: ['--config', config] });
     server = await startServer();
     agent = runCli(['agent', '--server', `ws://127.0.0.1:${port}`, '--agent-id', 'db1', '--interval-ms', '250', '--root', root], { TIDEMARK_TOKEN: 't' });
     await agent.waitFor(/connected to server/);

@@ -77,6 +77,22 @@ export function runCli(args: string[], env: Record<string, string> = {}): Runnin
   };
 }
 
+/**
+ * A `tidemark server` on a port and data directory that stay the same across
+ * restarts: `start()` launches it (again, after a stop) and resolves once it
+ * serves.
+ */
+export async function serverProcess(opts: { token?: string; dataDir?: string; args?: string[] } = {}): Promise<{ port: number; base: string; dataDir: string; start: () => Promise<Running> }> {
+  const port = await freePort();
+  const dataDir = opts.dataDir ?? tempDir();
+  const start = async () => {
+    const s = runCli(['server', '--port', String(port), '--token', opts.token ?? 't', '--data-dir', dataDir, ...(opts.args ?? [])]);
+    await s.waitFor(/dashboard at/);
+    return s;
+  };
+  return { port, base: `http://127.0.0.1:${port}`, dataDir, start };
+}
+
 export async function until<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { HostSummary, ServerToDashboard } from '../../shared/protocol.js';
-import { freePort, getJson, runCli, tempDir, until, type Running } from '../helpers/process.js';
+import { getJson, runCli, until, serverProcess, type Running } from '../helpers/process.js';
 
 const TOKEN = 'integration-test-token';
 type Series = { series: { labels: Record<string, string>; points: [number, number | null][] }[] };
@@ -26,17 +26,10 @@ describe('real server and agent processes over loopback', () => {
   let base: string;
   let server: Running;
   let agent: Running;
-  const dataDir = tempDir();
-
-  const startServer = async () => {
-    const s = runCli(['server', '--port', String(port), '--token', TOKEN, '--data-dir', dataDir]);
-    await s.waitFor(/dashboard at http/);
-    return s;
-  };
+  let startServer: () => Promise<Running>;
 
   beforeAll(async () => {
-    port = await freePort();
-    base = `http://127.0.0.1:${port}`;
+    ({ port, base, start: startServer } = await serverProcess({ token: TOKEN }));
     server = await startServer();
     agent = runCli(['agent', '--server', `ws://127.0.0.1:${port}`, '--agent-id', 'db-1', '--interval-ms', '250'], { TIDEMARK_TOKEN: TOKEN });
     await agent.waitFor(/connected to server/);

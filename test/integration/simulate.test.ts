@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { HostSummary } from '../../shared/protocol.js';
 import { episodeAt, SimulatedHost } from '../../agent/simulator.js';
 import { silentLogger } from '../../shared/log.js';
-import { freePort, getJson, runCli, tempDir, until, type Running } from '../helpers/process.js';
+import { getJson, runCli, until, serverProcess, type Running } from '../helpers/process.js';
 
 describe('tidemark simulate', () => {
   let server: Running;
@@ -13,9 +13,8 @@ describe('tidemark simulate', () => {
   });
 
   it('streams about 100 series per host from N hosts over the real protocol', async () => {
-    const port = await freePort();
-    server = runCli(['server', '--port', String(port), '--token', 't', '--data-dir', tempDir()]);
-    await server.waitFor(/dashboard at/);
+    const { port, start } = await serverProcess();
+    server = await start();
     sim = runCli(['simulate', '--agents', '25', '--server', `ws://127.0.0.1:${port}`, '--interval-ms', '500', '--duration', '30'], { TIDEMARK_TOKEN: 't' });
     const base = `http://127.0.0.1:${port}`;
     const hosts = await until(async () => {

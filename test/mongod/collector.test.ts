@@ -7,7 +7,7 @@ import type { HostSummary } from '../../shared/protocol.js';
 import { parseRecordedReply } from '../../agent/mongod/ejson.js';
 import { startFakeMongod, type FakeMongod } from '../helpers/fake-mongod.js';
 import { FIXTURES } from '../helpers/fixtures.js';
-import { CLI, freePort, getJson, runCli, tempDir, until, type Running } from '../helpers/process.js';
+import { CLI, getJson, runCli, until, serverProcess, type Running } from '../helpers/process.js';
 
 const recorded = (rel: string) => parseRecordedReply(readFileSync(path.join(FIXTURES, 'mongo', rel), 'utf8'));
 
@@ -30,9 +30,8 @@ describe('the mongod collector in a real agent', () => {
       serverStatus: () => ({ ...ss, uptimeMillis: (uptime += 1000), ok: 1 }),
       replSetGetStatus: () => diag.replSetGetStatus as Document,
     });
-    const port = await freePort();
-    server = runCli(['server', '--port', String(port), '--token', 't', '--data-dir', tempDir()]);
-    await server.waitFor(/dashboard at/);
+    const { port, start } = await serverProcess();
+    server = await start();
     agent = runCli(['agent', '--server', `ws://127.0.0.1:${port}`, '--agent-id', 'db', '--interval-ms', '1000', '--root', path.join(FIXTURES, 'procfs/node_exporter'), '--mongod-uri', fake.uri], { TIDEMARK_TOKEN: 't' });
     const base = `http://127.0.0.1:${port}`;
     const host = async () => (await getJson<HostSummary[]>(`${base}/api/hosts`)).find((h) => h.id === 'db');

@@ -10,7 +10,7 @@ import { HistoryWriter, SCHEMA, openHistoryDb } from '../../server/store/history
 import { ChunkEncoder } from '../../server/store/chunk-codec.js';
 import { appendSamples } from '../../server/store/store.js';
 import { createLogger } from '../../shared/log.js';
-import { REPO, freePort, getJson, runCli, tempDir, until, type Running } from '../helpers/process.js';
+import { REPO, getJson, runCli, serverProcess, tempDir, until, type Running } from '../helpers/process.js';
 import { PROCFS } from '../helpers/fixtures.js';
 
 const HOUR = 3_600_000;
@@ -104,18 +104,6 @@ describe('SQLite history', () => {
   });
 });
 
-/** A server on a port and data directory that stay the same across restarts. */
-async function serverOnFixedPort(): Promise<{ base: string; port: number; start: () => Promise<Running> }> {
-  const port = await freePort();
-  const dataDir = tempDir();
-  const start = async () => {
-    const s = runCli(['server', '--port', String(port), '--token', 't', '--data-dir', dataDir]);
-    await s.waitFor(/dashboard at/);
-    return s;
-  };
-  return { base: `http://127.0.0.1:${port}`, port, start };
-}
-
 describe('a real server with its default SQLite store', () => {
   let server: Running;
   let agent: Running;
@@ -125,7 +113,7 @@ describe('a real server with its default SQLite store', () => {
   });
 
   it('keeps history across a restart and exposes /metrics in the Prometheus text format', async () => {
-    const { base, port, start } = await serverOnFixedPort();
+    const { base, port, start } = await serverProcess();
     server = await start();
     agent = runCli(['agent', '--server', `ws://127.0.0.1:${port}`, '--agent-id', 'db1', '--interval-ms', '250', '--root', path.join(PROCFS, 'prometheus-procfs')], { TIDEMARK_TOKEN: 't' });
     await until(async () => (await getJson<HostSummary[]>(`${base}/api/hosts`)).find((h) => h.stats.batches >= 8), 15_000, 'eight batches');
@@ -159,7 +147,7 @@ describe('a server killed with SIGKILL', () => {
   });
 
   it('loses no acknowledged sample: the write-ahead log is replayed at the next start', async () => {
-    const { base, port, start } = await serverOnFixedPort();
+    const { base, port, start } = await serverProcess();
     server = await start();
 
     // A protocol-2 agent by hand: 40 one-second batches, each acknowledged (so on disk) before the kill.
