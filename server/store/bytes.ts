@@ -100,6 +100,11 @@ export class ByteReader {
   }
 }
 
+/** Bytes [start, end) as a Buffer over the same memory (better-sqlite3 binds Buffers as BLOBs, copying them then). */
+export function asBuffer(a: Uint8Array, start = 0, end = a.length): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset + start, end - start);
+}
+
 /** Zigzag: small negative and positive integers both become small unsigned ones. */
 export const zigzag = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
 export const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { asBuffer } from './bytes.js';
 import { decodeChunk } from './chunk-codec.js';
 
 /**
@@ -42,15 +43,18 @@ export interface Retention {
 
 const HOUR = 3_600_000;
 
-export const SCHEMA = (rollup = (t: string) =>
-  `CREATE TABLE IF NOT EXISTS ${t} (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, min REAL, max REAL, sum REAL, count INTEGER, last REAL, last_ts INTEGER, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;`) => `
+const rollupTable = (t: string) =>
+  `CREATE TABLE IF NOT EXISTS ${t} (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, min REAL, max REAL, sum REAL, count INTEGER, last REAL, last_ts INTEGER, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;`;
+
+/** The store's tables; creating them is a no-op when they exist. */
+export const SCHEMA = `
   CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, host TEXT NOT NULL, metric TEXT NOT NULL, labels TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, start_ts INTEGER NOT NULL, end_ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
   CREATE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, start_ts);
   CREATE INDEX IF NOT EXISTS chunks_by_end ON chunks (end_ts);
   CREATE TABLE IF NOT EXISTS wal (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
-  ${rollup('rollup_1m')}
-  ${rollup('rollup_1h')}
+  ${rollupTable('rollup_1m')}
+  ${rollupTable('rollup_1h')}
   CREATE TABLE IF NOT EXISTS agent_seq (agent_id TEXT NOT NULL, session TEXT NOT NULL, last_seq INTEGER NOT NULL, PRIMARY KEY (agent_id, session)) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 `;
@@ -114,7 +118,7 @@ export class HistoryWriter {
       if (((this.stmt.getCommit!.get() as { value: number } | undefined)?.value ?? 0) >= b.seq) return;
       for (const row of b.series) this.stmt.insertSeries!.run(...row);
       const w = b.wal;
-      for (let i = 0; i < w.length; i += WAL_FIELDS) this.stmt.insertWal!.run(w[i], w[i + 1], w[i + 2], blob(b.walBytes, w[i + 3]!, w[i + 4]!));
+      for (let i = 0; i < w.length; i += WAL_FIELDS) this.stmt.insertWal!.run(w[i], w[i + 1], w[i + 2], asBuffer(b.walBytes, w[i + 3]!, w[i + 4]!));
       const c = b.chunks;
       for (let i = 0; i < c.length; i += CHUNK_FIELDS) this.writeChunk(c[i]!, c[i + 1]!, c[i + 2]!, c[i + 3]!, b.chunkBytes.subarray(c[i + 4]!, c[i + 5]!));
       for (const [agent, session, seq] of b.seqs) this.stmt.setSeq!.run(agent, session, seq);
@@ -125,7 +129,7 @@ export class HistoryWriter {
 
   /** A chunk row, and its samples merged into the 1-minute and 1-hour rollup rows. */
   private writeChunk(seriesId: number, startTs: number, endTs: number, count: number, data: Uint8Array): void {
-    this.stmt.insertChunk!.run(seriesId, startTs, endTs, count, blob(data, 0, data.length));
+    this.stmt.insertChunk!.run(seriesId, startTs, endTs, count, asBuffer(data));
     let minute: Agg | null = null;
     let hour: Agg | null = null;
     const write = (stmt: Database.Statement, a: Agg) => stmt.run(seriesId, a.bucket, a.min, a.max, a.sum, a.count, a.last, a.lastTs);
@@ -168,9 +172,4 @@ function aggregate(a: Agg | null, bucket: number, ts: number, v: number): Agg {
   a.last = v;
   a.lastTs = ts;
   return a;
-}
-
-/** Bytes as a Buffer (better-sqlite3 binds Buffers as BLOBs, copying them), without copying here. */
-function blob(a: Uint8Array, start: number, end: number): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset + start, end - start);
 }

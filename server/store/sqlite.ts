@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { seriesKey } from '../../shared/protocol.js';
 import { createLogger, type Logger } from '../../shared/log.js';
-import { ByteReader, ByteWriter, unzigzag, zigzag } from './bytes.js';
+import { ByteReader, ByteWriter, asBuffer, unzigzag, zigzag } from './bytes.js';
 import { ChunkEncoder, decodeChunk } from './chunk-codec.js';
 import { CHUNK_FIELDS, HistoryWriter, SCHEMA, WAL_FIELDS, openHistoryDb, type CommitBatch, type Retention } from './history-writer.js';
 import type { LatestValue, SeriesQuery, SeriesResult, Store } from './store.js';
@@ -163,7 +163,7 @@ export class SqliteStore implements Store {
     mkdirSync(path.dirname(opts.file), { recursive: true });
     this.file = opts.file;
     this.db = openHistoryDb(opts.file);
-    this.db.exec(SCHEMA());
+    this.db.exec(SCHEMA);
     this.stmt = {
       chunksOf: this.db.prepare('SELECT start_ts, n, data FROM chunks WHERE series_id = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts'),
       getSeq: this.db.prepare('SELECT last_seq FROM agent_seq WHERE agent_id = ? AND session = ?'),
@@ -445,15 +445,17 @@ export class SqliteStore implements Store {
     this.flush();
     // Finding the oldest log row still needed walks every series: every few seconds is plenty.
     if (++this.maintenanceRuns % 5 === 0) this.trimWalBelow = this.oldestNeededWalId();
-    const now = this.o.now();
-    if (this.worker) this.worker.postMessage({ type: 'prune', now });
-    else {
-      try {
-        this.inline!.prune(now);
-      } catch (err) {
-        this.o.log.error('pruning history failed', { error: (err as Error).message });
-      }
+    try {
+      this.prune(this.o.now());
+    } catch (err) {
+      this.o.log.error('pruning history failed', { error: (err as Error).message });
     }
+  }
+
+  /** Pruning runs where commits run: in the writer thread (which reports its own failures), or here. */
+  private prune(now: number): void {
+    if (this.worker) this.worker.postMessage({ type: 'prune', now });
+    else this.inline?.prune(now);
   }
 
   /** The oldest log row holding a sample that is in no chunk yet: every open head's first. */
@@ -466,8 +468,7 @@ export class SqliteStore implements Store {
   /** Expired data goes a little at a time (see HistoryWriter.prune); exposed for tests. */
   pruneSome(now: number): void {
     this.flush();
-    if (this.inline) this.inline.prune(now);
-    else this.worker?.postMessage({ type: 'prune', now });
+    this.prune(now);
   }
 
   /**
@@ -646,7 +647,7 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       for (const id of ids) {
         let enc: ChunkEncoder | null = null;
-        const write = (e: ChunkEncoder) => insert.run(id, e.firstTs, e.lastTs, e.count, bytesOf(e.bytes()));
+        const write = (e: ChunkEncoder) => insert.run(id, e.firstTs, e.lastTs, e.count, asBuffer(e.view()));
         for (const r of rowsOf.all(id) as { ts: number; value: number | null }[]) {
           if (enc && (enc.count >= MAX_CHUNK_SAMPLES || r.ts - enc.firstTs >= MAX_CHUNK_SPAN_MS)) write(enc), (enc = null);
           enc ??= new ChunkEncoder();
@@ -657,9 +658,4 @@ export class SqliteStore implements Store {
       this.db.exec('DROP TABLE samples');
     })();
   }
-}
-
-/** A typed array's bytes as a Buffer (better-sqlite3 binds Buffers as BLOBs), without copying. */
-function bytesOf(a: Uint8Array): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }

@@ -256,7 +256,7 @@ describe('a store whose writes fail', () => {
 describe('the history writer', () => {
   it('applies a commit once, even when it is sent again after it landed', () => {
     const db = openHistoryDb(path.join(tempDir(), 'w.db'));
-    db.exec(SCHEMA());
+    db.exec(SCHEMA);
     const writer = new HistoryWriter(db, { rawMs: HOUR, minuteMs: HOUR, hourMs: HOUR });
     const enc = new ChunkEncoder();
     for (let i = 0; i < 3; i++) enc.push(60_000 + i * 1000, i + 0.5);
