@@ -95,17 +95,18 @@ function entry(m: string, l: Record<string, string> | undefined): SessionEntry {
 function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedBatch {
   const seq = checkCount(m.seq, 'seq', 1);
   const ts = checkCount(m.ts, 'ts', 0);
-  const batch: DecodedBatch = { type: 'batch', seq, ts, series: [], values: [] };
+  const batch: DecodedBatch = { type: 'batch', seq, ts, series: [], values: new Float64Array(0) };
   if ((m.samples === undefined) === (m.v === undefined)) fail('frame', 'a batch carries either samples (protocol 1) or v (protocol 2)');
   if (m.samples !== undefined) {
     if (!Array.isArray(m.samples) || m.samples.length > MAX_BATCH_SAMPLES) fail('samples', `must be an array of at most ${MAX_BATCH_SAMPLES}`);
     const list = m.samples as unknown[];
+    batch.values = new Float64Array(list.length);
     for (let i = 0; i < list.length; i++) {
       const s = list[i] as Record<string, unknown> | null;
       if (s === null || typeof s !== 'object') fail(`samples.${i}`, 'must be an object');
       const metric = checkName(s!.m, `samples.${i}.m`);
       const l = checkLabels(s!.l, `samples.${i}.l`);
-      batch.values.push(checkValue(s!.v, `samples.${i}.v`));
+      batch.values[i] = checkValue(s!.v, `samples.${i}.v`) ?? NaN;
       batch.series.push(l ? { m: metric, l } : { m: metric });
     }
   } else {
@@ -133,7 +134,7 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
     if (indexes !== undefined && (!Array.isArray(indexes) || indexes.length !== n)) fail('i', `must be an array of ${n} series indexes, one per value`);
     const slots: number[] = new Array(n);
     const series: SeriesRef[] = new Array(n);
-    const values: (number | null)[] = new Array(n);
+    const values = new Float64Array(n);
     for (let j = 0; j < n; j++) {
       const index = indexes === undefined ? j : (indexes as unknown[])[j];
       const e = typeof index === 'number' ? (table.entries[index] ?? defined.get(index)) : undefined;
@@ -142,7 +143,7 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
       if (v === Infinity || v === -Infinity) fail(`v.${j}`, 'value must be a finite number or NaN for null');
       slots[j] = index as number;
       series[j] = e!;
-      values[j] = Number.isNaN(v) ? null : v;
+      values[j] = v;
     }
     for (const [index, e] of defined) table.entries[index] = e;
     batch.series = series;

@@ -102,18 +102,24 @@ export interface SeriesRef {
 /**
  * A decoded batch: per sample its series and its value, in two arrays. The
  * server never builds an object per sample (a fleet sends half a million a
- * second); `samplesOf` does, for the few consumers that want them. For
- * protocol 2, `slots` gives each sample's index in the session's table.
+ * second); `samplesOf` does, for the few consumers that want them. Values are
+ * float64 with NaN for null, as on the wire: a number per sample and no boxed
+ * double for the garbage collector to chase. For protocol 2, `slots` gives
+ * each sample's index in the session's table.
  */
 export interface DecodedBatch extends Omit<Batch, 'samples'> {
   series: SeriesRef[];
-  values: (number | null)[];
+  values: Float64Array;
   slots?: number[];
 }
 
-/** A decoded batch's samples as objects. */
+/** A decoded batch's samples as objects (NaN back to null). */
 export function samplesOf(b: DecodedBatch): WireSample[] {
-  return b.series.map((s, i) => (s.l ? { m: s.m, l: s.l, v: b.values[i]! } : { m: s.m, v: b.values[i]! }));
+  return b.series.map((s, i) => {
+    const x = b.values[i]!;
+    const v = Number.isNaN(x) ? null : x;
+    return s.l ? { m: s.m, l: s.l, v } : { m: s.m, v };
+  });
 }
 
 export const MAX_BATCH_SAMPLES = 20_000;

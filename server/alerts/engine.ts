@@ -57,8 +57,11 @@ export function render(template: string, host: string, labels: Record<string, st
 
 interface Window {
   labels: Record<string, string>;
+  /** The labels' entries, for joining conditions on shared labels without Object.keys per check. */
+  entries: [string, string][];
   ts: number[];
-  values: (number | null)[];
+  /** NaN for null, so the array holds unboxed doubles. */
+  values: number[];
   /** Alert ids by rule name for this host and label set: hashing is too dear to repeat every second. */
   alertIds?: Map<string, string>;
 }
@@ -134,8 +137,8 @@ export class AlertEngine {
     this.ingestValues(host, ts, samples, samples.map((s) => s.v));
   }
 
-  /** The same, with each sample's series and value in two aligned arrays (as the server decodes batches). */
-  ingestValues(host: string, ts: number, series: readonly SeriesRef[], values: readonly (number | null)[]): void {
+  /** The same, with each sample's series and value in two aligned arrays (as the server decodes batches; null or NaN: no value). */
+  ingestValues(host: string, ts: number, series: readonly SeriesRef[], values: ArrayLike<number | null>): void {
     const watched = this.watched();
     let byMetric = this.windows.get(host);
     if (!byMetric) this.windows.set(host, (byMetric = new Map()));
@@ -151,10 +154,13 @@ export class AlertEngine {
       m.lastSeen = now;
       const key = this.labelKey(s.l);
       let w = m.series.get(key);
-      if (!w) m.series.set(key, (w = { labels: { ...(s.l ?? {}) }, ts: [], values: [] }));
+      if (!w) {
+        const labels = { ...(s.l ?? {}) };
+        m.series.set(key, (w = { labels, entries: Object.entries(labels), ts: [], values: [] }));
+      }
       if (w.ts.length && ts <= w.ts[w.ts.length - 1]!) continue;
       w.ts.push(ts);
-      w.values.push(values[i]!);
+      w.values.push(values[i] ?? NaN);
       // Usually one sample leaves as one arrives: shift() trims the array in place, where splice copies it.
       const keepFrom = ts - keepMs;
       while (w.ts.length > 1 && w.ts[0]! < keepFrom) {
@@ -166,9 +172,13 @@ export class AlertEngine {
     for (const rule of this.opts.rules()) {
       if (!rule.when) continue;
       const conds = conditionsOf(rule.when);
-      if (!conds.some((c) => seen.has(c.metric))) continue;
+      let fed = false;
+      for (const c of conds) fed ||= seen.has(c.metric);
+      if (!fed) continue;
       const primary = conds[0]!;
-      for (const w of byMetric.get(primary.metric)?.series.values() ?? []) {
+      const windows = byMetric.get(primary.metric)?.series;
+      if (!windows) continue;
+      for (const w of windows.values()) {
         if (!matches(primary.matchers, w.labels)) continue;
         const ok = this.evalExpr(rule.when, host, w.labels, ts);
         const clearOk = rule.clear ? this.evalExpr(rule.clear, host, w.labels, ts) : !ok;
@@ -186,24 +196,16 @@ export class AlertEngine {
     return key;
   }
 
-  private seriesFor(host: string, c: Condition, base: Record<string, string>): Window[] {
-    const out: Window[] = [];
-    for (const w of this.windows.get(host)?.get(c.metric)?.series.values() ?? []) {
-      if (!matches(c.matchers, w.labels)) continue;
-      // Conditions on other metrics join on the labels both carry (device, array, …).
-      if (Object.keys(w.labels).some((k) => k in base && base[k] !== w.labels[k])) continue;
-      out.push(w);
-    }
-    return out;
-  }
-
   private evalExpr(e: Expr, host: string, base: Record<string, string>, ts: number): boolean {
     if (e.kind !== 'threshold') return e.kind === 'all' ? e.of.every((x) => this.evalExpr(x, host, base, ts)) : e.of.some((x) => this.evalExpr(x, host, base, ts));
-    const c = e;
-    return this.seriesFor(host, c, base).some((w) => {
-      const v = valueAt(w, c, ts);
-      return v !== null && compare(v, c.op, c.value);
-    });
+    const windows = this.windows.get(host)?.get(e.metric)?.series;
+    if (!windows) return false;
+    for (const w of windows.values()) {
+      if (!matches(e.matchers, w.labels) || !joins(w, base)) continue;
+      const v = valueAt(w, e, ts);
+      if (v !== null && compare(v, e.op, e.value)) return true;
+    }
+    return false;
   }
 
   private snapshot(i: AlertInstance, endsAt: number | null): AlertSnapshot {
@@ -398,13 +400,22 @@ export class AlertEngine {
   }
 }
 
+/** Conditions on other metrics join on the labels both carry (device, array, …). */
+function joins(w: Window, base: Record<string, string>): boolean {
+  for (const [k, v] of w.entries) if (k in base && base[k] !== v) return false;
+  return true;
+}
+
 /** A condition's function of its window ending at `ts`. */
-export function valueAt(w: Window, c: Condition, ts: number): number | null {
+export function valueAt(w: Pick<Window, 'ts' | 'values'>, c: Condition, ts: number): number | null {
   // The newest sample at or before ts; `last` is its value whatever its age.
   let i = w.ts.length - 1;
   while (i >= 0 && w.ts[i]! > ts) i--;
   if (i < 0) return null;
-  if (c.fn === 'last') return w.values[i] ?? null;
+  if (c.fn === 'last') {
+    const v = w.values[i]!;
+    return Number.isNaN(v) ? null : v;
+  }
   // One pass back to the start of the window, over the non-null values.
   const from = ts - c.overMs;
   let n = 0;
@@ -416,8 +427,8 @@ export function valueAt(w: Window, c: Condition, ts: number): number | null {
   let oldest = 0;
   let oldestTs = 0;
   for (; i >= 0 && w.ts[i]! >= from; i--) {
-    const v = w.values[i];
-    if (v === null || v === undefined) continue;
+    const v = w.values[i]!;
+    if (Number.isNaN(v)) continue;
     if (n === 0) (newest = v), (newestTs = w.ts[i]!);
     oldest = v;
     oldestTs = w.ts[i]!;

@@ -49,8 +49,17 @@ export class ByteWriter {
 
   float64(v: number): void {
     scratch[0] = v;
-    this.buf.set(scratchBytes, this.len);
-    this.len += 8;
+    const b = this.buf;
+    let at = this.len;
+    for (let i = 0; i < 8; i++) b[at++] = scratchBytes[i]!;
+    this.len = at;
+  }
+
+  /** Appends bytes, growing as needed. */
+  append(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.buf.set(bytes, this.len);
+    this.len += bytes.length;
   }
 
   /** A copy of the bytes written so far (a plain Uint8Array: Buffer's own slice() would share memory). */

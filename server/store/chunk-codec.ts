@@ -14,81 +14,50 @@
  * a growing buffer (the in-memory head of a series); the decoder reads a whole
  * chunk back.
  */
-import { ByteReader, ByteWriter, unzigzag, zigzag } from './bytes.js';
+import { ByteReader, unzigzag } from './bytes.js';
+import { HeadTable } from './heads.js';
 
 const SAME = 0x00;
 const NULL = 0xff;
 
-// One shared scratch word: a value's IEEE-754 bits as two 32-bit halves (little-endian on every platform Node runs on here).
-const scratch = new Float64Array(1);
-const halves = new Int32Array(scratch.buffer);
-
-/** Count of zero bits below the lowest set bit of a non-zero 32-bit integer. */
-const ctz32 = (x: number): number => 31 - Math.clz32(x & -x);
-
 /**
- * The head of a series: its samples encoded as they arrive. One object with
- * its buffer (ByteWriter) and the XOR reference as two 32-bit integers — a
- * fleet has hundreds of thousands of heads, and each sample should touch as
- * little memory as possible.
+ * One series' samples encoded as they arrive (for tools and tests; the store
+ * keeps its heads in a HeadTable, where this encoding is implemented).
  */
-export class ChunkEncoder extends ByteWriter {
-  /** Samples so far. */
-  count = 0;
-  firstTs = 0;
-  lastTs = 0;
-  private prevDelta = 0;
-  /** The previous non-null value's bits (the XOR reference); zero before the first. */
-  private prevLo = 0;
-  private prevHi = 0;
+export class ChunkEncoder {
+  private readonly table: HeadTable;
 
-  /** `initialBytes`: a good guess (the series' previous chunk) saves regrowing the buffer. */
+  /** `initialBytes`: a good guess saves regrowing the buffer. */
   constructor(initialBytes = 64) {
-    super(initialBytes);
+    this.table = new HeadTable(1, initialBytes);
   }
 
-  /** Appends a sample; `ts` must be later than the previous one (the store drops replays before this). */
+  /** Appends a sample (null or NaN: no value); `ts` must be later than the previous one. */
   push(ts: number, value: number | null): void {
-    this.reserve(19); // worst case: 10-byte varint + control byte + 8 value bytes
-    if (this.count === 0) {
-      this.firstTs = ts;
-      this.byte(0);
-    } else {
-      const delta = ts - this.lastTs;
-      this.varint(zigzag(delta - this.prevDelta));
-      this.prevDelta = delta;
-    }
-    this.lastTs = ts;
-    this.count++;
-    if (value === null) {
-      this.byte(NULL);
-      return;
-    }
-    scratch[0] = value;
-    const lo = halves[0]!;
-    const hi = halves[1]!;
-    const xlo = lo ^ this.prevLo;
-    const xhi = hi ^ this.prevHi;
-    if (xlo === 0 && xhi === 0) {
-      this.byte(SAME);
-      return;
-    }
-    this.prevLo = lo;
-    this.prevHi = hi;
-    // Zero bytes at the top (most significant) and at the bottom of the XOR; the rest is written, lowest first.
-    const leading = xhi !== 0 ? Math.clz32(xhi) >> 3 : 4 + (Math.clz32(xlo) >> 3);
-    const trailing = xlo !== 0 ? ctz32(xlo) >> 3 : 4 + (ctz32(xhi) >> 3);
-    this.byte((leading << 4) | (8 - leading - trailing));
-    for (let b = trailing; b < 8 - leading; b++) this.byte((b < 4 ? xlo >>> (8 * b) : xhi >>> (8 * (b - 4))) & 0xff);
+    this.table.push(0, ts, value);
+  }
+
+  get count(): number {
+    return this.table.count[0]!;
+  }
+  get firstTs(): number {
+    return this.table.firstTs[0]!;
+  }
+  get lastTs(): number {
+    return this.table.lastTs[0]!;
+  }
+  get byteLength(): number {
+    return this.table.byteLength(0);
+  }
+
+  /** The encoded bytes, without copying (valid until the next push). */
+  view(): Uint8Array {
+    return this.table.bytes(0);
   }
 
   /** The encoded bytes, copied. */
   bytes(): Uint8Array {
-    return this.copy();
-  }
-
-  get byteLength(): number {
-    return this.len;
+    return this.view().slice();
   }
 }
 

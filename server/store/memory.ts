@@ -18,7 +18,7 @@ class Ring {
     if (this.count > 0 && ts <= this.lastTs()) return;
     const idx = (this.start + this.count) % this.capacity;
     this.ts[idx] = ts;
-    this.values[idx] = value === null ? NaN : value;
+    this.values[idx] = value ?? NaN;
     if (this.count < this.capacity) this.count++;
     else this.start = (this.start + 1) % this.capacity;
   }

@@ -6,6 +6,7 @@ import { seriesKey } from '../../shared/protocol.js';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { ByteReader, ByteWriter, asBuffer, unzigzag, zigzag } from './bytes.js';
 import { ChunkEncoder, decodeChunk } from './chunk-codec.js';
+import { HeadTable } from './heads.js';
 import { CHUNK_FIELDS, HistoryWriter, SCHEMA, WAL_FIELDS, openHistoryDb, type CommitBatch, type Retention } from './history-writer.js';
 import type { LatestValue, SeriesQuery, SeriesResult, Store } from './store.js';
 
@@ -47,28 +48,37 @@ const RESOLUTIONS = [
 ] as const;
 type Resolution = (typeof RESOLUTIONS)[number]['table'];
 
-interface SeriesState {
+/** What a series is; what changes every second (its newest sample, its head) is in typed arrays indexed by id. */
+interface SeriesInfo {
   id: number;
   host: string;
   metric: string;
   labels: Record<string, string>;
-  lastTs: number;
-  lastValue: number | null;
-  /** Samples not yet in a stored chunk; they are in the write-ahead log from walFrom on. */
-  head: ChunkEncoder | null;
-  /** Size of the last chunk, to size the next head's buffer right the first time. */
-  chunkBytes: number;
-  walFrom: number;
-  dueAt: number;
 }
 
-/** A chunk sealed from a head, held in memory until its commit is visible to readers. */
-interface SealedChunk {
-  seriesId: number;
-  startTs: number;
-  endTs: number;
-  count: number;
-  data: Uint8Array;
+/** Per-series numbers, indexed by series id: no object (and no boxed double) per series for the garbage collector to trace. */
+class SeriesColumns {
+  /** The newest sample's time and value (NaN for null), whatever its chunk. */
+  lastTs = new Float64Array(0);
+  lastValue = new Float64Array(0);
+  /** The open head's samples are in the write-ahead log from this row on. */
+  walFrom = new Float64Array(0);
+  /** When the open head is due to become a chunk. */
+  dueAt = new Float64Array(0);
+
+  ensure(n: number): void {
+    if (n <= this.lastTs.length) return;
+    const cap = Math.max(n, 2 * this.lastTs.length, 1024);
+    const grow = (a: Float64Array, fill: number) => {
+      const b = new Float64Array(cap).fill(fill);
+      b.set(a);
+      return b;
+    };
+    this.lastTs = grow(this.lastTs, -Infinity);
+    this.lastValue = grow(this.lastValue, NaN);
+    this.walFrom = grow(this.walFrom, 0);
+    this.dueAt = grow(this.dueAt, 0);
+  }
 }
 
 /** A batch's log row, its bytes in the commit's arena: per sample, the series id as a zigzag varint delta from the previous one, then the value as a float64 (NaN for null). */
@@ -80,10 +90,9 @@ interface WalEntry {
   end: number;
 }
 
-/** The commit being written: kept until it is on disk, for retries, readers and acks. */
+/** The commit being written: kept until it is on disk, for retries, readers (its chunks) and acks. */
 interface InFlight {
   batch: CommitBatch;
-  chunks: SealedChunk[];
   seqs: Map<string, number>;
   waiters: (() => void)[];
 }
@@ -117,7 +126,9 @@ interface InFlight {
 export class SqliteStore implements Store {
   readonly db: Database.Database;
   private readonly ids = new Map<string, number>();
-  private readonly series: (SeriesState | undefined)[] = [];
+  private readonly series: (SeriesInfo | undefined)[] = [];
+  private readonly cols = new SeriesColumns();
+  private readonly heads = new HeadTable();
   private readonly o: Required<Omit<SqliteStoreOptions, 'file' | 'writer'>>;
   private readonly stmt: Record<string, Database.Statement>;
   private wal: WalEntry[] = [];
@@ -125,7 +136,9 @@ export class SqliteStore implements Store {
   private readonly walBytes = new ByteWriter(1 << 20);
   private walSamples = 0;
   private nextWalId: number;
-  private sealed: SealedChunk[] = [];
+  /** Chunks sealed for the next commit: CHUNK_FIELDS numbers each (as in CommitBatch), their bytes in sealedBytes. */
+  private sealed: number[] = [];
+  private readonly sealedBytes = new ByteWriter(1 << 20);
   private nextSeriesId = 1;
   private newSeries: CommitBatch['series'] = [];
   private readonly pendingSeq = new Map<string, number>();
@@ -220,12 +233,12 @@ export class SqliteStore implements Store {
   private load(): void {
     for (const row of this.db.prepare('SELECT id, key, host, metric, labels FROM series').all() as { id: number; key: string; host: string; metric: string; labels: string }[]) {
       this.ids.set(row.key, row.id);
-      this.series[row.id] = { id: row.id, host: row.host, metric: row.metric, labels: JSON.parse(row.labels) as Record<string, string>, lastTs: -Infinity, lastValue: null, head: null, chunkBytes: 64, walFrom: 0, dueAt: 0 };
+      this.addSeries({ id: row.id, host: row.host, metric: row.metric, labels: JSON.parse(row.labels) as Record<string, string> });
     }
     const newest = this.db.prepare('SELECT series_id, start_ts, n, data FROM chunks WHERE id IN (SELECT max(id) FROM chunks GROUP BY series_id)').all() as { series_id: number; start_ts: number; n: number; data: Buffer }[];
     for (const c of newest) {
-      const s = this.series[c.series_id];
-      if (s) decodeChunk(c.data, c.start_ts, c.n, (ts, v) => ((s.lastTs = ts), (s.lastValue = v)));
+      const id = c.series_id;
+      if (this.series[id]) decodeChunk(c.data, c.start_ts, c.n, (ts, v) => ((this.cols.lastTs[id] = ts), (this.cols.lastValue[id] = v ?? NaN)));
     }
     for (const row of this.db.prepare('SELECT id, ts, n, data FROM wal ORDER BY id').iterate() as Iterable<{ id: number; ts: number; n: number; data: Buffer }>) {
       const r = new ByteReader(row.data);
@@ -233,8 +246,7 @@ export class SqliteStore implements Store {
       for (let i = 0; i < row.n; i++) {
         id += unzigzag(r.varint());
         const v = r.float64();
-        const s = this.series[id];
-        if (s) this.push(s, row.ts, Number.isNaN(v) ? null : v, row.id);
+        if (this.series[id]) this.push(id, row.ts, v, row.id);
       }
     }
   }
@@ -249,9 +261,15 @@ export class SqliteStore implements Store {
       this.newSeries.push([id, key, host, metric, JSON.stringify(l)]);
       this.scheduleCommit();
       this.ids.set(key, id);
-      this.series[id] = { id, host, metric, labels: l, lastTs: -Infinity, lastValue: null, head: null, chunkBytes: 64, walFrom: 0, dueAt: 0 };
+      this.addSeries({ id, host, metric, labels: l });
     }
     return id;
+  }
+
+  private addSeries(info: SeriesInfo): void {
+    this.series[info.id] = info;
+    this.cols.ensure(info.id + 1);
+    this.heads.ensure(info.id + 1);
   }
 
   appendValues(ts: number, ids: ArrayLike<number>, values: ArrayLike<number | null>): void {
@@ -263,13 +281,13 @@ export class SqliteStore implements Store {
     let prevId = 0;
     try {
       for (let i = 0; i < ids.length; i++) {
-        const s = this.series[ids[i]!];
-        if (!s) throw new Error(`unknown series id ${ids[i]}`);
-        const v = values[i]!;
-        if (!this.push(s, ts, v, walId)) continue;
-        out.varint(zigzag(s.id - prevId));
-        out.float64(v === null ? NaN : v);
-        prevId = s.id;
+        const id = ids[i]!;
+        if (!this.series[id]) throw new Error(`unknown series id ${id}`);
+        const v = values[i] ?? NaN;
+        if (!this.push(id, ts, v, walId)) continue;
+        out.varint(zigzag(id - prevId));
+        out.float64(v);
+        prevId = id;
         kept++;
       }
     } finally {
@@ -289,32 +307,34 @@ export class SqliteStore implements Store {
    * is a replay (or a clock step back) and is dropped, so it can neither be
    * stored twice nor count twice in a rollup.
    */
-  private push(s: SeriesState, ts: number, value: number | null, walId: number): boolean {
-    if (ts <= s.lastTs) return false;
-    s.lastTs = ts;
-    s.lastValue = value;
-    if (!s.head) {
-      s.head = new ChunkEncoder(s.chunkBytes + 32);
-      s.walFrom = walId;
+  private push(id: number, ts: number, value: number, walId: number): boolean {
+    const c = this.cols;
+    if (ts <= c.lastTs[id]!) return false;
+    c.lastTs[id] = ts;
+    c.lastValue[id] = value;
+    const h = this.heads;
+    if (h.count[id] === 0) {
+      c.walFrom[id] = walId;
       // Stagger the sealing over a second chunk age so a fleet's heads are not all written in the same second.
-      s.dueAt = this.o.now() + this.o.chunkAgeMs + (s.id % 60) * (this.o.chunkAgeMs / 60);
-      const second = Math.floor(s.dueAt / 1000);
+      const dueAt = (c.dueAt[id] = this.o.now() + this.o.chunkAgeMs + (id % 60) * (this.o.chunkAgeMs / 60));
+      const second = Math.floor(dueAt / 1000);
       const list = this.due.get(second);
-      if (list) list.push(s.id);
-      else this.due.set(second, [s.id]);
+      if (list) list.push(id);
+      else this.due.set(second, [id]);
     }
-    s.head.push(ts, value);
-    if (s.head.count >= MAX_CHUNK_SAMPLES || ts - s.head.firstTs >= MAX_CHUNK_SPAN_MS) this.seal(s);
+    h.push(id, ts, value);
+    if (h.count[id]! >= MAX_CHUNK_SAMPLES || ts - h.firstTs[id]! >= MAX_CHUNK_SPAN_MS) this.seal(id);
     return true;
   }
 
-  private seal(s: SeriesState): void {
-    const h = s.head;
-    if (!h) return;
-    s.head = null;
-    s.chunkBytes = h.byteLength;
-    // The head is done with, so its buffer is kept as it is, not copied.
-    this.sealed.push({ seriesId: s.id, startTs: h.firstTs, endTs: h.lastTs, count: h.count, data: h.view() });
+  /** Copies a head into the next commit's chunks and frees it. */
+  private seal(id: number): void {
+    const h = this.heads;
+    if (h.count[id] === 0) return;
+    const start = this.sealedBytes.len;
+    this.sealedBytes.append(h.bytes(id));
+    this.sealed.push(id, h.firstTs[id]!, h.lastTs[id]!, h.count[id]!, start, this.sealedBytes.len);
+    h.release(id);
     this.scheduleCommit();
   }
 
@@ -342,14 +362,6 @@ export class SqliteStore implements Store {
     }
     this.sealDue(this.o.now());
     if (this.inFlight || !this.pendingWork) return;
-    const chunkBytes = new Uint8Array(this.sealed.reduce((n, c) => n + c.data.length, 0));
-    const chunks = new Float64Array(this.sealed.length * CHUNK_FIELDS);
-    let at = 0;
-    this.sealed.forEach((c, i) => {
-      chunkBytes.set(c.data, at);
-      chunks.set([c.seriesId, c.startTs, c.endTs, c.count, at, at + c.data.length], i * CHUNK_FIELDS);
-      at += c.data.length;
-    });
     const wal = new Float64Array(this.wal.length * WAL_FIELDS);
     this.wal.forEach((e, i) => wal.set([e.id, e.ts, e.n, e.start, e.end], i * WAL_FIELDS));
     const batch: CommitBatch = {
@@ -357,18 +369,19 @@ export class SqliteStore implements Store {
       series: this.newSeries,
       wal,
       walBytes: this.walBytes.copy(),
-      chunks,
-      chunkBytes,
+      chunks: Float64Array.from(this.sealed),
+      chunkBytes: this.sealedBytes.copy(),
       seqs: [...this.pendingSeq].map(([key, seq]) => [...(key.split('\u0000') as [string, string]), seq]),
       trimWalBelow: this.trimWalBelow,
       samples: this.walSamples,
     };
-    this.inFlight = { batch, chunks: this.sealed, seqs: new Map(this.pendingSeq), waiters: this.durableWaiters };
+    this.inFlight = { batch, seqs: new Map(this.pendingSeq), waiters: this.durableWaiters };
     this.newSeries = [];
     this.wal = [];
     this.walBytes.len = 0;
     this.walSamples = 0;
     this.sealed = [];
+    this.sealedBytes.len = 0;
     this.pendingSeq.clear();
     this.durableWaiters = [];
     this.send(batch);
@@ -394,7 +407,7 @@ export class SqliteStore implements Store {
     this.inFlight = null;
     this.failure = null;
     this.samplesWritten += f.batch.samples;
-    this.chunksWritten += f.chunks.length;
+    this.chunksWritten += f.batch.chunks.length / CHUNK_FIELDS;
     for (const w of f.waiters) w();
     if (this.pendingWork) this.scheduleCommit();
   }
@@ -427,16 +440,15 @@ export class SqliteStore implements Store {
       if (!ids) continue;
       this.due.delete(this.dueCursor);
       for (const id of ids) {
-        const s = this.series[id];
         // A head sealed early and started again has a later due time of its own.
-        if (s?.head && Math.floor(s.dueAt / 1000) <= this.dueCursor) this.seal(s);
+        if (this.heads.count[id]! > 0 && Math.floor(this.cols.dueAt[id]! / 1000) <= this.dueCursor) this.seal(id);
       }
     }
   }
 
   /** Writes every head as a chunk (on close, and for tests and exports that read rollups). */
   sealAll(): void {
-    for (const s of this.series) if (s?.head) this.seal(s);
+    for (const s of this.series) if (s) this.seal(s.id);
     this.flush();
   }
 
@@ -461,7 +473,9 @@ export class SqliteStore implements Store {
   /** The oldest log row holding a sample that is in no chunk yet: every open head's first. */
   private oldestNeededWalId(): number {
     let keepFrom = this.nextWalId;
-    for (const s of this.series) if (s?.head && s.walFrom < keepFrom) keepFrom = s.walFrom;
+    const h = this.heads.count;
+    const walFrom = this.cols.walFrom;
+    for (let id = 0; id < this.series.length; id++) if (h[id]! > 0 && walFrom[id]! < keepFrom) keepFrom = walFrom[id]!;
     return keepFrom;
   }
 
@@ -509,14 +523,19 @@ export class SqliteStore implements Store {
    * cannot find in the database: chunks of later commits (in flight or still
    * pending), then the head. All are newer than anything stored.
    */
-  private eachUnstored(s: SeriesState, committed: number, each: (ts: number, v: number | null) => void): void {
-    const chunks = [...(this.inFlight && this.inFlight.batch.seq > committed ? this.inFlight.chunks : []), ...this.sealed];
-    for (const c of chunks) if (c.seriesId === s.id) decodeChunk(c.data, c.startTs, c.count, each);
-    if (s.head) decodeChunk(s.head.view(), s.head.firstTs, s.head.count, each);
+  private eachUnstored(s: SeriesInfo, committed: number, each: (ts: number, v: number | null) => void): void {
+    const id = s.id;
+    const visit = (fields: ArrayLike<number>, bytes: Uint8Array) => {
+      for (let i = 0; i < fields.length; i += CHUNK_FIELDS) if (fields[i] === id) decodeChunk(bytes.subarray(fields[i + 4], fields[i + 5]), fields[i + 1]!, fields[i + 3]!, each);
+    };
+    if (this.inFlight && this.inFlight.batch.seq > committed) visit(this.inFlight.batch.chunks, this.inFlight.batch.chunkBytes);
+    visit(this.sealed, this.sealedBytes.view());
+    const h = this.heads;
+    if (h.count[id]! > 0) decodeChunk(h.bytes(id), h.firstTs[id]!, h.count[id]!, each);
   }
 
   /** Every sample of a series in [from, to], in time order: stored chunks, then the rest from memory. */
-  private eachRaw(s: SeriesState, committed: number, from: number, to: number, each: (ts: number, v: number | null) => void): void {
+  private eachRaw(s: SeriesInfo, committed: number, from: number, to: number, each: (ts: number, v: number | null) => void): void {
     const visit = (ts: number, v: number | null) => {
       if (ts >= from && ts <= to) each(ts, v);
     };
@@ -524,7 +543,7 @@ export class SqliteStore implements Store {
     this.eachUnstored(s, committed, visit);
   }
 
-  private rawPoints(s: SeriesState, committed: number, from: number, to: number, stepMs: number): [number, number | null][] {
+  private rawPoints(s: SeriesInfo, committed: number, from: number, to: number, stepMs: number): [number, number | null][] {
     const points: [number, number | null][] = [];
     if (stepMs === 1000) {
       this.eachRaw(s, committed, from, to, (ts, v) => points.push([ts, v]));
@@ -547,7 +566,7 @@ export class SqliteStore implements Store {
   }
 
   /** Rollup buckets of a series, with the samples not yet in any rollup row (unstored chunks, the head) added in. */
-  private rollupPoints(s: SeriesState, committed: number, table: 'rollup_1m' | 'rollup_1h', from: number, to: number, stepMs: number): [number, number | null][] {
+  private rollupPoints(s: SeriesInfo, committed: number, table: 'rollup_1m' | 'rollup_1h', from: number, to: number, stepMs: number): [number, number | null][] {
     const start = from - (from % stepMs);
     const buckets = new Map<number, { sum: number; count: number }>();
     const rows = this.db
@@ -584,8 +603,11 @@ export class SqliteStore implements Store {
   }
 
   *latest(): Iterable<LatestValue> {
+    const { lastTs, lastValue } = this.cols;
     for (const s of this.series) {
-      if (s && s.lastTs > -Infinity) yield { host: s.host, metric: s.metric, labels: s.labels, ts: s.lastTs, value: s.lastValue };
+      if (!s || lastTs[s.id] === -Infinity) continue;
+      const v = lastValue[s.id]!;
+      yield { host: s.host, metric: s.metric, labels: s.labels, ts: lastTs[s.id]!, value: Number.isNaN(v) ? null : v };
     }
   }
 
@@ -611,7 +633,7 @@ export class SqliteStore implements Store {
   /** A clean stop writes every head as a chunk, so the next start has no log to replay. */
   async close(): Promise<void> {
     clearInterval(this.maintenanceTimer);
-    for (const s of this.series) if (s?.head) this.seal(s);
+    for (const s of this.series) if (s) this.seal(s.id);
     this.trimWalBelow = this.nextWalId; // every sample is in a chunk of this last commit
     // Commits go one at a time: keep sending until nothing is left (or a failure is all there is).
     while (this.pendingWork || this.inFlight) {

@@ -31,7 +31,12 @@ export interface LatestValue {
 export interface Store {
   /** The store's number for a series, created on first use. Agents' connections resolve each series once and then append by number. */
   seriesId(host: string, metric: string, labels: Record<string, string> | undefined): number;
-  /** One sample per series at `ts`: `ids` from seriesId(), `values` aligned with them. A sample at or before a series' newest is a replay and is dropped. */
+  /**
+   * One sample per series at `ts`: `ids` from seriesId(), `values` aligned
+   * with them, null or NaN where there is no value (the server passes a
+   * Float64Array with NaN). A sample at or before a series' newest is a replay
+   * and is dropped.
+   */
   appendValues(ts: number, ids: ArrayLike<number>, values: ArrayLike<number | null>): void;
   query(q: SeriesQuery): SeriesResult[];
   latest(): Iterable<LatestValue>;

@@ -6,7 +6,7 @@ const cond = (fn: Condition['fn'], overMs: number): Condition => ({ kind: 'thres
 
 describe('a condition’s function of its window', () => {
   // Samples at 0..4 s: 1, null, 4, 10, 7.
-  const w = { labels: {}, ts: [0, 1000, 2000, 3000, 4000], values: [1, null, 4, 10, 7] };
+  const w = { ts: [0, 1000, 2000, 3000, 4000], values: [1, NaN, 4, 10, 7] }; // windows hold NaN for null
 
   it('computes avg, min, max and rate over the window, skipping nulls', () => {
     // Window [1 s, 4 s] holds null, 4, 10, 7.

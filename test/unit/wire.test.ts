@@ -38,7 +38,7 @@ describe('agent → server batches (protocol 2: series named once, then indexes 
     const first = enc.encode({ type: 'batch', seq: 1, ts: 1000, samples, stateKinds: ['raid_array'], states: [] });
     expect(JSON.parse(first)).toEqual({ type: 'batch', seq: 1, ts: 1000, defs: [[0, 'disk_util_percent', { device: 'sda' }], [1, 'disk_util_percent', { device: 'sdb' }], [2, 'mongod_up']], v: b64([12.5, null, 1]), stateKinds: ['raid_array'], states: [] }); // indexes 0, 1, 2: no "i"
     const d1 = decodeAgentFrame(first, table);
-    expect(d1).toMatchObject({ ok: true, value: { type: 'batch', seq: 1, ts: 1000, values: [12.5, null, 1], slots: [0, 1, 2], stateKinds: ['raid_array'], states: [] } });
+    expect(d1).toMatchObject({ ok: true, value: { type: 'batch', seq: 1, ts: 1000, values: new Float64Array([12.5, NaN, 1]), slots: [0, 1, 2], stateKinds: ['raid_array'], states: [] } });
     expect(d1.ok && samplesOf(d1.value as DecodedBatch)).toEqual(samples);
     const second = enc.encode({ type: 'batch', seq: 2, ts: 2000, samples: [samples[2]!, { m: 'disk_in_flight', l: { device: 'sda' }, v: 3 }] });
     expect(JSON.parse(second)).toEqual({ type: 'batch', seq: 2, ts: 2000, defs: [[3, 'disk_in_flight', { device: 'sda' }]], i: [2, 3], v: b64([1, 3]) });
@@ -55,7 +55,7 @@ describe('agent → server batches (protocol 2: series named once, then indexes 
   it('still decodes protocol 1 batches (name and labels on every sample)', () => {
     const frame = JSON.stringify({ type: 'batch', seq: 4, ts: 5, samples });
     const d = decodeAgentFrame(frame, new SessionSeries());
-    expect(d).toEqual({ ok: true, value: { type: 'batch', seq: 4, ts: 5, series: samples.map(({ m, l }) => (l ? { m, l } : { m })), values: [12.5, null, 1] } });
+    expect(d).toEqual({ ok: true, value: { type: 'batch', seq: 4, ts: 5, series: samples.map(({ m, l }) => (l ? { m, l } : { m })), values: new Float64Array([12.5, NaN, 1]) } });
     expect(d.ok && samplesOf(d.value as DecodedBatch)).toEqual(samples);
   });
 
