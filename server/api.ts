@@ -80,8 +80,15 @@ export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number, 
     res.json(METRICS);
   });
 
+  // The list leaves inventories out: a fleet's would be megabytes, and dashboards poll the list.
   r.get('/api/hosts', (_req, res) => {
-    res.json(hosts.list());
+    res.json(hosts.list().map((h) => ({ ...h, inventory: null })));
+  });
+
+  r.get('/api/hosts/:id', (req, res) => {
+    const host = hosts.get(req.params.id);
+    if (!host) throw new ApiError(404, `unknown host "${req.params.id}"; see /api/hosts`);
+    res.json(host);
   });
 
   r.get('/api/series', (req, res) => {

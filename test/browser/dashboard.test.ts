@@ -44,6 +44,8 @@ describe('dashboard in headless Chromium', () => {
     await host.first().waitFor({ timeout: 10_000 });
     expect(await host.count()).toBe(1);
     await expect.poll(() => page.locator('#live-state').textContent(), { timeout: 10_000 }).toBe('live');
+    // The header's OS line comes from the host's inventory, fetched on its own (the host list leaves inventories out).
+    await expect.poll(() => page.locator('#host-meta').textContent(), { timeout: 15_000 }).toMatch(/kernel \d/);
 
     const util = page.locator('.chart[data-metric="disk_util_percent"]');
     await util.waitFor();

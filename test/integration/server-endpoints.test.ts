@@ -156,6 +156,7 @@ describe('credentials', () => {
     expect(await get('/api/series?metric=disk_util_percent')).toEqual([400, 'host is required']);
     expect(await get('/api/series?host=x&metric=nope')).toEqual([400, 'unknown metric "nope"; see /api/catalogue']);
     expect(await get('/api/series?host=x&metric=disk_util_percent')).toEqual([404, 'unknown host "x"; see /api/hosts']);
+    expect(await get('/api/hosts/x')).toEqual([404, 'unknown host "x"; see /api/hosts']);
     expect(await get('/api/nothing')).toEqual([404, 'no such API endpoint']);
   });
 });

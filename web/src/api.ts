@@ -29,7 +29,9 @@ export function authedFetch(path: string, init: RequestInit = {}): Promise<Respo
 
 export const api = {
   catalogue: () => getJson<MetricDef[]>('/api/catalogue'),
+  /** Every host without its inventory; `host` has one host in full. */
   hosts: () => getJson<HostSummary[]>('/api/hosts'),
+  host: (id: string) => getJson<HostSummary>(`/api/hosts/${encodeURIComponent(id)}`),
   series: (host: string, metric: string, from: number, to?: number) =>
     getJson<{ resolutionMs: number | null; series: { labels: Record<string, string>; points: [number, number | null][] }[] }>(
       `/api/series?host=${encodeURIComponent(host)}&metric=${encodeURIComponent(metric)}&from=${from}${to ? `&to=${to}` : ''}`,

@@ -106,9 +106,24 @@ function renderHostList(): void {
   );
 }
 
+/** The selected host's inventory, fetched when it is selected: the host list leaves inventories out (a fleet's would be megabytes). */
+let selectedInventory: { id: string; inventory: unknown } | null = null;
+
+/** Fetches a host's inventory for the header (again on each host-list refresh until the agent has sent one). */
+function loadInventory(id: string): void {
+  void api.host(id).then(
+    (full) => {
+      if (selected !== id) return;
+      selectedInventory = { id, inventory: full.inventory };
+      renderHosts();
+    },
+    () => {}, // the header shows what it has; the live badge tells when the server is gone
+  );
+}
+
 function renderHostHeader(h: HostSummary): void {
   $('host-title').textContent = h.hostname;
-  const inv = h.inventory as { os?: { distro?: string; kernel?: string } } | null;
+  const inv = (selectedInventory?.id === h.id ? selectedInventory.inventory : null) as { os?: { distro?: string; kernel?: string } } | null;
   $('host-meta').textContent = [
     h.connected ? 'connected' : 'disconnected',
     ago(h.lastSeen),
@@ -185,6 +200,7 @@ async function selectHost(id: string): Promise<void> {
   renderHosts();
   for (const panel of PANELS) addChart(grid, panel);
   const host = hosts.find((h) => h.id === id);
+  loadInventory(id);
   renderRaid(host);
   renderMongod(host);
   logPathsPanel.render(host?.states?.[LOGPATH_KIND]);
@@ -273,13 +289,12 @@ function attachZoomPan(el: HTMLElement, chart: LiveChart): void {
 
 function onLive(msg: ServerToDashboard): void {
   if (msg.type === 'hosts') {
-    // Pushed hosts have no inventories; keep the ones fetched from /api/hosts. A partial push carries only the hosts that changed.
-    const known = new Map(hosts.map((h) => [h.id, h]));
-    const pushed = msg.hosts.map((h) => ({ ...h, inventory: h.inventory ?? known.get(h.id)?.inventory ?? null }));
+    // A partial push carries only the hosts that changed.
     if (msg.partial) {
-      for (const h of pushed) known.set(h.id, h);
+      const known = new Map(hosts.map((h) => [h.id, h]));
+      for (const h of msg.hosts) known.set(h.id, h);
       hosts = [...known.values()].sort((a, b) => a.id.localeCompare(b.id));
-    } else hosts = pushed;
+    } else hosts = msg.hosts;
     renderHosts();
     if (!selected && hosts.length) void selectHost(hosts.find((h) => h.connected)?.id ?? hosts[0]!.id);
     return;
@@ -320,6 +335,7 @@ async function refreshHosts(): Promise<void> {
     return; // the live socket's state badge already says when the server is gone
   }
   renderHosts();
+  if (selected && (selectedInventory?.id !== selected || !selectedInventory.inventory)) loadInventory(selected);
 }
 
 async function boot(): Promise<void> {
