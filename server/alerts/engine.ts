@@ -310,11 +310,7 @@ export class AlertEngine {
 
   silenced(inst: AlertInstance, now: number): Silence | null {
     const labels: Record<string, string> = { alertname: inst.rule, host: inst.host, ...inst.labels };
-    return (
-      this.silences.find(
-        (s) => s.startsAt <= now && now < s.endsAt && s.matchers.every((m) => (m.regex ? new RegExp(`^(?:${m.value})$`).test(labels[m.label] ?? '') : (labels[m.label] ?? '') === m.value)),
-      ) ?? null
-    );
+    return this.silences.find((s) => s.startsAt <= now && now < s.endsAt && silenceMatches(s, labels)) ?? null;
   }
 
   addSilence(s: Omit<Silence, 'id'>): Silence {
@@ -398,6 +394,21 @@ export class AlertEngine {
     this.saveNow();
     this.opts.notifier.stop();
   }
+}
+
+/** A silence's matchers as tests, compiled once per silence (they are checked on every tick for every firing alert). */
+const silenceTests = new WeakMap<Silence, ((labels: Record<string, string>) => boolean)[]>();
+function silenceMatches(s: Silence, labels: Record<string, string>): boolean {
+  let tests = silenceTests.get(s);
+  if (!tests) {
+    tests = s.matchers.map((m) => {
+      if (!m.regex) return (l: Record<string, string>) => (l[m.label] ?? '') === m.value;
+      const re = new RegExp(`^(?:${m.value})$`);
+      return (l: Record<string, string>) => re.test(l[m.label] ?? '');
+    });
+    silenceTests.set(s, tests);
+  }
+  return tests.every((t) => t(labels));
 }
 
 /** Conditions on other metrics join on the labels both carry (device, array, …). */
