@@ -66,6 +66,25 @@ interface Window {
   alertIds?: Map<string, string>;
 }
 
+/** What one host's batches feed (see AlertEngine.plan). */
+interface Plan {
+  rules: readonly Rule[];
+  /** The series objects of the batch the plan was made for. */
+  refs: readonly SeriesRef[];
+  /** Per sample: its window and how long that keeps, or null where no rule reads the metric. */
+  windows: (Window | null)[];
+  keepMs: number[];
+  metrics: MetricWindows[];
+  /** The alert instances the batch feeds: a rule, its primary condition, one of its windows and the alert's id. */
+  evals: { rule: Rule; primary: Condition; w: Window; id: string }[];
+}
+
+function sameRefs(a: readonly SeriesRef[], b: readonly SeriesRef[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** A host's windows of one metric, and when that metric was last received (for absent-data rules). */
 interface MetricWindows {
   lastSeen: number;
@@ -139,54 +158,82 @@ export class AlertEngine {
 
   /** The same, with each sample's series and value in two aligned arrays (as the server decodes batches; null or NaN: no value). */
   ingestValues(host: string, ts: number, series: readonly SeriesRef[], values: ArrayLike<number | null>): void {
+    const rules = this.opts.rules();
+    let plan = this.plans.get(host);
+    if (!plan || plan.rules !== rules || !sameRefs(plan.refs, series)) this.plans.set(host, (plan = this.plan(host, rules, series)));
+    if (plan.metrics.length === 0) return;
+    const now = this.now();
+    for (const m of plan.metrics) m.lastSeen = now;
+    for (let i = 0; i < series.length; i++) {
+      const w = plan.windows[i];
+      if (!w) continue;
+      if (w.ts.length && ts <= w.ts[w.ts.length - 1]!) continue;
+      w.ts.push(ts);
+      w.values.push(values[i] ?? NaN);
+      // Usually one sample leaves as one arrives: shift() trims the array in place, where splice copies it.
+      const keepFrom = ts - plan.keepMs[i]!;
+      while (w.ts.length > 1 && w.ts[0]! < keepFrom) {
+        w.ts.shift();
+        w.values.shift();
+      }
+    }
+    for (const { rule, primary, w, id } of plan.evals) {
+      const value = valueAt(w, primary, ts);
+      const ok = this.holds(rule.when!, w, primary, value, host, ts);
+      const clearOk = rule.clear ? this.holds(rule.clear, w, primary, value, host, ts) : !ok;
+      this.step(rule, host, w.labels, ok, clearOk, ts, value, rule.forMs, id);
+    }
+  }
+
+  /** Per host, what its batches feed; rebuilt when the rules change or a batch names other series objects (a new session, a new shape). */
+  private readonly plans = new Map<string, Plan>();
+
+  /**
+   * Works out, once, which window each sample of a batch goes to and which
+   * alert instances the batch feeds. Batches of one agent session reuse the
+   * same series objects, so at 1 s per host the lookups (metric, labels,
+   * window, rule, alert id) happen once per session instead of every second.
+   */
+  private plan(host: string, rules: readonly Rule[], series: readonly SeriesRef[]): Plan {
     const watched = this.watched();
     let byMetric = this.windows.get(host);
     if (!byMetric) this.windows.set(host, (byMetric = new Map()));
-    const seen = new Set<string>();
     const now = this.now();
+    const windows: (Window | null)[] = new Array<Window | null>(series.length).fill(null);
+    const keepMs: number[] = new Array<number>(series.length).fill(0);
+    const metrics = new Set<MetricWindows>();
+    const fed = new Set<string>();
     for (let i = 0; i < series.length; i++) {
       const s = series[i]!;
-      const keepMs = watched.get(s.m);
-      if (keepMs === undefined) continue;
-      seen.add(s.m);
+      const keep = watched.get(s.m);
+      if (keep === undefined) continue;
+      fed.add(s.m);
       let m = byMetric.get(s.m);
       if (!m) byMetric.set(s.m, (m = { lastSeen: now, series: new Map() }));
-      m.lastSeen = now;
+      metrics.add(m);
       const key = this.labelKey(s.l);
       let w = m.series.get(key);
       if (!w) {
         const labels = { ...(s.l ?? {}) };
         m.series.set(key, (w = { labels, entries: Object.entries(labels), ts: [], values: [] }));
       }
-      if (w.ts.length && ts <= w.ts[w.ts.length - 1]!) continue;
-      w.ts.push(ts);
-      w.values.push(values[i] ?? NaN);
-      // Usually one sample leaves as one arrives: shift() trims the array in place, where splice copies it.
-      const keepFrom = ts - keepMs;
-      while (w.ts.length > 1 && w.ts[0]! < keepFrom) {
-        w.ts.shift();
-        w.values.shift();
-      }
+      windows[i] = w;
+      keepMs[i] = keep;
     }
-    if (seen.size === 0) return;
-    for (const rule of this.opts.rules()) {
+    const evals: Plan['evals'] = [];
+    for (const rule of rules) {
       if (!rule.when) continue;
       const conds = conditionsOf(rule.when);
-      let fed = false;
-      for (const c of conds) fed ||= seen.has(c.metric);
-      if (!fed) continue;
+      if (!conds.some((c) => fed.has(c.metric))) continue;
       const primary = conds[0]!;
-      const windows = byMetric.get(primary.metric)?.series;
-      if (!windows) continue;
-      for (const w of windows.values()) {
+      for (const w of byMetric.get(primary.metric)?.series.values() ?? []) {
         if (!matches(primary.matchers, w.labels)) continue;
-        const ok = this.evalExpr(rule.when, host, w.labels, ts);
-        const clearOk = rule.clear ? this.evalExpr(rule.clear, host, w.labels, ts) : !ok;
         let id = (w.alertIds ??= new Map()).get(rule.name);
         if (id === undefined) w.alertIds.set(rule.name, (id = alertId(rule.name, host, w.labels)));
-        this.step(rule, host, w.labels, ok, clearOk, ts, valueAt(w, primary, ts), rule.forMs, id);
+        evals.push({ rule, primary, w, id });
       }
     }
+    return { rules, refs: series, windows, keepMs, metrics: [...metrics], evals };
   }
 
   private labelKey(labels: Record<string, string> | undefined): string {
@@ -194,6 +241,21 @@ export class AlertEngine {
     let key = this.labelKeys.get(labels);
     if (key === undefined) this.labelKeys.set(labels, (key = seriesKey('', labels)));
     return key;
+  }
+
+  /**
+   * Whether an expression holds for an alert instance (window `w` of the
+   * rule's primary condition, whose value is already worked out). A condition
+   * on the instance's own metric reads its own window — the only one of that
+   * metric its labels join — reusing the value when it asks the same function
+   * over the same span (a 5-minute average is one pass over 300 samples, not
+   * three); anything else is a join, through evalExpr.
+   */
+  private holds(e: Expr, w: Window, primary: Condition, primaryValue: number | null, host: string, ts: number): boolean {
+    if (e.kind !== 'threshold' || e.metric !== primary.metric) return this.evalExpr(e, host, w.labels, ts);
+    if (e !== primary && !matches(e.matchers, w.labels)) return false;
+    const v = e.fn === primary.fn && e.overMs === primary.overMs ? primaryValue : valueAt(w, e, ts);
+    return v !== null && compare(v, e.op, e.value);
   }
 
   private evalExpr(e: Expr, host: string, base: Record<string, string>, ts: number): boolean {
@@ -271,6 +333,15 @@ export class AlertEngine {
     this.scheduleSave();
   }
 
+  /** Alert ids of absent-data rules, checked for every host every second: hashed once each. */
+  private readonly absentIds = new Map<string, string>();
+  private absentId(rule: string, host: string, labels: Record<string, string>): string {
+    const key = `${rule}\u0000${host}\u0000${labels.metric ?? ''}`;
+    let id = this.absentIds.get(key);
+    if (id === undefined) this.absentIds.set(key, (id = alertId(rule, host, labels)));
+    return id;
+  }
+
   /** Wall-clock work: absent-data rules, repeats, and triggers held back by a silence that has ended. */
   tick(now: number): void {
     for (const rule of this.opts.rules()) {
@@ -278,7 +349,7 @@ export class AlertEngine {
       if ('agent' in rule.absent) {
         for (const [host, last] of this.opts.agentsLastSeen()) {
           const silent = now - last;
-          this.step(rule, host, {}, silent >= rule.forMs, silent < rule.forMs, now, Math.round(silent / 1000), 0);
+          this.step(rule, host, {}, silent >= rule.forMs, silent < rule.forMs, now, Math.round(silent / 1000), 0, this.absentId(rule.name, host, {}));
         }
       } else {
         const { metric, matchers } = rule.absent;
@@ -286,7 +357,7 @@ export class AlertEngine {
           const m = byMetric.get(metric);
           if (!m || ![...m.series.values()].some((w) => matches(matchers, w.labels))) continue;
           const silent = now - m.lastSeen;
-          this.step(rule, host, { metric }, silent >= rule.forMs, silent < rule.forMs, now, Math.round(silent / 1000), 0);
+          this.step(rule, host, { metric }, silent >= rule.forMs, silent < rule.forMs, now, Math.round(silent / 1000), 0, this.absentId(rule.name, host, { metric }));
         }
       }
     }

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { WireSample } from '../../shared/protocol.js';
+import type { SeriesRef, WireSample } from '../../shared/protocol.js';
 import { silentLogger } from '../../shared/log.js';
 import { Alerts } from '../../server/alerts/index.js';
 import { defaultRulesDir } from '../../server/alerts/ruleset.js';
@@ -42,6 +42,15 @@ function setup(opts: { rulePaths?: string[]; stateFile?: string | null; receiver
         now += stepMs;
         lastSeen.set(host, now);
         alerts.engine.ingest(host, now, samples);
+        alerts.engine.tick(now);
+      }
+    },
+    /** As the server feeds batches: one session's series objects reused every second, values in a Float64Array (NaN: null). */
+    feedValues(series: SeriesRef[], values: number[], seconds: number, host = 'db1') {
+      for (let i = 0; i < seconds; i++) {
+        now += 1000;
+        lastSeen.set(host, now);
+        alerts.engine.ingestValues(host, now, series, Float64Array.from(values));
         alerts.engine.tick(now);
       }
     },
@@ -118,6 +127,32 @@ describe('every default rule fires and resolves', () => {
     expect(t.alerts.engine.list().map((a) => `${a.rule} ${a.state} ${a.host} ${a.summary}`)).toEqual(['AgentSilent firing db1 no data from db1 for 31 s']);
     t.feed([{ m: 'disk_saturated', l: { device: 'sda' }, v: 0 }], 1);
     expect(await delivered(2)).toEqual(['trigger AgentSilent', 'resolve AgentSilent']);
+  });
+});
+
+describe('batches of one session (the same series objects every second)', () => {
+  it('sees each second’s values, and series that appear mid-session', async () => {
+    const t = setup();
+    const sda: SeriesRef = { m: 'disk_saturated', l: { device: 'sda' } };
+    const up: SeriesRef = { m: 'mongod_up' };
+    t.feedValues([sda, up], [0, 1], 5);
+    t.feedValues([sda, up], [1, 1], 31); // the same objects, new values: sda saturated for 31 s
+    expect(t.alerts.engine.list().map((a) => `${a.rule} ${a.labels.device} ${a.state}`)).toEqual(['DiskSaturated sda firing']);
+    // A disk appears: the batch names one more series, in the middle. sda has been clear for 61 s (keep_firing_for 1 m).
+    const sdb: SeriesRef = { m: 'disk_saturated', l: { device: 'sdb' } };
+    t.feedValues([sda, sdb, up], [0, 1, 1], 61);
+    t.feedValues([sda, sdb, up], [0, 1, NaN], 16); // mongod_up null: not "down"
+    expect(t.alerts.engine.list().map((a) => `${a.rule} ${a.labels.device} ${a.state}`)).toEqual(['DiskSaturated sdb firing']);
+    t.feedValues([sda, sdb, up], [0, 1, 0], 16);
+    expect(t.alerts.engine.list().map((a) => `${a.rule} ${a.labels.device ?? '-'} ${a.state}`).sort()).toEqual(['DiskSaturated sdb firing', 'MongodDown - firing']);
+    await delivered(4);
+    // (Notifications are posted concurrently, so they arrive in any order.)
+    expect(receiver.received.map((x) => `${x.body.kind} ${x.body.alert.rule} ${x.body.alert.labels.device ?? '-'}`).sort()).toEqual([
+      'resolve DiskSaturated sda',
+      'trigger DiskSaturated sda',
+      'trigger DiskSaturated sdb',
+      'trigger MongodDown -',
+    ]);
   });
 });
 
