@@ -1,0 +1,48 @@
+// Alert engine cost per batch: H simulated hosts (the simulator's 93 series and episodes) fed to the
+// engine with the shipped default rules, as the server feeds it — one session's series objects reused
+// every second, values in a Float64Array. No network, no store: the engine alone, on the main thread.
+// Usage: node bench/alert-engine.mjs [hosts] [seconds]   (run `npm run build` first)
+import { AlertEngine } from '../dist/server/alerts/engine.js';
+import { loadRuleFile } from '../dist/server/alerts/rules.js';
+import { defaultRulesDir, ruleFiles } from '../dist/server/alerts/ruleset.js';
+import { SimulatedHost } from '../dist/agent/simulator.js';
+import { silentLogger } from '../dist/shared/log.js';
+import { machine, summary, fmt } from './lib.mjs';
+
+const hosts = Number(process.argv[2] ?? 6000);
+const seconds = Number(process.argv[3] ?? 120);
+const rules = ruleFiles([defaultRulesDir()]).flatMap((f) => loadRuleFile(f).rules);
+const notifier = { enqueue() {}, restore() {}, pending: [], stop() {}, onChange: null };
+let now = Date.now();
+const engine = new AlertEngine({ rules: () => rules, notifier, log: silentLogger, stateFile: null, agentsLastSeen: () => new Map(), clock: () => now });
+
+// Simulated hosts whose transports never start: only their samples are used.
+const sims = Array.from({ length: hosts }, (_, i) => new SimulatedHost(i, `sim-${i}`, 'ws://127.0.0.1:9', 't', silentLogger));
+// One series object per (labels object, metric) and host, as an agent session's table gives the server.
+const tables = sims.map(() => new Map());
+const refOf = (i, s) => {
+  let byMetric = tables[i].get(s.l);
+  if (!byMetric) tables[i].set(s.l, (byMetric = new Map()));
+  let ref = byMetric.get(s.m);
+  if (!ref) byMetric.set(s.m, (ref = s.l ? { m: s.m, l: s.l } : { m: s.m }));
+  return ref;
+};
+
+const perSecondMs = [];
+for (let second = 0; second < seconds; second++) {
+  now += 1000;
+  // Samples are made outside the timed part.
+  const batches = sims.map((h, i) => {
+    const { samples } = h.sample(now);
+    return { series: samples.map((s) => refOf(i, s)), values: Float64Array.from(samples, (s) => s.v ?? NaN) };
+  });
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < hosts; i++) engine.ingestValues(sims[i].id, now, batches[i].series, batches[i].values);
+  perSecondMs.push(Number(process.hrtime.bigint() - start) / 1e6);
+}
+// The first 30 s fill the windows (the longest default window is 5 minutes, but allocation settles in seconds).
+const s = summary(perSecondMs.slice(30));
+console.log(`# alert engine, ${hosts} hosts × ~93 series, ${rules.length} default rules, ${seconds} s of data; ${machine()}`);
+console.log(JSON.stringify({ hosts, msPerSecondOfData: s, usPerBatch: { median: (s.median / hosts) * 1000 } }));
+console.log(`engine: median ${fmt(s.median)} ms per second of fleet data (range ${fmt(s.min)}–${fmt(s.max)}), ${fmt((s.median / hosts) * 1000, 2)} µs per batch`);
+for (const h of sims) h.transport.stop();
