@@ -1,4 +1,4 @@
-import { MAX_SERIES_PER_SESSION } from '../shared/wire.js';
+import { MAX_SERIES_PER_SESSION, MAX_SERIES_TABLE_BYTES } from '../shared/wire.js';
 import type { Batch, SeriesDef } from '../shared/protocol.js';
 
 type Extras = Pick<Batch, 'collectors' | 'stateKinds' | 'states'>;
@@ -17,10 +17,15 @@ export class BatchEncoder {
   private readonly table: SeriesDef[] = [];
   /** Defined but not yet carried by a frame. */
   private unannounced: number[] = [];
-  /** Samples left out because the session already names MAX_SERIES_PER_SESSION series. */
+  /** The table's size as JSON (what every hello carries). */
+  private tableBytes = 0;
+  /** Samples left out because the session's table is full (MAX_SERIES_PER_SESSION series or MAX_SERIES_TABLE_BYTES). */
   overflow = 0;
 
-  constructor(private readonly maxSeries = MAX_SERIES_PER_SESSION) {}
+  constructor(
+    private readonly maxSeries = MAX_SERIES_PER_SESSION,
+    private readonly maxTableBytes = MAX_SERIES_TABLE_BYTES,
+  ) {}
 
   /** The session's series table, index = position, for the hello. */
   series(): readonly SeriesDef[] {
@@ -33,9 +38,12 @@ export class BatchEncoder {
     const key = labels ? `${metric}\u0000${JSON.stringify(labels)}` : metric;
     let i = this.index.get(key);
     if (i === undefined) {
-      if (this.table.length >= this.maxSeries) return -1;
+      const def: SeriesDef = labels && Object.keys(labels).length ? [metric, { ...labels }] : [metric];
+      const bytes = Buffer.byteLength(JSON.stringify(def)) + 1; // and a comma
+      if (this.table.length >= this.maxSeries || this.tableBytes + bytes > this.maxTableBytes) return -1;
       i = this.table.length;
-      this.table.push(labels && Object.keys(labels).length ? [metric, { ...labels }] : [metric]);
+      this.table.push(def);
+      this.tableBytes += bytes;
       this.index.set(key, i);
       this.unannounced.push(i);
     }

@@ -81,7 +81,12 @@ export class AgentTransport {
 
   /** Queues a batch; it is sent now if connected, else after the next reconnect. */
   send(batch: Batch): void {
+    const dropped = this.encoder.overflow;
     this.buffer.push(batch.seq, this.encoder.encode(batch));
+    if (dropped === 0 && this.encoder.overflow > 0) {
+      // Once: the same series would be left out every second.
+      this.opts.log.warn('series table of this session is full; new series are left out until the agent restarts', { leftOut: this.encoder.overflow, series: this.encoder.series().length });
+    }
     this.flush();
   }
 

@@ -25,6 +25,15 @@ export const MIN_PROTOCOL_VERSION = 1;
  */
 export const MAX_SERIES_PER_SESSION = 10_000;
 
+/**
+ * Bytes one session's series table may take as JSON. The hello carries the
+ * whole table and the host's inventory, so the table must leave room in one
+ * frame: series with very long label values reach this before
+ * MAX_SERIES_PER_SESSION, and a hello over the frame limit would be refused on
+ * every reconnect.
+ */
+export const MAX_SERIES_TABLE_BYTES = 768 * 1024;
+
 /** Largest agent frame the server accepts (a replayed batch of a busy host fits easily). */
 export const MAX_AGENT_FRAME_BYTES = 1024 * 1024;
 /** Largest dashboard frame the server accepts (subscriptions are small). */

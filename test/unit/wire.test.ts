@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeServerToAgent } from '../../shared/wire.js';
+import { MAX_AGENT_FRAME_BYTES, MAX_SERIES_TABLE_BYTES, decodeServerToAgent } from '../../shared/wire.js';
 import { samplesOf, type DecodedBatch } from '../../shared/protocol.js';
 import { SessionSeries, decodeAgentFrame } from '../../server/agent-frames.js';
 import { BatchEncoder } from '../../agent/batch-encoder.js';
+import { AgentTransport } from '../../agent/transport.js';
+import type { Logger } from '../../shared/log.js';
 
 describe('server → agent frames, checked by the agent without a schema library', () => {
   it('accepts the three messages', () => {
@@ -86,5 +88,35 @@ describe('agent → server batches (protocol 2: series named once, then indexes 
     const frame = JSON.parse(enc.encode({ type: 'batch', seq: 1, ts: 1, samples }));
     expect(frame.v).toEqual(b64([12.5, null]));
     expect(enc.overflow).toBe(1);
+  });
+
+  it('keeps the table small enough for a hello to fit in one frame, however long the labels', () => {
+    const enc = new BatchEncoder();
+    // 10 000 series with 16 labels of 256 characters each would be ~45 MB of table.
+    const labels = (n: number) => Object.fromEntries(Array.from({ length: 16 }, (_, k) => [`l${k}`, `${n}`.padEnd(256, 'é')]));
+    const long = Array.from({ length: 10_000 }, (_, n) => ({ m: 'disk_util_percent', l: labels(n), v: n }));
+    const first = enc.encode({ type: 'batch', seq: 1, ts: 1, samples: long });
+    expect(Buffer.byteLength(first)).toBeLessThan(MAX_AGENT_FRAME_BYTES); // it carries the definitions too
+    const named = enc.series().length;
+    expect(named).toBeGreaterThan(50);
+    expect(enc.overflow).toBe(10_000 - named);
+    const hello = JSON.stringify({ type: 'hello', protocol: 2, agentId: 'a', session: 's', hostname: 'h', agentVersion: '1', inventory: null, series: enc.series() });
+    expect(Buffer.byteLength(hello)).toBeLessThanOrEqual(MAX_SERIES_TABLE_BYTES + 200);
+    expect(Buffer.byteLength(hello)).toBeLessThan(MAX_AGENT_FRAME_BYTES);
+    // …and the server takes it.
+    const table = new SessionSeries();
+    const d = decodeAgentFrame(hello, table);
+    expect(d.ok).toBe(true);
+  });
+
+  it('the agent says once that its table is full, not every second', () => {
+    const warnings: [string, Record<string, unknown> | undefined][] = [];
+    const log: Logger = { debug() {}, info() {}, error() {}, warn: (msg, fields) => warnings.push([msg, fields]), child: () => log };
+    // Not started: batches only go into the buffer.
+    const t = new AgentTransport({ serverUrl: 'ws://127.0.0.1:9', token: 't', bufferCapacity: 10, log, hello: () => ({ type: 'hello', protocol: 2, agentId: 'a', session: 's', hostname: 'h', agentVersion: '1', inventory: null }) });
+    const samples = Array.from({ length: 10_001 }, (_, n) => ({ m: 'mongod_queued', l: { op: `op${n}` }, v: 1 }));
+    for (let seq = 1; seq <= 3; seq++) t.send({ type: 'batch', seq, ts: seq * 1000, samples });
+    expect(warnings).toEqual([['series table of this session is full; new series are left out until the agent restarts', { leftOut: 1, series: 10_000 }]]);
+    expect(t.encoder.overflow).toBe(3);
   });
 });
