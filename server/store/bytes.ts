@@ -8,15 +8,19 @@
 const scratch = new Float64Array(1);
 const scratchBytes = new Uint8Array(scratch.buffer);
 
-/**
- * Small buffers come from Node's shared pool (Buffer.allocUnsafe slices one
- * 8 KiB block among many), not one ArrayBuffer each: a fleet's server holds
- * hundreds of thousands of heads, and that many separate ArrayBuffers made
- * garbage collection the largest cost of ingestion. Only bytes below `len`
- * are ever read, so the unzeroed memory is never seen.
- */
+/** Unzeroed: only bytes below `len` are ever read, so the old memory is never seen. */
 function alloc(n: number): Uint8Array {
   return Buffer.allocUnsafe(n);
+}
+
+/** Writes an unsigned varint at `pos` (the caller has made room: at most 10 bytes) and returns the position after it. */
+export function writeVarint(buf: Uint8Array, pos: number, n: number): number {
+  while (n >= 0x80) {
+    buf[pos++] = (n % 0x80) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  buf[pos++] = n;
+  return pos;
 }
 
 export class ByteWriter {
@@ -35,16 +39,8 @@ export class ByteWriter {
   }
 
   /** Callers reserve first: the writes themselves do not check. */
-  byte(b: number): void {
-    this.buf[this.len++] = b;
-  }
-
   varint(n: number): void {
-    while (n >= 0x80) {
-      this.buf[this.len++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    this.buf[this.len++] = n;
+    this.len = writeVarint(this.buf, this.len, n);
   }
 
   float64(v: number): void {

@@ -15,10 +15,7 @@
  * chunk back.
  */
 import { ByteReader, unzigzag } from './bytes.js';
-import { HeadTable } from './heads.js';
-
-const SAME = 0x00;
-const NULL = 0xff;
+import { HeadTable, NULL, SAME } from './heads.js';
 
 /**
  * One series' samples encoded as they arrive (for tools and tests; the store

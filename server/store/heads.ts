@@ -12,11 +12,14 @@
  * are all released is reused.
  */
 
+import { writeVarint, zigzag } from './bytes.js';
+
 const PAGE_BYTES = 1 << 20;
 /** Worst case for one sample: a 10-byte varint, the control byte and 8 value bytes. */
 const MAX_SAMPLE_BYTES = 19;
-const SAME = 0x00;
-const NULL = 0xff;
+/** Control bytes of the value encoding (chunk-codec.ts): unchanged value, and no value. */
+export const SAME = 0x00;
+export const NULL = 0xff;
 
 // One shared scratch word: a value's IEEE-754 bits as two 32-bit halves (little-endian on every platform Node runs on here).
 const scratch = new Float64Array(1);
@@ -25,7 +28,8 @@ const halves = new Int32Array(scratch.buffer);
 /** Count of zero bits below the lowest set bit of a non-zero 32-bit integer. */
 const ctz32 = (x: number): number => 31 - Math.clz32(x & -x);
 
-function grown<T extends Float64Array | Int32Array>(a: T, n: number, fill = 0): T {
+/** A typed array of length n with a's elements first and `fill` after them. */
+export function grown<T extends Float64Array | Int32Array>(a: T, n: number, fill = 0): T {
   const next = new (a.constructor as new (n: number) => T)(n);
   next.set(a);
   if (fill !== 0) next.fill(fill, a.length);
@@ -98,12 +102,7 @@ export class HeadTable {
       const delta = ts - this.lastTs[id]!;
       const dod = delta - this.prevDelta[id]!;
       this.prevDelta[id] = delta;
-      let z = dod >= 0 ? dod * 2 : -dod * 2 - 1; // zigzag, in doubles: deltas of delta can pass 2^31
-      while (z >= 0x80) {
-        buf[pos++] = (z % 0x80) | 0x80;
-        z = Math.floor(z / 0x80);
-      }
-      buf[pos++] = z;
+      pos = writeVarint(buf, pos, zigzag(dod));
     }
     this.lastTs[id] = ts;
     this.count[id] = n + 1;

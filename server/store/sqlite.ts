@@ -6,7 +6,7 @@ import { seriesKey } from '../../shared/protocol.js';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { ByteReader, ByteWriter, asBuffer, unzigzag, zigzag } from './bytes.js';
 import { ChunkEncoder, decodeChunk } from './chunk-codec.js';
-import { HeadTable } from './heads.js';
+import { HeadTable, grown } from './heads.js';
 import { CHUNK_FIELDS, HistoryWriter, SCHEMA, WAL_FIELDS, openHistoryDb, type CommitBatch, type Retention } from './history-writer.js';
 import type { LatestValue, SeriesQuery, SeriesResult, Store } from './store.js';
 
@@ -69,15 +69,10 @@ class SeriesColumns {
   ensure(n: number): void {
     if (n <= this.lastTs.length) return;
     const cap = Math.max(n, 2 * this.lastTs.length, 1024);
-    const grow = (a: Float64Array, fill: number) => {
-      const b = new Float64Array(cap).fill(fill);
-      b.set(a);
-      return b;
-    };
-    this.lastTs = grow(this.lastTs, -Infinity);
-    this.lastValue = grow(this.lastValue, NaN);
-    this.walFrom = grow(this.walFrom, 0);
-    this.dueAt = grow(this.dueAt, 0);
+    this.lastTs = grown(this.lastTs, cap, -Infinity);
+    this.lastValue = grown(this.lastValue, cap, NaN);
+    this.walFrom = grown(this.walFrom, cap);
+    this.dueAt = grown(this.dueAt, cap);
   }
 }
 
