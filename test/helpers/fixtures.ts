@@ -2,8 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** ../shared/fixtures beside the repo: recorded real data, read-only. */
-export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures');
+/** test/fixtures: recorded real data, copied byte for byte (see its PROVENANCE.md); never edited. */
+export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
 export const PROCFS = path.join(FIXTURES, 'procfs');
 
 export function fixtureText(rel: string): string {
