@@ -14,12 +14,14 @@ import { REPO, getJson, runCli, serverProcess, tempDir, until, type Running } fr
 import { PROCFS } from '../helpers/fixtures.js';
 
 const HOUR = 3_600_000;
+/** The start of the hour `hours` ago: inside raw retention whatever today's date is. */
+const hoursAgo = (hours: number) => Math.floor(Date.now() / HOUR) * HOUR - hours * HOUR;
 
 describe('SQLite history', () => {
   it('rollups match the raw samples, replays do not count twice, and both survive reopening', async () => {
     const file = path.join(tempDir(), 'h.db');
     let store = new SqliteStore({ file });
-    const t0 = Date.UTC(2026, 10, 26, 10, 0, 0);
+    const t0 = hoursAgo(4);
     const value = (i: number) => ((i * 37) % 101) - 20 + (i % 7) / 4; // an irregular signal, negatives included
     for (let i = 0; i < 3 * 3600; i++) appendSamples(store, 'db1', t0 + i * 1000, [{ m: 'disk_aqu_sz', l: { device: 'sda' }, v: value(i) }]);
     // a replayed stretch (same timestamps again) must not change any rollup
@@ -189,7 +191,7 @@ describe('a server killed with SIGKILL', () => {
 describe('a store process killed between chunk writes', () => {
   it('comes back with every committed sample, stored chunks and replayed log together, and right rollups', async () => {
     const file = path.join(tempDir(), 'k.db');
-    const t0 = Date.UTC(2026, 10, 26, 9, 0, 0);
+    const t0 = hoursAgo(2);
     // 1000 samples: the first 600 are sealed into a chunk (the count cap), the last 400 only in the log.
     // The child waits past one maintenance pass (which trims the log) before it is killed.
     const script = `
@@ -293,7 +295,7 @@ describe('a database written before chunks', () => {
       CREATE TABLE samples (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
     `);
     old.prepare('INSERT INTO series VALUES (1, ?, ?, ?, ?)').run('db1\u0000disk_aqu_sz{device="sda"}', 'db1', 'disk_aqu_sz', '{"device":"sda"}');
-    const t0 = Date.UTC(2026, 10, 25, 8, 0, 0);
+    const t0 = hoursAgo(3);
     const expected: [number, number | null][] = Array.from({ length: 1500 }, (_, i) => [t0 + i * 1000, i % 11 === 0 ? null : i / 4]);
     const insert = old.prepare('INSERT INTO samples VALUES (1, ?, ?)');
     old.transaction(() => expected.forEach(([ts, v]) => insert.run(ts, v)))();
