@@ -11,7 +11,12 @@ import { DisksCollector } from './collectors/disks.js';
 import { PressureCollector } from './collectors/pressure.js';
 import { RaidCollector } from './collectors/raid.js';
 import { LogPathsCollector, type LogPathOptions } from './collectors/logpaths.js';
-import { DEFAULT_LOGROTATE_CONFIG, DEFAULT_MONGOD_CONFIG, defaultLogrotateState, defaultMongodUser } from './logrotate/defaults.js';
+import {
+  DEFAULT_LOGROTATE_CONFIG,
+  DEFAULT_MONGOD_CONFIG,
+  defaultLogrotateState,
+  defaultMongodUser,
+} from './logrotate/defaults.js';
 import { collectInventory } from './inventory.js';
 import { sampleOnce, startTicker } from './sampler.js';
 import { AgentTransport } from './transport.js';
@@ -40,7 +45,8 @@ export function mongodUri(root: string, s: LogPathSettings = {}): string | null 
  */
 export function logPathOptions(root: string, s: LogPathSettings = {}): LogPathOptions {
   const live = root === '/';
-  const pick = (explicit: string | undefined, fallback: string) => explicit || (live && existsSync(fallback) ? fallback : null);
+  const pick = (explicit: string | undefined, fallback: string) =>
+    explicit || (live && existsSync(fallback) ? fallback : null);
   return {
     logrotateConfig: pick(s.logrotateConfig, DEFAULT_LOGROTATE_CONFIG),
     logrotateState: s.logrotateState || defaultLogrotateState(),
@@ -80,10 +86,19 @@ export function hostCollectors(root: string, logPaths: LogPathSettings = {}): Co
   const pressure = new PressureCollector(root);
   // Disks read the previous tick's pressure; RAID runs after disks in the same tick.
   const disks = new DisksCollector(root, { pressure: () => pressure.latest });
-  const collectors: Collector[] = [new CpuCollector(root), disks, pressure, new RaidCollector(root, disks), new LogPathsCollector(logPathOptions(root, logPaths))];
+  const collectors: Collector[] = [
+    new CpuCollector(root),
+    disks,
+    pressure,
+    new RaidCollector(root, disks),
+    new LogPathsCollector(logPathOptions(root, logPaths)),
+  ];
   const uri = mongodUri(root, logPaths);
   // The driver is loaded only on hosts that run a mongod: it is most of an idle agent's memory otherwise.
-  if (uri) collectors.push(lazyCollector('mongod', async () => new (await import('./collectors/mongod.js')).MongodCollector({ uri })));
+  if (uri)
+    collectors.push(
+      lazyCollector('mongod', async () => new (await import('./collectors/mongod.js')).MongodCollector({ uri })),
+    );
   return collectors;
 }
 

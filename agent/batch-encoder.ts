@@ -56,13 +56,19 @@ export class BatchEncoder {
     for (const s of batch.samples) {
       const i = this.indexOf(s.m, s.l);
       if (i < 0) this.overflow++;
-      else indexes.push(i), values.push(s.v);
+      else (indexes.push(i), values.push(s.v));
     }
     return this.encodeValues(batch.seq, batch.ts, indexes, values, batch);
   }
 
   /** A frame from series indexes (from indexOf) and their values. */
-  encodeValues(seq: number, ts: number, indexes: readonly number[], values: readonly (number | null)[], extras: Extras = {}): string {
+  encodeValues(
+    seq: number,
+    ts: number,
+    indexes: readonly number[],
+    values: readonly (number | null)[],
+    extras: Extras = {},
+  ): string {
     let defs: [number, ...SeriesDef][] | undefined;
     if (this.unannounced.length) {
       defs = this.unannounced.map((i) => [i, ...this.table[i]!]);

@@ -10,8 +10,21 @@ export async function gatherInventory(): Promise<Record<string, unknown>> {
     si.fsSize(),
   ]);
   return {
-    os: { platform: os.platform, distro: os.distro, release: os.release, kernel: os.kernel, arch: os.arch, hostname: os.hostname },
-    cpu: { manufacturer: cpu.manufacturer, brand: cpu.brand, cores: cpu.cores, physicalCores: cpu.physicalCores, speedGHz: cpu.speed },
+    os: {
+      platform: os.platform,
+      distro: os.distro,
+      release: os.release,
+      kernel: os.kernel,
+      arch: os.arch,
+      hostname: os.hostname,
+    },
+    cpu: {
+      manufacturer: cpu.manufacturer,
+      brand: cpu.brand,
+      cores: cpu.cores,
+      physicalCores: cpu.physicalCores,
+      speedGHz: cpu.speed,
+    },
     memory: { totalBytes: mem.total, availableBytes: mem.available, swapTotalBytes: mem.swaptotal },
     blockDevices: blockDevices.map((d) => ({
       name: d.name,

@@ -10,7 +10,9 @@ export async function collectInventory(timeoutMs = 60_000): Promise<Record<strin
   // Under the test runner the sources are TypeScript, which a plain child cannot run: gather in-process.
   if (import.meta.url.endsWith('.ts')) return (await import('./inventory-gather.js')).gatherInventory();
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(new URL('./inventory-worker.js', import.meta.url)), [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    const child = fork(fileURLToPath(new URL('./inventory-worker.js', import.meta.url)), [], {
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`inventory took longer than ${timeoutMs} ms`));

@@ -51,12 +51,20 @@ export interface Saturation {
 
 export function assessSaturation(i: SaturationInput): Saturation {
   const queueFillPercent = i.aquSz !== null && i.nrRequests ? (100 * i.aquSz) / i.nrRequests : null;
-  const awaitRatio = i.awaitMs !== null && i.baselineAwaitMs !== null ? i.awaitMs / Math.max(i.baselineAwaitMs, BASELINE_FLOOR_MS) : null;
+  const awaitRatio =
+    i.awaitMs !== null && i.baselineAwaitMs !== null
+      ? i.awaitMs / Math.max(i.baselineAwaitMs, BASELINE_FLOOR_MS)
+      : null;
   const queued = (i.aquSz ?? 0) >= MIN_QUEUE_FOR_LATENCY;
   const reasons: Saturation['reasons'] = [];
   if (queueFillPercent !== null && queueFillPercent >= QUEUE_FILL_SATURATED_PERCENT) reasons.push('queue');
   if (awaitRatio !== null && awaitRatio >= AWAIT_RATIO_SATURATED && queued) reasons.push('latency');
-  if ((i.pressureFullAvg10 ?? 0) >= PRESSURE_FULL_SATURATED_PERCENT && (i.utilPercent ?? 0) >= UTIL_BUSY_PERCENT && queued) reasons.push('pressure');
+  if (
+    (i.pressureFullAvg10 ?? 0) >= PRESSURE_FULL_SATURATED_PERCENT &&
+    (i.utilPercent ?? 0) >= UTIL_BUSY_PERCENT &&
+    queued
+  )
+    reasons.push('pressure');
   return { queueFillPercent, awaitRatio, saturated: reasons.length > 0, reasons };
 }
 

@@ -43,7 +43,10 @@ const L = {
   recovery: { array: 'md0', action: 'recovery' },
   pressure: { some: { kind: 'some' }, full: { kind: 'full' } } as Record<string, { kind: string }>,
   lockWait: { kind: 'wait' },
-  op: Object.fromEntries(['readers', 'writers', 'total', 'read', 'write', ...OPS].map((o) => [o, { op: o }])) as Record<string, { op: string }>,
+  op: Object.fromEntries(['readers', 'writers', 'total', 'read', 'write', ...OPS].map((o) => [o, { op: o }])) as Record<
+    string,
+    { op: string }
+  >,
   conn: { current: { state: 'current' }, available: { state: 'available' } },
 };
 
@@ -80,7 +83,15 @@ export class SimulatedHost {
       token,
       bufferCapacity: 3600,
       log,
-      hello: () => ({ type: 'hello', protocol: PROTOCOL_VERSION, agentId: id, session: this.session, hostname: id, agentVersion: `${TIDEMARK_VERSION}-sim`, inventory: null }),
+      hello: () => ({
+        type: 'hello',
+        protocol: PROTOCOL_VERSION,
+        agentId: id,
+        session: this.session,
+        hostname: id,
+        agentVersion: `${TIDEMARK_VERSION}-sim`,
+        inventory: null,
+      }),
     });
   }
 
@@ -97,7 +108,13 @@ export class SimulatedHost {
     const user = this.walk('user', 20, 10);
     const system = this.walk('system', 5, 3);
     const l = L.cpu;
-    s.push({ m: 'cpu_iowait_percent', l, v: iowait }, { m: 'cpu_user_percent', l, v: user }, { m: 'cpu_system_percent', l, v: system }, { m: 'cpu_steal_percent', l, v: 0 }, { m: 'cpu_idle_percent', l, v: Math.max(0, 100 - iowait - user - system) });
+    s.push(
+      { m: 'cpu_iowait_percent', l, v: iowait },
+      { m: 'cpu_user_percent', l, v: user },
+      { m: 'cpu_system_percent', l, v: system },
+      { m: 'cpu_steal_percent', l, v: 0 },
+      { m: 'cpu_idle_percent', l, v: Math.max(0, 100 - iowait - user - system) },
+    );
     for (const device of DISKS) {
       const hot = ep === 'saturation' && device === 'sdb';
       const r = this.walk(`r${device}`, 80, 40);
@@ -132,11 +149,20 @@ export class SimulatedHost {
       { m: 'raid_array_in_flight', l: al, v: Math.round(this.walk('mdf', 3, 2)) },
       { m: 'raid_members_aqu_sz_max', l: al, v: ep === 'saturation' ? 100 : this.walk('mdmax', 1, 0.5) },
     );
-    if (degraded) s.push({ m: 'raid_sync_running', l: L.recovery, v: 1 }, { m: 'raid_sync_progress_percent', l: L.recovery, v: ((now % 120_000) / 120_000) * 100 });
+    if (degraded)
+      s.push(
+        { m: 'raid_sync_running', l: L.recovery, v: 1 },
+        { m: 'raid_sync_progress_percent', l: L.recovery, v: ((now % 120_000) / 120_000) * 100 },
+      );
     for (const kind of ['some', 'full']) {
       const pl = L.pressure[kind]!;
       const v = ep === 'saturation' ? (kind === 'some' ? 40 : 15) : this.walk(`p${kind}`, 0.5, 0.5);
-      s.push({ m: 'io_pressure_avg10_percent', l: pl, v }, { m: 'io_pressure_avg60_percent', l: pl, v: v * 0.8 }, { m: 'io_pressure_avg300_percent', l: pl, v: v * 0.5 }, { m: 'io_pressure_stall_percent', l: pl, v });
+      s.push(
+        { m: 'io_pressure_avg10_percent', l: pl, v },
+        { m: 'io_pressure_avg60_percent', l: pl, v: v * 0.8 },
+        { m: 'io_pressure_avg300_percent', l: pl, v: v * 0.5 },
+        { m: 'io_pressure_stall_percent', l: pl, v },
+      );
     }
     const pile = ep === 'lockpile';
     s.push(
@@ -155,8 +181,13 @@ export class SimulatedHost {
       { m: 'mongod_connections', l: L.conn.current, v: Math.round(this.walk('conn', 200, 40)) },
       { m: 'mongod_connections', l: L.conn.available, v: 50_000 },
     );
-    for (const op of OPS) s.push({ m: 'mongod_opcounter_rate', l: L.op[op]!, v: this.walk(`op${op}`, op === 'query' ? 800 : 100, 80) });
-    s.push({ m: 'agent_buffer_batches', v: this.transport.buffer.size }, { m: 'agent_buffer_dropped_total', v: this.transport.buffer.dropped }, { m: 'agent_collect_ms', v: 0.4 });
+    for (const op of OPS)
+      s.push({ m: 'mongod_opcounter_rate', l: L.op[op]!, v: this.walk(`op${op}`, op === 'query' ? 800 : 100, 80) });
+    s.push(
+      { m: 'agent_buffer_batches', v: this.transport.buffer.size },
+      { m: 'agent_buffer_dropped_total', v: this.transport.buffer.dropped },
+      { m: 'agent_collect_ms', v: 0.4 },
+    );
     // Structured states once every 10 samples: they change slowly.
     if (this.seq % 10 !== 0) return { samples: s };
     const states: WireState[] = [
@@ -164,17 +195,52 @@ export class SimulatedHost {
         kind: 'raid_array',
         key: 'md0',
         value: {
-          name: 'md0', level: 'raid10', state: degraded ? 'active' : 'clean', readOnly: false, health: degraded ? 'rebuilding' : 'clean', degraded,
-          disks: { expected: 4, active: degraded ? 3 : 4, failed: 0, spare: 0, missing: degraded ? 1 : 0 }, missingSlots: degraded ? [2] : [],
-          members: DISKS.map((d, i) => ({ name: `${d}1`, index: i, state: degraded && i === 2 ? 'rebuilding' : 'in_sync', writeMostly: false })),
-          sync: degraded ? { action: 'recovery', status: 'running', percent: ((now % 120_000) / 120_000) * 100, speedKBps: 180_000, etaSeconds: 120 - Math.round((now % 120_000) / 1000) } : null,
-          mismatchCnt: 0, metadata: '1.2', sources: ['mdstat', 'sysfs'], disagreements: [],
+          name: 'md0',
+          level: 'raid10',
+          state: degraded ? 'active' : 'clean',
+          readOnly: false,
+          health: degraded ? 'rebuilding' : 'clean',
+          degraded,
+          disks: { expected: 4, active: degraded ? 3 : 4, failed: 0, spare: 0, missing: degraded ? 1 : 0 },
+          missingSlots: degraded ? [2] : [],
+          members: DISKS.map((d, i) => ({
+            name: `${d}1`,
+            index: i,
+            state: degraded && i === 2 ? 'rebuilding' : 'in_sync',
+            writeMostly: false,
+          })),
+          sync: degraded
+            ? {
+                action: 'recovery',
+                status: 'running',
+                percent: ((now % 120_000) / 120_000) * 100,
+                speedKBps: 180_000,
+                etaSeconds: 120 - Math.round((now % 120_000) / 1000),
+              }
+            : null,
+          mismatchCnt: 0,
+          metadata: '1.2',
+          sources: ['mdstat', 'sysfs'],
+          disagreements: [],
         },
       },
       {
         kind: 'mongod',
         key: 'status',
-        value: { up: true, uri: 'mongodb://127.0.0.1:27017', version: '7.0.12', gauges: null, figures: { lockKind: 'wait', lockPercent: pile ? 80 : 1, lockPercentUncapped: pile ? 80 : 1, contendedPercent: null }, discarded: null, missing: [] },
+        value: {
+          up: true,
+          uri: 'mongodb://127.0.0.1:27017',
+          version: '7.0.12',
+          gauges: null,
+          figures: {
+            lockKind: 'wait',
+            lockPercent: pile ? 80 : 1,
+            lockPercentUncapped: pile ? 80 : 1,
+            contendedPercent: null,
+          },
+          discarded: null,
+          missing: [],
+        },
       },
     ];
     return { samples: s, states };
@@ -204,7 +270,10 @@ export class SimulatedHost {
 /** Starts N simulated hosts, each ticking once per interval at its own offset so the load is spread over the second. */
 export function simulate(opts: SimulateOptions): { hosts: SimulatedHost[]; stop: () => Promise<void> } {
   const log = opts.log ?? silentLogger;
-  const hosts = Array.from({ length: opts.agents }, (_, i) => new SimulatedHost(i, `${opts.prefix}-${String(i).padStart(5, '0')}`, opts.serverUrl, opts.token, log));
+  const hosts = Array.from(
+    { length: opts.agents },
+    (_, i) => new SimulatedHost(i, `${opts.prefix}-${String(i).padStart(5, '0')}`, opts.serverUrl, opts.token, log),
+  );
   for (const h of hosts) h.transport.start();
   const timers: NodeJS.Timeout[] = [];
   hosts.forEach((h, i) => {

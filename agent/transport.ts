@@ -85,7 +85,10 @@ export class AgentTransport {
     this.buffer.push(batch.seq, this.encoder.encode(batch));
     if (dropped === 0 && this.encoder.overflow > 0) {
       // Once: the same series would be left out every second.
-      this.opts.log.warn('series table of this session is full; new series are left out until the agent restarts', { leftOut: this.encoder.overflow, series: this.encoder.series().length });
+      this.opts.log.warn('series table of this session is full; new series are left out until the agent restarts', {
+        leftOut: this.encoder.overflow,
+        series: this.encoder.series().length,
+      });
     }
     this.flush();
   }
@@ -121,7 +124,8 @@ export class AgentTransport {
     });
     ws.on('ping', () => this.touch());
     ws.on('unexpected-response', (_req, res) => {
-      const reason = res.statusCode === 401 ? 'server refused the agent token (HTTP 401)' : `server answered HTTP ${res.statusCode}`;
+      const reason =
+        res.statusCode === 401 ? 'server refused the agent token (HTTP 401)' : `server answered HTTP ${res.statusCode}`;
       this.opts.log.error('connection refused', { reason });
       ws.terminate();
     });

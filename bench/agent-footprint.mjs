@@ -12,10 +12,16 @@ const CLI = path.resolve('dist/cli/main.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const port = 17000 + Math.floor(Math.random() * 2000);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-footprint-'));
-const server = spawn(process.execPath, [CLI, 'server', '--port', String(port), '--token', 't', '--data-dir', dir, '--log-level', 'error'], { stdio: 'ignore' });
+const server = spawn(
+  process.execPath,
+  [CLI, 'server', '--port', String(port), '--token', 't', '--data-dir', dir, '--log-level', 'error'],
+  { stdio: 'ignore' },
+);
 await sleep(1500);
-const agent = spawn(process.execPath, [CLI, 'agent', '--server', `ws://127.0.0.1:${port}`, '--log-level', 'error'], { stdio: 'ignore', env: { ...process.env, TIDEMARK_TOKEN: 't' } });
-
+const agent = spawn(process.execPath, [CLI, 'agent', '--server', `ws://127.0.0.1:${port}`, '--log-level', 'error'], {
+  stdio: 'ignore',
+  env: { ...process.env, TIDEMARK_TOKEN: 't' },
+});
 
 await sleep(10_000); // start-up (inventory, first samples) is not the steady state
 const rss = [];
@@ -36,5 +42,16 @@ agent.kill('SIGTERM');
 server.kill('SIGTERM');
 const r = summary(rss);
 const c = summary(cpu);
-console.log(JSON.stringify({ figure: 'agent footprint', seconds, rssMB: r, cpuPercent: c, samplesPerBatch: batches.samples / batches.batches, machine: machine() }));
-console.log(`agent at 1 s over ${seconds} s: RSS median ${fmt(r.median)} MB (range ${fmt(r.min)}–${fmt(r.max)}), CPU median ${fmt(c.median, 2)} % of one core (range ${fmt(c.min, 2)}–${fmt(c.max, 2)}), ${fmt(batches.samples / batches.batches, 0)} samples per batch`);
+console.log(
+  JSON.stringify({
+    figure: 'agent footprint',
+    seconds,
+    rssMB: r,
+    cpuPercent: c,
+    samplesPerBatch: batches.samples / batches.batches,
+    machine: machine(),
+  }),
+);
+console.log(
+  `agent at 1 s over ${seconds} s: RSS median ${fmt(r.median)} MB (range ${fmt(r.min)}–${fmt(r.max)}), CPU median ${fmt(c.median, 2)} % of one core (range ${fmt(c.min, 2)}–${fmt(c.max, 2)}), ${fmt(batches.samples / batches.batches, 0)} samples per batch`,
+);

@@ -14,10 +14,20 @@ const seconds = Number(process.argv[3] ?? 120);
 const rules = ruleFiles([defaultRulesDir()]).flatMap((f) => loadRuleFile(f).rules);
 const notifier = { enqueue() {}, restore() {}, pending: [], stop() {}, onChange: null };
 let now = Date.now();
-const engine = new AlertEngine({ rules: () => rules, notifier, log: silentLogger, stateFile: null, agentsLastSeen: () => new Map(), clock: () => now });
+const engine = new AlertEngine({
+  rules: () => rules,
+  notifier,
+  log: silentLogger,
+  stateFile: null,
+  agentsLastSeen: () => new Map(),
+  clock: () => now,
+});
 
 // Simulated hosts whose transports never start: only their samples are used.
-const sims = Array.from({ length: hosts }, (_, i) => new SimulatedHost(i, `sim-${i}`, 'ws://127.0.0.1:9', 't', silentLogger));
+const sims = Array.from(
+  { length: hosts },
+  (_, i) => new SimulatedHost(i, `sim-${i}`, 'ws://127.0.0.1:9', 't', silentLogger),
+);
 // One series object per (labels object, metric) and host, as an agent session's table gives the server.
 const tables = sims.map(() => new Map());
 const refOf = (i, s) => {
@@ -42,7 +52,11 @@ for (let second = 0; second < seconds; second++) {
 }
 // The first 30 s fill the windows (the longest default window is 5 minutes, but allocation settles in seconds).
 const s = summary(perSecondMs.slice(30));
-console.log(`# alert engine, ${hosts} hosts × ~93 series, ${rules.length} default rules, ${seconds} s of data; ${machine()}`);
+console.log(
+  `# alert engine, ${hosts} hosts × ~93 series, ${rules.length} default rules, ${seconds} s of data; ${machine()}`,
+);
 console.log(JSON.stringify({ hosts, msPerSecondOfData: s, usPerBatch: { median: (s.median / hosts) * 1000 } }));
-console.log(`engine: median ${fmt(s.median)} ms per second of fleet data (range ${fmt(s.min)}–${fmt(s.max)}), ${fmt((s.median / hosts) * 1000, 2)} µs per batch`);
+console.log(
+  `engine: median ${fmt(s.median)} ms per second of fleet data (range ${fmt(s.min)}–${fmt(s.max)}), ${fmt((s.median / hosts) * 1000, 2)} µs per batch`,
+);
 for (const h of sims) h.transport.stop();

@@ -13,7 +13,10 @@ import { machine, summary, fmt } from './lib.mjs';
 
 const episodes = Number(process.argv[2] ?? 200);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-bench-'));
-writeFileSync(path.join(dir, 'rule.yaml'), 'rules:\n  - name: Bench\n    when: { metric: disk_util_percent, op: ">", value: 90 }\n    summary: "{{device}} busy"\n');
+writeFileSync(
+  path.join(dir, 'rule.yaml'),
+  'rules:\n  - name: Bench\n    when: { metric: disk_util_percent, op: ">", value: 90 }\n    summary: "{{device}} busy"\n',
+);
 
 let waiting = null;
 const receiver = http.createServer((req, res) => {
@@ -34,14 +37,33 @@ await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
 const hook = `http://127.0.0.1:${receiver.address().port}`;
 
 const server = new TidemarkServer({
-  host: '127.0.0.1', port: 0, agentToken: 't', apiToken: null, log: silentLogger,
-  alerts: { rulePaths: [path.join(dir, 'rule.yaml')], receivers: [{ name: 'hook', type: 'webhook', url: hook }], stateFile: null },
+  host: '127.0.0.1',
+  port: 0,
+  agentToken: 't',
+  apiToken: null,
+  log: silentLogger,
+  alerts: {
+    rulePaths: [path.join(dir, 'rule.yaml')],
+    receivers: [{ name: 'hook', type: 'webhook', url: hook }],
+    stateFile: null,
+  },
 });
 const port = await server.listen();
 const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/agent`, { headers: { Authorization: 'Bearer t' } });
 await new Promise((r) => ws.once('open', r));
 // Protocol 2, as agents speak it: the series is named in the hello, batches carry its packed value.
-ws.send(JSON.stringify({ type: 'hello', protocol: 2, agentId: 'bench', session: 's', hostname: 'bench', agentVersion: 'bench', inventory: null, series: [['disk_util_percent', { device: 'sda' }]] }));
+ws.send(
+  JSON.stringify({
+    type: 'hello',
+    protocol: 2,
+    agentId: 'bench',
+    session: 's',
+    hostname: 'bench',
+    agentVersion: 'bench',
+    inventory: null,
+    series: [['disk_util_percent', { device: 'sda' }]],
+  }),
+);
 await new Promise((r) => ws.once('message', r));
 
 let seq = 0;
@@ -49,7 +71,9 @@ let lastTs = 0;
 const send = (v) => {
   // Samples of one series need rising timestamps (a real agent sends one a second).
   const ts = (lastTs = Math.max(Date.now(), lastTs + 1));
-  ws.send(JSON.stringify({ type: 'batch', seq: ++seq, ts, v: Buffer.from(new Float64Array([v]).buffer).toString('base64') }));
+  ws.send(
+    JSON.stringify({ type: 'batch', seq: ++seq, ts, v: Buffer.from(new Float64Array([v]).buffer).toString('base64') }),
+  );
   return performance.timeOrigin + performance.now();
 };
 const expect = (kind) => new Promise((resolve) => (waiting = { kind, resolve }));
@@ -64,9 +88,17 @@ for (let i = 0; i < episodes; i++) {
   await resolved;
 }
 const s = summary(latencies);
-const result = { figure: 'alert latency (sample over threshold → webhook received)', episodes, unit: 'ms', ...s, machine: machine() };
+const result = {
+  figure: 'alert latency (sample over threshold → webhook received)',
+  episodes,
+  unit: 'ms',
+  ...s,
+  machine: machine(),
+};
 console.log(JSON.stringify(result));
-console.log(`alert latency over ${episodes} episodes: median ${fmt(s.median, 2)} ms, p99 ${fmt(s.p99, 2)} ms, range ${fmt(s.min, 2)}–${fmt(s.max, 2)} ms`);
+console.log(
+  `alert latency over ${episodes} episodes: median ${fmt(s.median, 2)} ms, p99 ${fmt(s.p99, 2)} ms, range ${fmt(s.min, 2)}–${fmt(s.max, 2)} ms`,
+);
 ws.close();
 await server.close();
 receiver.close();

@@ -36,7 +36,23 @@ async function run(n) {
   // Warnings and errors of both processes go to files, so a failed run says why.
   const serverLog = path.join(dir, 'server.log');
   const simLog = path.join(dir, 'simulator.log');
-  const server = spawn(process.execPath, [...serverNodeFlags, CLI, 'server', '--port', String(port), '--token', 't', '--data-dir', dir, '--log-level', 'warn'], { stdio: ['ignore', openSync(serverLog, 'a'), openSync(serverLog, 'a')] });
+  const server = spawn(
+    process.execPath,
+    [
+      ...serverNodeFlags,
+      CLI,
+      'server',
+      '--port',
+      String(port),
+      '--token',
+      't',
+      '--data-dir',
+      dir,
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', openSync(serverLog, 'a'), openSync(serverLog, 'a')] },
+  );
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
@@ -46,12 +62,31 @@ async function run(n) {
       await sleep(100);
     }
   }
-  const sim = spawn(process.execPath, ['--max-old-space-size=4096', CLI, 'simulate', '--agents', String(n), '--server', `ws://127.0.0.1:${port}`, '--interval-ms', '1000', '--log-level', 'warn'], { stdio: ['ignore', openSync(simLog, 'a'), openSync(simLog, 'a')], env: { ...process.env, TIDEMARK_TOKEN: 't' } });
+  const sim = spawn(
+    process.execPath,
+    [
+      '--max-old-space-size=4096',
+      CLI,
+      'simulate',
+      '--agents',
+      String(n),
+      '--server',
+      `ws://127.0.0.1:${port}`,
+      '--interval-ms',
+      '1000',
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', openSync(simLog, 'a'), openSync(simLog, 'a')], env: { ...process.env, TIDEMARK_TOKEN: 't' } },
+  );
 
   // A dashboard client subscribed to up to 100 hosts spread over the fleet measures sample → delivery latency
   // (100 hosts × 30 s: 3 000 latencies, so p99 is not one or two stragglers).
   const watchedCount = Math.min(n, 100);
-  const watched = Array.from({ length: watchedCount }, (_, i) => `sim-${String(Math.floor((i * n) / watchedCount)).padStart(5, '0')}`);
+  const watched = Array.from(
+    { length: watchedCount },
+    (_, i) => `sim-${String(Math.floor((i * n) / watchedCount)).padStart(5, '0')}`,
+  );
   const latencies = [];
   let measuring = false;
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/dashboard`);
@@ -108,7 +143,7 @@ async function run(n) {
       batchesPerS: (h1.ingested.batches - h0.ingested.batches) / dt,
       latencyMs: { p50: lat.median, p99: lat.p99, n: lat.n },
       serverCpuPercent: (100 * (p1.cpuS - p0.cpuS)) / dt,
-    eventLoopDelayMs: h1.eventLoopDelayMs,
+      eventLoopDelayMs: h1.eventLoopDelayMs,
       serverRssMB: p1.rssMB,
       simulatorCpuPercent: (100 * (s1.cpuS - s0.cpuS)) / dt,
       logBytes: { server: statSync(serverLog).size, simulator: statSync(simLog).size, dir },
@@ -116,7 +151,9 @@ async function run(n) {
   }
 }
 
-console.log(`# fan-in, ${measureS} s per size after ${warmupS} s of warm-up, server flags: ${serverNodeFlags.join(' ') || 'none'}, ${machine()}`);
+console.log(
+  `# fan-in, ${measureS} s per size after ${warmupS} s of warm-up, server flags: ${serverNodeFlags.join(' ') || 'none'}, ${machine()}`,
+);
 for (const n of sizes) {
   const r = await run(n);
   console.log(JSON.stringify(r));
@@ -124,5 +161,7 @@ for (const n of sizes) {
     console.log(`agents ${n}: ${r.failed}`);
     continue;
   }
-  console.log(`agents ${n}: ${fmt(r.samplesPerS, 0)} samples/s ingested, ${fmt(r.persistedPerS, 0)} samples/s persisted, latency p50 ${fmt(r.latencyMs.p50, 0)} ms p99 ${fmt(r.latencyMs.p99, 0)} ms, server CPU ${fmt(r.serverCpuPercent, 0)} %, event-loop delay p99 ${r.eventLoopDelayMs?.p99 ?? '?'} ms, RSS ${fmt(r.serverRssMB, 0)} MB, simulator CPU ${fmt(r.simulatorCpuPercent, 0)} %`);
+  console.log(
+    `agents ${n}: ${fmt(r.samplesPerS, 0)} samples/s ingested, ${fmt(r.persistedPerS, 0)} samples/s persisted, latency p50 ${fmt(r.latencyMs.p50, 0)} ms p99 ${fmt(r.latencyMs.p99, 0)} ms, server CPU ${fmt(r.serverCpuPercent, 0)} %, event-loop delay p99 ${r.eventLoopDelayMs?.p99 ?? '?'} ms, RSS ${fmt(r.serverRssMB, 0)} MB, simulator CPU ${fmt(r.simulatorCpuPercent, 0)} %`,
+  );
 }

@@ -17,13 +17,22 @@ const loadStart = performance.now();
 const ids = metrics.flatMap((m) => devices.map((device) => store.seriesId('db1', m, { device })));
 for (let ts = start; ts <= now; ts += 1000) {
   const v = Math.abs(Math.sin(ts / 600_000)) * 100;
-  store.appendValues(ts, ids, ids.map(() => v));
+  store.appendValues(
+    ts,
+    ids,
+    ids.map(() => v),
+  );
 }
 store.flush();
 await store.whenDurable(); // the writer thread has written it all, so queries do not race the load
 const loadS = (performance.now() - loadStart) / 1000;
 const results = {};
-for (const [label, range] of [['24h', 24 * 3_600_000], ['6h', 6 * 3_600_000], ['1h', 3_600_000], ['15m', 900_000]]) {
+for (const [label, range] of [
+  ['24h', 24 * 3_600_000],
+  ['6h', 6 * 3_600_000],
+  ['1h', 3_600_000],
+  ['15m', 900_000],
+]) {
   const times = [];
   let points = 0;
   for (let i = 0; i < runs; i++) {
@@ -34,9 +43,21 @@ for (const [label, range] of [['24h', 24 * 3_600_000], ['6h', 6 * 3_600_000], ['
   }
   results[label] = { ...summary(times), points, series: devices.length };
 }
-console.log(JSON.stringify({ figure: 'history query latency', samplesLoaded: 86_401 * 12, loadSeconds: loadS, results, machine: machine() }));
+console.log(
+  JSON.stringify({
+    figure: 'history query latency',
+    samplesLoaded: 86_401 * 12,
+    loadSeconds: loadS,
+    results,
+    machine: machine(),
+  }),
+);
 for (const [label, r] of Object.entries(results)) {
-  console.log(`${label} range, ${r.series} series (${r.points} points): median ${fmt(r.median, 2)} ms, p90 ${fmt(r.p90, 2)} ms, range ${fmt(r.min, 2)}–${fmt(r.max, 2)} ms`);
+  console.log(
+    `${label} range, ${r.series} series (${r.points} points): median ${fmt(r.median, 2)} ms, p90 ${fmt(r.p90, 2)} ms, range ${fmt(r.min, 2)}–${fmt(r.max, 2)} ms`,
+  );
 }
-console.log(`loaded ${86_401 * 12} samples in ${fmt(loadS)} s (${fmt((86_401 * 12) / loadS, 0)} samples/s, chunks and rollups included)`);
+console.log(
+  `loaded ${86_401 * 12} samples in ${fmt(loadS)} s (${fmt((86_401 * 12) / loadS, 0)} samples/s, chunks and rollups included)`,
+);
 await store.close();

@@ -10,7 +10,14 @@ export function quantile(sorted, q) {
 
 export function summary(values) {
   const s = [...values].sort((a, b) => a - b);
-  return { n: s.length, min: s[0], median: quantile(s, 0.5), p90: quantile(s, 0.9), p99: quantile(s, 0.99), max: s[s.length - 1] };
+  return {
+    n: s.length,
+    min: s[0],
+    median: quantile(s, 0.5),
+    p90: quantile(s, 0.9),
+    p99: quantile(s, 0.99),
+    max: s[s.length - 1],
+  };
 }
 
 export function machine() {

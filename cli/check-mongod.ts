@@ -38,21 +38,36 @@ function fail(err: unknown): number {
   return EXIT_CANNOT_CHECK;
 }
 
-const f1 = (v: number | null | undefined, unit = '') => (v === null || v === undefined ? '–' : `${Number.isInteger(v) ? v : v.toFixed(2)}${unit}`);
+const f1 = (v: number | null | undefined, unit = '') =>
+  v === null || v === undefined ? '–' : `${Number.isInteger(v) ? v : v.toFixed(2)}${unit}`;
 
 export function formatQuorum(q: Quorum, reasons: string[]): string {
-  const lines = [`replica set ${q.set ?? '(unnamed)'} (${q.source === 'config' ? 'votes and priorities from the config' : 'no config: counts from the status'})`, ''];
+  const lines = [
+    `replica set ${q.set ?? '(unnamed)'} (${q.source === 'config' ? 'votes and priorities from the config' : 'no config: counts from the status'})`,
+    '',
+  ];
   lines.push('  member                                   state        health votes prio  lag');
   for (const m of q.members) {
-    lines.push(`  ${m.name.padEnd(40).slice(0, 40)} ${(m.stateStr ?? '?').padEnd(12)} ${String(m.health ?? '?').padStart(6)} ${String(m.votes).padStart(5)} ${String(m.priority).padStart(4)}${m.arbiter ? ' arb' : '    '} ${m.lagSeconds === null ? '' : `${m.lagSeconds} s`}`);
+    lines.push(
+      `  ${m.name.padEnd(40).slice(0, 40)} ${(m.stateStr ?? '?').padEnd(12)} ${String(m.health ?? '?').padStart(6)} ${String(m.votes).padStart(5)} ${String(m.priority).padStart(4)}${m.arbiter ? ' arb' : '    '} ${m.lagSeconds === null ? '' : `${m.lagSeconds} s`}`,
+    );
   }
   lines.push('', q.summary, '');
   for (const w of q.warnings) lines.push(`warning: ${w}`);
-  lines.push(reasons.length ? `AT RISK: ${reasons.join('; ')}` : 'ok: a primary exists and the set survives the loss of any one voting member, for elections and majority writes');
+  lines.push(
+    reasons.length
+      ? `AT RISK: ${reasons.join('; ')}`
+      : 'ok: a primary exists and the set survives the loss of any one voting member, for elections and majority writes',
+  );
   return lines.join('\n') + '\n';
 }
 
-export async function checkReplsetCommand(flags: { uri?: string; status?: string; config?: string; json?: boolean }): Promise<number> {
+export async function checkReplsetCommand(flags: {
+  uri?: string;
+  status?: string;
+  config?: string;
+  json?: boolean;
+}): Promise<number> {
   let q: Quorum;
   try {
     if (flags.status) {
@@ -71,7 +86,9 @@ export async function checkReplsetCommand(flags: { uri?: string; status?: string
     return fail(err);
   }
   const reasons = atRisk(q);
-  process.stdout.write(flags.json ? JSON.stringify({ ...q, atRisk: reasons }, null, 2) + '\n' : formatQuorum(q, reasons));
+  process.stdout.write(
+    flags.json ? JSON.stringify({ ...q, atRisk: reasons }, null, 2) + '\n' : formatQuorum(q, reasons),
+  );
   return reasons.length ? EXIT_PROBLEM : EXIT_OK;
 }
 
@@ -80,18 +97,38 @@ export function formatMongodFigures(g: Gauges, iv: Interval, missing: string[]):
   if (!iv.ok) lines.push(`interval discarded: ${iv.reason}`);
   else {
     const f = iv.figures;
-    const name = f.lockKind === 'locked' ? 'global lock held (≤ 2.6 globalLock.lockTime)' : f.lockKind === 'wait' ? 'lock wait % (time waiting to acquire locks)' : 'lock %';
-    lines.push(`${name}: ${f1(f.lockPercent, ' %')}${f.lockPercentUncapped !== null && f.lockPercentUncapped > 100 ? ` (uncapped ${f1(f.lockPercentUncapped, ' %')})` : ''} over ${f.intervalMs} ms`);
+    const name =
+      f.lockKind === 'locked'
+        ? 'global lock held (≤ 2.6 globalLock.lockTime)'
+        : f.lockKind === 'wait'
+          ? 'lock wait % (time waiting to acquire locks)'
+          : 'lock %';
+    lines.push(
+      `${name}: ${f1(f.lockPercent, ' %')}${f.lockPercentUncapped !== null && f.lockPercentUncapped > 100 ? ` (uncapped ${f1(f.lockPercentUncapped, ' %')})` : ''} over ${f.intervalMs} ms`,
+    );
     if (f.contendedPercent !== null) lines.push(`contended acquisitions: ${f1(f.contendedPercent, ' %')}`);
     for (const [type, t] of Object.entries(f.lockTypes)) {
       if (t.contendedPercent === null && t.waitUs === 0) continue;
-      lines.push(`  ${type.padEnd(28)} contended ${f1(t.contendedPercent, ' %').padStart(9)}  avg wait ${f1(t.avgContendedWaitUs, ' µs')}`);
+      lines.push(
+        `  ${type.padEnd(28)} contended ${f1(t.contendedPercent, ' %').padStart(9)}  avg wait ${f1(t.avgContendedWaitUs, ' µs')}`,
+      );
     }
-    lines.push(`operations/s: ${Object.entries(f.opcounterRates).map(([op, r]) => `${op} ${f1(r)}`).join(', ') || '–'}`);
+    lines.push(
+      `operations/s: ${
+        Object.entries(f.opcounterRates)
+          .map(([op, r]) => `${op} ${f1(r)}`)
+          .join(', ') || '–'
+      }`,
+    );
   }
-  lines.push(`queued: readers ${f1(g.queued.readers)}, writers ${f1(g.queued.writers)}; active: readers ${f1(g.active.readers)}, writers ${f1(g.active.writers)}`);
+  lines.push(
+    `queued: readers ${f1(g.queued.readers)}, writers ${f1(g.queued.writers)}; active: readers ${f1(g.active.readers)}, writers ${f1(g.active.writers)}`,
+  );
   if (g.tickets.source) {
-    const t = (x: typeof g.tickets.read) => (x ? `${x.out}/${x.total} out (${f1(x.utilPercent, ' %')})${x.queueLength !== null ? `, ${x.queueLength} waiting` : ''}` : '–');
+    const t = (x: typeof g.tickets.read) =>
+      x
+        ? `${x.out}/${x.total} out (${f1(x.utilPercent, ' %')})${x.queueLength !== null ? `, ${x.queueLength} waiting` : ''}`
+        : '–';
     lines.push(`tickets (${g.tickets.source}): read ${t(g.tickets.read)}, write ${t(g.tickets.write)}`);
   }
   if (g.ticketQueue) lines.push(`ticket queue (mongostat qr|qw): ${g.ticketQueue.readers}|${g.ticketQueue.writers}`);
@@ -100,12 +137,18 @@ export function formatMongodFigures(g: Gauges, iv: Interval, missing: string[]):
   return lines.join('\n') + '\n';
 }
 
-export async function checkMongodCommand(flags: { uri?: string; serverStatus?: string[]; intervalMs?: string; json?: boolean }): Promise<number> {
+export async function checkMongodCommand(flags: {
+  uri?: string;
+  serverStatus?: string[];
+  intervalMs?: string;
+  json?: boolean;
+}): Promise<number> {
   let prev: Document;
   let cur: Document;
   try {
     if (flags.serverStatus?.length) {
-      if (flags.serverStatus.length !== 2) throw new CannotCheck('give --server-status twice: the earlier reply, then the later one');
+      if (flags.serverStatus.length !== 2)
+        throw new CannotCheck('give --server-status twice: the earlier reply, then the later one');
       prev = readReply(flags.serverStatus[0]!, 'serverStatus');
       cur = readReply(flags.serverStatus[1]!, 'serverStatus');
     } else if (flags.uri) {
@@ -125,6 +168,10 @@ export async function checkMongodCommand(flags: { uri?: string; serverStatus?: s
   const g = gauges(cur);
   const iv = intervalFigures(prev, cur);
   const missing = missingFigures(cur);
-  process.stdout.write(flags.json ? JSON.stringify({ gauges: g, interval: iv, missing }, null, 2) + '\n' : formatMongodFigures(g, iv, missing));
+  process.stdout.write(
+    flags.json
+      ? JSON.stringify({ gauges: g, interval: iv, missing }, null, 2) + '\n'
+      : formatMongodFigures(g, iv, missing),
+  );
   return iv.ok ? EXIT_OK : EXIT_PROBLEM;
 }

@@ -3,13 +3,17 @@ import { formatFindings, countBySeverity, type Finding } from '../shared/finding
 import { hostEnv, runLogrotateCheck, type LogrotateReport } from '../agent/logrotate/run.js';
 import { checkMongodConfig, loadMongodConfig, mongodLogSettings } from '../agent/mongod/config-check.js';
 import { MongodConfigError } from '../agent/mongod/config.js';
-import { DEFAULT_LOGROTATE_CONFIG, DEFAULT_MONGOD_CONFIG, defaultLogrotateState, defaultMongodUser } from '../agent/logrotate/defaults.js';
+import {
+  DEFAULT_LOGROTATE_CONFIG,
+  DEFAULT_MONGOD_CONFIG,
+  defaultLogrotateState,
+  defaultMongodUser,
+} from '../agent/logrotate/defaults.js';
 
 /** Exit codes of the checks: every rotation would succeed, at least one would not, or the check could not run. */
 export const EXIT_OK = 0;
 export const EXIT_PROBLEM = 1;
 export const EXIT_CANNOT_CHECK = 2;
-
 
 function summary(counts: Record<Finding['severity'], number>, okText: string, badText: string): string {
   return `${counts.error} error(s), ${counts.warning} warning(s): ${counts.error ? badText : okText}`;
@@ -20,17 +24,31 @@ export function formatLogrotateReport(r: LogrotateReport, verbose = false): stri
   const body = formatFindings(r.findings, verbose);
   lines.push(...(body.length ? body : ['no problems found']), '');
   const rotating = r.targets.filter((t) => t.status === 'rotates').length;
-  lines.push(`${r.targets.length} target(s): ${rotating} would rotate, ${r.targets.filter((t) => t.status === 'problem').length} would fail or be skipped, ${r.targets.filter((t) => t.status === 'absent').length} absent (missingok)`);
+  lines.push(
+    `${r.targets.length} target(s): ${rotating} would rotate, ${r.targets.filter((t) => t.status === 'problem').length} would fail or be skipped, ${r.targets.filter((t) => t.status === 'absent').length} absent (missingok)`,
+  );
   if (r.secondOpinion) {
     if (!r.secondOpinion.available) lines.push('second opinion: logrotate is not installed here');
-    else if (r.secondOpinion.errors.length === 0) lines.push(`second opinion (logrotate -d): no errors (exit ${r.secondOpinion.exitCode})`);
-    else lines.push(`second opinion (logrotate -d, exit ${r.secondOpinion.exitCode}):`, ...r.secondOpinion.errors.map((e) => `  ${e}`));
+    else if (r.secondOpinion.errors.length === 0)
+      lines.push(`second opinion (logrotate -d): no errors (exit ${r.secondOpinion.exitCode})`);
+    else
+      lines.push(
+        `second opinion (logrotate -d, exit ${r.secondOpinion.exitCode}):`,
+        ...r.secondOpinion.errors.map((e) => `  ${e}`),
+      );
   }
   lines.push(summary(r.counts, 'every rotation would succeed', 'at least one rotation would fail or be skipped'));
   return lines.join('\n') + '\n';
 }
 
-export async function checkLogrotateCommand(flags: { config?: string; state?: string; json?: boolean; mongodConfig?: string; secondOpinion?: boolean; verbose?: boolean }): Promise<number> {
+export async function checkLogrotateCommand(flags: {
+  config?: string;
+  state?: string;
+  json?: boolean;
+  mongodConfig?: string;
+  secondOpinion?: boolean;
+  verbose?: boolean;
+}): Promise<number> {
   const config = flags.config ?? DEFAULT_LOGROTATE_CONFIG;
   if (!existsSync(config)) {
     process.stderr.write(`tidemark: cannot check: ${config} does not exist (pass --config FILE)\n`);
@@ -46,18 +64,32 @@ export async function checkLogrotateCommand(flags: { config?: string; state?: st
       return EXIT_CANNOT_CHECK;
     }
   }
-  const report = runLogrotateCheck({ config, state: flags.state ?? defaultLogrotateState(), env: { ...hostEnv(), mongod }, secondOpinion: flags.secondOpinion !== false });
-  process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatLogrotateReport(report, flags.verbose));
+  const report = runLogrotateCheck({
+    config,
+    state: flags.state ?? defaultLogrotateState(),
+    env: { ...hostEnv(), mongod },
+    secondOpinion: flags.secondOpinion !== false,
+  });
+  process.stdout.write(
+    flags.json ? JSON.stringify(report, null, 2) + '\n' : formatLogrotateReport(report, flags.verbose),
+  );
   return report.ok ? EXIT_OK : EXIT_PROBLEM;
 }
 
-export async function checkMongodConfigCommand(flags: { mongodConfig?: string; json?: boolean; mongodUser?: string; verbose?: boolean }): Promise<number> {
+export async function checkMongodConfigCommand(flags: {
+  mongodConfig?: string;
+  json?: boolean;
+  mongodUser?: string;
+  verbose?: boolean;
+}): Promise<number> {
   const file = flags.mongodConfig ?? DEFAULT_MONGOD_CONFIG;
   let config;
   try {
     config = loadMongodConfig(file);
   } catch (err) {
-    process.stderr.write(`tidemark: cannot check: ${err instanceof MongodConfigError ? err.message : (err as Error).message}\n`);
+    process.stderr.write(
+      `tidemark: cannot check: ${err instanceof MongodConfigError ? err.message : (err as Error).message}\n`,
+    );
     return EXIT_CANNOT_CHECK;
   }
   const env = hostEnv();
@@ -65,10 +97,21 @@ export async function checkMongodConfigCommand(flags: { mongodConfig?: string; j
   const findings = checkMongodConfig(config, { ...env, accounts: env.accounts, user });
   const counts = countBySeverity(findings);
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ config: file, user, ok: counts.error === 0, counts, findings, settings: config }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ config: file, user, ok: counts.error === 0, counts, findings, settings: config }, null, 2) +
+        '\n',
+    );
   } else {
     const body = formatFindings(findings, flags.verbose);
-    process.stdout.write([`mongod config check of ${file} (mongod runs as ${user})`, '', ...(body.length ? body : ['no problems found']), '', summary(counts, 'mongod can start and keep logging', 'mongod would fail to start or lose its log')].join('\n') + '\n');
+    process.stdout.write(
+      [
+        `mongod config check of ${file} (mongod runs as ${user})`,
+        '',
+        ...(body.length ? body : ['no problems found']),
+        '',
+        summary(counts, 'mongod can start and keep logging', 'mongod would fail to start or lose its log'),
+      ].join('\n') + '\n',
+    );
   }
   return counts.error === 0 ? EXIT_OK : EXIT_PROBLEM;
 }

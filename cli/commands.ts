@@ -37,7 +37,10 @@ function onSignals(stop: () => Promise<void>, deadlineMs = 60_000): void {
   process.on('SIGTERM', handler);
 }
 
-async function startServer(flags: Flags, log: Logger): Promise<{ server: TidemarkServer; port: number; token: string; host: string }> {
+async function startServer(
+  flags: Flags,
+  log: Logger,
+): Promise<{ server: TidemarkServer; port: number; token: string; host: string }> {
   const s = resolveSettings(['host', 'port', 'dataDir', 'token', 'apiToken', 'store', 'retentionHours'], flags);
   let token = s.token;
   if (!token) {
@@ -59,12 +62,31 @@ async function startServer(flags: Flags, log: Logger): Promise<{ server: Tidemar
     import('./alerts-config.js'),
   ]);
   const alerts = alertsOptions(flags, s.dataDir);
-  const store = s.store === 'sqlite' ? new SqliteStore({ file: path.join(s.dataDir, 'tidemark.db'), rawRetentionMs: s.retentionHours * 3_600_000, log: log.child('store') }) : new MemoryStore();
-  const server = new TidemarkServer({ host: s.host, port: s.port, agentToken: token, apiToken, log: log.child('server'), alerts, store });
+  const store =
+    s.store === 'sqlite'
+      ? new SqliteStore({
+          file: path.join(s.dataDir, 'tidemark.db'),
+          rawRetentionMs: s.retentionHours * 3_600_000,
+          log: log.child('store'),
+        })
+      : new MemoryStore();
+  const server = new TidemarkServer({
+    host: s.host,
+    port: s.port,
+    agentToken: token,
+    apiToken,
+    log: log.child('server'),
+    alerts,
+    store,
+  });
   const port = await server.listen();
   const shownHost = s.host.includes(':') ? `[${s.host}]` : s.host;
   log.info(`dashboard at http://${shownHost}:${port}/`, apiToken ? { auth: 'API token required' } : undefined);
-  log.info('alerting', { rules: server.alerts?.ruleSet.rules().length ?? 0, receivers: alerts.receivers.map((r) => `${r.name} (${r.type})`).join(', ') || 'none: alerts show on the dashboard only' });
+  log.info('alerting', {
+    rules: server.alerts?.ruleSet.rules().length ?? 0,
+    receivers:
+      alerts.receivers.map((r) => `${r.name} (${r.type})`).join(', ') || 'none: alerts show on the dashboard only',
+  });
   return { server, port, token, host: s.host };
 }
 
@@ -76,7 +98,23 @@ export async function serverCommand(flags: Flags): Promise<void> {
 }
 
 export async function agentCommand(flags: Flags): Promise<void> {
-  const s = resolveSettings(['server', 'token', 'root', 'agentId', 'intervalMs', 'buffer', 'logLevel', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser', 'mongodUri'], flags);
+  const s = resolveSettings(
+    [
+      'server',
+      'token',
+      'root',
+      'agentId',
+      'intervalMs',
+      'buffer',
+      'logLevel',
+      'logrotateConfig',
+      'logrotateState',
+      'mongodConfig',
+      'mongodUser',
+      'mongodUri',
+    ],
+    flags,
+  );
   if (!s.token) throw new ConfigError('an agent token is required: pass --token or set TIDEMARK_TOKEN');
   const log = createLogger(s.logLevel, 'tidemark/agent');
   const agent = new Agent({
@@ -88,16 +126,31 @@ export async function agentCommand(flags: Flags): Promise<void> {
     bufferCapacity: s.buffer,
     inventoryIntervalMs: 5 * 60_000,
     log,
-    logPaths: { logrotateConfig: s.logrotateConfig, logrotateState: s.logrotateState, mongodConfig: s.mongodConfig, mongodUser: s.mongodUser, mongodUri: s.mongodUri },
+    logPaths: {
+      logrotateConfig: s.logrotateConfig,
+      logrotateState: s.logrotateState,
+      mongodConfig: s.mongodConfig,
+      mongodUser: s.mongodUser,
+      mongodUri: s.mongodUri,
+    },
   });
-  log.info('agent starting', { server: s.server, root: s.root, id: s.agentId, intervalMs: s.intervalMs, buffer: s.buffer });
+  log.info('agent starting', {
+    server: s.server,
+    root: s.root,
+    id: s.agentId,
+    intervalMs: s.intervalMs,
+    buffer: s.buffer,
+  });
   await agent.start();
   onSignals(() => agent.stop());
 }
 
 /** Server in this process, the local agent as a child in the same process group, restarted if it dies. */
 export async function startCommand(flags: Flags): Promise<void> {
-  const s = resolveSettings(['logLevel', 'root', 'intervalMs', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser', 'mongodUri'], flags);
+  const s = resolveSettings(
+    ['logLevel', 'root', 'intervalMs', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser', 'mongodUri'],
+    flags,
+  );
   const log = createLogger(s.logLevel);
   const { server, port, token, host } = await startServer(flags, log);
   const cli = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -106,8 +159,24 @@ export async function startCommand(flags: Flags): Promise<void> {
   let stopping = false;
   let restarts = 0;
   const launch = () => {
-    const args = [cli, 'agent', '--server', `ws://${agentHost.includes(':') ? `[${agentHost}]` : agentHost}:${port}`, '--root', s.root, '--interval-ms', String(s.intervalMs), '--log-level', s.logLevel];
-    for (const [flag, value] of [['--logrotate-config', s.logrotateConfig], ['--logrotate-state', s.logrotateState], ['--mongod-config', s.mongodConfig], ['--mongod-user', s.mongodUser]] as const) {
+    const args = [
+      cli,
+      'agent',
+      '--server',
+      `ws://${agentHost.includes(':') ? `[${agentHost}]` : agentHost}:${port}`,
+      '--root',
+      s.root,
+      '--interval-ms',
+      String(s.intervalMs),
+      '--log-level',
+      s.logLevel,
+    ];
+    for (const [flag, value] of [
+      ['--logrotate-config', s.logrotateConfig],
+      ['--logrotate-state', s.logrotateState],
+      ['--mongod-config', s.mongodConfig],
+      ['--mongod-user', s.mongodUser],
+    ] as const) {
       if (value) args.push(flag, value);
     }
     // The mongod URI may hold credentials: like the token, it travels in the environment.
@@ -137,7 +206,10 @@ export async function startCommand(flags: Flags): Promise<void> {
 }
 
 export async function collectCommand(flags: Flags): Promise<number> {
-  const s = resolveSettings(['root', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser', 'mongodUri'], flags);
+  const s = resolveSettings(
+    ['root', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser', 'mongodUri'],
+    flags,
+  );
   const root = s.root;
   const collectors = hostCollectors(root, s);
   const out: Record<string, unknown> = {};
@@ -180,14 +252,17 @@ function formatCollect(collectors: Record<string, unknown>): string {
       lines.push(`${name}:`);
       lines.push('  device            reads       writes    io_ms  in_flight');
       for (const d of v.devices) {
-        lines.push(`  ${d.name.padEnd(12)} ${String(d.reads).padStart(10)} ${String(d.writes).padStart(12)} ${String(d.ioMs ?? '-').padStart(8)} ${String(d.inFlight ?? '-').padStart(10)}`);
+        lines.push(
+          `  ${d.name.padEnd(12)} ${String(d.reads).padStart(10)} ${String(d.writes).padStart(12)} ${String(d.ioMs ?? '-').padStart(8)} ${String(d.inFlight ?? '-').padStart(10)}`,
+        );
       }
     } else if (v.arrays) {
       lines.push(`${name}: ${v.arrays.length} array(s)`);
       for (const e of v.errors ?? []) lines.push(`  error: ${e}`);
       for (const a of v.arrays) lines.push(...describeArray(a).map((l) => '  ' + l));
     } else if (v.some) {
-      const f = (p: { avg10: number; avg60: number; avg300: number }) => `avg10 ${p.avg10} % avg60 ${p.avg60} % avg300 ${p.avg300} %`;
+      const f = (p: { avg10: number; avg60: number; avg300: number }) =>
+        `avg10 ${p.avg10} % avg60 ${p.avg60} % avg300 ${p.avg300} %`;
       lines.push(`${name}: some ${f(v.some)}${v.full ? `; full ${f(v.full)}` : ''}`);
     } else {
       lines.push(`${name}: ok`);
@@ -200,7 +275,8 @@ function formatCollect(collectors: Record<string, unknown>): string {
 export function describeArray(a: ArrayReport): string[] {
   if (a.error && a.sources.length === 0) return [`${a.name}: unreadable — ${a.error}`];
   const parts: string[] = [];
-  if (a.disks.expected !== null && a.disks.active !== null) parts.push(`${a.disks.active} of ${a.disks.expected} disks working`);
+  if (a.disks.expected !== null && a.disks.active !== null)
+    parts.push(`${a.disks.active} of ${a.disks.expected} disks working`);
   if (a.missingSlots.length) parts.push(`slot ${a.missingSlots.join(', ')} missing`);
   const named = (state: string) => a.members.filter((m) => m.state === state).map((m) => m.name);
   if (named('faulty').length) parts.push(`failed ${named('faulty').join(', ')}`);
@@ -209,9 +285,10 @@ export function describeArray(a: ArrayReport): string[] {
   let line = `${a.name} ${a.level ?? '?'} ${a.health}${a.readOnly ? ' (read-only)' : ''}: ${parts.join(', ')}`;
   if (a.sync) {
     const s = a.sync;
-    line += s.status === 'running'
-      ? `; ${s.action} ${s.percent ?? '?'} %${s.speedKBps !== null ? ` at ${s.speedKBps} kB/s` : ''}${s.etaSeconds !== null ? `, ${Math.round(s.etaSeconds / 60)} min left` : ''}`
-      : `; ${s.action} ${s.status}`;
+    line +=
+      s.status === 'running'
+        ? `; ${s.action} ${s.percent ?? '?'} %${s.speedKBps !== null ? ` at ${s.speedKBps} kB/s` : ''}${s.etaSeconds !== null ? `, ${Math.round(s.etaSeconds / 60)} min left` : ''}`
+        : `; ${s.action} ${s.status}`;
   }
   const out = [line];
   if (a.mismatchCnt) out.push(`  mismatch_cnt ${a.mismatchCnt}`);
@@ -225,13 +302,26 @@ export async function simulateCommand(flags: Flags): Promise<void> {
   const s = resolveSettings(['server', 'token', 'intervalMs', 'logLevel'], flags);
   if (!s.token) throw new ConfigError('a token is required: pass --token or set TIDEMARK_TOKEN');
   const agents = Number(flags.agents ?? 10);
-  if (!Number.isInteger(agents) || agents < 1 || agents > 100_000) throw new ConfigError('--agents: a whole number from 1 to 100000');
+  if (!Number.isInteger(agents) || agents < 1 || agents > 100_000)
+    throw new ConfigError('--agents: a whole number from 1 to 100000');
   const duration = flags.duration === undefined ? null : Number(flags.duration);
   if (duration !== null && !(duration > 0)) throw new ConfigError('--duration: seconds, more than 0');
   const log = createLogger(s.logLevel, 'tidemark/simulate');
   const { simulate } = await import('../agent/simulator.js');
-  const sim = simulate({ agents, serverUrl: s.server, token: s.token, intervalMs: s.intervalMs, prefix: String(flags.prefix ?? 'sim'), log: log.child('transport') });
-  log.info('simulating', { agents, server: s.server, intervalMs: s.intervalMs, seriesPerHost: sim.hosts[0]!.sample(Date.now()).samples.length });
+  const sim = simulate({
+    agents,
+    serverUrl: s.server,
+    token: s.token,
+    intervalMs: s.intervalMs,
+    prefix: String(flags.prefix ?? 'sim'),
+    log: log.child('transport'),
+  });
+  log.info('simulating', {
+    agents,
+    server: s.server,
+    intervalMs: s.intervalMs,
+    seriesPerHost: sim.hosts[0]!.sample(Date.now()).samples.length,
+  });
   const report = setInterval(() => {
     const connected = sim.hosts.filter((h) => h.transport.connected).length;
     const buffered = sim.hosts.reduce((n, h) => n + h.transport.buffer.size, 0);

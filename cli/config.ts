@@ -66,24 +66,151 @@ export function defaultDataDir(): string {
 }
 
 export const SETTINGS = {
-  host: { yaml: 'server.host', env: 'TIDEMARK_HOST', flag: 'host', parse: str, default: () => '127.0.0.1', describe: 'address the server listens on' },
-  port: { yaml: 'server.port', env: 'TIDEMARK_PORT', flag: 'port', parse: int(0, 65535), default: () => 7070, describe: 'port the server listens on' },
-  dataDir: { yaml: 'server.dataDir', env: 'TIDEMARK_DATA_DIR', flag: 'dataDir', parse: str, default: defaultDataDir, describe: 'where the server keeps its token and data' },
-  store: { yaml: 'server.store', env: 'TIDEMARK_STORE', flag: 'store', parse: oneOf('sqlite', 'memory'), default: () => 'sqlite' as const, describe: 'where history lives: sqlite (in the data dir, survives restarts) or memory (last hour)' },
-  retentionHours: { yaml: 'server.retentionHours', env: 'TIDEMARK_RETENTION_HOURS', flag: 'retentionHours', parse: int(1, 24 * 365), default: () => 48, describe: 'hours of raw 1 s samples kept (1-minute rollups 30 days, 1-hour rollups a year)' },
-  token: { yaml: 'token', env: 'TIDEMARK_TOKEN', flag: 'token', parse: str, default: () => '', describe: 'agent token' },
-  apiToken: { yaml: 'server.apiToken', env: 'TIDEMARK_API_TOKEN', flag: 'apiToken', parse: str, default: () => '', describe: 'dashboard and API credential' },
-  server: { yaml: 'agent.server', env: 'TIDEMARK_SERVER', flag: 'server', parse: wsUrl, default: () => 'ws://127.0.0.1:7070', describe: 'server URL the agent connects to' },
-  root: { yaml: 'agent.root', env: 'TIDEMARK_ROOT', flag: 'root', parse: str, default: () => '/', describe: 'root directory for /proc and /sys' },
-  agentId: { yaml: 'agent.id', env: 'TIDEMARK_AGENT_ID', flag: 'agentId', parse: str, default: () => os.hostname(), describe: 'agent id shown as the host' },
-  intervalMs: { yaml: 'agent.intervalMs', env: 'TIDEMARK_INTERVAL_MS', flag: 'intervalMs', parse: int(100, 3_600_000), default: () => 1000, describe: 'sampling interval in ms' },
-  buffer: { yaml: 'agent.buffer', env: 'TIDEMARK_BUFFER', flag: 'buffer', parse: int(1, 1_000_000), default: () => 3600, describe: 'unacknowledged batches kept during an outage' },
-  logrotateConfig: { yaml: 'agent.logrotateConfig', env: 'TIDEMARK_LOGROTATE_CONFIG', flag: 'logrotateConfig', parse: str, default: () => '', describe: 'logrotate configuration the agent checks (default /etc/logrotate.conf when --root is /)' },
-  logrotateState: { yaml: 'agent.logrotateState', env: 'TIDEMARK_LOGROTATE_STATE', flag: 'logrotateState', parse: str, default: () => '', describe: 'logrotate state file (default /var/lib/logrotate/status)' },
-  mongodConfig: { yaml: 'agent.mongodConfig', env: 'TIDEMARK_MONGOD_CONFIG', flag: 'mongodConfig', parse: str, default: () => '', describe: 'mongod.conf the agent checks (default /etc/mongod.conf when present and --root is /)' },
-  mongodUser: { yaml: 'agent.mongodUser', env: 'TIDEMARK_MONGOD_USER', flag: 'mongodUser', parse: str, default: () => '', describe: 'account mongod runs as (default mongod or mongodb)' },
-  mongodUri: { yaml: 'agent.mongodUri', env: 'TIDEMARK_MONGOD_URI', flag: 'mongodUri', parse: str, default: () => '', describe: 'mongod to watch, e.g. mongodb://user:pass@127.0.0.1:27017/?tls=true (default mongodb://127.0.0.1:27017 when /etc/mongod.conf exists and --root is /)' },
-  logLevel: { yaml: 'log.level', env: 'TIDEMARK_LOG_LEVEL', flag: 'logLevel', parse: oneOf('debug', 'info', 'warn', 'error'), default: () => 'info' as const, describe: 'log level' },
+  host: {
+    yaml: 'server.host',
+    env: 'TIDEMARK_HOST',
+    flag: 'host',
+    parse: str,
+    default: () => '127.0.0.1',
+    describe: 'address the server listens on',
+  },
+  port: {
+    yaml: 'server.port',
+    env: 'TIDEMARK_PORT',
+    flag: 'port',
+    parse: int(0, 65535),
+    default: () => 7070,
+    describe: 'port the server listens on',
+  },
+  dataDir: {
+    yaml: 'server.dataDir',
+    env: 'TIDEMARK_DATA_DIR',
+    flag: 'dataDir',
+    parse: str,
+    default: defaultDataDir,
+    describe: 'where the server keeps its token and data',
+  },
+  store: {
+    yaml: 'server.store',
+    env: 'TIDEMARK_STORE',
+    flag: 'store',
+    parse: oneOf('sqlite', 'memory'),
+    default: () => 'sqlite' as const,
+    describe: 'where history lives: sqlite (in the data dir, survives restarts) or memory (last hour)',
+  },
+  retentionHours: {
+    yaml: 'server.retentionHours',
+    env: 'TIDEMARK_RETENTION_HOURS',
+    flag: 'retentionHours',
+    parse: int(1, 24 * 365),
+    default: () => 48,
+    describe: 'hours of raw 1 s samples kept (1-minute rollups 30 days, 1-hour rollups a year)',
+  },
+  token: {
+    yaml: 'token',
+    env: 'TIDEMARK_TOKEN',
+    flag: 'token',
+    parse: str,
+    default: () => '',
+    describe: 'agent token',
+  },
+  apiToken: {
+    yaml: 'server.apiToken',
+    env: 'TIDEMARK_API_TOKEN',
+    flag: 'apiToken',
+    parse: str,
+    default: () => '',
+    describe: 'dashboard and API credential',
+  },
+  server: {
+    yaml: 'agent.server',
+    env: 'TIDEMARK_SERVER',
+    flag: 'server',
+    parse: wsUrl,
+    default: () => 'ws://127.0.0.1:7070',
+    describe: 'server URL the agent connects to',
+  },
+  root: {
+    yaml: 'agent.root',
+    env: 'TIDEMARK_ROOT',
+    flag: 'root',
+    parse: str,
+    default: () => '/',
+    describe: 'root directory for /proc and /sys',
+  },
+  agentId: {
+    yaml: 'agent.id',
+    env: 'TIDEMARK_AGENT_ID',
+    flag: 'agentId',
+    parse: str,
+    default: () => os.hostname(),
+    describe: 'agent id shown as the host',
+  },
+  intervalMs: {
+    yaml: 'agent.intervalMs',
+    env: 'TIDEMARK_INTERVAL_MS',
+    flag: 'intervalMs',
+    parse: int(100, 3_600_000),
+    default: () => 1000,
+    describe: 'sampling interval in ms',
+  },
+  buffer: {
+    yaml: 'agent.buffer',
+    env: 'TIDEMARK_BUFFER',
+    flag: 'buffer',
+    parse: int(1, 1_000_000),
+    default: () => 3600,
+    describe: 'unacknowledged batches kept during an outage',
+  },
+  logrotateConfig: {
+    yaml: 'agent.logrotateConfig',
+    env: 'TIDEMARK_LOGROTATE_CONFIG',
+    flag: 'logrotateConfig',
+    parse: str,
+    default: () => '',
+    describe: 'logrotate configuration the agent checks (default /etc/logrotate.conf when --root is /)',
+  },
+  logrotateState: {
+    yaml: 'agent.logrotateState',
+    env: 'TIDEMARK_LOGROTATE_STATE',
+    flag: 'logrotateState',
+    parse: str,
+    default: () => '',
+    describe: 'logrotate state file (default /var/lib/logrotate/status)',
+  },
+  mongodConfig: {
+    yaml: 'agent.mongodConfig',
+    env: 'TIDEMARK_MONGOD_CONFIG',
+    flag: 'mongodConfig',
+    parse: str,
+    default: () => '',
+    describe: 'mongod.conf the agent checks (default /etc/mongod.conf when present and --root is /)',
+  },
+  mongodUser: {
+    yaml: 'agent.mongodUser',
+    env: 'TIDEMARK_MONGOD_USER',
+    flag: 'mongodUser',
+    parse: str,
+    default: () => '',
+    describe: 'account mongod runs as (default mongod or mongodb)',
+  },
+  mongodUri: {
+    yaml: 'agent.mongodUri',
+    env: 'TIDEMARK_MONGOD_URI',
+    flag: 'mongodUri',
+    parse: str,
+    default: () => '',
+    describe:
+      'mongod to watch, e.g. mongodb://user:pass@127.0.0.1:27017/?tls=true (default mongodb://127.0.0.1:27017 when /etc/mongod.conf exists and --root is /)',
+  },
+  logLevel: {
+    yaml: 'log.level',
+    env: 'TIDEMARK_LOG_LEVEL',
+    flag: 'logLevel',
+    parse: oneOf('debug', 'info', 'warn', 'error'),
+    default: () => 'info' as const,
+    describe: 'log level',
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -116,7 +243,8 @@ export function loadConfigFile(file: string): Record<string, unknown> {
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${file} must be a mapping`);
   const known = new Set([...Object.values(SETTINGS).map((s) => s.yaml.split('.')[0]), 'alerts']);
   for (const key of Object.keys(doc)) {
-    if (!known.has(key)) throw new ConfigError(`config file ${file}: unknown section "${key}" (known: ${[...known].join(', ')})`);
+    if (!known.has(key))
+      throw new ConfigError(`config file ${file}: unknown section "${key}" (known: ${[...known].join(', ')})`);
   }
   return doc as Record<string, unknown>;
 }

@@ -18,7 +18,10 @@ program
   .description('Monitoring for database hosts: disks, RAID, mongod locks and log paths, live.')
   .version(TIDEMARK_VERSION)
   .showHelpAfterError()
-  .addHelpText('after', '\nPrecedence: flags, then TIDEMARK_* environment variables, then the --config file, then defaults.');
+  .addHelpText(
+    'after',
+    '\nPrecedence: flags, then TIDEMARK_* environment variables, then the --config file, then defaults.',
+  );
 
 program
   .command('start')
@@ -30,7 +33,11 @@ program
   .addOption(opt('retentionHours', '--retention-hours <n>'))
   .addOption(opt('token', '--token <token>'))
   .addOption(opt('apiToken', '--api-token <token>'))
-  .option('--webhook <url>', 'send every alert notification to this URL as JSON (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+  .option(
+    '--webhook <url>',
+    'send every alert notification to this URL as JSON (repeatable)',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
   .addOption(opt('root', '--root <dir>'))
   .addOption(opt('intervalMs', '--interval-ms <ms>'))
   .addOption(opt('logrotateConfig', '--logrotate-config <file>'))
@@ -52,7 +59,11 @@ program
   .addOption(opt('retentionHours', '--retention-hours <n>'))
   .addOption(opt('token', '--token <token>'))
   .addOption(opt('apiToken', '--api-token <token>'))
-  .option('--webhook <url>', 'send every alert notification to this URL as JSON (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+  .option(
+    '--webhook <url>',
+    'send every alert notification to this URL as JSON (repeatable)',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
   .addOption(configOpt())
   .addOption(logOpt())
   .action((flags) => serverCommand(flags));
@@ -77,7 +88,9 @@ program
 
 program
   .command('simulate')
-  .description('run N simulated DB hosts on the real agent protocol, with scripted episodes (saturation, degraded array, lock pile-up)')
+  .description(
+    'run N simulated DB hosts on the real agent protocol, with scripted episodes (saturation, degraded array, lock pile-up)',
+  )
   .option('--agents <n>', 'how many hosts', '10')
   .addOption(opt('server', '--server <url>'))
   .addOption(opt('token', '--token <token>'))
@@ -113,14 +126,21 @@ program
     process.exitCode = (await import('./rules.js')).rulesCheckCommand(files);
   });
 
-const check = program.command('check').description('check configuration before it bites: logrotate targets, mongod.conf');
+const check = program
+  .command('check')
+  .description('check configuration before it bites: logrotate targets, mongod.conf');
 
 check
   .command('logrotate')
-  .description('judge every logrotate block and target as the next run would: exit 0 all rotations succeed, 1 one would fail or be skipped, 2 cannot check')
+  .description(
+    'judge every logrotate block and target as the next run would: exit 0 all rotations succeed, 1 one would fail or be skipped, 2 cannot check',
+  )
   .option('--config <file>', 'logrotate configuration', '/etc/logrotate.conf')
   .option('--state <file>', 'logrotate state file (default /var/lib/logrotate/status, or logrotate.status on RHEL)')
-  .option('--mongod-config <file>', 'mongod.conf, to judge the blocks that rotate its log (default /etc/mongod.conf when present)')
+  .option(
+    '--mongod-config <file>',
+    'mongod.conf, to judge the blocks that rotate its log (default /etc/mongod.conf when present)',
+  )
   .option('--no-second-opinion', 'do not also run logrotate -d')
   .option('--json', 'print JSON')
   .option('-v, --verbose', 'also print what is fine')
@@ -130,7 +150,9 @@ check
 
 check
   .command('mongod-config')
-  .description("check mongod.conf: log directory, its permissions, mount and space; logAppend/logRotate; dbPath; pid file directory")
+  .description(
+    'check mongod.conf: log directory, its permissions, mount and space; logAppend/logRotate; dbPath; pid file directory',
+  )
   .option('--mongod-config <file>', 'mongod configuration', '/etc/mongod.conf')
   .option('--mongod-user <user>', 'account mongod runs as (default: mongod or mongodb if present)')
   .option('--json', 'print JSON')
@@ -141,10 +163,15 @@ check
 
 check
   .command('replset')
-  .description('how many failures the replica set survives, in words: exit 0 primary and survives losing any one voter (elections and majority writes), 1 at risk, 2 cannot check')
+  .description(
+    'how many failures the replica set survives, in words: exit 0 primary and survives losing any one voter (elections and majority writes), 1 at risk, 2 cannot check',
+  )
   .option('--uri <uri>', 'query a live member')
   .option('--status <file>', 'saved replSetGetStatus / rs.status() JSON')
-  .option('--config <file>', 'saved replSetGetConfig / rs.conf() JSON (without it, the counts the status reports are used)')
+  .option(
+    '--config <file>',
+    'saved replSetGetConfig / rs.conf() JSON (without it, the counts the status reports are used)',
+  )
   .option('--json', 'print JSON')
   .action(async (flags) => {
     process.exitCode = await (await import('./check-mongod.js')).checkReplsetCommand(flags);
@@ -152,10 +179,16 @@ check
 
 check
   .command('mongod')
-  .description('mongod lock figures from two serverStatus replies: exit 0 computed, 1 interval discarded (restart), 2 cannot check')
+  .description(
+    'mongod lock figures from two serverStatus replies: exit 0 computed, 1 interval discarded (restart), 2 cannot check',
+  )
   .option('--uri <uri>', 'sample a live mongod twice, one interval apart')
   .option('--interval-ms <ms>', 'interval between the two live samples', '1000')
-  .option('--server-status <file>', 'saved serverStatus reply; give it twice (earlier, later)', (v: string, prev: string[] = []) => [...prev, v])
+  .option(
+    '--server-status <file>',
+    'saved serverStatus reply; give it twice (earlier, later)',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
   .option('--json', 'print JSON')
   .action(async (flags) => {
     process.exitCode = await (await import('./check-mongod.js')).checkMongodCommand(flags);

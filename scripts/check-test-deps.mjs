@@ -16,9 +16,13 @@ const found = (bin) =>
       return false;
     }
   });
-const missing = needs.filter(([bin]) => !found(process.env.CHROMIUM_PATH && bin.endsWith('chromium') ? process.env.CHROMIUM_PATH : bin));
+const missing = needs.filter(
+  ([bin]) => !found(process.env.CHROMIUM_PATH && bin.endsWith('chromium') ? process.env.CHROMIUM_PATH : bin),
+);
 if (missing.length) {
   for (const [bin, pkg, why] of missing) console.error(`missing ${bin} (Debian package ${pkg}), needed by ${why}`);
-  console.error(`install them with: sudo apt-get install -y ${missing.map(([, pkg]) => pkg).join(' ')}   (or run: sudo bash .ci/run)`);
+  console.error(
+    `install them with: sudo apt-get install -y ${missing.map(([, pkg]) => pkg).join(' ')}   (or run: sudo bash .ci/run)`,
+  );
   process.exit(1);
 }

@@ -135,7 +135,13 @@ export class AgentEndpoint {
         this.live.set(msg.agentId, ws);
         lastSeq = this.opts.store.lastSeq(msg.agentId, msg.session);
         this.opts.hosts.connected(msg, now);
-        log.info('agent connected', { agent: msg.agentId, hostname: msg.hostname, version: msg.agentVersion, remote, lastSeq });
+        log.info('agent connected', {
+          agent: msg.agentId,
+          hostname: msg.hostname,
+          version: msg.agentVersion,
+          remote,
+          lastSeq,
+        });
         send({ type: 'welcome', protocol: PROTOCOL_VERSION, serverVersion: TIDEMARK_VERSION, lastSeq });
         return;
       }
@@ -159,7 +165,9 @@ export class AgentEndpoint {
         const store = this.opts.store;
         const agentId = hello.agentId;
         const ids = msg.slots
-          ? msg.slots.map((slot) => (storeIds[slot] ??= store.seriesId(agentId, table.entries[slot]!.m, table.entries[slot]!.l)))
+          ? msg.slots.map(
+              (slot) => (storeIds[slot] ??= store.seriesId(agentId, table.entries[slot]!.m, table.entries[slot]!.l)),
+            )
           : msg.series.map((s) => store.seriesId(agentId, s.m, s.l));
         store.appendValues(msg.ts, ids, msg.values);
         this.opts.store.setLastSeq(hello.agentId, hello.session, msg.seq);

@@ -29,7 +29,8 @@ const fail = (where: string, message: string): never => {
 };
 
 function checkName(v: unknown, where: string): string {
-  if (typeof v !== 'string' || v.length < 1 || v.length > 128 || !NAME.test(v)) fail(where, 'must be letters, digits and _ (1–128)');
+  if (typeof v !== 'string' || v.length < 1 || v.length > 128 || !NAME.test(v))
+    fail(where, 'must be letters, digits and _ (1–128)');
   return v as string;
 }
 
@@ -42,7 +43,8 @@ function checkLabels(v: unknown, where: string): Record<string, string> | undefi
     if (++n > 16) fail(where, 'at most 16 labels');
     checkName(k, `${where}.${k}`);
     const value = l[k];
-    if (typeof value !== 'string' || value.length > 256) fail(`${where}.${k}`, 'label values are strings of at most 256 characters');
+    if (typeof value !== 'string' || value.length > 256)
+      fail(`${where}.${k}`, 'label values are strings of at most 256 characters');
   }
   return l as Record<string, string>;
 }
@@ -96,9 +98,11 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
   const seq = checkCount(m.seq, 'seq', 1);
   const ts = checkCount(m.ts, 'ts', 0);
   const batch: DecodedBatch = { type: 'batch', seq, ts, series: [], values: new Float64Array(0) };
-  if ((m.samples === undefined) === (m.v === undefined)) fail('frame', 'a batch carries either samples (protocol 1) or v (protocol 2)');
+  if ((m.samples === undefined) === (m.v === undefined))
+    fail('frame', 'a batch carries either samples (protocol 1) or v (protocol 2)');
   if (m.samples !== undefined) {
-    if (!Array.isArray(m.samples) || m.samples.length > MAX_BATCH_SAMPLES) fail('samples', `must be an array of at most ${MAX_BATCH_SAMPLES}`);
+    if (!Array.isArray(m.samples) || m.samples.length > MAX_BATCH_SAMPLES)
+      fail('samples', `must be an array of at most ${MAX_BATCH_SAMPLES}`);
     const list = m.samples as unknown[];
     batch.values = new Float64Array(list.length);
     for (let i = 0; i < list.length; i++) {
@@ -113,9 +117,11 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
     // Definitions first, into an overlay of the table that is applied only if the whole frame is good.
     const defined = new Map<number, SessionEntry>();
     if (m.defs !== undefined) {
-      if (!Array.isArray(m.defs) || m.defs.length > MAX_SERIES_PER_SESSION) fail('defs', `must be an array of at most ${MAX_SERIES_PER_SESSION}`);
+      if (!Array.isArray(m.defs) || m.defs.length > MAX_SERIES_PER_SESSION)
+        fail('defs', `must be an array of at most ${MAX_SERIES_PER_SESSION}`);
       (m.defs as unknown[]).forEach((d, i) => {
-        if (!Array.isArray(d) || d.length < 2 || d.length > 3) fail(`defs.${i}`, 'must be [index, metric] or [index, metric, labels]');
+        if (!Array.isArray(d) || d.length < 2 || d.length > 3)
+          fail(`defs.${i}`, 'must be [index, metric] or [index, metric, labels]');
         const index = checkCount((d as unknown[])[0], `defs.${i}.0`, 0);
         if (index >= MAX_SERIES_PER_SESSION) fail(`defs.${i}.0`, `index must be below ${MAX_SERIES_PER_SESSION}`);
         const metric = checkName((d as unknown[])[1], `defs.${i}.1`);
@@ -126,19 +132,26 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
         if (!existing) defined.set(index, e);
       });
     }
-    if (typeof m.v !== 'string' || m.v.length > 12 * MAX_BATCH_SAMPLES) fail('v', `must be base64 of at most ${MAX_BATCH_SAMPLES} float64 values`);
+    if (typeof m.v !== 'string' || m.v.length > 12 * MAX_BATCH_SAMPLES)
+      fail('v', `must be base64 of at most ${MAX_BATCH_SAMPLES} float64 values`);
     const bytes = Buffer.from(m.v as string, 'base64');
-    if (bytes.length % 8 !== 0) fail('v', `must be base64 of float64 values (8 bytes each); it holds ${bytes.length} bytes`);
+    if (bytes.length % 8 !== 0)
+      fail('v', `must be base64 of float64 values (8 bytes each); it holds ${bytes.length} bytes`);
     const n = bytes.length / 8;
     const indexes = m.i;
-    if (indexes !== undefined && (!Array.isArray(indexes) || indexes.length !== n)) fail('i', `must be an array of ${n} series indexes, one per value`);
+    if (indexes !== undefined && (!Array.isArray(indexes) || indexes.length !== n))
+      fail('i', `must be an array of ${n} series indexes, one per value`);
     const slots: number[] = new Array(n);
     const series: SeriesRef[] = new Array(n);
     const values = new Float64Array(n);
     for (let j = 0; j < n; j++) {
       const index = indexes === undefined ? j : (indexes as unknown[])[j];
       const e = typeof index === 'number' ? (table.entries[index] ?? defined.get(index)) : undefined;
-      if (!e) fail(indexes === undefined ? `v.${j}` : `i.${j}`, `series index ${JSON.stringify(index)} was never defined in this session`);
+      if (!e)
+        fail(
+          indexes === undefined ? `v.${j}` : `i.${j}`,
+          `series index ${JSON.stringify(index)} was never defined in this session`,
+        );
       const v = bytes.readDoubleLE(8 * j);
       if (v === Infinity || v === -Infinity) fail(`v.${j}`, 'value must be a finite number or NaN for null');
       slots[j] = index as number;
@@ -167,7 +180,8 @@ export function decodeAgentFrame(raw: string, table: SessionSeries): Checked<Age
   } catch (err) {
     return { ok: false, code: 'bad_json', message: `frame is not JSON: ${(err as Error).message}` };
   }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return { ok: false, code: 'bad_frame', message: 'frame: must be an object' };
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    return { ok: false, code: 'bad_frame', message: 'frame: must be an object' };
   const type = (data as { type?: unknown }).type;
   try {
     if (type === 'batch') return { ok: true, value: decodeBatch(data as Record<string, unknown>, table) };

@@ -51,7 +51,13 @@ export class ApiError extends Error {
 
 const RESERVED = new Set(['host', 'metric', 'from', 'to', 'access_token']);
 
-export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number, alerts: Alerts | null = null, ingested = { batches: 0, samples: 0 }): express.Router {
+export function apiRouter(
+  store: Store,
+  hosts: HostRegistry,
+  startedAt: number,
+  alerts: Alerts | null = null,
+  ingested = { batches: 0, samples: 0 },
+): express.Router {
   const r = express.Router();
   if (alerts) r.use(alertsRouter(alerts));
   const loopDelay = eventLoopWindow();
@@ -108,7 +114,14 @@ export function apiRouter(store: Store, hosts: HostRegistry, startedAt: number, 
       if (typeof v !== 'string') throw new ApiError(400, `label filter ${k} must be a single value`);
       labels[k] = v;
     }
-    res.json({ host, metric, from, to, resolutionMs: store.resolutionFor?.(from, to).stepMs ?? null, series: store.query({ host, metric, labels, from, to }) });
+    res.json({
+      host,
+      metric,
+      from,
+      to,
+      resolutionMs: store.resolutionFor?.(from, to).stepMs ?? null,
+      series: store.query({ host, metric, labels, from, to }),
+    });
   });
 
   r.use('/api', (_req, _res, next) => next(new ApiError(404, 'no such API endpoint')));

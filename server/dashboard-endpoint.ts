@@ -73,7 +73,10 @@ export class DashboardEndpoint {
     const queued = ws.bufferedAmount;
     if (queued <= this.maxQueued) client.behindSince = null;
     else client.behindSince ??= Date.now();
-    if (queued > 16 * this.maxQueued || (client.behindSince !== null && Date.now() - client.behindSince > (this.opts.slowGraceMs ?? 10_000))) {
+    if (
+      queued > 16 * this.maxQueued ||
+      (client.behindSince !== null && Date.now() - client.behindSince > (this.opts.slowGraceMs ?? 10_000))
+    ) {
       this.dropped++;
       this.opts.log.warn('dropping a dashboard client that does not read', { queuedBytes: ws.bufferedAmount });
       this.clients.delete(client);
@@ -99,7 +102,9 @@ export class DashboardEndpoint {
     if (this.hostsTimer) return;
     this.hostsTimer = setTimeout(() => {
       this.hostsTimer = null;
-      const changed = [...this.changedHosts].flatMap((h) => this.opts.hosts.get(h) ?? []).map((h) => ({ ...h, inventory: null }));
+      const changed = [...this.changedHosts]
+        .flatMap((h) => this.opts.hosts.get(h) ?? [])
+        .map((h) => ({ ...h, inventory: null }));
       this.changedHosts.clear();
       const frame = JSON.stringify({ type: 'hosts', partial: true, hosts: changed } satisfies ServerToDashboard);
       for (const c of this.clients) this.sendFrame(c, frame);

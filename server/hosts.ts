@@ -30,8 +30,17 @@ export class HostRegistry {
   remembered(id: string, lastSeen: number): void {
     if (this.hosts.has(id)) return;
     this.hosts.set(id, {
-      id, hostname: id, connected: false, lastSeen, connectedSince: null, agentVersion: null, protocol: null,
-      collectors: [], states: {}, inventory: null, stats: { batches: 0, duplicates: 0, gaps: 0, badFrames: 0 },
+      id,
+      hostname: id,
+      connected: false,
+      lastSeen,
+      connectedSince: null,
+      agentVersion: null,
+      protocol: null,
+      collectors: [],
+      states: {},
+      inventory: null,
+      stats: { batches: 0, duplicates: 0, gaps: 0, badFrames: 0 },
     });
   }
 

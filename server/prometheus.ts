@@ -35,7 +35,10 @@ export function prometheusText(store: Store, hosts: HostRegistry, now = Date.now
     list.push({ labels: { host: s.host, ...s.labels }, value: s.value });
   }
   const lines: string[] = [];
-  const emit = (def: Pick<MetricDef, 'name' | 'help' | 'unit' | 'kind'>, series: { labels: Record<string, string>; value: number }[]) => {
+  const emit = (
+    def: Pick<MetricDef, 'name' | 'help' | 'unit' | 'kind'>,
+    series: { labels: Record<string, string>; value: number }[],
+  ) => {
     const name = PREFIX + def.name;
     lines.push(`# HELP ${name} ${escapeHelp(`${def.help} Unit: ${def.unit}.`)}`);
     lines.push(`# TYPE ${name} ${def.kind}`);
@@ -52,7 +55,12 @@ export function prometheusText(store: Store, hosts: HostRegistry, now = Date.now
     if (series?.length) emit(def, series);
   }
   emit(
-    { name: 'agent_connected', help: '1 while the host’s agent is connected to this server.', unit: 'boolean', kind: 'gauge' },
+    {
+      name: 'agent_connected',
+      help: '1 while the host’s agent is connected to this server.',
+      unit: 'boolean',
+      kind: 'gauge',
+    },
     hosts.list().map((h) => ({ labels: { host: h.id }, value: h.connected ? 1 : 0 })),
   );
   return lines.join('\n') + '\n';

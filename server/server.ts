@@ -77,14 +77,19 @@ export class TidemarkServer {
     });
     this.hosts.onChange = (id) => this.dashboards.hostChanged(id);
     this.alerts = opts.alerts
-      ? new Alerts(opts.alerts, opts.log, () => new Map(this.hosts.list().map((h) => [h.id, h.lastSeen ?? this.startedAt])))
+      ? new Alerts(
+          opts.alerts,
+          opts.log,
+          () => new Map(this.hosts.list().map((h) => [h.id, h.lastSeen ?? this.startedAt])),
+        )
       : null;
 
     const app = express();
     app.disable('x-powered-by');
     app.use((req, res, next) => {
       // /healthz stays open so load balancers and `tidemark start` can probe it.
-      if (!opts.apiToken || req.path === '/healthz' || (!req.path.startsWith('/api') && req.path !== '/metrics')) return next();
+      if (!opts.apiToken || req.path === '/healthz' || (!req.path.startsWith('/api') && req.path !== '/metrics'))
+        return next();
       if (tokenMatches(presentedToken(req), opts.apiToken)) return next();
       res.status(401).json({ error: 'a credential is required: Authorization: Bearer <token>' });
     });
@@ -109,7 +114,8 @@ export class TidemarkServer {
       return;
     }
     if (pathname === '/ws/dashboard') {
-      if (this.opts.apiToken && !tokenMatches(presentedToken(req), this.opts.apiToken)) return refuse(401, 'Unauthorized');
+      if (this.opts.apiToken && !tokenMatches(presentedToken(req), this.opts.apiToken))
+        return refuse(401, 'Unauthorized');
       this.dashboards.wss.handleUpgrade(req, socket, head, (ws) => this.dashboards.wss.emit('connection', ws, req));
       return;
     }

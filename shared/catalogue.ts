@@ -6,7 +6,19 @@
 
 export type MetricKind = 'gauge' | 'counter';
 
-export type Unit = 'percent' | 'ops/s' | 'kB/s' | 'ms' | 'µs' | 'requests' | 'batches' | 'seconds' | 'disks' | 'ratio' | 'boolean' | 'count';
+export type Unit =
+  | 'percent'
+  | 'ops/s'
+  | 'kB/s'
+  | 'ms'
+  | 'µs'
+  | 'requests'
+  | 'batches'
+  | 'seconds'
+  | 'disks'
+  | 'ratio'
+  | 'boolean'
+  | 'count';
 
 export interface MetricDef {
   name: string;
@@ -24,7 +36,13 @@ const cpuLabels = ['cpu'] as const;
 const diskLabels = ['device'] as const;
 const arrayLabels = ['array'] as const;
 
-function raid(name: string, unit: Unit, title: string, help: string, labels: readonly string[] = arrayLabels): MetricDef {
+function raid(
+  name: string,
+  unit: Unit,
+  title: string,
+  help: string,
+  labels: readonly string[] = arrayLabels,
+): MetricDef {
   return { name, unit, kind: 'gauge', labels, domain: 'raid', title, help };
 }
 
@@ -32,11 +50,24 @@ function pressure(name: string, title: string, help: string): MetricDef {
   return { name, unit: 'percent', kind: 'gauge', labels: ['kind'], domain: 'pressure', title, help };
 }
 
-function mongod(name: string, unit: Unit, title: string, labels: readonly string[], help: string, kind: MetricKind = 'gauge'): MetricDef {
+function mongod(
+  name: string,
+  unit: Unit,
+  title: string,
+  labels: readonly string[],
+  help: string,
+  kind: MetricKind = 'gauge',
+): MetricDef {
   return { name, unit, kind, labels, domain: 'mongod', title, help };
 }
 
-function replset(name: string, unit: Unit, title: string, help: string, labels: readonly string[] = ['set']): MetricDef {
+function replset(
+  name: string,
+  unit: Unit,
+  title: string,
+  help: string,
+  labels: readonly string[] = ['set'],
+): MetricDef {
   return { name, unit, kind: 'gauge', labels, domain: 'replset', title, help };
 }
 
@@ -184,32 +215,111 @@ export const METRICS = [
     labels: diskLabels,
     domain: 'disk',
     title: 'Saturated',
-    help:
-      '1 when the device is saturated: queue fill ≥ 50 %, or await ≥ 4× its own baseline with aqu-sz ≥ 1, or host I/O pressure full avg10 ≥ 10 % while the device is ≥ 90 % busy with aqu-sz ≥ 1. %util alone is not used (see ARCHITECTURE.md).',
+    help: '1 when the device is saturated: queue fill ≥ 50 %, or await ≥ 4× its own baseline with aqu-sz ≥ 1, or host I/O pressure full avg10 ≥ 10 % while the device is ≥ 90 % busy with aqu-sz ≥ 1. %util alone is not used (see ARCHITECTURE.md).',
   },
-  raid('raid_disks_expected', 'disks', 'Disks expected', 'Member slots the array is built with (raid_disks, mdstat [n/m] n).'),
+  raid(
+    'raid_disks_expected',
+    'disks',
+    'Disks expected',
+    'Member slots the array is built with (raid_disks, mdstat [n/m] n).',
+  ),
   raid('raid_disks_active', 'disks', 'Disks working', 'Members in sync and working (mdstat [n/m] m).'),
   raid('raid_disks_failed', 'disks', 'Disks failed', 'Members marked faulty, (F) in /proc/mdstat.'),
   raid('raid_disks_spare', 'disks', 'Spare disks', 'Spare members, (S) in /proc/mdstat.'),
-  raid('raid_disks_missing', 'disks', 'Disks missing', 'Slots without a working member (expected - working, sysfs degraded). Above 0 the array is degraded.'),
-  raid('raid_sync_running', 'boolean', 'Sync running', '1 while a resync, recovery, check, repair or reshape runs; the action label says which.', ['array', 'action']),
-  raid('raid_sync_progress_percent', 'percent', 'Sync progress', 'Progress of the running sync (mdstat percent, or sysfs sync_completed).', ['array', 'action']),
-  raid('raid_sync_speed_kbps', 'kB/s', 'Sync speed', 'Speed of the running sync (mdstat speed=, sysfs sync_speed).', ['array', 'action']),
-  raid('raid_sync_eta_seconds', 'seconds', 'Sync ETA', 'Time the running sync still needs at its current speed (mdstat finish=).', ['array', 'action']),
-  raid('raid_mismatch_cnt', 'count', 'Mismatch count', 'Sectors found inconsistent by the last check or repair (sysfs mismatch_cnt). Growth matters on parity RAID; raid1/10 report harmless mismatches from swap and O_DIRECT, hence the level label.', ['array', 'level']),
-  raid('raid_array_aqu_sz', 'requests', 'Array queue size', "Array queue depth: the md device's own aqu-sz, or, when md accounts no time (all zeros, as on many kernels), the sum of its members' aqu-sz."),
-  raid('raid_array_in_flight', 'requests', 'Array in flight', "Requests in flight on the md device, or the sum over its members when md accounts none."),
+  raid(
+    'raid_disks_missing',
+    'disks',
+    'Disks missing',
+    'Slots without a working member (expected - working, sysfs degraded). Above 0 the array is degraded.',
+  ),
+  raid(
+    'raid_sync_running',
+    'boolean',
+    'Sync running',
+    '1 while a resync, recovery, check, repair or reshape runs; the action label says which.',
+    ['array', 'action'],
+  ),
+  raid(
+    'raid_sync_progress_percent',
+    'percent',
+    'Sync progress',
+    'Progress of the running sync (mdstat percent, or sysfs sync_completed).',
+    ['array', 'action'],
+  ),
+  raid('raid_sync_speed_kbps', 'kB/s', 'Sync speed', 'Speed of the running sync (mdstat speed=, sysfs sync_speed).', [
+    'array',
+    'action',
+  ]),
+  raid(
+    'raid_sync_eta_seconds',
+    'seconds',
+    'Sync ETA',
+    'Time the running sync still needs at its current speed (mdstat finish=).',
+    ['array', 'action'],
+  ),
+  raid(
+    'raid_mismatch_cnt',
+    'count',
+    'Mismatch count',
+    'Sectors found inconsistent by the last check or repair (sysfs mismatch_cnt). Growth matters on parity RAID; raid1/10 report harmless mismatches from swap and O_DIRECT, hence the level label.',
+    ['array', 'level'],
+  ),
+  raid(
+    'raid_array_aqu_sz',
+    'requests',
+    'Array queue size',
+    "Array queue depth: the md device's own aqu-sz, or, when md accounts no time (all zeros, as on many kernels), the sum of its members' aqu-sz.",
+  ),
+  raid(
+    'raid_array_in_flight',
+    'requests',
+    'Array in flight',
+    'Requests in flight on the md device, or the sum over its members when md accounts none.',
+  ),
   raid('raid_members_aqu_sz_sum', 'requests', 'Members aqu-sz (sum)', `Sum of the members' aqu-sz. ${MEMBERS_COUNTED}`),
-  raid('raid_members_aqu_sz_max', 'requests', 'Members aqu-sz (max)', `Largest member aqu-sz: the disk that queues most. ${MEMBERS_COUNTED}`),
-  raid('raid_members_in_flight_sum', 'requests', 'Members in flight (sum)', `Sum of the members' in-flight requests. ${MEMBERS_COUNTED}`),
-  raid('raid_members_in_flight_max', 'requests', 'Members in flight (max)', `Largest member in-flight count. ${MEMBERS_COUNTED}`),
-  raid('raid_members_util_sum_percent', 'percent', 'Members %util (sum)', `Sum of the members' %util. ${MEMBERS_COUNTED}`),
+  raid(
+    'raid_members_aqu_sz_max',
+    'requests',
+    'Members aqu-sz (max)',
+    `Largest member aqu-sz: the disk that queues most. ${MEMBERS_COUNTED}`,
+  ),
+  raid(
+    'raid_members_in_flight_sum',
+    'requests',
+    'Members in flight (sum)',
+    `Sum of the members' in-flight requests. ${MEMBERS_COUNTED}`,
+  ),
+  raid(
+    'raid_members_in_flight_max',
+    'requests',
+    'Members in flight (max)',
+    `Largest member in-flight count. ${MEMBERS_COUNTED}`,
+  ),
+  raid(
+    'raid_members_util_sum_percent',
+    'percent',
+    'Members %util (sum)',
+    `Sum of the members' %util. ${MEMBERS_COUNTED}`,
+  ),
   raid('raid_members_util_max_percent', 'percent', 'Members %util (max)', `Busiest member's %util. ${MEMBERS_COUNTED}`),
-  raid('raid_saturated', 'boolean', 'Array saturated', '1 when the array or any working member is saturated (see disk_saturated).'),
-  pressure('io_pressure_avg10_percent', 'I/O pressure avg10', 'Share of the last 10 s in which some (kind="some") or all non-idle (kind="full") tasks were stalled on I/O (/proc/pressure/io). Absent on kernels without PSI.'),
+  raid(
+    'raid_saturated',
+    'boolean',
+    'Array saturated',
+    '1 when the array or any working member is saturated (see disk_saturated).',
+  ),
+  pressure(
+    'io_pressure_avg10_percent',
+    'I/O pressure avg10',
+    'Share of the last 10 s in which some (kind="some") or all non-idle (kind="full") tasks were stalled on I/O (/proc/pressure/io). Absent on kernels without PSI.',
+  ),
   pressure('io_pressure_avg60_percent', 'I/O pressure avg60', 'As avg10, over 60 s.'),
   pressure('io_pressure_avg300_percent', 'I/O pressure avg300', 'As avg10, over 300 s.'),
-  pressure('io_pressure_stall_percent', 'I/O stall', 'Stall time over the last interval from the rate of total: 100 * Δtotal µs / Δt µs.'),
+  pressure(
+    'io_pressure_stall_percent',
+    'I/O stall',
+    'Stall time over the last interval from the rate of total: 100 * Δtotal µs / Δt µs.',
+  ),
   {
     name: 'logpath_check_ok',
     unit: 'boolean',
@@ -237,30 +347,125 @@ export const METRICS = [
     title: 'Log-path warnings',
     help: 'Risky or ignored settings that do not make the next rotation fail (e.g. a nearly full disk, copytruncate with SIGUSR1).',
   },
-  mongod('mongod_up', 'boolean', 'mongod up', [], '1 while serverStatus answers; 0 when mongod is down or unreachable (the state says since when and the last error).'),
-  mongod('mongod_lock_percent', 'percent', 'Lock wait (3.0+) / lock held (≤ 2.6)', ['kind'],
-    'Headline lock figure, capped at 100. kind="locked" (MongoDB ≤ 2.6): 100·ΔglobalLock.lockTime / ΔglobalLock.totalTime, time the global write lock was held. kind="wait" (3.0+, where no time-locked figure exists): lock-wait % = 100·ΣΔlocks.*.timeAcquiringMicros / Δuptime in µs, time operations spent waiting to acquire locks (Percona PMM "lock wait ratio"). An interval is discarded when the pid changes, uptime falls or a counter goes backwards.'),
-  mongod('mongod_lock_percent_uncapped', 'percent', 'Lock wait / held, uncapped', ['kind'], 'The same figure without the cap: waits of concurrent operations add up past 100 %.'),
-  mongod('mongod_lock_contended_percent', 'percent', 'Contended acquisitions', ['lock_type'],
-    'Share of lock acquisitions that had to wait: 100·ΣΔacquireWaitCount / ΣΔacquireCount over modes, per lock type (Global, Database, Collection, …); lock_type="all" sums every type (mongostat lrw for 3.0+). MongoDB 3.0+.'),
-  mongod('mongod_lock_avg_wait_us', 'µs', 'Average contended wait', ['lock_type'],
-    'Average wait of an acquisition that waited, in microseconds: ΣΔtimeAcquiringMicros / ΣΔacquireWaitCount (mongostat lrwt). MongoDB 3.0+.'),
-  mongod('mongod_queued', 'count', 'Queued operations', ['op'], 'Operations queued waiting for a lock: globalLock.currentQueue.{readers,writers,total} (all versions).'),
-  mongod('mongod_active', 'count', 'Active clients', ['op'], 'Clients with operations in progress: globalLock.activeClients.{readers,writers,total}.'),
-  mongod('mongod_ticket_queue', 'count', 'Ticket queue', ['op'], 'WiredTiger: clients waiting for a read or write ticket, as mongostat computes qr|qw: max(0, currentQueue + activeClients − tickets out).'),
-  mongod('mongod_tickets_util_percent', 'percent', 'Ticket utilisation', ['op'], 'Read or write tickets in use: 100·out / totalTickets, from queues.execution (8.0+) or wiredTiger.concurrentTransactions (3.0–7.0). At 100 % new operations queue.'),
-  mongod('mongod_tickets_available', 'count', 'Tickets available', ['op'], 'Read or write tickets free (queues.execution or wiredTiger.concurrentTransactions .available).'),
-  mongod('mongod_ticket_queue_length', 'count', 'Ticket queue length', ['op'], 'MongoDB 8.0+: operations waiting for an execution ticket (queues.execution.*.normalPriority.queueLength).'),
+  mongod(
+    'mongod_up',
+    'boolean',
+    'mongod up',
+    [],
+    '1 while serverStatus answers; 0 when mongod is down or unreachable (the state says since when and the last error).',
+  ),
+  mongod(
+    'mongod_lock_percent',
+    'percent',
+    'Lock wait (3.0+) / lock held (≤ 2.6)',
+    ['kind'],
+    'Headline lock figure, capped at 100. kind="locked" (MongoDB ≤ 2.6): 100·ΔglobalLock.lockTime / ΔglobalLock.totalTime, time the global write lock was held. kind="wait" (3.0+, where no time-locked figure exists): lock-wait % = 100·ΣΔlocks.*.timeAcquiringMicros / Δuptime in µs, time operations spent waiting to acquire locks (Percona PMM "lock wait ratio"). An interval is discarded when the pid changes, uptime falls or a counter goes backwards.',
+  ),
+  mongod(
+    'mongod_lock_percent_uncapped',
+    'percent',
+    'Lock wait / held, uncapped',
+    ['kind'],
+    'The same figure without the cap: waits of concurrent operations add up past 100 %.',
+  ),
+  mongod(
+    'mongod_lock_contended_percent',
+    'percent',
+    'Contended acquisitions',
+    ['lock_type'],
+    'Share of lock acquisitions that had to wait: 100·ΣΔacquireWaitCount / ΣΔacquireCount over modes, per lock type (Global, Database, Collection, …); lock_type="all" sums every type (mongostat lrw for 3.0+). MongoDB 3.0+.',
+  ),
+  mongod(
+    'mongod_lock_avg_wait_us',
+    'µs',
+    'Average contended wait',
+    ['lock_type'],
+    'Average wait of an acquisition that waited, in microseconds: ΣΔtimeAcquiringMicros / ΣΔacquireWaitCount (mongostat lrwt). MongoDB 3.0+.',
+  ),
+  mongod(
+    'mongod_queued',
+    'count',
+    'Queued operations',
+    ['op'],
+    'Operations queued waiting for a lock: globalLock.currentQueue.{readers,writers,total} (all versions).',
+  ),
+  mongod(
+    'mongod_active',
+    'count',
+    'Active clients',
+    ['op'],
+    'Clients with operations in progress: globalLock.activeClients.{readers,writers,total}.',
+  ),
+  mongod(
+    'mongod_ticket_queue',
+    'count',
+    'Ticket queue',
+    ['op'],
+    'WiredTiger: clients waiting for a read or write ticket, as mongostat computes qr|qw: max(0, currentQueue + activeClients − tickets out).',
+  ),
+  mongod(
+    'mongod_tickets_util_percent',
+    'percent',
+    'Ticket utilisation',
+    ['op'],
+    'Read or write tickets in use: 100·out / totalTickets, from queues.execution (8.0+) or wiredTiger.concurrentTransactions (3.0–7.0). At 100 % new operations queue.',
+  ),
+  mongod(
+    'mongod_tickets_available',
+    'count',
+    'Tickets available',
+    ['op'],
+    'Read or write tickets free (queues.execution or wiredTiger.concurrentTransactions .available).',
+  ),
+  mongod(
+    'mongod_ticket_queue_length',
+    'count',
+    'Ticket queue length',
+    ['op'],
+    'MongoDB 8.0+: operations waiting for an execution ticket (queues.execution.*.normalPriority.queueLength).',
+  ),
   mongod('mongod_connections', 'count', 'Connections', ['state'], 'connections.current and connections.available.'),
-  mongod('mongod_opcounter_rate', 'ops/s', 'Operations', ['op'], 'Operations per second by type: Δopcounters.{insert,query,update,delete,getmore,command} / Δuptime.'),
-  mongod('mongod_repl_lag_seconds', 'seconds', 'Replication lag', ['member'], "How far each secondary's optime is behind the primary's (replSetGetStatus optimeDate), in seconds."),
+  mongod(
+    'mongod_opcounter_rate',
+    'ops/s',
+    'Operations',
+    ['op'],
+    'Operations per second by type: Δopcounters.{insert,query,update,delete,getmore,command} / Δuptime.',
+  ),
+  mongod(
+    'mongod_repl_lag_seconds',
+    'seconds',
+    'Replication lag',
+    ['member'],
+    "How far each secondary's optime is behind the primary's (replSetGetStatus optimeDate), in seconds.",
+  ),
   replset('replset_voters', 'count', 'Voters', 'Voting members V = Σ votes (replSetGetConfig; votes default 1).'),
   replset('replset_majority', 'count', 'Majority', 'Votes needed to elect a primary: M = ⌊V/2⌋ + 1.'),
-  replset('replset_fault_tolerance', 'count', 'Designed fault tolerance', 'Voting members the set can lose and still elect a primary: V − M (3 → 1, 4 → 1, 5 → 2).'),
-  replset('replset_live_fault_tolerance', 'count', 'Live fault tolerance', 'Votes of healthy members in voting states (PRIMARY, SECONDARY, RECOVERING, STARTUP2, ARBITER, ROLLBACK) minus M: how many more can fail now. Below 0 no primary can be elected.'),
-  replset('replset_write_fault_tolerance', 'count', 'Majority-write fault tolerance', 'Healthy data-bearing voters minus the write majority (the smaller of M and the number of data-bearing voters, as writableVotingMembersCount − writeMajorityCount): arbiters never acknowledge writes, so 3 members + 1 arbiter survive 0.'),
+  replset(
+    'replset_fault_tolerance',
+    'count',
+    'Designed fault tolerance',
+    'Voting members the set can lose and still elect a primary: V − M (3 → 1, 4 → 1, 5 → 2).',
+  ),
+  replset(
+    'replset_live_fault_tolerance',
+    'count',
+    'Live fault tolerance',
+    'Votes of healthy members in voting states (PRIMARY, SECONDARY, RECOVERING, STARTUP2, ARBITER, ROLLBACK) minus M: how many more can fail now. Below 0 no primary can be elected.',
+  ),
+  replset(
+    'replset_write_fault_tolerance',
+    'count',
+    'Majority-write fault tolerance',
+    'Healthy data-bearing voters minus the write majority (the smaller of M and the number of data-bearing voters, as writableVotingMembersCount − writeMajorityCount): arbiters never acknowledge writes, so 3 members + 1 arbiter survive 0.',
+  ),
   replset('replset_has_primary', 'boolean', 'Has primary', '1 when a member is PRIMARY.'),
-  replset('replset_can_elect_primary', 'boolean', 'Can elect a primary', '1 when the healthy votes reach the majority and a healthy electable (priority > 0, data-bearing) member exists.'),
+  replset(
+    'replset_can_elect_primary',
+    'boolean',
+    'Can elect a primary',
+    '1 when the healthy votes reach the majority and a healthy electable (priority > 0, data-bearing) member exists.',
+  ),
   {
     name: 'agent_buffer_batches',
     unit: 'batches',

@@ -15,7 +15,11 @@ export interface Logger {
   child(component: string): Logger;
 }
 
-export function createLogger(level: Level = 'info', component = 'tidemark', write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+export function createLogger(
+  level: Level = 'info',
+  component = 'tidemark',
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): Logger {
   const min = ORDER[level];
   const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;

@@ -135,7 +135,6 @@ export type InventoryMessage = z.infer<typeof inventorySchema>;
 
 export type AgentMessage = Hello | DecodedBatch | InventoryMessage;
 
-
 /* ---- dashboard <-> server ---- */
 
 export const subscribeSchema = z.object({

@@ -39,7 +39,14 @@ export const MAX_AGENT_FRAME_BYTES = 1024 * 1024;
 /** Largest dashboard frame the server accepts (subscriptions are small). */
 export const MAX_DASHBOARD_FRAME_BYTES = 16 * 1024;
 
-export const ERROR_CODES = ['bad_json', 'bad_frame', 'unsupported_protocol', 'hello_required', 'rate_limited', 'internal'] as const;
+export const ERROR_CODES = [
+  'bad_json',
+  'bad_frame',
+  'unsupported_protocol',
+  'hello_required',
+  'rate_limited',
+  'internal',
+] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export type ServerToAgent =
@@ -62,13 +69,18 @@ export function decodeServerToAgent(raw: string): { ok: true; value: ServerToAge
   if (m === null || typeof m !== 'object') return { ok: false, message: 'frame is not an object' };
   switch (m.type) {
     case 'welcome':
-      if (!isCount(m.protocol) || typeof m.serverVersion !== 'string' || !isCount(m.lastSeq)) return { ok: false, message: 'welcome needs protocol, serverVersion and lastSeq' };
-      return { ok: true, value: { type: 'welcome', protocol: m.protocol, serverVersion: m.serverVersion, lastSeq: m.lastSeq } };
+      if (!isCount(m.protocol) || typeof m.serverVersion !== 'string' || !isCount(m.lastSeq))
+        return { ok: false, message: 'welcome needs protocol, serverVersion and lastSeq' };
+      return {
+        ok: true,
+        value: { type: 'welcome', protocol: m.protocol, serverVersion: m.serverVersion, lastSeq: m.lastSeq },
+      };
     case 'ack':
       if (!isCount(m.seq)) return { ok: false, message: 'ack needs a whole seq' };
       return { ok: true, value: { type: 'ack', seq: m.seq } };
     case 'error':
-      if (!ERROR_CODES.includes(m.code as ErrorCode) || typeof m.message !== 'string') return { ok: false, message: 'error needs a known code and a message' };
+      if (!ERROR_CODES.includes(m.code as ErrorCode) || typeof m.message !== 'string')
+        return { ok: false, message: 'error needs a known code and a message' };
       return { ok: true, value: { type: 'error', code: m.code as ErrorCode, message: m.message } };
     default:
       return { ok: false, message: `unknown message type ${JSON.stringify(m.type)}` };

@@ -43,7 +43,10 @@ export class LogPathsCollector implements Collector {
     for (const file of [opts.logrotateConfig, opts.mongodConfig]) {
       if (!file) continue;
       // Watch the directory: editors replace files, which ends a watch on the file itself.
-      for (const dir of new Set([path.dirname(file), ...(file === opts.logrotateConfig ? [path.join(path.dirname(file), 'logrotate.d')] : [])])) {
+      for (const dir of new Set([
+        path.dirname(file),
+        ...(file === opts.logrotateConfig ? [path.join(path.dirname(file), 'logrotate.d')] : []),
+      ])) {
         if (!existsSync(dir)) continue;
         try {
           const w = watch(dir, { persistent: false }, () => (this.dirty = true));
@@ -63,7 +66,12 @@ export class LogPathsCollector implements Collector {
     const now = Date.now();
     const summarise = (findings: Finding[]): CheckResult => {
       const counts = countBySeverity(findings);
-      return { ok: counts.error === 0, counts, findings: findings.filter((f) => f.severity !== 'info'), checkedAt: now };
+      return {
+        ok: counts.error === 0,
+        counts,
+        findings: findings.filter((f) => f.severity !== 'info'),
+        checkedAt: now,
+      };
     };
     if (this.opts.mongodConfig) {
       try {
@@ -71,16 +79,32 @@ export class LogPathsCollector implements Collector {
         mongodSettings = mongodLogSettings(conf);
         mongod = summarise(checkMongodConfig(conf, { ...env, user: this.opts.mongodUser }));
       } catch (err) {
-        mongod = { ok: false, counts: { error: 1, warning: 0, info: 0 }, findings: [], checkedAt: now, error: (err as Error).message };
+        mongod = {
+          ok: false,
+          counts: { error: 1, warning: 0, info: 0 },
+          findings: [],
+          checkedAt: now,
+          error: (err as Error).message,
+        };
       }
     }
     let logrotate: CheckResult | null = null;
     if (this.opts.logrotateConfig) {
       try {
-        const r = runLogrotateCheck({ config: this.opts.logrotateConfig, state: this.opts.logrotateState, env: { ...env, mongod: mongodSettings } });
+        const r = runLogrotateCheck({
+          config: this.opts.logrotateConfig,
+          state: this.opts.logrotateState,
+          env: { ...env, mongod: mongodSettings },
+        });
         logrotate = summarise(r.findings);
       } catch (err) {
-        logrotate = { ok: false, counts: { error: 1, warning: 0, info: 0 }, findings: [], checkedAt: now, error: (err as Error).message };
+        logrotate = {
+          ok: false,
+          counts: { error: 1, warning: 0, info: 0 },
+          findings: [],
+          checkedAt: now,
+          error: (err as Error).message,
+        };
       }
     }
     this.last = { logrotate, mongod };
@@ -122,7 +146,9 @@ export class LogPathsCollector implements Collector {
       samples,
       states,
       stateKinds: [LOGPATH_STATE_KIND],
-      status: failed.length ? { name: this.name, state: 'error', message: failed.join('; ') } : { name: this.name, state: 'ok' },
+      status: failed.length
+        ? { name: this.name, state: 'error', message: failed.join('; ') }
+        : { name: this.name, state: 'ok' },
     };
   }
 

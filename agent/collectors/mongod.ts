@@ -61,8 +61,21 @@ export class MongodCollector implements Collector {
       this.lastError = (err as Error).message;
       this.prev = null; // the next reply starts a fresh interval
       this.replsetAt = -Infinity;
-      const state: WireState = { kind: MONGOD_STATE_KIND, key: 'status', value: { up: false, uri, since: this.downSince, lastError: this.lastError } };
-      return { samples: [{ m: 'mongod_up', v: 0 }], states: [state], stateKinds: [MONGOD_STATE_KIND, REPLSET_STATE_KIND], status: { name: this.name, state: 'ok', message: `mongod down since ${new Date(this.downSince).toISOString()}: ${this.lastError}` } };
+      const state: WireState = {
+        kind: MONGOD_STATE_KIND,
+        key: 'status',
+        value: { up: false, uri, since: this.downSince, lastError: this.lastError },
+      };
+      return {
+        samples: [{ m: 'mongod_up', v: 0 }],
+        states: [state],
+        stateKinds: [MONGOD_STATE_KIND, REPLSET_STATE_KIND],
+        status: {
+          name: this.name,
+          state: 'ok',
+          message: `mongod down since ${new Date(this.downSince).toISOString()}: ${this.lastError}`,
+        },
+      };
     }
     const upSince = this.downSince;
     this.downSince = null;
@@ -87,11 +100,31 @@ export class MongodCollector implements Collector {
       {
         kind: MONGOD_STATE_KIND,
         key: 'status',
-        value: { up: true, uri, version: g.version, recoveredFrom: upSince, gauges: g, figures, discarded: this.discarded, missing: missingFigures(ss), lastError: this.lastError },
+        value: {
+          up: true,
+          uri,
+          version: g.version,
+          recoveredFrom: upSince,
+          gauges: g,
+          figures,
+          discarded: this.discarded,
+          missing: missingFigures(ss),
+          lastError: this.lastError,
+        },
       },
     ];
-    if (this.replset) states.push({ kind: REPLSET_STATE_KIND, key: this.replset.set ?? 'replset', value: this.replset as unknown as Record<string, unknown> });
-    return { samples, states, stateKinds: [MONGOD_STATE_KIND, REPLSET_STATE_KIND], status: { name: this.name, state: 'ok' } };
+    if (this.replset)
+      states.push({
+        kind: REPLSET_STATE_KIND,
+        key: this.replset.set ?? 'replset',
+        value: this.replset as unknown as Record<string, unknown>,
+      });
+    return {
+      samples,
+      states,
+      stateKinds: [MONGOD_STATE_KIND, REPLSET_STATE_KIND],
+      status: { name: this.name, state: 'ok' },
+    };
   }
 
   async close(): Promise<void> {

@@ -43,7 +43,11 @@ export class PressureCollector implements Collector {
         { m: 'io_pressure_avg300_percent', l, v: c.avg300 },
       );
       if (p && elapsedMs > 0 && c.totalUs >= p.totalUs) {
-        samples.push({ m: 'io_pressure_stall_percent', l, v: Math.min(100, (100 * (c.totalUs - p.totalUs)) / (elapsedMs * 1000)) });
+        samples.push({
+          m: 'io_pressure_stall_percent',
+          l,
+          v: Math.min(100, (100 * (c.totalUs - p.totalUs)) / (elapsedMs * 1000)),
+        });
       }
     };
     emit('some', cur.some, prev?.some);

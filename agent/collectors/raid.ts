@@ -25,7 +25,8 @@ export async function readRaid(root: string): Promise<RaidReading | null> {
   const fileErrors: string[] = [];
   let mdstat: MdStat | null = null;
   if (text !== null) {
-    if (text.trim() === '') fileErrors.push('/proc/mdstat is empty (a kernel with md always writes a Personalities line)');
+    if (text.trim() === '')
+      fileErrors.push('/proc/mdstat is empty (a kernel with md always writes a Personalities line)');
     else {
       mdstat = parseMdstat(text);
       for (const e of mdstat.errors) if (!e.array) fileErrors.push(`/proc/mdstat line ${e.line}: ${e.message}`);
@@ -83,7 +84,8 @@ export function arraySamples(a: ArrayReport, q: ArrayQueue): WireSample[] {
     { m: 'raid_disks_missing', l, v: a.disks.missing },
     { m: 'raid_saturated', l, v: q.saturated ? 1 : 0 },
   ];
-  if (a.mismatchCnt !== null) out.push({ m: 'raid_mismatch_cnt', l: { array: a.name, level: a.level ?? 'unknown' }, v: a.mismatchCnt });
+  if (a.mismatchCnt !== null)
+    out.push({ m: 'raid_mismatch_cnt', l: { array: a.name, level: a.level ?? 'unknown' }, v: a.mismatchCnt });
   if (a.sync?.status === 'running') {
     const sl = { array: a.name, action: a.sync.action };
     out.push({ m: 'raid_sync_running', l: sl, v: 1 });

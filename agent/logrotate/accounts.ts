@@ -22,7 +22,9 @@ function fromFile(file: string): Map<string, string[]> {
 
 function getent(db: 'passwd' | 'group', name: string): string[] | null {
   try {
-    return execFileSync('getent', [db, name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim().split(':');
+    return execFileSync('getent', [db, name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
+      .trim()
+      .split(':');
   } catch {
     return null;
   }

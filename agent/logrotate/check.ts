@@ -38,7 +38,8 @@ export interface TargetResult {
 export const NEARLY_FULL_PERCENT = 95;
 
 /** kill -USR1, kill -SIGUSR1, kill -s USR1, kill -10, pkill/killall likewise, start-stop-daemon --signal USR1, systemctl kill -s USR1. */
-const USR1 = /(^|[\s;|&`(])(-(SIG)?USR1\b|-s\s*(SIG)?USR1\b|--signal[= ]?(SIG)?USR1\b|(kill|pkill|killall)\s+(-\w+\s+)*-10\b)/m;
+const USR1 =
+  /(^|[\s;|&`(])(-(SIG)?USR1\b|-s\s*(SIG)?USR1\b|--signal[= ]?(SIG)?USR1\b|(kill|pkill|killall)\s+(-\w+\s+)*-10\b)/m;
 
 export function sendsUsr1(script: string | undefined): boolean {
   return !!script && USR1.test(script);
@@ -112,12 +113,25 @@ export function checkStanzas(config: ParsedConfig, env: CheckEnv): { findings: F
     ];
     for (const [directive, v] of owners) {
       if (!v) continue;
-      const bad = v.user && !env.accounts.user(v.user) ? `unknown user "${v.user}"` : v.group && !env.accounts.group(v.group) ? `unknown group "${v.group}"` : null;
+      const bad =
+        v.user && !env.accounts.user(v.user)
+          ? `unknown user "${v.user}"`
+          : v.group && !env.accounts.group(v.group)
+            ? `unknown group "${v.group}"`
+            : null;
       if (!bad) continue;
       const key = `${v.file}:${v.line}`;
       if (!reportedDirectives.has(key)) {
         reportedDirectives.add(key);
-        push({ severity: 'error', code: `unknown-${bad.startsWith('unknown user') ? 'user' : 'group'}`, file: v.file, line: v.line, target: directive, message: `${directive}: ${bad}; logrotate skips every block that uses it`, fix: `create the account or name an existing one (getent passwd / getent group)` });
+        push({
+          severity: 'error',
+          code: `unknown-${bad.startsWith('unknown user') ? 'user' : 'group'}`,
+          file: v.file,
+          line: v.line,
+          target: directive,
+          message: `${directive}: ${bad}; logrotate skips every block that uses it`,
+          fix: `create the account or name an existing one (getent passwd / getent group)`,
+        });
       }
       skip ??= `${directive} names an ${bad}`;
     }
@@ -126,24 +140,52 @@ export function checkStanzas(config: ParsedConfig, env: CheckEnv): { findings: F
     if (o.olddir && path.isAbsolute(o.olddir.path) && !o.createolddir) {
       const st = stat(o.olddir.path);
       if (!st || !st.isDirectory()) {
-        push({ severity: 'error', code: st ? 'olddir-not-dir' : 'olddir-missing', file: o.olddir.file, line: o.olddir.line, target: o.olddir.path, message: st ? `olddir ${o.olddir.path} is not a directory` : `olddir ${o.olddir.path} does not exist, so logrotate skips this block`, fix: st ? 'point olddir at a directory' : `create it (install -d ${o.olddir.path}) or add createolddir` });
+        push({
+          severity: 'error',
+          code: st ? 'olddir-not-dir' : 'olddir-missing',
+          file: o.olddir.file,
+          line: o.olddir.line,
+          target: o.olddir.path,
+          message: st
+            ? `olddir ${o.olddir.path} is not a directory`
+            : `olddir ${o.olddir.path} does not exist, so logrotate skips this block`,
+          fix: st ? 'point olddir at a directory' : `create it (install -d ${o.olddir.path}) or add createolddir`,
+        });
         skip ??= 'olddir is unusable';
       }
     }
 
     const m = env.mongod;
     const mongodPattern = m ? stanza.patterns.find((pt) => patternMatches(pt, m.path)) : undefined;
-    if (m && mongodPattern && !skip) findings.push(...mongodCombination(stanza, m, { file: stanza.file, line: stanza.line, target: m.path }));
+    if (m && mongodPattern && !skip)
+      findings.push(...mongodCombination(stanza, m, { file: stanza.file, line: stanza.line, target: m.path }));
 
     for (const pattern of stanza.patterns) {
       const matches = hasGlob(pattern) ? expandGlob(pattern) : [pattern];
       if (matches.length === 0) {
         if (skip) continue;
         if (o.missingok) {
-          push({ severity: 'info', code: 'glob-no-match', file: stanza.file, line: stanza.line, target: pattern, message: 'matches nothing now (missingok)' });
+          push({
+            severity: 'info',
+            code: 'glob-no-match',
+            file: stanza.file,
+            line: stanza.line,
+            target: pattern,
+            message: 'matches nothing now (missingok)',
+          });
         } else {
           const gone = firstMissingAncestor(pattern.replace(/\/[^/]*[*?[].*$/, '/x'));
-          push({ severity: 'error', code: 'glob-no-match', file: stanza.file, line: stanza.line, target: pattern, message: `matches no file${gone ? `: directory ${gone} does not exist` : ''}; logrotate fails with "stat of ${pattern} failed"`, fix: gone ? `restore ${gone} or point the block at the new log path` : 'add missingok if the logs may be absent, or fix the pattern' });
+          push({
+            severity: 'error',
+            code: 'glob-no-match',
+            file: stanza.file,
+            line: stanza.line,
+            target: pattern,
+            message: `matches no file${gone ? `: directory ${gone} does not exist` : ''}; logrotate fails with "stat of ${pattern} failed"`,
+            fix: gone
+              ? `restore ${gone} or point the block at the new log path`
+              : 'add missingok if the logs may be absent, or fix the pattern',
+          });
           targets.push({ stanza: where, pattern, path: pattern, status: 'problem' });
         }
         continue;
@@ -157,35 +199,92 @@ export function checkStanzas(config: ParsedConfig, env: CheckEnv): { findings: F
             result('absent');
             continue;
           }
-          push({ severity: 'error', code: ignoredFile ? 'config-ignored' : 'stanza-skipped', file: stanza.file, line: stanza.line, target: p, message: ignoredFile ? `logrotate ignores ${stanza.file} (${ignoredFile.ignored}), so this log is never rotated` : `logrotate skips this block: ${skip}`, fix: ignoredFile ? `chmod go-w ${stanza.file}; chown root ${stanza.file}` : 'fix the error reported for the block' });
+          push({
+            severity: 'error',
+            code: ignoredFile ? 'config-ignored' : 'stanza-skipped',
+            file: stanza.file,
+            line: stanza.line,
+            target: p,
+            message: ignoredFile
+              ? `logrotate ignores ${stanza.file} (${ignoredFile.ignored}), so this log is never rotated`
+              : `logrotate skips this block: ${skip}`,
+            fix: ignoredFile
+              ? `chmod go-w ${stanza.file}; chown root ${stanza.file}`
+              : 'fix the error reported for the block',
+          });
           result('problem');
           continue;
         }
         if (!ls) {
           const gone = firstMissingAncestor(p);
           if (o.missingok) {
-            push({ severity: gone ? 'warning' : 'info', code: gone ? 'missing-parent-dir' : 'missing-log', file: stanza.file, line: stanza.line, target: p, message: gone ? `directory ${gone} does not exist (missingok, so logrotate skips it): is the log written somewhere else now?` : 'does not exist now (missingok)' });
+            push({
+              severity: gone ? 'warning' : 'info',
+              code: gone ? 'missing-parent-dir' : 'missing-log',
+              file: stanza.file,
+              line: stanza.line,
+              target: p,
+              message: gone
+                ? `directory ${gone} does not exist (missingok, so logrotate skips it): is the log written somewhere else now?`
+                : 'does not exist now (missingok)',
+            });
             result('absent');
           } else {
-            push({ severity: 'error', code: gone ? 'missing-parent-dir' : 'missing-log', file: stanza.file, line: stanza.line, target: p, message: gone ? `directory ${gone} does not exist; logrotate fails with "stat of ${path.dirname(p)} failed"` : `log file does not exist; logrotate fails with "stat of ${p} failed"`, fix: gone ? `restore ${gone} (a decommissioned volume?) or point the block at the new log path` : 'add missingok if the log may be absent, or fix the path' });
+            push({
+              severity: 'error',
+              code: gone ? 'missing-parent-dir' : 'missing-log',
+              file: stanza.file,
+              line: stanza.line,
+              target: p,
+              message: gone
+                ? `directory ${gone} does not exist; logrotate fails with "stat of ${path.dirname(p)} failed"`
+                : `log file does not exist; logrotate fails with "stat of ${p} failed"`,
+              fix: gone
+                ? `restore ${gone} (a decommissioned volume?) or point the block at the new log path`
+                : 'add missingok if the log may be absent, or fix the path',
+            });
             result('problem');
           }
           continue;
         }
         if (ls.isSymbolicLink()) {
-          push({ severity: 'error', code: 'symlink', file: stanza.file, line: stanza.line, target: p, message: 'is a symbolic link; logrotate refuses to rotate symlinks and skips it', fix: 'name the real file in the block' });
+          push({
+            severity: 'error',
+            code: 'symlink',
+            file: stanza.file,
+            line: stanza.line,
+            target: p,
+            message: 'is a symbolic link; logrotate refuses to rotate symlinks and skips it',
+            fix: 'name the real file in the block',
+          });
           result('problem');
           continue;
         }
         if (!ls.isFile()) {
           if (hasGlob(pattern)) continue; // globs that also match directories: logrotate passes over those
-          push({ severity: 'error', code: 'not-regular', file: stanza.file, line: stanza.line, target: p, message: 'is not a regular file; logrotate skips it', fix: 'name the log file, not the directory (use dir/*.log)' });
+          push({
+            severity: 'error',
+            code: 'not-regular',
+            file: stanza.file,
+            line: stanza.line,
+            target: p,
+            message: 'is not a regular file; logrotate skips it',
+            fix: 'name the log file, not the directory (use dir/*.log)',
+          });
           result('problem');
           continue;
         }
         const dup = seenPaths.get(p);
         if (dup) {
-          push({ severity: 'error', code: 'duplicate', file: stanza.file, line: stanza.line, target: p, message: `already rotated by the block at ${dup.file}:${dup.line}; logrotate reports a duplicate log entry`, fix: 'keep the log in one block only' });
+          push({
+            severity: 'error',
+            code: 'duplicate',
+            file: stanza.file,
+            line: stanza.line,
+            target: p,
+            message: `already rotated by the block at ${dup.file}:${dup.line}; logrotate reports a duplicate log entry`,
+            fix: 'keep the log in one block only',
+          });
           result('problem');
           continue;
         }
@@ -210,7 +309,13 @@ function judgeTarget(p: string, st: Stats, stanza: Stanza, env: CheckEnv): Findi
     const worldWritable = (dirStat.mode & 0o002) !== 0;
     const groupWritable = (dirStat.mode & 0o020) !== 0 && dirStat.gid !== 0;
     if (worldWritable || groupWritable) {
-      out.push({ severity: 'error', code: 'insecure-parent', ...at, message: `parent directory ${dir} is ${worldWritable ? 'world-writable' : 'writable by a group other than root'} (mode ${(dirStat.mode & 0o7777).toString(8)}); logrotate running as root skips this log`, fix: `add "su <owner> <group>" to the block, or chmod ${worldWritable ? 'o-w' : 'g-w'} ${dir}` });
+      out.push({
+        severity: 'error',
+        code: 'insecure-parent',
+        ...at,
+        message: `parent directory ${dir} is ${worldWritable ? 'world-writable' : 'writable by a group other than root'} (mode ${(dirStat.mode & 0o7777).toString(8)}); logrotate running as root skips this log`,
+        fix: `add "su <owner> <group>" to the block, or chmod ${worldWritable ? 'o-w' : 'g-w'} ${dir}`,
+      });
     }
   }
 
@@ -218,16 +323,38 @@ function judgeTarget(p: string, st: Stats, stanza: Stanza, env: CheckEnv): Findi
     const old = path.resolve(dir, o.olddir.path);
     const ost = stat(old);
     if (!path.isAbsolute(o.olddir.path) && (!ost || !ost.isDirectory()) && !o.createolddir) {
-      out.push({ severity: 'error', code: ost ? 'olddir-not-dir' : 'olddir-missing', file: o.olddir.file, line: o.olddir.line, target: old, message: ost ? `olddir ${old} is not a directory` : `olddir ${old} does not exist`, fix: `create it or add createolddir` });
+      out.push({
+        severity: 'error',
+        code: ost ? 'olddir-not-dir' : 'olddir-missing',
+        file: o.olddir.file,
+        line: o.olddir.line,
+        target: old,
+        message: ost ? `olddir ${old} is not a directory` : `olddir ${old} does not exist`,
+        fix: `create it or add createolddir`,
+      });
     } else if (ost && ost.isDirectory() && ost.dev !== st.dev && !(o.copy || o.copytruncate || o.renamecopy)) {
-      out.push({ severity: 'error', code: 'olddir-other-device', file: o.olddir.file, line: o.olddir.line, target: p, message: `olddir ${old} is on another filesystem than ${p}; logrotate cannot rename across filesystems and fails`, fix: 'move olddir onto the same filesystem, or add copy, copytruncate or renamecopy' });
+      out.push({
+        severity: 'error',
+        code: 'olddir-other-device',
+        file: o.olddir.file,
+        line: o.olddir.line,
+        target: p,
+        message: `olddir ${old} is on another filesystem than ${p}; logrotate cannot rename across filesystems and fails`,
+        fix: 'move olddir onto the same filesystem, or add copy, copytruncate or renamecopy',
+      });
     }
   }
 
   if (env.mounted && env.fstab) {
     const v = mountVerdict(p, env.mounted, env.fstab);
     if (v.missingMount) {
-      out.push({ severity: 'error', code: 'mount-gone', ...at, message: `${v.missingMount.mountPoint} is in /etc/fstab (${v.missingMount.device}) but not mounted: this log is written to ${v.mountedOn?.mountPoint ?? '/'} under the empty mount point`, fix: `mount ${v.missingMount.mountPoint}, or remove it from fstab and move the log` });
+      out.push({
+        severity: 'error',
+        code: 'mount-gone',
+        ...at,
+        message: `${v.missingMount.mountPoint} is in /etc/fstab (${v.missingMount.device}) but not mounted: this log is written to ${v.mountedOn?.mountPoint ?? '/'} under the empty mount point`,
+        fix: `mount ${v.missingMount.mountPoint}, or remove it from fstab and move the log`,
+      });
     }
   }
 
@@ -236,11 +363,29 @@ function judgeTarget(p: string, st: Stats, stanza: Stanza, env: CheckEnv): Findi
     const needs = (o.copy || o.copytruncate || o.renamecopy ? st.size : 0) + (o.compress ? st.size : 0);
     const usedPct = 100 * (1 - space.free / space.total);
     if (space.free < needs) {
-      out.push({ severity: 'error', code: 'no-space', ...at, message: `its filesystem has ${space.free} bytes free; rotating needs about ${needs} (copy or compress of a ${st.size}-byte log)`, fix: 'free space on that filesystem or rotate more often' });
+      out.push({
+        severity: 'error',
+        code: 'no-space',
+        ...at,
+        message: `its filesystem has ${space.free} bytes free; rotating needs about ${needs} (copy or compress of a ${st.size}-byte log)`,
+        fix: 'free space on that filesystem or rotate more often',
+      });
     } else if (space.free === 0) {
-      out.push({ severity: 'warning', code: 'disk-full', ...at, message: 'its filesystem is full: renaming still works, but the application cannot write to the new log', fix: 'free space on that filesystem' });
+      out.push({
+        severity: 'warning',
+        code: 'disk-full',
+        ...at,
+        message: 'its filesystem is full: renaming still works, but the application cannot write to the new log',
+        fix: 'free space on that filesystem',
+      });
     } else if (usedPct >= NEARLY_FULL_PERCENT) {
-      out.push({ severity: 'warning', code: 'disk-nearly-full', ...at, message: `its filesystem is ${usedPct.toFixed(1)} % full`, fix: 'free space before the log fills it' });
+      out.push({
+        severity: 'warning',
+        code: 'disk-nearly-full',
+        ...at,
+        message: `its filesystem is ${usedPct.toFixed(1)} % full`,
+        fix: 'free space before the log fills it',
+      });
     }
   }
 
@@ -261,23 +406,59 @@ export function patternMatches(pattern: string, target: string): boolean {
  * logrotate already renamed it away and created nothing, mongod's rename fails,
  * and mongod 2.4–4.4 aborts on that (fassert 16782).
  */
-export function mongodCombination(stanza: Stanza, m: MongodLogSettings, at: { file: string; line: number; target: string }): Finding[] {
+export function mongodCombination(
+  stanza: Stanza,
+  m: MongodLogSettings,
+  at: { file: string; line: number; target: string },
+): Finding[] {
   const o = stanza.options;
   const usr1 = sendsUsr1(o.scripts.postrotate?.body) || sendsUsr1(o.scripts.lastaction?.body);
   if (!usr1) return [];
   const out: Finding[] = [];
   const renames = !(o.copy || o.copytruncate);
   if (m.logRotate === 'rename' && renames && !o.create) {
-    out.push({ severity: 'error', code: 'mongod-rename-crash', ...at, message: `logrotate renames ${m.path} without create, then SIGUSR1 makes mongod (systemLog.logRotate: rename, ${m.file}:${m.line}) rename a file that is gone; mongod 2.4–4.4 aborts on the failed rename`, fix: 'set systemLog.logRotate: reopen with logAppend: true and keep create in the block, or drop the rename and let SIGUSR1 alone rotate' });
+    out.push({
+      severity: 'error',
+      code: 'mongod-rename-crash',
+      ...at,
+      message: `logrotate renames ${m.path} without create, then SIGUSR1 makes mongod (systemLog.logRotate: rename, ${m.file}:${m.line}) rename a file that is gone; mongod 2.4–4.4 aborts on the failed rename`,
+      fix: 'set systemLog.logRotate: reopen with logAppend: true and keep create in the block, or drop the rename and let SIGUSR1 alone rotate',
+    });
   } else if (m.logRotate === 'rename' && renames) {
-    out.push({ severity: 'warning', code: 'mongod-double-rotation', ...at, message: `logrotate and mongod (systemLog.logRotate: rename) both rotate ${m.path}: every run leaves an extra, nearly empty mongod.log.<date>`, fix: 'use systemLog.logRotate: reopen with logAppend: true' });
+    out.push({
+      severity: 'warning',
+      code: 'mongod-double-rotation',
+      ...at,
+      message: `logrotate and mongod (systemLog.logRotate: rename) both rotate ${m.path}: every run leaves an extra, nearly empty mongod.log.<date>`,
+      fix: 'use systemLog.logRotate: reopen with logAppend: true',
+    });
   } else if (!renames && m.logRotate === 'rename') {
-    out.push({ severity: 'warning', code: 'mongod-copytruncate-usr1', ...at, message: `copytruncate plus SIGUSR1 with systemLog.logRotate: rename: logrotate copies and truncates, then mongod renames the truncated file too`, fix: 'drop copytruncate and use systemLog.logRotate: reopen, logAppend: true, create' });
+    out.push({
+      severity: 'warning',
+      code: 'mongod-copytruncate-usr1',
+      ...at,
+      message: `copytruncate plus SIGUSR1 with systemLog.logRotate: rename: logrotate copies and truncates, then mongod renames the truncated file too`,
+      fix: 'drop copytruncate and use systemLog.logRotate: reopen, logAppend: true, create',
+    });
   } else if (!renames) {
-    out.push({ severity: 'warning', code: 'mongod-copytruncate-usr1', ...at, message: 'copytruncate plus SIGUSR1: lines written between the copy and the truncate are lost', fix: 'drop copytruncate: with logRotate: reopen, rename plus create plus SIGUSR1 loses nothing' });
+    out.push({
+      severity: 'warning',
+      code: 'mongod-copytruncate-usr1',
+      ...at,
+      message: 'copytruncate plus SIGUSR1: lines written between the copy and the truncate are lost',
+      fix: 'drop copytruncate: with logRotate: reopen, rename plus create plus SIGUSR1 loses nothing',
+    });
   }
   if (m.logRotate === 'reopen' && !m.logAppend) {
-    out.push({ severity: 'error', code: 'mongod-reopen-without-append', file: m.file, line: m.line, target: m.path, message: 'systemLog.logRotate: reopen needs systemLog.logAppend: true; mongod refuses to start otherwise', fix: 'set systemLog.logAppend: true' });
+    out.push({
+      severity: 'error',
+      code: 'mongod-reopen-without-append',
+      file: m.file,
+      line: m.line,
+      target: m.path,
+      message: 'systemLog.logRotate: reopen needs systemLog.logAppend: true; mongod refuses to start otherwise',
+      fix: 'set systemLog.logAppend: true',
+    });
   }
   return out;
 }

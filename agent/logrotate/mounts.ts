@@ -23,7 +23,12 @@ export function parseMountTable(text: string): MountEntry[] {
     if (line === '' || line.startsWith('#')) continue;
     const [device, mountPoint, fsType, options] = line.split(/\s+/);
     if (!device || !mountPoint || !fsType) continue;
-    out.push({ device, mountPoint: unescape(mountPoint).replace(/(.)\/+$/, '$1'), fsType, options: (options ?? '').split(',') });
+    out.push({
+      device,
+      mountPoint: unescape(mountPoint).replace(/(.)\/+$/, '$1'),
+      fsType,
+      options: (options ?? '').split(','),
+    });
   }
   return out;
 }
@@ -34,7 +39,8 @@ function under(p: string, mountPoint: string): boolean {
 
 function deepest(p: string, entries: readonly MountEntry[]): MountEntry | null {
   let best: MountEntry | null = null;
-  for (const e of entries) if (under(p, e.mountPoint) && (!best || e.mountPoint.length > best.mountPoint.length)) best = e;
+  for (const e of entries)
+    if (under(p, e.mountPoint) && (!best || e.mountPoint.length > best.mountPoint.length)) best = e;
   return best;
 }
 

@@ -60,7 +60,19 @@ export interface ParsedConfig {
 
 export function defaultOptions(): Options {
   // logrotate's compiled-in defaults: ifempty, no create, no missingok.
-  return { missingok: false, copy: false, copytruncate: false, renamecopy: false, compress: false, ifempty: true, create: null, olddir: null, createolddir: null, su: null, scripts: {} };
+  return {
+    missingok: false,
+    copy: false,
+    copytruncate: false,
+    renamecopy: false,
+    compress: false,
+    ifempty: true,
+    create: null,
+    olddir: null,
+    createolddir: null,
+    su: null,
+    scripts: {},
+  };
 }
 
 function cloneOptions(o: Options): Options {
@@ -69,26 +81,84 @@ function cloneOptions(o: Options): Options {
 
 /** logrotate 3.21's default taboo extensions for files in an included directory. */
 export const DEFAULT_TABOO_EXTS = [
-  ',v', '.cfsaved', '.disabled', '.dpkg-bak', '.dpkg-del', '.dpkg-dist', '.dpkg-new', '.dpkg-old', '.dpkg-tmp',
-  '.rhn-cfg-tmp-*', '.rpmnew', '.rpmorig', '.rpmsave', '.swp', '.ucf-dist', '.ucf-new', '.ucf-old', '~',
+  ',v',
+  '.cfsaved',
+  '.disabled',
+  '.dpkg-bak',
+  '.dpkg-del',
+  '.dpkg-dist',
+  '.dpkg-new',
+  '.dpkg-old',
+  '.dpkg-tmp',
+  '.rhn-cfg-tmp-*',
+  '.rpmnew',
+  '.rpmorig',
+  '.rpmsave',
+  '.swp',
+  '.ucf-dist',
+  '.ucf-new',
+  '.ucf-old',
+  '~',
 ];
 
 const FLAGS: Record<string, [keyof Options, boolean]> = {
-  missingok: ['missingok', true], nomissingok: ['missingok', false],
-  copy: ['copy', true], nocopy: ['copy', false],
-  copytruncate: ['copytruncate', true], nocopytruncate: ['copytruncate', false],
-  renamecopy: ['renamecopy', true], norenamecopy: ['renamecopy', false],
-  compress: ['compress', true], nocompress: ['compress', false],
-  ifempty: ['ifempty', true], notifempty: ['ifempty', false],
+  missingok: ['missingok', true],
+  nomissingok: ['missingok', false],
+  copy: ['copy', true],
+  nocopy: ['copy', false],
+  copytruncate: ['copytruncate', true],
+  nocopytruncate: ['copytruncate', false],
+  renamecopy: ['renamecopy', true],
+  norenamecopy: ['renamecopy', false],
+  compress: ['compress', true],
+  nocompress: ['compress', false],
+  ifempty: ['ifempty', true],
+  notifempty: ['ifempty', false],
 };
 
 /** Directives logrotate knows that the checks need not interpret. */
 const OTHER = new Set([
-  'compresscmd', 'uncompresscmd', 'compressext', 'compressoptions', 'daily', 'weekly', 'monthly', 'yearly', 'hourly',
-  'dateext', 'nodateext', 'dateformat', 'dateyesterday', 'datehourago', 'delaycompress', 'nodelaycompress', 'extension',
-  'addextension', 'mail', 'nomail', 'mailfirst', 'maillast', 'maxage', 'minage', 'sharedscripts', 'nosharedscripts',
-  'shred', 'noshred', 'shredcycles', 'start', 'allowhardlink', 'noallowhardlink', 'ignoreduplicates', 'errors',
-  'nocreateolddir', 'rotate', 'size', 'maxsize', 'minsize', 'nocreate', 'noolddir',
+  'compresscmd',
+  'uncompresscmd',
+  'compressext',
+  'compressoptions',
+  'daily',
+  'weekly',
+  'monthly',
+  'yearly',
+  'hourly',
+  'dateext',
+  'nodateext',
+  'dateformat',
+  'dateyesterday',
+  'datehourago',
+  'delaycompress',
+  'nodelaycompress',
+  'extension',
+  'addextension',
+  'mail',
+  'nomail',
+  'mailfirst',
+  'maillast',
+  'maxage',
+  'minage',
+  'sharedscripts',
+  'nosharedscripts',
+  'shred',
+  'noshred',
+  'shredcycles',
+  'start',
+  'allowhardlink',
+  'noallowhardlink',
+  'ignoreduplicates',
+  'errors',
+  'nocreateolddir',
+  'rotate',
+  'size',
+  'maxsize',
+  'minsize',
+  'nocreate',
+  'noolddir',
 ]);
 const SCRIPTS = new Set<ScriptKind>(['prerotate', 'postrotate', 'firstaction', 'lastaction', 'preremove']);
 
@@ -134,12 +204,34 @@ interface State {
   out: ParsedConfig;
 }
 
-function finding(severity: Finding['severity'], code: string, where: Where, message: string, fix?: string, target?: string): Finding {
-  return { severity, code, file: where.file, line: where.line, message, ...(fix ? { fix } : {}), ...(target ? { target } : {}) };
+function finding(
+  severity: Finding['severity'],
+  code: string,
+  where: Where,
+  message: string,
+  fix?: string,
+  target?: string,
+): Finding {
+  return {
+    severity,
+    code,
+    file: where.file,
+    line: where.line,
+    message,
+    ...(fix ? { fix } : {}),
+    ...(target ? { target } : {}),
+  };
 }
 
 function globToRegExp(glob: string): RegExp {
-  return new RegExp('^' + glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+  return new RegExp(
+    '^' +
+      glob
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+  );
 }
 
 export function isTaboo(name: string, exts: readonly string[], pats: readonly string[]): boolean {
@@ -166,7 +258,16 @@ function readPath(path: string, from: Where, st: State): boolean {
   const listing = st.source.listDir(path);
   if (listing && !Array.isArray(listing)) {
     st.out.includeErrors++;
-    st.out.findings.push(finding('error', 'include-unreadable', from, `cannot read ${path}: ${listing.error}`, 'fix or remove the include; logrotate stops reading this file here', path));
+    st.out.findings.push(
+      finding(
+        'error',
+        'include-unreadable',
+        from,
+        `cannot read ${path}: ${listing.error}`,
+        'fix or remove the include; logrotate stops reading this file here',
+        path,
+      ),
+    );
     return false;
   }
   if (Array.isArray(listing)) {
@@ -187,7 +288,16 @@ function readFile(path: string, from: Where, st: State, inDir: boolean): boolean
   if ('error' in r) {
     if (inDir) return true; // vanished between listing and reading
     st.out.includeErrors++;
-    st.out.findings.push(finding('error', 'include-unreadable', from, `cannot read ${path}: ${r.error}`, 'fix or remove the include; logrotate stops reading the including file there', path));
+    st.out.findings.push(
+      finding(
+        'error',
+        'include-unreadable',
+        from,
+        `cannot read ${path}: ${r.error}`,
+        'fix or remove the include; logrotate stops reading the including file there',
+        path,
+      ),
+    );
     return false;
   }
   st.out.files.push({ path, ignored: r.ignored });
@@ -214,7 +324,8 @@ function parseText(text: string, file: string, st: State, ignored: string | null
 
   const openStanza = (words: string[], line: number) => {
     stanza = { file, line, patterns: words, options: cloneOptions(st.defaults), skipReason: null };
-    if (words.length === 0) push(finding('error', 'empty-stanza', { file, line }, 'a { block with no log path before it'));
+    if (words.length === 0)
+      push(finding('error', 'empty-stanza', { file, line }, 'a { block with no log path before it'));
   };
 
   for (let i = 0; i < lines.length; i++) {
@@ -240,7 +351,15 @@ function parseText(text: string, file: string, st: State, ignored: string | null
       if (brace >= 0) {
         openStanza(pendingPaths.words, pendingPaths.line);
         pendingPaths = null;
-        if (line.slice(brace + 1).trim()) push(finding('warning', 'text-after-brace', where, `text after "{" is ignored: "${line.slice(brace + 1).trim()}"`));
+        if (line.slice(brace + 1).trim())
+          push(
+            finding(
+              'warning',
+              'text-after-brace',
+              where,
+              `text after "{" is ignored: "${line.slice(brace + 1).trim()}"`,
+            ),
+          );
       }
       continue;
     }
@@ -273,7 +392,14 @@ function parseText(text: string, file: string, st: State, ignored: string | null
 
     const m = /^([A-Za-z]+)(.*)$/.exec(line);
     if (!m) {
-      push(finding('error', 'bad-line', where, `lines must begin with a directive or a log path, not "${line.trim().slice(0, 40)}"`));
+      push(
+        finding(
+          'error',
+          'bad-line',
+          where,
+          `lines must begin with a directive or a log path, not "${line.trim().slice(0, 40)}"`,
+        ),
+      );
       continue;
     }
     const key = m[1]!.toLowerCase();
@@ -306,7 +432,12 @@ function parseText(text: string, file: string, st: State, ignored: string | null
       case 'createolddir': {
         // [mode [owner [group]]]; logrotate reads the mode with %o, so a non-octal digit ends it.
         if (args.length > 3 || (args[0] !== undefined && !/^[0-7]+$/.test(args[0]))) {
-          stanzaError(where, `bad-${key}`, `bad ${key} arguments "${rest}": expected [octal mode [owner [group]]]`, `write e.g. ${key} 0640 mongod mongod`);
+          stanzaError(
+            where,
+            `bad-${key}`,
+            `bad ${key} arguments "${rest}": expected [octal mode [owner [group]]]`,
+            `write e.g. ${key} 0640 mongod mongod`,
+          );
           break;
         }
         o[key] = { mode: args[0] ?? null, user: args[1] ?? null, group: args[2] ?? null, file, line: lineNo };
@@ -336,16 +467,20 @@ function parseText(text: string, file: string, st: State, ignored: string | null
         o.olddir = null;
         break;
       case 'rotate':
-        if (!/^-?\d+$/.test(rest)) stanzaError(where, 'bad-rotate', `bad rotation count "${rest}"`, 'give a whole number, e.g. rotate 7');
+        if (!/^-?\d+$/.test(rest))
+          stanzaError(where, 'bad-rotate', `bad rotation count "${rest}"`, 'give a whole number, e.g. rotate 7');
         break;
       case 'size':
       case 'maxsize':
       case 'minsize':
-        if (!/^\d+(\.\d+)?[kMG]?$/.test(rest)) stanzaError(where, 'bad-size', `bad ${key} "${rest}"`, 'give a size like 100k, 10M or 1G');
+        if (!/^\d+(\.\d+)?[kMG]?$/.test(rest))
+          stanzaError(where, 'bad-size', `bad ${key} "${rest}"`, 'give a size like 100k, 10M or 1G');
         break;
       case 'include':
         if (stanza) {
-          push(finding('warning', 'include-in-stanza', where, 'include inside a block is not read as a global include'));
+          push(
+            finding('warning', 'include-in-stanza', where, 'include inside a block is not read as a global include'),
+          );
           break;
         }
         readPath(rest, where, st);
@@ -353,28 +488,61 @@ function parseText(text: string, file: string, st: State, ignored: string | null
       case 'tabooext':
       case 'taboopat': {
         if (stanza) {
-          stanzaError(where, `${key}-in-stanza`, `${key} may not appear inside a block`, `move ${key} before the blocks`);
+          stanzaError(
+            where,
+            `${key}-in-stanza`,
+            `${key} may not appear inside a block`,
+            `move ${key} before the blocks`,
+          );
           break;
         }
         const add = rest.startsWith('+');
-        const list = rest.replace(/^\+\s*/, '').split(/[\s,]+/).filter(Boolean);
+        const list = rest
+          .replace(/^\+\s*/, '')
+          .split(/[\s,]+/)
+          .filter(Boolean);
         if (key === 'tabooext') st.tabooExts = add ? [...st.tabooExts, ...list] : list;
         else st.tabooPats = add ? [...st.tabooPats, ...list] : list;
         break;
       }
       default:
-        if (!OTHER.has(key)) push(finding('warning', 'unknown-directive', where, `unknown directive "${m[1]}": logrotate prints an error and ignores the line`, 'remove or correct it'));
+        if (!OTHER.has(key))
+          push(
+            finding(
+              'warning',
+              'unknown-directive',
+              where,
+              `unknown directive "${m[1]}": logrotate prints an error and ignores the line`,
+              'remove or correct it',
+            ),
+          );
     }
   }
   if (script) {
-    push(finding('error', 'unterminated-script', { file, line: script.line }, `${script.kind} has no endscript`, 'end the script with a line "endscript"'));
+    push(
+      finding(
+        'error',
+        'unterminated-script',
+        { file, line: script.line },
+        `${script.kind} has no endscript`,
+        'end the script with a line "endscript"',
+      ),
+    );
   }
   if (pendingPaths) {
     push(finding('error', 'no-brace', { file, line: pendingPaths.line }, 'log paths with no { block after them'));
   }
   if (stanza) {
     // logrotate 3.21 accepts a block left open at the end of a file.
-    push(finding('warning', 'unclosed-stanza', { file, line: stanza.line }, 'this block has no closing }; logrotate accepts it at the end of the file', 'add the }'));
+    push(
+      finding(
+        'warning',
+        'unclosed-stanza',
+        { file, line: stanza.line },
+        'this block has no closing }; logrotate accepts it at the end of the file',
+        'add the }',
+      ),
+    );
     st.out.stanzas.push(stanza);
   }
   if (ignored) {

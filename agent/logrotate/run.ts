@@ -48,11 +48,43 @@ export function checkStateFile(state: string): Finding[] {
     st = statSync(dir);
   } catch {
     const gone = firstMissingAncestor(state) ?? dir;
-    return [{ severity: 'error', code: 'state-dir-missing', file: state, line: 0, target: state, message: `directory ${gone} of the state file does not exist; logrotate exits 3 and rotates nothing`, fix: `create ${dir} or pass another -s/--state` }];
+    return [
+      {
+        severity: 'error',
+        code: 'state-dir-missing',
+        file: state,
+        line: 0,
+        target: state,
+        message: `directory ${gone} of the state file does not exist; logrotate exits 3 and rotates nothing`,
+        fix: `create ${dir} or pass another -s/--state`,
+      },
+    ];
   }
-  if (!st.isDirectory()) return [{ severity: 'error', code: 'state-dir-missing', file: state, line: 0, target: state, message: `${dir} is not a directory; logrotate cannot open its state file and rotates nothing`, fix: 'pass another state file' }];
+  if (!st.isDirectory())
+    return [
+      {
+        severity: 'error',
+        code: 'state-dir-missing',
+        file: state,
+        line: 0,
+        target: state,
+        message: `${dir} is not a directory; logrotate cannot open its state file and rotates nothing`,
+        fix: 'pass another state file',
+      },
+    ];
   try {
-    if (statSync(state).isDirectory()) return [{ severity: 'error', code: 'state-is-dir', file: state, line: 0, target: state, message: 'the state file is a directory; logrotate exits 3 and rotates nothing', fix: 'remove it or pass another state file' }];
+    if (statSync(state).isDirectory())
+      return [
+        {
+          severity: 'error',
+          code: 'state-is-dir',
+          file: state,
+          line: 0,
+          target: state,
+          message: 'the state file is a directory; logrotate exits 3 and rotates nothing',
+          fix: 'remove it or pass another state file',
+        },
+      ];
   } catch {
     // a missing state file is created on the first run
   }
@@ -69,8 +101,19 @@ export function runLogrotateCheck(opts: {
   const { findings, targets } = checkStanzas(parsed, opts.env);
   const all = [...checkStateFile(opts.state), ...parsed.findings, ...findings];
   for (const f of parsed.files) {
-    if (f.ignored && f.ignored !== 'taboo extension or pattern' && !all.some((x) => x.file === f.path && x.code === 'config-ignored')) {
-      all.push({ severity: 'warning', code: 'config-ignored', file: f.path, line: 1, message: `logrotate ignores this file (${f.ignored}); none of its logs exist now, so nothing fails yet`, fix: `chmod go-w ${f.path}; chown root ${f.path}` });
+    if (
+      f.ignored &&
+      f.ignored !== 'taboo extension or pattern' &&
+      !all.some((x) => x.file === f.path && x.code === 'config-ignored')
+    ) {
+      all.push({
+        severity: 'warning',
+        code: 'config-ignored',
+        file: f.path,
+        line: 1,
+        message: `logrotate ignores this file (${f.ignored}); none of its logs exist now, so nothing fails yet`,
+        fix: `chmod go-w ${f.path}; chown root ${f.path}`,
+      });
     }
   }
   all.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file.localeCompare(b.file)));

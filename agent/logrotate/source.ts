@@ -17,7 +17,8 @@ export function fsConfigSource(runAsUid = 0): ConfigSource {
       }
       let ignored: string | null = null;
       if (!st.isFile()) ignored = 'not a regular file';
-      else if (st.mode & 0o022) ignored = `writable by group or others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')})`;
+      else if (st.mode & 0o022)
+        ignored = `writable by group or others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')})`;
       else if (st.uid !== 0 && st.uid !== runAsUid) ignored = `owned by uid ${st.uid}, not root`;
       if (!st.isFile()) return { text: '', ignored };
       try {
@@ -31,7 +32,10 @@ export function fsConfigSource(runAsUid = 0): ConfigSource {
       try {
         st = statSync(path);
       } catch (err) {
-        return { error: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message };
+        return {
+          error:
+            (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message,
+        };
       }
       if (!st.isDirectory()) return null;
       try {

@@ -41,7 +41,10 @@ export class MongodSource {
   }
 
   /** A replica-set command; null when this mongod is not part of a replica set. */
-  private async replsetCommand(name: 'replSetGetStatus' | 'replSetGetConfig', timeoutMs: number): Promise<Document | null> {
+  private async replsetCommand(
+    name: 'replSetGetStatus' | 'replSetGetConfig',
+    timeoutMs: number,
+  ): Promise<Document | null> {
     try {
       return await this.command({ [name]: 1 }, timeoutMs);
     } catch (err) {

@@ -2,7 +2,13 @@ import { readFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Finding } from '../../shared/findings.js';
 import type { Accounts } from '../logrotate/accounts.js';
-import { firstMissingAncestor, NEARLY_FULL_PERCENT, stat, type CheckEnv, type MongodLogSettings } from '../logrotate/check.js';
+import {
+  firstMissingAncestor,
+  NEARLY_FULL_PERCENT,
+  stat,
+  type CheckEnv,
+  type MongodLogSettings,
+} from '../logrotate/check.js';
 import { mountVerdict } from '../logrotate/mounts.js';
 import { MongodConfigError, parseMongodConfig, type MongodConfig } from './config.js';
 
@@ -53,24 +59,58 @@ export function checkMongodConfig(c: MongodConfig, env: MongodCheckEnv): Finding
   const account = env.accounts.user(env.user);
   const uid = account?.uid ?? 0;
   const gid = account?.gid ?? 0;
-  if (!account) out.push({ severity: 'warning', code: 'mongod-user-unknown', ...at(1), message: `user "${env.user}" does not exist here; permissions are judged as root`, fix: 'pass --mongod-user with the account mongod runs as' });
+  if (!account)
+    out.push({
+      severity: 'warning',
+      code: 'mongod-user-unknown',
+      ...at(1),
+      message: `user "${env.user}" does not exist here; permissions are judged as root`,
+      fix: 'pass --mongod-user with the account mongod runs as',
+    });
 
   const onDisk = (p: string, line: number, what: string) => {
     if (env.mounted && env.fstab) {
       const v = mountVerdict(p, env.mounted, env.fstab);
-      if (v.missingMount) out.push({ severity: 'error', code: 'mount-gone', ...at(line, p), message: `${what} is under ${v.missingMount.mountPoint}, which /etc/fstab mounts from ${v.missingMount.device} but is not mounted now: mongod would write to ${v.mountedOn?.mountPoint ?? '/'} instead`, fix: `mount ${v.missingMount.mountPoint} or move ${what}` });
+      if (v.missingMount)
+        out.push({
+          severity: 'error',
+          code: 'mount-gone',
+          ...at(line, p),
+          message: `${what} is under ${v.missingMount.mountPoint}, which /etc/fstab mounts from ${v.missingMount.device} but is not mounted now: mongod would write to ${v.mountedOn?.mountPoint ?? '/'} instead`,
+          fix: `mount ${v.missingMount.mountPoint} or move ${what}`,
+        });
     }
     const space = env.space(p);
     if (space && space.total > 0) {
       const used = 100 * (1 - space.free / space.total);
-      if (space.free === 0) out.push({ severity: 'error', code: 'no-space', ...at(line, p), message: `the filesystem of ${what} is full; mongod 4.4+ exits when it cannot write its log`, fix: 'free space on it' });
-      else if (used >= NEARLY_FULL_PERCENT) out.push({ severity: 'warning', code: 'disk-nearly-full', ...at(line, p), message: `the filesystem of ${what} is ${used.toFixed(1)} % full`, fix: 'free space before it fills' });
+      if (space.free === 0)
+        out.push({
+          severity: 'error',
+          code: 'no-space',
+          ...at(line, p),
+          message: `the filesystem of ${what} is full; mongod 4.4+ exits when it cannot write its log`,
+          fix: 'free space on it',
+        });
+      else if (used >= NEARLY_FULL_PERCENT)
+        out.push({
+          severity: 'warning',
+          code: 'disk-nearly-full',
+          ...at(line, p),
+          message: `the filesystem of ${what} is ${used.toFixed(1)} % full`,
+          fix: 'free space before it fills',
+        });
     }
   };
 
   const dest = c.destination?.value ?? null;
   if (c.logPath && dest !== 'file') {
-    out.push({ severity: 'warning', code: 'log-destination', ...at(c.logPath.line, c.logPath.value), message: `systemLog.path is set but systemLog.destination is ${dest ?? 'unset'}: mongod does not write this file`, fix: 'set systemLog.destination: file' });
+    out.push({
+      severity: 'warning',
+      code: 'log-destination',
+      ...at(c.logPath.line, c.logPath.value),
+      message: `systemLog.path is set but systemLog.destination is ${dest ?? 'unset'}: mongod does not write this file`,
+      fix: 'set systemLog.destination: file',
+    });
   }
   if (c.logPath && dest === 'file') {
     const p = c.logPath.value;
@@ -78,32 +118,81 @@ export function checkMongodConfig(c: MongodConfig, env: MongodCheckEnv): Finding
     const dst = stat(dir);
     if (!dst) {
       const gone = firstMissingAncestor(p) ?? dir;
-      out.push({ severity: 'error', code: 'log-dir-missing', ...at(c.logPath.line, p), message: `directory ${gone} does not exist: mongod cannot open ${p} (it fails to start, and a running one dies at its next rotation or log write)`, fix: `restore ${gone} or point systemLog.path at an existing directory` });
+      out.push({
+        severity: 'error',
+        code: 'log-dir-missing',
+        ...at(c.logPath.line, p),
+        message: `directory ${gone} does not exist: mongod cannot open ${p} (it fails to start, and a running one dies at its next rotation or log write)`,
+        fix: `restore ${gone} or point systemLog.path at an existing directory`,
+      });
     } else if (!dst.isDirectory()) {
-      out.push({ severity: 'error', code: 'log-dir-not-dir', ...at(c.logPath.line, p), message: `${dir} is not a directory`, fix: 'point systemLog.path into a directory' });
+      out.push({
+        severity: 'error',
+        code: 'log-dir-not-dir',
+        ...at(c.logPath.line, p),
+        message: `${dir} is not a directory`,
+        fix: 'point systemLog.path into a directory',
+      });
     } else {
       const fst = stat(p);
       const canWrite = fst ? writableBy(fst, uid, gid) : writableBy(dst, uid, gid);
-      if (!canWrite) out.push({ severity: 'error', code: 'log-not-writable', ...at(c.logPath.line, p), message: `${fst ? p : dir} is not writable by ${env.user}`, fix: `chown ${env.user} ${fst ? p : dir}` });
+      if (!canWrite)
+        out.push({
+          severity: 'error',
+          code: 'log-not-writable',
+          ...at(c.logPath.line, p),
+          message: `${fst ? p : dir} is not writable by ${env.user}`,
+          fix: `chown ${env.user} ${fst ? p : dir}`,
+        });
       onDisk(p, c.logPath.line, 'the log');
     }
   }
   if (c.logRotate?.value === 'reopen' && !(c.logAppend?.value ?? false)) {
-    out.push({ severity: 'error', code: 'reopen-without-append', ...at(c.logRotate.line), message: 'systemLog.logRotate: reopen requires systemLog.logAppend: true; mongod refuses to start', fix: 'set systemLog.logAppend: true' });
+    out.push({
+      severity: 'error',
+      code: 'reopen-without-append',
+      ...at(c.logRotate.line),
+      message: 'systemLog.logRotate: reopen requires systemLog.logAppend: true; mongod refuses to start',
+      fix: 'set systemLog.logAppend: true',
+    });
   }
   if (c.logPath && dest === 'file' && !(c.logAppend?.value ?? false)) {
-    out.push({ severity: 'info', code: 'no-log-append', ...at(c.logPath.line), message: 'logAppend is false: each start renames the old log aside', fix: 'set systemLog.logAppend: true with logRotate: reopen for logrotate-managed logs' });
+    out.push({
+      severity: 'info',
+      code: 'no-log-append',
+      ...at(c.logPath.line),
+      message: 'logAppend is false: each start renames the old log aside',
+      fix: 'set systemLog.logAppend: true with logRotate: reopen for logrotate-managed logs',
+    });
   }
   if (c.dbPath) {
     const p = c.dbPath.value;
     const st = stat(p);
     if (!st) {
       const gone = firstMissingAncestor(path.join(p, 'x')) ?? p;
-      out.push({ severity: 'error', code: 'dbpath-missing', ...at(c.dbPath.line, p), message: `storage.dbPath ${p} does not exist (${gone} is missing): mongod will not start`, fix: `restore ${gone} or fix storage.dbPath` });
+      out.push({
+        severity: 'error',
+        code: 'dbpath-missing',
+        ...at(c.dbPath.line, p),
+        message: `storage.dbPath ${p} does not exist (${gone} is missing): mongod will not start`,
+        fix: `restore ${gone} or fix storage.dbPath`,
+      });
     } else if (!st.isDirectory()) {
-      out.push({ severity: 'error', code: 'dbpath-not-dir', ...at(c.dbPath.line, p), message: `storage.dbPath ${p} is not a directory` });
+      out.push({
+        severity: 'error',
+        code: 'dbpath-not-dir',
+        ...at(c.dbPath.line, p),
+        message: `storage.dbPath ${p} is not a directory`,
+      });
     } else {
-      if (!writableBy(st, uid, gid)) out.push({ severity: 'error', code: 'dbpath-not-writable', ...at(c.dbPath.line, p), message: `storage.dbPath ${p} is not writable by ${env.user}`, fix: `chown -R ${env.user} ${p}` });
+      if (!writableBy(st, uid, gid))
+        out.push({
+          severity: 'error',
+          code: 'dbpath-not-writable',
+          ...at(c.dbPath.line, p),
+          message: `storage.dbPath ${p} is not writable by ${env.user}`,
+          fix: `chown -R ${env.user} ${p}`,
+        });
       onDisk(p, c.dbPath.line, 'storage.dbPath');
     }
   }
@@ -111,10 +200,23 @@ export function checkMongodConfig(c: MongodConfig, env: MongodCheckEnv): Finding
     const dir = path.dirname(c.pidFilePath.value);
     const dst = stat(dir);
     if (!dst) {
-      out.push({ severity: 'error', code: 'pid-dir-missing', ...at(c.pidFilePath.line, c.pidFilePath.value), message: `directory ${dir} of processManagement.pidFilePath does not exist: a forking mongod fails to start`, fix: `create it (systemd: RuntimeDirectory=) or change pidFilePath` });
+      out.push({
+        severity: 'error',
+        code: 'pid-dir-missing',
+        ...at(c.pidFilePath.line, c.pidFilePath.value),
+        message: `directory ${dir} of processManagement.pidFilePath does not exist: a forking mongod fails to start`,
+        fix: `create it (systemd: RuntimeDirectory=) or change pidFilePath`,
+      });
     } else {
       // Judged by mode bits for mongod's account, not by access(2), which would judge whoever runs the check.
-      if (!writableBy(dst, uid, gid)) out.push({ severity: 'error', code: 'pid-dir-not-writable', ...at(c.pidFilePath.line, dir), message: `${dir} is not writable by ${env.user}`, fix: `chown ${env.user} ${dir}` });
+      if (!writableBy(dst, uid, gid))
+        out.push({
+          severity: 'error',
+          code: 'pid-dir-not-writable',
+          ...at(c.pidFilePath.line, dir),
+          message: `${dir} is not writable by ${env.user}`,
+          fix: `chown ${env.user} ${dir}`,
+        });
     }
   }
   return out;

@@ -33,7 +33,17 @@ function looksLikeYaml(text: string): boolean {
 }
 
 export function parseMongodConfig(text: string, file: string): MongodConfig {
-  const empty: MongodConfig = { file, format: 'yaml', destination: null, logPath: null, logAppend: null, logRotate: null, dbPath: null, pidFilePath: null, fork: null };
+  const empty: MongodConfig = {
+    file,
+    format: 'yaml',
+    destination: null,
+    logPath: null,
+    logAppend: null,
+    logRotate: null,
+    dbPath: null,
+    pidFilePath: null,
+    fork: null,
+  };
   if (!looksLikeYaml(text) && /^\s*\w+\s*=/m.test(text)) return parseIni(text, file);
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc });
@@ -42,7 +52,8 @@ export function parseMongodConfig(text: string, file: string): MongodConfig {
     throw new MongodConfigError(`${file}:${lc.linePos(e.pos[0]).line}: not valid YAML: ${e.message.split('\n')[0]}`);
   }
   const lineOf = (n: Node | Pair | null | undefined) => {
-    const range = n && 'range' in n ? n.range : n && 'key' in n && n.key && (n.key as Node).range ? (n.key as Node).range : null;
+    const range =
+      n && 'range' in n ? n.range : n && 'key' in n && n.key && (n.key as Node).range ? (n.key as Node).range : null;
     return range ? lc.linePos(range[0]).line : 0;
   };
   const get = (dotted: string): { value: unknown; line: number } | null => {
@@ -66,7 +77,9 @@ export function parseMongodConfig(text: string, file: string): MongodConfig {
   };
   const rotate = str('systemLog.logRotate');
   if (rotate && rotate.value !== 'rename' && rotate.value !== 'reopen') {
-    throw new MongodConfigError(`${file}:${rotate.line}: systemLog.logRotate must be rename or reopen, not "${rotate.value}"`);
+    throw new MongodConfigError(
+      `${file}:${rotate.line}: systemLog.logRotate must be rename or reopen, not "${rotate.value}"`,
+    );
   }
   return {
     ...empty,
@@ -101,7 +114,10 @@ function parseIni(text: string, file: string): MongodConfig {
     destination: logPath ? { value: 'file', line: logPath.line } : null,
     logPath,
     logAppend: b('logappend'),
-    logRotate: rotate && (rotate.value === 'rename' || rotate.value === 'reopen') ? (rotate as Setting<'rename' | 'reopen'>) : null,
+    logRotate:
+      rotate && (rotate.value === 'rename' || rotate.value === 'reopen')
+        ? (rotate as Setting<'rename' | 'reopen'>)
+        : null,
     dbPath: s('dbpath'),
     pidFilePath: s('pidfilepath'),
     fork: b('fork'),

@@ -115,7 +115,9 @@ export function quorum(status: Document, configReply: Document | null = null): Q
   const healthy = (m: Member) => m.health === 1 && m.state !== null && VOTING_STATES.has(m.state);
   const healthyVotes = members.filter(healthy).reduce((n, m) => n + m.votes, 0);
   const healthyWritable = members.filter((m) => healthy(m) && m.votes > 0 && !m.arbiter).length;
-  const electableUp = members.some((m) => m.health === 1 && m.state !== null && ELECTABLE_STATES.has(m.state) && m.priority > 0 && !m.arbiter);
+  const electableUp = members.some(
+    (m) => m.health === 1 && m.state !== null && ELECTABLE_STATES.has(m.state) && m.priority > 0 && !m.arbiter,
+  );
   const canElectPrimary = healthyVotes >= majority && electableUp;
 
   const q: Quorum = {
@@ -144,13 +146,17 @@ export function quorum(status: Document, configReply: Document | null = null): Q
 function quorumWarnings(q: Quorum, config: Document | null): string[] {
   const w: string[] = [];
   if (q.voters % 2 === 0 && q.voters > 0) {
-    w.push(`${q.voters} voters is an even number: majority ${q.majority} tolerates ${failures(q.designedFaultTolerance)}, the same as ${q.voters - 1} voters — the extra vote adds nothing but another member whose loss counts`);
+    w.push(
+      `${q.voters} voters is an even number: majority ${q.majority} tolerates ${failures(q.designedFaultTolerance)}, the same as ${q.voters - 1} voters — the extra vote adds nothing but another member whose loss counts`,
+    );
   }
   const arbiters = q.members.filter((m) => m.arbiter && m.votes > 0);
   if (arbiters.length) {
     const wDefault = at(config, 'settings.getLastErrorDefaults.w');
     const note = wDefault === 'majority' ? ' and getLastErrorDefaults is w:"majority"' : '';
-    w.push(`${plural(arbiters.length, 'arbiter')} (${arbiters.map((m) => m.name).join(', ')}) ${arbiters.length === 1 ? 'votes' : 'vote'} in elections but ${arbiters.length === 1 ? 'holds' : 'hold'} no data${note}: majority writes need ${q.writeMajority} of ${q.writableVoters} data-bearing voters, so they survive ${failures(q.designedWriteFaultTolerance)}`);
+    w.push(
+      `${plural(arbiters.length, 'arbiter')} (${arbiters.map((m) => m.name).join(', ')}) ${arbiters.length === 1 ? 'votes' : 'vote'} in elections but ${arbiters.length === 1 ? 'holds' : 'hold'} no data${note}: majority writes need ${q.writeMajority} of ${q.writableVoters} data-bearing voters, so they survive ${failures(q.designedWriteFaultTolerance)}`,
+    );
   }
   for (const m of q.members) {
     if (m.votes === 0) w.push(`${m.name} has votes: 0: it does not count toward the majority`);
@@ -160,7 +166,10 @@ function quorumWarnings(q: Quorum, config: Document | null): string[] {
   }
   if (!q.primary) w.push('no member is PRIMARY: writes fail until an election succeeds');
   const down = q.members.filter((m) => m.health !== 1 || m.state === null || !VOTING_STATES.has(m.state));
-  if (down.length) w.push(`not voting now: ${down.map((m) => `${m.name} (${m.stateStr ?? 'unknown'}${m.health === 0 ? ', unreachable' : ''})`).join(', ')}`);
+  if (down.length)
+    w.push(
+      `not voting now: ${down.map((m) => `${m.name} (${m.stateStr ?? 'unknown'}${m.health === 0 ? ', unreachable' : ''})`).join(', ')}`,
+    );
   return w;
 }
 
@@ -185,7 +194,17 @@ export function describeQuorum(q: Quorum): string {
 export function atRisk(q: Quorum): string[] {
   const reasons: string[] = [];
   if (!q.primary) reasons.push('no primary');
-  if (q.liveFaultTolerance < 1) reasons.push(q.liveFaultTolerance < 0 ? 'a primary cannot be elected now' : 'losing one more voting member leaves no majority to elect a primary');
-  if (q.liveWriteFaultTolerance < 1) reasons.push(q.liveWriteFaultTolerance < 0 ? 'majority writes cannot be acknowledged now' : 'losing one data-bearing voter stops majority writes');
+  if (q.liveFaultTolerance < 1)
+    reasons.push(
+      q.liveFaultTolerance < 0
+        ? 'a primary cannot be elected now'
+        : 'losing one more voting member leaves no majority to elect a primary',
+    );
+  if (q.liveWriteFaultTolerance < 1)
+    reasons.push(
+      q.liveWriteFaultTolerance < 0
+        ? 'majority writes cannot be acknowledged now'
+        : 'losing one data-bearing voter stops majority writes',
+    );
   return reasons;
 }

@@ -51,6 +51,7 @@ export function replsetSamples(q: Quorum): WireSample[] {
     { m: 'replset_has_primary', l, v: q.primary ? 1 : 0 },
     { m: 'replset_can_elect_primary', l, v: q.canElectPrimary ? 1 : 0 },
   ];
-  for (const m of q.members) if (m.lagSeconds !== null) out.push({ m: 'mongod_repl_lag_seconds', l: { member: m.name }, v: m.lagSeconds });
+  for (const m of q.members)
+    if (m.lagSeconds !== null) out.push({ m: 'mongod_repl_lag_seconds', l: { member: m.name }, v: m.lagSeconds });
   return out;
 }

@@ -24,7 +24,11 @@ export interface Gauges {
   uptimeMs: number | null;
   queued: { readers: number | null; writers: number | null; total: number | null };
   active: { readers: number | null; writers: number | null; total: number | null };
-  tickets: { source: 'queues.execution' | 'wiredTiger.concurrentTransactions' | null; read: TicketFigures | null; write: TicketFigures | null };
+  tickets: {
+    source: 'queues.execution' | 'wiredTiger.concurrentTransactions' | null;
+    read: TicketFigures | null;
+    write: TicketFigures | null;
+  };
   /** mongostat's qr|qw on WiredTiger: clients waiting for a ticket, max(0, queued + active - tickets out). */
   ticketQueue: { readers: number; writers: number } | null;
   connections: { current: number | null; available: number | null };
@@ -54,7 +58,11 @@ export interface IntervalFigures {
 export type Interval = { ok: true; figures: IntervalFigures } | { ok: false; reason: string };
 
 function three(doc: Document, base: string) {
-  return { readers: num(at(doc, `${base}.readers`)), writers: num(at(doc, `${base}.writers`)), total: num(at(doc, `${base}.total`)) };
+  return {
+    readers: num(at(doc, `${base}.readers`)),
+    writers: num(at(doc, `${base}.writers`)),
+    total: num(at(doc, `${base}.total`)),
+  };
 }
 
 function ticketsFrom(doc: Document, base: string, kind: 'read' | 'write'): TicketFigures | null {
@@ -62,19 +70,38 @@ function ticketsFrom(doc: Document, base: string, kind: 'read' | 'write'): Ticke
   const available = num(at(doc, `${base}.${kind}.available`));
   const total = num(at(doc, `${base}.${kind}.totalTickets`));
   if (out === null || available === null || total === null) return null;
-  return { out, available, total, utilPercent: total > 0 ? (100 * out) / total : null, queueLength: num(at(doc, `${base}.${kind}.normalPriority.queueLength`)) };
+  return {
+    out,
+    available,
+    total,
+    utilPercent: total > 0 ? (100 * out) / total : null,
+    queueLength: num(at(doc, `${base}.${kind}.normalPriority.queueLength`)),
+  };
 }
 
 /** Figures one serverStatus reply gives on its own. */
 export function gauges(doc: Document): Gauges {
-  const source = at(doc, 'queues.execution') !== undefined ? 'queues.execution' : at(doc, 'wiredTiger.concurrentTransactions') !== undefined ? 'wiredTiger.concurrentTransactions' : null;
+  const source =
+    at(doc, 'queues.execution') !== undefined
+      ? 'queues.execution'
+      : at(doc, 'wiredTiger.concurrentTransactions') !== undefined
+        ? 'wiredTiger.concurrentTransactions'
+        : null;
   const read = source ? ticketsFrom(doc, source, 'read') : null;
   const write = source ? ticketsFrom(doc, source, 'write') : null;
   const queued = three(doc, 'globalLock.currentQueue');
   const active = three(doc, 'globalLock.activeClients');
   const ticketQueue =
-    read && write && queued.readers !== null && queued.writers !== null && active.readers !== null && active.writers !== null
-      ? { readers: Math.max(0, queued.readers + active.readers - read.out), writers: Math.max(0, queued.writers + active.writers - write.out) }
+    read &&
+    write &&
+    queued.readers !== null &&
+    queued.writers !== null &&
+    active.readers !== null &&
+    active.writers !== null
+      ? {
+          readers: Math.max(0, queued.readers + active.readers - read.out),
+          writers: Math.max(0, queued.writers + active.writers - write.out),
+        }
       : null;
   const uptimeMillis = num(doc.uptimeMillis);
   const uptime = num(doc.uptime);
@@ -119,9 +146,11 @@ const OPS = ['insert', 'query', 'update', 'delete', 'getmore', 'command'];
 export function intervalFigures(prev: Document, cur: Document): Interval {
   const p = gauges(prev);
   const c = gauges(cur);
-  if (p.pid !== null && c.pid !== null && p.pid !== c.pid) return { ok: false, reason: `pid changed from ${p.pid} to ${c.pid}: mongod restarted` };
+  if (p.pid !== null && c.pid !== null && p.pid !== c.pid)
+    return { ok: false, reason: `pid changed from ${p.pid} to ${c.pid}: mongod restarted` };
   if (p.uptimeMs === null || c.uptimeMs === null) return { ok: false, reason: 'uptime missing from serverStatus' };
-  if (c.uptimeMs <= p.uptimeMs) return { ok: false, reason: `uptime did not rise (${p.uptimeMs} → ${c.uptimeMs} ms): mongod restarted` };
+  if (c.uptimeMs <= p.uptimeMs)
+    return { ok: false, reason: `uptime did not rise (${p.uptimeMs} → ${c.uptimeMs} ms): mongod restarted` };
   const dtMs = c.uptimeMs - p.uptimeMs;
 
   const pl = lockCounters(prev);
@@ -148,7 +177,8 @@ export function intervalFigures(prev: Document, cur: Document): Interval {
   const totalPrev = num(at(prev, 'globalLock.totalTime'));
   const totalCur = num(at(cur, 'globalLock.totalTime'));
   if (lockTimePrev !== null && lockTimeCur !== null && totalPrev !== null && totalCur !== null) {
-    if (lockTimeCur < lockTimePrev || totalCur < totalPrev) return { ok: false, reason: 'counter globalLock.lockTime or totalTime went backwards' };
+    if (lockTimeCur < lockTimePrev || totalCur < totalPrev)
+      return { ok: false, reason: 'counter globalLock.lockTime or totalTime went backwards' };
     lockKind = 'locked';
     uncapped = totalCur > totalPrev ? (100 * (lockTimeCur - lockTimePrev)) / (totalCur - totalPrev) : null;
   } else if (cl.size > 0) {
@@ -163,13 +193,18 @@ export function intervalFigures(prev: Document, cur: Document): Interval {
   let allWait = 0;
   const types = new Set([...delta.keys()].map((k) => k.split('.')[0]!));
   for (const type of types) {
-    const sum = (field: string) => [...delta].filter(([k]) => k.startsWith(`${type}.${field}.`)).reduce((n, [, d]) => n + d, 0);
+    const sum = (field: string) =>
+      [...delta].filter(([k]) => k.startsWith(`${type}.${field}.`)).reduce((n, [, d]) => n + d, 0);
     const acq = sum('acquireCount');
     const waits = sum('acquireWaitCount');
     const waitUs = sum('timeAcquiringMicros');
     allAcq += acq;
     allWait += waits;
-    lockTypes[type] = { contendedPercent: acq > 0 ? (100 * waits) / acq : null, avgContendedWaitUs: waits > 0 ? waitUs / waits : null, waitUs };
+    lockTypes[type] = {
+      contendedPercent: acq > 0 ? (100 * waits) / acq : null,
+      avgContendedWaitUs: waits > 0 ? waitUs / waits : null,
+      waitUs,
+    };
   }
   return {
     ok: true,
@@ -189,9 +224,14 @@ export function intervalFigures(prev: Document, cur: Document): Interval {
 export function missingFigures(doc: Document): string[] {
   const g = gauges(doc);
   const missing: string[] = [];
-  if (at(doc, 'globalLock.lockTime') === undefined && at(doc, 'locks') === undefined) missing.push('lock % (no globalLock.lockTime and no locks section)');
-  if (at(doc, 'globalLock.lockTime') !== undefined) missing.push('contended acquisitions % (lock wait counters exist from 3.0)');
-  if (!g.tickets.source) missing.push('ticket utilisation (no queues.execution or wiredTiger.concurrentTransactions: not WiredTiger, or older than 3.0)');
+  if (at(doc, 'globalLock.lockTime') === undefined && at(doc, 'locks') === undefined)
+    missing.push('lock % (no globalLock.lockTime and no locks section)');
+  if (at(doc, 'globalLock.lockTime') !== undefined)
+    missing.push('contended acquisitions % (lock wait counters exist from 3.0)');
+  if (!g.tickets.source)
+    missing.push(
+      'ticket utilisation (no queues.execution or wiredTiger.concurrentTransactions: not WiredTiger, or older than 3.0)',
+    );
   if (!g.ticketQueue) missing.push('ticket queue (mongostat qr|qw needs WiredTiger tickets)');
   if (g.queued.total === null) missing.push('queued readers/writers');
   return missing;

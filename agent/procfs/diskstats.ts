@@ -46,7 +46,10 @@ export function parseDiskstats(text: string): DiskStats[] {
       const raw = parts[col]!;
       const value = Number(raw);
       if (!/^\d+$/.test(raw) || !Number.isFinite(value)) {
-        throw new ParseError('/proc/diskstats', `line ${i + 1}: column ${col + 1} of ${parts[2]} is not a counter: "${raw}"`);
+        throw new ParseError(
+          '/proc/diskstats',
+          `line ${i + 1}: column ${col + 1} of ${parts[2]} is not a counter: "${raw}"`,
+        );
       }
       return value;
     };
@@ -56,22 +59,50 @@ export function parseDiskstats(text: string): DiskStats[] {
     const name = parts[2]!;
     if (n === 7) {
       out.push({
-        major, minor, name,
-        reads: num(3), readsMerged: null, sectorsRead: num(4), readMs: null,
-        writes: num(5), writesMerged: null, sectorsWritten: num(6), writeMs: null,
-        inFlight: null, ioMs: null, weightedIoMs: null,
-        discards: null, discardsMerged: null, sectorsDiscarded: null, discardMs: null,
-        flushes: null, flushMs: null,
+        major,
+        minor,
+        name,
+        reads: num(3),
+        readsMerged: null,
+        sectorsRead: num(4),
+        readMs: null,
+        writes: num(5),
+        writesMerged: null,
+        sectorsWritten: num(6),
+        writeMs: null,
+        inFlight: null,
+        ioMs: null,
+        weightedIoMs: null,
+        discards: null,
+        discardsMerged: null,
+        sectorsDiscarded: null,
+        discardMs: null,
+        flushes: null,
+        flushMs: null,
       });
       continue;
     }
     out.push({
-      major, minor, name,
-      reads: num(3), readsMerged: num(4), sectorsRead: num(5), readMs: num(6),
-      writes: num(7), writesMerged: num(8), sectorsWritten: num(9), writeMs: num(10),
-      inFlight: num(11), ioMs: num(12), weightedIoMs: num(13),
-      discards: opt(14), discardsMerged: opt(15), sectorsDiscarded: opt(16), discardMs: opt(17),
-      flushes: opt(18), flushMs: opt(19),
+      major,
+      minor,
+      name,
+      reads: num(3),
+      readsMerged: num(4),
+      sectorsRead: num(5),
+      readMs: num(6),
+      writes: num(7),
+      writesMerged: num(8),
+      sectorsWritten: num(9),
+      writeMs: num(10),
+      inFlight: num(11),
+      ioMs: num(12),
+      weightedIoMs: num(13),
+      discards: opt(14),
+      discardsMerged: opt(15),
+      sectorsDiscarded: opt(16),
+      discardMs: opt(17),
+      flushes: opt(18),
+      flushMs: opt(19),
     });
   }
   return out;
@@ -133,7 +164,8 @@ export function diskRates(prev: DiskStats, cur: DiskStats, elapsedMs: number): D
   const all = [reads, writes, sectorsRead, sectorsWritten, readMs, writeMs, ioMs, weighted, discards, discardMs];
   if (all.some((v) => v === null)) return null;
   const s = elapsedMs / 1000;
-  const await_ = (ms: number | undefined | null, ios: number) => (ms === undefined || ms === null ? null : ios > 0 ? ms / ios : 0);
+  const await_ = (ms: number | undefined | null, ios: number) =>
+    ms === undefined || ms === null ? null : ios > 0 ? ms / ios : 0;
   const ios = reads! + writes! + (discards ?? 0);
   const busyMs = readMs === undefined || writeMs === undefined ? undefined : readMs! + writeMs! + (discardMs ?? 0);
   return {

@@ -64,7 +64,13 @@ export interface MdStat {
 }
 
 const LEVELS = new Set(['linear', 'multipath', 'raid0', 'raid1', 'raid4', 'raid5', 'raid6', 'raid10', 'faulty']);
-const FLAGS: Record<string, MemberFlag> = { F: 'faulty', S: 'spare', W: 'write-mostly', R: 'replacement', J: 'journal' };
+const FLAGS: Record<string, MemberFlag> = {
+  F: 'faulty',
+  S: 'spare',
+  W: 'write-mostly',
+  R: 'replacement',
+  J: 'journal',
+};
 const MEMBER = /^([^\s[\]()]+)\[(\d+)\]((?:\([A-Z]\))*)$/;
 const HEADER = /^(md[^\s:]*)\s*:\s*(.*)$/;
 const PROGRESS =
@@ -78,9 +84,11 @@ class BlockError extends Error {}
 function parseHeader(name: string, rest: string): MdStatArray {
   const tokens = rest.trim().split(/\s+/).filter(Boolean);
   const state = tokens.shift();
-  if (state !== 'active' && state !== 'inactive') throw new BlockError(`state "${state ?? ''}" is neither active nor inactive`);
+  if (state !== 'active' && state !== 'inactive')
+    throw new BlockError(`state "${state ?? ''}" is neither active nor inactive`);
   let readOnly: MdStatArray['readOnly'] = null;
-  if (tokens[0] === '(read-only)' || tokens[0] === '(auto-read-only)') readOnly = tokens.shift()!.slice(1, -1) as 'read-only' | 'auto-read-only';
+  if (tokens[0] === '(read-only)' || tokens[0] === '(auto-read-only)')
+    readOnly = tokens.shift()!.slice(1, -1) as 'read-only' | 'auto-read-only';
   let level: string | null = null;
   if (tokens[0] && !MEMBER.test(tokens[0])) {
     level = tokens.shift()!;
@@ -97,8 +105,19 @@ function parseHeader(name: string, rest: string): MdStatArray {
     return { name: m[1]!, index: Number(m[2]), flags };
   });
   return {
-    name, active: state === 'active', readOnly, level, blocks: null, metadata: null, chunkKB: null,
-    raidDisks: null, workingDisks: null, slotMap: null, members, sync: null, bitmap: null,
+    name,
+    active: state === 'active',
+    readOnly,
+    level,
+    blocks: null,
+    metadata: null,
+    chunkKB: null,
+    raidDisks: null,
+    workingDisks: null,
+    slotMap: null,
+    members,
+    sync: null,
+    bitmap: null,
   };
 }
 
@@ -114,9 +133,11 @@ function parseBlocksLine(a: MdStatArray, m: RegExpExecArray): void {
     a.raidDisks = Number(status[1]);
     a.workingDisks = Number(status[2]);
     a.slotMap = status[3]!;
-    if (a.slotMap.length !== a.raidDisks) throw new BlockError(`slot map [${a.slotMap}] has ${a.slotMap.length} slots for ${a.raidDisks} disks`);
+    if (a.slotMap.length !== a.raidDisks)
+      throw new BlockError(`slot map [${a.slotMap}] has ${a.slotMap.length} slots for ${a.raidDisks} disks`);
     const up = [...a.slotMap].filter((c) => c === 'U').length;
-    if (up !== a.workingDisks) throw new BlockError(`slot map [${a.slotMap}] shows ${up} up, [n/m] says ${a.workingDisks}`);
+    if (up !== a.workingDisks)
+      throw new BlockError(`slot map [${a.slotMap}] shows ${up} up, [n/m] says ${a.workingDisks}`);
   } else if (/\[\d/.test(rest)) {
     throw new BlockError(`cannot read the [n/m] [U_] status in "${rest.trim()}"`);
   }
@@ -137,7 +158,11 @@ export function parseMdstat(text: string): MdStat {
       if (cur.blocks === null && cur.members.length > 0) {
         out.errors.push({ array: cur.name, line: curLine, message: 'no "blocks" line: the block is truncated' });
       } else if (cur.active && cur.level && REDUNDANT.has(cur.level) && cur.raidDisks === null) {
-        out.errors.push({ array: cur.name, line: curLine, message: `no [n/m] [U_] status for ${cur.level}: the block is truncated` });
+        out.errors.push({
+          array: cur.name,
+          line: curLine,
+          message: `no [n/m] [U_] status for ${cur.level}: the block is truncated`,
+        });
       } else {
         out.arrays.push(cur);
       }
@@ -184,13 +209,23 @@ export function parseMdstat(text: string): MdStat {
       if ((m = BLOCKS.exec(line))) parseBlocksLine(a, m);
       else if ((m = PROGRESS.exec(line))) {
         a.sync = {
-          action: m[1] as SyncAction, status: 'running', percent: Number(m[2]), doneBlocks: Number(m[3]), totalBlocks: Number(m[4]),
-          finishMinutes: Number(m[5]), speedKBps: Number(m[6]),
+          action: m[1] as SyncAction,
+          status: 'running',
+          percent: Number(m[2]),
+          doneBlocks: Number(m[3]),
+          totalBlocks: Number(m[4]),
+          finishMinutes: Number(m[5]),
+          speedKBps: Number(m[6]),
         };
       } else if ((m = WAITING.exec(line))) {
         a.sync = {
-          action: m[1] as SyncAction, status: m[2] === 'DELAYED' ? 'delayed' : 'pending',
-          percent: null, doneBlocks: null, totalBlocks: null, finishMinutes: null, speedKBps: null,
+          action: m[1] as SyncAction,
+          status: m[2] === 'DELAYED' ? 'delayed' : 'pending',
+          percent: null,
+          doneBlocks: null,
+          totalBlocks: null,
+          finishMinutes: null,
+          speedKBps: null,
         };
       } else if ((m = BITMAP.exec(line))) {
         a.bitmap = { pagesUsed: Number(m[1]), pagesTotal: Number(m[2]), chunkKB: Number(m[3]) };

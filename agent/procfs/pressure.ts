@@ -21,8 +21,17 @@ export function parsePressure(text: string, source = '/proc/pressure/io'): Press
   text.split('\n').forEach((raw, i) => {
     if (raw.trim() === '') return;
     const m = LINE.exec(raw.trim());
-    if (!m) throw new ParseError(source, `line ${i + 1}: expected "some|full avg10=… avg60=… avg300=… total=…", got "${raw.trim().slice(0, 80)}"`);
-    lines[m[1] as 'some' | 'full'] = { avg10: Number(m[2]), avg60: Number(m[3]), avg300: Number(m[4]), totalUs: Number(m[5]) };
+    if (!m)
+      throw new ParseError(
+        source,
+        `line ${i + 1}: expected "some|full avg10=… avg60=… avg300=… total=…", got "${raw.trim().slice(0, 80)}"`,
+      );
+    lines[m[1] as 'some' | 'full'] = {
+      avg10: Number(m[2]),
+      avg60: Number(m[3]),
+      avg300: Number(m[4]),
+      totalUs: Number(m[5]),
+    };
   });
   if (!lines.some) throw new ParseError(source, 'no "some" line');
   return { some: lines.some, full: lines.full ?? null };

@@ -21,7 +21,18 @@ export interface ProcStat {
   perCpu: Map<string, CpuTimes>;
 }
 
-const FIELDS: (keyof CpuTimes)[] = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal', 'guest', 'guestNice'];
+const FIELDS: (keyof CpuTimes)[] = [
+  'user',
+  'nice',
+  'system',
+  'idle',
+  'iowait',
+  'irq',
+  'softirq',
+  'steal',
+  'guest',
+  'guestNice',
+];
 
 /**
  * Parses /proc/stat. Older kernels print fewer columns (iowait from 2.5.41,
@@ -36,7 +47,11 @@ export function parseProcStat(text: string): ProcStat {
     if (!line.startsWith('cpu')) continue;
     const parts = line.trim().split(/\s+/);
     const label = parts[0]!;
-    if (parts.length < 5) throw new ParseError('/proc/stat', `line ${i + 1}: "${label}" has ${parts.length - 1} values, expected at least 4`);
+    if (parts.length < 5)
+      throw new ParseError(
+        '/proc/stat',
+        `line ${i + 1}: "${label}" has ${parts.length - 1} values, expected at least 4`,
+      );
     const times = {} as CpuTimes;
     FIELDS.forEach((field, j) => {
       const raw = parts[j + 1];

@@ -1,7 +1,8 @@
 import type { MdStat, MdStatArray, SyncAction } from '../procfs/mdstat.js';
 import type { MdSysfs } from '../sysfs/md.js';
 
-export type Health = 'clean' | 'degraded' | 'rebuilding' | 'resyncing' | 'checking' | 'reshaping' | 'inactive' | 'unknown';
+export type Health =
+  'clean' | 'degraded' | 'rebuilding' | 'resyncing' | 'checking' | 'reshaping' | 'inactive' | 'unknown';
 export type MemberState = 'in_sync' | 'faulty' | 'spare' | 'rebuilding' | 'unknown';
 
 export interface ArrayMember {
@@ -88,13 +89,16 @@ export function buildArrayReport(md: MdStatArray | null, sys: MdSysfs | null, er
       continue;
     }
     // sysfs calls a disk being rebuilt "spare" until it is in sync.
-    const consistent = known.state === fromSys || (known.state === 'rebuilding' && fromSys === 'spare') || fromSys === 'unknown';
-    if (!consistent) disagreements.push(`member ${sm.name}: /proc/mdstat says ${known.state}, sysfs says ${sm.state.join(',')}`);
+    const consistent =
+      known.state === fromSys || (known.state === 'rebuilding' && fromSys === 'spare') || fromSys === 'unknown';
+    if (!consistent)
+      disagreements.push(`member ${sm.name}: /proc/mdstat says ${known.state}, sysfs says ${sm.state.join(',')}`);
   }
 
   if (md && sys && sys.members.length > 0) {
     for (const m of md.members) {
-      if (!sys.members.some((sm) => sm.name === m.name)) disagreements.push(`member ${m.name}: only /proc/mdstat lists it`);
+      if (!sys.members.some((sm) => sm.name === m.name))
+        disagreements.push(`member ${m.name}: only /proc/mdstat lists it`);
     }
   }
 
@@ -102,11 +106,20 @@ export function buildArrayReport(md: MdStatArray | null, sys: MdSysfs | null, er
   if (md && sys) {
     differ('level', md.level, sys.level);
     differ('raid disks', md.raidDisks, sys.raidDisks);
-    if (md.raidDisks !== null && md.workingDisks !== null) differ('degraded disks', md.raidDisks - md.workingDisks, sys.degraded);
+    if (md.raidDisks !== null && md.workingDisks !== null)
+      differ('degraded disks', md.raidDisks - md.workingDisks, sys.degraded);
     const sysInactive = sys.arrayState === null ? null : sys.arrayState === 'inactive';
-    differ('state', md.active ? 'active' : 'inactive', sysInactive === null ? null : sysInactive ? 'inactive' : 'active');
+    differ(
+      'state',
+      md.active ? 'active' : 'inactive',
+      sysInactive === null ? null : sysInactive ? 'inactive' : 'active',
+    );
     if (md.sync?.status === 'running' || (sys.syncAction && !md.sync)) {
-      differ('sync action', md.sync?.action ?? 'idle', sys.syncAction === null ? null : (sysfsAction(sys.syncAction) ?? sys.syncAction));
+      differ(
+        'sync action',
+        md.sync?.action ?? 'idle',
+        sys.syncAction === null ? null : (sysfsAction(sys.syncAction) ?? sys.syncAction),
+      );
     }
   }
 
@@ -116,7 +129,8 @@ export function buildArrayReport(md: MdStatArray | null, sys: MdSysfs | null, er
   const stripes = md && (md.level === 'raid0' || md.level === 'linear');
   const expected = md?.raidDisks ?? sys?.raidDisks ?? (stripes ? md.members.length : null);
   let active: number | null = md?.workingDisks ?? null;
-  if (active === null && expected !== null && sys?.degraded !== null && sys?.degraded !== undefined) active = expected - sys.degraded;
+  if (active === null && expected !== null && sys?.degraded !== null && sys?.degraded !== undefined)
+    active = expected - sys.degraded;
   if (active === null && expected !== null && stripes) active = members.filter((m) => m.state === 'in_sync').length;
   const missing = expected !== null && active !== null ? Math.max(0, expected - active) : (sys?.degraded ?? 0);
   const missingSlots = md?.slotMap ? [...md.slotMap].flatMap((c, i) => (c === '_' ? [i] : [])) : [];
@@ -124,7 +138,13 @@ export function buildArrayReport(md: MdStatArray | null, sys: MdSysfs | null, er
   let sync: ArraySync | null = null;
   if (md?.sync) {
     const s = md.sync;
-    sync = { action: s.action, status: s.status, percent: s.percent, speedKBps: s.speedKBps, etaSeconds: s.finishMinutes === null ? null : Math.round(s.finishMinutes * 60) };
+    sync = {
+      action: s.action,
+      status: s.status,
+      percent: s.percent,
+      speedKBps: s.speedKBps,
+      etaSeconds: s.finishMinutes === null ? null : Math.round(s.finishMinutes * 60),
+    };
   } else if (sys) {
     const action = sysfsAction(sys.syncAction);
     if (action) {
@@ -192,8 +212,20 @@ export function buildArrayReports(mdstat: MdStat | null, sysfs: MdSysfs[]): Arra
 
 function errorOnly(name: string, error: string): ArrayReport {
   return {
-    name, level: null, state: 'unknown', readOnly: false, health: 'unknown', degraded: false,
+    name,
+    level: null,
+    state: 'unknown',
+    readOnly: false,
+    health: 'unknown',
+    degraded: false,
     disks: { expected: null, active: null, failed: 0, spare: 0, missing: 0 },
-    missingSlots: [], members: [], sync: null, mismatchCnt: null, metadata: null, sources: [], disagreements: [], error,
+    missingSlots: [],
+    members: [],
+    sync: null,
+    mismatchCnt: null,
+    metadata: null,
+    sources: [],
+    disagreements: [],
+    error,
   };
 }

@@ -82,7 +82,10 @@ export function arrayQueue(report: ArrayReport, readings: ReadonlyMap<string, De
   }
   const ownSaturated = source === 'array' && own ? own.saturation.saturated : false;
   return {
-    source, fallbackReason: source === 'array' ? null : fallbackReason, aquSz, inFlight,
+    source,
+    fallbackReason: source === 'array' ? null : fallbackReason,
+    aquSz,
+    inFlight,
     members: { counted, ...m, busiest },
     saturated: ownSaturated || saturatedMembers.length > 0,
     saturatedMembers,

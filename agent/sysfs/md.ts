@@ -20,7 +20,17 @@ export interface MdSysfs {
   members: { name: string; state: string[] }[];
 }
 
-const ATTRS = ['array_state', 'level', 'raid_disks', 'degraded', 'sync_action', 'sync_completed', 'sync_speed', 'mismatch_cnt', 'metadata_version'] as const;
+const ATTRS = [
+  'array_state',
+  'level',
+  'raid_disks',
+  'degraded',
+  'sync_action',
+  'sync_completed',
+  'sync_speed',
+  'mismatch_cnt',
+  'metadata_version',
+] as const;
 type Attr = (typeof ATTRS)[number];
 
 function int(raw: string | null | undefined): number | null {
@@ -36,7 +46,11 @@ function text(raw: string | null | undefined): string | null {
 }
 
 /** Pure: attribute texts (null where the file is absent) → typed view. */
-export function parseMdSysfs(name: string, attrs: Partial<Record<Attr, string | null>>, members: Record<string, string>): MdSysfs {
+export function parseMdSysfs(
+  name: string,
+  attrs: Partial<Record<Attr, string | null>>,
+  members: Record<string, string>,
+): MdSysfs {
   const sc = text(attrs.sync_completed);
   const done = sc ? /^(\d+)\s*\/\s*(\d+)$/.exec(sc) : null;
   return {
@@ -75,7 +89,9 @@ export async function readMdSysfs(root: string): Promise<MdSysfs[]> {
       continue; // an md device node without the md directory: nothing to read
     }
     const attrs: Partial<Record<Attr, string | null>> = {};
-    await Promise.all(ATTRS.map(async (a) => (attrs[a] = files.includes(a) ? await readUnderRoot(root, `${rel}/${a}`) : null)));
+    await Promise.all(
+      ATTRS.map(async (a) => (attrs[a] = files.includes(a) ? await readUnderRoot(root, `${rel}/${a}`) : null)),
+    );
     const members: Record<string, string> = {};
     await Promise.all(
       files

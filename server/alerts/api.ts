@@ -12,12 +12,21 @@ export function alertsRouter(alerts: Alerts): express.Router {
     res.json({
       alerts: alerts.engine.list(),
       silences: alerts.engine.listSilences(),
-      notifications: { pending: alerts.notifier.pending.length, delivered: alerts.notifier.delivered, abandoned: alerts.notifier.abandoned },
+      notifications: {
+        pending: alerts.notifier.pending.length,
+        delivered: alerts.notifier.delivered,
+        abandoned: alerts.notifier.abandoned,
+      },
     });
   });
 
   r.get('/api/rules', (_req, res) => {
-    res.json({ files: alerts.ruleSet.status(), rules: alerts.ruleSet.rules().map((x) => ({ name: x.name, severity: x.severity, file: x.file, line: x.line, summary: x.summary })) });
+    res.json({
+      files: alerts.ruleSet.status(),
+      rules: alerts.ruleSet
+        .rules()
+        .map((x) => ({ name: x.name, severity: x.severity, file: x.file, line: x.line, summary: x.summary })),
+    });
   });
 
   r.post('/api/alerts/:id/ack', (req, res) => {
@@ -26,11 +35,19 @@ export function alertsRouter(alerts: Alerts): express.Router {
   });
 
   r.post('/api/silences', body, (req, res) => {
-    const b = req.body as { matchers?: unknown; duration?: unknown; endsAt?: unknown; comment?: unknown; createdBy?: unknown };
-    if (!Array.isArray(b.matchers) || b.matchers.length === 0) throw new ApiError(400, 'matchers: a non-empty list of {label, value, regex?}');
+    const b = req.body as {
+      matchers?: unknown;
+      duration?: unknown;
+      endsAt?: unknown;
+      comment?: unknown;
+      createdBy?: unknown;
+    };
+    if (!Array.isArray(b.matchers) || b.matchers.length === 0)
+      throw new ApiError(400, 'matchers: a non-empty list of {label, value, regex?}');
     const matchers = b.matchers.map((m: unknown, i: number) => {
       const x = m as { label?: unknown; value?: unknown; regex?: unknown };
-      if (typeof x.label !== 'string' || typeof x.value !== 'string') throw new ApiError(400, `matchers[${i}] needs label and value strings`);
+      if (typeof x.label !== 'string' || typeof x.value !== 'string')
+        throw new ApiError(400, `matchers[${i}] needs label and value strings`);
       if (x.regex) {
         try {
           new RegExp(x.value);
@@ -41,9 +58,20 @@ export function alertsRouter(alerts: Alerts): express.Router {
       return { label: x.label, value: x.value, regex: !!x.regex };
     });
     const now = Date.now();
-    const endsAt = typeof b.endsAt === 'number' ? b.endsAt : b.duration !== undefined ? (parseDuration(b.duration) ?? NaN) + now : NaN;
+    const endsAt =
+      typeof b.endsAt === 'number'
+        ? b.endsAt
+        : b.duration !== undefined
+          ? (parseDuration(b.duration) ?? NaN) + now
+          : NaN;
     if (!(endsAt > now)) throw new ApiError(400, 'give duration (e.g. "2h") or a future endsAt (epoch ms)');
-    const s = alerts.engine.addSilence({ matchers, startsAt: now, endsAt, comment: typeof b.comment === 'string' ? b.comment.slice(0, 500) : '', createdBy: typeof b.createdBy === 'string' ? b.createdBy.slice(0, 100) : 'dashboard' });
+    const s = alerts.engine.addSilence({
+      matchers,
+      startsAt: now,
+      endsAt,
+      comment: typeof b.comment === 'string' ? b.comment.slice(0, 500) : '',
+      createdBy: typeof b.createdBy === 'string' ? b.createdBy.slice(0, 100) : 'dashboard',
+    });
     res.status(201).json(s);
   });
 

@@ -43,7 +43,10 @@ interface Persisted {
 
 /** The alert's identity across restarts and receivers (PagerDuty dedup_key). */
 export function alertId(rule: string, host: string, labels: Record<string, string>): string {
-  return createHash('sha256').update(`${rule}\u0000${host}\u0000${seriesKey('', labels)}`).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(`${rule}\u0000${host}\u0000${seriesKey('', labels)}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** {{host}}, {{value}} and {{label}} in summaries and descriptions. */
@@ -153,14 +156,20 @@ export class AlertEngine {
 
   /** Feeds one batch of a host and evaluates the rules that read its metrics. */
   ingest(host: string, ts: number, samples: readonly WireSample[]): void {
-    this.ingestValues(host, ts, samples, samples.map((s) => s.v));
+    this.ingestValues(
+      host,
+      ts,
+      samples,
+      samples.map((s) => s.v),
+    );
   }
 
   /** The same, with each sample's series and value in two aligned arrays (as the server decodes batches; null or NaN: no value). */
   ingestValues(host: string, ts: number, series: readonly SeriesRef[], values: ArrayLike<number | null>): void {
     const rules = this.opts.rules();
     let plan = this.plans.get(host);
-    if (!plan || plan.rules !== rules || !sameRefs(plan.refs, series)) this.plans.set(host, (plan = this.plan(host, rules, series)));
+    if (!plan || plan.rules !== rules || !sameRefs(plan.refs, series))
+      this.plans.set(host, (plan = this.plan(host, rules, series)));
     if (plan.metrics.length === 0) return;
     const now = this.now();
     for (const m of plan.metrics) m.lastSeen = now;
@@ -251,7 +260,14 @@ export class AlertEngine {
    * over the same span (a 5-minute average is one pass over 300 samples, not
    * three); anything else is a join, through evalExpr.
    */
-  private holds(e: Expr, w: Window, primary: Condition, primaryValue: number | null, host: string, ts: number): boolean {
+  private holds(
+    e: Expr,
+    w: Window,
+    primary: Condition,
+    primaryValue: number | null,
+    host: string,
+    ts: number,
+  ): boolean {
     if (e.kind !== 'threshold' || e.metric !== primary.metric) return this.evalExpr(e, host, w.labels, ts);
     if (e !== primary && !matches(e.matchers, w.labels)) return false;
     const v = e.fn === primary.fn && e.overMs === primary.overMs ? primaryValue : valueAt(w, e, ts);
@@ -259,7 +275,10 @@ export class AlertEngine {
   }
 
   private evalExpr(e: Expr, host: string, base: Record<string, string>, ts: number): boolean {
-    if (e.kind !== 'threshold') return e.kind === 'all' ? e.of.every((x) => this.evalExpr(x, host, base, ts)) : e.of.some((x) => this.evalExpr(x, host, base, ts));
+    if (e.kind !== 'threshold')
+      return e.kind === 'all'
+        ? e.of.every((x) => this.evalExpr(x, host, base, ts))
+        : e.of.some((x) => this.evalExpr(x, host, base, ts));
     const windows = this.windows.get(host)?.get(e.metric)?.series;
     if (!windows) return false;
     for (const w of windows.values()) {
@@ -289,11 +308,34 @@ export class AlertEngine {
   }
 
   /** `forMs` overrides the rule's: an absent rule's condition already is "silent for at least `for`". */
-  private step(rule: Rule, host: string, labels: Record<string, string>, ok: boolean, resolving: boolean, ts: number, value: number | null, forMs = rule.forMs, id = alertId(rule.name, host, labels)): void {
+  private step(
+    rule: Rule,
+    host: string,
+    labels: Record<string, string>,
+    ok: boolean,
+    resolving: boolean,
+    ts: number,
+    value: number | null,
+    forMs = rule.forMs,
+    id = alertId(rule.name, host, labels),
+  ): void {
     let inst = this.instances.get(id);
     if (!inst) {
       if (!ok) return;
-      inst = { id, rule: rule.name, host, labels, state: 'pending', activeSince: ts, firedAt: null, value, resolvingSince: null, notified: false, lastNotifiedAt: null, acked: false };
+      inst = {
+        id,
+        rule: rule.name,
+        host,
+        labels,
+        state: 'pending',
+        activeSince: ts,
+        firedAt: null,
+        value,
+        resolvingSince: null,
+        notified: false,
+        lastNotifiedAt: null,
+        acked: false,
+      };
       this.instances.set(id, inst);
       this.scheduleSave();
     }
@@ -322,7 +364,13 @@ export class AlertEngine {
       inst.lastNotifiedAt = now;
       this.opts.notifier.enqueue('trigger', this.snapshot(inst, null));
     }
-    this.opts.log.info('alert firing', { rule: inst.rule, host: inst.host, labels: inst.labels, value: inst.value, notified: inst.notified });
+    this.opts.log.info('alert firing', {
+      rule: inst.rule,
+      host: inst.host,
+      labels: inst.labels,
+      value: inst.value,
+      notified: inst.notified,
+    });
     this.scheduleSave();
   }
 
@@ -349,7 +397,17 @@ export class AlertEngine {
       if ('agent' in rule.absent) {
         for (const [host, last] of this.opts.agentsLastSeen()) {
           const silent = now - last;
-          this.step(rule, host, {}, silent >= rule.forMs, silent < rule.forMs, now, Math.round(silent / 1000), 0, this.absentId(rule.name, host, {}));
+          this.step(
+            rule,
+            host,
+            {},
+            silent >= rule.forMs,
+            silent < rule.forMs,
+            now,
+            Math.round(silent / 1000),
+            0,
+            this.absentId(rule.name, host, {}),
+          );
         }
       } else {
         const { metric, matchers } = rule.absent;
@@ -357,7 +415,17 @@ export class AlertEngine {
           const m = byMetric.get(metric);
           if (!m || ![...m.series.values()].some((w) => matches(matchers, w.labels))) continue;
           const silent = now - m.lastSeen;
-          this.step(rule, host, { metric }, silent >= rule.forMs, silent < rule.forMs, now, Math.round(silent / 1000), 0, this.absentId(rule.name, host, { metric }));
+          this.step(
+            rule,
+            host,
+            { metric },
+            silent >= rule.forMs,
+            silent < rule.forMs,
+            now,
+            Math.round(silent / 1000),
+            0,
+            this.absentId(rule.name, host, { metric }),
+          );
         }
       }
     }
@@ -412,7 +480,14 @@ export class AlertEngine {
   }
 
   /** Alerts for the API and dashboard, with their rule's words and whether a silence covers them. */
-  list(now = this.now()): (AlertSnapshot & { state: AlertInstance['state']; firedAt: number | null; acked: boolean; silencedBy: string | null })[] {
+  list(
+    now = this.now(),
+  ): (AlertSnapshot & {
+    state: AlertInstance['state'];
+    firedAt: number | null;
+    acked: boolean;
+    silencedBy: string | null;
+  })[] {
     return [...this.instances.values()].map((i) => ({
       ...this.snapshot(i, null),
       state: i.state,
@@ -428,13 +503,21 @@ export class AlertEngine {
     try {
       data = JSON.parse(readFileSync(this.opts.stateFile, 'utf8')) as Persisted;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.opts.log.error('alert state unreadable; starting empty', { file: this.opts.stateFile, error: (err as Error).message });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.opts.log.error('alert state unreadable; starting empty', {
+          file: this.opts.stateFile,
+          error: (err as Error).message,
+        });
       return;
     }
     for (const i of data.instances ?? []) this.instances.set(i.id, i);
     this.silences = data.silences ?? [];
     this.opts.notifier.restore(data.outbox ?? []);
-    this.opts.log.info('alert state restored', { alerts: this.instances.size, silences: this.silences.length, undelivered: (data.outbox ?? []).length });
+    this.opts.log.info('alert state restored', {
+      alerts: this.instances.size,
+      silences: this.silences.length,
+      undelivered: (data.outbox ?? []).length,
+    });
   }
 
   private scheduleSave(): void {
@@ -449,7 +532,12 @@ export class AlertEngine {
   /** Writes the state atomically (temp file, then rename), so a crash mid-write leaves the previous state. */
   saveNow(): void {
     if (!this.opts.stateFile) return;
-    const data: Persisted = { version: 1, instances: [...this.instances.values()], silences: this.silences, outbox: [...this.opts.notifier.pending] };
+    const data: Persisted = {
+      version: 1,
+      instances: [...this.instances.values()],
+      silences: this.silences,
+      outbox: [...this.opts.notifier.pending],
+    };
     mkdirSync(path.dirname(this.opts.stateFile), { recursive: true });
     const tmp = `${this.opts.stateFile}.tmp`;
     writeFileSync(tmp, JSON.stringify(data));
@@ -511,7 +599,7 @@ export function valueAt(w: Pick<Window, 'ts' | 'values'>, c: Condition, ts: numb
   for (; i >= 0 && w.ts[i]! >= from; i--) {
     const v = w.values[i]!;
     if (Number.isNaN(v)) continue;
-    if (n === 0) (newest = v), (newestTs = w.ts[i]!);
+    if (n === 0) ((newest = v), (newestTs = w.ts[i]!));
     oldest = v;
     oldestTs = w.ts[i]!;
     n++;

@@ -66,7 +66,12 @@ export function payload(r: Receiver, kind: NotificationKind, a: AlertSnapshot, d
       return [
         {
           labels: { alertname: a.rule, host: a.host, severity: a.severity, ...a.labels },
-          annotations: { summary: a.summary, description: a.description, ...(a.runbook ? { runbook_url: a.runbook } : {}), value: a.value === null ? '' : String(a.value) },
+          annotations: {
+            summary: a.summary,
+            description: a.description,
+            ...(a.runbook ? { runbook_url: a.runbook } : {}),
+            value: a.value === null ? '' : String(a.value),
+          },
           startsAt: new Date(a.startsAt).toISOString(),
           // A firing alert is re-sent before Alertmanager's resolve timeout; endsAt set means resolved.
           ...(kind === 'resolve' ? { endsAt: new Date(a.endsAt ?? Date.now()).toISOString() } : {}),
@@ -74,7 +79,9 @@ export function payload(r: Receiver, kind: NotificationKind, a: AlertSnapshot, d
         },
       ];
     case 'slack':
-      return { text: `${kind === 'resolve' ? ':white_check_mark: RESOLVED' : `:rotating_light: ${a.severity.toUpperCase()}`} ${a.summary}${a.description ? `\n${a.description}` : ''}${a.runbook ? `\nRunbook: ${a.runbook}` : ''}` };
+      return {
+        text: `${kind === 'resolve' ? ':white_check_mark: RESOLVED' : `:rotating_light: ${a.severity.toUpperCase()}`} ${a.summary}${a.description ? `\n${a.description}` : ''}${a.runbook ? `\nRunbook: ${a.runbook}` : ''}`,
+      };
     case 'webhook':
       return { version: 1, status, kind, alert: a };
   }
@@ -120,7 +127,16 @@ export class Notifier {
 
   enqueue(kind: NotificationKind, alert: AlertSnapshot, now = Date.now()): void {
     for (const r of this.receivers) {
-      this.queue.push({ id: randomUUID(), receiver: r.name, kind, alert, createdAt: now, attempts: 0, nextAttemptAt: now, lastError: null });
+      this.queue.push({
+        id: randomUUID(),
+        receiver: r.name,
+        kind,
+        alert,
+        createdAt: now,
+        attempts: 0,
+        nextAttemptAt: now,
+        lastError: null,
+      });
     }
     this.onChange();
     this.kick();
@@ -149,7 +165,9 @@ export class Notifier {
         this.kick();
       });
     }
-    const next = Math.min(...this.queue.filter((n) => !this.inFlight.has(`${n.receiver}/${n.alert.id}`)).map((n) => n.nextAttemptAt));
+    const next = Math.min(
+      ...this.queue.filter((n) => !this.inFlight.has(`${n.receiver}/${n.alert.id}`)).map((n) => n.nextAttemptAt),
+    );
     if (Number.isFinite(next) && !this.stopped) {
       this.timer = setTimeout(() => void this.pump(), Math.max(10, next - Date.now()));
       this.timer.unref();
@@ -178,12 +196,24 @@ export class Notifier {
       n.lastError = (err as Error).message;
       if (Date.now() - n.createdAt > MAX_RETRY_AGE_MS) {
         this.abandoned++;
-        this.log.error('giving up on a notification after a day of retries', { receiver: r.name, alert: n.alert.id, kind: n.kind, error: n.lastError });
+        this.log.error('giving up on a notification after a day of retries', {
+          receiver: r.name,
+          alert: n.alert.id,
+          kind: n.kind,
+          error: n.lastError,
+        });
         return done();
       }
       const backoff = Math.min(300_000, 1000 * 2 ** Math.min(n.attempts - 1, 9));
       n.nextAttemptAt = Date.now() + backoff * (0.75 + Math.random() * 0.5);
-      this.log.warn('notification failed; will retry', { receiver: r.name, alert: n.alert.id, kind: n.kind, attempt: n.attempts, error: n.lastError, retryInMs: Math.round(n.nextAttemptAt - Date.now()) });
+      this.log.warn('notification failed; will retry', {
+        receiver: r.name,
+        alert: n.alert.id,
+        kind: n.kind,
+        attempt: n.attempts,
+        error: n.lastError,
+        retryInMs: Math.round(n.nextAttemptAt - Date.now()),
+      });
       this.onChange();
     }
   }

@@ -68,7 +68,19 @@ export interface RuleError {
 const OPS = new Set(['>', '>=', '<', '<=', '==', '!=']);
 const FNS = new Set(['last', 'avg', 'min', 'max', 'rate']);
 const SEVERITIES = new Set(['critical', 'warning', 'info']);
-const RULE_KEYS = new Set(['name', 'severity', 'when', 'clear', 'absent', 'for', 'keep_firing_for', 'summary', 'description', 'runbook', 'labels']);
+const RULE_KEYS = new Set([
+  'name',
+  'severity',
+  'when',
+  'clear',
+  'absent',
+  'for',
+  'keep_firing_for',
+  'summary',
+  'description',
+  'runbook',
+  'labels',
+]);
 const COND_KEYS = new Set(['metric', 'match', 'fn', 'over', 'op', 'value', 'all', 'any']);
 
 /** "30s", "5m", "1h", "1500ms" or a bare number of seconds. */
@@ -77,17 +89,25 @@ export function parseDuration(v: unknown): number | null {
   if (typeof v !== 'string') return null;
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v.trim());
   if (!m) return null;
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return (
+    Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd']
+  );
 }
 
 export function compare(a: number, op: Op, b: number): boolean {
   switch (op) {
-    case '>': return a > b;
-    case '>=': return a >= b;
-    case '<': return a < b;
-    case '<=': return a <= b;
-    case '==': return a === b;
-    case '!=': return a !== b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '==':
+      return a === b;
+    case '!=':
+      return a !== b;
   }
 }
 
@@ -109,7 +129,8 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
     return r ? lc.linePos(r[0]).line : 1;
   };
   const err = (n: unknown, message: string) => errors.push({ file, line: lineOf(n), message });
-  for (const e of doc.errors) errors.push({ file, line: lc.linePos(e.pos[0]).line, message: `not valid YAML: ${e.message.split('\n')[0]}` });
+  for (const e of doc.errors)
+    errors.push({ file, line: lc.linePos(e.pos[0]).line, message: `not valid YAML: ${e.message.split('\n')[0]}` });
   if (errors.length) return { rules: [], errors };
 
   const root = doc.contents;
@@ -251,7 +272,8 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
       if (scalar(get(absentNode, 'agent')) === true) absent = { agent: true };
       else {
         const metric = scalar(get(absentNode, 'metric'));
-        if (typeof metric !== 'string' || !metricDef(metric)) err(get(absentNode, 'metric') ?? absentNode, 'absent needs agent: true or a known metric');
+        if (typeof metric !== 'string' || !metricDef(metric))
+          err(get(absentNode, 'metric') ?? absentNode, 'absent needs agent: true or a known metric');
         else {
           const m = parseMatchers(get(absentNode, 'match'));
           if (m) absent = { metric, matchers: m };
@@ -265,7 +287,8 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
     if (absent && forMs === 0) err(item, 'an absent rule needs for: how long the silence lasts before it fires');
     const labelsNode = get(item, 'labels');
     const labels: Record<string, string> = {};
-    if (labelsNode && isMap(labelsNode)) for (const p of labelsNode.items) labels[String(scalar(p.key as Node))] = String(scalar(p.value as Node));
+    if (labelsNode && isMap(labelsNode))
+      for (const p of labelsNode.items) labels[String(scalar(p.key as Node))] = String(scalar(p.value as Node));
     if (errors.length > before) continue;
     rulesOut.push({
       name,

@@ -71,7 +71,12 @@ export class RuleSet {
       const { rules, errors } = loadRuleFile(file);
       const previous = this.byFile.get(file);
       if (errors.length) {
-        for (const e of errors) this.log.error('rule file error', { at: `${e.file}:${e.line}`, error: e.message, keeping: previous ? 'previous rules' : 'none' });
+        for (const e of errors)
+          this.log.error('rule file error', {
+            at: `${e.file}:${e.line}`,
+            error: e.message,
+            keeping: previous ? 'previous rules' : 'none',
+          });
         if (previous) next.set(file, previous);
         this.statuses.set(file, { file, rules: previous?.length ?? 0, errors, keptPrevious: !!previous });
       } else {
@@ -85,7 +90,12 @@ export class RuleSet {
     for (const rules of next.values()) {
       for (const r of rules) {
         const dup = byName.get(r.name);
-        if (dup) this.log.warn('rule defined twice; the later one is used', { rule: r.name, first: `${dup.file}:${dup.line}`, second: `${r.file}:${r.line}` });
+        if (dup)
+          this.log.warn('rule defined twice; the later one is used', {
+            rule: r.name,
+            first: `${dup.file}:${dup.line}`,
+            second: `${r.file}:${r.line}`,
+          });
         byName.set(r.name, r);
       }
     }
@@ -94,13 +104,15 @@ export class RuleSet {
   }
 
   watch(): void {
-    const dirs = new Set(this.paths.map((p) => {
-      try {
-        return statSync(p).isDirectory() ? p : path.dirname(p);
-      } catch {
-        return path.dirname(p);
-      }
-    }));
+    const dirs = new Set(
+      this.paths.map((p) => {
+        try {
+          return statSync(p).isDirectory() ? p : path.dirname(p);
+        } catch {
+          return path.dirname(p);
+        }
+      }),
+    );
     for (const dir of dirs) {
       try {
         const w = watch(dir, { persistent: false }, () => {

@@ -62,7 +62,12 @@ export class ChunkEncoder {
  * Decodes a chunk: `firstTs` and `count` come from the chunk's row. Calls
  * `each(ts, value)` in time order. Throws on a truncated or malformed chunk.
  */
-export function decodeChunk(bytes: Uint8Array, firstTs: number, count: number, each: (ts: number, value: number | null) => void): void {
+export function decodeChunk(
+  bytes: Uint8Array,
+  firstTs: number,
+  count: number,
+  each: (ts: number, value: number | null) => void,
+): void {
   const prev = new Uint8Array(8);
   const prevView = new Float64Array(prev.buffer);
   const r = new ByteReader(bytes);
@@ -83,7 +88,8 @@ export function decodeChunk(bytes: Uint8Array, firstTs: number, count: number, e
       if (control !== SAME) {
         const leading = control >> 4;
         const meaningful = control & 0x0f;
-        if (meaningful === 0 || leading + meaningful > 8) throw new Error(`bad control byte 0x${control.toString(16)} at byte ${r.pos - 1}`);
+        if (meaningful === 0 || leading + meaningful > 8)
+          throw new Error(`bad control byte 0x${control.toString(16)} at byte ${r.pos - 1}`);
         const top = 7 - leading;
         for (let b = top - meaningful + 1; b <= top; b++) prev[b] = prev[b]! ^ r.byte();
       }

@@ -59,7 +59,10 @@ export class HeadTable {
   private current = -1;
   private bump = PAGE_BYTES;
 
-  constructor(series = 0, private readonly firstBlockBytes = 64) {
+  constructor(
+    series = 0,
+    private readonly firstBlockBytes = 64,
+  ) {
     this.ensure(series);
   }
 
@@ -123,7 +126,8 @@ export class HeadTable {
         const leading = xhi !== 0 ? Math.clz32(xhi) >> 3 : 4 + (Math.clz32(xlo) >> 3);
         const trailing = xlo !== 0 ? ctz32(xlo) >> 3 : 4 + (ctz32(xhi) >> 3);
         buf[pos++] = (leading << 4) | (8 - leading - trailing);
-        for (let b = trailing; b < 8 - leading; b++) buf[pos++] = (b < 4 ? xlo >>> (8 * b) : xhi >>> (8 * (b - 4))) & 0xff;
+        for (let b = trailing; b < 8 - leading; b++)
+          buf[pos++] = (b < 4 ? xlo >>> (8 * b) : xhi >>> (8 * (b - 4))) & 0xff;
       }
     }
     this.used[id] = pos - this.offset[id]!;

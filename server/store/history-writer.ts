@@ -96,12 +96,18 @@ export class HistoryWriter {
       insertChunk: db.prepare('INSERT INTO chunks (series_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)'),
       insertWal: db.prepare('INSERT INTO wal (id, ts, n, data) VALUES (?, ?, ?, ?)'),
       trimWal: db.prepare('DELETE FROM wal WHERE id < ?'),
-      setSeq: db.prepare('INSERT INTO agent_seq (agent_id, session, last_seq) VALUES (?, ?, ?) ON CONFLICT (agent_id, session) DO UPDATE SET last_seq = excluded.last_seq'),
-      setCommit: db.prepare("INSERT INTO meta (key, value) VALUES ('commit', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+      setSeq: db.prepare(
+        'INSERT INTO agent_seq (agent_id, session, last_seq) VALUES (?, ?, ?) ON CONFLICT (agent_id, session) DO UPDATE SET last_seq = excluded.last_seq',
+      ),
+      setCommit: db.prepare(
+        "INSERT INTO meta (key, value) VALUES ('commit', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      ),
       getCommit: db.prepare("SELECT value FROM meta WHERE key = 'commit'"),
       upsert1m: upsert('rollup_1m'),
       upsert1h: upsert('rollup_1h'),
-      dropExpiredChunks: db.prepare('DELETE FROM chunks WHERE id IN (SELECT id FROM chunks WHERE end_ts < ? ORDER BY end_ts LIMIT ?)'),
+      dropExpiredChunks: db.prepare(
+        'DELETE FROM chunks WHERE id IN (SELECT id FROM chunks WHERE end_ts < ? ORDER BY end_ts LIMIT ?)',
+      ),
       prune1m: db.prepare('DELETE FROM rollup_1m WHERE series_id = ? AND ts < ?'),
       prune1h: db.prepare('DELETE FROM rollup_1h WHERE series_id = ? AND ts < ?'),
       maxSeries: db.prepare('SELECT max(id) AS m FROM series'),
@@ -118,9 +124,11 @@ export class HistoryWriter {
       if (((this.stmt.getCommit!.get() as { value: number } | undefined)?.value ?? 0) >= b.seq) return;
       for (const row of b.series) this.stmt.insertSeries!.run(...row);
       const w = b.wal;
-      for (let i = 0; i < w.length; i += WAL_FIELDS) this.stmt.insertWal!.run(w[i], w[i + 1], w[i + 2], asBuffer(b.walBytes, w[i + 3]!, w[i + 4]!));
+      for (let i = 0; i < w.length; i += WAL_FIELDS)
+        this.stmt.insertWal!.run(w[i], w[i + 1], w[i + 2], asBuffer(b.walBytes, w[i + 3]!, w[i + 4]!));
       const c = b.chunks;
-      for (let i = 0; i < c.length; i += CHUNK_FIELDS) this.writeChunk(c[i]!, c[i + 1]!, c[i + 2]!, c[i + 3]!, b.chunkBytes.subarray(c[i + 4]!, c[i + 5]!));
+      for (let i = 0; i < c.length; i += CHUNK_FIELDS)
+        this.writeChunk(c[i]!, c[i + 1]!, c[i + 2]!, c[i + 3]!, b.chunkBytes.subarray(c[i + 4]!, c[i + 5]!));
       for (const [agent, session, seq] of b.seqs) this.stmt.setSeq!.run(agent, session, seq);
       this.stmt.trimWal!.run(b.trimWalBelow);
       this.stmt.setCommit!.run(b.seq);
@@ -132,14 +140,15 @@ export class HistoryWriter {
     this.stmt.insertChunk!.run(seriesId, startTs, endTs, count, asBuffer(data));
     let minute: Agg | null = null;
     let hour: Agg | null = null;
-    const write = (stmt: Database.Statement, a: Agg) => stmt.run(seriesId, a.bucket, a.min, a.max, a.sum, a.count, a.last, a.lastTs);
+    const write = (stmt: Database.Statement, a: Agg) =>
+      stmt.run(seriesId, a.bucket, a.min, a.max, a.sum, a.count, a.last, a.lastTs);
     decodeChunk(data, startTs, count, (ts, v) => {
       if (v === null) return;
       const m = ts - (ts % 60_000);
-      if (minute && minute.bucket !== m) write(this.stmt.upsert1m!, minute), (minute = null);
+      if (minute && minute.bucket !== m) (write(this.stmt.upsert1m!, minute), (minute = null));
       minute = aggregate(minute, m, ts, v);
       const h = ts - (ts % HOUR);
-      if (hour && hour.bucket !== h) write(this.stmt.upsert1h!, hour), (hour = null);
+      if (hour && hour.bucket !== h) (write(this.stmt.upsert1h!, hour), (hour = null));
       hour = aggregate(hour, h, ts, v);
     });
     if (minute) write(this.stmt.upsert1m!, minute);

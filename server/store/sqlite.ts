@@ -7,7 +7,15 @@ import { createLogger, type Logger } from '../../shared/log.js';
 import { ByteReader, ByteWriter, asBuffer, unzigzag, zigzag } from './bytes.js';
 import { ChunkEncoder, decodeChunk } from './chunk-codec.js';
 import { HeadTable, grown } from './heads.js';
-import { CHUNK_FIELDS, HistoryWriter, SCHEMA, WAL_FIELDS, openHistoryDb, type CommitBatch, type Retention } from './history-writer.js';
+import {
+  CHUNK_FIELDS,
+  HistoryWriter,
+  SCHEMA,
+  WAL_FIELDS,
+  openHistoryDb,
+  type CommitBatch,
+  type Retention,
+} from './history-writer.js';
 import type { LatestValue, SeriesQuery, SeriesResult, Store } from './store.js';
 
 export interface SqliteStoreOptions {
@@ -173,7 +181,9 @@ export class SqliteStore implements Store {
     this.db = openHistoryDb(opts.file);
     this.db.exec(SCHEMA);
     this.stmt = {
-      chunksOf: this.db.prepare('SELECT start_ts, n, data FROM chunks WHERE series_id = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts'),
+      chunksOf: this.db.prepare(
+        'SELECT start_ts, n, data FROM chunks WHERE series_id = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts',
+      ),
       getSeq: this.db.prepare('SELECT last_seq FROM agent_seq WHERE agent_id = ? AND session = ?'),
       lastCommit: this.db.prepare("SELECT value FROM meta WHERE key = 'commit'"),
     };
@@ -185,7 +195,11 @@ export class SqliteStore implements Store {
     this.dueCursor = Math.floor(this.o.now() / 1000);
     this.load();
     this.trimWalBelow = this.oldestNeededWalId();
-    const retention: Retention = { rawMs: this.o.rawRetentionMs, minuteMs: this.o.minuteRetentionMs, hourMs: this.o.hourRetentionMs };
+    const retention: Retention = {
+      rawMs: this.o.rawRetentionMs,
+      minuteMs: this.o.minuteRetentionMs,
+      hourMs: this.o.hourRetentionMs,
+    };
     const mode = opts.writer ?? (import.meta.url.endsWith('.ts') ? 'inline' : 'worker');
     if (mode === 'inline') this.inline = new HistoryWriter(this.db, retention);
     else this.startWorker(retention);
@@ -194,7 +208,9 @@ export class SqliteStore implements Store {
   }
 
   private startWorker(retention: Retention): void {
-    const worker = new Worker(new URL('./history-writer-worker.js', import.meta.url), { workerData: { file: this.file, retention } });
+    const worker = new Worker(new URL('./history-writer-worker.js', import.meta.url), {
+      workerData: { file: this.file, retention },
+    });
     let ready = false;
     this.worker = worker;
     worker.on('message', (m: { type: string; seq?: number; error?: string }) => {
@@ -226,16 +242,42 @@ export class SqliteStore implements Store {
 
   /** Series, their newest values from the newest chunks, then the write-ahead log replayed into the heads. */
   private load(): void {
-    for (const row of this.db.prepare('SELECT id, key, host, metric, labels FROM series').all() as { id: number; key: string; host: string; metric: string; labels: string }[]) {
+    for (const row of this.db.prepare('SELECT id, key, host, metric, labels FROM series').all() as {
+      id: number;
+      key: string;
+      host: string;
+      metric: string;
+      labels: string;
+    }[]) {
       this.ids.set(row.key, row.id);
-      this.addSeries({ id: row.id, host: row.host, metric: row.metric, labels: JSON.parse(row.labels) as Record<string, string> });
+      this.addSeries({
+        id: row.id,
+        host: row.host,
+        metric: row.metric,
+        labels: JSON.parse(row.labels) as Record<string, string>,
+      });
     }
-    const newest = this.db.prepare('SELECT series_id, start_ts, n, data FROM chunks WHERE id IN (SELECT max(id) FROM chunks GROUP BY series_id)').all() as { series_id: number; start_ts: number; n: number; data: Buffer }[];
+    const newest = this.db
+      .prepare(
+        'SELECT series_id, start_ts, n, data FROM chunks WHERE id IN (SELECT max(id) FROM chunks GROUP BY series_id)',
+      )
+      .all() as { series_id: number; start_ts: number; n: number; data: Buffer }[];
     for (const c of newest) {
       const id = c.series_id;
-      if (this.series[id]) decodeChunk(c.data, c.start_ts, c.n, (ts, v) => ((this.cols.lastTs[id] = ts), (this.cols.lastValue[id] = v ?? NaN)));
+      if (this.series[id])
+        decodeChunk(
+          c.data,
+          c.start_ts,
+          c.n,
+          (ts, v) => ((this.cols.lastTs[id] = ts), (this.cols.lastValue[id] = v ?? NaN)),
+        );
     }
-    for (const row of this.db.prepare('SELECT id, ts, n, data FROM wal ORDER BY id').iterate() as Iterable<{ id: number; ts: number; n: number; data: Buffer }>) {
+    for (const row of this.db.prepare('SELECT id, ts, n, data FROM wal ORDER BY id').iterate() as Iterable<{
+      id: number;
+      ts: number;
+      n: number;
+      data: Buffer;
+    }>) {
       const r = new ByteReader(row.data);
       let id = 0;
       for (let i = 0; i < row.n; i++) {
@@ -409,7 +451,8 @@ export class SqliteStore implements Store {
 
   /** A failed commit keeps everything (nothing is acknowledged meanwhile) and is sent again a second later. */
   private failed(error: string): void {
-    if (this.failure !== error) this.o.log.error('writing history failed; retrying, and not acknowledging agents meanwhile', { error });
+    if (this.failure !== error)
+      this.o.log.error('writing history failed; retrying, and not acknowledging agents meanwhile', { error });
     this.failure = error;
     if (this.retryTimer || this.closing) return;
     this.retryTimer = setTimeout(() => {
@@ -489,7 +532,11 @@ export class SqliteStore implements Store {
    */
   resolutionFor(from: number, to: number, now = this.o.now()): { table: Resolution; stepMs: number } {
     const wanted = Math.max(1000, Math.ceil((to - from) / this.o.maxPoints));
-    const retention: Record<Resolution, number> = { raw: this.o.rawRetentionMs, rollup_1m: this.o.minuteRetentionMs, rollup_1h: this.o.hourRetentionMs };
+    const retention: Record<Resolution, number> = {
+      raw: this.o.rawRetentionMs,
+      rollup_1m: this.o.minuteRetentionMs,
+      rollup_1h: this.o.hourRetentionMs,
+    };
     const usable = RESOLUTIONS.filter((r) => from >= now - retention[r.table] || r.table === 'rollup_1h');
     const source = [...usable].reverse().find((r) => r.stepMs <= 2 * wanted) ?? usable[0]!;
     return { table: source.table, stepMs: Math.ceil(wanted / source.stepMs) * source.stepMs };
@@ -506,7 +553,10 @@ export class SqliteStore implements Store {
         if (!s || s.host !== q.host || s.metric !== q.metric) continue;
         if (!wanted.every(([k, v]) => s.labels[k] === v)) continue;
         // At full resolution, points keep their own timestamps; coarser ones are bucket starts.
-        const points = table === 'raw' ? this.rawPoints(s, committed, q.from, q.to, stepMs) : this.rollupPoints(s, committed, table, q.from, q.to, stepMs);
+        const points =
+          table === 'raw'
+            ? this.rawPoints(s, committed, q.from, q.to, stepMs)
+            : this.rollupPoints(s, committed, table, q.from, q.to, stepMs);
         out.push({ metric: s.metric, labels: s.labels, points });
       }
     })();
@@ -521,24 +571,44 @@ export class SqliteStore implements Store {
   private eachUnstored(s: SeriesInfo, committed: number, each: (ts: number, v: number | null) => void): void {
     const id = s.id;
     const visit = (fields: ArrayLike<number>, bytes: Uint8Array) => {
-      for (let i = 0; i < fields.length; i += CHUNK_FIELDS) if (fields[i] === id) decodeChunk(bytes.subarray(fields[i + 4], fields[i + 5]), fields[i + 1]!, fields[i + 3]!, each);
+      for (let i = 0; i < fields.length; i += CHUNK_FIELDS)
+        if (fields[i] === id)
+          decodeChunk(bytes.subarray(fields[i + 4], fields[i + 5]), fields[i + 1]!, fields[i + 3]!, each);
     };
-    if (this.inFlight && this.inFlight.batch.seq > committed) visit(this.inFlight.batch.chunks, this.inFlight.batch.chunkBytes);
+    if (this.inFlight && this.inFlight.batch.seq > committed)
+      visit(this.inFlight.batch.chunks, this.inFlight.batch.chunkBytes);
     visit(this.sealed, this.sealedBytes.view());
     const h = this.heads;
     if (h.count[id]! > 0) decodeChunk(h.bytes(id), h.firstTs[id]!, h.count[id]!, each);
   }
 
   /** Every sample of a series in [from, to], in time order: stored chunks, then the rest from memory. */
-  private eachRaw(s: SeriesInfo, committed: number, from: number, to: number, each: (ts: number, v: number | null) => void): void {
+  private eachRaw(
+    s: SeriesInfo,
+    committed: number,
+    from: number,
+    to: number,
+    each: (ts: number, v: number | null) => void,
+  ): void {
     const visit = (ts: number, v: number | null) => {
       if (ts >= from && ts <= to) each(ts, v);
     };
-    for (const c of this.stmt.chunksOf!.all(s.id, from - MAX_CHUNK_SPAN_MS, to, from) as { start_ts: number; n: number; data: Buffer }[]) decodeChunk(c.data, c.start_ts, c.n, visit);
+    for (const c of this.stmt.chunksOf!.all(s.id, from - MAX_CHUNK_SPAN_MS, to, from) as {
+      start_ts: number;
+      n: number;
+      data: Buffer;
+    }[])
+      decodeChunk(c.data, c.start_ts, c.n, visit);
     this.eachUnstored(s, committed, visit);
   }
 
-  private rawPoints(s: SeriesInfo, committed: number, from: number, to: number, stepMs: number): [number, number | null][] {
+  private rawPoints(
+    s: SeriesInfo,
+    committed: number,
+    from: number,
+    to: number,
+    stepMs: number,
+  ): [number, number | null][] {
     const points: [number, number | null][] = [];
     if (stepMs === 1000) {
       this.eachRaw(s, committed, from, to, (ts, v) => points.push([ts, v]));
@@ -553,19 +623,28 @@ export class SqliteStore implements Store {
     };
     this.eachRaw(s, committed, from - (from % stepMs), to, (ts, v) => {
       const b = ts - (ts % stepMs);
-      if (b !== bucket) emit(), (bucket = b), (sum = 0), (n = 0);
-      if (v !== null) (sum += v), n++;
+      if (b !== bucket) (emit(), (bucket = b), (sum = 0), (n = 0));
+      if (v !== null) ((sum += v), n++);
     });
     emit();
     return points;
   }
 
   /** Rollup buckets of a series, with the samples not yet in any rollup row (unstored chunks, the head) added in. */
-  private rollupPoints(s: SeriesInfo, committed: number, table: 'rollup_1m' | 'rollup_1h', from: number, to: number, stepMs: number): [number, number | null][] {
+  private rollupPoints(
+    s: SeriesInfo,
+    committed: number,
+    table: 'rollup_1m' | 'rollup_1h',
+    from: number,
+    to: number,
+    stepMs: number,
+  ): [number, number | null][] {
     const start = from - (from % stepMs);
     const buckets = new Map<number, { sum: number; count: number }>();
     const rows = this.db
-      .prepare(`SELECT (ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, sum(sum) AS sum, sum(count) AS count FROM ${table} WHERE series_id = ? AND ts >= ? AND ts <= ? GROUP BY b ORDER BY b`)
+      .prepare(
+        `SELECT (ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, sum(sum) AS sum, sum(count) AS count FROM ${table} WHERE series_id = ? AND ts >= ? AND ts <= ? GROUP BY b ORDER BY b`,
+      )
       .all(stepMs, stepMs, s.id, start, to) as { b: number; sum: number; count: number }[];
     // (Bucket sizes are cast: better-sqlite3 binds numbers as REAL, and REAL division would not group.)
     for (const r of rows) buckets.set(r.b, { sum: r.sum, count: r.count });
@@ -573,18 +652,25 @@ export class SqliteStore implements Store {
       if (v === null || ts < start || ts > to) return;
       const b = ts - (ts % stepMs);
       const a = buckets.get(b);
-      if (a) (a.sum += v), a.count++;
+      if (a) ((a.sum += v), a.count++);
       else buckets.set(b, { sum: v, count: 1 });
     });
     return [...buckets].sort((a, b) => a[0] - b[0]).map(([b, a]) => [b, a.count ? a.sum / a.count : null]);
   }
 
   /** Rollup rows of a series, for tests and exports (heads not yet written are not in them: see sealAll). */
-  rollups(table: 'rollup_1m' | 'rollup_1h', host: string, metric: string, labels: Record<string, string> = {}): { ts: number; min: number; max: number; avg: number; last: number; count: number }[] {
+  rollups(
+    table: 'rollup_1m' | 'rollup_1h',
+    host: string,
+    metric: string,
+    labels: Record<string, string> = {},
+  ): { ts: number; min: number; max: number; avg: number; last: number; count: number }[] {
     this.flush();
     const id = this.ids.get(`${host}\u0000${seriesKey(metric, labels)}`);
     if (id === undefined) return [];
-    return this.db.prepare(`SELECT ts, min, max, sum / count AS avg, last, count FROM ${table} WHERE series_id = ? ORDER BY ts`).all(id) as never;
+    return this.db
+      .prepare(`SELECT ts, min, max, sum / count AS avg, last, count FROM ${table} WHERE series_id = ? ORDER BY ts`)
+      .all(id) as never;
   }
 
   /** Every stored sample of a series, oldest first, straight from the chunks and the head (for tests and exports). */
@@ -593,7 +679,9 @@ export class SqliteStore implements Store {
     const s = id === undefined ? undefined : this.series[id];
     if (!s) return [];
     const out: [number, number | null][] = [];
-    this.db.transaction(() => this.eachRaw(s, this.committedSeq(), -Infinity, Infinity, (ts, v) => out.push([ts, v])))();
+    this.db.transaction(() =>
+      this.eachRaw(s, this.committedSeq(), -Infinity, Infinity, (ts, v) => out.push([ts, v])),
+    )();
     return out;
   }
 
@@ -641,7 +729,9 @@ export class SqliteStore implements Store {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.commitTimer) clearTimeout(this.commitTimer);
     if (this.worker) {
-      const closed = new Promise<void>((resolve) => this.worker!.on('message', (m: { type: string }) => m.type === 'closed' && resolve()));
+      const closed = new Promise<void>((resolve) =>
+        this.worker!.on('message', (m: { type: string }) => m.type === 'closed' && resolve()),
+      );
       this.worker.postMessage({ type: 'close' });
       await closed;
       await this.worker.terminate();
@@ -660,13 +750,16 @@ export class SqliteStore implements Store {
     const insert = this.db.prepare('INSERT INTO chunks (series_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)');
     const rowsOf = this.db.prepare('SELECT ts, value FROM samples WHERE series_id = ? ORDER BY ts');
     // One series at a time (SQLite cannot insert while a read on the same connection is open).
-    const ids = (this.db.prepare('SELECT DISTINCT series_id AS id FROM samples').all() as { id: number }[]).map((r) => r.id);
+    const ids = (this.db.prepare('SELECT DISTINCT series_id AS id FROM samples').all() as { id: number }[]).map(
+      (r) => r.id,
+    );
     this.db.transaction(() => {
       for (const id of ids) {
         let enc: ChunkEncoder | null = null;
         const write = (e: ChunkEncoder) => insert.run(id, e.firstTs, e.lastTs, e.count, asBuffer(e.view()));
         for (const r of rowsOf.all(id) as { ts: number; value: number | null }[]) {
-          if (enc && (enc.count >= MAX_CHUNK_SAMPLES || r.ts - enc.firstTs >= MAX_CHUNK_SPAN_MS)) write(enc), (enc = null);
+          if (enc && (enc.count >= MAX_CHUNK_SAMPLES || r.ts - enc.firstTs >= MAX_CHUNK_SPAN_MS))
+            (write(enc), (enc = null));
           enc ??= new ChunkEncoder();
           enc.push(r.ts, r.value);
         }

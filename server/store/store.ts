@@ -59,5 +59,9 @@ export interface Store {
 /** Appends samples given by name and labels (tests, tools, protocol-1 agents); the hot path appends by series number. */
 export function appendSamples(store: Store, host: string, ts: number, samples: readonly WireSample[]): void {
   const ids = samples.map((s) => store.seriesId(host, s.m, s.l));
-  store.appendValues(ts, ids, samples.map((s) => s.v));
+  store.appendValues(
+    ts,
+    ids,
+    samples.map((s) => s.v),
+  );
 }

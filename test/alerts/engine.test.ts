@@ -28,7 +28,11 @@ function setup(opts: { rulePaths?: string[]; stateFile?: string | null; receiver
   let now = 1_800_000_000_000;
   const lastSeen = new Map<string, number>();
   const alerts = new Alerts(
-    { rulePaths: opts.rulePaths ?? [defaultRulesDir()], receivers: opts.receivers ?? [{ name: 'hook', type: 'webhook', url: receiver.url }], stateFile: opts.stateFile ?? null },
+    {
+      rulePaths: opts.rulePaths ?? [defaultRulesDir()],
+      receivers: opts.receivers ?? [{ name: 'hook', type: 'webhook', url: receiver.url }],
+      stateFile: opts.stateFile ?? null,
+    },
     silentLogger,
     () => lastSeen,
     () => now,
@@ -75,18 +79,84 @@ const delivered = async (n: number) => {
 
 /** For each default rule: samples that make it fire, samples that resolve it, and how long each needs. */
 const cases: { rule: string; fire: WireSample[]; fireFor: number; clear: WireSample[]; clearFor: number }[] = [
-  { rule: 'DiskSaturated', fire: [{ m: 'disk_saturated', l: { device: 'sdb' }, v: 1 }], fireFor: 31, clear: [{ m: 'disk_saturated', l: { device: 'sdb' }, v: 0 }], clearFor: 61 },
-  { rule: 'IowaitHigh', fire: [{ m: 'cpu_iowait_percent', l: { cpu: 'all' }, v: 45 }], fireFor: 301, clear: [{ m: 'cpu_iowait_percent', l: { cpu: 'all' }, v: 5 }], clearFor: 300 },
-  { rule: 'RaidDegraded', fire: [{ m: 'raid_disks_missing', l: { array: 'md0' }, v: 1 }], fireFor: 1, clear: [{ m: 'raid_disks_missing', l: { array: 'md0' }, v: 0 }], clearFor: 1 },
-  { rule: 'RaidRebuilding', fire: [{ m: 'raid_sync_running', l: { array: 'md0', action: 'recovery' }, v: 1 }], fireFor: 1, clear: [{ m: 'raid_sync_running', l: { array: 'md0', action: 'recovery' }, v: 0 }], clearFor: 1 },
-  { rule: 'MongodLockWaitHigh', fire: [{ m: 'mongod_lock_percent', l: { kind: 'wait' }, v: 80 }], fireFor: 121, clear: [{ m: 'mongod_lock_percent', l: { kind: 'wait' }, v: 1 }], clearFor: 61 },
-  { rule: 'MongodOperationsQueued', fire: [{ m: 'mongod_queued', l: { op: 'total' }, v: 40 }], fireFor: 61, clear: [{ m: 'mongod_queued', l: { op: 'total' }, v: 0 }], clearFor: 1 },
-  { rule: 'MongodTicketsExhausted', fire: [{ m: 'mongod_tickets_util_percent', l: { op: 'write' }, v: 100 }], fireFor: 31, clear: [{ m: 'mongod_tickets_util_percent', l: { op: 'write' }, v: 20 }], clearFor: 1 },
+  {
+    rule: 'DiskSaturated',
+    fire: [{ m: 'disk_saturated', l: { device: 'sdb' }, v: 1 }],
+    fireFor: 31,
+    clear: [{ m: 'disk_saturated', l: { device: 'sdb' }, v: 0 }],
+    clearFor: 61,
+  },
+  {
+    rule: 'IowaitHigh',
+    fire: [{ m: 'cpu_iowait_percent', l: { cpu: 'all' }, v: 45 }],
+    fireFor: 301,
+    clear: [{ m: 'cpu_iowait_percent', l: { cpu: 'all' }, v: 5 }],
+    clearFor: 300,
+  },
+  {
+    rule: 'RaidDegraded',
+    fire: [{ m: 'raid_disks_missing', l: { array: 'md0' }, v: 1 }],
+    fireFor: 1,
+    clear: [{ m: 'raid_disks_missing', l: { array: 'md0' }, v: 0 }],
+    clearFor: 1,
+  },
+  {
+    rule: 'RaidRebuilding',
+    fire: [{ m: 'raid_sync_running', l: { array: 'md0', action: 'recovery' }, v: 1 }],
+    fireFor: 1,
+    clear: [{ m: 'raid_sync_running', l: { array: 'md0', action: 'recovery' }, v: 0 }],
+    clearFor: 1,
+  },
+  {
+    rule: 'MongodLockWaitHigh',
+    fire: [{ m: 'mongod_lock_percent', l: { kind: 'wait' }, v: 80 }],
+    fireFor: 121,
+    clear: [{ m: 'mongod_lock_percent', l: { kind: 'wait' }, v: 1 }],
+    clearFor: 61,
+  },
+  {
+    rule: 'MongodOperationsQueued',
+    fire: [{ m: 'mongod_queued', l: { op: 'total' }, v: 40 }],
+    fireFor: 61,
+    clear: [{ m: 'mongod_queued', l: { op: 'total' }, v: 0 }],
+    clearFor: 1,
+  },
+  {
+    rule: 'MongodTicketsExhausted',
+    fire: [{ m: 'mongod_tickets_util_percent', l: { op: 'write' }, v: 100 }],
+    fireFor: 31,
+    clear: [{ m: 'mongod_tickets_util_percent', l: { op: 'write' }, v: 20 }],
+    clearFor: 1,
+  },
   { rule: 'MongodDown', fire: [{ m: 'mongod_up', v: 0 }], fireFor: 16, clear: [{ m: 'mongod_up', v: 1 }], clearFor: 1 },
-  { rule: 'ReplsetNoPrimary', fire: [{ m: 'replset_has_primary', l: { set: 'rs' }, v: 0 }], fireFor: 31, clear: [{ m: 'replset_has_primary', l: { set: 'rs' }, v: 1 }], clearFor: 1 },
-  { rule: 'ReplsetFaultToleranceLow', fire: [{ m: 'replset_live_fault_tolerance', l: { set: 'rs' }, v: 0 }], fireFor: 61, clear: [{ m: 'replset_live_fault_tolerance', l: { set: 'rs' }, v: 1 }], clearFor: 1 },
-  { rule: 'LogPathInvalid', fire: [{ m: 'logpath_check_ok', l: { check: 'mongod-config' }, v: 0 }], fireFor: 1, clear: [{ m: 'logpath_check_ok', l: { check: 'mongod-config' }, v: 1 }], clearFor: 1 },
-  { rule: 'LogrotateCheckFailing', fire: [{ m: 'logpath_check_ok', l: { check: 'logrotate' }, v: 0 }], fireFor: 1, clear: [{ m: 'logpath_check_ok', l: { check: 'logrotate' }, v: 1 }], clearFor: 1 },
+  {
+    rule: 'ReplsetNoPrimary',
+    fire: [{ m: 'replset_has_primary', l: { set: 'rs' }, v: 0 }],
+    fireFor: 31,
+    clear: [{ m: 'replset_has_primary', l: { set: 'rs' }, v: 1 }],
+    clearFor: 1,
+  },
+  {
+    rule: 'ReplsetFaultToleranceLow',
+    fire: [{ m: 'replset_live_fault_tolerance', l: { set: 'rs' }, v: 0 }],
+    fireFor: 61,
+    clear: [{ m: 'replset_live_fault_tolerance', l: { set: 'rs' }, v: 1 }],
+    clearFor: 1,
+  },
+  {
+    rule: 'LogPathInvalid',
+    fire: [{ m: 'logpath_check_ok', l: { check: 'mongod-config' }, v: 0 }],
+    fireFor: 1,
+    clear: [{ m: 'logpath_check_ok', l: { check: 'mongod-config' }, v: 1 }],
+    clearFor: 1,
+  },
+  {
+    rule: 'LogrotateCheckFailing',
+    fire: [{ m: 'logpath_check_ok', l: { check: 'logrotate' }, v: 0 }],
+    fireFor: 1,
+    clear: [{ m: 'logpath_check_ok', l: { check: 'logrotate' }, v: 1 }],
+    clearFor: 1,
+  },
 ];
 
 describe('every default rule fires and resolves', () => {
@@ -106,7 +176,8 @@ describe('every default rule fires and resolves', () => {
   it('RaidMismatchGrowing: only parity arrays, only while the count grows', async () => {
     const t = setup();
     // raid1 mismatches grow: no alert
-    for (let i = 0; i < 5; i++) t.feed([{ m: 'raid_mismatch_cnt', l: { array: 'md1', level: 'raid1' }, v: 128 * i }], 60);
+    for (let i = 0; i < 5; i++)
+      t.feed([{ m: 'raid_mismatch_cnt', l: { array: 'md1', level: 'raid1' }, v: 128 * i }], 60);
     expect(t.alerts.engine.list()).toEqual([]);
     // raid6 grows from 0 to 256 within the window
     t.feed([{ m: 'raid_mismatch_cnt', l: { array: 'md2', level: 'raid6' }, v: 0 }], 60);
@@ -124,7 +195,9 @@ describe('every default rule fires and resolves', () => {
     t.idle(29);
     expect(t.alerts.engine.list()).toEqual([]);
     t.idle(2);
-    expect(t.alerts.engine.list().map((a) => `${a.rule} ${a.state} ${a.host} ${a.summary}`)).toEqual(['AgentSilent firing db1 no data from db1 for 31 s']);
+    expect(t.alerts.engine.list().map((a) => `${a.rule} ${a.state} ${a.host} ${a.summary}`)).toEqual([
+      'AgentSilent firing db1 no data from db1 for 31 s',
+    ]);
     t.feed([{ m: 'disk_saturated', l: { device: 'sda' }, v: 0 }], 1);
     expect(await delivered(2)).toEqual(['trigger AgentSilent', 'resolve AgentSilent']);
   });
@@ -137,17 +210,28 @@ describe('batches of one session (the same series objects every second)', () => 
     const up: SeriesRef = { m: 'mongod_up' };
     t.feedValues([sda, up], [0, 1], 5);
     t.feedValues([sda, up], [1, 1], 31); // the same objects, new values: sda saturated for 31 s
-    expect(t.alerts.engine.list().map((a) => `${a.rule} ${a.labels.device} ${a.state}`)).toEqual(['DiskSaturated sda firing']);
+    expect(t.alerts.engine.list().map((a) => `${a.rule} ${a.labels.device} ${a.state}`)).toEqual([
+      'DiskSaturated sda firing',
+    ]);
     // A disk appears: the batch names one more series, in the middle. sda has been clear for 61 s (keep_firing_for 1 m).
     const sdb: SeriesRef = { m: 'disk_saturated', l: { device: 'sdb' } };
     t.feedValues([sda, sdb, up], [0, 1, 1], 61);
     t.feedValues([sda, sdb, up], [0, 1, NaN], 16); // mongod_up null: not "down"
-    expect(t.alerts.engine.list().map((a) => `${a.rule} ${a.labels.device} ${a.state}`)).toEqual(['DiskSaturated sdb firing']);
+    expect(t.alerts.engine.list().map((a) => `${a.rule} ${a.labels.device} ${a.state}`)).toEqual([
+      'DiskSaturated sdb firing',
+    ]);
     t.feedValues([sda, sdb, up], [0, 1, 0], 16);
-    expect(t.alerts.engine.list().map((a) => `${a.rule} ${a.labels.device ?? '-'} ${a.state}`).sort()).toEqual(['DiskSaturated sdb firing', 'MongodDown - firing']);
+    expect(
+      t.alerts.engine
+        .list()
+        .map((a) => `${a.rule} ${a.labels.device ?? '-'} ${a.state}`)
+        .sort(),
+    ).toEqual(['DiskSaturated sdb firing', 'MongodDown - firing']);
     await delivered(4);
     // (Notifications are posted concurrently, so they arrive in any order.)
-    expect(receiver.received.map((x) => `${x.body.kind} ${x.body.alert.rule} ${x.body.alert.labels.device ?? '-'}`).sort()).toEqual([
+    expect(
+      receiver.received.map((x) => `${x.body.kind} ${x.body.alert.rule} ${x.body.alert.labels.device ?? '-'}`).sort(),
+    ).toEqual([
       'resolve DiskSaturated sda',
       'trigger DiskSaturated sda',
       'trigger DiskSaturated sdb',
@@ -199,7 +283,12 @@ describe('paging behaviour', () => {
       return new Promise<import('node:http').Server>((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
     });
     const url = `http://127.0.0.1:${(hang.address() as { port: number }).port}`;
-    const t = setup({ receivers: [{ name: 'slow', type: 'webhook', url }, { name: 'hook', type: 'webhook', url: receiver.url }] });
+    const t = setup({
+      receivers: [
+        { name: 'slow', type: 'webhook', url },
+        { name: 'hook', type: 'webhook', url: receiver.url },
+      ],
+    });
     const started = performance.now();
     t.feed([{ m: 'raid_disks_missing', l: { array: 'md0' }, v: 1 }], 1);
     t.feed([{ m: 'raid_disks_missing', l: { array: 'md1' }, v: 1 }], 1);
@@ -211,7 +300,16 @@ describe('paging behaviour', () => {
 
   it('a silence holds back an episode, and once it has expired the next episode pages', async () => {
     const t = setup();
-    const s = t.alerts.engine.addSilence({ matchers: [{ label: 'alertname', value: 'RaidDegraded', regex: false }, { label: 'host', value: 'db.*', regex: true }], startsAt: t.now, endsAt: t.now + 120_000, comment: 'disk swap', createdBy: 'test' });
+    const s = t.alerts.engine.addSilence({
+      matchers: [
+        { label: 'alertname', value: 'RaidDegraded', regex: false },
+        { label: 'host', value: 'db.*', regex: true },
+      ],
+      startsAt: t.now,
+      endsAt: t.now + 120_000,
+      comment: 'disk swap',
+      createdBy: 'test',
+    });
     t.feed([{ m: 'raid_disks_missing', l: { array: 'md0' }, v: 1 }], 10);
     expect(t.alerts.engine.list()[0]).toMatchObject({ state: 'firing', silencedBy: s.id });
     t.feed([{ m: 'raid_disks_missing', l: { array: 'md0' }, v: 0 }], 130); // the silence expires
@@ -258,6 +356,9 @@ describe('rule files', () => {
     writeFileSync(file, 'rules:\n  - name: Custom\n    when: { metric: disk_util_percent, op: ">", value: high }\n');
     t.alerts.ruleSet.reload();
     expect(t.alerts.ruleSet.rules().map((r) => r.name)).toEqual(['Custom']);
-    expect(t.alerts.ruleSet.status()[0]).toMatchObject({ keptPrevious: true, errors: [{ line: 3, message: 'when needs a numeric value to compare with' }] });
+    expect(t.alerts.ruleSet.status()[0]).toMatchObject({
+      keptPrevious: true,
+      errors: [{ line: 3, message: 'when needs a numeric value to compare with' }],
+    });
   });
 });

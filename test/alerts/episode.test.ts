@@ -31,7 +31,10 @@ class DiskDriver {
   }
 
   private write(): void {
-    writeFileSync(this.file, `   8     400 sdz ${this.reads} 0 ${this.reads * 8} ${this.weighted} 0 0 0 0 ${this.depth} ${this.ioMs} ${this.weighted}\n`);
+    writeFileSync(
+      this.file,
+      `   8     400 sdz ${this.reads} 0 ${this.reads * 8} ${this.weighted} 0 0 0 0 ${this.depth} ${this.ioMs} ${this.weighted}\n`,
+    );
   }
 
   stop(): void {
@@ -60,12 +63,24 @@ describe('a disk-saturation episode through a real agent and server', () => {
     // a queue of 4 requests: a depth of 8 is twice what the device can hold
     writeFileSync(path.join(root, 'sys/block/sdz/queue/nr_requests'), '4\n');
     driver = new DiskDriver(path.join(root, 'proc/diskstats'));
-    writeFileSync(path.join(d, 'fast.yaml'), 'rules:\n  - name: DiskSaturated\n    severity: critical\n    when: { metric: disk_saturated, op: ">=", value: 1 }\n    for: 1s\n    keep_firing_for: 2s\n    summary: "Disk {{device}} on {{host}} is saturated"\n');
+    writeFileSync(
+      path.join(d, 'fast.yaml'),
+      'rules:\n  - name: DiskSaturated\n    severity: critical\n    when: { metric: disk_saturated, op: ">=", value: 1 }\n    for: 1s\n    keep_firing_for: 2s\n    summary: "Disk {{device}} on {{host}} is saturated"\n',
+    );
     const config = path.join(d, 'tidemark.yaml');
-    writeFileSync(config, `alerts:\n  defaultRules: false\n  rules: [${path.join(d, 'fast.yaml')}]\n  receivers:\n    - { type: pagerduty, routingKey: R0UTINGKEY, url: ${receiver.url}/v2/enqueue }\n`);
-    const { port, start: startServer } = await serverProcess({ dataDir: path.join(d, 'data'), args: ['--config', config] });
+    writeFileSync(
+      config,
+      `alerts:\n  defaultRules: false\n  rules: [${path.join(d, 'fast.yaml')}]\n  receivers:\n    - { type: pagerduty, routingKey: R0UTINGKEY, url: ${receiver.url}/v2/enqueue }\n`,
+    );
+    const { port, start: startServer } = await serverProcess({
+      dataDir: path.join(d, 'data'),
+      args: ['--config', config],
+    });
     server = await startServer();
-    agent = runCli(['agent', '--server', `ws://127.0.0.1:${port}`, '--agent-id', 'db1', '--interval-ms', '250', '--root', root], { TIDEMARK_TOKEN: 't' });
+    agent = runCli(
+      ['agent', '--server', `ws://127.0.0.1:${port}`, '--agent-id', 'db1', '--interval-ms', '250', '--root', root],
+      { TIDEMARK_TOKEN: 't' },
+    );
     await agent.waitFor(/connected to server/);
     await new Promise((r) => setTimeout(r, 1000));
     expect(receiver.received).toEqual([]);
@@ -82,10 +97,21 @@ describe('a disk-saturation episode through a real agent and server', () => {
     driver.depth = 0;
     await until(() => receiver.received.length >= 2, 15_000, 'the resolve');
     await new Promise((r) => setTimeout(r, 2000));
-    const events = receiver.received.map((x) => x.body as { routing_key: string; event_action: string; dedup_key: string; payload: { summary: string; source: string; severity: string } });
+    const events = receiver.received.map(
+      (x) =>
+        x.body as {
+          routing_key: string;
+          event_action: string;
+          dedup_key: string;
+          payload: { summary: string; source: string; severity: string };
+        },
+    );
     expect(events.map((e) => e.event_action)).toEqual(['trigger', 'resolve']);
     expect(events[0]!.dedup_key).toBe(events[1]!.dedup_key);
-    expect(events[0]).toMatchObject({ routing_key: 'R0UTINGKEY', payload: { summary: 'Disk sdz on db1 is saturated', source: 'db1', severity: 'critical' } });
+    expect(events[0]).toMatchObject({
+      routing_key: 'R0UTINGKEY',
+      payload: { summary: 'Disk sdz on db1 is saturated', source: 'db1', severity: 'critical' },
+    });
     expect(receiver.received.every((x) => x.path === '/v2/enqueue')).toBe(true);
   });
 });
@@ -94,11 +120,21 @@ describe('tidemark rules check', () => {
   it('names the line of each error and exits 1; exits 0 for the shipped rules', () => {
     const d = tempDir();
     const bad = path.join(d, 'bad.yaml');
-    writeFileSync(bad, 'rules:\n  - name: Ok\n    when: { metric: disk_util_percent, value: 90 }\n  - name: Broken\n    when: { metric: disk_util_percent, fn: avg, value: 90 }\n    for: 5 minutes\n');
+    writeFileSync(
+      bad,
+      'rules:\n  - name: Ok\n    when: { metric: disk_util_percent, value: 90 }\n  - name: Broken\n    when: { metric: disk_util_percent, fn: avg, value: 90 }\n    for: 5 minutes\n',
+    );
     const r = spawnSync(process.execPath, [CLI, 'rules', 'check', bad], { encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual([`${bad}:5: fn avg needs a window: add over: 1m`, `${bad}:6: for must be a duration like 30s, 5m, 1h`]);
-    const shipped = spawnSync(process.execPath, [CLI, 'rules', 'check', ...['agent', 'disk', 'logpaths', 'mongod', 'raid'].map((f) => `rules/${f}.yaml`)], { encoding: 'utf8' });
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `${bad}:5: fn avg needs a window: add over: 1m`,
+      `${bad}:6: for must be a duration like 30s, 5m, 1h`,
+    ]);
+    const shipped = spawnSync(
+      process.execPath,
+      [CLI, 'rules', 'check', ...['agent', 'disk', 'logpaths', 'mongod', 'raid'].map((f) => `rules/${f}.yaml`)],
+      { encoding: 'utf8' },
+    );
     expect(shipped.status).toBe(0);
   });
 });

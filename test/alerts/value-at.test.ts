@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { valueAt } from '../../server/alerts/engine.js';
 import type { Condition } from '../../server/alerts/rules.js';
 
-const cond = (fn: Condition['fn'], overMs: number): Condition => ({ kind: 'threshold', metric: 'm', matchers: [], fn, overMs, op: '>', value: 0 });
+const cond = (fn: Condition['fn'], overMs: number): Condition => ({
+  kind: 'threshold',
+  metric: 'm',
+  matchers: [],
+  fn,
+  overMs,
+  op: '>',
+  value: 0,
+});
 
 describe('a condition’s function of its window', () => {
   // Samples at 0..4 s: 1, null, 4, 10, 7.

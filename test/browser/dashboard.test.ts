@@ -74,7 +74,15 @@ describe('dashboard in headless Chromium', () => {
     await page.selectOption('#range', 'live');
     await expect.poll(() => page.locator('#live-state').textContent()).toBe('live');
 
-    for (const metric of ['cpu_iowait_percent', 'disk_aqu_sz', 'disk_r_await_ms', 'disk_w_await_ms', 'disk_in_flight', 'disk_r_per_s', 'io_pressure_avg10_percent']) {
+    for (const metric of [
+      'cpu_iowait_percent',
+      'disk_aqu_sz',
+      'disk_r_await_ms',
+      'disk_w_await_ms',
+      'disk_in_flight',
+      'disk_r_per_s',
+      'io_pressure_avg10_percent',
+    ]) {
       expect(await page.locator(`.chart[data-metric="${metric}"] canvas`).count(), metric).toBe(1);
     }
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -84,7 +92,15 @@ describe('dashboard in headless Chromium', () => {
 
   it('shows a degraded, recovering array with its missing member and progress (agent on a fixture root)', async () => {
     const port = await freePort();
-    fixtureApp = runCli(['start', '--port', String(port), '--data-dir', tempDir(), '--root', path.join(PROCFS, 'prometheus-procfs')]);
+    fixtureApp = runCli([
+      'start',
+      '--port',
+      String(port),
+      '--data-dir',
+      tempDir(),
+      '--root',
+      path.join(PROCFS, 'prometheus-procfs'),
+    ]);
     await fixtureApp.waitFor(/connected to server/);
     browser ??= await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
@@ -94,14 +110,18 @@ describe('dashboard in headless Chromium', () => {
 
     // The host list says at a glance that an array is degraded.
     const alert = page.locator('#host-list li .alert[data-level="bad"]');
-    await expect.poll(() => alert.textContent(), { timeout: 10_000 }).toMatch(/RAID: \d+ degraded or inactive \(1 rebuilding\)/);
+    await expect
+      .poll(() => alert.textContent(), { timeout: 10_000 })
+      .toMatch(/RAID: \d+ degraded or inactive \(1 rebuilding\)/);
 
     // md6 : active raid1 sdb2[2](F) sdc[1](S) sda2[0] [2/1] [U_] recovery = 8.5% … finish=17.0min speed=259783K/sec
     const md6 = page.locator('.array[data-array="md6"]');
     await md6.waitFor({ timeout: 10_000 });
     expect(await md6.getAttribute('data-health')).toBe('rebuilding');
     expect(await md6.locator('.badge.health').textContent()).toBe('rebuilding');
-    expect(await md6.locator('.facts').textContent()).toBe('1 of 2 disks working · slot 1 missing · 1 failed · 1 spare');
+    expect(await md6.locator('.facts').textContent()).toBe(
+      '1 of 2 disks working · slot 1 missing · 1 failed · 1 spare',
+    );
     expect(await md6.locator('tr[data-member="sdb2"]').getAttribute('data-state')).toBe('faulty');
     expect(await md6.locator('tr[data-member="sda2"]').getAttribute('data-state')).toBe('in_sync');
     expect(Number(await md6.locator('.sync progress').getAttribute('value'))).toBe(8.5);
@@ -117,7 +137,9 @@ describe('dashboard in headless Chromium', () => {
     const md6Alert = page.locator('.alert-row[data-rule="RaidDegraded"]', { hasText: 'md6' });
     await md6Alert.waitFor({ timeout: 10_000 });
     expect(await md6Alert.getAttribute('data-state')).toBe('firing');
-    expect(await md6Alert.locator('.summary').textContent()).toMatch(/^md array md6 on .+ is degraded \(1 disk\(s\) missing\)$/);
+    expect(await md6Alert.locator('.summary').textContent()).toMatch(
+      /^md array md6 on .+ is degraded \(1 disk\(s\) missing\)$/,
+    );
     await md6Alert.locator('button.silence').click();
     await expect.poll(() => md6Alert.getAttribute('data-state')).toBe('silenced');
     expect(await page.locator('.silence-row').count()).toBe(1);
@@ -138,15 +160,34 @@ describe('dashboard in headless Chromium', () => {
       chmodSync(file, 0o644);
     };
     write(`${d}/mongod.conf`, `systemLog:\n  destination: file\n  logAppend: true\n  path: ${gone}/mongod.log\n`);
-    write(lr, `${gone}/mongod.log {\n  rotate 7\n  postrotate\n    kill -USR1 $(cat ${d}/mongod.pid)\n  endscript\n}\n`);
+    write(
+      lr,
+      `${gone}/mongod.log {\n  rotate 7\n  postrotate\n    kill -USR1 $(cat ${d}/mongod.pid)\n  endscript\n}\n`,
+    );
     const port = await freePort();
-    logApp = runCli(['start', '--port', String(port), '--data-dir', tempDir(), '--logrotate-config', lr, '--logrotate-state', `${d}/status`, '--mongod-config', `${d}/mongod.conf`, '--mongod-user', 'root']);
+    logApp = runCli([
+      'start',
+      '--port',
+      String(port),
+      '--data-dir',
+      tempDir(),
+      '--logrotate-config',
+      lr,
+      '--logrotate-state',
+      `${d}/status`,
+      '--mongod-config',
+      `${d}/mongod.conf`,
+      '--mongod-user',
+      'root',
+    ]);
     await logApp.waitFor(/connected to server/);
     browser ??= await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
     await page.goto(`http://127.0.0.1:${port}/`);
 
-    await expect.poll(() => page.locator('#host-list .alert').allTextContents(), { timeout: 10_000 }).toContain('Log paths: 3 errors');
+    await expect
+      .poll(() => page.locator('#host-list .alert').allTextContents(), { timeout: 10_000 })
+      .toContain('Log paths: 3 errors');
     const logrotate = page.locator('.check[data-check="logrotate"]');
     await expect.poll(() => logrotate.getAttribute('data-ok'), { timeout: 10_000 }).toBe('false');
     const missing = logrotate.locator('.finding[data-code="missing-parent-dir"]');
@@ -156,7 +197,9 @@ describe('dashboard in headless Chromium', () => {
     expect(await logrotate.locator('.finding[data-code="mongod-rename-crash"]').count()).toBe(1);
     const mongod = page.locator('.check[data-check="mongod-config"]');
     expect(await mongod.getAttribute('data-ok')).toBe('false');
-    expect(await mongod.locator('.finding[data-code="log-dir-missing"] .where').textContent()).toBe(`error · ${d}/mongod.conf:4 · ${gone}/mongod.log`);
+    expect(await mongod.locator('.finding[data-code="log-dir-missing"] .where').textContent()).toBe(
+      `error · ${d}/mongod.conf:4 · ${gone}/mongod.log`,
+    );
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.locator('#logpaths').screenshot({ path: path.join(ARTIFACTS, 'logpaths-failing.png') });
 
@@ -178,20 +221,36 @@ describe('dashboard in headless Chromium', () => {
       replSetGetConfig: () => ({ ...reply('4.2-replset-arbiter-primary-view/replSetGetConfig.json'), ok: 1 }),
     });
     const port = await freePort();
-    mongoApp = runCli(['start', '--port', String(port), '--data-dir', tempDir(), '--root', path.join(PROCFS, 'node_exporter'), '--mongod-uri', fake.uri]);
+    mongoApp = runCli([
+      'start',
+      '--port',
+      String(port),
+      '--data-dir',
+      tempDir(),
+      '--root',
+      path.join(PROCFS, 'node_exporter'),
+      '--mongod-uri',
+      fake.uri,
+    ]);
     await mongoApp.waitFor(/connected to server/);
     browser ??= await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
     await page.goto(`http://127.0.0.1:${port}/`);
     const card = page.locator('.mongod[data-up="true"]');
     await card.waitFor({ timeout: 15_000 });
-    await expect.poll(() => card.locator('tr[data-fact="lock wait %"] td').textContent(), { timeout: 10_000 }).toBe('0 %');
+    await expect
+      .poll(() => card.locator('tr[data-fact="lock wait %"] td').textContent(), { timeout: 10_000 })
+      .toBe('0 %');
     expect(await card.locator('tr[data-fact="connections"] td').textContent()).toBe('20 current, 838840 available');
     const rs = page.locator('.replset[data-set="replset"]');
     expect(await rs.getAttribute('data-ok')).toBe('false');
-    expect(await rs.locator('.summary').textContent()).toMatch(/^4 voters, majority 3: the set survives 1 failure, the same as 3 voters; majority writes survive none\./);
+    expect(await rs.locator('.summary').textContent()).toMatch(
+      /^4 voters, majority 3: the set survives 1 failure, the same as 3 voters; majority writes survive none\./,
+    );
     expect(await rs.locator('tr[data-member]').count()).toBe(4);
-    await expect.poll(() => page.locator('#host-list .alert').allTextContents(), { timeout: 10_000 }).toContain('replica set at risk');
+    await expect
+      .poll(() => page.locator('#host-list .alert').allTextContents(), { timeout: 10_000 })
+      .toContain('replica set at risk');
     expect(await page.locator('#mongod-charts .chart[data-metric="mongod_lock_percent"] canvas').count()).toBe(1);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.locator('#mongod').screenshot({ path: path.join(ARTIFACTS, 'mongod.png') });

@@ -6,7 +6,9 @@ export function deviceOf(path: string): string {
   const dev = statSync(path).dev;
   const major = (dev >> 8) & 0xfff;
   const minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
-  const found = parseDiskstats(readFileSync('/proc/diskstats', 'utf8')).find((d) => d.major === major && d.minor === minor);
+  const found = parseDiskstats(readFileSync('/proc/diskstats', 'utf8')).find(
+    (d) => d.major === major && d.minor === minor,
+  );
   if (!found) throw new Error(`no block device ${major}:${minor} for ${path} (not on a block device?)`);
   return found.name;
 }

@@ -41,7 +41,10 @@ export interface Running {
 
 /** Runs the built CLI (`dist/cli/main.js`) as a real process and collects its output. */
 export function runCli(args: string[], env: Record<string, string> = {}): Running {
-  const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   const onData = (chunk: Buffer) => {
@@ -82,18 +85,33 @@ export function runCli(args: string[], env: Record<string, string> = {}): Runnin
  * restarts: `start()` launches it (again, after a stop) and resolves once it
  * serves.
  */
-export async function serverProcess(opts: { token?: string; dataDir?: string; args?: string[] } = {}): Promise<{ port: number; base: string; dataDir: string; start: () => Promise<Running> }> {
+export async function serverProcess(
+  opts: { token?: string; dataDir?: string; args?: string[] } = {},
+): Promise<{ port: number; base: string; dataDir: string; start: () => Promise<Running> }> {
   const port = await freePort();
   const dataDir = opts.dataDir ?? tempDir();
   const start = async () => {
-    const s = runCli(['server', '--port', String(port), '--token', opts.token ?? 't', '--data-dir', dataDir, ...(opts.args ?? [])]);
+    const s = runCli([
+      'server',
+      '--port',
+      String(port),
+      '--token',
+      opts.token ?? 't',
+      '--data-dir',
+      dataDir,
+      ...(opts.args ?? []),
+    ]);
     await s.waitFor(/dashboard at/);
     return s;
   };
   return { port, base: `http://127.0.0.1:${port}`, dataDir, start };
 }
 
-export async function until<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+export async function until<T>(
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -31,7 +31,9 @@ describe('real server and agent processes over loopback', () => {
   beforeAll(async () => {
     ({ port, base, start: startServer } = await serverProcess({ token: TOKEN }));
     server = await startServer();
-    agent = runCli(['agent', '--server', `ws://127.0.0.1:${port}`, '--agent-id', 'db-1', '--interval-ms', '250'], { TIDEMARK_TOKEN: TOKEN });
+    agent = runCli(['agent', '--server', `ws://127.0.0.1:${port}`, '--agent-id', 'db-1', '--interval-ms', '250'], {
+      TIDEMARK_TOKEN: TOKEN,
+    });
     await agent.waitFor(/connected to server/);
   });
 
@@ -44,7 +46,9 @@ describe('real server and agent processes over loopback', () => {
     const ws = await openWs(`ws://127.0.0.1:${port}/ws/dashboard`);
     const hosts = await nextMessage<ServerToDashboard>(ws, (m) => m.type === 'hosts');
     expect(hosts.type === 'hosts' && hosts.hosts.map((h) => h.id)).toContain('db-1');
-    ws.send(JSON.stringify({ type: 'subscribe', hosts: ['db-1'], metrics: ['disk_util_percent', 'cpu_iowait_percent'] }));
+    ws.send(
+      JSON.stringify({ type: 'subscribe', hosts: ['db-1'], metrics: ['disk_util_percent', 'cpu_iowait_percent'] }),
+    );
     const msg = await nextMessage<ServerToDashboard>(ws, (m) => m.type === 'samples' && m.samples.length > 0);
     if (msg.type !== 'samples') throw new Error('unreachable');
     expect(msg.host).toBe('db-1');
@@ -56,7 +60,10 @@ describe('real server and agent processes over loopback', () => {
     expect(list.find((h) => h.id === 'db-1')).toMatchObject({ connected: true, agentVersion: expect.any(String) });
     // the inventory, gathered by systeminformation in a child process of the agent: in the host's own entry, not in the list
     expect(list.find((h) => h.id === 'db-1')!.inventory).toBeNull();
-    expect((await getJson<HostSummary>(`${base}/api/hosts/db-1`)).inventory).toMatchObject({ os: { platform: 'linux' }, filesystems: expect.any(Array) });
+    expect((await getJson<HostSummary>(`${base}/api/hosts/db-1`)).inventory).toMatchObject({
+      os: { platform: 'linux' },
+      filesystems: expect.any(Array),
+    });
     const health = await getJson<{ status: string; agentsConnected: number }>(`${base}/healthz`);
     expect(health).toMatchObject({ status: 'ok', agentsConnected: 1 });
   });
@@ -67,20 +74,40 @@ describe('real server and agent processes over loopback', () => {
     expect(first.type === 'hosts' && first.partial).toBeFalsy();
     await new Promise((r) => setTimeout(r, 1200)); // past the push window of db-1's own connection
     const agentWs = await openWs(`ws://127.0.0.1:${port}/ws/agent`, { Authorization: `Bearer ${TOKEN}` });
-    agentWs.send(JSON.stringify({ type: 'hello', protocol: 2, agentId: 'db-partial', session: 's1', hostname: 'p', agentVersion: '1', inventory: null }));
-    const up = await nextMessage<ServerToDashboard>(dash, (m) => m.type === 'hosts' && !!m.partial && m.hosts.some((h) => h.id === 'db-partial'));
+    agentWs.send(
+      JSON.stringify({
+        type: 'hello',
+        protocol: 2,
+        agentId: 'db-partial',
+        session: 's1',
+        hostname: 'p',
+        agentVersion: '1',
+        inventory: null,
+      }),
+    );
+    const up = await nextMessage<ServerToDashboard>(
+      dash,
+      (m) => m.type === 'hosts' && !!m.partial && m.hosts.some((h) => h.id === 'db-partial'),
+    );
     if (up.type !== 'hosts') throw new Error('unreachable');
     expect(up.hosts.map((h) => [h.id, h.connected])).toEqual([['db-partial', true]]); // db-1 did not change, so it is not in it
     agentWs.close();
-    const down = await nextMessage<ServerToDashboard>(dash, (m) => m.type === 'hosts' && !!m.partial && m.hosts.some((h) => h.id === 'db-partial' && !h.connected));
+    const down = await nextMessage<ServerToDashboard>(
+      dash,
+      (m) => m.type === 'hosts' && !!m.partial && m.hosts.some((h) => h.id === 'db-partial' && !h.connected),
+    );
     expect(down.type === 'hosts' && down.hosts.map((h) => h.id)).toEqual(['db-partial']);
     dash.close();
   });
 
   it('refuses a wrong or missing agent token', async () => {
-    await expect(openWs(`ws://127.0.0.1:${port}/ws/agent`, { Authorization: 'Bearer wrong' })).rejects.toThrow('HTTP 401');
+    await expect(openWs(`ws://127.0.0.1:${port}/ws/agent`, { Authorization: 'Bearer wrong' })).rejects.toThrow(
+      'HTTP 401',
+    );
     await expect(openWs(`ws://127.0.0.1:${port}/ws/agent`)).rejects.toThrow('HTTP 401');
-    const wrong = runCli(['agent', '--server', `ws://127.0.0.1:${port}`, '--agent-id', 'intruder'], { TIDEMARK_TOKEN: 'nope' });
+    const wrong = runCli(['agent', '--server', `ws://127.0.0.1:${port}`, '--agent-id', 'intruder'], {
+      TIDEMARK_TOKEN: 'nope',
+    });
     await wrong.waitFor(/server refused the agent token \(HTTP 401\)/);
     await wrong.stop();
     const list = await getJson<HostSummary[]>(`${base}/api/hosts`);
@@ -92,12 +119,41 @@ describe('real server and agent processes over loopback', () => {
     const replies = ws.received as { type: string; code?: string; message?: string }[];
     ws.send('{"type":"batch", nope');
     ws.send(JSON.stringify({ type: 'batch', seq: 1, ts: Date.now(), samples: [] }));
-    ws.send(JSON.stringify({ type: 'hello', protocol: 1, agentId: 'bad actor!', session: 's', hostname: 'h', agentVersion: '1', inventory: null }));
-    ws.send(JSON.stringify({ type: 'hello', protocol: 1, agentId: 'raw-1', session: 's1', hostname: 'h', agentVersion: '1', inventory: null }));
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        protocol: 1,
+        agentId: 'bad actor!',
+        session: 's',
+        hostname: 'h',
+        agentVersion: '1',
+        inventory: null,
+      }),
+    );
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        protocol: 1,
+        agentId: 'raw-1',
+        session: 's1',
+        hostname: 'h',
+        agentVersion: '1',
+        inventory: null,
+      }),
+    );
     ws.send(JSON.stringify({ type: 'batch', seq: 0, ts: Date.now(), samples: [] }));
-    ws.send(JSON.stringify({ type: 'batch', seq: 1, ts: Date.now(), samples: [{ m: 'disk_util_percent', v: 'high' }] }));
+    ws.send(
+      JSON.stringify({ type: 'batch', seq: 1, ts: Date.now(), samples: [{ m: 'disk_util_percent', v: 'high' }] }),
+    );
     await until(() => replies.length >= 6, 5000, 'six replies');
-    expect(replies.map((r) => r.code ?? r.type)).toEqual(['bad_json', 'hello_required', 'bad_frame', 'welcome', 'bad_frame', 'bad_frame']);
+    expect(replies.map((r) => r.code ?? r.type)).toEqual([
+      'bad_json',
+      'hello_required',
+      'bad_frame',
+      'welcome',
+      'bad_frame',
+      'bad_frame',
+    ]);
     expect(replies[2]!.message).toMatch(/^agentId:/);
     expect(replies[5]!.message).toMatch(/^samples\.0\.v:/);
 
@@ -107,7 +163,12 @@ describe('real server and agent processes over loopback', () => {
     expect(await closed).toBe(1009);
 
     const before = (await getJson<HostSummary[]>(`${base}/api/hosts`)).find((h) => h.id === 'db-1')!.stats.batches;
-    await until(async () => (await getJson<HostSummary[]>(`${base}/api/hosts`)).find((h) => h.id === 'db-1')!.stats.batches >= before + 3, 5000, 'db-1 to keep streaming');
+    await until(
+      async () =>
+        (await getJson<HostSummary[]>(`${base}/api/hosts`)).find((h) => h.id === 'db-1')!.stats.batches >= before + 3,
+      5000,
+      'db-1 to keep streaming',
+    );
     expect((await getJson<HostSummary[]>(`${base}/api/hosts`)).find((h) => h.id === 'db-1')!.connected).toBe(true);
   });
 
@@ -117,13 +178,19 @@ describe('real server and agent processes over loopback', () => {
     await agent.waitFor(/disconnected from server/);
     await new Promise((r) => setTimeout(r, 3000));
     server = await startServer();
-    await until(async () => {
-      const hosts = await getJson<HostSummary[]>(`${base}/api/hosts`);
-      return hosts.find((h) => h.id === 'db-1' && h.connected);
-    }, 40_000, 'agent to reconnect');
+    await until(
+      async () => {
+        const hosts = await getJson<HostSummary[]>(`${base}/api/hosts`);
+        return hosts.find((h) => h.id === 'db-1' && h.connected);
+      },
+      40_000,
+      'agent to reconnect',
+    );
     // Let the replay and a few live batches land.
     await new Promise((r) => setTimeout(r, 1500));
-    const { series } = await getJson<Series>(`${base}/api/series?host=db-1&metric=agent_collect_ms&from=${downAt - 60_000}`);
+    const { series } = await getJson<Series>(
+      `${base}/api/series?host=db-1&metric=agent_collect_ms&from=${downAt - 60_000}`,
+    );
     const ts = series[0]!.points.map(([t]) => t);
     // Samples taken during the outage reached the new server…
     expect(ts[0]).toBeLessThan(downAt + 1000);

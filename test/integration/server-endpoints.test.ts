@@ -7,7 +7,14 @@ import { CLI, until } from '../helpers/process.js';
 
 const servers: TidemarkServer[] = [];
 async function start(opts: Partial<ConstructorParameters<typeof TidemarkServer>[0]> = {}) {
-  const server = new TidemarkServer({ host: '127.0.0.1', port: 0, agentToken: 'agent-t', apiToken: null, log: silentLogger, ...opts });
+  const server = new TidemarkServer({
+    host: '127.0.0.1',
+    port: 0,
+    agentToken: 'agent-t',
+    apiToken: null,
+    log: silentLogger,
+    ...opts,
+  });
   servers.push(server);
   const port = await server.listen();
   return { server, port, base: `http://127.0.0.1:${port}` };
@@ -16,16 +23,31 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-function agentSocket(port: number): Promise<WebSocket & { received: { type: string; seq?: number; lastSeq?: number; code?: string }[] }> {
+function agentSocket(
+  port: number,
+): Promise<WebSocket & { received: { type: string; seq?: number; lastSeq?: number; code?: string }[] }> {
   return new Promise((resolve, reject) => {
-    const ws = Object.assign(new WebSocket(`ws://127.0.0.1:${port}/ws/agent`, { headers: { Authorization: 'Bearer agent-t' } }), { received: [] as never[] });
+    const ws = Object.assign(
+      new WebSocket(`ws://127.0.0.1:${port}/ws/agent`, { headers: { Authorization: 'Bearer agent-t' } }),
+      { received: [] as never[] },
+    );
     ws.on('message', (d) => ws.received.push(JSON.parse(d.toString()) as never));
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
   });
 }
-const hello = (session: string) => JSON.stringify({ type: 'hello', protocol: 1, agentId: 'h1', session, hostname: 'h1', agentVersion: 't', inventory: null });
-const batch = (seq: number, ts: number, v: number) => JSON.stringify({ type: 'batch', seq, ts, samples: [{ m: 'disk_util_percent', l: { device: 'sda' }, v }] });
+const hello = (session: string) =>
+  JSON.stringify({
+    type: 'hello',
+    protocol: 1,
+    agentId: 'h1',
+    session,
+    hostname: 'h1',
+    agentVersion: 't',
+    inventory: null,
+  });
+const batch = (seq: number, ts: number, v: number) =>
+  JSON.stringify({ type: 'batch', seq, ts, samples: [{ m: 'disk_util_percent', l: { device: 'sda' }, v }] });
 
 describe('agent endpoint', () => {
   it('stores a replayed batch once and acknowledges it again', async () => {
@@ -37,9 +59,18 @@ describe('agent endpoint', () => {
     ws.send(batch(2, 2000, 20)); // replay after a lost ack
     ws.send(batch(1, 1000, 10));
     await until(() => ws.received.length >= 5, 5000, 'replies');
-    expect(ws.received.map((m) => (m.type === 'ack' ? `ack ${m.seq}` : m.type))).toEqual(['welcome', 'ack 1', 'ack 2', 'ack 2', 'ack 2']);
+    expect(ws.received.map((m) => (m.type === 'ack' ? `ack ${m.seq}` : m.type))).toEqual([
+      'welcome',
+      'ack 1',
+      'ack 2',
+      'ack 2',
+      'ack 2',
+    ]);
     const res = await (await fetch(`${base}/api/series?host=h1&metric=disk_util_percent&from=0&to=5000`)).json();
-    expect(res.series[0].points).toEqual([[1000, 10], [2000, 20]]);
+    expect(res.series[0].points).toEqual([
+      [1000, 10],
+      [2000, 20],
+    ]);
     expect(server.hosts.get('h1')!.stats).toMatchObject({ batches: 2, duplicates: 2 });
 
     // A reconnect of the same session learns how far the server got.
@@ -59,7 +90,17 @@ describe('agent endpoint', () => {
     const { port } = await start();
     const ws = await agentSocket(port);
     const closed = new Promise<number>((r) => ws.once('close', (c) => r(c)));
-    ws.send(JSON.stringify({ type: 'hello', protocol: 99, agentId: 'h1', session: 's', hostname: 'h', agentVersion: 't', inventory: null }));
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        protocol: 99,
+        agentId: 'h1',
+        session: 's',
+        hostname: 'h',
+        agentVersion: 't',
+        inventory: null,
+      }),
+    );
     expect(await closed).toBe(4002);
     expect(ws.received[0]).toMatchObject({ type: 'error', code: 'unsupported_protocol' });
   });
@@ -131,15 +172,23 @@ describe('credentials', () => {
     expect((await fetch(`${base}/api/hosts`, { headers: { Authorization: 'Bearer ui-secret' } })).status).toBe(200);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const refused = new WebSocket(`ws://${base.slice(7)}/ws/dashboard`);
-    const status = await new Promise<number>((r) => refused.once('unexpected-response', (_q, res) => r(res.statusCode!)));
+    const status = await new Promise<number>((r) =>
+      refused.once('unexpected-response', (_q, res) => r(res.statusCode!)),
+    );
     expect(status).toBe(401);
   });
 
   it('refuses to bind beyond loopback without a credential', () => {
-    expect(() => new TidemarkServer({ host: '0.0.0.0', port: 0, agentToken: 'a', apiToken: null, log: silentLogger })).toThrow(/without a credential/);
+    expect(
+      () => new TidemarkServer({ host: '0.0.0.0', port: 0, agentToken: 'a', apiToken: null, log: silentLogger }),
+    ).toThrow(/without a credential/);
     let err: { status: number; stderr: string } | null = null;
     try {
-      execFileSync(process.execPath, [CLI, 'server', '--host', '0.0.0.0', '--port', '0'], { encoding: 'utf8', stdio: 'pipe', env: { ...process.env, TIDEMARK_TOKEN: '' } });
+      execFileSync(process.execPath, [CLI, 'server', '--host', '0.0.0.0', '--port', '0'], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+        env: { ...process.env, TIDEMARK_TOKEN: '' },
+      });
     } catch (e) {
       err = e as { status: number; stderr: string };
     }

@@ -15,12 +15,19 @@ describe('tidemark simulate', () => {
   it('streams about 100 series per host from N hosts over the real protocol', async () => {
     const { port, start } = await serverProcess();
     server = await start();
-    sim = runCli(['simulate', '--agents', '25', '--server', `ws://127.0.0.1:${port}`, '--interval-ms', '500', '--duration', '30'], { TIDEMARK_TOKEN: 't' });
+    sim = runCli(
+      ['simulate', '--agents', '25', '--server', `ws://127.0.0.1:${port}`, '--interval-ms', '500', '--duration', '30'],
+      { TIDEMARK_TOKEN: 't' },
+    );
     const base = `http://127.0.0.1:${port}`;
-    const hosts = await until(async () => {
-      const list = await getJson<HostSummary[]>(`${base}/api/hosts`);
-      return list.length === 25 && list.every((h) => h.connected && h.stats.batches >= 3) ? list : null;
-    }, 20_000, '25 simulated hosts streaming');
+    const hosts = await until(
+      async () => {
+        const list = await getJson<HostSummary[]>(`${base}/api/hosts`);
+        return list.length === 25 && list.every((h) => h.connected && h.stats.batches >= 3) ? list : null;
+      },
+      20_000,
+      '25 simulated hosts streaming',
+    );
     expect(hosts.map((h) => h.id)[0]).toBe('sim-00000');
     expect(hosts.every((h) => h.agentVersion?.endsWith('-sim'))).toBe(true);
     const health = await getJson<{ ingested: { batches: number; samples: number } }>(`${base}/healthz`);
@@ -36,7 +43,8 @@ describe('tidemark simulate', () => {
     const during = h.sample(0).samples.find((s) => s.m === 'disk_saturated' && s.l?.device === 'sdb')!;
     expect(during.v).toBe(1);
     // host 17's degraded window, host 23's lock pile-up, each within its 10-minute cycle
-    const at = (index: number, ep: string) => Array.from({ length: 600 }, (_, i) => i * 1000).find((t) => episodeAt(index, t) === ep);
+    const at = (index: number, ep: string) =>
+      Array.from({ length: 600 }, (_, i) => i * 1000).find((t) => episodeAt(index, t) === ep);
     expect(at(17, 'degraded')).toBeDefined();
     expect(at(23, 'lockpile')).toBeDefined();
     expect(at(1, 'saturation')).toBeUndefined();

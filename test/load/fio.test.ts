@@ -40,21 +40,37 @@ describe('real disk load', () => {
   it(`raises %util, aqu-sz and in-flight of the device under fio (libaio, iodepth 32)`, async () => {
     const port = await server.listen();
     agent = new Agent({
-      serverUrl: `ws://127.0.0.1:${port}`, token: 't', root: '/', agentId: 'load', intervalMs: 250,
-      bufferCapacity: 1000, inventoryIntervalMs: 3_600_000, log: silentLogger,
+      serverUrl: `ws://127.0.0.1:${port}`,
+      token: 't',
+      root: '/',
+      agentId: 'load',
+      intervalMs: 250,
+      bufferCapacity: 1000,
+      inventoryIntervalMs: 3_600_000,
+      log: silentLogger,
     });
     await agent.start();
     const idleFrom = Date.now();
     await sleep(2500);
     const loadFrom = Date.now();
     await fio([
-      '--name=tidemark-load', `--filename=${path.join(dir, 'load.dat')}`, '--size=128M', '--rw=randwrite', '--bs=4k',
-      '--ioengine=libaio', '--iodepth=32', '--direct=1', '--time_based', '--runtime=5', '--output-format=terse',
+      '--name=tidemark-load',
+      `--filename=${path.join(dir, 'load.dat')}`,
+      '--size=128M',
+      '--rw=randwrite',
+      '--bs=4k',
+      '--ioengine=libaio',
+      '--iodepth=32',
+      '--direct=1',
+      '--time_based',
+      '--runtime=5',
+      '--output-format=terse',
     ]);
     const loadTo = Date.now();
     await sleep(600);
     const values = (metric: string, from: number, to: number) =>
-      server.store.query({ host: 'load', metric, labels: { device }, from, to })[0]?.points.map(([, v]) => v ?? 0) ?? [];
+      server.store.query({ host: 'load', metric, labels: { device }, from, to })[0]?.points.map(([, v]) => v ?? 0) ??
+      [];
     const max = (xs: number[]) => Math.max(0, ...xs);
     const idleUtil = values('disk_util_percent', idleFrom, loadFrom);
     const loadUtil = values('disk_util_percent', loadFrom + 500, loadTo);
@@ -62,8 +78,10 @@ describe('real disk load', () => {
     const loadInFlight = values('disk_in_flight', loadFrom + 500, loadTo);
     const idleQueue = values('disk_aqu_sz', idleFrom, loadFrom);
     const loadQueue = values('disk_aqu_sz', loadFrom + 500, loadTo);
-    console.log(`device ${device}: util idle max ${max(idleUtil).toFixed(1)} % → load max ${max(loadUtil).toFixed(1)} %; ` +
-      `in-flight idle max ${max(idleInFlight)} → load max ${max(loadInFlight)}; aqu-sz idle max ${max(idleQueue).toFixed(2)} → load max ${max(loadQueue).toFixed(2)}`);
+    console.log(
+      `device ${device}: util idle max ${max(idleUtil).toFixed(1)} % → load max ${max(loadUtil).toFixed(1)} %; ` +
+        `in-flight idle max ${max(idleInFlight)} → load max ${max(loadInFlight)}; aqu-sz idle max ${max(idleQueue).toFixed(2)} → load max ${max(loadQueue).toFixed(2)}`,
+    );
     expect(loadUtil.length).toBeGreaterThanOrEqual(10);
     expect(max(loadUtil)).toBeGreaterThan(max(idleUtil) + 20);
     expect(max(loadInFlight)).toBeGreaterThan(max(idleInFlight));
@@ -73,14 +91,26 @@ describe('real disk load', () => {
 
   it('raises I/O pressure "some" under a synchronous multi-job run (psync, 4 jobs, O_DIRECT)', async () => {
     const pressure = (metric: string, from: number, to: number) =>
-      server.store.query({ host: 'load', metric, labels: { kind: 'some' }, from, to })[0]?.points.map(([, v]) => v ?? 0) ?? [];
+      server.store
+        .query({ host: 'load', metric, labels: { kind: 'some' }, from, to })[0]
+        ?.points.map(([, v]) => v ?? 0) ?? [];
     const max = (xs: number[]) => Math.max(0, ...xs);
     const idleFrom = Date.now();
     await sleep(2500);
     const loadFrom = Date.now();
     await fio([
-      '--name=tidemark-sync', `--directory=${dir}`, '--size=32M', '--rw=randwrite', '--bs=4k', '--ioengine=psync',
-      '--numjobs=4', '--direct=1', '--time_based', '--runtime=5', '--group_reporting', '--output-format=terse',
+      '--name=tidemark-sync',
+      `--directory=${dir}`,
+      '--size=32M',
+      '--rw=randwrite',
+      '--bs=4k',
+      '--ioengine=psync',
+      '--numjobs=4',
+      '--direct=1',
+      '--time_based',
+      '--runtime=5',
+      '--group_reporting',
+      '--output-format=terse',
     ]);
     const loadTo = Date.now();
     await sleep(600);
@@ -88,7 +118,9 @@ describe('real disk load', () => {
     const loadStall = pressure('io_pressure_stall_percent', loadFrom + 500, loadTo);
     const idleAvg10 = pressure('io_pressure_avg10_percent', idleFrom, loadFrom);
     const loadAvg10 = pressure('io_pressure_avg10_percent', loadFrom, loadTo + 600);
-    console.log(`I/O pressure some: stall idle max ${max(idleStall).toFixed(1)} % → load max ${max(loadStall).toFixed(1)} %; avg10 idle max ${max(idleAvg10)} → load max ${max(loadAvg10)}`);
+    console.log(
+      `I/O pressure some: stall idle max ${max(idleStall).toFixed(1)} % → load max ${max(loadStall).toFixed(1)} %; avg10 idle max ${max(idleAvg10)} → load max ${max(loadAvg10)}`,
+    );
     expect(loadStall.length).toBeGreaterThanOrEqual(10);
     expect(max(loadStall)).toBeGreaterThan(max(idleStall) + 10);
     expect(max(loadAvg10)).toBeGreaterThan(max(idleAvg10));

@@ -22,8 +22,14 @@ describe('the outage: the log directory was on an array that is gone', () => {
   const d = tempDir();
   const gone = `${d}/array2`;
   write(`${d}/data/.keep`, '');
-  const mongodConf = write(`${d}/mongod.conf`, `systemLog:\n  destination: file\n  logAppend: true\n  path: ${gone}/mongodb/mongod.log\nstorage:\n  dbPath: ${d}/data\n`);
-  const lrConf = write(`${d}/logrotate.conf`, `${gone}/mongodb/mongod.log {\n    daily\n    rotate 7\n    postrotate\n        /bin/kill -USR1 $(cat ${d}/mongod.pid)\n    endscript\n}\n`);
+  const mongodConf = write(
+    `${d}/mongod.conf`,
+    `systemLog:\n  destination: file\n  logAppend: true\n  path: ${gone}/mongodb/mongod.log\nstorage:\n  dbPath: ${d}/data\n`,
+  );
+  const lrConf = write(
+    `${d}/logrotate.conf`,
+    `${gone}/mongodb/mongod.log {\n    daily\n    rotate 7\n    postrotate\n        /bin/kill -USR1 $(cat ${d}/mongod.pid)\n    endscript\n}\n`,
+  );
 
   it('tidemark check logrotate fails and names the directory', () => {
     const r = cli(['check', 'logrotate', '--config', lrConf, '--state', `${d}/status`, '--mongod-config', mongodConf]);
@@ -50,14 +56,31 @@ describe('the outage: the log directory was on an array that is gone', () => {
     expect(r.findings.map((f) => f.code)).toContain('mongod-rename-crash');
     expect(r.ok).toBe(false);
     // reopen + logAppend + create is the recommended setup: no finding
-    write(mongodConf, `systemLog:\n  destination: file\n  logAppend: true\n  logRotate: reopen\n  path: ${gone}/mongodb/mongod.log\n`);
-    write(lrConf, `${gone}/mongodb/mongod.log {\n    rotate 7\n    create 0600 root root\n    postrotate\n        kill -USR1 $(cat ${d}/mongod.pid)\n    endscript\n}\n`);
-    const ok = runLogrotateCheck({ config: lrConf, state: `${d}/status`, env: { ...hostEnv(), mongod: mongodLogSettings(loadMongodConfig(mongodConf)) } });
+    write(
+      mongodConf,
+      `systemLog:\n  destination: file\n  logAppend: true\n  logRotate: reopen\n  path: ${gone}/mongodb/mongod.log\n`,
+    );
+    write(
+      lrConf,
+      `${gone}/mongodb/mongod.log {\n    rotate 7\n    create 0600 root root\n    postrotate\n        kill -USR1 $(cat ${d}/mongod.pid)\n    endscript\n}\n`,
+    );
+    const ok = runLogrotateCheck({
+      config: lrConf,
+      state: `${d}/status`,
+      env: { ...hostEnv(), mongod: mongodLogSettings(loadMongodConfig(mongodConf)) },
+    });
     expect(ok.findings.filter((f) => f.code.startsWith('mongod'))).toEqual([]);
     expect(ok.ok).toBe(true);
     // copytruncate with SIGUSR1 is a warning, not a failure
-    write(lrConf, `${gone}/mongodb/mongod.log {\n    rotate 7\n    copytruncate\n    postrotate\n        kill -USR1 1\n    endscript\n}\n`);
-    const ct = runLogrotateCheck({ config: lrConf, state: `${d}/status`, env: { ...hostEnv(), mongod: mongodLogSettings(loadMongodConfig(mongodConf)) } });
+    write(
+      lrConf,
+      `${gone}/mongodb/mongod.log {\n    rotate 7\n    copytruncate\n    postrotate\n        kill -USR1 1\n    endscript\n}\n`,
+    );
+    const ct = runLogrotateCheck({
+      config: lrConf,
+      state: `${d}/status`,
+      env: { ...hostEnv(), mongod: mongodLogSettings(loadMongodConfig(mongodConf)) },
+    });
     expect(ct.findings.find((f) => f.code === 'mongod-copytruncate-usr1')?.severity).toBe('warning');
     expect(ct.ok).toBe(true);
   });
@@ -74,9 +97,17 @@ describe('a mount point that is in fstab but not mounted', () => {
 
   it('finds the mount for a path and the fstab entry that is missing (pure)', () => {
     const proc = parseMountTable('/dev/vda / ext4 rw 0 0\n/dev/md0 /srv/array1 xfs rw 0 0\n');
-    const fstab = parseMountTable('# comment\nUUID=abc / ext4 defaults 0 1\n/dev/md0 /srv/array1 xfs defaults 0 2\n/dev/md1 /srv/array2 xfs defaults 0 2\n/dev/sdz1 /mnt/usb ext4 noauto 0 0\n/swapfile none swap sw 0 0\n/dev/md2 /srv/with\\040space xfs defaults 0 2\n');
-    expect(mountVerdict('/srv/array1/mongodb/mongod.log', proc, fstab)).toEqual({ mountedOn: proc[1], missingMount: null });
-    expect(mountVerdict('/srv/array2/mongodb/mongod.log', proc, fstab)).toEqual({ mountedOn: proc[0], missingMount: fstab[2] });
+    const fstab = parseMountTable(
+      '# comment\nUUID=abc / ext4 defaults 0 1\n/dev/md0 /srv/array1 xfs defaults 0 2\n/dev/md1 /srv/array2 xfs defaults 0 2\n/dev/sdz1 /mnt/usb ext4 noauto 0 0\n/swapfile none swap sw 0 0\n/dev/md2 /srv/with\\040space xfs defaults 0 2\n',
+    );
+    expect(mountVerdict('/srv/array1/mongodb/mongod.log', proc, fstab)).toEqual({
+      mountedOn: proc[1],
+      missingMount: null,
+    });
+    expect(mountVerdict('/srv/array2/mongodb/mongod.log', proc, fstab)).toEqual({
+      mountedOn: proc[0],
+      missingMount: fstab[2],
+    });
     expect(mountVerdict('/mnt/usb/x.log', proc, fstab).missingMount).toBeNull(); // noauto: not expected to be mounted
     expect(mountVerdict('/srv/with space/x', proc, fstab).missingMount?.mountPoint).toBe('/srv/with space');
   });
@@ -99,7 +130,12 @@ describe('a mount point that is in fstab but not mounted', () => {
     expect(gone).toHaveLength(1);
     expect(gone[0]!.target).toBe(`${b}/mongodb/mongod.log`);
     expect(gone[0]!.message).toContain(`${b} is in /etc/fstab (/dev/md1) but not mounted`);
-    const mc = loadMongodConfig(write(`${d}/mongod.conf`, `systemLog:\n  destination: file\n  path: ${b}/mongodb/mongod.log\nstorage:\n  dbPath: ${b}/db\n`));
+    const mc = loadMongodConfig(
+      write(
+        `${d}/mongod.conf`,
+        `systemLog:\n  destination: file\n  path: ${b}/mongodb/mongod.log\nstorage:\n  dbPath: ${b}/db\n`,
+      ),
+    );
     const findings = checkMongodConfig(mc, { ...env, user: 'root' });
     expect(findings.filter((f) => f.code === 'mount-gone').map((f) => f.line)).toEqual([3, 5]);
   });
@@ -113,7 +149,11 @@ describe('tidemark check exit codes', () => {
     const conf = write(`${d}/ok.conf`, `${d}/ok/app.log {\n  rotate 1\n}\n`);
     const r = cli(['check', 'logrotate', '--config', conf, '--state', `${d}/status`, '--json']);
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.out) as { ok: boolean; targets: { status: string }[]; secondOpinion: { available: boolean; errors: string[] } };
+    const report = JSON.parse(r.out) as {
+      ok: boolean;
+      targets: { status: string }[];
+      secondOpinion: { available: boolean; errors: string[] };
+    };
     expect(report.ok).toBe(true);
     expect(report.targets.map((t) => t.status)).toEqual(['rotates']);
     expect(report.secondOpinion).toMatchObject({ available: true, errors: [] });
@@ -141,10 +181,22 @@ describe('tidemark check exit codes', () => {
     mkdirSync(`${d}/m/log`, { recursive: true });
     chmodSync(`${d}/m/log`, 0o755);
     mkdirSync(`${d}/m/db`, { recursive: true });
-    const conf = write(`${d}/m/mongod.conf`, `systemLog:\n  destination: file\n  path: ${d}/m/log/mongod.log\n  logRotate: reopen\nstorage:\n  dbPath: ${d}/m/db\nprocessManagement:\n  pidFilePath: ${d}/m/run/mongod.pid\n`);
+    const conf = write(
+      `${d}/m/mongod.conf`,
+      `systemLog:\n  destination: file\n  path: ${d}/m/log/mongod.log\n  logRotate: reopen\nstorage:\n  dbPath: ${d}/m/db\nprocessManagement:\n  pidFilePath: ${d}/m/run/mongod.pid\n`,
+    );
     const r = cli(['check', 'mongod-config', '--mongod-config', conf, '--mongod-user', 'nobody', '--json']);
     expect(r.code).toBe(1);
-    const codes = (JSON.parse(r.out) as { findings: { code: string; line: number }[] }).findings.map((f) => `${f.code}@${f.line}`);
-    expect(codes).toEqual(expect.arrayContaining(['log-not-writable@3', 'reopen-without-append@4', 'dbpath-not-writable@6', 'pid-dir-missing@8']));
+    const codes = (JSON.parse(r.out) as { findings: { code: string; line: number }[] }).findings.map(
+      (f) => `${f.code}@${f.line}`,
+    );
+    expect(codes).toEqual(
+      expect.arrayContaining([
+        'log-not-writable@3',
+        'reopen-without-append@4',
+        'dbpath-not-writable@6',
+        'pid-dir-missing@8',
+      ]),
+    );
   });
 });

@@ -1,5 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -75,41 +86,201 @@ const block = (paths: string, ...lines: string[]) => {
 const NOBODY = 65534;
 
 const scenarios: Scenario[] = [
-  { name: 'one log, rotates', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'rotate 2')) }) },
-  { name: 'missing log without missingok', build: (d) => ({ targets: [], config: conf(d, block(`${d}/app.log`, 'rotate 2')) }) },
-  { name: 'missing log with missingok', build: (d) => ({ targets: [], config: conf(d, block(`${d}/app.log`, 'rotate 2', 'missingok')) }) },
+  {
+    name: 'one log, rotates',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'rotate 2')) }),
+  },
+  {
+    name: 'missing log without missingok',
+    build: (d) => ({ targets: [], config: conf(d, block(`${d}/app.log`, 'rotate 2')) }),
+  },
+  {
+    name: 'missing log with missingok',
+    build: (d) => ({ targets: [], config: conf(d, block(`${d}/app.log`, 'rotate 2', 'missingok')) }),
+  },
   { name: 'glob matching nothing', build: (d) => ({ targets: [], config: conf(d, block(`${d}/*.log`, 'rotate 2')) }) },
-  { name: 'glob matching nothing with missingok', build: (d) => ({ targets: [], config: conf(d, block(`${d}/*.log`, 'missingok')) }) },
-  { name: 'glob matching three logs', build: (d) => ({ targets: [log(`${d}/a.log`), log(`${d}/b.log`), log(`${d}/c.log`)], config: conf(d, block(`${d}/*.log`, 'rotate 1')) }) },
-  { name: 'parent directory removed', build: (d) => ({ targets: [], config: conf(d, block(`${d}/gone/mongod.log`, 'rotate 1')) }) },
-  { name: 'parent directory removed, missingok', build: (d) => ({ targets: [], config: conf(d, block(`${d}/gone/mongod.log`, 'missingok')) }) },
-  { name: 'olddir missing', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, `olddir ${d}/old`)) }) },
-  { name: 'olddir missing with createolddir', build: (d) => ({ targets: [log(`${d}/app.log`)], rotatedInto: [`${d}/old`], config: conf(d, block(`${d}/app.log`, `olddir ${d}/old`, 'createolddir 0755 root root')) }) },
-  { name: 'olddir present', build: (d) => ({ targets: [log(`${d}/app.log`)], rotatedInto: [dir(`${d}/old`)], config: conf(d, block(`${d}/app.log`, `olddir ${d}/old`)) }) },
-  { name: 'relative olddir present', build: (d) => ({ targets: [log(`${d}/app.log`)], rotatedInto: [dir(`${d}/archive`)], config: conf(d, block(`${d}/app.log`, 'olddir archive')) }) },
-  { name: 'relative olddir missing', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'olddir archive')) }) },
-  { name: 'olddir on another filesystem', build: (d) => ({ targets: [log(`${d}/app.log`)], rotatedInto: [dir(`${shm}/${path.basename(d)}-1`)], config: conf(d, block(`${d}/app.log`, `olddir ${shm}/${path.basename(d)}-1`)) }) },
-  { name: 'olddir on another filesystem with copytruncate', build: (d) => ({ targets: [log(`${d}/app.log`)], rotatedInto: [dir(`${shm}/${path.basename(d)}-2`)], config: conf(d, block(`${d}/app.log`, `olddir ${shm}/${path.basename(d)}-2`, 'copytruncate')) }) },
-  { name: 'olddir on another filesystem with copy', build: (d) => ({ targets: [log(`${d}/app.log`)], rotatedInto: [dir(`${shm}/${path.basename(d)}-3`)], config: conf(d, block(`${d}/app.log`, `olddir ${shm}/${path.basename(d)}-3`, 'copy')) }) },
-  { name: 'olddir on another filesystem with renamecopy', build: (d) => ({ targets: [log(`${d}/app.log`)], rotatedInto: [dir(`${shm}/${path.basename(d)}-4`)], config: conf(d, block(`${d}/app.log`, `olddir ${shm}/${path.basename(d)}-4`, 'renamecopy')) }) },
-  { name: 'create with an unknown user', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'create 0640 tidemark-no-such-user root')) }) },
-  { name: 'create with an unknown group', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'create 0640 root tidemark-no-such-group')) }) },
-  { name: 'create with nobody:nogroup', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'create 0640 nobody nogroup')) }) },
-  { name: 'create with numeric ids', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'create 0600 65534 65534')) }) },
-  { name: 'create mode with a non-octal digit', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'create 0999 root root')) }) },
-  { name: 'su with an unknown user', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'su tidemark-no-such-user root')) }) },
-  { name: 'su with an unknown group', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'su root tidemark-no-such-group')) }) },
-  { name: 'su root root', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'su root root')) }) },
-  { name: 'createolddir with an unknown user', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, `olddir ${d}/old`, 'createolddir 0755 tidemark-no-such-user root')) }) },
-  { name: 'world-writable parent directory, no su', build: (d) => ({ targets: [log(`${dir(`${d}/w`, 0o777)}/app.log`)], config: conf(d, block(`${d}/w/app.log`)) }) },
-  { name: 'sticky world-writable parent (like /tmp), no su', build: (d) => ({ targets: [log(`${dir(`${d}/t`, 0o1777)}/app.log`)], config: conf(d, block(`${d}/t/app.log`)) }) },
-  { name: 'parent writable by a non-root group, no su', build: (d) => ({ targets: [log(`${dir(`${d}/g`, 0o775, NOBODY)}/app.log`)], config: conf(d, block(`${d}/g/app.log`)) }) },
-  { name: 'parent writable by the root group', build: (d) => ({ targets: [log(`${dir(`${d}/r`, 0o775, 0)}/app.log`)], config: conf(d, block(`${d}/r/app.log`)) }) },
-  { name: 'world-writable parent with su', build: (d) => ({ targets: [log(`${dir(`${d}/w`, 0o777)}/app.log`)], config: conf(d, block(`${d}/w/app.log`, 'su root root')) }) },
-  { name: 'config writable by others', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`), 0o666) }) },
-  { name: 'config writable by group', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`), 0o664) }) },
-  { name: 'config owned by nobody', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`), 0o644, NOBODY) }) },
-  { name: 'ignored config whose logs do not exist', build: (d) => ({ targets: [], config: conf(d, block(`${d}/app.log`, 'missingok'), 0o666) }) },
+  {
+    name: 'glob matching nothing with missingok',
+    build: (d) => ({ targets: [], config: conf(d, block(`${d}/*.log`, 'missingok')) }),
+  },
+  {
+    name: 'glob matching three logs',
+    build: (d) => ({
+      targets: [log(`${d}/a.log`), log(`${d}/b.log`), log(`${d}/c.log`)],
+      config: conf(d, block(`${d}/*.log`, 'rotate 1')),
+    }),
+  },
+  {
+    name: 'parent directory removed',
+    build: (d) => ({ targets: [], config: conf(d, block(`${d}/gone/mongod.log`, 'rotate 1')) }),
+  },
+  {
+    name: 'parent directory removed, missingok',
+    build: (d) => ({ targets: [], config: conf(d, block(`${d}/gone/mongod.log`, 'missingok')) }),
+  },
+  {
+    name: 'olddir missing',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, `olddir ${d}/old`)) }),
+  },
+  {
+    name: 'olddir missing with createolddir',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      rotatedInto: [`${d}/old`],
+      config: conf(d, block(`${d}/app.log`, `olddir ${d}/old`, 'createolddir 0755 root root')),
+    }),
+  },
+  {
+    name: 'olddir present',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      rotatedInto: [dir(`${d}/old`)],
+      config: conf(d, block(`${d}/app.log`, `olddir ${d}/old`)),
+    }),
+  },
+  {
+    name: 'relative olddir present',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      rotatedInto: [dir(`${d}/archive`)],
+      config: conf(d, block(`${d}/app.log`, 'olddir archive')),
+    }),
+  },
+  {
+    name: 'relative olddir missing',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'olddir archive')) }),
+  },
+  {
+    name: 'olddir on another filesystem',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      rotatedInto: [dir(`${shm}/${path.basename(d)}-1`)],
+      config: conf(d, block(`${d}/app.log`, `olddir ${shm}/${path.basename(d)}-1`)),
+    }),
+  },
+  {
+    name: 'olddir on another filesystem with copytruncate',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      rotatedInto: [dir(`${shm}/${path.basename(d)}-2`)],
+      config: conf(d, block(`${d}/app.log`, `olddir ${shm}/${path.basename(d)}-2`, 'copytruncate')),
+    }),
+  },
+  {
+    name: 'olddir on another filesystem with copy',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      rotatedInto: [dir(`${shm}/${path.basename(d)}-3`)],
+      config: conf(d, block(`${d}/app.log`, `olddir ${shm}/${path.basename(d)}-3`, 'copy')),
+    }),
+  },
+  {
+    name: 'olddir on another filesystem with renamecopy',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      rotatedInto: [dir(`${shm}/${path.basename(d)}-4`)],
+      config: conf(d, block(`${d}/app.log`, `olddir ${shm}/${path.basename(d)}-4`, 'renamecopy')),
+    }),
+  },
+  {
+    name: 'create with an unknown user',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      config: conf(d, block(`${d}/app.log`, 'create 0640 tidemark-no-such-user root')),
+    }),
+  },
+  {
+    name: 'create with an unknown group',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      config: conf(d, block(`${d}/app.log`, 'create 0640 root tidemark-no-such-group')),
+    }),
+  },
+  {
+    name: 'create with nobody:nogroup',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      config: conf(d, block(`${d}/app.log`, 'create 0640 nobody nogroup')),
+    }),
+  },
+  {
+    name: 'create with numeric ids',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      config: conf(d, block(`${d}/app.log`, 'create 0600 65534 65534')),
+    }),
+  },
+  {
+    name: 'create mode with a non-octal digit',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'create 0999 root root')) }),
+  },
+  {
+    name: 'su with an unknown user',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      config: conf(d, block(`${d}/app.log`, 'su tidemark-no-such-user root')),
+    }),
+  },
+  {
+    name: 'su with an unknown group',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      config: conf(d, block(`${d}/app.log`, 'su root tidemark-no-such-group')),
+    }),
+  },
+  {
+    name: 'su root root',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'su root root')) }),
+  },
+  {
+    name: 'createolddir with an unknown user',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      config: conf(d, block(`${d}/app.log`, `olddir ${d}/old`, 'createolddir 0755 tidemark-no-such-user root')),
+    }),
+  },
+  {
+    name: 'world-writable parent directory, no su',
+    build: (d) => ({ targets: [log(`${dir(`${d}/w`, 0o777)}/app.log`)], config: conf(d, block(`${d}/w/app.log`)) }),
+  },
+  {
+    name: 'sticky world-writable parent (like /tmp), no su',
+    build: (d) => ({ targets: [log(`${dir(`${d}/t`, 0o1777)}/app.log`)], config: conf(d, block(`${d}/t/app.log`)) }),
+  },
+  {
+    name: 'parent writable by a non-root group, no su',
+    build: (d) => ({
+      targets: [log(`${dir(`${d}/g`, 0o775, NOBODY)}/app.log`)],
+      config: conf(d, block(`${d}/g/app.log`)),
+    }),
+  },
+  {
+    name: 'parent writable by the root group',
+    build: (d) => ({ targets: [log(`${dir(`${d}/r`, 0o775, 0)}/app.log`)], config: conf(d, block(`${d}/r/app.log`)) }),
+  },
+  {
+    name: 'world-writable parent with su',
+    build: (d) => ({
+      targets: [log(`${dir(`${d}/w`, 0o777)}/app.log`)],
+      config: conf(d, block(`${d}/w/app.log`, 'su root root')),
+    }),
+  },
+  {
+    name: 'config writable by others',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`), 0o666) }),
+  },
+  {
+    name: 'config writable by group',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`), 0o664) }),
+  },
+  {
+    name: 'config owned by nobody',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`), 0o644, NOBODY) }),
+  },
+  {
+    name: 'ignored config whose logs do not exist',
+    build: (d) => ({ targets: [], config: conf(d, block(`${d}/app.log`, 'missingok'), 0o666) }),
+  },
   {
     name: 'include of a directory, taboo files skipped',
     build: (d) => {
@@ -129,7 +300,13 @@ const scenarios: Scenario[] = [
       return { targets: [], config: conf(d, `include ${d}/conf.d\n`) };
     },
   },
-  { name: 'include of a missing file', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, `include ${d}/nothere.conf\n${block(`${d}/app.log`)}`) }) },
+  {
+    name: 'include of a missing file',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      config: conf(d, `include ${d}/nothere.conf\n${block(`${d}/app.log`)}`),
+    }),
+  },
   {
     name: 'tabooext replaced, so .dpkg-old is read',
     build: (d) => {
@@ -138,18 +315,69 @@ const scenarios: Scenario[] = [
       return { targets: [], config: conf(d, `tabooext .bak\ninclude ${d}/conf.d\n`) };
     },
   },
-  { name: 'state file in a missing directory', build: (d) => ({ targets: [log(`${d}/app.log`)], state: `${d}/nodir/state`, config: conf(d, block(`${d}/app.log`)) }) },
-  { name: 'state file is a directory', build: (d) => ({ targets: [log(`${d}/app.log`)], state: dir(`${d}/state.d`), config: conf(d, block(`${d}/app.log`)) }) },
-  { name: 'state file below a regular file', build: (d) => ({ targets: [log(`${d}/app.log`)], state: `${log(`${d}/plain`)}/state`, config: conf(d, block(`${d}/app.log`)) }) },
-  { name: 'quoted path with a space', build: (d) => ({ targets: [log(`${d}/my app.log`)], config: conf(d, block(`"${d}/my app.log"`)) }) },
-  { name: 'quoted path with a space, missing', build: (d) => ({ targets: [], config: conf(d, block(`"${d}/my app.log"`)) }) },
-  { name: 'two paths, one missing', build: (d) => ({ targets: [log(`${d}/a.log`)], config: conf(d, block(`${d}/a.log ${d}/b.log`)) }) },
-  { name: 'global missingok inherited', build: (d) => ({ targets: [log(`${d}/a.log`)], config: conf(d, `missingok\n${block(`${d}/a.log ${d}/b.log`)}`) }) },
-  { name: 'global missingok after the block is not inherited', build: (d) => ({ targets: [log(`${d}/a.log`)], config: conf(d, `${block(`${d}/a.log ${d}/b.log`)}missingok\n`) }) },
-  { name: 'nomissingok overrides the global', build: (d) => ({ targets: [], config: conf(d, `missingok\n${block(`${d}/b.log`, 'nomissingok')}`) }) },
-  { name: 'unknown directive is only printed', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'frobnicate 3')) }) },
-  { name: 'unexpected closing brace', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, `${block(`${d}/app.log`)}}\n`) }) },
-  { name: 'the same log in two blocks', build: (d) => ({ targets: [log(`${d}/a.log`), log(`${d}/b.log`)], config: conf(d, block(`${d}/a.log`) + block(`${d}/a.log ${d}/b.log`)) }) },
+  {
+    name: 'state file in a missing directory',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      state: `${d}/nodir/state`,
+      config: conf(d, block(`${d}/app.log`)),
+    }),
+  },
+  {
+    name: 'state file is a directory',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      state: dir(`${d}/state.d`),
+      config: conf(d, block(`${d}/app.log`)),
+    }),
+  },
+  {
+    name: 'state file below a regular file',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      state: `${log(`${d}/plain`)}/state`,
+      config: conf(d, block(`${d}/app.log`)),
+    }),
+  },
+  {
+    name: 'quoted path with a space',
+    build: (d) => ({ targets: [log(`${d}/my app.log`)], config: conf(d, block(`"${d}/my app.log"`)) }),
+  },
+  {
+    name: 'quoted path with a space, missing',
+    build: (d) => ({ targets: [], config: conf(d, block(`"${d}/my app.log"`)) }),
+  },
+  {
+    name: 'two paths, one missing',
+    build: (d) => ({ targets: [log(`${d}/a.log`)], config: conf(d, block(`${d}/a.log ${d}/b.log`)) }),
+  },
+  {
+    name: 'global missingok inherited',
+    build: (d) => ({ targets: [log(`${d}/a.log`)], config: conf(d, `missingok\n${block(`${d}/a.log ${d}/b.log`)}`) }),
+  },
+  {
+    name: 'global missingok after the block is not inherited',
+    build: (d) => ({ targets: [log(`${d}/a.log`)], config: conf(d, `${block(`${d}/a.log ${d}/b.log`)}missingok\n`) }),
+  },
+  {
+    name: 'nomissingok overrides the global',
+    build: (d) => ({ targets: [], config: conf(d, `missingok\n${block(`${d}/b.log`, 'nomissingok')}`) }),
+  },
+  {
+    name: 'unknown directive is only printed',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'frobnicate 3')) }),
+  },
+  {
+    name: 'unexpected closing brace',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, `${block(`${d}/app.log`)}}\n`) }),
+  },
+  {
+    name: 'the same log in two blocks',
+    build: (d) => ({
+      targets: [log(`${d}/a.log`), log(`${d}/b.log`)],
+      config: conf(d, block(`${d}/a.log`) + block(`${d}/a.log ${d}/b.log`)),
+    }),
+  },
   {
     name: 'log is a symlink',
     build: (d) => {
@@ -158,15 +386,48 @@ const scenarios: Scenario[] = [
       return { targets: [`${d}/app.log`], config: conf(d, block(`${d}/app.log`)) };
     },
   },
-  { name: 'log path is a directory', build: (d) => ({ targets: [dir(`${d}/logs.log`)], config: conf(d, block(`${d}/logs.log`)) }) },
-  { name: 'glob also matching a directory', build: (d) => ({ targets: [log(`${d}/a.log`)], config: (dir(`${d}/b.log`), conf(d, block(`${d}/*.log`))) }) },
-  { name: 'bad rotate count', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'rotate many')) }) },
-  { name: 'relative log path', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, `app.log {\n  rotate 1\n}\n`) }) },
-  { name: 'block without closing brace', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, `${d}/app.log {\n  rotate 1\n`) }) },
-  { name: 'taboopat inside a block', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'taboopat +*.x')) }) },
-  { name: 'brace on the next line', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, `${d}/app.log\n{\n  rotate 1\n}\n`) }) },
-  { name: 'copytruncate, compress and dateext', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'copytruncate', 'compress', 'dateext', 'rotate 3')) }) },
-  { name: 'postrotate script that succeeds', build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'postrotate', `  touch ${d}/rotated`, 'endscript')) }) },
+  {
+    name: 'log path is a directory',
+    build: (d) => ({ targets: [dir(`${d}/logs.log`)], config: conf(d, block(`${d}/logs.log`)) }),
+  },
+  {
+    name: 'glob also matching a directory',
+    build: (d) => ({ targets: [log(`${d}/a.log`)], config: (dir(`${d}/b.log`), conf(d, block(`${d}/*.log`))) }),
+  },
+  {
+    name: 'bad rotate count',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'rotate many')) }),
+  },
+  {
+    name: 'relative log path',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, `app.log {\n  rotate 1\n}\n`) }),
+  },
+  {
+    name: 'block without closing brace',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, `${d}/app.log {\n  rotate 1\n`) }),
+  },
+  {
+    name: 'taboopat inside a block',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'taboopat +*.x')) }),
+  },
+  {
+    name: 'brace on the next line',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, `${d}/app.log\n{\n  rotate 1\n}\n`) }),
+  },
+  {
+    name: 'copytruncate, compress and dateext',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      config: conf(d, block(`${d}/app.log`, 'copytruncate', 'compress', 'dateext', 'rotate 3')),
+    }),
+  },
+  {
+    name: 'postrotate script that succeeds',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      config: conf(d, block(`${d}/app.log`, 'postrotate', `  touch ${d}/rotated`, 'endscript')),
+    }),
+  },
   {
     name: 'full filesystem, copytruncate needs room for the copy',
     build: (d) => {
@@ -187,7 +448,10 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'one good block, one with an insecure parent',
-    build: (d) => ({ targets: [log(`${d}/ok.log`), log(`${dir(`${d}/w`, 0o777)}/bad.log`)], config: conf(d, block(`${d}/ok.log`) + block(`${d}/w/bad.log`)) }),
+    build: (d) => ({
+      targets: [log(`${d}/ok.log`), log(`${dir(`${d}/w`, 0o777)}/bad.log`)],
+      config: conf(d, block(`${d}/ok.log`) + block(`${d}/w/bad.log`)),
+    }),
   },
 ];
 
@@ -240,19 +504,29 @@ describe.skipIf(!isRoot)('tidemark check logrotate against the real logrotate', 
       }
     };
     const unrotated = b.targets.filter(
-      (t) => !moved(t) && !fresh.some((f) => path.basename(f).startsWith(path.basename(t) + '.') || path.basename(f).startsWith(path.basename(t) + '-')),
+      (t) =>
+        !moved(t) &&
+        !fresh.some(
+          (f) =>
+            path.basename(f).startsWith(path.basename(t) + '.') || path.basename(f).startsWith(path.basename(t) + '-'),
+        ),
     );
     const realProblem = run.status !== 0 || unrotated.length > 0;
     const why = `logrotate exit ${run.status}${unrotated.length ? `, unrotated ${unrotated.map((u) => path.basename(u)).join(', ')}` : ''}; stderr: ${run.stderr.trim().split('\n').slice(0, 3).join(' | ')}`;
     results.push({ name: s.name, real: realProblem, ours: !ours.ok, why });
-    const oursText = ours.findings.filter((f) => f.severity === 'error').map((f) => `${f.code}: ${f.message}`).join(' | ');
+    const oursText = ours.findings
+      .filter((f) => f.severity === 'error')
+      .map((f) => `${f.code}: ${f.message}`)
+      .join(' | ');
     expect(!ours.ok, `real: ${why}\nours: ${oursText || 'no errors'}`).toBe(realProblem);
   });
 
   it('agrees with logrotate on every scenario', () => {
     const agree = results.filter((r) => r.real === r.ours).length;
     const problems = results.filter((r) => r.real).length;
-    console.log(`tidemark check logrotate vs logrotate -f: agreement ${agree}/${results.length} (${((100 * agree) / results.length).toFixed(1)} %), ${problems} scenarios where the real run fails or leaves a log unrotated`);
+    console.log(
+      `tidemark check logrotate vs logrotate -f: agreement ${agree}/${results.length} (${((100 * agree) / results.length).toFixed(1)} %), ${problems} scenarios where the real run fails or leaves a log unrotated`,
+    );
     expect(results).toHaveLength(scenarios.length);
     expect(agree).toBe(results.length);
   });

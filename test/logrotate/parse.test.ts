@@ -24,8 +24,17 @@ const load = (file: string) => loadConfig(file, fsConfigSource(process.getuid?.(
 
 describe('logrotate configuration reader on real configs', () => {
   it('reads the upstream example: globals, then an included directory', () => {
-    const d = tree({ 'logrotate.d/btmp': 'logrotate-examples-btmp.conf', 'logrotate.d/wtmp': 'logrotate-examples-wtmp.conf' });
-    writeFileSync(`${d}/main.conf`, fixtureText('logrotate/logrotate-examples-logrotate.conf').replace('include /etc/logrotate.d', `include ${d}/logrotate.d`));
+    const d = tree({
+      'logrotate.d/btmp': 'logrotate-examples-btmp.conf',
+      'logrotate.d/wtmp': 'logrotate-examples-wtmp.conf',
+    });
+    writeFileSync(
+      `${d}/main.conf`,
+      fixtureText('logrotate/logrotate-examples-logrotate.conf').replace(
+        'include /etc/logrotate.d',
+        `include ${d}/logrotate.d`,
+      ),
+    );
     chmodSync(`${d}/main.conf`, 0o644);
     const c = load(`${d}/main.conf`);
     expect(c.findings).toEqual([]);
@@ -35,7 +44,10 @@ describe('logrotate configuration reader on real configs', () => {
       ['wtmp', 2, ['/var/log/wtmp']],
     ]);
     // btmp: "missingok … create 0660 root utmp"; the global "create" (line 12) is overridden
-    expect(c.stanzas[0]!.options).toMatchObject({ missingok: true, create: { mode: '0660', user: 'root', group: 'utmp', line: 5 } });
+    expect(c.stanzas[0]!.options).toMatchObject({
+      missingok: true,
+      create: { mode: '0660', user: 'root', group: 'utmp', line: 5 },
+    });
     expect(c.stanzas[1]!.options.create).toMatchObject({ mode: '0664', user: 'root', group: 'utmp' });
   });
 
@@ -44,7 +56,9 @@ describe('logrotate configuration reader on real configs', () => {
     const [s] = load(`${d}/c.conf`).stanzas;
     expect(s).toMatchObject({ line: 3, patterns: [`${d}/test*.log`], skipReason: null });
     expect(s!.options.create).toMatchObject({ mode: null, user: null, line: 1 });
-    expect(s!.options.scripts.postrotate!.body).toBe('\ttouch scriptout\n\techo $(cat scriptout) foo > foo\n\tmv foo scriptout');
+    expect(s!.options.scripts.postrotate!.body).toBe(
+      '\ttouch scriptout\n\techo $(cat scriptout) foo > foo\n\tmv foo scriptout',
+    );
     expect(s!.options.scripts.postrotate!.line).toBe(9);
   });
 
@@ -64,7 +78,8 @@ describe('logrotate configuration reader on real configs', () => {
   it('reads tabooext replace and "+" forms and taboopat, then includes the directory (test-config.40)', () => {
     const d = tree({ 'c.conf': 'logrotate-test-config-40.conf' });
     mkdirSync(`${d}/testingdir`);
-    for (const name of ['a.conf', 'b.v', 'c.sample', 'd.x', 'e~', '.hidden', 'f.dpkg-old']) writeFileSync(`${d}/testingdir/${name}`, '');
+    for (const name of ['a.conf', 'b.v', 'c.sample', 'd.x', 'e~', '.hidden', 'f.dpkg-old'])
+      writeFileSync(`${d}/testingdir/${name}`, '');
     const c = load(`${d}/c.conf`);
     const read = c.files.filter((f) => !f.ignored).map((f) => path.basename(f.path));
     // tabooext .v,.sample,.unused,~ replaces the defaults (so .dpkg-old is read); + .x .y .z adds; taboopat + .* drops dot files
@@ -76,29 +91,50 @@ describe('logrotate configuration reader on real configs', () => {
     const d = tree({ 'c.conf': 'logrotate-test-config-110.conf' });
     const c = load(`${d}/c.conf`);
     expect(c.findings).toEqual([]);
-    expect(c.stanzas.map((s) => s.options.create && [s.options.create.mode, s.options.create.user, s.options.create.group])).toEqual([
-      ['0755', '1', '2'],
-      ['1', '2', null],
-      ['0700', null, null],
-      null,
-    ]);
+    expect(
+      c.stanzas.map((s) => s.options.create && [s.options.create.mode, s.options.create.user, s.options.create.group]),
+    ).toEqual([['0755', '1', '2'], ['1', '2', null], ['0700', null, null], null]);
     expect(c.stanzas[3]!.options.su).toMatchObject({ user: 'foo bar', group: 'bar baz', line: 22 });
   });
 
   it('reads olddir with nocreateolddir (test-config.12), dateext (14), maxsize (16) and all script kinds (109)', () => {
-    const d = tree({ a: 'logrotate-test-config-12.conf', b: 'logrotate-test-config-14.conf', c: 'logrotate-test-config-16.conf', e: 'logrotate-test-config-109.conf' });
-    expect(load(`${d}/a`).stanzas[0]!.options).toMatchObject({ olddir: { path: 'testdir', line: 6 }, createolddir: null });
+    const d = tree({
+      a: 'logrotate-test-config-12.conf',
+      b: 'logrotate-test-config-14.conf',
+      c: 'logrotate-test-config-16.conf',
+      e: 'logrotate-test-config-109.conf',
+    });
+    expect(load(`${d}/a`).stanzas[0]!.options).toMatchObject({
+      olddir: { path: 'testdir', line: 6 },
+      createolddir: null,
+    });
     expect(load(`${d}/b`).findings).toEqual([]);
     expect(load(`${d}/c`).findings).toEqual([]);
     const scripts = load(`${d}/e`).stanzas.map((s) => Object.keys(s.options.scripts));
-    expect(scripts).toEqual([['prerotate'], ['postrotate'], ['prerotate'], ['postrotate'], ['firstaction'], ['lastaction']]);
+    expect(scripts).toEqual([
+      ['prerotate'],
+      ['postrotate'],
+      ['prerotate'],
+      ['postrotate'],
+      ['firstaction'],
+      ['lastaction'],
+    ]);
   });
 
   it('reads the distribution configs for nginx and mongodb', () => {
-    const d = tree({ nginx: 'debian-nginx-common.conf', mongo: 'debian-mongodb-server.conf', scl: 'fedora-scl-mongodb.conf' });
+    const d = tree({
+      nginx: 'debian-nginx-common.conf',
+      mongo: 'debian-mongodb-server.conf',
+      scl: 'fedora-scl-mongodb.conf',
+    });
     const nginx = load(`${d}/nginx`).stanzas[0]!;
     expect(nginx.patterns).toEqual(['/var/log/nginx/*.log']);
-    expect(nginx.options).toMatchObject({ missingok: true, compress: true, ifempty: false, create: { mode: '0640', user: 'www-data', group: 'adm' } });
+    expect(nginx.options).toMatchObject({
+      missingok: true,
+      compress: true,
+      ifempty: false,
+      create: { mode: '0640', user: 'www-data', group: 'adm' },
+    });
     // prerotate with backslash continuations, postrotate with start-stop-daemon --signal USR1
     expect(nginx.options.scripts.prerotate!.body).toContain('run-parts /etc/logrotate.d/httpd-prerotate; \\');
     expect(sendsUsr1(nginx.options.scripts.postrotate!.body)).toBe(true);
@@ -137,7 +173,14 @@ describe('pieces', () => {
   });
 
   it('recognises SIGUSR1 in the ways scripts send it', () => {
-    for (const s of ['kill -USR1 $(cat /var/run/mongod.pid)', '/bin/kill -SIGUSR1 `pidof mongod`', 'kill -s USR1 1', 'pkill -USR1 mongod', 'killall -10 mongod', 'systemctl kill -s SIGUSR1 mongod']) {
+    for (const s of [
+      'kill -USR1 $(cat /var/run/mongod.pid)',
+      '/bin/kill -SIGUSR1 `pidof mongod`',
+      'kill -s USR1 1',
+      'pkill -USR1 mongod',
+      'killall -10 mongod',
+      'systemctl kill -s SIGUSR1 mongod',
+    ]) {
       expect(sendsUsr1(s), s).toBe(true);
     }
     for (const s of ['kill -HUP 1', 'echo USR1', 'kill -100 1']) expect(sendsUsr1(s), s).toBe(false);
@@ -154,7 +197,8 @@ describe('pieces', () => {
 });
 
 describe('mongod.conf reader on real configs', () => {
-  const conf = (name: string) => parseMongodConfig(readFileSync(path.join(FIXTURES, 'mongod-conf', name), 'utf8'), name);
+  const conf = (name: string) =>
+    parseMongodConfig(readFileSync(path.join(FIXTURES, 'mongod-conf', name), 'utf8'), name);
 
   it('reads the official RPM config with inline comments', () => {
     const c = conf('mongodb-org-rpm-mongod.conf');
@@ -172,9 +216,18 @@ describe('mongod.conf reader on real configs', () => {
 
   it('reads the official Debian config (no fork, no pid file) and Percona 3.x', () => {
     const deb = conf('mongodb-org-debian-mongod.conf');
-    expect(deb).toMatchObject({ logPath: { value: '/var/log/mongodb/mongod.log' }, dbPath: { value: '/var/lib/mongodb' }, pidFilePath: null, fork: null });
+    expect(deb).toMatchObject({
+      logPath: { value: '/var/log/mongodb/mongod.log' },
+      dbPath: { value: '/var/lib/mongodb' },
+      pidFilePath: null,
+      fork: null,
+    });
     const percona = conf('percona-server-mongodb-3.x-mongod.conf');
-    expect(percona).toMatchObject({ logPath: { value: '/var/log/mongodb/mongod.log' }, pidFilePath: { value: '/var/run/mongod.pid' }, dbPath: { value: '/var/lib/mongodb' } });
+    expect(percona).toMatchObject({
+      logPath: { value: '/var/log/mongodb/mongod.log' },
+      pidFilePath: { value: '/var/run/mongod.pid' },
+      dbPath: { value: '/var/lib/mongodb' },
+    });
   });
 
   it('reads the legacy key=value format', () => {
@@ -187,7 +240,11 @@ describe('mongod.conf reader on real configs', () => {
   });
 
   it('rejects bad YAML and a bad logRotate with file:line', () => {
-    expect(() => parseMongodConfig('systemLog:\n  path: [unclosed\n', 'x.conf')).toThrow(/^x\.conf:\d+: not valid YAML/);
-    expect(() => parseMongodConfig('systemLog:\n  logRotate: rotate\n', 'x.conf')).toThrow('x.conf:2: systemLog.logRotate must be rename or reopen, not "rotate"');
+    expect(() => parseMongodConfig('systemLog:\n  path: [unclosed\n', 'x.conf')).toThrow(
+      /^x\.conf:\d+: not valid YAML/,
+    );
+    expect(() => parseMongodConfig('systemLog:\n  logRotate: rotate\n', 'x.conf')).toThrow(
+      'x.conf:2: systemLog.logRotate must be rename or reopen, not "rotate"',
+    );
   });
 });

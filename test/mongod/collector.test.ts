@@ -32,16 +32,35 @@ describe('the mongod collector in a real agent', () => {
     });
     const { port, start } = await serverProcess();
     server = await start();
-    agent = runCli(['agent', '--server', `ws://127.0.0.1:${port}`, '--agent-id', 'db', '--interval-ms', '1000', '--root', path.join(FIXTURES, 'procfs/node_exporter'), '--mongod-uri', fake.uri], { TIDEMARK_TOKEN: 't' });
+    agent = runCli(
+      [
+        'agent',
+        '--server',
+        `ws://127.0.0.1:${port}`,
+        '--agent-id',
+        'db',
+        '--interval-ms',
+        '1000',
+        '--root',
+        path.join(FIXTURES, 'procfs/node_exporter'),
+        '--mongod-uri',
+        fake.uri,
+      ],
+      { TIDEMARK_TOKEN: 't' },
+    );
     const base = `http://127.0.0.1:${port}`;
     const host = async () => (await getJson<HostSummary[]>(`${base}/api/hosts`)).find((h) => h.id === 'db');
-    const mongodState = async () => (await host())?.states.mongod?.status as { up: boolean; since?: number; lastError?: string; figures?: { lockPercent: number } | null } | undefined;
+    const mongodState = async () =>
+      (await host())?.states.mongod?.status as
+        { up: boolean; since?: number; lastError?: string; figures?: { lockPercent: number } | null } | undefined;
 
     await until(async () => (await mongodState())?.figures, 15_000, 'lock figures');
     expect((await mongodState())!.figures!.lockPercent).toBe(0);
     const rs = (await host())!.states.replset;
     expect(Object.values(rs!)[0]).toMatchObject({ voters: 3, majority: 2 });
-    const lock = await getJson<{ series: { labels: Record<string, string>; points: [number, number][] }[] }>(`${base}/api/series?host=db&metric=mongod_lock_percent&from=now-1m`);
+    const lock = await getJson<{ series: { labels: Record<string, string>; points: [number, number][] }[] }>(
+      `${base}/api/series?host=db&metric=mongod_lock_percent&from=now-1m`,
+    );
     expect(lock.series[0]!.labels).toEqual({ kind: 'wait' });
 
     await fake.stop();
@@ -52,7 +71,9 @@ describe('the mongod collector in a real agent', () => {
     expect(downAfter).toBeLessThanOrEqual(2 * 1000 + 1000); // two intervals, plus the 1 s agent→server→poll path
     expect(down.since).toBeGreaterThanOrEqual(stoppedAt - 1000);
     expect(down.lastError).toBeTruthy();
-    const up = await getJson<{ series: { points: [number, number][] }[] }>(`${base}/api/series?host=db&metric=mongod_up&from=now-10s`);
+    const up = await getJson<{ series: { points: [number, number][] }[] }>(
+      `${base}/api/series?host=db&metric=mongod_up&from=now-10s`,
+    );
     expect(up.series[0]!.points.at(-1)![1]).toBe(0);
     expect(agent.proc.exitCode).toBeNull(); // no crash
 
@@ -65,13 +86,33 @@ describe('the mongod collector in a real agent', () => {
 describe('tidemark check replset offline', () => {
   const f = (rel: string) => path.join(FIXTURES, 'mongo', rel);
   it('reads saved rs.status()/rs.conf() JSON and exits 1 for 3 + arbiter, 0 for three data members', () => {
-    const a = spawnSync(process.execPath, [CLI, 'check', 'replset', '--status', f('4.2-replset-arbiter-primary-view/replSetGetStatus.json'), '--config', f('4.2-replset-arbiter-primary-view/replSetGetConfig.json')], { encoding: 'utf8' });
+    const a = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'check',
+        'replset',
+        '--status',
+        f('4.2-replset-arbiter-primary-view/replSetGetStatus.json'),
+        '--config',
+        f('4.2-replset-arbiter-primary-view/replSetGetConfig.json'),
+      ],
+      { encoding: 'utf8' },
+    );
     expect(a.status).toBe(1);
-    expect(a.stdout).toContain('4 voters, majority 3: the set survives 1 failure, the same as 3 voters; majority writes survive none.');
+    expect(a.stdout).toContain(
+      '4 voters, majority 3: the set survives 1 failure, the same as 3 voters; majority writes survive none.',
+    );
     expect(a.stdout).toContain('AT RISK: losing one data-bearing voter stops majority writes');
-    const b = spawnSync(process.execPath, [CLI, 'check', 'replset', '--status', f('docs-example-2.6/replSetGetStatus.json')], { encoding: 'utf8' });
+    const b = spawnSync(
+      process.execPath,
+      [CLI, 'check', 'replset', '--status', f('docs-example-2.6/replSetGetStatus.json')],
+      { encoding: 'utf8' },
+    );
     expect(b.status).toBe(0);
-    const c = spawnSync(process.execPath, [CLI, 'check', 'replset', '--status', '/nonexistent.json'], { encoding: 'utf8' });
+    const c = spawnSync(process.execPath, [CLI, 'check', 'replset', '--status', '/nonexistent.json'], {
+      encoding: 'utf8',
+    });
     expect(c.status).toBe(2);
     expect(c.stderr).toMatch(/cannot read status/);
   });
@@ -79,9 +120,14 @@ describe('tidemark check replset offline', () => {
 
 describe.skipIf(!process.env.MONGODB_URI)('against a real mongod (MONGODB_URI)', () => {
   it('computes lock figures from two real serverStatus replies', () => {
-    const r = spawnSync(process.execPath, [CLI, 'check', 'mongod', '--uri', process.env.MONGODB_URI!, '--json'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, 'check', 'mongod', '--uri', process.env.MONGODB_URI!, '--json'], {
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { interval: { ok: boolean; figures: { lockKind: string; lockPercent: number } }; gauges: { version: string } };
+    const report = JSON.parse(r.stdout) as {
+      interval: { ok: boolean; figures: { lockKind: string; lockPercent: number } };
+      gauges: { version: string };
+    };
     expect(report.interval.ok).toBe(true);
     expect(report.interval.figures.lockKind).toBe(report.gauges.version.startsWith('2.') ? 'locked' : 'wait');
     expect(report.interval.figures.lockPercent).toBeGreaterThanOrEqual(0);

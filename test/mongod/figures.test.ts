@@ -31,7 +31,14 @@ const fakes: FakeMongod[] = [];
 afterAll(async () => {
   await Promise.all(fakes.map((f) => f.stop()));
 });
-async function viaDriver(prev: Document, cur: Document): Promise<{ code: number | null; report: { gauges: ReturnType<typeof gauges>; interval: ReturnType<typeof intervalFigures>; missing: string[] }; text: string }> {
+async function viaDriver(
+  prev: Document,
+  cur: Document,
+): Promise<{
+  code: number | null;
+  report: { gauges: ReturnType<typeof gauges>; interval: ReturnType<typeof intervalFigures>; missing: string[] };
+  text: string;
+}> {
   const replies = [prev, cur];
   const fake = await startFakeMongod({ serverStatus: () => ({ ...replies.shift()!, ok: 1 }) });
   fakes.push(fake);
@@ -64,10 +71,21 @@ describe('mongod figures from recorded replies, through the driver and a wire-pr
     expect(code).toBe(0);
     if (!report.interval.ok) throw new Error(report.interval.reason);
     // 100 · 250000 / 1000000
-    expect(report.interval.figures).toMatchObject({ lockKind: 'locked', lockPercent: 25, lockPercentUncapped: 25, contendedPercent: null, intervalMs: 1000 });
+    expect(report.interval.figures).toMatchObject({
+      lockKind: 'locked',
+      lockPercent: 25,
+      lockPercentUncapped: 25,
+      contendedPercent: null,
+      intervalMs: 1000,
+    });
     expect(report.interval.figures.opcounterRates).toMatchObject({ query: 50, insert: 0 });
     // gauges straight from the reply: connections current 1, available 818; queues 0
-    expect(report.gauges).toMatchObject({ version: '2.6.7', pid: 2593, connections: { current: 1, available: 818 }, queued: { readers: 0, writers: 0, total: 0 } });
+    expect(report.gauges).toMatchObject({
+      version: '2.6.7',
+      pid: 2593,
+      connections: { current: 1, available: 818 },
+      queued: { readers: 0, writers: 0, total: 0 },
+    });
     expect(report.missing).toEqual([
       'contended acquisitions % (lock wait counters exist from 3.0)',
       'ticket utilisation (no queues.execution or wiredTiger.concurrentTransactions: not WiredTiger, or older than 3.0)',
@@ -99,8 +117,15 @@ describe('mongod figures from recorded replies, through the driver and a wire-pr
     expect(f.lockTypes.Global).toEqual({ contendedPercent: 1, avgContendedWaitUs: 10_000, waitUs: 100_000 });
     expect(f.lockTypes.MMAPV1Journal).toEqual({ contendedPercent: 2, avgContendedWaitUs: 125_000, waitUs: 500_000 });
     expect(f.contendedPercent).toBeCloseTo((100 * 14) / 1200, 10);
-    expect(report.gauges).toMatchObject({ version: '3.0.2', pid: 286, active: { total: 10 }, connections: { current: 2, available: 202 } });
-    expect(report.missing).toContain('ticket utilisation (no queues.execution or wiredTiger.concurrentTransactions: not WiredTiger, or older than 3.0)');
+    expect(report.gauges).toMatchObject({
+      version: '3.0.2',
+      pid: 286,
+      active: { total: 10 },
+      connections: { current: 2, available: 202 },
+    });
+    expect(report.missing).toContain(
+      'ticket utilisation (no queues.execution or wiredTiger.concurrentTransactions: not WiredTiger, or older than 3.0)',
+    );
     expect(text).toContain('lock wait % (time waiting to acquire locks): 30 %');
   });
 
@@ -109,7 +134,10 @@ describe('mongod figures from recorded replies, through the driver and a wire-pr
     const cur = serverStatus('3.6.20-wiredtiger/getDiagnosticData.json');
     // recorded: concurrentTransactions read/write out 0, available 128, totalTickets 128; activeClients total 50; connections 20/838840
     expect(gauges(prev)).toMatchObject({
-      tickets: { source: 'wiredTiger.concurrentTransactions', read: { out: 0, available: 128, total: 128, utilPercent: 0 } },
+      tickets: {
+        source: 'wiredTiger.concurrentTransactions',
+        read: { out: 0, available: 128, total: 128, utilPercent: 0 },
+      },
       ticketQueue: { readers: 0, writers: 0 },
       connections: { current: 20, available: 838840 },
       active: { total: 50, readers: 0, writers: 0 },
@@ -135,28 +163,48 @@ describe('mongod figures from recorded replies, through the driver and a wire-pr
     set(restarted, 'uptimeMillis', 1200);
     const a = await viaDriver(prev, restarted);
     expect(a.code).toBe(1);
-    expect(a.report.interval).toEqual({ ok: false, reason: 'uptime did not rise (9137726 → 1200 ms): mongod restarted' });
+    expect(a.report.interval).toEqual({
+      ok: false,
+      reason: 'uptime did not rise (9137726 → 1200 ms): mongod restarted',
+    });
     const newPid = serverStatus('4.2.8-wiredtiger/getDiagnosticData.json');
     plus(newPid, 'uptimeMillis', 1000);
     set(newPid, 'pid', 77);
-    expect((await viaDriver(prev, newPid)).report.interval).toEqual({ ok: false, reason: 'pid changed from 1 to 77: mongod restarted' });
+    expect((await viaDriver(prev, newPid)).report.interval).toEqual({
+      ok: false,
+      reason: 'pid changed from 1 to 77: mongod restarted',
+    });
     const backwards = serverStatus('4.2.8-wiredtiger/getDiagnosticData.json');
     plus(backwards, 'uptimeMillis', 1000);
     plus(backwards, 'locks.Database.timeAcquiringMicros.W', -1);
-    expect((await viaDriver(prev, backwards)).report.interval).toEqual({ ok: false, reason: 'counter locks.Database.timeAcquiringMicros.W went backwards' });
+    expect((await viaDriver(prev, backwards)).report.interval).toEqual({
+      ok: false,
+      reason: 'counter locks.Database.timeAcquiringMicros.W went backwards',
+    });
     // an unchanged reply 1 s later: 4.2 reports ReplicationStateTransition and ParallelBatchWriterMode too; nothing waited
     const quiet = serverStatus('4.2.8-wiredtiger/getDiagnosticData.json');
     plus(quiet, 'uptimeMillis', 1000);
     const q = await viaDriver(prev, quiet);
     if (!q.report.interval.ok) throw new Error(q.report.interval.reason);
     expect(q.report.interval.figures.lockPercent).toBe(0);
-    expect(Object.keys(q.report.interval.figures.lockTypes).sort()).toEqual(['Collection', 'Database', 'Global', 'Mutex', 'ParallelBatchWriterMode', 'ReplicationStateTransition', 'oplog']);
+    expect(Object.keys(q.report.interval.figures.lockTypes).sort()).toEqual([
+      'Collection',
+      'Database',
+      'Global',
+      'Mutex',
+      'ParallelBatchWriterMode',
+      'ReplicationStateTransition',
+      'oplog',
+    ]);
   });
 
   it('8.0 layout: tickets from queues.execution with its queue length (a 4.2 reply moved into the 8.0 shape)', () => {
     const doc = serverStatus('4.2.8-wiredtiger/getDiagnosticData.json');
     delete (doc.wiredTiger as Document).concurrentTransactions;
-    set(doc, 'queues.execution', { read: { out: 3, available: 5, totalTickets: 8, normalPriority: { queueLength: 0 } }, write: { out: 8, available: 0, totalTickets: 8, normalPriority: { queueLength: 6 } } });
+    set(doc, 'queues.execution', {
+      read: { out: 3, available: 5, totalTickets: 8, normalPriority: { queueLength: 0 } },
+      write: { out: 8, available: 0, totalTickets: 8, normalPriority: { queueLength: 6 } },
+    });
     expect(gauges(doc).tickets).toEqual({
       source: 'queues.execution',
       read: { out: 3, available: 5, total: 8, utilPercent: 37.5, queueLength: 0 },
@@ -179,5 +227,7 @@ describe('mongod figures from recorded replies, through the driver and a wire-pr
 });
 
 function at26(p: string): unknown {
-  return p.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], serverStatus('2.6.7-mmapv1/serverStatus.json'));
+  return p
+    .split('.')
+    .reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], serverStatus('2.6.7-mmapv1/serverStatus.json'));
 }

@@ -45,7 +45,14 @@ describe('chunk codec', () => {
         const r = next();
         t += r < 0.7 ? 1000 : r < 0.9 ? 1 + Math.floor(next() * 5000) : Math.floor(next() * 2 ** 40); // gaps up to ~35 years
         const kind = next();
-        const v = kind < 0.1 ? special[Math.floor(next() * special.length)]! : kind < 0.4 ? Math.round(next() * 100) : kind < 0.6 && samples.length ? samples[samples.length - 1]![1] : (next() - 0.5) * 10 ** Math.floor(next() * 12);
+        const v =
+          kind < 0.1
+            ? special[Math.floor(next() * special.length)]!
+            : kind < 0.4
+              ? Math.round(next() * 100)
+              : kind < 0.6 && samples.length
+                ? samples[samples.length - 1]![1]
+                : (next() - 0.5) * 10 ** Math.floor(next() * 12);
         samples.push([t, v]);
       }
       const { back } = roundTrip(samples);
@@ -63,7 +70,10 @@ describe('chunk codec', () => {
     let total = 0;
     let n = 0;
     for (const root of samplesWith('proc/diskstats')) {
-      const rows = readFileSync(path.join(PROCFS, root, 'proc/diskstats'), 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/));
+      const rows = readFileSync(path.join(PROCFS, root, 'proc/diskstats'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/));
       for (let col = 3; col < 14; col++) {
         const series = rows.map((r, i) => [t0 + i * 1000, Number(r[col] ?? 0)] as [number, number]);
         const { back, bytes } = roundTrip(series);

@@ -23,9 +23,11 @@ describe('SQLite history', () => {
     let store = new SqliteStore({ file });
     const t0 = hoursAgo(4);
     const value = (i: number) => ((i * 37) % 101) - 20 + (i % 7) / 4; // an irregular signal, negatives included
-    for (let i = 0; i < 3 * 3600; i++) appendSamples(store, 'db1', t0 + i * 1000, [{ m: 'disk_aqu_sz', l: { device: 'sda' }, v: value(i) }]);
+    for (let i = 0; i < 3 * 3600; i++)
+      appendSamples(store, 'db1', t0 + i * 1000, [{ m: 'disk_aqu_sz', l: { device: 'sda' }, v: value(i) }]);
     // a replayed stretch (same timestamps again) must not change any rollup
-    for (let i = 100; i < 200; i++) appendSamples(store, 'db1', t0 + i * 1000, [{ m: 'disk_aqu_sz', l: { device: 'sda' }, v: value(i) }]);
+    for (let i = 100; i < 200; i++)
+      appendSamples(store, 'db1', t0 + i * 1000, [{ m: 'disk_aqu_sz', l: { device: 'sda' }, v: value(i) }]);
     store.flush();
     await store.close();
     store = new SqliteStore({ file });
@@ -39,9 +41,19 @@ describe('SQLite history', () => {
         const b = r.ts - (r.ts % bucketMs);
         (out.get(b) ?? out.set(b, []).get(b)!).push(r.value);
       }
-      return [...out].map(([ts, vs]) => ({ ts, min: Math.min(...vs), max: Math.max(...vs), avg: vs.reduce((a, b) => a + b, 0) / vs.length, last: vs[vs.length - 1]!, count: vs.length }));
+      return [...out].map(([ts, vs]) => ({
+        ts,
+        min: Math.min(...vs),
+        max: Math.max(...vs),
+        avg: vs.reduce((a, b) => a + b, 0) / vs.length,
+        last: vs[vs.length - 1]!,
+        count: vs.length,
+      }));
     };
-    for (const [table, bucket] of [['rollup_1m', 60_000], ['rollup_1h', HOUR]] as const) {
+    for (const [table, bucket] of [
+      ['rollup_1m', 60_000],
+      ['rollup_1h', HOUR],
+    ] as const) {
       const got = store.rollups(table, 'db1', 'disk_aqu_sz', { device: 'sda' });
       const want = expected(bucket);
       expect(got.length).toBe(want.length);
@@ -58,7 +70,8 @@ describe('SQLite history', () => {
     const store = new SqliteStore({ file: path.join(tempDir(), 'r.db') });
     const now = Date.now();
     const start = now - 24 * HOUR;
-    for (let ts = start; ts <= now; ts += 1000) appendSamples(store, 'db1', ts, [{ m: 'disk_util_percent', l: { device: 'sda' }, v: (ts / 1000) % 100 }]);
+    for (let ts = start; ts <= now; ts += 1000)
+      appendSamples(store, 'db1', ts, [{ m: 'disk_util_percent', l: { device: 'sda' }, v: (ts / 1000) % 100 }]);
     const q = (from: number) => store.query({ host: 'db1', metric: 'disk_util_percent', from, to: now })[0]!.points;
     expect(q(now - 15 * 60_000)).toHaveLength(901); // 15 min of raw 1 s points
     // 6 h: raw rows grouped into 11 s buckets (10.8 s rounded up to whole seconds)
@@ -79,14 +92,17 @@ describe('SQLite history', () => {
   it('prunes raw samples past retention and keeps the rollups', async () => {
     const store = new SqliteStore({ file: path.join(tempDir(), 'p.db'), rawRetentionMs: HOUR });
     const now = Date.now();
-    for (let ts = now - 3 * HOUR; ts <= now; ts += 10_000) appendSamples(store, 'db1', ts, [{ m: 'disk_in_flight', l: { device: 'sda' }, v: 1 }]);
+    for (let ts = now - 3 * HOUR; ts <= now; ts += 10_000)
+      appendSamples(store, 'db1', ts, [{ m: 'disk_in_flight', l: { device: 'sda' }, v: 1 }]);
     store.sealAll();
     store.pruneSome(now);
     // Whole chunks go: none that ends before the cut-off is left, and what is left reaches back to it (a chunk spans at most 10 min).
     const raw = store.rawSamples('db1', 'disk_in_flight', { device: 'sda' });
     expect(raw[0]![0]).toBeLessThan(now - HOUR + 10 * 60_000);
     expect(raw[0]![0]).toBeGreaterThanOrEqual(now - HOUR - 10 * 60_000);
-    expect((store.db.prepare('SELECT count(*) AS n FROM chunks WHERE end_ts < ?').get(now - HOUR) as { n: number }).n).toBe(0);
+    expect(
+      (store.db.prepare('SELECT count(*) AS n FROM chunks WHERE end_ts < ?').get(now - HOUR) as { n: number }).n,
+    ).toBe(0);
     expect(store.rollups('rollup_1m', 'db1', 'disk_in_flight', { device: 'sda' }).length).toBeGreaterThanOrEqual(180);
     await store.close();
   });
@@ -117,24 +133,57 @@ describe('a real server with its default SQLite store', () => {
   it('keeps history across a restart and exposes /metrics in the Prometheus text format', async () => {
     const { base, port, start } = await serverProcess();
     server = await start();
-    agent = runCli(['agent', '--server', `ws://127.0.0.1:${port}`, '--agent-id', 'db1', '--interval-ms', '250', '--root', path.join(PROCFS, 'prometheus-procfs')], { TIDEMARK_TOKEN: 't' });
-    await until(async () => (await getJson<HostSummary[]>(`${base}/api/hosts`)).find((h) => h.stats.batches >= 8), 15_000, 'eight batches');
+    agent = runCli(
+      [
+        'agent',
+        '--server',
+        `ws://127.0.0.1:${port}`,
+        '--agent-id',
+        'db1',
+        '--interval-ms',
+        '250',
+        '--root',
+        path.join(PROCFS, 'prometheus-procfs'),
+      ],
+      { TIDEMARK_TOKEN: 't' },
+    );
+    await until(
+      async () => (await getJson<HostSummary[]>(`${base}/api/hosts`)).find((h) => h.stats.batches >= 8),
+      15_000,
+      'eight batches',
+    );
     await agent.stop();
     await new Promise((r) => setTimeout(r, 500));
-    const before = await getJson<{ series: { points: [number, number][] }[] }>(`${base}/api/series?host=db1&metric=raid_disks_missing&array=md6&from=now-5m`);
+    const before = await getJson<{ series: { points: [number, number][] }[] }>(
+      `${base}/api/series?host=db1&metric=raid_disks_missing&array=md6&from=now-5m`,
+    );
     expect(before.series[0]!.points.length).toBeGreaterThanOrEqual(8);
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    const families = parsePrometheusTextFormat(metrics) as { name: string; help: string; type: string; metrics: { value: string; labels: Record<string, string> }[] }[];
+    const families = parsePrometheusTextFormat(metrics) as {
+      name: string;
+      help: string;
+      type: string;
+      metrics: { value: string; labels: Record<string, string> }[];
+    }[];
     const missing = families.find((f) => f.name === 'tidemark_raid_disks_missing')!;
     expect(missing.type).toBe('GAUGE');
     expect(missing.help).toMatch(/Unit: disks\.$/);
-    expect(missing.metrics.find((m) => m.labels.array === 'md6')).toEqual({ value: '1', labels: { array: 'md6', host: 'db1' } });
-    expect(families.find((f) => f.name === 'tidemark_io_pressure_avg60_percent')!.metrics.find((m) => m.labels.kind === 'full')!.value).toBe('3');
+    expect(missing.metrics.find((m) => m.labels.array === 'md6')).toEqual({
+      value: '1',
+      labels: { array: 'md6', host: 'db1' },
+    });
+    expect(
+      families
+        .find((f) => f.name === 'tidemark_io_pressure_avg60_percent')!
+        .metrics.find((m) => m.labels.kind === 'full')!.value,
+    ).toBe('3');
 
     await server.stop();
     server = await start();
-    const after = await getJson<{ series: { points: [number, number][] }[] }>(`${base}/api/series?host=db1&metric=raid_disks_missing&array=md6&from=now-5m`);
+    const after = await getJson<{ series: { points: [number, number][] }[] }>(
+      `${base}/api/series?host=db1&metric=raid_disks_missing&array=md6&from=now-5m`,
+    );
     expect(after.series[0]!.points).toEqual(before.series[0]!.points);
     // the restarted server still lists the host, disconnected, last seen at its newest sample
     const host = (await getJson<HostSummary[]>(`${base}/api/hosts`)).find((h) => h.id === 'db1')!;
@@ -165,14 +214,34 @@ describe('a server killed with SIGKILL', () => {
         if (m.type === 'ack') acks.push(m.seq);
       });
       await new Promise((r) => ws.once('open', r));
-      ws.send(JSON.stringify({ type: 'hello', protocol: 2, agentId: 'crash1', session: 'sess-1', hostname: 'crash1', agentVersion: 't', inventory: null, series: [['disk_aqu_sz', { device: 'sda' }]] }));
+      ws.send(
+        JSON.stringify({
+          type: 'hello',
+          protocol: 2,
+          agentId: 'crash1',
+          session: 'sess-1',
+          hostname: 'crash1',
+          agentVersion: 't',
+          inventory: null,
+          series: [['disk_aqu_sz', { device: 'sda' }]],
+        }),
+      );
       await until(() => welcome, 5000, 'welcome');
       for (const b of batches) ws.send(JSON.stringify(b.frame));
       if (batches.length) await until(() => acks.includes(batches.at(-1)!.seq), 10_000, 'the last ack');
       ws.close();
       return welcome!;
     };
-    const batch = (i: number) => ({ seq: i + 1, frame: { type: 'batch', seq: i + 1, ts: t0 + i * 1000, ...(i === 0 ? { defs: [[1, 'mongod_up']] } : {}), v: Buffer.from(new Float64Array([value(i), i % 2]).buffer).toString('base64') } });
+    const batch = (i: number) => ({
+      seq: i + 1,
+      frame: {
+        type: 'batch',
+        seq: i + 1,
+        ts: t0 + i * 1000,
+        ...(i === 0 ? { defs: [[1, 'mongod_up']] } : {}),
+        v: Buffer.from(new Float64Array([value(i), i % 2]).buffer).toString('base64'),
+      },
+    });
     const w1 = await agent(Array.from({ length: 40 }, (_, i) => batch(i)));
     expect(w1.lastSeq).toBe(0);
 
@@ -181,9 +250,13 @@ describe('a server killed with SIGKILL', () => {
     // The session's sequence survived with its samples: a reconnecting agent is told to resume after 40.
     const w2 = await agent([]);
     expect(w2.lastSeq).toBe(40);
-    const got = await getJson<{ series: { points: [number, number][] }[] }>(`${base}/api/series?host=crash1&metric=disk_aqu_sz&from=${t0}&to=${t0 + 60_000}`);
+    const got = await getJson<{ series: { points: [number, number][] }[] }>(
+      `${base}/api/series?host=crash1&metric=disk_aqu_sz&from=${t0}&to=${t0 + 60_000}`,
+    );
     expect(got.series[0]!.points).toEqual(Array.from({ length: 40 }, (_, i) => [t0 + i * 1000, value(i)]));
-    const up = await getJson<{ series: { points: [number, number][] }[] }>(`${base}/api/series?host=crash1&metric=mongod_up&from=${t0}&to=${t0 + 60_000}`);
+    const up = await getJson<{ series: { points: [number, number][] }[] }>(
+      `${base}/api/series?host=crash1&metric=mongod_up&from=${t0}&to=${t0 + 60_000}`,
+    );
     expect(up.series[0]!.points.map((p) => p[1])).toEqual(Array.from({ length: 40 }, (_, i) => i % 2));
   });
 });
@@ -209,14 +282,23 @@ describe('a store process killed between chunk writes', () => {
     expect(signal).toBe('SIGKILL');
 
     const store = new SqliteStore({ file });
-    const expected = Array.from({ length: 1000 }, (_, i) => [t0 + i * 1000, i % 13 === 0 ? null : ((i * 37) % 101) - 20.25]);
+    const expected = Array.from({ length: 1000 }, (_, i) => [
+      t0 + i * 1000,
+      i % 13 === 0 ? null : ((i * 37) % 101) - 20.25,
+    ]);
     expect((store.db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n).toBe(1);
     expect(store.rawSamples('db1', 'disk_aqu_sz', { device: 'sda' })).toEqual(expected);
     store.sealAll();
     const minutes = new Map<number, number[]>();
-    for (const [ts, v] of expected) if (v !== null) (minutes.get(ts - (ts % 60_000)) ?? minutes.set(ts - (ts % 60_000), []).get(ts - (ts % 60_000))!).push(v as number);
+    for (const [ts, v] of expected)
+      if (v !== null)
+        (minutes.get(ts - (ts % 60_000)) ?? minutes.set(ts - (ts % 60_000), []).get(ts - (ts % 60_000))!).push(
+          v as number,
+        );
     const got = store.rollups('rollup_1m', 'db1', 'disk_aqu_sz', { device: 'sda' });
-    expect(got.map((r) => [r.ts, r.min, r.max, r.count, r.last])).toEqual([...minutes].map(([ts, vs]) => [ts, Math.min(...vs), Math.max(...vs), vs.length, vs.at(-1)]));
+    expect(got.map((r) => [r.ts, r.min, r.max, r.count, r.last])).toEqual(
+      [...minutes].map(([ts, vs]) => [ts, Math.min(...vs), Math.max(...vs), vs.length, vs.at(-1)]),
+    );
     await store.close();
   });
 });
@@ -244,12 +326,21 @@ describe('a store whose writes fail', () => {
     await until(() => durable, 5000, 'the retry to succeed');
     expect(store.failure).toBe(null);
     expect(store.lastSeq('db1', 's')).toBe(1);
-    expect(store.rawSamples('db1', 'disk_in_flight', { device: 'sda' })).toEqual([[1000, 1], [2000, 2]]);
+    expect(store.rawSamples('db1', 'disk_in_flight', { device: 'sda' })).toEqual([
+      [1000, 1],
+      [2000, 2],
+    ]);
     const logged = store.db.prepare('SELECT ts, n FROM wal ORDER BY id').all();
-    expect(logged).toEqual([{ ts: 1000, n: 1 }, { ts: 2000, n: 1 }]);
+    expect(logged).toEqual([
+      { ts: 1000, n: 1 },
+      { ts: 2000, n: 1 },
+    ]);
     // What the retry wrote is what was appended: a second store on the file (as after a crash) replays the same samples.
     const replayed = new SqliteStore({ file: path.join(path.dirname(store.db.name), 'f.db') });
-    expect(replayed.rawSamples('db1', 'disk_in_flight', { device: 'sda' })).toEqual([[1000, 1], [2000, 2]]);
+    expect(replayed.rawSamples('db1', 'disk_in_flight', { device: 'sda' })).toEqual([
+      [1000, 1],
+      [2000, 2],
+    ]);
     await replayed.close();
     await store.close();
   });
@@ -279,7 +370,13 @@ describe('the history writer', () => {
     writer.commit(batch); // as a replacement writer thread would get it
     const count = (t: string) => (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
     expect([count('series'), count('wal'), count('chunks'), count('rollup_1m')]).toEqual([1, 1, 1, 1]);
-    expect(db.prepare('SELECT min, max, sum, count, last FROM rollup_1m').get()).toEqual({ min: 0.5, max: 2.5, sum: 4.5, count: 3, last: 2.5 });
+    expect(db.prepare('SELECT min, max, sum, count, last FROM rollup_1m').get()).toEqual({
+      min: 0.5,
+      max: 2.5,
+      sum: 4.5,
+      count: 3,
+      last: 2.5,
+    });
     expect(() => writer.commit({ ...batch, seq: 2 })).toThrow(/UNIQUE|PRIMARY KEY/); // a different commit with the same rows is refused, not merged
     db.close();
   });
@@ -294,9 +391,14 @@ describe('a database written before chunks', () => {
       CREATE TABLE series (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, host TEXT NOT NULL, metric TEXT NOT NULL, labels TEXT NOT NULL);
       CREATE TABLE samples (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
     `);
-    old.prepare('INSERT INTO series VALUES (1, ?, ?, ?, ?)').run('db1\u0000disk_aqu_sz{device="sda"}', 'db1', 'disk_aqu_sz', '{"device":"sda"}');
+    old
+      .prepare('INSERT INTO series VALUES (1, ?, ?, ?, ?)')
+      .run('db1\u0000disk_aqu_sz{device="sda"}', 'db1', 'disk_aqu_sz', '{"device":"sda"}');
     const t0 = hoursAgo(3);
-    const expected: [number, number | null][] = Array.from({ length: 1500 }, (_, i) => [t0 + i * 1000, i % 11 === 0 ? null : i / 4]);
+    const expected: [number, number | null][] = Array.from({ length: 1500 }, (_, i) => [
+      t0 + i * 1000,
+      i % 11 === 0 ? null : i / 4,
+    ]);
     const insert = old.prepare('INSERT INTO samples VALUES (1, ?, ?)');
     old.transaction(() => expected.forEach(([ts, v]) => insert.run(ts, v)))();
     old.close();

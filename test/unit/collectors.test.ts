@@ -18,8 +18,11 @@ function rootWith(files: Record<string, string>): string {
   return root;
 }
 
-const value = (samples: { m: string; l?: Record<string, string>; v: number | null }[], m: string, l: Record<string, string>) =>
-  samples.find((s) => s.m === m && Object.entries(l).every(([k, v]) => s.l?.[k] === v))?.v;
+const value = (
+  samples: { m: string; l?: Record<string, string>; v: number | null }[],
+  m: string,
+  l: Record<string, string>,
+) => samples.find((s) => s.m === m && Object.entries(l).every(([k, v]) => s.l?.[k] === v))?.v;
 
 describe('collectors on fixture roots', () => {
   it('disks: rates from two readings, devices appearing and vanishing', async () => {
@@ -38,7 +41,10 @@ describe('collectors on fixture roots', () => {
     expect([...devices].sort()).toEqual(['md0', 'sda', 'sda1', 'sdb', 'sdb1']);
 
     // sdb vanishes, nvme0n1 appears: no rates for either this interval, no error
-    writeFileSync(path.join(root, 'proc/diskstats'), '8 0 sda 1650390 2176303 51741706 8213219 11766892 27366928 313073744 207996798 0 8426453 216207918\n259 0 nvme0n1 1 0 8 1 0 0 0 0 0 1 1\n');
+    writeFileSync(
+      path.join(root, 'proc/diskstats'),
+      '8 0 sda 1650390 2176303 51741706 8213219 11766892 27366928 313073744 207996798 0 8426453 216207918\n259 0 nvme0n1 1 0 8 1 0 0 0 0 0 1 1\n',
+    );
     const third = await c.collect({ nowMs: 20_000, monoMs: 20_000 });
     expect(new Set(third.samples.map((s) => s.l?.device))).toEqual(new Set(['sda']));
   });
@@ -77,8 +83,14 @@ describe('collectors on fixture roots', () => {
 
 describe('tidemark collect', () => {
   it('--root DIR --json prints per-device counters and in-flight from the fixture tree', () => {
-    const out = execFileSync(process.execPath, [CLI, 'collect', '--root', path.join(PROCFS, 'diamond-diskstats-t1'), '--json'], { encoding: 'utf8' });
-    const report = JSON.parse(out) as { collectors: { disks: { devices: { name: string; inFlight: number; reads: number }[] }; cpu: { state: string } } };
+    const out = execFileSync(
+      process.execPath,
+      [CLI, 'collect', '--root', path.join(PROCFS, 'diamond-diskstats-t1'), '--json'],
+      { encoding: 'utf8' },
+    );
+    const report = JSON.parse(out) as {
+      collectors: { disks: { devices: { name: string; inFlight: number; reads: number }[] }; cpu: { state: string } };
+    };
     const sdb = report.collectors.disks.devices.find((d) => d.name === 'sdb');
     expect(sdb).toMatchObject({ reads: 1642335748, inFlight: 1 });
     expect(report.collectors.cpu).toEqual({ state: 'absent' });
@@ -87,7 +99,10 @@ describe('tidemark collect', () => {
   it('exits 2 with a clear message on a bad setting', () => {
     let err: { status: number; stderr: string } | null = null;
     try {
-      execFileSync(process.execPath, [CLI, 'agent', '--token', 't', '--interval-ms', 'fast'], { encoding: 'utf8', stdio: 'pipe' });
+      execFileSync(process.execPath, [CLI, 'agent', '--token', 't', '--interval-ms', 'fast'], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
     } catch (e) {
       err = e as { status: number; stderr: string };
     }

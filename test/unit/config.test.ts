@@ -9,7 +9,11 @@ describe('configuration precedence: flags > TIDEMARK_* > YAML > defaults', () =>
   writeFileSync(file, 'server:\n  port: 9000\n  host: 127.0.0.2\nagent:\n  intervalMs: 2000\nlog:\n  level: warn\n');
 
   it('takes each value from the highest source that sets it', () => {
-    const s = resolveSettings(['port', 'host', 'intervalMs', 'logLevel', 'buffer'], { config: file, port: '7100' }, { TIDEMARK_HOST: '127.0.0.3', TIDEMARK_INTERVAL_MS: '500' });
+    const s = resolveSettings(
+      ['port', 'host', 'intervalMs', 'logLevel', 'buffer'],
+      { config: file, port: '7100' },
+      { TIDEMARK_HOST: '127.0.0.3', TIDEMARK_INTERVAL_MS: '500' },
+    );
     expect(s).toEqual({ port: 7100, host: '127.0.0.3', intervalMs: 500, logLevel: 'warn', buffer: 3600 });
   });
 
@@ -18,8 +22,12 @@ describe('configuration precedence: flags > TIDEMARK_* > YAML > defaults', () =>
   });
 
   it('names the source of a bad value', () => {
-    expect(() => resolveSettings(['port'], {}, { TIDEMARK_PORT: '70000' })).toThrow(/TIDEMARK_PORT: must be a whole number from 0 to 65535 \(got "70000"\)/);
-    expect(() => resolveSettings(['server'], { server: 'http://x' }, {})).toThrow(/--server: must start with ws:\/\/ or wss:\/\//);
+    expect(() => resolveSettings(['port'], {}, { TIDEMARK_PORT: '70000' })).toThrow(
+      /TIDEMARK_PORT: must be a whole number from 0 to 65535 \(got "70000"\)/,
+    );
+    expect(() => resolveSettings(['server'], { server: 'http://x' }, {})).toThrow(
+      /--server: must start with ws:\/\/ or wss:\/\//,
+    );
     expect(() => resolveSettings(['logLevel'], { config: file }, { TIDEMARK_LOG_LEVEL: 'loud' })).toThrow(ConfigError);
   });
 

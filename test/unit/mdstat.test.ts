@@ -9,7 +9,16 @@ const md = (sample: string) => parseMdstat(fixtureText(`procfs/${sample}/proc/md
  * name, level, [n/m] and [U_] map (null where the level prints none), failed
  * (F) and spare (S) members, and the sync line.
  */
-type Row = [name: string, level: string | null, n: number | null, m: number | null, map: string | null, failed: string[], spare: string[], sync: string | null];
+type Row = [
+  name: string,
+  level: string | null,
+  n: number | null,
+  m: number | null,
+  map: string | null,
+  failed: string[],
+  spare: string[],
+  sync: string | null,
+];
 const EXPECTED: Record<string, Row[]> = {
   'checkraid-centos6.2': [
     ['md4', 'raid1', 2, 2, 'UU', [], [], null],
@@ -132,7 +141,11 @@ const EXPECTED: Record<string, Row[]> = {
 };
 
 const row = (a: MdStatArray): Row => [
-  a.name, a.level, a.raidDisks, a.workingDisks, a.slotMap,
+  a.name,
+  a.level,
+  a.raidDisks,
+  a.workingDisks,
+  a.slotMap,
   a.members.filter((m) => m.flags.includes('faulty')).map((m) => m.name),
   a.members.filter((m) => m.flags.includes('spare')).map((m) => m.name),
   a.sync ? `${a.sync.action} ${a.sync.percent} ${a.sync.status}` : null,
@@ -152,21 +165,43 @@ describe('/proc/mdstat parser', () => {
   it('reads the numbers of a progress line, including one under 10 % with its extra space', () => {
     // [=>...................]  recovery =  8.5% (16775552/195310144) finish=17.0min speed=259783K/sec
     const md6 = md('prometheus-procfs').arrays.find((a) => a.name === 'md6')!;
-    expect(md6.sync).toEqual({ action: 'recovery', status: 'running', percent: 8.5, doneBlocks: 16775552, totalBlocks: 195310144, finishMinutes: 17, speedKBps: 259783 });
+    expect(md6.sync).toEqual({
+      action: 'recovery',
+      status: 'running',
+      percent: 8.5,
+      doneBlocks: 16775552,
+      totalBlocks: 195310144,
+      finishMinutes: 17,
+      speedKBps: 259783,
+    });
     // [>....................]  recovery =  0.2% (3563496/1465135936) finish=1638.2min speed=14868K/sec
-    expect(md('checkraid-issue43-readd').arrays[0]!.sync).toMatchObject({ percent: 0.2, doneBlocks: 3563496, totalBlocks: 1465135936, finishMinutes: 1638.2, speedKBps: 14868 });
+    expect(md('checkraid-issue43-readd').arrays[0]!.sync).toMatchObject({
+      percent: 0.2,
+      doneBlocks: 3563496,
+      totalBlocks: 1465135936,
+      finishMinutes: 1638.2,
+      speedKBps: 14868,
+    });
   });
 
   it('reads bitmap lines before or after the progress line, and header details', () => {
     const p = md('prometheus-procfs').arrays;
     // md42: progress line, then "bitmap: 4/15 pages [16KB], 65536KB chunk"
-    expect(p.find((a) => a.name === 'md42')).toMatchObject({ bitmap: { pagesUsed: 4, pagesTotal: 15, chunkKB: 65536 }, metadata: '1.2' });
+    expect(p.find((a) => a.name === 'md42')).toMatchObject({
+      bitmap: { pagesUsed: 4, pagesTotal: 15, chunkKB: 65536 },
+      metadata: '1.2',
+    });
     // md7: bitmap with no progress line
     expect(p.find((a) => a.name === 'md7')!.bitmap).toEqual({ pagesUsed: 0, pagesTotal: 30, chunkKB: 65536 });
     expect(p.find((a) => a.name === 'md11')).toMatchObject({ readOnly: 'auto-read-only', active: true });
     expect(p.find((a) => a.name === 'md101')).toMatchObject({ readOnly: 'read-only', chunkKB: 512 });
     expect(p.find((a) => a.name === 'md126')!.metadata).toBe('external:/md127/0');
-    expect(p.find((a) => a.name === 'md219')).toMatchObject({ active: false, level: null, metadata: 'external:imsm', blocks: 7932 });
+    expect(p.find((a) => a.name === 'md219')).toMatchObject({
+      active: false,
+      level: null,
+      metadata: 'external:imsm',
+      blocks: 7932,
+    });
     expect(p.find((a) => a.name === 'md4')).toMatchObject({ active: false, level: 'raid1' });
     // descriptor numbers: md6 has sdb2[2](F) sdc[1](S) sda2[0]
     expect(p.find((a) => a.name === 'md6')!.members).toEqual([
@@ -187,21 +222,37 @@ describe('mangled mdstat: an error for that array, the rest still read', () => {
     const r = parseMdstat(cut);
     expect(r.arrays.map((a) => a.name)).not.toContain('md42');
     expect(r.arrays).toHaveLength(17);
-    expect(r.errors).toEqual([{ array: 'md42', line: expect.any(Number), message: 'unrecognised line "[===========>.........]  reshape = 56.1% (10968"' }]);
+    expect(r.errors).toEqual([
+      {
+        array: 'md42',
+        line: expect.any(Number),
+        message: 'unrecognised line "[===========>.........]  reshape = 56.1% (10968"',
+      },
+    ]);
   });
 
   it('a cut header line is an error for that array', () => {
-    const cut = original.replace('md6 : active raid1 sdb2[2](F) sdc[1](S) sda2[0]', 'md6 : active raid1 sdb2[2](F) sdc[');
+    const cut = original.replace(
+      'md6 : active raid1 sdb2[2](F) sdc[1](S) sda2[0]',
+      'md6 : active raid1 sdb2[2](F) sdc[',
+    );
     const r = parseMdstat(cut);
-    expect(r.errors).toEqual([{ array: 'md6', line: 15, message: 'member "sdc[" is not NAME[N] with optional (F)/(S)/(W)/(R)/(J)' }]);
+    expect(r.errors).toEqual([
+      { array: 'md6', line: 15, message: 'member "sdc[" is not NAME[N] with optional (F)/(S)/(W)/(R)/(J)' },
+    ]);
     expect(r.arrays.map((a) => a.name)).not.toContain('md6');
     expect(r.arrays).toHaveLength(17);
   });
 
   it('a status line cut before [n/m] is caught for redundant levels', () => {
-    const cut = original.replace('5853468288 blocks super 1.2 level 6, 64k chunk, algorithm 2 [8/8] [UUUUUUUU]', '5853468288 blocks super 1.2 level 6, 64k chu');
+    const cut = original.replace(
+      '5853468288 blocks super 1.2 level 6, 64k chunk, algorithm 2 [8/8] [UUUUUUUU]',
+      '5853468288 blocks super 1.2 level 6, 64k chu',
+    );
     const r = parseMdstat(cut);
-    expect(r.errors).toEqual([{ array: 'md3', line: 3, message: 'no [n/m] [U_] status for raid6: the block is truncated' }]);
+    expect(r.errors).toEqual([
+      { array: 'md3', line: 3, message: 'no [n/m] [U_] status for raid6: the block is truncated' },
+    ]);
   });
 
   it('garbled bytes and contradicting status are errors with line numbers', () => {
@@ -212,7 +263,9 @@ describe('mangled mdstat: an error for that array, the rest still read', () => {
       { array: 'md6', line: 16, message: 'slot map [UU] shows 2 up, [n/m] says 1' },
     ]);
     expect(r.arrays).toHaveLength(16);
-    expect(parseMdstat('\u0000\u0001garbage\n').errors).toEqual([{ array: null, line: 1, message: 'line outside any array: "\u0000\u0001garbage"' }]);
+    expect(parseMdstat('\u0000\u0001garbage\n').errors).toEqual([
+      { array: null, line: 1, message: 'line outside any array: "\u0000\u0001garbage"' },
+    ]);
   });
 
   it('an empty file has no arrays', () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { counterDelta, diskRates, isIdleVirtualDevice, parseDiskstats, type DiskStats } from '../../agent/procfs/diskstats.js';
+import {
+  counterDelta,
+  diskRates,
+  isIdleVirtualDevice,
+  parseDiskstats,
+  type DiskStats,
+} from '../../agent/procfs/diskstats.js';
 import { fixtureText, samplesWith } from '../helpers/fixtures.js';
 
 const disks = (sample: string) => parseDiskstats(fixtureText(`procfs/${sample}/proc/diskstats`));
@@ -20,32 +26,90 @@ describe('/proc/diskstats parser', () => {
     const list = disks('diamond-diskstats-raid4disk');
     // 8 0 sda 11296323 127761523 1114247280 165221020 9292767 32155242 333252048 208563560 0 19035310 374755270
     expect(dev(list, 'sda')).toEqual({
-      major: 8, minor: 0, name: 'sda',
-      reads: 11296323, readsMerged: 127761523, sectorsRead: 1114247280, readMs: 165221020,
-      writes: 9292767, writesMerged: 32155242, sectorsWritten: 333252048, writeMs: 208563560,
-      inFlight: 0, ioMs: 19035310, weightedIoMs: 374755270,
-      discards: null, discardsMerged: null, sectorsDiscarded: null, discardMs: null, flushes: null, flushMs: null,
+      major: 8,
+      minor: 0,
+      name: 'sda',
+      reads: 11296323,
+      readsMerged: 127761523,
+      sectorsRead: 1114247280,
+      readMs: 165221020,
+      writes: 9292767,
+      writesMerged: 32155242,
+      sectorsWritten: 333252048,
+      writeMs: 208563560,
+      inFlight: 0,
+      ioMs: 19035310,
+      weightedIoMs: 374755270,
+      discards: null,
+      discardsMerged: null,
+      sectorsDiscarded: null,
+      discardMs: null,
+      flushes: null,
+      flushMs: null,
     });
     // md0 counts I/O but, like many kernels' md, reports no time, in-flight or busy time.
-    expect(dev(list, 'md0')).toMatchObject({ reads: 150707, writes: 111152210, readMs: 0, inFlight: 0, ioMs: 0, weightedIoMs: 0 });
+    expect(dev(list, 'md0')).toMatchObject({
+      reads: 150707,
+      writes: 111152210,
+      readMs: 0,
+      inFlight: 0,
+      ioMs: 0,
+      weightedIoMs: 0,
+    });
     expect(dev(list, 'nvme1n1')).toMatchObject({ major: 259, minor: 2, writes: 583565, sectorsWritten: 67618880 });
   });
 
   it('reads the 18-column (4.18+, discards) and 20-column (5.5+, flushes) layouts', () => {
     const list = disks('prometheus-procfs');
     // 8 16 sdb 326552 841 9657779 84 41822 2895 1972905 5007 0 60730 67070 68851 0 1925173784 11130
-    expect(dev(list, 'sdb')).toMatchObject({ reads: 326552, ioMs: 60730, discards: 68851, discardsMerged: 0, sectorsDiscarded: 1925173784, discardMs: 11130, flushes: null, flushMs: null });
+    expect(dev(list, 'sdb')).toMatchObject({
+      reads: 326552,
+      ioMs: 60730,
+      discards: 68851,
+      discardsMerged: 0,
+      sectorsDiscarded: 1925173784,
+      discardMs: 11130,
+      flushes: null,
+      flushMs: null,
+    });
     // 8 0 sdc 14202 71 579164 21861 2995 1589 180500 40875 0 11628 55200 0 0 0 0 127 182
-    expect(dev(list, 'sdc')).toMatchObject({ reads: 14202, writeMs: 40875, weightedIoMs: 55200, discards: 0, flushes: 127, flushMs: 182 });
+    expect(dev(list, 'sdc')).toMatchObject({
+      reads: 14202,
+      writeMs: 40875,
+      weightedIoMs: 55200,
+      discards: 0,
+      flushes: 127,
+      flushMs: 182,
+    });
     // 14-column lines in the same file keep null for the newer fields
-    expect(dev(list, 'dm-0')).toMatchObject({ reads: 59910002, weightedIoMs: 1206301256, discards: null, flushes: null });
+    expect(dev(list, 'dm-0')).toMatchObject({
+      reads: 59910002,
+      weightedIoMs: 1206301256,
+      discards: null,
+      flushes: null,
+    });
     // node_exporter: 8 32 sdc 126552 141 1657779 14 11822 1895 172905 1007 0 10730 17070 18851 0 125173784 11130 1555 1944
-    expect(dev(disks('node_exporter'), 'sdc')).toMatchObject({ reads: 126552, discards: 18851, sectorsDiscarded: 125173784, flushes: 1555, flushMs: 1944 });
+    expect(dev(disks('node_exporter'), 'sdc')).toMatchObject({
+      reads: 126552,
+      discards: 18851,
+      sectorsDiscarded: 125173784,
+      flushes: 1555,
+      flushMs: 1944,
+    });
   });
 
   it('reads the 7-column 2.6 partition layout', () => {
     const [p] = parseDiskstats('   3    1 hda1 35486 38030 38030 38030\n');
-    expect(p).toMatchObject({ name: 'hda1', reads: 35486, sectorsRead: 38030, writes: 38030, sectorsWritten: 38030, readMs: null, inFlight: null, ioMs: null });
+    expect(p).toMatchObject({
+      name: 'hda1',
+      reads: 35486,
+      sectorsRead: 38030,
+      writes: 38030,
+      sectorsWritten: 38030,
+      readMs: null,
+      inFlight: null,
+      ioMs: null,
+    });
   });
 
   it('computes iostat figures over the Diamond pair (10 s apart, the collector interval of its test)', () => {
@@ -67,7 +131,19 @@ describe('/proc/diskstats parser', () => {
     expect(r.inFlight).toBe(0);
     // sda: only 3 writes of 64 sectors, no time recorded: awaits are 0, not NaN
     const s = diskRates(dev(a, 'sda'), dev(b, 'sda'), 10_000)!;
-    expect(s).toEqual({ rPerS: 0, wPerS: 0.3, rkbPerS: 0, wkbPerS: 3.2, rAwaitMs: 0, wAwaitMs: 0, awaitMs: 0, ios: 3, aquSz: 0, utilPercent: 0, inFlight: 0 });
+    expect(s).toEqual({
+      rPerS: 0,
+      wPerS: 0.3,
+      rkbPerS: 0,
+      wkbPerS: 3.2,
+      rAwaitMs: 0,
+      wAwaitMs: 0,
+      awaitMs: 0,
+      ios: 3,
+      aquSz: 0,
+      utilPercent: 0,
+      inFlight: 0,
+    });
   });
 
   it('caps %util at 100 and refuses a zero interval', () => {
@@ -109,6 +185,8 @@ describe('/proc/diskstats parser', () => {
 
   it('rejects malformed lines with the line number', () => {
     expect(() => parseDiskstats('8 0 sda 1 2 3\n')).toThrow(/line 1: 6 columns/);
-    expect(() => parseDiskstats('8 0 sda 1 2 3 4 5 6 7 8 9 10 -11\n')).toThrow(/line 1: column 14 of sda is not a counter/);
+    expect(() => parseDiskstats('8 0 sda 1 2 3 4 5 6 7 8 9 10 -11\n')).toThrow(
+      /line 1: column 14 of sda is not a counter/,
+    );
   });
 });

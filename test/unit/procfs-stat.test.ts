@@ -15,7 +15,18 @@ describe('/proc/stat parser', () => {
   it('reads the 10-column layout (node_exporter sample), guest fields included', () => {
     // cpu  301854 612 111922 8979004 3552 2 3944 0 44 36
     const s = stat('node_exporter');
-    expect(s.total).toEqual({ user: 301854, nice: 612, system: 111922, idle: 8979004, iowait: 3552, irq: 2, softirq: 3944, steal: 0, guest: 44, guestNice: 36 });
+    expect(s.total).toEqual({
+      user: 301854,
+      nice: 612,
+      system: 111922,
+      idle: 8979004,
+      iowait: 3552,
+      irq: 2,
+      softirq: 3944,
+      steal: 0,
+      guest: 44,
+      guestNice: 36,
+    });
     expect([...s.perCpu.keys()]).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
     // cpu7 29098 268 10164 1139282 555 0 31 0 9 8
     expect(s.perCpu.get('7')).toMatchObject({ nice: 268, iowait: 555, guest: 9, guestNice: 8 });
@@ -42,7 +53,13 @@ describe('/proc/stat parser', () => {
     expect(p.idle).toBeCloseTo((100 * 24408) / 24416, 10);
     expect(p.steal).toBe(0);
     // cpu0: only idle moved (163525880 → 163526880): 100 % idle
-    expect(cpuPercentages(a.perCpu.get('0')!, b.perCpu.get('0')!)).toEqual({ user: 0, system: 0, idle: 100, iowait: 0, steal: 0 });
+    expect(cpuPercentages(a.perCpu.get('0')!, b.perCpu.get('0')!)).toEqual({
+      user: 0,
+      system: 0,
+      idle: 100,
+      iowait: 0,
+      steal: 0,
+    });
     // cpu1: Δuser 1 (5549355 → 5549356), Δsystem 1 (708125 → 708126), Δidle 1055 → total 1057
     const c1 = cpuPercentages(a.perCpu.get('1')!, b.perCpu.get('1')!)!;
     expect(c1.user).toBeCloseTo(100 / 1057, 10);

@@ -28,12 +28,31 @@ describe('md sysfs reader', () => {
     expect(sys.map((s) => s.name)).toEqual(['md0', 'md1', 'md10', 'md4', 'md5', 'md7', 'md8']);
     // md5: raid5, degraded 1, dev-sdp faulty, dev-sdaa spare
     expect(sys.find((s) => s.name === 'md5')).toMatchObject({
-      arrayState: 'clean', level: 'raid5', raidDisks: 3, degraded: 1, syncAction: 'idle', syncCompleted: null,
-      members: [{ name: 'sdaa', state: ['spare'] }, { name: 'sdn', state: ['in_sync'] }, { name: 'sdo', state: ['in_sync'] }, { name: 'sdp', state: ['faulty'] }],
+      arrayState: 'clean',
+      level: 'raid5',
+      raidDisks: 3,
+      degraded: 1,
+      syncAction: 'idle',
+      syncCompleted: null,
+      members: [
+        { name: 'sdaa', state: ['spare'] },
+        { name: 'sdn', state: ['in_sync'] },
+        { name: 'sdo', state: ['in_sync'] },
+        { name: 'sdp', state: ['faulty'] },
+      ],
     });
     // md8: raid_disks "11 (10)" during a reshape; md7: an inactive container with an empty raid_disks
-    expect(sys.find((s) => s.name === 'md8')).toMatchObject({ raidDisks: 11, syncAction: 'reshape', arrayState: 'active' });
-    expect(sys.find((s) => s.name === 'md7')).toMatchObject({ level: 'container', arrayState: 'inactive', raidDisks: null, degraded: null });
+    expect(sys.find((s) => s.name === 'md8')).toMatchObject({
+      raidDisks: 11,
+      syncAction: 'reshape',
+      arrayState: 'active',
+    });
+    expect(sys.find((s) => s.name === 'md7')).toMatchObject({
+      level: 'container',
+      arrayState: 'inactive',
+      raidDisks: null,
+      degraded: null,
+    });
     // raid0 has no degraded or sync_action file at all
     expect(sys.find((s) => s.name === 'md0')).toMatchObject({ level: 'raid0', degraded: null, syncAction: null });
   });
@@ -48,10 +67,13 @@ describe('array reports', () => {
     const md6 = byName(await reports('prometheus-procfs'), 'md6');
     // md6 : active raid1 sdb2[2](F) sdc[1](S) sda2[0]  [2/1] [U_]  recovery = 8.5% … finish=17.0min speed=259783K/sec
     expect(md6).toMatchObject({
-      health: 'rebuilding', degraded: true, missingSlots: [1],
+      health: 'rebuilding',
+      degraded: true,
+      missingSlots: [1],
       disks: { expected: 2, active: 1, failed: 1, spare: 1, missing: 1 },
       sync: { action: 'recovery', status: 'running', percent: 8.5, speedKBps: 259783, etaSeconds: 17 * 60 },
-      sources: ['mdstat'], disagreements: [],
+      sources: ['mdstat'],
+      disagreements: [],
     });
     expect(md6.members.map((m) => `${m.name}:${m.state}`)).toEqual(['sdb2:faulty', 'sdc:spare', 'sda2:in_sync']);
   });
@@ -62,15 +84,26 @@ describe('array reports', () => {
     expect(md0.members.map((m) => `${m.name}:${m.state}`)).toEqual(['sda1:rebuilding', 'sdb1:in_sync']);
     expect(md0).toMatchObject({ health: 'rebuilding', missingSlots: [0] });
     // md1 in pr28_1: "sdb2[1]" alone, [2/1] [_U], no sync: degraded, slot 0 missing
-    expect(byName(await reports('checkraid-pr28_1'), 'md1')).toMatchObject({ health: 'degraded', missingSlots: [0], disks: { expected: 2, active: 1, missing: 1 } });
+    expect(byName(await reports('checkraid-pr28_1'), 'md1')).toMatchObject({
+      health: 'degraded',
+      missingSlots: [0],
+      disks: { expected: 2, active: 1, missing: 1 },
+    });
     // two slots missing and a failed disk: [6/4] [_UUUU_], sde1[6](F)
-    expect(byName(await reports('pymdstat-07'), 'md1')).toMatchObject({ health: 'degraded', missingSlots: [0, 5], disks: { failed: 1, missing: 2 } });
+    expect(byName(await reports('pymdstat-07'), 'md1')).toMatchObject({
+      health: 'degraded',
+      missingSlots: [0, 5],
+      disks: { failed: 1, missing: 2 },
+    });
   });
 
   it('reports sysfs-only arrays and says where mdstat and sysfs disagree', async () => {
     const all = await reports('prometheus-procfs');
     expect(byName(all, 'md5')).toMatchObject({
-      level: 'raid5', state: 'clean', health: 'degraded', sources: ['sysfs'],
+      level: 'raid5',
+      state: 'clean',
+      health: 'degraded',
+      sources: ['sysfs'],
       disks: { expected: 3, active: 2, failed: 1, spare: 1, missing: 1 },
     });
     // /proc/mdstat's md0 is raid1 of sdi1+sdj1, sysfs's md0 is raid0 of sdg+sdh
@@ -87,7 +120,14 @@ describe('array reports', () => {
     const all = await reports('prometheus-procfs');
     const health = Object.fromEntries(all.map((a) => [a.name, a.health]));
     expect(health).toMatchObject({
-      md3: 'clean', md201: 'checking', md8: 'resyncing', md42: 'degraded', md219: 'inactive', md4: 'inactive', md9: 'clean', md11: 'clean',
+      md3: 'clean',
+      md201: 'checking',
+      md8: 'resyncing',
+      md42: 'degraded',
+      md219: 'inactive',
+      md4: 'inactive',
+      md9: 'clean',
+      md11: 'clean',
     });
     expect(byName(all, 'md11').readOnly).toBe(true);
   });
@@ -96,13 +136,29 @@ describe('array reports', () => {
 describe('RAID queue depth', () => {
   const reading = (name: string, aquSz: number, inFlight: number, util: number, saturated = false): DeviceReading => ({
     stats: parseDiskstats(`8 0 ${name} 10 0 80 5 10 0 80 5 0 10 10\n`)[0]!,
-    rates: { rPerS: 1, wPerS: 1, rkbPerS: 1, wkbPerS: 1, rAwaitMs: 1, wAwaitMs: 1, awaitMs: 1, ios: 2, aquSz, utilPercent: util, inFlight },
+    rates: {
+      rPerS: 1,
+      wPerS: 1,
+      rkbPerS: 1,
+      wkbPerS: 1,
+      rAwaitMs: 1,
+      wAwaitMs: 1,
+      awaitMs: 1,
+      ios: 2,
+      aquSz,
+      utilPercent: util,
+      inFlight,
+    },
     saturation: { queueFillPercent: null, awaitRatio: null, saturated, reasons: saturated ? ['queue'] : [] },
   });
 
   it('knows md that counts I/O but no time (Diamond raid4disk md0)', () => {
     const list = parseDiskstats(fixtureText('procfs/diamond-diskstats-raid4disk/proc/diskstats'));
-    const asReading = (name: string): DeviceReading => ({ stats: list.find((d) => d.name === name)!, rates: reading(name, 0, 0, 0).rates, saturation: reading(name, 0, 0, 0).saturation });
+    const asReading = (name: string): DeviceReading => ({
+      stats: list.find((d) => d.name === name)!,
+      rates: reading(name, 0, 0, 0).rates,
+      saturation: reading(name, 0, 0, 0).saturation,
+    });
     // md0 150707 0 2818762 0 111152210 0 889217680 0 0 0 0: I/Os but every time field 0
     expect(mdAccountsTime(asReading('md0'))).toBe(false);
     expect(mdAccountsTime(asReading('sda'))).toBe(true);
@@ -116,19 +172,48 @@ describe('RAID queue depth', () => {
       ['sdc', reading('sdc', 9, 9, 9)],
     ]);
     const q = arrayQueue(md6, readings);
-    expect(q).toMatchObject({ source: 'members', fallbackReason: 'md device not in /proc/diskstats', aquSz: 3.5, inFlight: 7, saturated: false });
-    expect(q.members).toEqual({ counted: ['sda2'], aquSzSum: 3.5, aquSzMax: 3.5, inFlightSum: 7, inFlightMax: 7, utilSum: 80, utilMax: 80, busiest: 'sda2' });
+    expect(q).toMatchObject({
+      source: 'members',
+      fallbackReason: 'md device not in /proc/diskstats',
+      aquSz: 3.5,
+      inFlight: 7,
+      saturated: false,
+    });
+    expect(q.members).toEqual({
+      counted: ['sda2'],
+      aquSzSum: 3.5,
+      aquSzMax: 3.5,
+      inFlightSum: 7,
+      inFlightMax: 7,
+      utilSum: 80,
+      utilMax: 80,
+      busiest: 'sda2',
+    });
 
     // md itself in diskstats: with time accounted its own depth counts, without it the members' sum does.
     const timed = reading('md6', 1.25, 4, 50);
-    expect(arrayQueue(md6, new Map([...readings, ['md6', timed]]))).toMatchObject({ source: 'array', fallbackReason: null, aquSz: 1.25, inFlight: 4 });
-    const untimed = { ...timed, stats: parseDiskstats('9 0 md6 150707 0 2818762 0 111152210 0 889217680 0 0 0 0\n')[0]! };
-    expect(arrayQueue(md6, new Map([...readings, ['md6', untimed]]))).toMatchObject({ source: 'members', fallbackReason: 'md accounts no time', aquSz: 3.5 });
+    expect(arrayQueue(md6, new Map([...readings, ['md6', timed]]))).toMatchObject({
+      source: 'array',
+      fallbackReason: null,
+      aquSz: 1.25,
+      inFlight: 4,
+    });
+    const untimed = {
+      ...timed,
+      stats: parseDiskstats('9 0 md6 150707 0 2818762 0 111152210 0 889217680 0 0 0 0\n')[0]!,
+    };
+    expect(arrayQueue(md6, new Map([...readings, ['md6', untimed]]))).toMatchObject({
+      source: 'members',
+      fallbackReason: 'md accounts no time',
+      aquSz: 3.5,
+    });
 
     const md3 = byName(await reports('prometheus-procfs'), 'md3');
     // md3: sda1 sdh1 sdg1 sdf1 sde1 sdd1 sdc1 sdb1 in sync, then spares sdd1(S) sdd2(S); depth i for the i-th working member
     const working = md3.members.filter((m) => m.state === 'in_sync').map((m) => m.name);
-    const r3 = new Map<string, DeviceReading>(working.map((name, i) => [name, reading(name, i, i * 2, 10 * i, name === 'sdc1')]));
+    const r3 = new Map<string, DeviceReading>(
+      working.map((name, i) => [name, reading(name, i, i * 2, 10 * i, name === 'sdc1')]),
+    );
     r3.set('sdd2', reading('sdd2', 99, 99, 99));
     const q3 = arrayQueue(md3, r3);
     expect(q3.members.counted).toEqual(['sda1', 'sdh1', 'sdg1', 'sdf1', 'sde1', 'sdd1', 'sdc1', 'sdb1']);
@@ -148,7 +233,12 @@ describe('I/O pressure', () => {
       some: { avg10: 0.1, avg60: 2, avg300: 3.85, totalUs: 15 },
       full: { avg10: 0.2, avg60: 3, avg300: 4.95, totalUs: 25 },
     });
-    expect(parsePressure(fixtureText('procfs/node_exporter/proc/pressure/io')).full).toEqual({ avg10: 0.18, avg60: 0.34, avg300: 0.1, totalUs: 159229614 });
+    expect(parsePressure(fixtureText('procfs/node_exporter/proc/pressure/io')).full).toEqual({
+      avg10: 0.18,
+      avg60: 0.34,
+      avg300: 0.1,
+      totalUs: 159229614,
+    });
     expect(parsePressure('some avg10=1.00 avg60=2.00 avg300=3.00 total=4\n').full).toBeNull();
     expect(() => parsePressure('some avg10=x\n')).toThrow(/line 1/);
   });
@@ -163,7 +253,10 @@ describe('I/O pressure', () => {
     const c = new PressureCollector(root);
     await c.collect({ nowMs: 0, monoMs: 0 });
     // total some 159886802 → 160086802 µs over 1000 ms: 200000 µs of 1e6 = 20 %
-    writeFileSync(file, 'some avg10=5.00 avg60=1.00 avg300=0.50 total=160086802\nfull avg10=2.00 avg60=0.50 avg300=0.20 total=159279614\n');
+    writeFileSync(
+      file,
+      'some avg10=5.00 avg60=1.00 avg300=0.50 total=160086802\nfull avg10=2.00 avg60=0.50 avg300=0.20 total=159279614\n',
+    );
     const r = await c.collect({ nowMs: 1000, monoMs: 1000 });
     const v = (m: string, kind: string) => r.samples.find((s) => s.m === m && s.l?.kind === kind)?.v;
     expect(v('io_pressure_stall_percent', 'some')).toBeCloseTo(20, 10);
@@ -176,13 +269,27 @@ describe('saturation view', () => {
   const base = { aquSz: 0, awaitMs: 1, utilPercent: 10, nrRequests: 64, baselineAwaitMs: 2, pressureFullAvg10: 0 };
   it('flags a full queue, a latency jump with queueing, and pressure on a busy disk', () => {
     expect(assessSaturation(base)).toMatchObject({ saturated: false, queueFillPercent: 0 });
-    expect(assessSaturation({ ...base, aquSz: 32 })).toMatchObject({ saturated: true, reasons: ['queue'], queueFillPercent: 50 });
-    expect(assessSaturation({ ...base, aquSz: 2, awaitMs: 8 })).toMatchObject({ saturated: true, reasons: ['latency'], awaitRatio: 4 });
+    expect(assessSaturation({ ...base, aquSz: 32 })).toMatchObject({
+      saturated: true,
+      reasons: ['queue'],
+      queueFillPercent: 50,
+    });
+    expect(assessSaturation({ ...base, aquSz: 2, awaitMs: 8 })).toMatchObject({
+      saturated: true,
+      reasons: ['latency'],
+      awaitRatio: 4,
+    });
     // a slow single request is not saturation
     expect(assessSaturation({ ...base, aquSz: 0.5, awaitMs: 20 }).saturated).toBe(false);
     // sub-millisecond baselines count as 1 ms
-    expect(assessSaturation({ ...base, aquSz: 2, awaitMs: 0.8, baselineAwaitMs: 0.1 })).toMatchObject({ saturated: false, awaitRatio: 0.8 });
-    expect(assessSaturation({ ...base, aquSz: 1, utilPercent: 95, pressureFullAvg10: 12 })).toMatchObject({ saturated: true, reasons: ['pressure'] });
+    expect(assessSaturation({ ...base, aquSz: 2, awaitMs: 0.8, baselineAwaitMs: 0.1 })).toMatchObject({
+      saturated: false,
+      awaitRatio: 0.8,
+    });
+    expect(assessSaturation({ ...base, aquSz: 1, utilPercent: 95, pressureFullAvg10: 12 })).toMatchObject({
+      saturated: true,
+      reasons: ['pressure'],
+    });
     // %util at 100 alone is not saturation
     expect(assessSaturation({ ...base, aquSz: 0.9, utilPercent: 100 }).saturated).toBe(false);
   });
@@ -193,7 +300,14 @@ describe('saturation view', () => {
     const r = diskRates(a, b, 10_000)!;
     // await = (7163 + 337) ms / (1164 + 8050) I/Os
     expect(r.awaitMs).toBeCloseTo(7500 / 9214, 10);
-    const s = assessSaturation({ aquSz: r.aquSz, awaitMs: r.awaitMs, utilPercent: r.utilPercent, nrRequests: 128, baselineAwaitMs: null, pressureFullAvg10: null });
+    const s = assessSaturation({
+      aquSz: r.aquSz,
+      awaitMs: r.awaitMs,
+      utilPercent: r.utilPercent,
+      nrRequests: 128,
+      baselineAwaitMs: null,
+      pressureFullAvg10: null,
+    });
     expect(s).toEqual({ queueFillPercent: (100 * 0.7492) / 128, awaitRatio: null, saturated: false, reasons: [] });
   });
 });
@@ -211,7 +325,13 @@ describe('RAID collector on a fixture root', () => {
     const collectors = hostCollectors(root(original));
     await sampleOnce(collectors);
     const s = await sampleOnce(collectors);
-    expect(s.collectors.map((c) => `${c.name}:${c.state}`)).toEqual(['cpu:ok', 'disks:ok', 'pressure:ok', 'raid:ok', 'logpaths:absent']);
+    expect(s.collectors.map((c) => `${c.name}:${c.state}`)).toEqual([
+      'cpu:ok',
+      'disks:ok',
+      'pressure:ok',
+      'raid:ok',
+      'logpaths:absent',
+    ]);
     expect(s.stateKinds).toEqual(['raid_array']);
     expect(s.states.map((x) => x.key)).toHaveLength(20);
     const v = (m: string, array: string) => s.samples.find((x) => x.m === m && x.l?.array === array)?.v;
@@ -224,22 +344,25 @@ describe('RAID collector on a fixture root', () => {
   it.each([
     ['truncated', (t: string) => t.slice(0, t.indexOf('md7 :') + 30), 'md7'],
     ['garbled', (t: string) => t.replace('md6 : active raid1 sdb2[2](F)', 'md6 : active raid1 sdb2[2](Q)'), 'md6'],
-  ])('a %s mdstat gives an error for that array while the rest of the sample still goes out', async (_what, mangle, broken) => {
-    const collectors = hostCollectors(root(mangle(original)));
-    await sampleOnce(collectors);
-    const s = await sampleOnce(collectors);
-    const raid = s.collectors.find((c) => c.name === 'raid')!;
-    expect(raid.state).toBe('error');
-    expect(raid.message).toContain(`${broken}: /proc/mdstat line`);
-    const md3 = s.states.find((x) => x.key === 'md3')!.value as unknown as ArrayReport;
-    expect(md3.health).toBe('clean');
-    const bad = s.states.find((x) => x.key === broken)!.value as unknown as ArrayReport;
-    expect(bad.error).toMatch(/\/proc\/mdstat line \d+/);
-    expect(s.samples.some((x) => x.m === 'disk_util_percent')).toBe(true);
-    // (a static /proc/stat gives no CPU shares: no time passed between readings)
-    expect(s.samples.some((x) => x.m === 'io_pressure_avg10_percent')).toBe(true);
-    expect(s.collectors.filter((c) => c.name !== 'raid').map((c) => c.state)).toEqual(['ok', 'ok', 'ok', 'absent']);
-  });
+  ])(
+    'a %s mdstat gives an error for that array while the rest of the sample still goes out',
+    async (_what, mangle, broken) => {
+      const collectors = hostCollectors(root(mangle(original)));
+      await sampleOnce(collectors);
+      const s = await sampleOnce(collectors);
+      const raid = s.collectors.find((c) => c.name === 'raid')!;
+      expect(raid.state).toBe('error');
+      expect(raid.message).toContain(`${broken}: /proc/mdstat line`);
+      const md3 = s.states.find((x) => x.key === 'md3')!.value as unknown as ArrayReport;
+      expect(md3.health).toBe('clean');
+      const bad = s.states.find((x) => x.key === broken)!.value as unknown as ArrayReport;
+      expect(bad.error).toMatch(/\/proc\/mdstat line \d+/);
+      expect(s.samples.some((x) => x.m === 'disk_util_percent')).toBe(true);
+      // (a static /proc/stat gives no CPU shares: no time passed between readings)
+      expect(s.samples.some((x) => x.m === 'io_pressure_avg10_percent')).toBe(true);
+      expect(s.collectors.filter((c) => c.name !== 'raid').map((c) => c.state)).toEqual(['ok', 'ok', 'ok', 'absent']);
+    },
+  );
 
   it('an empty mdstat is a collector error, arrays from sysfs still reported', async () => {
     const collectors = hostCollectors(root(''));

@@ -44,7 +44,11 @@ export class AlertsPanel {
   }
 
   private async post(path: string, body?: unknown, method = 'POST'): Promise<void> {
-    await this.fetcher(path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    await this.fetcher(path, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     await this.refresh();
   }
 
@@ -58,12 +62,22 @@ export class AlertsPanel {
     list.replaceChildren(
       ...alerts.map((a) => {
         const state = a.silencedBy ? 'silenced' : a.state;
-        const row = el('div', { class: 'alert-row', 'data-rule': a.rule, 'data-state': state, 'data-severity': a.severity, 'data-id': a.id });
+        const row = el('div', {
+          class: 'alert-row',
+          'data-rule': a.rule,
+          'data-state': state,
+          'data-severity': a.severity,
+          'data-id': a.id,
+        });
         row.append(
           el('span', { class: 'badge sev' }, a.severity),
           el('span', { class: 'badge state' }, `${state}${a.acked ? ', acked' : ''}`),
           el('span', { class: 'summary' }, a.summary),
-          el('span', { class: 'muted' }, `${a.state === 'firing' ? 'firing' : 'pending'} for ${since(a.firedAt ?? a.startsAt)} · value ${a.value ?? '–'}`),
+          el(
+            'span',
+            { class: 'muted' },
+            `${a.state === 'firing' ? 'firing' : 'pending'} for ${since(a.firedAt ?? a.startsAt)} · value ${a.value ?? '–'}`,
+          ),
         );
         if (a.state === 'firing' && !a.acked) {
           const ack = el('button', { type: 'button', class: 'ack' }, 'Ack');
@@ -72,8 +86,19 @@ export class AlertsPanel {
         }
         if (!a.silencedBy) {
           const mute = el('button', { type: 'button', class: 'silence' }, 'Silence 2 h');
-          const matchers = [{ label: 'alertname', value: a.rule }, { label: 'host', value: a.host }, ...Object.entries(a.labels).filter(([k]) => k !== 'host').map(([label, value]) => ({ label, value }))];
-          mute.onclick = () => void this.post('/api/silences', { matchers, duration: '2h', comment: `silenced from the dashboard: ${a.summary}` });
+          const matchers = [
+            { label: 'alertname', value: a.rule },
+            { label: 'host', value: a.host },
+            ...Object.entries(a.labels)
+              .filter(([k]) => k !== 'host')
+              .map(([label, value]) => ({ label, value })),
+          ];
+          mute.onclick = () =>
+            void this.post('/api/silences', {
+              matchers,
+              duration: '2h',
+              comment: `silenced from the dashboard: ${a.summary}`,
+            });
           row.append(mute);
         }
         return row;
@@ -84,7 +109,10 @@ export class AlertsPanel {
     sl.replaceChildren(
       ...active.map((s) => {
         const row = el('div', { class: 'silence-row', 'data-id': s.id });
-        row.append(el('span', {}, s.matchers.map((m) => `${m.label}${m.regex ? '=~' : '='}${m.value}`).join(', ')), el('span', { class: 'muted' }, ` until ${new Date(s.endsAt).toLocaleTimeString()}`));
+        row.append(
+          el('span', {}, s.matchers.map((m) => `${m.label}${m.regex ? '=~' : '='}${m.value}`).join(', ')),
+          el('span', { class: 'muted' }, ` until ${new Date(s.endsAt).toLocaleTimeString()}`),
+        );
         const expire = el('button', { type: 'button', class: 'expire' }, 'Expire');
         expire.onclick = () => void this.post(`/api/silences/${s.id}`, undefined, 'DELETE');
         row.append(expire);

@@ -24,7 +24,13 @@ async function getJson<T>(path: string): Promise<T> {
 /** fetch with the dashboard credential, for the alert actions. */
 export function authedFetch(path: string, init: RequestInit = {}): Promise<Response> {
   const t = token();
-  return fetch(path, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...(t ? { Authorization: `Bearer ${t}` } : {}) } });
+  return fetch(path, {
+    ...init,
+    headers: {
+      ...(init.headers as Record<string, string> | undefined),
+      ...(t ? { Authorization: `Bearer ${t}` } : {}),
+    },
+  });
 }
 
 export const api = {
@@ -33,18 +39,27 @@ export const api = {
   hosts: () => getJson<HostSummary[]>('/api/hosts'),
   host: (id: string) => getJson<HostSummary>(`/api/hosts/${encodeURIComponent(id)}`),
   series: (host: string, metric: string, from: number, to?: number) =>
-    getJson<{ resolutionMs: number | null; series: { labels: Record<string, string>; points: [number, number | null][] }[] }>(
+    getJson<{
+      resolutionMs: number | null;
+      series: { labels: Record<string, string>; points: [number, number | null][] }[];
+    }>(
       `/api/series?host=${encodeURIComponent(host)}&metric=${encodeURIComponent(metric)}&from=${from}${to ? `&to=${to}` : ''}`,
     ),
 };
 
 /** A dashboard WebSocket that reconnects by itself; `onOpen` re-sends the subscription. */
-export function connectLive(onMessage: (m: ServerToDashboard) => void, onState: (s: 'live' | 'offline') => void, onOpen: (ws: WebSocket) => void): void {
+export function connectLive(
+  onMessage: (m: ServerToDashboard) => void,
+  onState: (s: 'live' | 'offline') => void,
+  onOpen: (ws: WebSocket) => void,
+): void {
   let delay = 500;
   const open = () => {
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
     const t = token();
-    const ws = new WebSocket(`${proto}://${location.host}/ws/dashboard${t ? `?access_token=${encodeURIComponent(t)}` : ''}`);
+    const ws = new WebSocket(
+      `${proto}://${location.host}/ws/dashboard${t ? `?access_token=${encodeURIComponent(t)}` : ''}`,
+    );
     ws.onopen = () => {
       delay = 500;
       onState('live');

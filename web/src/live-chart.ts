@@ -13,7 +13,18 @@ import type { MetricDef } from '../../shared/catalogue.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Title, Tooltip);
 
-const PALETTE = ['#58a6ff', '#3fb950', '#d29922', '#f85149', '#bc8cff', '#39c5cf', '#ff7b72', '#e3b341', '#a5d6ff', '#7ee787'];
+const PALETTE = [
+  '#58a6ff',
+  '#3fb950',
+  '#d29922',
+  '#f85149',
+  '#bc8cff',
+  '#39c5cf',
+  '#ff7b72',
+  '#e3b341',
+  '#a5d6ff',
+  '#7ee787',
+];
 
 function unitLabel(unit: string): string {
   return unit === 'percent' ? '%' : unit;
@@ -55,8 +66,17 @@ export class LiveChart {
         elements: { point: { radius: 0 }, line: { borderWidth: 1.5 } },
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
         scales: {
-          x: { type: 'linear', ticks: { callback: (v) => clock(Number(v)), maxTicksLimit: 6, color: '#8a96a3' }, grid: { color: '#26313d' } },
-          y: { beginAtZero: true, title: { display: true, text: unit, color: '#8a96a3' }, ticks: { color: '#8a96a3' }, grid: { color: '#26313d' } },
+          x: {
+            type: 'linear',
+            ticks: { callback: (v) => clock(Number(v)), maxTicksLimit: 6, color: '#8a96a3' },
+            grid: { color: '#26313d' },
+          },
+          y: {
+            beginAtZero: true,
+            title: { display: true, text: unit, color: '#8a96a3' },
+            ticks: { color: '#8a96a3' },
+            grid: { color: '#26313d' },
+          },
         },
         plugins: {
           title: { display: true, text: `${def.title} (${unit})`, color: '#d8dee6' },
@@ -64,7 +84,8 @@ export class LiveChart {
           tooltip: {
             callbacks: {
               title: (items) => (items[0] ? clock(items[0].parsed.x ?? 0) : ''),
-              label: (item) => `${item.dataset.label}: ${item.parsed.y === null ? '–' : Number(item.parsed.y).toFixed(2)} ${unit}`,
+              label: (item) =>
+                `${item.dataset.label}: ${item.parsed.y === null ? '–' : Number(item.parsed.y).toFixed(2)} ${unit}`,
             },
           },
         },
@@ -93,7 +114,12 @@ export class LiveChart {
   }
 
   /** Replaces every line with history for a fixed range (not live) and draws it. */
-  showRange(from: number, to: number, series: { labels: Record<string, string>; points: [number, number | null][] }[], only?: Record<string, string>): void {
+  showRange(
+    from: number,
+    to: number,
+    series: { labels: Record<string, string>; points: [number, number | null][] }[],
+    only?: Record<string, string>,
+  ): void {
     for (const ds of this.lines.values()) ds.data = [];
     for (const s of series) {
       if (only && !Object.entries(only).every(([k, v]) => s.labels[k] === v)) continue;

@@ -28,7 +28,9 @@ export class LogPathsPanel {
   constructor(private readonly container: HTMLElement) {}
 
   render(states: Record<string, Record<string, unknown>> | undefined): void {
-    const checks = (Object.values(states ?? {}) as unknown as CheckState[]).sort((a, b) => a.check.localeCompare(b.check));
+    const checks = (Object.values(states ?? {}) as unknown as CheckState[]).sort((a, b) =>
+      a.check.localeCompare(b.check),
+    );
     this.container.hidden = checks.length === 0;
     // Results change once a minute at most; redraw only then.
     const key = JSON.stringify(checks.map((c) => ({ ...c, checkedAt: 0 })));
@@ -39,13 +41,27 @@ export class LogPathsPanel {
       ...checks.map((c) => {
         const card = el('article', { class: 'check', 'data-check': c.check, 'data-ok': String(c.ok) });
         const head = el('header');
-        head.append(el('strong', {}, TITLES[c.check] ?? c.check), el('span', { class: 'muted' }, ` ${c.file ?? ''}`), el('span', { class: 'badge health', 'data-health': c.ok ? 'clean' : 'degraded' }, c.ok ? 'ok' : 'failing'));
+        head.append(
+          el('strong', {}, TITLES[c.check] ?? c.check),
+          el('span', { class: 'muted' }, ` ${c.file ?? ''}`),
+          el('span', { class: 'badge health', 'data-health': c.ok ? 'clean' : 'degraded' }, c.ok ? 'ok' : 'failing'),
+        );
         card.append(head);
         if (c.error) card.append(el('p', { class: 'error' }, c.error));
-        if (c.findings.length === 0 && !c.error) card.append(el('p', { class: 'muted' }, c.check === 'logrotate' ? 'every rotation would succeed' : 'mongod can start and keep logging'));
+        if (c.findings.length === 0 && !c.error)
+          card.append(
+            el(
+              'p',
+              { class: 'muted' },
+              c.check === 'logrotate' ? 'every rotation would succeed' : 'mongod can start and keep logging',
+            ),
+          );
         for (const f of c.findings) {
           const item = el('div', { class: 'finding', 'data-severity': f.severity, 'data-code': f.code });
-          item.append(el('div', { class: 'where' }, `${f.severity} · ${f.file}:${f.line}${f.target ? ` · ${f.target}` : ''}`), el('div', { class: 'message' }, f.message));
+          item.append(
+            el('div', { class: 'where' }, `${f.severity} · ${f.file}:${f.line}${f.target ? ` · ${f.target}` : ''}`),
+            el('div', { class: 'message' }, f.message),
+          );
           if (f.fix) item.append(el('div', { class: 'fix muted' }, `fix: ${f.fix}`));
           card.append(item);
         }

@@ -69,9 +69,11 @@ function renderHosts(): void {
 /** The host list's at-a-glance verdicts: degraded arrays, failing log paths, mongod down or a replica set at risk. */
 function verdicts(h: HostSummary): { text: string; level: 'bad' | 'warn' }[] {
   const logPaths = logPathSummary(h.states?.[LOGPATH_KIND]);
-  return [raidSummary(h.states?.[RAID_KIND]), logPaths ? { text: logPaths, level: 'bad' as const } : null, mongodSummary(h.states?.[MONGOD_KIND], h.states?.[REPLSET_KIND])].filter(
-    (v): v is { text: string; level: 'bad' | 'warn' } => v !== null,
-  );
+  return [
+    raidSummary(h.states?.[RAID_KIND]),
+    logPaths ? { text: logPaths, level: 'bad' as const } : null,
+    mongodSummary(h.states?.[MONGOD_KIND], h.states?.[REPLSET_KIND]),
+  ].filter((v): v is { text: string; level: 'bad' | 'warn' } => v !== null);
 }
 
 function renderHostList(): void {
@@ -123,7 +125,9 @@ function loadInventory(id: string): void {
 
 function renderHostHeader(h: HostSummary): void {
   $('host-title').textContent = h.hostname;
-  const inv = (selectedInventory?.id === h.id ? selectedInventory.inventory : null) as { os?: { distro?: string; kernel?: string } } | null;
+  const inv = (selectedInventory?.id === h.id ? selectedInventory.inventory : null) as {
+    os?: { distro?: string; kernel?: string };
+  } | null;
   $('host-meta').textContent = [
     h.connected ? 'connected' : 'disconnected',
     ago(h.lastSeen),
@@ -145,7 +149,13 @@ function renderHostHeader(h: HostSummary): void {
 
 function subscribe(): void {
   if (live && live.readyState === WebSocket.OPEN) {
-    live.send(JSON.stringify({ type: 'subscribe', hosts: selected ? [selected] : [], metrics: [...PANELS, ...RAID_PANELS, ...MONGOD_PANELS].map((p) => p.metric) }));
+    live.send(
+      JSON.stringify({
+        type: 'subscribe',
+        hosts: selected ? [selected] : [],
+        metrics: [...PANELS, ...RAID_PANELS, ...MONGOD_PANELS].map((p) => p.metric),
+      }),
+    );
   }
 }
 
@@ -243,7 +253,8 @@ async function showRange(from: number, to: number): Promise<void> {
     }),
   );
   const fmt = (t: number) => new Date(t).toLocaleString();
-  $('range-label').textContent = `${fmt(range.from)} – ${fmt(range.to)}${resolution ? ` · ${resolution >= 60_000 ? `${resolution / 60_000} min` : `${resolution / 1000} s`} points` : ''}`;
+  $('range-label').textContent =
+    `${fmt(range.from)} – ${fmt(range.to)}${resolution ? ` · ${resolution >= 60_000 ? `${resolution / 60_000} min` : `${resolution / 1000} s`} points` : ''}`;
   setLiveState('history');
 }
 
@@ -301,11 +312,12 @@ function onLive(msg: ServerToDashboard): void {
   }
   if (msg.type === 'samples' && msg.host === selected) {
     // A historical range on screen stays as fetched; live samples wait for "live" again.
-    if (!range) for (const c of charts) {
-      for (const s of msg.samples) {
-        if (s.m === c.panel.metric && matches(c.panel.only, s.l)) c.chart.add(msg.ts, s.l, s.v);
+    if (!range)
+      for (const c of charts) {
+        for (const s of msg.samples) {
+          if (s.m === c.panel.metric && matches(c.panel.only, s.l)) c.chart.add(msg.ts, s.l, s.v);
+        }
       }
-    }
     const host = hosts.find((h) => h.id === msg.host);
     if (host) {
       host.lastSeen = Date.now();
@@ -363,10 +375,14 @@ async function boot(): Promise<void> {
   const wanted = decodeURIComponent(location.hash.slice(1));
   const first = hosts.find((h) => h.id === wanted) ?? hosts.find((h) => h.connected) ?? hosts[0];
   if (first) await selectHost(first.id);
-  connectLive(onLive, (s) => setLiveState(paused ? 'paused' : s), (ws) => {
-    live = ws;
-    subscribe();
-  });
+  connectLive(
+    onLive,
+    (s) => setLiveState(paused ? 'paused' : s),
+    (ws) => {
+      live = ws;
+      subscribe();
+    },
+  );
   const rangeSelect = $<HTMLSelectElement>('range');
   rangeSelect.onchange = () => {
     const v = rangeSelect.value;

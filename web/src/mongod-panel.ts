@@ -52,7 +52,8 @@ interface Quorum {
 
 type States = Record<string, Record<string, unknown>> | undefined;
 
-const n = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(digits));
+const n = (v: number | null | undefined, digits = 1) =>
+  v === null || v === undefined ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(digits);
 
 /** What the UI calls the lock figure: "lock wait %" from 3.0, "global lock held %" up to 2.6. */
 export function lockLabel(kind: Figures['lockKind']): string {
@@ -65,7 +66,8 @@ export function mongodSummary(mongod: States, replset: States): { text: string; 
   if (status && !status.up) return { text: 'mongod down', level: 'bad' };
   for (const q of Object.values(replset ?? {}) as unknown as Quorum[]) {
     if (!q.primary) return { text: 'replica set: no primary', level: 'bad' };
-    if (q.liveFaultTolerance < 1 || q.liveWriteFaultTolerance < 1) return { text: 'replica set at risk', level: 'warn' };
+    if (q.liveFaultTolerance < 1 || q.liveWriteFaultTolerance < 1)
+      return { text: 'replica set at risk', level: 'warn' };
   }
   return null;
 }
@@ -87,23 +89,39 @@ export class MongodPanel {
   private statusCard(s: MongodStatus): HTMLElement {
     const card = el('article', { class: 'mongod', 'data-up': String(s.up) });
     const head = el('header');
-    head.append(el('strong', {}, 'mongod'), el('span', { class: 'muted' }, ` ${s.version ?? ''} ${s.uri}`), el('span', { class: 'badge health', 'data-health': s.up ? 'clean' : 'degraded' }, s.up ? 'up' : 'down'));
+    head.append(
+      el('strong', {}, 'mongod'),
+      el('span', { class: 'muted' }, ` ${s.version ?? ''} ${s.uri}`),
+      el('span', { class: 'badge health', 'data-health': s.up ? 'clean' : 'degraded' }, s.up ? 'up' : 'down'),
+    );
     card.append(head);
     if (!s.up) {
-      card.append(el('p', { class: 'error' }, `down since ${s.since ? new Date(s.since).toLocaleTimeString() : '?'}: ${s.lastError ?? ''}`));
+      card.append(
+        el(
+          'p',
+          { class: 'error' },
+          `down since ${s.since ? new Date(s.since).toLocaleTimeString() : '?'}: ${s.lastError ?? ''}`,
+        ),
+      );
       return card;
     }
     const f = s.figures;
     const g = s.gauges;
     const rows: [string, string][] = [];
-    if (f?.lockKind) rows.push([`${lockLabel(f.lockKind)} %`, `${n(f.lockPercent)} %${f.lockPercentUncapped !== null && f.lockPercentUncapped > 100 ? ` (uncapped ${n(f.lockPercentUncapped)} %)` : ''}`]);
+    if (f?.lockKind)
+      rows.push([
+        `${lockLabel(f.lockKind)} %`,
+        `${n(f.lockPercent)} %${f.lockPercentUncapped !== null && f.lockPercentUncapped > 100 ? ` (uncapped ${n(f.lockPercentUncapped)} %)` : ''}`,
+      ]);
     else if (s.discarded) rows.push(['lock %', `interval discarded: ${s.discarded}`]);
-    if (f?.contendedPercent !== null && f?.contendedPercent !== undefined) rows.push(['contended acquisitions', `${n(f.contendedPercent, 2)} %`]);
+    if (f?.contendedPercent !== null && f?.contendedPercent !== undefined)
+      rows.push(['contended acquisitions', `${n(f.contendedPercent, 2)} %`]);
     if (g?.queued) {
       rows.push(['queued r | w', `${n(g.queued.readers)} | ${n(g.queued.writers)}`]);
       rows.push(['active r | w', `${n(g.active.readers)} | ${n(g.active.writers)}`]);
       const t = (x: Ticket | null) => (x ? `${x.out}/${x.total} (${n(x.utilPercent)} %)` : '–');
-      if (g.tickets.read || g.tickets.write) rows.push(['tickets read | write', `${t(g.tickets.read)} | ${t(g.tickets.write)}`]);
+      if (g.tickets.read || g.tickets.write)
+        rows.push(['tickets read | write', `${t(g.tickets.read)} | ${t(g.tickets.write)}`]);
       rows.push(['connections', `${n(g.connections.current)} current, ${n(g.connections.available)} available`]);
     }
     const table = el('table', { class: 'facts-table' });
@@ -121,7 +139,14 @@ export class MongodPanel {
     const ok = q.primary && q.liveFaultTolerance >= 1 && q.liveWriteFaultTolerance >= 1;
     const card = el('article', { class: 'replset', 'data-set': q.set ?? '', 'data-ok': String(!!ok) });
     const head = el('header');
-    head.append(el('strong', {}, `replica set ${q.set ?? ''}`), el('span', { class: 'badge health', 'data-health': ok ? 'clean' : q.primary ? 'rebuilding' : 'degraded' }, ok ? 'survives 1 failure' : q.primary ? 'at risk' : 'no primary'));
+    head.append(
+      el('strong', {}, `replica set ${q.set ?? ''}`),
+      el(
+        'span',
+        { class: 'badge health', 'data-health': ok ? 'clean' : q.primary ? 'rebuilding' : 'degraded' },
+        ok ? 'survives 1 failure' : q.primary ? 'at risk' : 'no primary',
+      ),
+    );
     card.append(head, el('p', { class: 'summary' }, q.summary));
     const table = el('table', { class: 'members' });
     const hr = el('tr');
@@ -129,7 +154,14 @@ export class MongodPanel {
     table.append(hr);
     for (const m of q.members) {
       const tr = el('tr', { 'data-member': m.name, 'data-state': m.health === 1 ? 'in_sync' : 'faulty' });
-      tr.append(el('td', {}, m.name), el('td', {}, m.stateStr ?? '?'), el('td', {}, m.health === 1 ? 'up' : 'down'), el('td', {}, String(m.votes)), el('td', {}, m.arbiter ? 'arbiter' : String(m.priority)), el('td', {}, m.lagSeconds === null ? '' : `${n(m.lagSeconds)} s`));
+      tr.append(
+        el('td', {}, m.name),
+        el('td', {}, m.stateStr ?? '?'),
+        el('td', {}, m.health === 1 ? 'up' : 'down'),
+        el('td', {}, String(m.votes)),
+        el('td', {}, m.arbiter ? 'arbiter' : String(m.priority)),
+        el('td', {}, m.lagSeconds === null ? '' : `${n(m.lagSeconds)} s`),
+      );
       table.append(tr);
     }
     card.append(table);

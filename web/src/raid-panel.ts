@@ -17,11 +17,23 @@ interface ArrayState {
   disks: { expected: number | null; active: number | null; failed: number; spare: number; missing: number };
   missingSlots: number[];
   members: Member[];
-  sync: { action: string; status: string; percent: number | null; speedKBps: number | null; etaSeconds: number | null } | null;
+  sync: {
+    action: string;
+    status: string;
+    percent: number | null;
+    speedKBps: number | null;
+    etaSeconds: number | null;
+  } | null;
   mismatchCnt: number | null;
   disagreements: string[];
   error?: string;
-  queue?: { source: string; fallbackReason: string | null; aquSz: number | null; inFlight: number | null; members: { busiest: string | null; aquSzMax: number; utilMax: number } };
+  queue?: {
+    source: string;
+    fallbackReason: string | null;
+    aquSz: number | null;
+    inFlight: number | null;
+    members: { busiest: string | null; aquSzMax: number; utilMax: number };
+  };
 }
 
 export type ArrayStates = Record<string, Record<string, unknown>>;
@@ -38,7 +50,11 @@ export function raidSummary(states: ArrayStates | undefined): { text: string; le
   const arrays = Object.values(states ?? {}) as unknown as ArrayState[];
   const degraded = arrays.filter((a) => a.degraded || a.health === 'inactive' || a.error).length;
   const rebuilding = arrays.filter((a) => a.health === 'rebuilding').length;
-  if (degraded) return { text: `RAID: ${degraded} degraded or inactive${rebuilding ? ` (${rebuilding} rebuilding)` : ''}`, level: 'bad' };
+  if (degraded)
+    return {
+      text: `RAID: ${degraded} degraded or inactive${rebuilding ? ` (${rebuilding} rebuilding)` : ''}`,
+      level: 'bad',
+    };
   const syncing = arrays.filter((a) => a.sync?.status === 'running').length;
   if (syncing) return { text: `RAID: ${syncing} syncing`, level: 'warn' };
   return null;
@@ -47,7 +63,11 @@ export function raidSummary(states: ArrayStates | undefined): { text: string; le
 function card(a: ArrayState): HTMLElement {
   const root = el('article', { class: 'array', 'data-array': a.name, 'data-health': a.health });
   const head = el('header');
-  head.append(el('strong', {}, a.name), el('span', { class: 'muted' }, ` ${a.level ?? '?'}`), el('span', { class: 'badge health', 'data-health': a.health }, a.health));
+  head.append(
+    el('strong', {}, a.name),
+    el('span', { class: 'muted' }, ` ${a.level ?? '?'}`),
+    el('span', { class: 'badge health', 'data-health': a.health }, a.health),
+  );
   if (a.readOnly) head.append(el('span', { class: 'badge' }, 'read-only'));
   root.append(head);
   if (a.error) root.append(el('p', { class: 'error' }, a.error));
@@ -75,7 +95,11 @@ function card(a: ArrayState): HTMLElement {
   }
   const table = el('table', { class: 'members' });
   const headRow = el('tr');
-  headRow.append(el('th', {}, 'member'), el('th', { title: 'descriptor number in /proc/mdstat' }, 'role'), el('th', {}, 'state'));
+  headRow.append(
+    el('th', {}, 'member'),
+    el('th', { title: 'descriptor number in /proc/mdstat' }, 'role'),
+    el('th', {}, 'state'),
+  );
   table.append(el('thead'));
   table.tHead!.append(headRow);
   const body = el('tbody');
@@ -90,7 +114,11 @@ function card(a: ArrayState): HTMLElement {
     const q = a.queue;
     const src = q.source === 'members' ? ` (sum of members: ${q.fallbackReason ?? 'md gives no figure'})` : '';
     root.append(
-      el('p', { class: 'muted queue' }, `queue ${q.aquSz?.toFixed(2) ?? '–'}, in flight ${q.inFlight ?? '–'}${src}; busiest member ${q.members.busiest ?? '–'} (aqu-sz ${q.members.aquSzMax.toFixed(2)}, ${q.members.utilMax.toFixed(0)} % util)`),
+      el(
+        'p',
+        { class: 'muted queue' },
+        `queue ${q.aquSz?.toFixed(2) ?? '–'}, in flight ${q.inFlight ?? '–'}${src}; busiest member ${q.members.busiest ?? '–'} (aqu-sz ${q.members.aquSzMax.toFixed(2)}, ${q.members.utilMax.toFixed(0)} % util)`,
+      ),
     );
   }
   for (const d of a.disagreements) root.append(el('p', { class: 'disagreement' }, d));
