@@ -37,7 +37,9 @@ for (let t = 0; t < seconds; t += 5) {
   prev = cur;
   prevT = now;
 }
-const batches = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).ingested;
+const batches = /** @type {{ ingested: { samples: number, batches: number } }} */ (
+  await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()
+).ingested;
 agent.kill('SIGTERM');
 server.kill('SIGTERM');
 const r = summary(rss);

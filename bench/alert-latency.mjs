@@ -33,8 +33,8 @@ const receiver = http.createServer((req, res) => {
     }
   });
 });
-await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
-const hook = `http://127.0.0.1:${receiver.address().port}`;
+await new Promise((r) => receiver.listen(0, '127.0.0.1', () => r(undefined)));
+const hook = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (receiver.address()).port}`;
 
 const server = new TidemarkServer({
   host: '127.0.0.1',

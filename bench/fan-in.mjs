@@ -24,7 +24,7 @@ function freePort() {
   return new Promise((resolve) => {
     const s = net.createServer();
     s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
+      const p = /** @type {import('node:net').AddressInfo} */ (s.address()).port;
       s.close(() => resolve(p));
     });
   });
@@ -100,7 +100,9 @@ async function run(n) {
   const health = async () => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(10_000) })).json();
+        return /** @type {any} */ (
+          await (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(10_000) })).json()
+        );
       } catch (err) {
         if (attempt === 3) throw new Error(`/healthz did not answer: ${err.cause?.message ?? err.message}`);
       }

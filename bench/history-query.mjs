@@ -27,12 +27,12 @@ store.flush();
 await store.whenDurable(); // the writer thread has written it all, so queries do not race the load
 const loadS = (performance.now() - loadStart) / 1000;
 const results = {};
-for (const [label, range] of [
+for (const [label, range] of /** @type {[string, number][]} */ ([
   ['24h', 24 * 3_600_000],
   ['6h', 6 * 3_600_000],
   ['1h', 3_600_000],
   ['15m', 900_000],
-]) {
+])) {
   const times = [];
   let points = 0;
   for (let i = 0; i < runs; i++) {

@@ -66,8 +66,10 @@ describe('agent endpoint', () => {
       'ack 2',
       'ack 2',
     ]);
-    const res = await (await fetch(`${base}/api/series?host=h1&metric=disk_util_percent&from=0&to=5000`)).json();
-    expect(res.series[0].points).toEqual([
+    const res = (await (await fetch(`${base}/api/series?host=h1&metric=disk_util_percent&from=0&to=5000`)).json()) as {
+      series: { points: [number, number][] }[];
+    };
+    expect(res.series[0]!.points).toEqual([
       [1000, 10],
       [2000, 20],
     ]);

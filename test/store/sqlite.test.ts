@@ -282,7 +282,7 @@ describe('a store process killed between chunk writes', () => {
     expect(signal).toBe('SIGKILL');
 
     const store = new SqliteStore({ file });
-    const expected = Array.from({ length: 1000 }, (_, i) => [
+    const expected = Array.from({ length: 1000 }, (_, i): [number, number | null] => [
       t0 + i * 1000,
       i % 13 === 0 ? null : ((i * 37) % 101) - 20.25,
     ]);
@@ -292,9 +292,7 @@ describe('a store process killed between chunk writes', () => {
     const minutes = new Map<number, number[]>();
     for (const [ts, v] of expected)
       if (v !== null)
-        (minutes.get(ts - (ts % 60_000)) ?? minutes.set(ts - (ts % 60_000), []).get(ts - (ts % 60_000))!).push(
-          v as number,
-        );
+        (minutes.get(ts - (ts % 60_000)) ?? minutes.set(ts - (ts % 60_000), []).get(ts - (ts % 60_000))!).push(v);
     const got = store.rollups('rollup_1m', 'db1', 'disk_aqu_sz', { device: 'sda' });
     expect(got.map((r) => [r.ts, r.min, r.max, r.count, r.last])).toEqual(
       [...minutes].map(([ts, vs]) => [ts, Math.min(...vs), Math.max(...vs), vs.length, vs.at(-1)]),
