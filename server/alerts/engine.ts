@@ -480,9 +480,7 @@ export class AlertEngine {
   }
 
   /** Alerts for the API and dashboard, with their rule's words and whether a silence covers them. */
-  list(
-    now = this.now(),
-  ): (AlertSnapshot & {
+  list(now = this.now()): (AlertSnapshot & {
     state: AlertInstance['state'];
     firedAt: number | null;
     acked: boolean;
