@@ -4,6 +4,7 @@ import type { Batch, Hello } from '../shared/protocol.js';
 import type { Logger } from '../shared/log.js';
 import { UnackedBuffer } from './buffer.js';
 import { BatchEncoder } from './batch-encoder.js';
+import { frameText } from '../shared/frame-text.js';
 
 export interface TransportOptions {
   /** ws://host:port of the server; the agent path is appended. */
@@ -120,7 +121,7 @@ export class AgentTransport {
     });
     ws.on('message', (data) => {
       this.touch();
-      this.onMessage(data.toString());
+      this.onMessage(frameText(data));
     });
     ws.on('ping', () => this.touch());
     ws.on('unexpected-response', (_req, res) => {

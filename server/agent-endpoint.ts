@@ -14,6 +14,7 @@ import { SessionSeries, decodeAgentFrame } from './agent-frames.js';
 import type { Logger } from '../shared/log.js';
 import type { Store } from './store/store.js';
 import type { HostRegistry } from './hosts.js';
+import { frameText } from '../shared/frame-text.js';
 
 export interface AgentEndpointOptions {
   store: Store;
@@ -111,7 +112,7 @@ export class AgentEndpoint {
         return;
       }
       if (isBinary) return reject('bad_frame', 'binary frames are not part of the protocol');
-      const decoded = decodeAgentFrame(data.toString(), table);
+      const decoded = decodeAgentFrame(frameText(data), table);
       if (!decoded.ok) return reject(decoded.code, decoded.message);
       const msg = decoded.value;
       const now = Date.now();

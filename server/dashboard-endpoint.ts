@@ -10,6 +10,7 @@ import {
 } from '../shared/protocol.js';
 import type { Logger } from '../shared/log.js';
 import type { HostRegistry } from './hosts.js';
+import { frameText } from '../shared/frame-text.js';
 
 export interface DashboardEndpointOptions {
   hosts: HostRegistry;
@@ -51,7 +52,7 @@ export class DashboardEndpoint {
     this.clients.add(client);
     this.send(client, { type: 'hosts', hosts: this.opts.hosts.list() });
     ws.on('message', (data) => {
-      const decoded = decodeFrame(data.toString(), dashboardMessageSchema);
+      const decoded = decodeFrame(frameText(data), dashboardMessageSchema);
       if (!decoded.ok) {
         this.send(client, { type: 'error', code: decoded.code, message: decoded.message });
         return;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { HostSummary, ServerToDashboard } from '../../shared/protocol.js';
 import { getJson, runCli, until, serverProcess, type Running } from '../helpers/process.js';
+import { frameText } from '../../shared/frame-text.js';
 
 const TOKEN = 'integration-test-token';
 type Series = { series: { labels: Record<string, string>; points: [number, number | null][] }[] };
@@ -10,7 +11,7 @@ type Series = { series: { labels: Record<string, string>; points: [number, numbe
 function openWs(url: string, headers: Record<string, string> = {}): Promise<WebSocket & { received: unknown[] }> {
   return new Promise((resolve, reject) => {
     const ws = Object.assign(new WebSocket(url, { headers }), { received: [] as unknown[] });
-    ws.on('message', (d) => ws.received.push(JSON.parse(d.toString())));
+    ws.on('message', (d) => ws.received.push(JSON.parse(frameText(d))));
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { TidemarkServer } from '../../server/server.js';
 import { silentLogger } from '../../shared/log.js';
 import { CLI, until } from '../helpers/process.js';
+import { frameText } from '../../shared/frame-text.js';
 
 const servers: TidemarkServer[] = [];
 async function start(opts: Partial<ConstructorParameters<typeof TidemarkServer>[0]> = {}) {
@@ -31,7 +32,7 @@ function agentSocket(
       new WebSocket(`ws://127.0.0.1:${port}/ws/agent`, { headers: { Authorization: 'Bearer agent-t' } }),
       { received: [] as never[] },
     );
-    ws.on('message', (d) => ws.received.push(JSON.parse(d.toString()) as never));
+    ws.on('message', (d) => ws.received.push(JSON.parse(frameText(d)) as never));
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
   });

@@ -12,6 +12,7 @@ import { appendSamples } from '../../server/store/store.js';
 import { createLogger } from '../../shared/log.js';
 import { REPO, getJson, runCli, serverProcess, tempDir, until, type Running } from '../helpers/process.js';
 import { PROCFS } from '../helpers/fixtures.js';
+import { frameText } from '../../shared/frame-text.js';
 
 const HOUR = 3_600_000;
 /** The start of the hour `hours` ago: inside raw retention whatever today's date is. */
@@ -209,7 +210,7 @@ describe('a server killed with SIGKILL', () => {
       const acks: number[] = [];
       let welcome: { lastSeq: number } | undefined;
       ws.on('message', (d) => {
-        const m = JSON.parse(d.toString());
+        const m = JSON.parse(frameText(d));
         if (m.type === 'welcome') welcome = m;
         if (m.type === 'ack') acks.push(m.seq);
       });

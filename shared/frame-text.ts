@@ -1,0 +1,8 @@
+import type { RawData } from 'ws';
+
+/** A WebSocket text frame as a string: ws hands a Buffer by default, the other shapes only under other binaryTypes. */
+export function frameText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
