@@ -132,8 +132,9 @@ export async function startFakeMongod(handlers: Record<string, Handler> = {}, po
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     let buf = Buffer.alloc(0);
-    socket.on('data', async (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
+    // One drain at a time: a message that arrives while a reply is being made waits its turn, so replies go in order.
+    let draining = Promise.resolve();
+    const drain = async () => {
       while (buf.length >= 16 && buf.length >= buf.readInt32LE(0)) {
         const len = buf.readInt32LE(0);
         const msg = buf.subarray(0, len);
@@ -153,6 +154,10 @@ export async function startFakeMongod(handlers: Record<string, Handler> = {}, po
           socket.destroy();
         }
       }
+    };
+    socket.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      draining = draining.then(drain);
     });
   };
 
