@@ -183,7 +183,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopTicker?.();
     if (this.inventoryTimer) clearInterval(this.inventoryTimer);
-    await Promise.all(this.collectors.map((c) => c.close?.()));
+    await Promise.all(this.collectors.map(async (c) => c.close?.()));
     await this.transport.stop();
   }
 }

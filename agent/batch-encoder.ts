@@ -56,7 +56,10 @@ export class BatchEncoder {
     for (const s of batch.samples) {
       const i = this.indexOf(s.m, s.l);
       if (i < 0) this.overflow++;
-      else (indexes.push(i), values.push(s.v));
+      else {
+        indexes.push(i);
+        values.push(s.v);
+      }
     }
     return this.encodeValues(batch.seq, batch.ts, indexes, values, batch);
   }

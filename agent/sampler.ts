@@ -55,7 +55,7 @@ export function startTicker(intervalMs: number, tick: () => Promise<void>): () =
     timer = setTimeout(run, delay);
   };
   const run = () => {
-    tick().finally(schedule);
+    void tick().finally(schedule);
   };
   schedule();
   return () => {

@@ -256,7 +256,7 @@ export class SimulatedHost {
     const values: (number | null)[] = [];
     for (const s of samples) {
       let byMetric = this.slots.get(s.l);
-      if (!byMetric) this.slots.set(s.l, (byMetric = new Map()));
+      if (!byMetric) this.slots.set(s.l, (byMetric = new Map<string, number>()));
       let i = byMetric.get(s.m);
       if (i === undefined) byMetric.set(s.m, (i = this.transport.encoder.indexOf(s.m, s.l)));
       indexes.push(i);

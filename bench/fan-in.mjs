@@ -104,7 +104,8 @@ async function run(n) {
           await (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(10_000) })).json()
         );
       } catch (err) {
-        if (attempt === 3) throw new Error(`/healthz did not answer: ${err.cause?.message ?? err.message}`);
+        if (attempt === 3)
+          throw new Error(`/healthz did not answer: ${err.cause?.message ?? err.message}`, { cause: err });
       }
     }
   };

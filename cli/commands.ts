@@ -9,7 +9,7 @@ import { loadOrCreateToken } from './tokens.js';
 import path from 'node:path';
 import type { ArrayReport } from '../agent/raid/arrays.js';
 
-type Flags = Record<string, unknown>;
+export type Flags = Record<string, unknown>;
 
 /**
  * A clean stop on SIGINT/SIGTERM, within a deadline: a second signal, or a
@@ -195,7 +195,7 @@ export async function startCommand(flags: Flags): Promise<void> {
   launch();
   onSignals(async () => {
     stopping = true;
-    const c = child as ChildProcess | null;
+    const c = child;
     if (c && c.exitCode === null) {
       const exited = new Promise((r) => c.once('exit', r));
       c.kill('SIGTERM');
@@ -313,7 +313,7 @@ export async function simulateCommand(flags: Flags): Promise<void> {
     serverUrl: s.server,
     token: s.token,
     intervalMs: s.intervalMs,
-    prefix: String(flags.prefix ?? 'sim'),
+    prefix: typeof flags.prefix === 'string' ? flags.prefix : 'sim',
     log: log.child('transport'),
   });
   log.info('simulating', {

@@ -2,7 +2,12 @@
 import { Command, Option } from 'commander';
 import { TIDEMARK_VERSION } from '../shared/version.js';
 import { ConfigError, SETTINGS, type SettingName } from './config.js';
-import { agentCommand, collectCommand, serverCommand, simulateCommand, startCommand } from './commands.js';
+import { agentCommand, collectCommand, serverCommand, simulateCommand, startCommand, type Flags } from './commands.js';
+import type * as CheckCommands from './check.js';
+import type * as MongodCommands from './check-mongod.js';
+
+/** The flags object a command handler takes (commander hands it over untyped). */
+type FlagsOf<F extends (flags: never) => unknown> = Parameters<F>[0];
 
 function opt(name: SettingName, flags: string): Option {
   const s = SETTINGS[name];
@@ -47,7 +52,7 @@ program
   .addOption(opt('mongodUri', '--mongod-uri <uri>'))
   .addOption(configOpt())
   .addOption(logOpt())
-  .action((flags) => startCommand(flags));
+  .action((flags: Flags) => startCommand(flags));
 
 program
   .command('server')
@@ -66,7 +71,7 @@ program
   )
   .addOption(configOpt())
   .addOption(logOpt())
-  .action((flags) => serverCommand(flags));
+  .action((flags: Flags) => serverCommand(flags));
 
 program
   .command('agent')
@@ -84,7 +89,7 @@ program
   .addOption(opt('mongodUri', '--mongod-uri <uri>'))
   .addOption(configOpt())
   .addOption(logOpt())
-  .action((flags) => agentCommand(flags));
+  .action((flags: Flags) => agentCommand(flags));
 
 program
   .command('simulate')
@@ -99,7 +104,7 @@ program
   .option('--duration <seconds>', 'stop after this many seconds')
   .addOption(configOpt())
   .addOption(logOpt())
-  .action((flags) => simulateCommand(flags));
+  .action((flags: Flags) => simulateCommand(flags));
 
 program
   .command('collect')
@@ -112,7 +117,7 @@ program
   .addOption(opt('mongodUri', '--mongod-uri <uri>'))
   .option('--json', 'print JSON')
   .addOption(configOpt())
-  .action(async (flags) => {
+  .action(async (flags: Flags) => {
     process.exitCode = await collectCommand(flags);
   });
 
@@ -144,7 +149,7 @@ check
   .option('--no-second-opinion', 'do not also run logrotate -d')
   .option('--json', 'print JSON')
   .option('-v, --verbose', 'also print what is fine')
-  .action(async (flags) => {
+  .action(async (flags: FlagsOf<typeof CheckCommands.checkLogrotateCommand>) => {
     process.exitCode = await (await import('./check.js')).checkLogrotateCommand(flags);
   });
 
@@ -157,7 +162,7 @@ check
   .option('--mongod-user <user>', 'account mongod runs as (default: mongod or mongodb if present)')
   .option('--json', 'print JSON')
   .option('-v, --verbose', 'also print notes')
-  .action(async (flags) => {
+  .action(async (flags: FlagsOf<typeof CheckCommands.checkMongodConfigCommand>) => {
     process.exitCode = await (await import('./check.js')).checkMongodConfigCommand(flags);
   });
 
@@ -173,7 +178,7 @@ check
     'saved replSetGetConfig / rs.conf() JSON (without it, the counts the status reports are used)',
   )
   .option('--json', 'print JSON')
-  .action(async (flags) => {
+  .action(async (flags: FlagsOf<typeof MongodCommands.checkReplsetCommand>) => {
     process.exitCode = await (await import('./check-mongod.js')).checkReplsetCommand(flags);
   });
 
@@ -190,7 +195,7 @@ check
     (v: string, prev: string[] = []) => [...prev, v],
   )
   .option('--json', 'print JSON')
-  .action(async (flags) => {
+  .action(async (flags: FlagsOf<typeof MongodCommands.checkMongodCommand>) => {
     process.exitCode = await (await import('./check-mongod.js')).checkMongodCommand(flags);
   });
 

@@ -141,8 +141,8 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
     const indexes = m.i;
     if (indexes !== undefined && (!Array.isArray(indexes) || indexes.length !== n))
       fail('i', `must be an array of ${n} series indexes, one per value`);
-    const slots: number[] = new Array(n);
-    const series: SeriesRef[] = new Array(n);
+    const slots = new Array<number>(n);
+    const series = new Array<SeriesRef>(n);
     const values = new Float64Array(n);
     for (let j = 0; j < n; j++) {
       const index = indexes === undefined ? j : (indexes as unknown[])[j];

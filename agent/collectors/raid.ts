@@ -65,7 +65,7 @@ export class RaidCollector implements Collector {
       if (a.error) problems.push(`${a.name}: ${a.error}`);
       const queue = arrayQueue(a, this.disks.latest);
       samples.push(...arraySamples(a, queue));
-      states.push({ kind: RAID_STATE_KIND, key: a.name, value: { ...a, queue } as unknown as Record<string, unknown> });
+      states.push({ kind: RAID_STATE_KIND, key: a.name, value: { ...a, queue } });
     }
     const status = problems.length
       ? { name: this.name, state: 'error' as const, message: problems.join('; ') }

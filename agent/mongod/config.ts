@@ -61,7 +61,7 @@ export function parseMongodConfig(text: string, file: string): MongodConfig {
     let pair: Pair | null = null;
     for (const part of dotted.split('.')) {
       if (!isMap(node)) return null;
-      pair = (node.items.find((it) => isScalar(it.key) && it.key.value === part) as Pair | undefined) ?? null;
+      pair = node.items.find((it): it is Pair => isScalar(it.key) && it.key.value === part) ?? null;
       if (!pair) return null;
       node = pair.value;
     }
@@ -69,7 +69,11 @@ export function parseMongodConfig(text: string, file: string): MongodConfig {
   };
   const str = (d: string): Setting<string> | null => {
     const g = get(d);
-    return g && g.value !== null && g.value !== undefined ? { value: String(g.value), line: g.line } : null;
+    const v = g?.value;
+    // A map or list where mongod wants a string is not a setting it would read.
+    return g && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+      ? { value: String(v), line: g.line }
+      : null;
   };
   const bool = (d: string): Setting<boolean> | null => {
     const g = get(d);

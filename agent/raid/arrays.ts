@@ -73,7 +73,8 @@ function sysfsMemberState(flags: string[]): MemberState {
 export function buildArrayReport(md: MdStatArray | null, sys: MdSysfs | null, error?: string): ArrayReport {
   const name = md?.name ?? sys!.name;
   const disagreements: string[] = [];
-  const differ = (what: string, a: unknown, b: unknown) => {
+  type Reading = string | number | boolean | null | undefined;
+  const differ = (what: string, a: Reading, b: Reading) => {
     if (a !== null && a !== undefined && b !== null && b !== undefined && a !== b) {
       disagreements.push(`${what}: /proc/mdstat says ${a}, sysfs says ${b}`);
     }

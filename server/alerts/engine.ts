@@ -206,7 +206,7 @@ export class AlertEngine {
   private plan(host: string, rules: readonly Rule[], series: readonly SeriesRef[]): Plan {
     const watched = this.watched();
     let byMetric = this.windows.get(host);
-    if (!byMetric) this.windows.set(host, (byMetric = new Map()));
+    if (!byMetric) this.windows.set(host, (byMetric = new Map<string, MetricWindows>()));
     const now = this.now();
     const windows: (Window | null)[] = new Array<Window | null>(series.length).fill(null);
     const keepMs: number[] = new Array<number>(series.length).fill(0);
@@ -237,7 +237,7 @@ export class AlertEngine {
       const primary = conds[0]!;
       for (const w of byMetric.get(primary.metric)?.series.values() ?? []) {
         if (!matches(primary.matchers, w.labels)) continue;
-        let id = (w.alertIds ??= new Map()).get(rule.name);
+        let id = (w.alertIds ??= new Map<string, string>()).get(rule.name);
         if (id === undefined) w.alertIds.set(rule.name, (id = alertId(rule.name, host, w.labels)));
         evals.push({ rule, primary, w, id });
       }
@@ -597,7 +597,10 @@ export function valueAt(w: Pick<Window, 'ts' | 'values'>, c: Condition, ts: numb
   for (; i >= 0 && w.ts[i]! >= from; i--) {
     const v = w.values[i]!;
     if (Number.isNaN(v)) continue;
-    if (n === 0) ((newest = v), (newestTs = w.ts[i]!));
+    if (n === 0) {
+      newest = v;
+      newestTs = w.ts[i]!;
+    }
     oldest = v;
     oldestTs = w.ts[i]!;
     n++;

@@ -144,7 +144,11 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
     return { rules: [], errors };
   }
   const get = (m: YAMLMap, key: string) => m.get(key, true) as Node | undefined;
-  const scalar = (n: Node | undefined) => (n && isScalar(n) ? n.value : undefined);
+  /** A YAML scalar's value; anything else (a map, a list, a missing key) is undefined. */
+  const scalar = (n: Node | undefined): string | number | boolean | null | undefined => {
+    const v: unknown = n && isScalar(n) ? n.value : undefined;
+    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? v : undefined;
+  };
 
   const parseMatchers = (n: Node | undefined): Matcher[] | null => {
     if (!n) return [];

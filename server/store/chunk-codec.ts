@@ -96,6 +96,6 @@ export function decodeChunk(
       each(ts, prevView[0]!);
     }
   } catch (err) {
-    throw new Error(`chunk ${(err as Error).message}`);
+    throw new Error(`chunk ${(err as Error).message}`, { cause: err });
   }
 }

@@ -157,7 +157,7 @@ export class HeadTable {
     const used = this.used[id]!;
     const from = this.pages[oldPage]!;
     this.allocate(id, Math.max(2 * this.size[id]!, used + MAX_SAMPLE_BYTES));
-    this.pages[this.page[id]!]!.set(from.subarray(start, start + used), this.offset[id]!);
+    this.pages[this.page[id]!]!.set(from.subarray(start, start + used), this.offset[id]);
     this.used[id] = used;
     this.freeBlock(oldPage);
   }

@@ -125,10 +125,10 @@ export class HistoryWriter {
       for (const row of b.series) this.stmt.insertSeries!.run(...row);
       const w = b.wal;
       for (let i = 0; i < w.length; i += WAL_FIELDS)
-        this.stmt.insertWal!.run(w[i], w[i + 1], w[i + 2], asBuffer(b.walBytes, w[i + 3]!, w[i + 4]!));
+        this.stmt.insertWal!.run(w[i], w[i + 1], w[i + 2], asBuffer(b.walBytes, w[i + 3], w[i + 4]));
       const c = b.chunks;
       for (let i = 0; i < c.length; i += CHUNK_FIELDS)
-        this.writeChunk(c[i]!, c[i + 1]!, c[i + 2]!, c[i + 3]!, b.chunkBytes.subarray(c[i + 4]!, c[i + 5]!));
+        this.writeChunk(c[i]!, c[i + 1]!, c[i + 2]!, c[i + 3]!, b.chunkBytes.subarray(c[i + 4], c[i + 5]));
       for (const [agent, session, seq] of b.seqs) this.stmt.setSeq!.run(agent, session, seq);
       this.stmt.trimWal!.run(b.trimWalBelow);
       this.stmt.setCommit!.run(b.seq);
@@ -145,10 +145,16 @@ export class HistoryWriter {
     decodeChunk(data, startTs, count, (ts, v) => {
       if (v === null) return;
       const m = ts - (ts % 60_000);
-      if (minute && minute.bucket !== m) (write(this.stmt.upsert1m!, minute), (minute = null));
+      if (minute && minute.bucket !== m) {
+        write(this.stmt.upsert1m!, minute);
+        minute = null;
+      }
       minute = aggregate(minute, m, ts, v);
       const h = ts - (ts % HOUR);
-      if (hour && hour.bucket !== h) (write(this.stmt.upsert1h!, hour), (hour = null));
+      if (hour && hour.bucket !== h) {
+        write(this.stmt.upsert1h!, hour);
+        hour = null;
+      }
       hour = aggregate(hour, h, ts, v);
     });
     if (minute) write(this.stmt.upsert1m!, minute);

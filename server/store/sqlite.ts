@@ -623,8 +623,16 @@ export class SqliteStore implements Store {
     };
     this.eachRaw(s, committed, from - (from % stepMs), to, (ts, v) => {
       const b = ts - (ts % stepMs);
-      if (b !== bucket) (emit(), (bucket = b), (sum = 0), (n = 0));
-      if (v !== null) ((sum += v), n++);
+      if (b !== bucket) {
+        emit();
+        bucket = b;
+        sum = 0;
+        n = 0;
+      }
+      if (v !== null) {
+        sum += v;
+        n++;
+      }
     });
     emit();
     return points;
@@ -652,8 +660,10 @@ export class SqliteStore implements Store {
       if (v === null || ts < start || ts > to) return;
       const b = ts - (ts % stepMs);
       const a = buckets.get(b);
-      if (a) ((a.sum += v), a.count++);
-      else buckets.set(b, { sum: v, count: 1 });
+      if (a) {
+        a.sum += v;
+        a.count++;
+      } else buckets.set(b, { sum: v, count: 1 });
     });
     return [...buckets].sort((a, b) => a[0] - b[0]).map(([b, a]) => [b, a.count ? a.sum / a.count : null]);
   }
@@ -758,8 +768,10 @@ export class SqliteStore implements Store {
         let enc: ChunkEncoder | null = null;
         const write = (e: ChunkEncoder) => insert.run(id, e.firstTs, e.lastTs, e.count, asBuffer(e.view()));
         for (const r of rowsOf.all(id) as { ts: number; value: number | null }[]) {
-          if (enc && (enc.count >= MAX_CHUNK_SAMPLES || r.ts - enc.firstTs >= MAX_CHUNK_SPAN_MS))
-            (write(enc), (enc = null));
+          if (enc && (enc.count >= MAX_CHUNK_SAMPLES || r.ts - enc.firstTs >= MAX_CHUNK_SPAN_MS)) {
+            write(enc);
+            enc = null;
+          }
           enc ??= new ChunkEncoder();
           enc.push(r.ts, r.value);
         }

@@ -41,7 +41,7 @@ const mounts: string[] = [];
 function tinyFs(p: string, kb: number): string {
   mkdirSync(p, { recursive: true });
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${kb}k`, 'tidemark-test', p]);
-  if (r.status !== 0) throw new Error(`mount failed: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`mount failed: ${r.stderr.toString()}`);
   mounts.push(p);
   return p;
 }
