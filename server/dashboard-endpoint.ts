@@ -33,8 +33,6 @@ interface Client {
   metrics: Set<string> | null;
 }
 
-export const CLOSE_SLOW_CONSUMER = 4008;
-
 /** Live pushes to dashboards: host-list changes to everyone, samples to those subscribed to the host. */
 export class DashboardEndpoint {
   readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_DASHBOARD_FRAME_BYTES });

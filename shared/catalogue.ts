@@ -495,22 +495,8 @@ export const METRICS = [
   },
 ] as const satisfies readonly MetricDef[];
 
-export type MetricName = (typeof METRICS)[number]['name'];
-
 const byName = new Map<string, MetricDef>(METRICS.map((m) => [m.name, m]));
 
 export function metricDef(name: string): MetricDef | undefined {
   return byName.get(name);
-}
-
-/** The unit as a chart title or table header shows it. */
-export function unitSuffix(unit: Unit): string {
-  switch (unit) {
-    case 'percent':
-      return '%';
-    case 'requests':
-      return 'req';
-    default:
-      return unit;
-  }
 }

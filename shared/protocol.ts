@@ -145,7 +145,6 @@ export const subscribeSchema = z.object({
   metrics: z.array(name).max(500).optional(),
 });
 export const dashboardMessageSchema = z.discriminatedUnion('type', [subscribeSchema]);
-export type DashboardMessage = z.infer<typeof dashboardMessageSchema>;
 
 export interface HostSummary {
   id: string;

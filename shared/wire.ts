@@ -54,7 +54,6 @@ export type ServerToAgent =
   | { type: 'welcome'; protocol: number; serverVersion: string; lastSeq: number }
   | { type: 'ack'; seq: number }
   | { type: 'error'; code: ErrorCode; message: string };
-export type ErrorMessage = Extract<ServerToAgent, { type: 'error' }>;
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { seriesKey, type SeriesRef, type WireSample } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
-import { compare, exprMetrics, matches, type Condition, type Expr, type Matcher, type Rule } from './rules.js';
+import { compare, exprMetrics, matches, type Condition, type Expr, type Rule } from './rules.js';
 import type { AlertSnapshot, Notification, Notifier } from './notify.js';
 
 /** One alert: a rule for one host and label set, pending (condition true, `for` not yet up) or firing. */
@@ -631,5 +631,3 @@ function conditionsOf(e: Expr): Condition[] {
   if (!c) conditionCache.set(e, (c = exprMetrics(e)));
   return c;
 }
-
-export type { Matcher };

@@ -107,14 +107,10 @@ export class Notifier {
   onChange: () => void = () => {};
 
   constructor(
-    private receivers: Receiver[],
+    private readonly receivers: Receiver[],
     private readonly log: Logger,
     private readonly dashboardUrl: string | null = null,
   ) {}
-
-  setReceivers(receivers: Receiver[]): void {
-    this.receivers = receivers;
-  }
 
   get pending(): readonly Notification[] {
     return this.queue;

@@ -162,7 +162,6 @@ export class SqliteStore implements Store {
   private closing = false;
   private readonly file: string;
   samplesWritten = 0;
-  chunksWritten = 0;
 
   constructor(opts: SqliteStoreOptions) {
     this.o = {
@@ -444,7 +443,6 @@ export class SqliteStore implements Store {
     this.inFlight = null;
     this.failure = null;
     this.samplesWritten += f.batch.samples;
-    this.chunksWritten += f.batch.chunks.length / CHUNK_FIELDS;
     for (const w of f.waiters) w();
     if (this.pendingWork) this.scheduleCommit();
   }
