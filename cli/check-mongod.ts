@@ -4,21 +4,19 @@ import { parseRecordedReply } from '../agent/mongod/ejson.js';
 import { MongodSource, redactUri } from '../agent/mongod/client.js';
 import { atRisk, quorum, type Quorum } from '../agent/mongod/replset.js';
 import { gauges, intervalFigures, missingFigures, type Gauges, type Interval } from '../agent/mongod/server-status.js';
-import { EXIT_CANNOT_CHECK, EXIT_OK, EXIT_PROBLEM } from './check.js';
-
-class CannotCheck extends Error {}
+import { CannotCheck, EXIT_OK, EXIT_PROBLEM, errorMessage } from './errors.js';
 
 function readReply(file: string, what: string): Document {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CannotCheck(`cannot read ${what} ${file}: ${(err as Error).message}`);
+    throw new CannotCheck(`cannot read ${what} ${file}: ${errorMessage(err)}`);
   }
   try {
     return parseRecordedReply(text);
   } catch (err) {
-    throw new CannotCheck(`${file} is not JSON or Extended JSON: ${(err as Error).message}`);
+    throw new CannotCheck(`${file} is not JSON or Extended JSON: ${errorMessage(err)}`);
   }
 }
 
@@ -27,15 +25,15 @@ async function withSource<T>(uri: string, fn: (s: MongodSource) => Promise<T>): 
   try {
     return await fn(source);
   } catch (err) {
-    throw new CannotCheck(`cannot query ${redactUri(uri)}: ${(err as Error).message}`);
+    throw new CannotCheck(`cannot query ${redactUri(uri)}: ${errorMessage(err)}`);
   } finally {
     await source.close();
   }
 }
 
-function fail(err: unknown): number {
-  process.stderr.write(`tidemark: cannot check: ${(err as Error).message}\n`);
-  return EXIT_CANNOT_CHECK;
+/** Whatever stops a check from running is "cannot check" (exit 2), reported by the CLI's one error path. */
+function fail(err: unknown): never {
+  throw err instanceof CannotCheck ? err : new CannotCheck(`cannot check: ${errorMessage(err)}`);
 }
 
 const f1 = (v: number | null | undefined, unit = '') =>
@@ -83,7 +81,7 @@ export async function checkReplsetCommand(flags: {
       throw new CannotCheck('give --uri URI, or --status FILE [--config FILE]');
     }
   } catch (err) {
-    return fail(err);
+    fail(err);
   }
   const reasons = atRisk(q);
   process.stdout.write(
@@ -163,7 +161,7 @@ export async function checkMongodCommand(flags: {
       throw new CannotCheck('give --uri URI, or --server-status PREV.json --server-status CUR.json');
     }
   } catch (err) {
-    return fail(err);
+    fail(err);
   }
   const g = gauges(cur);
   const iv = intervalFigures(prev, cur);

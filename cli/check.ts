@@ -2,18 +2,13 @@ import { existsSync } from 'node:fs';
 import { formatFindings, countBySeverity, type Finding } from '../shared/findings.js';
 import { hostEnv, runLogrotateCheck, type LogrotateReport } from '../agent/logrotate/run.js';
 import { checkMongodConfig, loadMongodConfig, mongodLogSettings } from '../agent/mongod/config-check.js';
-import { MongodConfigError } from '../agent/mongod/config.js';
 import {
   DEFAULT_LOGROTATE_CONFIG,
   DEFAULT_MONGOD_CONFIG,
   defaultLogrotateState,
   defaultMongodUser,
 } from '../agent/logrotate/defaults.js';
-
-/** Exit codes of the checks: every rotation would succeed, at least one would not, or the check could not run. */
-export const EXIT_OK = 0;
-export const EXIT_PROBLEM = 1;
-export const EXIT_CANNOT_CHECK = 2;
+import { CannotCheck, EXIT_OK, EXIT_PROBLEM, errorMessage } from './errors.js';
 
 function summary(counts: Record<Finding['severity'], number>, okText: string, badText: string): string {
   return `${counts.error} error(s), ${counts.warning} warning(s): ${counts.error ? badText : okText}`;
@@ -51,8 +46,7 @@ export async function checkLogrotateCommand(flags: {
 }): Promise<number> {
   const config = flags.config ?? DEFAULT_LOGROTATE_CONFIG;
   if (!existsSync(config)) {
-    process.stderr.write(`tidemark: cannot check: ${config} does not exist (pass --config FILE)\n`);
-    return EXIT_CANNOT_CHECK;
+    throw new CannotCheck(`cannot check: ${config} does not exist (pass --config FILE)`);
   }
   let mongod = null;
   const mongodFile = flags.mongodConfig ?? (existsSync(DEFAULT_MONGOD_CONFIG) ? DEFAULT_MONGOD_CONFIG : null);
@@ -60,8 +54,7 @@ export async function checkLogrotateCommand(flags: {
     try {
       mongod = mongodLogSettings(loadMongodConfig(mongodFile));
     } catch (err) {
-      process.stderr.write(`tidemark: cannot read the mongod config: ${(err as Error).message}\n`);
-      return EXIT_CANNOT_CHECK;
+      throw new CannotCheck(`cannot read the mongod config: ${errorMessage(err)}`);
     }
   }
   const report = runLogrotateCheck({
@@ -87,10 +80,7 @@ export async function checkMongodConfigCommand(flags: {
   try {
     config = loadMongodConfig(file);
   } catch (err) {
-    process.stderr.write(
-      `tidemark: cannot check: ${err instanceof MongodConfigError ? err.message : (err as Error).message}\n`,
-    );
-    return EXIT_CANNOT_CHECK;
+    throw new CannotCheck(`cannot check: ${errorMessage(err)}`);
   }
   const env = hostEnv();
   const user = flags.mongodUser ?? defaultMongodUser();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { TIDEMARK_VERSION } from '../shared/version.js';
-import { ConfigError, SETTINGS, type SettingName } from './config.js';
+import { SETTINGS, type SettingName } from './config.js';
+import { reportFailure } from './errors.js';
 import { agentCommand, collectCommand, serverCommand, simulateCommand, startCommand, type Flags } from './commands.js';
 import type * as CheckCommands from './check.js';
 import type * as MongodCommands from './check-mongod.js';
@@ -200,10 +201,5 @@ check
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`tidemark: ${err.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`tidemark: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
+  process.exit(reportFailure(err, process.argv.includes('--json')));
 });
