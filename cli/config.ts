@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
+import { nearest } from './nearest.js';
 
 /**
  * Configuration comes from flags, then TIDEMARK_* environment variables, then
@@ -47,6 +48,18 @@ function oneOf<T extends string>(...values: T[]): Parser<T> {
     return s as T;
   };
 }
+
+const existingDir: Parser<string> = (raw) => {
+  const s = str(raw);
+  let isDir: boolean;
+  try {
+    isDir = statSync(s).isDirectory();
+  } catch {
+    throw new Error(`${s} does not exist`);
+  }
+  if (!isDir) throw new Error(`${s} is not a directory`);
+  return s;
+};
 
 const wsUrl: Parser<string> = (raw) => {
   const s = str(raw);
@@ -134,7 +147,7 @@ export const SETTINGS = {
     yaml: 'agent.root',
     env: 'TIDEMARK_ROOT',
     flag: 'root',
-    parse: str,
+    parse: existingDir,
     default: () => '/',
     describe: 'root directory for /proc and /sys',
   },
@@ -225,7 +238,40 @@ function lookup(obj: unknown, dotted: string): unknown {
   return cur;
 }
 
-/** Reads and parses the YAML file; unknown top-level sections are an error, since a typo there silently does nothing. */
+/** Sections whose contents another reader validates (the alerting config). */
+const OWN_SECTIONS = ['alerts'];
+
+/**
+ * Every key of the file must be a setting or lead to one: a typo (`retentionHour:`) would otherwise be lost
+ * without a word. The error names the file, the line and the nearest valid key.
+ */
+function checkKeys(file: string, root: Node, lines: LineCounter): void {
+  const known = [...Object.values(SETTINGS).map((s) => s.yaml), ...OWN_SECTIONS];
+  const walk = (node: Node, prefix: string) => {
+    if (!isMap(node)) return;
+    for (const pair of node.items) {
+      const keyNode = pair.key as Node;
+      const key = isScalar(keyNode) ? String(keyNode.value) : '';
+      const dotted = prefix ? `${prefix}.${key}` : key;
+      if (known.includes(dotted)) continue; // a setting: its value is checked by its parser
+      if (known.some((k) => k.startsWith(`${dotted}.`))) {
+        walk(pair.value as Node, dotted);
+        continue;
+      }
+      const line = keyNode.range ? lines.linePos(keyNode.range[0]).line : 0;
+      const siblings = known
+        .filter((k) => k.startsWith(prefix ? `${prefix}.` : ''))
+        .map((k) => k.slice(prefix ? prefix.length + 1 : 0).split('.')[0]!);
+      const guess = nearest(key, siblings);
+      throw new ConfigError(
+        `${file}:${line}: unknown key "${dotted}"${guess ? ` (did you mean "${prefix ? `${prefix}.` : ''}${guess}"?)` : ''}`,
+      );
+    }
+  };
+  walk(root, '');
+}
+
+/** Reads and parses the YAML file; an unknown key is an error (see checkKeys). */
 export function loadConfigFile(file: string): Record<string, unknown> {
   let text: string;
   try {
@@ -233,19 +279,15 @@ export function loadConfigFile(file: string): Record<string, unknown> {
   } catch (err) {
     throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
   }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(`config file ${file} is not valid YAML: ${(err as Error).message}`);
+  const lines = new LineCounter();
+  const parsed = parseDocument(text, { lineCounter: lines });
+  if (parsed.errors.length) {
+    throw new ConfigError(`config file ${file} is not valid YAML: ${parsed.errors[0]!.message}`);
   }
+  const doc: unknown = parsed.toJS();
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${file} must be a mapping`);
-  const known = new Set([...Object.values(SETTINGS).map((s) => s.yaml.split('.')[0]), 'alerts']);
-  for (const key of Object.keys(doc)) {
-    if (!known.has(key))
-      throw new ConfigError(`config file ${file}: unknown section "${key}" (known: ${[...known].join(', ')})`);
-  }
+  checkKeys(file, parsed.contents as Node, lines);
   return doc as Record<string, unknown>;
 }
 
