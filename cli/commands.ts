@@ -16,7 +16,11 @@ export type Flags = Record<string, unknown>;
  * stop that takes longer than `deadlineMs`, exits at once. Nothing
  * acknowledged is lost either way: the server's write-ahead log has it.
  */
-function onSignals(stop: () => Promise<void>, deadlineMs = 60_000): void {
+function onSignals(
+  stop: () => Promise<void>,
+  signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'],
+  deadlineMs = 60_000,
+): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -33,8 +37,7 @@ function onSignals(stop: () => Promise<void>, deadlineMs = 60_000): void {
       () => process.exit(1),
     );
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  for (const signal of signals) process.on(signal, handler);
 }
 
 async function startServer(
@@ -79,7 +82,13 @@ async function startServer(
     alerts,
     store,
   });
-  const port = await server.listen();
+  const port = await server.listen().catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE') throw new ConfigError(`port ${s.port} is in use: choose another with --port`);
+    if (err.code === 'EACCES')
+      throw new ConfigError(`no permission to listen on port ${s.port}: choose another with --port`);
+    if (err.code === 'EADDRNOTAVAIL') throw new ConfigError(`${s.host} is not an address of this machine (--host)`);
+    throw err;
+  });
   const shownHost = s.host.includes(':') ? `[${s.host}]` : s.host;
   log.info(`dashboard at http://${shownHost}:${port}/`, apiToken ? { auth: 'API token required' } : undefined);
   log.info('alerting', {
@@ -142,7 +151,15 @@ export async function agentCommand(flags: Flags): Promise<void> {
     buffer: s.buffer,
   });
   await agent.start();
-  onSignals(() => agent.stop());
+  if (process.send) {
+    // Started by `tidemark start`: Ctrl-C reaches the whole process group, but the parent decides when the agent
+    // stops (it sends SIGTERM), and the agent goes with the parent if the parent dies.
+    process.on('SIGINT', () => {});
+    process.once('disconnect', () => void agent.stop().then(() => process.exit(0)));
+    onSignals(() => agent.stop(), ['SIGTERM']);
+  } else {
+    onSignals(() => agent.stop());
+  }
 }
 
 /** Server in this process, the local agent as a child in the same process group, restarted if it dies. */
@@ -183,7 +200,8 @@ export async function startCommand(flags: Flags): Promise<void> {
     const env: NodeJS.ProcessEnv = { ...process.env, TIDEMARK_TOKEN: token };
     if (s.mongodUri) env.TIDEMARK_MONGOD_URI = s.mongodUri;
     // The token goes through the environment, not argv, so `ps` does not show it.
-    child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
+    // The IPC channel tells the agent it is supervised (see agentCommand) and closes when this process dies.
+    child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
     child.on('exit', (code, signal) => {
       if (stopping) return;
       restarts++;
