@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { seriesKey, type SeriesRef, type WireSample } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
-import { compare, exprMetrics, matches, type Condition, type Expr, type Rule } from './rules.js';
+import { compare, exprMetrics, matches, PLACEHOLDER, type Condition, type Expr, type Rule } from './rules.js';
 import type { AlertSnapshot, Notification, Notifier } from './notify.js';
 
 /** One alert: a rule for one host and label set, pending (condition true, `for` not yet up) or firing. */
@@ -51,7 +51,7 @@ export function alertId(rule: string, host: string, labels: Record<string, strin
 
 /** {{host}}, {{value}} and {{label}} in summaries and descriptions. */
 export function render(template: string, host: string, labels: Record<string, string>, value: number | null): string {
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, k: string) => {
+  return template.replace(PLACEHOLDER, (_m, k: string) => {
     if (k === 'host') return host;
     if (k === 'value') return value === null ? '?' : Number.isInteger(value) ? String(value) : value.toFixed(2);
     return labels[k] ?? '';

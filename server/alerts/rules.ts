@@ -150,7 +150,7 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
     return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? v : undefined;
   };
 
-  const parseMatchers = (n: Node | undefined): Matcher[] | null => {
+  const parseMatchers = (n: Node | undefined, metric: string): Matcher[] | null => {
     if (!n) return [];
     if (!isMap(n)) {
       err(n, 'match must map label names to values ("~regex" for a pattern, "!value" to exclude)');
@@ -159,6 +159,12 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
     const out: Matcher[] = [];
     for (const pair of n.items) {
       const label = String(scalar(pair.key as Node));
+      const labels = metricDef(metric)?.labels ?? [];
+      if (!labels.includes(label)) {
+        // A matcher on a label the metric never has can never match: the rule could never fire.
+        err(pair.key, `${metric} has no label "${label}" (its labels: ${labels.join(', ') || 'none'})`);
+        return null;
+      }
       let value = String(scalar(pair.value as Node) ?? '');
       const negate = value.startsWith('!');
       if (negate) value = value.slice(1);
@@ -230,7 +236,7 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
       err(get(n, 'fn'), `fn ${String(fn)} needs a window: add over: 1m`);
       return null;
     }
-    const matchers = parseMatchers(get(n, 'match'));
+    const matchers = parseMatchers(get(n, 'match'), metric);
     if (!matchers) return null;
     return { kind: 'threshold', metric, matchers, fn: fn as Fn, overMs, op: op as Op, value };
   };
@@ -279,7 +285,7 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
         if (typeof metric !== 'string' || !metricDef(metric))
           err(get(absentNode, 'metric') ?? absentNode, 'absent needs agent: true or a known metric');
         else {
-          const m = parseMatchers(get(absentNode, 'match'));
+          const m = parseMatchers(get(absentNode, 'match'), metric);
           if (m) absent = { metric, matchers: m };
         }
       }
@@ -293,6 +299,16 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
     const labels: Record<string, string> = {};
     if (labelsNode && isMap(labelsNode))
       for (const p of labelsNode.items) labels[String(scalar(p.key as Node))] = String(scalar(p.value as Node));
+    const fields = templateFields(when, absent);
+    for (const key of ['summary', 'description'] as const) {
+      const node = get(item, key);
+      const text = scalar(node);
+      if (typeof text !== 'string') continue;
+      for (const [, field] of text.matchAll(PLACEHOLDER)) {
+        if (!fields.includes(field!))
+          err(node, `{{${field}}} in ${key} can never be filled: this rule's alerts have ${fields.join(', ')}`);
+      }
+    }
     if (errors.length > before) continue;
     rulesOut.push({
       name,
@@ -324,6 +340,18 @@ export function loadRuleFile(file: string): { rules: Rule[]; errors: RuleError[]
 }
 
 /** The metrics an expression reads, first the one whose series define the alert instances. */
+/** A template placeholder: {{name}}. */
+export const PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;
+
+/** Placeholders every alert can fill, whatever its rule. */
+export const ALERT_FIELDS = ['host', 'value'];
+
+/** What a rule's templates may name: the alert's own fields and the labels of the series it is about. */
+function templateFields(when: Expr | null, absent: Rule['absent']): string[] {
+  const metric = when ? exprMetrics(when)[0]?.metric : absent && 'metric' in absent ? absent.metric : undefined;
+  return [...ALERT_FIELDS, ...((metric && metricDef(metric)?.labels) || [])];
+}
+
 export function exprMetrics(e: Expr): Condition[] {
   return e.kind === 'threshold' ? [e] : e.of.flatMap(exprMetrics);
 }
