@@ -15,4 +15,4 @@ await build({
   outfile: 'dist/web/app.js',
   logLevel: 'warning',
 });
-for (const f of ['index.html', 'style.css']) copyFileSync(`web/${f}`, `dist/web/${f}`);
+for (const f of ['index.html', 'style.css', 'favicon.svg']) copyFileSync(`web/${f}`, `dist/web/${f}`);

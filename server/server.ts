@@ -96,6 +96,8 @@ export class TidemarkServer {
     app.use(apiRouter(this.store, this.hosts, this.startedAt, this.alerts, this.ingested));
     const webDir = opts.webDir ?? defaultWebDir();
     app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));
+    // Browsers and tools that ignore the page's <link rel=icon> still ask for /favicon.ico.
+    app.get('/favicon.ico', (_req, res) => res.redirect(301, '/favicon.svg'));
     this.http = http.createServer(app);
     this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
   }
