@@ -31,10 +31,21 @@ describe('configuration precedence: flags > TIDEMARK_* > YAML > defaults', () =>
     expect(() => resolveSettings(['logLevel'], { config: file }, { TIDEMARK_LOG_LEVEL: 'loud' })).toThrow(ConfigError);
   });
 
-  it('rejects unknown sections and files that are not YAML mappings', () => {
+  it('rejects unknown keys at any depth and files that are not YAML mappings', () => {
     const typo = path.join(tempDir(), 'typo.yaml');
     writeFileSync(typo, 'sever:\n  port: 1\n');
-    expect(() => resolveSettings(['port'], { config: typo }, {})).toThrow(/unknown section "sever"/);
+    expect(() => resolveSettings(['port'], { config: typo }, {})).toThrow(
+      `${typo}:1: unknown key "sever" (did you mean "server"?)`,
+    );
+    writeFileSync(typo, 'agent:\n  intervalMs: 500\n  bufer: 10\nlog:\n  level: info\n');
+    expect(() => resolveSettings(['port'], { config: typo }, {})).toThrow(
+      `${typo}:3: unknown key "agent.bufer" (did you mean "agent.buffer"?)`,
+    );
+    writeFileSync(typo, 'server:\n  zzzzzzzz: 1\n');
+    // Nothing is near enough to guess: no "did you mean".
+    expect(() => resolveSettings(['port'], { config: typo }, {})).toThrow(
+      /typo\.yaml:2: unknown key "server\.zzzzzzzz"$/,
+    );
     const list = path.join(tempDir(), 'list.yaml');
     writeFileSync(list, '- a\n- b\n');
     expect(() => resolveSettings(['port'], { config: list }, {})).toThrow(/must be a mapping/);
