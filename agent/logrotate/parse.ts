@@ -34,7 +34,11 @@ export interface Options {
   olddir: ({ path: string } & Where) | null;
   createolddir: (Owner & Where) | null;
   su: ({ user: string; group: string | null } & Where) | null;
-  scripts: Partial<Record<ScriptKind, { body: string } & Where>>;
+  /** `line` is the directive's line; `bodyLine` the line of the script's first body line. */
+  scripts: Partial<Record<ScriptKind, { body: string; bodyLine: number } & Where>>;
+  /** compresscmd / uncompresscmd when set (logrotate runs them with execvp, so a bare name is looked up on PATH). */
+  compresscmd: ({ path: string } & Where) | null;
+  uncompresscmd: ({ path: string } & Where) | null;
 }
 
 export interface Stanza extends Where {
@@ -72,6 +76,8 @@ export function defaultOptions(): Options {
     createolddir: null,
     su: null,
     scripts: {},
+    compresscmd: null,
+    uncompresscmd: null,
   };
 }
 
@@ -118,8 +124,6 @@ const FLAGS: Record<string, [keyof Options, boolean]> = {
 
 /** Directives logrotate knows that the checks need not interpret. */
 const OTHER = new Set([
-  'compresscmd',
-  'uncompresscmd',
   'compressext',
   'compressoptions',
   'daily',
@@ -312,7 +316,13 @@ function parseText(text: string, file: string, st: State, ignored: string | null
   // Declared with `as` so TypeScript does not narrow them inside the closures below.
   let stanza = null as Stanza | null;
   let pendingPaths = null as { words: string[]; line: number } | null;
-  let script = null as { kind: ScriptKind; line: number; body: string[]; target: Options } | null;
+  let script = null as {
+    kind: ScriptKind;
+    line: number;
+    bodyLine: number;
+    body: string[];
+    target: Options;
+  } | null;
   // An ignored file is still read, so its stanzas can be judged (their targets will not rotate).
   const stanzasBefore = st.out.stanzas.length;
   const push = (f: Finding) => st.out.findings.push(f);
@@ -336,7 +346,12 @@ function parseText(text: string, file: string, st: State, ignored: string | null
 
     if (script) {
       if (/^endscript\s*$/.test(line)) {
-        script.target.scripts[script.kind] = { body: script.body.join('\n'), file, line: script.line };
+        script.target.scripts[script.kind] = {
+          body: script.body.join('\n'),
+          bodyLine: script.bodyLine,
+          file,
+          line: script.line,
+        };
         script = null;
       } else script.body.push(raw);
       continue;
@@ -421,7 +436,13 @@ function parseText(text: string, file: string, st: State, ignored: string | null
       continue;
     }
     if (SCRIPTS.has(key as ScriptKind)) {
-      script = { kind: key as ScriptKind, line: lineNo, body: rest ? [rest] : [], target: o };
+      script = {
+        kind: key as ScriptKind,
+        line: lineNo,
+        bodyLine: rest ? lineNo : lineNo + 1,
+        body: rest ? [rest] : [],
+        target: o,
+      };
       continue;
     }
     switch (key) {
@@ -465,6 +486,14 @@ function parseText(text: string, file: string, st: State, ignored: string | null
         break;
       case 'noolddir':
         o.olddir = null;
+        break;
+      case 'compresscmd':
+      case 'uncompresscmd':
+        if (args.length !== 1) {
+          stanzaError(where, `bad-${key}`, `${key} needs exactly one program`);
+          break;
+        }
+        o[key] = { path: args[0]!, file, line: lineNo };
         break;
       case 'rotate':
         if (!/^-?\d+$/.test(rest))
