@@ -62,6 +62,15 @@ export interface ParsedConfig {
   includeErrors: number;
 }
 
+/** A number as C's strtol(…, 0) reads all of it (decimal, 0x hex, 0 octal), or null. */
+export function cNumber(text: string): number | null {
+  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$/.exec(text);
+  if (!m) return null;
+  const body = m[2]!;
+  const n = /^0[xX]/.test(body) ? parseInt(body.slice(2), 16) : /^0./.test(body) ? parseInt(body, 8) : Number(body);
+  return m[1] === '-' ? -n : n;
+}
+
 export function defaultOptions(): Options {
   // logrotate's compiled-in defaults: ifempty, no create, no missingok.
   return {
@@ -495,9 +504,30 @@ function parseText(text: string, file: string, st: State, ignored: string | null
         }
         o[key] = { path: args[0]!, file, line: lineNo };
         break;
-      case 'rotate':
-        if (!/^-?\d+$/.test(rest))
+      case 'rotate': {
+        const n = cNumber(rest);
+        if (n === null || n < -1)
           stanzaError(where, 'bad-rotate', `bad rotation count "${rest}"`, 'give a whole number, e.g. rotate 7');
+        break;
+      }
+      case 'start':
+      case 'minage':
+      case 'maxage':
+      case 'shredcycles': {
+        // strtoul into an int: a sign, trailing text or a value past INT_MAX is refused
+        const n = rest.startsWith('-') ? null : cNumber(rest);
+        if (n === null || n > 2 ** 31 - 1)
+          stanzaError(where, `bad-${key}`, `bad ${key} "${rest}"`, `give a whole number, e.g. ${key} 30`);
+        break;
+      }
+      case 'weekly':
+        if (rest !== '' && !(/^\d+$/.test(rest) && Number(rest) <= 7))
+          stanzaError(
+            where,
+            'bad-weekly',
+            `bad weekly directive "${rest}"`,
+            'give a weekday 0-6, or 7 for once a week',
+          );
         break;
       case 'size':
       case 'maxsize':
