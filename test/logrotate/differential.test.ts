@@ -570,6 +570,15 @@ const scenarios: Scenario[] = [
     }),
   },
   {
+    name: 'createolddir on a gone mount (made on the disk below)',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      rotatedInto: [`${d}/array/old`],
+      fstab: fstab(d, `${d}/array`),
+      config: conf(d, block(`${d}/app.log`, `olddir ${d}/array/old`, 'createolddir 0755 root root')),
+    }),
+  },
+  {
     name: 'bad maxage',
     build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'maxage 3x')) }),
   },

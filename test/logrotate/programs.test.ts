@@ -115,6 +115,18 @@ describe('gone mounts, olddir, and the log directory first', () => {
     expect(r.ok).toBe(true);
   });
 
+  it('createolddir under a gone mount: a warning that it would be made on the disk below', () => {
+    const conf = write(
+      `${d}/g.conf`,
+      `${write(`${d}/g/app.log`, 'x\n')} {\n  olddir ${d}/array/old-g\n  createolddir 0755 root root\n}\n`,
+    );
+    const r = runLogrotateCheck({ config: conf, state: `${d}/g-state`, env });
+    expect(r.findings).toMatchObject([
+      { code: 'mount-gone', severity: 'warning', line: 2, target: `${d}/array/old-g` },
+    ]);
+    expect(r.ok).toBe(true);
+  });
+
   it('compresscmd that is not there is an error on its line; a missing uncompresscmd only a warning', () => {
     const conf = write(
       `${d}/e.conf`,

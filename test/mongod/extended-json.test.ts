@@ -19,6 +19,7 @@ import {
 } from 'bson';
 import { describe, expect, it } from 'vitest';
 import { ExtendedJsonError, parseRecordedReply } from '../../agent/mongod/ejson.js';
+import { startFakeMongod } from '../helpers/fake-mongod.js';
 import { CLI, REPO, tempDir } from '../helpers/process.js';
 
 /** Parses `{"v": <json>}` and returns v. */
@@ -191,6 +192,22 @@ describe('tidemark check mongod --server-status: a 6.0 serverStatus with metrics
     expect(report.missing).toEqual([]);
     const human = await run(['check', 'mongod', ...files]);
     expect(human.stdout).toContain('lock wait % (time waiting to acquire locks): 25 % over 2000 ms');
+  });
+
+  it('the same replies served over the wire protocol and read by the driver (check mongod --uri)', async () => {
+    const replies = ['prev', 'cur'].map((w) =>
+      parseRecordedReply(readFileSync(path.join(DIR, `serverStatus-${w}.canonical.json`), 'utf8')),
+    );
+    const fake = await startFakeMongod({ serverStatus: () => replies.shift()! });
+    try {
+      const r = await run(['check', 'mongod', '--uri', fake.uri, '--interval-ms', '100', '--json']);
+      expect(r.stderr).toBe('');
+      const report = JSON.parse(r.stdout) as { interval: { ok: boolean; figures: { lockPercent: number } } };
+      // the interval is the replies' uptimeMillis difference, not the 100 ms between the calls: 25 % as above
+      expect(report.interval).toMatchObject({ ok: true, figures: { lockPercent: 25, intervalMs: 2000 } });
+    } finally {
+      await fake.stop();
+    }
   });
 
   it('the operator counters themselves survive, as counters', () => {
