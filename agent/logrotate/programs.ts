@@ -106,7 +106,10 @@ function failure(cmd: string, searchPath: string): Failure | null {
   if (subs.missing.length) {
     const killWithOnlyThat =
       /(^|\/)kill$/.test(prog ?? '') &&
-      ws.slice(1).every((a) => a.startsWith('-')) &&
+      ws
+        .slice(1)
+        .filter((a) => a.trim())
+        .every((a) => a.startsWith('-')) &&
       subs.missing.length === subs.files.length;
     return {
       why: killWithOnlyThat
@@ -149,6 +152,8 @@ function logicalLines(body: string, firstLine: number): { line: number; text: st
 export function scriptProblems(body: string, firstLine: number, searchPath: string): ScriptProblem[] {
   const lines = logicalLines(body, firstLine);
   const out: ScriptProblem[] = [];
+  // After a line with `exit` (e.g. `test -x /usr/bin/foo || exit 0`) the script may end early: nothing later decides.
+  const firstExit = lines.findIndex((l) => /(^|[\s;&|])exit\b/.test(l.text));
   lines.forEach(({ line, text }, i) => {
     // Lists split at ; && || | (not inside quotes or substitutions: good enough for these scripts).
     const parts = text.split(/\s*(;|&&|\|\||\|(?!\|))\s*/);
@@ -156,7 +161,7 @@ export function scriptProblems(body: string, firstLine: number, searchPath: stri
       const f = failure(parts[k]!, searchPath);
       if (!f) continue;
       // The script's status is its last line's, and a line's is its last command's (a `|| true` after it is another).
-      const decides = i === lines.length - 1 && k === parts.length - 1;
+      const decides = i === lines.length - 1 && k === parts.length - 1 && (firstExit < 0 || firstExit >= i);
       out.push({ line, text, why: f.why, failsScript: f.failsCommand && decides });
     }
   });

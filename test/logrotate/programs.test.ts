@@ -35,6 +35,15 @@ describe('script commands that must fail (pure, reading the file system)', () =>
     expect(scriptProblems(`kill -USR1 $(cat ${pid})`, 1, PATH)).toEqual([]);
   });
 
+  it('a quoted substitution leaves kill with an empty pid: still a failure', () => {
+    expect(scriptProblems(`kill -USR1 "$(cat ${missing})"`, 1, PATH)).toMatchObject([{ failsScript: true }]);
+  });
+
+  it('after a line that may exit early, the last line no longer decides', () => {
+    const body = `test -x ${d}/bin/reopen || exit 0\n${d}/bin/reopen`;
+    expect(scriptProblems(body, 1, PATH)).toMatchObject([{ line: 2, failsScript: false }]);
+  });
+
   it('is a warning (failsScript false) when || catches it, or when another command comes after', () => {
     expect(scriptProblems(`kill -USR1 \`cat ${missing} 2>/dev/null\` 2> /dev/null|| true`, 3, PATH)).toMatchObject([
       { line: 3, failsScript: false },
@@ -55,7 +64,7 @@ describe('script commands that must fail (pure, reading the file system)', () =>
       `cat ${missing} | true`,
       `read x < ${missing}`,
       'if true; then echo ok; fi',
-      `FOO=1 test -f ${missing} && exit 0`,
+      `FOO=1 test -f ${missing} && true`,
       '# a comment',
       'sh -c "exit 0" \\',
       `  ${missing}`,
