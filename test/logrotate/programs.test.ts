@@ -113,6 +113,13 @@ describe('gone mounts, olddir, and the log directory first', () => {
     expect(r.findings.map((x) => x.fix ?? '').join('\n')).not.toContain('install -d');
   });
 
+  it('a log whose directory is gone under an unmounted mount, no olddir: the fix mounts it', () => {
+    const conf = write(`${d}/h.conf`, `${d}/array/h/mongod.log {\n  rotate 1\n}\n`);
+    const r = runLogrotateCheck({ config: conf, state: `${d}/h-state`, env });
+    expect(r.findings).toMatchObject([{ code: 'missing-parent-dir', severity: 'error', line: 1 }]);
+    expect(r.findings[0]!.fix).toContain(`mount ${d}/array (/dev/md9, in /etc/fstab but not mounted)`);
+  });
+
   it('a log missing under an unmounted fstab mount point is flagged even with missingok (a warning: logrotate passes)', () => {
     mkdirSync(`${d}/array`, { recursive: true }); // the empty mount-point directory
     const conf = write(`${d}/c.conf`, `${d}/array/mongod.log {\n  missingok\n}\n`);
