@@ -4,7 +4,9 @@ import type { Finding } from '../../shared/findings.js';
 import type { Accounts } from './accounts.js';
 import { expandGlob, hasGlob, segmentRegExp } from './glob.js';
 import { mountVerdict, type MountEntry } from './mounts.js';
+import { createolddirOnGoneMount, olddirVerdict, restoreFix } from './olddir.js';
 import type { ParsedConfig, Stanza } from './parse.js';
+import { DEFAULT_PATH, programFindings } from './programs.js';
 
 /** What the check knows of mongod's own log rotation (from mongod.conf), to judge the stanzas that rotate its log. */
 export interface MongodLogSettings {
@@ -24,6 +26,8 @@ export interface CheckEnv {
   /** Free and total bytes of the filesystem holding a path, null if unknown. */
   space(p: string): { free: number; total: number } | null;
   mongod: MongodLogSettings | null;
+  /** PATH the scripts and compress programs are looked up in; the check's own by default. */
+  searchPath?: string;
 }
 
 export interface TargetResult {
@@ -136,24 +140,19 @@ export function checkStanzas(config: ParsedConfig, env: CheckEnv): { findings: F
       skip ??= `${directive} names an ${bad}`;
     }
 
-    // An absolute olddir is verified while parsing; a missing one fails the block unless createolddir makes it.
-    if (o.olddir && path.isAbsolute(o.olddir.path) && !o.createolddir) {
-      const st = stat(o.olddir.path);
-      if (!st || !st.isDirectory()) {
-        push({
-          severity: 'error',
-          code: st ? 'olddir-not-dir' : 'olddir-missing',
-          file: o.olddir.file,
-          line: o.olddir.line,
-          target: o.olddir.path,
-          message: st
-            ? `olddir ${o.olddir.path} is not a directory`
-            : `olddir ${o.olddir.path} does not exist, so logrotate skips this block`,
-          fix: st ? 'point olddir at a directory' : `create it (install -d ${o.olddir.path}) or add createolddir`,
-        });
-        skip ??= 'olddir is unusable';
-      }
+    // olddir is verified while parsing, per log (GLOB_NOCHECK: a glob matching nothing stays itself).
+    const files = stanza.patterns.flatMap((pt) => {
+      const hits = hasGlob(pt) ? expandGlob(pt) : [];
+      return hits.length ? hits : [pt];
+    });
+    const old = skip ? null : olddirVerdict(stanza, files, env);
+    if (old) {
+      push(old.finding);
+      skip = old.skip;
     }
+    const oldOnGoneMount = skip ? null : createolddirOnGoneMount(stanza, files, env);
+    if (oldOnGoneMount) push(oldOnGoneMount);
+    const targetsBefore = targets.length;
 
     const m = env.mongod;
     const mongodPattern = m ? stanza.patterns.find((pt) => patternMatches(pt, m.path)) : undefined;
@@ -217,7 +216,19 @@ export function checkStanzas(config: ParsedConfig, env: CheckEnv): { findings: F
         }
         if (!ls) {
           const gone = firstMissingAncestor(p);
-          if (o.missingok) {
+          const unmounted = env.mounted && env.fstab ? mountVerdict(p, env.mounted, env.fstab).missingMount : null;
+          if (o.missingok && unmounted) {
+            push({
+              severity: 'warning',
+              code: 'mount-gone',
+              file: stanza.file,
+              line: stanza.line,
+              target: p,
+              message: `${unmounted.mountPoint} is in /etc/fstab (${unmounted.device}) but not mounted, and missingok hides it: this log would be written to the disk below the empty mount point, or not at all`,
+              fix: `mount ${unmounted.mountPoint}, or remove it from fstab and point the block at the new log path`,
+            });
+            result('absent');
+          } else if (o.missingok) {
             push({
               severity: gone ? 'warning' : 'info',
               code: gone ? 'missing-parent-dir' : 'missing-log',
@@ -240,7 +251,7 @@ export function checkStanzas(config: ParsedConfig, env: CheckEnv): { findings: F
                 ? `directory ${gone} does not exist; logrotate fails with "stat of ${path.dirname(p)} failed"`
                 : `log file does not exist; logrotate fails with "stat of ${p} failed"`,
               fix: gone
-                ? `restore ${gone} (a decommissioned volume?) or point the block at the new log path`
+                ? restoreFix(gone, env, 'point the block at the new log path')
                 : 'add missingok if the log may be absent, or fix the path',
             });
             result('problem');
@@ -294,6 +305,13 @@ export function checkStanzas(config: ParsedConfig, env: CheckEnv): { findings: F
         result(problems.some((f) => f.severity === 'error') ? 'problem' : 'rotates');
       }
     }
+    // Scripts and compress programs run only when something in the block rotates.
+    const rotating = targets.slice(targetsBefore).filter((t) => t.status === 'rotates');
+    if (!skip && rotating.length) {
+      const progs = programFindings(stanza, rotating[0]!.path, env.searchPath ?? process.env.PATH ?? DEFAULT_PATH);
+      findings.push(...progs);
+      if (progs.some((f) => f.severity === 'error')) for (const t of rotating) t.status = 'problem';
+    }
   }
   return { findings, targets };
 }
@@ -315,32 +333,6 @@ function judgeTarget(p: string, st: Stats, stanza: Stanza, env: CheckEnv): Findi
         ...at,
         message: `parent directory ${dir} is ${worldWritable ? 'world-writable' : 'writable by a group other than root'} (mode ${(dirStat.mode & 0o7777).toString(8)}); logrotate running as root skips this log`,
         fix: `add "su <owner> <group>" to the block, or chmod ${worldWritable ? 'o-w' : 'g-w'} ${dir}`,
-      });
-    }
-  }
-
-  if (o.olddir) {
-    const old = path.resolve(dir, o.olddir.path);
-    const ost = stat(old);
-    if (!path.isAbsolute(o.olddir.path) && (!ost || !ost.isDirectory()) && !o.createolddir) {
-      out.push({
-        severity: 'error',
-        code: ost ? 'olddir-not-dir' : 'olddir-missing',
-        file: o.olddir.file,
-        line: o.olddir.line,
-        target: old,
-        message: ost ? `olddir ${old} is not a directory` : `olddir ${old} does not exist`,
-        fix: `create it or add createolddir`,
-      });
-    } else if (ost && ost.isDirectory() && ost.dev !== st.dev && !(o.copy || o.copytruncate || o.renamecopy)) {
-      out.push({
-        severity: 'error',
-        code: 'olddir-other-device',
-        file: o.olddir.file,
-        line: o.olddir.line,
-        target: p,
-        message: `olddir ${old} is on another filesystem than ${p}; logrotate cannot rename across filesystems and fails`,
-        fix: 'move olddir onto the same filesystem, or add copy, copytruncate or renamecopy',
       });
     }
   }

@@ -34,7 +34,11 @@ export interface Options {
   olddir: ({ path: string } & Where) | null;
   createolddir: (Owner & Where) | null;
   su: ({ user: string; group: string | null } & Where) | null;
-  scripts: Partial<Record<ScriptKind, { body: string } & Where>>;
+  /** `line` is the directive's line; `bodyLine` the line of the script's first body line. */
+  scripts: Partial<Record<ScriptKind, { body: string; bodyLine: number } & Where>>;
+  /** compresscmd / uncompresscmd when set (logrotate runs them with execvp, so a bare name is looked up on PATH). */
+  compresscmd: ({ path: string } & Where) | null;
+  uncompresscmd: ({ path: string } & Where) | null;
 }
 
 export interface Stanza extends Where {
@@ -58,6 +62,15 @@ export interface ParsedConfig {
   includeErrors: number;
 }
 
+/** A number as C's strtol(…, 0) reads all of it (decimal, 0x hex, 0 octal), or null. */
+export function cNumber(text: string): number | null {
+  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$/.exec(text);
+  if (!m) return null;
+  const body = m[2]!;
+  const n = /^0[xX]/.test(body) ? parseInt(body.slice(2), 16) : /^0./.test(body) ? parseInt(body, 8) : Number(body);
+  return m[1] === '-' ? -n : n;
+}
+
 export function defaultOptions(): Options {
   // logrotate's compiled-in defaults: ifempty, no create, no missingok.
   return {
@@ -72,6 +85,8 @@ export function defaultOptions(): Options {
     createolddir: null,
     su: null,
     scripts: {},
+    compresscmd: null,
+    uncompresscmd: null,
   };
 }
 
@@ -118,8 +133,6 @@ const FLAGS: Record<string, [keyof Options, boolean]> = {
 
 /** Directives logrotate knows that the checks need not interpret. */
 const OTHER = new Set([
-  'compresscmd',
-  'uncompresscmd',
   'compressext',
   'compressoptions',
   'daily',
@@ -312,7 +325,13 @@ function parseText(text: string, file: string, st: State, ignored: string | null
   // Declared with `as` so TypeScript does not narrow them inside the closures below.
   let stanza = null as Stanza | null;
   let pendingPaths = null as { words: string[]; line: number } | null;
-  let script = null as { kind: ScriptKind; line: number; body: string[]; target: Options } | null;
+  let script = null as {
+    kind: ScriptKind;
+    line: number;
+    bodyLine: number;
+    body: string[];
+    target: Options;
+  } | null;
   // An ignored file is still read, so its stanzas can be judged (their targets will not rotate).
   const stanzasBefore = st.out.stanzas.length;
   const push = (f: Finding) => st.out.findings.push(f);
@@ -336,7 +355,12 @@ function parseText(text: string, file: string, st: State, ignored: string | null
 
     if (script) {
       if (/^endscript\s*$/.test(line)) {
-        script.target.scripts[script.kind] = { body: script.body.join('\n'), file, line: script.line };
+        script.target.scripts[script.kind] = {
+          body: script.body.join('\n'),
+          bodyLine: script.bodyLine,
+          file,
+          line: script.line,
+        };
         script = null;
       } else script.body.push(raw);
       continue;
@@ -421,7 +445,13 @@ function parseText(text: string, file: string, st: State, ignored: string | null
       continue;
     }
     if (SCRIPTS.has(key as ScriptKind)) {
-      script = { kind: key as ScriptKind, line: lineNo, body: rest ? [rest] : [], target: o };
+      script = {
+        kind: key as ScriptKind,
+        line: lineNo,
+        bodyLine: rest ? lineNo : lineNo + 1,
+        body: rest ? [rest] : [],
+        target: o,
+      };
       continue;
     }
     switch (key) {
@@ -466,9 +496,38 @@ function parseText(text: string, file: string, st: State, ignored: string | null
       case 'noolddir':
         o.olddir = null;
         break;
-      case 'rotate':
-        if (!/^-?\d+$/.test(rest))
+      case 'compresscmd':
+      case 'uncompresscmd':
+        if (args.length !== 1) {
+          stanzaError(where, `bad-${key}`, `${key} needs exactly one program`);
+          break;
+        }
+        o[key] = { path: args[0]!, file, line: lineNo };
+        break;
+      case 'rotate': {
+        const n = cNumber(rest);
+        if (n === null || n < -1)
           stanzaError(where, 'bad-rotate', `bad rotation count "${rest}"`, 'give a whole number, e.g. rotate 7');
+        break;
+      }
+      case 'start':
+      case 'minage':
+      case 'maxage':
+      case 'shredcycles': {
+        // strtoul into an int: a sign, trailing text or a value past INT_MAX is refused
+        const n = rest.startsWith('-') ? null : cNumber(rest);
+        if (n === null || n > 2 ** 31 - 1)
+          stanzaError(where, `bad-${key}`, `bad ${key} "${rest}"`, `give a whole number, e.g. ${key} 30`);
+        break;
+      }
+      case 'weekly':
+        if (rest !== '' && !(/^\d+$/.test(rest) && Number(rest) <= 7))
+          stanzaError(
+            where,
+            'bad-weekly',
+            `bad weekly directive "${rest}"`,
+            'give a weekday 0-6, or 7 for once a week',
+          );
         break;
       case 'size':
       case 'maxsize':

@@ -91,6 +91,25 @@ export function checkStateFile(state: string): Finding[] {
   return [];
 }
 
+/**
+ * logrotate -d's verdict counts: when it exits non-zero, each error it printed
+ * is an error of the check (or one error naming the exit status if it printed
+ * none), so the check never passes what logrotate itself fails. Errors it
+ * prints but exits 0 on (an unknown directive) are warnings.
+ */
+export function secondOpinionFindings(config: string, s: SecondOpinion): Finding[] {
+  if (!s.available) return [];
+  const failed = s.exitCode !== 0;
+  const at = { file: config, line: 0, code: 'second-opinion', fix: 'see the logrotate -d output' };
+  if (failed && s.errors.length === 0)
+    return [{ ...at, severity: 'error', message: `logrotate -d exited ${s.exitCode ?? 'on a signal'}` }];
+  return s.errors.map((e) => ({
+    ...at,
+    severity: failed ? 'error' : 'warning',
+    message: `logrotate -d${failed ? ` (exit ${s.exitCode ?? 'on a signal'})` : ''}: ${e}`,
+  }));
+}
+
 export function runLogrotateCheck(opts: {
   config: string;
   state: string;
@@ -116,6 +135,8 @@ export function runLogrotateCheck(opts: {
       });
     }
   }
+  const second = opts.secondOpinion ? logrotateDebug(opts.config) : null;
+  if (second) all.push(...secondOpinionFindings(opts.config, second));
   all.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file.localeCompare(b.file)));
   const counts = countBySeverity(all);
   return {
@@ -126,6 +147,6 @@ export function runLogrotateCheck(opts: {
     findings: all,
     targets,
     files: parsed.files,
-    secondOpinion: opts.secondOpinion ? logrotateDebug(opts.config) : null,
+    secondOpinion: second,
   };
 }

@@ -64,11 +64,16 @@ describe('the outage: the log directory was on an array that is gone', () => {
       lrConf,
       `${gone}/mongodb/mongod.log {\n    rotate 7\n    create 0600 root root\n    postrotate\n        kill -USR1 $(cat ${d}/mongod.pid)\n    endscript\n}\n`,
     );
-    const ok = runLogrotateCheck({
-      config: lrConf,
-      state: `${d}/status`,
-      env: { ...hostEnv(), mongod: mongodLogSettings(loadMongodConfig(mongodConf)) },
+    const env2 = { ...hostEnv(), mongod: mongodLogSettings(loadMongodConfig(mongodConf)) };
+    // the pid file is missing: kill gets no pid and the postrotate script (its last line) fails
+    const noPid = runLogrotateCheck({ config: lrConf, state: `${d}/status`, env: env2 });
+    expect(noPid.findings.find((f) => f.code === 'script-command-fails')).toMatchObject({
+      severity: 'error',
+      line: 5,
+      message: expect.stringContaining(`kill takes its pid from ${d}/mongod.pid, which does not exist`) as string,
     });
+    write(`${d}/mongod.pid`, '4242\n');
+    const ok = runLogrotateCheck({ config: lrConf, state: `${d}/status`, env: env2 });
     expect(ok.findings.filter((f) => f.code.startsWith('mongod'))).toEqual([]);
     expect(ok.ok).toBe(true);
     // copytruncate with SIGUSR1 is a warning, not a failure

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -30,6 +30,8 @@ interface Built {
   state?: string;
   /** Directories other than the target's own where rotated files may land (olddir). */
   rotatedInto?: string[];
+  /** An fstab for the check (logrotate does not read fstab): mount points that should be mounted and are not. */
+  fstab?: string;
 }
 interface Scenario {
   name: string;
@@ -84,6 +86,23 @@ const block = (paths: string, ...lines: string[]) => {
   return `${paths} {\n${body.map((l) => `    ${l}`).join('\n')}\n}\n`;
 };
 const NOBODY = 65534;
+
+/** An fstab naming `mountPoint` as a mount that is not mounted (a removed array). */
+function fstab(d: string, mountPoint: string): string {
+  const file = path.join(d, 'fstab');
+  writeFileSync(file, `# constructed for the test\n/dev/md9 ${mountPoint} xfs defaults,nofail 0 2\n`);
+  return file;
+}
+/** A process that ignores SIGUSR1, with its pid in a pid file, for the mongod postrotate idiom. */
+const children: ChildProcess[] = [];
+function pidFile(p: string): string {
+  const child = spawn('sh', ['-c', 'trap "" USR1; sleep 600'], { stdio: 'ignore' });
+  children.push(child);
+  mkdirSync(path.dirname(p), { recursive: true });
+  writeFileSync(p, `${child.pid}\n`);
+  return p;
+}
+const script = (kind: string, ...lines: string[]) => [kind, ...lines.map((l) => `  ${l}`), 'endscript'];
 
 const scenarios: Scenario[] = [
   {
@@ -447,6 +466,134 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'compresscmd that does not exist',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      config: conf(d, block(`${d}/app.log`, 'compress', `compresscmd ${d}/bin/no-such-gzip`)),
+    }),
+  },
+  {
+    name: 'compresscmd as a bare name on PATH',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      config: conf(d, block(`${d}/app.log`, 'compress', 'compresscmd gzip')),
+    }),
+  },
+  {
+    name: 'uncompresscmd that does not exist (used only for mail)',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      config: conf(d, block(`${d}/app.log`, 'compress', `uncompresscmd ${d}/bin/no-such-gunzip`)),
+    }),
+  },
+  {
+    name: 'postrotate kill -USR1 $(cat PIDFILE), pid file missing',
+    build: (d) => ({
+      targets: [log(`${d}/mongod.log`)],
+      config: conf(
+        d,
+        block(`${d}/mongod.log`, 'create', ...script('postrotate', `kill -USR1 $(cat ${d}/run/mongod.pid)`)),
+      ),
+    }),
+  },
+  {
+    name: 'postrotate kill -USR1 $(cat PIDFILE), pid file present',
+    build: (d) => ({
+      targets: [log(`${d}/mongod.log`)],
+      config: conf(
+        d,
+        block(
+          `${d}/mongod.log`,
+          'create',
+          ...script('postrotate', `kill -USR1 $(cat ${pidFile(`${d}/run/mongod.pid`)})`),
+        ),
+      ),
+    }),
+  },
+  {
+    name: 'postrotate with a missing pid file caught by || true',
+    build: (d) => ({
+      targets: [log(`${d}/mongod.log`)],
+      config: conf(
+        d,
+        block(
+          `${d}/mongod.log`,
+          ...script('postrotate', `kill -USR1 \`cat ${d}/run/mongod.pid 2>/dev/null\` 2> /dev/null || true`),
+        ),
+      ),
+    }),
+  },
+  {
+    name: 'postrotate calling a program that is not on PATH',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      config: conf(d, block(`${d}/app.log`, ...script('postrotate', 'tidemark-no-such-program --reopen'))),
+    }),
+  },
+  {
+    name: 'prerotate reading a missing file, not as its last command',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      config: conf(d, block(`${d}/app.log`, ...script('prerotate', `cat ${d}/no-such-file`, 'true'))),
+    }),
+  },
+  {
+    name: 'olddir on a gone mount',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      fstab: fstab(d, `${d}/array`),
+      config: conf(d, block(`${d}/app.log`, `olddir ${d}/array/old`)),
+    }),
+  },
+  {
+    name: 'log and olddir on a gone mount',
+    build: (d) => ({
+      targets: [],
+      fstab: fstab(d, `${d}/array`),
+      config: conf(d, block(`${d}/array/log/mongod.log`, `olddir ${d}/array/old`)),
+    }),
+  },
+  {
+    name: 'log and olddir on a gone mount, missingok',
+    build: (d) => ({
+      targets: [],
+      fstab: fstab(d, `${d}/array`),
+      config: conf(d, block(`${d}/array/log/mongod.log`, `olddir ${d}/array/old`, 'missingok')),
+    }),
+  },
+  {
+    name: 'missingok under an unmounted mount point',
+    build: (d) => ({
+      targets: [],
+      fstab: fstab(dir(`${d}/data`) && d, `${d}/data`),
+      config: conf(d, block(`${d}/data/mongod.log`, 'missingok')),
+    }),
+  },
+  {
+    name: 'createolddir on a gone mount (made on the disk below)',
+    build: (d) => ({
+      targets: [log(`${d}/app.log`)],
+      rotatedInto: [`${d}/array/old`],
+      fstab: fstab(d, `${d}/array`),
+      config: conf(d, block(`${d}/app.log`, `olddir ${d}/array/old`, 'createolddir 0755 root root')),
+    }),
+  },
+  {
+    name: 'bad maxage',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'maxage 3x')) }),
+  },
+  {
+    name: 'weekly with a weekday past 7',
+    build: (d) => ({ targets: [log(`${d}/app.log`)], config: conf(d, block(`${d}/app.log`, 'weekly 9')) }),
+  },
+  {
+    name: 'rotate -1 (keep all), and rotate in hex',
+    build: (d) => ({
+      targets: [log(`${d}/a.log`), log(`${d}/b.log`)],
+      config: conf(d, block(`${d}/a.log`, 'rotate -1') + block(`${d}/b.log`, 'rotate 0x2')),
+    }),
+  },
+  {
     name: 'one good block, one with an insecure parent',
     build: (d) => ({
       targets: [log(`${d}/ok.log`), log(`${dir(`${d}/w`, 0o777)}/bad.log`)],
@@ -470,6 +617,7 @@ function listing(dirs: string[]): Set<string> {
 const root = mkdtempSync(path.join(os.tmpdir(), 'tidemark-lr-'));
 afterAll(() => {
   for (const m of mounts) spawnSync('umount', [m]);
+  for (const c of children) c.kill('SIGKILL');
   rmSync(root, { recursive: true, force: true });
   if (shm) rmSync(shm, { recursive: true, force: true });
 });
@@ -486,7 +634,8 @@ describe.skipIf(!isRoot)('tidemark check logrotate against the real logrotate', 
     mkdirSync(d);
     const b = s.build(d);
     const state = b.state ?? path.join(d, 'logrotate.status');
-    const ours = runLogrotateCheck({ config: b.config, state, env: { ...hostEnv(), runsAsRoot: true, mongod: null } });
+    const env = { ...hostEnv(b.fstab ? { fstab: b.fstab } : {}), runsAsRoot: true, mongod: null };
+    const ours = runLogrotateCheck({ config: b.config, state, env });
 
     const watch = [...new Set([...b.targets.map((t) => path.dirname(t)), ...(b.rotatedInto ?? [])])];
     const before = listing(watch);
@@ -527,6 +676,10 @@ describe.skipIf(!isRoot)('tidemark check logrotate against the real logrotate', 
     console.log(
       `tidemark check logrotate vs logrotate -f: agreement ${agree}/${results.length} (${((100 * agree) / results.length).toFixed(1)} %), ${problems} scenarios where the real run fails or leaves a log unrotated`,
     );
+    for (const r of results)
+      console.log(
+        `${r.real === r.ours ? 'agree' : 'DIFFER'}  real ${r.real ? 'problem' : 'ok     '}  ours ${r.ours ? 'problem' : 'ok     '}  ${r.name}`,
+      );
     expect(results).toHaveLength(scenarios.length);
     expect(agree).toBe(results.length);
   });
