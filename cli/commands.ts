@@ -103,6 +103,8 @@ export async function agentCommand(flags: Flags): Promise<void> {
       'server',
       'token',
       'root',
+      'disksInclude',
+      'disksExclude',
       'agentId',
       'intervalMs',
       'buffer',
@@ -133,6 +135,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
       mongodUser: s.mongodUser,
       mongodUri: s.mongodUri,
     },
+    disks: { disksInclude: s.disksInclude, disksExclude: s.disksExclude },
   });
   log.info('agent starting', {
     server: s.server,
@@ -148,7 +151,18 @@ export async function agentCommand(flags: Flags): Promise<void> {
 /** Server in this process, the local agent as a child in the same process group, restarted if it dies. */
 export async function startCommand(flags: Flags): Promise<void> {
   const s = resolveSettings(
-    ['logLevel', 'root', 'intervalMs', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser', 'mongodUri'],
+    [
+      'logLevel',
+      'root',
+      'disksInclude',
+      'disksExclude',
+      'intervalMs',
+      'logrotateConfig',
+      'logrotateState',
+      'mongodConfig',
+      'mongodUser',
+      'mongodUri',
+    ],
     flags,
   );
   const log = createLogger(s.logLevel);
@@ -176,6 +190,8 @@ export async function startCommand(flags: Flags): Promise<void> {
       ['--logrotate-state', s.logrotateState],
       ['--mongod-config', s.mongodConfig],
       ['--mongod-user', s.mongodUser],
+      ['--disks-include', s.disksInclude],
+      ['--disks-exclude', s.disksExclude],
     ] as const) {
       if (value) args.push(flag, value);
     }
@@ -207,11 +223,20 @@ export async function startCommand(flags: Flags): Promise<void> {
 
 export async function collectCommand(flags: Flags): Promise<number> {
   const s = resolveSettings(
-    ['root', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser', 'mongodUri'],
+    [
+      'root',
+      'disksInclude',
+      'disksExclude',
+      'logrotateConfig',
+      'logrotateState',
+      'mongodConfig',
+      'mongodUser',
+      'mongodUri',
+    ],
     flags,
   );
   const root = s.root;
-  const collectors = hostCollectors(root, s);
+  const collectors = hostCollectors(root, s, s);
   const out: Record<string, unknown> = {};
   let failed = false;
   for (const c of collectors) {
