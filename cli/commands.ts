@@ -306,7 +306,10 @@ export function describeArray(a: ArrayReport): string[] {
   const named = (state: string) => a.members.filter((m) => m.state === state).map((m) => m.name);
   if (named('faulty').length) parts.push(`failed ${named('faulty').join(', ')}`);
   if (named('rebuilding').length) parts.push(`rebuilding onto ${named('rebuilding').join(', ')}`);
-  if (named('spare').length) parts.push(`spare ${named('spare').join(', ')}`);
+  if (named('spare').length) parts.push(`${a.kind === 'container' ? 'disks' : 'spare'} ${named('spare').join(', ')}`);
+  if (named('journal').length) parts.push(`journal ${named('journal').join(', ')}`);
+  if (named('replacement').length) parts.push(`replacing onto ${named('replacement').join(', ')}`);
+  if (a.container) parts.push(`in container ${a.container}`);
   let line = `${a.name} ${a.level ?? '?'} ${a.health}${a.readOnly ? ' (read-only)' : ''}: ${parts.join(', ')}`;
   if (a.sync) {
     const s = a.sync;

@@ -41,7 +41,7 @@ export interface MdStatArray {
   /** `super 1.2`, `super external:/md127/0`, `super external:imsm`; null for 0.90 (not printed). */
   metadata: string | null;
   chunkKB: number | null;
-  /** From `[n/m]`: n = raid disks expected, m = working. */
+  /** From `[n/m]`: n = raid disks expected, m = n - mddev->degraded (can disagree with the map, even exceed n). */
   raidDisks: number | null;
   workingDisks: number | null;
   /** From `[UU_U]`: U up, _ missing, one character per slot. */
@@ -49,6 +49,8 @@ export interface MdStatArray {
   members: MdMember[];
   sync: MdSync | null;
   bitmap: { pagesUsed: number; pagesTotal: number; chunkKB: number } | null;
+  /** Where the block's own lines disagree (the [n/m] count against the [U_] map during a reshape). */
+  inconsistencies: string[];
 }
 
 export interface MdStatError {
@@ -118,6 +120,7 @@ function parseHeader(name: string, rest: string): MdStatArray {
     members,
     sync: null,
     bitmap: null,
+    inconsistencies: [],
   };
 }
 
@@ -128,16 +131,21 @@ function parseBlocksLine(a: MdStatArray, m: RegExpExecArray): void {
   if (sup) a.metadata = sup[1]!;
   const chunk = /(\d+)k chunks?\b/.exec(rest);
   if (chunk) a.chunkKB = Number(chunk[1]);
-  const status = /\[(\d+)\/(\d+)\]\s*\[([U_]*)\]/.exec(rest);
+  const status = /\[(\d+)\/(-?\d+)\]\s*\[([U_]*)\]/.exec(rest);
   if (status) {
     a.raidDisks = Number(status[1]);
     a.workingDisks = Number(status[2]);
     a.slotMap = status[3]!;
+    // The personalities print n and m from mddev->degraded, which a reshape or level change updates
+    // late (or wrongly: "-1" going from raid5 to raid6), and the map from each slot's In_sync bit at
+    // the moment of printing. Both are kept; the disagreement is reported, not fatal.
     if (a.slotMap.length !== a.raidDisks)
-      throw new BlockError(`slot map [${a.slotMap}] has ${a.slotMap.length} slots for ${a.raidDisks} disks`);
+      a.inconsistencies.push(`slot map [${a.slotMap}] has ${a.slotMap.length} slots for ${a.raidDisks} raid disks`);
     const up = [...a.slotMap].filter((c) => c === 'U').length;
     if (up !== a.workingDisks)
-      throw new BlockError(`slot map [${a.slotMap}] shows ${up} up, [n/m] says ${a.workingDisks}`);
+      a.inconsistencies.push(
+        `[${a.raidDisks}/${a.workingDisks}] says ${a.workingDisks} working, the slot map [${a.slotMap}] shows ${up} up`,
+      );
   } else if (/\[\d/.test(rest)) {
     throw new BlockError(`cannot read the [n/m] [U_] status in "${rest.trim()}"`);
   }

@@ -124,7 +124,7 @@ describe('array reports', () => {
       md201: 'checking',
       md8: 'resyncing',
       md42: 'degraded',
-      md219: 'inactive',
+      md219: 'container',
       md4: 'inactive',
       md9: 'clean',
       md11: 'clean',
