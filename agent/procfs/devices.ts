@@ -45,7 +45,7 @@ export function partitionParent(name: string, names: ReadonlySet<string>): strin
   return !/\d$/.test(prefix) && names.has(prefix) ? prefix : null;
 }
 
-export function neverDidIo(d: DiskStats): boolean {
+function neverDidIo(d: DiskStats): boolean {
   return d.reads === 0 && d.writes === 0 && (d.discards ?? 0) === 0 && (d.flushes ?? 0) === 0;
 }
 
