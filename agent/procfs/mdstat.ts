@@ -23,8 +23,11 @@ export type SyncAction = 'resync' | 'recovery' | 'check' | 'repair' | 'reshape';
 
 export interface MdSync {
   action: SyncAction;
-  /** running, or waiting its turn (DELAYED: another array on the same disks syncs first; PENDING: array read-only until written). */
-  status: 'running' | 'delayed' | 'pending';
+  /**
+   * running, or waiting its turn (DELAYED: another array on the same disks syncs first; PENDING: array
+   * read-only until written), or REMOTE: another node of an md-cluster array is doing it.
+   */
+  status: 'running' | 'delayed' | 'pending' | 'remote';
   percent: number | null;
   doneBlocks: number | null;
   totalBlocks: number | null;
@@ -77,7 +80,8 @@ const MEMBER = /^([^\s[\]()]+)\[(\d+)\]((?:\([A-Z]\))*)$/;
 const HEADER = /^(md[^\s:]*)\s*:\s*(.*)$/;
 const PROGRESS =
   /^\s*(?:\[[=>.]*\]\s*)?(resync|recovery|check|repair|reshape)\s*=\s*(\d+(?:\.\d+)?)%\s*\((\d+)\/(\d+)\)\s*finish=(\d+(?:\.\d+)?)min\s*speed=(\d+)K\/sec\s*$/;
-const WAITING = /^\s*(resync|recovery|check|repair|reshape)\s*=\s*(DELAYED|PENDING)\s*$/;
+/** md.c status_resync: "resync=DELAYED", "resync=PENDING", and for md-cluster "recover=REMOTE" (sic), "reshape=REMOTE". */
+const WAITING = /^\s*(resync|recovery|recover|check|repair|reshape)\s*=\s*(DELAYED|PENDING|REMOTE)\s*$/;
 const BITMAP = /^\s*bitmap:\s*(\d+)\/(\d+)\s+pages\s+\[\d+KB\],\s*(\d+)KB chunk/;
 const BLOCKS = /^\s*(\d+)\s+blocks\b(.*)$/;
 
@@ -227,8 +231,8 @@ export function parseMdstat(text: string): MdStat {
         };
       } else if ((m = WAITING.exec(line))) {
         a.sync = {
-          action: m[1] as SyncAction,
-          status: m[2] === 'DELAYED' ? 'delayed' : 'pending',
+          action: (m[1] === 'recover' ? 'recovery' : m[1]) as SyncAction,
+          status: m[2]!.toLowerCase() as 'delayed' | 'pending' | 'remote',
           percent: null,
           doneBlocks: null,
           totalBlocks: null,

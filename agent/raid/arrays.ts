@@ -23,7 +23,7 @@ export interface ArrayMember {
 
 export interface ArraySync {
   action: SyncAction;
-  status: 'running' | 'delayed' | 'pending';
+  status: 'running' | 'delayed' | 'pending' | 'remote';
   percent: number | null;
   speedKBps: number | null;
   etaSeconds: number | null;

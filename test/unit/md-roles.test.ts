@@ -60,6 +60,20 @@ describe('md arrays whose mdstat lines disagree (reshape, level change)', () => 
   });
 });
 
+describe('sync lines md.c prints for a clustered array', () => {
+  it('"recover=REMOTE" (md.c\'s spelling) and "resync=REMOTE": another node syncs, the array is read', () => {
+    const text = (line: string) =>
+      `Personalities : [raid1]\nmd0 : active raid1 sdb[1] sda[0]\n      1048512 blocks super 1.2 [2/1] [U_]\n      ${line}\n\nunused devices: <none>\n`;
+    const recover = parseMdstat(text('\trecover=REMOTE'));
+    expect(recover.errors).toEqual([]);
+    expect(recover.arrays[0]!.sync).toMatchObject({ action: 'recovery', status: 'remote', percent: null });
+    const resync = parseMdstat(text('\tresync=REMOTE'));
+    expect(resync.arrays[0]!.sync).toMatchObject({ action: 'resync', status: 'remote' });
+    // not running here: degraded, not rebuilding
+    expect(buildArrayReports(recover, [])[0]).toMatchObject({ health: 'degraded', missingSlots: [1] });
+  });
+});
+
 describe('member roles as md.c prints them', () => {
   it('(J) is the write journal, not a data disk', async () => {
     const md3 = (await reportsOf(CONSTRUCTED)).get('md3')!;
