@@ -7,7 +7,8 @@
  * progress line, whitespace-only lines, and files with no trailing newline.
  *
  * One array's garbled or truncated block yields an error for that array only;
- * the other arrays are still returned.
+ * the other arrays are still returned. A line of an unknown kind inside a
+ * block is an error for that line, and the array is returned with the rest.
  */
 
 export type MemberFlag = 'faulty' | 'spare' | 'write-mostly' | 'replacement' | 'journal';
@@ -83,9 +84,12 @@ const PROGRESS =
 /** md.c status_resync: "resync=DELAYED", "resync=PENDING", and for md-cluster "recover=REMOTE" (sic), "reshape=REMOTE". */
 const WAITING = /^\s*(resync|recovery|recover|check|repair|reshape)\s*=\s*(DELAYED|PENDING|REMOTE)\s*$/;
 const BITMAP = /^\s*bitmap:\s*(\d+)\/(\d+)\s+pages\s+\[\d+KB\],\s*(\d+)KB chunk/;
+const KNOWN_KIND = /^\s*(\[|bitmap:|(resync|recovery|recover|check|repair|reshape)\s*=)/;
 const BLOCKS = /^\s*(\d+)\s+blocks\b(.*)$/;
 
 class BlockError extends Error {}
+/** A line of no known kind inside a block: reported, skipped, and the rest of the block still read. */
+class UnknownLine extends BlockError {}
 
 function parseHeader(name: string, rest: string): MdStatArray {
   const tokens = rest.trim().split(/\s+/).filter(Boolean);
@@ -242,11 +246,15 @@ export function parseMdstat(text: string): MdStat {
       } else if ((m = BITMAP.exec(line))) {
         a.bitmap = { pagesUsed: Number(m[1]), pagesTotal: Number(m[2]), chunkKB: Number(m[3]) };
       } else {
-        throw new BlockError(`unrecognised line "${line.trim().slice(0, 80)}"`);
+        const message = `unrecognised line "${line.trim().slice(0, 80)}"`;
+        // A progress or bitmap line cut short hides the array's sync state: that block cannot be judged.
+        throw KNOWN_KIND.test(line) ? new BlockError(message) : new UnknownLine(message);
       }
     } catch (err) {
       out.errors.push({ array: a.name, line: lineNo, message: (err as Error).message });
-      broken = true;
+      // A line of a kind this parser does not know costs that line only; a known line it cannot read
+      // (the status line above all) leaves the block unjudgeable.
+      if (!(err instanceof UnknownLine)) broken = true;
     }
   }
   finish();

@@ -267,9 +267,12 @@ export function buildArrayReports(mdstat: MdStat | null, sysfs: MdSysfs[]): Arra
   const bySys = new Map(sysfs.map((s) => [s.name, s]));
   const seen = new Set<string>();
   const out: ArrayReport[] = [];
+  const lineErrors = (name: string) =>
+    (mdstat?.errors ?? []).filter((e) => e.array === name).map((e) => `/proc/mdstat line ${e.line}: ${e.message}`);
   for (const a of mdstat?.arrays ?? []) {
     seen.add(a.name);
-    out.push(buildArrayReport(a, bySys.get(a.name) ?? null));
+    const skipped = lineErrors(a.name);
+    out.push(buildArrayReport(a, bySys.get(a.name) ?? null, skipped.length ? skipped.join('; ') : undefined));
   }
   for (const e of mdstat?.errors ?? []) {
     if (!e.array || seen.has(e.array)) continue;

@@ -74,6 +74,27 @@ describe('sync lines md.c prints for a clustered array', () => {
   });
 });
 
+describe('a line of an unknown kind costs that line, not the array', () => {
+  it('md6 with an extra line of no known kind: read in full, the line named as its error', () => {
+    const original = readFileSync(path.join(PROCFS, 'prometheus-procfs/proc/mdstat'), 'utf8');
+    // after md6's status line "195310144 blocks [2/1] [U_]" (line 16) a line no kernel wrote so far
+    const text = original.replace(
+      '195310144 blocks [2/1] [U_]\n',
+      '195310144 blocks [2/1] [U_]\n      journal: 3/7 pages\n',
+    );
+    const mdstat = parseMdstat(text);
+    expect(mdstat.errors).toEqual([{ array: 'md6', line: 17, message: 'unrecognised line "journal: 3/7 pages"' }]);
+    const md6 = buildArrayReports(mdstat, []).find((a) => a.name === 'md6')!;
+    // md6 : active raid1 sdb2[2](F) sdc[1](S) sda2[0]  [2/1] [U_]  recovery = 8.5% (the line after the new one)
+    expect(md6).toMatchObject({
+      health: 'rebuilding',
+      disks: { expected: 2, active: 1, failed: 1, spare: 1, missing: 1 },
+      sync: { action: 'recovery', percent: 8.5 },
+      error: '/proc/mdstat line 17: unrecognised line "journal: 3/7 pages"',
+    });
+  });
+});
+
 describe('member roles as md.c prints them', () => {
   it('(J) is the write journal, not a data disk', async () => {
     const md3 = (await reportsOf(CONSTRUCTED)).get('md3')!;
