@@ -8,6 +8,7 @@ import type { Logger } from '../shared/log.js';
 import type { Collector } from './collectors/collector.js';
 import { CpuCollector } from './collectors/cpu.js';
 import { DisksCollector } from './collectors/disks.js';
+import type { DeviceFilter } from './procfs/devices.js';
 import { PressureCollector } from './collectors/pressure.js';
 import { RaidCollector } from './collectors/raid.js';
 import { LogPathsCollector, type LogPathOptions } from './collectors/logpaths.js';
@@ -55,6 +56,19 @@ export function logPathOptions(root: string, s: LogPathSettings = {}): LogPathOp
   };
 }
 
+/** `--disks-include` / `--disks-exclude` as given (empty: not set); see procfs/devices.ts. */
+export interface DiskSettings {
+  disksInclude?: string;
+  disksExclude?: string;
+}
+
+export function deviceFilter(s: DiskSettings = {}): DeviceFilter {
+  return {
+    include: s.disksInclude ? new RegExp(s.disksInclude) : null,
+    exclude: s.disksExclude ? new RegExp(s.disksExclude) : null,
+  };
+}
+
 export interface AgentOptions {
   serverUrl: string;
   token: string;
@@ -65,6 +79,7 @@ export interface AgentOptions {
   inventoryIntervalMs: number;
   log: Logger;
   logPaths?: LogPathSettings;
+  disks?: DiskSettings;
 }
 
 /** A collector whose module is imported on first use. */
@@ -82,10 +97,14 @@ function lazyCollector(name: string, load: () => Promise<Collector>): Collector 
 }
 
 /** The host collectors for a root directory, in a stable order. */
-export function hostCollectors(root: string, logPaths: LogPathSettings = {}): Collector[] {
+export function hostCollectors(
+  root: string,
+  logPaths: LogPathSettings = {},
+  diskSettings: DiskSettings = {},
+): Collector[] {
   const pressure = new PressureCollector(root);
   // Disks read the previous tick's pressure; RAID runs after disks in the same tick.
-  const disks = new DisksCollector(root, { pressure: () => pressure.latest });
+  const disks = new DisksCollector(root, { ...deviceFilter(diskSettings), pressure: () => pressure.latest });
   const collectors: Collector[] = [
     new CpuCollector(root),
     disks,
@@ -117,7 +136,7 @@ export class Agent {
   private readonly session = randomBytes(8).toString('hex');
 
   constructor(private readonly opts: AgentOptions) {
-    this.collectors = hostCollectors(opts.root, opts.logPaths);
+    this.collectors = hostCollectors(opts.root, opts.logPaths, opts.disks);
     this.transport = new AgentTransport({
       serverUrl: opts.serverUrl,
       token: opts.token,

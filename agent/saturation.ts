@@ -9,15 +9,20 @@
  * 1. Queue: aqu-sz is at least half of the device's request queue
  *    (queue/nr_requests). Requests then wait for a queue slot, not just for the
  *    disk, and latency grows with every new one.
- * 2. Latency: await is at least 4× the device's own baseline (a slow moving
- *    average of its await while not saturated) while aqu-sz ≥ 1, i.e. requests
- *    are queueing, not one slow request. Each device is compared with itself, so
- *    a 10 ms spinning disk and a 0.1 ms NVMe are both judged fairly. Baselines
- *    below 1 ms count as 1 ms, so microsecond jitter on fast devices is not a
- *    4× jump.
+ * 2. Latency: await is at least 4× the device's own baseline (the median of its
+ *    await over its recent busy, unsaturated intervals) while aqu-sz ≥ 1, i.e.
+ *    requests are queueing, not one slow request. Each device is compared with
+ *    itself, so a 10 ms spinning disk and a 0.1 ms NVMe are both judged fairly.
+ *    Baselines below 1 ms count as 1 ms, so microsecond jitter on fast devices
+ *    is not a 4× jump.
  * 3. Pressure: the host's I/O pressure "full" avg10 is ≥ 10 % (every runnable
- *    task was stalled on I/O for a tenth of the time) and this device is busy
- *    (%util ≥ 90 with aqu-sz ≥ 1): the stall is real and this disk is where it is.
+ *    task was stalled on I/O for a tenth of the time), this device is busy
+ *    (%util ≥ 90 with aqu-sz ≥ 1), and the device itself shows evidence of
+ *    queueing or latency: its queue a quarter full, or await at least twice its
+ *    baseline. PSI is host-wide and says nothing about which device stalls or
+ *    why (a writeback-throttled task, a cgroup limit, memory reclaim all count);
+ *    a device streaming at queue depth 1 is 100 % busy without anything
+ *    waiting, so busy + pressure alone flagged healthy sequential writes.
  *
  * An array is saturated when the array itself (if md accounts time) or any of
  * its working members is.
@@ -29,8 +34,11 @@ export const MIN_QUEUE_FOR_LATENCY = 1;
 export const BASELINE_FLOOR_MS = 1;
 export const PRESSURE_FULL_SATURATED_PERCENT = 10;
 export const UTIL_BUSY_PERCENT = 90;
-/** The baseline forgets with a 10-minute time constant and needs 30 busy intervals before it is trusted. */
-export const BASELINE_TAU_MS = 10 * 60_000;
+/** What counts as the device's own evidence beside pressure: half of each saturation threshold. */
+export const EVIDENCE_QUEUE_FILL_PERCENT = 25;
+export const EVIDENCE_AWAIT_RATIO = 2;
+/** The baseline is the median of the last 600 busy intervals (10 busy minutes at 1 s) and needs 30 before it is trusted. */
+export const BASELINE_WINDOW = 600;
 export const BASELINE_MIN_SAMPLES = 30;
 
 export interface SaturationInput {
@@ -59,28 +67,53 @@ export function assessSaturation(i: SaturationInput): Saturation {
   const reasons: Saturation['reasons'] = [];
   if (queueFillPercent !== null && queueFillPercent >= QUEUE_FILL_SATURATED_PERCENT) reasons.push('queue');
   if (awaitRatio !== null && awaitRatio >= AWAIT_RATIO_SATURATED && queued) reasons.push('latency');
-  if (
-    (i.pressureFullAvg10 ?? 0) >= PRESSURE_FULL_SATURATED_PERCENT &&
-    (i.utilPercent ?? 0) >= UTIL_BUSY_PERCENT &&
-    queued
-  )
-    reasons.push('pressure');
+  const busy = (i.utilPercent ?? 0) >= UTIL_BUSY_PERCENT && queued;
+  const evidence = (queueFillPercent ?? 0) >= EVIDENCE_QUEUE_FILL_PERCENT || (awaitRatio ?? 0) >= EVIDENCE_AWAIT_RATIO;
+  if ((i.pressureFullAvg10 ?? 0) >= PRESSURE_FULL_SATURATED_PERCENT && busy && evidence) reasons.push('pressure');
   return { queueFillPercent, awaitRatio, saturated: reasons.length > 0, reasons };
 }
 
-/** A device's own recent await: an exponentially weighted average over intervals that had I/O and were not saturated. */
+/**
+ * A device's own usual await: the median over its last BASELINE_WINDOW
+ * intervals that had I/O and were not saturated. A median of a sliding window
+ * forgets the agent's first seconds once the window has moved on (a moving
+ * average seeded by the first busy second carried that second for tens of
+ * minutes), and one slow flush or one idle-then-burst second moves it by at
+ * most one rank.
+ */
 export class AwaitBaseline {
-  private value: number | null = null;
-  private samples = 0;
+  /** Awaits in arrival order (the window) and the same values sorted (for the median). */
+  private readonly window: number[] = [];
+  private readonly sorted: number[] = [];
+
+  get samples(): number {
+    return this.window.length;
+  }
 
   get current(): number | null {
-    return this.samples >= BASELINE_MIN_SAMPLES ? this.value : null;
+    const n = this.sorted.length;
+    if (n < BASELINE_MIN_SAMPLES) return null;
+    return n % 2 === 1 ? this.sorted[(n - 1) / 2]! : (this.sorted[n / 2 - 1]! + this.sorted[n / 2]!) / 2;
   }
 
-  update(awaitMs: number | null, ios: number, elapsedMs: number, saturated: boolean): void {
-    if (awaitMs === null || ios <= 0 || saturated || !(elapsedMs > 0)) return;
-    const alpha = 1 - Math.exp(-elapsedMs / BASELINE_TAU_MS);
-    this.value = this.value === null ? awaitMs : this.value + alpha * (awaitMs - this.value);
-    this.samples++;
+  update(awaitMs: number | null, ios: number, saturated: boolean): void {
+    if (awaitMs === null || !Number.isFinite(awaitMs) || ios <= 0 || saturated) return;
+    this.window.push(awaitMs);
+    this.sorted.splice(lowerBound(this.sorted, awaitMs), 0, awaitMs);
+    if (this.window.length > BASELINE_WINDOW) {
+      const oldest = this.window.shift()!;
+      this.sorted.splice(lowerBound(this.sorted, oldest), 1);
+    }
   }
+}
+
+function lowerBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

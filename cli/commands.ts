@@ -112,6 +112,8 @@ export async function agentCommand(flags: Flags): Promise<void> {
       'server',
       'token',
       'root',
+      'disksInclude',
+      'disksExclude',
       'agentId',
       'intervalMs',
       'buffer',
@@ -142,6 +144,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
       mongodUser: s.mongodUser,
       mongodUri: s.mongodUri,
     },
+    disks: { disksInclude: s.disksInclude, disksExclude: s.disksExclude },
   });
   log.info('agent starting', {
     server: s.server,
@@ -165,7 +168,18 @@ export async function agentCommand(flags: Flags): Promise<void> {
 /** Server in this process, the local agent as a child in the same process group, restarted if it dies. */
 export async function startCommand(flags: Flags): Promise<void> {
   const s = resolveSettings(
-    ['logLevel', 'root', 'intervalMs', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser', 'mongodUri'],
+    [
+      'logLevel',
+      'root',
+      'disksInclude',
+      'disksExclude',
+      'intervalMs',
+      'logrotateConfig',
+      'logrotateState',
+      'mongodConfig',
+      'mongodUser',
+      'mongodUri',
+    ],
     flags,
   );
   const log = createLogger(s.logLevel);
@@ -193,6 +207,8 @@ export async function startCommand(flags: Flags): Promise<void> {
       ['--logrotate-state', s.logrotateState],
       ['--mongod-config', s.mongodConfig],
       ['--mongod-user', s.mongodUser],
+      ['--disks-include', s.disksInclude],
+      ['--disks-exclude', s.disksExclude],
     ] as const) {
       if (value) args.push(flag, value);
     }
@@ -225,11 +241,20 @@ export async function startCommand(flags: Flags): Promise<void> {
 
 export async function collectCommand(flags: Flags): Promise<number> {
   const s = resolveSettings(
-    ['root', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser', 'mongodUri'],
+    [
+      'root',
+      'disksInclude',
+      'disksExclude',
+      'logrotateConfig',
+      'logrotateState',
+      'mongodConfig',
+      'mongodUser',
+      'mongodUri',
+    ],
     flags,
   );
   const root = s.root;
-  const collectors = hostCollectors(root, s);
+  const collectors = hostCollectors(root, s, s);
   const out: Record<string, unknown> = {};
   let failed = false;
   for (const c of collectors) {
@@ -299,7 +324,10 @@ export function describeArray(a: ArrayReport): string[] {
   const named = (state: string) => a.members.filter((m) => m.state === state).map((m) => m.name);
   if (named('faulty').length) parts.push(`failed ${named('faulty').join(', ')}`);
   if (named('rebuilding').length) parts.push(`rebuilding onto ${named('rebuilding').join(', ')}`);
-  if (named('spare').length) parts.push(`spare ${named('spare').join(', ')}`);
+  if (named('spare').length) parts.push(`${a.kind === 'container' ? 'disks' : 'spare'} ${named('spare').join(', ')}`);
+  if (named('journal').length) parts.push(`journal ${named('journal').join(', ')}`);
+  if (named('replacement').length) parts.push(`replacing onto ${named('replacement').join(', ')}`);
+  if (a.container) parts.push(`in container ${a.container}`);
   let line = `${a.name} ${a.level ?? '?'} ${a.health}${a.readOnly ? ' (read-only)' : ''}: ${parts.join(', ')}`;
   if (a.sync) {
     const s = a.sync;

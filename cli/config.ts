@@ -73,6 +73,17 @@ const wsUrl: Parser<string> = (raw) => {
   return s;
 };
 
+/** A regular expression, checked here so a typo fails at start with its source named. */
+const regex: Parser<string> = (raw) => {
+  const s = str(raw);
+  try {
+    new RegExp(s);
+  } catch (err) {
+    throw new Error(`is not a valid regular expression: ${(err as Error).message}`, { cause: err });
+  }
+  return s;
+};
+
 export function defaultDataDir(): string {
   const base = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
   return path.join(base, 'tidemark');
@@ -174,6 +185,23 @@ export const SETTINGS = {
     parse: int(1, 1_000_000),
     default: () => 3600,
     describe: 'unacknowledged batches kept during an outage',
+  },
+  disksInclude: {
+    yaml: 'agent.disksInclude',
+    env: 'TIDEMARK_DISKS_INCLUDE',
+    flag: 'disksInclude',
+    parse: regex,
+    default: () => '',
+    describe:
+      'report exactly the block devices whose name matches this regular expression (default: whole disks, NVMe namespaces, dm and md that did I/O; no partitions, ram, zram, loop)',
+  },
+  disksExclude: {
+    yaml: 'agent.disksExclude',
+    env: 'TIDEMARK_DISKS_EXCLUDE',
+    flag: 'disksExclude',
+    parse: regex,
+    default: () => '',
+    describe: 'never report block devices whose name matches this regular expression',
   },
   logrotateConfig: {
     yaml: 'agent.logrotateConfig',

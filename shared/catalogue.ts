@@ -197,7 +197,7 @@ export const METRICS = [
     labels: diskLabels,
     domain: 'disk',
     title: 'Await baseline',
-    help: "The device's own usual await: a 10-minute moving average over intervals with I/O that were not saturated; absent for the first 30 such intervals.",
+    help: "The device's own usual await: the median over its last 600 intervals with I/O that were not saturated; absent until 30 such intervals.",
   },
   {
     name: 'disk_queue_fill_percent',
@@ -215,7 +215,7 @@ export const METRICS = [
     labels: diskLabels,
     domain: 'disk',
     title: 'Saturated',
-    help: '1 when the device is saturated: queue fill ≥ 50 %, or await ≥ 4× its own baseline with aqu-sz ≥ 1, or host I/O pressure full avg10 ≥ 10 % while the device is ≥ 90 % busy with aqu-sz ≥ 1. %util alone is not used (see ARCHITECTURE.md).',
+    help: '1 when the device is saturated: queue fill ≥ 50 %, or await ≥ 4× its own baseline with aqu-sz ≥ 1, or host I/O pressure full avg10 ≥ 10 % while the device is ≥ 90 % busy with aqu-sz ≥ 1 and shows its own evidence (queue fill ≥ 25 % or await ≥ 2× baseline). %util alone is not used (see README, Saturation).',
   },
   raid(
     'raid_disks_expected',

@@ -3,7 +3,13 @@ import { cpuPercentages, parseProcStat, type CpuTimes, type ProcStat } from '../
 import type { WireSample } from '../../shared/protocol.js';
 import { absent, failed, ok, type CollectResult, type Collector } from './collector.js';
 
-/** CPU time shares (iowait, user, system, idle, steal) from /proc/stat deltas, host-wide and per CPU. */
+/**
+ * CPU time shares (iowait, user, system, idle, steal) from /proc/stat deltas,
+ * host-wide and per CPU. They need no clock of ours: each share divides one
+ * state's jiffies by the sum of all states' jiffies from the same two
+ * readings, i.e. by the interval as the kernel counted it at the reads, so a
+ * read that waits behind other work changes nothing.
+ */
 export class CpuCollector implements Collector {
   readonly name = 'cpu';
   private prev: ProcStat | null = null;

@@ -1,13 +1,12 @@
-import { readUnderRoot } from '../procfs/read.js';
-import { diskRates, isIdleVirtualDevice, parseDiskstats, type DiskRates, type DiskStats } from '../procfs/diskstats.js';
+import { readStampedUnderRoot, readUnderRoot } from '../procfs/read.js';
+import { diskRates, parseDiskstats, type DiskRates, type DiskStats } from '../procfs/diskstats.js';
+import { selectDevices, type DeviceFilter } from '../procfs/devices.js';
 import type { Pressure } from '../procfs/pressure.js';
 import { assessSaturation, AwaitBaseline, type Saturation } from '../saturation.js';
 import type { WireSample } from '../../shared/protocol.js';
 import { absent, failed, ok, type CollectContext, type CollectResult, type Collector } from './collector.js';
 
-export interface DisksOptions {
-  /** Keep loop/ram/zram devices even when they never did I/O. */
-  includeIdleVirtual?: boolean;
+export interface DisksOptions extends DeviceFilter {
   /** Latest host I/O pressure, for the saturation view. */
   pressure?: () => Pressure | null;
 }
@@ -25,12 +24,15 @@ const NR_REQUESTS_REFRESH_MS = 60_000;
  * Per-device iostat figures from /proc/diskstats, plus the saturation view
  * (queue fill against queue/nr_requests, await against the device's own
  * baseline, host I/O pressure). Devices may appear and vanish between readings.
+ * Every device is read and kept (RAID members may be partitions), but only the
+ * selected ones (procfs/devices.ts) are sent.
  */
 export class DisksCollector implements Collector {
   readonly name = 'disks';
-  /** The latest interval's readings by device name, for the RAID collector. */
+  /** The latest interval's readings by device name, every device, for the RAID collector. */
   latest = new Map<string, DeviceReading>();
   private prev = new Map<string, DiskStats>();
+  /** Monotonic instant of the previous reading's contents, not of its tick. */
   private prevMono = 0;
   private readonly baselines = new Map<string, AwaitBaseline>();
   private nrRequests = new Map<string, number | null>();
@@ -40,13 +42,6 @@ export class DisksCollector implements Collector {
     private readonly root: string,
     private readonly options: DisksOptions = {},
   ) {}
-
-  private async read(): Promise<DiskStats[] | null> {
-    const text = await readUnderRoot(this.root, 'proc/diskstats');
-    if (text === null) return null;
-    const all = parseDiskstats(text);
-    return this.options.includeIdleVirtual ? all : all.filter((d) => !isIdleVirtualDevice(d));
-  }
 
   private async refreshNrRequests(devices: DiskStats[], monoMs: number): Promise<void> {
     const stale = monoMs - this.nrRequestsAt > NR_REQUESTS_REFRESH_MS;
@@ -65,37 +60,59 @@ export class DisksCollector implements Collector {
   }
 
   async snapshot(): Promise<unknown> {
-    const devices = await this.read();
-    return devices === null ? { state: 'absent' } : { devices };
+    const text = await readUnderRoot(this.root, 'proc/diskstats');
+    if (text === null) return { state: 'absent' };
+    return { devices: selectDevices(parseDiskstats(text), this.options).selected };
   }
 
   async collect(ctx: CollectContext): Promise<CollectResult> {
-    let devices: DiskStats[] | null;
+    let devices: DiskStats[];
+    let readAt: number;
     try {
-      devices = await this.read();
-      if (devices !== null) await this.refreshNrRequests(devices, ctx.monoMs);
+      const read = await readStampedUnderRoot(this.root, 'proc/diskstats');
+      if (read === null) {
+        this.latest = new Map();
+        return absent(this.name, `${this.root}/proc/diskstats does not exist`);
+      }
+      devices = parseDiskstats(read.text);
+      readAt = read.monoMs;
+      await this.refreshNrRequests(devices, ctx.monoMs);
     } catch (err) {
       this.latest = new Map();
       return failed(this.name, err);
     }
-    if (devices === null) {
-      this.latest = new Map();
-      return absent(this.name, `${this.root}/proc/diskstats does not exist`);
-    }
-    const elapsed = ctx.monoMs - this.prevMono;
+    const first = this.prev.size === 0;
+    const elapsed = readAt - this.prevMono;
+    this.latest = this.readings(devices, elapsed);
+    this.prev = new Map(devices.map((d) => [d.name, d])); // devices that vanished are forgotten here
+    this.prevMono = readAt;
+    for (const name of this.baselines.keys()) if (!this.prev.has(name)) this.baselines.delete(name);
+    const { selected, shadowedPartitions } = selectDevices(devices, this.options);
+    const samples = selected.flatMap((d) => {
+      const r = this.latest.get(d.name);
+      return r ? deviceSamples(d.name, r, this.baselines.get(d.name)?.current ?? null) : [];
+    });
+    const notes = [
+      ...(first ? ['first reading; rates start with the next'] : []),
+      ...(shadowedPartitions.length
+        ? [`partitions ${shadowedPartitions.join(', ')} left out: their disk is reported`]
+        : []),
+    ];
+    return ok(this.name, samples, notes.length ? notes.join('; ') : undefined);
+  }
+
+  /** Rates and saturation of every device that has a previous reading. */
+  private readings(devices: DiskStats[], elapsedMs: number): Map<string, DeviceReading> {
     const pressure = this.options.pressure?.() ?? null;
-    const next = new Map<string, DiskStats>();
-    const latest = new Map<string, DeviceReading>();
-    const samples: WireSample[] = [];
+    const out = new Map<string, DeviceReading>();
     for (const cur of devices) {
-      next.set(cur.name, cur);
       const prev = this.prev.get(cur.name);
       if (!prev) continue; // appeared since the last reading
-      const r = diskRates(prev, cur, elapsed);
+      const r = diskRates(prev, cur, elapsedMs);
       if (!r) continue; // counters restarted: skip one interval
       let baseline = this.baselines.get(cur.name);
       if (!baseline) this.baselines.set(cur.name, (baseline = new AwaitBaseline()));
-      const sat = assessSaturation({
+      const saturation = assessSaturation({
         aquSz: r.aquSz,
         awaitMs: r.awaitMs,
         utilPercent: r.utilPercent,
@@ -103,30 +120,29 @@ export class DisksCollector implements Collector {
         baselineAwaitMs: baseline.current,
         pressureFullAvg10: pressure?.full?.avg10 ?? null,
       });
-      baseline.update(r.awaitMs, r.ios, elapsed, sat.saturated);
-      latest.set(cur.name, { stats: cur, rates: r, saturation: sat });
-      const l = { device: cur.name };
-      samples.push(
-        { m: 'disk_r_per_s', l, v: r.rPerS },
-        { m: 'disk_w_per_s', l, v: r.wPerS },
-        { m: 'disk_rkb_per_s', l, v: r.rkbPerS },
-        { m: 'disk_wkb_per_s', l, v: r.wkbPerS },
-        { m: 'disk_r_await_ms', l, v: r.rAwaitMs },
-        { m: 'disk_w_await_ms', l, v: r.wAwaitMs },
-        { m: 'disk_await_ms', l, v: r.awaitMs },
-        { m: 'disk_aqu_sz', l, v: r.aquSz },
-        { m: 'disk_util_percent', l, v: r.utilPercent },
-        { m: 'disk_in_flight', l, v: r.inFlight },
-        { m: 'disk_saturated', l, v: sat.saturated ? 1 : 0 },
-      );
-      if (sat.queueFillPercent !== null) samples.push({ m: 'disk_queue_fill_percent', l, v: sat.queueFillPercent });
-      if (baseline.current !== null) samples.push({ m: 'disk_await_baseline_ms', l, v: baseline.current });
+      baseline.update(r.awaitMs, r.ios, saturation.saturated);
+      out.set(cur.name, { stats: cur, rates: r, saturation });
     }
-    for (const name of this.baselines.keys()) if (!next.has(name)) this.baselines.delete(name);
-    const first = this.prev.size === 0;
-    this.prev = next; // devices that vanished are forgotten here
-    this.prevMono = ctx.monoMs;
-    this.latest = latest;
-    return ok(this.name, samples, first ? 'first reading; rates start with the next' : undefined);
+    return out;
   }
+}
+
+function deviceSamples(device: string, { rates: r, saturation: sat }: DeviceReading, baseline: number | null) {
+  const l = { device };
+  const samples: WireSample[] = [
+    { m: 'disk_r_per_s', l, v: r.rPerS },
+    { m: 'disk_w_per_s', l, v: r.wPerS },
+    { m: 'disk_rkb_per_s', l, v: r.rkbPerS },
+    { m: 'disk_wkb_per_s', l, v: r.wkbPerS },
+    { m: 'disk_r_await_ms', l, v: r.rAwaitMs },
+    { m: 'disk_w_await_ms', l, v: r.wAwaitMs },
+    { m: 'disk_await_ms', l, v: r.awaitMs },
+    { m: 'disk_aqu_sz', l, v: r.aquSz },
+    { m: 'disk_util_percent', l, v: r.utilPercent },
+    { m: 'disk_in_flight', l, v: r.inFlight },
+    { m: 'disk_saturated', l, v: sat.saturated ? 1 : 0 },
+  ];
+  if (sat.queueFillPercent !== null) samples.push({ m: 'disk_queue_fill_percent', l, v: sat.queueFillPercent });
+  if (baseline !== null) samples.push({ m: 'disk_await_baseline_ms', l, v: baseline });
+  return samples;
 }

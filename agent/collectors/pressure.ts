@@ -1,13 +1,14 @@
-import { readUnderRoot } from '../procfs/read.js';
+import { readStampedUnderRoot, readUnderRoot } from '../procfs/read.js';
 import { parsePressure, type Pressure, type PressureLine } from '../procfs/pressure.js';
 import type { WireSample } from '../../shared/protocol.js';
-import { absent, failed, ok, type CollectContext, type CollectResult, type Collector } from './collector.js';
+import { absent, failed, ok, type CollectResult, type Collector } from './collector.js';
 
 /** I/O pressure (PSI) from /proc/pressure/io; absent on kernels without PSI means absent, not zero. */
 export class PressureCollector implements Collector {
   readonly name = 'pressure';
   /** The latest reading, for the disk saturation view. */
   latest: Pressure | null = null;
+  /** Monotonic instant of the previous reading's contents (the stall rate's interval ends at reads, not ticks). */
   private prevMono = 0;
 
   constructor(private readonly root: string) {}
@@ -17,23 +18,25 @@ export class PressureCollector implements Collector {
     return text === null ? { state: 'absent' } : parsePressure(text);
   }
 
-  async collect(ctx: CollectContext): Promise<CollectResult> {
+  async collect(): Promise<CollectResult> {
     let cur: Pressure;
+    let readAt: number;
     try {
-      const text = await readUnderRoot(this.root, 'proc/pressure/io');
-      if (text === null) {
+      const read = await readStampedUnderRoot(this.root, 'proc/pressure/io');
+      if (read === null) {
         this.latest = null;
         return absent(this.name, `${this.root}/proc/pressure/io does not exist (kernel without PSI, or psi=0)`);
       }
-      cur = parsePressure(text);
+      cur = parsePressure(read.text);
+      readAt = read.monoMs;
     } catch (err) {
       this.latest = null;
       return failed(this.name, err);
     }
     const prev = this.latest;
-    const elapsedMs = ctx.monoMs - this.prevMono;
+    const elapsedMs = readAt - this.prevMono;
     this.latest = cur;
-    this.prevMono = ctx.monoMs;
+    this.prevMono = readAt;
     const samples: WireSample[] = [];
     const emit = (kind: 'some' | 'full', c: PressureLine, p: PressureLine | null | undefined) => {
       const l = { kind };

@@ -64,7 +64,8 @@ export class RaidCollector implements Collector {
     for (const a of r.arrays) {
       if (a.error) problems.push(`${a.name}: ${a.error}`);
       const queue = arrayQueue(a, this.disks.latest);
-      samples.push(...arraySamples(a, queue));
+      // A container holds metadata, not data: no disk counts to alert on, only its state.
+      if (a.kind === 'array') samples.push(...arraySamples(a, queue));
       states.push({ kind: RAID_STATE_KIND, key: a.name, value: { ...a, queue } });
     }
     const status = problems.length

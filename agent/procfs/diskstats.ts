@@ -182,8 +182,3 @@ export function diskRates(prev: DiskStats, cur: DiskStats, elapsedMs: number): D
     inFlight: cur.inFlight,
   };
 }
-
-/** Virtual devices that are noise unless they actually did I/O. */
-export function isIdleVirtualDevice(s: DiskStats): boolean {
-  return /^(loop|ram|zram)\d+$/.test(s.name) && s.reads === 0 && s.writes === 0 && (s.discards ?? 0) === 0;
-}

@@ -7,7 +7,8 @@
  * progress line, whitespace-only lines, and files with no trailing newline.
  *
  * One array's garbled or truncated block yields an error for that array only;
- * the other arrays are still returned.
+ * the other arrays are still returned. A line of an unknown kind inside a
+ * block is an error for that line, and the array is returned with the rest.
  */
 
 export type MemberFlag = 'faulty' | 'spare' | 'write-mostly' | 'replacement' | 'journal';
@@ -23,8 +24,11 @@ export type SyncAction = 'resync' | 'recovery' | 'check' | 'repair' | 'reshape';
 
 export interface MdSync {
   action: SyncAction;
-  /** running, or waiting its turn (DELAYED: another array on the same disks syncs first; PENDING: array read-only until written). */
-  status: 'running' | 'delayed' | 'pending';
+  /**
+   * running, or waiting its turn (DELAYED: another array on the same disks syncs first; PENDING: array
+   * read-only until written), or REMOTE: another node of an md-cluster array is doing it.
+   */
+  status: 'running' | 'delayed' | 'pending' | 'remote';
   percent: number | null;
   doneBlocks: number | null;
   totalBlocks: number | null;
@@ -41,7 +45,7 @@ export interface MdStatArray {
   /** `super 1.2`, `super external:/md127/0`, `super external:imsm`; null for 0.90 (not printed). */
   metadata: string | null;
   chunkKB: number | null;
-  /** From `[n/m]`: n = raid disks expected, m = working. */
+  /** From `[n/m]`: n = raid disks expected, m = n - mddev->degraded (can disagree with the map, even exceed n). */
   raidDisks: number | null;
   workingDisks: number | null;
   /** From `[UU_U]`: U up, _ missing, one character per slot. */
@@ -49,6 +53,8 @@ export interface MdStatArray {
   members: MdMember[];
   sync: MdSync | null;
   bitmap: { pagesUsed: number; pagesTotal: number; chunkKB: number } | null;
+  /** Where the block's own lines disagree (the [n/m] count against the [U_] map during a reshape). */
+  inconsistencies: string[];
 }
 
 export interface MdStatError {
@@ -75,11 +81,15 @@ const MEMBER = /^([^\s[\]()]+)\[(\d+)\]((?:\([A-Z]\))*)$/;
 const HEADER = /^(md[^\s:]*)\s*:\s*(.*)$/;
 const PROGRESS =
   /^\s*(?:\[[=>.]*\]\s*)?(resync|recovery|check|repair|reshape)\s*=\s*(\d+(?:\.\d+)?)%\s*\((\d+)\/(\d+)\)\s*finish=(\d+(?:\.\d+)?)min\s*speed=(\d+)K\/sec\s*$/;
-const WAITING = /^\s*(resync|recovery|check|repair|reshape)\s*=\s*(DELAYED|PENDING)\s*$/;
+/** md.c status_resync: "resync=DELAYED", "resync=PENDING", and for md-cluster "recover=REMOTE" (sic), "reshape=REMOTE". */
+const WAITING = /^\s*(resync|recovery|recover|check|repair|reshape)\s*=\s*(DELAYED|PENDING|REMOTE)\s*$/;
 const BITMAP = /^\s*bitmap:\s*(\d+)\/(\d+)\s+pages\s+\[\d+KB\],\s*(\d+)KB chunk/;
+const KNOWN_KIND = /^\s*(\[|bitmap:|(resync|recovery|recover|check|repair|reshape)\s*=)/;
 const BLOCKS = /^\s*(\d+)\s+blocks\b(.*)$/;
 
 class BlockError extends Error {}
+/** A line of no known kind inside a block: reported, skipped, and the rest of the block still read. */
+class UnknownLine extends BlockError {}
 
 function parseHeader(name: string, rest: string): MdStatArray {
   const tokens = rest.trim().split(/\s+/).filter(Boolean);
@@ -118,6 +128,7 @@ function parseHeader(name: string, rest: string): MdStatArray {
     members,
     sync: null,
     bitmap: null,
+    inconsistencies: [],
   };
 }
 
@@ -128,16 +139,21 @@ function parseBlocksLine(a: MdStatArray, m: RegExpExecArray): void {
   if (sup) a.metadata = sup[1]!;
   const chunk = /(\d+)k chunks?\b/.exec(rest);
   if (chunk) a.chunkKB = Number(chunk[1]);
-  const status = /\[(\d+)\/(\d+)\]\s*\[([U_]*)\]/.exec(rest);
+  const status = /\[(\d+)\/(-?\d+)\]\s*\[([U_]*)\]/.exec(rest);
   if (status) {
     a.raidDisks = Number(status[1]);
     a.workingDisks = Number(status[2]);
     a.slotMap = status[3]!;
+    // The personalities print n and m from mddev->degraded, which a reshape or level change updates
+    // late (or wrongly: "-1" going from raid5 to raid6), and the map from each slot's In_sync bit at
+    // the moment of printing. Both are kept; the disagreement is reported, not fatal.
     if (a.slotMap.length !== a.raidDisks)
-      throw new BlockError(`slot map [${a.slotMap}] has ${a.slotMap.length} slots for ${a.raidDisks} disks`);
+      a.inconsistencies.push(`slot map [${a.slotMap}] has ${a.slotMap.length} slots for ${a.raidDisks} raid disks`);
     const up = [...a.slotMap].filter((c) => c === 'U').length;
     if (up !== a.workingDisks)
-      throw new BlockError(`slot map [${a.slotMap}] shows ${up} up, [n/m] says ${a.workingDisks}`);
+      a.inconsistencies.push(
+        `[${a.raidDisks}/${a.workingDisks}] says ${a.workingDisks} working, the slot map [${a.slotMap}] shows ${up} up`,
+      );
   } else if (/\[\d/.test(rest)) {
     throw new BlockError(`cannot read the [n/m] [U_] status in "${rest.trim()}"`);
   }
@@ -219,8 +235,8 @@ export function parseMdstat(text: string): MdStat {
         };
       } else if ((m = WAITING.exec(line))) {
         a.sync = {
-          action: m[1] as SyncAction,
-          status: m[2] === 'DELAYED' ? 'delayed' : 'pending',
+          action: (m[1] === 'recover' ? 'recovery' : m[1]) as SyncAction,
+          status: m[2]!.toLowerCase() as 'delayed' | 'pending' | 'remote',
           percent: null,
           doneBlocks: null,
           totalBlocks: null,
@@ -230,11 +246,15 @@ export function parseMdstat(text: string): MdStat {
       } else if ((m = BITMAP.exec(line))) {
         a.bitmap = { pagesUsed: Number(m[1]), pagesTotal: Number(m[2]), chunkKB: Number(m[3]) };
       } else {
-        throw new BlockError(`unrecognised line "${line.trim().slice(0, 80)}"`);
+        const message = `unrecognised line "${line.trim().slice(0, 80)}"`;
+        // A progress or bitmap line cut short hides the array's sync state: that block cannot be judged.
+        throw KNOWN_KIND.test(line) ? new BlockError(message) : new UnknownLine(message);
       }
     } catch (err) {
       out.errors.push({ array: a.name, line: lineNo, message: (err as Error).message });
-      broken = true;
+      // A line of a kind this parser does not know costs that line only; a known line it cannot read
+      // (the status line above all) leaves the block unjudgeable.
+      if (!(err instanceof UnknownLine)) broken = true;
     }
   }
   finish();

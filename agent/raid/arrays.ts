@@ -1,9 +1,15 @@
-import type { MdStat, MdStatArray, SyncAction } from '../procfs/mdstat.js';
+import type { MdStat, MdStatArray, MemberFlag, SyncAction } from '../procfs/mdstat.js';
 import type { MdSysfs } from '../sysfs/md.js';
 
 export type Health =
-  'clean' | 'degraded' | 'rebuilding' | 'resyncing' | 'checking' | 'reshaping' | 'inactive' | 'unknown';
-export type MemberState = 'in_sync' | 'faulty' | 'spare' | 'rebuilding' | 'unknown';
+  'clean' | 'degraded' | 'rebuilding' | 'resyncing' | 'checking' | 'reshaping' | 'inactive' | 'container' | 'unknown';
+/**
+ * A member's role as md.c prints it: (F) faulty, (S) spare (no slot), (J) the
+ * raid4/5/6 write journal (not a data disk), (R) a replacement being built
+ * for a slot that still has its old disk; otherwise a data disk, in sync or
+ * (descriptor past the last slot during recovery) being rebuilt.
+ */
+export type MemberState = 'in_sync' | 'faulty' | 'spare' | 'rebuilding' | 'journal' | 'replacement' | 'unknown';
 
 export interface ArrayMember {
   name: string;
@@ -11,11 +17,13 @@ export interface ArrayMember {
   index: number | null;
   state: MemberState;
   writeMostly: boolean;
+  /** A journal device, also when faulty (state then says faulty). */
+  journal: boolean;
 }
 
 export interface ArraySync {
   action: SyncAction;
-  status: 'running' | 'delayed' | 'pending';
+  status: 'running' | 'delayed' | 'pending' | 'remote';
   percent: number | null;
   speedKBps: number | null;
   etaSeconds: number | null;
@@ -24,13 +32,29 @@ export interface ArraySync {
 /** One md array as the dashboard, `tidemark collect` and the alert rules see it. */
 export interface ArrayReport {
   name: string;
+  /**
+   * An array, or an external-metadata container (imsm, ddf): a set of disks
+   * that mdadm/mdmon manage, always "inactive" to md, whose arrays are
+   * reported on their own. A container is never a stopped array.
+   */
+  kind: 'array' | 'container';
+  /** For an array inside a container (`super external:/md127/0`), the container's name. */
+  container: string | null;
   level: string | null;
   /** sysfs array_state when present (clean, active, read-auto, inactive, …), else active/inactive from mdstat. */
   state: string;
   readOnly: boolean;
   health: Health;
   degraded: boolean;
-  disks: { expected: number | null; active: number | null; failed: number; spare: number; missing: number };
+  disks: {
+    expected: number | null;
+    active: number | null;
+    failed: number;
+    spare: number;
+    missing: number;
+    journal: number;
+    replacement: number;
+  };
   /** 0-based positions shown as "_" in mdstat's [U_] map. */
   missingSlots: number[];
   members: ArrayMember[];
@@ -38,7 +62,7 @@ export interface ArrayReport {
   mismatchCnt: number | null;
   metadata: string | null;
   sources: ('mdstat' | 'sysfs')[];
-  /** Where /proc/mdstat and sysfs say different things; both are reported, neither silently wins. */
+  /** Where /proc/mdstat and sysfs, or mdstat's own lines, say different things; all are reported, none silently wins. */
   disagreements: string[];
   /** Set when this array's mdstat block could not be read; the other fields are then from sysfs or empty. */
   error?: string;
@@ -54,39 +78,56 @@ function sysfsAction(a: string | null): SyncAction | null {
 function mdstatMembers(a: MdStatArray): ArrayMember[] {
   const recovering = a.sync?.action === 'recovery' && a.sync.status === 'running';
   return a.members.map((m) => {
-    const faulty = m.flags.includes('faulty');
-    const spare = m.flags.includes('spare');
-    let state: MemberState = faulty ? 'faulty' : spare ? 'spare' : 'in_sync';
+    const has = (f: MemberFlag) => m.flags.includes(f);
+    let state: MemberState = has('faulty')
+      ? 'faulty'
+      : has('spare')
+        ? 'spare'
+        : has('journal')
+          ? 'journal'
+          : has('replacement')
+            ? 'replacement'
+            : 'in_sync';
     // A disk being rebuilt carries a descriptor number past the last slot and no flag.
     if (state === 'in_sync' && recovering && a.raidDisks !== null && m.index >= a.raidDisks) state = 'rebuilding';
-    return { name: m.name, index: m.index, state, writeMostly: m.flags.includes('write-mostly') };
+    return { name: m.name, index: m.index, state, writeMostly: has('write-mostly'), journal: has('journal') };
   });
 }
 
+/** dev-*\/state flags (md.c state_show); write-mostly is "write_mostly" there. */
 function sysfsMemberState(flags: string[]): MemberState {
   if (flags.includes('faulty')) return 'faulty';
+  if (flags.includes('journal')) return 'journal';
+  if (flags.includes('replacement')) return 'replacement';
   if (flags.includes('in_sync')) return 'in_sync';
   if (flags.includes('spare')) return 'spare';
   return 'unknown';
 }
 
-export function buildArrayReport(md: MdStatArray | null, sys: MdSysfs | null, error?: string): ArrayReport {
-  const name = md?.name ?? sys!.name;
-  const disagreements: string[] = [];
-  type Reading = string | number | boolean | null | undefined;
-  const differ = (what: string, a: Reading, b: Reading) => {
-    if (a !== null && a !== undefined && b !== null && b !== undefined && a !== b) {
-      disagreements.push(`${what}: /proc/mdstat says ${a}, sysfs says ${b}`);
-    }
-  };
+const sysfsWriteMostly = (flags: string[]) => flags.includes('write_mostly') || flags.includes('writemostly');
 
+/** `super external:imsm` / `external:ddf` is a container; `external:/md127/0` (or `-md127/0`) an array in one. */
+function containerOf(metadata: string | null): { isContainer: boolean; parent: string | null } {
+  const m = metadata === null ? null : /^external:([/-])?([^/]+)(?:\/|$)/.exec(metadata);
+  if (!m) return { isContainer: false, parent: null };
+  return m[1] ? { isContainer: false, parent: m[2]! } : { isContainer: true, parent: null };
+}
+
+/** Members from both sources; where they differ, the disagreement is listed. */
+function mergeMembers(md: MdStatArray | null, sys: MdSysfs | null, disagreements: string[]): ArrayMember[] {
   const members = md ? mdstatMembers(md) : [];
   for (const sm of sys?.members ?? []) {
     const fromSys = sysfsMemberState(sm.state);
     const known = members.find((m) => m.name === sm.name);
     if (!known) {
       if (md) disagreements.push(`member ${sm.name}: only sysfs lists it`);
-      members.push({ name: sm.name, index: null, state: fromSys, writeMostly: sm.state.includes('writemostly') });
+      members.push({
+        name: sm.name,
+        index: null,
+        state: fromSys,
+        writeMostly: sysfsWriteMostly(sm.state),
+        journal: sm.state.includes('journal'),
+      });
       continue;
     }
     // sysfs calls a disk being rebuilt "spare" until it is in sync.
@@ -95,95 +136,125 @@ export function buildArrayReport(md: MdStatArray | null, sys: MdSysfs | null, er
     if (!consistent)
       disagreements.push(`member ${sm.name}: /proc/mdstat says ${known.state}, sysfs says ${sm.state.join(',')}`);
   }
-
   if (md && sys && sys.members.length > 0) {
     for (const m of md.members) {
       if (!sys.members.some((sm) => sm.name === m.name))
         disagreements.push(`member ${m.name}: only /proc/mdstat lists it`);
     }
   }
+  return members;
+}
 
-  const level = md?.level ?? sys?.level ?? null;
-  if (md && sys) {
-    differ('level', md.level, sys.level);
-    differ('raid disks', md.raidDisks, sys.raidDisks);
-    if (md.raidDisks !== null && md.workingDisks !== null)
-      differ('degraded disks', md.raidDisks - md.workingDisks, sys.degraded);
-    const sysInactive = sys.arrayState === null ? null : sys.arrayState === 'inactive';
-    differ(
-      'state',
-      md.active ? 'active' : 'inactive',
-      sysInactive === null ? null : sysInactive ? 'inactive' : 'active',
-    );
-    if (md.sync?.status === 'running' || (sys.syncAction && !md.sync)) {
-      differ(
-        'sync action',
-        md.sync?.action ?? 'idle',
-        sys.syncAction === null ? null : (sysfsAction(sys.syncAction) ?? sys.syncAction),
-      );
+function compareSources(md: MdStatArray, sys: MdSysfs, disagreements: string[]): void {
+  type Value = string | number | null | undefined;
+  const differ = (what: string, a: Value, b: Value) => {
+    if (a !== null && a !== undefined && b !== null && b !== undefined && a !== b) {
+      disagreements.push(`${what}: /proc/mdstat says ${a}, sysfs says ${b}`);
     }
+  };
+  differ('level', md.level, sys.level);
+  differ('raid disks', md.raidDisks, sys.raidDisks);
+  if (md.raidDisks !== null && md.workingDisks !== null)
+    differ('degraded disks', md.raidDisks - md.workingDisks, sys.degraded);
+  const sysInactive = sys.arrayState === null ? null : sys.arrayState === 'inactive';
+  differ('state', md.active ? 'active' : 'inactive', sysInactive === null ? null : sysInactive ? 'inactive' : 'active');
+  if (md.sync?.status === 'running' || (sys.syncAction && !md.sync)) {
+    differ(
+      'sync action',
+      md.sync?.action ?? 'idle',
+      sys.syncAction === null ? null : (sysfsAction(sys.syncAction) ?? sys.syncAction),
+    );
   }
+}
 
-  const failed = members.filter((m) => m.state === 'faulty').length;
-  const spare = members.filter((m) => m.state === 'spare').length;
+/**
+ * Expected and working data disks. Where mdstat's [n/m] and its [U_] map
+ * disagree, the map wins for what is up: it is each slot's In_sync bit read
+ * as the line is printed, while m comes from a degraded count a reshape
+ * updates late.
+ */
+function diskCounts(md: MdStatArray | null, sys: MdSysfs | null, members: ArrayMember[]): ArrayReport['disks'] {
+  const count = (s: MemberState) => members.filter((m) => m.state === s).length;
   // raid0 and linear print no [n/m]: every member is a data disk.
   const stripes = md && (md.level === 'raid0' || md.level === 'linear');
   const expected = md?.raidDisks ?? sys?.raidDisks ?? (stripes ? md.members.length : null);
-  let active: number | null = md?.workingDisks ?? null;
+  const mapUp = md?.slotMap ? [...md.slotMap].filter((c) => c === 'U').length : null;
+  let active: number | null = mapUp ?? md?.workingDisks ?? null;
   if (active === null && expected !== null && sys?.degraded !== null && sys?.degraded !== undefined)
     active = expected - sys.degraded;
-  if (active === null && expected !== null && stripes) active = members.filter((m) => m.state === 'in_sync').length;
+  if (active === null && expected !== null && stripes) active = count('in_sync');
   const missing = expected !== null && active !== null ? Math.max(0, expected - active) : (sys?.degraded ?? 0);
-  const missingSlots = md?.slotMap ? [...md.slotMap].flatMap((c, i) => (c === '_' ? [i] : [])) : [];
+  return {
+    expected,
+    active,
+    failed: count('faulty'),
+    spare: count('spare'),
+    missing,
+    journal: count('journal'),
+    replacement: count('replacement'),
+  };
+}
 
-  let sync: ArraySync | null = null;
+function syncOf(md: MdStatArray | null, sys: MdSysfs | null): ArraySync | null {
   if (md?.sync) {
     const s = md.sync;
-    sync = {
+    return {
       action: s.action,
       status: s.status,
       percent: s.percent,
       speedKBps: s.speedKBps,
       etaSeconds: s.finishMinutes === null ? null : Math.round(s.finishMinutes * 60),
     };
-  } else if (sys) {
-    const action = sysfsAction(sys.syncAction);
-    if (action) {
-      const c = sys.syncCompleted;
-      const percent = c && c.total > 0 ? (100 * c.done) / c.total : null;
-      const speed = sys.syncSpeedKBps;
-      // sync_completed counts 512-byte sectors; speed is KiB/s.
-      const eta = c && speed ? Math.round((c.total - c.done) / 2 / speed) : null;
-      sync = { action, status: 'running', percent, speedKBps: speed, etaSeconds: eta };
-    }
   }
+  const action = sys ? sysfsAction(sys.syncAction) : null;
+  if (!sys || !action) return null;
+  const c = sys.syncCompleted;
+  const percent = c && c.total > 0 ? (100 * c.done) / c.total : null;
+  const speed = sys.syncSpeedKBps;
+  // sync_completed counts 512-byte sectors; speed is KiB/s.
+  const eta = c && speed ? Math.round((c.total - c.done) / 2 / speed) : null;
+  return { action, status: 'running', percent, speedKBps: speed, etaSeconds: eta };
+}
 
+function healthOf(isActive: boolean, state: string, missing: number, sync: ArraySync | null): Health {
+  const running = sync?.status === 'running' ? sync.action : null;
+  if (!isActive || state === 'inactive') return 'inactive';
+  if (missing > 0) return running === 'recovery' ? 'rebuilding' : 'degraded';
+  if (running === 'resync') return 'resyncing';
+  if (running === 'check' || running === 'repair') return 'checking';
+  if (running === 'reshape') return 'reshaping';
+  if (running === 'recovery') return 'rebuilding';
+  return 'clean';
+}
+
+export function buildArrayReport(md: MdStatArray | null, sys: MdSysfs | null, error?: string): ArrayReport {
+  const disagreements: string[] = [...(md?.inconsistencies.map((i) => `/proc/mdstat: ${i}`) ?? [])];
+  const members = mergeMembers(md, sys, disagreements);
+  if (md && sys) compareSources(md, sys, disagreements);
+  const metadata = md?.metadata ?? sys?.metadataVersion ?? null;
+  const container = containerOf(metadata);
+  // mdstat's header and metadata decide when the array is there; sysfs alone says "container" as its level.
+  const isContainer = container.isContainer || (!md && sys?.level === 'container');
+  const disks = diskCounts(md, sys, members);
+  const sync = syncOf(md, sys);
   const isActive = md ? md.active : sys?.arrayState !== 'inactive';
   const state = sys?.arrayState ?? (md ? (md.active ? 'active' : 'inactive') : 'unknown');
-  const readOnly = md?.readOnly != null || state === 'readonly' || state === 'read-auto';
-  const running = sync?.status === 'running' ? sync.action : null;
-  let health: Health;
-  if (!isActive || state === 'inactive') health = 'inactive';
-  else if (missing > 0) health = running === 'recovery' ? 'rebuilding' : 'degraded';
-  else if (running === 'resync') health = 'resyncing';
-  else if (running === 'check' || running === 'repair') health = 'checking';
-  else if (running === 'reshape') health = 'reshaping';
-  else if (running === 'recovery') health = 'rebuilding';
-  else health = 'clean';
-
   const report: ArrayReport = {
-    name,
-    level,
+    name: md?.name ?? sys!.name,
+    kind: isContainer ? 'container' : 'array',
+    container: container.parent,
+    level: md?.level ?? sys?.level ?? null,
     state,
-    readOnly,
-    health,
-    degraded: missing > 0,
-    disks: { expected, active, failed, spare, missing },
-    missingSlots,
+    readOnly: md?.readOnly != null || state === 'readonly' || state === 'read-auto',
+    // md keeps a container "inactive" for good: it holds metadata, not data, and is never run.
+    health: isContainer ? 'container' : healthOf(isActive, state, disks.missing, sync),
+    degraded: !isContainer && disks.missing > 0,
+    disks,
+    missingSlots: md?.slotMap ? [...md.slotMap].flatMap((c, i) => (c === '_' ? [i] : [])) : [],
     members,
     sync,
     mismatchCnt: sys?.mismatchCnt ?? null,
-    metadata: md?.metadata ?? sys?.metadataVersion ?? null,
+    metadata,
     sources: [...(md ? ['mdstat' as const] : []), ...(sys ? ['sysfs' as const] : [])],
     disagreements,
   };
@@ -196,9 +267,12 @@ export function buildArrayReports(mdstat: MdStat | null, sysfs: MdSysfs[]): Arra
   const bySys = new Map(sysfs.map((s) => [s.name, s]));
   const seen = new Set<string>();
   const out: ArrayReport[] = [];
+  const lineErrors = (name: string) =>
+    (mdstat?.errors ?? []).filter((e) => e.array === name).map((e) => `/proc/mdstat line ${e.line}: ${e.message}`);
   for (const a of mdstat?.arrays ?? []) {
     seen.add(a.name);
-    out.push(buildArrayReport(a, bySys.get(a.name) ?? null));
+    const skipped = lineErrors(a.name);
+    out.push(buildArrayReport(a, bySys.get(a.name) ?? null, skipped.length ? skipped.join('; ') : undefined));
   }
   for (const e of mdstat?.errors ?? []) {
     if (!e.array || seen.has(e.array)) continue;
@@ -214,12 +288,14 @@ export function buildArrayReports(mdstat: MdStat | null, sysfs: MdSysfs[]): Arra
 function errorOnly(name: string, error: string): ArrayReport {
   return {
     name,
+    kind: 'array',
+    container: null,
     level: null,
     state: 'unknown',
     readOnly: false,
     health: 'unknown',
     degraded: false,
-    disks: { expected: null, active: null, failed: 0, spare: 0, missing: 0 },
+    disks: { expected: null, active: null, failed: 0, spare: 0, missing: 0, journal: 0, replacement: 0 },
     missingSlots: [],
     members: [],
     sync: null,

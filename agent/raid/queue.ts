@@ -37,7 +37,10 @@ export function mdAccountsTime(r: DeviceReading): boolean {
 }
 
 export function arrayQueue(report: ArrayReport, readings: ReadonlyMap<string, DeviceReading>): ArrayQueue {
-  const working = report.members.filter((m) => m.state === 'in_sync' || m.state === 'rebuilding');
+  // Every member that takes the array's I/O: data disks, one being rebuilt or replaced, and the write journal.
+  const working = report.members.filter(
+    (m) => m.state === 'in_sync' || m.state === 'rebuilding' || m.state === 'replacement' || m.state === 'journal',
+  );
   const counted: string[] = [];
   const m = { aquSzSum: 0, aquSzMax: 0, inFlightSum: 0, inFlightMax: 0, utilSum: 0, utilMax: 0 };
   let busiest: string | null = null;

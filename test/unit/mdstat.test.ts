@@ -255,14 +255,17 @@ describe('mangled mdstat: an error for that array, the rest still read', () => {
     ]);
   });
 
-  it('garbled bytes and contradicting status are errors with line numbers', () => {
+  it('garbled bytes are errors with line numbers; a status that contradicts its map is read, not an error', () => {
     const garbled = original.replace('[2/1] [U_]', '[2/1] [UU]').replace('md0 : active raid1', 'md0 : frobbed raid1');
     const r = parseMdstat(garbled);
-    expect(r.errors).toEqual([
-      { array: 'md0', line: 9, message: 'state "frobbed" is neither active nor inactive' },
-      { array: 'md6', line: 16, message: 'slot map [UU] shows 2 up, [n/m] says 1' },
-    ]);
-    expect(r.arrays).toHaveLength(16);
+    expect(r.errors).toEqual([{ array: 'md0', line: 9, message: 'state "frobbed" is neither active nor inactive' }]);
+    expect(r.arrays).toHaveLength(17);
+    expect(r.arrays.find((a) => a.name === 'md6')).toMatchObject({
+      raidDisks: 2,
+      workingDisks: 1,
+      slotMap: 'UU',
+      inconsistencies: ['[2/1] says 1 working, the slot map [UU] shows 2 up'],
+    });
     expect(parseMdstat('\u0000\u0001garbage\n').errors).toEqual([
       { array: null, line: 1, message: 'line outside any array: "\u0000\u0001garbage"' },
     ]);

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  counterDelta,
-  diskRates,
-  isIdleVirtualDevice,
-  parseDiskstats,
-  type DiskStats,
-} from '../../agent/procfs/diskstats.js';
+import { counterDelta, diskRates, parseDiskstats, type DiskStats } from '../../agent/procfs/diskstats.js';
 import { fixtureText, samplesWith } from '../helpers/fixtures.js';
 
 const disks = (sample: string) => parseDiskstats(fixtureText(`procfs/${sample}/proc/diskstats`));
@@ -169,18 +163,6 @@ describe('/proc/diskstats parser', () => {
     // A re-added device (reads fall back to 1): the interval is skipped
     const [readded] = parseDiskstats('8 0 sda 1 0 8 1 1 0 8 1 0 2 2\n');
     expect(diskRates(after!, readded!, 1000)).toBeNull();
-  });
-
-  it('leaves out loop, ram and zram devices only while they never did I/O', () => {
-    const list = disks('diamond-diskstats-t1');
-    expect(list.filter(isIdleVirtualDevice).map((d) => d.name)).toEqual([
-      ...Array.from({ length: 16 }, (_, i) => `ram${i}`),
-      ...Array.from({ length: 8 }, (_, i) => `loop${i}`),
-    ]);
-    const [busyLoop] = parseDiskstats('7 0 loop0 5 0 40 1 0 0 0 0 0 1 1\n');
-    expect(isIdleVirtualDevice(busyLoop!)).toBe(false);
-    // md0 with zero counters is kept: an idle array is still an array
-    expect(isIdleVirtualDevice(dev(list, 'md0'))).toBe(false);
   });
 
   it('rejects malformed lines with the line number', () => {
