@@ -19,7 +19,7 @@ import {
 } from './logrotate/defaults.js';
 import { collectInventory } from './inventory.js';
 import { sampleOnce, startTicker } from './sampler.js';
-import { AgentTransport } from './transport.js';
+import { AgentTransport, type AgentTlsOptions } from './transport.js';
 
 /** Explicit log-path and mongod settings; empty strings mean "the default". */
 export interface LogPathSettings {
@@ -65,6 +65,7 @@ export interface AgentOptions {
   inventoryIntervalMs: number;
   log: Logger;
   logPaths?: LogPathSettings;
+  tls?: AgentTlsOptions;
 }
 
 /** A collector whose module is imported on first use. */
@@ -124,6 +125,7 @@ export class Agent {
       bufferCapacity: opts.bufferCapacity,
       log: opts.log.child('transport'),
       hello: () => this.hello(),
+      tls: opts.tls,
     });
   }
 

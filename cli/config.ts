@@ -48,6 +48,14 @@ function oneOf<T extends string>(...values: T[]): Parser<T> {
   };
 }
 
+const bool: Parser<boolean> = (raw) => {
+  if (raw === true || raw === false) return raw;
+  const s = String(raw).trim().toLowerCase();
+  if (['1', 'true', 'yes'].includes(s)) return true;
+  if (['0', 'false', 'no'].includes(s)) return false;
+  throw new Error('must be true or false');
+};
+
 const wsUrl: Parser<string> = (raw) => {
   const s = str(raw);
   let u: URL;
@@ -121,6 +129,70 @@ export const SETTINGS = {
     parse: str,
     default: () => '',
     describe: 'dashboard and API credential',
+  },
+  readToken: {
+    yaml: 'server.readToken',
+    env: 'TIDEMARK_READ_TOKEN',
+    flag: 'readToken',
+    parse: str,
+    default: () => '',
+    describe: 'read-only dashboard and API credential',
+  },
+  tlsCert: {
+    yaml: 'server.tlsCert',
+    env: 'TIDEMARK_TLS_CERT',
+    flag: 'tlsCert',
+    parse: str,
+    default: () => '',
+    describe: 'PEM certificate (chain) to serve HTTPS and wss with; re-read when it changes',
+  },
+  tlsKey: {
+    yaml: 'server.tlsKey',
+    env: 'TIDEMARK_TLS_KEY',
+    flag: 'tlsKey',
+    parse: str,
+    default: () => '',
+    describe: 'PEM private key of --tls-cert',
+  },
+  clientCa: {
+    yaml: 'server.clientCa',
+    env: 'TIDEMARK_CLIENT_CA',
+    flag: 'clientCa',
+    parse: str,
+    default: () => '',
+    describe: "CA of agents' client certificates: agents must then present one whose common name is their agent id",
+  },
+  ca: {
+    yaml: 'agent.ca',
+    env: 'TIDEMARK_CA',
+    flag: 'ca',
+    parse: str,
+    default: () => '',
+    describe: "PEM CA that signs the server's certificate (default: the system's trusted CAs)",
+  },
+  insecureSkipVerify: {
+    yaml: 'agent.insecureSkipVerify',
+    env: 'TIDEMARK_INSECURE_SKIP_VERIFY',
+    flag: 'insecureSkipVerify',
+    parse: bool,
+    default: () => false,
+    describe: "do not verify the server's certificate (anyone on the path can read the token); for tests only",
+  },
+  clientCert: {
+    yaml: 'agent.clientCert',
+    env: 'TIDEMARK_CLIENT_CERT',
+    flag: 'clientCert',
+    parse: str,
+    default: () => '',
+    describe: 'PEM client certificate for mutual TLS (common name = agent id)',
+  },
+  clientKey: {
+    yaml: 'agent.clientKey',
+    env: 'TIDEMARK_CLIENT_KEY',
+    flag: 'clientKey',
+    parse: str,
+    default: () => '',
+    describe: 'PEM private key of --client-cert',
   },
   server: {
     yaml: 'agent.server',

@@ -14,6 +14,7 @@ import { SessionSeries, decodeAgentFrame } from './agent-frames.js';
 import type { Logger } from '../shared/log.js';
 import type { Store } from './store/store.js';
 import type { HostRegistry } from './hosts.js';
+import type { Principal } from './access.js';
 
 export interface AgentEndpointOptions {
   store: Store;
@@ -26,7 +27,17 @@ export interface AgentEndpointOptions {
   rateBurst?: number;
   /** Consecutive bad frames after which the connection is closed. */
   maxBadFrames?: number;
+  /**
+   * Batches stamped further ahead of the server's clock than this, or further
+   * behind, are refused with an error the agent logs: the store keeps one
+   * series in time order, so a batch from 2100 would hide every later one.
+   */
+  maxFutureMs?: number;
+  maxPastMs?: number;
 }
+
+/** A shared agent token may write as any agent id; no principal is the test harness's direct accept. */
+const ANY_AGENT: Principal = { role: 'agent', name: 'shared agent token', agentId: null };
 
 /** A token bucket: `take()` is false once the agent sends faster than allowed. */
 class TokenBucket {
@@ -51,6 +62,7 @@ class TokenBucket {
 /** Close codes the agent endpoint uses (4000-4999 are for applications). */
 export const CLOSE_REPLACED = 4000;
 export const CLOSE_PROTOCOL = 4002;
+export const CLOSE_FORBIDDEN = 4003;
 export const CLOSE_RATE_LIMITED = 4029;
 export const CLOSE_TOO_MANY_BAD_FRAMES = 4030;
 
@@ -64,11 +76,13 @@ export class AgentEndpoint {
   readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_AGENT_FRAME_BYTES });
   private readonly live = new Map<string, WebSocket>();
 
-  constructor(private readonly opts: AgentEndpointOptions) {
-    this.wss.on('connection', (ws, req) => this.accept(ws, req));
-  }
+  /** Batches refused for their timestamps, since start. */
+  refusedTimestamps = 0;
 
-  private accept(ws: WebSocket, req: IncomingMessage): void {
+  constructor(private readonly opts: AgentEndpointOptions) {}
+
+  /** Serves one authenticated agent connection; `who` says which agent ids it may write as. */
+  accept(ws: WebSocket, req: IncomingMessage, who: Principal = ANY_AGENT): void {
     const log = this.opts.log;
     const remote = req.socket.remoteAddress ?? 'unknown';
     const bucket = new TokenBucket(this.opts.ratePerSecond ?? 50, this.opts.rateBurst ?? 5000);
@@ -126,6 +140,16 @@ export class AgentEndpoint {
           ws.close(CLOSE_PROTOCOL, 'unsupported protocol');
           return;
         }
+        if (who.agentId !== null && msg.agentId !== who.agentId) {
+          log.warn('agent refused: writes as another agent', { credential: who.name, agentId: msg.agentId, remote });
+          send({
+            type: 'error',
+            code: 'forbidden',
+            message: `this credential may only write as agent "${who.agentId}", not "${msg.agentId}"`,
+          });
+          ws.close(CLOSE_FORBIDDEN, 'agent id not allowed for this credential');
+          return;
+        }
         badInARow = 0;
         hello = msg;
         table.reset(msg.series);
@@ -155,6 +179,14 @@ export class AgentEndpoint {
       }
 
       // batch
+      const skew = this.timestampProblem(msg.ts, now);
+      if (skew) {
+        this.refusedTimestamps++;
+        if (host) host.stats.badFrames++;
+        log.warn('batch refused: timestamp', { agent: hello.agentId, seq: msg.seq, reason: skew });
+        send({ type: 'error', code: 'bad_timestamp', message: `batch ${msg.seq}: ${skew}` });
+        return;
+      }
       if (msg.seq <= lastSeq) {
         if (host) host.stats.duplicates++;
         send({ type: 'ack', seq: lastSeq });
@@ -198,6 +230,18 @@ export class AgentEndpoint {
       }
     });
     ws.on('error', (err) => log.warn('agent socket error', { agent: hello?.agentId ?? remote, error: err.message }));
+  }
+
+  /** Why a batch's timestamp is out of bounds for this server's clock, or null. */
+  private timestampProblem(ts: number, now: number): string | null {
+    const ahead = this.opts.maxFutureMs ?? 5 * 60_000;
+    const behind = this.opts.maxPastMs ?? 48 * 3_600_000;
+    const at = new Date(ts).toISOString();
+    if (ts > now + ahead)
+      return `stamped ${at}, more than ${ahead / 1000} s ahead of the server's clock (${new Date(now).toISOString()}); check the agent host's clock`;
+    if (ts < now - behind)
+      return `stamped ${at}, more than ${behind / 3_600_000} h behind the server's clock (${new Date(now).toISOString()})`;
+    return null;
   }
 
   close(): void {
