@@ -4,6 +4,7 @@ import path from 'node:path';
 import { seriesKey, type SeriesRef, type WireSample } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
 import { compare, exprMetrics, matches, type Condition, type Expr, type Matcher, type Rule } from './rules.js';
+import { compileFullMatch, type FullMatcher } from '../../shared/safe-regex.js';
 import type { AlertSnapshot, Notification, Notifier } from './notify.js';
 
 /** One alert: a rule for one host and label set, pending (condition true, `for` not yet up) or firing. */
@@ -480,9 +481,7 @@ export class AlertEngine {
   }
 
   /** Alerts for the API and dashboard, with their rule's words and whether a silence covers them. */
-  list(
-    now = this.now(),
-  ): (AlertSnapshot & {
+  list(now = this.now()): (AlertSnapshot & {
     state: AlertInstance['state'];
     firedAt: number | null;
     acked: boolean;
@@ -561,9 +560,16 @@ function silenceMatches(s: Silence, labels: Record<string, string>): boolean {
   let tests = silenceTests.get(s);
   if (!tests) {
     tests = s.matchers.map((m) => {
-      if (!m.regex) return (l: Record<string, string>) => (l[m.label] ?? '') === m.value;
-      const re = new RegExp(`^(?:${m.value})$`);
-      return (l: Record<string, string>) => re.test(l[m.label] ?? '');
+      const value = (l: Record<string, string>) => (Object.hasOwn(l, m.label) ? String(l[m.label]) : '');
+      if (!m.regex) return (l: Record<string, string>) => value(l) === m.value;
+      // RE2 semantics: linear time, so no silence (even one persisted before patterns were checked) can hang a tick.
+      let re: FullMatcher;
+      try {
+        re = compileFullMatch(m.value);
+      } catch {
+        return () => false; // a pattern RE2 cannot run silences nothing
+      }
+      return (l: Record<string, string>) => re.test(value(l));
     });
     silenceTests.set(s, tests);
   }
