@@ -11,6 +11,7 @@ import { AgentTransport } from '../../agent/transport.js';
 import { createLogger, silentLogger } from '../../shared/log.js';
 import { STATE_VALUE_LIMITS, jsonLimitProblem } from '../../shared/json-limits.js';
 import { until } from '../helpers/process.js';
+import { HOSTILE_FRAMES } from '../helpers/hostile-frames.js';
 
 type Reply = { type: string; code?: string; message?: string; seq?: number };
 const servers: TidemarkServer[] = [];
@@ -195,6 +196,30 @@ describe('hostile values inside valid frames', () => {
     transport.send({ type: 'batch', seq: 3, ts: now - 49 * 3_600_000, samples: [] });
     await until(() => server.agents.refusedTimestamps === 2, 5000, 'the second refusal');
     await transport.stop();
+  });
+});
+
+describe('every hostile frame of the list', () => {
+  it('is refused with its code and changes neither another agent nor a dashboard', async () => {
+    const { server, port, base } = await start();
+    const good = await agent(port, 'good');
+    const dash = await dashboard(port, 'good');
+    const bad = await agent(port, 'bad');
+    await until(() => dash.got.some((m) => m.type === 'hosts'), 5000, 'the host list');
+    const before = JSON.stringify(server.hosts.get('good'));
+    HOSTILE_FRAMES.forEach((f, i) => bad.ws.send(f.text(i + 1, Date.now())));
+    await until(() => bad.replies.length >= 1 + HOSTILE_FRAMES.length, 10_000, 'an answer to each');
+    HOSTILE_FRAMES.forEach((f, i) => expect(bad.replies[i + 1], f.name).toMatchObject({ type: 'error', code: f.code }));
+    expect(JSON.stringify(server.hosts.get('good'))).toBe(before);
+    expect(server.hosts.get('bad')!.states).toEqual({});
+    expect(server.hosts.get('bad')!.inventory).toBeNull();
+    expect(dash.got.filter((m) => m.type === 'samples')).toEqual([]);
+    expect(Object.keys(Object.prototype)).toEqual([]);
+    // The good agent still streams to the store and the dashboard.
+    good.ws.send(batchText(1, ''));
+    await until(() => dash.got.some((m) => m.type === 'samples' && m.host === 'good'), 5000, 'a push');
+    expect((await fetch(`${base}/api/hosts/good`)).status).toBe(200);
+    for (const c of [good.ws, bad.ws, dash.ws]) c.close();
   });
 });
 

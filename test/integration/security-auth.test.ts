@@ -242,6 +242,26 @@ describe('credentials per door', () => {
   });
 });
 
+describe('beyond loopback', () => {
+  it('will not start with only an agent token: people need their own credential', () => {
+    expect(
+      () => new TidemarkServer({ host: '0.0.0.0', port: 0, agentToken: 'fleet-t', apiToken: null, log: silentLogger }),
+    ).toThrow(/without a credential for people/);
+    let err: { status: number; stderr: string } | null = null;
+    try {
+      execFileSync(process.execPath, [CLI, 'server', '--host', '0.0.0.0', '--port', '0', '--store', 'memory'], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+        env: { ...process.env, TIDEMARK_TOKEN: 'fleet-t', TIDEMARK_DATA_DIR: tempDir() },
+      });
+    } catch (e) {
+      err = e as { status: number; stderr: string };
+    }
+    expect(err?.status).toBe(2);
+    expect(err?.stderr).toMatch(/without a credential for people: set --api-token/);
+  });
+});
+
 describe('tidemark token', () => {
   it('adds, lists and revokes credentials stored hashed, and the server follows', async () => {
     const dir = tempDir();
