@@ -15,7 +15,7 @@ import { TidemarkServer } from '../../server/server.js';
 import { AgentTransport, type AgentTlsOptions } from '../../agent/transport.js';
 import { createLogger, silentLogger } from '../../shared/log.js';
 import { makeCerts, type CertFiles } from '../helpers/certs.js';
-import { until } from '../helpers/process.js';
+import { runCli, serverProcess, until, type Running } from '../helpers/process.js';
 
 let certs: CertFiles;
 beforeAll(() => {
@@ -180,4 +180,27 @@ describe('TLS', () => {
     await until(() => stranger.lines.some((l) => /HTTP 403/.test(l)), 10_000, 'the refusal of a foreign certificate');
     expect(server.hosts.list().map((h) => h.id)).toEqual(['host-a']);
   });
+
+  it('is wired through the CLI: tidemark server --tls-cert/--tls-key, tidemark agent --ca', async () => {
+    const procs: Running[] = [];
+    try {
+      const srv = await serverProcess({
+        args: ['--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--store', 'memory'],
+      });
+      const s = await srv.start();
+      procs.push(s);
+      expect(s.output()).toMatch(/dashboard at https:\/\/127\.0\.0\.1:/);
+      const url = `wss://127.0.0.1:${srv.port}`;
+      const trusting = runCli(['agent', '--server', url, '--ca', certs.caCert, '--agent-id', 'cli-1'], {
+        TIDEMARK_TOKEN: 't',
+      });
+      procs.push(trusting);
+      await trusting.waitFor(/connected to server/, 20_000);
+      const doubting = runCli(['agent', '--server', url, '--agent-id', 'cli-2'], { TIDEMARK_TOKEN: 't' });
+      procs.push(doubting);
+      await doubting.waitFor(/error .*cannot verify the server's TLS certificate/, 20_000);
+    } finally {
+      await Promise.all(procs.map((p) => p.stop()));
+    }
+  }, 60_000);
 });
