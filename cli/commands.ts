@@ -64,6 +64,7 @@ async function startServer(
       'tlsCert',
       'tlsKey',
       'clientCa',
+      'allowedHosts',
     ],
     flags,
   );

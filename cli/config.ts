@@ -56,6 +56,13 @@ const bool: Parser<boolean> = (raw) => {
   throw new Error('must be true or false');
 };
 
+const hostList: Parser<string[]> = (raw) => {
+  const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
+  const names = items.map((h) => h.trim().toLowerCase()).filter(Boolean);
+  for (const h of names) if (!/^[a-z0-9.:[\]-]+$/.test(h)) throw new Error(`"${h}" is not a host name`);
+  return names;
+};
+
 const wsUrl: Parser<string> = (raw) => {
   const s = str(raw);
   let u: URL;
@@ -137,6 +144,14 @@ export const SETTINGS = {
     parse: str,
     default: () => '',
     describe: 'read-only dashboard and API credential',
+  },
+  allowedHosts: {
+    yaml: 'server.allowedHosts',
+    env: 'TIDEMARK_ALLOWED_HOSTS',
+    flag: 'allowedHost',
+    parse: hostList,
+    default: () => [] as string[],
+    describe: 'host names (comma-separated) browsers may reach the server by besides its own, e.g. a proxy in front',
   },
   tlsCert: {
     yaml: 'server.tlsCert',

@@ -29,7 +29,11 @@ export interface AccessOptions {
   readToken?: string | null;
   /** Per-agent and per-person credentials from the data directory. */
   tokens?: TokenStore | null;
-  /** Host names (besides loopback ones) a browser may use to reach an open loopback server. */
+  /**
+   * Names besides this server's own a browser may use to reach it: a proxy's
+   * name in Origin (a proxy that does not pass Host on), and in Host while the
+   * API is open on loopback.
+   */
   allowedHosts?: string[];
 }
 
@@ -129,7 +133,10 @@ export class Access {
       } catch {
         return `Origin ${JSON.stringify(origin)} is not a URL`;
       }
-      if (originHost.toLowerCase() !== host.toLowerCase()) return `cross-site request from ${origin} refused`;
+      const allowed = this.opts.allowedHosts ?? [];
+      const sameSite = originHost.toLowerCase() === host.toLowerCase();
+      if (!sameSite && !allowed.includes(hostName(originHost)))
+        return `cross-site request from ${origin} refused (a proxy in front? list its name with --allowed-host)`;
     }
     if (this.open) {
       const name = hostName(host);

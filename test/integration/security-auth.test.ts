@@ -174,6 +174,16 @@ describe('cross-site requests', () => {
     expect(server.alerts!.engine.listSilences()).toEqual([]);
   });
 
+  it('accepts the name of a proxy in front when it is listed, and still no other', async () => {
+    const { port } = await start({ apiToken: 'admin-t', allowedHosts: ['monitor.example'] });
+    const h = { ...bearer('admin-t') };
+    expect((await raw(port, 'GET', '/api/hosts', { ...h, Origin: 'https://monitor.example' })).status).toBe(200);
+    expect((await raw(port, 'GET', '/api/hosts', { ...h, Origin: 'https://evil.example' })).status).toBe(403);
+    const url = `ws://127.0.0.1:${port}/ws/dashboard`;
+    expect(await upgrade(url, { headers: { ...h, Origin: 'https://monitor.example' } })).toBe('open');
+    expect(await upgrade(url, { headers: { ...h, Origin: 'https://evil.example' } })).toBe(403);
+  });
+
   it('refuses a cross-origin dashboard WebSocket and accepts a same-origin one', async () => {
     const { port } = await start();
     const url = `ws://127.0.0.1:${port}/ws/dashboard`;
