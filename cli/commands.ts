@@ -205,7 +205,17 @@ export async function agentCommand(flags: Flags): Promise<void> {
 /** Server in this process, the local agent as a child in the same process group, restarted if it dies. */
 export async function startCommand(flags: Flags): Promise<void> {
   const s = resolveSettings(
-    ['logLevel', 'root', 'intervalMs', 'logrotateConfig', 'logrotateState', 'mongodConfig', 'mongodUser', 'mongodUri'],
+    [
+      'logLevel',
+      'root',
+      'intervalMs',
+      'logrotateConfig',
+      'logrotateState',
+      'mongodConfig',
+      'mongodUser',
+      'mongodUri',
+      'ca',
+    ],
     flags,
   );
   const log = createLogger(s.logLevel);
@@ -239,8 +249,8 @@ export async function startCommand(flags: Flags): Promise<void> {
     // The mongod URI may hold credentials: like the token, it travels in the environment.
     const env: NodeJS.ProcessEnv = { ...process.env, TIDEMARK_TOKEN: token };
     if (s.mongodUri) env.TIDEMARK_MONGOD_URI = s.mongodUri;
-    // Over TLS the local agent trusts the served certificate itself (a self-signed one naming the loopback address works).
-    if (tlsCert) env.TIDEMARK_CA = tlsCert;
+    // Over TLS the local agent trusts --ca, else the served certificate itself (a self-signed one naming 127.0.0.1).
+    if (tlsCert) env.TIDEMARK_CA = s.ca || tlsCert;
     // The token goes through the environment, not argv, so `ps` does not show it.
     child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
     child.on('exit', (code, signal) => {

@@ -37,6 +37,7 @@ program
   .addOption(opt('tlsCert', '--tls-cert <file>'))
   .addOption(opt('tlsKey', '--tls-key <file>'))
   .addOption(opt('clientCa', '--client-ca <file>'))
+  .addOption(opt('ca', '--ca <file>'))
   .addOption(opt('allowedHosts', '--allowed-host <names>'))
   .option(
     '--webhook <url>',

@@ -15,7 +15,7 @@ import { TidemarkServer } from '../../server/server.js';
 import { AgentTransport, type AgentTlsOptions } from '../../agent/transport.js';
 import { createLogger, silentLogger } from '../../shared/log.js';
 import { makeCerts, type CertFiles } from '../helpers/certs.js';
-import { runCli, serverProcess, until, type Running } from '../helpers/process.js';
+import { freePort, runCli, serverProcess, tempDir, until, type Running } from '../helpers/process.js';
 
 let certs: CertFiles;
 beforeAll(() => {
@@ -201,6 +201,32 @@ describe('TLS', () => {
       await doubting.waitFor(/error .*cannot verify the server's TLS certificate/, 20_000);
     } finally {
       await Promise.all(procs.map((p) => p.stop()));
+    }
+  }, 60_000);
+
+  it('tidemark start over TLS: its local agent trusts the served self-signed certificate', async () => {
+    const port = await freePort();
+    const start = runCli(
+      [
+        'start',
+        '--port',
+        String(port),
+        '--data-dir',
+        tempDir(),
+        '--store',
+        'memory',
+        '--tls-cert',
+        certs.untrustedCert,
+        '--tls-key',
+        certs.untrustedKey,
+      ],
+      {},
+    );
+    try {
+      await start.waitFor(/connected to server/, 30_000);
+      expect(start.output()).not.toMatch(/cannot verify/);
+    } finally {
+      await start.stop();
     }
   }, 60_000);
 });
