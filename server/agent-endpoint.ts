@@ -140,16 +140,7 @@ export class AgentEndpoint {
           ws.close(CLOSE_PROTOCOL, 'unsupported protocol');
           return;
         }
-        if (who.agentId !== null && msg.agentId !== who.agentId) {
-          log.warn('agent refused: writes as another agent', { credential: who.name, agentId: msg.agentId, remote });
-          send({
-            type: 'error',
-            code: 'forbidden',
-            message: `this credential may only write as agent "${who.agentId}", not "${msg.agentId}"`,
-          });
-          ws.close(CLOSE_FORBIDDEN, 'agent id not allowed for this credential');
-          return;
-        }
+        if (!this.mayWriteAs(who, msg.agentId, ws, remote)) return;
         badInARow = 0;
         hello = msg;
         table.reset(msg.series);
@@ -230,6 +221,20 @@ export class AgentEndpoint {
       }
     });
     ws.on('error', (err) => log.warn('agent socket error', { agent: hello?.agentId ?? remote, error: err.message }));
+  }
+
+  /** Whether `who` may write as `agentId`; if not, says why to the agent and closes the connection. */
+  private mayWriteAs(who: Principal, agentId: string, ws: WebSocket, remote: string): boolean {
+    if (who.agentId === null || who.agentId === agentId) return true;
+    this.opts.log.warn('agent refused: writes as another agent', { credential: who.name, agentId, remote });
+    const refusal: ServerToAgent = {
+      type: 'error',
+      code: 'forbidden',
+      message: `this credential may only write as agent "${who.agentId}", not "${agentId}"`,
+    };
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(refusal));
+    ws.close(CLOSE_FORBIDDEN, 'agent id not allowed for this credential');
+    return false;
   }
 
   /** Why a batch's timestamp is out of bounds for this server's clock, or null. */
