@@ -44,7 +44,7 @@ const WS_BEARER_PREFIX = 'tidemark.bearer.';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The path as the authorisation check sees it: percent-decoded (repeatedly), lower case, one slash, no trailing slash. */
-export function normalisedPath(rawUrl: string): string {
+function normalisedPath(rawUrl: string): string {
   let p = rawUrl.split(/[?#]/, 1)[0] ?? '/';
   for (let i = 0; i < 4; i++) {
     let d: string;
@@ -70,18 +70,18 @@ export function normalisedPath(rawUrl: string): string {
 const under = (p: string, prefix: string) => p === prefix || p.startsWith(prefix + '/');
 
 /** Paths that hold data: everything under /api, /metrics and /ws. The rest is the dashboard's static files and /healthz. */
-export function isDataPath(p: string): boolean {
+function isDataPath(p: string): boolean {
   return under(p, '/api') || under(p, '/metrics') || under(p, '/ws');
 }
 
 /** The bearer token in the Authorization header (never the query string: URLs end up in logs and proxies). */
-export function headerToken(req: IncomingMessage): string | null {
+function headerToken(req: IncomingMessage): string | null {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
   return m ? m[1]! : null;
 }
 
 /** The dashboard WebSocket's token: the Authorization header, else the `tidemark.bearer.` subprotocol. */
-export function dashboardSocketToken(req: IncomingMessage): string | null {
+function dashboardSocketToken(req: IncomingMessage): string | null {
   const fromHeader = headerToken(req);
   if (fromHeader) return fromHeader;
   const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
