@@ -20,7 +20,7 @@ import {
 } from './logrotate/defaults.js';
 import { collectInventory } from './inventory.js';
 import { sampleOnce, startTicker } from './sampler.js';
-import { AgentTransport } from './transport.js';
+import { AgentTransport, type AgentTlsOptions } from './transport.js';
 
 /** Explicit log-path and mongod settings; empty strings mean "the default". */
 export interface LogPathSettings {
@@ -80,6 +80,7 @@ export interface AgentOptions {
   log: Logger;
   logPaths?: LogPathSettings;
   disks?: DiskSettings;
+  tls?: AgentTlsOptions;
 }
 
 /** A collector whose module is imported on first use. */
@@ -143,6 +144,7 @@ export class Agent {
       bufferCapacity: opts.bufferCapacity,
       log: opts.log.child('transport'),
       hello: () => this.hello(),
+      tls: opts.tls,
     });
   }
 

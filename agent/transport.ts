@@ -5,7 +5,18 @@ import type { Logger } from '../shared/log.js';
 import { UnackedBuffer } from './buffer.js';
 import { BatchEncoder } from './batch-encoder.js';
 import { frameText } from '../shared/frame-text.js';
+import { readFileSync } from 'node:fs';
 
+/** How the agent checks the server over wss://, and the certificate it shows for mutual TLS. */
+export interface AgentTlsOptions {
+  /** PEM CA(s) to trust instead of the system's store. */
+  caFile?: string;
+  /** Accept any server certificate (anyone on the path can then read the token). */
+  insecureSkipVerify?: boolean;
+  /** Client certificate and key for mutual TLS. */
+  certFile?: string;
+  keyFile?: string;
+}
 export interface TransportOptions {
   /** ws://host:port of the server; the agent path is appended. */
   serverUrl: string;
@@ -18,7 +29,39 @@ export interface TransportOptions {
   maxBackoffMs?: number;
   /** Reconnect when nothing arrived from the server for this long. */
   silenceTimeoutMs?: number;
+  tls?: AgentTlsOptions;
 }
+
+const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
+
+/** TLS settings for the socket, read once; warnings for a token that could be read on the way. */
+function socketTls(
+  url: URL,
+  tls: AgentTlsOptions,
+  log: Logger,
+): { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean } {
+  if (url.protocol === 'ws:' && !LOOPBACK_HOST.test(url.host.replace(/:\d+$/, '')))
+    log.warn(
+      'the agent token is sent to a non-loopback server over plain ws://: anyone on the path can read it; use wss://',
+      {
+        server: url.origin,
+      },
+    );
+  if (tls.insecureSkipVerify)
+    log.warn(
+      "INSECURE: --insecure-skip-verify: the server's certificate is not checked; anyone on the path can pose as the server and read the token",
+    );
+  return {
+    ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+    ...(tls.certFile ? { cert: readFileSync(tls.certFile) } : {}),
+    ...(tls.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
+    rejectUnauthorized: !tls.insecureSkipVerify,
+  };
+}
+
+/** Error codes of a certificate the agent refused, as Node reports them. */
+const CERT_ERRORS =
+  /CERT|SELF_SIGNED|UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY_LEAF|ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED/;
 
 /** Stop writing to the socket while this much is queued in it; the buffer holds the rest. */
 const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
@@ -47,7 +90,10 @@ export class AgentTransport {
   /** Called with each state change, for logs and tests. */
   onState: (state: 'connecting' | 'ready' | 'disconnected', detail?: string) => void = () => {};
 
+  private readonly tls: ReturnType<typeof socketTls>;
+
   constructor(private readonly opts: TransportOptions) {
+    this.tls = socketTls(new URL(opts.serverUrl), opts.tls ?? {}, opts.log);
     this.buffer = new UnackedBuffer(opts.bufferCapacity);
     this.initialBackoffMs = opts.initialBackoffMs ?? 500;
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
@@ -113,6 +159,7 @@ export class AgentTransport {
       headers: { Authorization: `Bearer ${this.opts.token}` },
       maxPayload: MAX_AGENT_FRAME_BYTES,
       handshakeTimeout: 10_000,
+      ...this.tls,
     });
     this.ws = ws;
     ws.on('open', () => {
@@ -131,7 +178,16 @@ export class AgentTransport {
       ws.terminate();
     });
     ws.on('error', (err) => {
-      this.opts.log.debug('socket error', { error: err.message });
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      // A certificate the agent does not trust will not fix itself: say so at the default level (the first failure, then every tenth).
+      if (CERT_ERRORS.test(code) && this.attempt % 10 === 0)
+        this.opts.log.error("cannot verify the server's TLS certificate; not sending the token", {
+          server: this.opts.serverUrl,
+          code,
+          error: err.message,
+          hint: 'pass --ca FILE with the CA that signed it',
+        });
+      else this.opts.log.debug('socket error', { error: err.message });
     });
     ws.on('close', (code, reason) => {
       if (this.ws !== ws) return;

@@ -40,11 +40,39 @@ function onSignals(
   for (const signal of signals) process.on(signal, handler);
 }
 
+/** The server's refusals of its settings (e.g. no credential beyond loopback) are configuration errors: exit 2. */
+function serverOrConfigError<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('refusing')) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
 async function startServer(
   flags: Flags,
   log: Logger,
-): Promise<{ server: TidemarkServer; port: number; token: string; host: string }> {
-  const s = resolveSettings(['host', 'port', 'dataDir', 'token', 'apiToken', 'store', 'retentionHours'], flags);
+): Promise<{ server: TidemarkServer; port: number; token: string; host: string; tlsCert: string }> {
+  const s = resolveSettings(
+    [
+      'host',
+      'port',
+      'dataDir',
+      'token',
+      'apiToken',
+      'readToken',
+      'store',
+      'retentionHours',
+      'tlsCert',
+      'tlsKey',
+      'clientCa',
+      'allowedHosts',
+    ],
+    flags,
+  );
+  if (!s.tlsCert !== !s.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
+  if (s.clientCa && !s.tlsCert) throw new ConfigError('--client-ca needs --tls-cert and --tls-key (mutual TLS)');
   let token = s.token;
   if (!token) {
     if (!isLoopback(s.host)) {
@@ -54,16 +82,24 @@ async function startServer(
     token = t.token;
     log.info(t.created ? 'generated an agent token' : 'using the agent token', { file: t.file });
   }
-  // Beyond loopback the dashboard and API need a credential too; the agent token serves unless another is set.
-  const apiToken = s.apiToken || (isLoopback(s.host) ? null : token);
+  // People have their own credentials; an agent's never opens the dashboard or API.
+  const apiToken = s.apiToken || null;
   // Server modules (express, SQLite, alerting) load only for the commands that run a server,
   // so `tidemark agent` stays small.
-  const [{ TidemarkServer }, { SqliteStore }, { MemoryStore }, { alertsOptions }] = await Promise.all([
-    import('../server/server.js'),
-    import('../server/store/sqlite.js'),
-    import('../server/store/memory.js'),
-    import('./alerts-config.js'),
-  ]);
+  const [{ TidemarkServer }, { SqliteStore }, { MemoryStore }, { alertsOptions }, { TokenStore, tokensFile }] =
+    await Promise.all([
+      import('../server/server.js'),
+      import('../server/store/sqlite.js'),
+      import('../server/store/memory.js'),
+      import('./alerts-config.js'),
+      import('../server/token-store.js'),
+    ]);
+  let tokens: InstanceType<typeof TokenStore>;
+  try {
+    tokens = new TokenStore(tokensFile(s.dataDir), (m) => log.error(m));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   const alerts = alertsOptions(flags, s.dataDir);
   const store =
     s.store === 'sqlite'
@@ -73,15 +109,21 @@ async function startServer(
           log: log.child('store'),
         })
       : new MemoryStore();
-  const server = new TidemarkServer({
-    host: s.host,
-    port: s.port,
-    agentToken: token,
-    apiToken,
-    log: log.child('server'),
-    alerts,
-    store,
-  });
+  const server = serverOrConfigError(
+    () =>
+      new TidemarkServer({
+        host: s.host,
+        port: s.port,
+        agentToken: token,
+        apiToken,
+        readToken: s.readToken || null,
+        tokens,
+        tls: s.tlsCert ? { certFile: s.tlsCert, keyFile: s.tlsKey, clientCaFile: s.clientCa || null } : null,
+        log: log.child('server'),
+        alerts,
+        store,
+      }),
+  );
   const port = await server.listen().catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') throw new ConfigError(`port ${s.port} is in use: choose another with --port`);
     if (err.code === 'EACCES')
@@ -90,13 +132,17 @@ async function startServer(
     throw err;
   });
   const shownHost = s.host.includes(':') ? `[${s.host}]` : s.host;
-  log.info(`dashboard at http://${shownHost}:${port}/`, apiToken ? { auth: 'API token required' } : undefined);
+  const scheme = s.tlsCert ? 'https' : 'http';
+  log.info(
+    `dashboard at ${scheme}://${shownHost}:${port}/`,
+    server.access.open ? undefined : { auth: 'credential required' },
+  );
   log.info('alerting', {
     rules: server.alerts?.ruleSet.rules().length ?? 0,
     receivers:
       alerts.receivers.map((r) => `${r.name} (${r.type})`).join(', ') || 'none: alerts show on the dashboard only',
   });
-  return { server, port, token, host: s.host };
+  return { server, port, token, host: s.host, tlsCert: s.tlsCert };
 }
 
 export async function serverCommand(flags: Flags): Promise<void> {
@@ -123,10 +169,15 @@ export async function agentCommand(flags: Flags): Promise<void> {
       'mongodConfig',
       'mongodUser',
       'mongodUri',
+      'ca',
+      'insecureSkipVerify',
+      'clientCert',
+      'clientKey',
     ],
     flags,
   );
   if (!s.token) throw new ConfigError('an agent token is required: pass --token or set TIDEMARK_TOKEN');
+  if (!s.clientCert !== !s.clientKey) throw new ConfigError('--client-cert and --client-key go together');
   const log = createLogger(s.logLevel, 'tidemark/agent');
   const agent = new Agent({
     serverUrl: s.server,
@@ -145,6 +196,12 @@ export async function agentCommand(flags: Flags): Promise<void> {
       mongodUri: s.mongodUri,
     },
     disks: { disksInclude: s.disksInclude, disksExclude: s.disksExclude },
+    tls: {
+      caFile: s.ca || undefined,
+      insecureSkipVerify: s.insecureSkipVerify,
+      certFile: s.clientCert || undefined,
+      keyFile: s.clientKey || undefined,
+    },
   });
   log.info('agent starting', {
     server: s.server,
@@ -179,11 +236,12 @@ export async function startCommand(flags: Flags): Promise<void> {
       'mongodConfig',
       'mongodUser',
       'mongodUri',
+      'ca',
     ],
     flags,
   );
   const log = createLogger(s.logLevel);
-  const { server, port, token, host } = await startServer(flags, log);
+  const { server, port, token, host, tlsCert } = await startServer(flags, log);
   const cli = fileURLToPath(new URL('./main.js', import.meta.url));
   const agentHost = isLoopback(host) ? host : '127.0.0.1';
   let child: ChildProcess | null = null;
@@ -194,7 +252,7 @@ export async function startCommand(flags: Flags): Promise<void> {
       cli,
       'agent',
       '--server',
-      `ws://${agentHost.includes(':') ? `[${agentHost}]` : agentHost}:${port}`,
+      `${tlsCert ? 'wss' : 'ws'}://${agentHost.includes(':') ? `[${agentHost}]` : agentHost}:${port}`,
       '--root',
       s.root,
       '--interval-ms',
@@ -215,6 +273,8 @@ export async function startCommand(flags: Flags): Promise<void> {
     // The mongod URI may hold credentials: like the token, it travels in the environment.
     const env: NodeJS.ProcessEnv = { ...process.env, TIDEMARK_TOKEN: token };
     if (s.mongodUri) env.TIDEMARK_MONGOD_URI = s.mongodUri;
+    // Over TLS the local agent trusts --ca, else the served certificate itself (a self-signed one naming 127.0.0.1).
+    if (tlsCert) env.TIDEMARK_CA = s.ca || tlsCert;
     // The token goes through the environment, not argv, so `ps` does not show it.
     // The IPC channel tells the agent it is supervised (see agentCommand) and closes when this process dies.
     child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });

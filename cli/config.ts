@@ -61,6 +61,21 @@ const existingDir: Parser<string> = (raw) => {
   return s;
 };
 
+const bool: Parser<boolean> = (raw) => {
+  if (raw === true || raw === false) return raw;
+  const s = String(raw).trim().toLowerCase();
+  if (['1', 'true', 'yes'].includes(s)) return true;
+  if (['0', 'false', 'no'].includes(s)) return false;
+  throw new Error('must be true or false');
+};
+
+const hostList: Parser<string[]> = (raw) => {
+  const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
+  const names = items.map((h) => h.trim().toLowerCase()).filter(Boolean);
+  for (const h of names) if (!/^[a-z0-9.:[\]-]+$/.test(h)) throw new Error(`"${h}" is not a host name`);
+  return names;
+};
+
 const wsUrl: Parser<string> = (raw) => {
   const s = str(raw);
   let u: URL;
@@ -145,6 +160,78 @@ export const SETTINGS = {
     parse: str,
     default: () => '',
     describe: 'dashboard and API credential',
+  },
+  readToken: {
+    yaml: 'server.readToken',
+    env: 'TIDEMARK_READ_TOKEN',
+    flag: 'readToken',
+    parse: str,
+    default: () => '',
+    describe: 'read-only dashboard and API credential',
+  },
+  allowedHosts: {
+    yaml: 'server.allowedHosts',
+    env: 'TIDEMARK_ALLOWED_HOSTS',
+    flag: 'allowedHost',
+    parse: hostList,
+    default: () => [] as string[],
+    describe: 'host names (comma-separated) browsers may reach the server by besides its own, e.g. a proxy in front',
+  },
+  tlsCert: {
+    yaml: 'server.tlsCert',
+    env: 'TIDEMARK_TLS_CERT',
+    flag: 'tlsCert',
+    parse: str,
+    default: () => '',
+    describe: 'PEM certificate (chain) to serve HTTPS and wss with; re-read when it changes',
+  },
+  tlsKey: {
+    yaml: 'server.tlsKey',
+    env: 'TIDEMARK_TLS_KEY',
+    flag: 'tlsKey',
+    parse: str,
+    default: () => '',
+    describe: 'PEM private key of --tls-cert',
+  },
+  clientCa: {
+    yaml: 'server.clientCa',
+    env: 'TIDEMARK_CLIENT_CA',
+    flag: 'clientCa',
+    parse: str,
+    default: () => '',
+    describe: "CA of agents' client certificates: agents must then present one whose common name is their agent id",
+  },
+  ca: {
+    yaml: 'agent.ca',
+    env: 'TIDEMARK_CA',
+    flag: 'ca',
+    parse: str,
+    default: () => '',
+    describe: "PEM CA that signs the server's certificate (default: the system's trusted CAs)",
+  },
+  insecureSkipVerify: {
+    yaml: 'agent.insecureSkipVerify',
+    env: 'TIDEMARK_INSECURE_SKIP_VERIFY',
+    flag: 'insecureSkipVerify',
+    parse: bool,
+    default: () => false,
+    describe: "do not verify the server's certificate (anyone on the path can read the token); for tests only",
+  },
+  clientCert: {
+    yaml: 'agent.clientCert',
+    env: 'TIDEMARK_CLIENT_CERT',
+    flag: 'clientCert',
+    parse: str,
+    default: () => '',
+    describe: 'PEM client certificate for mutual TLS (common name = agent id)',
+  },
+  clientKey: {
+    yaml: 'agent.clientKey',
+    env: 'TIDEMARK_CLIENT_KEY',
+    flag: 'clientKey',
+    parse: str,
+    default: () => '',
+    describe: 'PEM private key of --client-cert',
   },
   server: {
     yaml: 'agent.server',

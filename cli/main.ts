@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { TIDEMARK_VERSION } from '../shared/version.js';
-import { SETTINGS, type SettingName } from './config.js';
+import { SETTINGS, resolveSettings, type SettingName } from './config.js';
 import { reportFailure } from './errors.js';
 import { agentCommand, collectCommand, serverCommand, simulateCommand, startCommand, type Flags } from './commands.js';
 import type * as CheckCommands from './check.js';
@@ -39,6 +39,12 @@ program
   .addOption(opt('retentionHours', '--retention-hours <n>'))
   .addOption(opt('token', '--token <token>'))
   .addOption(opt('apiToken', '--api-token <token>'))
+  .addOption(opt('readToken', '--read-token <token>'))
+  .addOption(opt('tlsCert', '--tls-cert <file>'))
+  .addOption(opt('tlsKey', '--tls-key <file>'))
+  .addOption(opt('clientCa', '--client-ca <file>'))
+  .addOption(opt('ca', '--ca <file>'))
+  .addOption(opt('allowedHosts', '--allowed-host <names>'))
   .option(
     '--webhook <url>',
     'send every alert notification to this URL as JSON (repeatable)',
@@ -67,6 +73,11 @@ program
   .addOption(opt('retentionHours', '--retention-hours <n>'))
   .addOption(opt('token', '--token <token>'))
   .addOption(opt('apiToken', '--api-token <token>'))
+  .addOption(opt('readToken', '--read-token <token>'))
+  .addOption(opt('tlsCert', '--tls-cert <file>'))
+  .addOption(opt('tlsKey', '--tls-key <file>'))
+  .addOption(opt('clientCa', '--client-ca <file>'))
+  .addOption(opt('allowedHosts', '--allowed-host <names>'))
   .option(
     '--webhook <url>',
     'send every alert notification to this URL as JSON (repeatable)',
@@ -81,6 +92,10 @@ program
   .description('run an agent that streams this host to a server')
   .addOption(opt('server', '--server <url>'))
   .addOption(opt('token', '--token <token>'))
+  .addOption(opt('ca', '--ca <file>'))
+  .addOption(opt('insecureSkipVerify', '--insecure-skip-verify'))
+  .addOption(opt('clientCert', '--client-cert <file>'))
+  .addOption(opt('clientKey', '--client-key <file>'))
   .addOption(opt('root', '--root <dir>'))
   .addOption(opt('disksInclude', '--disks-include <regex>'))
   .addOption(opt('disksExclude', '--disks-exclude <regex>'))
@@ -136,6 +151,42 @@ program
   .description('validate rule files: each error as file:line with the reason; exit 0 when all are valid, 1 otherwise')
   .action(async (files: string[]) => {
     process.exitCode = (await import('./rules.js')).rulesCheckCommand(files);
+  });
+
+const token = program
+  .command('token')
+  .description('credentials kept hashed in the data dir: one per agent, and read-only or admin ones for people');
+token
+  .command('add')
+  .argument('<id>', 'agent id (role agent) or person name')
+  .option('--role <role>', 'agent (writes only as this agent id), read (dashboard, API reads) or admin', 'agent')
+  .addOption(opt('dataDir', '--data-dir <dir>'))
+  .addOption(configOpt())
+  .description('create a credential and print it (shown only once)')
+  .action(async (id: string, flags: Record<string, unknown>) => {
+    const { dataDir } = resolveSettings(['dataDir'], flags);
+    (await import('./tokens.js')).tokenAddCommand(dataDir, id, flags);
+  });
+token
+  .command('list')
+  .option('--json', 'print JSON')
+  .addOption(opt('dataDir', '--data-dir <dir>'))
+  .addOption(configOpt())
+  .description('list credentials (ids, roles, dates; never the tokens)')
+  .action(async (flags: Record<string, unknown>) => {
+    const { dataDir } = resolveSettings(['dataDir'], flags);
+    (await import('./tokens.js')).tokenListCommand(dataDir, flags);
+  });
+token
+  .command('revoke')
+  .argument('<id>', 'agent id or person name')
+  .option('--role <role>', 'only the credential of this role')
+  .addOption(opt('dataDir', '--data-dir <dir>'))
+  .addOption(configOpt())
+  .description('remove the credentials of an id; the server refuses them from then on')
+  .action(async (id: string, flags: Record<string, unknown>) => {
+    const { dataDir } = resolveSettings(['dataDir'], flags);
+    process.exitCode = (await import('./tokens.js')).tokenRevokeCommand(dataDir, id, flags);
   });
 
 const check = program

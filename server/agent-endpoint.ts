@@ -15,6 +15,7 @@ import type { Logger } from '../shared/log.js';
 import type { Store } from './store/store.js';
 import type { HostRegistry } from './hosts.js';
 import { frameText } from '../shared/frame-text.js';
+import type { Principal } from './access.js';
 
 export interface AgentEndpointOptions {
   store: Store;
@@ -27,7 +28,17 @@ export interface AgentEndpointOptions {
   rateBurst?: number;
   /** Consecutive bad frames after which the connection is closed. */
   maxBadFrames?: number;
+  /**
+   * Batches stamped further ahead of the server's clock than this, or further
+   * behind, are refused with an error the agent logs: the store keeps one
+   * series in time order, so a batch from 2100 would hide every later one.
+   */
+  maxFutureMs?: number;
+  maxPastMs?: number;
 }
+
+/** A shared agent token may write as any agent id; no principal is the test harness's direct accept. */
+const ANY_AGENT: Principal = { role: 'agent', name: 'shared agent token', agentId: null };
 
 /** A token bucket: `take()` is false once the agent sends faster than allowed. */
 class TokenBucket {
@@ -52,6 +63,7 @@ class TokenBucket {
 /** Close codes the agent endpoint uses (4000-4999 are for applications). */
 export const CLOSE_REPLACED = 4000;
 export const CLOSE_PROTOCOL = 4002;
+export const CLOSE_FORBIDDEN = 4003;
 export const CLOSE_RATE_LIMITED = 4029;
 export const CLOSE_TOO_MANY_BAD_FRAMES = 4030;
 
@@ -65,11 +77,13 @@ export class AgentEndpoint {
   readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_AGENT_FRAME_BYTES });
   private readonly live = new Map<string, WebSocket>();
 
-  constructor(private readonly opts: AgentEndpointOptions) {
-    this.wss.on('connection', (ws, req) => this.accept(ws, req));
-  }
+  /** Batches refused for their timestamps, since start. */
+  refusedTimestamps = 0;
 
-  private accept(ws: WebSocket, req: IncomingMessage): void {
+  constructor(private readonly opts: AgentEndpointOptions) {}
+
+  /** Serves one authenticated agent connection; `who` says which agent ids it may write as. */
+  accept(ws: WebSocket, req: IncomingMessage, who: Principal = ANY_AGENT): void {
     const log = this.opts.log;
     const remote = req.socket.remoteAddress ?? 'unknown';
     const bucket = new TokenBucket(this.opts.ratePerSecond ?? 50, this.opts.rateBurst ?? 5000);
@@ -127,6 +141,7 @@ export class AgentEndpoint {
           ws.close(CLOSE_PROTOCOL, 'unsupported protocol');
           return;
         }
+        if (!this.mayWriteAs(who, msg.agentId, ws, remote)) return;
         badInARow = 0;
         hello = msg;
         table.reset(msg.series);
@@ -156,6 +171,14 @@ export class AgentEndpoint {
       }
 
       // batch
+      const skew = this.timestampProblem(msg.ts, now);
+      if (skew) {
+        this.refusedTimestamps++;
+        if (host) host.stats.badFrames++;
+        log.warn('batch refused: timestamp', { agent: hello.agentId, seq: msg.seq, reason: skew });
+        send({ type: 'error', code: 'bad_timestamp', message: `batch ${msg.seq}: ${skew}` });
+        return;
+      }
       if (msg.seq <= lastSeq) {
         if (host) host.stats.duplicates++;
         send({ type: 'ack', seq: lastSeq });
@@ -199,6 +222,32 @@ export class AgentEndpoint {
       }
     });
     ws.on('error', (err) => log.warn('agent socket error', { agent: hello?.agentId ?? remote, error: err.message }));
+  }
+
+  /** Whether `who` may write as `agentId`; if not, says why to the agent and closes the connection. */
+  private mayWriteAs(who: Principal, agentId: string, ws: WebSocket, remote: string): boolean {
+    if (who.agentId === null || who.agentId === agentId) return true;
+    this.opts.log.warn('agent refused: writes as another agent', { credential: who.name, agentId, remote });
+    const refusal: ServerToAgent = {
+      type: 'error',
+      code: 'forbidden',
+      message: `this credential may only write as agent "${who.agentId}", not "${agentId}"`,
+    };
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(refusal));
+    ws.close(CLOSE_FORBIDDEN, 'agent id not allowed for this credential');
+    return false;
+  }
+
+  /** Why a batch's timestamp is out of bounds for this server's clock, or null. */
+  private timestampProblem(ts: number, now: number): string | null {
+    const ahead = this.opts.maxFutureMs ?? 5 * 60_000;
+    const behind = this.opts.maxPastMs ?? 48 * 3_600_000;
+    const at = new Date(ts).toISOString();
+    if (ts > now + ahead)
+      return `stamped ${at}, more than ${ahead / 1000} s ahead of the server's clock (${new Date(now).toISOString()}); check the agent host's clock`;
+    if (ts < now - behind)
+      return `stamped ${at}, more than ${behind / 3_600_000} h behind the server's clock (${new Date(now).toISOString()})`;
+    return null;
   }
 
   close(): void {

@@ -6,6 +6,8 @@
  */
 import type { z } from 'zod';
 import { MAX_SERIES_PER_SESSION } from '../shared/wire.js';
+import { metricDef } from '../shared/catalogue.js';
+import { FORBIDDEN_KEYS, INVENTORY_LIMITS, STATE_VALUE_LIMITS, jsonLimitProblem } from '../shared/json-limits.js';
 import {
   MAX_BATCH_SAMPLES,
   collectorsSchema,
@@ -31,7 +33,25 @@ const fail = (where: string, message: string): never => {
 function checkName(v: unknown, where: string): string {
   if (typeof v !== 'string' || v.length < 1 || v.length > 128 || !NAME.test(v))
     fail(where, 'must be letters, digits and _ (1–128)');
+  if (FORBIDDEN_KEYS.has(v as string)) fail(where, `"${v as string}" is not allowed as a name`);
   return v as string;
+}
+
+/**
+ * Metrics of the catalogue (shared/catalogue.ts) only: the API, /metrics and
+ * the dashboard know no others, so a sample of any other name could be stored
+ * but never read.
+ */
+function checkMetric(v: unknown, where: string): string {
+  const m = checkName(v, where);
+  if (!metricDef(m)) fail(where, `unknown metric "${m}": not in the catalogue (see /api/catalogue)`);
+  return m;
+}
+
+/** Free-form JSON inside a frame, against its limits. */
+function checkJson(v: unknown, limits: typeof STATE_VALUE_LIMITS, where: string): void {
+  const problem = jsonLimitProblem(v, limits, where);
+  if (problem) throw new FrameError(problem);
 }
 
 function checkLabels(v: unknown, where: string): Record<string, string> | undefined {
@@ -108,7 +128,7 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
     for (let i = 0; i < list.length; i++) {
       const s = list[i] as Record<string, unknown> | null;
       if (s === null || typeof s !== 'object') fail(`samples.${i}`, 'must be an object');
-      const metric = checkName(s!.m, `samples.${i}.m`);
+      const metric = checkMetric(s!.m, `samples.${i}.m`);
       const l = checkLabels(s!.l, `samples.${i}.l`);
       batch.values[i] = checkValue(s!.v, `samples.${i}.v`) ?? NaN;
       batch.series.push(l ? { m: metric, l } : { m: metric });
@@ -124,7 +144,7 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
           fail(`defs.${i}`, 'must be [index, metric] or [index, metric, labels]');
         const index = checkCount((d as unknown[])[0], `defs.${i}.0`, 0);
         if (index >= MAX_SERIES_PER_SESSION) fail(`defs.${i}.0`, `index must be below ${MAX_SERIES_PER_SESSION}`);
-        const metric = checkName((d as unknown[])[1], `defs.${i}.1`);
+        const metric = checkMetric((d as unknown[])[1], `defs.${i}.1`);
         const l = checkLabels((d as unknown[])[2], `defs.${i}.2`);
         const e = entry(metric, l);
         const existing = defined.get(index) ?? table.entries[index];
@@ -167,6 +187,12 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
   if (collectors) batch.collectors = collectors;
   const stateKinds = checkWith(stateKindsSchema, m.stateKinds, 'stateKinds');
   if (stateKinds) batch.stateKinds = stateKinds;
+  if (Array.isArray(m.states))
+    (m.states as unknown[]).forEach((st, i) => {
+      const x = st as { key?: unknown; value?: unknown } | null;
+      if (typeof x?.key === 'string' && FORBIDDEN_KEYS.has(x.key)) fail(`states.${i}.key`, `"${x.key}" is not allowed`);
+      checkJson(x?.value, STATE_VALUE_LIMITS, `states.${i}.value`);
+    });
   const states = checkWith(statesSchema, m.states, 'states');
   if (states) batch.states = states;
   return batch;
@@ -185,8 +211,17 @@ export function decodeAgentFrame(raw: string, table: SessionSeries): Checked<Age
   const type = (data as { type?: unknown }).type;
   try {
     if (type === 'batch') return { ok: true, value: decodeBatch(data as Record<string, unknown>, table) };
-    if (type === 'hello') return decodeFrameValue(data, helloSchema);
-    if (type === 'inventory') return decodeFrameValue(data, inventorySchema);
+    if (type === 'hello' || type === 'inventory') {
+      const frame = data as { inventory?: unknown; series?: unknown };
+      if (frame.inventory !== null) checkJson(frame.inventory, INVENTORY_LIMITS, 'inventory');
+      if (Array.isArray(frame.series))
+        (frame.series as unknown[]).forEach((d, i) => {
+          if (!Array.isArray(d)) return; // the schema says why
+          checkMetric(d[0], `series.${i}.0`);
+          checkLabels(d[1], `series.${i}.1`);
+        });
+      return type === 'hello' ? decodeFrameValue(data, helloSchema) : decodeFrameValue(data, inventorySchema);
+    }
     return { ok: false, code: 'bad_frame', message: `type: unknown message type ${JSON.stringify(type)}` };
   } catch (err) {
     if (err instanceof FrameError) return { ok: false, code: 'bad_frame', message: err.message };

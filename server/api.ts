@@ -49,7 +49,7 @@ export class ApiError extends Error {
   }
 }
 
-const RESERVED = new Set(['host', 'metric', 'from', 'to', 'access_token']);
+const RESERVED = new Set(['host', 'metric', 'from', 'to']);
 
 export function apiRouter(
   store: Store,

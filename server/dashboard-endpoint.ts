@@ -11,6 +11,7 @@ import {
 import type { Logger } from '../shared/log.js';
 import type { HostRegistry } from './hosts.js';
 import { frameText } from '../shared/frame-text.js';
+import { WS_SUBPROTOCOL } from './access.js';
 
 export interface DashboardEndpointOptions {
   hosts: HostRegistry;
@@ -35,7 +36,12 @@ interface Client {
 
 /** Live pushes to dashboards: host-list changes to everyone, samples to those subscribed to the host. */
 export class DashboardEndpoint {
-  readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_DASHBOARD_FRAME_BYTES });
+  readonly wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_DASHBOARD_FRAME_BYTES,
+    // The browser offers its credential as a subprotocol; the answer must be one it offered, never the credential.
+    handleProtocols: (offered) => (offered.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
+  });
   private readonly clients = new Set<Client>();
   private readonly maxQueued: number;
   dropped = 0;
@@ -63,7 +69,22 @@ export class DashboardEndpoint {
   }
 
   private send(client: Client, msg: ServerToDashboard): void {
-    this.sendFrame(client, JSON.stringify(msg));
+    const frame = this.frameOf(msg);
+    if (frame !== null) this.sendFrame(client, frame);
+  }
+
+  /**
+   * JSON of a push, or null when it cannot be written. Agents' values are
+   * bounded on arrival (shared/json-limits.ts); this is the second line, so a
+   * value that still cannot be serialised costs one push, never the process.
+   */
+  private frameOf(msg: ServerToDashboard): string | null {
+    try {
+      return JSON.stringify(msg);
+    } catch (err) {
+      this.opts.log.error('could not serialise a dashboard push', { type: msg.type, error: (err as Error).message });
+      return null;
+    }
   }
 
   private sendFrame(client: Client, frame: string): void {
@@ -105,7 +126,8 @@ export class DashboardEndpoint {
         .flatMap((h) => this.opts.hosts.get(h) ?? [])
         .map((h) => ({ ...h, inventory: null }));
       this.changedHosts.clear();
-      const frame = JSON.stringify({ type: 'hosts', partial: true, hosts: changed } satisfies ServerToDashboard);
+      const frame = this.frameOf({ type: 'hosts', partial: true, hosts: changed });
+      if (frame === null) return;
       for (const c of this.clients) this.sendFrame(c, frame);
     }, 1000);
     this.hostsTimer.unref();

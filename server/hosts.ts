@@ -1,4 +1,5 @@
 import type { Batch, Hello, HostSummary } from '../shared/protocol.js';
+import { bareMap } from '../shared/json-limits.js';
 
 /** What the server knows of each agent, connected or not. */
 export class HostRegistry {
@@ -17,7 +18,7 @@ export class HostRegistry {
       agentVersion: hello.agentVersion,
       protocol: hello.protocol,
       collectors: existing?.collectors ?? [],
-      states: existing?.states ?? {},
+      states: existing?.states ?? bareMap(),
       inventory: hello.inventory ?? existing?.inventory ?? null,
       stats: existing?.stats ?? { batches: 0, duplicates: 0, gaps: 0, badFrames: 0 },
     };
@@ -38,7 +39,7 @@ export class HostRegistry {
       agentVersion: null,
       protocol: null,
       collectors: [],
-      states: {},
+      states: bareMap(),
       inventory: null,
       stats: { batches: 0, duplicates: 0, gaps: 0, badFrames: 0 },
     });
@@ -59,8 +60,9 @@ export class HostRegistry {
     if (!host) return;
     host.lastSeen = now;
     if (batch.collectors) host.collectors = batch.collectors;
-    for (const kind of batch.stateKinds ?? []) host.states[kind] = {};
-    for (const st of batch.states ?? []) (host.states[st.kind] ??= {})[st.key] = st.value;
+    // Maps without prototypes: an agent's names are data, never Object.prototype's properties.
+    for (const kind of batch.stateKinds ?? []) host.states[kind] = bareMap();
+    for (const st of batch.states ?? []) (host.states[st.kind] ??= bareMap())[st.key] = st.value;
   }
 
   get(id: string): HostSummary | undefined {

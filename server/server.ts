@@ -8,7 +8,10 @@ import { AgentEndpoint } from './agent-endpoint.js';
 import { DashboardEndpoint } from './dashboard-endpoint.js';
 import { HostRegistry } from './hosts.js';
 import { apiRouter } from './api.js';
-import { isLoopback, presentedToken, tokenMatches } from './auth.js';
+import { isLoopback } from './auth.js';
+import { Access, type Principal } from './access.js';
+import type { TokenStore } from './token-store.js';
+import { clientCertificateIdentity, createTlsServer, type TlsOptions } from './tls.js';
 import { MemoryStore } from './store/memory.js';
 import type { Store } from './store/store.js';
 import { Alerts, type AlertsOptions } from './alerts/index.js';
@@ -16,10 +19,21 @@ import { Alerts, type AlertsOptions } from './alerts/index.js';
 export interface ServerOptions {
   host: string;
   port: number;
-  /** Agents must present this token. */
+  /** The shared agent token: agents present it (or their own from `tokens`); it may write as any agent id. */
   agentToken: string;
-  /** Dashboard and API credential; null leaves them open, which is allowed only on loopback. */
+  /** Admin credential for people (API, dashboard, silences, acks); with no person credential at all the API is open, which is allowed only on loopback. */
   apiToken: string | null;
+  /** Read-only credential for people. */
+  readToken?: string | null;
+  /** Per-agent and per-person credentials (`tidemark token add`). */
+  tokens?: TokenStore | null;
+  /** Serve HTTPS and wss; with clientCaFile, agents must present a certificate naming their agent id. */
+  tls?: TlsOptions | null;
+  /** Host names besides loopback ones a browser may use to reach an open (credential-less) server. */
+  allowedHosts?: string[];
+  /** Batches stamped further ahead of or behind the server's clock are refused (defaults 5 min and 48 h). */
+  maxFutureMs?: number;
+  maxPastMs?: number;
   log: Logger;
   store?: Store;
   /** Directory with the built dashboard (index.html, app.js). */
@@ -46,14 +60,20 @@ export class TidemarkServer {
   readonly alerts: Alerts | null;
   /** Batches and samples stored since start, for /healthz and the benchmarks. */
   readonly ingested = { batches: 0, samples: 0 };
+  readonly access: Access;
   private readonly http: http.Server;
+  private readonly stopTls: () => void = () => {};
   private readonly startedAt = Date.now();
 
   constructor(private readonly opts: ServerOptions) {
-    if (!isLoopback(opts.host) && !opts.apiToken) {
-      throw new Error(`refusing to serve the dashboard and API on ${opts.host} without a credential: set a token`);
-    }
     if (!opts.agentToken) throw new Error('an agent token is required');
+    this.access = new Access(opts);
+    if (!isLoopback(opts.host) && this.access.open) {
+      throw new Error(
+        `refusing to serve the dashboard and API on ${opts.host} without a credential for people: ` +
+          'set --api-token (admin) or --read-token, or add one with `tidemark token add NAME --role read`',
+      );
+    }
     this.store = opts.store ?? new MemoryStore();
     for (const [host, lastSeen] of this.store.knownHosts()) this.hosts.remembered(host, lastSeen);
     this.dashboards = new DashboardEndpoint({
@@ -74,6 +94,8 @@ export class TidemarkServer {
       },
       ratePerSecond: opts.agentRate?.perSecond,
       rateBurst: opts.agentRate?.burst,
+      maxFutureMs: opts.maxFutureMs,
+      maxPastMs: opts.maxPastMs,
     });
     this.hosts.onChange = (id) => this.dashboards.hostChanged(id);
     this.alerts = opts.alerts
@@ -86,42 +108,73 @@ export class TidemarkServer {
 
     const app = express();
     app.disable('x-powered-by');
+    // Routes match exactly as written; the access check below works on the normalised path anyway.
+    app.set('case sensitive routing', true);
+    app.set('strict routing', true);
     app.use((req, res, next) => {
-      // /healthz stays open so load balancers and `tidemark start` can probe it.
-      if (!opts.apiToken || req.path === '/healthz' || (!req.path.startsWith('/api') && req.path !== '/metrics'))
-        return next();
-      if (tokenMatches(presentedToken(req), opts.apiToken)) return next();
-      res.status(401).json({ error: 'a credential is required: Authorization: Bearer <token>' });
+      const d = this.access.http(req);
+      if (d.ok) return next();
+      if (d.status === 403) opts.log.warn('request refused', { path: req.path, reason: d.reason });
+      res.status(d.status).json({ error: d.reason });
     });
     app.use(apiRouter(this.store, this.hosts, this.startedAt, this.alerts, this.ingested));
     const webDir = opts.webDir ?? defaultWebDir();
     app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));
     // Browsers and tools that ignore the page's <link rel=icon> still ask for /favicon.ico.
     app.get('/favicon.ico', (_req, res) => res.redirect(301, '/favicon.svg'));
-    this.http = http.createServer(app);
-    this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+    if (opts.tls) {
+      const t = createTlsServer(opts.tls, app, opts.log.child('tls'));
+      this.http = t.server;
+      this.stopTls = t.stop;
+    } else {
+      this.http = http.createServer(app);
+    }
+    this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.upgrade(req, socket, head),
+    );
   }
 
   private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    // Exact paths only: /WS/agent or /ws/agent/ is not an endpoint.
+    const pathname = (req.url ?? '/').split('?', 1)[0];
     const refuse = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
+    const remote = req.socket.remoteAddress;
     if (pathname === '/ws/agent') {
-      if (!tokenMatches(presentedToken(req), this.opts.agentToken)) {
-        this.opts.log.warn('agent refused: bad or missing token', { remote: req.socket.remoteAddress });
-        return refuse(401, 'Unauthorized');
+      const d = this.access.agentSocket(req);
+      if (!d.ok) {
+        this.opts.log.warn('agent refused', { remote, reason: d.reason });
+        return refuse(d.status, d.status === 401 ? 'Unauthorized' : 'Forbidden');
       }
-      this.agents.wss.handleUpgrade(req, socket, head, (ws) => this.agents.wss.emit('connection', ws, req));
+      const who = this.bindCertificate(d.who!, req);
+      if ('error' in who) {
+        this.opts.log.warn('agent refused', { remote, reason: who.error });
+        return refuse(403, 'Forbidden');
+      }
+      this.agents.wss.handleUpgrade(req, socket, head, (ws) => this.agents.accept(ws, req, who));
       return;
     }
     if (pathname === '/ws/dashboard') {
-      if (this.opts.apiToken && !tokenMatches(presentedToken(req), this.opts.apiToken))
-        return refuse(401, 'Unauthorized');
+      const d = this.access.dashboardSocket(req);
+      if (!d.ok) {
+        if (d.status === 403) this.opts.log.warn('dashboard socket refused', { remote, reason: d.reason });
+        return refuse(d.status, d.status === 401 ? 'Unauthorized' : 'Forbidden');
+      }
       this.dashboards.wss.handleUpgrade(req, socket, head, (ws) => this.dashboards.wss.emit('connection', ws, req));
       return;
     }
     refuse(404, 'Not Found');
+  }
+
+  /** With mutual TLS, an agent is who its certificate says; a token bound to another id is refused. */
+  private bindCertificate(who: Principal, req: http.IncomingMessage): Principal | { error: string } {
+    if (!this.opts.tls?.clientCaFile) return who;
+    const cert = clientCertificateIdentity(req.socket);
+    if ('error' in cert) return cert;
+    if (who.agentId !== null && who.agentId !== cert.id)
+      return { error: `token of agent ${who.agentId} used with the certificate of ${cert.id}` };
+    return { ...who, agentId: cert.id, name: `certificate ${cert.id}` };
   }
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
@@ -141,6 +194,7 @@ export class TidemarkServer {
     this.alerts?.stop();
     this.agents.close();
     this.dashboards.close();
+    this.stopTls();
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
     await this.store.close();

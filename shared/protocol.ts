@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { MAX_SERIES_PER_SESSION, type ErrorCode } from './wire.js';
+import { FORBIDDEN_KEYS } from './json-limits.js';
 
 export * from './wire.js';
 
@@ -17,14 +18,16 @@ const name = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be letters, digits and _');
+  .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be letters, digits and _')
+  .refine((n) => !FORBIDDEN_KEYS.has(n), 'is not allowed as a name');
 const labelValue = z.string().max(256);
 const labels = z.record(name, labelValue).refine((l) => Object.keys(l).length <= 16, 'at most 16 labels');
 const id = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z0-9._:-]+$/, 'must be letters, digits and . _ : -');
+  .regex(/^[A-Za-z0-9._:-]+$/, 'must be letters, digits and . _ : -')
+  .refine((n) => !FORBIDDEN_KEYS.has(n), 'is not allowed as an id');
 
 /** One sample: metric name from the catalogue, labels besides host (device, cpu, …), value (null: could not be computed this interval). */
 export interface WireSample {
@@ -51,7 +54,11 @@ export type CollectorStatus = z.infer<typeof collectorStatusSchema>;
  */
 export const stateSchema = z.object({
   kind: name,
-  key: z.string().min(1).max(256),
+  key: z
+    .string()
+    .min(1)
+    .max(256)
+    .refine((k) => !FORBIDDEN_KEYS.has(k), 'is not allowed as a key'),
   value: z.record(z.string(), z.unknown()),
 });
 export type WireState = z.infer<typeof stateSchema>;

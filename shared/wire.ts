@@ -46,6 +46,10 @@ export const ERROR_CODES = [
   'hello_required',
   'rate_limited',
   'internal',
+  /** The credential may not write as the agent id the hello names. */
+  'forbidden',
+  /** A batch stamped too far ahead of or behind the server's clock; it is refused, not stored. */
+  'bad_timestamp',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

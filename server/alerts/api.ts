@@ -1,6 +1,7 @@
 import express from 'express';
 import { ApiError } from '../api.js';
 import { parseDuration } from './rules.js';
+import { MAX_PATTERN_LENGTH, compileFullMatch } from '../../shared/safe-regex.js';
 import type { Alerts } from './index.js';
 
 /** /api/alerts, /api/silences, /api/rules: list, silence, acknowledge. */
@@ -44,13 +45,17 @@ export function alertsRouter(alerts: Alerts): express.Router {
     };
     if (!Array.isArray(b.matchers) || b.matchers.length === 0)
       throw new ApiError(400, 'matchers: a non-empty list of {label, value, regex?}');
+    if (b.matchers.length > 20) throw new ApiError(400, 'matchers: at most 20');
     const matchers = b.matchers.map((m: unknown, i: number) => {
       const x = m as { label?: unknown; value?: unknown; regex?: unknown };
-      if (typeof x.label !== 'string' || typeof x.value !== 'string')
-        throw new ApiError(400, `matchers[${i}] needs label and value strings`);
+      if (typeof x.label !== 'string' || typeof x.value !== 'string' || x.label.length > 128)
+        throw new ApiError(400, `matchers[${i}] needs label (at most 128 characters) and value strings`);
+      if (x.value.length > MAX_PATTERN_LENGTH)
+        throw new ApiError(400, `matchers[${i}]: value longer than ${MAX_PATTERN_LENGTH} characters`);
       if (x.regex) {
+        // Checked before it is stored: it runs against every firing alert every second, and survives restarts.
         try {
-          new RegExp(x.value);
+          compileFullMatch(x.value);
         } catch (e) {
           throw new ApiError(400, `matchers[${i}]: bad regex: ${(e as Error).message}`);
         }

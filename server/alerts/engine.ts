@@ -3,7 +3,17 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { seriesKey, type SeriesRef, type WireSample } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
-import { compare, exprMetrics, matches, PLACEHOLDER, type Condition, type Expr, type Rule } from './rules.js';
+import {
+  compare,
+  exprMetrics,
+  matches,
+  PLACEHOLDER,
+  type Condition,
+  type Expr,
+  type Matcher,
+  type Rule,
+} from './rules.js';
+import { compileFullMatch, type FullMatcher } from '../../shared/safe-regex.js';
 import type { AlertSnapshot, Notification, Notifier } from './notify.js';
 
 /** One alert: a rule for one host and label set, pending (condition true, `for` not yet up) or firing. */
@@ -559,9 +569,16 @@ function silenceMatches(s: Silence, labels: Record<string, string>): boolean {
   let tests = silenceTests.get(s);
   if (!tests) {
     tests = s.matchers.map((m) => {
-      if (!m.regex) return (l: Record<string, string>) => (l[m.label] ?? '') === m.value;
-      const re = new RegExp(`^(?:${m.value})$`);
-      return (l: Record<string, string>) => re.test(l[m.label] ?? '');
+      const value = (l: Record<string, string>) => (Object.hasOwn(l, m.label) ? String(l[m.label]) : '');
+      if (!m.regex) return (l: Record<string, string>) => value(l) === m.value;
+      // RE2 semantics: linear time, so no silence (even one persisted before patterns were checked) can hang a tick.
+      let re: FullMatcher;
+      try {
+        re = compileFullMatch(m.value);
+      } catch {
+        return () => false; // a pattern RE2 cannot run silences nothing
+      }
+      return (l: Record<string, string>) => re.test(value(l));
     });
     silenceTests.set(s, tests);
   }

@@ -19,6 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type YAMLMap } from 'yaml';
+import { compileFullMatch, type FullMatcher } from '../../shared/safe-regex.js';
 import { metricDef } from '../../shared/catalogue.js';
 
 export type Op = '>' | '>=' | '<' | '<=' | '==' | '!=';
@@ -28,7 +29,7 @@ export interface Matcher {
   label: string;
   value: string;
   negate: boolean;
-  re: RegExp | null;
+  re: FullMatcher | null;
 }
 
 export interface Condition {
@@ -168,10 +169,10 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
       let value = String(scalar(pair.value as Node) ?? '');
       const negate = value.startsWith('!');
       if (negate) value = value.slice(1);
-      let re: RegExp | null = null;
+      let re: FullMatcher | null = null;
       if (value.startsWith('~')) {
         try {
-          re = new RegExp(`^(?:${value.slice(1)})$`);
+          re = compileFullMatch(value.slice(1));
         } catch (e) {
           err(pair.value, `bad pattern for ${label}: ${(e as Error).message}`);
           return null;

@@ -47,8 +47,10 @@ const hello = (session: string) =>
     agentVersion: 't',
     inventory: null,
   });
+/** Batches are stamped relative to T0, ten minutes ago: the server refuses ones far from its clock. */
+const T0 = Math.floor((Date.now() - 10 * 60_000) / 1000) * 1000;
 const batch = (seq: number, ts: number, v: number) =>
-  JSON.stringify({ type: 'batch', seq, ts, samples: [{ m: 'disk_util_percent', l: { device: 'sda' }, v }] });
+  JSON.stringify({ type: 'batch', seq, ts: T0 + ts, samples: [{ m: 'disk_util_percent', l: { device: 'sda' }, v }] });
 
 describe('agent endpoint', () => {
   it('stores a replayed batch once and acknowledges it again', async () => {
@@ -67,12 +69,12 @@ describe('agent endpoint', () => {
       'ack 2',
       'ack 2',
     ]);
-    const res = (await (await fetch(`${base}/api/series?host=h1&metric=disk_util_percent&from=0&to=5000`)).json()) as {
-      series: { points: [number, number][] }[];
-    };
+    const res = (await (
+      await fetch(`${base}/api/series?host=h1&metric=disk_util_percent&from=${T0}&to=${T0 + 5000}`)
+    ).json()) as { series: { points: [number, number][] }[] };
     expect(res.series[0]!.points).toEqual([
-      [1000, 10],
-      [2000, 20],
+      [T0 + 1000, 10],
+      [T0 + 2000, 20],
     ]);
     expect(server.hosts.get('h1')!.stats).toMatchObject({ batches: 2, duplicates: 2 });
 
@@ -135,7 +137,7 @@ describe('dashboard endpoint', () => {
     const socket = (reader as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
     const big = Array.from({ length: 2000 }, (_, i) => ({ m: 'disk_util_percent', l: { device: `d${i}` }, v: i }));
-    for (let i = 1; i <= 100; i++) agent.send(JSON.stringify({ type: 'batch', seq: i, ts: i, samples: big }));
+    for (let i = 1; i <= 100; i++) agent.send(JSON.stringify({ type: 'batch', seq: i, ts: T0 + i, samples: big }));
     await until(() => server.store.lastSeq('h1', 's') === 100, 10_000, 'all batches stored');
     await new Promise((r) => setTimeout(r, 500));
     socket.resume();
@@ -158,7 +160,7 @@ describe('dashboard endpoint', () => {
     agent.send(hello('s'));
     const big = Array.from({ length: 2000 }, (_, i) => ({ m: 'disk_util_percent', l: { device: `d${i}` }, v: i }));
     for (let i = 1; i <= 200 && server.dashboards.dropped === 0; i++) {
-      agent.send(JSON.stringify({ type: 'batch', seq: i, ts: i, samples: big }));
+      agent.send(JSON.stringify({ type: 'batch', seq: i, ts: T0 + i, samples: big }));
       await new Promise((r) => setTimeout(r, 5));
     }
     await until(() => server.dashboards.dropped === 1, 10_000, 'slow client to be dropped');

@@ -162,23 +162,26 @@ describe('agent → server batches (protocol 2: series named once, then indexes 
     expect(bad({ defs: [[0, 'bad name']], v: '' })).toMatchObject({
       message: expect.stringMatching(/^defs\.0\.1: must be letters, digits and _/),
     });
-    expect(bad({ defs: [[0, 'a', { 'x-y': '1' }]], v: '' })).toMatchObject({
+    expect(bad({ defs: [[0, 'disk_util_percent', { 'x-y': '1' }]], v: '' })).toMatchObject({
       message: expect.stringMatching(/^defs\.0\.2\.x-y: must be letters/),
     });
     expect(
       bad({
         defs: [
-          [0, 'a'],
-          [0, 'b'],
+          [0, 'disk_util_percent'],
+          [0, 'disk_aqu_sz'],
         ],
         v: '',
       }),
-    ).toEqual({ ok: false, code: 'bad_frame', message: 'defs.1: index 0 already names a' });
+    ).toEqual({ ok: false, code: 'bad_frame', message: 'defs.1: index 0 already names disk_util_percent' });
+    expect(bad({ defs: [[0, 'not_in_the_catalogue']], v: '' })).toMatchObject({
+      message: expect.stringMatching(/^defs\.0\.1: unknown metric "not_in_the_catalogue"/),
+    });
     expect(bad({ samples: [], v: '' })).toMatchObject({
       message: 'frame: a batch carries either samples (protocol 1) or v (protocol 2)',
     });
     expect(bad({ seq: 0, v: '' })).toMatchObject({ message: 'seq: must be a whole number ≥ 1' });
-    expect(bad({ samples: [{ m: 'a', v: 1, l: { d: 5 } }] })).toMatchObject({
+    expect(bad({ samples: [{ m: 'disk_util_percent', v: 1, l: { d: 5 } }] })).toMatchObject({
       message: 'samples.0.l.d: label values are strings of at most 256 characters',
     });
     expect(bad({ v: '', states: [{ kind: 'raid_array' }] })).toMatchObject({

@@ -33,6 +33,13 @@ export function authedFetch(path: string, init: RequestInit = {}): Promise<Respo
   });
 }
 
+function base64url(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
 export const api = {
   catalogue: () => getJson<MetricDef[]>('/api/catalogue'),
   /** Every host without its inventory; `host` has one host in full. */
@@ -57,9 +64,11 @@ export function connectLive(
   const open = () => {
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
     const t = token();
-    const ws = new WebSocket(
-      `${proto}://${location.host}/ws/dashboard${t ? `?access_token=${encodeURIComponent(t)}` : ''}`,
-    );
+    // Browsers cannot set headers on a WebSocket: the credential travels as a subprotocol, never in the URL.
+    const ws = new WebSocket(`${proto}://${location.host}/ws/dashboard`, [
+      'tidemark',
+      ...(t ? [`tidemark.bearer.${base64url(t)}`] : []),
+    ]);
     ws.onopen = () => {
       delay = 500;
       onState('live');
