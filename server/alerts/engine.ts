@@ -3,16 +3,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { seriesKey, type SeriesRef, type WireSample } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
-import {
-  compare,
-  exprMetrics,
-  matches,
-  PLACEHOLDER,
-  type Condition,
-  type Expr,
-  type Matcher,
-  type Rule,
-} from './rules.js';
+import { compare, exprMetrics, matches, PLACEHOLDER, type Condition, type Expr, type Rule } from './rules.js';
 import { compileFullMatch, type FullMatcher } from '../../shared/safe-regex.js';
 import type { AlertSnapshot, Notification, Notifier } from './notify.js';
 
