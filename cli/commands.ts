@@ -55,13 +55,23 @@ async function startServer(
   const apiToken = s.apiToken || (isLoopback(s.host) ? null : token);
   // Server modules (express, SQLite, alerting) load only for the commands that run a server,
   // so `tidemark agent` stays small.
-  const [{ TidemarkServer }, { SqliteStore }, { MemoryStore }, { alertsOptions }] = await Promise.all([
-    import('../server/server.js'),
-    import('../server/store/sqlite.js'),
-    import('../server/store/memory.js'),
-    import('./alerts-config.js'),
-  ]);
+  const [{ TidemarkServer }, { SqliteStore }, { MemoryStore }, { alertsOptions }, { remoteWriteConfig }] =
+    await Promise.all([
+      import('../server/server.js'),
+      import('../server/store/sqlite.js'),
+      import('../server/store/memory.js'),
+      import('./alerts-config.js'),
+      import('./remote-write-config.js'),
+    ]);
   const alerts = alertsOptions(flags, s.dataDir);
+  const rwConfig = remoteWriteConfig(flags);
+  const remoteWrite = rwConfig
+    ? new (await import('../server/remote-write/index.js')).RemoteWrite({
+        ...rwConfig,
+        dir: path.join(s.dataDir, 'remote-write'),
+        log: log.child('remote-write'),
+      })
+    : null;
   const store =
     s.store === 'sqlite'
       ? new SqliteStore({
@@ -78,6 +88,7 @@ async function startServer(
     log: log.child('server'),
     alerts,
     store,
+    remoteWrite,
   });
   const port = await server.listen();
   const shownHost = s.host.includes(':') ? `[${s.host}]` : s.host;
@@ -87,6 +98,7 @@ async function startServer(
     receivers:
       alerts.receivers.map((r) => `${r.name} (${r.type})`).join(', ') || 'none: alerts show on the dashboard only',
   });
+  if (remoteWrite) log.info('remote write', { targets: remoteWrite.targets.map((t) => t.name).join(', ') });
   return { server, port, token, host: s.host };
 }
 

@@ -241,7 +241,7 @@ export function loadConfigFile(file: string): Record<string, unknown> {
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${file} must be a mapping`);
-  const known = new Set([...Object.values(SETTINGS).map((s) => s.yaml.split('.')[0]), 'alerts']);
+  const known = new Set([...Object.values(SETTINGS).map((s) => s.yaml.split('.')[0]), 'alerts', 'remoteWrite']);
   for (const key of Object.keys(doc)) {
     if (!known.has(key))
       throw new ConfigError(`config file ${file}: unknown section "${key}" (known: ${[...known].join(', ')})`);

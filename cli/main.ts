@@ -38,6 +38,11 @@ program
     'send every alert notification to this URL as JSON (repeatable)',
     (v: string, prev: string[] = []) => [...prev, v],
   )
+  .option(
+    '--remote-write <url>',
+    'send every stored sample to this Prometheus remote-write URL (repeatable) [env TIDEMARK_REMOTE_WRITE]',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
   .addOption(opt('root', '--root <dir>'))
   .addOption(opt('intervalMs', '--interval-ms <ms>'))
   .addOption(opt('logrotateConfig', '--logrotate-config <file>'))
@@ -62,6 +67,11 @@ program
   .option(
     '--webhook <url>',
     'send every alert notification to this URL as JSON (repeatable)',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
+  .option(
+    '--remote-write <url>',
+    'send every stored sample to this Prometheus remote-write URL (repeatable) [env TIDEMARK_REMOTE_WRITE]',
     (v: string, prev: string[] = []) => [...prev, v],
   )
   .addOption(configOpt())

@@ -12,6 +12,7 @@ import { isLoopback, presentedToken, tokenMatches } from './auth.js';
 import { MemoryStore } from './store/memory.js';
 import type { Store } from './store/store.js';
 import { Alerts, type AlertsOptions } from './alerts/index.js';
+import type { RemoteWrite } from './remote-write/index.js';
 
 export interface ServerOptions {
   host: string;
@@ -31,6 +32,8 @@ export interface ServerOptions {
   dashboardSlowGraceMs?: number;
   /** Alert rules and receivers; null runs without alerting. */
   alerts?: AlertsOptions | null;
+  /** Sends every stored sample to Prometheus-compatible stores; closed with the server. */
+  remoteWrite?: RemoteWrite | null;
 }
 
 /** The built dashboard lives in dist/web below the package root, whether this file runs from src or dist. */
@@ -71,6 +74,7 @@ export class TidemarkServer {
         this.ingested.samples += batch.values.length;
         this.dashboards.publish(host, batch);
         this.alerts?.engine.ingestValues(host, batch.ts, batch.series, batch.values);
+        opts.remoteWrite?.ingest(host, batch);
       },
       ratePerSecond: opts.agentRate?.perSecond,
       rateBurst: opts.agentRate?.burst,
@@ -93,7 +97,7 @@ export class TidemarkServer {
       if (tokenMatches(presentedToken(req), opts.apiToken)) return next();
       res.status(401).json({ error: 'a credential is required: Authorization: Bearer <token>' });
     });
-    app.use(apiRouter(this.store, this.hosts, this.startedAt, this.alerts, this.ingested));
+    app.use(apiRouter(this.store, this.hosts, this.startedAt, this.alerts, this.ingested, opts.remoteWrite ?? null));
     const webDir = opts.webDir ?? defaultWebDir();
     app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));
     this.http = http.createServer(app);
@@ -141,6 +145,7 @@ export class TidemarkServer {
     this.dashboards.close();
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.opts.remoteWrite?.close();
     await this.store.close();
   }
 }
