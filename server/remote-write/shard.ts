@@ -139,7 +139,8 @@ export class Shard {
           return true;
         }
         this.counters.lastError = `HTTP ${res.status}: ${res.body}`;
-        if (res.retryAfterMs !== null) wait = Math.min(res.retryAfterMs, 10 * this.settings.maxBackoffMs);
+        // The remote said how long to wait; honoured up to 5 minutes.
+        if (res.retryAfterMs !== null) wait = Math.min(res.retryAfterMs, 300_000);
       } catch (err) {
         this.failing = true;
         this.counters.lastError = (err as Error).message;
