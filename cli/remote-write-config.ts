@@ -51,8 +51,13 @@ export function remoteWriteConfig(
   const targets: RemoteTargetConfig[] = urls.map(([u, from]) => ({ url: checkUrl(u, from) }));
   const list = s.targets ?? [];
   if (!Array.isArray(list)) throw new ConfigError(`${where('targets')}: must be a list`);
-  list.forEach((raw, i) => targets.push(target(raw, `${where('targets')}[${i}]`, path.dirname(file ?? '.'))));
-  if (targets.length === 0) return null;
+  list.forEach((raw, i) => {
+    try {
+      targets.push(target(raw, `remoteWrite.targets[${i}]`, path.dirname(file ?? '.')));
+    } catch (err) {
+      throw err instanceof ConfigError ? new ConfigError(`${err.message} (in ${file})`) : err;
+    }
+  });
   const names = new Set<string>();
   for (const t of targets) {
     if (names.has(t.url)) throw new ConfigError(`remote write target ${t.url} is given twice`);
@@ -65,7 +70,7 @@ export function remoteWriteConfig(
     out.maxAgeMs = ms;
   }
   if (s.maxBytes !== undefined) out.maxBytes = parseBytes(s.maxBytes, where('maxBytes'));
-  return out;
+  return targets.length ? out : null;
 }
 
 function target(raw: unknown, at: string, baseDir: string): RemoteTargetConfig {
