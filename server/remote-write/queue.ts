@@ -74,6 +74,8 @@ export class DiskQueue {
   private readonly flushTimer: NodeJS.Timeout;
   private readonly listeners: (() => void)[] = [];
   private readonly segmentBytes: number;
+  /** Bytes of series definitions in the current segment: a segment grows to 8 times them, so they stay a small part. */
+  private definitionBytes = 0;
 
   constructor(private readonly opts: DiskQueueOptions) {
     this.segmentBytes = opts.segmentBytes ?? 8 << 20;
@@ -102,7 +104,8 @@ export class DiskQueue {
    * newer than their series' last (the store drops those as replays) are left out.
    */
   append(host: string, ts: number, series: readonly SeriesRef[], values: ArrayLike<number>, now = Date.now()): void {
-    if (this.current.bytes + this.pendingBytes >= this.segmentBytes) this.rotate(now);
+    const size = this.current.bytes + this.pendingBytes;
+    if (size >= this.segmentBytes && size >= 8 * this.definitionBytes) this.rotate(now);
     const seg = this.current;
     const ids: number[] = [];
     const kept: number[] = [];
@@ -114,7 +117,9 @@ export class DiskQueue {
       s.lastTs = ts;
       if (s.definedIn !== seg.n) {
         s.definedIn = seg.n;
-        this.push(seriesRecord(s.id, s.labels));
+        const def = seriesRecord(s.id, s.labels);
+        this.definitionBytes += def.length;
+        this.push(def);
       }
       ids.push(s.id);
       kept.push(v);
@@ -166,6 +171,7 @@ export class DiskQueue {
   private openSegment(now: number): void {
     const n = this.segments.length ? this.current.n + 1 : 1;
     this.fd = openSync(this.pathOf(n), 'w');
+    this.definitionBytes = 0;
     this.segments.push({ n, firstSample: this.nextSample, samples: 0, bytes: 0, firstWriteMs: now, lastWriteMs: now });
   }
 

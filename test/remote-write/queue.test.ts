@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { appendFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DecodedBatch, SeriesRef } from '../../shared/protocol.js';
 import { silentLogger } from '../../shared/log.js';
@@ -149,7 +150,8 @@ describe('remote write: the disk queue', () => {
     const r = await receiver();
     let up = false;
     r.answer = () => ({ status: up ? 204 : 503 });
-    // A batch is one data record of 5 + 28 + 12 × 10 = 153 bytes; a segment's first batch also defines its 10 series.
+    // A batch is one data record of 5 + 28 + 12 × 10 = 153 bytes; a segment's first batch also defines its 10 series
+    // (~600 bytes), and a segment grows to 8 times that before the next starts.
     // In memory the target holds 2 × maxSamplesPerSend samples: batches 0 and 1 (batch 0 in flight, failing).
     const rw = remoteWrite(tempDir(), { url: r.url, maxSamplesPerSend: 10 }, { segmentBytes: 2000, maxBytes: 6000 });
     for (let k = 0; k < 100; k++) rw.ingest('db1', batch(k));
@@ -173,7 +175,7 @@ describe('remote write: the disk queue', () => {
     r.answer = () => ({ status: 503 });
     const dir = tempDir();
     const rw = remoteWrite(dir, { url: r.url, maxSamplesPerSend: 10 }, { segmentBytes: 2000, maxAgeMs: 3_600_000 });
-    for (let k = 0; k < 30; k++) rw.ingest('db1', batch(k));
+    for (let k = 0; k < 100; k++) rw.ingest('db1', batch(k));
     rw.queue.flush();
     const segments = rw.queue.segments.length;
     const inCurrent = rw.queue.current.samples;
@@ -182,7 +184,33 @@ describe('remote write: the disk queue', () => {
     expect(rw.stats().targets[0]!.dropped).toBe(0);
     rw.maintain(Date.now() + 3_600_000 + 1000);
     // All but the current segment, less batches 0 and 1, which the target already holds in memory.
-    expect(rw.stats().targets[0]!.dropped).toBe(300 - inCurrent - 20);
+    expect(rw.stats().targets[0]!.dropped).toBe(1000 - inCurrent - 20);
     expect(readdirSync(dir).filter((f) => f.endsWith('.seg'))).toHaveLength(1);
+  });
+
+  it('after a crash mid-write, cuts the torn record off and sends everything before it', async () => {
+    const r = await receiver();
+    let up = false;
+    r.answer = () => ({ status: up ? 204 : 503 });
+    const dir = tempDir();
+    let rw = remoteWrite(dir, { url: r.url });
+    for (let k = 0; k < 5; k++) rw.ingest('db1', batch(k));
+    await rw.close(0);
+    open.splice(open.indexOf(rw), 1);
+    // Half a data record, as a crash in the middle of a write leaves it: a header announcing 153 bytes, 20 of them.
+    const last = readdirSync(dir)
+      .filter((f) => f.endsWith('.seg'))
+      .sort()
+      .at(-1)!;
+    const torn = Buffer.alloc(25);
+    torn[0] = 2;
+    torn.writeUInt32LE(148, 1);
+    appendFileSync(path.join(dir, last), torn);
+    rw = remoteWrite(dir, { url: r.url });
+    for (let k = 5; k < 8; k++) rw.ingest('db1', batch(k));
+    up = true;
+    await until(() => rw.stats().targets[0]!.pending === 0, 10_000, 'the queue drained');
+    expect(got(r).sort()).toEqual(expected([0, 1, 2, 3, 4, 5, 6, 7]).sort());
+    expect(rw.stats().targets[0]!.dropped).toBe(0);
   });
 });
