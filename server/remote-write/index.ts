@@ -20,6 +20,8 @@ export interface RemoteWriteOptions {
 
 export interface RemoteWriteStats {
   queueBytes: number;
+  /** Why the queue cannot write to disk, until it can again. */
+  queueFailure: string | null;
   queueSegments: number;
   targets: TargetStats[];
 }
@@ -57,6 +59,15 @@ export class RemoteWrite {
 
   /** Deletes what every target has sent and what is past the bound, and saves positions. */
   maintain(now = Date.now()): void {
+    try {
+      this.maintainOnce(now);
+    } catch (err) {
+      // Saving positions is retried next second; the samples themselves are safe in the segments.
+      this.opts.log.error('remote-write maintenance failed', { error: (err as Error).message });
+    }
+  }
+
+  private maintainOnce(now: number): void {
     const neededFrom = Math.min(...this.targets.map((t) => t.neededFrom));
     const dropped = this.queue.trim(neededFrom, now);
     if (dropped.length) {
@@ -71,6 +82,7 @@ export class RemoteWrite {
   stats(now = Date.now()): RemoteWriteStats {
     return {
       queueBytes: this.queue.totalBytes,
+      queueFailure: this.queue.failure,
       queueSegments: this.queue.segments.length,
       targets: this.targets.map((t) => t.stats(now)),
     };

@@ -65,6 +65,8 @@ const segName = (n: number) => `${String(n).padStart(10, '0')}.seg`;
 export class DiskQueue {
   readonly segments: SegmentInfo[] = [];
   nextSample = 0;
+  /** Why the last write failed, until one succeeds. */
+  failure: string | null = null;
   private fd = -1;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -105,7 +107,8 @@ export class DiskQueue {
    */
   append(host: string, ts: number, series: readonly SeriesRef[], values: ArrayLike<number>, now = Date.now()): void {
     const size = this.current.bytes + this.pendingBytes;
-    if (size >= this.segmentBytes && size >= 8 * this.definitionBytes) this.rotate(now);
+    // Not while writes fail: the unwritten rest of a record must go to the file that holds its start.
+    if (size >= this.segmentBytes && size >= 8 * this.definitionBytes && !this.failure) this.rotate(now);
     const seg = this.current;
     const ids: number[] = [];
     const kept: number[] = [];
@@ -154,10 +157,22 @@ export class DiskQueue {
   flush(): void {
     if (this.pendingBytes === 0) return;
     const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    let at = 0;
+    try {
+      while (at < data.length) at += writeSync(this.fd, data, at, data.length - at);
+    } catch (err) {
+      // A full or failing disk: what did not reach the file stays in memory and is written on the next flush.
+      if (!this.failure) this.opts.log.error('remote-write queue cannot write', { error: (err as Error).message });
+      this.failure = (err as Error).message;
+      this.pending = [data.subarray(at)];
+      this.pendingBytes = data.length - at;
+      this.current.bytes += at;
+      return;
+    }
+    if (this.failure) this.opts.log.info('remote-write queue writes again');
+    this.failure = null;
     this.pending = [];
     this.pendingBytes = 0;
-    let at = 0;
-    while (at < data.length) at += writeSync(this.fd, data, at, data.length - at);
     this.current.bytes += data.length;
     for (const fn of this.listeners) fn();
   }
