@@ -131,6 +131,14 @@ describe('remote write into real VictoriaMetrics and Prometheus', () => {
       expect(t.sent).toBe(samples);
       expect(t.failed + t.dropped).toBe(0);
     }
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const line = (name: string, target: string) =>
+      Number(new RegExp(`^tidemark_${name}\\{target="${target}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    for (const target of [`${vm.base}/api/v1/write`, `${prom.base}/api/v1/write`]) {
+      expect(line('remote_write_sent_samples_total', target)).toBe(samples);
+      expect(line('remote_write_pending_samples', target)).toBe(0);
+      expect(line('remote_write_dropped_samples_total', target)).toBe(0);
+    }
     expectSame(await fromVmExport(vm.base), local, 12);
     expectSame(await fromPromQL(vm.base, 600), local, 12);
     expectSame(await fromPromQL(prom.base, 600), local);
