@@ -153,7 +153,7 @@ function checkUrl(v: unknown, where: string): string {
 const UNITS: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
 
 /** A size such as 512MiB or 8GiB, or a number of bytes. */
-export function parseBytes(v: unknown, where: string): number {
+function parseBytes(v: unknown, where: string): number {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 1 << 20) return v;
   const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB)$/.exec(v.trim()) : null;
   const bytes = m ? Math.round(Number(m[1]) * UNITS[m[2]!]!) : NaN;

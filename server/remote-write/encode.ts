@@ -72,7 +72,7 @@ function sampleSize(ts: number): number {
 }
 
 /** The uncompressed WriteRequest; timestamps are milliseconds since the epoch (non-negative). */
-export function encodeWriteRequest(series: readonly SeriesSamples[]): Buffer {
+function encodeWriteRequest(series: readonly SeriesSamples[]): Buffer {
   let total = 0;
   for (const s of series) {
     const inner = seriesSize(s);

@@ -12,9 +12,9 @@
  * one number that survives restarts.
  */
 
-export const SERIES_RECORD = 1;
+const SERIES_RECORD = 1;
 export const DATA_RECORD = 2;
-export const HEADER_BYTES = 5;
+const HEADER_BYTES = 5;
 const DATA_FIXED = 8 + 8 + 8 + 4;
 
 export function seriesRecord(id: number, labels: Buffer): Buffer {
@@ -48,13 +48,13 @@ export function dataRecord(
   return out;
 }
 
-export interface SeriesEntry {
+interface SeriesEntry {
   type: typeof SERIES_RECORD;
   id: number;
   labels: Buffer;
 }
 
-export interface DataEntry {
+interface DataEntry {
   type: typeof DATA_RECORD;
   firstSample: number;
   writeMs: number;

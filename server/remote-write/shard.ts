@@ -17,7 +17,7 @@ export interface SendCounters {
 }
 
 /** What a response means, as Prometheus decides it: 2xx done, 5xx and 429 try again, anything else is given up. */
-export function outcome(status: number): 'sent' | 'retry' | 'rejected' {
+function outcome(status: number): 'sent' | 'retry' | 'rejected' {
   if (status >= 200 && status < 300) return 'sent';
   if (status >= 500 || status === 429) return 'retry';
   return 'rejected';

@@ -29,7 +29,7 @@ interface SavedState {
 }
 
 /** A URL as shown in logs and metrics: no credentials, no query. */
-export function displayUrl(raw: string): string {
+function displayUrl(raw: string): string {
   const u = new URL(raw);
   return `${u.protocol}//${u.host}${u.pathname}`;
 }
