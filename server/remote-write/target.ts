@@ -91,6 +91,13 @@ export class RemoteTarget {
     if (!existsSync(this.stateFile)) return fresh;
     try {
       const saved = JSON.parse(readFileSync(this.stateFile, 'utf8')) as SavedState;
+      if (Math.max(...saved.ackedThrough) > this.queue.nextSample - 1) {
+        // Positions beyond the queue's end: the queue was removed and began again, so its numbers start over.
+        this.log.warn('remote write: saved position is past the queue; starting from new samples', {
+          target: this.name,
+        });
+        return fresh;
+      }
       if (saved.ackedThrough.length === count) return saved.ackedThrough;
       // Series map to other shards now: resume every shard from the one furthest behind (some samples go twice).
       this.log.warn('remote write: shard count changed; resending from the oldest position', { target: this.name });

@@ -1,4 +1,4 @@
-import { appendFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DecodedBatch, SeriesRef } from '../../shared/protocol.js';
@@ -212,5 +212,20 @@ describe('remote write: the disk queue', () => {
     await until(() => rw.stats().targets[0]!.pending === 0, 10_000, 'the queue drained');
     expect(got(r).sort()).toEqual(expected([0, 1, 2, 3, 4, 5, 6, 7]).sort());
     expect(rw.stats().targets[0]!.dropped).toBe(0);
+  });
+
+  it('starts from new samples when the queue was removed but a target kept its position', async () => {
+    const r = await receiver();
+    const dir = tempDir();
+    let rw = remoteWrite(dir, { url: r.url });
+    for (let k = 0; k < 5; k++) rw.ingest('db1', batch(k));
+    await until(() => r.samples.length === 50, 5000, 'the first batches');
+    await rw.close(0);
+    open.splice(open.indexOf(rw), 1);
+    for (const f of readdirSync(dir)) if (!f.startsWith('target-')) rmSync(path.join(dir, f));
+    rw = remoteWrite(dir, { url: r.url });
+    for (let k = 5; k < 8; k++) rw.ingest('db1', batch(k));
+    await until(() => r.samples.length === 80, 5000, 'the new batches');
+    expect(got(r).sort()).toEqual(expected([0, 1, 2, 3, 4, 5, 6, 7]).sort());
   });
 });
