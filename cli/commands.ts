@@ -86,14 +86,21 @@ async function startServer(
   const apiToken = s.apiToken || null;
   // Server modules (express, SQLite, alerting) load only for the commands that run a server,
   // so `tidemark agent` stays small.
-  const [{ TidemarkServer }, { SqliteStore }, { MemoryStore }, { alertsOptions }, { TokenStore, tokensFile }] =
-    await Promise.all([
-      import('../server/server.js'),
-      import('../server/store/sqlite.js'),
-      import('../server/store/memory.js'),
-      import('./alerts-config.js'),
-      import('../server/token-store.js'),
-    ]);
+  const [
+    { TidemarkServer },
+    { SqliteStore },
+    { MemoryStore },
+    { alertsOptions },
+    { TokenStore, tokensFile },
+    { remoteWriteConfig },
+  ] = await Promise.all([
+    import('../server/server.js'),
+    import('../server/store/sqlite.js'),
+    import('../server/store/memory.js'),
+    import('./alerts-config.js'),
+    import('../server/token-store.js'),
+    import('./remote-write-config.js'),
+  ]);
   let tokens: InstanceType<typeof TokenStore>;
   try {
     tokens = new TokenStore(tokensFile(s.dataDir), (m) => log.error(m));
@@ -101,6 +108,14 @@ async function startServer(
     throw new ConfigError((err as Error).message);
   }
   const alerts = alertsOptions(flags, s.dataDir);
+  const rwConfig = remoteWriteConfig(flags);
+  const remoteWrite = rwConfig
+    ? new (await import('../server/remote-write/index.js')).RemoteWrite({
+        ...rwConfig,
+        dir: path.join(s.dataDir, 'remote-write'),
+        log: log.child('remote-write'),
+      })
+    : null;
   const store =
     s.store === 'sqlite'
       ? new SqliteStore({
@@ -122,6 +137,7 @@ async function startServer(
         log: log.child('server'),
         alerts,
         store,
+        remoteWrite,
       }),
   );
   const port = await server.listen().catch((err: NodeJS.ErrnoException) => {
@@ -142,6 +158,7 @@ async function startServer(
     receivers:
       alerts.receivers.map((r) => `${r.name} (${r.type})`).join(', ') || 'none: alerts show on the dashboard only',
   });
+  if (remoteWrite) log.info('remote write', { targets: remoteWrite.targets.map((t) => t.name).join(', ') });
   return { server, port, token, host: s.host, tlsCert: s.tlsCert };
 }
 

@@ -353,8 +353,8 @@ function lookup(obj: unknown, dotted: string): unknown {
   return cur;
 }
 
-/** Sections whose contents another reader validates (the alerting config). */
-const OWN_SECTIONS = ['alerts'];
+/** Sections whose contents another reader validates (alerting, remote write). */
+const OWN_SECTIONS = ['alerts', 'remoteWrite'];
 
 /**
  * Every key of the file must be a setting or lead to one: a typo (`retentionHour:`) would otherwise be lost

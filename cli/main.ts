@@ -50,6 +50,11 @@ program
     'send every alert notification to this URL as JSON (repeatable)',
     (v: string, prev: string[] = []) => [...prev, v],
   )
+  .option(
+    '--remote-write <url>',
+    'send every stored sample to this Prometheus remote-write URL (repeatable) [env TIDEMARK_REMOTE_WRITE]',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
   .addOption(opt('root', '--root <dir>'))
   .addOption(opt('disksInclude', '--disks-include <regex>'))
   .addOption(opt('disksExclude', '--disks-exclude <regex>'))
@@ -81,6 +86,11 @@ program
   .option(
     '--webhook <url>',
     'send every alert notification to this URL as JSON (repeatable)',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
+  .option(
+    '--remote-write <url>',
+    'send every stored sample to this Prometheus remote-write URL (repeatable) [env TIDEMARK_REMOTE_WRITE]',
     (v: string, prev: string[] = []) => [...prev, v],
   )
   .addOption(configOpt())
@@ -143,14 +153,25 @@ program
     process.exitCode = await collectCommand(flags);
   });
 
-program
-  .command('rules')
-  .description('alert rules')
+const rules = program.command('rules').description('alert rules');
+rules
   .command('check')
   .argument('<file...>', 'rule files to validate')
   .description('validate rule files: each error as file:line with the reason; exit 0 when all are valid, 1 otherwise')
   .action(async (files: string[]) => {
     process.exitCode = (await import('./rules.js')).rulesCheckCommand(files);
+  });
+rules
+  .command('export')
+  .argument('[file...]', 'user rule files or directories, exported after the shipped rules')
+  .description(
+    'write the rules as Prometheus/vmalert alerting rules (PromQL over the remote-written tidemark_* series)',
+  )
+  .option('--format <format>', 'output format', 'prometheus')
+  .option('-o, --output <file>', 'write here instead of standard output')
+  .option('--no-default-rules', 'leave out the shipped rules')
+  .action(async (files: string[], flags: { format?: string; output?: string; defaultRules?: boolean }) => {
+    process.exitCode = (await import('./rules-export.js')).rulesExportCommand(files, flags);
   });
 
 const token = program

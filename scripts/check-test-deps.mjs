@@ -5,6 +5,9 @@ const needs = [
   ['/usr/bin/chromium', 'chromium', 'the dashboard browser test'],
   ['fio', 'fio', 'the real disk-load test'],
   ['logrotate', 'logrotate', 'the logrotate checks'],
+  ['victoria-metrics', 'victoria-metrics', 'the remote-write tests'],
+  ['prometheus', 'prometheus', 'the remote-write and rules-export tests'],
+  ['promtool', 'prometheus', 'the rules-export test'],
 ];
 const path = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
 const found = (bin) =>

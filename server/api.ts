@@ -7,6 +7,8 @@ import type { Alerts } from './alerts/index.js';
 import { alertsRouter } from './alerts/api.js';
 import { prometheusText } from './prometheus.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { RemoteWrite } from './remote-write/index.js';
+import { remoteWriteMetricsText } from './remote-write/metrics.js';
 
 /**
  * Event-loop delay over the last full 10 s window: the one figure that shows a
@@ -57,6 +59,7 @@ export function apiRouter(
   startedAt: number,
   alerts: Alerts | null = null,
   ingested = { batches: 0, samples: 0 },
+  remoteWrite: RemoteWrite | null = null,
 ): express.Router {
   const r = express.Router();
   if (alerts) r.use(alertsRouter(alerts));
@@ -75,11 +78,13 @@ export function apiRouter(
       ingested,
       persistedSamples: store.samplesWritten ?? null,
       eventLoopDelayMs: loopDelay(),
+      remoteWrite: remoteWrite?.stats() ?? null,
     });
   });
 
   r.get('/metrics', (_req, res) => {
-    res.type('text/plain; version=0.0.4; charset=utf-8').send(prometheusText(store, hosts));
+    const rw = remoteWrite ? remoteWriteMetricsText(remoteWrite.stats()) : '';
+    res.type('text/plain; version=0.0.4; charset=utf-8').send(prometheusText(store, hosts) + rw);
   });
 
   r.get('/api/catalogue', (_req, res) => {

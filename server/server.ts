@@ -15,6 +15,7 @@ import { clientCertificateIdentity, createTlsServer, type TlsOptions } from './t
 import { MemoryStore } from './store/memory.js';
 import type { Store } from './store/store.js';
 import { Alerts, type AlertsOptions } from './alerts/index.js';
+import type { RemoteWrite } from './remote-write/index.js';
 
 export interface ServerOptions {
   host: string;
@@ -45,6 +46,8 @@ export interface ServerOptions {
   dashboardSlowGraceMs?: number;
   /** Alert rules and receivers; null runs without alerting. */
   alerts?: AlertsOptions | null;
+  /** Sends every stored sample to Prometheus-compatible stores; closed with the server. */
+  remoteWrite?: RemoteWrite | null;
 }
 
 /** The built dashboard lives in dist/web below the package root, whether this file runs from src or dist. */
@@ -91,6 +94,7 @@ export class TidemarkServer {
         this.ingested.samples += batch.values.length;
         this.dashboards.publish(host, batch);
         this.alerts?.engine.ingestValues(host, batch.ts, batch.series, batch.values);
+        opts.remoteWrite?.ingest(host, batch);
       },
       ratePerSecond: opts.agentRate?.perSecond,
       rateBurst: opts.agentRate?.burst,
@@ -117,7 +121,7 @@ export class TidemarkServer {
       if (d.status === 403) opts.log.warn('request refused', { path: req.path, reason: d.reason });
       res.status(d.status).json({ error: d.reason });
     });
-    app.use(apiRouter(this.store, this.hosts, this.startedAt, this.alerts, this.ingested));
+    app.use(apiRouter(this.store, this.hosts, this.startedAt, this.alerts, this.ingested, opts.remoteWrite ?? null));
     const webDir = opts.webDir ?? defaultWebDir();
     app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));
     // Browsers and tools that ignore the page's <link rel=icon> still ask for /favicon.ico.
@@ -197,6 +201,7 @@ export class TidemarkServer {
     this.stopTls();
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.opts.remoteWrite?.close();
     await this.store.close();
   }
 }
