@@ -1,3 +1,4 @@
+import { RAID_STATE_KIND, type MdArrayState } from '../../shared/states.js';
 import { readUnderRoot } from '../procfs/read.js';
 import { parseMdstat, type MdStat } from '../procfs/mdstat.js';
 import { readMdSysfs, type MdSysfs } from '../sysfs/md.js';
@@ -7,7 +8,7 @@ import type { WireSample, WireState } from '../../shared/protocol.js';
 import type { DisksCollector } from './disks.js';
 import { absent, type CollectResult, type Collector } from './collector.js';
 
-export const RAID_STATE_KIND = 'raid_array';
+export { RAID_STATE_KIND };
 
 export interface RaidReading {
   /** null when /proc/mdstat is absent (kernel without md). */
@@ -65,7 +66,7 @@ export class RaidCollector implements Collector {
       if (a.error) problems.push(`${a.name}: ${a.error}`);
       const queue = arrayQueue(a, this.disks.latest);
       samples.push(...arraySamples(a, queue));
-      states.push({ kind: RAID_STATE_KIND, key: a.name, value: { ...a, queue } as unknown as Record<string, unknown> });
+      states.push({ kind: RAID_STATE_KIND, key: a.name, value: { ...a, queue } satisfies MdArrayState });
     }
     const status = problems.length
       ? { name: this.name, state: 'error' as const, message: problems.join('; ') }
