@@ -10,10 +10,15 @@ import {
 } from '../shared/protocol.js';
 import type { Logger } from '../shared/log.js';
 import type { HostRegistry } from './hosts.js';
+import type { FleetHealth } from './fleet-health.js';
 
 export interface DashboardEndpointOptions {
   hosts: HostRegistry;
+  /** Verdicts for the overview push; without it, `overview` subscriptions get nothing. */
+  health?: FleetHealth;
   log: Logger;
+  /** How often the overview's changed tiles are pushed (default 2 s). */
+  overviewIntervalMs?: number;
   /**
    * Bytes a client may leave unread in its socket for longer than
    * `slowGraceMs` (default 10 s) before it is dropped, or at all past 16 times
@@ -30,6 +35,7 @@ interface Client {
   behindSince: number | null;
   hosts: Set<string>;
   metrics: Set<string> | null;
+  overview: boolean;
 }
 
 export const CLOSE_SLOW_CONSUMER = 4008;
@@ -47,7 +53,7 @@ export class DashboardEndpoint {
   }
 
   private accept(ws: WebSocket): void {
-    const client: Client = { ws, behindSince: null, hosts: new Set(), metrics: null };
+    const client: Client = { ws, behindSince: null, hosts: new Set(), metrics: null, overview: false };
     this.clients.add(client);
     this.send(client, { type: 'hosts', hosts: this.opts.hosts.list() });
     ws.on('message', (data) => {
@@ -58,6 +64,9 @@ export class DashboardEndpoint {
       }
       client.hosts = new Set(decoded.value.hosts);
       client.metrics = decoded.value.metrics ? new Set(decoded.value.metrics) : null;
+      const wantsOverview = decoded.value.overview === true;
+      if (wantsOverview && !client.overview) this.sendOverview(client);
+      client.overview = wantsOverview;
     });
     ws.on('close', () => this.clients.delete(client));
     ws.on('error', () => this.clients.delete(client));
@@ -112,6 +121,43 @@ export class DashboardEndpoint {
     this.hostsTimer.unref();
   }
 
+  private overviewTimer: NodeJS.Timeout | null = null;
+  /** Each host's tile as last pushed, to send only the tiles that changed. */
+  private readonly lastTiles = new Map<string, string>();
+
+  private sendOverview(client: Client): void {
+    const health = this.opts.health;
+    if (!health) return;
+    const now = Date.now();
+    this.send(client, { type: 'overview', now, tiles: health.tiles(now), partial: false });
+    this.overviewTimer ??= setInterval(() => this.pushOverview(), this.opts.overviewIntervalMs ?? 2000);
+    this.overviewTimer.unref();
+  }
+
+  /** The tiles that changed since the last push, to every dashboard showing the overview. */
+  private pushOverview(): void {
+    const watching = [...this.clients].filter((c) => c.overview);
+    const health = this.opts.health;
+    if (!health || watching.length === 0) {
+      if (this.overviewTimer) clearInterval(this.overviewTimer);
+      this.overviewTimer = null;
+      this.lastTiles.clear();
+      return;
+    }
+    const now = Date.now();
+    const changed = [];
+    for (const tile of health.tiles(now)) {
+      // lastSeen moves every second; the verdict already says when an agent went silent.
+      const json = JSON.stringify({ ...tile, lastSeen: null });
+      if (this.lastTiles.get(tile.id) === json) continue;
+      this.lastTiles.set(tile.id, json);
+      changed.push(tile);
+    }
+    if (changed.length === 0) return;
+    const frame = JSON.stringify({ type: 'overview', now, tiles: changed, partial: true } satisfies ServerToDashboard);
+    for (const c of watching) this.sendFrame(c, frame);
+  }
+
   publish(host: string, batch: DecodedBatch): void {
     let all: WireSample[] | null = null; // built only when someone watches this host
     for (const c of this.clients) {
@@ -134,6 +180,7 @@ export class DashboardEndpoint {
 
   close(): void {
     if (this.hostsTimer) clearTimeout(this.hostsTimer);
+    if (this.overviewTimer) clearInterval(this.overviewTimer);
     for (const c of this.clients) c.ws.terminate();
     this.wss.close();
   }

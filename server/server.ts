@@ -7,6 +7,7 @@ import type { Logger } from '../shared/log.js';
 import { AgentEndpoint } from './agent-endpoint.js';
 import { DashboardEndpoint } from './dashboard-endpoint.js';
 import { HostRegistry } from './hosts.js';
+import { FleetHealth } from './fleet-health.js';
 import { apiRouter } from './api.js';
 import { isLoopback, presentedToken, tokenMatches } from './auth.js';
 import { MemoryStore } from './store/memory.js';
@@ -40,6 +41,7 @@ export function defaultWebDir(): string {
 
 export class TidemarkServer {
   readonly hosts = new HostRegistry();
+  readonly health = new FleetHealth(this.hosts);
   readonly store: Store;
   readonly agents: AgentEndpoint;
   readonly dashboards: DashboardEndpoint;
@@ -58,6 +60,7 @@ export class TidemarkServer {
     for (const [host, lastSeen] of this.store.knownHosts()) this.hosts.remembered(host, lastSeen);
     this.dashboards = new DashboardEndpoint({
       hosts: this.hosts,
+      health: this.health,
       log: opts.log.child('dashboard'),
       maxQueuedBytes: opts.dashboardMaxQueuedBytes,
       slowGraceMs: opts.dashboardSlowGraceMs,
@@ -69,6 +72,7 @@ export class TidemarkServer {
       onBatch: (host, batch) => {
         this.ingested.batches++;
         this.ingested.samples += batch.values.length;
+        this.health.observe(host, batch);
         this.dashboards.publish(host, batch);
         this.alerts?.engine.ingestValues(host, batch.ts, batch.series, batch.values);
       },
@@ -93,7 +97,7 @@ export class TidemarkServer {
       if (tokenMatches(presentedToken(req), opts.apiToken)) return next();
       res.status(401).json({ error: 'a credential is required: Authorization: Bearer <token>' });
     });
-    app.use(apiRouter(this.store, this.hosts, this.startedAt, this.alerts, this.ingested));
+    app.use(apiRouter(this.store, this.hosts, this.startedAt, this.alerts, this.ingested, this.health));
     const webDir = opts.webDir ?? defaultWebDir();
     app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));
     this.http = http.createServer(app);
