@@ -157,14 +157,14 @@ export class AlertsPanel {
       ),
     );
     if (a.state === 'firing' && !a.acked) {
-      const ack = el('button', { type: 'button', class: 'ack', 'aria-label': `Acknowledge ${a.summary}` }, 'Ack');
+      const ack = el('button', { type: 'button', class: 'ack', 'aria-label': `Ack ${a.summary}` }, 'Ack');
       ack.onclick = () => void this.post(`/api/alerts/${a.id}/ack`);
       row.append(ack);
     }
     if (!a.silencedBy) {
       const mute = el(
         'button',
-        { type: 'button', class: 'silence', 'aria-label': `Silence ${a.summary} for 2 hours` },
+        { type: 'button', class: 'silence', 'aria-label': `Silence 2 h ${a.summary}` },
         'Silence 2 h',
       );
       const matchers = [

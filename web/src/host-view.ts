@@ -136,6 +136,7 @@ export class HostView {
         for (const m of c.chart.metrics())
           for (const s of byMetric.get(m) ?? []) for (const [ts, v] of s.points) c.chart.add(m, s.labels, ts, v);
       c.el.dataset.points = String(c.chart.pointCount());
+      c.el.dataset.highlighted = c.chart.highlighted().join(' ');
     }
     const step = results.find((r) => r.resolutionMs)?.resolutionMs ?? null;
     $('host-view').dataset.resolution = step ? String(step) : '';

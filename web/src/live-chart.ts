@@ -82,9 +82,9 @@ export class LiveChart {
           x: {
             type: 'linear',
             ticks: {
-              callback: (v) => {
-                const x = this.chart.scales.x!;
-                return axisTick(Number(v), x.max - x.min);
+              // `this` is the scale: the span decides between times and dates.
+              callback(v) {
+                return axisTick(Number(v), this.max - this.min);
               },
               maxTicksLimit: 6,
               color: muted,
@@ -294,6 +294,11 @@ export class LiveChart {
     let n = 0;
     for (const ds of this.lines.values()) n += ds.data.length;
     return n;
+  }
+
+  /** Lines drawn bold because the view was opened for them (an alert's labels). */
+  highlighted(): string[] {
+    return this.lineNames().filter((name) => this.highlight.some((h) => name.split(' ').includes(h)));
   }
 
   /** Names of the lines drawn (legend and others), for tests and the accessible description. */

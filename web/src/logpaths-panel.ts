@@ -1,6 +1,7 @@
 /** The 'Log paths' panel: the latest logrotate and mongod.conf checks of a host, ok or what is wrong and why. */
 
 import { el } from './dom.js';
+import { clock } from './time-format.js';
 import type { LogPathCheckState } from '../../shared/states.js';
 
 const TITLES: Record<string, string> = { logrotate: 'logrotate', 'mongod-config': 'mongod.conf' };
@@ -46,7 +47,7 @@ export class LogPathsPanel {
           if (f.fix) item.append(el('div', { class: 'fix muted' }, `fix: ${f.fix}`));
           card.append(item);
         }
-        card.append(el('p', { class: 'muted checked' }, `checked ${new Date(c.checkedAt).toLocaleTimeString()}`));
+        card.append(el('p', { class: 'muted checked' }, `checked ${clock(c.checkedAt)}`));
         return card;
       }),
     );

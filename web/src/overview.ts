@@ -10,8 +10,8 @@ import { el } from './dom.js';
 import { duration } from './time-format.js';
 import { hostLink } from './url.js';
 
-const TILE_MIN_WIDTH = 260;
-export const ROW_HEIGHT = 92;
+const TILE_MIN_WIDTH = 320;
+export const ROW_HEIGHT = 100;
 const OVERSCAN_ROWS = 2;
 const RANK: Record<Health, number> = { bad: 3, warn: 2, info: 1, ok: 0 };
 const SVG = 'http://www.w3.org/2000/svg';
@@ -54,7 +54,7 @@ function tileBody(t: HostTile, now: number): HTMLElement[] {
   if (t.sets.length) foot.append(el('span', { class: 'muted sets' }, t.sets.join(', ')));
   if (!t.connected && t.lastSeen !== null)
     foot.append(el('span', { class: 'muted' }, `seen ${duration(now - t.lastSeen)} ago`));
-  return [head, el('div', { class: 'reason' }, t.reason), foot];
+  return [head, el('div', { class: 'reason', title: t.reasons.map((r) => r.text).join('\n') || t.reason }, t.reason), foot];
 }
 
 export class Overview {
@@ -182,6 +182,7 @@ export class Overview {
       Math.ceil((this.scroller.scrollTop + this.scroller.clientHeight) / ROW_HEIGHT) + OVERSCAN_ROWS,
     );
     const want = new Set<string>();
+    const ordered: HTMLElement[] = [];
     const now = Date.now();
     for (let i = first * this.cols; i < Math.min(this.shown.length, last * this.cols); i++) {
       const t = this.shown[i]!;
@@ -196,6 +197,7 @@ export class Overview {
         m.tile = t;
         this.fill(m.slot, t, now);
       }
+      ordered.push(m.slot);
       const row = Math.floor(i / this.cols);
       const col = i % this.cols;
       m.slot.style.transform = `translate(${col * (width / this.cols)}px, ${row * ROW_HEIGHT}px)`;
@@ -209,6 +211,17 @@ export class Overview {
       m.slot.remove();
       this.mounted.delete(id);
     }
+    this.keepDomOrder(ordered);
+  }
+
+  /** Tab follows the order on screen: the slots' DOM order is put right when sorting moved them. */
+  private keepDomOrder(ordered: HTMLElement[]): void {
+    const children = [...this.inner.children].filter((c) => ordered.includes(c as HTMLElement));
+    if (children.every((c, i) => c === ordered[i])) return;
+    const focused = document.activeElement as HTMLElement | null;
+    const refocus = focused && this.inner.contains(focused) ? focused : null;
+    this.inner.append(...ordered);
+    refocus?.focus();
   }
 
   private fill(slot: HTMLElement, t: HostTile, now: number): void {
@@ -217,7 +230,6 @@ export class Overview {
       href: hostLink(t.id),
       'data-host': t.id,
       'data-health': t.health,
-      'aria-label': `${t.id}: ${t.health}, ${t.reason}`,
     });
     a.append(...tileBody(t, now));
     const hadFocus = slot.contains(document.activeElement);
