@@ -76,12 +76,14 @@ function raidReasons(arrays: MdArrayState[]): HealthReason[] {
     else if (a.health === 'inactive') out.push({ health: 'bad', text: `${a.name} inactive` });
     else if (a.degraded) {
       const sync =
-        a.sync?.status === 'running' && a.sync.percent !== null ? `, ${a.sync.action} ${fmt(a.sync.percent)} %` : '';
+        a.sync?.status === 'running' && a.sync.percent !== null
+          ? `, ${a.sync.action} ${a.sync.percent.toFixed(1)} %`
+          : '';
       out.push({ health: 'bad', text: `${a.name} degraded (${a.disks.missing} missing${sync})` });
     } else if (a.sync?.status === 'running')
       out.push({
         health: 'warn',
-        text: `${a.name} ${a.sync.action} ${a.sync.percent === null ? '' : `${fmt(a.sync.percent)} %`}`.trim(),
+        text: `${a.name} ${a.sync.action} ${a.sync.percent === null ? '' : `${a.sync.percent.toFixed(1)} %`}`.trim(),
       });
     if (a.queue?.saturated)
       out.push({ health: 'bad', text: `${a.name} saturated (busiest member ${a.queue.members.busiest ?? '?'})` });

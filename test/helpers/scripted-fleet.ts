@@ -10,7 +10,13 @@ import { AgentTransport } from '../../agent/transport.js';
 import { PROTOCOL_VERSION } from '../../shared/wire.js';
 import type { WireSample, WireState } from '../../shared/protocol.js';
 import { silentLogger } from '../../shared/log.js';
-import type { LogPathCheckState, MdArrayState, MongodUpState, ReplsetMemberState, ReplsetState } from '../../shared/states.js';
+import type {
+  LogPathCheckState,
+  MdArrayState,
+  MongodUpState,
+  ReplsetMemberState,
+  ReplsetState,
+} from '../../shared/states.js';
 
 export type Trouble = 'saturated' | 'degraded' | 'logpaths' | 'tickets' | 'mongod-down' | null;
 
@@ -125,7 +131,16 @@ function states(h: ScriptedHost, now: number): WireState[] {
     { kind: 'logpaths', key: 'logrotate', value: { ...logCheck(h.trouble === 'logpaths'), checkedAt: now } },
   ];
   if (h.trouble === 'mongod-down')
-    out.push({ kind: 'mongod', key: 'status', value: { up: false, uri: 'mongodb://127.0.0.1:27017', since: now, lastError: 'connect ECONNREFUSED 127.0.0.1:27017' } });
+    out.push({
+      kind: 'mongod',
+      key: 'status',
+      value: {
+        up: false,
+        uri: 'mongodb://127.0.0.1:27017',
+        since: now,
+        lastError: 'connect ECONNREFUSED 127.0.0.1:27017',
+      },
+    });
   else {
     const status: MongodUpState = {
       up: true,

@@ -54,7 +54,11 @@ function tileBody(t: HostTile, now: number): HTMLElement[] {
   if (t.sets.length) foot.append(el('span', { class: 'muted sets' }, t.sets.join(', ')));
   if (!t.connected && t.lastSeen !== null)
     foot.append(el('span', { class: 'muted' }, `seen ${duration(now - t.lastSeen)} ago`));
-  return [head, el('div', { class: 'reason', title: t.reasons.map((r) => r.text).join('\n') || t.reason }, t.reason), foot];
+  return [
+    head,
+    el('div', { class: 'reason', title: t.reasons.map((r) => r.text).join('\n') || t.reason }, t.reason),
+    foot,
+  ];
 }
 
 export class Overview {
