@@ -11,6 +11,7 @@ import {
 import type { Logger } from '../shared/log.js';
 import type { HostRegistry } from './hosts.js';
 import type { FleetHealth } from './fleet-health.js';
+import type { HostTile } from '../shared/overview.js';
 
 export interface DashboardEndpointOptions {
   hosts: HostRegistry;
@@ -39,6 +40,11 @@ interface Client {
 }
 
 export const CLOSE_SLOW_CONSUMER = 4008;
+
+/** A tile's identity for change detection: lastSeen moves every second; the verdict already says when an agent went silent. */
+function tileKey(tile: HostTile): string {
+  return JSON.stringify({ ...tile, lastSeen: null });
+}
 
 /** Live pushes to dashboards: host-list changes to everyone, samples to those subscribed to the host. */
 export class DashboardEndpoint {
@@ -129,7 +135,10 @@ export class DashboardEndpoint {
     const health = this.opts.health;
     if (!health) return;
     const now = Date.now();
-    this.send(client, { type: 'overview', now, tiles: health.tiles(now), partial: false });
+    const tiles = health.tiles(now);
+    this.send(client, { type: 'overview', now, tiles, partial: false });
+    // The first watcher's baseline is what it just got; with others watching, the baseline stays theirs.
+    if (!this.overviewTimer) for (const t of tiles) this.lastTiles.set(t.id, tileKey(t));
     this.overviewTimer ??= setInterval(() => this.pushOverview(), this.opts.overviewIntervalMs ?? 2000);
     this.overviewTimer.unref();
   }
@@ -147,8 +156,7 @@ export class DashboardEndpoint {
     const now = Date.now();
     const changed = [];
     for (const tile of health.tiles(now)) {
-      // lastSeen moves every second; the verdict already says when an agent went silent.
-      const json = JSON.stringify({ ...tile, lastSeen: null });
+      const json = tileKey(tile);
       if (this.lastTiles.get(tile.id) === json) continue;
       this.lastTiles.set(tile.id, json);
       changed.push(tile);
