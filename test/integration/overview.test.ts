@@ -41,10 +41,10 @@ describe('the overview API and push', () => {
     expect(first).not.toHaveProperty('states');
 
     const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/dashboard`);
-    cleanup.push(async () => void ws.close());
+    cleanup.push(() => Promise.resolve(ws.close()));
     const frames: Extract<ServerToDashboard, { type: 'overview' }>[] = [];
     ws.on('message', (d) => {
-      const m = JSON.parse(String(d)) as ServerToDashboard;
+      const m = JSON.parse((d as Buffer).toString('utf8')) as ServerToDashboard;
       if (m.type === 'overview') frames.push(m);
     });
     await new Promise((r) => ws.once('open', r));
