@@ -128,7 +128,7 @@ export class FleetHealth {
     return this.hosts
       .list()
       .map((h) => this.tile(h, now))
-      .sort((a, b) => HEALTH_RANK[b.health] - HEALTH_RANK[a.health] || a.id.localeCompare(b.id));
+      .sort((a, b) => HEALTH_RANK[b.health] - HEALTH_RANK[a.health] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /**

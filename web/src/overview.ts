@@ -150,7 +150,7 @@ export class Overview {
           (!health || t.health === health) &&
           (!set || t.sets.includes(set)),
       )
-      .sort((a, b) => RANK[b.health] - RANK[a.health] || a.id.localeCompare(b.id));
+      .sort((a, b) => RANK[b.health] - RANK[a.health] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     this.renderCounts(all);
     this.renderSetOptions(all);
   }
