@@ -49,7 +49,11 @@ function tileBody(t: HostTile, now: number): HTMLElement[] {
   const foot = el('div', { class: 'tile-foot' });
   foot.append(
     sparkline(t.spark),
-    el('span', { class: 'muted' }, t.worstDisk ? `${t.worstDisk} ${last ?? '–'} % util` : 'no disks'),
+    el(
+      'span',
+      { class: 'muted' },
+      t.worstDisk ? (last === undefined ? `busiest disk ${t.worstDisk}` : `${t.worstDisk} ${last} % util`) : 'no disks',
+    ),
   );
   if (t.sets.length) foot.append(el('span', { class: 'muted sets' }, t.sets.join(', ')));
   if (!t.connected && t.lastSeen !== null)
