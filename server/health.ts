@@ -32,7 +32,7 @@ export interface HostGauges {
   lockPercent: number | null;
 }
 
-export const THRESHOLDS = {
+const THRESHOLDS = {
   /** %util at which a disk is called busy (the agent's saturation rule decides "saturated"). */
   diskBusyPercent: 90,
   /** Tickets in use at which mongod admits no more concurrent operations. */

@@ -17,13 +17,12 @@ export const REPLSET_STATE_KIND = 'replset';
 
 /* ---- md arrays (agent/raid/arrays.ts ArrayReport + agent/raid/queue.ts ArrayQueue) ---- */
 
-export type MdHealth =
-  'clean' | 'degraded' | 'rebuilding' | 'resyncing' | 'checking' | 'reshaping' | 'inactive' | 'unknown';
-export type MdMemberState = 'in_sync' | 'faulty' | 'spare' | 'rebuilding' | 'unknown';
+type MdHealth = 'clean' | 'degraded' | 'rebuilding' | 'resyncing' | 'checking' | 'reshaping' | 'inactive' | 'unknown';
+type MdMemberState = 'in_sync' | 'faulty' | 'spare' | 'rebuilding' | 'unknown';
 
-export type MdMember = { name: string; index: number | null; state: MdMemberState; writeMostly: boolean };
+type MdMember = { name: string; index: number | null; state: MdMemberState; writeMostly: boolean };
 
-export type MdSync = {
+type MdSync = {
   action: 'resync' | 'recovery' | 'check' | 'repair' | 'reshape';
   status: 'running' | 'delayed' | 'pending';
   percent: number | null;

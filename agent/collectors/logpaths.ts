@@ -8,7 +8,6 @@ import { checkMongodConfig, loadMongodConfig, mongodLogSettings } from '../mongo
 import type { MongodLogSettings } from '../logrotate/check.js';
 import { absent, type CollectResult, type Collector } from './collector.js';
 
-export { LOGPATH_STATE_KIND };
 /** How often the checks run even when no watched file changed: mounts come and go, disks fill. */
 export const LOGPATH_CHECK_INTERVAL_MS = 60_000;
 

@@ -13,8 +13,6 @@ import { quorum, type Quorum } from '../mongod/replset.js';
 import { mongodSamples, replsetSamples } from '../mongod/samples.js';
 import type { CollectResult, Collector } from './collector.js';
 
-export { MONGOD_STATE_KIND, REPLSET_STATE_KIND };
-
 /** The quorum as it travels: JSON has no dates, so the members' optime dates stay home. */
 function replsetState(q: Quorum): ReplsetState {
   return { ...q, members: q.members.map(({ optimeDate: _optime, ...m }) => m) };

@@ -8,8 +8,6 @@ import type { WireSample, WireState } from '../../shared/protocol.js';
 import type { DisksCollector } from './disks.js';
 import { absent, type CollectResult, type Collector } from './collector.js';
 
-export { RAID_STATE_KIND };
-
 export interface RaidReading {
   /** null when /proc/mdstat is absent (kernel without md). */
   mdstat: MdStat | null;

@@ -18,7 +18,7 @@ import type {
   ReplsetState,
 } from '../../shared/states.js';
 
-export type Trouble = 'saturated' | 'degraded' | 'logpaths' | 'tickets' | 'mongod-down' | null;
+type Trouble = 'saturated' | 'degraded' | 'logpaths' | 'tickets' | 'mongod-down' | null;
 
 export interface ScriptedHost {
   id: string;
