@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { PROTOCOL_VERSION } from '../shared/wire.js';
 import type { WireSample, WireState } from '../shared/protocol.js';
+import type { MdArrayState } from '../shared/states.js';
 import { TIDEMARK_VERSION } from '../shared/version.js';
 import { silentLogger, type Logger } from '../shared/log.js';
 import { AgentTransport } from './transport.js';
@@ -196,18 +197,29 @@ export class SimulatedHost {
         key: 'md0',
         value: {
           name: 'md0',
+          kind: 'array',
+          container: null,
           level: 'raid10',
           state: degraded ? 'active' : 'clean',
           readOnly: false,
           health: degraded ? 'rebuilding' : 'clean',
           degraded,
-          disks: { expected: 4, active: degraded ? 3 : 4, failed: 0, spare: 0, missing: degraded ? 1 : 0 },
+          disks: {
+            expected: 4,
+            active: degraded ? 3 : 4,
+            failed: 0,
+            spare: 0,
+            missing: degraded ? 1 : 0,
+            journal: 0,
+            replacement: 0,
+          },
           missingSlots: degraded ? [2] : [],
           members: DISKS.map((d, i) => ({
             name: `${d}1`,
             index: i,
             state: degraded && i === 2 ? 'rebuilding' : 'in_sync',
             writeMostly: false,
+            journal: false,
           })),
           sync: degraded
             ? {
@@ -222,7 +234,7 @@ export class SimulatedHost {
           metadata: '1.2',
           sources: ['mdstat', 'sysfs'],
           disagreements: [],
-        },
+        } satisfies MdArrayState,
       },
       {
         kind: 'mongod',

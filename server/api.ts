@@ -9,6 +9,7 @@ import { prometheusText } from './prometheus.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { RemoteWrite } from './remote-write/index.js';
 import { remoteWriteMetricsText } from './remote-write/metrics.js';
+import type { FleetHealth } from './fleet-health.js';
 
 /**
  * Event-loop delay over the last full 10 s window: the one figure that shows a
@@ -60,6 +61,7 @@ export function apiRouter(
   alerts: Alerts | null = null,
   ingested = { batches: 0, samples: 0 },
   remoteWrite: RemoteWrite | null = null,
+  health: FleetHealth | null = null,
 ): express.Router {
   const r = express.Router();
   if (alerts) r.use(alertsRouter(alerts));
@@ -100,6 +102,18 @@ export function apiRouter(
     const host = hosts.get(req.params.id);
     if (!host) throw new ApiError(404, `unknown host "${req.params.id}"; see /api/hosts`);
     res.json(host);
+  });
+
+  // The overview: one tile per host with the server's verdict, worst first (no states, no inventories).
+  r.get('/api/overview', (_req, res) => {
+    if (!health) throw new ApiError(404, 'no overview on this server');
+    res.json({ now: Date.now(), tiles: health.tiles() });
+  });
+
+  // Replica sets with their members mapped to the hosts they run on.
+  r.get('/api/replsets', (_req, res) => {
+    if (!health) throw new ApiError(404, 'no replica-set view on this server');
+    res.json({ now: Date.now(), sets: health.replsets() });
   });
 
   r.get('/api/series', (req, res) => {

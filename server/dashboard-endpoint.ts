@@ -12,10 +12,16 @@ import type { Logger } from '../shared/log.js';
 import type { HostRegistry } from './hosts.js';
 import { frameText } from '../shared/frame-text.js';
 import { WS_SUBPROTOCOL } from './access.js';
+import type { FleetHealth } from './fleet-health.js';
+import type { HostTile } from '../shared/overview.js';
 
 export interface DashboardEndpointOptions {
   hosts: HostRegistry;
+  /** Verdicts for the overview push; without it, `overview` subscriptions get nothing. */
+  health?: FleetHealth;
   log: Logger;
+  /** How often the overview's changed tiles are pushed (default 2 s). */
+  overviewIntervalMs?: number;
   /**
    * Bytes a client may leave unread in its socket for longer than
    * `slowGraceMs` (default 10 s) before it is dropped, or at all past 16 times
@@ -32,6 +38,12 @@ interface Client {
   behindSince: number | null;
   hosts: Set<string>;
   metrics: Set<string> | null;
+  overview: boolean;
+}
+
+/** A tile's identity for change detection: lastSeen moves every second; the verdict already says when an agent went silent. */
+function tileKey(tile: HostTile): string {
+  return JSON.stringify({ ...tile, lastSeen: null });
 }
 
 /** Live pushes to dashboards: host-list changes to everyone, samples to those subscribed to the host. */
@@ -52,7 +64,7 @@ export class DashboardEndpoint {
   }
 
   private accept(ws: WebSocket): void {
-    const client: Client = { ws, behindSince: null, hosts: new Set(), metrics: null };
+    const client: Client = { ws, behindSince: null, hosts: new Set(), metrics: null, overview: false };
     this.clients.add(client);
     this.send(client, { type: 'hosts', hosts: this.opts.hosts.list() });
     ws.on('message', (data) => {
@@ -63,6 +75,9 @@ export class DashboardEndpoint {
       }
       client.hosts = new Set(decoded.value.hosts);
       client.metrics = decoded.value.metrics ? new Set(decoded.value.metrics) : null;
+      const wantsOverview = decoded.value.overview === true;
+      if (wantsOverview && !client.overview) this.sendOverview(client);
+      client.overview = wantsOverview;
     });
     ws.on('close', () => this.clients.delete(client));
     ws.on('error', () => this.clients.delete(client));
@@ -133,6 +148,45 @@ export class DashboardEndpoint {
     this.hostsTimer.unref();
   }
 
+  private overviewTimer: NodeJS.Timeout | null = null;
+  /** Each host's tile as last pushed, to send only the tiles that changed. */
+  private readonly lastTiles = new Map<string, string>();
+
+  private sendOverview(client: Client): void {
+    const health = this.opts.health;
+    if (!health) return;
+    const now = Date.now();
+    const tiles = health.tiles(now);
+    this.send(client, { type: 'overview', now, tiles, partial: false });
+    // The first watcher's baseline is what it just got; with others watching, the baseline stays theirs.
+    if (!this.overviewTimer) for (const t of tiles) this.lastTiles.set(t.id, tileKey(t));
+    this.overviewTimer ??= setInterval(() => this.pushOverview(), this.opts.overviewIntervalMs ?? 2000);
+    this.overviewTimer.unref();
+  }
+
+  /** The tiles that changed since the last push, to every dashboard showing the overview. */
+  private pushOverview(): void {
+    const watching = [...this.clients].filter((c) => c.overview);
+    const health = this.opts.health;
+    if (!health || watching.length === 0) {
+      if (this.overviewTimer) clearInterval(this.overviewTimer);
+      this.overviewTimer = null;
+      this.lastTiles.clear();
+      return;
+    }
+    const now = Date.now();
+    const changed = [];
+    for (const tile of health.tiles(now)) {
+      const json = tileKey(tile);
+      if (this.lastTiles.get(tile.id) === json) continue;
+      this.lastTiles.set(tile.id, json);
+      changed.push(tile);
+    }
+    if (changed.length === 0) return;
+    const frame = JSON.stringify({ type: 'overview', now, tiles: changed, partial: true } satisfies ServerToDashboard);
+    for (const c of watching) this.sendFrame(c, frame);
+  }
+
   publish(host: string, batch: DecodedBatch): void {
     let all: WireSample[] | null = null; // built only when someone watches this host
     for (const c of this.clients) {
@@ -155,6 +209,7 @@ export class DashboardEndpoint {
 
   close(): void {
     if (this.hostsTimer) clearTimeout(this.hostsTimer);
+    if (this.overviewTimer) clearInterval(this.overviewTimer);
     for (const c of this.clients) c.ws.terminate();
     this.wss.close();
   }

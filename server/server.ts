@@ -7,6 +7,7 @@ import type { Logger } from '../shared/log.js';
 import { AgentEndpoint } from './agent-endpoint.js';
 import { DashboardEndpoint } from './dashboard-endpoint.js';
 import { HostRegistry } from './hosts.js';
+import { FleetHealth } from './fleet-health.js';
 import { apiRouter } from './api.js';
 import { isLoopback } from './auth.js';
 import { Access, type Principal } from './access.js';
@@ -57,6 +58,7 @@ export function defaultWebDir(): string {
 
 export class TidemarkServer {
   readonly hosts = new HostRegistry();
+  readonly health = new FleetHealth(this.hosts);
   readonly store: Store;
   readonly agents: AgentEndpoint;
   readonly dashboards: DashboardEndpoint;
@@ -81,6 +83,7 @@ export class TidemarkServer {
     for (const [host, lastSeen] of this.store.knownHosts()) this.hosts.remembered(host, lastSeen);
     this.dashboards = new DashboardEndpoint({
       hosts: this.hosts,
+      health: this.health,
       log: opts.log.child('dashboard'),
       maxQueuedBytes: opts.dashboardMaxQueuedBytes,
       slowGraceMs: opts.dashboardSlowGraceMs,
@@ -92,6 +95,7 @@ export class TidemarkServer {
       onBatch: (host, batch) => {
         this.ingested.batches++;
         this.ingested.samples += batch.values.length;
+        this.health.observe(host, batch);
         this.dashboards.publish(host, batch);
         this.alerts?.engine.ingestValues(host, batch.ts, batch.series, batch.values);
         opts.remoteWrite?.ingest(host, batch);
@@ -121,7 +125,9 @@ export class TidemarkServer {
       if (d.status === 403) opts.log.warn('request refused', { path: req.path, reason: d.reason });
       res.status(d.status).json({ error: d.reason });
     });
-    app.use(apiRouter(this.store, this.hosts, this.startedAt, this.alerts, this.ingested, opts.remoteWrite ?? null));
+    app.use(
+      apiRouter(this.store, this.hosts, this.startedAt, this.alerts, this.ingested, opts.remoteWrite ?? null, this.health),
+    );
     const webDir = opts.webDir ?? defaultWebDir();
     app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));
     // Browsers and tools that ignore the page's <link rel=icon> still ask for /favicon.ico.

@@ -11,6 +11,8 @@
 import { z } from 'zod';
 import { MAX_SERIES_PER_SESSION, type ErrorCode } from './wire.js';
 import { FORBIDDEN_KEYS } from './json-limits.js';
+import type { HostStates } from './states.js';
+import type { OverviewFrame } from './overview.js';
 
 export * from './wire.js';
 
@@ -150,6 +152,8 @@ export const subscribeSchema = z.object({
   hosts: z.array(id).max(1000),
   /** Metric names to receive; absent means all. */
   metrics: z.array(name).max(500).optional(),
+  /** Receive the fleet overview's tiles (all at once, then those that change). */
+  overview: z.boolean().optional(),
 });
 export const dashboardMessageSchema = z.discriminatedUnion('type', [subscribeSchema]);
 
@@ -164,7 +168,7 @@ export interface HostSummary {
   protocol: number | null;
   collectors: CollectorStatus[];
   /** Latest structured states by kind, then key (e.g. raid_array → md0 → report). */
-  states: Record<string, Record<string, Record<string, unknown>>>;
+  states: HostStates;
   inventory: Record<string, unknown> | null;
   stats: { batches: number; duplicates: number; gaps: number; badFrames: number };
 }
@@ -173,6 +177,7 @@ export type ServerToDashboard =
   /** The whole list when a dashboard connects; afterwards (`partial`) only the hosts that changed. */
   | { type: 'hosts'; hosts: HostSummary[]; partial?: boolean }
   | { type: 'samples'; host: string; ts: number; samples: WireSample[]; states?: WireState[]; stateKinds?: string[] }
+  | OverviewFrame
   | { type: 'error'; code: ErrorCode; message: string };
 
 /** Parse a JSON frame against a schema; returns a readable error instead of throwing. */

@@ -1,3 +1,4 @@
+import { LOGPATH_STATE_KIND, type LogPathCheckState } from '../../shared/states.js';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { WireSample, WireState } from '../../shared/protocol.js';
@@ -7,7 +8,6 @@ import { checkMongodConfig, loadMongodConfig, mongodLogSettings } from '../mongo
 import type { MongodLogSettings } from '../logrotate/check.js';
 import { absent, type CollectResult, type Collector } from './collector.js';
 
-export const LOGPATH_STATE_KIND = 'logpaths';
 /** How often the checks run even when no watched file changed: mounts come and go, disks fill. */
 export const LOGPATH_CHECK_INTERVAL_MS = 60_000;
 
@@ -139,7 +139,11 @@ export class LogPathsCollector implements Collector {
         { m: 'logpath_check_errors', l, v: result.counts.error },
         { m: 'logpath_check_warnings', l, v: result.counts.warning },
       );
-      states.push({ kind: LOGPATH_STATE_KIND, key: check, value: { check, file, ...result } });
+      states.push({
+        kind: LOGPATH_STATE_KIND,
+        key: check,
+        value: { check, file, ...result } satisfies LogPathCheckState,
+      });
     }
     const failed = checks.filter(([, r]) => r?.error).map(([c, r]) => `${c}: ${r!.error}`);
     return {

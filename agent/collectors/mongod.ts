@@ -1,3 +1,10 @@
+import {
+  MONGOD_STATE_KIND,
+  REPLSET_STATE_KIND,
+  type MongodDownState,
+  type MongodUpState,
+  type ReplsetState,
+} from '../../shared/states.js';
 import type { Document } from 'bson';
 import type { WireSample, WireState } from '../../shared/protocol.js';
 import { MongodSource, redactUri } from '../mongod/client.js';
@@ -6,8 +13,10 @@ import { quorum, type Quorum } from '../mongod/replset.js';
 import { mongodSamples, replsetSamples } from '../mongod/samples.js';
 import type { CollectResult, Collector } from './collector.js';
 
-export const MONGOD_STATE_KIND = 'mongod';
-export const REPLSET_STATE_KIND = 'replset';
+/** The quorum as it travels: JSON has no dates, so the members' optime dates stay home. */
+function replsetState(q: Quorum): ReplsetState {
+  return { ...q, members: q.members.map(({ optimeDate: _optime, ...m }) => m) };
+}
 /** replSetGetStatus and replSetGetConfig every 10 s: membership changes slowly, and elections take about that long. */
 export const REPLSET_INTERVAL_MS = 10_000;
 
@@ -64,7 +73,7 @@ export class MongodCollector implements Collector {
       const state: WireState = {
         kind: MONGOD_STATE_KIND,
         key: 'status',
-        value: { up: false, uri, since: this.downSince, lastError: this.lastError },
+        value: { up: false, uri, since: this.downSince, lastError: this.lastError } satisfies MongodDownState,
       };
       return {
         samples: [{ m: 'mongod_up', v: 0 }],
@@ -110,14 +119,14 @@ export class MongodCollector implements Collector {
           discarded: this.discarded,
           missing: missingFigures(ss),
           lastError: this.lastError,
-        },
+        } satisfies MongodUpState,
       },
     ];
     if (this.replset)
       states.push({
         kind: REPLSET_STATE_KIND,
         key: this.replset.set ?? 'replset',
-        value: this.replset as unknown as Record<string, unknown>,
+        value: replsetState(this.replset),
       });
     return {
       samples,

@@ -1,3 +1,4 @@
+import { RAID_STATE_KIND, type MdArrayState } from '../../shared/states.js';
 import { readUnderRoot } from '../procfs/read.js';
 import { parseMdstat, type MdStat } from '../procfs/mdstat.js';
 import { readMdSysfs, type MdSysfs } from '../sysfs/md.js';
@@ -6,8 +7,6 @@ import { arrayQueue, type ArrayQueue } from '../raid/queue.js';
 import type { WireSample, WireState } from '../../shared/protocol.js';
 import type { DisksCollector } from './disks.js';
 import { absent, type CollectResult, type Collector } from './collector.js';
-
-export const RAID_STATE_KIND = 'raid_array';
 
 export interface RaidReading {
   /** null when /proc/mdstat is absent (kernel without md). */
@@ -66,7 +65,7 @@ export class RaidCollector implements Collector {
       const queue = arrayQueue(a, this.disks.latest);
       // A container holds metadata, not data: no disk counts to alert on, only its state.
       if (a.kind === 'array') samples.push(...arraySamples(a, queue));
-      states.push({ kind: RAID_STATE_KIND, key: a.name, value: { ...a, queue } });
+      states.push({ kind: RAID_STATE_KIND, key: a.name, value: { ...a, queue } satisfies MdArrayState });
     }
     const status = problems.length
       ? { name: this.name, state: 'error' as const, message: problems.join('; ') }

@@ -1,6 +1,6 @@
 import express from 'express';
 import { ApiError } from '../api.js';
-import { parseDuration } from './rules.js';
+import { exprMetrics, parseDuration } from './rules.js';
 import { MAX_PATTERN_LENGTH, compileFullMatch } from '../../shared/safe-regex.js';
 import type { Alerts } from './index.js';
 
@@ -26,7 +26,17 @@ export function alertsRouter(alerts: Alerts): express.Router {
       files: alerts.ruleSet.status(),
       rules: alerts.ruleSet
         .rules()
-        .map((x) => ({ name: x.name, severity: x.severity, file: x.file, line: x.line, summary: x.summary })),
+        // metric: the first series the rule reads, so the dashboard can show its unit and chart.
+        .map((x) => ({
+          name: x.name,
+          severity: x.severity,
+          file: x.file,
+          line: x.line,
+          summary: x.summary,
+          metric:
+            (x.when ? exprMetrics(x.when)[0]?.metric : x.absent && 'metric' in x.absent ? x.absent.metric : null) ??
+            null,
+        })),
     });
   });
 

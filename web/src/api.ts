@@ -1,5 +1,6 @@
 import type { HostSummary, ServerToDashboard } from '../../shared/protocol.js';
-import type { MetricDef } from '../../shared/catalogue.js';
+import type { HostTile, ReplsetView } from '../../shared/overview.js';
+import type { SeriesResult } from './live-chart.js';
 
 const TOKEN_KEY = 'tidemark.token';
 
@@ -13,9 +14,9 @@ export function setToken(t: string): void {
   sessionStorage.setItem(TOKEN_KEY, t);
 }
 
-async function getJson<T>(path: string): Promise<T> {
+async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   const t = token();
-  const res = await fetch(path, { headers: t ? { Authorization: `Bearer ${t}` } : {} });
+  const res = await fetch(path, { headers: t ? { Authorization: `Bearer ${t}` } : {}, signal });
   if (res.status === 401) throw new Unauthorized();
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
   return (await res.json()) as T;
@@ -41,16 +42,14 @@ function base64url(text: string): string {
 }
 
 export const api = {
-  catalogue: () => getJson<MetricDef[]>('/api/catalogue'),
-  /** Every host without its inventory; `host` has one host in full. */
-  hosts: () => getJson<HostSummary[]>('/api/hosts'),
-  host: (id: string) => getJson<HostSummary>(`/api/hosts/${encodeURIComponent(id)}`),
-  series: (host: string, metric: string, from: number, to?: number) =>
-    getJson<{
-      resolutionMs: number | null;
-      series: { labels: Record<string, string>; points: [number, number | null][] }[];
-    }>(
-      `/api/series?host=${encodeURIComponent(host)}&metric=${encodeURIComponent(metric)}&from=${from}${to ? `&to=${to}` : ''}`,
+  host: (id: string, signal?: AbortSignal) => getJson<HostSummary>(`/api/hosts/${encodeURIComponent(id)}`, signal),
+  overview: () => getJson<{ now: number; tiles: HostTile[] }>('/api/overview'),
+  replsets: () => getJson<{ now: number; sets: ReplsetView[] }>('/api/replsets'),
+  rules: () => getJson<{ rules: { name: string; metric?: string | null }[] }>('/api/rules'),
+  series: (host: string, metric: string, from: number, to: number | undefined, signal: AbortSignal) =>
+    getJson<{ resolutionMs: number | null; series: SeriesResult[] }>(
+      `/api/series?host=${encodeURIComponent(host)}&metric=${encodeURIComponent(metric)}&from=${Math.round(from)}${to ? `&to=${Math.round(to)}` : ''}`,
+      signal,
     ),
 };
 

@@ -1,36 +1,18 @@
 /** The 'Log paths' panel: the latest logrotate and mongod.conf checks of a host, ok or what is wrong and why. */
 
 import { el } from './dom.js';
-import type { Finding } from '../../shared/findings.js';
-
-interface CheckState {
-  check: string;
-  file: string | null;
-  ok: boolean;
-  counts: { error: number; warning: number };
-  findings: Finding[];
-  checkedAt: number;
-  error?: string;
-}
+import { clock } from './time-format.js';
+import type { LogPathCheckState } from '../../shared/states.js';
 
 const TITLES: Record<string, string> = { logrotate: 'logrotate', 'mongod-config': 'mongod.conf' };
-
-/** Host-list verdict: "Log paths: 2 errors", or null when every check passes. */
-export function logPathSummary(states: Record<string, Record<string, unknown>> | undefined): string | null {
-  const checks = Object.values(states ?? {}) as unknown as CheckState[];
-  const errors = checks.reduce((n, c) => n + (c.ok ? 0 : Math.max(1, c.counts.error)), 0);
-  return errors ? `Log paths: ${errors} error${errors === 1 ? '' : 's'}` : null;
-}
 
 export class LogPathsPanel {
   private rendered = '';
 
   constructor(private readonly container: HTMLElement) {}
 
-  render(states: Record<string, Record<string, unknown>> | undefined): void {
-    const checks = (Object.values(states ?? {}) as unknown as CheckState[]).sort((a, b) =>
-      a.check.localeCompare(b.check),
-    );
+  render(states: Record<string, LogPathCheckState> | undefined): void {
+    const checks = Object.values(states ?? {}).sort((a, b) => a.check.localeCompare(b.check));
     this.container.hidden = checks.length === 0;
     // Results change once a minute at most; redraw only then.
     const key = JSON.stringify(checks.map((c) => ({ ...c, checkedAt: 0 })));
@@ -65,7 +47,7 @@ export class LogPathsPanel {
           if (f.fix) item.append(el('div', { class: 'fix muted' }, `fix: ${f.fix}`));
           card.append(item);
         }
-        card.append(el('p', { class: 'muted checked' }, `checked ${new Date(c.checkedAt).toLocaleTimeString()}`));
+        card.append(el('p', { class: 'muted checked' }, `checked ${clock(c.checkedAt)}`));
         return card;
       }),
     );

@@ -1,412 +1,168 @@
-import type { HostSummary, ServerToDashboard } from '../../shared/protocol.js';
-import type { MetricDef } from '../../shared/catalogue.js';
+/**
+ * The dashboard's wiring: the route (from the URL, with back/forward), the
+ * live socket, and which page is on screen. The pages own their state:
+ * overview.ts (tiles), host-view.ts (charts and cards), replsets-view.ts,
+ * alerts-panel.ts; time-range.ts and liveness.ts the header.
+ */
+import type { ServerToDashboard } from '../../shared/protocol.js';
 import { api, authedFetch, connectLive, setToken, Unauthorized } from './api.js';
 import { AlertsPanel } from './alerts-panel.js';
-import { LiveChart } from './live-chart.js';
-import { RaidPanel, raidSummary } from './raid-panel.js';
-import { LogPathsPanel, logPathSummary } from './logpaths-panel.js';
-import { MongodPanel, mongodSummary } from './mongod-panel.js';
-
-/** The charts of the host view: which metric, and which label names a line. */
-const PANELS: { metric: string; labelKey: string | null; only?: Record<string, string> }[] = [
-  { metric: 'cpu_iowait_percent', labelKey: 'cpu', only: { cpu: 'all' } },
-  { metric: 'io_pressure_avg10_percent', labelKey: 'kind' },
-  { metric: 'disk_r_per_s', labelKey: 'device' },
-  { metric: 'disk_w_per_s', labelKey: 'device' },
-  { metric: 'disk_util_percent', labelKey: 'device' },
-  { metric: 'disk_aqu_sz', labelKey: 'device' },
-  { metric: 'disk_r_await_ms', labelKey: 'device' },
-  { metric: 'disk_w_await_ms', labelKey: 'device' },
-  { metric: 'disk_in_flight', labelKey: 'device' },
-];
-/** Array and member queue depth, shown when the host has md arrays. */
-const RAID_PANELS: typeof PANELS = [
-  { metric: 'raid_array_aqu_sz', labelKey: 'array' },
-  { metric: 'raid_members_aqu_sz_max', labelKey: 'array' },
-];
-/** mongod charts, shown when the host reports a mongod. */
-const MONGOD_PANELS: typeof PANELS = [
-  { metric: 'mongod_lock_percent', labelKey: 'kind' },
-  { metric: 'mongod_queued', labelKey: 'op' },
-  { metric: 'mongod_tickets_util_percent', labelKey: 'op' },
-  { metric: 'mongod_connections', labelKey: 'state' },
-  { metric: 'mongod_opcounter_rate', labelKey: 'op' },
-];
-const MONGOD_KIND = 'mongod';
-const REPLSET_KIND = 'replset';
-const RAID_KIND = 'raid_array';
-const LOGPATH_KIND = 'logpaths';
-const WINDOW_MS = 5 * 60_000;
+import { HostView } from './host-view.js';
+import { Liveness } from './liveness.js';
+import { Overview } from './overview.js';
+import { renderReplsets } from './replsets-view.js';
+import { TimeRange } from './time-range.js';
+import { parseRoute, routeUrl, type Route } from './url.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
-let catalogue = new Map<string, MetricDef>();
-let hosts: HostSummary[] = [];
-let selected: string | null = null;
-let charts: { panel: (typeof PANELS)[number]; chart: LiveChart; el: HTMLElement }[] = [];
-let paused = false;
-/** null: live; otherwise a fixed historical range being shown. */
-let range: { from: number; to: number } | null = null;
-let live: WebSocket | null = null;
-let raidPanel: RaidPanel;
-let logPathsPanel: LogPathsPanel;
-let mongodPanel: MongodPanel;
+class App {
+  private route: Route = parseRoute(location.search);
+  private socket: WebSocket | null = null;
+  private readonly liveness = new Liveness();
+  private readonly hostView = new HostView((range) => this.go({ ...this.route, range }));
+  private readonly overview = new Overview($('overview-page'), (id) => this.openHost(id));
+  private readonly timeRange = new TimeRange((range) => this.go({ ...this.route, range, metric: null, highlight: [] }));
+  private readonly hostAlerts = new AlertsPanel($('alerts'), authedFetch, (url) => this.goUrl(url));
+  private readonly allAlerts = new AlertsPanel($('all-alerts'), authedFetch, (url) => this.goUrl(url));
+  private paused = false;
 
-function ago(ms: number | null): string {
-  if (ms === null) return 'never seen';
-  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
-  if (s < 60) return `last seen ${s} s ago`;
-  if (s < 3600) return `last seen ${Math.round(s / 60)} min ago`;
-  return `last seen ${new Date(ms).toLocaleString()}`;
-}
+  start(): void {
+    window.addEventListener('popstate', () => this.apply(parseRoute(location.search)));
+    document.addEventListener('click', (ev) => this.onLinkClick(ev));
+    $('pause').onclick = () => this.togglePause();
+    this.apply(this.route);
+    connectLive(
+      (m) => this.onLive(m),
+      (s) => {
+        this.liveness.connection(s);
+        this.badge();
+      },
+      (ws) => {
+        this.socket = ws;
+        this.subscribe();
+      },
+    );
+    setInterval(() => this.hostView.tick(), 1000);
+    setInterval(() => void this.refreshSide(), 2000);
+  }
 
-function renderHosts(): void {
-  renderHostList();
-  const host = hosts.find((h) => h.id === selected);
-  if (host) renderHostHeader(host);
-}
+  openHost(id: string): void {
+    this.go({ view: 'host', host: id, range: null, metric: null, highlight: [] });
+  }
 
-/** The host list's at-a-glance verdicts: degraded arrays, failing log paths, mongod down or a replica set at risk. */
-function verdicts(h: HostSummary): { text: string; level: 'bad' | 'warn' }[] {
-  const logPaths = logPathSummary(h.states?.[LOGPATH_KIND]);
-  return [
-    raidSummary(h.states?.[RAID_KIND]),
-    logPaths ? { text: logPaths, level: 'bad' as const } : null,
-    mongodSummary(h.states?.[MONGOD_KIND], h.states?.[REPLSET_KIND]),
-  ].filter((v): v is { text: string; level: 'bad' | 'warn' } => v !== null);
-}
+  /** A new view: into the history (so back returns), then on screen. */
+  go(route: Route): void {
+    history.pushState(null, '', routeUrl(route));
+    this.apply(route);
+  }
 
-function renderHostList(): void {
-  const list = $('host-list');
-  $('no-hosts').hidden = hosts.length > 0;
-  list.replaceChildren(
-    ...hosts.map((h) => {
-      const li = document.createElement('li');
-      li.dataset.host = h.id;
-      li.dataset.connected = String(h.connected);
-      li.setAttribute('aria-current', String(h.id === selected));
-      li.title = h.connected ? 'connected' : 'disconnected';
-      const dot = document.createElement('span');
-      dot.className = 'dot';
-      const name = document.createElement('span');
-      name.className = 'name';
-      name.textContent = h.hostname === h.id ? h.id : `${h.id} (${h.hostname})`;
-      const seen = document.createElement('span');
-      seen.className = 'seen';
-      seen.textContent = `${h.connected ? 'connected' : 'disconnected'} · ${ago(h.lastSeen)}`;
-      li.append(dot, name, seen);
-      for (const verdict of verdicts(h)) {
-        const alert = document.createElement('span');
-        alert.className = 'alert';
-        alert.dataset.level = verdict.level;
-        alert.textContent = verdict.text;
-        li.append(alert);
-      }
-      li.onclick = () => void selectHost(h.id);
-      return li;
-    }),
-  );
-}
+  goUrl(url: string): void {
+    history.pushState(null, '', url);
+    this.apply(parseRoute(new URL(url, location.href).search));
+  }
 
-/** The selected host's inventory, fetched when it is selected: the host list leaves inventories out (a fleet's would be megabytes). */
-let selectedInventory: { id: string; inventory: unknown } | null = null;
+  /** In-page links (nav, tiles, "← Overview") change the route without a reload. */
+  private onLinkClick(ev: MouseEvent): void {
+    const a = (ev.target as HTMLElement).closest('a');
+    if (!a || ev.defaultPrevented || ev.button !== 0 || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+    const href = a.getAttribute('href');
+    if (!href || !(href.startsWith('?') || href === location.pathname)) return;
+    ev.preventDefault();
+    this.goUrl(href);
+  }
 
-/** Fetches a host's inventory for the header (again on each host-list refresh until the agent has sent one). */
-function loadInventory(id: string): void {
-  void api.host(id).then(
-    (full) => {
-      if (selected !== id) return;
-      selectedInventory = { id, inventory: full.inventory };
-      renderHosts();
-    },
-    () => {}, // the header shows what it has; the live badge tells when the server is gone
-  );
-}
+  private apply(route: Route): void {
+    const before = this.route;
+    this.route = route;
+    for (const page of ['overview', 'host', 'replsets', 'alerts'])
+      $(`${page}-page`).hidden = page !== (route.view === 'host' && !route.host ? 'overview' : route.view);
+    for (const a of document.querySelectorAll<HTMLElement>('header nav a'))
+      a.setAttribute('aria-current', String(a.dataset.view === route.view));
+    $('range-controls').hidden = route.view !== 'host';
+    document.title = route.view === 'host' && route.host ? `${route.host} · Tidemark` : 'Tidemark';
+    this.timeRange.show(route.range);
+    if (route.view === 'host' && route.host) {
+      this.hostAlerts.host = route.host;
+      void this.hostView.show(route).then(() => this.timeRange.show(route.range, this.resolution()));
+    }
+    this.badge();
+    if (before.view !== route.view || before.host !== route.host) {
+      this.subscribe();
+      void this.refreshSide();
+    }
+  }
 
-function renderHostHeader(h: HostSummary): void {
-  $('host-title').textContent = h.hostname;
-  const inv = (selectedInventory?.id === h.id ? selectedInventory.inventory : null) as {
-    os?: { distro?: string; kernel?: string };
-  } | null;
-  $('host-meta').textContent = [
-    h.connected ? 'connected' : 'disconnected',
-    ago(h.lastSeen),
-    h.agentVersion ? `agent ${h.agentVersion}` : null,
-    inv?.os ? `${inv.os.distro ?? ''} kernel ${inv.os.kernel ?? ''}` : null,
-  ]
-    .filter(Boolean)
-    .join(' · ');
-  $('collector-states').replaceChildren(
-    ...h.collectors.map((c) => {
-      const li = document.createElement('li');
-      li.dataset.state = c.state;
-      li.textContent = `${c.name}: ${c.state}`;
-      if (c.message) li.title = c.message;
-      return li;
-    }),
-  );
-}
+  private resolution(): number | null {
+    return Number($('host-view').dataset.resolution) || null;
+  }
 
-function subscribe(): void {
-  if (live && live.readyState === WebSocket.OPEN) {
-    live.send(
+  private subscribe(): void {
+    if (this.socket?.readyState !== WebSocket.OPEN) return;
+    const r = this.route;
+    this.socket.send(
       JSON.stringify({
         type: 'subscribe',
-        hosts: selected ? [selected] : [],
-        metrics: [...PANELS, ...RAID_PANELS, ...MONGOD_PANELS].map((p) => p.metric),
+        hosts: r.view === 'host' && r.host ? [r.host] : [],
+        metrics: HostView.metrics(),
+        overview: r.view === 'overview',
       }),
     );
   }
-}
 
-/** The RAID panel, and its queue-depth charts once the host is known to have arrays. */
-function renderRaid(host: HostSummary | undefined): void {
-  const arrays = host?.states?.[RAID_KIND];
-  raidPanel.render(arrays);
-  if (Object.keys(arrays ?? {}).length && !charts.some((c) => RAID_PANELS.includes(c.panel))) {
-    for (const panel of RAID_PANELS) addChart($('raid-charts'), panel);
-  }
-}
-
-/** The mongod panel, and its charts once the host is known to run a mongod. */
-function renderMongod(host: HostSummary | undefined): void {
-  mongodPanel.render(host?.states?.[MONGOD_KIND], host?.states?.[REPLSET_KIND]);
-  if (host?.states?.[MONGOD_KIND]?.status && !charts.some((c) => MONGOD_PANELS.includes(c.panel))) {
-    for (const panel of MONGOD_PANELS) addChart($('mongod-charts'), panel);
-  }
-}
-
-function addChart(grid: HTMLElement, panel: (typeof PANELS)[number]): void {
-  const def = catalogue.get(panel.metric);
-  if (!def) return;
-  const el = document.createElement('div');
-  el.className = 'chart';
-  el.dataset.metric = panel.metric;
-  const canvas = document.createElement('canvas');
-  el.append(canvas);
-  grid.append(el);
-  const chart = new LiveChart(canvas, def, panel.labelKey, WINDOW_MS);
-  attachZoomPan(el, chart);
-  charts.push({ panel, chart, el });
-}
-
-function matches(only: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
-  return !only || Object.entries(only).every(([k, v]) => labels?.[k] === v);
-}
-
-async function selectHost(id: string): Promise<void> {
-  selected = id;
-  location.hash = encodeURIComponent(id);
-  for (const c of charts) c.chart.destroy();
-  charts = [];
-  const grid = $('charts');
-  grid.replaceChildren();
-  $('raid-charts').replaceChildren();
-  $('mongod-charts').replaceChildren();
-  $('pick-host').hidden = true;
-  $('host-header').hidden = false;
-  raidPanel.clear();
-  logPathsPanel.clear();
-  renderHosts();
-  for (const panel of PANELS) addChart(grid, panel);
-  const host = hosts.find((h) => h.id === id);
-  loadInventory(id);
-  renderRaid(host);
-  renderMongod(host);
-  logPathsPanel.render(host?.states?.[LOGPATH_KIND]);
-  subscribe();
-  if (range) return void showRange(range.from, range.to);
-  // Backfill the window from history, then live samples continue it.
-  const from = Date.now() - WINDOW_MS;
-  await Promise.all(
-    charts.map(async ({ panel, chart }) => {
-      const { series } = await api.series(id, panel.metric, from);
-      for (const s of series) {
-        if (!matches(panel.only, s.labels)) continue;
-        for (const [ts, v] of s.points) chart.add(ts, s.labels, v);
-      }
-    }),
-  );
-  renderCharts(Date.now());
-}
-
-function renderCharts(now: number): void {
-  if (range) return;
-  for (const c of charts) {
-    if (!paused) c.chart.render(now);
-    c.el.dataset.points = String(c.chart.pointCount());
-  }
-}
-
-/** Shows a fixed range from history on every chart (the server picks raw points or rollups, at most ~2000). */
-async function showRange(from: number, to: number): Promise<void> {
-  range = { from: Math.round(from), to: Math.round(to) };
-  const host = selected;
-  if (!host) return;
-  let resolution: number | null = null;
-  await Promise.all(
-    charts.map(async (c) => {
-      const r = await api.series(host, c.panel.metric, range!.from, range!.to);
-      resolution = r.resolutionMs;
-      c.chart.showRange(range!.from, range!.to, r.series, c.panel.only);
-      c.el.dataset.points = String(c.chart.pointCount());
-    }),
-  );
-  const fmt = (t: number) => new Date(t).toLocaleString();
-  $('range-label').textContent =
-    `${fmt(range.from)} – ${fmt(range.to)}${resolution ? ` · ${resolution >= 60_000 ? `${resolution / 60_000} min` : `${resolution / 1000} s`} points` : ''}`;
-  setLiveState('history');
-}
-
-function goLive(): void {
-  range = null;
-  $('range-label').textContent = '';
-  for (const c of charts) c.chart.clear();
-  if (selected) void selectHost(selected);
-  setLiveState(paused ? 'paused' : 'live');
-}
-
-/** Wheel zooms around the cursor, dragging pans; both switch a live view to history. */
-function attachZoomPan(el: HTMLElement, chart: LiveChart): void {
-  const span = () => (range ? range.to - range.from : WINDOW_MS);
-  const current = () => range ?? { from: Date.now() - WINDOW_MS, to: Date.now() };
-  el.addEventListener(
-    'wheel',
-    (ev) => {
-      ev.preventDefault();
-      const r = current();
-      const area = chart.chart.chartArea;
-      const frac = Math.min(1, Math.max(0, (ev.offsetX - area.left) / (area.right - area.left)));
-      const factor = ev.deltaY > 0 ? 1.25 : 0.8;
-      const newSpan = Math.max(60_000, span() * factor);
-      const pivot = r.from + frac * (r.to - r.from);
-      void showRange(pivot - frac * newSpan, pivot + (1 - frac) * newSpan);
-    },
-    { passive: false },
-  );
-  let dragX: number | null = null;
-  el.addEventListener('mousedown', (ev) => (dragX = ev.clientX));
-  window.addEventListener('mouseup', (ev) => {
-    if (dragX === null) return;
-    const dx = ev.clientX - dragX;
-    dragX = null;
-    if (Math.abs(dx) < 5) return;
-    const r = current();
-    const area = chart.chart.chartArea;
-    const shift = (-dx / (area.right - area.left)) * (r.to - r.from);
-    void showRange(r.from + shift, r.to + shift);
-  });
-}
-
-function onLive(msg: ServerToDashboard): void {
-  if (msg.type === 'hosts') {
-    // A partial push carries only the hosts that changed.
-    if (msg.partial) {
-      const known = new Map(hosts.map((h) => [h.id, h]));
-      for (const h of msg.hosts) known.set(h.id, h);
-      hosts = [...known.values()].sort((a, b) => a.id.localeCompare(b.id));
-    } else hosts = msg.hosts;
-    renderHosts();
-    if (!selected && hosts.length) void selectHost(hosts.find((h) => h.connected)?.id ?? hosts[0]!.id);
-    return;
-  }
-  if (msg.type === 'samples' && msg.host === selected) {
-    // A historical range on screen stays as fetched; live samples wait for "live" again.
-    if (!range)
-      for (const c of charts) {
-        for (const s of msg.samples) {
-          if (s.m === c.panel.metric && matches(c.panel.only, s.l)) c.chart.add(msg.ts, s.l, s.v);
-        }
-      }
-    const host = hosts.find((h) => h.id === msg.host);
-    if (host) {
-      host.lastSeen = Date.now();
-      const before = JSON.stringify(verdicts(host));
-      for (const kind of msg.stateKinds ?? []) host.states[kind] = {};
-      for (const st of msg.states ?? []) (host.states[st.kind] ??= {})[st.key] = st.value;
-      if (msg.stateKinds?.includes(RAID_KIND)) renderRaid(host);
-      if (msg.stateKinds?.includes(LOGPATH_KIND)) logPathsPanel.render(host.states[LOGPATH_KIND]);
-      if (msg.stateKinds?.includes(MONGOD_KIND)) renderMongod(host);
-      // The host list follows the states, but is rebuilt only when a verdict changed, not every second.
-      if (msg.stateKinds?.length && JSON.stringify(verdicts(host)) !== before) renderHostList();
+  private onLive(msg: ServerToDashboard): void {
+    if (msg.type === 'overview') {
+      if (msg.partial) this.overview.apply(msg.tiles);
+      else this.overview.setAll(msg.tiles);
+      $('no-hosts').hidden = this.overview.size > 0;
+    } else if (msg.type === 'samples' && msg.host === this.hostView.hostId) {
+      this.hostView.onSamples(msg.ts, msg.samples, msg.stateKinds, msg.states);
+    } else if (msg.type === 'hosts') {
+      for (const h of msg.hosts) this.hostView.onHost(h);
     }
-    renderCharts(msg.ts);
   }
-}
 
-function setLiveState(state: string): void {
-  const badge = $('live-state');
-  badge.dataset.state = state;
-  badge.textContent = state;
-}
-
-async function refreshHosts(): Promise<void> {
-  try {
-    hosts = await api.hosts();
-  } catch {
-    return; // the live socket's state badge already says when the server is gone
+  /** The pages that poll: alerts and replica sets. */
+  private async refreshSide(): Promise<void> {
+    const v = this.route.view;
+    try {
+      if (v === 'host') await this.hostAlerts.refresh();
+      if (v === 'alerts') await this.allAlerts.refresh();
+      if (v === 'replsets') renderReplsets($('replsets'), (await api.replsets()).sets, (id) => this.openHost(id));
+    } catch {
+      // the banner says when the server is away
+    }
   }
-  renderHosts();
-  if (selected && (selectedInventory?.id !== selected || !selectedInventory.inventory)) loadInventory(selected);
+
+  private togglePause(): void {
+    this.paused = !this.paused;
+    this.hostView.paused = this.paused;
+    $('pause').textContent = this.paused ? 'Resume' : 'Pause';
+    $('pause').setAttribute('aria-pressed', String(this.paused));
+    if (!this.paused) this.hostView.resume();
+    this.badge();
+  }
+
+  private badge(): void {
+    this.liveness.badge(this.route.view === 'host' && this.route.range ? 'history' : this.paused ? 'paused' : 'live');
+  }
 }
 
 async function boot(): Promise<void> {
-  raidPanel = new RaidPanel($('raid'));
-  logPathsPanel = new LogPathsPanel($('logpaths'));
-  mongodPanel = new MongodPanel($('mongod'));
   try {
-    const [cat, list] = await Promise.all([api.catalogue(), api.hosts()]);
-    catalogue = new Map(cat.map((m) => [m.name, m]));
-    hosts = list;
+    // The overview comes over the socket; this first fetch is the credential check.
+    await api.overview();
   } catch (err) {
     if (err instanceof Unauthorized) {
-      const dialog = $<HTMLDialogElement>('login');
       $('login-form').onsubmit = () => {
         setToken($<HTMLInputElement>('login-token').value);
         location.reload();
       };
-      dialog.showModal();
+      $<HTMLDialogElement>('login').showModal();
       return;
     }
-    setLiveState('offline');
-    throw err;
   }
-  renderHosts();
-  const wanted = decodeURIComponent(location.hash.slice(1));
-  const first = hosts.find((h) => h.id === wanted) ?? hosts.find((h) => h.connected) ?? hosts[0];
-  if (first) await selectHost(first.id);
-  connectLive(
-    onLive,
-    (s) => setLiveState(paused ? 'paused' : s),
-    (ws) => {
-      live = ws;
-      subscribe();
-    },
-  );
-  const rangeSelect = $<HTMLSelectElement>('range');
-  rangeSelect.onchange = () => {
-    const v = rangeSelect.value;
-    $('custom-range').hidden = v !== 'custom';
-    if (v === 'live') goLive();
-    else if (v !== 'custom') void showRange(Date.now() - Number(v), Date.now());
-  };
-  $('range-apply').onclick = () => {
-    const from = Date.parse($<HTMLInputElement>('range-from').value);
-    const to = Date.parse($<HTMLInputElement>('range-to').value);
-    if (from < to) void showRange(from, to);
-  };
-  $('pause').onclick = () => {
-    paused = !paused;
-    $('pause').textContent = paused ? 'Resume' : 'Pause';
-    $('pause').setAttribute('aria-pressed', String(paused));
-    setLiveState(paused ? 'paused' : 'live');
-    if (!paused) renderCharts(Date.now());
-  };
-  // Keep the host list (last seen, RAID verdicts of other hosts) fresh.
-  setInterval(() => void refreshHosts(), 5000);
-  const alerts = new AlertsPanel($('alerts'), authedFetch);
-  void alerts.refresh();
-  setInterval(() => void alerts.refresh(), 2000);
+  new App().start();
 }
 
 void boot();

@@ -1,56 +1,20 @@
 /** The mongod panel (lock wait %, queues, tickets, connections) and the replica-set view of a host. */
 
 import { el } from './dom.js';
+import { clock } from './time-format.js';
+import type { MongodFigures, MongodStatusState, ReplsetState, TicketState } from '../../shared/states.js';
 
-interface Figures {
-  lockKind: 'locked' | 'wait' | null;
-  lockPercent: number | null;
-  lockPercentUncapped: number | null;
-  contendedPercent: number | null;
-}
-interface Ticket {
-  out: number;
-  total: number;
-  utilPercent: number | null;
-}
-interface MongodStatus {
-  up: boolean;
-  uri: string;
-  version?: string | null;
-  since?: number;
-  lastError?: string | null;
-  figures?: Figures | null;
-  discarded?: string | null;
-  missing?: string[];
-  gauges?: {
-    queued: { readers: number | null; writers: number | null };
-    active: { readers: number | null; writers: number | null };
-    tickets: { read: Ticket | null; write: Ticket | null };
-    connections: { current: number | null; available: number | null };
-  };
-}
-interface Member {
-  name: string;
-  stateStr: string | null;
-  health: number | null;
-  votes: number;
-  priority: number;
-  arbiter: boolean;
-  lagSeconds: number | null;
-}
-interface Quorum {
-  set: string | null;
-  members: Member[];
-  voters: number;
-  majority: number;
-  liveFaultTolerance: number;
-  liveWriteFaultTolerance: number;
-  primary: string | null;
-  summary: string;
-  warnings: string[];
-}
+type Figures = MongodFigures;
 
-type States = Record<string, Record<string, unknown>> | undefined;
+/** Connections as used of the limit (current + available), the figure that runs out. */
+function connections(c: { current: number | null; available: number | null }): string {
+  if (c.current === null) return '–';
+  if (c.available === null) return `${c.current} used`;
+  const limit = c.current + c.available;
+  return `${c.current} used of ${limit} (${((100 * c.current) / limit).toFixed(1)} %)`;
+}
+type Ticket = TicketState;
+type Quorum = ReplsetState;
 
 const n = (v: number | null | undefined, digits = 1) =>
   v === null || v === undefined ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(digits);
@@ -60,24 +24,12 @@ export function lockLabel(kind: Figures['lockKind']): string {
   return kind === 'locked' ? 'global lock held' : 'lock wait';
 }
 
-/** Host-list verdict: mongod down, or a replica set at risk. */
-export function mongodSummary(mongod: States, replset: States): { text: string; level: 'bad' | 'warn' } | null {
-  const status = mongod?.status as unknown as MongodStatus | undefined;
-  if (status && !status.up) return { text: 'mongod down', level: 'bad' };
-  for (const q of Object.values(replset ?? {}) as unknown as Quorum[]) {
-    if (!q.primary) return { text: 'replica set: no primary', level: 'bad' };
-    if (q.liveFaultTolerance < 1 || q.liveWriteFaultTolerance < 1)
-      return { text: 'replica set at risk', level: 'warn' };
-  }
-  return null;
-}
-
 export class MongodPanel {
   constructor(private readonly container: HTMLElement) {}
 
-  render(mongod: States, replset: States): void {
-    const status = mongod?.status as unknown as MongodStatus | undefined;
-    const sets = Object.values(replset ?? {}) as unknown as Quorum[];
+  render(mongod: { status?: MongodStatusState } | undefined, replset: Record<string, ReplsetState> | undefined): void {
+    const status = mongod?.status;
+    const sets = Object.values(replset ?? {});
     this.container.hidden = !status && sets.length === 0;
     const box = this.container.querySelector('.mongod-cards') as HTMLElement;
     const cards: HTMLElement[] = [];
@@ -86,23 +38,17 @@ export class MongodPanel {
     box.replaceChildren(...cards);
   }
 
-  private statusCard(s: MongodStatus): HTMLElement {
+  private statusCard(s: MongodStatusState): HTMLElement {
     const card = el('article', { class: 'mongod', 'data-up': String(s.up) });
     const head = el('header');
     head.append(
       el('strong', {}, 'mongod'),
-      el('span', { class: 'muted' }, ` ${s.version ?? ''} ${s.uri}`),
+      el('span', { class: 'muted' }, ` ${s.up ? (s.version ?? '') : ''} ${s.uri}`),
       el('span', { class: 'badge health', 'data-health': s.up ? 'clean' : 'degraded' }, s.up ? 'up' : 'down'),
     );
     card.append(head);
     if (!s.up) {
-      card.append(
-        el(
-          'p',
-          { class: 'error' },
-          `down since ${s.since ? new Date(s.since).toLocaleTimeString() : '?'}: ${s.lastError ?? ''}`,
-        ),
-      );
+      card.append(el('p', { class: 'error' }, `down since ${clock(s.since)}: ${s.lastError}`));
       return card;
     }
     const f = s.figures;
@@ -122,7 +68,7 @@ export class MongodPanel {
       const t = (x: Ticket | null) => (x ? `${x.out}/${x.total} (${n(x.utilPercent)} %)` : '–');
       if (g.tickets.read || g.tickets.write)
         rows.push(['tickets read | write', `${t(g.tickets.read)} | ${t(g.tickets.write)}`]);
-      rows.push(['connections', `${n(g.connections.current)} current, ${n(g.connections.available)} available`]);
+      rows.push(['connections', connections(g.connections)]);
     }
     const table = el('table', { class: 'facts-table' });
     for (const [k, v] of rows) {
@@ -164,7 +110,10 @@ export class MongodPanel {
       );
       table.append(tr);
     }
-    card.append(table);
+    // A wide set scrolls inside its card instead of overflowing it.
+    const scroll = el('div', { class: 'table-scroll' });
+    scroll.append(table);
+    card.append(scroll);
     for (const w of q.warnings) card.append(el('p', { class: 'disagreement' }, w));
     return card;
   }

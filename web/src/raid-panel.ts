@@ -1,63 +1,15 @@
 /** The RAID panel of a host: one card per md array, rebuilt only when the array's report changes. */
 
 import { el } from './dom.js';
+import type { MdArrayState } from '../../shared/states.js';
 
-interface Member {
-  name: string;
-  index: number | null;
-  state: string;
-}
-interface ArrayState {
-  name: string;
-  level: string | null;
-  state: string;
-  readOnly: boolean;
-  health: string;
-  degraded: boolean;
-  disks: { expected: number | null; active: number | null; failed: number; spare: number; missing: number };
-  missingSlots: number[];
-  members: Member[];
-  sync: {
-    action: string;
-    status: string;
-    percent: number | null;
-    speedKBps: number | null;
-    etaSeconds: number | null;
-  } | null;
-  mismatchCnt: number | null;
-  disagreements: string[];
-  error?: string;
-  queue?: {
-    source: string;
-    fallbackReason: string | null;
-    aquSz: number | null;
-    inFlight: number | null;
-    members: { busiest: string | null; aquSzMax: number; utilMax: number };
-  };
-}
-
-export type ArrayStates = Record<string, Record<string, unknown>>;
+type ArrayState = MdArrayState;
 
 export function duration(seconds: number): string {
   if (seconds < 60) return `${seconds} s`;
   if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
   const h = Math.floor(seconds / 3600);
   return `${h} h ${Math.round((seconds - h * 3600) / 60)} min`;
-}
-
-/** Short verdict for the host list: "1 degraded", "1 rebuilding", or null when every array is clean. */
-export function raidSummary(states: ArrayStates | undefined): { text: string; level: 'bad' | 'warn' } | null {
-  const arrays = Object.values(states ?? {}) as unknown as ArrayState[];
-  const degraded = arrays.filter((a) => a.degraded || a.health === 'inactive' || a.error).length;
-  const rebuilding = arrays.filter((a) => a.health === 'rebuilding').length;
-  if (degraded)
-    return {
-      text: `RAID: ${degraded} degraded or inactive${rebuilding ? ` (${rebuilding} rebuilding)` : ''}`,
-      level: 'bad',
-    };
-  const syncing = arrays.filter((a) => a.sync?.status === 'running').length;
-  if (syncing) return { text: `RAID: ${syncing} syncing`, level: 'warn' };
-  return null;
 }
 
 function card(a: ArrayState): HTMLElement {
@@ -130,8 +82,8 @@ export class RaidPanel {
 
   constructor(private readonly container: HTMLElement) {}
 
-  render(states: ArrayStates | undefined): void {
-    const arrays = Object.values(states ?? {}) as unknown as ArrayState[];
+  render(states: Record<string, MdArrayState> | undefined): void {
+    const arrays = Object.values(states ?? {});
     this.container.hidden = arrays.length === 0;
     const list = this.container.querySelector('.arrays') as HTMLElement;
     const keep = new Set(arrays.map((a) => a.name));

@@ -1,0 +1,129 @@
+// Fleet overview at scale: N simulated hosts (the simulator's samples, states and episodes) judged by the
+// server's FleetHealth, the overview open in headless Chromium over /ws/dashboard. Measures the first
+// render (navigation to tiles on screen, and the tab's main-thread time for it), the main-thread time
+// the tab spends per second on the 2-second pushes, the pushes' size, and the server's cost of one push.
+// Hosts are fed to the registry and FleetHealth in-process (no agent sockets: bench/fan-in.mjs measures
+// those), so the figures are the overview's own.
+// Usage: node bench/overview.mjs [hosts] [seconds]   (default 5000 hosts, 60 s; run `npm run build` first)
+import { chromium } from 'playwright-core';
+import { TidemarkServer } from '../dist/server/server.js';
+import { SimulatedHost } from '../dist/agent/simulator.js';
+import { silentLogger } from '../dist/shared/log.js';
+import { PROTOCOL_VERSION } from '../dist/shared/wire.js';
+import { machine, summary, fmt } from './lib.mjs';
+
+const hostCount = Number(process.argv[2] ?? 5000);
+const seconds = Number(process.argv[3] ?? 60);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const server = new TidemarkServer({ host: '127.0.0.1', port: 0, agentToken: 't', apiToken: null, log: silentLogger });
+const port = await server.listen();
+const sims = Array.from({ length: hostCount }, (_, i) => {
+  const id = `sim-${String(i).padStart(5, '0')}`;
+  server.hosts.connected(
+    {
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      agentId: id,
+      session: 's',
+      hostname: id,
+      agentVersion: 'bench',
+      inventory: null,
+    },
+    Date.now(),
+  );
+  // The transport is never started: the host only produces samples and states.
+  return new SimulatedHost(i, id, `ws://127.0.0.1:${port}`, 't', silentLogger);
+});
+
+/** One second of the fleet: every host's batch into the registry and FleetHealth, as onBatch does. */
+let seq = 0;
+function feed() {
+  const now = Date.now();
+  const t0 = performance.now();
+  seq++;
+  for (const h of sims) {
+    const { samples, states } = h.sample(now);
+    const batch = {
+      type: 'batch',
+      seq,
+      ts: now,
+      series: samples.map((s) => (s.l ? { m: s.m, l: s.l } : { m: s.m })),
+      values: Float64Array.from(samples, (s) => (s.v === null ? NaN : s.v)),
+      ...(states ? { stateKinds: ['raid_array', 'mongod'], states } : {}),
+    };
+    server.hosts.seen(h.id, now, batch);
+    server.health.observe(h.id, batch);
+  }
+  return performance.now() - t0;
+}
+for (let i = 0; i < 12; i++) feed(); // a little history for the sparklines' first bucket
+const feedTimer = setInterval(feed, 1000);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu'],
+});
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+const cdp = await page.context().newCDPSession(page);
+await cdp.send('Performance.enable');
+const metrics = async () =>
+  Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+let pushBytes = [];
+page.on('websocket', (ws) =>
+  ws.on('framereceived', (f) => String(f.payload).startsWith('{"type":"overview"') && pushBytes.push(f.payload.length)),
+);
+
+const m0 = await metrics();
+const t0 = performance.now();
+await page.goto(`http://127.0.0.1:${port}/`);
+await page.locator('a.tile').first().waitFor({ timeout: 60_000 });
+const firstRenderMs = performance.now() - t0;
+const m1 = await metrics();
+const firstMainMs = (m1.TaskDuration - m0.TaskDuration) * 1000;
+const mounted = await page.locator('a.tile').count();
+const firstBytes = pushBytes[0] ?? 0;
+pushBytes = [];
+
+// Steady state: main-thread time per second while pushes arrive.
+await sleep(5000);
+const perSecond = [];
+let prev = await metrics();
+for (let s = 0; s < seconds; s += 5) {
+  await sleep(5000);
+  const cur = await metrics();
+  perSecond.push(((cur.TaskDuration - prev.TaskDuration) * 1000) / 5);
+  prev = cur;
+}
+const paints = await page.evaluate('document.querySelectorAll(".tile-slot").length');
+
+// The server's cost of one push: all tiles computed and compared.
+const tileMs = [];
+for (let i = 0; i < 10; i++) {
+  const t = performance.now();
+  const tiles = server.health.tiles();
+  for (const tile of tiles) JSON.stringify(tile);
+  tileMs.push(performance.now() - t);
+}
+clearInterval(feedTimer);
+const feedMs = [];
+for (let i = 0; i < 5; i++) feedMs.push(feed());
+
+const s = summary(perSecond);
+const push = summary(pushBytes);
+const srv = summary(tileMs);
+const f = summary(feedMs);
+console.log(`overview of ${hostCount} hosts · ${machine()}`);
+console.log(
+  `first render: ${fmt(firstRenderMs, 0)} ms to tiles on screen, ${fmt(firstMainMs, 0)} ms main thread, full frame ${fmt(firstBytes / 1024, 0)} KiB, ${mounted} tiles mounted`,
+);
+console.log(
+  `updates: main thread ${fmt(s.median)} ms/s median, ${fmt(s.max)} ms/s max over ${seconds} s; pushes ${push.n} of median ${fmt(push.median / 1024, 0)} KiB; ${paints} tiles in the DOM`,
+);
+console.log(
+  `server: all tiles computed and serialised ${fmt(srv.median)} ms median per push; FleetHealth.observe for the fleet ${fmt(f.median)} ms per second`,
+);
+await browser.close();
+await server.close();
+process.exit(0);

@@ -1,0 +1,196 @@
+/**
+ * Per-host gauges for the health verdicts and the overview's sparklines, fed
+ * from every stored batch. It keeps only the handful of metrics a verdict
+ * reads, so the overview of a fleet costs a few numbers per host, not its
+ * states or history.
+ */
+import type { DecodedBatch, HostSummary } from '../shared/protocol.js';
+import { REPLSET_STATE_KIND } from '../shared/states.js';
+import type { HostTile, ReplsetMemberView, ReplsetView } from '../shared/overview.js';
+import { HEALTH_RANK, hostReasons, replsetReasons, verdict, type HostGauges } from './health.js';
+import type { HostRegistry } from './hosts.js';
+
+/** Sparkline: one point per 10 s (the bucket's highest %util of any disk), 5 minutes of them. */
+export const SPARK_BUCKET_MS = 10_000;
+export const SPARK_POINTS = 30;
+
+interface Tracked extends HostGauges {
+  worstDisk: string | null;
+  spark: (number | null)[];
+  bucket: number;
+  bucketMax: number | null;
+}
+
+const TRACKED = new Set([
+  'disk_saturated',
+  'disk_util_percent',
+  'disk_aqu_sz',
+  'mongod_tickets_util_percent',
+  'mongod_queued',
+  'mongod_lock_percent',
+]);
+
+function fresh(): Tracked {
+  return {
+    saturated: new Set(),
+    diskUtil: new Map(),
+    diskAqu: new Map(),
+    tickets: new Map(),
+    queued: null,
+    lockPercent: null,
+    worstDisk: null,
+    spark: [],
+    bucket: 0,
+    bucketMax: null,
+  };
+}
+
+function record(t: Tracked, m: string, l: Record<string, string> | undefined, v: number): void {
+  const device = l?.device ?? '';
+  if (m === 'disk_saturated') {
+    if (v >= 1) t.saturated.add(device);
+    else t.saturated.delete(device);
+  } else if (m === 'disk_util_percent') t.diskUtil.set(device, v);
+  else if (m === 'disk_aqu_sz') t.diskAqu.set(device, v);
+  else if (m === 'mongod_tickets_util_percent') t.tickets.set(l?.op ?? '', v);
+  else if (m === 'mongod_queued' && l?.op === 'total') t.queued = v;
+  else if (m === 'mongod_lock_percent') t.lockPercent = v;
+}
+
+/** Closes sparkline buckets up to `ts`; a bucket with no batch is a gap (null). */
+function advance(t: Tracked, ts: number): void {
+  const bucket = Math.floor(ts / SPARK_BUCKET_MS);
+  if (t.bucket === 0) t.bucket = bucket;
+  while (t.bucket < bucket) {
+    t.spark.push(t.bucketMax === null ? null : Math.round(t.bucketMax));
+    t.bucketMax = null;
+    t.bucket++;
+    if (t.bucket < bucket - SPARK_POINTS) t.bucket = bucket - SPARK_POINTS; // a long gap: skip to the window
+  }
+  if (t.spark.length > SPARK_POINTS) t.spark.splice(0, t.spark.length - SPARK_POINTS);
+}
+
+export class FleetHealth {
+  private readonly tracked = new Map<string, Tracked>();
+
+  constructor(
+    private readonly hosts: HostRegistry,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Takes the figures a verdict reads from one stored batch. */
+  observe(host: string, batch: DecodedBatch): void {
+    let t = this.tracked.get(host);
+    if (!t) this.tracked.set(host, (t = fresh()));
+    const { series, values } = batch;
+    for (let i = 0; i < series.length; i++) {
+      const s = series[i]!;
+      if (!TRACKED.has(s.m)) continue;
+      const v = values[i]!;
+      if (!Number.isNaN(v)) record(t, s.m, s.l, v);
+    }
+    advance(t, batch.ts);
+    let worst: string | null = null;
+    let worstUtil = -1;
+    for (const [d, u] of t.diskUtil)
+      if (u > worstUtil) {
+        worst = d;
+        worstUtil = u;
+      }
+    t.worstDisk = worst;
+    if (worst !== null) t.bucketMax = Math.max(t.bucketMax ?? 0, worstUtil);
+  }
+
+  /** Forgets a host's gauges (it left the registry). */
+  forget(host: string): void {
+    this.tracked.delete(host);
+  }
+
+  tile(h: HostSummary, now = this.now()): HostTile {
+    const t = this.tracked.get(h.id);
+    if (t) advance(t, now);
+    const reasons = hostReasons(h, t, now);
+    return {
+      id: h.id,
+      hostname: h.hostname,
+      connected: h.connected,
+      lastSeen: h.lastSeen,
+      ...verdict(reasons),
+      reasons,
+      sets: Object.keys(h.states[REPLSET_STATE_KIND] ?? {}),
+      worstDisk: t?.worstDisk ?? null,
+      spark: t ? [...t.spark] : [],
+    };
+  }
+
+  /** Every host's tile, worst first, then by id. */
+  tiles(now = this.now()): HostTile[] {
+    return this.hosts
+      .list()
+      .map((h) => this.tile(h, now))
+      .sort((a, b) => HEALTH_RANK[b.health] - HEALTH_RANK[a.health] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /**
+   * Each replica set some agent reports, with its members mapped to the hosts
+   * they run on: a member `db2.example:27017` belongs to the agent whose agent
+   * id or host name is `db2.example` (or `db2`).
+   */
+  replsets(now = this.now()): ReplsetView[] {
+    const list = this.hosts.list();
+    const byName = new Map<string, HostSummary[]>();
+    const add = (key: string, h: HostSummary) => {
+      const hs = byName.get(key) ?? [];
+      if (!hs.includes(h)) hs.push(h);
+      byName.set(key, hs);
+    };
+    for (const h of list) {
+      for (const n of [h.id, h.hostname]) {
+        add(n.toLowerCase(), h);
+        add(n.split('.')[0]!.toLowerCase(), h);
+      }
+    }
+    const views = new Map<string, ReplsetView>();
+    for (const h of list) {
+      for (const q of Object.values(h.states[REPLSET_STATE_KIND] ?? {})) {
+        const set = q.set ?? '?';
+        const seen = views.get(set);
+        // Prefer a connected agent's view that sees a primary.
+        if (seen && (seen.primary || !q.primary || !h.connected)) continue;
+        const members: ReplsetMemberView[] = q.members.map((m) => {
+          const hostPart = m.name.replace(/:\d+$/, '').toLowerCase();
+          const hosts = byName.get(hostPart) ?? byName.get(hostPart.split('.')[0]!) ?? [];
+          return {
+            name: m.name,
+            stateStr: m.stateStr,
+            health: m.health,
+            votes: m.votes,
+            priority: m.priority,
+            arbiter: m.arbiter,
+            lagSeconds: m.lagSeconds,
+            hosts: hosts.map((mh) => {
+              const tile = this.tile(mh, now);
+              return {
+                id: mh.id,
+                health: tile.health,
+                disk: tile.reasons.filter((r) => /^(disk|md)/.test(r.text)),
+                logPaths: tile.reasons.filter((r) => r.text.startsWith('log paths')),
+              };
+            }),
+          };
+        });
+        const risk = replsetReasons([q])[0];
+        views.set(set, {
+          set,
+          reportedBy: h.id,
+          primary: q.primary,
+          summary: q.summary,
+          warnings: q.warnings,
+          health: risk?.health ?? 'ok',
+          members,
+        });
+      }
+    }
+    return [...views.values()].sort((a, b) => a.set.localeCompare(b.set));
+  }
+}

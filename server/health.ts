@@ -1,0 +1,173 @@
+/**
+ * A host's health verdict for the overview: the worst of what its states and
+ * live gauges say, with one line saying why. Pure: the inputs are the host's
+ * summary (states, connection) and the few gauges `FleetHealth` keeps per host.
+ *
+ * Levels: `bad` needs someone now (data at risk, a service down or blind),
+ * `warn` is trouble building (a rebuild, a queue, a set that survives no
+ * failure), `info` is something to read (a collector error), `ok` is nothing.
+ */
+import type { HostSummary } from '../shared/protocol.js';
+import {
+  LOGPATH_STATE_KIND,
+  MONGOD_STATE_KIND,
+  RAID_STATE_KIND,
+  REPLSET_STATE_KIND,
+  type MdArrayState,
+  type ReplsetState,
+} from '../shared/states.js';
+import type { Health, HealthReason } from '../shared/overview.js';
+
+/** The live figures a verdict needs, latest value per series; FleetHealth fills them from batches. */
+export interface HostGauges {
+  /** Devices flagged saturated by the agent's rule (disk_saturated = 1). */
+  saturated: Set<string>;
+  diskUtil: Map<string, number>;
+  diskAqu: Map<string, number>;
+  /** mongod_tickets_util_percent by op (read, write). */
+  tickets: Map<string, number>;
+  /** mongod_queued{op="total"}. */
+  queued: number | null;
+  /** mongod_lock_percent (wait or locked). */
+  lockPercent: number | null;
+}
+
+const THRESHOLDS = {
+  /** %util at which a disk is called busy (the agent's saturation rule decides "saturated"). */
+  diskBusyPercent: 90,
+  /** Tickets in use at which mongod admits no more concurrent operations. */
+  ticketsExhaustedPercent: 100,
+  ticketsHighPercent: 90,
+  /** Operations queued for the global lock or a ticket. */
+  queuedWarn: 10,
+  lockWarnPercent: 50,
+  /** An agent that connects but sends nothing for this long is silent. */
+  silentAfterMs: 30_000,
+} as const;
+
+export const HEALTH_RANK: Record<Health, number> = { ok: 0, info: 1, warn: 2, bad: 3 };
+
+const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(0));
+
+function seconds(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
+}
+
+function agentReasons(h: HostSummary, now: number): HealthReason[] {
+  if (!h.connected)
+    return [
+      {
+        health: 'bad',
+        text: h.lastSeen === null ? 'agent never seen' : `agent disconnected ${seconds(now - h.lastSeen)} ago`,
+      },
+    ];
+  if (h.lastSeen !== null && now - h.lastSeen > THRESHOLDS.silentAfterMs)
+    return [{ health: 'bad', text: `agent silent for ${seconds(now - h.lastSeen)}` }];
+  return h.collectors
+    .filter((c) => c.state === 'error')
+    .map((c) => ({ health: 'info' as const, text: `collector ${c.name}: ${c.message ?? 'error'}` }));
+}
+
+function raidReasons(arrays: MdArrayState[]): HealthReason[] {
+  const out: HealthReason[] = [];
+  for (const a of arrays) {
+    if (a.error) out.push({ health: 'bad', text: `${a.name}: ${a.error}` });
+    else if (a.health === 'inactive') out.push({ health: 'bad', text: `${a.name} inactive` });
+    else if (a.degraded) {
+      const sync =
+        a.sync?.status === 'running' && a.sync.percent !== null
+          ? `, ${a.sync.action} ${a.sync.percent.toFixed(1)} %`
+          : '';
+      out.push({ health: 'bad', text: `${a.name} degraded (${a.disks.missing} missing${sync})` });
+    } else if (a.sync?.status === 'running')
+      out.push({
+        health: 'warn',
+        text: `${a.name} ${a.sync.action} ${a.sync.percent === null ? '' : `${a.sync.percent.toFixed(1)} %`}`.trim(),
+      });
+    if (a.queue?.saturated)
+      out.push({ health: 'bad', text: `${a.name} saturated (busiest member ${a.queue.members.busiest ?? '?'})` });
+  }
+  return out;
+}
+
+function diskReasons(g: HostGauges | undefined): HealthReason[] {
+  if (!g) return [];
+  const out: HealthReason[] = [];
+  for (const d of [...g.saturated].sort()) {
+    const aqu = g.diskAqu.get(d);
+    const util = g.diskUtil.get(d);
+    const facts = [aqu !== undefined ? `queue ${fmt(aqu)}` : null, util !== undefined ? `${fmt(util)} % util` : null];
+    out.push({ health: 'bad', text: `disk ${d} saturated (${facts.filter(Boolean).join(', ')})` });
+  }
+  for (const [d, util] of g.diskUtil) {
+    if (!g.saturated.has(d) && util >= THRESHOLDS.diskBusyPercent)
+      out.push({ health: 'warn', text: `disk ${d} busy (${fmt(util)} % util)` });
+  }
+  return out;
+}
+
+function mongodReasons(h: HostSummary, g: HostGauges | undefined): HealthReason[] {
+  const status = h.states[MONGOD_STATE_KIND]?.status;
+  if (!status) return [];
+  if (!status.up) return [{ health: 'bad', text: `mongod down: ${status.lastError}` }];
+  const out: HealthReason[] = [];
+  for (const [op, util] of g?.tickets ?? []) {
+    if (util >= THRESHOLDS.ticketsExhaustedPercent)
+      out.push({ health: 'bad', text: `mongod ${op} tickets exhausted (${fmt(util)} %)` });
+    else if (util >= THRESHOLDS.ticketsHighPercent)
+      out.push({ health: 'warn', text: `mongod ${op} tickets ${fmt(util)} %` });
+  }
+  if (g?.queued !== null && g?.queued !== undefined && g.queued >= THRESHOLDS.queuedWarn)
+    out.push({ health: 'warn', text: `mongod ${fmt(g.queued)} operations queued` });
+  const lock = g?.lockPercent ?? status.figures?.lockPercent ?? null;
+  if (lock !== null && lock >= THRESHOLDS.lockWarnPercent)
+    out.push({ health: 'warn', text: `mongod lock wait ${fmt(lock)} %` });
+  return out;
+}
+
+export function replsetReasons(sets: ReplsetState[]): HealthReason[] {
+  const out: HealthReason[] = [];
+  for (const q of sets) {
+    const name = `replica set ${q.set ?? '?'}`;
+    if (!q.primary) out.push({ health: 'bad', text: `${name}: no primary` });
+    else if (q.liveFaultTolerance < 1) out.push({ health: 'warn', text: `${name} survives no failure` });
+    else if (q.liveWriteFaultTolerance < 1)
+      out.push({ health: 'warn', text: `${name}: majority writes survive no failure` });
+  }
+  return out;
+}
+
+/** Every reason a host is not ok, worst first; empty when it is. */
+export function hostReasons(h: HostSummary, g: HostGauges | undefined, now: number): HealthReason[] {
+  const checks = Object.values(h.states[LOGPATH_STATE_KIND] ?? {});
+  const failing = checks.filter((c) => !c.ok);
+  const errors = failing.reduce((n, c) => n + Math.max(1, c.counts.error), 0);
+  const reasons = [
+    ...agentReasons(h, now),
+    ...raidReasons(Object.values(h.states[RAID_STATE_KIND] ?? {})),
+    ...(failing.length
+      ? [
+          {
+            health: 'bad' as const,
+            text: `log paths: ${errors} error${errors === 1 ? '' : 's'} (${failing.map((c) => c.check).join(', ')})`,
+          },
+        ]
+      : []),
+    ...(h.connected ? diskReasons(g) : []),
+    ...mongodReasons(h, h.connected ? g : undefined),
+    ...replsetReasons(Object.values(h.states[REPLSET_STATE_KIND] ?? {})),
+  ];
+  // Stable: within a level, the order above (agent, RAID, log paths, disks, mongod, replica set).
+  return reasons.sort((a, b) => HEALTH_RANK[b.health] - HEALTH_RANK[a.health]);
+}
+
+/** The verdict and its one line: the worst reason, and how many more there are. */
+export function verdict(reasons: HealthReason[]): { health: Health; reason: string } {
+  const worst = reasons[0];
+  if (!worst) return { health: 'ok', reason: 'ok' };
+  return {
+    health: worst.health,
+    reason: reasons.length > 1 ? `${worst.text} (+${reasons.length - 1} more)` : worst.text,
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * The typed contract of the structured states an agent emits (`{kind, key,
+ * value}` in a batch) as they arrive as JSON on the server and the dashboard.
+ * The agent's producers are checked against these types (`satisfies` where the
+ * state is built, and test/unit/states-contract.test.ts), so a field renamed in
+ * the agent fails `tsc` instead of breaking the dashboard silently.
+ *
+ * They are `type` aliases, not interfaces, on purpose: an object type alias is
+ * assignable to the wire's `Record<string, unknown>` without a cast.
+ */
+import type { Finding, Severity } from './findings.js';
+
+export const RAID_STATE_KIND = 'raid_array';
+export const LOGPATH_STATE_KIND = 'logpaths';
+export const MONGOD_STATE_KIND = 'mongod';
+export const REPLSET_STATE_KIND = 'replset';
+
+/* ---- md arrays (agent/raid/arrays.ts ArrayReport + agent/raid/queue.ts ArrayQueue) ---- */
+
+type MdHealth =
+  'clean' | 'degraded' | 'rebuilding' | 'resyncing' | 'checking' | 'reshaping' | 'inactive' | 'container' | 'unknown';
+type MdMemberState = 'in_sync' | 'faulty' | 'spare' | 'rebuilding' | 'journal' | 'replacement' | 'unknown';
+
+type MdMember = { name: string; index: number | null; state: MdMemberState; writeMostly: boolean; journal: boolean };
+
+type MdSync = {
+  action: 'resync' | 'recovery' | 'check' | 'repair' | 'reshape';
+  status: 'running' | 'delayed' | 'pending' | 'remote';
+  percent: number | null;
+  speedKBps: number | null;
+  etaSeconds: number | null;
+};
+
+export type MdQueue = {
+  source: 'array' | 'members' | 'none';
+  fallbackReason: 'md accounts no time' | 'md device not in /proc/diskstats' | null;
+  aquSz: number | null;
+  inFlight: number | null;
+  members: {
+    counted: string[];
+    aquSzSum: number;
+    aquSzMax: number;
+    inFlightSum: number;
+    inFlightMax: number;
+    utilSum: number;
+    utilMax: number;
+    busiest: string | null;
+  };
+  saturated: boolean;
+  saturatedMembers: string[];
+};
+
+/** One md array (kind `raid_array`, key = array name). */
+export type MdArrayState = {
+  name: string;
+  /** An external-metadata container (imsm, ddf) is not an array: no disks to count, never "stopped". */
+  kind: 'array' | 'container';
+  container: string | null;
+  level: string | null;
+  state: string;
+  readOnly: boolean;
+  health: MdHealth;
+  degraded: boolean;
+  disks: {
+    expected: number | null;
+    active: number | null;
+    failed: number;
+    spare: number;
+    missing: number;
+    journal: number;
+    replacement: number;
+  };
+  missingSlots: number[];
+  members: MdMember[];
+  sync: MdSync | null;
+  mismatchCnt: number | null;
+  metadata: string | null;
+  sources: ('mdstat' | 'sysfs')[];
+  disagreements: string[];
+  error?: string;
+  /** Absent from agents that predate queue figures; null when the array has no rates yet. */
+  queue?: MdQueue | null;
+};
+
+/* ---- log-path checks (agent/collectors/logpaths.ts) ---- */
+
+/** One configuration check's latest result (kind `logpaths`, key = check). */
+export type LogPathCheckState = {
+  check: 'logrotate' | 'mongod-config';
+  file: string | null;
+  ok: boolean;
+  counts: Record<Severity, number>;
+  findings: Finding[];
+  checkedAt: number;
+  /** The check itself could not run. */
+  error?: string;
+};
+
+/* ---- mongod (agent/collectors/mongod.ts, agent/mongod/server-status.ts) ---- */
+
+export type TicketState = {
+  out: number;
+  available: number;
+  total: number;
+  utilPercent: number | null;
+  queueLength: number | null;
+};
+
+export type MongodGauges = {
+  version: string | null;
+  pid: number | null;
+  uptimeMs: number | null;
+  queued: { readers: number | null; writers: number | null; total: number | null };
+  active: { readers: number | null; writers: number | null; total: number | null };
+  tickets: {
+    source: 'queues.execution' | 'wiredTiger.concurrentTransactions' | null;
+    read: TicketState | null;
+    write: TicketState | null;
+  };
+  ticketQueue: { readers: number; writers: number } | null;
+  connections: { current: number | null; available: number | null };
+};
+
+export type MongodFigures = {
+  lockKind: 'locked' | 'wait' | null;
+  lockPercent: number | null;
+  lockPercentUncapped: number | null;
+  contendedPercent: number | null;
+};
+
+export type MongodUpState = {
+  up: true;
+  uri: string;
+  version: string | null;
+  recoveredFrom?: number | null;
+  gauges: MongodGauges | null;
+  figures: MongodFigures | null;
+  discarded: string | null;
+  missing: string[];
+  lastError?: string | null;
+};
+
+export type MongodDownState = { up: false; uri: string; since: number; lastError: string };
+
+/** The watched mongod (kind `mongod`, key `status`). */
+export type MongodStatusState = MongodUpState | MongodDownState;
+
+/* ---- replica set (agent/mongod/replset.ts Quorum, as JSON: dates are left out) ---- */
+
+export type ReplsetMemberState = {
+  id: number | null;
+  name: string;
+  votes: number;
+  priority: number;
+  arbiter: boolean;
+  hidden: boolean;
+  delaySecs: number;
+  health: number | null;
+  state: number | null;
+  stateStr: string | null;
+  lagSeconds: number | null;
+};
+
+/** A replica set as the watched member sees it (kind `replset`, key = set name). */
+export type ReplsetState = {
+  set: string | null;
+  members: ReplsetMemberState[];
+  voters: number;
+  majority: number;
+  designedFaultTolerance: number;
+  healthyVotes: number;
+  liveFaultTolerance: number;
+  primary: string | null;
+  canElectPrimary: boolean;
+  writableVoters: number;
+  writeMajority: number;
+  designedWriteFaultTolerance: number;
+  liveWriteFaultTolerance: number;
+  source: 'config' | 'status';
+  warnings: string[];
+  summary: string;
+};
+
+/**
+ * A host's latest states by kind, then key. The known kinds are typed; a kind
+ * this build does not know (a newer agent) still travels, untyped.
+ */
+export type HostStates = {
+  [RAID_STATE_KIND]?: Record<string, MdArrayState>;
+  [LOGPATH_STATE_KIND]?: Record<string, LogPathCheckState>;
+  [MONGOD_STATE_KIND]?: { status?: MongodStatusState };
+  [REPLSET_STATE_KIND]?: Record<string, ReplsetState>;
+  [kind: string]: Record<string, Record<string, unknown>> | undefined;
+};

@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import type { DecodedBatch, Hello, HostSummary } from '../../shared/protocol.js';
+import { HostRegistry } from '../../server/hosts.js';
+import { FleetHealth, SPARK_BUCKET_MS, SPARK_POINTS } from '../../server/fleet-health.js';
+import { hostReasons, verdict, type HostGauges } from '../../server/health.js';
+import { replset } from '../helpers/scripted-fleet.js';
+
+const NOW = 1_700_000_000_000;
+
+function host(over: Partial<HostSummary> = {}): HostSummary {
+  return {
+    id: 'db-1',
+    hostname: 'db-1',
+    connected: true,
+    lastSeen: NOW,
+    connectedSince: NOW - 60_000,
+    agentVersion: 't',
+    protocol: 2,
+    collectors: [],
+    states: {},
+    inventory: null,
+    stats: { batches: 0, duplicates: 0, gaps: 0, badFrames: 0 },
+    ...over,
+  };
+}
+
+function gauges(over: Partial<HostGauges> = {}): HostGauges {
+  return {
+    saturated: new Set(),
+    diskUtil: new Map(),
+    diskAqu: new Map(),
+    tickets: new Map(),
+    queued: null,
+    lockPercent: null,
+    ...over,
+  };
+}
+
+const mongodUp = {
+  status: { up: true as const, uri: 'u', version: '7', gauges: null, figures: null, discarded: null, missing: [] },
+};
+const texts = (h: HostSummary, g?: HostGauges) => hostReasons(h, g, NOW).map((r) => `${r.health}: ${r.text}`);
+
+describe('health verdicts', () => {
+  it('is ok with nothing to say', () => {
+    expect(verdict(hostReasons(host(), gauges(), NOW))).toEqual({ health: 'ok', reason: 'ok' });
+  });
+
+  it('calls a disconnected or silent agent bad, at 30 s of silence and not before', () => {
+    expect(texts(host({ connected: false, lastSeen: NOW - 119_000 }))).toEqual(['bad: agent disconnected 119 s ago']);
+    expect(texts(host({ connected: false, lastSeen: NOW - 120_000 }))).toEqual(['bad: agent disconnected 2 min ago']);
+    expect(texts(host({ lastSeen: NOW - 30_000 }))).toEqual([]);
+    expect(texts(host({ lastSeen: NOW - 30_001 }))).toEqual(['bad: agent silent for 30 s']);
+  });
+
+  it('names a saturated disk (the agent rule) as bad and a disk at 90 % util as busy', () => {
+    const g = gauges({
+      saturated: new Set(['sdb']),
+      diskUtil: new Map([
+        ['sda', 89.9],
+        ['sdb', 100],
+        ['sdc', 90],
+      ]),
+      diskAqu: new Map([['sdb', 97.4]]),
+    });
+    expect(texts(host(), g)).toEqual([
+      'bad: disk sdb saturated (queue 97, 100 % util)',
+      'warn: disk sdc busy (90 % util)',
+    ]);
+  });
+
+  it('judges mongod tickets at 90 % (warn) and 100 % (bad), 10 queued and 50 % lock wait (warn)', () => {
+    const h = host({ states: { mongod: mongodUp } });
+    const g = gauges({
+      tickets: new Map([
+        ['read', 90],
+        ['write', 100],
+      ]),
+      queued: 10,
+      lockPercent: 50,
+    });
+    expect(texts(h, g)).toEqual([
+      'bad: mongod write tickets exhausted (100 %)',
+      'warn: mongod read tickets 90 %',
+      'warn: mongod 10 operations queued',
+      'warn: mongod lock wait 50 %',
+    ]);
+    const below = gauges({ tickets: new Map([['read', 89.9]]), queued: 9, lockPercent: 49.9 });
+    expect(texts(h, below)).toEqual([]);
+  });
+
+  it('reports mongod down with its error, and a replica set by its quorum', () => {
+    const down = { status: { up: false as const, uri: 'u', since: NOW, lastError: 'connect ECONNREFUSED' } };
+    // 3 voters, majority 2; one member down leaves 2 healthy: 2 - 2 = 0 further failures survivable.
+    const rs = replset('rs0', ['a:1', 'b:1', 'c:1'], ['c:1']);
+    expect(texts(host({ states: { mongod: down, replset: { rs0: rs } } }))).toEqual([
+      'bad: mongod down: connect ECONNREFUSED',
+      'warn: replica set rs0 survives no failure',
+    ]);
+    expect(texts(host({ states: { replset: { rs0: { ...rs, primary: null } } } }))).toEqual([
+      'bad: replica set rs0: no primary',
+    ]);
+    expect(texts(host({ states: { replset: { rs0: replset('rs0', ['a:1', 'b:1', 'c:1']) } } }))).toEqual([]);
+  });
+
+  it('puts the worst first and counts the rest in the one line', () => {
+    const g = gauges({ diskUtil: new Map([['sda', 95]]) });
+    const h = host({
+      collectors: [{ name: 'raid', state: 'error', message: 'mdstat unreadable' }],
+      states: {
+        logpaths: {
+          logrotate: {
+            check: 'logrotate',
+            file: null,
+            ok: false,
+            counts: { error: 3, warning: 0, info: 0 },
+            findings: [],
+            checkedAt: NOW,
+          },
+        },
+      },
+    });
+    const reasons = hostReasons(h, g, NOW);
+    expect(reasons.map((r) => r.health)).toEqual(['bad', 'warn', 'info']);
+    expect(verdict(reasons)).toEqual({ health: 'bad', reason: 'log paths: 3 errors (logrotate) (+2 more)' });
+  });
+});
+
+describe('FleetHealth', () => {
+  const hello = (id: string): Hello => ({
+    type: 'hello',
+    protocol: 2,
+    agentId: id,
+    session: 's',
+    hostname: id,
+    agentVersion: 't',
+    inventory: null,
+  });
+  const batch = (ts: number, util: Record<string, number>): DecodedBatch => ({
+    type: 'batch',
+    seq: 1,
+    ts,
+    series: Object.keys(util).map((device) => ({ m: 'disk_util_percent', l: { device } })),
+    values: Float64Array.from(Object.values(util)),
+  });
+
+  it('keeps one sparkline point per 10 s (the bucket’s busiest disk), 30 at most, and sorts worst first', () => {
+    const hosts = new HostRegistry();
+    hosts.connected(hello('db-a'), NOW);
+    hosts.connected(hello('db-b'), NOW);
+    let now = NOW;
+    const health = new FleetHealth(hosts, () => now);
+    const start = Math.ceil(NOW / SPARK_BUCKET_MS) * SPARK_BUCKET_MS;
+    // Bucket 0: sdb peaks at 70, then sda at 40: the point is 70. Bucket 1: 20.
+    health.observe('db-a', batch(start + 1000, { sda: 10, sdb: 70 }));
+    health.observe('db-a', batch(start + 5000, { sda: 40, sdb: 5 }));
+    health.observe('db-a', batch(start + 11_000, { sda: 20, sdb: 1 }));
+    now = start + 20_000;
+    const a = health.tile(hosts.get('db-a')!);
+    expect(a.spark).toEqual([70, 20]);
+    expect(a.worstDisk).toBe('sda');
+    // A gap of 3 buckets with no batch is 3 nulls; the line never grows past SPARK_POINTS.
+    health.observe('db-a', batch(start + 50_000, { sda: 30 }));
+    now = start + 60_000;
+    expect(health.tile(hosts.get('db-a')!).spark).toEqual([70, 20, null, null, null, 30]);
+    for (let i = 0; i < 100; i++) health.observe('db-a', batch(start + 60_000 + i * SPARK_BUCKET_MS, { sda: i % 50 }));
+    now = start + 60_000 + 100 * SPARK_BUCKET_MS;
+    const long = health.tile(hosts.get('db-a')!).spark;
+    expect(long).toHaveLength(SPARK_POINTS);
+    expect(long.at(-1)).toBe(49);
+
+    hosts.seen('db-a', now, {});
+    hosts.disconnected('db-b', now);
+    expect(health.tiles().map((t) => [t.id, t.health])).toEqual([
+      ['db-b', 'bad'],
+      ['db-a', 'ok'],
+    ]);
+  });
+
+  it('maps replica-set members to the hosts whose id or host name matches the member’s host', () => {
+    const hosts = new HostRegistry();
+    for (const id of ['db-1', 'db-2']) hosts.connected({ ...hello(id), hostname: `${id}.example` }, NOW);
+    const rs = replset('rs0', ['db-1.example:27017', 'db-2:27017', 'db-9.example:27017'], ['db-9.example:27017']);
+    hosts.seen('db-1', NOW, { stateKinds: ['replset'], states: [{ kind: 'replset', key: 'rs0', value: rs }] });
+    const [view] = new FleetHealth(hosts, () => NOW).replsets();
+    expect(view!.set).toBe('rs0');
+    expect(view!.reportedBy).toBe('db-1');
+    expect(view!.health).toBe('warn');
+    expect(view!.members.map((m) => [m.name, m.hosts.map((h) => h.id)])).toEqual([
+      ['db-1.example:27017', ['db-1']],
+      ['db-2:27017', ['db-2']],
+      ['db-9.example:27017', []],
+    ]);
+  });
+});

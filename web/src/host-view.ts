@@ -1,0 +1,236 @@
+/**
+ * The host view: header, state cards and charts of one host, live or over a
+ * fixed range. Every load carries a generation number and an AbortController:
+ * switching host or range aborts the fetches in flight, and an answer that
+ * arrives for an older generation is dropped, so a slow response can never
+ * draw one host's history over another's.
+ */
+import type { HostSummary, WireSample, WireState } from '../../shared/protocol.js';
+import { LOGPATH_STATE_KIND, MONGOD_STATE_KIND, RAID_STATE_KIND, REPLSET_STATE_KIND } from '../../shared/states.js';
+import { api } from './api.js';
+import { el } from './dom.js';
+import { LiveChart, type SeriesResult } from './live-chart.js';
+import { LogPathsPanel } from './logpaths-panel.js';
+import { MongodPanel } from './mongod-panel.js';
+import { HOST_PANELS, MONGOD_PANELS, RAID_PANELS, type PanelSpec } from './panels.js';
+import { RaidPanel } from './raid-panel.js';
+import { dateTime, duration } from './time-format.js';
+import type { Route } from './url.js';
+import { attachZoomPan } from './zoom.js';
+
+export const WINDOW_MS = 5 * 60_000;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+interface Mounted {
+  chart: LiveChart;
+  el: HTMLElement;
+}
+
+export class HostView {
+  private host: HostSummary | null = null;
+  private route: Route | null = null;
+  private charts: Mounted[] = [];
+  private generation = 0;
+  private aborter = new AbortController();
+  paused = false;
+  private readonly raid = new RaidPanel($('raid'));
+  private readonly logPaths = new LogPathsPanel($('logpaths'));
+  private readonly mongod = new MongodPanel($('mongod'));
+
+  /** `onRange` is asked to show a range (wheel zoom, drag): the app puts it in the URL. */
+  constructor(private readonly onRange: (range: { from: number; to: number }) => void) {}
+
+  /** Every metric a chart of this view may draw, for the live subscription. */
+  static metrics(): string[] {
+    const specs = [...HOST_PANELS, ...RAID_PANELS, ...MONGOD_PANELS];
+    return [...new Set(specs.flatMap((p) => (p.ratio ? [p.ratio.used.metric] : p.series.map((s) => s.metric))))];
+  }
+
+  get hostId(): string | null {
+    return this.route?.host ?? null;
+  }
+
+  /** Shows a host live or over a range; the previous load, if still running, is abandoned. */
+  async show(route: Route): Promise<void> {
+    const gen = ++this.generation;
+    this.aborter.abort();
+    this.aborter = new AbortController();
+    const signal = this.aborter.signal;
+    const id = route.host!;
+    const sameHost = this.route?.host === id;
+    this.route = route;
+    this.reset(sameHost);
+    $('host-title').textContent = id;
+    document.title = `${id} · Tidemark`;
+    $('history-note').hidden = !route.range;
+    let host: HostSummary;
+    try {
+      host = await api.host(id, signal);
+    } catch (err) {
+      if (gen !== this.generation) return;
+      $('host-meta').textContent = `unknown host: ${(err as Error).message}`;
+      return;
+    }
+    if (gen !== this.generation) return;
+    this.host = host;
+    this.renderHeader();
+    this.renderStates();
+    await this.load(gen, signal);
+  }
+
+  private reset(sameHost: boolean): void {
+    for (const c of this.charts) c.chart.destroy();
+    this.charts = [];
+    for (const id of ['charts', 'raid-charts', 'mongod-charts']) $(id).replaceChildren();
+    if (!sameHost) {
+      this.host = null;
+      this.raid.clear();
+      this.logPaths.clear();
+      this.mongod.render(undefined, undefined);
+      $('host-meta').textContent = '';
+      $('collector-states').replaceChildren();
+    }
+    for (const p of HOST_PANELS) this.addChart($('charts'), p);
+  }
+
+  private addChart(grid: HTMLElement, spec: PanelSpec): void {
+    const route = this.route!;
+    const box = el('figure', { class: 'chart', 'data-metric': spec.id, tabindex: '0' });
+    const canvas = el('canvas', {
+      role: 'img',
+      'aria-label': `${spec.title} in ${spec.unit}. Ctrl + wheel or click then wheel to zoom, drag to pan.`,
+    });
+    box.append(canvas);
+    if (route.metric && spec.series.concat(spec.ratio ? [spec.ratio.used] : []).some((s) => s.metric === route.metric))
+      box.dataset.highlight = 'true';
+    grid.append(box);
+    const chart = new LiveChart(canvas, spec, WINDOW_MS, route.highlight);
+    attachZoomPan(box, chart, () => this.currentRange(), this.onRange);
+    this.charts.push({ chart, el: box });
+  }
+
+  private currentRange(): { from: number; to: number } {
+    return this.route?.range ?? { from: Date.now() - WINDOW_MS, to: Date.now() };
+  }
+
+  /** Backfills the live window, or draws the fixed range, for every chart. */
+  private async load(gen: number, signal: AbortSignal): Promise<void> {
+    const range = this.route!.range;
+    const id = this.route!.host!;
+    const metrics = [...new Set(this.charts.flatMap((c) => c.chart.metrics()))];
+    const from = range?.from ?? Date.now() - WINDOW_MS;
+    let results: { metric: string; resolutionMs: number | null; series: SeriesResult[] }[];
+    try {
+      results = await Promise.all(
+        metrics.map(async (metric) => ({ metric, ...(await api.series(id, metric, from, range?.to, signal)) })),
+      );
+    } catch {
+      return; // aborted by a newer view, or the server is away (the banner says so)
+    }
+    if (gen !== this.generation) return;
+    const byMetric = new Map(results.map((r) => [r.metric, r.series]));
+    for (const c of this.charts) {
+      if (range) c.chart.showRange(range.from, range.to, byMetric);
+      else
+        for (const m of c.chart.metrics())
+          for (const s of byMetric.get(m) ?? []) for (const [ts, v] of s.points) c.chart.add(m, s.labels, ts, v);
+      c.el.dataset.points = String(c.chart.pointCount());
+      c.el.dataset.highlighted = c.chart.highlighted().join(' ');
+    }
+    const step = results.find((r) => r.resolutionMs)?.resolutionMs ?? null;
+    $('host-view').dataset.resolution = step ? String(step) : '';
+    if (!range) this.renderCharts(Date.now());
+    $('charts').querySelector<HTMLElement>('[data-highlight="true"]')?.scrollIntoView({ block: 'center' });
+    $('host-view').dataset.loaded = String(gen);
+  }
+
+  private renderCharts(now: number): void {
+    if (this.route?.range) return;
+    for (const c of this.charts) {
+      if (!this.paused) c.chart.render(now);
+      c.el.dataset.points = String(c.chart.pointCount());
+    }
+  }
+
+  resume(): void {
+    this.renderCharts(Date.now());
+  }
+
+  /** A live batch of the shown host: samples onto the charts (when live), states into the cards. */
+  onSamples(
+    ts: number,
+    samples: WireSample[],
+    stateKinds: string[] | undefined,
+    states: WireState[] | undefined,
+  ): void {
+    if (!this.host) return;
+    if (!this.route?.range) {
+      for (const c of this.charts) for (const s of samples) c.chart.add(s.m, s.l, ts, s.v);
+      this.renderCharts(ts);
+    }
+    this.host.lastSeen = Date.now();
+    for (const kind of stateKinds ?? []) this.host.states[kind] = {};
+    for (const st of states ?? []) (this.host.states[st.kind] ??= {})[st.key] = st.value;
+    if (stateKinds?.length) this.renderStates();
+  }
+
+  /** A host-list push for this host (connected, collectors). */
+  onHost(h: HostSummary): void {
+    if (!this.host || h.id !== this.host.id) return;
+    Object.assign(this.host, {
+      connected: h.connected,
+      lastSeen: h.lastSeen,
+      collectors: h.collectors,
+      agentVersion: h.agentVersion,
+      hostname: h.hostname,
+    });
+    this.renderHeader();
+  }
+
+  /** Refreshes the "seen … ago" line. */
+  tick(): void {
+    if (this.host) this.renderHeader();
+  }
+
+  private renderHeader(): void {
+    const h = this.host!;
+    const inv = h.inventory as { os?: { distro?: string; kernel?: string } } | null;
+    const seen =
+      h.lastSeen === null
+        ? 'never seen'
+        : `last seen ${duration(Date.now() - h.lastSeen)} ago (${dateTime(h.lastSeen)})`;
+    $('host-meta').textContent = [
+      h.connected ? 'connected' : 'disconnected',
+      seen,
+      h.hostname !== h.id ? `on ${h.hostname}` : null,
+      h.agentVersion ? `agent ${h.agentVersion}` : null,
+      inv?.os ? `${inv.os.distro ?? ''} kernel ${inv.os.kernel ?? ''}` : null,
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    $('host-header').dataset.connected = String(h.connected);
+    $('collector-states').replaceChildren(
+      ...h.collectors.map((c) => {
+        const li = el('li', { 'data-state': c.state }, `${c.name}: ${c.state}`);
+        if (c.message) li.title = c.message;
+        return li;
+      }),
+    );
+  }
+
+  private renderStates(): void {
+    const s = this.host!.states;
+    this.raid.render(s[RAID_STATE_KIND]);
+    if (Object.keys(s[RAID_STATE_KIND] ?? {}).length && $('raid-charts').childElementCount === 0) {
+      for (const p of RAID_PANELS) this.addChart($('raid-charts'), p);
+      void this.load(this.generation, this.aborter.signal);
+    }
+    this.logPaths.render(s[LOGPATH_STATE_KIND]);
+    this.mongod.render(s[MONGOD_STATE_KIND], s[REPLSET_STATE_KIND]);
+    if (s[MONGOD_STATE_KIND]?.status && $('mongod-charts').childElementCount === 0) {
+      for (const p of MONGOD_PANELS) this.addChart($('mongod-charts'), p);
+      void this.load(this.generation, this.aborter.signal);
+    }
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * The fleet overview: a tile per host, worst first, coloured by the server's
+ * verdict, with the reason in words and a sparkline of the host's busiest
+ * disk. Virtualised: only the rows in view (and a few around) exist in the
+ * DOM, so 5 000 hosts cost what 50 do; updates are coalesced to one paint per
+ * animation frame.
+ */
+import type { Health, HostTile } from '../../shared/overview.js';
+import { el } from './dom.js';
+import { duration } from './time-format.js';
+import { hostLink } from './url.js';
+
+const TILE_MIN_WIDTH = 320;
+export const ROW_HEIGHT = 100;
+const OVERSCAN_ROWS = 2;
+const RANK: Record<Health, number> = { bad: 3, warn: 2, info: 1, ok: 0 };
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** An inline SVG polyline of 0–100 % values; gaps (null) break the line. */
+export function sparkline(values: (number | null)[], width = 96, height = 24): SVGSVGElement {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  svg.setAttribute('width', String(width));
+  svg.setAttribute('height', String(height));
+  svg.setAttribute('aria-hidden', 'true');
+  const step = values.length > 1 ? width / (values.length - 1) : width;
+  let d = '';
+  let pen = false;
+  values.forEach((v, i) => {
+    if (v === null) return void (pen = false);
+    const y = height - 1 - (Math.min(100, Math.max(0, v)) / 100) * (height - 2);
+    d += `${pen ? 'L' : 'M'}${(i * step).toFixed(1)},${y.toFixed(1)}`;
+    pen = true;
+  });
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('d', d);
+  svg.append(path);
+  return svg;
+}
+
+function tileBody(t: HostTile, now: number): HTMLElement[] {
+  const last = t.spark.filter((v): v is number => v !== null).at(-1);
+  const head = el('div', { class: 'tile-head' });
+  head.append(
+    el('span', { class: 'badge verdict', 'data-health': t.health }, t.health),
+    el('strong', { class: 'tile-id' }, t.id),
+  );
+  if (t.hostname !== t.id) head.append(el('span', { class: 'muted' }, t.hostname));
+  const foot = el('div', { class: 'tile-foot' });
+  foot.append(
+    sparkline(t.spark),
+    el(
+      'span',
+      { class: 'muted' },
+      t.worstDisk ? (last === undefined ? `busiest disk ${t.worstDisk}` : `${t.worstDisk} ${last} % util`) : 'no disks',
+    ),
+  );
+  if (t.sets.length) foot.append(el('span', { class: 'muted sets' }, t.sets.join(', ')));
+  if (!t.connected && t.lastSeen !== null)
+    foot.append(el('span', { class: 'muted' }, `seen ${duration(now - t.lastSeen)} ago`));
+  return [
+    head,
+    el('div', { class: 'reason', title: t.reasons.map((r) => r.text).join('\n') || t.reason }, t.reason),
+    foot,
+  ];
+}
+
+export class Overview {
+  private readonly tiles = new Map<string, HostTile>();
+  private shown: HostTile[] = [];
+  private readonly mounted = new Map<string, { slot: HTMLElement; tile: HostTile }>();
+  private frame = 0;
+  private cols = 1;
+  private focusId: string | null = null;
+  private readonly scroller: HTMLElement;
+  private readonly inner: HTMLElement;
+  private readonly search: HTMLInputElement;
+  private readonly healthFilter: HTMLSelectElement;
+  private readonly setFilter: HTMLSelectElement;
+  /** Main-thread time of the last paint, for the benchmark. */
+  lastPaintMs = 0;
+
+  constructor(
+    root: HTMLElement,
+    private readonly open: (id: string) => void,
+  ) {
+    this.scroller = root.querySelector('.tile-scroller')!;
+    this.inner = root.querySelector('.tile-grid')!;
+    this.search = root.querySelector('#overview-search')!;
+    this.healthFilter = root.querySelector('#overview-health')!;
+    this.setFilter = root.querySelector('#overview-set')!;
+    for (const input of [this.search, this.healthFilter, this.setFilter])
+      input.addEventListener('input', () => this.schedule());
+    this.scroller.addEventListener('scroll', () => this.schedule(false));
+    new ResizeObserver(() => this.schedule(false)).observe(this.scroller);
+    this.inner.addEventListener('keydown', (ev) => this.onKey(ev));
+    this.inner.addEventListener('click', (ev) => {
+      const a = (ev.target as HTMLElement).closest<HTMLAnchorElement>('a.tile');
+      if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;
+      ev.preventDefault();
+      this.open(a.dataset.host!);
+    });
+    this.inner.addEventListener('focusin', (ev) => {
+      const a = (ev.target as HTMLElement).closest<HTMLAnchorElement>('a.tile');
+      if (a) this.focusId = a.dataset.host!;
+    });
+  }
+
+  /** Every tile (a full overview frame). */
+  setAll(tiles: HostTile[]): void {
+    this.tiles.clear();
+    for (const t of tiles) this.tiles.set(t.id, t);
+    this.schedule();
+  }
+
+  /** Tiles that changed. */
+  apply(tiles: HostTile[]): void {
+    for (const t of tiles) this.tiles.set(t.id, t);
+    this.schedule();
+  }
+
+  get size(): number {
+    return this.tiles.size;
+  }
+
+  private refilterNeeded = false;
+
+  /** One paint per animation frame, however many updates arrive. */
+  private schedule(refilter = true): void {
+    this.refilterNeeded ||= refilter;
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      const t0 = performance.now();
+      if (this.refilterNeeded) this.refilter();
+      this.refilterNeeded = false;
+      this.paint();
+      this.lastPaintMs = performance.now() - t0;
+    });
+  }
+
+  private refilter(): void {
+    const q = this.search.value.trim().toLowerCase();
+    const health = this.healthFilter.value;
+    const set = this.setFilter.value;
+    const all = [...this.tiles.values()];
+    this.shown = all
+      .filter(
+        (t) =>
+          (!q ||
+            t.id.toLowerCase().includes(q) ||
+            t.hostname.toLowerCase().includes(q) ||
+            t.reason.toLowerCase().includes(q)) &&
+          (!health || t.health === health) &&
+          (!set || t.sets.includes(set)),
+      )
+      .sort((a, b) => RANK[b.health] - RANK[a.health] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.renderCounts(all);
+    this.renderSetOptions(all);
+  }
+
+  private renderCounts(all: HostTile[]): void {
+    const count: Record<Health, number> = { bad: 0, warn: 0, info: 0, ok: 0 };
+    for (const t of all) count[t.health]++;
+    const text = `${all.length} hosts · ${count.bad} bad · ${count.warn} warn · ${count.info} info · ${count.ok} ok${this.shown.length !== all.length ? ` · ${this.shown.length} shown` : ''}`;
+    const counts = document.getElementById('overview-counts')!;
+    if (counts.textContent !== text) counts.textContent = text;
+  }
+
+  private renderSetOptions(all: HostTile[]): void {
+    const sets = [...new Set(all.flatMap((t) => t.sets))].sort();
+    const have = [...this.setFilter.options].slice(1).map((o) => o.value);
+    if (have.join('\n') === sets.join('\n')) return;
+    const chosen = this.setFilter.value;
+    this.setFilter.replaceChildren(
+      el('option', { value: '' }, 'all replica sets'),
+      ...sets.map((s) => el('option', { value: s }, s)),
+    );
+    this.setFilter.value = sets.includes(chosen) ? chosen : '';
+  }
+
+  private paint(): void {
+    const width = this.scroller.clientWidth || TILE_MIN_WIDTH;
+    this.cols = Math.max(1, Math.floor(width / TILE_MIN_WIDTH));
+    const rows = Math.ceil(this.shown.length / this.cols);
+    this.inner.style.height = `${rows * ROW_HEIGHT}px`;
+    const first = Math.max(0, Math.floor(this.scroller.scrollTop / ROW_HEIGHT) - OVERSCAN_ROWS);
+    const last = Math.min(
+      rows,
+      Math.ceil((this.scroller.scrollTop + this.scroller.clientHeight) / ROW_HEIGHT) + OVERSCAN_ROWS,
+    );
+    const want = new Set<string>();
+    const ordered: HTMLElement[] = [];
+    const now = Date.now();
+    for (let i = first * this.cols; i < Math.min(this.shown.length, last * this.cols); i++) {
+      const t = this.shown[i]!;
+      want.add(t.id);
+      let m = this.mounted.get(t.id);
+      if (!m) {
+        const slot = el('div', { role: 'listitem', class: 'tile-slot' });
+        this.mounted.set(t.id, (m = { slot, tile: t }));
+        this.fill(slot, t, now);
+        this.inner.append(slot);
+      } else if (m.tile !== t) {
+        m.tile = t;
+        this.fill(m.slot, t, now);
+      }
+      ordered.push(m.slot);
+      const row = Math.floor(i / this.cols);
+      const col = i % this.cols;
+      m.slot.style.transform = `translate(${col * (width / this.cols)}px, ${row * ROW_HEIGHT}px)`;
+      m.slot.style.width = `${width / this.cols}px`;
+      m.slot.setAttribute('aria-posinset', String(i + 1));
+      m.slot.setAttribute('aria-setsize', String(this.shown.length));
+    }
+    for (const [id, m] of this.mounted) {
+      // Keep the focused tile mounted so keyboard focus is not lost while scrolling.
+      if (want.has(id) || (id === this.focusId && m.slot.contains(document.activeElement))) continue;
+      m.slot.remove();
+      this.mounted.delete(id);
+    }
+    this.keepDomOrder(ordered);
+  }
+
+  /** Tab follows the order on screen: the slots' DOM order is put right when sorting moved them. */
+  private keepDomOrder(ordered: HTMLElement[]): void {
+    const children = [...this.inner.children].filter((c) => ordered.includes(c as HTMLElement));
+    if (children.every((c, i) => c === ordered[i])) return;
+    const focused = document.activeElement as HTMLElement | null;
+    const refocus = focused && this.inner.contains(focused) ? focused : null;
+    this.inner.append(...ordered);
+    refocus?.focus();
+  }
+
+  private fill(slot: HTMLElement, t: HostTile, now: number): void {
+    const a = el('a', {
+      class: 'tile',
+      href: hostLink(t.id),
+      'data-host': t.id,
+      'data-health': t.health,
+    });
+    a.append(...tileBody(t, now));
+    const hadFocus = slot.contains(document.activeElement);
+    slot.replaceChildren(a);
+    if (hadFocus) a.focus();
+  }
+
+  /** Arrow keys move between tiles (up and down by a row), Home and End to the ends; Enter opens (a link). */
+  private onKey(ev: KeyboardEvent): void {
+    const id = (ev.target as HTMLElement).closest<HTMLElement>('a.tile')?.dataset.host;
+    if (!id) return;
+    const i = this.shown.findIndex((t) => t.id === id);
+    const moves: Record<string, number> = {
+      ArrowRight: 1,
+      ArrowLeft: -1,
+      ArrowDown: this.cols,
+      ArrowUp: -this.cols,
+      Home: -i,
+      End: this.shown.length - 1 - i,
+    };
+    const move = moves[ev.key];
+    if (move === undefined) return;
+    ev.preventDefault();
+    this.focusAt(Math.min(this.shown.length - 1, Math.max(0, i + move)));
+  }
+
+  focusAt(index: number): void {
+    const t = this.shown[index];
+    if (!t) return;
+    const row = Math.floor(index / this.cols);
+    const top = row * ROW_HEIGHT;
+    if (top < this.scroller.scrollTop) this.scroller.scrollTop = top;
+    else if (top + ROW_HEIGHT > this.scroller.scrollTop + this.scroller.clientHeight)
+      this.scroller.scrollTop = top + ROW_HEIGHT - this.scroller.clientHeight;
+    this.focusId = t.id;
+    this.paint();
+    this.mounted.get(t.id)?.slot.querySelector<HTMLElement>('a.tile')?.focus();
+  }
+}
