@@ -126,7 +126,15 @@ export class TidemarkServer {
       res.status(d.status).json({ error: d.reason });
     });
     app.use(
-      apiRouter(this.store, this.hosts, this.startedAt, this.alerts, this.ingested, opts.remoteWrite ?? null, this.health),
+      apiRouter(
+        this.store,
+        this.hosts,
+        this.startedAt,
+        this.alerts,
+        this.ingested,
+        opts.remoteWrite ?? null,
+        this.health,
+      ),
     );
     const webDir = opts.webDir ?? defaultWebDir();
     app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));
