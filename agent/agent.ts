@@ -18,6 +18,8 @@ import {
   defaultMongodUser,
 } from './logrotate/defaults.js';
 import { collectInventory } from './inventory.js';
+import { resolveInstances, type MongodInstance } from './mongod/instances.js';
+import { collectorName, forInstance } from './collectors/instance.js';
 import { sampleOnce, startTicker } from './sampler.js';
 import { AgentTransport } from './transport.js';
 
@@ -28,6 +30,9 @@ export interface LogPathSettings {
   mongodConfig?: string;
   mongodUser?: string;
   mongodUri?: string;
+  /** Several mongods: URIs and config files paired by position (the agent's repeated flags). */
+  mongodUris?: string[];
+  mongodConfigs?: string[];
 }
 
 export const DEFAULT_MONGOD_URI = 'mongodb://127.0.0.1:27017';
@@ -81,24 +86,49 @@ function lazyCollector(name: string, load: () => Promise<Collector>): Collector 
   };
 }
 
+/** The mongods this agent watches: the pairs given, else those found in /proc, else the local default. */
+export function mongodInstances(root: string, s: LogPathSettings = {}): MongodInstance[] {
+  const uris = s.mongodUris?.length ? s.mongodUris : s.mongodUri ? [s.mongodUri] : [];
+  const configs = s.mongodConfigs?.length ? s.mongodConfigs : s.mongodConfig ? [s.mongodConfig] : [];
+  return resolveInstances(root, { uris, configs }, mongodUri(root, {}));
+}
+
+/** Each mongod's collectors: serverStatus figures and the running-process check, labelled when there are several. */
+function instanceCollectors(root: string, inst: MongodInstance, user: string, checkFile: boolean): Collector[] {
+  const { uri, instance } = inst;
+  // The driver is loaded only on hosts that run a mongod: it is most of an idle agent's memory otherwise.
+  const figures = lazyCollector(
+    'mongod',
+    async () => new (await import('./collectors/mongod.js')).MongodCollector({ uri }),
+  );
+  const running = lazyCollector(
+    collectorName('mongod_running', instance),
+    async () =>
+      new (await import('./collectors/mongod-running.js')).MongodRunningCollector({
+        uri,
+        root,
+        configFile: inst.configFile,
+        user,
+        instance,
+        pid: inst.pid,
+        checkFile,
+      }),
+  );
+  return [instance ? forInstance(figures, instance) : figures, running];
+}
+
 /** The host collectors for a root directory, in a stable order. */
 export function hostCollectors(root: string, logPaths: LogPathSettings = {}): Collector[] {
   const pressure = new PressureCollector(root);
   // Disks read the previous tick's pressure; RAID runs after disks in the same tick.
   const disks = new DisksCollector(root, { pressure: () => pressure.latest });
-  const collectors: Collector[] = [
-    new CpuCollector(root),
-    disks,
-    pressure,
-    new RaidCollector(root, disks),
-    new LogPathsCollector(logPathOptions(root, logPaths)),
-  ];
-  const uri = mongodUri(root, logPaths);
-  // The driver is loaded only on hosts that run a mongod: it is most of an idle agent's memory otherwise.
-  if (uri)
-    collectors.push(
-      lazyCollector('mongod', async () => new (await import('./collectors/mongod.js')).MongodCollector({ uri })),
-    );
+  const collectors: Collector[] = [new CpuCollector(root), disks, pressure, new RaidCollector(root, disks)];
+  const instances = mongodInstances(root, logPaths);
+  const labelled = instances.some((i) => i.instance !== null);
+  const lp = logPathOptions(root, logPaths);
+  // With several instances each checks its own config file, labelled; the shared check would name only one.
+  collectors.push(new LogPathsCollector(labelled ? { ...lp, mongodConfig: null } : lp));
+  for (const inst of instances) collectors.push(...instanceCollectors(root, inst, lp.mongodUser, labelled));
   return collectors;
 }
 

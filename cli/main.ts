@@ -9,6 +9,8 @@ function opt(name: SettingName, flags: string): Option {
   return new Option(flags, `${s.describe} [env ${s.env}, default ${JSON.stringify(s.default())}]`);
 }
 
+const repeatable = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+
 const configOpt = () => new Option('--config <file>', 'YAML configuration file [env TIDEMARK_CONFIG]');
 const logOpt = () => opt('logLevel', '--log-level <level>');
 
@@ -79,9 +81,10 @@ program
   .addOption(opt('buffer', '--buffer <batches>'))
   .addOption(opt('logrotateConfig', '--logrotate-config <file>'))
   .addOption(opt('logrotateState', '--logrotate-state <file>'))
-  .addOption(opt('mongodConfig', '--mongod-config <file>'))
+  // Repeatable: the n-th --mongod-config belongs to the n-th --mongod-uri; none of either discovers mongods in /proc.
+  .addOption(opt('mongodConfig', '--mongod-config <file>').argParser(repeatable))
   .addOption(opt('mongodUser', '--mongod-user <user>'))
-  .addOption(opt('mongodUri', '--mongod-uri <uri>'))
+  .addOption(opt('mongodUri', '--mongod-uri <uri>').argParser(repeatable))
   .addOption(configOpt())
   .addOption(logOpt())
   .action((flags) => agentCommand(flags));

@@ -40,6 +40,11 @@ export class MongodSource {
     return this.command({ serverStatus: 1 }, timeoutMs);
   }
 
+  /** The options the process runs with: `{argv, parsed}`. */
+  getCmdLineOpts(timeoutMs = 2000): Promise<Document> {
+    return this.command({ getCmdLineOpts: 1 }, timeoutMs);
+  }
+
   /** A replica-set command; null when this mongod is not part of a replica set. */
   private async replsetCommand(
     name: 'replSetGetStatus' | 'replSetGetConfig',
