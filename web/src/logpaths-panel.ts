@@ -5,6 +5,8 @@ import type { Finding } from '../../shared/findings.js';
 
 interface CheckState {
   check: string;
+  /** Set when the agent watches several mongods. */
+  instance?: string | null;
   file: string | null;
   ok: boolean;
   counts: { error: number; warning: number };
@@ -13,7 +15,11 @@ interface CheckState {
   error?: string;
 }
 
-const TITLES: Record<string, string> = { logrotate: 'logrotate', 'mongod-config': 'mongod.conf' };
+const TITLES: Record<string, string> = {
+  logrotate: 'logrotate',
+  'mongod-config': 'mongod.conf',
+  'mongod-running': 'running mongod',
+};
 
 /** Host-list verdict: "Log paths: 2 errors", or null when every check passes. */
 export function logPathSummary(states: Record<string, Record<string, unknown>> | undefined): string | null {
@@ -29,7 +35,7 @@ export class LogPathsPanel {
 
   render(states: Record<string, Record<string, unknown>> | undefined): void {
     const checks = (Object.values(states ?? {}) as unknown as CheckState[]).sort((a, b) =>
-      a.check.localeCompare(b.check),
+      `${a.instance ?? ''} ${a.check}`.localeCompare(`${b.instance ?? ''} ${b.check}`),
     );
     this.container.hidden = checks.length === 0;
     // Results change once a minute at most; redraw only then.
@@ -42,7 +48,7 @@ export class LogPathsPanel {
         const card = el('article', { class: 'check', 'data-check': c.check, 'data-ok': String(c.ok) });
         const head = el('header');
         head.append(
-          el('strong', {}, TITLES[c.check] ?? c.check),
+          el('strong', {}, `${TITLES[c.check] ?? c.check}${c.instance ? ` ${c.instance}` : ''}`),
           el('span', { class: 'muted' }, ` ${c.file ?? ''}`),
           el('span', { class: 'badge health', 'data-health': c.ok ? 'clean' : 'degraded' }, c.ok ? 'ok' : 'failing'),
         );
@@ -53,7 +59,11 @@ export class LogPathsPanel {
             el(
               'p',
               { class: 'muted' },
-              c.check === 'logrotate' ? 'every rotation would succeed' : 'mongod can start and keep logging',
+              c.check === 'logrotate'
+                ? 'every rotation would succeed'
+                : c.check === 'mongod-running'
+                  ? 'mongod writes its log where its options say, and can keep doing so'
+                  : 'mongod can start and keep logging',
             ),
           );
         for (const f of c.findings) {

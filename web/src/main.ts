@@ -5,7 +5,7 @@ import { AlertsPanel } from './alerts-panel.js';
 import { LiveChart } from './live-chart.js';
 import { RaidPanel, raidSummary } from './raid-panel.js';
 import { LogPathsPanel, logPathSummary } from './logpaths-panel.js';
-import { MongodPanel, mongodSummary } from './mongod-panel.js';
+import { MongodPanel, mongodSummary, statuses } from './mongod-panel.js';
 
 /** The charts of the host view: which metric, and which label names a line. */
 const PANELS: { metric: string; labelKey: string | null; only?: Record<string, string> }[] = [
@@ -36,6 +36,10 @@ const MONGOD_KIND = 'mongod';
 const REPLSET_KIND = 'replset';
 const RAID_KIND = 'raid_array';
 const LOGPATH_KIND = 'logpaths';
+/** The running mongods' checks (and, with several instances, each one's config file): shown with the log paths. */
+const MONGOD_RUNNING_KIND = 'mongod_running';
+const logPathStates = (h: HostSummary | undefined) =>
+  h ? { ...h.states?.[LOGPATH_KIND], ...h.states?.[MONGOD_RUNNING_KIND] } : undefined;
 const WINDOW_MS = 5 * 60_000;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -68,7 +72,7 @@ function renderHosts(): void {
 
 /** The host list's at-a-glance verdicts: degraded arrays, failing log paths, mongod down or a replica set at risk. */
 function verdicts(h: HostSummary): { text: string; level: 'bad' | 'warn' }[] {
-  const logPaths = logPathSummary(h.states?.[LOGPATH_KIND]);
+  const logPaths = logPathSummary(logPathStates(h));
   return [
     raidSummary(h.states?.[RAID_KIND]),
     logPaths ? { text: logPaths, level: 'bad' as const } : null,
@@ -171,7 +175,7 @@ function renderRaid(host: HostSummary | undefined): void {
 /** The mongod panel, and its charts once the host is known to run a mongod. */
 function renderMongod(host: HostSummary | undefined): void {
   mongodPanel.render(host?.states?.[MONGOD_KIND], host?.states?.[REPLSET_KIND]);
-  if (host?.states?.[MONGOD_KIND]?.status && !charts.some((c) => MONGOD_PANELS.includes(c.panel))) {
+  if (statuses(host?.states?.[MONGOD_KIND]).length && !charts.some((c) => MONGOD_PANELS.includes(c.panel))) {
     for (const panel of MONGOD_PANELS) addChart($('mongod-charts'), panel);
   }
 }
@@ -213,7 +217,7 @@ async function selectHost(id: string): Promise<void> {
   loadInventory(id);
   renderRaid(host);
   renderMongod(host);
-  logPathsPanel.render(host?.states?.[LOGPATH_KIND]);
+  logPathsPanel.render(logPathStates(host));
   subscribe();
   if (range) return void showRange(range.from, range.to);
   // Backfill the window from history, then live samples continue it.
@@ -325,7 +329,8 @@ function onLive(msg: ServerToDashboard): void {
       for (const kind of msg.stateKinds ?? []) host.states[kind] = {};
       for (const st of msg.states ?? []) (host.states[st.kind] ??= {})[st.key] = st.value;
       if (msg.stateKinds?.includes(RAID_KIND)) renderRaid(host);
-      if (msg.stateKinds?.includes(LOGPATH_KIND)) logPathsPanel.render(host.states[LOGPATH_KIND]);
+      if (msg.stateKinds?.some((k) => k === LOGPATH_KIND || k === MONGOD_RUNNING_KIND))
+        logPathsPanel.render(logPathStates(host));
       if (msg.stateKinds?.includes(MONGOD_KIND)) renderMongod(host);
       // The host list follows the states, but is rebuilt only when a verdict changed, not every second.
       if (msg.stateKinds?.length && JSON.stringify(verdicts(host)) !== before) renderHostList();

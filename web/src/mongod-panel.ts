@@ -62,8 +62,9 @@ export function lockLabel(kind: Figures['lockKind']): string {
 
 /** Host-list verdict: mongod down, or a replica set at risk. */
 export function mongodSummary(mongod: States, replset: States): { text: string; level: 'bad' | 'warn' } | null {
-  const status = mongod?.status as unknown as MongodStatus | undefined;
-  if (status && !status.up) return { text: 'mongod down', level: 'bad' };
+  const down = statuses(mongod).filter(([, st]) => !st.up);
+  if (down.length)
+    return { text: `mongod down${down[0]![0] ? ` (${down.map(([i]) => i).join(', ')})` : ''}`, level: 'bad' };
   for (const q of Object.values(replset ?? {}) as unknown as Quorum[]) {
     if (!q.primary) return { text: 'replica set: no primary', level: 'bad' };
     if (q.liveFaultTolerance < 1 || q.liveWriteFaultTolerance < 1)
@@ -72,25 +73,32 @@ export function mongodSummary(mongod: States, replset: States): { text: string; 
   return null;
 }
 
+/** Each instance's status: key "status" for a lone mongod, "<instance> status" when the agent watches several. */
+export function statuses(mongod: States): [instance: string, status: MongodStatus][] {
+  return Object.entries(mongod ?? {})
+    .filter(([k]) => k === 'status' || k.endsWith(' status'))
+    .map(([k, v]) => [k === 'status' ? '' : k.slice(0, -' status'.length), v as unknown as MongodStatus]);
+}
+
 export class MongodPanel {
   constructor(private readonly container: HTMLElement) {}
 
   render(mongod: States, replset: States): void {
-    const status = mongod?.status as unknown as MongodStatus | undefined;
+    const all = statuses(mongod);
     const sets = Object.values(replset ?? {}) as unknown as Quorum[];
-    this.container.hidden = !status && sets.length === 0;
+    this.container.hidden = all.length === 0 && sets.length === 0;
     const box = this.container.querySelector('.mongod-cards') as HTMLElement;
     const cards: HTMLElement[] = [];
-    if (status) cards.push(this.statusCard(status));
+    for (const [instance, status] of all) cards.push(this.statusCard(status, instance));
     for (const q of sets) cards.push(this.replsetCard(q));
     box.replaceChildren(...cards);
   }
 
-  private statusCard(s: MongodStatus): HTMLElement {
-    const card = el('article', { class: 'mongod', 'data-up': String(s.up) });
+  private statusCard(s: MongodStatus, instance: string): HTMLElement {
+    const card = el('article', { class: 'mongod', 'data-up': String(s.up), 'data-instance': instance });
     const head = el('header');
     head.append(
-      el('strong', {}, 'mongod'),
+      el('strong', {}, instance ? `mongod ${instance}` : 'mongod'),
       el('span', { class: 'muted' }, ` ${s.version ?? ''} ${s.uri}`),
       el('span', { class: 'badge health', 'data-health': s.up ? 'clean' : 'degraded' }, s.up ? 'up' : 'down'),
     );
