@@ -99,7 +99,9 @@ describe('every mongod on the host, found in /proc', () => {
     const checks = await getJson<Series>(
       `${base}/api/series?host=db&metric=logpath_check_ok&check=mongod-config&from=now-1m`,
     );
-    const last: Record<string, number> = Object.fromEntries(checks.series.map((s) => [s.labels.instance, s.points.at(-1)![1]]));
+    const last: Record<string, number> = Object.fromEntries(
+      checks.series.map((s) => [s.labels.instance ?? '', s.points.at(-1)![1]] as const),
+    );
     expect(last).toEqual({ [instance(data)]: 1, [instance(arbiter)]: 0 });
     const names = (await host())!.collectors.map((c) => c.name);
     for (const m of members) expect(names).toContain(`mongod_127_0_0_1_${m.fake!.port}`);
