@@ -11,6 +11,8 @@ import { DisksCollector } from './collectors/disks.js';
 import { PressureCollector } from './collectors/pressure.js';
 import { RaidCollector } from './collectors/raid.js';
 import { LogPathsCollector, type LogPathOptions } from './collectors/logpaths.js';
+import { FilesystemsCollector, type WatchedPath } from './collectors/filesystems.js';
+import { loadMongodConfig } from './mongod/config-check.js';
 import {
   DEFAULT_LOGROTATE_CONFIG,
   DEFAULT_MONGOD_CONFIG,
@@ -117,6 +119,21 @@ function instanceCollectors(root: string, inst: MongodInstance, user: string, ch
   return [instance ? forInstance(figures, instance) : figures, running];
 }
 
+/** mongod's dbPath and log directory from its config files, to tie them to their mounts. */
+function mongodPaths(configs: readonly string[]): WatchedPath[] {
+  const out: WatchedPath[] = [];
+  for (const file of configs) {
+    try {
+      const c = loadMongodConfig(file);
+      if (c.dbPath) out.push({ role: 'mongod dbPath', path: c.dbPath.value });
+      if (c.logPath) out.push({ role: 'mongod log', path: c.logPath.value });
+    } catch {
+      // an unreadable config is the log-path check's finding, not this one's
+    }
+  }
+  return out;
+}
+
 /** The host collectors for a root directory, in a stable order. */
 export function hostCollectors(root: string, logPaths: LogPathSettings = {}): Collector[] {
   const pressure = new PressureCollector(root);
@@ -129,6 +146,8 @@ export function hostCollectors(root: string, logPaths: LogPathSettings = {}): Co
   // With several instances each checks its own config file, labelled; the shared check would name only one.
   collectors.push(new LogPathsCollector(labelled ? { ...lp, mongodConfig: null } : lp));
   for (const inst of instances) collectors.push(...instanceCollectors(root, inst, lp.mongodUser, labelled));
+  const configs = [...new Set([lp.mongodConfig, ...instances.map((i) => i.configFile)].filter((f) => f !== null))];
+  collectors.push(new FilesystemsCollector(root, { watched: () => mongodPaths(configs) }));
   return collectors;
 }
 
