@@ -494,6 +494,56 @@ export const METRICS = [
     title: 'Collection time',
     help: 'Wall time the agent spent reading and computing one sample.',
   },
+  // Engine health (serverStatus wiredTiger.cache, connections, asserts; the oplog's first and last entries).
+  mongod(
+    'mongod_wt_cache_used_percent',
+    'percent',
+    'WT cache used %',
+    [],
+    "100 · wiredTiger.cache 'bytes currently in the cache' / 'maximum bytes configured'. At 95 % (eviction_trigger) application threads start evicting.",
+  ),
+  mongod(
+    'mongod_wt_cache_dirty_percent',
+    'percent',
+    'WT cache dirty %',
+    [],
+    "100 · 'tracked dirty bytes in the cache' / 'maximum bytes configured'. At 20 % (eviction_dirty_trigger) application threads evict dirty pages: writes stall.",
+  ),
+  mongod(
+    'mongod_wt_app_evictions_per_s',
+    'ops/s',
+    'Evictions by app threads',
+    [],
+    "Rate of 'pages evicted by application threads': operations doing eviction work themselves because the eviction threads cannot keep up.",
+  ),
+  mongod(
+    'mongod_connections_limit',
+    'count',
+    'Connection limit',
+    [],
+    'connections.current + connections.available: the limit in force (net.maxIncomingConnections, or less when the open-files ulimit is lower).',
+  ),
+  mongod(
+    'mongod_connections_used_percent',
+    'percent',
+    'Connections used %',
+    [],
+    '100 · connections.current / (current + available). New connections are refused at 100.',
+  ),
+  mongod(
+    'mongod_asserts_per_s',
+    'ops/s',
+    'Asserts',
+    ['type'],
+    'Rate of serverStatus asserts by type (regular: server errors; warning; msg; user: errors returned to clients such as duplicate keys; rollovers).',
+  ),
+  mongod(
+    'mongod_oplog_window_seconds',
+    'seconds',
+    'Oplog window',
+    [],
+    "Last oplog entry's ts − first's (rs.printReplicationInfo's log length), every 10 s: how long a member may be down and still catch up without a full resync.",
+  ),
   // File systems (statfs of every real mount, and of the mounts under mongod's dbPath and log directory).
   ...(
     [
