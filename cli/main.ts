@@ -145,6 +145,7 @@ check
     'mongod.conf, to judge the blocks that rotate its log (default /etc/mongod.conf when present)',
   )
   .option('--no-second-opinion', 'do not also run logrotate -d')
+  .option('--schedule-root <dir>', 'where /etc and /lib/systemd are read to find the next run (default /)')
   .option('--json', 'print JSON')
   .option('-v, --verbose', 'also print what is fine')
   .action(async (flags) => {
