@@ -12,6 +12,7 @@ import { PressureCollector } from './collectors/pressure.js';
 import { RaidCollector } from './collectors/raid.js';
 import { LogPathsCollector, type LogPathOptions } from './collectors/logpaths.js';
 import { FilesystemsCollector, type WatchedPath } from './collectors/filesystems.js';
+import { LogrotateScheduleCollector } from './collectors/logrotate-schedule.js';
 import { loadMongodConfig } from './mongod/config-check.js';
 import {
   DEFAULT_LOGROTATE_CONFIG,
@@ -145,6 +146,7 @@ export function hostCollectors(root: string, logPaths: LogPathSettings = {}): Co
   const lp = logPathOptions(root, logPaths);
   // With several instances each checks its own config file, labelled; the shared check would name only one.
   collectors.push(new LogPathsCollector(labelled ? { ...lp, mongodConfig: null } : lp));
+  if (lp.logrotateConfig) collectors.push(new LogrotateScheduleCollector(root));
   for (const inst of instances) collectors.push(...instanceCollectors(root, inst, lp.mongodUser, labelled));
   const configs = [...new Set([lp.mongodConfig, ...instances.map((i) => i.configFile)].filter((f) => f !== null))];
   collectors.push(new FilesystemsCollector(root, { watched: () => mongodPaths(configs) }));

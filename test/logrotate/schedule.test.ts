@@ -118,3 +118,19 @@ describe('tidemark check logrotate names the next run', () => {
     expect(report.schedule.latest - report.schedule.next).toBe(3600_000);
   });
 });
+
+describe('the agent reports the next run', () => {
+  it('as a state, recomputed once the run it announced has started', async () => {
+    const { LogrotateScheduleCollector } = await import('../../agent/collectors/logrotate-schedule.js');
+    let now = NOW;
+    const c = new LogrotateScheduleCollector(path.join(TREES, 'cron-weekly'), () => now);
+    const first = await c.collect();
+    expect(first.stateKinds).toEqual(['logrotate_schedule']);
+    expect(iso(first.states![0]!.value.next as number)).toBe('2026-03-15T06:47:00.000Z');
+    now = new Date('2026-03-15T06:47:30Z'); // the run has started: the next one is a week on
+    const second = await c.collect();
+    expect(iso(second.states![0]!.value.next as number)).toBe('2026-03-22T06:47:00.000Z');
+    const none = await new LogrotateScheduleCollector(path.join(TREES, 'no-such-tree'), () => NOW).collect();
+    expect(none.states![0]!.value).toEqual({ error: 'no cron job or systemd timer runs logrotate here' });
+  });
+});

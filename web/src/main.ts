@@ -6,6 +6,7 @@ import { LiveChart } from './live-chart.js';
 import { RaidPanel, raidSummary } from './raid-panel.js';
 import { LogPathsPanel, logPathSummary } from './logpaths-panel.js';
 import { MongodPanel, mongodSummary, statuses } from './mongod-panel.js';
+import { FilesystemsPanel, scheduleText } from './filesystems-panel.js';
 
 /** The charts of the host view: which metric, and which label names a line. */
 const PANELS: { metric: string; labelKey: string | null; only?: Record<string, string> }[] = [
@@ -53,6 +54,16 @@ let paused = false;
 let range: { from: number; to: number } | null = null;
 let live: WebSocket | null = null;
 let raidPanel: RaidPanel;
+let filesystemsPanel: FilesystemsPanel;
+const FILESYSTEM_KIND = 'filesystem';
+const SCHEDULE_KIND = 'logrotate_schedule';
+
+/** File systems and the next logrotate run: small panels of their own. */
+function renderFilesystems(host: HostSummary | undefined): void {
+  filesystemsPanel.render(host?.states?.[FILESYSTEM_KIND]);
+  const line = document.querySelector<HTMLElement>('#logpaths .schedule');
+  if (line) line.textContent = scheduleText(host?.states?.[SCHEDULE_KIND]?.next) ?? '';
+}
 let logPathsPanel: LogPathsPanel;
 let mongodPanel: MongodPanel;
 
@@ -218,6 +229,7 @@ async function selectHost(id: string): Promise<void> {
   renderRaid(host);
   renderMongod(host);
   logPathsPanel.render(logPathStates(host));
+  renderFilesystems(host);
   subscribe();
   if (range) return void showRange(range.from, range.to);
   // Backfill the window from history, then live samples continue it.
@@ -332,6 +344,7 @@ function onLive(msg: ServerToDashboard): void {
       if (msg.stateKinds?.some((k) => k === LOGPATH_KIND || k === MONGOD_RUNNING_KIND))
         logPathsPanel.render(logPathStates(host));
       if (msg.stateKinds?.includes(MONGOD_KIND)) renderMongod(host);
+      if (msg.stateKinds?.some((k) => k === FILESYSTEM_KIND || k === SCHEDULE_KIND)) renderFilesystems(host);
       // The host list follows the states, but is rebuilt only when a verdict changed, not every second.
       if (msg.stateKinds?.length && JSON.stringify(verdicts(host)) !== before) renderHostList();
     }
@@ -357,6 +370,7 @@ async function refreshHosts(): Promise<void> {
 
 async function boot(): Promise<void> {
   raidPanel = new RaidPanel($('raid'));
+  filesystemsPanel = new FilesystemsPanel($('filesystems'));
   logPathsPanel = new LogPathsPanel($('logpaths'));
   mongodPanel = new MongodPanel($('mongod'));
   try {
