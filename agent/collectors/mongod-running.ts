@@ -151,8 +151,16 @@ export class MongodRunningCollector implements Collector {
         { m: 'logpath_check_warnings', l, v: c.counts.warning },
       );
     };
-    // No verdict while mongod does not answer: MongodDown covers that, and a stale verdict would be a lie.
+    // No verdict while mongod does not answer (MongodDown covers that): null values, so an alert on the
+    // last verdict resolves instead of freezing on a process that is gone.
     if (!r.error) put('mongod-running', r);
+    else
+      for (const m of ['logpath_check_ok', 'logpath_check_errors', 'logpath_check_warnings'])
+        samples.push({
+          m,
+          l: { check: 'mongod-running', ...(this.opts.instance ? { instance: this.opts.instance } : {}) },
+          v: null,
+        });
     if (r.fileCheck) {
       put('mongod-config', r.fileCheck);
       const { file, ...fc } = r.fileCheck;

@@ -140,5 +140,19 @@ describe.skipIf(!isRoot)('the running mongod, not its config file', () => {
     expect(after.findings.filter((f) => f.severity === 'error')).toEqual([]);
     expect(after.findings.some((f) => f.code === 'config-not-applied')).toBe(false);
     expect((await fileCheck())!.ok).toBe(true);
+
+    // mongod gone: no verdict (null), so an alert on the old one resolves rather than freezes
+    await fake.stop();
+    await until(async () => ((await running()) as { error?: string } | undefined)?.error, 20_000, 'running error');
+    await until(
+      async () => {
+        const s = await getJson<{ series: { points: [number, number | null][] }[] }>(
+          `${base}/api/series?host=db&metric=logpath_check_ok&check=mongod-running&from=now-5s`,
+        );
+        return s.series[0]?.points.at(-1)?.[1] === null;
+      },
+      10_000,
+      'a null verdict',
+    );
   });
 });
