@@ -6,7 +6,7 @@ import { deviceChain } from '../filesystems/chain.js';
 import { History, NOT_FILLING_SECONDS, timeToFullSeconds } from '../filesystems/forecast.js';
 import { absent, failed, type CollectContext, type CollectResult, type Collector } from './collector.js';
 
-export const FILESYSTEM_STATE_KIND = 'filesystem';
+const FILESYSTEM_STATE_KIND = 'filesystem';
 
 /** Pseudo and read-only image file systems, as node_exporter leaves them out by default. */
 const IGNORED_TYPES = new Set(

@@ -1,7 +1,7 @@
 import { logrotateSchedule } from '../logrotate/schedule.js';
 import type { CollectResult, Collector } from './collector.js';
 
-export const SCHEDULE_STATE_KIND = 'logrotate_schedule';
+const SCHEDULE_STATE_KIND = 'logrotate_schedule';
 const RECOMPUTE_MS = 60_000;
 
 /** When logrotate next runs (systemd timer, anacron or cron), worked out once a minute for the dashboard. */

@@ -54,7 +54,7 @@ export function parseTimespan(text: string): number {
 }
 
 /** logrotate.timer's [Timer] section: OnCalendar, AccuracySec (default 1 min), RandomizedDelaySec. */
-export function timerSchedule(text: string, file: string, now: Date): RotationSchedule {
+function timerSchedule(text: string, file: string, now: Date): RotationSchedule {
   let on: { value: string; line: number } | null = null;
   let accuracy = 60_000;
   let random = 0;
@@ -79,7 +79,7 @@ export function timerSchedule(text: string, file: string, now: Date): RotationSc
 }
 
 /** The line of a system crontab that runs `/etc/<job>`: its time fields. */
-export function crontabLine(text: string, job: string): { spec: CalendarSpec; line: number } | null {
+function crontabLine(text: string, job: string): { spec: CalendarSpec; line: number } | null {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.trim();
@@ -91,7 +91,7 @@ export function crontabLine(text: string, job: string): { spec: CalendarSpec; li
   return null;
 }
 
-export function cronSchedule(text: string, file: string, job: string, now: Date): RotationSchedule | null {
+function cronSchedule(text: string, file: string, job: string, now: Date): RotationSchedule | null {
   const l = crontabLine(text, job);
   const next = l && nextMatch(l.spec, now);
   if (!l || !next) return null;

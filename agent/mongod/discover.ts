@@ -11,7 +11,7 @@ export interface DiscoveredMongod {
   port: number;
 }
 
-export const MONGOD_DEFAULT_PORT = 27017;
+const MONGOD_DEFAULT_PORT = 27017;
 
 /** `--config F`, `--config=F`, `-f F`, `--port N`, `--port=N` from a mongod command line; null when it is not mongod. */
 export function parseMongodArgv(argv: readonly string[]): { configFile: string | null; port: number | null } | null {

@@ -46,7 +46,7 @@ export function engineGauges(ss: Document): EngineGauges {
   };
 }
 
-export const ASSERT_TYPES = ['regular', 'warning', 'msg', 'user', 'rollovers'] as const;
+const ASSERT_TYPES = ['regular', 'warning', 'msg', 'user', 'rollovers'] as const;
 
 export interface EngineRates {
   /** Pages evicted by application threads per second: eviction threads are not keeping up. */
@@ -76,7 +76,7 @@ export function engineRates(prev: Document, cur: Document): EngineRates | null {
 }
 
 /** Seconds of a BSON Timestamp (its high 32 bits), or of a Date. */
-export function timestampSeconds(ts: unknown): number | null {
+function timestampSeconds(ts: unknown): number | null {
   if (ts instanceof Date) return ts.getTime() / 1000;
   if (ts && typeof ts === 'object') {
     const t = ts as { getHighBitsUnsigned?: () => number; t?: unknown };
