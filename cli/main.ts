@@ -182,6 +182,21 @@ check
   });
 
 check
+  .command('mongod-running')
+  .description(
+    'the running mongod: its options (getCmdLineOpts) and the log file it holds open, against its config file: exit 0 it can keep logging, 1 it cannot, 2 cannot check',
+  )
+  .option('--uri <uri>', 'the mongod (default mongodb://127.0.0.1:27017)')
+  .option('--mongod-config <file>', 'config file to compare (default: the one it was started with)')
+  .option('--mongod-user <user>', 'account mongod runs as (default: mongod or mongodb if present)')
+  .option('--pid <pid>', "mongod's pid (default: serverStatus.pid)")
+  .option('--root <dir>', 'where /proc is read from', '/')
+  .option('--json', 'print JSON')
+  .action(async (flags) => {
+    process.exitCode = await (await import('./check-running.js')).checkRunningCommand(flags);
+  });
+
+check
   .command('mongod')
   .description(
     'mongod lock figures from two serverStatus replies: exit 0 computed, 1 interval discarded (restart), 2 cannot check',
