@@ -12,6 +12,9 @@ import type { DeviceFilter } from './procfs/devices.js';
 import { PressureCollector } from './collectors/pressure.js';
 import { RaidCollector } from './collectors/raid.js';
 import { LogPathsCollector, type LogPathOptions } from './collectors/logpaths.js';
+import { FilesystemsCollector, type WatchedPath } from './collectors/filesystems.js';
+import { LogrotateScheduleCollector } from './collectors/logrotate-schedule.js';
+import { loadMongodConfig } from './mongod/config-check.js';
 import {
   DEFAULT_LOGROTATE_CONFIG,
   DEFAULT_MONGOD_CONFIG,
@@ -19,6 +22,8 @@ import {
   defaultMongodUser,
 } from './logrotate/defaults.js';
 import { collectInventory } from './inventory.js';
+import { resolveInstances, type MongodInstance } from './mongod/instances.js';
+import { collectorName, forInstance } from './collectors/instance.js';
 import { sampleOnce, startTicker } from './sampler.js';
 import { AgentTransport, type AgentTlsOptions } from './transport.js';
 
@@ -29,6 +34,9 @@ export interface LogPathSettings {
   mongodConfig?: string;
   mongodUser?: string;
   mongodUri?: string;
+  /** Several mongods: URIs and config files paired by position (the agent's repeated flags). */
+  mongodUris?: string[];
+  mongodConfigs?: string[];
 }
 
 export const DEFAULT_MONGOD_URI = 'mongodb://127.0.0.1:27017';
@@ -97,6 +105,52 @@ function lazyCollector(name: string, load: () => Promise<Collector>): Collector 
   };
 }
 
+/** The mongods this agent watches: the pairs given, else those found in /proc, else the local default. */
+export function mongodInstances(root: string, s: LogPathSettings = {}): MongodInstance[] {
+  const uris = s.mongodUris?.length ? s.mongodUris : s.mongodUri ? [s.mongodUri] : [];
+  const configs = s.mongodConfigs?.length ? s.mongodConfigs : s.mongodConfig ? [s.mongodConfig] : [];
+  return resolveInstances(root, { uris, configs }, mongodUri(root, {}));
+}
+
+/** Each mongod's collectors: serverStatus figures and the running-process check, labelled when there are several. */
+function instanceCollectors(root: string, inst: MongodInstance, user: string, checkFile: boolean): Collector[] {
+  const { uri, instance } = inst;
+  // The driver is loaded only on hosts that run a mongod: it is most of an idle agent's memory otherwise.
+  const figures = lazyCollector(
+    'mongod',
+    async () => new (await import('./collectors/mongod.js')).MongodCollector({ uri }),
+  );
+  const running = lazyCollector(
+    collectorName('mongod_running', instance),
+    async () =>
+      new (await import('./collectors/mongod-running.js')).MongodRunningCollector({
+        uri,
+        root,
+        configFile: inst.configFile,
+        user,
+        instance,
+        pid: inst.pid,
+        checkFile,
+      }),
+  );
+  return [instance ? forInstance(figures, instance) : figures, running];
+}
+
+/** mongod's dbPath and log directory from its config files, to tie them to their mounts. */
+function mongodPaths(configs: readonly string[]): WatchedPath[] {
+  const out: WatchedPath[] = [];
+  for (const file of configs) {
+    try {
+      const c = loadMongodConfig(file);
+      if (c.dbPath) out.push({ role: 'mongod dbPath', path: c.dbPath.value });
+      if (c.logPath) out.push({ role: 'mongod log', path: c.logPath.value });
+    } catch {
+      // an unreadable config is the log-path check's finding, not this one's
+    }
+  }
+  return out;
+}
+
 /** The host collectors for a root directory, in a stable order. */
 export function hostCollectors(
   root: string,
@@ -106,19 +160,16 @@ export function hostCollectors(
   const pressure = new PressureCollector(root);
   // Disks read the previous tick's pressure; RAID runs after disks in the same tick.
   const disks = new DisksCollector(root, { ...deviceFilter(diskSettings), pressure: () => pressure.latest });
-  const collectors: Collector[] = [
-    new CpuCollector(root),
-    disks,
-    pressure,
-    new RaidCollector(root, disks),
-    new LogPathsCollector(logPathOptions(root, logPaths)),
-  ];
-  const uri = mongodUri(root, logPaths);
-  // The driver is loaded only on hosts that run a mongod: it is most of an idle agent's memory otherwise.
-  if (uri)
-    collectors.push(
-      lazyCollector('mongod', async () => new (await import('./collectors/mongod.js')).MongodCollector({ uri })),
-    );
+  const collectors: Collector[] = [new CpuCollector(root), disks, pressure, new RaidCollector(root, disks)];
+  const instances = mongodInstances(root, logPaths);
+  const labelled = instances.some((i) => i.instance !== null);
+  const lp = logPathOptions(root, logPaths);
+  // With several instances each checks its own config file, labelled; the shared check would name only one.
+  collectors.push(new LogPathsCollector(labelled ? { ...lp, mongodConfig: null } : lp));
+  if (lp.logrotateConfig) collectors.push(new LogrotateScheduleCollector(root));
+  for (const inst of instances) collectors.push(...instanceCollectors(root, inst, lp.mongodUser, labelled));
+  const configs = [...new Set([lp.mongodConfig, ...instances.map((i) => i.configFile)].filter((f) => f !== null))];
+  collectors.push(new FilesystemsCollector(root, { watched: () => mongodPaths(configs) }));
   return collectors;
 }
 

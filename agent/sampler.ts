@@ -36,7 +36,8 @@ export async function sampleOnce(collectors: readonly Collector[]): Promise<Samp
     samples: ordered.flatMap((r) => r.samples),
     collectors: ordered.map((r) => r.status),
     states: ordered.flatMap((r) => r.states ?? []),
-    stateKinds: ordered.flatMap((r) => r.stateKinds ?? []),
+    // several instances of one collector report the same kinds
+    stateKinds: [...new Set(ordered.flatMap((r) => r.stateKinds ?? []))],
     durationMs: performance.now() - started,
   };
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { formatFindings, countBySeverity, type Finding } from '../shared/findings.js';
 import { hostEnv, runLogrotateCheck, type LogrotateReport } from '../agent/logrotate/run.js';
 import { checkMongodConfig, loadMongodConfig, mongodLogSettings } from '../agent/mongod/config-check.js';
+import { describeNext, logrotateSchedule, type RotationSchedule } from '../agent/logrotate/schedule.js';
 import {
   DEFAULT_LOGROTATE_CONFIG,
   DEFAULT_MONGOD_CONFIG,
@@ -43,6 +44,7 @@ export async function checkLogrotateCommand(flags: {
   mongodConfig?: string;
   secondOpinion?: boolean;
   verbose?: boolean;
+  scheduleRoot?: string;
 }): Promise<number> {
   const config = flags.config ?? DEFAULT_LOGROTATE_CONFIG;
   if (!existsSync(config)) {
@@ -63,8 +65,22 @@ export async function checkLogrotateCommand(flags: {
     env: { ...hostEnv(), mongod },
     secondOpinion: flags.secondOpinion !== false,
   });
+  const now = new Date();
+  let schedule: RotationSchedule | null = null;
+  let scheduleError: string | null = null;
+  try {
+    schedule = logrotateSchedule(flags.scheduleRoot ?? '/', now);
+  } catch (err) {
+    scheduleError = (err as Error).message;
+  }
+  const failing = report.targets.filter((t) => t.status === 'problem').length;
+  const when = schedule
+    ? `${describeNext(schedule, now)} (${schedule.detail}, ${schedule.source})${failing ? `: ${failing} target(s) would fail or be skipped` : ''}`
+    : `next rotation: ${scheduleError ?? 'no cron job or systemd timer runs logrotate here'}`;
   process.stdout.write(
-    flags.json ? JSON.stringify(report, null, 2) + '\n' : formatLogrotateReport(report, flags.verbose),
+    flags.json
+      ? JSON.stringify({ ...report, schedule, scheduleError }, null, 2) + '\n'
+      : formatLogrotateReport(report, flags.verbose) + when + '\n',
   );
   return report.ok ? EXIT_OK : EXIT_PROBLEM;
 }

@@ -169,7 +169,16 @@ export async function serverCommand(flags: Flags): Promise<void> {
   onSignals(() => server.close());
 }
 
+/** A repeatable flag's values (a single string from a caller that does not repeat it). */
+function flagList(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(String) : typeof v === 'string' && v !== '' ? [v] : [];
+}
+
 export async function agentCommand(flags: Flags): Promise<void> {
+  const mongodUris = flagList(flags.mongodUri);
+  const mongodConfigs = flagList(flags.mongodConfig);
+  // The first pair goes through the usual precedence (flag, env, YAML); the rest exist only as flags.
+  flags = { ...flags, mongodUri: mongodUris[0], mongodConfig: mongodConfigs[0] };
   const s = resolveSettings(
     [
       'server',
@@ -211,6 +220,8 @@ export async function agentCommand(flags: Flags): Promise<void> {
       mongodConfig: s.mongodConfig,
       mongodUser: s.mongodUser,
       mongodUri: s.mongodUri,
+      mongodUris: mongodUris.length > 1 ? [s.mongodUri, ...mongodUris.slice(1)] : undefined,
+      mongodConfigs: mongodConfigs.length > 1 ? [s.mongodConfig, ...mongodConfigs.slice(1)] : undefined,
     },
     disks: { disksInclude: s.disksInclude, disksExclude: s.disksExclude },
     tls: {

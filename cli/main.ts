@@ -6,6 +6,7 @@ import { reportFailure } from './errors.js';
 import { agentCommand, collectCommand, serverCommand, simulateCommand, startCommand, type Flags } from './commands.js';
 import type * as CheckCommands from './check.js';
 import type * as MongodCommands from './check-mongod.js';
+import type * as RunningCommands from './check-running.js';
 
 /** The flags object a command handler takes (commander hands it over untyped). */
 type FlagsOf<F extends (flags: never) => unknown> = Parameters<F>[0];
@@ -14,6 +15,8 @@ function opt(name: SettingName, flags: string): Option {
   const s = SETTINGS[name];
   return new Option(flags, `${s.describe} [env ${s.env}, default ${JSON.stringify(s.default())}]`);
 }
+
+const repeatable = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
 const configOpt = () => new Option('--config <file>', 'YAML configuration file [env TIDEMARK_CONFIG]');
 const logOpt = () => opt('logLevel', '--log-level <level>');
@@ -114,9 +117,10 @@ program
   .addOption(opt('buffer', '--buffer <batches>'))
   .addOption(opt('logrotateConfig', '--logrotate-config <file>'))
   .addOption(opt('logrotateState', '--logrotate-state <file>'))
-  .addOption(opt('mongodConfig', '--mongod-config <file>'))
+  // Repeatable: the n-th --mongod-config belongs to the n-th --mongod-uri; none of either discovers mongods in /proc.
+  .addOption(opt('mongodConfig', '--mongod-config <file>').argParser(repeatable))
   .addOption(opt('mongodUser', '--mongod-user <user>'))
-  .addOption(opt('mongodUri', '--mongod-uri <uri>'))
+  .addOption(opt('mongodUri', '--mongod-uri <uri>').argParser(repeatable))
   .addOption(configOpt())
   .addOption(logOpt())
   .action((flags: Flags) => agentCommand(flags));
@@ -226,6 +230,7 @@ check
     'mongod.conf, to judge the blocks that rotate its log (default /etc/mongod.conf when present)',
   )
   .option('--no-second-opinion', 'do not also run logrotate -d')
+  .option('--schedule-root <dir>', 'where /etc and /lib/systemd are read to find the next run (default /)')
   .option('--json', 'print JSON')
   .option('-v, --verbose', 'also print what is fine')
   .action(async (flags: FlagsOf<typeof CheckCommands.checkLogrotateCommand>) => {
@@ -259,6 +264,21 @@ check
   .option('--json', 'print JSON')
   .action(async (flags: FlagsOf<typeof MongodCommands.checkReplsetCommand>) => {
     process.exitCode = await (await import('./check-mongod.js')).checkReplsetCommand(flags);
+  });
+
+check
+  .command('mongod-running')
+  .description(
+    'the running mongod: its options (getCmdLineOpts) and the log file it holds open, against its config file: exit 0 it can keep logging, 1 it cannot, 2 cannot check',
+  )
+  .option('--uri <uri>', 'the mongod (default mongodb://127.0.0.1:27017)')
+  .option('--mongod-config <file>', 'config file to compare (default: the one it was started with)')
+  .option('--mongod-user <user>', 'account mongod runs as (default: mongod or mongodb if present)')
+  .option('--pid <pid>', "mongod's pid (default: serverStatus.pid)")
+  .option('--root <dir>', 'where /proc is read from', '/')
+  .option('--json', 'print JSON')
+  .action(async (flags: FlagsOf<typeof RunningCommands.checkRunningCommand>) => {
+    process.exitCode = await (await import('./check-running.js')).checkRunningCommand(flags);
   });
 
 check

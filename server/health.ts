@@ -15,6 +15,8 @@ import {
   REPLSET_STATE_KIND,
   type MdArrayState,
   type ReplsetState,
+  mongodStatuses,
+  type MongodUpState,
 } from '../shared/states.js';
 import type { Health, HealthReason } from '../shared/overview.js';
 
@@ -108,9 +110,16 @@ function diskReasons(g: HostGauges | undefined): HealthReason[] {
 }
 
 function mongodReasons(h: HostSummary, g: HostGauges | undefined): HealthReason[] {
-  const status = h.states[MONGOD_STATE_KIND]?.status;
-  if (!status) return [];
-  if (!status.up) return [{ health: 'bad', text: `mongod down: ${status.lastError}` }];
+  const all = mongodStatuses(h.states[MONGOD_STATE_KIND]);
+  if (!all.length) return [];
+  const down = all.filter(([, s]) => !s.up);
+  // Each instance that is down is a reason of its own: with a data member and an arbiter, which one matters.
+  if (down.length)
+    return down.map(([instance, s]) => ({
+      health: 'bad' as const,
+      text: `mongod${instance ? ` ${instance}` : ''} down: ${s.lastError}`,
+    }));
+  const status = all.map(([, s]) => s).find((s): s is MongodUpState => s.up)!; // none is down (above)
   const out: HealthReason[] = [];
   for (const [op, util] of g?.tickets ?? []) {
     if (util >= THRESHOLDS.ticketsExhaustedPercent)

@@ -18,7 +18,8 @@ export type Unit =
   | 'disks'
   | 'ratio'
   | 'boolean'
-  | 'count';
+  | 'count'
+  | 'bytes';
 
 export interface MetricDef {
   name: string;
@@ -29,7 +30,7 @@ export interface MetricDef {
   help: string;
   /** Short human title for charts and tables. */
   title: string;
-  domain: 'cpu' | 'disk' | 'raid' | 'pressure' | 'logpath' | 'mongod' | 'replset' | 'agent';
+  domain: 'cpu' | 'disk' | 'raid' | 'pressure' | 'logpath' | 'mongod' | 'replset' | 'agent' | 'filesystem';
 }
 
 const cpuLabels = ['cpu'] as const;
@@ -493,6 +494,89 @@ export const METRICS = [
     title: 'Collection time',
     help: 'Wall time the agent spent reading and computing one sample.',
   },
+  // Engine health (serverStatus wiredTiger.cache, connections, asserts; the oplog's first and last entries).
+  mongod(
+    'mongod_wt_cache_used_percent',
+    'percent',
+    'WT cache used %',
+    [],
+    "100 · wiredTiger.cache 'bytes currently in the cache' / 'maximum bytes configured'. At 95 % (eviction_trigger) application threads start evicting.",
+  ),
+  mongod(
+    'mongod_wt_cache_dirty_percent',
+    'percent',
+    'WT cache dirty %',
+    [],
+    "100 · 'tracked dirty bytes in the cache' / 'maximum bytes configured'. At 20 % (eviction_dirty_trigger) application threads evict dirty pages: writes stall.",
+  ),
+  mongod(
+    'mongod_wt_app_evictions_per_s',
+    'ops/s',
+    'Evictions by app threads',
+    [],
+    "Rate of 'pages evicted by application threads': operations doing eviction work themselves because the eviction threads cannot keep up.",
+  ),
+  mongod(
+    'mongod_connections_limit',
+    'count',
+    'Connection limit',
+    [],
+    'connections.current + connections.available: the limit in force (net.maxIncomingConnections, or less when the open-files ulimit is lower).',
+  ),
+  mongod(
+    'mongod_connections_used_percent',
+    'percent',
+    'Connections used %',
+    [],
+    '100 · connections.current / (current + available). New connections are refused at 100.',
+  ),
+  mongod(
+    'mongod_asserts_per_s',
+    'ops/s',
+    'Asserts',
+    ['type'],
+    'Rate of serverStatus asserts by type (regular: server errors; warning; msg; user: errors returned to clients such as duplicate keys; rollovers).',
+  ),
+  mongod(
+    'mongod_oplog_window_seconds',
+    'seconds',
+    'Oplog window',
+    [],
+    "Last oplog entry's ts − first's (rs.printReplicationInfo's log length), every 10 s: how long a member may be down and still catch up without a full resync.",
+  ),
+  // File systems (statfs of every real mount, and of the mounts under mongod's dbPath and log directory).
+  ...(
+    [
+      ['fs_size_bytes', 'bytes', 'Size', 'Size of the file system (statfs blocks × block size).'],
+      [
+        'fs_avail_bytes',
+        'bytes',
+        'Available',
+        'Bytes available to unprivileged writers such as mongod (statfs bavail × block size; root may have more).',
+      ],
+      ['fs_avail_percent', 'percent', 'Available %', '100 · bavail / blocks: what is left for mongod and its log.'],
+      [
+        'fs_inodes_free_percent',
+        'percent',
+        'Inodes free %',
+        '100 · ffree / files. A file system out of inodes refuses new files with space left (a rotated log, a new WiredTiger file).',
+      ],
+      [
+        'fs_time_to_full_seconds',
+        'seconds',
+        'Time to full',
+        'Seconds until available bytes reach 0 on a least-squares line over the last 6 hours (Prometheus predict_linear); 31536000 (a year) when not filling, or with fewer than 10 samples.',
+      ],
+    ] as const
+  ).map(([name, unit, title, help]) => ({
+    name,
+    unit,
+    kind: 'gauge' as const,
+    labels: ['mountpoint', 'device', 'fstype'] as const,
+    domain: 'filesystem' as const,
+    title,
+    help,
+  })),
 ] as const satisfies readonly MetricDef[];
 
 const byName = new Map<string, MetricDef>(METRICS.map((m) => [m.name, m]));

@@ -14,6 +14,9 @@ export const RAID_STATE_KIND = 'raid_array';
 export const LOGPATH_STATE_KIND = 'logpaths';
 export const MONGOD_STATE_KIND = 'mongod';
 export const REPLSET_STATE_KIND = 'replset';
+export const MONGOD_RUNNING_STATE_KIND = 'mongod_running';
+export const FILESYSTEM_STATE_KIND = 'filesystem';
+export const LOGROTATE_SCHEDULE_STATE_KIND = 'logrotate_schedule';
 
 /* ---- md arrays (agent/raid/arrays.ts ArrayReport + agent/raid/queue.ts ArrayQueue) ---- */
 
@@ -86,7 +89,9 @@ export type MdArrayState = {
 
 /** One configuration check's latest result (kind `logpaths`, key = check). */
 export type LogPathCheckState = {
-  check: 'logrotate' | 'mongod-config';
+  check: 'logrotate' | 'mongod-config' | 'mongod-running';
+  /** The mongod instance the check is about, when the agent watches several. */
+  instance?: string | null;
   file: string | null;
   ok: boolean;
   counts: Record<Severity, number>;
@@ -185,10 +190,43 @@ export type ReplsetState = {
  * A host's latest states by kind, then key. The known kinds are typed; a kind
  * this build does not know (a newer agent) still travels, untyped.
  */
+/* ---- file systems (agent/collectors/filesystems.ts) and the logrotate schedule ---- */
+
+/** One mount (kind `filesystem`, key = mount point): space, inodes, forecast, and what lies under it. */
+export type FilesystemState = {
+  mountPoint: string;
+  fsType: string;
+  device: string;
+  array: string | null;
+  members: string[];
+  sizeBytes: number;
+  availPercent: number | null;
+  inodesFreePercent: number | null;
+  timeToFullSeconds: number | null;
+  holds: string[];
+};
+
+/** When logrotate next runs (kind `logrotate_schedule`, key `next`). */
+export type LogrotateScheduleState = { next?: number; latest?: number; detail?: string; error?: string };
+
 export type HostStates = {
   [RAID_STATE_KIND]?: Record<string, MdArrayState>;
   [LOGPATH_STATE_KIND]?: Record<string, LogPathCheckState>;
-  [MONGOD_STATE_KIND]?: { status?: MongodStatusState };
+  /** Key `status` for a lone mongod, `<instance> status` for each of several (see mongodStatuses). */
+  [MONGOD_STATE_KIND]?: Record<string, MongodStatusState>;
   [REPLSET_STATE_KIND]?: Record<string, ReplsetState>;
+  /** The running mongods' checks (and, with several instances, each one's config-file check). */
+  [MONGOD_RUNNING_STATE_KIND]?: Record<string, LogPathCheckState>;
+  [FILESYSTEM_STATE_KIND]?: Record<string, FilesystemState>;
+  [LOGROTATE_SCHEDULE_STATE_KIND]?: Record<string, LogrotateScheduleState>;
   [kind: string]: Record<string, Record<string, unknown>> | undefined;
 };
+
+/** Each watched mongod's status with its instance name ('' for a lone mongod, keyed `status`). */
+export function mongodStatuses(
+  mongod: HostStates[typeof MONGOD_STATE_KIND],
+): [instance: string, status: MongodStatusState][] {
+  return Object.entries(mongod ?? {})
+    .filter(([k]) => k === 'status' || k.endsWith(' status'))
+    .map(([k, v]) => [k === 'status' ? '' : k.slice(0, -' status'.length), v]);
+}

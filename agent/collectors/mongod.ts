@@ -12,6 +12,7 @@ import { gauges, intervalFigures, missingFigures } from '../mongod/server-status
 import { quorum, type Quorum } from '../mongod/replset.js';
 import { mongodSamples, replsetSamples } from '../mongod/samples.js';
 import type { CollectResult, Collector } from './collector.js';
+import { engineGauges, engineRates, engineSamples, oplogWindowSeconds } from '../mongod/engine.js';
 
 /** The quorum as it travels: JSON has no dates, so the members' optime dates stay home. */
 function replsetState(q: Quorum): ReplsetState {
@@ -41,6 +42,8 @@ export class MongodCollector implements Collector {
   private replset: Quorum | null = null;
   private replsetAt = -Infinity;
   private discarded: string | null = null;
+  private oplogWindow: number | null = null;
+  private oplogAt = -Infinity;
 
   constructor(private readonly opts: MongodCollectorOptions) {
     this.source = new MongodSource(opts.uri);
@@ -57,6 +60,18 @@ export class MongodCollector implements Collector {
     const t = this.opts.timeoutMs ?? 2000;
     const status = await this.source.replSetGetStatus(t);
     this.replset = status ? quorum(status, await this.source.replSetGetConfig(t).catch(() => null)) : null;
+  }
+
+  /** The oplog window every 10 s, on replica-set members only (two indexed reads of local.oplog.rs). */
+  private async refreshOplog(now: number): Promise<void> {
+    if (!this.replset) {
+      this.oplogWindow = null;
+      return;
+    }
+    if (now - this.oplogAt < REPLSET_INTERVAL_MS) return;
+    this.oplogAt = now;
+    const ends = await this.source.oplogEnds(this.opts.timeoutMs ?? 2000);
+    this.oplogWindow = ends ? oplogWindowSeconds(ends.first, ends.last) : null;
   }
 
   async collect(): Promise<CollectResult> {
@@ -98,13 +113,21 @@ export class MongodCollector implements Collector {
         this.discarded = null;
       } else this.discarded = iv.reason;
     }
+    // engine rates only across an interval the lock figures accepted (same process, counters rising)
+    const rates = figures && this.prev ? engineRates(this.prev, ss) : null;
     this.prev = ss;
     try {
       await this.refreshReplset(now);
     } catch (err) {
       this.lastError = `replSetGetStatus: ${(err as Error).message}`;
     }
+    try {
+      await this.refreshOplog(now);
+    } catch (err) {
+      this.lastError = `oplog: ${(err as Error).message}`;
+    }
     const samples: WireSample[] = [...mongodSamples(g, figures), ...(this.replset ? replsetSamples(this.replset) : [])];
+    samples.push(...engineSamples(engineGauges(ss), rates, this.oplogWindow));
     const states: WireState[] = [
       {
         kind: MONGOD_STATE_KIND,

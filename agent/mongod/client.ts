@@ -40,6 +40,24 @@ export class MongodSource {
     return this.command({ serverStatus: 1 }, timeoutMs);
   }
 
+  /** The options the process runs with: `{argv, parsed}`. */
+  getCmdLineOpts(timeoutMs = 2000): Promise<Document> {
+    return this.command({ getCmdLineOpts: 1 }, timeoutMs);
+  }
+
+  /** The first and last oplog entries (`ts` only), for the oplog window; null when there is no oplog. */
+  async oplogEnds(timeoutMs = 2000): Promise<{ first: Document | null; last: Document | null } | null> {
+    const oplog = this.client.db('local').collection('oplog.rs');
+    const end = (natural: 1 | -1) =>
+      oplog.find({}, { sort: { $natural: natural }, limit: 1, projection: { ts: 1 }, timeoutMS: timeoutMs }).next();
+    try {
+      return { first: await end(1), last: await end(-1) };
+    } catch (err) {
+      if (err instanceof MongoServerError && NOT_A_REPLSET.has(Number(err.code))) return null;
+      throw err;
+    }
+  }
+
   /** A replica-set command; null when this mongod is not part of a replica set. */
   private async replsetCommand(
     name: 'replSetGetStatus' | 'replSetGetConfig',

@@ -373,6 +373,7 @@ describe('RAID collector on a fixture root', () => {
       'pressure:ok',
       'raid:ok',
       'logpaths:absent',
+      'filesystems:absent', // no proc/mounts in the fixture
     ]);
     expect(s.stateKinds).toEqual(['raid_array']);
     expect(s.states.map((x) => x.key)).toHaveLength(20);
@@ -402,7 +403,13 @@ describe('RAID collector on a fixture root', () => {
       expect(s.samples.some((x) => x.m === 'disk_util_percent')).toBe(true);
       // (a static /proc/stat gives no CPU shares: no time passed between readings)
       expect(s.samples.some((x) => x.m === 'io_pressure_avg10_percent')).toBe(true);
-      expect(s.collectors.filter((c) => c.name !== 'raid').map((c) => c.state)).toEqual(['ok', 'ok', 'ok', 'absent']);
+      expect(s.collectors.filter((c) => c.name !== 'raid').map((c) => c.state)).toEqual([
+        'ok',
+        'ok',
+        'ok',
+        'absent',
+        'absent',
+      ]);
     },
   );
 

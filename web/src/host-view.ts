@@ -6,7 +6,17 @@
  * draw one host's history over another's.
  */
 import type { HostSummary, WireSample, WireState } from '../../shared/protocol.js';
-import { LOGPATH_STATE_KIND, MONGOD_STATE_KIND, RAID_STATE_KIND, REPLSET_STATE_KIND } from '../../shared/states.js';
+import {
+  FILESYSTEM_STATE_KIND,
+  LOGPATH_STATE_KIND,
+  LOGROTATE_SCHEDULE_STATE_KIND,
+  MONGOD_RUNNING_STATE_KIND,
+  MONGOD_STATE_KIND,
+  RAID_STATE_KIND,
+  REPLSET_STATE_KIND,
+  mongodStatuses,
+} from '../../shared/states.js';
+import { FilesystemsPanel, scheduleText } from './filesystems-panel.js';
 import { api } from './api.js';
 import { el } from './dom.js';
 import { LiveChart, type SeriesResult } from './live-chart.js';
@@ -37,6 +47,7 @@ export class HostView {
   private readonly raid = new RaidPanel($('raid'));
   private readonly logPaths = new LogPathsPanel($('logpaths'));
   private readonly mongod = new MongodPanel($('mongod'));
+  private readonly filesystems = new FilesystemsPanel($('filesystems'));
 
   /** `onRange` is asked to show a range (wheel zoom, drag): the app puts it in the URL. */
   constructor(private readonly onRange: (range: { from: number; to: number }) => void) {}
@@ -88,6 +99,7 @@ export class HostView {
       this.raid.clear();
       this.logPaths.clear();
       this.mongod.render(undefined, undefined);
+      this.filesystems.render(undefined);
       $('host-meta').textContent = '';
       $('collector-states').replaceChildren();
     }
@@ -226,9 +238,13 @@ export class HostView {
       for (const p of RAID_PANELS) this.addChart($('raid-charts'), p);
       void this.load(this.generation, this.aborter.signal);
     }
-    this.logPaths.render(s[LOGPATH_STATE_KIND]);
+    // The running mongods' checks sit with the configuration checks: together they say whether logging survives.
+    this.logPaths.render({ ...s[LOGPATH_STATE_KIND], ...s[MONGOD_RUNNING_STATE_KIND] });
+    const schedule = document.querySelector<HTMLElement>('#logpaths .schedule');
+    if (schedule) schedule.textContent = scheduleText(s[LOGROTATE_SCHEDULE_STATE_KIND]?.next) ?? '';
+    this.filesystems.render(s[FILESYSTEM_STATE_KIND]);
     this.mongod.render(s[MONGOD_STATE_KIND], s[REPLSET_STATE_KIND]);
-    if (s[MONGOD_STATE_KIND]?.status && $('mongod-charts').childElementCount === 0) {
+    if (mongodStatuses(s[MONGOD_STATE_KIND]).length && $('mongod-charts').childElementCount === 0) {
       for (const p of MONGOD_PANELS) this.addChart($('mongod-charts'), p);
       void this.load(this.generation, this.aborter.signal);
     }

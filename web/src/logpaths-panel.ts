@@ -4,7 +4,11 @@ import { el } from './dom.js';
 import { clock } from './time-format.js';
 import type { LogPathCheckState } from '../../shared/states.js';
 
-const TITLES: Record<string, string> = { logrotate: 'logrotate', 'mongod-config': 'mongod.conf' };
+const TITLES: Record<string, string> = {
+  logrotate: 'logrotate',
+  'mongod-config': 'mongod.conf',
+  'mongod-running': 'running mongod',
+};
 
 export class LogPathsPanel {
   private rendered = '';
@@ -12,7 +16,9 @@ export class LogPathsPanel {
   constructor(private readonly container: HTMLElement) {}
 
   render(states: Record<string, LogPathCheckState> | undefined): void {
-    const checks = Object.values(states ?? {}).sort((a, b) => a.check.localeCompare(b.check));
+    const checks = Object.values(states ?? {}).sort((a, b) =>
+      `${a.instance ?? ''} ${a.check}`.localeCompare(`${b.instance ?? ''} ${b.check}`),
+    );
     this.container.hidden = checks.length === 0;
     // Results change once a minute at most; redraw only then.
     const key = JSON.stringify(checks.map((c) => ({ ...c, checkedAt: 0 })));
@@ -24,7 +30,7 @@ export class LogPathsPanel {
         const card = el('article', { class: 'check', 'data-check': c.check, 'data-ok': String(c.ok) });
         const head = el('header');
         head.append(
-          el('strong', {}, TITLES[c.check] ?? c.check),
+          el('strong', {}, `${TITLES[c.check] ?? c.check}${c.instance ? ` ${c.instance}` : ''}`),
           el('span', { class: 'muted' }, ` ${c.file ?? ''}`),
           el('span', { class: 'badge health', 'data-health': c.ok ? 'clean' : 'degraded' }, c.ok ? 'ok' : 'failing'),
         );
@@ -35,7 +41,11 @@ export class LogPathsPanel {
             el(
               'p',
               { class: 'muted' },
-              c.check === 'logrotate' ? 'every rotation would succeed' : 'mongod can start and keep logging',
+              c.check === 'logrotate'
+                ? 'every rotation would succeed'
+                : c.check === 'mongod-running'
+                  ? 'mongod writes its log where its options say, and can keep doing so'
+                  : 'mongod can start and keep logging',
             ),
           );
         for (const f of c.findings) {

@@ -2,7 +2,15 @@
 
 import { el } from './dom.js';
 import { clock } from './time-format.js';
-import type { MongodFigures, MongodStatusState, ReplsetState, TicketState } from '../../shared/states.js';
+import {
+  mongodStatuses,
+  type HostStates,
+  type MONGOD_STATE_KIND,
+  type MongodFigures,
+  type MongodStatusState,
+  type ReplsetState,
+  type TicketState,
+} from '../../shared/states.js';
 
 type Figures = MongodFigures;
 
@@ -27,22 +35,22 @@ export function lockLabel(kind: Figures['lockKind']): string {
 export class MongodPanel {
   constructor(private readonly container: HTMLElement) {}
 
-  render(mongod: { status?: MongodStatusState } | undefined, replset: Record<string, ReplsetState> | undefined): void {
-    const status = mongod?.status;
+  render(mongod: HostStates[typeof MONGOD_STATE_KIND], replset: Record<string, ReplsetState> | undefined): void {
+    const all = mongodStatuses(mongod);
     const sets = Object.values(replset ?? {});
-    this.container.hidden = !status && sets.length === 0;
+    this.container.hidden = all.length === 0 && sets.length === 0;
     const box = this.container.querySelector('.mongod-cards') as HTMLElement;
     const cards: HTMLElement[] = [];
-    if (status) cards.push(this.statusCard(status));
+    for (const [instance, status] of all) cards.push(this.statusCard(status, instance));
     for (const q of sets) cards.push(this.replsetCard(q));
     box.replaceChildren(...cards);
   }
 
-  private statusCard(s: MongodStatusState): HTMLElement {
-    const card = el('article', { class: 'mongod', 'data-up': String(s.up) });
+  private statusCard(s: MongodStatusState, instance: string): HTMLElement {
+    const card = el('article', { class: 'mongod', 'data-up': String(s.up), 'data-instance': instance });
     const head = el('header');
     head.append(
-      el('strong', {}, 'mongod'),
+      el('strong', {}, instance ? `mongod ${instance}` : 'mongod'),
       el('span', { class: 'muted' }, ` ${s.up ? (s.version ?? '') : ''} ${s.uri}`),
       el('span', { class: 'badge health', 'data-health': s.up ? 'clean' : 'degraded' }, s.up ? 'up' : 'down'),
     );
