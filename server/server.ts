@@ -83,6 +83,8 @@ export class TidemarkServer {
           () => new Map(this.hosts.list().map((h) => [h.id, h.lastSeen ?? this.startedAt])),
         )
       : null;
+    // Retired hosts stay out of the list after a restart, though the store still has their history.
+    for (const id of this.alerts?.engine.retiredHosts() ?? []) this.hosts.forget(id);
 
     const app = express();
     app.disable('x-powered-by');

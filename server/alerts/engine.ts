@@ -4,7 +4,9 @@ import path from 'node:path';
 import { seriesKey, type SeriesRef, type WireSample } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
 import { compare, exprMetrics, matches, type Condition, type Expr, type Matcher, type Rule } from './rules.js';
-import type { AlertSnapshot, Notification, Notifier } from './notify.js';
+import { conditionsOf, joins, valueAt, type Window } from './windows.js';
+import { HostCadence, RECONNECT_GRACE_MS, silentForMs, staleAfterMs } from './staleness.js';
+import type { AlertSnapshot, Notification, Notifier, ResolvedBy } from './notify.js';
 
 /** One alert: a rule for one host and label set, pending (condition true, `for` not yet up) or firing. */
 export interface AlertInstance {
@@ -39,6 +41,8 @@ interface Persisted {
   instances: AlertInstance[];
   silences: Silence[];
   outbox: Notification[];
+  /** Retired hosts and when: their agents' silence is not an alert until they report again. */
+  retired?: Record<string, number>;
 }
 
 /** The alert's identity across restarts and receivers (PagerDuty dedup_key). */
@@ -56,17 +60,6 @@ export function render(template: string, host: string, labels: Record<string, st
     if (k === 'value') return value === null ? '?' : Number.isInteger(value) ? String(value) : value.toFixed(2);
     return labels[k] ?? '';
   });
-}
-
-interface Window {
-  labels: Record<string, string>;
-  /** The labels' entries, for joining conditions on shared labels without Object.keys per check. */
-  entries: [string, string][];
-  ts: number[];
-  /** NaN for null, so the array holds unboxed doubles. */
-  values: number[];
-  /** Alert ids by rule name for this host and label set: hashing is too dear to repeat every second. */
-  alertIds?: Map<string, string>;
 }
 
 /** What one host's batches feed (see AlertEngine.plan). */
@@ -122,9 +115,17 @@ export class AlertEngine {
   private saveTimer: NodeJS.Timeout | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
   readonly repeatIntervalMs: number;
+  /** Each host's sampling interval, for the default staleness. */
+  private readonly cadence = new HostCadence();
+  /** The window each `when` alert instance rests on, to tell when it has gone stale. */
+  private readonly windowOf = new Map<string, Window>();
+  private readonly retired = new Map<string, number>();
+  /** When this engine started: absent-data rules and restored alerts wait for agents to reconnect after it. */
+  private readonly startedAt: number;
 
   constructor(private readonly opts: EngineOptions) {
     this.repeatIntervalMs = opts.repeatIntervalMs ?? 4 * 3_600_000;
+    this.startedAt = this.now();
     opts.notifier.onChange = () => this.scheduleSave();
     this.load();
   }
@@ -170,8 +171,10 @@ export class AlertEngine {
     let plan = this.plans.get(host);
     if (!plan || plan.rules !== rules || !sameRefs(plan.refs, series))
       this.plans.set(host, (plan = this.plan(host, rules, series)));
-    if (plan.metrics.length === 0) return;
     const now = this.now();
+    this.cadence.note(host, ts);
+    if (this.retired.size && this.retired.delete(host)) this.scheduleSave(); // it reports again: no longer retired
+    if (plan.metrics.length === 0) return;
     for (const m of plan.metrics) m.lastSeen = now;
     for (let i = 0; i < series.length; i++) {
       const w = plan.windows[i];
@@ -179,6 +182,7 @@ export class AlertEngine {
       if (w.ts.length && ts <= w.ts[w.ts.length - 1]!) continue;
       w.ts.push(ts);
       w.values.push(values[i] ?? NaN);
+      w.lastAt = now;
       // Usually one sample leaves as one arrives: shift() trims the array in place, where splice copies it.
       const keepFrom = ts - plan.keepMs[i]!;
       while (w.ts.length > 1 && w.ts[0]! < keepFrom) {
@@ -187,9 +191,14 @@ export class AlertEngine {
       }
     }
     for (const { rule, primary, w, id } of plan.evals) {
+      const freshFrom = now - staleAfterMs(rule, host, this.cadence);
+      if (w.lastAt < freshFrom) {
+        this.staleStep(rule, id, now);
+        continue;
+      }
       const value = valueAt(w, primary, ts);
-      const ok = this.holds(rule.when!, w, primary, value, host, ts);
-      const clearOk = rule.clear ? this.holds(rule.clear, w, primary, value, host, ts) : !ok;
+      const ok = this.holds(rule.when!, w, primary, value, host, ts, freshFrom);
+      const clearOk = rule.clear ? this.holds(rule.clear, w, primary, value, host, ts, freshFrom) : !ok;
       this.step(rule, host, w.labels, ok, clearOk, ts, value, rule.forMs, id);
     }
   }
@@ -206,7 +215,7 @@ export class AlertEngine {
   private plan(host: string, rules: readonly Rule[], series: readonly SeriesRef[]): Plan {
     const watched = this.watched();
     let byMetric = this.windows.get(host);
-    if (!byMetric) this.windows.set(host, (byMetric = new Map()));
+    if (!byMetric) this.windows.set(host, (byMetric = new Map<string, MetricWindows>()));
     const now = this.now();
     const windows: (Window | null)[] = new Array<Window | null>(series.length).fill(null);
     const keepMs: number[] = new Array<number>(series.length).fill(0);
@@ -224,7 +233,7 @@ export class AlertEngine {
       let w = m.series.get(key);
       if (!w) {
         const labels = { ...(s.l ?? {}) };
-        m.series.set(key, (w = { labels, entries: Object.entries(labels), ts: [], values: [] }));
+        m.series.set(key, (w = { labels, entries: Object.entries(labels), ts: [], values: [], lastAt: now }));
       }
       windows[i] = w;
       keepMs[i] = keep;
@@ -237,8 +246,9 @@ export class AlertEngine {
       const primary = conds[0]!;
       for (const w of byMetric.get(primary.metric)?.series.values() ?? []) {
         if (!matches(primary.matchers, w.labels)) continue;
-        let id = (w.alertIds ??= new Map()).get(rule.name);
+        let id = (w.alertIds ??= new Map<string, string>()).get(rule.name);
         if (id === undefined) w.alertIds.set(rule.name, (id = alertId(rule.name, host, w.labels)));
+        this.windowOf.set(id, w);
         evals.push({ rule, primary, w, id });
       }
     }
@@ -267,22 +277,24 @@ export class AlertEngine {
     primaryValue: number | null,
     host: string,
     ts: number,
+    freshFrom: number,
   ): boolean {
-    if (e.kind !== 'threshold' || e.metric !== primary.metric) return this.evalExpr(e, host, w.labels, ts);
+    if (e.kind !== 'threshold' || e.metric !== primary.metric) return this.evalExpr(e, host, w.labels, ts, freshFrom);
     if (e !== primary && !matches(e.matchers, w.labels)) return false;
     const v = e.fn === primary.fn && e.overMs === primary.overMs ? primaryValue : valueAt(w, e, ts);
     return v !== null && compare(v, e.op, e.value);
   }
 
-  private evalExpr(e: Expr, host: string, base: Record<string, string>, ts: number): boolean {
+  /** A condition joined on the instance's labels; series received before `freshFrom` are stale and count for nothing. */
+  private evalExpr(e: Expr, host: string, base: Record<string, string>, ts: number, freshFrom: number): boolean {
     if (e.kind !== 'threshold')
       return e.kind === 'all'
-        ? e.of.every((x) => this.evalExpr(x, host, base, ts))
-        : e.of.some((x) => this.evalExpr(x, host, base, ts));
+        ? e.of.every((x) => this.evalExpr(x, host, base, ts, freshFrom))
+        : e.of.some((x) => this.evalExpr(x, host, base, ts, freshFrom));
     const windows = this.windows.get(host)?.get(e.metric)?.series;
     if (!windows) return false;
     for (const w of windows.values()) {
-      if (!matches(e.matchers, w.labels) || !joins(w, base)) continue;
+      if (w.lastAt < freshFrom || !matches(e.matchers, w.labels) || !joins(w, base)) continue;
       const v = valueAt(w, e, ts);
       if (v !== null && compare(v, e.op, e.value)) return true;
     }
@@ -374,10 +386,11 @@ export class AlertEngine {
     this.scheduleSave();
   }
 
-  private resolve(inst: AlertInstance, ts: number): void {
+  private resolve(inst: AlertInstance, ts: number, why: ResolvedBy = 'condition'): void {
     this.instances.delete(inst.id);
-    if (inst.notified) this.opts.notifier.enqueue('resolve', this.snapshot(inst, ts));
-    this.opts.log.info('alert resolved', { rule: inst.rule, host: inst.host, labels: inst.labels });
+    this.windowOf.delete(inst.id);
+    if (inst.notified) this.opts.notifier.enqueue('resolve', { ...this.snapshot(inst, ts), resolvedBy: why });
+    this.opts.log.info('alert resolved', { rule: inst.rule, host: inst.host, labels: inst.labels, why });
     this.scheduleSave();
   }
 
@@ -390,45 +403,80 @@ export class AlertEngine {
     return id;
   }
 
-  /** Wall-clock work: absent-data rules, repeats, and triggers held back by a silence that has ended. */
-  tick(now: number): void {
+  /**
+   * Absent-data rules. Silence counts from when a host or metric was last
+   * heard, but not from before the server could hear it (silentForMs): after a
+   * restart the agents get their reconnect backoff on top of the rule's `for`.
+   * A retired host is silent by design until its agent reports again.
+   */
+  private absentRules(now: number): void {
     for (const rule of this.opts.rules()) {
       if (!rule.absent) continue;
+      const absentStep = (host: string, labels: Record<string, string>, last: number) => {
+        const silent = now - last;
+        const counted = silentForMs(last, now, this.startedAt);
+        const id = this.absentId(rule.name, host, labels);
+        this.step(
+          rule,
+          host,
+          labels,
+          counted >= rule.forMs,
+          silent < rule.forMs,
+          now,
+          Math.round(silent / 1000),
+          0,
+          id,
+        );
+      };
       if ('agent' in rule.absent) {
-        for (const [host, last] of this.opts.agentsLastSeen()) {
-          const silent = now - last;
-          this.step(
-            rule,
-            host,
-            {},
-            silent >= rule.forMs,
-            silent < rule.forMs,
-            now,
-            Math.round(silent / 1000),
-            0,
-            this.absentId(rule.name, host, {}),
-          );
-        }
-      } else {
-        const { metric, matchers } = rule.absent;
-        for (const [host, byMetric] of this.windows) {
-          const m = byMetric.get(metric);
-          if (!m || ![...m.series.values()].some((w) => matches(matchers, w.labels))) continue;
-          const silent = now - m.lastSeen;
-          this.step(
-            rule,
-            host,
-            { metric },
-            silent >= rule.forMs,
-            silent < rule.forMs,
-            now,
-            Math.round(silent / 1000),
-            0,
-            this.absentId(rule.name, host, { metric }),
-          );
-        }
+        for (const [host, last] of this.opts.agentsLastSeen())
+          if (!((this.retired.get(host) ?? -Infinity) >= last)) absentStep(host, {}, last);
+        continue;
+      }
+      const { metric, matchers } = rule.absent;
+      for (const [host, byMetric] of this.windows) {
+        const m = byMetric.get(metric);
+        if (m && [...m.series.values()].some((w) => matches(matchers, w.labels)))
+          absentStep(host, { metric }, m.lastSeen);
       }
     }
+  }
+
+  /**
+   * Alerts whose series stopped arriving resolve (see staleness.ts), as do
+   * alerts of a rule that no longer exists. An alert restored from the state
+   * file with no series yet gives its agent the reconnect grace first.
+   */
+  private sweepStale(now: number): void {
+    const rules = this.opts.rules();
+    for (const inst of [...this.instances.values()]) {
+      const rule = rules.find((r) => r.name === inst.rule);
+      if (!rule) {
+        this.resolve(inst, now, 'rule-removed');
+        continue;
+      }
+      if (!rule.when) continue;
+      const lastAt = this.windowOf.get(inst.id)?.lastAt ?? this.startedAt + RECONNECT_GRACE_MS;
+      if (lastAt < now - staleAfterMs(rule, inst.host, this.cadence)) this.staleStep(rule, inst.id, now);
+    }
+  }
+
+  /** The series under an alert went stale: a pending alert is dropped, a firing one resolves (nothing is left to keep it firing). */
+  private staleStep(rule: Rule, id: string, now: number): void {
+    const inst = this.instances.get(id);
+    if (!inst) return;
+    if (inst.state === 'pending') {
+      this.instances.delete(id);
+      this.scheduleSave();
+      return;
+    }
+    this.resolve(inst, now, 'stale');
+  }
+
+  /** Wall-clock work: absent-data rules, stale data, repeats, and triggers held back by a silence that has ended. */
+  tick(now: number): void {
+    this.absentRules(now);
+    this.sweepStale(now);
     for (const inst of this.instances.values()) {
       if (inst.state !== 'firing' || this.silenced(inst, now)) continue;
       if (!inst.notified) {
@@ -475,14 +523,33 @@ export class AlertEngine {
     return true;
   }
 
+  /**
+   * A host taken out of service: its alerts resolve (told to receivers as
+   * retired) and its silence is no alert until its agent reports again. Its
+   * history stays in the store.
+   */
+  retire(host: string): number {
+    const now = this.now();
+    const mine = [...this.instances.values()].filter((i) => i.host === host);
+    for (const inst of mine) this.resolve(inst, now, 'retired');
+    this.windows.delete(host);
+    this.plans.delete(host);
+    this.cadence.forget(host);
+    this.retired.set(host, now);
+    this.scheduleSave();
+    return mine.length;
+  }
+
+  retiredHosts(): string[] {
+    return [...this.retired.keys()];
+  }
+
   listSilences(): Silence[] {
     return [...this.silences];
   }
 
   /** Alerts for the API and dashboard, with their rule's words and whether a silence covers them. */
-  list(
-    now = this.now(),
-  ): (AlertSnapshot & {
+  list(now = this.now()): (AlertSnapshot & {
     state: AlertInstance['state'];
     firedAt: number | null;
     acked: boolean;
@@ -512,6 +579,7 @@ export class AlertEngine {
     }
     for (const i of data.instances ?? []) this.instances.set(i.id, i);
     this.silences = data.silences ?? [];
+    for (const [host, at] of Object.entries(data.retired ?? {})) this.retired.set(host, at);
     this.opts.notifier.restore(data.outbox ?? []);
     this.opts.log.info('alert state restored', {
       alerts: this.instances.size,
@@ -537,6 +605,7 @@ export class AlertEngine {
       instances: [...this.instances.values()],
       silences: this.silences,
       outbox: [...this.opts.notifier.pending],
+      retired: Object.fromEntries(this.retired),
     };
     mkdirSync(path.dirname(this.opts.stateFile), { recursive: true });
     const tmp = `${this.opts.stateFile}.tmp`;
@@ -570,65 +639,5 @@ function silenceMatches(s: Silence, labels: Record<string, string>): boolean {
   return tests.every((t) => t(labels));
 }
 
-/** Conditions on other metrics join on the labels both carry (device, array, …). */
-function joins(w: Window, base: Record<string, string>): boolean {
-  for (const [k, v] of w.entries) if (k in base && base[k] !== v) return false;
-  return true;
-}
-
-/** A condition's function of its window ending at `ts`. */
-export function valueAt(w: Pick<Window, 'ts' | 'values'>, c: Condition, ts: number): number | null {
-  // The newest sample at or before ts; `last` is its value whatever its age.
-  let i = w.ts.length - 1;
-  while (i >= 0 && w.ts[i]! > ts) i--;
-  if (i < 0) return null;
-  if (c.fn === 'last') {
-    const v = w.values[i]!;
-    return Number.isNaN(v) ? null : v;
-  }
-  // One pass back to the start of the window, over the non-null values.
-  const from = ts - c.overMs;
-  let n = 0;
-  let sum = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  let newest = 0;
-  let newestTs = 0;
-  let oldest = 0;
-  let oldestTs = 0;
-  for (; i >= 0 && w.ts[i]! >= from; i--) {
-    const v = w.values[i]!;
-    if (Number.isNaN(v)) continue;
-    if (n === 0) ((newest = v), (newestTs = w.ts[i]!));
-    oldest = v;
-    oldestTs = w.ts[i]!;
-    n++;
-    sum += v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  if (!n) return null;
-  switch (c.fn) {
-    case 'avg':
-      return sum / n;
-    case 'min':
-      return min;
-    case 'max':
-      return max;
-    case 'rate': {
-      if (n < 2) return null;
-      const dt = (newestTs - oldestTs) / 1000;
-      return dt > 0 ? (newest - oldest) / dt : null;
-    }
-  }
-}
-
-/** A rule's conditions, worked out once per parsed rule (rules are replaced, never changed, on reload). */
-const conditionCache = new WeakMap<Expr, Condition[]>();
-function conditionsOf(e: Expr): Condition[] {
-  let c = conditionCache.get(e);
-  if (!c) conditionCache.set(e, (c = exprMetrics(e)));
-  return c;
-}
-
 export type { Matcher };
+export { valueAt } from './windows.js';

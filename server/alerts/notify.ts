@@ -14,7 +14,11 @@ export interface AlertSnapshot {
   value: number | null;
   startsAt: number;
   endsAt: number | null;
+  /** On a resolve: its condition cleared, its data went stale, its host was retired, or its rule was removed. */
+  resolvedBy?: ResolvedBy;
 }
+
+export type ResolvedBy = 'condition' | 'stale' | 'retired' | 'rule-removed';
 
 export type NotificationKind = 'trigger' | 'repeat' | 'resolve';
 

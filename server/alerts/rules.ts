@@ -53,6 +53,8 @@ export interface Rule {
   absent: { agent: true } | { metric: string; matchers: Matcher[] } | null;
   forMs: number;
   keepFiringForMs: number;
+  /** How long a series may go unreceived before the rule's conditions stop holding on it; null: a few sampling intervals. */
+  staleAfterMs: number | null;
   summary: string;
   description: string;
   runbook: string | null;
@@ -76,6 +78,7 @@ const RULE_KEYS = new Set([
   'absent',
   'for',
   'keep_firing_for',
+  'stale_after',
   'summary',
   'description',
   'runbook',
@@ -284,6 +287,7 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
     const clear = clearNode ? parseExpr(clearNode, 'clear') : null;
     const forMs = dur('for');
     const keepFiringForMs = dur('keep_firing_for');
+    const staleAfterMs = dur('stale_after') || null;
     if (absent && forMs === 0) err(item, 'an absent rule needs for: how long the silence lasts before it fires');
     const labelsNode = get(item, 'labels');
     const labels: Record<string, string> = {};
@@ -300,6 +304,7 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
       absent,
       forMs,
       keepFiringForMs,
+      staleAfterMs,
       summary: String(scalar(get(item, 'summary')) ?? name),
       description: String(scalar(get(item, 'description')) ?? ''),
       runbook: (scalar(get(item, 'runbook')) as string | undefined) ?? null,

@@ -191,7 +191,8 @@ describe('every default rule fires and resolves', () => {
 
   it('AgentSilent: fires after 30 s without data and resolves when the agent is back', async () => {
     const t = setup();
-    t.feed([{ m: 'disk_saturated', l: { device: 'sda' }, v: 0 }], 5);
+    // past the 30 s reconnect grace after the engine's start (see test/alerts/staleness.test.ts)
+    t.feed([{ m: 'disk_saturated', l: { device: 'sda' }, v: 0 }], 35);
     t.idle(29);
     expect(t.alerts.engine.list()).toEqual([]);
     t.idle(2);
