@@ -4,6 +4,13 @@ import { MongodSource, redactUri } from '../mongod/client.js';
 import { gauges, intervalFigures, missingFigures } from '../mongod/server-status.js';
 import { quorum, type Quorum } from '../mongod/replset.js';
 import { mongodSamples, replsetSamples } from '../mongod/samples.js';
+import {
+  endedActivity,
+  primaryFromServerStatus,
+  unknownQuorum,
+  unknownReplsetSamples,
+  unknownSeries,
+} from '../mongod/absence.js';
 import type { CollectResult, Collector } from './collector.js';
 
 export const MONGOD_STATE_KIND = 'mongod';
@@ -32,6 +39,13 @@ export class MongodCollector implements Collector {
   private replset: Quorum | null = null;
   private replsetAt = -Infinity;
   private discarded: string | null = null;
+  /** The last good reading's samples: activity to report as ended, replica-set figures to report as unknown. */
+  private lastUp: WireSample[] = [];
+  private lastReplset: WireSample[] = [];
+  /** Since when replSetGetStatus has failed, and whether serverStatus still tells whether a primary is known. */
+  private replsetFailedSince: number | null = null;
+  private primaryKnown = false;
+  private replsetError: string | null = null;
 
   constructor(private readonly opts: MongodCollectorOptions) {
     this.source = new MongodSource(opts.uri);
@@ -42,12 +56,64 @@ export class MongodCollector implements Collector {
     return { gauges: gauges(ss), missing: missingFigures(ss) };
   }
 
-  private async refreshReplset(now: number): Promise<void> {
-    if (now - this.replsetAt < REPLSET_INTERVAL_MS) return;
-    this.replsetAt = now;
-    const t = this.opts.timeoutMs ?? 2000;
-    const status = await this.source.replSetGetStatus(t);
-    this.replset = status ? quorum(status, await this.source.replSetGetConfig(t).catch(() => null)) : null;
+  /**
+   * replSetGetStatus every 10 s. When it fails the view is unknown — never the
+   * last good one — and whether a primary is known comes from serverStatus.
+   */
+  private async refreshReplset(now: number, ss: Document): Promise<void> {
+    if (now - this.replsetAt >= REPLSET_INTERVAL_MS) {
+      this.replsetAt = now;
+      const t = this.opts.timeoutMs ?? 2000;
+      try {
+        const status = await this.source.replSetGetStatus(t);
+        this.replset = status ? quorum(status, await this.source.replSetGetConfig(t).catch(() => null)) : null;
+        this.replsetFailedSince = null;
+        return;
+      } catch (err) {
+        this.replsetFailedSince ??= now;
+        this.replsetError = `replSetGetStatus: ${(err as Error).message}`;
+      }
+    }
+    if (this.replsetFailedSince === null) return;
+    const seen = primaryFromServerStatus(ss);
+    this.primaryKnown = seen !== null;
+    const set = seen?.set ?? this.replset?.set ?? null;
+    this.replset = unknownQuorum(set, seen?.primary ?? null, this.replsetError ?? 'failed', this.replsetFailedSince);
+    this.lastError = this.replsetError;
+  }
+
+  /** mongod is down: activity ended (0), replica-set figures unknown (null), the view unknown. */
+  private downResult(now: number, uri: string): CollectResult {
+    const samples: WireSample[] = [
+      { m: 'mongod_up', v: 0 },
+      ...endedActivity(this.lastUp),
+      ...unknownSeries(this.lastReplset),
+    ];
+    const states: WireState[] = [
+      {
+        kind: MONGOD_STATE_KIND,
+        key: 'status',
+        value: { up: false, uri, since: this.downSince, lastError: this.lastError },
+      },
+    ];
+    if (this.replset) {
+      const q = unknownQuorum(this.replset.set, null, `mongod down: ${this.lastError}`, this.downSince ?? now);
+      states.push({
+        kind: REPLSET_STATE_KIND,
+        key: q.set ?? 'replset',
+        value: q as unknown as Record<string, unknown>,
+      });
+    }
+    return {
+      samples,
+      states,
+      stateKinds: [MONGOD_STATE_KIND, REPLSET_STATE_KIND],
+      status: {
+        name: this.name,
+        state: 'ok',
+        message: `mongod down since ${new Date(this.downSince ?? now).toISOString()}: ${this.lastError}`,
+      },
+    };
   }
 
   async collect(): Promise<CollectResult> {
@@ -61,21 +127,7 @@ export class MongodCollector implements Collector {
       this.lastError = (err as Error).message;
       this.prev = null; // the next reply starts a fresh interval
       this.replsetAt = -Infinity;
-      const state: WireState = {
-        kind: MONGOD_STATE_KIND,
-        key: 'status',
-        value: { up: false, uri, since: this.downSince, lastError: this.lastError },
-      };
-      return {
-        samples: [{ m: 'mongod_up', v: 0 }],
-        states: [state],
-        stateKinds: [MONGOD_STATE_KIND, REPLSET_STATE_KIND],
-        status: {
-          name: this.name,
-          state: 'ok',
-          message: `mongod down since ${new Date(this.downSince).toISOString()}: ${this.lastError}`,
-        },
-      };
+      return this.downResult(now, uri);
     }
     const upSince = this.downSince;
     this.downSince = null;
@@ -90,12 +142,14 @@ export class MongodCollector implements Collector {
       } else this.discarded = iv.reason;
     }
     this.prev = ss;
-    try {
-      await this.refreshReplset(now);
-    } catch (err) {
-      this.lastError = `replSetGetStatus: ${(err as Error).message}`;
-    }
-    const samples: WireSample[] = [...mongodSamples(g, figures), ...(this.replset ? replsetSamples(this.replset) : [])];
+    await this.refreshReplset(now, ss);
+    const up = mongodSamples(g, figures);
+    this.lastUp = up;
+    let rs: WireSample[] = [];
+    if (this.replset?.state === 'unknown')
+      rs = unknownReplsetSamples(this.replset, this.primaryKnown, this.lastReplset);
+    else if (this.replset) this.lastReplset = rs = replsetSamples(this.replset);
+    const samples: WireSample[] = [...up, ...rs];
     const states: WireState[] = [
       {
         kind: MONGOD_STATE_KIND,

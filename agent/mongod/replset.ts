@@ -28,6 +28,10 @@ export interface Member {
 }
 
 export interface Quorum {
+  /** "unknown" when replSetGetStatus failed (agent/mongod/absence.ts): the figures are then null. */
+  state?: 'known' | 'unknown';
+  error?: string;
+  since?: number;
   set: string | null;
   members: Member[];
   voters: number;
@@ -68,7 +72,7 @@ function configDoc(config: Document | null): Document | null {
 export function quorum(status: Document, configReply: Document | null = null): Quorum {
   const config = configDoc(configReply);
   const statusMembers = (Array.isArray(status.members) ? status.members : []) as Document[];
-  const configMembers = (Array.isArray(config?.members) ? config!.members : null) as Document[] | null;
+  const configMembers = (Array.isArray(config?.members) ? config.members : null) as Document[] | null;
   const byId = new Map(statusMembers.map((m) => [num(m._id), m]));
   const byName = new Map(statusMembers.map((m) => [String(m.name), m]));
 
