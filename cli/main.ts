@@ -38,6 +38,7 @@ program
     'send every alert notification to this URL as JSON (repeatable)',
     (v: string, prev: string[] = []) => [...prev, v],
   )
+  .option('--external-url <url>', 'the dashboard URL people reach, for links in notifications (TIDEMARK_EXTERNAL_URL)')
   .addOption(opt('root', '--root <dir>'))
   .addOption(opt('intervalMs', '--interval-ms <ms>'))
   .addOption(opt('logrotateConfig', '--logrotate-config <file>'))
@@ -64,6 +65,7 @@ program
     'send every alert notification to this URL as JSON (repeatable)',
     (v: string, prev: string[] = []) => [...prev, v],
   )
+  .option('--external-url <url>', 'the dashboard URL people reach, for links in notifications (TIDEMARK_EXTERNAL_URL)')
   .addOption(configOpt())
   .addOption(logOpt())
   .action((flags) => serverCommand(flags));

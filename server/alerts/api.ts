@@ -16,6 +16,8 @@ export function alertsRouter(alerts: Alerts): express.Router {
         pending: alerts.notifier.pending.length,
         delivered: alerts.notifier.delivered,
         abandoned: alerts.notifier.abandoned,
+        rejected: alerts.notifier.rejected,
+        rejections: alerts.notifier.rejections,
       },
     });
   });

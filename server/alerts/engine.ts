@@ -5,6 +5,8 @@ import { seriesKey, type SeriesRef, type WireSample } from '../../shared/protoco
 import type { Logger } from '../../shared/log.js';
 import { compare, exprMetrics, matches, type Condition, type Expr, type Matcher, type Rule } from './rules.js';
 import { conditionsOf, joins, valueAt, type Window } from './windows.js';
+import { figure, roundForPeople } from './format.js';
+import { DEFAULT_INHIBIT_RULES, inhibitor, type InhibitRule } from './inhibition.js';
 import { HostCadence, RECONNECT_GRACE_MS, silentForMs, staleAfterMs } from './staleness.js';
 import type { AlertSnapshot, Notification, Notifier, ResolvedBy } from './notify.js';
 
@@ -53,11 +55,18 @@ export function alertId(rule: string, host: string, labels: Record<string, strin
     .slice(0, 32);
 }
 
-/** {{host}}, {{value}} and {{label}} in summaries and descriptions. */
-export function render(template: string, host: string, labels: Record<string, string>, value: number | null): string {
+/** {{host}}, {{value}} (rounded for people), {{figure}} (rounded, with the metric's unit) and {{label}} in texts. */
+export function render(
+  template: string,
+  host: string,
+  labels: Record<string, string>,
+  value: number | null,
+  metric: string | null = null,
+): string {
   return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, k: string) => {
     if (k === 'host') return host;
-    if (k === 'value') return value === null ? '?' : Number.isInteger(value) ? String(value) : value.toFixed(2);
+    if (k === 'value') return value === null ? '?' : roundForPeople(value);
+    if (k === 'figure') return figure(value, metric);
     return labels[k] ?? '';
   });
 }
@@ -98,6 +107,10 @@ export interface EngineOptions {
   agentsLastSeen: () => Map<string, number>;
   /** Wall clock (tests drive it). */
   clock?: () => number;
+  /** Inhibition rules; the shipped defaults when not given. */
+  inhibitRules?: readonly InhibitRule[];
+  /** The specifics of an alert's subject from its host's reported states (array members, log paths, set members). */
+  facts?: (host: string, rule: string, labels: Record<string, string>) => string[];
 }
 
 /**
@@ -122,10 +135,12 @@ export class AlertEngine {
   private readonly retired = new Map<string, number>();
   /** When this engine started: absent-data rules and restored alerts wait for agents to reconnect after it. */
   private readonly startedAt: number;
+  private readonly inhibitRules: readonly InhibitRule[];
 
   constructor(private readonly opts: EngineOptions) {
     this.repeatIntervalMs = opts.repeatIntervalMs ?? 4 * 3_600_000;
     this.startedAt = this.now();
+    this.inhibitRules = opts.inhibitRules ?? DEFAULT_INHIBIT_RULES;
     opts.notifier.onChange = () => this.scheduleSave();
     this.load();
   }
@@ -304,19 +319,29 @@ export class AlertEngine {
   private snapshot(i: AlertInstance, endsAt: number | null): AlertSnapshot {
     const rule = this.opts.rules().find((r) => r.name === i.rule);
     const labels = { ...i.labels, ...(rule?.labels ?? {}) };
+    const metric = rule?.when ? conditionsOf(rule.when)[0]!.metric : null;
+    const text = (t: string) => render(t, i.host, labels, i.value, metric);
+    const summary = text(rule?.summary ?? i.rule);
     return {
       id: i.id,
       rule: i.rule,
       host: i.host,
       labels,
       severity: rule?.severity ?? 'warning',
-      summary: render(rule?.summary ?? i.rule, i.host, labels, i.value),
-      description: render(rule?.description ?? '', i.host, labels, i.value),
+      summary: endsAt === null ? summary : rule?.resolved ? text(rule.resolved) : `Resolved: ${summary}`,
+      description: text(rule?.description ?? ''),
       runbook: rule?.runbook ?? null,
       value: i.value,
+      valueText: rule?.absent ? `silent for ${figure(i.value, null)} s` : figure(i.value, metric),
+      facts: this.opts.facts?.(i.host, i.rule, labels) ?? [],
       startsAt: i.activeSince,
       endsAt,
     };
+  }
+
+  /** A silence or a firing inhibiting alert holds back notifications of `inst`. */
+  private held(inst: AlertInstance, now: number, firing: Iterable<AlertInstance> = this.instances.values()): boolean {
+    return !!this.silenced(inst, now) || !!inhibitor(inst, firing, this.inhibitRules);
   }
 
   /** `forMs` overrides the rule's: an absent rule's condition already is "silent for at least `for`". */
@@ -371,7 +396,7 @@ export class AlertEngine {
     inst.state = 'firing';
     inst.firedAt = ts;
     const now = this.now();
-    if (!this.silenced(inst, now)) {
+    if (!this.held(inst, now)) {
       inst.notified = true;
       inst.lastNotifiedAt = now;
       this.opts.notifier.enqueue('trigger', this.snapshot(inst, null));
@@ -477,8 +502,9 @@ export class AlertEngine {
   tick(now: number): void {
     this.absentRules(now);
     this.sweepStale(now);
-    for (const inst of this.instances.values()) {
-      if (inst.state !== 'firing' || this.silenced(inst, now)) continue;
+    const firing = [...this.instances.values()].filter((i) => i.state === 'firing');
+    for (const inst of firing) {
+      if (this.held(inst, now, firing)) continue;
       if (!inst.notified) {
         inst.notified = true;
         inst.lastNotifiedAt = now;
@@ -488,6 +514,8 @@ export class AlertEngine {
         inst.lastNotifiedAt = now;
         this.opts.notifier.enqueue('repeat', this.snapshot(inst, null));
         this.scheduleSave();
+      } else if (this.opts.notifier.resendDue(inst.id, now)) {
+        this.opts.notifier.resend(this.snapshot(inst, null), now);
       }
     }
     const before = this.silences.length;
@@ -515,9 +543,11 @@ export class AlertEngine {
     return true;
   }
 
+  /** Acknowledged: no repeats while it fires, and PagerDuty (and webhooks) are told, so escalation stops. */
   ack(id: string): boolean {
     const inst = this.instances.get(id);
     if (!inst) return false;
+    if (!inst.acked && inst.notified) this.opts.notifier.enqueue('acknowledge', this.snapshot(inst, null));
     inst.acked = true;
     this.scheduleSave();
     return true;
@@ -554,6 +584,7 @@ export class AlertEngine {
     firedAt: number | null;
     acked: boolean;
     silencedBy: string | null;
+    inhibitedBy: string | null;
   })[] {
     return [...this.instances.values()].map((i) => ({
       ...this.snapshot(i, null),
@@ -561,6 +592,7 @@ export class AlertEngine {
       firedAt: i.firedAt,
       acked: i.acked,
       silencedBy: this.silenced(i, now)?.id ?? null,
+      inhibitedBy: inhibitor(i, this.instances.values(), this.inhibitRules)?.rule ?? null,
     }));
   }
 

@@ -57,6 +57,8 @@ export interface Rule {
   staleAfterMs: number | null;
   summary: string;
   description: string;
+  /** The summary of the resolve notification, written as a resolution; null: "Resolved: " + summary. */
+  resolved: string | null;
   runbook: string | null;
   labels: Record<string, string>;
 }
@@ -81,6 +83,7 @@ const RULE_KEYS = new Set([
   'stale_after',
   'summary',
   'description',
+  'resolved',
   'runbook',
   'labels',
 ]);
@@ -307,6 +310,7 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
       staleAfterMs,
       summary: String(scalar(get(item, 'summary')) ?? name),
       description: String(scalar(get(item, 'description')) ?? ''),
+      resolved: (scalar(get(item, 'resolved')) as string | undefined) ?? null,
       runbook: (scalar(get(item, 'runbook')) as string | undefined) ?? null,
       labels,
     });
