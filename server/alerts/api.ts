@@ -1,4 +1,6 @@
+import path from 'node:path';
 import express from 'express';
+import { defaultRulesDir } from './ruleset.js';
 import { ApiError } from '../api.js';
 import { parseDuration } from './rules.js';
 import type { Alerts } from './index.js';
@@ -20,6 +22,11 @@ export function alertsRouter(alerts: Alerts): express.Router {
         rejections: alerts.notifier.rejections,
       },
     });
+  });
+
+  // What to do for each shipped rule; notifications link here (runbook: runbooks#rulename) through --external-url.
+  r.get('/runbooks', (_req, res) => {
+    res.type('text/markdown; charset=utf-8').sendFile(path.join(defaultRulesDir(), 'RUNBOOKS.md'));
   });
 
   r.get('/api/rules', (_req, res) => {

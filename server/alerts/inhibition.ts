@@ -34,10 +34,11 @@ export function inhibitor(
   firing: Iterable<AlertInstance>,
   rules: readonly InhibitRule[],
 ): AlertInstance | null {
+  const candidates = Array.isArray(firing) ? (firing as AlertInstance[]) : [...firing]; // read once per rule
   for (const r of rules) {
     if (r.source.includes(inst.rule)) continue;
     if (r.target !== '*' && !r.target.includes(inst.rule)) continue;
-    for (const s of firing) {
+    for (const s of candidates) {
       if (s === inst || s.state !== 'firing' || !r.source.includes(s.rule)) continue;
       if (r.equal.every((k) => label(s, k) === label(inst, k))) return s;
     }

@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from '../../shared/log.js';
 import { dashboardLink } from './format.js';
-import { DEFAULT_RESEND_MS, endpoint, payload, wants } from './payloads.js';
+import { DEFAULT_RESEND_MS, endpoint, payload, runbookUrl, wants } from './payloads.js';
 import { routes, type Route } from './routing.js';
 
 export { PAGERDUTY_EVENTS_URL } from './payloads.js';
@@ -123,7 +123,8 @@ export class Notifier {
   }
 
   /** Whether an Alertmanager receiver may be due a re-post of this firing alert (cheap: no snapshot needed). */
-  resendDue(alertId: string, now: number): boolean {
+  resendDue(alertId: string, _engineNow?: number): boolean {
+    const now = Date.now(); // delivery runs on the wall clock, whatever clock the engine evaluates on
     for (const r of this.receivers) {
       if (r.type !== 'alertmanager') continue;
       const last = this.posted.get(`${r.name}/${alertId}`);
@@ -133,7 +134,8 @@ export class Notifier {
   }
 
   /** Re-posts a firing alert to each Alertmanager receiver whose interval has passed, so it never times out there. */
-  resend(alert: AlertSnapshot, now: number): void {
+  resend(alert: AlertSnapshot, _engineNow?: number): void {
+    const now = Date.now();
     let queued = false;
     for (const r of this.receivers) {
       if (r.type !== 'alertmanager') continue;
@@ -210,7 +212,14 @@ export class Notifier {
     };
     if (!r) return done();
     try {
-      const res = await post(r, payload(r, n.kind, n.alert, { link: this.link(n.alert), now: Date.now() }));
+      const res = await post(
+        r,
+        payload(r, n.kind, n.alert, {
+          link: this.link(n.alert),
+          runbook: runbookUrl(n.alert.runbook, this.dashboardUrl),
+          now: Date.now(),
+        }),
+      );
       if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
         this.reject(r, n, res.status, (await res.text().catch(() => '')).slice(0, 500));
         return done();

@@ -14,7 +14,16 @@ export const DEFAULT_RESEND_MS = 60_000;
 export interface PayloadContext {
   /** The dashboard at the alert's host and time, when --external-url is set. */
   link: string | null;
+  /** The rule's runbook as an absolute URL (a shipped rule's is relative to --external-url), or null. */
+  runbook: string | null;
   now: number;
+}
+
+/** A runbook link receivers can open: absolute as given, or relative to the dashboard's URL (the shipped /runbooks page). */
+export function runbookUrl(runbook: string | null, base: string | null): string | null {
+  if (!runbook) return null;
+  if (/^https?:\/\//.test(runbook)) return runbook;
+  return base ? new URL(runbook, `${base.replace(/\/+$/, '')}/`).toString() : null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -32,7 +41,7 @@ function pagerduty(r: Receiver, kind: NotificationKind, a: AlertSnapshot, ctx: P
   if (kind === 'acknowledge') return { ...base, event_action: 'acknowledge' };
   const links = [
     ...(ctx.link ? [{ href: ctx.link, text: `Dashboard: ${a.host}` }] : []),
-    ...(a.runbook ? [{ href: a.runbook, text: `Runbook: ${a.rule}` }] : []),
+    ...(ctx.runbook ? [{ href: ctx.runbook, text: `Runbook: ${a.rule}` }] : []),
   ];
   return {
     ...base,
@@ -50,7 +59,7 @@ function pagerduty(r: Receiver, kind: NotificationKind, a: AlertSnapshot, ctx: P
         facts: a.facts,
         description: a.description,
         labels: a.labels,
-        ...(a.runbook ? { runbook: a.runbook } : {}),
+        ...(ctx.runbook ? { runbook: ctx.runbook } : {}),
       },
     },
     ...(links.length ? { links } : {}),
@@ -70,7 +79,7 @@ function alertmanager(r: Receiver, kind: NotificationKind, a: AlertSnapshot, ctx
         summary: a.summary,
         description: pageText(a, kind),
         value: a.valueText,
-        ...(a.runbook ? { runbook_url: a.runbook } : {}),
+        ...(ctx.runbook ? { runbook_url: ctx.runbook } : {}),
       },
       startsAt: iso(a.startsAt),
       endsAt: iso(endsAt),
@@ -89,7 +98,7 @@ function slack(kind: NotificationKind, a: AlertSnapshot, ctx: PayloadContext): u
   const body = pageText(a, kind);
   const links = [
     ...(ctx.link ? [`<${ctx.link}|Dashboard: ${a.host}>`] : []),
-    ...(a.runbook ? [`<${a.runbook}|Runbook>`] : []),
+    ...(ctx.runbook ? [`<${ctx.runbook}|Runbook>`] : []),
   ];
   const context = [`${a.rule} on ${a.host}`, ...(kind === 'resolve' ? [] : [`value ${a.valueText}`]), ...links];
   return {
@@ -115,7 +124,7 @@ export function payload(r: Receiver, kind: NotificationKind, a: AlertSnapshot, c
         version: 1,
         status: kind === 'resolve' ? 'resolved' : kind === 'acknowledge' ? 'acknowledged' : 'firing',
         kind,
-        alert: a,
+        alert: { ...a, runbook: ctx.runbook ?? a.runbook },
         link: ctx.link,
       };
   }
