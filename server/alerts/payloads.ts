@@ -93,7 +93,7 @@ const SLACK_MARK = { critical: ':red_circle:', warning: ':large_orange_circle:',
 function slack(kind: NotificationKind, a: AlertSnapshot, ctx: PayloadContext): unknown {
   const head =
     kind === 'resolve'
-      ? `:white_check_mark: *RESOLVED* ${a.summary}`
+      ? `:white_check_mark: *RESOLVED* ${a.summary.replace(/^Resolved: /, '')}`
       : `${SLACK_MARK[a.severity]} *${a.severity.toUpperCase()}* ${a.summary}`;
   const body = pageText(a, kind);
   const links = [
