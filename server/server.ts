@@ -78,7 +78,7 @@ export class TidemarkServer {
     this.hosts.onChange = (id) => this.dashboards.hostChanged(id);
     this.alerts = opts.alerts
       ? new Alerts(
-          opts.alerts,
+          { hostStates: (id) => this.hosts.get(id)?.states, ...opts.alerts },
           opts.log,
           () => new Map(this.hosts.list().map((h) => [h.id, h.lastSeen ?? this.startedAt])),
         )

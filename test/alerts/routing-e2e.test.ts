@@ -96,6 +96,19 @@ describe('(e) and (f): severity routes, and Alertmanager re-posts', () => {
       expect(pd.filter((e) => e.dedup_key === k).map((e) => e.event_action)).toEqual(['trigger', 'resolve']);
     for (const e of pd.filter((x) => x.event_action === 'trigger'))
       expect(e.payload).toMatchObject({ class: 'RaidDegraded', severity: 'critical' });
+    // the specifics, from the recording by hand: md0 : active raid1 sda1[2] sdb1[1], [2/1] [_U], recovery = 3.6 %,
+    // finish=259.6min, speed=12K/sec — slot 0 missing, sda1 (descriptor 2 ≥ 2 disks) is the member being rebuilt
+    const md0 = at(rx, '/pd')
+      .map(
+        (x) => x.body as { event_action: string; payload?: { component: string; custom_details: { facts: string[] } } },
+      )
+      .find((e) => e.event_action === 'trigger' && e.payload!.component === 'md0')!;
+    expect(md0.payload!.custom_details.facts).toEqual([
+      'md0 (raid1): 1 of 2 disks active',
+      'missing slot: 0',
+      'rebuilding onto: sda1',
+      'recovery 3.6 % done at 12 kB/s, about 260 min left',
+    ]);
 
     // (f) firing posts about 1 s apart, each valid for 4 intervals; exactly one resolve, and nothing after it
     const posts = degradedPosts();
