@@ -6,6 +6,7 @@ import { LiveChart } from './live-chart.js';
 import { RaidPanel, raidSummary } from './raid-panel.js';
 import { LogPathsPanel, logPathSummary } from './logpaths-panel.js';
 import { MongodPanel, mongodSummary } from './mongod-panel.js';
+import { renderRetireButton } from './retire.js';
 
 /** The charts of the host view: which metric, and which label names a line. */
 const PANELS: { metric: string; labelKey: string | null; only?: Record<string, string> }[] = [
@@ -125,6 +126,7 @@ function loadInventory(id: string): void {
 
 function renderHostHeader(h: HostSummary): void {
   $('host-title').textContent = h.hostname;
+  renderRetireButton($('host-header'), h);
   const inv = (selectedInventory?.id === h.id ? selectedInventory.inventory : null) as {
     os?: { distro?: string; kernel?: string };
   } | null;
