@@ -46,6 +46,6 @@ export function crossedThresholds(g: Gauges, iv: Interval, rules: readonly Rule[
   return out;
 }
 
-export function shippedMongodRules(): Rule[] {
+function shippedMongodRules(): Rule[] {
   return loadRuleFile(path.join(defaultRulesDir(), 'mongod.yaml')).rules;
 }

@@ -117,7 +117,7 @@ export function arraySamples(a: ArrayReport, q: ArrayQueue): WireSample[] {
  * ended (a rebuild that finished, a check that completed): a gauge of a
  * finished activity goes to 0, so an alert on it resolves.
  */
-export function endedSyncs(a: ArrayReport, seen: Map<string, Set<string>>): WireSample[] {
+function endedSyncs(a: ArrayReport, seen: Map<string, Set<string>>): WireSample[] {
   let actions = seen.get(a.name);
   const running = a.sync?.status === 'running' ? a.sync.action : null;
   if (running) (actions ??= new Set()).add(running);

@@ -1,4 +1,4 @@
-import type { Document } from 'bson';
+import type { Document } from 'mongodb';
 import type { WireSample } from '../../shared/protocol.js';
 import type { Quorum } from './replset.js';
 

@@ -58,6 +58,6 @@ export function replsetSamples(q: Quorum): WireSample[] {
 }
 
 /** The configuration is weak whatever is up: even voters, or majority writes that survive no failure. */
-export function designRisk(q: Quorum): boolean {
+function designRisk(q: Quorum): boolean {
   return (q.voters > 0 && q.voters % 2 === 0) || q.designedWriteFaultTolerance < 1;
 }

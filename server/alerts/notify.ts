@@ -307,7 +307,7 @@ function post(r: Receiver, body: unknown): Promise<Response> {
  * sha256=hex(HMAC-SHA256(secret, "<timestamp>.<body>")). The receiver
  * recomputes it and rejects old timestamps, so a captured request cannot be replayed later.
  */
-export function signature(secret: string, body: string, ts: number): Record<string, string> {
+function signature(secret: string, body: string, ts: number): Record<string, string> {
   const mac = createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex');
   return { 'x-tidemark-timestamp': String(ts), 'x-tidemark-signature': `sha256=${mac}` };
 }

@@ -29,7 +29,7 @@ export function runbookUrl(runbook: string | null, base: string | null): string 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The page's body text: what, the figure, the specifics, what to do. */
-export function pageText(a: AlertSnapshot, kind: NotificationKind): string {
+function pageText(a: AlertSnapshot, kind: NotificationKind): string {
   const lines = [a.description, ...a.facts.map((f) => `• ${f}`)].filter(Boolean);
   if (kind === 'resolve') return [a.summary, ...a.facts.map((f) => `• ${f}`)].join('\n');
   return lines.join('\n');

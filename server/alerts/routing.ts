@@ -13,7 +13,7 @@ export interface Route {
 }
 
 /** The labels routing and inhibition see: the alert's own, plus alertname, host and severity. */
-export function routingLabels(a: Pick<AlertSnapshot, 'rule' | 'host' | 'severity' | 'labels'>): Record<string, string> {
+function routingLabels(a: Pick<AlertSnapshot, 'rule' | 'host' | 'severity' | 'labels'>): Record<string, string> {
   return { ...a.labels, alertname: a.rule, host: a.host, severity: a.severity };
 }
 

@@ -8,9 +8,9 @@
 import type { Rule } from './rules.js';
 
 /** Intervals a series may miss before it is stale when the rule does not say. */
-export const STALE_INTERVALS = 5;
+const STALE_INTERVALS = 5;
 /** Never stale sooner than this, whatever the interval: an event-loop hiccup is not absence. */
-export const MIN_STALE_MS = 3000;
+const MIN_STALE_MS = 3000;
 /** The agents' longest reconnect backoff (agent/transport.ts): an absent-data rule waits this on top of its `for` after a start. */
 export const RECONNECT_GRACE_MS = 30_000;
 
