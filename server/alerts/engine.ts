@@ -1,14 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { seriesKey, type SeriesRef, type WireSample } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
 import { compare, exprMetrics, matches, type Condition, type Expr, type Matcher, type Rule } from './rules.js';
+import { readState, silenceMatches, writeState, type Silence } from './state-file.js';
 import { conditionsOf, joins, valueAt, type Window } from './windows.js';
 import { figure, roundForPeople } from './format.js';
 import { DEFAULT_INHIBIT_RULES, inhibitor, type InhibitRule } from './inhibition.js';
 import { HostCadence, RECONNECT_GRACE_MS, silentForMs, staleAfterMs } from './staleness.js';
-import type { AlertSnapshot, Notification, Notifier, ResolvedBy } from './notify.js';
+import type { AlertSnapshot, Notifier, ResolvedBy } from './notify.js';
 
 /** One alert: a rule for one host and label set, pending (condition true, `for` not yet up) or firing. */
 export interface AlertInstance {
@@ -27,24 +26,6 @@ export interface AlertInstance {
   notified: boolean;
   lastNotifiedAt: number | null;
   acked: boolean;
-}
-
-export interface Silence {
-  id: string;
-  matchers: { label: string; value: string; regex: boolean }[];
-  startsAt: number;
-  endsAt: number;
-  comment: string;
-  createdBy: string;
-}
-
-interface Persisted {
-  version: 1;
-  instances: AlertInstance[];
-  silences: Silence[];
-  outbox: Notification[];
-  /** Retired hosts and when: their agents' silence is not an alert until they report again. */
-  retired?: Record<string, number>;
 }
 
 /** The alert's identity across restarts and receivers (PagerDuty dedup_key). */
@@ -597,18 +578,8 @@ export class AlertEngine {
   }
 
   private load(): void {
-    if (!this.opts.stateFile) return;
-    let data: Persisted;
-    try {
-      data = JSON.parse(readFileSync(this.opts.stateFile, 'utf8')) as Persisted;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-        this.opts.log.error('alert state unreadable; starting empty', {
-          file: this.opts.stateFile,
-          error: (err as Error).message,
-        });
-      return;
-    }
+    const data = this.opts.stateFile ? readState(this.opts.stateFile, this.opts.log) : null;
+    if (!data) return;
     for (const i of data.instances ?? []) this.instances.set(i.id, i);
     this.silences = data.silences ?? [];
     for (const [host, at] of Object.entries(data.retired ?? {})) this.retired.set(host, at);
@@ -632,17 +603,13 @@ export class AlertEngine {
   /** Writes the state atomically (temp file, then rename), so a crash mid-write leaves the previous state. */
   saveNow(): void {
     if (!this.opts.stateFile) return;
-    const data: Persisted = {
+    writeState(this.opts.stateFile, {
       version: 1,
       instances: [...this.instances.values()],
       silences: this.silences,
       outbox: [...this.opts.notifier.pending],
       retired: Object.fromEntries(this.retired),
-    };
-    mkdirSync(path.dirname(this.opts.stateFile), { recursive: true });
-    const tmp = `${this.opts.stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(data));
-    renameSync(tmp, this.opts.stateFile);
+    });
   }
 
   stop(): void {
@@ -656,20 +623,5 @@ export class AlertEngine {
   }
 }
 
-/** A silence's matchers as tests, compiled once per silence (they are checked on every tick for every firing alert). */
-const silenceTests = new WeakMap<Silence, ((labels: Record<string, string>) => boolean)[]>();
-function silenceMatches(s: Silence, labels: Record<string, string>): boolean {
-  let tests = silenceTests.get(s);
-  if (!tests) {
-    tests = s.matchers.map((m) => {
-      if (!m.regex) return (l: Record<string, string>) => (l[m.label] ?? '') === m.value;
-      const re = new RegExp(`^(?:${m.value})$`);
-      return (l: Record<string, string>) => re.test(l[m.label] ?? '');
-    });
-    silenceTests.set(s, tests);
-  }
-  return tests.every((t) => t(labels));
-}
-
-export type { Matcher };
+export type { Matcher, Silence };
 export { valueAt } from './windows.js';
