@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { AlertsOptions } from '../server/alerts/index.js';
 import type { Receiver } from '../server/alerts/notify.js';
 import { PAGERDUTY_EVENTS_URL } from '../server/alerts/notify.js';
+import { parseRouteMatch } from '../server/alerts/routing.js';
 import { parseDuration } from '../server/alerts/rules.js';
 import { defaultRulesDir } from '../server/alerts/ruleset.js';
 import { ConfigError, loadConfigFile } from './config.js';
@@ -46,22 +47,7 @@ export function alertsOptions(
   );
   const list = section.receivers ?? [];
   if (!Array.isArray(list)) throw new ConfigError(`${where('receivers')}: must be a list`);
-  list.forEach((raw, i) => {
-    const r = raw as Record<string, unknown>;
-    const at = `${where('receivers')}[${i}]`;
-    const type = r.type;
-    if (type !== 'webhook' && type !== 'pagerduty' && type !== 'alertmanager' && type !== 'slack')
-      throw new ConfigError(`${at}: type must be webhook, pagerduty, alertmanager or slack`);
-    const url = type === 'pagerduty' && r.url === undefined ? PAGERDUTY_EVENTS_URL : checkUrl(r.url, at);
-    if (type === 'pagerduty' && typeof r.routingKey !== 'string')
-      throw new ConfigError(`${at}: pagerduty needs routingKey (the integration key)`);
-    receivers.push({
-      name: typeof r.name === 'string' ? r.name : `${type}-${i + 1}`,
-      type,
-      url,
-      ...(type === 'pagerduty' ? { routingKey: r.routingKey as string } : {}),
-    });
-  });
+  list.forEach((raw, i) => receivers.push(receiver(raw as Record<string, unknown>, i, `${where('receivers')}[${i}]`)));
 
   let repeatIntervalMs: number | undefined;
   if (section.repeatInterval !== undefined) {
@@ -70,7 +56,15 @@ export function alertsOptions(
       throw new ConfigError(`${where('repeatInterval')}: a duration of at least 1m, e.g. 4h`);
     repeatIntervalMs = ms;
   }
-  return { rulePaths, receivers, stateFile: path.join(dataDir, 'alerts-state.json'), repeatIntervalMs };
+  const external = (flags.externalUrl as string | undefined) ?? env.TIDEMARK_EXTERNAL_URL ?? section.externalUrl;
+  const dashboardUrl = external === undefined ? null : checkUrl(external, '--external-url');
+  return {
+    rulePaths,
+    receivers,
+    stateFile: path.join(dataDir, 'alerts-state.json'),
+    repeatIntervalMs,
+    dashboardUrl,
+  };
 }
 
 function checkUrl(v: unknown, where: string): string {
@@ -82,4 +76,48 @@ function checkUrl(v: unknown, where: string): string {
     throw new ConfigError(`${where}: "${v}" is not an http(s) URL`);
   }
   return v;
+}
+
+const TYPES = new Set(['webhook', 'pagerduty', 'alertmanager', 'slack']);
+const SEVERITIES = new Set(['critical', 'warning', 'info']);
+
+/** One entry of alerts.receivers, with its routing (severity, match), headers, signing secret and re-post interval. */
+function receiver(r: Record<string, unknown>, i: number, at: string): Receiver {
+  const type = r.type as Receiver['type'];
+  if (!TYPES.has(String(type))) throw new ConfigError(`${at}: type must be webhook, pagerduty, alertmanager or slack`);
+  const url = type === 'pagerduty' && r.url === undefined ? PAGERDUTY_EVENTS_URL : checkUrl(r.url, at);
+  if (type === 'pagerduty' && typeof r.routingKey !== 'string')
+    throw new ConfigError(`${at}: pagerduty needs routingKey (the integration key)`);
+  const out: Receiver = { name: typeof r.name === 'string' ? r.name : `${type}-${i + 1}`, type, url };
+  if (type === 'pagerduty') out.routingKey = r.routingKey as string;
+  const severity = r.severity === undefined ? undefined : ([] as unknown[]).concat(r.severity);
+  if (severity?.some((s) => !SEVERITIES.has(String(s))))
+    throw new ConfigError(`${at}.severity: critical, warning or info, or a list of them`);
+  let match;
+  try {
+    match = r.match === undefined ? undefined : parseRouteMatch(r.match, `${at}.match`);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  if (severity || match) out.route = { severity: severity as ('critical' | 'warning' | 'info')[] | undefined, match };
+  if (r.headers !== undefined) {
+    const h = r.headers as Record<string, unknown>;
+    if (typeof h !== 'object' || h === null || Object.values(h).some((v) => typeof v !== 'string'))
+      throw new ConfigError(`${at}.headers: a mapping of header names to strings`);
+    if (type === 'pagerduty' || type === 'slack')
+      throw new ConfigError(`${at}.headers: only for alertmanager and webhook receivers`);
+    out.headers = h as Record<string, string>;
+  }
+  if (r.secret !== undefined) {
+    if (type !== 'webhook' || typeof r.secret !== 'string' || r.secret.length < 16)
+      throw new ConfigError(`${at}.secret: webhooks only, at least 16 characters`);
+    out.secret = r.secret;
+  }
+  if (r.resendInterval !== undefined) {
+    const ms = parseDuration(r.resendInterval);
+    if (type !== 'alertmanager' || ms === null || ms < 1000 || ms > 240_000)
+      throw new ConfigError(`${at}.resendInterval: alertmanager only, from 1s to 4m (under its resolve_timeout)`);
+    out.resendMs = ms;
+  }
+  return out;
 }

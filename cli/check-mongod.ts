@@ -5,6 +5,7 @@ import { MongodSource, redactUri } from '../agent/mongod/client.js';
 import { atRisk, quorum, type Quorum } from '../agent/mongod/replset.js';
 import { gauges, intervalFigures, missingFigures, type Gauges, type Interval } from '../agent/mongod/server-status.js';
 import { CannotCheck, EXIT_OK, EXIT_PROBLEM, errorMessage } from './errors.js';
+import { crossedThresholds } from './mongod-thresholds.js';
 
 function readReply(file: string, what: string): Document {
   let text: string;
@@ -166,10 +167,14 @@ export async function checkMongodCommand(flags: {
   const g = gauges(cur);
   const iv = intervalFigures(prev, cur);
   const missing = missingFigures(cur);
+  const crossed = crossedThresholds(g, iv);
+  const over = crossed.map(
+    (c) => `over the shipped threshold of ${c.rule}: ${c.figure} ${Math.round(c.value * 10) / 10} (${c.threshold})`,
+  );
   process.stdout.write(
     flags.json
-      ? JSON.stringify({ gauges: g, interval: iv, missing }, null, 2) + '\n'
-      : formatMongodFigures(g, iv, missing),
+      ? JSON.stringify({ gauges: g, interval: iv, missing, crossed }, null, 2) + '\n'
+      : formatMongodFigures(g, iv, missing) + over.map((l) => `${l}\n`).join(''),
   );
-  return iv.ok ? EXIT_OK : EXIT_PROBLEM;
+  return iv.ok && crossed.length === 0 ? EXIT_OK : EXIT_PROBLEM;
 }

@@ -58,6 +58,7 @@ program
     'send every stored sample to this Prometheus remote-write URL (repeatable) [env TIDEMARK_REMOTE_WRITE]',
     (v: string, prev: string[] = []) => [...prev, v],
   )
+  .option('--external-url <url>', 'the dashboard URL people reach, for links in notifications (TIDEMARK_EXTERNAL_URL)')
   .addOption(opt('root', '--root <dir>'))
   .addOption(opt('disksInclude', '--disks-include <regex>'))
   .addOption(opt('disksExclude', '--disks-exclude <regex>'))
@@ -96,6 +97,7 @@ program
     'send every stored sample to this Prometheus remote-write URL (repeatable) [env TIDEMARK_REMOTE_WRITE]',
     (v: string, prev: string[] = []) => [...prev, v],
   )
+  .option('--external-url <url>', 'the dashboard URL people reach, for links in notifications (TIDEMARK_EXTERNAL_URL)')
   .addOption(configOpt())
   .addOption(logOpt())
   .action((flags: Flags) => serverCommand(flags));

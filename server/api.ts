@@ -116,13 +116,27 @@ export function apiRouter(
     res.json({ now: Date.now(), sets: health.replsets() });
   });
 
+  // Retiring a host: its alerts resolve and its silence stops counting; its history stays queryable.
+  r.delete('/api/hosts/:id', (req, res) => {
+    const id = req.params.id;
+    const host = hosts.get(id);
+    if (!host) throw new ApiError(404, `unknown host "${id}"; see /api/hosts`);
+    if (host.connected)
+      throw new ApiError(409, `the agent of "${id}" is connected: stop it first, then retire the host`);
+    const alertsResolved = alerts?.engine.retire(id) ?? 0;
+    hosts.forget(id);
+    res.json({ retired: id, alertsResolved, history: 'kept' });
+  });
+
   r.get('/api/series', (req, res) => {
     const host = req.query.host;
     const metric = req.query.metric;
     if (typeof host !== 'string' || host === '') throw new ApiError(400, 'host is required');
     if (typeof metric !== 'string' || metric === '') throw new ApiError(400, 'metric is required');
     if (!metricDef(metric)) throw new ApiError(400, `unknown metric "${metric}"; see /api/catalogue`);
-    if (!hosts.get(host)) throw new ApiError(404, `unknown host "${host}"; see /api/hosts`);
+    // a retired host's history stays queryable
+    if (!hosts.get(host) && !alerts?.engine.retiredHosts().includes(host))
+      throw new ApiError(404, `unknown host "${host}"; see /api/hosts`);
     const now = Date.now();
     const from = parseTime(req.query.from, now - 15 * 60_000, now);
     const to = parseTime(req.query.to, now, now);

@@ -65,6 +65,11 @@ export class HostRegistry {
     for (const st of batch.states ?? []) (host.states[st.kind] ??= bareMap())[st.key] = st.value;
   }
 
+  /** A retired host leaves the list (its history stays in the store); its agent connecting again brings it back. */
+  forget(id: string): boolean {
+    return this.hosts.delete(id);
+  }
+
   get(id: string): HostSummary | undefined {
     return this.hosts.get(id);
   }

@@ -108,11 +108,13 @@ export class TidemarkServer {
     this.hosts.onChange = (id) => this.dashboards.hostChanged(id);
     this.alerts = opts.alerts
       ? new Alerts(
-          opts.alerts,
+          { hostStates: (id) => this.hosts.get(id)?.states, ...opts.alerts },
           opts.log,
           () => new Map(this.hosts.list().map((h) => [h.id, h.lastSeen ?? this.startedAt])),
         )
       : null;
+    // Retired hosts stay out of the list after a restart, though the store still has their history.
+    for (const id of this.alerts?.engine.retiredHosts() ?? []) this.hosts.forget(id);
 
     const app = express();
     app.disable('x-powered-by');

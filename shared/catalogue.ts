@@ -462,6 +462,12 @@ export const METRICS = [
   ),
   replset('replset_has_primary', 'boolean', 'Has primary', '1 when a member is PRIMARY.'),
   replset(
+    'replset_design_risk',
+    'boolean',
+    'Design risk',
+    '1 when the configuration itself is weak, whatever is up: an even number of voters (the extra vote adds no tolerance), or majority writes that survive no failure (designed data-bearing voters − write majority < 1, e.g. 3 members + 1 arbiter).',
+  ),
+  replset(
     'replset_can_elect_primary',
     'boolean',
     'Can elect a primary',

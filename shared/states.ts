@@ -168,6 +168,10 @@ export type ReplsetMemberState = {
 
 /** A replica set as the watched member sees it (kind `replset`, key = set name). */
 export type ReplsetState = {
+  /** "unknown" when replSetGetStatus failed: the agent's last good view is not sent as if current. */
+  state?: 'known' | 'unknown';
+  error?: string;
+  since?: number;
   set: string | null;
   members: ReplsetMemberState[];
   voters: number;

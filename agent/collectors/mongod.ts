@@ -11,6 +11,13 @@ import { MongodSource, redactUri } from '../mongod/client.js';
 import { gauges, intervalFigures, missingFigures } from '../mongod/server-status.js';
 import { quorum, type Quorum } from '../mongod/replset.js';
 import { mongodSamples, replsetSamples } from '../mongod/samples.js';
+import {
+  endedActivity,
+  primaryFromServerStatus,
+  unknownQuorum,
+  unknownReplsetSamples,
+  unknownSeries,
+} from '../mongod/absence.js';
 import type { CollectResult, Collector } from './collector.js';
 import { engineGauges, engineRates, engineSamples, oplogWindowSeconds } from '../mongod/engine.js';
 
@@ -44,6 +51,13 @@ export class MongodCollector implements Collector {
   private discarded: string | null = null;
   private oplogWindow: number | null = null;
   private oplogAt = -Infinity;
+  /** The last good reading's samples: activity to report as ended, replica-set figures to report as unknown. */
+  private lastUp: WireSample[] = [];
+  private lastReplset: WireSample[] = [];
+  /** Since when replSetGetStatus has failed, and whether serverStatus still tells whether a primary is known. */
+  private replsetFailedSince: number | null = null;
+  private primaryKnown = false;
+  private replsetError: string | null = null;
 
   constructor(private readonly opts: MongodCollectorOptions) {
     this.source = new MongodSource(opts.uri);
@@ -54,12 +68,69 @@ export class MongodCollector implements Collector {
     return { gauges: gauges(ss), missing: missingFigures(ss) };
   }
 
-  private async refreshReplset(now: number): Promise<void> {
-    if (now - this.replsetAt < REPLSET_INTERVAL_MS) return;
-    this.replsetAt = now;
-    const t = this.opts.timeoutMs ?? 2000;
-    const status = await this.source.replSetGetStatus(t);
-    this.replset = status ? quorum(status, await this.source.replSetGetConfig(t).catch(() => null)) : null;
+  /**
+   * replSetGetStatus every 10 s. When it fails the view is unknown — never the
+   * last good one — and whether a primary is known comes from serverStatus.
+   */
+  private async refreshReplset(now: number, ss: Document): Promise<void> {
+    if (now - this.replsetAt >= REPLSET_INTERVAL_MS) {
+      this.replsetAt = now;
+      const t = this.opts.timeoutMs ?? 2000;
+      try {
+        const status = await this.source.replSetGetStatus(t);
+        this.replset = status ? quorum(status, await this.source.replSetGetConfig(t).catch(() => null)) : null;
+        this.replsetFailedSince = null;
+        return;
+      } catch (err) {
+        this.replsetFailedSince ??= now;
+        this.replsetError = `replSetGetStatus: ${(err as Error).message}`;
+      }
+    }
+    if (this.replsetFailedSince === null) return;
+    const seen = primaryFromServerStatus(ss);
+    this.primaryKnown = seen !== null;
+    const set = seen?.set ?? this.replset?.set ?? null;
+    this.replset = unknownQuorum(set, seen?.primary ?? null, this.replsetError ?? 'failed', this.replsetFailedSince);
+    this.lastError = this.replsetError;
+  }
+
+  /** mongod is down: activity ended (0), replica-set figures unknown (null), the view unknown. */
+  private downResult(now: number, uri: string): CollectResult {
+    const samples: WireSample[] = [
+      { m: 'mongod_up', v: 0 },
+      ...endedActivity(this.lastUp),
+      ...unknownSeries(this.lastReplset),
+    ];
+    const states: WireState[] = [
+      {
+        kind: MONGOD_STATE_KIND,
+        key: 'status',
+        value: {
+          up: false,
+          uri,
+          since: this.downSince ?? now,
+          lastError: this.lastError ?? 'unknown error',
+        } satisfies MongodDownState,
+      },
+    ];
+    if (this.replset) {
+      const q = unknownQuorum(this.replset.set, null, `mongod down: ${this.lastError}`, this.downSince ?? now);
+      states.push({
+        kind: REPLSET_STATE_KIND,
+        key: q.set ?? 'replset',
+        value: replsetState(q),
+      });
+    }
+    return {
+      samples,
+      states,
+      stateKinds: [MONGOD_STATE_KIND, REPLSET_STATE_KIND],
+      status: {
+        name: this.name,
+        state: 'ok',
+        message: `mongod down since ${new Date(this.downSince ?? now).toISOString()}: ${this.lastError}`,
+      },
+    };
   }
 
   /** The oplog window every 10 s, on replica-set members only (two indexed reads of local.oplog.rs). */
@@ -85,21 +156,7 @@ export class MongodCollector implements Collector {
       this.lastError = (err as Error).message;
       this.prev = null; // the next reply starts a fresh interval
       this.replsetAt = -Infinity;
-      const state: WireState = {
-        kind: MONGOD_STATE_KIND,
-        key: 'status',
-        value: { up: false, uri, since: this.downSince, lastError: this.lastError } satisfies MongodDownState,
-      };
-      return {
-        samples: [{ m: 'mongod_up', v: 0 }],
-        states: [state],
-        stateKinds: [MONGOD_STATE_KIND, REPLSET_STATE_KIND],
-        status: {
-          name: this.name,
-          state: 'ok',
-          message: `mongod down since ${new Date(this.downSince).toISOString()}: ${this.lastError}`,
-        },
-      };
+      return this.downResult(now, uri);
     }
     const upSince = this.downSince;
     this.downSince = null;
@@ -116,17 +173,19 @@ export class MongodCollector implements Collector {
     // engine rates only across an interval the lock figures accepted (same process, counters rising)
     const rates = figures && this.prev ? engineRates(this.prev, ss) : null;
     this.prev = ss;
-    try {
-      await this.refreshReplset(now);
-    } catch (err) {
-      this.lastError = `replSetGetStatus: ${(err as Error).message}`;
-    }
+    await this.refreshReplset(now, ss);
     try {
       await this.refreshOplog(now);
     } catch (err) {
       this.lastError = `oplog: ${(err as Error).message}`;
     }
-    const samples: WireSample[] = [...mongodSamples(g, figures), ...(this.replset ? replsetSamples(this.replset) : [])];
+    const up = mongodSamples(g, figures);
+    this.lastUp = up;
+    let rs: WireSample[] = [];
+    if (this.replset?.state === 'unknown')
+      rs = unknownReplsetSamples(this.replset, this.primaryKnown, this.lastReplset);
+    else if (this.replset) this.lastReplset = rs = replsetSamples(this.replset);
+    const samples: WireSample[] = [...up, ...rs];
     samples.push(...engineSamples(engineGauges(ss), rates, this.oplogWindow));
     const states: WireState[] = [
       {

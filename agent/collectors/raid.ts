@@ -43,6 +43,9 @@ export class RaidCollector implements Collector {
   readonly name = 'raid';
   readonly stage = 'derived' as const;
 
+  /** Per array, the sync actions seen running: once one ends, raid_sync_running says 0 for it, not nothing. */
+  private readonly syncsSeen = new Map<string, Set<string>>();
+
   constructor(
     private readonly root: string,
     private readonly disks: DisksCollector,
@@ -65,6 +68,7 @@ export class RaidCollector implements Collector {
       const queue = arrayQueue(a, this.disks.latest);
       // A container holds metadata, not data: no disk counts to alert on, only its state.
       if (a.kind === 'array') samples.push(...arraySamples(a, queue));
+      samples.push(...endedSyncs(a, this.syncsSeen));
       states.push({ kind: RAID_STATE_KIND, key: a.name, value: { ...a, queue } satisfies MdArrayState });
     }
     const status = problems.length
@@ -107,4 +111,19 @@ export function arraySamples(a: ArrayReport, q: ArrayQueue): WireSample[] {
     );
   }
   return out;
+}
+
+/**
+ * raid_sync_running 0 for each sync action that ran on the array and has
+ * ended (a rebuild that finished, a check that completed): a gauge of a
+ * finished activity goes to 0, so an alert on it resolves.
+ */
+function endedSyncs(a: ArrayReport, seen: Map<string, Set<string>>): WireSample[] {
+  let actions = seen.get(a.name);
+  const running = a.sync?.status === 'running' ? a.sync.action : null;
+  if (running) (actions ??= new Set()).add(running);
+  if (actions) seen.set(a.name, actions);
+  return [...(actions ?? [])]
+    .filter((x) => x !== running)
+    .map((action) => ({ m: 'raid_sync_running', l: { array: a.name, action }, v: 0 }));
 }

@@ -28,6 +28,10 @@ export interface Member {
 }
 
 export interface Quorum {
+  /** "unknown" when replSetGetStatus failed (agent/mongod/absence.ts): the figures are then null. */
+  state?: 'known' | 'unknown';
+  error?: string;
+  since?: number;
   set: string | null;
   members: Member[];
   voters: number;

@@ -49,9 +49,15 @@ export function replsetSamples(q: Quorum): WireSample[] {
     { m: 'replset_live_fault_tolerance', l, v: q.liveFaultTolerance },
     { m: 'replset_write_fault_tolerance', l, v: q.liveWriteFaultTolerance },
     { m: 'replset_has_primary', l, v: q.primary ? 1 : 0 },
+    { m: 'replset_design_risk', l, v: designRisk(q) ? 1 : 0 },
     { m: 'replset_can_elect_primary', l, v: q.canElectPrimary ? 1 : 0 },
   ];
   for (const m of q.members)
     if (m.lagSeconds !== null) out.push({ m: 'mongod_repl_lag_seconds', l: { member: m.name }, v: m.lagSeconds });
   return out;
+}
+
+/** The configuration is weak whatever is up: even voters, or majority writes that survive no failure. */
+function designRisk(q: Quorum): boolean {
+  return (q.voters > 0 && q.voters % 2 === 0) || q.designedWriteFaultTolerance < 1;
 }

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import express from 'express';
+import { defaultRulesDir } from './ruleset.js';
 import { ApiError } from '../api.js';
 import { exprMetrics, parseDuration } from './rules.js';
 import { MAX_PATTERN_LENGTH, compileFullMatch } from '../../shared/safe-regex.js';
@@ -17,8 +19,15 @@ export function alertsRouter(alerts: Alerts): express.Router {
         pending: alerts.notifier.pending.length,
         delivered: alerts.notifier.delivered,
         abandoned: alerts.notifier.abandoned,
+        rejected: alerts.notifier.rejected,
+        rejections: alerts.notifier.rejections,
       },
     });
+  });
+
+  // What to do for each shipped rule; notifications link here (runbook: runbooks#rulename) through --external-url.
+  r.get('/runbooks', (_req, res) => {
+    res.type('text/markdown; charset=utf-8').sendFile(path.join(defaultRulesDir(), 'RUNBOOKS.md'));
   });
 
   r.get('/api/rules', (_req, res) => {

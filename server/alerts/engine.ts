@@ -1,11 +1,22 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { seriesKey, type SeriesRef, type WireSample } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
-import { compare, exprMetrics, matches, PLACEHOLDER, type Condition, type Expr, type Rule } from './rules.js';
-import { compileFullMatch, type FullMatcher } from '../../shared/safe-regex.js';
-import type { AlertSnapshot, Notification, Notifier } from './notify.js';
+import {
+  compare,
+  exprMetrics,
+  matches,
+  PLACEHOLDER,
+  type Condition,
+  type Expr,
+  type Matcher,
+  type Rule,
+} from './rules.js';
+import { readState, silenceMatches, writeState, type Silence } from './state-file.js';
+import { conditionsOf, joins, valueAt, type Window } from './windows.js';
+import { figure, roundForPeople } from './format.js';
+import { DEFAULT_INHIBIT_RULES, inhibitor, type InhibitRule } from './inhibition.js';
+import { HostCadence, RECONNECT_GRACE_MS, silentForMs, staleAfterMs } from './staleness.js';
+import type { AlertSnapshot, Notifier, ResolvedBy } from './notify.js';
 
 /** One alert: a rule for one host and label set, pending (condition true, `for` not yet up) or firing. */
 export interface AlertInstance {
@@ -26,22 +37,6 @@ export interface AlertInstance {
   acked: boolean;
 }
 
-export interface Silence {
-  id: string;
-  matchers: { label: string; value: string; regex: boolean }[];
-  startsAt: number;
-  endsAt: number;
-  comment: string;
-  createdBy: string;
-}
-
-interface Persisted {
-  version: 1;
-  instances: AlertInstance[];
-  silences: Silence[];
-  outbox: Notification[];
-}
-
 /** The alert's identity across restarts and receivers (PagerDuty dedup_key). */
 export function alertId(rule: string, host: string, labels: Record<string, string>): string {
   return createHash('sha256')
@@ -50,24 +45,20 @@ export function alertId(rule: string, host: string, labels: Record<string, strin
     .slice(0, 32);
 }
 
-/** {{host}}, {{value}} and {{label}} in summaries and descriptions. */
-export function render(template: string, host: string, labels: Record<string, string>, value: number | null): string {
+/** {{host}}, {{value}} (rounded for people), {{figure}} (rounded, with the metric's unit) and {{label}} in texts. */
+export function render(
+  template: string,
+  host: string,
+  labels: Record<string, string>,
+  value: number | null,
+  metric: string | null = null,
+): string {
   return template.replace(PLACEHOLDER, (_m, k: string) => {
     if (k === 'host') return host;
-    if (k === 'value') return value === null ? '?' : Number.isInteger(value) ? String(value) : value.toFixed(2);
+    if (k === 'value') return value === null ? '?' : roundForPeople(value);
+    if (k === 'figure') return figure(value, metric);
     return labels[k] ?? '';
   });
-}
-
-interface Window {
-  labels: Record<string, string>;
-  /** The labels' entries, for joining conditions on shared labels without Object.keys per check. */
-  entries: [string, string][];
-  ts: number[];
-  /** NaN for null, so the array holds unboxed doubles. */
-  values: number[];
-  /** Alert ids by rule name for this host and label set: hashing is too dear to repeat every second. */
-  alertIds?: Map<string, string>;
 }
 
 /** What one host's batches feed (see AlertEngine.plan). */
@@ -106,6 +97,10 @@ export interface EngineOptions {
   agentsLastSeen: () => Map<string, number>;
   /** Wall clock (tests drive it). */
   clock?: () => number;
+  /** Inhibition rules; the shipped defaults when not given. */
+  inhibitRules?: readonly InhibitRule[];
+  /** The specifics of an alert's subject from its host's reported states (array members, log paths, set members). */
+  facts?: (host: string, rule: string, labels: Record<string, string>) => string[];
 }
 
 /**
@@ -123,9 +118,19 @@ export class AlertEngine {
   private saveTimer: NodeJS.Timeout | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
   readonly repeatIntervalMs: number;
+  /** Each host's sampling interval, for the default staleness. */
+  private readonly cadence = new HostCadence();
+  /** The window each `when` alert instance rests on, to tell when it has gone stale. */
+  private readonly windowOf = new Map<string, Window>();
+  private readonly retired = new Map<string, number>();
+  /** When this engine started: absent-data rules and restored alerts wait for agents to reconnect after it. */
+  private readonly startedAt: number;
+  private readonly inhibitRules: readonly InhibitRule[];
 
   constructor(private readonly opts: EngineOptions) {
     this.repeatIntervalMs = opts.repeatIntervalMs ?? 4 * 3_600_000;
+    this.startedAt = this.now();
+    this.inhibitRules = opts.inhibitRules ?? DEFAULT_INHIBIT_RULES;
     opts.notifier.onChange = () => this.scheduleSave();
     this.load();
   }
@@ -171,8 +176,10 @@ export class AlertEngine {
     let plan = this.plans.get(host);
     if (!plan || plan.rules !== rules || !sameRefs(plan.refs, series))
       this.plans.set(host, (plan = this.plan(host, rules, series)));
-    if (plan.metrics.length === 0) return;
     const now = this.now();
+    this.cadence.note(host, ts);
+    if (this.retired.size && this.retired.delete(host)) this.scheduleSave(); // it reports again: no longer retired
+    if (plan.metrics.length === 0) return;
     for (const m of plan.metrics) m.lastSeen = now;
     for (let i = 0; i < series.length; i++) {
       const w = plan.windows[i];
@@ -180,6 +187,7 @@ export class AlertEngine {
       if (w.ts.length && ts <= w.ts[w.ts.length - 1]!) continue;
       w.ts.push(ts);
       w.values.push(values[i] ?? NaN);
+      w.lastAt = now;
       // Usually one sample leaves as one arrives: shift() trims the array in place, where splice copies it.
       const keepFrom = ts - plan.keepMs[i]!;
       while (w.ts.length > 1 && w.ts[0]! < keepFrom) {
@@ -188,9 +196,14 @@ export class AlertEngine {
       }
     }
     for (const { rule, primary, w, id } of plan.evals) {
+      const freshFrom = now - staleAfterMs(rule, host, this.cadence);
+      if (w.lastAt < freshFrom) {
+        this.staleStep(rule, id, now);
+        continue;
+      }
       const value = valueAt(w, primary, ts);
-      const ok = this.holds(rule.when!, w, primary, value, host, ts);
-      const clearOk = rule.clear ? this.holds(rule.clear, w, primary, value, host, ts) : !ok;
+      const ok = this.holds(rule.when!, w, primary, value, host, ts, freshFrom);
+      const clearOk = rule.clear ? this.holds(rule.clear, w, primary, value, host, ts, freshFrom) : !ok;
       this.step(rule, host, w.labels, ok, clearOk, ts, value, rule.forMs, id);
     }
   }
@@ -225,7 +238,7 @@ export class AlertEngine {
       let w = m.series.get(key);
       if (!w) {
         const labels = { ...(s.l ?? {}) };
-        m.series.set(key, (w = { labels, entries: Object.entries(labels), ts: [], values: [] }));
+        m.series.set(key, (w = { labels, entries: Object.entries(labels), ts: [], values: [], lastAt: now }));
       }
       windows[i] = w;
       keepMs[i] = keep;
@@ -240,6 +253,7 @@ export class AlertEngine {
         if (!matches(primary.matchers, w.labels)) continue;
         let id = (w.alertIds ??= new Map<string, string>()).get(rule.name);
         if (id === undefined) w.alertIds.set(rule.name, (id = alertId(rule.name, host, w.labels)));
+        this.windowOf.set(id, w);
         evals.push({ rule, primary, w, id });
       }
     }
@@ -268,22 +282,24 @@ export class AlertEngine {
     primaryValue: number | null,
     host: string,
     ts: number,
+    freshFrom: number,
   ): boolean {
-    if (e.kind !== 'threshold' || e.metric !== primary.metric) return this.evalExpr(e, host, w.labels, ts);
+    if (e.kind !== 'threshold' || e.metric !== primary.metric) return this.evalExpr(e, host, w.labels, ts, freshFrom);
     if (e !== primary && !matches(e.matchers, w.labels)) return false;
     const v = e.fn === primary.fn && e.overMs === primary.overMs ? primaryValue : valueAt(w, e, ts);
     return v !== null && compare(v, e.op, e.value);
   }
 
-  private evalExpr(e: Expr, host: string, base: Record<string, string>, ts: number): boolean {
+  /** A condition joined on the instance's labels; series received before `freshFrom` are stale and count for nothing. */
+  private evalExpr(e: Expr, host: string, base: Record<string, string>, ts: number, freshFrom: number): boolean {
     if (e.kind !== 'threshold')
       return e.kind === 'all'
-        ? e.of.every((x) => this.evalExpr(x, host, base, ts))
-        : e.of.some((x) => this.evalExpr(x, host, base, ts));
+        ? e.of.every((x) => this.evalExpr(x, host, base, ts, freshFrom))
+        : e.of.some((x) => this.evalExpr(x, host, base, ts, freshFrom));
     const windows = this.windows.get(host)?.get(e.metric)?.series;
     if (!windows) return false;
     for (const w of windows.values()) {
-      if (!matches(e.matchers, w.labels) || !joins(w, base)) continue;
+      if (w.lastAt < freshFrom || !matches(e.matchers, w.labels) || !joins(w, base)) continue;
       const v = valueAt(w, e, ts);
       if (v !== null && compare(v, e.op, e.value)) return true;
     }
@@ -293,19 +309,29 @@ export class AlertEngine {
   private snapshot(i: AlertInstance, endsAt: number | null): AlertSnapshot {
     const rule = this.opts.rules().find((r) => r.name === i.rule);
     const labels = { ...i.labels, ...(rule?.labels ?? {}) };
+    const metric = rule?.when ? conditionsOf(rule.when)[0]!.metric : null;
+    const text = (t: string) => render(t, i.host, labels, i.value, metric);
+    const summary = text(rule?.summary ?? i.rule);
     return {
       id: i.id,
       rule: i.rule,
       host: i.host,
       labels,
       severity: rule?.severity ?? 'warning',
-      summary: render(rule?.summary ?? i.rule, i.host, labels, i.value),
-      description: render(rule?.description ?? '', i.host, labels, i.value),
+      summary: endsAt === null ? summary : rule?.resolved ? text(rule.resolved) : `Resolved: ${summary}`,
+      description: text(rule?.description ?? ''),
       runbook: rule?.runbook ?? null,
       value: i.value,
+      valueText: rule?.absent ? `silent for ${figure(i.value, null)} s` : figure(i.value, metric),
+      facts: this.opts.facts?.(i.host, i.rule, labels) ?? [],
       startsAt: i.activeSince,
       endsAt,
     };
+  }
+
+  /** A silence or a firing inhibiting alert holds back notifications of `inst`. */
+  private held(inst: AlertInstance, now: number, firing: Iterable<AlertInstance> = this.instances.values()): boolean {
+    return !!this.silenced(inst, now) || !!inhibitor(inst, firing, this.inhibitRules);
   }
 
   /** `forMs` overrides the rule's: an absent rule's condition already is "silent for at least `for`". */
@@ -360,7 +386,7 @@ export class AlertEngine {
     inst.state = 'firing';
     inst.firedAt = ts;
     const now = this.now();
-    if (!this.silenced(inst, now)) {
+    if (!this.held(inst, now)) {
       inst.notified = true;
       inst.lastNotifiedAt = now;
       this.opts.notifier.enqueue('trigger', this.snapshot(inst, null));
@@ -375,10 +401,11 @@ export class AlertEngine {
     this.scheduleSave();
   }
 
-  private resolve(inst: AlertInstance, ts: number): void {
+  private resolve(inst: AlertInstance, ts: number, why: ResolvedBy = 'condition'): void {
     this.instances.delete(inst.id);
-    if (inst.notified) this.opts.notifier.enqueue('resolve', this.snapshot(inst, ts));
-    this.opts.log.info('alert resolved', { rule: inst.rule, host: inst.host, labels: inst.labels });
+    this.windowOf.delete(inst.id);
+    if (inst.notified) this.opts.notifier.enqueue('resolve', { ...this.snapshot(inst, ts), resolvedBy: why });
+    this.opts.log.info('alert resolved', { rule: inst.rule, host: inst.host, labels: inst.labels, why });
     this.scheduleSave();
   }
 
@@ -391,47 +418,83 @@ export class AlertEngine {
     return id;
   }
 
-  /** Wall-clock work: absent-data rules, repeats, and triggers held back by a silence that has ended. */
-  tick(now: number): void {
+  /**
+   * Absent-data rules. Silence counts from when a host or metric was last
+   * heard, but not from before the server could hear it (silentForMs): after a
+   * restart the agents get their reconnect backoff on top of the rule's `for`.
+   * A retired host is silent by design until its agent reports again.
+   */
+  private absentRules(now: number): void {
     for (const rule of this.opts.rules()) {
       if (!rule.absent) continue;
+      const absentStep = (host: string, labels: Record<string, string>, last: number) => {
+        const silent = now - last;
+        const counted = silentForMs(last, now, this.startedAt);
+        const id = this.absentId(rule.name, host, labels);
+        this.step(
+          rule,
+          host,
+          labels,
+          counted >= rule.forMs,
+          silent < rule.forMs,
+          now,
+          Math.round(silent / 1000),
+          0,
+          id,
+        );
+      };
       if ('agent' in rule.absent) {
-        for (const [host, last] of this.opts.agentsLastSeen()) {
-          const silent = now - last;
-          this.step(
-            rule,
-            host,
-            {},
-            silent >= rule.forMs,
-            silent < rule.forMs,
-            now,
-            Math.round(silent / 1000),
-            0,
-            this.absentId(rule.name, host, {}),
-          );
-        }
-      } else {
-        const { metric, matchers } = rule.absent;
-        for (const [host, byMetric] of this.windows) {
-          const m = byMetric.get(metric);
-          if (!m || ![...m.series.values()].some((w) => matches(matchers, w.labels))) continue;
-          const silent = now - m.lastSeen;
-          this.step(
-            rule,
-            host,
-            { metric },
-            silent >= rule.forMs,
-            silent < rule.forMs,
-            now,
-            Math.round(silent / 1000),
-            0,
-            this.absentId(rule.name, host, { metric }),
-          );
-        }
+        for (const [host, last] of this.opts.agentsLastSeen())
+          if (!((this.retired.get(host) ?? -Infinity) >= last)) absentStep(host, {}, last);
+        continue;
+      }
+      const { metric, matchers } = rule.absent;
+      for (const [host, byMetric] of this.windows) {
+        const m = byMetric.get(metric);
+        if (m && [...m.series.values()].some((w) => matches(matchers, w.labels)))
+          absentStep(host, { metric }, m.lastSeen);
       }
     }
-    for (const inst of this.instances.values()) {
-      if (inst.state !== 'firing' || this.silenced(inst, now)) continue;
+  }
+
+  /**
+   * Alerts whose series stopped arriving resolve (see staleness.ts), as do
+   * alerts of a rule that no longer exists. An alert restored from the state
+   * file with no series yet gives its agent the reconnect grace first.
+   */
+  private sweepStale(now: number): void {
+    const rules = this.opts.rules();
+    for (const inst of [...this.instances.values()]) {
+      const rule = rules.find((r) => r.name === inst.rule);
+      if (!rule) {
+        this.resolve(inst, now, 'rule-removed');
+        continue;
+      }
+      if (!rule.when) continue;
+      const lastAt = this.windowOf.get(inst.id)?.lastAt ?? this.startedAt + RECONNECT_GRACE_MS;
+      if (lastAt < now - staleAfterMs(rule, inst.host, this.cadence)) this.staleStep(rule, inst.id, now);
+    }
+  }
+
+  /** The series under an alert went stale: a pending alert is dropped, a firing one resolves (nothing is left to keep it firing). */
+  private staleStep(rule: Rule, id: string, now: number): void {
+    const inst = this.instances.get(id);
+    if (!inst) return;
+    if (inst.state === 'pending') {
+      this.instances.delete(id);
+      this.scheduleSave();
+      return;
+    }
+    this.resolve(inst, now, 'stale');
+  }
+
+  /** Wall-clock work: absent-data rules, stale data, repeats, and triggers held back by a silence that has ended. */
+  tick(now: number): void {
+    this.absentRules(now);
+    this.sweepStale(now);
+    const firing = [...this.instances.values()].filter((i) => i.state === 'firing');
+    for (const inst of firing) {
+      if (this.held(inst, now, firing)) continue;
       if (!inst.notified) {
         inst.notified = true;
         inst.lastNotifiedAt = now;
@@ -441,6 +504,8 @@ export class AlertEngine {
         inst.lastNotifiedAt = now;
         this.opts.notifier.enqueue('repeat', this.snapshot(inst, null));
         this.scheduleSave();
+      } else if (this.opts.notifier.resendDue(inst.id, now)) {
+        this.opts.notifier.resend(this.snapshot(inst, null), now);
       }
     }
     const before = this.silences.length;
@@ -468,12 +533,35 @@ export class AlertEngine {
     return true;
   }
 
+  /** Acknowledged: no repeats while it fires, and PagerDuty (and webhooks) are told, so escalation stops. */
   ack(id: string): boolean {
     const inst = this.instances.get(id);
     if (!inst) return false;
+    if (!inst.acked && inst.notified) this.opts.notifier.enqueue('acknowledge', this.snapshot(inst, null));
     inst.acked = true;
     this.scheduleSave();
     return true;
+  }
+
+  /**
+   * A host taken out of service: its alerts resolve (told to receivers as
+   * retired) and its silence is no alert until its agent reports again. Its
+   * history stays in the store.
+   */
+  retire(host: string): number {
+    const now = this.now();
+    const mine = [...this.instances.values()].filter((i) => i.host === host);
+    for (const inst of mine) this.resolve(inst, now, 'retired');
+    this.windows.delete(host);
+    this.plans.delete(host);
+    this.cadence.forget(host);
+    this.retired.set(host, now);
+    this.scheduleSave();
+    return mine.length;
+  }
+
+  retiredHosts(): string[] {
+    return [...this.retired.keys()];
   }
 
   listSilences(): Silence[] {
@@ -486,6 +574,7 @@ export class AlertEngine {
     firedAt: number | null;
     acked: boolean;
     silencedBy: string | null;
+    inhibitedBy: string | null;
   })[] {
     return [...this.instances.values()].map((i) => ({
       ...this.snapshot(i, null),
@@ -493,24 +582,16 @@ export class AlertEngine {
       firedAt: i.firedAt,
       acked: i.acked,
       silencedBy: this.silenced(i, now)?.id ?? null,
+      inhibitedBy: inhibitor(i, this.instances.values(), this.inhibitRules)?.rule ?? null,
     }));
   }
 
   private load(): void {
-    if (!this.opts.stateFile) return;
-    let data: Persisted;
-    try {
-      data = JSON.parse(readFileSync(this.opts.stateFile, 'utf8')) as Persisted;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-        this.opts.log.error('alert state unreadable; starting empty', {
-          file: this.opts.stateFile,
-          error: (err as Error).message,
-        });
-      return;
-    }
+    const data = this.opts.stateFile ? readState(this.opts.stateFile, this.opts.log) : null;
+    if (!data) return;
     for (const i of data.instances ?? []) this.instances.set(i.id, i);
     this.silences = data.silences ?? [];
+    for (const [host, at] of Object.entries(data.retired ?? {})) this.retired.set(host, at);
     this.opts.notifier.restore(data.outbox ?? []);
     this.opts.log.info('alert state restored', {
       alerts: this.instances.size,
@@ -531,16 +612,13 @@ export class AlertEngine {
   /** Writes the state atomically (temp file, then rename), so a crash mid-write leaves the previous state. */
   saveNow(): void {
     if (!this.opts.stateFile) return;
-    const data: Persisted = {
+    writeState(this.opts.stateFile, {
       version: 1,
       instances: [...this.instances.values()],
       silences: this.silences,
       outbox: [...this.opts.notifier.pending],
-    };
-    mkdirSync(path.dirname(this.opts.stateFile), { recursive: true });
-    const tmp = `${this.opts.stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(data));
-    renameSync(tmp, this.opts.stateFile);
+      retired: Object.fromEntries(this.retired),
+    });
   }
 
   stop(): void {
@@ -554,88 +632,5 @@ export class AlertEngine {
   }
 }
 
-/** A silence's matchers as tests, compiled once per silence (they are checked on every tick for every firing alert). */
-const silenceTests = new WeakMap<Silence, ((labels: Record<string, string>) => boolean)[]>();
-function silenceMatches(s: Silence, labels: Record<string, string>): boolean {
-  let tests = silenceTests.get(s);
-  if (!tests) {
-    tests = s.matchers.map((m) => {
-      const value = (l: Record<string, string>) => (Object.hasOwn(l, m.label) ? String(l[m.label]) : '');
-      if (!m.regex) return (l: Record<string, string>) => value(l) === m.value;
-      // RE2 semantics: linear time, so no silence (even one persisted before patterns were checked) can hang a tick.
-      let re: FullMatcher;
-      try {
-        re = compileFullMatch(m.value);
-      } catch {
-        return () => false; // a pattern RE2 cannot run silences nothing
-      }
-      return (l: Record<string, string>) => re.test(value(l));
-    });
-    silenceTests.set(s, tests);
-  }
-  return tests.every((t) => t(labels));
-}
-
-/** Conditions on other metrics join on the labels both carry (device, array, …). */
-function joins(w: Window, base: Record<string, string>): boolean {
-  for (const [k, v] of w.entries) if (k in base && base[k] !== v) return false;
-  return true;
-}
-
-/** A condition's function of its window ending at `ts`. */
-export function valueAt(w: Pick<Window, 'ts' | 'values'>, c: Condition, ts: number): number | null {
-  // The newest sample at or before ts; `last` is its value whatever its age.
-  let i = w.ts.length - 1;
-  while (i >= 0 && w.ts[i]! > ts) i--;
-  if (i < 0) return null;
-  if (c.fn === 'last') {
-    const v = w.values[i]!;
-    return Number.isNaN(v) ? null : v;
-  }
-  // One pass back to the start of the window, over the non-null values.
-  const from = ts - c.overMs;
-  let n = 0;
-  let sum = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  let newest = 0;
-  let newestTs = 0;
-  let oldest = 0;
-  let oldestTs = 0;
-  for (; i >= 0 && w.ts[i]! >= from; i--) {
-    const v = w.values[i]!;
-    if (Number.isNaN(v)) continue;
-    if (n === 0) {
-      newest = v;
-      newestTs = w.ts[i]!;
-    }
-    oldest = v;
-    oldestTs = w.ts[i]!;
-    n++;
-    sum += v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  if (!n) return null;
-  switch (c.fn) {
-    case 'avg':
-      return sum / n;
-    case 'min':
-      return min;
-    case 'max':
-      return max;
-    case 'rate': {
-      if (n < 2) return null;
-      const dt = (newestTs - oldestTs) / 1000;
-      return dt > 0 ? (newest - oldest) / dt : null;
-    }
-  }
-}
-
-/** A rule's conditions, worked out once per parsed rule (rules are replaced, never changed, on reload). */
-const conditionCache = new WeakMap<Expr, Condition[]>();
-function conditionsOf(e: Expr): Condition[] {
-  let c = conditionCache.get(e);
-  if (!c) conditionCache.set(e, (c = exprMetrics(e)));
-  return c;
-}
+export type { Matcher, Silence };
+export { valueAt } from './windows.js';

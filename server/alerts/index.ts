@@ -2,6 +2,8 @@ import type { Logger } from '../../shared/log.js';
 import { AlertEngine } from './engine.js';
 import { Notifier, type Receiver } from './notify.js';
 import { RuleSet } from './ruleset.js';
+import { alertFacts } from './facts.js';
+import type { HostStates } from '../../shared/states.js';
 
 export interface AlertsOptions {
   /** Rule files and directories: the shipped defaults and the user's. */
@@ -11,6 +13,8 @@ export interface AlertsOptions {
   stateFile: string | null;
   repeatIntervalMs?: number;
   dashboardUrl?: string | null;
+  /** The structured states each host reports, for the specifics in pages. */
+  hostStates?: (host: string) => HostStates | undefined;
 }
 
 /** Rules, engine and notifier wired together. */
@@ -30,6 +34,7 @@ export class Alerts {
       repeatIntervalMs: opts.repeatIntervalMs,
       agentsLastSeen,
       clock,
+      facts: (host, rule, labels) => alertFacts(opts.hostStates?.(host) ?? {}, rule, labels),
     });
   }
 

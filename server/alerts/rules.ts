@@ -54,8 +54,12 @@ export interface Rule {
   absent: { agent: true } | { metric: string; matchers: Matcher[] } | null;
   forMs: number;
   keepFiringForMs: number;
+  /** How long a series may go unreceived before the rule's conditions stop holding on it; null: a few sampling intervals. */
+  staleAfterMs: number | null;
   summary: string;
   description: string;
+  /** The summary of the resolve notification, written as a resolution; null: "Resolved: " + summary. */
+  resolved: string | null;
   runbook: string | null;
   labels: Record<string, string>;
 }
@@ -77,8 +81,10 @@ const RULE_KEYS = new Set([
   'absent',
   'for',
   'keep_firing_for',
+  'stale_after',
   'summary',
   'description',
+  'resolved',
   'runbook',
   'labels',
 ]);
@@ -295,6 +301,7 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
     const clear = clearNode ? parseExpr(clearNode, 'clear') : null;
     const forMs = dur('for');
     const keepFiringForMs = dur('keep_firing_for');
+    const staleAfterMs = dur('stale_after') || null;
     if (absent && forMs === 0) err(item, 'an absent rule needs for: how long the silence lasts before it fires');
     const labelsNode = get(item, 'labels');
     const labels: Record<string, string> = {};
@@ -321,8 +328,10 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
       absent,
       forMs,
       keepFiringForMs,
+      staleAfterMs,
       summary: String(scalar(get(item, 'summary')) ?? name),
       description: String(scalar(get(item, 'description')) ?? ''),
+      resolved: (scalar(get(item, 'resolved')) as string | undefined) ?? null,
       runbook: (scalar(get(item, 'runbook')) as string | undefined) ?? null,
       labels,
     });

@@ -150,7 +150,7 @@ describe('dashboard in headless Chromium', () => {
     await md6Alert.waitFor({ timeout: 10_000 });
     expect(await md6Alert.getAttribute('data-state')).toBe('firing');
     expect(await md6Alert.locator('.summary').textContent()).toMatch(
-      /^md array md6 on .+ is degraded \(1 disk\(s\) missing\)$/,
+      /^md array md6 on .+ is degraded: 1 disk\(s\) missing$/,
     );
     await md6Alert.locator('button.silence').click();
     await expect.poll(() => md6Alert.getAttribute('data-state')).toBe('silenced');

@@ -1,15 +1,20 @@
 import http from 'node:http';
 
-/** A real HTTP receiver on loopback that records every POST; `fail` answers the next N requests with 500. */
+/**
+ * A real HTTP receiver on loopback that records every POST (path, body, headers, raw text); `failNext` answers the
+ * next N requests with 500, `status` answers every request with that status (recorded in `refused`).
+ */
 export interface Receiver {
   url: string;
-  received: { path: string; body: any; at: number }[];
+  received: { path: string; body: any; at: number; headers: http.IncomingHttpHeaders; text: string }[];
+  refused: { path: string; status: number }[];
   failNext: number;
+  status: number | null;
   close(): Promise<void>;
 }
 
 export async function startReceiver(): Promise<Receiver> {
-  const r: Receiver = { url: '', received: [], failNext: 0, close: async () => {} };
+  const r: Receiver = { url: '', received: [], refused: [], failNext: 0, status: null, close: async () => {} };
   const server = http.createServer((req, res) => {
     let data = '';
     req.on('data', (c) => (data += c));
@@ -19,7 +24,18 @@ export async function startReceiver(): Promise<Receiver> {
         res.writeHead(500).end('try later');
         return;
       }
-      r.received.push({ path: req.url ?? '/', body: data ? JSON.parse(data) : null, at: Date.now() });
+      if (r.status !== null) {
+        r.refused.push({ path: req.url ?? '/', status: r.status });
+        res.writeHead(r.status, { 'content-type': 'application/json' }).end('{"message":"Invalid routing key"}');
+        return;
+      }
+      r.received.push({
+        path: req.url ?? '/',
+        body: data ? JSON.parse(data) : null,
+        at: Date.now(),
+        headers: req.headers,
+        text: data,
+      });
       res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"success"}');
     });
   });

@@ -146,8 +146,13 @@ describe('mongod figures from recorded replies, through the driver and a wire-pr
     plus(cur, 'locks.Global.timeAcquiringMicros.r', 1_500_000);
     set(cur, 'wiredTiger.concurrentTransactions.write', { out: 128, available: 0, totalTickets: 128 });
     set(cur, 'globalLock.activeClients.writers', 140);
-    const { report } = await viaDriver(prev, cur);
+    const { code, report, text } = await viaDriver(prev, cur);
     if (!report.interval.ok) throw new Error(report.interval.reason);
+    // over the shipped rules' lines (rules/mongod.yaml: lock % > 50, tickets in use >= 100 %): exit 1, and each named
+    expect(code).toBe(1);
+    expect(text).toContain('over the shipped threshold of MongodLockWaitHigh: wait lock % 100 (> 50)');
+    expect(text).toContain('over the shipped threshold of MongodTicketsExhausted: write tickets in use % 100 (>= 100)');
+    expect(text).not.toContain('MongodOperationsQueued');
     // 100 · 1500000 / 1000000 = 150 → headline 100
     expect(report.interval.figures.lockPercent).toBe(100);
     expect(report.interval.figures.lockPercentUncapped).toBeCloseTo(150, 10);

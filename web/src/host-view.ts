@@ -17,6 +17,7 @@ import {
   mongodStatuses,
 } from '../../shared/states.js';
 import { FilesystemsPanel, scheduleText } from './filesystems-panel.js';
+import { renderRetireButton } from './retire.js';
 import { api } from './api.js';
 import { el } from './dom.js';
 import { LiveChart, type SeriesResult } from './live-chart.js';
@@ -222,6 +223,7 @@ export class HostView {
       .filter(Boolean)
       .join(' · ');
     $('host-header').dataset.connected = String(h.connected);
+    renderRetireButton($('host-header'), h);
     $('collector-states').replaceChildren(
       ...h.collectors.map((c) => {
         const li = el('li', { 'data-state': c.state }, `${c.name}: ${c.state}`);

@@ -1,0 +1,45 @@
+/**
+ * Figures for people: rounded to three significant digits, with the metric's
+ * unit (`24.1 ms`, `87 %`, `3 disks`), and the dashboard link of an alert.
+ */
+import { metricDef, type Unit } from '../../shared/catalogue.js';
+
+const SUFFIX: Partial<Record<Unit, string>> = {
+  percent: ' %',
+  'ops/s': ' ops/s',
+  'kB/s': ' kB/s',
+  ms: ' ms',
+  µs: ' µs',
+  seconds: ' s',
+  requests: ' requests',
+  disks: ' disk(s)',
+  batches: ' batches',
+};
+
+/** 5.276006011731706 → "5.28"; 1234.5 → "1235"; 0.000123 → "0.000123"; integers stay whole. */
+export function roundForPeople(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return String(v);
+  const abs = Math.abs(v);
+  if (abs >= 100) return String(Math.round(v));
+  return String(Number(v.toPrecision(3)));
+}
+
+/** A value with the unit of its metric; "no data" for null. */
+export function figure(v: number | null, metric: string | null): string {
+  if (v === null) return 'no data';
+  const unit = metric ? metricDef(metric)?.unit : undefined;
+  if (unit === 'boolean') return v ? 'yes' : 'no';
+  return `${roundForPeople(v)}${(unit && SUFFIX[unit]) ?? ''}`;
+}
+
+/**
+ * The dashboard at the alert's host and time: `BASE/?from=T-15m&to=T#host`
+ * (the dashboard opens the host named after #; from/to are epoch ms).
+ */
+export function dashboardLink(base: string | null, host: string, at: number): string | null {
+  if (!base) return null;
+  const from = at - 15 * 60_000;
+  const to = at + 5 * 60_000;
+  return `${base.replace(/\/+$/, '')}/?from=${from}&to=${to}#${encodeURIComponent(host)}`;
+}
