@@ -64,10 +64,14 @@ export function apiRouter(
 
   r.get('/healthz', (_req, res) => {
     const list = hosts.list();
-    // 503 while history cannot be written: agents are not acknowledged then, and a load balancer or probe should know.
-    res.status(store.failure ? 503 : 200).json({
-      status: store.failure ? 'degraded' : 'ok',
-      storeFailure: store.failure ?? null,
+    // 503 while history or alert state cannot be written: agents are not acknowledged then, and a probe should know.
+    const storeFailure = store.failure ?? null;
+    const alertStateFailure = alerts?.engine.saveFailure ?? null;
+    const degraded = storeFailure !== null || alertStateFailure !== null;
+    res.status(degraded ? 503 : 200).json({
+      status: degraded ? 'degraded' : 'ok',
+      storeFailure,
+      alertStateFailure,
       version: TIDEMARK_VERSION,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       hosts: list.length,

@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { seriesKey, type SeriesRef, type WireSample } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
 import { compare, exprMetrics, matches, type Condition, type Expr, type Matcher, type Rule } from './rules.js';
 import type { AlertSnapshot, Notification, Notifier } from './notify.js';
+import { StateFile } from './state-file.js';
 
 /** One alert: a rule for one host and label set, pending (condition true, `for` not yet up) or firing. */
 export interface AlertInstance {
@@ -105,6 +105,8 @@ export interface EngineOptions {
   agentsLastSeen: () => Map<string, number>;
   /** Wall clock (tests drive it). */
   clock?: () => number;
+  /** How soon a failed save of the state file is tried again (default 5 s). */
+  stateRetryMs?: number;
 }
 
 /**
@@ -120,12 +122,17 @@ export class AlertEngine {
   /** Series key of a labels object: batches decoded on the server reuse one labels object per series. */
   private readonly labelKeys = new WeakMap<object, string>();
   private saveTimer: NodeJS.Timeout | null = null;
+  /** Where the state is saved; a failed save is retried there and shown in /healthz, never thrown. */
+  private readonly stateFile: StateFile | null;
   private tickTimer: NodeJS.Timeout | null = null;
   readonly repeatIntervalMs: number;
 
   constructor(private readonly opts: EngineOptions) {
     this.repeatIntervalMs = opts.repeatIntervalMs ?? 4 * 3_600_000;
     opts.notifier.onChange = () => this.scheduleSave();
+    this.stateFile = opts.stateFile
+      ? new StateFile(opts.stateFile, () => JSON.stringify(this.persisted()), opts.log, opts.stateRetryMs)
+      : null;
     this.load();
   }
 
@@ -480,9 +487,7 @@ export class AlertEngine {
   }
 
   /** Alerts for the API and dashboard, with their rule's words and whether a silence covers them. */
-  list(
-    now = this.now(),
-  ): (AlertSnapshot & {
+  list(now = this.now()): (AlertSnapshot & {
     state: AlertInstance['state'];
     firedAt: number | null;
     acked: boolean;
@@ -529,19 +534,27 @@ export class AlertEngine {
     this.saveTimer.unref();
   }
 
-  /** Writes the state atomically (temp file, then rename), so a crash mid-write leaves the previous state. */
-  saveNow(): void {
-    if (!this.opts.stateFile) return;
-    const data: Persisted = {
+  private persisted(): Persisted {
+    return {
       version: 1,
       instances: [...this.instances.values()],
       silences: this.silences,
       outbox: [...this.opts.notifier.pending],
     };
-    mkdirSync(path.dirname(this.opts.stateFile), { recursive: true });
-    const tmp = `${this.opts.stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(data));
-    renameSync(tmp, this.opts.stateFile);
+  }
+
+  /** Why the alert state could not be saved (it is retried), or null. */
+  get saveFailure(): string | null {
+    return this.stateFile?.failure ?? null;
+  }
+
+  /**
+   * Writes the state atomically (temp file, fsync, rename), so a crash
+   * mid-write leaves the previous state. A full or read-only disk never throws
+   * here (this runs from timers): the state stays in memory and is retried.
+   */
+  saveNow(): boolean {
+    return this.stateFile?.save() ?? true;
   }
 
   stop(): void {
@@ -550,6 +563,7 @@ export class AlertEngine {
       clearTimeout(this.saveTimer);
       this.saveTimer = null;
     }
+    this.stateFile?.stop();
     this.saveNow();
     this.opts.notifier.stop();
   }
