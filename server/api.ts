@@ -57,6 +57,8 @@ export function apiRouter(
   startedAt: number,
   alerts: Alerts | null = null,
   ingested = { batches: 0, samples: 0 },
+  /** The server's own counters (limits, refusals), appended to /metrics. */
+  resourceMetrics: () => string = () => '',
 ): express.Router {
   const r = express.Router();
   if (alerts) r.use(alertsRouter(alerts));
@@ -83,7 +85,7 @@ export function apiRouter(
   });
 
   r.get('/metrics', (_req, res) => {
-    res.type('text/plain; version=0.0.4; charset=utf-8').send(prometheusText(store, hosts));
+    res.type('text/plain; version=0.0.4; charset=utf-8').send(prometheusText(store, hosts) + resourceMetrics());
   });
 
   r.get('/api/catalogue', (_req, res) => {

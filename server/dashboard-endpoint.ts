@@ -10,6 +10,7 @@ import {
 } from '../shared/protocol.js';
 import type { Logger } from '../shared/log.js';
 import type { HostRegistry } from './hosts.js';
+import { LimitedLog } from '../shared/log-limit.js';
 
 export interface DashboardEndpointOptions {
   hosts: HostRegistry;
@@ -22,6 +23,12 @@ export interface DashboardEndpointOptions {
    */
   maxQueuedBytes?: number;
   slowGraceMs?: number;
+  /**
+   * Unread bytes all clients together may hold (default 64 MiB): past it the
+   * clients furthest behind are dropped first. This is what bounds the
+   * server's memory with hundreds of tabs that stopped reading.
+   */
+  maxTotalQueuedBytes?: number;
 }
 
 interface Client {
@@ -39,11 +46,55 @@ export class DashboardEndpoint {
   readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_DASHBOARD_FRAME_BYTES });
   private readonly clients = new Set<Client>();
   private readonly maxQueued: number;
+  readonly limitedLog: LimitedLog;
+  private readonly maxTotalQueued: number;
+  /** Clients dropped for not reading. */
   dropped = 0;
+  private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(private readonly opts: DashboardEndpointOptions) {
     this.maxQueued = opts.maxQueuedBytes ?? 4 * 1024 * 1024;
+    this.limitedLog = new LimitedLog(opts.log);
+    this.maxTotalQueued = opts.maxTotalQueuedBytes ?? 64 * 1024 * 1024;
     this.wss.on('connection', (ws) => this.accept(ws));
+    // Checked on a timer as well as on each send: a client that is sent nothing more still holds what it has not read.
+    this.sweepTimer = setInterval(() => this.sweep(), 250);
+    this.sweepTimer.unref();
+  }
+
+  /** Drops clients behind for longer than the grace, then the furthest behind until all together are within budget. */
+  private sweep(): void {
+    let total = 0;
+    const behind: Client[] = [];
+    for (const c of this.clients) {
+      const queued = c.ws.bufferedAmount;
+      if (queued <= this.maxQueued) {
+        c.behindSince = null;
+        continue;
+      }
+      c.behindSince ??= Date.now();
+      if (Date.now() - c.behindSince > (this.opts.slowGraceMs ?? 10_000)) this.drop(c);
+      else {
+        total += queued;
+        behind.push(c);
+      }
+    }
+    if (total <= this.maxTotalQueued) return;
+    behind.sort((a, b) => b.ws.bufferedAmount - a.ws.bufferedAmount);
+    for (const c of behind) {
+      if (total <= this.maxTotalQueued) break;
+      total -= c.ws.bufferedAmount;
+      this.drop(c);
+    }
+  }
+
+  private drop(client: Client): void {
+    this.dropped++;
+    this.limitedLog.warn('slow dashboard', 'dropping a dashboard client that does not read', {
+      queuedBytes: client.ws.bufferedAmount,
+    });
+    this.clients.delete(client);
+    client.ws.terminate();
   }
 
   private accept(ws: WebSocket): void {
@@ -77,10 +128,7 @@ export class DashboardEndpoint {
       queued > 16 * this.maxQueued ||
       (client.behindSince !== null && Date.now() - client.behindSince > (this.opts.slowGraceMs ?? 10_000))
     ) {
-      this.dropped++;
-      this.opts.log.warn('dropping a dashboard client that does not read', { queuedBytes: ws.bufferedAmount });
-      this.clients.delete(client);
-      ws.terminate();
+      this.drop(client);
       return;
     }
     ws.send(frame);
@@ -134,6 +182,7 @@ export class DashboardEndpoint {
 
   close(): void {
     if (this.hostsTimer) clearTimeout(this.hostsTimer);
+    clearInterval(this.sweepTimer);
     for (const c of this.clients) c.ws.terminate();
     this.wss.close();
   }

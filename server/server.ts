@@ -12,6 +12,9 @@ import { isLoopback, presentedToken, tokenMatches } from './auth.js';
 import { MemoryStore } from './store/memory.js';
 import type { Store } from './store/store.js';
 import { Alerts, type AlertsOptions } from './alerts/index.js';
+import { ConnectionGuard, type ConnectionLimitOptions } from './connection-limits.js';
+import type { SeriesLimitOptions } from './series-limits.js';
+import { resourceMetricsText } from './resource-metrics.js';
 
 export interface ServerOptions {
   host: string;
@@ -29,6 +32,15 @@ export interface ServerOptions {
   /** Unread bytes a dashboard client may keep for dashboardSlowGraceMs before it is dropped. */
   dashboardMaxQueuedBytes?: number;
   dashboardSlowGraceMs?: number;
+  /** Unread bytes all dashboard clients together may hold before the furthest behind are dropped. */
+  dashboardMaxTotalQueuedBytes?: number;
+  /** TCP connection caps and the handshake deadline (connection-limits.ts). */
+  connectionLimits?: Partial<ConnectionLimitOptions>;
+  /** Series per agent and server-wide (series-limits.ts). */
+  seriesLimits?: Partial<SeriesLimitOptions>;
+  /** HTTP request headers must arrive within this (default 10 s), a whole request within requestTimeoutMs (default 30 s). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
   /** Alert rules and receivers; null runs without alerting. */
   alerts?: AlertsOptions | null;
 }
@@ -47,6 +59,7 @@ export class TidemarkServer {
   /** Batches and samples stored since start, for /healthz and the benchmarks. */
   readonly ingested = { batches: 0, samples: 0 };
   private readonly http: http.Server;
+  readonly connections: ConnectionGuard;
   private readonly startedAt = Date.now();
 
   constructor(private readonly opts: ServerOptions) {
@@ -61,6 +74,7 @@ export class TidemarkServer {
       log: opts.log.child('dashboard'),
       maxQueuedBytes: opts.dashboardMaxQueuedBytes,
       slowGraceMs: opts.dashboardSlowGraceMs,
+      maxTotalQueuedBytes: opts.dashboardMaxTotalQueuedBytes,
     });
     this.agents = new AgentEndpoint({
       store: this.store,
@@ -74,7 +88,10 @@ export class TidemarkServer {
       },
       ratePerSecond: opts.agentRate?.perSecond,
       rateBurst: opts.agentRate?.burst,
+      seriesLimits: opts.seriesLimits,
+      helloTimeoutMs: opts.connectionLimits?.handshakeTimeoutMs,
     });
+    this.connections = new ConnectionGuard(opts.connectionLimits);
     this.hosts.onChange = (id) => this.dashboards.hostChanged(id);
     this.alerts = opts.alerts
       ? new Alerts(
@@ -93,14 +110,28 @@ export class TidemarkServer {
       if (tokenMatches(presentedToken(req), opts.apiToken)) return next();
       res.status(401).json({ error: 'a credential is required: Authorization: Bearer <token>' });
     });
-    app.use(apiRouter(this.store, this.hosts, this.startedAt, this.alerts, this.ingested));
+    app.use(
+      apiRouter(this.store, this.hosts, this.startedAt, this.alerts, this.ingested, () =>
+        resourceMetricsText(this.connections, this.agents, this.dashboards),
+      ),
+    );
     const webDir = opts.webDir ?? defaultWebDir();
     app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));
-    this.http = http.createServer(app);
+    // Slow or silent clients: Node checks these timeouts every connectionsCheckingInterval (30 s by default).
+    this.http = http.createServer(
+      {
+        headersTimeout: opts.headersTimeoutMs ?? 10_000,
+        requestTimeout: opts.requestTimeoutMs ?? 30_000,
+        connectionsCheckingInterval: 1000,
+      },
+      app,
+    );
+    this.connections.attach(this.http);
     this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
   }
 
   private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.connections.handshakeDone(req.socket);
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     const refuse = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);

@@ -45,6 +45,7 @@ export const ERROR_CODES = [
   'unsupported_protocol',
   'hello_required',
   'rate_limited',
+  'series_limit',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

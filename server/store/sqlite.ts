@@ -129,6 +129,8 @@ interface InFlight {
 export class SqliteStore implements Store {
   readonly db: Database.Database;
   private readonly ids = new Map<string, number>();
+  /** Series per host, for the series limits. */
+  private readonly hostSeries = new Map<string, number>();
   private readonly series: (SeriesInfo | undefined)[] = [];
   private readonly cols = new SeriesColumns();
   private readonly heads = new HeadTable();
@@ -303,7 +305,16 @@ export class SqliteStore implements Store {
     return id;
   }
 
+  findSeriesId(host: string, metric: string, labels: Record<string, string> | undefined): number | undefined {
+    return this.ids.get(`${host}\u0000${seriesKey(metric, labels)}`);
+  }
+
+  seriesCount(host?: string): number {
+    return host === undefined ? this.ids.size : (this.hostSeries.get(host) ?? 0);
+  }
+
   private addSeries(info: SeriesInfo): void {
+    this.hostSeries.set(info.host, (this.hostSeries.get(info.host) ?? 0) + 1);
     this.series[info.id] = info;
     this.cols.ensure(info.id + 1);
     this.heads.ensure(info.id + 1);

@@ -37,6 +37,10 @@ export interface Store {
    * Float64Array with NaN). A sample at or before a series' newest is a replay
    * and is dropped.
    */
+  /** The store's number for a series if it exists (never creates one: the series limits ask before seriesId creates). */
+  findSeriesId(host: string, metric: string, labels: Record<string, string> | undefined): number | undefined;
+  /** Series stored for one host, or for all hosts. */
+  seriesCount(host?: string): number;
   appendValues(ts: number, ids: ArrayLike<number>, values: ArrayLike<number | null>): void;
   query(q: SeriesQuery): SeriesResult[];
   latest(): Iterable<LatestValue>;
