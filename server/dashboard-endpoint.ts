@@ -162,17 +162,19 @@ export class DashboardEndpoint {
 
   publish(host: string, batch: DecodedBatch): void {
     let all: WireSample[] | null = null; // built only when someone watches this host
+    let allFrame: string | null = null; // and serialised once for every client that takes all metrics
+    const message = (samples: WireSample[]): ServerToDashboard => ({
+      type: 'samples',
+      host,
+      ts: batch.ts,
+      samples,
+      ...(batch.stateKinds ? { stateKinds: batch.stateKinds, states: batch.states ?? [] } : {}),
+    });
     for (const c of this.clients) {
       if (!c.hosts.has(host)) continue;
       all ??= samplesOf(batch);
-      const samples = c.metrics ? all.filter((s) => c.metrics!.has(s.m)) : all;
-      this.send(c, {
-        type: 'samples',
-        host,
-        ts: batch.ts,
-        samples,
-        ...(batch.stateKinds ? { stateKinds: batch.stateKinds, states: batch.states ?? [] } : {}),
-      });
+      if (c.metrics) this.send(c, message(all.filter((s) => c.metrics!.has(s.m))));
+      else this.sendFrame(c, (allFrame ??= JSON.stringify(message(all))));
     }
   }
 
