@@ -55,20 +55,30 @@ async function startServer(
   const apiToken = s.apiToken || (isLoopback(s.host) ? null : token);
   // Server modules (express, SQLite, alerting) load only for the commands that run a server,
   // so `tidemark agent` stays small.
-  const [{ TidemarkServer }, { SqliteStore }, { MemoryStore }, { alertsOptions }] = await Promise.all([
-    import('../server/server.js'),
-    import('../server/store/sqlite.js'),
-    import('../server/store/memory.js'),
-    import('./alerts-config.js'),
-  ]);
+  const [{ TidemarkServer }, { SqliteStore }, { MemoryStore }, { alertsOptions }, { openHistory, StorageErrors }] =
+    await Promise.all([
+      import('../server/server.js'),
+      import('../server/store/sqlite.js'),
+      import('../server/store/memory.js'),
+      import('./alerts-config.js'),
+      import('../server/store/integrity.js'),
+    ]);
+  const storageErrors = new StorageErrors();
   const alerts = alertsOptions(flags, s.dataDir);
   const store =
     s.store === 'sqlite'
-      ? new SqliteStore({
-          file: path.join(s.dataDir, 'tidemark.db'),
-          rawRetentionMs: s.retentionHours * 3_600_000,
-          log: log.child('store'),
-        })
+      ? openHistory(
+          path.join(s.dataDir, 'tidemark.db'),
+          () =>
+            new SqliteStore({
+              file: path.join(s.dataDir, 'tidemark.db'),
+              rawRetentionMs: s.retentionHours * 3_600_000,
+              log: log.child('store'),
+              errors: storageErrors,
+            }),
+          storageErrors,
+          log.child('store'),
+        )
       : new MemoryStore();
   const server = new TidemarkServer({
     host: s.host,

@@ -69,11 +69,15 @@ export function apiRouter(
     // 503 while history or alert state cannot be written: agents are not acknowledged then, and a probe should know.
     const storeFailure = store.failure ?? null;
     const alertStateFailure = alerts?.engine.saveFailure ?? null;
-    const degraded = storeFailure !== null || alertStateFailure !== null;
+    // Storage errors (unreadable rows, a database set aside at start) keep the status degraded for an hour.
+    const storageErrors = store.storageErrors?.() ?? [];
+    const recentStorageError = storageErrors.some((e) => Date.now() - e.at < 3_600_000);
+    const degraded = storeFailure !== null || alertStateFailure !== null || recentStorageError;
     res.status(degraded ? 503 : 200).json({
       status: degraded ? 'degraded' : 'ok',
       storeFailure,
       alertStateFailure,
+      storageErrors,
       version: TIDEMARK_VERSION,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       hosts: list.length,

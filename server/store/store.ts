@@ -55,6 +55,8 @@ export interface Store {
   readonly samplesWritten?: number;
   /** Why the last write to disk failed, until one succeeds again (writes are retried); absent or null when healthy. */
   readonly failure?: string | null;
+  /** Rows skipped as unreadable and files set aside at start (newest last), for /healthz; absent where nothing is read back. */
+  storageErrors?(): { at: number; message: string }[];
   /** Resolves once everything appended so far is on disk; absent for stores that keep nothing across restarts. Acks wait for it. */
   whenDurable?(): Promise<void>;
   close(): Promise<void>;
