@@ -6,6 +6,7 @@ import { LiveChart } from './live-chart.js';
 import { RaidPanel, raidSummary } from './raid-panel.js';
 import { LogPathsPanel, logPathSummary } from './logpaths-panel.js';
 import { MongodPanel, mongodSummary } from './mongod-panel.js';
+import { checkedStates, mergeStates } from './state-check.js';
 
 /** The charts of the host view: which metric, and which label names a line. */
 const PANELS: { metric: string; labelKey: string | null; only?: Record<string, string> }[] = [
@@ -66,10 +67,30 @@ function renderHosts(): void {
   if (host) renderHostHeader(host);
 }
 
+/** States an agent sent that cannot be rendered, per host: shown as that host's error, never rendered. */
+const stateProblems = new Map<string, string[]>();
+
+/** Hosts as they arrive from the server, with only the states that can be rendered kept. */
+function checkedHosts(list: HostSummary[]): HostSummary[] {
+  for (const h of list) {
+    const c = checkedStates(h.states);
+    h.states = c.states;
+    stateProblems.set(h.id, c.problems);
+  }
+  return list;
+}
+
 /** The host list's at-a-glance verdicts: degraded arrays, failing log paths, mongod down or a replica set at risk. */
 function verdicts(h: HostSummary): { text: string; level: 'bad' | 'warn' }[] {
   const logPaths = logPathSummary(h.states?.[LOGPATH_KIND]);
+  const problems = stateProblems.get(h.id) ?? [];
   return [
+    problems.length
+      ? {
+          text: `bad state from agent: ${problems[0]}${problems.length > 1 ? ` (+${problems.length - 1})` : ''}`,
+          level: 'bad' as const,
+        }
+      : null,
     raidSummary(h.states?.[RAID_KIND]),
     logPaths ? { text: logPaths, level: 'bad' as const } : null,
     mongodSummary(h.states?.[MONGOD_KIND], h.states?.[REPLSET_KIND]),
@@ -303,9 +324,9 @@ function onLive(msg: ServerToDashboard): void {
     // A partial push carries only the hosts that changed.
     if (msg.partial) {
       const known = new Map(hosts.map((h) => [h.id, h]));
-      for (const h of msg.hosts) known.set(h.id, h);
+      for (const h of checkedHosts(msg.hosts)) known.set(h.id, h);
       hosts = [...known.values()].sort((a, b) => a.id.localeCompare(b.id));
-    } else hosts = msg.hosts;
+    } else hosts = checkedHosts(msg.hosts);
     renderHosts();
     if (!selected && hosts.length) void selectHost(hosts.find((h) => h.connected)?.id ?? hosts[0]!.id);
     return;
@@ -322,8 +343,8 @@ function onLive(msg: ServerToDashboard): void {
     if (host) {
       host.lastSeen = Date.now();
       const before = JSON.stringify(verdicts(host));
-      for (const kind of msg.stateKinds ?? []) host.states[kind] = {};
-      for (const st of msg.states ?? []) (host.states[st.kind] ??= {})[st.key] = st.value;
+      const problems = mergeStates(host.states, msg.stateKinds, msg.states);
+      if (msg.stateKinds?.length || problems.length) stateProblems.set(host.id, problems);
       if (msg.stateKinds?.includes(RAID_KIND)) renderRaid(host);
       if (msg.stateKinds?.includes(LOGPATH_KIND)) logPathsPanel.render(host.states[LOGPATH_KIND]);
       if (msg.stateKinds?.includes(MONGOD_KIND)) renderMongod(host);
@@ -342,7 +363,7 @@ function setLiveState(state: string): void {
 
 async function refreshHosts(): Promise<void> {
   try {
-    hosts = await api.hosts();
+    hosts = checkedHosts(await api.hosts());
   } catch {
     return; // the live socket's state badge already says when the server is gone
   }
@@ -357,7 +378,7 @@ async function boot(): Promise<void> {
   try {
     const [cat, list] = await Promise.all([api.catalogue(), api.hosts()]);
     catalogue = new Map(cat.map((m) => [m.name, m]));
-    hosts = list;
+    hosts = checkedHosts(list);
   } catch (err) {
     if (err instanceof Unauthorized) {
       const dialog = $<HTMLDialogElement>('login');
