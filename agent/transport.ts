@@ -4,6 +4,7 @@ import type { Batch, Hello } from '../shared/protocol.js';
 import type { Logger } from '../shared/log.js';
 import { UnackedBuffer } from './buffer.js';
 import { BatchEncoder } from './batch-encoder.js';
+import type { Spool } from './spool.js';
 
 export interface TransportOptions {
   /** ws://host:port of the server; the agent path is appended. */
@@ -17,6 +18,8 @@ export interface TransportOptions {
   maxBackoffMs?: number;
   /** Reconnect when nothing arrived from the server for this long. */
   silenceTimeoutMs?: number;
+  /** A copy of the unacknowledged batches on disk, for a restart to replay; null keeps them in memory only. */
+  spool?: Spool | null;
 }
 
 /** Stop writing to the socket while this much is queued in it; the buffer holds the rest. */
@@ -53,6 +56,10 @@ export class AgentTransport {
     this.silenceTimeoutMs = opts.silenceTimeoutMs ?? 45_000;
   }
 
+  get spool(): Spool | null {
+    return this.opts.spool ?? null;
+  }
+
   get connected(): boolean {
     return this.ready;
   }
@@ -64,6 +71,7 @@ export class AgentTransport {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.opts.spool?.close();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.silenceTimer) clearTimeout(this.silenceTimer);
     const ws = this.ws;
@@ -82,6 +90,7 @@ export class AgentTransport {
   /** Queues a batch; it is sent now if connected, else after the next reconnect. */
   send(batch: Batch): void {
     const dropped = this.encoder.overflow;
+    this.opts.spool?.append(batch);
     this.buffer.push(batch.seq, this.encoder.encode(batch));
     if (dropped === 0 && this.encoder.overflow > 0) {
       // Once: the same series would be left out every second.
@@ -157,6 +166,7 @@ export class AgentTransport {
         this.ready = true;
         this.attempt = 0;
         this.buffer.ack(m.lastSeq);
+        this.opts.spool?.ack(m.lastSeq);
         this.sentSeq = m.lastSeq;
         this.opts.log.info('connected to server', { server: this.opts.serverUrl, replaying: this.buffer.size });
         this.onState('ready');
@@ -164,6 +174,7 @@ export class AgentTransport {
         break;
       case 'ack':
         this.buffer.ack(m.seq);
+        this.opts.spool?.ack(m.seq);
         this.flush();
         break;
       case 'error':

@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '../shared/log.js';
 import { Agent, hostCollectors } from '../agent/agent.js';
 import type { TidemarkServer } from '../server/server.js';
 import { isLoopback } from '../server/auth.js';
-import { ConfigError, resolveSettings } from './config.js';
+import { ConfigError, defaultSpoolDir, resolveSettings } from './config.js';
 import { loadOrCreateToken } from './tokens.js';
 import path from 'node:path';
 import type { ArrayReport } from '../agent/raid/arrays.js';
@@ -116,6 +116,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
       'agentId',
       'intervalMs',
       'buffer',
+      'spoolDir',
       'logLevel',
       'logrotateConfig',
       'logrotateState',
@@ -134,6 +135,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
     agentId: s.agentId,
     intervalMs: s.intervalMs,
     bufferCapacity: s.buffer,
+    spoolDir: s.spoolDir === 'none' ? null : s.spoolDir || defaultSpoolDir(s.agentId),
     inventoryIntervalMs: 5 * 60_000,
     log,
     logPaths: {

@@ -77,6 +77,7 @@ program
   .addOption(opt('agentId', '--agent-id <id>'))
   .addOption(opt('intervalMs', '--interval-ms <ms>'))
   .addOption(opt('buffer', '--buffer <batches>'))
+  .addOption(opt('spoolDir', '--spool-dir <dir>'))
   .addOption(opt('logrotateConfig', '--logrotate-config <file>'))
   .addOption(opt('logrotateState', '--logrotate-state <file>'))
   .addOption(opt('mongodConfig', '--mongod-config <file>'))
