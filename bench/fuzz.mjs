@@ -137,6 +137,8 @@ async function main() {
     [CLI, 'server', '--port', String(port), '--token', 't', '--data-dir', dataDir, '--log-level', 'error'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  // Stopped early (Ctrl-C, timeout): the server goes too.
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (server.kill('SIGKILL'), process.exit(1)));
   let serverLog = '';
   server.stderr.on('data', (d) => (serverLog = (serverLog + d.toString()).slice(-20_000)));
   const base = `http://127.0.0.1:${port}`;
