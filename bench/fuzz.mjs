@@ -162,10 +162,14 @@ async function main() {
     ws.on('message', (d) => {
       const m = JSON.parse(d.toString());
       if (m.type === 'ack') good.acked = Math.max(good.acked, m.seq);
+      if (process.env.FUZZ_DEBUG && m.type !== 'ack') console.error('good agent got', d.toString().slice(0, 300));
       if (m.type === 'welcome') for (const [seq, f] of good.sent) if (seq > m.lastSeq) ws.send(f);
     });
     ws.on('error', () => {});
-    ws.on('close', () => setTimeout(goodConnect, 200));
+    ws.on('close', (code, reason) => {
+      if (process.env.FUZZ_DEBUG) console.error('good agent closed', code, reason.toString(), good.acked, good.seq);
+      setTimeout(goodConnect, 200);
+    });
   };
   goodConnect();
   const goodTimer = setInterval(() => {
@@ -211,6 +215,7 @@ async function main() {
   // The good agent's every batch must be acknowledged and stored.
   const deadline = Date.now() + 30_000;
   while (alive && good.acked < good.seq && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const health = alive ? await (await fetch(`${base}/healthz`)).json() : null;
   let missing = good.seq;
   let foreign = [];
   if (alive) {
@@ -253,6 +258,7 @@ async function main() {
     goodMissing: missing,
     foreignNamesStored: foreign.length,
     foreignNamesSample: foreign.slice(0, 10),
+    health: health && { status: health.status, storeFailure: health.storeFailure },
     serverLogTail: alive ? undefined : serverLog.slice(-2000),
   };
   if (JSON_OUT) console.log(JSON.stringify(result));
