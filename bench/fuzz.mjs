@@ -215,7 +215,9 @@ async function main() {
   // The good agent's every batch must be acknowledged and stored.
   const deadline = Date.now() + 30_000;
   while (alive && good.acked < good.seq && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  const health = alive ? await (await fetch(`${base}/healthz`)).json() : null;
+  const health = /** @type {{ status: string; storeFailure: string | null } | null} */ (
+    alive ? await (await fetch(`${base}/healthz`)).json() : null
+  );
   let missing = good.seq;
   let foreign = [];
   if (alive) {
