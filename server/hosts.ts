@@ -17,7 +17,7 @@ export class HostRegistry {
       agentVersion: hello.agentVersion,
       protocol: hello.protocol,
       collectors: existing?.collectors ?? [],
-      states: existing?.states ?? {},
+      states: existing?.states ?? (Object.create(null) as HostSummary['states']),
       inventory: hello.inventory ?? existing?.inventory ?? null,
       stats: existing?.stats ?? { batches: 0, duplicates: 0, gaps: 0, badFrames: 0 },
     };
@@ -38,7 +38,7 @@ export class HostRegistry {
       agentVersion: null,
       protocol: null,
       collectors: [],
-      states: {},
+      states: Object.create(null) as HostSummary['states'],
       inventory: null,
       stats: { batches: 0, duplicates: 0, gaps: 0, badFrames: 0 },
     });
@@ -59,8 +59,11 @@ export class HostRegistry {
     if (!host) return;
     host.lastSeen = now;
     if (batch.collectors) host.collectors = batch.collectors;
-    for (const kind of batch.stateKinds ?? []) host.states[kind] = {};
-    for (const st of batch.states ?? []) (host.states[st.kind] ??= {})[st.key] = st.value;
+    // Objects without a prototype: a kind or key named __proto__ is then an ordinary entry, never a way to
+    // write Object.prototype (which once made every labels object of every agent look invalid).
+    for (const kind of batch.stateKinds ?? []) host.states[kind] = Object.create(null) as Record<string, never>;
+    for (const st of batch.states ?? [])
+      (host.states[st.kind] ??= Object.create(null) as Record<string, never>)[st.key] = st.value;
   }
 
   get(id: string): HostSummary | undefined {
