@@ -26,6 +26,7 @@ import { resolveInstances, type MongodInstance } from './mongod/instances.js';
 import { collectorName, forInstance } from './collectors/instance.js';
 import { sampleOnce, startTicker } from './sampler.js';
 import { AgentTransport, type AgentTlsOptions } from './transport.js';
+import { Spool } from './spool.js';
 
 /** Explicit log-path and mongod settings; empty strings mean "the default". */
 export interface LogPathSettings {
@@ -84,6 +85,9 @@ export interface AgentOptions {
   agentId: string;
   intervalMs: number;
   bufferCapacity: number;
+  /** Where unacknowledged batches are kept on disk (null: memory only), and its bound in bytes. */
+  spoolDir?: string | null;
+  spoolMaxBytes?: number;
   inventoryIntervalMs: number;
   log: Logger;
   logPaths?: LogPathSettings;
@@ -196,7 +200,24 @@ export class Agent {
       log: opts.log.child('transport'),
       hello: () => this.hello(),
       tls: opts.tls,
+      spool: opts.spoolDir
+        ? new Spool(opts.spoolDir, opts.spoolMaxBytes ?? 64 * 1024 * 1024, opts.log.child('spool'))
+        : null,
     });
+  }
+
+  /** A previous run's unacknowledged batches go first, renumbered into this session (the server drops what it has). */
+  private replaySpool(): void {
+    const spool = this.transport.spool;
+    if (!spool) return;
+    const batches = spool.recover();
+    for (const b of batches) {
+      this.seq += 1;
+      this.transport.send({ ...b, seq: this.seq });
+    }
+    spool.forgetRecovered();
+    if (batches.length)
+      this.opts.log.info('replaying batches a previous run left unacknowledged', { batches: batches.length });
   }
 
   private hello(): Hello {
@@ -219,6 +240,7 @@ export class Agent {
       this.inventoryTimer = setInterval(() => void this.refreshInventory(true), this.opts.inventoryIntervalMs);
       this.inventoryTimer.unref();
     }
+    this.replaySpool();
     this.transport.start();
     // Prime rate baselines so the first batch already carries rates.
     await sampleOnce(this.collectors);

@@ -6,6 +6,7 @@ import { UnackedBuffer } from './buffer.js';
 import { BatchEncoder } from './batch-encoder.js';
 import { frameText } from '../shared/frame-text.js';
 import { readFileSync } from 'node:fs';
+import type { Spool } from './spool.js';
 
 /** How the agent checks the server over wss://, and the certificate it shows for mutual TLS. */
 export interface AgentTlsOptions {
@@ -30,6 +31,8 @@ export interface TransportOptions {
   /** Reconnect when nothing arrived from the server for this long. */
   silenceTimeoutMs?: number;
   tls?: AgentTlsOptions;
+  /** A copy of the unacknowledged batches on disk, for a restart to replay; null keeps them in memory only. */
+  spool?: Spool | null;
 }
 
 const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
@@ -100,6 +103,10 @@ export class AgentTransport {
     this.silenceTimeoutMs = opts.silenceTimeoutMs ?? 45_000;
   }
 
+  get spool(): Spool | null {
+    return this.opts.spool ?? null;
+  }
+
   get connected(): boolean {
     return this.ready;
   }
@@ -111,6 +118,7 @@ export class AgentTransport {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.opts.spool?.close();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.silenceTimer) clearTimeout(this.silenceTimer);
     const ws = this.ws;
@@ -129,6 +137,7 @@ export class AgentTransport {
   /** Queues a batch; it is sent now if connected, else after the next reconnect. */
   send(batch: Batch): void {
     const dropped = this.encoder.overflow;
+    this.opts.spool?.append(batch);
     this.buffer.push(batch.seq, this.encoder.encode(batch));
     if (dropped === 0 && this.encoder.overflow > 0) {
       // Once: the same series would be left out every second.
@@ -214,6 +223,7 @@ export class AgentTransport {
         this.ready = true;
         this.attempt = 0;
         this.buffer.ack(m.lastSeq);
+        this.opts.spool?.ack(m.lastSeq);
         this.sentSeq = m.lastSeq;
         this.opts.log.info('connected to server', { server: this.opts.serverUrl, replaying: this.buffer.size });
         this.onState('ready');
@@ -221,6 +231,7 @@ export class AgentTransport {
         break;
       case 'ack':
         this.buffer.ack(m.seq);
+        this.opts.spool?.ack(m.seq);
         this.flush();
         break;
       case 'error':

@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '../shared/log.js';
 import { Agent, hostCollectors } from '../agent/agent.js';
 import type { TidemarkServer } from '../server/server.js';
 import { isLoopback } from '../server/auth.js';
-import { ConfigError, resolveSettings } from './config.js';
+import { ConfigError, defaultSpoolDir, resolveSettings } from './config.js';
 import { loadOrCreateToken } from './tokens.js';
 import path from 'node:path';
 import type { ArrayReport } from '../agent/raid/arrays.js';
@@ -93,6 +93,7 @@ async function startServer(
     { alertsOptions },
     { TokenStore, tokensFile },
     { remoteWriteConfig },
+    { openHistory, StorageErrors },
   ] = await Promise.all([
     import('../server/server.js'),
     import('../server/store/sqlite.js'),
@@ -100,6 +101,7 @@ async function startServer(
     import('./alerts-config.js'),
     import('../server/token-store.js'),
     import('./remote-write-config.js'),
+    import('../server/store/integrity.js'),
   ]);
   let tokens: InstanceType<typeof TokenStore>;
   try {
@@ -107,6 +109,7 @@ async function startServer(
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
+  const storageErrors = new StorageErrors();
   const alerts = alertsOptions(flags, s.dataDir);
   const rwConfig = remoteWriteConfig(flags);
   const remoteWrite = rwConfig
@@ -118,11 +121,18 @@ async function startServer(
     : null;
   const store =
     s.store === 'sqlite'
-      ? new SqliteStore({
-          file: path.join(s.dataDir, 'tidemark.db'),
-          rawRetentionMs: s.retentionHours * 3_600_000,
-          log: log.child('store'),
-        })
+      ? openHistory(
+          path.join(s.dataDir, 'tidemark.db'),
+          () =>
+            new SqliteStore({
+              file: path.join(s.dataDir, 'tidemark.db'),
+              rawRetentionMs: s.retentionHours * 3_600_000,
+              log: log.child('store'),
+              errors: storageErrors,
+            }),
+          storageErrors,
+          log.child('store'),
+        )
       : new MemoryStore();
   const server = serverOrConfigError(
     () =>
@@ -189,6 +199,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
       'agentId',
       'intervalMs',
       'buffer',
+      'spoolDir',
       'logLevel',
       'logrotateConfig',
       'logrotateState',
@@ -212,6 +223,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
     agentId: s.agentId,
     intervalMs: s.intervalMs,
     bufferCapacity: s.buffer,
+    spoolDir: s.spoolDir === 'none' ? null : s.spoolDir || defaultSpoolDir(s.agentId),
     inventoryIntervalMs: 5 * 60_000,
     log,
     logPaths: {

@@ -104,6 +104,12 @@ export function defaultDataDir(): string {
   return path.join(base, 'tidemark');
 }
 
+/** The agent's spool beside its state: one directory per agent id, so two agents on a host never share one. */
+export function defaultSpoolDir(agentId: string): string {
+  const base = process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
+  return path.join(base, 'tidemark', 'spool', agentId.replace(/[^\w.-]/g, '_'));
+}
+
 export const SETTINGS = {
   host: {
     yaml: 'server.host',
@@ -289,6 +295,15 @@ export const SETTINGS = {
     parse: regex,
     default: () => '',
     describe: 'never report block devices whose name matches this regular expression',
+  },
+  spoolDir: {
+    yaml: 'agent.spoolDir',
+    env: 'TIDEMARK_SPOOL_DIR',
+    flag: 'spoolDir',
+    parse: str,
+    default: () => '',
+    describe:
+      'where unacknowledged batches are kept on disk (default $XDG_STATE_HOME/tidemark/spool/<agent id>; none: memory only)',
   },
   logrotateConfig: {
     yaml: 'agent.logrotateConfig',

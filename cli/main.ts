@@ -117,6 +117,7 @@ program
   .addOption(opt('agentId', '--agent-id <id>'))
   .addOption(opt('intervalMs', '--interval-ms <ms>'))
   .addOption(opt('buffer', '--buffer <batches>'))
+  .addOption(opt('spoolDir', '--spool-dir <dir>'))
   .addOption(opt('logrotateConfig', '--logrotate-config <file>'))
   .addOption(opt('logrotateState', '--logrotate-state <file>'))
   // Repeatable: the n-th --mongod-config belongs to the n-th --mongod-uri; none of either discovers mongods in /proc.

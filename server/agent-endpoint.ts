@@ -16,6 +16,8 @@ import type { Store } from './store/store.js';
 import type { HostRegistry } from './hosts.js';
 import { frameText } from '../shared/frame-text.js';
 import type { Principal } from './access.js';
+import { LimitedLog } from '../shared/log-limit.js';
+import { SeriesLimits, type SeriesLimitOptions } from './series-limits.js';
 
 export interface AgentEndpointOptions {
   store: Store;
@@ -35,6 +37,10 @@ export interface AgentEndpointOptions {
    */
   maxFutureMs?: number;
   maxPastMs?: number;
+  /** Series per agent and server-wide (see series-limits.ts). */
+  seriesLimits?: Partial<SeriesLimitOptions>;
+  /** An upgraded agent connection must send its hello within this (default 10 s). */
+  helloTimeoutMs?: number;
 }
 
 /** A shared agent token may write as any agent id; no principal is the test harness's direct accept. */
@@ -76,11 +82,20 @@ export const CLOSE_TOO_MANY_BAD_FRAMES = 4030;
 export class AgentEndpoint {
   readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_AGENT_FRAME_BYTES });
   private readonly live = new Map<string, WebSocket>();
+  readonly seriesLimits: SeriesLimits;
+  /** Bad-frame warnings are rate limited: a flood of them must not fill the disk with log. */
+  readonly limitedLog: LimitedLog;
+  /** Connections closed for sending no hello in time. */
+  helloTimeouts = 0;
 
   /** Batches refused for their timestamps, since start. */
   refusedTimestamps = 0;
 
-  constructor(private readonly opts: AgentEndpointOptions) {}
+  // Connections reach accept() from the server's upgrade handler, with the caller's principal.
+  constructor(private readonly opts: AgentEndpointOptions) {
+    this.seriesLimits = new SeriesLimits(opts.store, opts.seriesLimits);
+    this.limitedLog = new LimitedLog(opts.log);
+  }
 
   /** Serves one authenticated agent connection; `who` says which agent ids it may write as. */
   accept(ws: WebSocket, req: IncomingMessage, who: Principal = ANY_AGENT): void {
@@ -95,6 +110,8 @@ export class AgentEndpoint {
     // Protocol 2: the session's series table, and each entry's series number in the store, resolved once.
     const table = new SessionSeries();
     let storeIds: number[] = [];
+    // A refused series is told once per connection (the refusals are counted in /metrics).
+    let limitNoted = false;
 
     const send = (msg: ServerToAgent) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
@@ -105,7 +122,7 @@ export class AgentEndpoint {
         const h = this.opts.hosts.get(hello.agentId);
         if (h) h.stats.badFrames++;
       }
-      log.warn('bad frame from agent', { agent: hello?.agentId ?? remote, code, message });
+      this.limitedLog.warn('bad frame', 'bad frame from agent', { agent: hello?.agentId ?? remote, code, message });
       send({ type: 'error', code, message });
       if (badInARow >= maxBad) ws.close(CLOSE_TOO_MANY_BAD_FRAMES, 'too many bad frames');
     };
@@ -117,6 +134,12 @@ export class AgentEndpoint {
     }, 20_000);
     heartbeat.unref();
     ws.on('pong', () => (alive = true));
+    const helloDeadline = setTimeout(() => {
+      if (hello) return;
+      this.helloTimeouts++;
+      ws.terminate();
+    }, this.opts.helloTimeoutMs ?? 10_000);
+    helloDeadline.unref();
 
     ws.on('message', (data, isBinary) => {
       alive = true;
@@ -185,15 +208,21 @@ export class AgentEndpoint {
         return;
       }
       if (lastSeq > 0 && msg.seq > lastSeq + 1 && host) host.stats.gaps += msg.seq - lastSeq - 1;
+      let stored: DecodedBatch;
       try {
-        const store = this.opts.store;
         const agentId = hello.agentId;
+        const resolve = (m: string, l: Record<string, string> | undefined) => {
+          const r = this.seriesLimits.resolve(agentId, m, l);
+          if ('id' in r) return r.id;
+          if (!limitNoted) send({ type: 'error', code: 'series_limit', message: r.refused });
+          limitNoted = true;
+          return -1;
+        };
         const ids = msg.slots
-          ? msg.slots.map(
-              (slot) => (storeIds[slot] ??= store.seriesId(agentId, table.entries[slot]!.m, table.entries[slot]!.l)),
-            )
-          : msg.series.map((s) => store.seriesId(agentId, s.m, s.l));
-        store.appendValues(msg.ts, ids, msg.values);
+          ? msg.slots.map((slot) => (storeIds[slot] ??= resolve(table.entries[slot]!.m, table.entries[slot]!.l)))
+          : msg.series.map((s) => resolve(s.m, s.l));
+        stored = ids.includes(-1) ? withoutRefused(msg, ids) : msg;
+        this.opts.store.appendValues(msg.ts, stored === msg ? ids : ids.filter((id) => id >= 0), stored.values);
         this.opts.store.setLastSeq(hello.agentId, hello.session, msg.seq);
       } catch (err) {
         // Not acknowledged, so the agent keeps the batch and sends it again.
@@ -210,11 +239,12 @@ export class AgentEndpoint {
       const durable = this.opts.store.whenDurable?.();
       if (durable) void durable.then(() => send({ type: 'ack', seq: acked }));
       else send({ type: 'ack', seq: acked });
-      this.opts.onBatch(hello.agentId, msg);
+      this.opts.onBatch(hello.agentId, stored);
     });
 
     ws.on('close', () => {
       clearInterval(heartbeat);
+      clearTimeout(helloDeadline);
       if (hello && this.live.get(hello.agentId) === ws) {
         this.live.delete(hello.agentId);
         this.opts.hosts.disconnected(hello.agentId, Date.now());
@@ -254,4 +284,15 @@ export class AgentEndpoint {
     for (const ws of this.wss.clients) ws.terminate();
     this.wss.close();
   }
+}
+
+/** A batch without the samples of series the limits refused (ids -1): the rest is stored and acknowledged. */
+function withoutRefused(batch: DecodedBatch, ids: number[]): DecodedBatch {
+  const keep = ids.flatMap((id, i) => (id >= 0 ? [i] : []));
+  return {
+    ...batch,
+    series: keep.map((i) => batch.series[i]!),
+    values: Float64Array.from(keep, (i) => batch.values[i]!),
+    ...(batch.slots ? { slots: keep.map((i) => batch.slots![i]!) } : {}),
+  };
 }

@@ -62,6 +62,8 @@ export function apiRouter(
   ingested = { batches: 0, samples: 0 },
   remoteWrite: RemoteWrite | null = null,
   health: FleetHealth | null = null,
+  /** The server's own counters (limits, refusals), appended to /metrics. */
+  resourceMetrics: () => string = () => '',
 ): express.Router {
   const r = express.Router();
   if (alerts) r.use(alertsRouter(alerts));
@@ -69,10 +71,18 @@ export function apiRouter(
 
   r.get('/healthz', (_req, res) => {
     const list = hosts.list();
-    // 503 while history cannot be written: agents are not acknowledged then, and a load balancer or probe should know.
-    res.status(store.failure ? 503 : 200).json({
-      status: store.failure ? 'degraded' : 'ok',
-      storeFailure: store.failure ?? null,
+    // 503 while history or alert state cannot be written: agents are not acknowledged then, and a probe should know.
+    const storeFailure = store.failure ?? null;
+    const alertStateFailure = alerts?.engine.saveFailure ?? null;
+    // Storage errors (unreadable rows, a database set aside at start) keep the status degraded for an hour.
+    const storageErrors = store.storageErrors?.() ?? [];
+    const recentStorageError = storageErrors.some((e) => Date.now() - e.at < 3_600_000);
+    const degraded = storeFailure !== null || alertStateFailure !== null || recentStorageError;
+    res.status(degraded ? 503 : 200).json({
+      status: degraded ? 'degraded' : 'ok',
+      storeFailure,
+      alertStateFailure,
+      storageErrors,
       version: TIDEMARK_VERSION,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       hosts: list.length,
@@ -86,7 +96,7 @@ export function apiRouter(
 
   r.get('/metrics', (_req, res) => {
     const rw = remoteWrite ? remoteWriteMetricsText(remoteWrite.stats()) : '';
-    res.type('text/plain; version=0.0.4; charset=utf-8').send(prometheusText(store, hosts) + rw);
+    res.type('text/plain; version=0.0.4; charset=utf-8').send(prometheusText(store, hosts) + rw + resourceMetrics());
   });
 
   r.get('/api/catalogue', (_req, res) => {

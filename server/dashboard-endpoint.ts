@@ -14,6 +14,7 @@ import { frameText } from '../shared/frame-text.js';
 import { WS_SUBPROTOCOL } from './access.js';
 import type { FleetHealth } from './fleet-health.js';
 import type { HostTile } from '../shared/overview.js';
+import { LimitedLog } from '../shared/log-limit.js';
 
 export interface DashboardEndpointOptions {
   hosts: HostRegistry;
@@ -30,6 +31,12 @@ export interface DashboardEndpointOptions {
    */
   maxQueuedBytes?: number;
   slowGraceMs?: number;
+  /**
+   * Unread bytes all clients together may hold (default 64 MiB): past it the
+   * clients furthest behind are dropped first. This is what bounds the
+   * server's memory with hundreds of tabs that stopped reading.
+   */
+  maxTotalQueuedBytes?: number;
 }
 
 interface Client {
@@ -56,11 +63,55 @@ export class DashboardEndpoint {
   });
   private readonly clients = new Set<Client>();
   private readonly maxQueued: number;
+  readonly limitedLog: LimitedLog;
+  private readonly maxTotalQueued: number;
+  /** Clients dropped for not reading. */
   dropped = 0;
+  private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(private readonly opts: DashboardEndpointOptions) {
     this.maxQueued = opts.maxQueuedBytes ?? 4 * 1024 * 1024;
+    this.limitedLog = new LimitedLog(opts.log);
+    this.maxTotalQueued = opts.maxTotalQueuedBytes ?? 64 * 1024 * 1024;
     this.wss.on('connection', (ws) => this.accept(ws));
+    // Checked on a timer as well as on each send: a client that is sent nothing more still holds what it has not read.
+    this.sweepTimer = setInterval(() => this.sweep(), 250);
+    this.sweepTimer.unref();
+  }
+
+  /** Drops clients behind for longer than the grace, then the furthest behind until all together are within budget. */
+  private sweep(): void {
+    let total = 0;
+    const behind: Client[] = [];
+    for (const c of this.clients) {
+      const queued = c.ws.bufferedAmount;
+      if (queued <= this.maxQueued) {
+        c.behindSince = null;
+        continue;
+      }
+      c.behindSince ??= Date.now();
+      if (Date.now() - c.behindSince > (this.opts.slowGraceMs ?? 10_000)) this.drop(c);
+      else {
+        total += queued;
+        behind.push(c);
+      }
+    }
+    if (total <= this.maxTotalQueued) return;
+    behind.sort((a, b) => b.ws.bufferedAmount - a.ws.bufferedAmount);
+    for (const c of behind) {
+      if (total <= this.maxTotalQueued) break;
+      total -= c.ws.bufferedAmount;
+      this.drop(c);
+    }
+  }
+
+  private drop(client: Client): void {
+    this.dropped++;
+    this.limitedLog.warn('slow dashboard', 'dropping a dashboard client that does not read', {
+      queuedBytes: client.ws.bufferedAmount,
+    });
+    this.clients.delete(client);
+    client.ws.terminate();
   }
 
   private accept(ws: WebSocket): void {
@@ -112,10 +163,7 @@ export class DashboardEndpoint {
       queued > 16 * this.maxQueued ||
       (client.behindSince !== null && Date.now() - client.behindSince > (this.opts.slowGraceMs ?? 10_000))
     ) {
-      this.dropped++;
-      this.opts.log.warn('dropping a dashboard client that does not read', { queuedBytes: ws.bufferedAmount });
-      this.clients.delete(client);
-      ws.terminate();
+      this.drop(client);
       return;
     }
     ws.send(frame);
@@ -189,17 +237,19 @@ export class DashboardEndpoint {
 
   publish(host: string, batch: DecodedBatch): void {
     let all: WireSample[] | null = null; // built only when someone watches this host
+    let allFrame: string | null = null; // and serialised once for every client that takes all metrics
+    const message = (samples: WireSample[]): ServerToDashboard => ({
+      type: 'samples',
+      host,
+      ts: batch.ts,
+      samples,
+      ...(batch.stateKinds ? { stateKinds: batch.stateKinds, states: batch.states ?? [] } : {}),
+    });
     for (const c of this.clients) {
       if (!c.hosts.has(host)) continue;
       all ??= samplesOf(batch);
-      const samples = c.metrics ? all.filter((s) => c.metrics!.has(s.m)) : all;
-      this.send(c, {
-        type: 'samples',
-        host,
-        ts: batch.ts,
-        samples,
-        ...(batch.stateKinds ? { stateKinds: batch.stateKinds, states: batch.states ?? [] } : {}),
-      });
+      if (c.metrics) this.send(c, message(all.filter((s) => c.metrics!.has(s.m))));
+      else this.sendFrame(c, (allFrame ??= JSON.stringify(message(all))));
     }
   }
 
@@ -210,6 +260,7 @@ export class DashboardEndpoint {
   close(): void {
     if (this.hostsTimer) clearTimeout(this.hostsTimer);
     if (this.overviewTimer) clearInterval(this.overviewTimer);
+    clearInterval(this.sweepTimer);
     for (const c of this.clients) c.ws.terminate();
     this.wss.close();
   }

@@ -17,6 +17,9 @@ import { MemoryStore } from './store/memory.js';
 import type { Store } from './store/store.js';
 import { Alerts, type AlertsOptions } from './alerts/index.js';
 import type { RemoteWrite } from './remote-write/index.js';
+import { ConnectionGuard, type ConnectionLimitOptions } from './connection-limits.js';
+import type { SeriesLimitOptions } from './series-limits.js';
+import { resourceMetricsText } from './resource-metrics.js';
 
 export interface ServerOptions {
   host: string;
@@ -45,6 +48,15 @@ export interface ServerOptions {
   /** Unread bytes a dashboard client may keep for dashboardSlowGraceMs before it is dropped. */
   dashboardMaxQueuedBytes?: number;
   dashboardSlowGraceMs?: number;
+  /** Unread bytes all dashboard clients together may hold before the furthest behind are dropped. */
+  dashboardMaxTotalQueuedBytes?: number;
+  /** TCP connection caps and the handshake deadline (connection-limits.ts). */
+  connectionLimits?: Partial<ConnectionLimitOptions>;
+  /** Series per agent and server-wide (series-limits.ts). */
+  seriesLimits?: Partial<SeriesLimitOptions>;
+  /** HTTP request headers must arrive within this (default 10 s), a whole request within requestTimeoutMs (default 30 s). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
   /** Alert rules and receivers; null runs without alerting. */
   alerts?: AlertsOptions | null;
   /** Sends every stored sample to Prometheus-compatible stores; closed with the server. */
@@ -68,6 +80,7 @@ export class TidemarkServer {
   readonly access: Access;
   private readonly http: http.Server;
   private readonly stopTls: () => void = () => {};
+  readonly connections: ConnectionGuard;
   private readonly startedAt = Date.now();
 
   constructor(private readonly opts: ServerOptions) {
@@ -87,6 +100,7 @@ export class TidemarkServer {
       log: opts.log.child('dashboard'),
       maxQueuedBytes: opts.dashboardMaxQueuedBytes,
       slowGraceMs: opts.dashboardSlowGraceMs,
+      maxTotalQueuedBytes: opts.dashboardMaxTotalQueuedBytes,
     });
     this.agents = new AgentEndpoint({
       store: this.store,
@@ -104,7 +118,10 @@ export class TidemarkServer {
       rateBurst: opts.agentRate?.burst,
       maxFutureMs: opts.maxFutureMs,
       maxPastMs: opts.maxPastMs,
+      seriesLimits: opts.seriesLimits,
+      helloTimeoutMs: opts.connectionLimits?.handshakeTimeoutMs,
     });
+    this.connections = new ConnectionGuard(opts.connectionLimits);
     this.hosts.onChange = (id) => this.dashboards.hostChanged(id);
     this.alerts = opts.alerts
       ? new Alerts(
@@ -136,25 +153,34 @@ export class TidemarkServer {
         this.ingested,
         opts.remoteWrite ?? null,
         this.health,
+        () => resourceMetricsText(this.connections, this.agents, this.dashboards),
       ),
     );
     const webDir = opts.webDir ?? defaultWebDir();
     app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));
     // Browsers and tools that ignore the page's <link rel=icon> still ask for /favicon.ico.
     app.get('/favicon.ico', (_req, res) => res.redirect(301, '/favicon.svg'));
+    // Slow or silent clients: Node checks these timeouts every connectionsCheckingInterval (30 s by default).
+    const timeouts = {
+      headersTimeout: opts.headersTimeoutMs ?? 10_000,
+      requestTimeout: opts.requestTimeoutMs ?? 30_000,
+      connectionsCheckingInterval: 1000,
+    };
     if (opts.tls) {
-      const t = createTlsServer(opts.tls, app, opts.log.child('tls'));
+      const t = createTlsServer(opts.tls, app, opts.log.child('tls'), timeouts);
       this.http = t.server;
       this.stopTls = t.stop;
     } else {
-      this.http = http.createServer(app);
+      this.http = http.createServer(timeouts, app);
     }
+    this.connections.attach(this.http);
     this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
       this.upgrade(req, socket, head),
     );
   }
 
   private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.connections.handshakeDone(req.socket);
     // Exact paths only: /WS/agent or /ws/agent/ is not an endpoint.
     const pathname = (req.url ?? '/').split('?', 1)[0];
     const refuse = (status: number, text: string) => {

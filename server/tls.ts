@@ -39,9 +39,11 @@ export function createTlsServer(
   o: TlsOptions,
   handler: http.RequestListener,
   log: Logger,
+  serverOptions: http.ServerOptions = {},
 ): { server: https.Server; stop: () => void } {
   const server = https.createServer(
     {
+      ...serverOptions,
       ...secureContext(o),
       // Browsers have no client certificate: ask for one, and judge it where agents connect.
       requestCert: !!o.clientCaFile,

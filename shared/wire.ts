@@ -45,6 +45,7 @@ export const ERROR_CODES = [
   'unsupported_protocol',
   'hello_required',
   'rate_limited',
+  'series_limit',
   'internal',
   /** The credential may not write as the agent id the hello names. */
   'forbidden',

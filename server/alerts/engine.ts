@@ -11,7 +11,8 @@ import {
   type Matcher,
   type Rule,
 } from './rules.js';
-import { readState, silenceMatches, writeState, type Silence } from './state-file.js';
+import { readState, silenceMatches, type Persisted, type Silence } from './state-file.js';
+import { StateFile } from './durable-file.js';
 import { conditionsOf, joins, valueAt, type Window } from './windows.js';
 import { figure, roundForPeople } from './format.js';
 import { DEFAULT_INHIBIT_RULES, inhibitor, type InhibitRule } from './inhibition.js';
@@ -101,6 +102,8 @@ export interface EngineOptions {
   inhibitRules?: readonly InhibitRule[];
   /** The specifics of an alert's subject from its host's reported states (array members, log paths, set members). */
   facts?: (host: string, rule: string, labels: Record<string, string>) => string[];
+  /** How soon a failed save of the state file is tried again (default 5 s). */
+  stateRetryMs?: number;
 }
 
 /**
@@ -116,6 +119,8 @@ export class AlertEngine {
   /** Series key of a labels object: batches decoded on the server reuse one labels object per series. */
   private readonly labelKeys = new WeakMap<object, string>();
   private saveTimer: NodeJS.Timeout | null = null;
+  /** Where the state is saved; a failed save is retried there and shown in /healthz, never thrown. */
+  private readonly stateFile: StateFile | null;
   private tickTimer: NodeJS.Timeout | null = null;
   readonly repeatIntervalMs: number;
   /** Each host's sampling interval, for the default staleness. */
@@ -132,6 +137,9 @@ export class AlertEngine {
     this.startedAt = this.now();
     this.inhibitRules = opts.inhibitRules ?? DEFAULT_INHIBIT_RULES;
     opts.notifier.onChange = () => this.scheduleSave();
+    this.stateFile = opts.stateFile
+      ? new StateFile(opts.stateFile, () => JSON.stringify(this.persisted()), opts.log, opts.stateRetryMs)
+      : null;
     this.load();
   }
 
@@ -609,16 +617,28 @@ export class AlertEngine {
     this.saveTimer.unref();
   }
 
-  /** Writes the state atomically (temp file, then rename), so a crash mid-write leaves the previous state. */
-  saveNow(): void {
-    if (!this.opts.stateFile) return;
-    writeState(this.opts.stateFile, {
+  private persisted(): Persisted {
+    return {
       version: 1,
       instances: [...this.instances.values()],
       silences: this.silences,
       outbox: [...this.opts.notifier.pending],
       retired: Object.fromEntries(this.retired),
-    });
+    };
+  }
+
+  /** Why the alert state could not be saved (it is retried), or null. */
+  get saveFailure(): string | null {
+    return this.stateFile?.failure ?? null;
+  }
+
+  /**
+   * Writes the state atomically (temp file, fsync, rename), so a crash
+   * mid-write leaves the previous state. A full or read-only disk never throws
+   * here (this runs from timers): the state stays in memory and is retried.
+   */
+  saveNow(): boolean {
+    return this.stateFile?.save() ?? true;
   }
 
   stop(): void {
@@ -627,6 +647,7 @@ export class AlertEngine {
       clearTimeout(this.saveTimer);
       this.saveTimer = null;
     }
+    this.stateFile?.stop();
     this.saveNow();
     this.opts.notifier.stop();
   }

@@ -1,11 +1,10 @@
 /**
  * The alert state file (DATA_DIR/alerts-state.json): firing and pending
  * alerts, silences, undelivered notifications and retired hosts, written
- * atomically (temp file, then rename) so a crash mid-write leaves the previous
- * state; and silence matching.
+ * by durable-file.ts (atomically, retried when the disk fails); its reading;
+ * and silence matching.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Logger } from '../../shared/log.js';
 import type { AlertInstance } from './engine.js';
 import type { Notification } from './notify.js';
@@ -38,13 +37,6 @@ export function readState(file: string, log: Logger): Persisted | null {
       log.error('alert state unreadable; starting empty', { file, error: (err as Error).message });
     return null;
   }
-}
-
-export function writeState(file: string, data: Persisted): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, JSON.stringify(data));
-  renameSync(tmp, file);
 }
 
 /** A silence's matchers as tests, compiled once per silence (they are checked on every tick for every firing alert). */

@@ -86,6 +86,14 @@ export class MemoryStore implements Store {
     return id;
   }
 
+  findSeriesId(host: string, metric: string, labels: Record<string, string> | undefined): number | undefined {
+    return this.ids.get(`${host}\u0000${seriesKey(metric, labels)}`);
+  }
+
+  seriesCount(host?: string): number {
+    return host === undefined ? this.series.length : (this.byHost.get(host)?.length ?? 0);
+  }
+
   appendValues(ts: number, ids: ArrayLike<number>, values: ArrayLike<number | null>): void {
     for (let i = 0; i < ids.length; i++) this.series[ids[i]!]?.ring.push(ts, values[i]!);
   }

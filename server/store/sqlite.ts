@@ -17,6 +17,7 @@ import {
   type Retention,
 } from './history-writer.js';
 import type { LatestValue, SeriesQuery, SeriesResult, Store } from './store.js';
+import { StorageErrors } from './integrity.js';
 
 export interface SqliteStoreOptions {
   file: string;
@@ -42,6 +43,8 @@ export interface SqliteStoreOptions {
    * TypeScript sources, as the tests do, where the worker module cannot load).
    */
   writer?: 'worker' | 'inline';
+  /** Where rows that cannot be read are reported (they are skipped); /healthz lists them. */
+  errors?: StorageErrors;
 }
 
 const HOUR = 3_600_000;
@@ -129,10 +132,13 @@ interface InFlight {
 export class SqliteStore implements Store {
   readonly db: Database.Database;
   private readonly ids = new Map<string, number>();
+  /** Series per host, for the series limits. */
+  private readonly hostSeries = new Map<string, number>();
   private readonly series: (SeriesInfo | undefined)[] = [];
   private readonly cols = new SeriesColumns();
   private readonly heads = new HeadTable();
-  private readonly o: Required<Omit<SqliteStoreOptions, 'file' | 'writer'>>;
+  private readonly o: Required<Omit<SqliteStoreOptions, 'file' | 'writer' | 'errors'>>;
+  readonly errors: StorageErrors;
   private readonly stmt: Record<string, Database.Statement>;
   private wal: WalEntry[] = [];
   /** Bytes of the log rows waiting for the next commit; reused, since each commit takes a copy. */
@@ -175,6 +181,7 @@ export class SqliteStore implements Store {
       now: opts.now ?? Date.now,
       log: opts.log ?? createLogger('warn', 'tidemark/store'),
     };
+    this.errors = opts.errors ?? new StorageErrors();
     mkdirSync(path.dirname(opts.file), { recursive: true });
     this.file = opts.file;
     this.db = openHistoryDb(opts.file);
@@ -248,13 +255,12 @@ export class SqliteStore implements Store {
       metric: string;
       labels: string;
     }[]) {
+      const labels = this.readable(`series row ${row.id} (${row.key.replace('\u0000', ' ')})`, () =>
+        labelsOf(row.labels),
+      );
+      if (!labels) continue;
       this.ids.set(row.key, row.id);
-      this.addSeries({
-        id: row.id,
-        host: row.host,
-        metric: row.metric,
-        labels: JSON.parse(row.labels) as Record<string, string>,
-      });
+      this.addSeries({ id: row.id, host: row.host, metric: row.metric, labels });
     }
     const newest = this.db
       .prepare(
@@ -264,11 +270,13 @@ export class SqliteStore implements Store {
     for (const c of newest) {
       const id = c.series_id;
       if (this.series[id])
-        decodeChunk(
-          c.data,
-          c.start_ts,
-          c.n,
-          (ts, v) => ((this.cols.lastTs[id] = ts), (this.cols.lastValue[id] = v ?? NaN)),
+        this.readable(`newest chunk of series ${id}`, () =>
+          decodeChunk(
+            c.data,
+            c.start_ts,
+            c.n,
+            (ts, v) => ((this.cols.lastTs[id] = ts), (this.cols.lastValue[id] = v ?? NaN)),
+          ),
         );
     }
     for (const row of this.db.prepare('SELECT id, ts, n, data FROM wal ORDER BY id').iterate() as Iterable<{
@@ -277,13 +285,22 @@ export class SqliteStore implements Store {
       n: number;
       data: Buffer;
     }>) {
-      const r = new ByteReader(row.data);
-      let id = 0;
-      for (let i = 0; i < row.n; i++) {
-        id += unzigzag(r.varint());
-        const v = r.float64();
-        if (this.series[id]) this.push(id, row.ts, v, row.id);
-      }
+      // A log row is decoded whole before any of it goes into the heads: a corrupt one is skipped entire.
+      const samples = this.readable(`write-ahead log row ${row.id}`, () => walSamples(row.data, row.n));
+      for (const [id, v] of samples ?? []) if (this.series[id]) this.push(id, row.ts, v, row.id);
+    }
+  }
+
+  /** Runs a read of one stored row; a row that cannot be read is reported (naming it) and skipped, never fatal. */
+  private readable<T>(what: string, read: () => T): T | undefined {
+    try {
+      return read();
+    } catch (err) {
+      this.errors.record(
+        `${what} in ${this.file} cannot be read and was skipped: ${(err as Error).message}`,
+        this.o.log,
+      );
+      return undefined;
     }
   }
 
@@ -302,7 +319,16 @@ export class SqliteStore implements Store {
     return id;
   }
 
+  findSeriesId(host: string, metric: string, labels: Record<string, string> | undefined): number | undefined {
+    return this.ids.get(`${host}\u0000${seriesKey(metric, labels)}`);
+  }
+
+  seriesCount(host?: string): number {
+    return host === undefined ? this.ids.size : (this.hostSeries.get(host) ?? 0);
+  }
+
   private addSeries(info: SeriesInfo): void {
+    this.hostSeries.set(info.host, (this.hostSeries.get(info.host) ?? 0) + 1);
     this.series[info.id] = info;
     this.cols.ensure(info.id + 1);
     this.heads.ensure(info.id + 1);
@@ -596,7 +622,7 @@ export class SqliteStore implements Store {
       n: number;
       data: Buffer;
     }[])
-      decodeChunk(c.data, c.start_ts, c.n, visit);
+      this.readable(`chunk of series ${s.id} from ${c.start_ts}`, () => decodeChunk(c.data, c.start_ts, c.n, visit));
     this.eachUnstored(s, committed, visit);
   }
 
@@ -702,6 +728,10 @@ export class SqliteStore implements Store {
     }
   }
 
+  storageErrors(): { at: number; message: string }[] {
+    return this.errors.recent();
+  }
+
   knownHosts(): Map<string, number> {
     const out = new Map<string, number>();
     for (const l of this.latest()) out.set(l.host, Math.max(out.get(l.host) ?? 0, l.ts));
@@ -778,4 +808,25 @@ export class SqliteStore implements Store {
       this.db.exec('DROP TABLE samples');
     })();
   }
+}
+
+/** A series row's labels: a JSON object of strings. */
+function labelsOf(json: string): Record<string, string> {
+  const l = JSON.parse(json) as unknown;
+  if (typeof l !== 'object' || l === null || Array.isArray(l) || Object.values(l).some((v) => typeof v !== 'string'))
+    throw new Error('labels are not an object of strings');
+  return l as Record<string, string>;
+}
+
+/** A log row's samples: per sample the series id as a zigzag varint delta, then the value as a float64. */
+function walSamples(data: Buffer, n: number): [id: number, value: number][] {
+  const r = new ByteReader(data);
+  const out: [number, number][] = [];
+  let id = 0;
+  for (let i = 0; i < n; i++) {
+    id += unzigzag(r.varint());
+    out.push([id, r.float64()]);
+  }
+  if (r.pos !== data.length) throw new Error(`${data.length - r.pos} bytes left over after ${n} samples`);
+  return out;
 }

@@ -37,6 +37,10 @@ export interface Store {
    * Float64Array with NaN). A sample at or before a series' newest is a replay
    * and is dropped.
    */
+  /** The store's number for a series if it exists (never creates one: the series limits ask before seriesId creates). */
+  findSeriesId(host: string, metric: string, labels: Record<string, string> | undefined): number | undefined;
+  /** Series stored for one host, or for all hosts. */
+  seriesCount(host?: string): number;
   appendValues(ts: number, ids: ArrayLike<number>, values: ArrayLike<number | null>): void;
   query(q: SeriesQuery): SeriesResult[];
   latest(): Iterable<LatestValue>;
@@ -51,6 +55,8 @@ export interface Store {
   readonly samplesWritten?: number;
   /** Why the last write to disk failed, until one succeeds again (writes are retried); absent or null when healthy. */
   readonly failure?: string | null;
+  /** Rows skipped as unreadable and files set aside at start (newest last), for /healthz; absent where nothing is read back. */
+  storageErrors?(): { at: number; message: string }[];
   /** Resolves once everything appended so far is on disk; absent for stores that keep nothing across restarts. Acks wait for it. */
   whenDurable?(): Promise<void>;
   close(): Promise<void>;

@@ -39,10 +39,13 @@ export interface Running {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
+let stateHome: string | undefined;
+
 /** Runs the built CLI (`dist/cli/main.js`) as a real process and collects its output. */
 export function runCli(args: string[], env: Record<string, string> = {}): Running {
   const proc = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
+    // Agents keep a spool under XDG_STATE_HOME: each test process gets its own, so no run replays another's batches.
+    env: { ...process.env, XDG_STATE_HOME: (stateHome ??= tempDir('tidemark-state-')), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

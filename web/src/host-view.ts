@@ -15,9 +15,11 @@ import {
   RAID_STATE_KIND,
   REPLSET_STATE_KIND,
   mongodStatuses,
+  type HostStates,
 } from '../../shared/states.js';
 import { FilesystemsPanel, scheduleText } from './filesystems-panel.js';
 import { renderRetireButton } from './retire.js';
+import { checkedStates, mergeStates, type HostStates as CheckedStates } from './state-check.js';
 import { api } from './api.js';
 import { el } from './dom.js';
 import { LiveChart, type SeriesResult } from './live-chart.js';
@@ -49,6 +51,8 @@ export class HostView {
   private readonly logPaths = new LogPathsPanel($('logpaths'));
   private readonly mongod = new MongodPanel($('mongod'));
   private readonly filesystems = new FilesystemsPanel($('filesystems'));
+  /** What was wrong with the states this host's agent sent that could not be rendered. */
+  private stateProblems: string[] = [];
 
   /** `onRange` is asked to show a range (wheel zoom, drag): the app puts it in the URL. */
   constructor(private readonly onRange: (range: { from: number; to: number }) => void) {}
@@ -85,6 +89,10 @@ export class HostView {
       return;
     }
     if (gen !== this.generation) return;
+    // Only states that can be rendered reach the panels; the rest are this host's error, shown in its header.
+    const checked = checkedStates(host.states);
+    host.states = checked.states; // validated field by field just above
+    this.stateProblems = checked.problems;
     this.host = host;
     this.renderHeader();
     this.renderStates();
@@ -183,8 +191,11 @@ export class HostView {
       this.renderCharts(ts);
     }
     this.host.lastSeen = Date.now();
-    for (const kind of stateKinds ?? []) this.host.states[kind] = {};
-    for (const st of states ?? []) (this.host.states[st.kind] ??= {})[st.key] = st.value;
+    const problems = mergeStates(this.host.states as CheckedStates, stateKinds, states);
+    if (stateKinds?.length || problems.length) {
+      this.stateProblems = problems;
+      this.renderHeader();
+    }
     if (stateKinds?.length) this.renderStates();
   }
 
@@ -223,6 +234,10 @@ export class HostView {
       .filter(Boolean)
       .join(' · ');
     $('host-header').dataset.connected = String(h.connected);
+    const bad = this.stateProblems;
+    $('state-problems').textContent = bad.length
+      ? `bad state from agent: ${bad[0]}${bad.length > 1 ? ` (+${bad.length - 1} more)` : ''}`
+      : '';
     renderRetireButton($('host-header'), h);
     $('collector-states').replaceChildren(
       ...h.collectors.map((c) => {

@@ -1,0 +1,150 @@
+// Soaks a real server process with what its resource limits are for: silent TCP connections (closed at the
+// handshake deadline), a series flood from one agent (stopped at the per-agent series limit) and dashboards
+// that never read (dropped past their allowance). Reports peak RSS and the limit counters from /metrics.
+//
+//   node bench/soak.mjs [--silent 1000] [--series 30000] [--dashboards 100] [--seconds 15] [--json]
+//
+// Exit 0 when the server stayed up, every silent socket was closed and the flood was stopped at the limit.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { machine, procStats } from './lib.mjs';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const SILENT = arg('silent', 1000);
+const SERIES = arg('series', 30_000);
+const DASHBOARDS = arg('dashboards', 100);
+const SECONDS = arg('seconds', 15);
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = /** @type {net.AddressInfo} */ (s.address()).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const counter = (text, line) =>
+  Number(
+    text
+      .split('\n')
+      .find((l) => l.startsWith(line + ' '))
+      ?.slice(line.length + 1) ?? NaN,
+  );
+
+async function main() {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-soak-'));
+  const server = spawn(
+    process.execPath,
+    [
+      CLI,
+      'server',
+      '--port',
+      String(port),
+      '--token',
+      't',
+      '--data-dir',
+      dataDir,
+      '--store',
+      'memory',
+      '--log-level',
+      'error',
+    ],
+    { stdio: 'ignore' },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {
+      if (i > 100) throw new Error('server did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  let maxRss = 0;
+  const rssTimer = setInterval(() => (maxRss = Math.max(maxRss, procStats(server.pid)?.rssMB ?? 0)), 250);
+
+  // Silent sockets.
+  let silentClosed = 0;
+  for (let i = 0; i < SILENT; i++) {
+    const s = net.connect(port, '127.0.0.1');
+    s.on('error', () => {});
+    s.on('close', () => silentClosed++);
+  }
+
+  // Dashboards that never read, subscribed to the flooding agent.
+  for (let i = 0; i < DASHBOARDS; i++) {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/dashboard`);
+    ws.on('error', () => {});
+    ws.on('open', () => {
+      ws.send(JSON.stringify({ type: 'subscribe', hosts: ['flood'] }));
+      ws.pause();
+    });
+  }
+
+  // The series flood: 1 000 new series a batch, then the same series again and again.
+  const agent = new WebSocket(`ws://127.0.0.1:${port}/ws/agent`, { headers: { Authorization: 'Bearer t' } });
+  let limitError = '';
+  agent.on('message', (d) => {
+    const m = JSON.parse(d.toString());
+    if (m.type === 'error' && m.code === 'series_limit') limitError = m.message;
+  });
+  await new Promise((r) => agent.once('open', r));
+  agent.send(
+    JSON.stringify({
+      type: 'hello',
+      protocol: 1,
+      agentId: 'flood',
+      session: 's',
+      hostname: 'flood',
+      agentVersion: 'soak',
+      inventory: null,
+    }),
+  );
+  const started = Date.now();
+  let seq = 0;
+  while (Date.now() - started < SECONDS * 1000 && server.exitCode === null) {
+    const from = (seq * 1000) % SERIES;
+    const samples = [];
+    for (let i = from; i < from + 1000; i++) samples.push({ m: 'disk_util_percent', l: { device: `d${i}` }, v: i });
+    agent.send(JSON.stringify({ type: 'batch', seq: ++seq, ts: Date.now(), samples }));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // Past the handshake deadline (10 s), every silent socket is gone.
+  const waitUntil = Date.now() + 15_000;
+  while (silentClosed < SILENT && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 100));
+  const alive = server.exitCode === null;
+  const metrics = alive ? await (await fetch(`${base}/metrics`)).text() : '';
+  clearInterval(rssTimer);
+  agent.terminate();
+  server.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+  const result = {
+    machine: machine(),
+    seconds: SECONDS,
+    serverAlive: alive,
+    serverMaxRssMB: Math.round(maxRss),
+    silent: SILENT,
+    silentClosed,
+    handshakeTimeouts: counter(metrics, 'tidemark_server_handshake_timeouts_total{stage="http"}'),
+    series: counter(metrics, 'tidemark_server_series'),
+    seriesRefused: counter(metrics, 'tidemark_server_series_refused_total{limit="max_series_per_agent"}'),
+    limitError,
+    dashboardsDropped: counter(metrics, 'tidemark_server_dashboards_dropped_total'),
+  };
+  console.log(process.argv.includes('--json') ? JSON.stringify(result) : result);
+  const floodStopped = SERIES <= 20_000 || result.series === 20_000;
+  process.exit(alive && silentClosed === SILENT && floodStopped ? 0 : 1);
+}
+
+await main();

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { checkedStates, mergeStates, stateProblem } from '../../web/src/state-check.js';
+
+const goodCheck = {
+  check: 'logrotate',
+  file: '/etc/logrotate.conf',
+  ok: true,
+  counts: { error: 0, warning: 0 },
+  findings: [],
+  checkedAt: 1,
+};
+const goodArray = {
+  name: 'md0',
+  level: 'raid1',
+  state: 'clean',
+  readOnly: false,
+  health: 'clean',
+  degraded: false,
+  disks: { expected: 2, active: 2, failed: 0, spare: 0, missing: 0 },
+  missingSlots: [],
+  members: [{ name: 'sda1', index: 0, state: 'in_sync' }],
+  sync: null,
+  mismatchCnt: 0,
+  disagreements: [],
+};
+
+describe('dashboard state validation', () => {
+  it('keeps states with the fields their panels read', () => {
+    const { states, problems } = checkedStates({ logpaths: { logrotate: goodCheck }, raid_array: { md0: goodArray } });
+    expect(problems).toEqual([]);
+    expect(states.logpaths!.logrotate).toEqual(goodCheck);
+    expect(states.raid_array!.md0).toEqual(goodArray);
+  });
+
+  it('names a log-path state without its fields, and leaves it out', () => {
+    const { states, problems } = checkedStates({ logpaths: { logrotate: { check: 'logrotate' }, other: goodCheck } });
+    expect(problems).toEqual(['state logpaths/logrotate: ok must be a boolean']);
+    expect(Object.keys(states.logpaths!)).toEqual(['other']);
+    expect(stateProblem('logpaths', 'x', { ...goodCheck, counts: { error: 'many', warning: 0 } })).toBe(
+      'state logpaths/x: error must be a number',
+    );
+    expect(stateProblem('raid_array', 'md0', { ...goodArray, members: [null] })).toBe(
+      'state raid_array/md0: members must be objects with a name',
+    );
+  });
+
+  it('refuses prototype keys without polluting any prototype', () => {
+    const states = checkedStates({}).states;
+    const problems = mergeStates(
+      states,
+      ['__proto__', 'logpaths'],
+      [
+        { kind: '__proto__', key: 'polluted', value: { yes: true } },
+        { kind: 'logpaths', key: 'constructor', value: goodCheck },
+        { kind: 'logpaths', key: 'logrotate', value: goodCheck },
+      ],
+    );
+    expect(problems).toEqual(['state __proto__/polluted: reserved name', 'state logpaths/constructor: reserved name']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.keys(states.logpaths!)).toEqual(['logrotate']);
+    // A JSON host list with a "__proto__" kind (JSON.parse makes it an own key) is refused the same way.
+    const parsed = checkedStates(JSON.parse('{"__proto__": {"k": {"a": 1}}}'));
+    expect(parsed.problems).toEqual(['state __proto__/k: reserved name']);
+  });
+});
