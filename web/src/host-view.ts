@@ -15,7 +15,6 @@ import {
   RAID_STATE_KIND,
   REPLSET_STATE_KIND,
   mongodStatuses,
-  type HostStates,
 } from '../../shared/states.js';
 import { FilesystemsPanel, scheduleText } from './filesystems-panel.js';
 import { renderRetireButton } from './retire.js';
@@ -91,7 +90,7 @@ export class HostView {
     if (gen !== this.generation) return;
     // Only states that can be rendered reach the panels; the rest are this host's error, shown in its header.
     const checked = checkedStates(host.states);
-    host.states = checked.states; // validated field by field just above
+    host.states = checked.states;
     this.stateProblems = checked.problems;
     this.host = host;
     this.renderHeader();
