@@ -44,6 +44,7 @@ function feed() {
   seq++;
   for (const h of sims) {
     const { samples, states } = h.sample(now);
+    /** @type {import('../dist/shared/protocol.js').DecodedBatch} */
     const batch = {
       type: 'batch',
       seq,

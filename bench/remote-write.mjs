@@ -19,7 +19,7 @@ const shards = Number(process.argv[4] ?? 4);
 
 const port = await new Promise((resolve) => {
   const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const p = s.address().port;
+    const p = /** @type {import('node:net').AddressInfo} */ (s.address()).port;
     s.close(() => resolve(p));
   });
 });
@@ -105,10 +105,10 @@ console.log(`queue on disk ${fmt(bytes / 2 ** 20)} MiB = ${fmt(perSample, 2)} by
 console.log(
   `per hour of outage: ${fmt((perSample * (queuedFirst / seconds) * 3600) / 2 ** 30, 2)} GiB for these ${hosts} hosts, ${fmt((perSample * (queuedFirst / seconds / hosts) * 3600) / 2 ** 20, 1)} MiB per host`,
 );
-for (const [name, r] of [
+for (const [name, r] of /** @type {[string, typeof first][]} */ ([
   ['new series', first],
   ['known series', second],
-])
+]))
   console.log(
     `${name}: drained ${r.sent} samples in ${fmt(r.ms / 1000)} s (includes VictoriaMetrics start-up): ${fmt(r.sent / (r.ms / 1000) / 1000, 0)} k samples/s; Tidemark CPU ${fmt(r.cpuS)} s (${fmt(r.sent / r.cpuS / 1000, 0)} k samples per CPU second)`,
   );
