@@ -308,7 +308,7 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
     if (labelsNode && isMap(labelsNode))
       for (const p of labelsNode.items) labels[String(scalar(p.key as Node))] = String(scalar(p.value as Node));
     const fields = templateFields(when, absent);
-    for (const key of ['summary', 'description'] as const) {
+    for (const key of ['summary', 'description', 'resolved'] as const) {
       const node = get(item, key);
       const text = scalar(node);
       if (typeof text !== 'string') continue;
@@ -353,8 +353,8 @@ export function loadRuleFile(file: string): { rules: Rule[]; errors: RuleError[]
 /** A template placeholder: {{name}}. */
 export const PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;
 
-/** Placeholders every alert can fill, whatever its rule. */
-export const ALERT_FIELDS = ['host', 'value'];
+/** Placeholders every alert can fill, whatever its rule (see render in engine.ts). */
+export const ALERT_FIELDS = ['host', 'value', 'figure'];
 
 /** What a rule's templates may name: the alert's own fields and the labels of the series it is about. */
 function templateFields(when: Expr | null, absent: Rule['absent']): string[] {
