@@ -73,7 +73,7 @@ function setup(opts: { rulePaths?: string[]; stateFile?: string | null; receiver
 
 const delivered = async (n: number) => {
   await until(() => receiver.received.length >= n, 5000, `${n} notifications`);
-  await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 50)); // a window for an unexpected extra notification to show up
   return receiver.received.map((x) => `${x.body.kind} ${x.body.alert.rule}`);
 };
 
@@ -254,7 +254,7 @@ describe('paging behaviour', () => {
     }
     t.feed(off, 61);
     expect(await delivered(2)).toEqual(['trigger DiskSaturated', 'resolve DiskSaturated']);
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 200)); // a window in which no further page may come
     expect(receiver.received).toHaveLength(2);
   });
 
@@ -316,7 +316,7 @@ describe('paging behaviour', () => {
     t.feed([{ m: 'raid_disks_missing', l: { array: 'md0' }, v: 0 }], 130); // the silence expires
     t.feed([{ m: 'raid_disks_missing', l: { array: 'md0' }, v: 1 }], 2);
     expect(await delivered(1)).toEqual(['trigger RaidDegraded']);
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 200)); // a window in which no second trigger may come
     expect(receiver.received).toHaveLength(1);
   });
 
@@ -328,7 +328,7 @@ describe('paging behaviour', () => {
     expect(await delivered(2)).toEqual(['trigger RaidDegraded', 'repeat RaidDegraded']);
     expect(t.alerts.engine.ack(t.alerts.engine.list()[0]!.id)).toBe(true);
     t.feed(missing, 5 * 3600, 10_000);
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 200)); // a window for a wrong repeat to show up before the count
     // the acknowledgement itself is told (webhooks and PagerDuty), and nothing repeats after it
     expect(await delivered(3)).toEqual(['trigger RaidDegraded', 'repeat RaidDegraded', 'acknowledge RaidDegraded']);
   });

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
-import { CLI, runCli, tempDir, until, serverProcess, type Running } from '../helpers/process.js';
+import type { HostSummary } from '../../shared/protocol.js';
+import { CLI, getJson, runCli, tempDir, until, serverProcess, type Running } from '../helpers/process.js';
 
 /**
  * A disk-saturation episode end to end: a real agent reads a procfs tree whose
@@ -72,7 +73,11 @@ describe('a disk-saturation episode through a real agent and server', () => {
       config,
       `alerts:\n  defaultRules: false\n  rules: [${path.join(d, 'fast.yaml')}]\n  receivers:\n    - { type: pagerduty, routingKey: R0UTINGKEY, url: ${receiver.url}/v2/enqueue }\n`,
     );
-    const { port, start: startServer } = await serverProcess({
+    const {
+      port,
+      base,
+      start: startServer,
+    } = await serverProcess({
       dataDir: path.join(d, 'data'),
       args: ['--config', config],
     });
@@ -82,7 +87,13 @@ describe('a disk-saturation episode through a real agent and server', () => {
       { TIDEMARK_TOKEN: 't' },
     );
     await agent.waitFor(/connected to server/);
-    await new Promise((r) => setTimeout(r, 1000));
+    await until(
+      async () =>
+        (await getJson<HostSummary[]>(`${base}/api/hosts`)).find((h) => h.id === 'db1' && h.stats.batches >= 4),
+      10_000,
+      'healthy samples to arrive',
+    );
+    await new Promise((r) => setTimeout(r, 1000)); // past the rule's 1 s `for`: a healthy disk must page nothing
     expect(receiver.received).toEqual([]);
 
     driver.depth = 8;
@@ -91,12 +102,12 @@ describe('a disk-saturation episode through a real agent and server', () => {
     await server.stop();
     server = await startServer();
     await agent.waitFor(/connected to server.*\n(.|\n)*connected to server/, 15_000);
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 3000)); // a window in which the restarted server must not page again
     expect(receiver.received).toHaveLength(1);
 
     driver.depth = 0;
     await until(() => receiver.received.length >= 2, 15_000, 'the resolve');
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, 2000)); // a window in which nothing may follow the resolve
     const events = receiver.received.map(
       (x) =>
         x.body as {

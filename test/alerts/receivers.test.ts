@@ -127,7 +127,7 @@ describe('Alertmanager API v2', () => {
     await until(() => at('/am/api/v2/alerts').length === 1, 5000, 'first post');
     // the engine's clock: three more seconds of ticks, each past the 1 s interval
     for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r, 1100));
+      await new Promise((r) => setTimeout(r, 1100)); // re-posts go by wall-clock time: let the interval pass
       h.feed(degraded, 1);
     }
     await until(() => at('/am/api/v2/alerts').length === 4, 5000, 'three re-posts');
@@ -155,7 +155,7 @@ describe('Alertmanager API v2', () => {
     const resolved = posts[4]!.body[0] as Record<string, any>;
     expect(Date.parse(resolved.endsAt as string)).toBe(h.now); // the engine's time of the resolve
     expect(resolved.annotations.summary).toBe('md array md0 on db1 is whole again');
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 1500)); // a window past the 1 s interval in which nothing may come
     h.feed(whole, 1);
     expect(at('/am/api/v2/alerts')).toHaveLength(5); // nothing after the resolve
   });
@@ -222,7 +222,7 @@ describe('routing and inhibition', () => {
     ]);
     h.feed([...degraded, { m: 'logpath_check_ok', l: { check: 'logrotate' }, v: 0 }], 1);
     await until(() => rx.received.length === 2, 5000, 'two');
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 200)); // a window for a wrongly routed third copy to show up
     expect(at('/warn').map((x) => (x.body as { text: string }).text.split('\n')[0])).toEqual([
       ':large_orange_circle: *WARNING* logrotate on db1 would fail or skip a log',
     ]);
@@ -245,7 +245,8 @@ describe('routing and inhibition', () => {
         .map((a) => `${a.rule} ${a.state} ${a.inhibitedBy ?? '-'}`)
         .sort(),
     ).toEqual(['MongodDown firing -', 'MongodTicketsExhausted firing MongodDown']);
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => rx.received.length >= 1, 5000, 'the MongodDown page');
+    await new Promise((r) => setTimeout(r, 300)); // a window in which the inhibited ticket alert must not come
     expect(rx.received.map((x) => (x.body as { alert: { rule: string } }).alert.rule)).toEqual(['MongodDown']);
   });
 });

@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { HostSummary } from '../../shared/protocol.js';
 import { PROCFS } from '../helpers/fixtures.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { getJson, runCli, serverProcess, tempDir, until, type Running } from '../helpers/process.js';
@@ -42,7 +43,7 @@ async function setup(receivers: string, extraRules = 'rules: []\n') {
     agent,
     restart: async (downMs: number) => {
       await server.stop();
-      await new Promise((r) => setTimeout(r, downMs));
+      await new Promise((r) => setTimeout(r, downMs)); // the outage itself: its length is the scenario
       server = await srv.start();
     },
   };
@@ -126,7 +127,12 @@ describe('(e) and (f): severity routes, and Alertmanager re-posts', () => {
 describe('(d) the server stopped for 20 s and restarted', () => {
   it('sends no AgentSilent', async () => {
     const { rx, srv, agent, restart } = await setup('    - { type: webhook, url: RX/hook }\n');
-    await new Promise((r) => setTimeout(r, 2000));
+    await until(
+      async () =>
+        (await getJson<HostSummary[]>(`${srv.base}/api/hosts`)).find((h) => h.id === 'db1' && h.stats.batches >= 4),
+      10_000,
+      'db1 to stream before the stop',
+    );
     await restart(20_000);
     const restartedAt = Date.now();
     await agent.waitFor(/connected to server(.|\n)*connected to server/, 45_000);

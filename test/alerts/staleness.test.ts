@@ -31,7 +31,7 @@ function harness(opts: { rulePaths?: string[]; stateFile?: string | null } = {})
 }
 const got = async (n: number) => {
   await until(() => receiver.received.length >= n, 5000, `${n} notifications`);
-  await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 50)); // a window for an unexpected extra notification to show up
   return receiver.received.map((x) => {
     const b = x.body as { kind: string; alert: { rule: string; resolvedBy?: string } };
     return `${b.kind} ${b.alert.rule}${b.alert.resolvedBy ? ` ${b.alert.resolvedBy}` : ''}`;
@@ -138,7 +138,7 @@ describe('absent-data rules after a server start', () => {
     h.idle(25);
     h.feed([clean], 60);
     expect(h.states()).toEqual([]);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 100)); // a window in which nothing may be sent
     expect(receiver.received).toEqual([]);
   });
 });

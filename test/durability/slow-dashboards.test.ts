@@ -80,7 +80,7 @@ describe('300 dashboards that never read', () => {
       maxRss = Math.max(maxRss, rssMiB(server.proc.pid!));
       dropped = await metric(srv.base, 'tidemark_server_dashboards_dropped_total');
       if (dropped >= 300) break;
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, 250)); // the sampling step of the RSS watch, up to its deadline
     }
     const before = received;
     await until(() => received > before + 20, 10_000, 'the reading dashboard to keep receiving');

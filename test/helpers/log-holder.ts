@@ -19,6 +19,7 @@ process.stdin.on('data', (d) => {
   let i;
   while ((i = buf.indexOf('\\n')) >= 0) { const line = buf.slice(0, i); buf = buf.slice(i + 1); if (line.startsWith('open ')) open(line.slice(5)); }
 });
+console.log('ready');
 `;
 
 export interface LogHolder {
@@ -51,8 +52,7 @@ export async function startLogHolder(logPath: string | null, mongodArgs: string[
       waiters.push([text, resolve]);
       setTimeout(() => reject(new Error(`log holder never said "${text}"; said: ${out}`)), 10_000).unref();
     });
-  if (logPath) await saw(`opened ${logPath}`);
-  else await new Promise((r) => setTimeout(r, 100));
+  await saw(logPath ? `opened ${logPath}` : 'ready');
   return {
     proc,
     pid: proc.pid!,

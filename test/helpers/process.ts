@@ -120,7 +120,7 @@ export async function until<T>(
     const v = await fn();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 100)); // the polling step, up to the deadline
   }
 }
 

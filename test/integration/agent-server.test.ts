@@ -177,7 +177,7 @@ describe('real server and agent processes over loopback', () => {
     await server.stop();
     const downAt = Date.now();
     await agent.waitFor(/disconnected from server/);
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 3000)); // the outage itself: 3 s of samples only the agent's buffer holds
     server = await startServer();
     await until(
       async () => {
@@ -187,10 +187,16 @@ describe('real server and agent processes over loopback', () => {
       40_000,
       'agent to reconnect',
     );
-    // Let the replay and a few live batches land.
-    await new Promise((r) => setTimeout(r, 1500));
-    const { series } = await getJson<Series>(
-      `${base}/api/series?host=db-1&metric=agent_collect_ms&from=${downAt - 60_000}`,
+    // Let the replay and a few live batches land: the agent sends in order, so live samples a second after the
+    // reconnect mean the replay is in.
+    const reconnectedAt = Date.now();
+    const { series } = await until(
+      async () => {
+        const s = await getJson<Series>(`${base}/api/series?host=db-1&metric=agent_collect_ms&from=${downAt - 60_000}`);
+        return (s.series[0]?.points.at(-1)?.[0] ?? 0) > reconnectedAt + 1000 ? s : null;
+      },
+      15_000,
+      'the replay and live batches after it',
     );
     const ts = series[0]!.points.map(([t]) => t);
     // Samples taken during the outage reached the new server…

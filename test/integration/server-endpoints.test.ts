@@ -139,7 +139,7 @@ describe('dashboard endpoint', () => {
     const big = Array.from({ length: 2000 }, (_, i) => ({ m: 'disk_util_percent', l: { device: `d${i}` }, v: i }));
     for (let i = 1; i <= 100; i++) agent.send(JSON.stringify({ type: 'batch', seq: i, ts: T0 + i, samples: big }));
     await until(() => server.store.lastSeq('h1', 's') === 100, 10_000, 'all batches stored');
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 500)); // the time is the point: the pause the server must sit out
     socket.resume();
     await until(() => received >= 101, 10_000, 'every push');
     expect(server.dashboards.dropped).toBe(0);
@@ -150,10 +150,12 @@ describe('dashboard endpoint', () => {
   it('drops a client that stops reading instead of queueing for it', async () => {
     const { server, port } = await start({ dashboardMaxQueuedBytes: 64 * 1024, dashboardSlowGraceMs: 200 });
     const slow = new WebSocket(`ws://127.0.0.1:${port}/ws/dashboard`);
+    let received = 0;
+    slow.on('message', () => received++);
     await new Promise((r) => slow.once('open', r));
     slow.send(JSON.stringify({ type: 'subscribe', hosts: ['h1'] }));
     await until(() => server.dashboards.clientCount === 1, 2000, 'client');
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => received >= 1, 2000, 'the host list');
     // Stop reading: pause the underlying TCP socket.
     (slow as unknown as { _socket: { pause(): void } })._socket.pause();
     const agent = await agentSocket(port);
@@ -161,7 +163,7 @@ describe('dashboard endpoint', () => {
     const big = Array.from({ length: 2000 }, (_, i) => ({ m: 'disk_util_percent', l: { device: `d${i}` }, v: i }));
     for (let i = 1; i <= 200 && server.dashboards.dropped === 0; i++) {
       agent.send(JSON.stringify({ type: 'batch', seq: i, ts: T0 + i, samples: big }));
-      await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 5)); // a steady stream, so the drop is seen within a few batches
     }
     await until(() => server.dashboards.dropped === 1, 10_000, 'slow client to be dropped');
     expect(server.dashboards.clientCount).toBe(0);

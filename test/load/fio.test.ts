@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
 import { TidemarkServer } from '../../server/server.js';
 import { silentLogger } from '../../shared/log.js';
-import { REPO } from '../helpers/process.js';
+import { REPO, until } from '../helpers/process.js';
 import { deviceOf } from '../helpers/device.js';
 
 /**
@@ -51,7 +51,7 @@ describe('real disk load', () => {
     });
     await agent.start();
     const idleFrom = Date.now();
-    await sleep(2500);
+    await sleep(2500); // the scenario: an idle baseline of 2.5 s to compare the load with
     const loadFrom = Date.now();
     await fio([
       '--name=tidemark-load',
@@ -67,10 +67,11 @@ describe('real disk load', () => {
       '--output-format=terse',
     ]);
     const loadTo = Date.now();
-    await sleep(600);
     const values = (metric: string, from: number, to: number) =>
       server.store.query({ host: 'load', metric, labels: { device }, from, to })[0]?.points.map(([, v]) => v ?? 0) ??
       [];
+    // Samples taken after the run mean every sample of the run is stored.
+    await until(() => values('disk_util_percent', loadTo + 250, Date.now()).length, 10_000, 'samples after the run');
     const max = (xs: number[]) => Math.max(0, ...xs);
     const idleUtil = values('disk_util_percent', idleFrom, loadFrom);
     const loadUtil = values('disk_util_percent', loadFrom + 500, loadTo);
@@ -96,7 +97,7 @@ describe('real disk load', () => {
         ?.points.map(([, v]) => v ?? 0) ?? [];
     const max = (xs: number[]) => Math.max(0, ...xs);
     const idleFrom = Date.now();
-    await sleep(2500);
+    await sleep(2500); // the scenario: an idle baseline of 2.5 s to compare the load with
     const loadFrom = Date.now();
     await fio([
       '--name=tidemark-sync',
@@ -113,7 +114,12 @@ describe('real disk load', () => {
       '--output-format=terse',
     ]);
     const loadTo = Date.now();
-    await sleep(600);
+    // avg10 is read up to 600 ms past the run: wait until the store holds a sample from past that point.
+    await until(
+      () => pressure('io_pressure_avg10_percent', loadTo + 600, Date.now()).length,
+      10_000,
+      'samples 600 ms after the run',
+    );
     const idleStall = pressure('io_pressure_stall_percent', idleFrom, loadFrom);
     const loadStall = pressure('io_pressure_stall_percent', loadFrom + 500, loadTo);
     const idleAvg10 = pressure('io_pressure_avg10_percent', idleFrom, loadFrom);

@@ -156,7 +156,7 @@ describe('remote write into real VictoriaMetrics and Prometheus', () => {
     });
     running.push(sim);
     await drained(base, 1);
-    await new Promise((r) => setTimeout(r, 4000));
+    await new Promise((r) => setTimeout(r, 4000)); // the scenario: 4 s of history reach the store before its outage
     await vm.stop();
     // While the store is down, samples pile up in the queue (and the sender retries).
     await until(
@@ -168,9 +168,9 @@ describe('remote write into real VictoriaMetrics and Prometheus', () => {
       'samples queued during the outage',
     );
     await server.stop();
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 3000)); // the scenario: Tidemark stays down 3 s
     server = await start();
-    await new Promise((r) => setTimeout(r, 5000));
+    await new Promise((r) => setTimeout(r, 5000)); // the scenario: the store stays down 5 s after the restart
     await vm.start();
     await until(() => sim.proc.exitCode !== null, 40_000, 'the simulation to end');
     const health = await drained(base, 1, 60_000);

@@ -154,7 +154,12 @@ describe('a real server with its default SQLite store', () => {
       'eight batches',
     );
     await agent.stop();
-    await new Promise((r) => setTimeout(r, 500));
+    // Once the server has seen the agent go, no batch is still on its way to change the snapshot below.
+    await until(
+      async () => (await getJson<HostSummary[]>(`${base}/api/hosts`)).find((h) => h.id === 'db1' && !h.connected),
+      10_000,
+      'the server to see the agent go',
+    );
     const before = await getJson<{ series: { points: [number, number][] }[] }>(
       `${base}/api/series?host=db1&metric=raid_disks_missing&array=md6&from=now-5m`,
     );
@@ -318,7 +323,8 @@ describe('a store whose writes fail', () => {
     await until(() => store.failure, 5000, 'the failure to be seen');
     expect(store.failure).toMatch(/no such table: wal/);
     store.appendValues(2000, [id], [2]);
-    await new Promise((r) => setTimeout(r, 1200)); // at least one retry, still failing
+    // The time is the point: retries come every 1 s, so 1.2 s holds at least one, and it must still fail quietly.
+    await new Promise((r) => setTimeout(r, 1200));
     expect(durable).toBe(false);
     expect(lines.filter((l) => /writing history failed/.test(l))).toHaveLength(1); // said once, not once per retry
     store.db.exec('ALTER TABLE wal_away RENAME TO wal');

@@ -34,7 +34,7 @@ describe('collectors on fixture roots', () => {
     expect(first.status.state).toBe('ok');
     expect(first.samples).toEqual([]); // no previous reading yet
     cpSync(path.join(PROCFS, 'diamond-diskstats-t2/proc/diskstats'), path.join(root, 'proc/diskstats'));
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 200)); // the time is the point: an interval the rates divide by
     const before2 = performance.now();
     const second = await c.collect({ nowMs: 10_000, monoMs: 10_000 });
     const after2 = performance.now();

@@ -259,7 +259,7 @@ describe('I/O pressure', () => {
       file,
       'some avg10=5.00 avg60=1.00 avg300=0.50 total=160086802\nfull avg10=2.00 avg60=0.50 avg300=0.20 total=159279614\n',
     );
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 200)); // the time is the point: an interval the rates divide by
     const before2 = performance.now();
     const r = await c.collect();
     const after2 = performance.now();
