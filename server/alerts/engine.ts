@@ -1,16 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { seriesKey, type SeriesRef, type WireSample } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
-import {
-  compare,
-  exprMetrics,
-  matches,
-  PLACEHOLDER,
-  type Condition,
-  type Expr,
-  type Matcher,
-  type Rule,
-} from './rules.js';
+import { compare, exprMetrics, matches, PLACEHOLDER, type Condition, type Expr, type Rule } from './rules.js';
 import { readState, silenceMatches, type Persisted, type Silence } from './state-file.js';
 import { StateFile } from './durable-file.js';
 import { conditionsOf, joins, valueAt, type Window } from './windows.js';
@@ -653,5 +644,5 @@ export class AlertEngine {
   }
 }
 
-export type { Matcher, Silence };
+export type { Silence };
 export { valueAt } from './windows.js';

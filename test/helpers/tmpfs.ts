@@ -27,12 +27,6 @@ export function setReadOnly(dir: string, readOnly: boolean): void {
   execFileSync('mount', ['-o', `remount,${readOnly ? 'ro' : 'rw'}`, dir]);
 }
 
-/** Unmounts a tmpfs from smallTmpfs() now (its contents go with it). */
-export function unmount(dir: string): void {
-  execFileSync('umount', ['-l', dir]);
-  mounted.splice(mounted.indexOf(dir), 1);
-}
-
 /** Fills the file system under `dir` with one file until the kernel says ENOSPC; returns the file (rm it to free the space). */
 export function fillUp(dir: string): { file: string; bytes: number } {
   const file = path.join(dir, 'filler');
