@@ -61,8 +61,7 @@ describe('file systems and the logrotate schedule in headless Chromium', () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${port}/`);
-    await page.locator('#host-list li[data-connected="true"]').first().click();
+    await page.goto(`http://127.0.0.1:${port}/?host=db`); // the host view's deep link
 
     const row = page.locator(`#filesystems tr[data-mount="${data}"]`);
     await row.waitFor({ timeout: 15_000 });
