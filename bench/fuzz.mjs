@@ -76,6 +76,26 @@ function hello(session) {
   };
 }
 
+/**
+ * JSON text of a value nested `depth` deep (the server bounds depth; JSON.stringify of 5 000 levels once killed it).
+ * Written as text: stringifying such a value overflows this process's stack too.
+ */
+function nestedText(depth) {
+  const open = Array.from({ length: depth }, () => (rand() < 0.5 ? '{"a":' : '['));
+  return (
+    open.join('') +
+    '{}' +
+    open
+      .reverse()
+      .map((o) => (o === '[' ? ']' : '}'))
+      .join('')
+  );
+}
+const NESTED = '\u0000nested';
+
+/** A timestamp the server must refuse: far in the future (2100) or before its retention. */
+const outOfRange = () => pick([Date.UTC(2100, 0, 1), Date.now() + 3_600_000, 1, Date.now() - 400 * 86_400_000]);
+
 /** A frame that is a valid hello or batch with one thing wrong, or not JSON at all. */
 function mutated(session, seq) {
   const r = rand();
@@ -89,7 +109,8 @@ function mutated(session, seq) {
     if (rand() < 0.3) msg.series = Array.from({ length: int(20) }, () => [pick(NAMES), labels()]);
   } else if (r < 0.6) {
     const samples = Array.from({ length: int(30) }, () => ({ m: pick(NAMES), l: labels(), v: value() }));
-    msg = { type: 'batch', seq: rand() < 0.7 ? seq : value(), ts: rand() < 0.7 ? Date.now() : value(), samples };
+    const ts = rand() < 0.7 ? Date.now() : rand() < 0.5 ? outOfRange() : value();
+    msg = { type: 'batch', seq: rand() < 0.7 ? seq : value(), ts, samples };
   } else {
     const n = int(20);
     const defs = Array.from({ length: int(5) }, () => [rand() < 0.8 ? int(10) : value(), pick(NAMES), labels()]);
@@ -108,8 +129,10 @@ function mutated(session, seq) {
     msg.states = [
       { kind: pick(['logpaths', '__proto__', 'raid_array']), key: key(), value: rand() < 0.5 ? {} : value() },
     ];
+  if (rand() < 0.03) msg.states = [{ kind: 'raid_array', key: 'md0', value: NESTED }];
+  if (msg.type === 'hello' && rand() < 0.05) msg.inventory = NESTED;
   if (rand() < 0.1) msg.stateKinds = [pick(['logpaths', '__proto__', 'constructor'])];
-  let text = JSON.stringify(msg);
+  let text = JSON.stringify(msg).replace(JSON.stringify(NESTED), () => nestedText(pick([20, 500, 5000])));
   if (rand() < 0.05) text = text.replace('{', '{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}},');
   if (rand() < 0.05) text = text.slice(0, int(text.length)); // truncated
   const enc = rand();
