@@ -6,11 +6,10 @@
 // Usage: node bench/fan-in.mjs [N,N,…] [measureSeconds] [warmupSeconds]   (run `npm run build` first)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, statSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { machine, procStats as proc, summary, fmt } from './lib.mjs';
+import { machine, procStats as proc, summary, fmt, freePort } from './lib.mjs';
 
 const sizes = (process.argv[2] ?? '10,100,1000,5000').split(',').map(Number);
 const measureS = Number(process.argv[3] ?? 30);
@@ -19,16 +18,6 @@ const warmupS = Number(process.argv[4] ?? 130);
 const serverNodeFlags = (process.env.SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const CLI = path.resolve('dist/cli/main.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = /** @type {import('node:net').AddressInfo} */ (s.address()).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function run(n) {
   const port = await freePort();

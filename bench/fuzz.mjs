@@ -8,13 +8,12 @@
 // Exit 0 when the server stayed up and the good agent's data is complete; 1 otherwise.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import { machine, procStats } from './lib.mjs';
+import { machine, procStats, freePort } from './lib.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -141,15 +140,6 @@ function mutated(session, seq) {
   if (enc < 0.1) return { text: Buffer.concat([Buffer.from(text), Buffer.from([0xff, 0xfe, 0xc0])]), binary: false }; // invalid UTF-8
   if (enc < 0.12) return { text: Buffer.from(text), binary: true };
   return text;
-}
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = /** @type {net.AddressInfo} */ (s.address()).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function main() {

@@ -1,5 +1,6 @@
-// Shared helpers for the benchmark scripts: statistics and a description of the machine.
+// Shared helpers for the benchmark scripts: statistics, a description of the machine, a free port.
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 
 export function quantile(sorted, q) {
@@ -36,4 +37,14 @@ export function procStats(pid) {
   } catch {
     return null;
   }
+}
+
+/** A loopback port that was free a moment ago, for a server the bench starts. */
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = /** @type {net.AddressInfo} */ (s.address()).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

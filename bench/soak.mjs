@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { machine, procStats } from './lib.mjs';
+import { machine, procStats, freePort } from './lib.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,15 +23,6 @@ const SERIES = arg('series', 30_000);
 const DASHBOARDS = arg('dashboards', 100);
 const SECONDS = arg('seconds', 15);
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = /** @type {net.AddressInfo} */ (s.address()).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const counter = (text, line) =>
   Number(
