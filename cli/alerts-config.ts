@@ -5,7 +5,7 @@ import { PAGERDUTY_EVENTS_URL } from '../server/alerts/notify.js';
 import { parseRouteMatch } from '../server/alerts/routing.js';
 import { parseDuration } from '../server/alerts/rules.js';
 import { defaultRulesDir } from '../server/alerts/ruleset.js';
-import { ConfigError, loadConfigFile } from './config.js';
+import { ConfigError, loadConfigFile, checkUrl } from './config.js';
 
 /**
  * The alerting part of the configuration: `--webhook URL` (repeatable) sends
@@ -65,17 +65,6 @@ export function alertsOptions(
     repeatIntervalMs,
     dashboardUrl,
   };
-}
-
-function checkUrl(v: unknown, where: string): string {
-  if (typeof v !== 'string') throw new ConfigError(`${where}: needs a url`);
-  try {
-    const u = new URL(v);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
-  } catch {
-    throw new ConfigError(`${where}: "${v}" is not an http(s) URL`);
-  }
-  return v;
 }
 
 const TYPES = new Set(['webhook', 'pagerduty', 'alertmanager', 'slack']);

@@ -13,6 +13,18 @@ import { nearest } from './nearest.js';
 
 export class ConfigError extends Error {}
 
+/** An http(s) URL from a config section (receivers, remote-write targets); `where` names its place. */
+export function checkUrl(v: unknown, where: string): string {
+  if (typeof v !== 'string') throw new ConfigError(`${where}: needs a url`);
+  try {
+    const u = new URL(v);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+  } catch {
+    throw new ConfigError(`${where}: "${v}" is not an http(s) URL`);
+  }
+  return v;
+}
+
 type Parser<T> = (raw: unknown) => T;
 
 export interface Setting<T> {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RemoteTargetConfig } from '../server/remote-write/http.js';
 import { parseDuration } from '../server/alerts/rules.js';
-import { ConfigError, loadConfigFile } from './config.js';
+import { ConfigError, loadConfigFile, checkUrl } from './config.js';
 
 /**
  * The remote-write part of the configuration. `--remote-write URL`
@@ -137,17 +137,6 @@ function target(raw: unknown, at: string, baseDir: string): RemoteTargetConfig {
     t[key] = ms;
   }
   return t;
-}
-
-function checkUrl(v: unknown, where: string): string {
-  if (typeof v !== 'string') throw new ConfigError(`${where}: needs a url`);
-  try {
-    const u = new URL(v);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
-  } catch {
-    throw new ConfigError(`${where}: "${v}" is not an http(s) URL`);
-  }
-  return v;
 }
 
 const UNITS: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
