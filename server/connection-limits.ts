@@ -31,7 +31,11 @@ export class ConnectionGuard {
   open = 0;
   readonly limits: ConnectionLimitOptions;
   private readonly perAddress = new Map<string, number>();
-  private readonly deadlines = new WeakMap<Socket, NodeJS.Timeout>();
+  /**
+   * By remote address and port, not by socket object: under TLS the request's socket is the TLSSocket that wraps
+   * the TCP socket the 'connection' event saw, and both report the same peer.
+   */
+  private readonly deadlines = new Map<string, NodeJS.Timeout>();
 
   constructor(limits: Partial<ConnectionLimitOptions> = {}) {
     this.limits = { ...DEFAULT_CONNECTION_LIMITS, ...limits };
@@ -62,9 +66,11 @@ export class ConnectionGuard {
       socket.destroy();
     }, this.limits.handshakeTimeoutMs);
     deadline.unref();
-    this.deadlines.set(socket, deadline);
+    const peer = peerKey(socket);
+    this.deadlines.set(peer, deadline);
     socket.once('close', () => {
       clearTimeout(deadline);
+      this.deadlines.delete(peer);
       this.open--;
       const n = (this.perAddress.get(address) ?? 1) - 1;
       if (n > 0) this.perAddress.set(address, n);
@@ -74,7 +80,13 @@ export class ConnectionGuard {
 
   /** The request's headers (or the upgrade) arrived: the rest is up to the HTTP timeouts or the endpoint. */
   handshakeDone(socket: Socket): void {
-    const deadline = this.deadlines.get(socket);
+    const peer = peerKey(socket);
+    const deadline = this.deadlines.get(peer);
     if (deadline) clearTimeout(deadline);
+    this.deadlines.delete(peer);
   }
+}
+
+function peerKey(socket: Socket): string {
+  return `${socket.remoteAddress ?? '?'}|${socket.remotePort ?? '?'}`;
 }

@@ -29,7 +29,10 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function start(tlsOpts: { certFile: string; keyFile: string; clientCaFile?: string; reloadIntervalMs?: number }) {
+async function start(
+  tlsOpts: { certFile: string; keyFile: string; clientCaFile?: string; reloadIntervalMs?: number },
+  handshakeTimeoutMs?: number,
+) {
   const server = new TidemarkServer({
     host: '127.0.0.1',
     port: 0,
@@ -37,6 +40,7 @@ async function start(tlsOpts: { certFile: string; keyFile: string; clientCaFile?
     apiToken: null,
     log: silentLogger,
     tls: tlsOpts,
+    ...(handshakeTimeoutMs ? { connectionLimits: { handshakeTimeoutMs } } : {}),
   });
   servers.push(server);
   return { server, port: await server.listen() };
@@ -98,6 +102,24 @@ describe('TLS', () => {
       samples: [{ m: 'disk_util_percent', l: { device: 'sda' }, v: 5 }],
     });
     await until(() => t.buffer.size === 0, 5000, 'the ack');
+    expect(server.hosts.get('db1')?.connected).toBe(true);
+  });
+
+  it('keeps a wss agent past the handshake deadline (the deadline ends with the upgrade, under TLS too)', async () => {
+    const { server, port } = await start({ certFile: certs.serverCert, keyFile: certs.serverKey }, 800);
+    const { t } = agent(`wss://127.0.0.1:${port}`, 'db1', { caFile: certs.caCert });
+    t.start();
+    await until(() => t.connected, 10_000, 'the agent over wss');
+    // Three deadlines later the same connection still carries batches, and none was counted as a timeout.
+    await new Promise((r) => setTimeout(r, 2500)); // the time itself is the point: past the deadline
+    t.send({
+      type: 'batch',
+      seq: 1,
+      ts: Date.now(),
+      samples: [{ m: 'disk_util_percent', l: { device: 'sda' }, v: 5 }],
+    });
+    await until(() => t.buffer.size === 0, 5000, 'the ack');
+    expect(server.connections.counters.handshakeTimeouts).toBe(0);
     expect(server.hosts.get('db1')?.connected).toBe(true);
   });
 
