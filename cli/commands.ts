@@ -142,6 +142,7 @@ async function startServer(
         agentToken: token,
         apiToken,
         readToken: s.readToken || null,
+        allowedHosts: s.allowedHosts,
         tokens,
         tls: s.tlsCert ? { certFile: s.tlsCert, keyFile: s.tlsKey, clientCaFile: s.clientCa || null } : null,
         log: log.child('server'),
