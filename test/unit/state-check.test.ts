@@ -44,6 +44,33 @@ describe('dashboard state validation', () => {
     );
   });
 
+  it('checks the file-system, running-mongod and logrotate-schedule states too', () => {
+    const mount = {
+      mountPoint: '/data',
+      fsType: 'ext4',
+      device: '/dev/md2',
+      array: 'md2',
+      members: ['sdb1'],
+      sizeBytes: 1,
+      availPercent: 40,
+      inodesFreePercent: null,
+      timeToFullSeconds: null,
+      holds: [],
+    };
+    expect(stateProblem('filesystem', '/data', mount)).toBeNull();
+    expect(stateProblem('filesystem', '/data', { ...mount, holds: undefined })).toBe(
+      'state filesystem//data: holds must be an array',
+    );
+    expect(stateProblem('mongod_running', 'running', { ...goodCheck, check: 'mongod-running' })).toBeNull();
+    expect(stateProblem('mongod_running', 'running', { check: 'mongod-running' })).toBe(
+      'state mongod_running/running: ok must be a boolean',
+    );
+    expect(stateProblem('logrotate_schedule', 'next', { next: 1, detail: 'cron' })).toBeNull();
+    expect(stateProblem('logrotate_schedule', 'next', { next: 'soon' })).toBe(
+      'state logrotate_schedule/next: next must be null or a number',
+    );
+  });
+
   it('refuses prototype keys without polluting any prototype', () => {
     const states = checkedStates({}).states;
     const problems = mergeStates(

@@ -29,11 +29,26 @@ function fields(spec: Record<string, string>): Check {
 }
 
 /** What each rendered kind's panels read; kinds not listed are not rendered and are left out. */
+const logPathCheck: Check = (v) => {
+  const p = fields({ check: 'string', ok: 'boolean', counts: 'object', findings: 'array' })(v);
+  return p ?? fields({ error: 'number', warning: 'number' })(v.counts as Record<string, unknown>);
+};
+
 const CHECKS: Record<string, Check> = {
-  logpaths: (v) => {
-    const p = fields({ check: 'string', ok: 'boolean', counts: 'object', findings: 'array' })(v);
-    return p ?? fields({ error: 'number', warning: 'number' })(v.counts as Record<string, unknown>);
-  },
+  logpaths: logPathCheck,
+  mongod_running: logPathCheck,
+  filesystem: fields({
+    mountPoint: 'string',
+    fsType: 'string',
+    device: 'string',
+    array: 'string?',
+    members: 'array',
+    availPercent: 'number?',
+    inodesFreePercent: 'number?',
+    timeToFullSeconds: 'number?',
+    holds: 'array',
+  }),
+  logrotate_schedule: fields({ next: 'number?', detail: 'string?', error: 'string?' }),
   raid_array: (v) => {
     const p = fields({
       name: 'string',
