@@ -155,8 +155,10 @@ export class FleetHealth {
       for (const q of Object.values(h.states[REPLSET_STATE_KIND] ?? {})) {
         const set = q.set ?? '?';
         const seen = views.get(set);
-        // Prefer a connected agent's view that sees a primary.
-        if (seen && (seen.primary || !q.primary || !h.connected)) continue;
+        // Prefer a known view (not one from an agent whose replSetGetStatus failed), then a connected agent's that sees
+        // a primary.
+        if (seen && q.state === 'unknown') continue;
+        if (seen && seen.known && (seen.primary || !q.primary || !h.connected)) continue;
         const members: ReplsetMemberView[] = q.members.map((m) => {
           const hostPart = m.name.replace(/:\d+$/, '').toLowerCase();
           const hosts = byName.get(hostPart) ?? byName.get(hostPart.split('.')[0]!) ?? [];
@@ -183,6 +185,7 @@ export class FleetHealth {
         views.set(set, {
           set,
           reportedBy: h.id,
+          known: q.state !== 'unknown',
           primary: q.primary,
           summary: q.summary,
           warnings: q.warnings,

@@ -10,6 +10,7 @@
 import type { HostSummary } from '../shared/protocol.js';
 import {
   LOGPATH_STATE_KIND,
+  MONGOD_RUNNING_STATE_KIND,
   MONGOD_STATE_KIND,
   RAID_STATE_KIND,
   REPLSET_STATE_KIND,
@@ -139,6 +140,11 @@ export function replsetReasons(sets: ReplsetState[]): HealthReason[] {
   const out: HealthReason[] = [];
   for (const q of sets) {
     const name = `replica set ${q.set ?? '?'}`;
+    // An unknown view (replSetGetStatus failed) has no quorum figures: say so, rather than judge nulls.
+    if (q.state === 'unknown') {
+      out.push({ health: q.primary ? 'warn' : 'bad', text: `${name}: state unknown (${q.error ?? 'no answer'})` });
+      continue;
+    }
     if (!q.primary) out.push({ health: 'bad', text: `${name}: no primary` });
     else if (q.liveFaultTolerance < 1) out.push({ health: 'warn', text: `${name} survives no failure` });
     else if (q.liveWriteFaultTolerance < 1)
@@ -149,7 +155,12 @@ export function replsetReasons(sets: ReplsetState[]): HealthReason[] {
 
 /** Every reason a host is not ok, worst first; empty when it is. */
 export function hostReasons(h: HostSummary, g: HostGauges | undefined, now: number): HealthReason[] {
-  const checks = Object.values(h.states[LOGPATH_STATE_KIND] ?? {});
+  // With several mongods, each instance's config-file and running checks arrive as mongod_running states; a check
+  // that could not run (mongod down) is that mongod's reason, not a log-path one.
+  const checks = [
+    ...Object.values(h.states[LOGPATH_STATE_KIND] ?? {}),
+    ...Object.values(h.states[MONGOD_RUNNING_STATE_KIND] ?? {}).filter((c) => !c.error),
+  ];
   const failing = checks.filter((c) => !c.ok);
   const errors = failing.reduce((n, c) => n + Math.max(1, c.counts.error), 0);
   const reasons = [

@@ -54,6 +54,8 @@ export interface ReplsetView {
   set: string;
   /** The agent whose view of the set is shown (the freshest one that sees a primary). */
   reportedBy: string;
+  /** False when the only view came from an agent whose replSetGetStatus failed. */
+  known: boolean;
   primary: string | null;
   summary: string;
   warnings: string[];

@@ -103,6 +103,37 @@ describe('health verdicts', () => {
     expect(texts(host({ states: { replset: { rs0: replset('rs0', ['a:1', 'b:1', 'c:1']) } } }))).toEqual([]);
   });
 
+  it('reports an unknown replica-set view as unknown, not by its null figures', () => {
+    const rs = replset('rs0', ['a:1', 'b:1', 'c:1']);
+    const unknown = { ...rs, state: 'unknown' as const, error: 'replSetGetStatus timed out', since: NOW };
+    expect(texts(host({ states: { replset: { rs0: unknown } } }))).toEqual([
+      'warn: replica set rs0: state unknown (replSetGetStatus timed out)',
+    ]);
+    expect(texts(host({ states: { replset: { rs0: { ...unknown, primary: null } } } }))).toEqual([
+      'bad: replica set rs0: state unknown (replSetGetStatus timed out)',
+    ]);
+  });
+
+  it("counts the running mongods' and each instance's config checks with the log paths", () => {
+    const check = (ok: boolean, extra: object = {}) => ({
+      check: 'mongod-running' as const,
+      instance: 'rs0-a',
+      file: '/etc/mongod-a.conf',
+      ok,
+      counts: { error: ok ? 0 : 2, warning: 0, info: 0 },
+      findings: [],
+      checkedAt: NOW,
+      ...extra,
+    });
+    expect(texts(host({ states: { mongod_running: { 'rs0-a running': check(false) } } }))).toEqual([
+      'bad: log paths: 2 errors (mongod-running)',
+    ]);
+    // A check that could not run (mongod down) is the mongod's reason, not a log-path one.
+    expect(
+      texts(host({ states: { mongod_running: { 'rs0-a running': check(false, { error: 'no answer' }) } } })),
+    ).toEqual([]);
+  });
+
   it('puts the worst first and counts the rest in the one line', () => {
     const g = gauges({ diskUtil: new Map([['sda', 95]]) });
     const h = host({
