@@ -54,6 +54,7 @@ export class MongodCollector implements Collector {
   /** The last good reading's samples: activity to report as ended, replica-set figures to report as unknown. */
   private lastUp: WireSample[] = [];
   private lastReplset: WireSample[] = [];
+  private lastEngine: WireSample[] = [];
   /** Since when replSetGetStatus has failed, and whether serverStatus still tells whether a primary is known. */
   private replsetFailedSince: number | null = null;
   private primaryKnown = false;
@@ -100,6 +101,8 @@ export class MongodCollector implements Collector {
       { m: 'mongod_up', v: 0 },
       ...endedActivity(this.lastUp),
       ...unknownSeries(this.lastReplset),
+      // Cache, eviction, connections and the oplog window are not known while mongod does not answer.
+      ...unknownSeries(this.lastEngine),
     ];
     const states: WireState[] = [
       {
@@ -156,6 +159,9 @@ export class MongodCollector implements Collector {
       this.lastError = (err as Error).message;
       this.prev = null; // the next reply starts a fresh interval
       this.replsetAt = -Infinity;
+      // The oplog window from before the outage is not current after it: read it afresh.
+      this.oplogAt = -Infinity;
+      this.oplogWindow = null;
       return this.downResult(now, uri);
     }
     const upSince = this.downSince;
@@ -177,7 +183,11 @@ export class MongodCollector implements Collector {
     try {
       await this.refreshOplog(now);
     } catch (err) {
-      this.lastError = `oplog: ${(err as Error).message}`;
+      // Unknown, not the last reading; and the replica-set error (if any) stays first in the message.
+      this.oplogWindow = null;
+      const oplog = `oplog: ${(err as Error).message}`;
+      const before = this.lastError as string | null; // refreshReplset may have set it since it was cleared above
+      this.lastError = before ? `${before}; ${oplog}` : oplog;
     }
     const up = mongodSamples(g, figures);
     this.lastUp = up;
@@ -185,8 +195,9 @@ export class MongodCollector implements Collector {
     if (this.replset?.state === 'unknown')
       rs = unknownReplsetSamples(this.replset, this.primaryKnown, this.lastReplset);
     else if (this.replset) this.lastReplset = rs = replsetSamples(this.replset);
-    const samples: WireSample[] = [...up, ...rs];
-    samples.push(...engineSamples(engineGauges(ss), rates, this.oplogWindow));
+    const engine = engineSamples(engineGauges(ss), rates, this.oplogWindow);
+    this.lastEngine = engine;
+    const samples: WireSample[] = [...up, ...rs, ...engine];
     const states: WireState[] = [
       {
         kind: MONGOD_STATE_KIND,
