@@ -249,7 +249,11 @@ export class DashboardEndpoint {
       if (!c.hosts.has(host)) continue;
       all ??= samplesOf(batch);
       if (c.metrics) this.send(c, message(all.filter((s) => c.metrics!.has(s.m))));
-      else this.sendFrame(c, (allFrame ??= JSON.stringify(message(all))));
+      else {
+        // Serialised once for every client that takes all metrics; a push that cannot be serialised is skipped.
+        allFrame ??= this.frameOf(message(all));
+        if (allFrame !== null) this.sendFrame(c, allFrame);
+      }
     }
   }
 
