@@ -34,8 +34,11 @@ type MdSync = {
   etaSeconds: number | null;
 };
 
+/** Queue depth of an array and of its working members (agent/raid/queue.ts computes it). */
 export type MdQueue = {
+  /** Where the array's own depth comes from: the md device, or (md accounts no time) the sum over members. */
   source: 'array' | 'members' | 'none';
+  /** Why the members' sum stands in for the array, when it does. */
   fallbackReason: 'md accounts no time' | 'md device not in /proc/diskstats' | null;
   aquSz: number | null;
   inFlight: number | null;
@@ -47,6 +50,7 @@ export type MdQueue = {
     inFlightMax: number;
     utilSum: number;
     utilMax: number;
+    /** The member with the deepest queue, so one sees which disk saturates. */
     busiest: string | null;
   };
   saturated: boolean;

@@ -1,28 +1,9 @@
 import type { DeviceReading } from '../collectors/disks.js';
 import type { ArrayReport } from './arrays.js';
+import type { MdQueue } from '../../shared/states.js';
 
-/** Queue depth of an array and of its working members over the last interval. */
-export interface ArrayQueue {
-  /** Where the array's own depth comes from: the md device, or (md accounts no time) the sum over members. */
-  source: 'array' | 'members' | 'none';
-  /** Why the members' sum stands in for the array, when it does. */
-  fallbackReason: 'md accounts no time' | 'md device not in /proc/diskstats' | null;
-  aquSz: number | null;
-  inFlight: number | null;
-  members: {
-    counted: string[];
-    aquSzSum: number;
-    aquSzMax: number;
-    inFlightSum: number;
-    inFlightMax: number;
-    utilSum: number;
-    utilMax: number;
-    /** The member with the deepest queue, so one sees which disk saturates. */
-    busiest: string | null;
-  };
-  saturated: boolean;
-  saturatedMembers: string[];
-}
+/** Queue depth of an array and of its working members over the last interval: the shape the dashboard reads. */
+export type ArrayQueue = MdQueue;
 
 /**
  * md is a bio-based driver: many kernels count its I/Os but never its time
