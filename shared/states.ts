@@ -20,13 +20,27 @@ export const LOGROTATE_SCHEDULE_STATE_KIND = 'logrotate_schedule';
 
 /* ---- md arrays (agent/raid/arrays.ts ArrayReport + agent/raid/queue.ts ArrayQueue) ---- */
 
-type MdHealth =
+export type MdHealth =
   'clean' | 'degraded' | 'rebuilding' | 'resyncing' | 'checking' | 'reshaping' | 'inactive' | 'container' | 'unknown';
-type MdMemberState = 'in_sync' | 'faulty' | 'spare' | 'rebuilding' | 'journal' | 'replacement' | 'unknown';
+/**
+ * A member's role as md.c prints it: (F) faulty, (S) spare (no slot), (J) the
+ * raid4/5/6 write journal (not a data disk), (R) a replacement being built
+ * for a slot that still has its old disk; otherwise a data disk, in sync or
+ * (descriptor past the last slot during recovery) being rebuilt.
+ */
+export type MdMemberState = 'in_sync' | 'faulty' | 'spare' | 'rebuilding' | 'journal' | 'replacement' | 'unknown';
 
-type MdMember = { name: string; index: number | null; state: MdMemberState; writeMostly: boolean; journal: boolean };
+export type MdMember = {
+  name: string;
+  /** Descriptor number from /proc/mdstat, null when only sysfs knows the member. */
+  index: number | null;
+  state: MdMemberState;
+  writeMostly: boolean;
+  /** A journal device, also when faulty (state then says faulty). */
+  journal: boolean;
+};
 
-type MdSync = {
+export type MdSync = {
   action: 'resync' | 'recovery' | 'check' | 'repair' | 'reshape';
   status: 'running' | 'delayed' | 'pending' | 'remote';
   percent: number | null;
@@ -60,10 +74,16 @@ export type MdQueue = {
 /** One md array (kind `raid_array`, key = array name). */
 export type MdArrayState = {
   name: string;
-  /** An external-metadata container (imsm, ddf) is not an array: no disks to count, never "stopped". */
+  /**
+   * An array, or an external-metadata container (imsm, ddf): a set of disks
+   * that mdadm/mdmon manage, always "inactive" to md, whose arrays are
+   * reported on their own. A container is never a stopped array.
+   */
   kind: 'array' | 'container';
+  /** For an array inside a container (`super external:/md127/0`), the container's name. */
   container: string | null;
   level: string | null;
+  /** sysfs array_state when present (clean, active, read-auto, inactive, …), else active/inactive from mdstat. */
   state: string;
   readOnly: boolean;
   health: MdHealth;
@@ -77,13 +97,16 @@ export type MdArrayState = {
     journal: number;
     replacement: number;
   };
+  /** 0-based positions shown as "_" in mdstat's [U_] map. */
   missingSlots: number[];
   members: MdMember[];
   sync: MdSync | null;
   mismatchCnt: number | null;
   metadata: string | null;
   sources: ('mdstat' | 'sysfs')[];
+  /** Where /proc/mdstat and sysfs, or mdstat's own lines, say different things; all are reported, none silently wins. */
   disagreements: string[];
+  /** Set when this array's mdstat block could not be read; the other fields are then from sysfs or empty. */
   error?: string;
   /** Absent from agents that predate queue figures; null when the array has no rates yet. */
   queue?: MdQueue | null;
@@ -112,6 +135,7 @@ export type TicketState = {
   available: number;
   total: number;
   utilPercent: number | null;
+  /** 8.0+: operations waiting for a ticket (queues.execution.*.normalPriority.queueLength). */
   queueLength: number | null;
 };
 
@@ -126,6 +150,7 @@ export type MongodGauges = {
     read: TicketState | null;
     write: TicketState | null;
   };
+  /** mongostat's qr|qw on WiredTiger: clients waiting for a ticket, max(0, queued + active - tickets out). */
   ticketQueue: { readers: number; writers: number } | null;
   connections: { current: number | null; available: number | null };
 };
@@ -167,6 +192,7 @@ export type ReplsetMemberState = {
   health: number | null;
   state: number | null;
   stateStr: string | null;
+  /** Seconds behind the primary's optime; null for the primary, arbiters, or when unknown. */
   lagSeconds: number | null;
 };
 
@@ -189,6 +215,7 @@ export type ReplsetState = {
   writeMajority: number;
   designedWriteFaultTolerance: number;
   liveWriteFaultTolerance: number;
+  /** Where the numbers came from: the config, or only what the status reports (4.2.1+ counts). */
   source: 'config' | 'status';
   warnings: string[];
   summary: string;

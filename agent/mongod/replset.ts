@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
 import { at, num, toDate } from './ejson.js';
+import type { ReplsetMemberState, ReplsetState } from '../../shared/states.js';
 
 /**
  * How many failures a replica set survives, from replSetGetStatus and
@@ -11,45 +12,10 @@ import { at, num, toDate } from './ejson.js';
  * write acknowledgements.
  */
 
-export interface Member {
-  id: number | null;
-  name: string;
-  votes: number;
-  priority: number;
-  arbiter: boolean;
-  hidden: boolean;
-  delaySecs: number;
-  health: number | null;
-  state: number | null;
-  stateStr: string | null;
-  optimeDate: Date | null;
-  /** Seconds behind the primary's optime; null for the primary, arbiters, or when unknown. */
-  lagSeconds: number | null;
-}
-
-export interface Quorum {
-  /** "unknown" when replSetGetStatus failed (agent/mongod/absence.ts): the figures are then null. */
-  state?: 'known' | 'unknown';
-  error?: string;
-  since?: number;
-  set: string | null;
-  members: Member[];
-  voters: number;
-  majority: number;
-  designedFaultTolerance: number;
-  healthyVotes: number;
-  liveFaultTolerance: number;
-  primary: string | null;
-  canElectPrimary: boolean;
-  writableVoters: number;
-  writeMajority: number;
-  designedWriteFaultTolerance: number;
-  liveWriteFaultTolerance: number;
-  /** Where the numbers came from: the config, or only what the status reports (4.2.1+ counts). */
-  source: 'config' | 'status';
-  warnings: string[];
-  summary: string;
-}
+/** The shared contract's member, with the optime the lag is computed from (dates do not travel as JSON). */
+export type Member = ReplsetMemberState & { optimeDate: Date | null };
+/** "unknown" state (agent/mongod/absence.ts) when replSetGetStatus failed: the figures are then null. */
+export type Quorum = Omit<ReplsetState, 'members'> & { members: Member[] };
 
 /** States in which a member's vote counts (PRIMARY, SECONDARY, RECOVERING, STARTUP2, ARBITER, ROLLBACK). */
 export const VOTING_STATES = new Set([1, 2, 3, 5, 7, 9]);

@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
 import { at, num } from './ejson.js';
+import type { MongodGauges, TicketState } from '../../shared/states.js';
 
 /**
  * mongod lock contention and load from serverStatus, following
@@ -9,30 +10,9 @@ import { at, num } from './ejson.js';
  * the headline from 3.0 on is "lock wait %", and the UI says so.
  */
 
-export interface TicketFigures {
-  out: number;
-  available: number;
-  total: number;
-  utilPercent: number | null;
-  /** 8.0+: operations waiting for a ticket (queues.execution.*.normalPriority.queueLength). */
-  queueLength: number | null;
-}
-
-export interface Gauges {
-  version: string | null;
-  pid: number | null;
-  uptimeMs: number | null;
-  queued: { readers: number | null; writers: number | null; total: number | null };
-  active: { readers: number | null; writers: number | null; total: number | null };
-  tickets: {
-    source: 'queues.execution' | 'wiredTiger.concurrentTransactions' | null;
-    read: TicketFigures | null;
-    write: TicketFigures | null;
-  };
-  /** mongostat's qr|qw on WiredTiger: clients waiting for a ticket, max(0, queued + active - tickets out). */
-  ticketQueue: { readers: number; writers: number } | null;
-  connections: { current: number | null; available: number | null };
-}
+/** Ticket and queue gauges are the shared contract's, so the dashboard reads what the agent builds. */
+export type TicketFigures = TicketState;
+export type Gauges = MongodGauges;
 
 export interface LockTypeFigures {
   /** 100 · ΣΔacquireWaitCount / ΣΔacquireCount over modes: share of acquisitions that had to wait. */

@@ -1,72 +1,14 @@
 import type { MdStat, MdStatArray, MemberFlag, SyncAction } from '../procfs/mdstat.js';
 import type { MdSysfs } from '../sysfs/md.js';
+import type { MdArrayState, MdHealth, MdMember, MdMemberState, MdSync } from '../../shared/states.js';
 
-export type Health =
-  'clean' | 'degraded' | 'rebuilding' | 'resyncing' | 'checking' | 'reshaping' | 'inactive' | 'container' | 'unknown';
-/**
- * A member's role as md.c prints it: (F) faulty, (S) spare (no slot), (J) the
- * raid4/5/6 write journal (not a data disk), (R) a replacement being built
- * for a slot that still has its old disk; otherwise a data disk, in sync or
- * (descriptor past the last slot during recovery) being rebuilt.
- */
-export type MemberState = 'in_sync' | 'faulty' | 'spare' | 'rebuilding' | 'journal' | 'replacement' | 'unknown';
-
-export interface ArrayMember {
-  name: string;
-  /** Descriptor number from /proc/mdstat, null when only sysfs knows the member. */
-  index: number | null;
-  state: MemberState;
-  writeMostly: boolean;
-  /** A journal device, also when faulty (state then says faulty). */
-  journal: boolean;
-}
-
-export interface ArraySync {
-  action: SyncAction;
-  status: 'running' | 'delayed' | 'pending' | 'remote';
-  percent: number | null;
-  speedKBps: number | null;
-  etaSeconds: number | null;
-}
-
+/** The array report is the shared contract's md-array state, less the queue figures added beside it. */
+export type Health = MdHealth;
+export type MemberState = MdMemberState;
+export type ArrayMember = MdMember;
+export type ArraySync = MdSync;
 /** One md array as the dashboard, `tidemark collect` and the alert rules see it. */
-export interface ArrayReport {
-  name: string;
-  /**
-   * An array, or an external-metadata container (imsm, ddf): a set of disks
-   * that mdadm/mdmon manage, always "inactive" to md, whose arrays are
-   * reported on their own. A container is never a stopped array.
-   */
-  kind: 'array' | 'container';
-  /** For an array inside a container (`super external:/md127/0`), the container's name. */
-  container: string | null;
-  level: string | null;
-  /** sysfs array_state when present (clean, active, read-auto, inactive, …), else active/inactive from mdstat. */
-  state: string;
-  readOnly: boolean;
-  health: Health;
-  degraded: boolean;
-  disks: {
-    expected: number | null;
-    active: number | null;
-    failed: number;
-    spare: number;
-    missing: number;
-    journal: number;
-    replacement: number;
-  };
-  /** 0-based positions shown as "_" in mdstat's [U_] map. */
-  missingSlots: number[];
-  members: ArrayMember[];
-  sync: ArraySync | null;
-  mismatchCnt: number | null;
-  metadata: string | null;
-  sources: ('mdstat' | 'sysfs')[];
-  /** Where /proc/mdstat and sysfs, or mdstat's own lines, say different things; all are reported, none silently wins. */
-  disagreements: string[];
-  /** Set when this array's mdstat block could not be read; the other fields are then from sysfs or empty. */
-  error?: string;
-}
+export type ArrayReport = Omit<MdArrayState, 'queue'>;
 
 const SYNC_ACTIONS = new Set(['resync', 'recovery', 'check', 'repair', 'reshape']);
 
