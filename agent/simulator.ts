@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { PROTOCOL_VERSION } from '../shared/wire.js';
 import type { WireSample, WireState } from '../shared/protocol.js';
-import type { MdArrayState } from '../shared/states.js';
 import { TIDEMARK_VERSION } from '../shared/version.js';
 import { silentLogger, type Logger } from '../shared/log.js';
 import { AgentTransport } from './transport.js';
+import { simulatedArray } from './simulated-array.js';
 
 /**
  * Simulated DB hosts that speak the real agent protocol through the real
@@ -195,32 +195,11 @@ export class SimulatedHost {
       {
         kind: 'raid_array',
         key: 'md0',
-        value: {
+        value: simulatedArray({
           name: 'md0',
-          kind: 'array',
-          container: null,
           level: 'raid10',
-          state: degraded ? 'active' : 'clean',
-          readOnly: false,
-          health: degraded ? 'rebuilding' : 'clean',
-          degraded,
-          disks: {
-            expected: 4,
-            active: degraded ? 3 : 4,
-            failed: 0,
-            spare: 0,
-            missing: degraded ? 1 : 0,
-            journal: 0,
-            replacement: 0,
-          },
-          missingSlots: degraded ? [2] : [],
-          members: DISKS.map((d, i) => ({
-            name: `${d}1`,
-            index: i,
-            state: degraded && i === 2 ? 'rebuilding' : 'in_sync',
-            writeMostly: false,
-            journal: false,
-          })),
+          disks: DISKS,
+          missingSlot: degraded ? 2 : null,
           sync: degraded
             ? {
                 action: 'recovery',
@@ -230,11 +209,8 @@ export class SimulatedHost {
                 etaSeconds: 120 - Math.round((now % 120_000) / 1000),
               }
             : null,
-          mismatchCnt: 0,
-          metadata: '1.2',
           sources: ['mdstat', 'sysfs'],
-          disagreements: [],
-        } satisfies MdArrayState,
+        }),
       },
       {
         kind: 'mongod',

@@ -10,6 +10,7 @@ import { AgentTransport } from '../../agent/transport.js';
 import { PROTOCOL_VERSION } from '../../shared/wire.js';
 import type { WireSample, WireState } from '../../shared/protocol.js';
 import { silentLogger } from '../../shared/log.js';
+import { simulatedArray } from '../../agent/simulated-array.js';
 import type {
   LogPathCheckState,
   MdArrayState,
@@ -80,38 +81,13 @@ function samples(h: ScriptedHost): WireSample[] {
 }
 
 function array(degraded: boolean): MdArrayState {
-  return {
+  return simulatedArray({
     name: 'md0',
-    kind: 'array',
-    container: null,
     level: 'raid1',
-    state: degraded ? 'active' : 'clean',
-    readOnly: false,
-    health: degraded ? 'rebuilding' : 'clean',
-    degraded,
-    disks: {
-      expected: 2,
-      active: degraded ? 1 : 2,
-      failed: 0,
-      spare: 0,
-      missing: degraded ? 1 : 0,
-      journal: 0,
-      replacement: 0,
-    },
-    missingSlots: degraded ? [1] : [],
-    members: DISKS.map((d, i) => ({
-      name: `${d}1`,
-      index: i,
-      state: degraded && i === 1 ? 'rebuilding' : 'in_sync',
-      writeMostly: false,
-      journal: false,
-    })),
+    disks: DISKS,
+    missingSlot: degraded ? 1 : null,
     sync: degraded ? { action: 'recovery', status: 'running', percent: 42, speedKBps: 100_000, etaSeconds: 600 } : null,
-    mismatchCnt: 0,
-    metadata: '1.2',
-    sources: ['mdstat'],
-    disagreements: [],
-  };
+  });
 }
 
 function logCheck(failing: boolean): LogPathCheckState {
