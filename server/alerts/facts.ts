@@ -3,10 +3,19 @@
  * reports (README "Pages"): the array's missing slot, failed and rebuilding
  * members and sync progress; the log path check's findings with their fixes;
  * the replica set's members that are not voting and its summary in words;
- * why mongod is unreachable. Pure: states in, lines of text out.
+ * why mongod is unreachable; the chain under an array, a disk or a mount (the
+ * file system on it, what mongod keeps there, the array's members); when the
+ * failing logrotate run is due. Pure: states in, lines of text out.
  */
-import { roundForPeople } from './format.js';
-import type { HostStates } from '../../shared/states.js';
+import { clockForPeople, roundForPeople, spanForPeople } from './format.js';
+import {
+  FILESYSTEM_STATE_KIND,
+  LOGROTATE_SCHEDULE_STATE_KIND,
+  MONGOD_RUNNING_STATE_KIND,
+  type FilesystemState,
+  type HostStates,
+  type LogPathCheckState,
+} from '../../shared/states.js';
 
 type States = HostStates;
 
@@ -46,16 +55,15 @@ function raidFacts(a: Record<string, unknown>): string[] {
   return out;
 }
 
-function logpathFacts(check: Record<string, unknown>): string[] {
-  const findings =
-    (check.findings as
-      { severity: string; file: string; line: number; target?: string; message: string; fix?: string }[] | undefined) ??
-    [];
+function logpathFacts(check: Pick<LogPathCheckState, 'findings'>): string[] {
+  const findings = check.findings ?? [];
   return findings
     .filter((f) => f.severity === 'error')
     .slice(0, 5)
     .map(
-      (f) => `${f.file}:${f.line}: ${f.target ? `${f.target}: ` : ''}${f.message}${f.fix ? ` — fix: ${f.fix}` : ''}`,
+      // line 0: the finding is not about a line of a file (the running mongod's options)
+      (f) =>
+        `${f.line ? `${f.file}:${f.line}` : f.file}: ${f.target ? `${f.target}: ` : ''}${f.message}${f.fix ? ` — fix: ${f.fix}` : ''}`,
     );
 }
 
@@ -69,15 +77,76 @@ function replsetFacts(q: Record<string, unknown>): string[] {
   return out;
 }
 
+/** "md2: sda1, sdb1", or the device alone when no array is under it. */
+function under(fs: FilesystemState): string {
+  if (!fs.array) return fs.device;
+  return `${fs.array}: ${fs.members.length ? fs.members.join(', ') : 'members unknown'}`;
+}
+
+/** `sda` is member `sda1` (or `nvme0n1` is `nvme0n1p1`) of an array. */
+function memberOf(device: string, members: string[]): boolean {
+  return members.some((m) => m === device || (m.startsWith(device) && /^p?\d+$/.test(m.slice(device.length))));
+}
+
+/**
+ * What depends on a block device or array: each mount on it with what mongod
+ * keeps there — "md2 holds mongod dbPath /data (mount /data on md2: sda1, sdb1)".
+ */
+export function chainFacts(states: States, device: string): string[] {
+  const name = device.replace(/^\/dev\//, '');
+  const out: string[] = [];
+  for (const fs of Object.values(states[FILESYSTEM_STATE_KIND] ?? {})) {
+    const onIt = fs.device === `/dev/${name}` || fs.array === name;
+    const member = !onIt && fs.array !== null && memberOf(name, fs.members);
+    if (!onIt && !member) continue;
+    const what = fs.holds.length ? `holds ${fs.holds.join(', ')}` : 'holds no mongod path';
+    const via = member ? `is a member of ${fs.array}, which ` : '';
+    out.push(`${name} ${via}${what} (mount ${fs.mountPoint} on ${under(fs)})`);
+  }
+  return out;
+}
+
+function mountFacts(states: States, mountPoint: string): string[] {
+  const fs = states[FILESYSTEM_STATE_KIND]?.[mountPoint];
+  if (!fs) return [];
+  const what = fs.holds.length ? `holds ${fs.holds.join(', ')}` : 'holds no mongod path';
+  return [`${mountPoint} ${what} (on ${under(fs)})`];
+}
+
+/**
+ * "next rotation 03:00, in 5 h 12 min: 2 blocks would fail", counted from when
+ * the agent last checked (both times are the agent's clock, so a server whose
+ * clock differs does not shift the span).
+ */
+export function rotationFact(states: States, check: LogPathCheckState): string | null {
+  const s = states[LOGROTATE_SCHEDULE_STATE_KIND]?.next;
+  if (!s) return null;
+  if (s.next === undefined) return `next rotation: ${s.error ?? 'unknown'}`;
+  const blocks = new Set(check.findings.filter((f) => f.severity === 'error').map((f) => `${f.file}:${f.line}`)).size;
+  const failing = blocks ? `: ${blocks} block${blocks > 1 ? 's' : ''} would fail` : '';
+  return `next rotation ${clockForPeople(s.next)}, in ${spanForPeople(s.next - check.checkedAt)}${failing}`;
+}
+
+function checkFacts(states: States, labels: Record<string, string>): string[] {
+  if (labels.check === 'mongod-running') {
+    const running = states[MONGOD_RUNNING_STATE_KIND] ?? {};
+    const c = running[labels.instance ?? 'local'] ?? Object.values(running)[0];
+    return c ? [`running mongod: ${c.file ?? '?'}`, ...logpathFacts(c)] : [];
+  }
+  const c = states.logpaths?.[labels.check!];
+  if (!c) return [];
+  const rotation = labels.check === 'logrotate' ? rotationFact(states, c) : null;
+  return [...(rotation ? [rotation] : []), `checked: ${c.file ?? '?'}`, ...logpathFacts(c)];
+}
+
 export function alertFacts(states: States, rule: string, labels: Record<string, string>): string[] {
   if (labels.array) {
     const a = states.raid_array?.[labels.array] as Record<string, unknown> | undefined;
-    return a ? raidFacts(a) : [];
+    return [...(a ? raidFacts(a) : []), ...chainFacts(states, labels.array)];
   }
-  if (labels.check) {
-    const c = states.logpaths?.[labels.check] as Record<string, unknown> | undefined;
-    return c ? [`checked: ${(c.file as string) ?? '?'}`, ...logpathFacts(c)] : [];
-  }
+  if (labels.mountpoint) return mountFacts(states, labels.mountpoint);
+  if (labels.device) return chainFacts(states, labels.device);
+  if (labels.check) return checkFacts(states, labels);
   if (labels.set) {
     const q = states.replset?.[labels.set] as Record<string, unknown> | undefined;
     return q ? replsetFacts(q) : [];
