@@ -71,7 +71,10 @@ function replsetFacts(q: Record<string, unknown>): string[] {
   const out: string[] = [];
   if (q.state === 'unknown') out.push(`replica-set state unknown: ${q.error as string}`);
   const members = (q.members as Member[] | undefined) ?? [];
-  const down = members.filter((m) => m.health !== 1).map((m) => `${m.name} (${m.stateStr ?? 'unknown'})`);
+  // mongod's own stateStr for an unreachable member is "(not reachable/healthy)": not wrapped twice
+  const down = members
+    .filter((m) => m.health !== 1)
+    .map((m) => `${m.name} (${(m.stateStr ?? 'unknown').replace(/^\((.*)\)$/, '$1')})`);
   if (down.length) out.push(`members down: ${down.join(', ')}`);
   if (typeof q.summary === 'string' && q.summary) out.push(q.summary);
   return out;
