@@ -11,7 +11,8 @@
  *   server accepts stamps from 48 h behind its clock to 5 min ahead, so the
  *   segments are laid out in the last day, back to back (a short gap between
  *   them) and ending before the real start; the last segment is moved by whole
- *   days only, so its times of day (the 03:00 rotation) stay true on the wire;
+ *   days only (by the calendar), so its times of day (the 03:00 rotation) stay
+ *   true on the wire;
  * - the real one: how long the player waits between batches — a critical
  *   step's scenario time divided by the speed, a quiet step a fixed short
  *   pause (quiet hours are skipped through, not played).
@@ -43,7 +44,6 @@ export interface Tick {
 export const QUIET_PAUSE_MS = 40;
 /** Between segments on the wire: long enough that no rule window spans two segments' samples by accident. */
 export const SEGMENT_GAP_MS = 10 * 60_000;
-const DAY_MS = 86_400_000;
 /** The last batch is stamped at least this long before the real start. */
 const END_MARGIN_MS = 60_000;
 
@@ -60,16 +60,26 @@ function partTicks(p: Part, speed: number): { at: number; pauseMs: number }[] {
   return out;
 }
 
+/**
+ * The latest moment at or before `limit` with the local time of day of `at`:
+ * set by calendar fields, not by 24 h steps, so a June scenario played in
+ * November keeps its 03:00 where clocks moved for daylight saving.
+ */
+function sameTimeOfDayBefore(at: number, limit: number): number {
+  const d = new Date(at);
+  const l = new Date(limit);
+  d.setFullYear(l.getFullYear(), l.getMonth(), l.getDate());
+  if (d.getTime() > limit) d.setDate(d.getDate() - 1);
+  return d.getTime();
+}
+
 /** Lays the segments out on the wire, ending before `realStart`, and lists every batch in order. */
 export function playClock(segments: Segment[], realStart: number, speed: number): PlayClock {
   if (!(speed > 0)) throw new Error('speed: more than 0');
   if (!segments.length) throw new Error('a scenario needs at least one segment');
   const spans = segments.map((s) => ({ from: s[0]!.from, to: s.at(-1)!.to }));
-  // the last segment: shifted by whole days so it ends before realStart - margin
-  const last = spans.at(-1)!;
-  const days = Math.ceil((last.to - (realStart - END_MARGIN_MS)) / DAY_MS);
   const offsets: number[] = new Array<number>(segments.length);
-  offsets[segments.length - 1] = days * DAY_MS;
+  offsets[segments.length - 1] = spans.at(-1)!.to - sameTimeOfDayBefore(spans.at(-1)!.to, realStart - END_MARGIN_MS);
   // earlier ones: back to back before it, SEGMENT_GAP_MS apart
   for (let i = segments.length - 2; i >= 0; i--) {
     const nextWireFrom = spans[i + 1]!.from - offsets[i + 1]!;
