@@ -1,4 +1,5 @@
 import { ConfigError, resolveSettings } from './config.js';
+import { CannotCheck, errorMessage, reportFailure } from './errors.js';
 import { createLogger } from '../shared/log.js';
 import type { Flags } from './commands.js';
 
@@ -7,7 +8,8 @@ const MAX_SPEED = 3600;
 /**
  * `tidemark simulate --scenario gitter-2016`: plays the seed's week against a
  * server and prints the timeline (text, or one JSON list of links with --json).
- * Exit 0 when every link paged before the outage, 1 when one did not.
+ * Exit 0 when every link paged before the outage, 1 when one did not, 2 when
+ * the scenario could not be played.
  */
 export async function scenarioCommand(flags: Flags): Promise<number> {
   const { SCENARIOS, playGitter2016 } = await import('../agent/scenario/play.js');
@@ -21,13 +23,19 @@ export async function scenarioCommand(flags: Flags): Promise<number> {
   const log = createLogger(s.logLevel, 'tidemark/simulate');
   const { timelineText } = await import('../agent/scenario/timeline.js');
   log.info('playing', { scenario: flags.scenario, server: s.server, speed });
-  const t = await playGitter2016({
-    serverUrl: s.server,
-    token: s.token,
-    readToken: s.readToken || null,
-    speed,
-    log: log.child('transport'),
-  });
+  let t: Awaited<ReturnType<typeof playGitter2016>>;
+  try {
+    t = await playGitter2016({
+      serverUrl: s.server,
+      token: s.token,
+      readToken: s.readToken || null,
+      speed,
+      log: log.child('transport'),
+    });
+  } catch (err) {
+    // the server unreachable, a refused credential, batches never acknowledged: said in one line, exit 2
+    return reportFailure(new CannotCheck(errorMessage(err)), !!flags.json);
+  }
   if (flags.json) process.stdout.write(JSON.stringify(t.links, null, 2) + '\n');
   else
     process.stdout.write(

@@ -129,4 +129,30 @@ describe('simulate --scenario gitter-2016', () => {
     expect(stdout).toContain('   paged   Sat 25 03:00:15 (MongodDown on db1)');
     expect(stdout).toContain('   paged   Sat 25 03:00:30 (ReplsetNoPrimary on db3)');
   }, 180_000);
+
+  it('bad input and a refused credential: one clear line, exit 2, nothing played', async () => {
+    const run = async (args: string[]) => {
+      const p = runCli(['simulate', ...args], { TIDEMARK_TOKEN: 't' });
+      cleanup.push(() => p.stop());
+      const code = await new Promise<number | null>((resolve) => p.proc.once('exit', resolve));
+      return { code, out: p.output() };
+    };
+    const unknown = await run(['--scenario', 'gitter-2017']);
+    expect(unknown).toMatchObject({ code: 2 });
+    expect(unknown.out).toContain('tidemark: --scenario: one of gitter-2016');
+    // --speed from 1 to 3600 scenario seconds per real second: 0.5 and 3601 are refused, at the edges
+    for (const speed of ['0.5', '3601', 'fast']) {
+      const r = await run(['--scenario', 'gitter-2016', '--speed', speed]);
+      expect(r.code).toBe(2);
+      expect(r.out).toContain('tidemark: --speed: scenario seconds per real second, from 1 to 3600');
+    }
+    // a server that asks for a credential to read /api/alerts: the simulator says which flag, before playing
+    const srv = await serverProcess({ args: ['--api-token', 'adm'] });
+    const server = await srv.start();
+    cleanup.push(() => server.stop());
+    const refused = await run(['--scenario', 'gitter-2016', '--server', `ws://127.0.0.1:${srv.port}`]);
+    expect(refused.code).toBe(2);
+    expect(refused.out).toContain('/api/alerts: HTTP 401: pass --read-token with a read or admin credential');
+    expect(refused.out).not.toContain('    at '); // no stack trace
+  }, 60_000);
 });
