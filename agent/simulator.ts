@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { PROTOCOL_VERSION } from '../shared/wire.js';
 import type { WireSample, WireState } from '../shared/protocol.js';
 import { TIDEMARK_VERSION } from '../shared/version.js';
 import { silentLogger, type Logger } from '../shared/log.js';
-import { AgentTransport } from './transport.js';
+import type { AgentTransport } from './transport.js';
+import { simulatedTransport } from './simulated-transport.js';
 import { simulatedArray } from './simulated-array.js';
 
 /**
@@ -70,7 +69,6 @@ export class SimulatedHost {
   readonly transport: AgentTransport;
   private seq = 0;
   private readonly walks = new Map<string, Walk>();
-  private readonly session = randomBytes(8).toString('hex');
 
   constructor(
     readonly index: number,
@@ -79,20 +77,13 @@ export class SimulatedHost {
     token: string,
     log: Logger,
   ) {
-    this.transport = new AgentTransport({
+    this.transport = simulatedTransport({
+      id,
       serverUrl,
       token,
-      bufferCapacity: 3600,
+      version: `${TIDEMARK_VERSION}-sim`,
       log,
-      hello: () => ({
-        type: 'hello',
-        protocol: PROTOCOL_VERSION,
-        agentId: id,
-        session: this.session,
-        hostname: id,
-        agentVersion: `${TIDEMARK_VERSION}-sim`,
-        inventory: null,
-      }),
+      bufferCapacity: 3600,
     });
   }
 

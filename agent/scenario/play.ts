@@ -4,11 +4,9 @@
  * compressed clock (agent/scenario/clock.ts), while /api/alerts is read every
  * 100 ms to see what paged and when. Returns the timeline.
  */
-import { randomBytes } from 'node:crypto';
-import { PROTOCOL_VERSION } from '../../shared/wire.js';
 import { TIDEMARK_VERSION } from '../../shared/version.js';
 import { silentLogger, type Logger } from '../../shared/log.js';
-import { AgentTransport } from '../transport.js';
+import { simulatedTransport } from '../simulated-transport.js';
 import { playClock, type PlayClock } from './clock.js';
 import { hostSamples, hostStates, STATE_KINDS } from './host-frames.js';
 import * as gitter from './gitter-2016.js';
@@ -108,30 +106,24 @@ async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Pr
   }
 }
 
-function transportFor(host: string, opts: PlayOptions, log: Logger): AgentTransport {
-  const session = randomBytes(8).toString('hex');
-  return new AgentTransport({
-    serverUrl: opts.serverUrl,
-    token: opts.token,
-    bufferCapacity: 3600,
-    log,
-    hello: () => ({
-      type: 'hello',
-      protocol: PROTOCOL_VERSION,
-      agentId: host,
-      session,
-      hostname: host,
-      agentVersion: `${TIDEMARK_VERSION}-scenario`,
-      inventory: null,
-    }),
-  });
-}
-
 /** Plays gitter-2016 and returns its timeline. */
 export async function playGitter2016(opts: PlayOptions): Promise<Timeline> {
   const log = opts.log ?? silentLogger;
   const clock = playClock(gitter.SEGMENTS, Date.now(), opts.speed);
-  const transports = gitter.HOSTS.map((h) => [h, transportFor(h, opts, log)] as const);
+  const transports = gitter.HOSTS.map(
+    (id) =>
+      [
+        id,
+        simulatedTransport({
+          id,
+          serverUrl: opts.serverUrl,
+          token: opts.token,
+          version: `${TIDEMARK_VERSION}-scenario`,
+          log,
+          bufferCapacity: 3600,
+        }),
+      ] as const,
+  );
   const watcher = new AlertWatcher(`${httpBase(opts.serverUrl)}/api/alerts`, opts.readToken ?? null, clock);
   try {
     for (const [, t] of transports) t.start();

@@ -5,9 +5,7 @@
  * real agent transport, so the server judges them exactly as it judges real
  * agents. Values are constants, not random, so every verdict is known in advance.
  */
-import { randomBytes } from 'node:crypto';
-import { AgentTransport } from '../../agent/transport.js';
-import { PROTOCOL_VERSION } from '../../shared/wire.js';
+import { simulatedTransport } from '../../agent/simulated-transport.js';
 import type { WireSample, WireState } from '../../shared/protocol.js';
 import { silentLogger } from '../../shared/log.js';
 import { simulatedArray } from '../../agent/simulated-array.js';
@@ -184,21 +182,14 @@ export function replset(set: string, members: string[], down: string[] = []): Re
 /** Starts the hosts, one batch a second each (states in every batch); stop() closes their connections. */
 export function startFleet(serverUrl: string, token: string, hosts: ScriptedHost[], intervalMs = 1000) {
   const running = hosts.map((h) => {
-    const session = randomBytes(8).toString('hex');
-    const transport = new AgentTransport({
+    const transport = simulatedTransport({
+      id: h.id,
+      hostname: h.hostname,
       serverUrl,
       token,
-      bufferCapacity: 600,
+      version: 'scripted',
       log: silentLogger,
-      hello: () => ({
-        type: 'hello',
-        protocol: PROTOCOL_VERSION,
-        agentId: h.id,
-        session,
-        hostname: h.hostname ?? h.id,
-        agentVersion: 'scripted',
-        inventory: null,
-      }),
+      bufferCapacity: 600,
     });
     transport.start();
     let seq = 0;
