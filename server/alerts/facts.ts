@@ -12,7 +12,6 @@ import {
   FILESYSTEM_STATE_KIND,
   LOGROTATE_SCHEDULE_STATE_KIND,
   MONGOD_RUNNING_STATE_KIND,
-  type FilesystemState,
   type HostStates,
   type LogPathCheckState,
 } from '../../shared/states.js';
@@ -56,9 +55,9 @@ function raidFacts(a: Record<string, unknown>): string[] {
 }
 
 function logpathFacts(check: Pick<LogPathCheckState, 'findings'>): string[] {
-  const findings = check.findings ?? [];
+  const findings = Array.isArray(check.findings) ? check.findings : [];
   return findings
-    .filter((f) => f.severity === 'error')
+    .filter((f) => f?.severity === 'error')
     .slice(0, 5)
     .map(
       // line 0: the finding is not about a line of a file (the running mongod's options)
@@ -80,11 +79,26 @@ function replsetFacts(q: Record<string, unknown>): string[] {
   return out;
 }
 
+/**
+ * Agents send states as they are (only their size is checked on the way in):
+ * every field read here is checked for its type, so a state from a newer or a
+ * broken agent makes a shorter fact, never a failed page.
+ */
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const filesystems = (states: States): Record<string, unknown>[] =>
+  Object.values(states[FILESYSTEM_STATE_KIND] ?? {}).filter((f) => typeof f === 'object' && f !== null);
+
 /** "md2: sda1, sdb1", or the device alone when no array is under it. */
-function under(fs: FilesystemState): string {
-  if (!fs.array) return fs.device;
-  return `${fs.array}: ${fs.members.length ? fs.members.join(', ') : 'members unknown'}`;
+function under(fs: Record<string, unknown>): string {
+  const array = text(fs.array);
+  if (!array) return text(fs.device) ?? 'device unknown';
+  const members = strings(fs.members);
+  return `${array}: ${members.length ? members.join(', ') : 'members unknown'}`;
 }
+
+const holdsText = (fs: Record<string, unknown>) =>
+  strings(fs.holds).length ? `holds ${strings(fs.holds).join(', ')}` : 'holds no mongod path';
 
 /** `sda` is member `sda1` (or `nvme0n1` is `nvme0n1p1`) of an array. */
 function memberOf(device: string, members: string[]): boolean {
@@ -98,22 +112,20 @@ function memberOf(device: string, members: string[]): boolean {
 export function chainFacts(states: States, device: string): string[] {
   const name = device.replace(/^\/dev\//, '');
   const out: string[] = [];
-  for (const fs of Object.values(states[FILESYSTEM_STATE_KIND] ?? {})) {
-    const onIt = fs.device === `/dev/${name}` || fs.array === name;
-    const member = !onIt && fs.array !== null && memberOf(name, fs.members);
+  for (const fs of filesystems(states)) {
+    const array = text(fs.array);
+    const onIt = fs.device === `/dev/${name}` || array === name;
+    const member = !onIt && array !== null && memberOf(name, strings(fs.members));
     if (!onIt && !member) continue;
-    const what = fs.holds.length ? `holds ${fs.holds.join(', ')}` : 'holds no mongod path';
-    const via = member ? `is a member of ${fs.array}, which ` : '';
-    out.push(`${name} ${via}${what} (mount ${fs.mountPoint} on ${under(fs)})`);
+    const via = member ? `is a member of ${array}, which ` : '';
+    out.push(`${name} ${via}${holdsText(fs)} (mount ${text(fs.mountPoint) ?? '?'} on ${under(fs)})`);
   }
   return out;
 }
 
 function mountFacts(states: States, mountPoint: string): string[] {
-  const fs = states[FILESYSTEM_STATE_KIND]?.[mountPoint];
-  if (!fs) return [];
-  const what = fs.holds.length ? `holds ${fs.holds.join(', ')}` : 'holds no mongod path';
-  return [`${mountPoint} ${what} (on ${under(fs)})`];
+  const fs = filesystems(states).find((f) => f.mountPoint === mountPoint);
+  return fs ? [`${mountPoint} ${holdsText(fs)} (on ${under(fs)})`] : [];
 }
 
 /**
@@ -122,12 +134,15 @@ function mountFacts(states: States, mountPoint: string): string[] {
  * clock differs does not shift the span).
  */
 export function rotationFact(states: States, check: LogPathCheckState): string | null {
-  const s = states[LOGROTATE_SCHEDULE_STATE_KIND]?.next;
-  if (!s) return null;
-  if (s.next === undefined) return `next rotation: ${s.error ?? 'unknown'}`;
-  const blocks = new Set(check.findings.filter((f) => f.severity === 'error').map((f) => `${f.file}:${f.line}`)).size;
+  const s = states[LOGROTATE_SCHEDULE_STATE_KIND]?.next as Record<string, unknown> | undefined;
+  if (!s || typeof s !== 'object') return null;
+  if (typeof s.next !== 'number') return `next rotation: ${text(s.error) ?? 'unknown'}`;
+  const findings = Array.isArray(check.findings) ? check.findings : [];
+  const blocks = new Set(findings.filter((f) => f?.severity === 'error').map((f) => `${f.file}:${f.line}`)).size;
   const failing = blocks ? `: ${blocks} block${blocks > 1 ? 's' : ''} would fail` : '';
-  return `next rotation ${clockForPeople(s.next)}, in ${spanForPeople(s.next - check.checkedAt)}${failing}`;
+  // an agent that sends no check time: the span is left out rather than made up
+  const span = typeof check.checkedAt === 'number' ? `, in ${spanForPeople(s.next - check.checkedAt)}` : '';
+  return `next rotation ${clockForPeople(s.next)}${span}${failing}`;
 }
 
 function checkFacts(states: States, labels: Record<string, string>): string[] {

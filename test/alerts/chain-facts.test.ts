@@ -133,3 +133,37 @@ describe('the running mongod check in MongodRunningLogInvalid', () => {
     ]);
   });
 });
+
+describe('states from a broken or newer agent', () => {
+  it('make shorter facts, never a failed page', () => {
+    const hostile = {
+      filesystem: {
+        '/data': { mountPoint: '/data', device: '/dev/md2', array: 'md2', members: 'sda1', holds: 7 },
+        '/x': null,
+        '/y': 'text',
+      },
+      logpaths: {
+        logrotate: {
+          file: '/etc/logrotate.conf',
+          findings: [null, { severity: 'error', file: 'f', line: 2, message: 'm' }],
+        },
+      },
+      logrotate_schedule: { next: { next: 'soon', error: 42 } },
+    } as unknown as HostStates;
+    expect(alertFacts(hostile, 'RaidArraySaturated', { array: 'md2' })).toEqual([
+      'md2 holds no mongod path (mount /data on md2: members unknown)',
+    ]);
+    expect(alertFacts(hostile, 'FilesystemSpaceLow', { mountpoint: '/data' })).toEqual([
+      '/data holds no mongod path (on md2: members unknown)',
+    ]);
+    expect(alertFacts(hostile, 'LogrotateCheckFailing', { check: 'logrotate' })).toEqual([
+      'next rotation: unknown',
+      'checked: /etc/logrotate.conf',
+      'f:2: m',
+    ]);
+    const noTime = { ...hostile, logrotate_schedule: { next: { next: 0 } } } as unknown as HostStates;
+    expect(alertFacts(noTime, 'LogrotateCheckFailing', { check: 'logrotate' })[0]).toBe(
+      `next rotation ${clockForPeople(0)}: 1 block would fail`,
+    );
+  });
+});
