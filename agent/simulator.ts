@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { PROTOCOL_VERSION } from '../shared/wire.js';
 import type { WireSample, WireState } from '../shared/protocol.js';
-import type { MdArrayState } from '../shared/states.js';
 import { TIDEMARK_VERSION } from '../shared/version.js';
 import { silentLogger, type Logger } from '../shared/log.js';
-import { AgentTransport } from './transport.js';
+import type { AgentTransport } from './transport.js';
+import { simulatedTransport } from './simulated-transport.js';
+import { simulatedArray } from './simulated-array.js';
 
 /**
  * Simulated DB hosts that speak the real agent protocol through the real
@@ -70,7 +69,6 @@ export class SimulatedHost {
   readonly transport: AgentTransport;
   private seq = 0;
   private readonly walks = new Map<string, Walk>();
-  private readonly session = randomBytes(8).toString('hex');
 
   constructor(
     readonly index: number,
@@ -79,20 +77,13 @@ export class SimulatedHost {
     token: string,
     log: Logger,
   ) {
-    this.transport = new AgentTransport({
+    this.transport = simulatedTransport({
+      id,
       serverUrl,
       token,
-      bufferCapacity: 3600,
+      version: `${TIDEMARK_VERSION}-sim`,
       log,
-      hello: () => ({
-        type: 'hello',
-        protocol: PROTOCOL_VERSION,
-        agentId: id,
-        session: this.session,
-        hostname: id,
-        agentVersion: `${TIDEMARK_VERSION}-sim`,
-        inventory: null,
-      }),
+      bufferCapacity: 3600,
     });
   }
 
@@ -195,32 +186,11 @@ export class SimulatedHost {
       {
         kind: 'raid_array',
         key: 'md0',
-        value: {
+        value: simulatedArray({
           name: 'md0',
-          kind: 'array',
-          container: null,
           level: 'raid10',
-          state: degraded ? 'active' : 'clean',
-          readOnly: false,
-          health: degraded ? 'rebuilding' : 'clean',
-          degraded,
-          disks: {
-            expected: 4,
-            active: degraded ? 3 : 4,
-            failed: 0,
-            spare: 0,
-            missing: degraded ? 1 : 0,
-            journal: 0,
-            replacement: 0,
-          },
-          missingSlots: degraded ? [2] : [],
-          members: DISKS.map((d, i) => ({
-            name: `${d}1`,
-            index: i,
-            state: degraded && i === 2 ? 'rebuilding' : 'in_sync',
-            writeMostly: false,
-            journal: false,
-          })),
+          disks: DISKS,
+          missingSlot: degraded ? 2 : null,
           sync: degraded
             ? {
                 action: 'recovery',
@@ -230,11 +200,8 @@ export class SimulatedHost {
                 etaSeconds: 120 - Math.round((now % 120_000) / 1000),
               }
             : null,
-          mismatchCnt: 0,
-          metadata: '1.2',
           sources: ['mdstat', 'sysfs'],
-          disagreements: [],
-        } satisfies MdArrayState,
+        }),
       },
       {
         kind: 'mongod',

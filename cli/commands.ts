@@ -446,6 +446,11 @@ export function describeArray(a: ArrayReport): string[] {
 
 /** `tidemark simulate`: N simulated hosts on the real protocol, until interrupted or for --duration seconds. */
 export async function simulateCommand(flags: Flags): Promise<void> {
+  if (flags.scenario !== undefined) {
+    const { scenarioCommand } = await import('./simulate-scenario.js');
+    process.exitCode = await scenarioCommand(flags);
+    return;
+  }
   const s = resolveSettings(['server', 'token', 'intervalMs', 'logLevel'], flags);
   if (!s.token) throw new ConfigError('a token is required: pass --token or set TIDEMARK_TOKEN');
   const agents = Number(flags.agents ?? 10);

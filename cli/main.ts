@@ -139,6 +139,11 @@ program
   .addOption(opt('intervalMs', '--interval-ms <ms>'))
   .option('--prefix <name>', 'host id prefix', 'sim')
   .option('--duration <seconds>', 'stop after this many seconds')
+  // --scenario plays a scripted week instead of --agents random hosts, then prints its timeline
+  .option('--scenario <name>', 'play a scenario and print its timeline: gitter-2016')
+  .option('--speed <n>', 'with --scenario: scenario seconds per real second in the played stretches', '60')
+  .option('--json', 'with --scenario: print the timeline as JSON')
+  .addOption(opt('readToken', '--read-token <token>'))
   .addOption(configOpt())
   .addOption(logOpt())
   .action((flags: Flags) => simulateCommand(flags));

@@ -43,3 +43,17 @@ export function dashboardLink(base: string | null, host: string, at: number): st
   const to = at + 5 * 60_000;
   return `${base.replace(/\/+$/, '')}/?from=${from}&to=${to}#${encodeURIComponent(host)}`;
 }
+
+/** A span for people, as the logrotate schedule says it: "5 h 12 min", "1 d 7 min", "0 min". */
+export function spanForPeople(ms: number): string {
+  const mins = Math.max(0, Math.round(ms / 60_000));
+  const days = Math.floor(mins / 1440);
+  const hours = Math.floor((mins % 1440) / 60);
+  return [days ? `${days} d` : '', hours ? `${hours} h` : '', `${mins % 60} min`].filter(Boolean).join(' ');
+}
+
+/** "03:00": the hour and minute in the server's local time (the dashboard shows the schedule the same way). */
+export function clockForPeople(at: number): string {
+  const d = new Date(at);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}

@@ -5,11 +5,10 @@
  * real agent transport, so the server judges them exactly as it judges real
  * agents. Values are constants, not random, so every verdict is known in advance.
  */
-import { randomBytes } from 'node:crypto';
-import { AgentTransport } from '../../agent/transport.js';
-import { PROTOCOL_VERSION } from '../../shared/wire.js';
+import { simulatedTransport } from '../../agent/simulated-transport.js';
 import type { WireSample, WireState } from '../../shared/protocol.js';
 import { silentLogger } from '../../shared/log.js';
+import { simulatedArray } from '../../agent/simulated-array.js';
 import type {
   LogPathCheckState,
   MdArrayState,
@@ -80,38 +79,13 @@ function samples(h: ScriptedHost): WireSample[] {
 }
 
 function array(degraded: boolean): MdArrayState {
-  return {
+  return simulatedArray({
     name: 'md0',
-    kind: 'array',
-    container: null,
     level: 'raid1',
-    state: degraded ? 'active' : 'clean',
-    readOnly: false,
-    health: degraded ? 'rebuilding' : 'clean',
-    degraded,
-    disks: {
-      expected: 2,
-      active: degraded ? 1 : 2,
-      failed: 0,
-      spare: 0,
-      missing: degraded ? 1 : 0,
-      journal: 0,
-      replacement: 0,
-    },
-    missingSlots: degraded ? [1] : [],
-    members: DISKS.map((d, i) => ({
-      name: `${d}1`,
-      index: i,
-      state: degraded && i === 1 ? 'rebuilding' : 'in_sync',
-      writeMostly: false,
-      journal: false,
-    })),
+    disks: DISKS,
+    missingSlot: degraded ? 1 : null,
     sync: degraded ? { action: 'recovery', status: 'running', percent: 42, speedKBps: 100_000, etaSeconds: 600 } : null,
-    mismatchCnt: 0,
-    metadata: '1.2',
-    sources: ['mdstat'],
-    disagreements: [],
-  };
+  });
 }
 
 function logCheck(failing: boolean): LogPathCheckState {
@@ -208,21 +182,14 @@ export function replset(set: string, members: string[], down: string[] = []): Re
 /** Starts the hosts, one batch a second each (states in every batch); stop() closes their connections. */
 export function startFleet(serverUrl: string, token: string, hosts: ScriptedHost[], intervalMs = 1000) {
   const running = hosts.map((h) => {
-    const session = randomBytes(8).toString('hex');
-    const transport = new AgentTransport({
+    const transport = simulatedTransport({
+      id: h.id,
+      hostname: h.hostname,
       serverUrl,
       token,
-      bufferCapacity: 600,
+      version: 'scripted',
       log: silentLogger,
-      hello: () => ({
-        type: 'hello',
-        protocol: PROTOCOL_VERSION,
-        agentId: h.id,
-        session,
-        hostname: h.hostname ?? h.id,
-        agentVersion: 'scripted',
-        inventory: null,
-      }),
+      bufferCapacity: 600,
     });
     transport.start();
     let seq = 0;
