@@ -238,7 +238,7 @@ export class TidemarkServer {
 
   async close(): Promise<void> {
     this.alerts?.stop();
-    this.agents.close();
+    await this.agents.close();
     this.dashboards.close();
     this.stopTls();
     this.http.closeAllConnections();
