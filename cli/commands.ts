@@ -193,6 +193,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
   const s = resolveSettings(
     [
       'server',
+      'failbackSeconds',
       'token',
       'root',
       'disksInclude',
@@ -219,6 +220,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
   const log = createLogger(s.logLevel, 'tidemark/agent');
   const agent = new Agent({
     serverUrl: s.server,
+    failbackMs: s.failbackSeconds * 1000,
     token: s.token,
     root: s.root,
     agentId: s.agentId,

@@ -100,6 +100,23 @@ const wsUrl: Parser<string> = (raw) => {
   return s;
 };
 
+/** One server URL or several, comma-separated, in order of preference (each checked like wsUrl). */
+const wsUrlList: Parser<string> = (raw) => {
+  const urls = str(raw)
+    .split(',')
+    .map((u) => u.trim());
+  if (urls.some((u) => u === '')) throw new Error('an empty entry in the list: give URL1,URL2 with no empty item');
+  urls.forEach((u, i) => {
+    try {
+      wsUrl(u);
+    } catch (err) {
+      const why = (err as Error).message;
+      throw new Error(urls.length > 1 ? `entry ${i + 1} (${u}) ${why}` : why, { cause: err });
+    }
+  });
+  return urls.join(',');
+};
+
 /** A regular expression, checked here so a typo fails at start with its source named. */
 const regex: Parser<string> = (raw) => {
   const s = str(raw);
@@ -255,9 +272,17 @@ export const SETTINGS = {
     yaml: 'agent.server',
     env: 'TIDEMARK_SERVER',
     flag: 'server',
-    parse: wsUrl,
+    parse: wsUrlList,
     default: () => 'ws://127.0.0.1:7070',
-    describe: 'server URL the agent connects to',
+    describe: 'server URL the agent connects to; several, comma-separated, are tried in order (failover)',
+  },
+  failbackSeconds: {
+    yaml: 'agent.failbackSeconds',
+    env: 'TIDEMARK_FAILBACK_SECONDS',
+    flag: 'failbackAfter',
+    parse: int(1, 86_400),
+    default: () => 30,
+    describe: 'on a server other than the first of --server, check this often whether the first is back',
   },
   root: {
     yaml: 'agent.root',

@@ -106,6 +106,7 @@ program
   .command('agent')
   .description('run an agent that streams this host to a server')
   .addOption(opt('server', '--server <url>'))
+  .addOption(opt('failbackSeconds', '--failback-after <seconds>'))
   .addOption(opt('token', '--token <token>'))
   .addOption(opt('ca', '--ca <file>'))
   .addOption(opt('insecureSkipVerify', '--insecure-skip-verify'))
