@@ -1,0 +1,100 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { getJson, runCli, serverProcess, tempDir, until, type Running } from '../helpers/process.js';
+
+const TOKEN = 'failover-token';
+const INTERVAL_MS = 500;
+type Series = { series: { labels: Record<string, string>; points: [number, number | null][] }[] };
+
+/** Timestamps of the batches a server stored for the host (agent_buffer_batches is in every batch). */
+async function stamps(base: string, from: number): Promise<number[]> {
+  const ans = await getJson<Series>(
+    `${base}/api/series?host=db-failover&metric=agent_buffer_batches&from=${from}&to=${Date.now()}`,
+    TOKEN,
+  );
+  return ans.series.flatMap((s) => s.points.filter((p) => p[1] !== null).map((p) => p[0]));
+}
+
+const count = (text: string, re: RegExp) => text.match(new RegExp(re.source, 'g'))?.length ?? 0;
+
+describe('agent failover across two real servers (--server A,B)', () => {
+  const running: Running[] = [];
+  afterAll(async () => {
+    for (const r of running.reverse()) await r.stop();
+  });
+
+  it('moves to B while A is down, returns to A, and the two together hold every batch once', async () => {
+    const a = await serverProcess({ token: TOKEN });
+    const b = await serverProcess({ token: TOKEN });
+    let serverA = await a.start();
+    running.push(serverA, await b.start());
+    const t0 = Date.now();
+    const agent = runCli(
+      [
+        'agent',
+        '--server',
+        `ws://127.0.0.1:${a.port},ws://127.0.0.1:${b.port}`,
+        '--agent-id',
+        'db-failover',
+        '--interval-ms',
+        String(INTERVAL_MS),
+        '--failback-after',
+        '1',
+        '--spool-dir',
+        tempDir(),
+      ],
+      { TIDEMARK_TOKEN: TOKEN },
+    );
+    running.push(agent);
+    const onA = new RegExp(`connected to server.*127\\.0\\.0\\.1:${a.port}`);
+    const onB = new RegExp(`connected to server.*127\\.0\\.0\\.1:${b.port}`);
+    await agent.waitFor(onA);
+    await until(async () => (await stamps(a.base, t0)).length >= 6, 15_000, 'A stores batches');
+
+    await serverA.stop();
+    const aDown = Date.now();
+    await agent.waitFor(onB, 20_000);
+    await until(async () => (await stamps(b.base, t0)).length >= 8, 15_000, 'B stores batches');
+
+    const aUp = Date.now();
+    serverA = await a.start();
+    running.push(serverA);
+    await until(() => count(agent.output(), onA) >= 2, 20_000, 'the agent back on A');
+    const back = Date.now();
+    await until(
+      async () => (await stamps(a.base, t0)).filter((t) => t > back).length >= 6,
+      15_000,
+      'A stores batches again',
+    );
+    await agent.stop();
+
+    const fromA = await stamps(a.base, t0);
+    const fromB = await stamps(b.base, t0);
+    // B holds what came while A was down (and while A came back), nothing from before A stopped or after the return.
+    expect(fromB.length).toBeGreaterThanOrEqual(8);
+    expect(Math.min(...fromB)).toBeGreaterThan(t0);
+    expect(Math.max(...fromB)).toBeLessThan(back + INTERVAL_MS);
+    expect(fromB.some((t) => t > aDown && t < aUp)).toBe(true);
+    // A has both sides of its outage.
+    expect(fromA.some((t) => t < aDown)).toBe(true);
+    expect(fromA.some((t) => t > back)).toBe(true);
+    // No batch is in both.
+    const inA = new Set(fromA);
+    expect(fromB.filter((t) => inA.has(t))).toEqual([]);
+    // No gap: the agent samples on the interval's wall-clock boundaries, so the union is one run of consecutive ticks.
+    const ticks = [...fromA, ...fromB].map((t) => Math.round(t / INTERVAL_MS)).sort((x, y) => x - y);
+    const missing: number[] = [];
+    for (let i = 1; i < ticks.length; i++)
+      for (let k = ticks[i - 1]! + 1; k < ticks[i]!; k++) missing.push(k * INTERVAL_MS);
+    expect(missing).toEqual([]);
+    expect(new Set(ticks).size).toBe(ticks.length);
+  }, 120_000);
+
+  it('refuses a server list with a bad entry, naming it', async () => {
+    const agent = runCli(['agent', '--server', 'ws://127.0.0.1:1,http://127.0.0.1:2', '--spool-dir', 'none'], {
+      TIDEMARK_TOKEN: TOKEN,
+    });
+    const code = await new Promise((r) => agent.proc.once('exit', r));
+    expect(code).toBe(2);
+    expect(agent.output()).toMatch(/entry 2 \(http:\/\/127\.0\.0\.1:2\) must start with ws:\/\/ or wss:\/\//);
+  });
+});
