@@ -68,6 +68,7 @@ async function startServer(
       'tlsKey',
       'clientCa',
       'allowedHosts',
+      'haPeer',
     ],
     flags,
   );
@@ -94,6 +95,7 @@ async function startServer(
     { TokenStore, tokensFile },
     { remoteWriteConfig },
     { openHistory, StorageErrors },
+    { haStatus },
   ] = await Promise.all([
     import('../server/server.js'),
     import('../server/store/sqlite.js'),
@@ -102,6 +104,7 @@ async function startServer(
     import('../server/token-store.js'),
     import('./remote-write-config.js'),
     import('../server/store/integrity.js'),
+    import('../server/ha.js'),
   ]);
   let tokens: InstanceType<typeof TokenStore>;
   try {
@@ -111,6 +114,7 @@ async function startServer(
   }
   const storageErrors = new StorageErrors();
   const alerts = alertsOptions(flags, s.dataDir);
+  const ha = s.haPeer ? haStatus(s.haPeer, alerts.receivers) : null;
   const rwConfig = remoteWriteConfig(flags);
   const remoteWrite = rwConfig
     ? new (await import('../server/remote-write/index.js')).RemoteWrite({
@@ -149,6 +153,7 @@ async function startServer(
         alerts,
         store,
         remoteWrite,
+        ha,
       }),
   );
   const port = await server.listen().catch((err: NodeJS.ErrnoException) => {
@@ -169,6 +174,8 @@ async function startServer(
     receivers:
       alerts.receivers.map((r) => `${r.name} (${r.type})`).join(', ') || 'none: alerts show on the dashboard only',
   });
+  if (ha?.warning) log.warn('direct receivers in an HA pair page twice', { warning: ha.warning });
+  else if (ha) log.info('HA pair', { peer: ha.peer, receivers: 'Alertmanager only: one page per alert' });
   if (remoteWrite) log.info('remote write', { targets: remoteWrite.targets.map((t) => t.name).join(', ') });
   return { server, port, token, host: s.host, tlsCert: s.tlsCert };
 }

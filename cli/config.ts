@@ -100,6 +100,20 @@ const wsUrl: Parser<string> = (raw) => {
   return s;
 };
 
+/** An http(s) URL, or empty for "not set". */
+const httpUrlOrEmpty: Parser<string> = (raw) => {
+  const s = str(raw);
+  if (s === '') return s;
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    throw new Error('must be a URL like http://HOST:PORT');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('must start with http:// or https://');
+  return s;
+};
+
 /** One server URL or several, comma-separated, in order of preference (each checked like wsUrl). */
 const wsUrlList: Parser<string> = (raw) => {
   const urls = str(raw)
@@ -203,6 +217,15 @@ export const SETTINGS = {
     parse: str,
     default: () => '',
     describe: 'read-only dashboard and API credential',
+  },
+  haPeer: {
+    yaml: 'server.haPeer',
+    env: 'TIDEMARK_HA_PEER',
+    flag: 'haPeer',
+    parse: httpUrlOrEmpty,
+    default: () => '',
+    describe:
+      'the other server of an HA pair (same agents, same rules, both posting to one Alertmanager); warns about receivers that would page twice',
   },
   allowedHosts: {
     yaml: 'server.allowedHosts',

@@ -87,6 +87,7 @@ program
   .addOption(opt('tlsKey', '--tls-key <file>'))
   .addOption(opt('clientCa', '--client-ca <file>'))
   .addOption(opt('allowedHosts', '--allowed-host <names>'))
+  .addOption(opt('haPeer', '--ha-peer <url>'))
   .option(
     '--webhook <url>',
     'send every alert notification to this URL as JSON (repeatable)',

@@ -10,6 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { RemoteWrite } from './remote-write/index.js';
 import { remoteWriteMetricsText } from './remote-write/metrics.js';
 import type { FleetHealth } from './fleet-health.js';
+import type { HaStatus } from './ha.js';
 
 /**
  * Event-loop delay over the last full 10 s window: the one figure that shows a
@@ -52,6 +53,11 @@ export class ApiError extends Error {
   }
 }
 
+/** Optional parts of the API, by name (HA pair status, …). */
+export interface ApiExtras {
+  ha?: HaStatus | null;
+}
+
 const RESERVED = new Set(['host', 'metric', 'from', 'to']);
 
 export function apiRouter(
@@ -64,6 +70,7 @@ export function apiRouter(
   health: FleetHealth | null = null,
   /** The server's own counters (limits, refusals), appended to /metrics. */
   resourceMetrics: () => string = () => '',
+  more: ApiExtras = {},
 ): express.Router {
   const r = express.Router();
   if (alerts) r.use(alertsRouter(alerts));
@@ -91,6 +98,7 @@ export function apiRouter(
       persistedSamples: store.samplesWritten ?? null,
       eventLoopDelayMs: loopDelay(),
       remoteWrite: remoteWrite?.stats() ?? null,
+      ha: more.ha ?? null,
     });
   });
 

@@ -20,6 +20,7 @@ import type { RemoteWrite } from './remote-write/index.js';
 import { ConnectionGuard, type ConnectionLimitOptions } from './connection-limits.js';
 import type { SeriesLimitOptions } from './series-limits.js';
 import { resourceMetricsText } from './resource-metrics.js';
+import type { HaStatus } from './ha.js';
 
 export interface ServerOptions {
   host: string;
@@ -61,6 +62,8 @@ export interface ServerOptions {
   alerts?: AlertsOptions | null;
   /** Sends every stored sample to Prometheus-compatible stores; closed with the server. */
   remoteWrite?: RemoteWrite | null;
+  /** This server is half of an HA pair: shown in /healthz with its warning about direct receivers. */
+  ha?: HaStatus | null;
 }
 
 /** The built dashboard lives in dist/web below the package root, whether this file runs from src or dist. */
@@ -154,6 +157,7 @@ export class TidemarkServer {
         opts.remoteWrite ?? null,
         this.health,
         () => resourceMetricsText(this.connections, this.agents, this.dashboards),
+        { ha: opts.ha ?? null },
       ),
     );
     const webDir = opts.webDir ?? defaultWebDir();
