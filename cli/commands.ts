@@ -69,6 +69,7 @@ async function startServer(
       'clientCa',
       'allowedHosts',
       'haPeer',
+      'historyUrl',
     ],
     flags,
   );
@@ -96,6 +97,7 @@ async function startServer(
     { remoteWriteConfig },
     { openHistory, StorageErrors },
     { haStatus },
+    { RemoteHistory },
   ] = await Promise.all([
     import('../server/server.js'),
     import('../server/store/sqlite.js'),
@@ -105,6 +107,7 @@ async function startServer(
     import('./remote-write-config.js'),
     import('../server/store/integrity.js'),
     import('../server/ha.js'),
+    import('../server/history-remote.js'),
   ]);
   let tokens: InstanceType<typeof TokenStore>;
   try {
@@ -154,6 +157,7 @@ async function startServer(
         store,
         remoteWrite,
         ha,
+        history: s.historyUrl ? new RemoteHistory(s.historyUrl) : null,
       }),
   );
   const port = await server.listen().catch((err: NodeJS.ErrnoException) => {
@@ -176,6 +180,8 @@ async function startServer(
   });
   if (ha?.warning) log.warn('direct receivers in an HA pair page twice', { warning: ha.warning });
   else if (ha) log.info('HA pair', { peer: ha.peer, receivers: 'Alertmanager only: one page per alert' });
+  if (s.historyUrl)
+    log.info('history ranges read from the shared store; the live view stays local', { url: s.historyUrl });
   if (remoteWrite) log.info('remote write', { targets: remoteWrite.targets.map((t) => t.name).join(', ') });
   return { server, port, token, host: s.host, tlsCert: s.tlsCert };
 }

@@ -227,6 +227,15 @@ export const SETTINGS = {
     describe:
       'the other server of an HA pair (same agents, same rules, both posting to one Alertmanager); warns about receivers that would page twice',
   },
+  historyUrl: {
+    yaml: 'server.historyUrl',
+    env: 'TIDEMARK_HISTORY_URL',
+    flag: 'historyUrl',
+    parse: httpUrlOrEmpty,
+    default: () => '',
+    describe:
+      'Prometheus-compatible query API (VictoriaMetrics, Prometheus, Mimir, Thanos) that /api/series and history ranges read from; the live view stays local',
+  },
   allowedHosts: {
     yaml: 'server.allowedHosts',
     env: 'TIDEMARK_ALLOWED_HOSTS',

@@ -88,6 +88,7 @@ program
   .addOption(opt('clientCa', '--client-ca <file>'))
   .addOption(opt('allowedHosts', '--allowed-host <names>'))
   .addOption(opt('haPeer', '--ha-peer <url>'))
+  .addOption(opt('historyUrl', '--history-url <url>'))
   .option(
     '--webhook <url>',
     'send every alert notification to this URL as JSON (repeatable)',

@@ -21,6 +21,7 @@ import { ConnectionGuard, type ConnectionLimitOptions } from './connection-limit
 import type { SeriesLimitOptions } from './series-limits.js';
 import { resourceMetricsText } from './resource-metrics.js';
 import type { HaStatus } from './ha.js';
+import type { RemoteHistory } from './history-remote.js';
 
 export interface ServerOptions {
   host: string;
@@ -64,6 +65,8 @@ export interface ServerOptions {
   remoteWrite?: RemoteWrite | null;
   /** This server is half of an HA pair: shown in /healthz with its warning about direct receivers. */
   ha?: HaStatus | null;
+  /** History ranges read from a shared Prometheus-compatible store (`--history-url`) instead of this server's. */
+  history?: RemoteHistory | null;
 }
 
 /** The built dashboard lives in dist/web below the package root, whether this file runs from src or dist. */
@@ -157,7 +160,7 @@ export class TidemarkServer {
         opts.remoteWrite ?? null,
         this.health,
         () => resourceMetricsText(this.connections, this.agents, this.dashboards),
-        { ha: opts.ha ?? null },
+        { ha: opts.ha ?? null, history: opts.history ?? null },
       ),
     );
     const webDir = opts.webDir ?? defaultWebDir();
