@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { getJson, runCli, serverProcess, tempDir, until, type Running } from '../helpers/process.js';
+import { freePort, getJson, runCli, serverProcess, tempDir, until, type Running } from '../helpers/process.js';
 
 const TOKEN = 'failover-token';
 const INTERVAL_MS = 500;
@@ -88,6 +88,34 @@ describe('agent failover across two real servers (--server A,B)', () => {
     expect(missing).toEqual([]);
     expect(new Set(ticks).size).toBe(ticks.length);
   }, 120_000);
+
+  it('moves on from a server that refuses its token, and from one where nothing listens', async () => {
+    const refusing = await serverProcess({ token: 'another-token' });
+    running.push(await refusing.start());
+    const b = await serverProcess({ token: TOKEN });
+    running.push(await b.start());
+    const nothing = await freePort();
+    const agent = runCli(
+      [
+        'agent',
+        '--server',
+        `ws://127.0.0.1:${nothing},ws://127.0.0.1:${refusing.port},ws://127.0.0.1:${b.port}`,
+        '--agent-id',
+        'db-refused',
+        '--interval-ms',
+        String(INTERVAL_MS),
+        '--spool-dir',
+        'none',
+      ],
+      { TIDEMARK_TOKEN: TOKEN },
+    );
+    running.push(agent);
+    await agent.waitFor(new RegExp(`connected to server.*127\\.0\\.0\\.1:${b.port}`), 20_000);
+    expect(agent.output()).toMatch(/server refused the agent token \(HTTP 401\)/);
+    expect(agent.output()).toMatch(new RegExp(`trying the next server failed=ws://127\\.0\\.0\\.1:${nothing}`));
+    const hosts = await getJson<{ id: string }[]>(`${b.base}/api/hosts`, TOKEN);
+    expect(hosts.map((h) => h.id)).toEqual(['db-refused']);
+  }, 60_000);
 
   it('refuses a server list with a bad entry, naming it', async () => {
     const agent = runCli(['agent', '--server', 'ws://127.0.0.1:1,http://127.0.0.1:2', '--spool-dir', 'none'], {
