@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { startVictoriaMetrics } from '../helpers/tsdb.js';
 import { freePort, getJson, runCli, serverProcess, tempDir, until, type Running } from '../helpers/process.js';
 
 const TOKEN = 'failover-token';
@@ -14,17 +15,45 @@ async function stamps(base: string, from: number): Promise<number[]> {
   return ans.series.flatMap((s) => s.points.filter((p) => p[1] !== null).map((p) => p[0]));
 }
 
+/** Timestamps of every stored sample of the host's agent_buffer_batches in VictoriaMetrics, duplicates included. */
+async function vmStamps(base: string): Promise<number[]> {
+  const url = new URL('/api/v1/export', base);
+  url.searchParams.set('match[]', 'tidemark_agent_buffer_batches{host="db-failover"}');
+  const lines = (await (await fetch(url)).text()).split('\n').filter(Boolean);
+  return lines.flatMap((l) => (JSON.parse(l) as { timestamps: number[] }).timestamps).sort((x, y) => x - y);
+}
+
+/** Waits until a server's remote write has nothing pending. */
+async function drained(base: string): Promise<void> {
+  await until(
+    async () => {
+      const h = await getJson<{ remoteWrite: { targets: { pending: number; sent: number }[] } | null }>(
+        `${base}/healthz`,
+      );
+      return h.remoteWrite?.targets.every((t) => t.pending === 0 && t.sent > 0);
+    },
+    30_000,
+    'remote write drained',
+  );
+}
+
 const count = (text: string, re: RegExp) => text.match(new RegExp(re.source, 'g'))?.length ?? 0;
 
 describe('agent failover across two real servers (--server A,B)', () => {
   const running: Running[] = [];
+  let stopVm: () => Promise<void> = async () => {};
   afterAll(async () => {
     for (const r of running.reverse()) await r.stop();
+    await stopVm();
   });
 
-  it('moves to B while A is down, returns to A, and the two together hold every batch once', async () => {
-    const a = await serverProcess({ token: TOKEN });
-    const b = await serverProcess({ token: TOKEN });
+  it('moves to B while A is down, returns to A, and the two together (and their shared store) hold every batch once', async () => {
+    // Both servers remote-write to one VictoriaMetrics, as a shard with a standby would.
+    const vm = await startVictoriaMetrics();
+    stopVm = () => vm.stop();
+    const rw = ['--remote-write', `${vm.base}/api/v1/write`];
+    const a = await serverProcess({ token: TOKEN, args: rw });
+    const b = await serverProcess({ token: TOKEN, args: rw });
     let serverA = await a.start();
     running.push(serverA, await b.start());
     const t0 = Date.now();
@@ -87,6 +116,16 @@ describe('agent failover across two real servers (--server A,B)', () => {
       for (let k = ticks[i - 1]! + 1; k < ticks[i]!; k++) missing.push(k * INTERVAL_MS);
     expect(missing).toEqual([]);
     expect(new Set(ticks).size).toBe(ticks.length);
+
+    // The shared store holds the same batches, each once (its export lists duplicates too).
+    for (const s of [a, b]) await drained(s.base);
+    const union = [...fromA, ...fromB].sort((x, y) => x - y);
+    await until(
+      async () => (await vmStamps(vm.base)).length >= union.length,
+      30_000,
+      'VictoriaMetrics shows every batch',
+    );
+    expect(await vmStamps(vm.base)).toEqual(union);
   }, 120_000);
 
   it('moves on from a server that refuses its token, and from one where nothing listens', async () => {
