@@ -145,9 +145,10 @@ describe('history from the shared store (--history-url)', () => {
       const cpu = page.locator('figure.chart[data-metric="cpu"]');
       expect(await cpu.getAttribute('data-source')).toBe('remote');
       expect(Number(await cpu.getAttribute('data-points'))).toBeGreaterThan(10);
-      expect(await cpu.locator('.chart-source').textContent()).toBe(
-        `history from shared store ${new URL(vm.base).host}`,
-      );
+      const note = cpu.locator('.chart-source');
+      expect(await note.textContent()).toBe('history: shared store');
+      expect(await note.getAttribute('title')).toBe(`history from shared store ${new URL(vm.base).host}`);
+      expect(await note.isVisible()).toBe(true);
       expect(await page.locator('figure.chart[data-source="local"]').count()).toBe(0);
     } finally {
       await browser?.close();

@@ -278,5 +278,7 @@ function showSource(box: HTMLElement, source: SeriesSource | undefined, history:
   box.dataset.source = source.kind;
   let note = box.querySelector<HTMLElement>('.chart-source');
   if (!note) box.append((note = el('figcaption', { class: 'chart-source' })));
-  note.textContent = `${history ? 'history' : 'live'} from ${source.name}`;
+  // Short, to stay clear of the chart's title on a narrow chart; the store's address is in the tooltip.
+  note.textContent = `${history ? 'history' : 'live'}: ${source.kind === 'remote' ? 'shared store' : 'this server'}`;
+  note.title = `${history ? 'history' : 'live'} from ${source.name}`;
 }
