@@ -79,7 +79,10 @@ export function deviceFilter(s: DiskSettings = {}): DeviceFilter {
 }
 
 export interface AgentOptions {
+  /** One server URL, or several comma-separated in order of preference (see AgentTransport). */
   serverUrl: string;
+  /** On a server other than the first, how often to check whether the first is back. */
+  failbackMs?: number;
   token: string;
   root: string;
   agentId: string;
@@ -195,6 +198,7 @@ export class Agent {
     this.collectors = hostCollectors(opts.root, opts.logPaths, opts.disks);
     this.transport = new AgentTransport({
       serverUrl: opts.serverUrl,
+      failbackMs: opts.failbackMs,
       token: opts.token,
       bufferCapacity: opts.bufferCapacity,
       log: opts.log.child('transport'),

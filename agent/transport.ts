@@ -7,6 +7,7 @@ import { BatchEncoder } from './batch-encoder.js';
 import { frameText } from '../shared/frame-text.js';
 import { readFileSync } from 'node:fs';
 import type { Spool } from './spool.js';
+import { ServerList, probeHealth } from './server-list.js';
 
 /** How the agent checks the server over wss://, and the certificate it shows for mutual TLS. */
 export interface AgentTlsOptions {
@@ -19,7 +20,10 @@ export interface AgentTlsOptions {
   keyFile?: string;
 }
 export interface TransportOptions {
-  /** ws://host:port of the server; the agent path is appended. */
+  /**
+   * ws://host:port of the server; the agent path is appended. Several,
+   * comma-separated, are tried in order: see ServerList and failbackMs.
+   */
   serverUrl: string;
   token: string;
   /** Called on every (re)connect so the hello carries the latest inventory. */
@@ -31,6 +35,8 @@ export interface TransportOptions {
   /** Reconnect when nothing arrived from the server for this long. */
   silenceTimeoutMs?: number;
   tls?: AgentTlsOptions;
+  /** On a server other than the first, how often to check whether the first is back (default 30 s). */
+  failbackMs?: number;
   /** A copy of the unacknowledged batches on disk, for a restart to replay; null keeps them in memory only. */
   spool?: Spool | null;
 }
@@ -39,17 +45,16 @@ const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
 
 /** TLS settings for the socket, read once; warnings for a token that could be read on the way. */
 function socketTls(
-  url: URL,
+  urls: readonly URL[],
   tls: AgentTlsOptions,
   log: Logger,
 ): { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean } {
-  if (url.protocol === 'ws:' && !LOOPBACK_HOST.test(url.host.replace(/:\d+$/, '')))
-    log.warn(
-      'the agent token is sent to a non-loopback server over plain ws://: anyone on the path can read it; use wss://',
-      {
-        server: url.origin,
-      },
-    );
+  for (const url of urls)
+    if (url.protocol === 'ws:' && !LOOPBACK_HOST.test(url.host.replace(/:\d+$/, '')))
+      log.warn(
+        'the agent token is sent to a non-loopback server over plain ws://: anyone on the path can read it; use wss://',
+        { server: url.origin },
+      );
   if (tls.insecureSkipVerify)
     log.warn(
       "INSECURE: --insecure-skip-verify: the server's certificate is not checked; anyone on the path can pose as the server and read the token",
@@ -68,12 +73,22 @@ const CERT_ERRORS =
 
 /** Stop writing to the socket while this much is queued in it; the buffer holds the rest. */
 const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
+/** When failing back, how long the current server gets to acknowledge what it was sent before the switch. */
+const FAILBACK_DRAIN_MS = 5000;
 
 /**
  * The agent's link to the server: authenticates with a bearer token, keeps
  * every batch until the server acknowledges it, replays the unacknowledged
  * ones in order after a reconnect, and reconnects with exponential backoff and
  * full jitter so a fleet does not stampede a restarted server.
+ *
+ * With several servers, a connection that fails or drops moves to the next
+ * one in the list (after a short jittered pause; the exponential backoff
+ * counts whole rounds). On any server but the first, the agent checks the
+ * first's /healthz every failbackMs and, once it answers, stops sending,
+ * lets the current server acknowledge what it has, and moves back. Sequence
+ * numbers, buffer and spool belong to the agent, not to a connection: each
+ * server's welcome says what it already holds, and the rest is replayed.
  */
 export class AgentTransport {
   readonly buffer: UnackedBuffer;
@@ -87,6 +102,11 @@ export class AgentTransport {
   private stopped = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private silenceTimer: NodeJS.Timeout | null = null;
+  private failbackTimer: NodeJS.Timeout | null = null;
+  /** Set while draining the current server before moving back to the first. */
+  private failingBack = false;
+  private readonly servers: ServerList;
+  private readonly failbackMs: number;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly silenceTimeoutMs: number;
@@ -96,7 +116,13 @@ export class AgentTransport {
   private readonly tls: ReturnType<typeof socketTls>;
 
   constructor(private readonly opts: TransportOptions) {
-    this.tls = socketTls(new URL(opts.serverUrl), opts.tls ?? {}, opts.log);
+    this.servers = new ServerList(opts.serverUrl);
+    this.tls = socketTls(
+      this.servers.urls.map((u) => new URL(u)),
+      opts.tls ?? {},
+      opts.log,
+    );
+    this.failbackMs = opts.failbackMs ?? 30_000;
     this.buffer = new UnackedBuffer(opts.bufferCapacity);
     this.initialBackoffMs = opts.initialBackoffMs ?? 500;
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
@@ -111,6 +137,11 @@ export class AgentTransport {
     return this.ready;
   }
 
+  /** The server connected to, or being tried. */
+  get server(): string {
+    return this.servers.current;
+  }
+
   start(): void {
     this.stopped = false;
     this.connect();
@@ -121,6 +152,7 @@ export class AgentTransport {
     this.opts.spool?.close();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.silenceTimer) clearTimeout(this.silenceTimer);
+    this.stopFailbackChecks();
     const ws = this.ws;
     if (ws && ws.readyState !== WebSocket.CLOSED) {
       await new Promise<void>((resolve) => {
@@ -162,8 +194,9 @@ export class AgentTransport {
 
   private connect(): void {
     if (this.stopped) return;
-    const url = this.opts.serverUrl.replace(/\/+$/, '') + '/ws/agent';
-    this.onState('connecting');
+    const server = this.servers.current;
+    const url = server.replace(/\/+$/, '') + '/ws/agent';
+    this.onState('connecting', server);
     const ws = new WebSocket(url, {
       headers: { Authorization: `Bearer ${this.opts.token}` },
       maxPayload: MAX_AGENT_FRAME_BYTES,
@@ -191,7 +224,7 @@ export class AgentTransport {
       // A certificate the agent does not trust will not fix itself: say so at the default level (the first failure, then every tenth).
       if (CERT_ERRORS.test(code) && this.attempt % 10 === 0)
         this.opts.log.error("cannot verify the server's TLS certificate; not sending the token", {
-          server: this.opts.serverUrl,
+          server,
           code,
           error: err.message,
           hint: 'pass --ca FILE with the CA that signed it',
@@ -204,10 +237,19 @@ export class AgentTransport {
       this.ready = false;
       this.ws = null;
       if (this.silenceTimer) clearTimeout(this.silenceTimer);
+      this.stopFailbackChecks();
       const detail = `code ${code}${reason.length ? ` (${reason.toString()})` : ''}`;
       this.onState('disconnected', detail);
-      if (wasReady) this.opts.log.warn('disconnected from server', { detail, buffered: this.buffer.size });
-      this.scheduleReconnect();
+      if (this.stopped) return;
+      if (this.failingBack) {
+        this.failingBack = false;
+        this.servers.backToPreferred();
+        this.opts.log.info('failing back to the preferred server', { server: this.servers.current });
+        this.scheduleReconnect(0);
+        return;
+      }
+      if (wasReady) this.opts.log.warn('disconnected from server', { server, detail, buffered: this.buffer.size });
+      this.nextServer(server);
     });
   }
 
@@ -225,13 +267,15 @@ export class AgentTransport {
         this.buffer.ack(m.lastSeq);
         this.opts.spool?.ack(m.lastSeq);
         this.sentSeq = m.lastSeq;
-        this.opts.log.info('connected to server', { server: this.opts.serverUrl, replaying: this.buffer.size });
+        this.opts.log.info('connected to server', { server: this.servers.current, replaying: this.buffer.size });
         this.onState('ready');
+        if (!this.servers.onPreferred) this.startFailbackChecks();
         this.flush();
         break;
       case 'ack':
         this.buffer.ack(m.seq);
         this.opts.spool?.ack(m.seq);
+        if (this.failingBack && this.allSentAcked()) this.ws?.close(1000, 'failing back');
         this.flush();
         break;
       case 'error':
@@ -242,7 +286,7 @@ export class AgentTransport {
 
   private flush(): void {
     const ws = this.ws;
-    if (!this.ready || !ws || ws.readyState !== WebSocket.OPEN) return;
+    if (!this.ready || this.failingBack || !ws || ws.readyState !== WebSocket.OPEN) return;
     for (const item of this.buffer.after(this.sentSeq)) {
       if (ws.bufferedAmount > SOCKET_HIGH_WATER) return; // resumes on the next ack
       ws.send(item.frame);
@@ -259,11 +303,54 @@ export class AgentTransport {
     this.silenceTimer.unref();
   }
 
-  private scheduleReconnect(): void {
-    if (this.stopped) return;
+  /** After a failure: the next server in the list; a whole round of failures backs off exponentially. */
+  private nextServer(failed: string): void {
+    const wrapped = this.servers.advance();
+    if (this.servers.urls.length > 1)
+      this.opts.log.info('trying the next server', { failed, next: this.servers.current });
+    if (!wrapped) return this.scheduleReconnect(Math.round(Math.random() * this.initialBackoffMs));
     const cap = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** this.attempt);
-    const delay = Math.round(Math.random() * cap); // "full jitter"
     this.attempt = Math.min(this.attempt + 1, 30);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    this.scheduleReconnect(Math.round(Math.random() * cap)); // "full jitter"
+  }
+
+  private scheduleReconnect(delayMs: number): void {
+    if (this.stopped) return;
+    this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
+  }
+
+  private startFailbackChecks(): void {
+    this.stopFailbackChecks();
+    const preferred = this.servers.urls[0]!;
+    this.failbackTimer = setInterval(() => {
+      void probeHealth(preferred, this.tls).then((up) => {
+        if (!up || !this.ready || this.failingBack || this.servers.onPreferred) return;
+        this.opts.log.info('the preferred server answers again; moving back once this one has acknowledged', {
+          preferred,
+          current: this.servers.current,
+        });
+        this.stopFailbackChecks();
+        this.failingBack = true;
+        const ws = this.ws;
+        if (this.allSentAcked()) ws?.close(1000, 'failing back');
+        // A server that never acknowledges must not hold the agent: close anyway (it may then hold a copy).
+        else
+          setTimeout(() => {
+            if (this.ws === ws && this.failingBack) ws?.close(1000, 'failing back');
+          }, FAILBACK_DRAIN_MS).unref();
+      });
+    }, this.failbackMs);
+    this.failbackTimer.unref();
+  }
+
+  private stopFailbackChecks(): void {
+    if (this.failbackTimer) clearInterval(this.failbackTimer);
+    this.failbackTimer = null;
+  }
+
+  /** Whether every batch written to the current connection has been acknowledged. */
+  private allSentAcked(): boolean {
+    for (const item of this.buffer.after(0)) return item.seq > this.sentSeq;
+    return true;
   }
 }

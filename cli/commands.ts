@@ -68,6 +68,8 @@ async function startServer(
       'tlsKey',
       'clientCa',
       'allowedHosts',
+      'haPeer',
+      'historyUrl',
     ],
     flags,
   );
@@ -94,6 +96,8 @@ async function startServer(
     { TokenStore, tokensFile },
     { remoteWriteConfig },
     { openHistory, StorageErrors },
+    { haStatus },
+    { RemoteHistory },
   ] = await Promise.all([
     import('../server/server.js'),
     import('../server/store/sqlite.js'),
@@ -102,6 +106,8 @@ async function startServer(
     import('../server/token-store.js'),
     import('./remote-write-config.js'),
     import('../server/store/integrity.js'),
+    import('../server/ha.js'),
+    import('../server/history-remote.js'),
   ]);
   let tokens: InstanceType<typeof TokenStore>;
   try {
@@ -111,6 +117,7 @@ async function startServer(
   }
   const storageErrors = new StorageErrors();
   const alerts = alertsOptions(flags, s.dataDir);
+  const ha = s.haPeer ? haStatus(s.haPeer, alerts.receivers) : null;
   const rwConfig = remoteWriteConfig(flags);
   const remoteWrite = rwConfig
     ? new (await import('../server/remote-write/index.js')).RemoteWrite({
@@ -149,6 +156,8 @@ async function startServer(
         alerts,
         store,
         remoteWrite,
+        ha,
+        history: s.historyUrl ? new RemoteHistory(s.historyUrl) : null,
       }),
   );
   const port = await server.listen().catch((err: NodeJS.ErrnoException) => {
@@ -169,6 +178,10 @@ async function startServer(
     receivers:
       alerts.receivers.map((r) => `${r.name} (${r.type})`).join(', ') || 'none: alerts show on the dashboard only',
   });
+  if (ha?.warning) log.warn('direct receivers in an HA pair page twice', { warning: ha.warning });
+  else if (ha) log.info('HA pair', { peer: ha.peer, receivers: 'Alertmanager only: one page per alert' });
+  if (s.historyUrl)
+    log.info('history ranges read from the shared store; the live view stays local', { url: s.historyUrl });
   if (remoteWrite) log.info('remote write', { targets: remoteWrite.targets.map((t) => t.name).join(', ') });
   return { server, port, token, host: s.host, tlsCert: s.tlsCert };
 }
@@ -193,6 +206,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
   const s = resolveSettings(
     [
       'server',
+      'failbackSeconds',
       'token',
       'root',
       'disksInclude',
@@ -219,6 +233,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
   const log = createLogger(s.logLevel, 'tidemark/agent');
   const agent = new Agent({
     serverUrl: s.server,
+    failbackMs: s.failbackSeconds * 1000,
     token: s.token,
     root: s.root,
     agentId: s.agentId,

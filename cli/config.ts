@@ -100,6 +100,37 @@ const wsUrl: Parser<string> = (raw) => {
   return s;
 };
 
+/** An http(s) URL, or empty for "not set". */
+const httpUrlOrEmpty: Parser<string> = (raw) => {
+  const s = str(raw);
+  if (s === '') return s;
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    throw new Error('must be a URL like http://HOST:PORT');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('must start with http:// or https://');
+  return s;
+};
+
+/** One server URL or several, comma-separated, in order of preference (each checked like wsUrl). */
+const wsUrlList: Parser<string> = (raw) => {
+  const urls = str(raw)
+    .split(',')
+    .map((u) => u.trim());
+  if (urls.some((u) => u === '')) throw new Error('an empty entry in the list: give URL1,URL2 with no empty item');
+  urls.forEach((u, i) => {
+    try {
+      wsUrl(u);
+    } catch (err) {
+      const why = (err as Error).message;
+      throw new Error(urls.length > 1 ? `entry ${i + 1} (${u}) ${why}` : why, { cause: err });
+    }
+  });
+  return urls.join(',');
+};
+
 /** A regular expression, checked here so a typo fails at start with its source named. */
 const regex: Parser<string> = (raw) => {
   const s = str(raw);
@@ -187,6 +218,24 @@ export const SETTINGS = {
     default: () => '',
     describe: 'read-only dashboard and API credential',
   },
+  haPeer: {
+    yaml: 'server.haPeer',
+    env: 'TIDEMARK_HA_PEER',
+    flag: 'haPeer',
+    parse: httpUrlOrEmpty,
+    default: () => '',
+    describe:
+      'the other server of an HA pair (same agents, same rules, both posting to one Alertmanager); warns about receivers that would page twice',
+  },
+  historyUrl: {
+    yaml: 'server.historyUrl',
+    env: 'TIDEMARK_HISTORY_URL',
+    flag: 'historyUrl',
+    parse: httpUrlOrEmpty,
+    default: () => '',
+    describe:
+      'Prometheus-compatible query API (VictoriaMetrics, Prometheus, Mimir, Thanos) that /api/series and history ranges read from; the live view stays local',
+  },
   allowedHosts: {
     yaml: 'server.allowedHosts',
     env: 'TIDEMARK_ALLOWED_HOSTS',
@@ -255,9 +304,17 @@ export const SETTINGS = {
     yaml: 'agent.server',
     env: 'TIDEMARK_SERVER',
     flag: 'server',
-    parse: wsUrl,
+    parse: wsUrlList,
     default: () => 'ws://127.0.0.1:7070',
-    describe: 'server URL the agent connects to',
+    describe: 'server URL the agent connects to; several, comma-separated, are tried in order (failover)',
+  },
+  failbackSeconds: {
+    yaml: 'agent.failbackSeconds',
+    env: 'TIDEMARK_FAILBACK_SECONDS',
+    flag: 'failbackAfter',
+    parse: int(1, 86_400),
+    default: () => 30,
+    describe: 'on a server other than the first of --server, check this often whether the first is back',
   },
   root: {
     yaml: 'agent.root',

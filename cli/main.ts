@@ -87,6 +87,8 @@ program
   .addOption(opt('tlsKey', '--tls-key <file>'))
   .addOption(opt('clientCa', '--client-ca <file>'))
   .addOption(opt('allowedHosts', '--allowed-host <names>'))
+  .addOption(opt('haPeer', '--ha-peer <url>'))
+  .addOption(opt('historyUrl', '--history-url <url>'))
   .option(
     '--webhook <url>',
     'send every alert notification to this URL as JSON (repeatable)',
@@ -106,6 +108,7 @@ program
   .command('agent')
   .description('run an agent that streams this host to a server')
   .addOption(opt('server', '--server <url>'))
+  .addOption(opt('failbackSeconds', '--failback-after <seconds>'))
   .addOption(opt('token', '--token <token>'))
   .addOption(opt('ca', '--ca <file>'))
   .addOption(opt('insecureSkipVerify', '--insecure-skip-verify'))

@@ -8,6 +8,7 @@ const needs = [
   ['victoria-metrics', 'victoria-metrics', 'the remote-write tests'],
   ['prometheus', 'prometheus', 'the remote-write and rules-export tests'],
   ['promtool', 'prometheus', 'the rules-export test'],
+  ['prometheus-alertmanager', 'prometheus-alertmanager', 'the HA pair test (one Alertmanager for two servers)'],
   ['openssl', 'openssl', 'the TLS tests (they make their certificates)'],
 ];
 const path = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);

@@ -90,6 +90,8 @@ export class AgentEndpoint {
 
   /** Batches refused for their timestamps, since start. */
   refusedTimestamps = 0;
+  /** Set by close(): batches are no longer taken. */
+  private closing = false;
 
   // Connections reach accept() from the server's upgrade handler, with the caller's principal.
   constructor(private readonly opts: AgentEndpointOptions) {
@@ -193,7 +195,8 @@ export class AgentEndpoint {
         return;
       }
 
-      // batch
+      // batch; none is taken while shutting down: unacknowledged, the agent sends it again (here or elsewhere)
+      if (this.closing) return;
       const skew = this.timestampProblem(msg.ts, now);
       if (skew) {
         this.refusedTimestamps++;
@@ -280,7 +283,20 @@ export class AgentEndpoint {
     return null;
   }
 
-  close(): void {
+  /**
+   * Takes no more batches, lets what is stored become durable so its acks go
+   * out, then closes each connection: an agent failing over to another server
+   * then replays only what this one does not hold.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.opts.store.whenDurable?.().catch(() => {});
+    const sockets = [...this.wss.clients];
+    for (const ws of sockets) ws.close(1001, 'server shutting down');
+    await Promise.race([
+      Promise.all(sockets.map((ws) => new Promise((r) => (ws.readyState === ws.CLOSED ? r(0) : ws.once('close', r))))),
+      new Promise((r) => setTimeout(r, 1000).unref()),
+    ]);
     for (const ws of this.wss.clients) ws.terminate();
     this.wss.close();
   }

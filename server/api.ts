@@ -10,6 +10,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { RemoteWrite } from './remote-write/index.js';
 import { remoteWriteMetricsText } from './remote-write/metrics.js';
 import type { FleetHealth } from './fleet-health.js';
+import type { HaStatus } from './ha.js';
+import type { RemoteHistory } from './history-remote.js';
+import type { HostSummary } from '../shared/protocol.js';
 
 /**
  * Event-loop delay over the last full 10 s window: the one figure that shows a
@@ -52,7 +55,36 @@ export class ApiError extends Error {
   }
 }
 
-const RESERVED = new Set(['host', 'metric', 'from', 'to']);
+/** Optional parts of the API, by name (HA pair status, …). */
+export interface ApiExtras {
+  ha?: HaStatus | null;
+  /** Where /api/series reads history (`--history-url`); null: this server's own store. */
+  history?: RemoteHistory | null;
+}
+
+const RESERVED = new Set(['host', 'metric', 'from', 'to', 'source']);
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Where a chart's points came from, for the dashboard to say. */
+type SeriesSource = { kind: 'local' | 'remote'; name: string };
+const LOCAL: SeriesSource = { kind: 'local', name: 'this server' };
+
+/** A host this server has never seen but the shared history store has: no live data, no states. */
+function historyOnlyHost(id: string): HostSummary {
+  return {
+    id,
+    hostname: id,
+    connected: false,
+    lastSeen: null,
+    connectedSince: null,
+    agentVersion: null,
+    protocol: null,
+    collectors: [],
+    states: {},
+    inventory: null,
+    stats: { batches: 0, duplicates: 0, gaps: 0, badFrames: 0 },
+  };
+}
 
 export function apiRouter(
   store: Store,
@@ -64,6 +96,7 @@ export function apiRouter(
   health: FleetHealth | null = null,
   /** The server's own counters (limits, refusals), appended to /metrics. */
   resourceMetrics: () => string = () => '',
+  more: ApiExtras = {},
 ): express.Router {
   const r = express.Router();
   if (alerts) r.use(alertsRouter(alerts));
@@ -91,6 +124,8 @@ export function apiRouter(
       persistedSamples: store.samplesWritten ?? null,
       eventLoopDelayMs: loopDelay(),
       remoteWrite: remoteWrite?.stats() ?? null,
+      ha: more.ha ?? null,
+      history: more.history ? { url: more.history.url, name: more.history.name } : null,
     });
   });
 
@@ -108,10 +143,13 @@ export function apiRouter(
     res.json(hosts.list().map((h) => ({ ...h, inventory: null })));
   });
 
-  r.get('/api/hosts/:id', (req, res) => {
+  r.get('/api/hosts/:id', async (req, res) => {
     const host = hosts.get(req.params.id);
-    if (!host) throw new ApiError(404, `unknown host "${req.params.id}"; see /api/hosts`);
-    res.json(host);
+    if (host) return void res.json(host);
+    // Another server's host: its history is in the shared store, its live view on that server.
+    if (more.history && (await more.history.hasHost(req.params.id).catch(() => false)))
+      return void res.json(historyOnlyHost(req.params.id));
+    throw new ApiError(404, `unknown host "${req.params.id}"; see /api/hosts`);
   });
 
   // The overview: one tile per host with the server's verdict, worst first (no states, no inventories).
@@ -138,14 +176,18 @@ export function apiRouter(
     res.json({ retired: id, alertsResolved, history: 'kept' });
   });
 
-  r.get('/api/series', (req, res) => {
+  r.get('/api/series', async (req, res) => {
     const host = req.query.host;
     const metric = req.query.metric;
     if (typeof host !== 'string' || host === '') throw new ApiError(400, 'host is required');
     if (typeof metric !== 'string' || metric === '') throw new ApiError(400, 'metric is required');
     if (!metricDef(metric)) throw new ApiError(400, `unknown metric "${metric}"; see /api/catalogue`);
-    // a retired host's history stays queryable
-    if (!hosts.get(host) && !alerts?.engine.retiredHosts().includes(host))
+    const source = req.query.source ?? 'history';
+    if (source !== 'history' && source !== 'local') throw new ApiError(400, 'source must be history or local');
+    // The live view's backfill asks for `local`; history ranges go to the shared store when there is one.
+    const remote = source === 'history' ? (more.history ?? null) : null;
+    // a retired host's history stays queryable; the shared store answers for hosts of other servers
+    if (!remote && !hosts.get(host) && !alerts?.engine.retiredHosts().includes(host))
       throw new ApiError(404, `unknown host "${host}"; see /api/hosts`);
     const now = Date.now();
     const from = parseTime(req.query.from, now - 15 * 60_000, now);
@@ -155,7 +197,15 @@ export function apiRouter(
     for (const [k, v] of Object.entries(req.query)) {
       if (RESERVED.has(k)) continue;
       if (typeof v !== 'string') throw new ApiError(400, `label filter ${k} must be a single value`);
+      if (remote && !LABEL_NAME.test(k)) throw new ApiError(400, `label filter ${k}: not a valid label name`);
       labels[k] = v;
+    }
+    if (remote) {
+      const answer = await remote.query({ host, metric, labels, from, to }).catch((err: Error) => {
+        throw new ApiError(502, err.message);
+      });
+      const src: SeriesSource = { kind: 'remote', name: remote.name };
+      return void res.json({ host, metric, from, to, resolutionMs: answer.stepMs, source: src, series: answer.series });
     }
     res.json({
       host,
@@ -163,6 +213,7 @@ export function apiRouter(
       from,
       to,
       resolutionMs: store.resolutionFor?.(from, to).stepMs ?? null,
+      source: LOCAL,
       series: store.query({ host, metric, labels, from, to }),
     });
   });

@@ -20,6 +20,8 @@ import type { RemoteWrite } from './remote-write/index.js';
 import { ConnectionGuard, type ConnectionLimitOptions } from './connection-limits.js';
 import type { SeriesLimitOptions } from './series-limits.js';
 import { resourceMetricsText } from './resource-metrics.js';
+import type { HaStatus } from './ha.js';
+import type { RemoteHistory } from './history-remote.js';
 
 export interface ServerOptions {
   host: string;
@@ -61,6 +63,10 @@ export interface ServerOptions {
   alerts?: AlertsOptions | null;
   /** Sends every stored sample to Prometheus-compatible stores; closed with the server. */
   remoteWrite?: RemoteWrite | null;
+  /** This server is half of an HA pair: shown in /healthz with its warning about direct receivers. */
+  ha?: HaStatus | null;
+  /** History ranges read from a shared Prometheus-compatible store (`--history-url`) instead of this server's. */
+  history?: RemoteHistory | null;
 }
 
 /** The built dashboard lives in dist/web below the package root, whether this file runs from src or dist. */
@@ -154,6 +160,7 @@ export class TidemarkServer {
         opts.remoteWrite ?? null,
         this.health,
         () => resourceMetricsText(this.connections, this.agents, this.dashboards),
+        { ha: opts.ha ?? null, history: opts.history ?? null },
       ),
     );
     const webDir = opts.webDir ?? defaultWebDir();
@@ -238,7 +245,7 @@ export class TidemarkServer {
 
   async close(): Promise<void> {
     this.alerts?.stop();
-    this.agents.close();
+    await this.agents.close();
     this.dashboards.close();
     this.stopTls();
     this.http.closeAllConnections();

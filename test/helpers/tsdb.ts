@@ -108,3 +108,23 @@ export async function rawSamples(base: string, selector: string, rangeSeconds: n
   if (body.status !== 'success') throw new Error(`${url.href}: ${body.error}`);
   return body.data.result;
 }
+
+/**
+ * Alertmanager (Debian's prometheus-alertmanager) with `config` as its YAML, on
+ * loopback, clustering off (a lone instance: the test is the HA pair of
+ * Tidemark servers, not of Alertmanagers).
+ */
+export function startAlertmanager(config: string): Promise<PeerProcess> {
+  const file = path.join(tempDir('tidemark-am-config-'), 'alertmanager.yml');
+  writeFileSync(file, config);
+  return peer(
+    'prometheus-alertmanager',
+    (port, data) => [
+      `--config.file=${file}`,
+      `--storage.path=${data}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+    ],
+    '/-/ready',
+  )();
+}

@@ -41,14 +41,28 @@ function base64url(text: string): string {
   return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+/** Which store a chart's points came from: this server's, or the shared one (`--history-url`). */
+export interface SeriesSource {
+  kind: 'local' | 'remote';
+  name: string;
+}
+
 export const api = {
   host: (id: string, signal?: AbortSignal) => getJson<HostSummary>(`/api/hosts/${encodeURIComponent(id)}`, signal),
   overview: () => getJson<{ now: number; tiles: HostTile[] }>('/api/overview'),
   replsets: () => getJson<{ now: number; sets: ReplsetView[] }>('/api/replsets'),
   rules: () => getJson<{ rules: { name: string; metric?: string | null }[] }>('/api/rules'),
-  series: (host: string, metric: string, from: number, to: number | undefined, signal: AbortSignal) =>
-    getJson<{ resolutionMs: number | null; series: SeriesResult[] }>(
-      `/api/series?host=${encodeURIComponent(host)}&metric=${encodeURIComponent(metric)}&from=${Math.round(from)}${to ? `&to=${Math.round(to)}` : ''}`,
+  /** `local` for the live view's backfill; `history` reads the shared store when the server has one. */
+  series: (
+    host: string,
+    metric: string,
+    from: number,
+    to: number | undefined,
+    signal: AbortSignal,
+    source: 'history' | 'local' = 'history',
+  ) =>
+    getJson<{ resolutionMs: number | null; source?: SeriesSource; series: SeriesResult[] }>(
+      `/api/series?host=${encodeURIComponent(host)}&metric=${encodeURIComponent(metric)}&from=${Math.round(from)}${to ? `&to=${Math.round(to)}` : ''}&source=${source}`,
       signal,
     ),
 };

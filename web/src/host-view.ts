@@ -19,7 +19,7 @@ import {
 import { FilesystemsPanel, scheduleText } from './filesystems-panel.js';
 import { renderRetireButton } from './retire.js';
 import { checkedStates, mergeStates, type HostStates as CheckedStates } from './state-check.js';
-import { api } from './api.js';
+import { api, type SeriesSource } from './api.js';
 import { el } from './dom.js';
 import { LiveChart, type SeriesResult } from './live-chart.js';
 import { LogPathsPanel } from './logpaths-panel.js';
@@ -140,17 +140,22 @@ export class HostView {
     const id = this.route!.host!;
     const metrics = [...new Set(this.charts.flatMap((c) => c.chart.metrics()))];
     const from = range?.from ?? Date.now() - WINDOW_MS;
-    let results: { metric: string; resolutionMs: number | null; series: SeriesResult[] }[];
+    let results: { metric: string; resolutionMs: number | null; source?: SeriesSource; series: SeriesResult[] }[];
     try {
       results = await Promise.all(
-        metrics.map(async (metric) => ({ metric, ...(await api.series(id, metric, from, range?.to, signal)) })),
+        metrics.map(async (metric) => ({
+          metric,
+          ...(await api.series(id, metric, from, range?.to, signal, range ? 'history' : 'local')),
+        })),
       );
     } catch {
       return; // aborted by a newer view, or the server is away (the banner says so)
     }
     if (gen !== this.generation) return;
     const byMetric = new Map(results.map((r) => [r.metric, r.series]));
+    const sources = new Map(results.map((r) => [r.metric, r.source]));
     for (const c of this.charts) {
+      showSource(c.el, sources.get(c.chart.metrics()[0] ?? ''), range !== null);
       if (range) c.chart.showRange(range.from, range.to, byMetric);
       else
         for (const m of c.chart.metrics())
@@ -265,4 +270,15 @@ export class HostView {
       void this.load(this.generation, this.aborter.signal);
     }
   }
+}
+
+/** Says on a chart which store its points came from, so a history range read from the shared store is not mistaken for this server's. */
+function showSource(box: HTMLElement, source: SeriesSource | undefined, history: boolean): void {
+  if (!source) return;
+  box.dataset.source = source.kind;
+  let note = box.querySelector<HTMLElement>('.chart-source');
+  if (!note) box.append((note = el('figcaption', { class: 'chart-source' })));
+  // Short, to stay clear of the chart's title on a narrow chart; the store's address is in the tooltip.
+  note.textContent = `${history ? 'history' : 'live'}: ${source.kind === 'remote' ? 'shared store' : 'this server'}`;
+  note.title = `${history ? 'history' : 'live'} from ${source.name}`;
 }
