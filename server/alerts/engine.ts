@@ -127,7 +127,7 @@ export class AlertEngine {
     this.repeatIntervalMs = opts.repeatIntervalMs ?? 4 * 3_600_000;
     this.startedAt = this.now();
     this.inhibitRules = opts.inhibitRules ?? DEFAULT_INHIBIT_RULES;
-    opts.notifier.onChange = () => this.scheduleSave();
+    opts.notifier.subscribe(() => this.scheduleSave());
     this.stateFile = opts.stateFile
       ? new StateFile(opts.stateFile, () => JSON.stringify(this.persisted()), opts.log, opts.stateRetryMs)
       : null;

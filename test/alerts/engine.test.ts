@@ -6,7 +6,7 @@ import { silentLogger } from '../../shared/log.js';
 import { Alerts } from '../../server/alerts/index.js';
 import { defaultRulesDir } from '../../server/alerts/ruleset.js';
 import type { Receiver as ReceiverConfig } from '../../server/alerts/notify.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { hookEvents, startReceiver, type Receiver } from '../helpers/receiver.js';
 import { tempDir, until } from '../helpers/process.js';
 
 let receiver: Receiver;
@@ -71,10 +71,12 @@ function setup(opts: { rulePaths?: string[]; stateFile?: string | null; receiver
   };
 }
 
+/** Webhook notifications of one alert each, as the receiver saw them (a grouped post counts each of its alerts). */
+const events = () => hookEvents(receiver);
 const delivered = async (n: number) => {
-  await until(() => receiver.received.length >= n, 5000, `${n} notifications`);
+  await until(() => events().length >= n, 5000, `${n} notifications`);
   await new Promise((r) => setTimeout(r, 50)); // a window for an unexpected extra notification to show up
-  return receiver.received.map((x) => `${x.body.kind} ${x.body.alert.rule}`);
+  return events().map((x) => `${x.kind} ${x.alert.rule}`);
 };
 
 /** For each default rule: samples that make it fire, samples that resolve it, and how long each needs. */
@@ -170,7 +172,7 @@ describe('every default rule fires and resolves', () => {
     t.feed(c.clear, c.clearFor);
     expect(t.alerts.engine.list()).toEqual([]);
     expect(await delivered(2)).toEqual([`trigger ${c.rule}`, `resolve ${c.rule}`]);
-    expect(receiver.received[0]!.body.alert.id).toBe(receiver.received[1]!.body.alert.id);
+    expect(events()[0]!.alert.id).toBe(events()[1]!.alert.id);
   });
 
   it('RaidMismatchGrowing: only parity arrays, only while the count grows', async () => {
@@ -231,7 +233,9 @@ describe('batches of one session (the same series objects every second)', () => 
     await delivered(4);
     // (Notifications are posted concurrently, so they arrive in any order.)
     expect(
-      receiver.received.map((x) => `${x.body.kind} ${x.body.alert.rule} ${x.body.alert.labels.device ?? '-'}`).sort(),
+      events()
+        .map((x) => `${x.kind} ${x.alert.rule} ${x.alert.labels.device ?? '-'}`)
+        .sort(),
     ).toEqual([
       'resolve DiskSaturated sda',
       'trigger DiskSaturated sda',
@@ -255,7 +259,7 @@ describe('paging behaviour', () => {
     t.feed(off, 61);
     expect(await delivered(2)).toEqual(['trigger DiskSaturated', 'resolve DiskSaturated']);
     await new Promise((r) => setTimeout(r, 200)); // a window in which no further page may come
-    expect(receiver.received).toHaveLength(2);
+    expect(events()).toHaveLength(2);
   });
 
   it('a separate clear condition holds the alert inside the hysteresis band', async () => {
@@ -317,7 +321,7 @@ describe('paging behaviour', () => {
     t.feed([{ m: 'raid_disks_missing', l: { array: 'md0' }, v: 1 }], 2);
     expect(await delivered(1)).toEqual(['trigger RaidDegraded']);
     await new Promise((r) => setTimeout(r, 200)); // a window in which no second trigger may come
-    expect(receiver.received).toHaveLength(1);
+    expect(events()).toHaveLength(1);
   });
 
   it('repeats a firing alert after the repeat interval unless acknowledged', async () => {
@@ -344,7 +348,7 @@ describe('paging behaviour', () => {
     second.feed([{ m: 'raid_disks_missing', l: { array: 'md0' }, v: 1 }], 5);
     second.feed([{ m: 'raid_disks_missing', l: { array: 'md0' }, v: 0 }], 1);
     expect(await delivered(2)).toEqual(['trigger RaidDegraded', 'resolve RaidDegraded']);
-    expect(receiver.received[1]!.body.alert.id).toBe(receiver.received[0]!.body.alert.id);
+    expect(events()[1]!.alert.id).toBe(events()[0]!.alert.id);
   });
 });
 
