@@ -6,6 +6,7 @@ import { silentLogger } from '../../shared/log.js';
 import { Alerts } from '../../server/alerts/index.js';
 import { defaultRulesDir } from '../../server/alerts/ruleset.js';
 import type { Receiver as ReceiverConfig } from '../../server/alerts/notify.js';
+import type { BatchShape } from '../../server/alerts/engine.js';
 import { hookEvents, startReceiver, type Receiver } from '../helpers/receiver.js';
 import { tempDir, until } from '../helpers/process.js';
 
@@ -49,12 +50,15 @@ function setup(opts: { rulePaths?: string[]; stateFile?: string | null; receiver
         alerts.engine.tick(now);
       }
     },
-    /** As the server feeds batches: one session's series objects reused every second, values in a Float64Array (NaN: null). */
-    feedValues(series: SeriesRef[], values: number[], seconds: number, host = 'db1') {
+    /**
+     * As the server feeds batches: one session's series objects reused every second, values in a Float64Array
+     * (NaN: null), and the batch's shape (its series-table version and slots) when given.
+     */
+    feedValues(series: SeriesRef[], values: number[], seconds: number, host = 'db1', shape?: BatchShape) {
       for (let i = 0; i < seconds; i++) {
         now += 1000;
         lastSeen.set(host, now);
-        alerts.engine.ingestValues(host, now, series, Float64Array.from(values));
+        alerts.engine.ingestValues(host, now, series, Float64Array.from(values), shape);
         alerts.engine.tick(now);
       }
     },
@@ -211,19 +215,21 @@ describe('batches of one session (the same series objects every second)', () => 
     const t = setup();
     const sda: SeriesRef = { m: 'disk_saturated', l: { device: 'sda' } };
     const up: SeriesRef = { m: 'mongod_up' };
-    t.feedValues([sda, up], [0, 1], 5);
-    t.feedValues([sda, up], [1, 1], 31); // the same objects, new values: sda saturated for 31 s
+    // the session's table: sda 0, mongod_up 1, then sdb 2 (defined mid-session: the version stays)
+    const v = (...slots: number[]): BatchShape => ({ version: 7, slots });
+    t.feedValues([sda, up], [0, 1], 5, 'db1', v(0, 1));
+    t.feedValues([sda, up], [1, 1], 31, 'db1', v(0, 1)); // the same series, new values: sda saturated for 31 s
     expect(t.alerts.engine.list().map((a) => `${a.rule} ${a.labels.device} ${a.state}`)).toEqual([
       'DiskSaturated sda firing',
     ]);
     // A disk appears: the batch names one more series, in the middle. sda has been clear for 61 s (keep_firing_for 1 m).
     const sdb: SeriesRef = { m: 'disk_saturated', l: { device: 'sdb' } };
-    t.feedValues([sda, sdb, up], [0, 1, 1], 61);
-    t.feedValues([sda, sdb, up], [0, 1, NaN], 16); // mongod_up null: not "down"
+    t.feedValues([sda, sdb, up], [0, 1, 1], 61, 'db1', v(0, 2, 1));
+    t.feedValues([sda, sdb, up], [0, 1, NaN], 16, 'db1', v(0, 2, 1)); // mongod_up null: not "down"
     expect(t.alerts.engine.list().map((a) => `${a.rule} ${a.labels.device} ${a.state}`)).toEqual([
       'DiskSaturated sdb firing',
     ]);
-    t.feedValues([sda, sdb, up], [0, 1, 0], 16);
+    t.feedValues([sda, sdb, up], [0, 1, 0], 16, 'db1', v(0, 2, 1));
     expect(
       t.alerts.engine
         .list()
@@ -242,6 +248,20 @@ describe('batches of one session (the same series objects every second)', () => 
       'trigger DiskSaturated sdb',
       'trigger MongodDown -',
     ]);
+  });
+});
+
+describe('the plan cache and the series-table version', () => {
+  it('a new table version whose slot 0 names another series is planned anew', () => {
+    const t = setup();
+    const sda: SeriesRef = { m: 'disk_saturated', l: { device: 'sda' } };
+    const sdb: SeriesRef = { m: 'disk_saturated', l: { device: 'sdb' } };
+    t.feedValues([sda], [1], 31, 'db1', { version: 1, slots: [0] });
+    expect(t.alerts.engine.list().map((a) => `${a.labels.device} ${a.state}`)).toEqual(['sda firing']);
+    // a reconnect: the new session's table puts sdb at index 0. Were the plan kept by slots alone, sdb's values
+    // would land in sda's window: sda would stay firing and sdb never fire.
+    t.feedValues([sdb], [1], 31, 'db1', { version: 2, slots: [0] });
+    expect(t.alerts.engine.list().map((a) => `${a.labels.device} ${a.state}`)).toEqual(['sdb firing']);
   });
 });
 
