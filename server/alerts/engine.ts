@@ -1,7 +1,7 @@
 import type { SeriesRef, WireSample } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
 import type { Rule } from './rules.js';
-import type { Persisted } from './state-file.js';
+import { STATE_VERSION, type Persisted } from './state-file.js';
 import { conditionsOf, valueAt, type HostWindows, type Window } from './windows.js';
 import { figure } from './format.js';
 import { DEFAULT_INHIBIT_RULES, inhibitor, type InhibitRule } from './inhibition.js';
@@ -347,14 +347,14 @@ export class AlertEngine {
   private load(): void {
     const data = this.state.load();
     if (!data) return;
-    for (const i of data.instances ?? []) this.instances.set(i.id, i);
-    this.silences.restore(data.silences ?? []);
+    for (const i of data.instances) this.instances.set(i.id, i);
+    this.silences.restore(data.silences);
     for (const [host, at] of Object.entries(data.retired ?? {})) this.retired.set(host, at);
-    this.opts.notifier.restore(data.outbox ?? []);
+    this.opts.notifier.restore(data.outbox);
     this.opts.log.info('alert state restored', {
       alerts: this.instances.size,
-      silences: (data.silences ?? []).length,
-      undelivered: (data.outbox ?? []).length,
+      silences: data.silences.length,
+      undelivered: data.outbox.length,
     });
   }
 
@@ -364,7 +364,7 @@ export class AlertEngine {
 
   private persisted(): Persisted {
     return {
-      version: 1,
+      version: STATE_VERSION,
       instances: [...this.instances.values()],
       silences: this.silences.all(),
       outbox: [...this.opts.notifier.pending],
