@@ -1,6 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { groupDueAt, GroupClock } from '../../server/alerts/grouping.js';
-import type { AlertSnapshot, Notification, Receiver as ReceiverConfig } from '../../server/alerts/notify.js';
+import {
+  Notifier,
+  type AlertSnapshot,
+  type Notification,
+  type Receiver as ReceiverConfig,
+} from '../../server/alerts/notify.js';
+import { silentLogger } from '../../shared/log.js';
 import { alertHarness } from '../helpers/alert-harness.js';
 import { hookEvents, startReceiver, type Receiver } from '../helpers/receiver.js';
 import { until } from '../helpers/process.js';
@@ -120,5 +126,38 @@ describe('grouped payloads', () => {
       'db1/RaidDegraded md0,md1,md2',
       'db2/RaidDegraded md0,md1,md2',
     ]);
+  });
+});
+
+describe("the notifier's subscription", () => {
+  it('tells each subscriber of a queue change until it unsubscribes', async () => {
+    const notifier = new Notifier([{ name: 'hook', type: 'webhook', url: `${rx.url}/hook` }], silentLogger, null);
+    stops.push(() => notifier.stop());
+    let a = 0;
+    let b = 0;
+    const offA = notifier.subscribe(() => a++);
+    notifier.subscribe(() => b++);
+    const alert: AlertSnapshot = {
+      id: 'x1',
+      rule: 'RaidDegraded',
+      host: 'db1',
+      labels: {},
+      severity: 'critical',
+      summary: 's',
+      description: '',
+      runbook: null,
+      value: 1,
+      valueText: '1',
+      facts: [],
+      startsAt: 0,
+      endsAt: null,
+    };
+    notifier.enqueue('trigger', alert);
+    expect([a, b]).toEqual([1, 1]); // queued
+    await until(() => notifier.pending.length === 0, 5000, 'the delivery');
+    expect([a, b]).toEqual([2, 2]); // delivered: off the queue
+    offA();
+    notifier.enqueue('resolve', { ...alert, endsAt: 1 });
+    expect([a, b]).toEqual([2, 3]);
   });
 });
