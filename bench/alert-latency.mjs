@@ -25,8 +25,8 @@ const receiver = http.createServer((req, res) => {
   req.on('end', () => {
     const at = performance.timeOrigin + performance.now();
     res.writeHead(200).end();
-    const msg = JSON.parse(body);
-    if (waiting && waiting.kind === msg.kind) {
+    const msg = JSON.parse(body); // webhook version 2: a group and its alerts (ungrouped here: one alert)
+    if (waiting && waiting.kind === msg.alerts[0].kind) {
       const w = waiting;
       waiting = null;
       w.resolve(at);

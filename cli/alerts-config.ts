@@ -3,6 +3,7 @@ import type { AlertsOptions } from '../server/alerts/index.js';
 import type { Receiver } from '../server/alerts/notify.js';
 import { PAGERDUTY_EVENTS_URL } from '../server/alerts/notify.js';
 import { parseRouteMatch } from '../server/alerts/routing.js';
+import { DEFAULT_GROUP_TIMING, type GroupTiming } from '../server/alerts/grouping.js';
 import { parseDuration } from '../server/alerts/rules.js';
 import { defaultRulesDir } from '../server/alerts/ruleset.js';
 import { ConfigError, loadConfigFile, checkUrl } from './config.js';
@@ -16,6 +17,8 @@ import { ConfigError, loadConfigFile, checkUrl } from './config.js';
  *     rules: [/etc/tidemark/rules.d]   # added to the shipped defaults
  *     defaultRules: true
  *     repeatInterval: 4h
+ *     groupWait: 10s                   # webhooks and Slack: see server/alerts/grouping.ts
+ *     groupInterval: 1m
  *     receivers:
  *       - { type: pagerduty, routingKey: R0UT1NGKEY }
  *       - { type: alertmanager, url: http://alertmanager:9093 }
@@ -40,14 +43,17 @@ export function alertsOptions(
     rulePaths.push(...(section.rules as string[]).map((r) => path.resolve(path.dirname(file ?? '.'), r)));
   }
 
+  const group = groupTiming(section, DEFAULT_GROUP_TIMING, where);
   const receivers: Receiver[] = [];
   const webhooks = (flags.webhook as string[] | undefined) ?? [];
   webhooks.forEach((url, i) =>
-    receivers.push({ name: `webhook-${i + 1}`, type: 'webhook', url: checkUrl(url, '--webhook') }),
+    receivers.push({ name: `webhook-${i + 1}`, type: 'webhook', url: checkUrl(url, '--webhook'), group }),
   );
   const list = section.receivers ?? [];
   if (!Array.isArray(list)) throw new ConfigError(`${where('receivers')}: must be a list`);
-  list.forEach((raw, i) => receivers.push(receiver(raw as Record<string, unknown>, i, `${where('receivers')}[${i}]`)));
+  list.forEach((raw, i) =>
+    receivers.push(receiver(raw as Record<string, unknown>, i, `${where('receivers')}[${i}]`, group)),
+  );
 
   let repeatIntervalMs: number | undefined;
   if (section.repeatInterval !== undefined) {
@@ -71,7 +77,7 @@ const TYPES = new Set(['webhook', 'pagerduty', 'alertmanager', 'slack']);
 const SEVERITIES = new Set(['critical', 'warning', 'info']);
 
 /** One entry of alerts.receivers, with its routing (severity, match), headers, signing secret and re-post interval. */
-function receiver(r: Record<string, unknown>, i: number, at: string): Receiver {
+function receiver(r: Record<string, unknown>, i: number, at: string, group: GroupTiming): Receiver {
   const type = r.type as Receiver['type'];
   if (!TYPES.has(String(type))) throw new ConfigError(`${at}: type must be webhook, pagerduty, alertmanager or slack`);
   const url = type === 'pagerduty' && r.url === undefined ? PAGERDUTY_EVENTS_URL : checkUrl(r.url, at);
@@ -108,5 +114,28 @@ function receiver(r: Record<string, unknown>, i: number, at: string): Receiver {
       throw new ConfigError(`${at}.resendInterval: alertmanager only, from 1s to 4m (under its resolve_timeout)`);
     out.resendMs = ms;
   }
+  if (type === 'webhook' || type === 'slack') out.group = groupTiming(r, group, (k) => `${at}.${k}`);
+  else if (r.groupWait !== undefined || r.groupInterval !== undefined)
+    throw new ConfigError(
+      `${at}: groupWait and groupInterval are for webhook and slack receivers (${type} groups itself)`,
+    );
   return out;
+}
+
+/** Longest a page may wait for its group, and longest a group's follow-up may wait. */
+const MAX_GROUP_WAIT_MS = 60_000;
+const MAX_GROUP_INTERVAL_MS = 3_600_000;
+
+/** groupWait and groupInterval of `m` (the alerts section or one receiver), over `base`. */
+function groupTiming(m: Record<string, unknown>, base: GroupTiming, name: (key: string) => string): GroupTiming {
+  const one = (key: string, fallback: number, max: number, hint: string): number => {
+    if (m[key] === undefined) return fallback;
+    const ms = parseDuration(m[key]);
+    if (ms === null || ms > max) throw new ConfigError(`${name(key)}: ${hint}`);
+    return ms;
+  };
+  return {
+    waitMs: one('groupWait', base.waitMs, MAX_GROUP_WAIT_MS, 'a duration from 0s to 1m, e.g. 10s'),
+    intervalMs: one('groupInterval', base.intervalMs, MAX_GROUP_INTERVAL_MS, 'a duration from 0s to 1h, e.g. 1m'),
+  };
 }

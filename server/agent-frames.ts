@@ -94,12 +94,23 @@ interface SessionEntry extends SeriesRef {
   key: string;
 }
 
+/** Series-table versions, unique within the process. */
+let lastTableVersion = 0;
+
 /** One agent session's series table on the server side (protocol 2): index → series. */
 export class SessionSeries {
   readonly entries: SessionEntry[] = [];
+  /**
+   * Changes whenever an index may come to name another series (a new
+   * session, a hello's new table); definitions only add indexes. So a batch's
+   * slots under one version always name the same series (the alert engine's
+   * plan cache relies on it).
+   */
+  version = ++lastTableVersion;
 
   /** Replaces the table with a hello's. */
   reset(defs: readonly SeriesDef[] = []): void {
+    this.version = ++lastTableVersion;
     this.entries.length = 0;
     defs.forEach(([m, l], i) => (this.entries[i] = entry(m, l)));
   }
@@ -182,6 +193,7 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
     batch.series = series;
     batch.values = values;
     batch.slots = slots;
+    batch.tableVersion = table.version;
   }
   const collectors = checkWith(collectorsSchema, m.collectors, 'collectors');
   if (collectors) batch.collectors = collectors;

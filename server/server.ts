@@ -117,7 +117,11 @@ export class TidemarkServer {
         this.ingested.samples += batch.values.length;
         this.health.observe(host, batch);
         this.dashboards.publish(host, batch);
-        this.alerts?.engine.ingestValues(host, batch.ts, batch.series, batch.values);
+        const shape =
+          batch.slots && batch.tableVersion !== undefined
+            ? { version: batch.tableVersion, slots: batch.slots }
+            : undefined;
+        this.alerts?.engine.ingestValues(host, batch.ts, batch.series, batch.values, shape);
         opts.remoteWrite?.ingest(host, batch);
       },
       ratePerSecond: opts.agentRate?.perSecond,

@@ -120,6 +120,8 @@ export interface DecodedBatch extends Omit<Batch, 'samples'> {
   series: SeriesRef[];
   values: Float64Array;
   slots?: number[];
+  /** Protocol 2: the version of the session's series table `slots` index (see SessionSeries.version). */
+  tableVersion?: number;
 }
 
 /** A decoded batch's samples as objects (NaN back to null). */

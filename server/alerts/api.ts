@@ -5,6 +5,7 @@ import { ApiError } from '../api.js';
 import { exprMetrics, parseDuration } from './rules.js';
 import { MAX_PATTERN_LENGTH, compileFullMatch } from '../../shared/safe-regex.js';
 import type { Alerts } from './index.js';
+import type { Silence } from './silences.js';
 
 /** /api/alerts, /api/silences, /api/rules: list, silence, acknowledge. */
 export function alertsRouter(alerts: Alerts): express.Router {
@@ -55,48 +56,7 @@ export function alertsRouter(alerts: Alerts): express.Router {
   });
 
   r.post('/api/silences', body, (req, res) => {
-    const b = req.body as {
-      matchers?: unknown;
-      duration?: unknown;
-      endsAt?: unknown;
-      comment?: unknown;
-      createdBy?: unknown;
-    };
-    if (!Array.isArray(b.matchers) || b.matchers.length === 0)
-      throw new ApiError(400, 'matchers: a non-empty list of {label, value, regex?}');
-    if (b.matchers.length > 20) throw new ApiError(400, 'matchers: at most 20');
-    const matchers = b.matchers.map((m: unknown, i: number) => {
-      const x = m as { label?: unknown; value?: unknown; regex?: unknown };
-      if (typeof x.label !== 'string' || typeof x.value !== 'string' || x.label.length > 128)
-        throw new ApiError(400, `matchers[${i}] needs label (at most 128 characters) and value strings`);
-      if (x.value.length > MAX_PATTERN_LENGTH)
-        throw new ApiError(400, `matchers[${i}]: value longer than ${MAX_PATTERN_LENGTH} characters`);
-      if (x.regex) {
-        // Checked before it is stored: it runs against every firing alert every second, and survives restarts.
-        try {
-          compileFullMatch(x.value);
-        } catch (e) {
-          throw new ApiError(400, `matchers[${i}]: bad regex: ${(e as Error).message}`);
-        }
-      }
-      return { label: x.label, value: x.value, regex: !!x.regex };
-    });
-    const now = Date.now();
-    const endsAt =
-      typeof b.endsAt === 'number'
-        ? b.endsAt
-        : b.duration !== undefined
-          ? (parseDuration(b.duration) ?? NaN) + now
-          : NaN;
-    if (!(endsAt > now)) throw new ApiError(400, 'give duration (e.g. "2h") or a future endsAt (epoch ms)');
-    const s = alerts.engine.addSilence({
-      matchers,
-      startsAt: now,
-      endsAt,
-      comment: typeof b.comment === 'string' ? b.comment.slice(0, 500) : '',
-      createdBy: typeof b.createdBy === 'string' ? b.createdBy.slice(0, 100) : 'dashboard',
-    });
-    res.status(201).json(s);
+    res.status(201).json(alerts.engine.addSilence(silenceFromBody(req.body, Date.now())));
   });
 
   r.delete('/api/silences/:id', (req, res) => {
@@ -104,4 +64,44 @@ export function alertsRouter(alerts: Alerts): express.Router {
     res.json({ ok: true });
   });
   return r;
+}
+
+/** A silence from a POST /api/silences body, or a 400 naming what is wrong. */
+function silenceFromBody(raw: unknown, now: number): Omit<Silence, 'id'> {
+  const b = (raw ?? {}) as {
+    matchers?: unknown;
+    duration?: unknown;
+    endsAt?: unknown;
+    comment?: unknown;
+    createdBy?: unknown;
+  };
+  if (!Array.isArray(b.matchers) || b.matchers.length === 0)
+    throw new ApiError(400, 'matchers: a non-empty list of {label, value, regex?}');
+  if (b.matchers.length > 20) throw new ApiError(400, 'matchers: at most 20');
+  const matchers = b.matchers.map((m: unknown, i: number) => {
+    const x = m as { label?: unknown; value?: unknown; regex?: unknown };
+    if (typeof x.label !== 'string' || typeof x.value !== 'string' || x.label.length > 128)
+      throw new ApiError(400, `matchers[${i}] needs label (at most 128 characters) and value strings`);
+    if (x.value.length > MAX_PATTERN_LENGTH)
+      throw new ApiError(400, `matchers[${i}]: value longer than ${MAX_PATTERN_LENGTH} characters`);
+    if (x.regex) {
+      // Checked before it is stored: it runs against every firing alert every second, and survives restarts.
+      try {
+        compileFullMatch(x.value);
+      } catch (e) {
+        throw new ApiError(400, `matchers[${i}]: bad regex: ${(e as Error).message}`);
+      }
+    }
+    return { label: x.label, value: x.value, regex: !!x.regex };
+  });
+  const endsAt =
+    typeof b.endsAt === 'number' ? b.endsAt : b.duration !== undefined ? (parseDuration(b.duration) ?? NaN) + now : NaN;
+  if (!(endsAt > now)) throw new ApiError(400, 'give duration (e.g. "2h") or a future endsAt (epoch ms)');
+  return {
+    matchers,
+    startsAt: now,
+    endsAt,
+    comment: typeof b.comment === 'string' ? b.comment.slice(0, 500) : '',
+    createdBy: typeof b.createdBy === 'string' ? b.createdBy.slice(0, 100) : 'dashboard',
+  };
 }

@@ -1,82 +1,21 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { seriesKey, type SeriesRef, type WireSample } from '../../shared/protocol.js';
+import type { SeriesRef, WireSample } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
-import { compare, exprMetrics, matches, PLACEHOLDER, type Condition, type Expr, type Rule } from './rules.js';
-import { readState, silenceMatches, type Persisted, type Silence } from './state-file.js';
-import { StateFile } from './durable-file.js';
-import { conditionsOf, joins, valueAt, type Window } from './windows.js';
-import { figure, roundForPeople } from './format.js';
+import type { Rule } from './rules.js';
+import { STATE_VERSION, type Persisted } from './state-file.js';
+import { conditionsOf, valueAt, type HostWindows, type Window } from './windows.js';
+import { figure } from './format.js';
 import { DEFAULT_INHIBIT_RULES, inhibitor, type InhibitRule } from './inhibition.js';
-import { HostCadence, RECONNECT_GRACE_MS, silentForMs, staleAfterMs } from './staleness.js';
+import { HostCadence, RECONNECT_GRACE_MS, staleAfterMs } from './staleness.js';
 import type { AlertSnapshot, Notifier, ResolvedBy } from './notify.js';
+import { advance, alertId, render, type AlertInstance, type StepInput } from './instance.js';
+import { Silences, type Silence } from './silences.js';
+import { PlanCache, type BatchShape } from './plan.js';
+import { holds } from './evaluate.js';
+import { absentSteps } from './absent.js';
+import { EngineState } from './engine-state.js';
 
-/** One alert: a rule for one host and label set, pending (condition true, `for` not yet up) or firing. */
-export interface AlertInstance {
-  id: string;
-  rule: string;
-  host: string;
-  labels: Record<string, string>;
-  state: 'pending' | 'firing';
-  /** Sample time the condition became true. */
-  activeSince: number;
-  firedAt: number | null;
-  value: number | null;
-  /** Set while the resolve condition holds, for keep_firing_for. */
-  resolvingSince: number | null;
-  /** A trigger went out (false while silenced: it goes out late if the silence ends first). */
-  notified: boolean;
-  lastNotifiedAt: number | null;
-  acked: boolean;
-}
-
-/** The alert's identity across restarts and receivers (PagerDuty dedup_key). */
-export function alertId(rule: string, host: string, labels: Record<string, string>): string {
-  return createHash('sha256')
-    .update(`${rule}\u0000${host}\u0000${seriesKey('', labels)}`)
-    .digest('hex')
-    .slice(0, 32);
-}
-
-/** {{host}}, {{value}} (rounded for people), {{figure}} (rounded, with the metric's unit) and {{label}} in texts. */
-export function render(
-  template: string,
-  host: string,
-  labels: Record<string, string>,
-  value: number | null,
-  metric: string | null = null,
-): string {
-  return template.replace(PLACEHOLDER, (_m, k: string) => {
-    if (k === 'host') return host;
-    if (k === 'value') return value === null ? '?' : roundForPeople(value);
-    if (k === 'figure') return figure(value, metric);
-    return labels[k] ?? '';
-  });
-}
-
-/** What one host's batches feed (see AlertEngine.plan). */
-interface Plan {
-  rules: readonly Rule[];
-  /** The series objects of the batch the plan was made for. */
-  refs: readonly SeriesRef[];
-  /** Per sample: its window and how long that keeps, or null where no rule reads the metric. */
-  windows: (Window | null)[];
-  keepMs: number[];
-  metrics: MetricWindows[];
-  /** The alert instances the batch feeds: a rule, its primary condition, one of its windows and the alert's id. */
-  evals: { rule: Rule; primary: Condition; w: Window; id: string }[];
-}
-
-function sameRefs(a: readonly SeriesRef[], b: readonly SeriesRef[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** A host's windows of one metric, and when that metric was last received (for absent-data rules). */
-interface MetricWindows {
-  lastSeen: number;
-  series: Map<string, Window>;
-}
+export { alertId, render, type AlertInstance } from './instance.js';
+export type { BatchShape } from './plan.js';
 
 export interface EngineOptions {
   rules: () => readonly Rule[];
@@ -97,21 +36,29 @@ export interface EngineOptions {
   stateRetryMs?: number;
 }
 
+/** An alert as the API and dashboard list it. */
+export type ListedAlert = AlertSnapshot & {
+  state: AlertInstance['state'];
+  firedAt: number | null;
+  acked: boolean;
+  silencedBy: string | null;
+  inhibitedBy: string | null;
+};
+
 /**
  * Evaluates the rules as samples arrive: per alert, inactive → pending →
- * firing → resolved. Only the metrics rules read are kept, for the longest
- * window a rule needs.
+ * firing → resolved (instance.ts). Only the metrics rules read are kept, for
+ * the longest window a rule needs (windows.ts), fed through per-host plans
+ * (plan.ts); silences in silences.ts, absent-data rules in absent.ts, the
+ * state file in engine-state.ts.
  */
 export class AlertEngine {
   private readonly instances = new Map<string, AlertInstance>();
-  private silences: Silence[] = [];
+  private readonly silences: Silences;
   /** host → metric → series key → window */
-  private readonly windows = new Map<string, Map<string, MetricWindows>>();
-  /** Series key of a labels object: batches decoded on the server reuse one labels object per series. */
-  private readonly labelKeys = new WeakMap<object, string>();
-  private saveTimer: NodeJS.Timeout | null = null;
-  /** Where the state is saved; a failed save is retried there and shown in /healthz, never thrown. */
-  private readonly stateFile: StateFile | null;
+  private readonly windows: HostWindows = new Map();
+  private readonly plans: PlanCache;
+  private readonly state: EngineState;
   private tickTimer: NodeJS.Timeout | null = null;
   readonly repeatIntervalMs: number;
   /** Each host's sampling interval, for the default staleness. */
@@ -122,15 +69,17 @@ export class AlertEngine {
   /** When this engine started: absent-data rules and restored alerts wait for agents to reconnect after it. */
   private readonly startedAt: number;
   private readonly inhibitRules: readonly InhibitRule[];
+  /** Alert ids of absent-data rules, checked for every host every second: hashed once each. */
+  private readonly absentIds = new Map<string, string>();
 
   constructor(private readonly opts: EngineOptions) {
     this.repeatIntervalMs = opts.repeatIntervalMs ?? 4 * 3_600_000;
     this.startedAt = this.now();
     this.inhibitRules = opts.inhibitRules ?? DEFAULT_INHIBIT_RULES;
-    opts.notifier.onChange = () => this.scheduleSave();
-    this.stateFile = opts.stateFile
-      ? new StateFile(opts.stateFile, () => JSON.stringify(this.persisted()), opts.log, opts.stateRetryMs)
-      : null;
+    this.silences = new Silences(() => this.scheduleSave());
+    this.plans = new PlanCache(this.windows, (id, w) => this.windowOf.set(id, w));
+    this.state = new EngineState(opts.stateFile, () => this.persisted(), opts.log, opts.stateRetryMs);
+    opts.notifier.subscribe(() => this.scheduleSave());
     this.load();
   }
 
@@ -143,22 +92,6 @@ export class AlertEngine {
     this.tickTimer.unref();
   }
 
-  /** Per metric the rules read, the window to keep; recomputed only when the rule set changes (this runs per batch). */
-  private windowsFor: { rules: readonly Rule[]; windowMs: Map<string, number> } | null = null;
-
-  private watched(): Map<string, number> {
-    const rules = this.opts.rules();
-    if (this.windowsFor?.rules === rules) return this.windowsFor.windowMs;
-    const windowMs = new Map<string, number>();
-    const need = (metric: string, ms: number) => windowMs.set(metric, Math.max(windowMs.get(metric) ?? 0, ms + 5000));
-    for (const r of rules) {
-      for (const e of [r.when, r.clear]) if (e) for (const c of exprMetrics(e)) need(c.metric, c.overMs);
-      if (r.absent && 'metric' in r.absent) need(r.absent.metric, 0);
-    }
-    this.windowsFor = { rules, windowMs };
-    return windowMs;
-  }
-
   /** Feeds one batch of a host and evaluates the rules that read its metrics. */
   ingest(host: string, ts: number, samples: readonly WireSample[]): void {
     this.ingestValues(
@@ -169,13 +102,21 @@ export class AlertEngine {
     );
   }
 
-  /** The same, with each sample's series and value in two aligned arrays (as the server decodes batches; null or NaN: no value). */
-  ingestValues(host: string, ts: number, series: readonly SeriesRef[], values: ArrayLike<number | null>): void {
-    const rules = this.opts.rules();
-    let plan = this.plans.get(host);
-    if (!plan || plan.rules !== rules || !sameRefs(plan.refs, series))
-      this.plans.set(host, (plan = this.plan(host, rules, series)));
+  /**
+   * The same, with each sample's series and value in two aligned arrays (as
+   * the server decodes batches; null or NaN: no value). `shape` (the
+   * session's series-table version and the batch's slots) lets the host's
+   * plan be reused; without it the plan is made anew.
+   */
+  ingestValues(
+    host: string,
+    ts: number,
+    series: readonly SeriesRef[],
+    values: ArrayLike<number | null>,
+    shape?: BatchShape,
+  ): void {
     const now = this.now();
+    const plan = this.plans.get(host, this.opts.rules(), series, shape, now);
     this.cadence.note(host, ts);
     if (this.retired.size && this.retired.delete(host)) this.scheduleSave(); // it reports again: no longer retired
     if (plan.metrics.length === 0) return;
@@ -194,115 +135,18 @@ export class AlertEngine {
         w.values.shift();
       }
     }
+    const byMetric = this.windows.get(host);
     for (const { rule, primary, w, id } of plan.evals) {
       const freshFrom = now - staleAfterMs(rule, host, this.cadence);
       if (w.lastAt < freshFrom) {
-        this.staleStep(rule, id, now);
+        this.staleStep(id, now);
         continue;
       }
       const value = valueAt(w, primary, ts);
-      const ok = this.holds(rule.when!, w, primary, value, host, ts, freshFrom);
-      const clearOk = rule.clear ? this.holds(rule.clear, w, primary, value, host, ts, freshFrom) : !ok;
-      this.step(rule, host, w.labels, ok, clearOk, ts, value, rule.forMs, id);
+      const ok = holds(rule.when!, w, primary, value, byMetric, ts, freshFrom);
+      const resolving = rule.clear ? holds(rule.clear, w, primary, value, byMetric, ts, freshFrom) : !ok;
+      this.step({ rule, id, host, labels: w.labels, ok, resolving, ts, value, forMs: rule.forMs });
     }
-  }
-
-  /** Per host, what its batches feed; rebuilt when the rules change or a batch names other series objects (a new session, a new shape). */
-  private readonly plans = new Map<string, Plan>();
-
-  /**
-   * Works out, once, which window each sample of a batch goes to and which
-   * alert instances the batch feeds. Batches of one agent session reuse the
-   * same series objects, so at 1 s per host the lookups (metric, labels,
-   * window, rule, alert id) happen once per session instead of every second.
-   */
-  private plan(host: string, rules: readonly Rule[], series: readonly SeriesRef[]): Plan {
-    const watched = this.watched();
-    let byMetric = this.windows.get(host);
-    if (!byMetric) this.windows.set(host, (byMetric = new Map<string, MetricWindows>()));
-    const now = this.now();
-    const windows: (Window | null)[] = new Array<Window | null>(series.length).fill(null);
-    const keepMs: number[] = new Array<number>(series.length).fill(0);
-    const metrics = new Set<MetricWindows>();
-    const fed = new Set<string>();
-    for (let i = 0; i < series.length; i++) {
-      const s = series[i]!;
-      const keep = watched.get(s.m);
-      if (keep === undefined) continue;
-      fed.add(s.m);
-      let m = byMetric.get(s.m);
-      if (!m) byMetric.set(s.m, (m = { lastSeen: now, series: new Map() }));
-      metrics.add(m);
-      const key = this.labelKey(s.l);
-      let w = m.series.get(key);
-      if (!w) {
-        const labels = { ...(s.l ?? {}) };
-        m.series.set(key, (w = { labels, entries: Object.entries(labels), ts: [], values: [], lastAt: now }));
-      }
-      windows[i] = w;
-      keepMs[i] = keep;
-    }
-    const evals: Plan['evals'] = [];
-    for (const rule of rules) {
-      if (!rule.when) continue;
-      const conds = conditionsOf(rule.when);
-      if (!conds.some((c) => fed.has(c.metric))) continue;
-      const primary = conds[0]!;
-      for (const w of byMetric.get(primary.metric)?.series.values() ?? []) {
-        if (!matches(primary.matchers, w.labels)) continue;
-        let id = (w.alertIds ??= new Map<string, string>()).get(rule.name);
-        if (id === undefined) w.alertIds.set(rule.name, (id = alertId(rule.name, host, w.labels)));
-        this.windowOf.set(id, w);
-        evals.push({ rule, primary, w, id });
-      }
-    }
-    return { rules, refs: series, windows, keepMs, metrics: [...metrics], evals };
-  }
-
-  private labelKey(labels: Record<string, string> | undefined): string {
-    if (!labels) return '';
-    let key = this.labelKeys.get(labels);
-    if (key === undefined) this.labelKeys.set(labels, (key = seriesKey('', labels)));
-    return key;
-  }
-
-  /**
-   * Whether an expression holds for an alert instance (window `w` of the
-   * rule's primary condition, whose value is already worked out). A condition
-   * on the instance's own metric reads its own window — the only one of that
-   * metric its labels join — reusing the value when it asks the same function
-   * over the same span (a 5-minute average is one pass over 300 samples, not
-   * three); anything else is a join, through evalExpr.
-   */
-  private holds(
-    e: Expr,
-    w: Window,
-    primary: Condition,
-    primaryValue: number | null,
-    host: string,
-    ts: number,
-    freshFrom: number,
-  ): boolean {
-    if (e.kind !== 'threshold' || e.metric !== primary.metric) return this.evalExpr(e, host, w.labels, ts, freshFrom);
-    if (e !== primary && !matches(e.matchers, w.labels)) return false;
-    const v = e.fn === primary.fn && e.overMs === primary.overMs ? primaryValue : valueAt(w, e, ts);
-    return v !== null && compare(v, e.op, e.value);
-  }
-
-  /** A condition joined on the instance's labels; series received before `freshFrom` are stale and count for nothing. */
-  private evalExpr(e: Expr, host: string, base: Record<string, string>, ts: number, freshFrom: number): boolean {
-    if (e.kind !== 'threshold')
-      return e.kind === 'all'
-        ? e.of.every((x) => this.evalExpr(x, host, base, ts, freshFrom))
-        : e.of.some((x) => this.evalExpr(x, host, base, ts, freshFrom));
-    const windows = this.windows.get(host)?.get(e.metric)?.series;
-    if (!windows) return false;
-    for (const w of windows.values()) {
-      if (w.lastAt < freshFrom || !matches(e.matchers, w.labels) || !joins(w, base)) continue;
-      const v = valueAt(w, e, ts);
-      if (v !== null && compare(v, e.op, e.value)) return true;
-    }
-    return false;
   }
 
   private snapshot(i: AlertInstance, endsAt: number | null): AlertSnapshot {
@@ -330,55 +174,17 @@ export class AlertEngine {
 
   /** A silence or a firing inhibiting alert holds back notifications of `inst`. */
   private held(inst: AlertInstance, now: number, firing: Iterable<AlertInstance> = this.instances.values()): boolean {
-    return !!this.silenced(inst, now) || !!inhibitor(inst, firing, this.inhibitRules);
+    return !!this.silences.covering(inst, now) || !!inhibitor(inst, firing, this.inhibitRules);
   }
 
-  /** `forMs` overrides the rule's: an absent rule's condition already is "silent for at least `for`". */
-  private step(
-    rule: Rule,
-    host: string,
-    labels: Record<string, string>,
-    ok: boolean,
-    resolving: boolean,
-    ts: number,
-    value: number | null,
-    forMs = rule.forMs,
-    id = alertId(rule.name, host, labels),
-  ): void {
-    let inst = this.instances.get(id);
-    if (!inst) {
-      if (!ok) return;
-      inst = {
-        id,
-        rule: rule.name,
-        host,
-        labels,
-        state: 'pending',
-        activeSince: ts,
-        firedAt: null,
-        value,
-        resolvingSince: null,
-        notified: false,
-        lastNotifiedAt: null,
-        acked: false,
-      };
-      this.instances.set(id, inst);
-      this.scheduleSave();
-    }
-    inst.value = value ?? inst.value;
-    if (inst.state === 'pending') {
-      if (!ok) {
-        this.instances.delete(id);
-        this.scheduleSave();
-      } else if (ts - inst.activeSince >= forMs) this.fire(inst, ts);
-      return;
-    }
-    if (!resolving) {
-      inst.resolvingSince = null;
-      return;
-    }
-    inst.resolvingSince ??= ts;
-    if (ts - inst.resolvingSince >= rule.keepFiringForMs) this.resolve(inst, ts);
+  /** One evaluation of an instance, applied: created, dropped, fired or resolved (instance.ts decides). */
+  private step(s: StepInput): void {
+    const r = advance(this.instances.get(s.id), s);
+    if (r.created && r.inst) this.instances.set(s.id, r.inst);
+    if (r.dropped) this.instances.delete(s.id);
+    if (r.created || r.dropped) this.scheduleSave();
+    if (r.fire && r.inst) this.fire(r.inst, s.ts);
+    if (r.resolve && r.inst) this.resolve(r.inst, s.ts);
   }
 
   private fire(inst: AlertInstance, ts: number): void {
@@ -408,52 +214,11 @@ export class AlertEngine {
     this.scheduleSave();
   }
 
-  /** Alert ids of absent-data rules, checked for every host every second: hashed once each. */
-  private readonly absentIds = new Map<string, string>();
   private absentId(rule: string, host: string, labels: Record<string, string>): string {
     const key = `${rule}\u0000${host}\u0000${labels.metric ?? ''}`;
     let id = this.absentIds.get(key);
     if (id === undefined) this.absentIds.set(key, (id = alertId(rule, host, labels)));
     return id;
-  }
-
-  /**
-   * Absent-data rules. Silence counts from when a host or metric was last
-   * heard, but not from before the server could hear it (silentForMs): after a
-   * restart the agents get their reconnect backoff on top of the rule's `for`.
-   * A retired host is silent by design until its agent reports again.
-   */
-  private absentRules(now: number): void {
-    for (const rule of this.opts.rules()) {
-      if (!rule.absent) continue;
-      const absentStep = (host: string, labels: Record<string, string>, last: number) => {
-        const silent = now - last;
-        const counted = silentForMs(last, now, this.startedAt);
-        const id = this.absentId(rule.name, host, labels);
-        this.step(
-          rule,
-          host,
-          labels,
-          counted >= rule.forMs,
-          silent < rule.forMs,
-          now,
-          Math.round(silent / 1000),
-          0,
-          id,
-        );
-      };
-      if ('agent' in rule.absent) {
-        for (const [host, last] of this.opts.agentsLastSeen())
-          if (!((this.retired.get(host) ?? -Infinity) >= last)) absentStep(host, {}, last);
-        continue;
-      }
-      const { metric, matchers } = rule.absent;
-      for (const [host, byMetric] of this.windows) {
-        const m = byMetric.get(metric);
-        if (m && [...m.series.values()].some((w) => matches(matchers, w.labels)))
-          absentStep(host, { metric }, m.lastSeen);
-      }
-    }
   }
 
   /**
@@ -471,12 +236,12 @@ export class AlertEngine {
       }
       if (!rule.when) continue;
       const lastAt = this.windowOf.get(inst.id)?.lastAt ?? this.startedAt + RECONNECT_GRACE_MS;
-      if (lastAt < now - staleAfterMs(rule, inst.host, this.cadence)) this.staleStep(rule, inst.id, now);
+      if (lastAt < now - staleAfterMs(rule, inst.host, this.cadence)) this.staleStep(inst.id, now);
     }
   }
 
   /** The series under an alert went stale: a pending alert is dropped, a firing one resolves (nothing is left to keep it firing). */
-  private staleStep(rule: Rule, id: string, now: number): void {
+  private staleStep(id: string, now: number): void {
     const inst = this.instances.get(id);
     if (!inst) return;
     if (inst.state === 'pending') {
@@ -489,47 +254,51 @@ export class AlertEngine {
 
   /** Wall-clock work: absent-data rules, stale data, repeats, and triggers held back by a silence that has ended. */
   tick(now: number): void {
-    this.absentRules(now);
+    const absent = absentSteps(this.opts.rules(), {
+      now,
+      startedAt: this.startedAt,
+      agentsLastSeen: this.opts.agentsLastSeen(),
+      retired: this.retired,
+      windows: this.windows,
+      id: (rule, host, labels) => this.absentId(rule, host, labels),
+    });
+    for (const s of absent) this.step(s);
     this.sweepStale(now);
     const firing = [...this.instances.values()].filter((i) => i.state === 'firing');
-    for (const inst of firing) {
-      if (this.held(inst, now, firing)) continue;
-      if (!inst.notified) {
-        inst.notified = true;
-        inst.lastNotifiedAt = now;
-        this.opts.notifier.enqueue('trigger', this.snapshot(inst, null));
-        this.scheduleSave();
-      } else if (!inst.acked && inst.lastNotifiedAt !== null && now - inst.lastNotifiedAt >= this.repeatIntervalMs) {
-        inst.lastNotifiedAt = now;
-        this.opts.notifier.enqueue('repeat', this.snapshot(inst, null));
-        this.scheduleSave();
-      } else if (this.opts.notifier.resendDue(inst.id, now)) {
-        this.opts.notifier.resend(this.snapshot(inst, null), now);
-      }
+    for (const inst of firing) if (!this.held(inst, now, firing)) this.notifyFiring(inst, now);
+    this.silences.prune(now);
+  }
+
+  /** A firing alert's due notification: its late trigger, its repeat, or its Alertmanager re-post. */
+  private notifyFiring(inst: AlertInstance, now: number): void {
+    if (!inst.notified) {
+      inst.notified = true;
+      inst.lastNotifiedAt = now;
+      this.opts.notifier.enqueue('trigger', this.snapshot(inst, null));
+      this.scheduleSave();
+    } else if (!inst.acked && inst.lastNotifiedAt !== null && now - inst.lastNotifiedAt >= this.repeatIntervalMs) {
+      inst.lastNotifiedAt = now;
+      this.opts.notifier.enqueue('repeat', this.snapshot(inst, null));
+      this.scheduleSave();
+    } else if (this.opts.notifier.resendDue(inst.id, now)) {
+      this.opts.notifier.resend(this.snapshot(inst, null), now);
     }
-    const before = this.silences.length;
-    this.silences = this.silences.filter((s) => s.endsAt > now - 24 * 3_600_000); // keep expired ones a day, for the record
-    if (this.silences.length !== before) this.scheduleSave();
   }
 
   silenced(inst: AlertInstance, now: number): Silence | null {
-    const labels: Record<string, string> = { alertname: inst.rule, host: inst.host, ...inst.labels };
-    return this.silences.find((s) => s.startsAt <= now && now < s.endsAt && silenceMatches(s, labels)) ?? null;
+    return this.silences.covering(inst, now);
   }
 
   addSilence(s: Omit<Silence, 'id'>): Silence {
-    const silence = { ...s, id: randomUUID() };
-    this.silences.push(silence);
-    this.scheduleSave();
-    return silence;
+    return this.silences.add(s);
   }
 
   expireSilence(id: string, now = this.now()): boolean {
-    const s = this.silences.find((x) => x.id === id);
-    if (!s) return false;
-    s.endsAt = Math.min(s.endsAt, now);
-    this.scheduleSave();
-    return true;
+    return this.silences.expire(id, now);
+  }
+
+  listSilences(): Silence[] {
+    return this.silences.all();
   }
 
   /** Acknowledged: no repeats while it fires, and PagerDuty (and webhooks) are told, so escalation stops. */
@@ -552,7 +321,7 @@ export class AlertEngine {
     const mine = [...this.instances.values()].filter((i) => i.host === host);
     for (const inst of mine) this.resolve(inst, now, 'retired');
     this.windows.delete(host);
-    this.plans.delete(host);
+    this.plans.forget(host);
     this.cadence.forget(host);
     this.retired.set(host, now);
     this.scheduleSave();
@@ -563,56 +332,41 @@ export class AlertEngine {
     return [...this.retired.keys()];
   }
 
-  listSilences(): Silence[] {
-    return [...this.silences];
-  }
-
   /** Alerts for the API and dashboard, with their rule's words and whether a silence covers them. */
-  list(now = this.now()): (AlertSnapshot & {
-    state: AlertInstance['state'];
-    firedAt: number | null;
-    acked: boolean;
-    silencedBy: string | null;
-    inhibitedBy: string | null;
-  })[] {
+  list(now = this.now()): ListedAlert[] {
     return [...this.instances.values()].map((i) => ({
       ...this.snapshot(i, null),
       state: i.state,
       firedAt: i.firedAt,
       acked: i.acked,
-      silencedBy: this.silenced(i, now)?.id ?? null,
+      silencedBy: this.silences.covering(i, now)?.id ?? null,
       inhibitedBy: inhibitor(i, this.instances.values(), this.inhibitRules)?.rule ?? null,
     }));
   }
 
   private load(): void {
-    const data = this.opts.stateFile ? readState(this.opts.stateFile, this.opts.log) : null;
+    const data = this.state.load();
     if (!data) return;
-    for (const i of data.instances ?? []) this.instances.set(i.id, i);
-    this.silences = data.silences ?? [];
+    for (const i of data.instances) this.instances.set(i.id, i);
+    this.silences.restore(data.silences);
     for (const [host, at] of Object.entries(data.retired ?? {})) this.retired.set(host, at);
-    this.opts.notifier.restore(data.outbox ?? []);
+    this.opts.notifier.restore(data.outbox);
     this.opts.log.info('alert state restored', {
       alerts: this.instances.size,
-      silences: this.silences.length,
-      undelivered: (data.outbox ?? []).length,
+      silences: data.silences.length,
+      undelivered: data.outbox.length,
     });
   }
 
   private scheduleSave(): void {
-    if (!this.opts.stateFile || this.saveTimer) return;
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = null;
-      this.saveNow();
-    }, 100);
-    this.saveTimer.unref();
+    this.state.schedule();
   }
 
   private persisted(): Persisted {
     return {
-      version: 1,
+      version: STATE_VERSION,
       instances: [...this.instances.values()],
-      silences: this.silences,
+      silences: this.silences.all(),
       outbox: [...this.opts.notifier.pending],
       retired: Object.fromEntries(this.retired),
     };
@@ -620,26 +374,17 @@ export class AlertEngine {
 
   /** Why the alert state could not be saved (it is retried), or null. */
   get saveFailure(): string | null {
-    return this.stateFile?.failure ?? null;
+    return this.state.failure;
   }
 
-  /**
-   * Writes the state atomically (temp file, fsync, rename), so a crash
-   * mid-write leaves the previous state. A full or read-only disk never throws
-   * here (this runs from timers): the state stays in memory and is retried.
-   */
+  /** Saves the state now (atomically; a failed write is retried, never thrown); false if it could not be written. */
   saveNow(): boolean {
-    return this.stateFile?.save() ?? true;
+    return this.state.saveNow();
   }
 
   stop(): void {
     if (this.tickTimer) clearInterval(this.tickTimer);
-    if (this.saveTimer) {
-      clearTimeout(this.saveTimer);
-      this.saveTimer = null;
-    }
-    this.stateFile?.stop();
-    this.saveNow();
+    this.state.stop();
     this.opts.notifier.stop();
   }
 }

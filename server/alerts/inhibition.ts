@@ -4,7 +4,7 @@
  * inhibited). A trigger held back goes out if the source resolves first; a
  * resolve goes out for any alert whose trigger did.
  */
-import type { AlertInstance } from './engine.js';
+import type { AlertInstance } from './instance.js';
 
 export interface InhibitRule {
   /** Rule names whose firing alerts inhibit. */

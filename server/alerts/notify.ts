@@ -1,7 +1,9 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../shared/log.js';
 import { dashboardLink } from './format.js';
-import { DEFAULT_RESEND_MS, endpoint, payload, runbookUrl, wants } from './payloads.js';
+import { DEFAULT_RESEND_MS, groupPayload, payload, runbookUrl, wants } from './payloads.js';
+import { groupDueAt, grouped, groupKey, GroupClock, NO_GROUPING, type GroupTiming } from './grouping.js';
+import { post } from './post.js';
 import { routes, type Route } from './routing.js';
 
 export { PAGERDUTY_EVENTS_URL } from './payloads.js';
@@ -46,6 +48,8 @@ export interface Receiver {
   secret?: string;
   /** Alertmanager: re-post interval of a firing alert. */
   resendMs?: number;
+  /** Webhooks and Slack: group_wait and group_interval (grouping.ts); none: each notification at once. */
+  group?: GroupTiming;
 }
 
 /** A receiver's permanent refusal (4xx other than 408/429): not retried, kept for /api/alerts. */
@@ -72,7 +76,6 @@ export interface Notification {
 
 /** Give up on a notification only after a day of retries, and say so loudly. */
 export const MAX_RETRY_AGE_MS = 24 * 3_600_000;
-const REQUEST_TIMEOUT_MS = 5000;
 
 /**
  * Delivers notifications with retries and backoff. Evaluation only enqueues;
@@ -92,13 +95,29 @@ export class Notifier {
   readonly rejections: Rejection[] = [];
   /** Alertmanager receiver/alert → last post, for re-posts. */
   private readonly posted = new Map<string, number>();
-  onChange: () => void = () => {};
+  private readonly listeners = new Set<() => void>();
+  private readonly byName: Map<string, Receiver>;
+  private readonly groupClock = new GroupClock();
+  private readonly longestIntervalMs: number;
 
   constructor(
     private readonly receivers: Receiver[],
     private readonly log: Logger,
     private readonly dashboardUrl: string | null = null,
-  ) {}
+  ) {
+    this.byName = new Map(receivers.map((r) => [r.name, r]));
+    this.longestIntervalMs = Math.max(0, ...receivers.map((r) => r.group?.intervalMs ?? 0));
+  }
+
+  /** Calls `listener` whenever the queue changes (the engine saves its state then); returns the unsubscribe. */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(): void {
+    for (const l of this.listeners) l();
+  }
 
   get pending(): readonly Notification[] {
     return this.queue;
@@ -114,7 +133,7 @@ export class Notifier {
       if (!wants(r, kind) || !routes(r.route ?? {}, alert)) continue;
       this.push(r, kind, alert, now);
     }
-    this.onChange();
+    this.emit();
     this.kick();
   }
 
@@ -144,7 +163,7 @@ export class Notifier {
       queued = true;
     }
     if (queued) {
-      this.onChange();
+      this.emit();
       this.kick();
     }
   }
@@ -175,67 +194,109 @@ export class Notifier {
     this.timer.unref();
   }
 
-  private pump(): void {
-    this.timer = null;
-    const now = Date.now();
+  /** Per receiver and alert, its oldest notification: the only one of that alert that may go out now. */
+  private heads(): Map<string, Notification> {
     const heads = new Map<string, Notification>();
     for (const n of this.queue) {
       const key = `${n.receiver}/${n.alert.id}`;
       if (!heads.has(key)) heads.set(key, n);
     }
-    for (const [key, n] of heads) {
-      if (this.inFlight.has(key) || n.nextAttemptAt > now) continue;
-      this.inFlight.add(key);
-      void this.send(n).finally(() => {
-        this.inFlight.delete(key);
-        this.kick();
-      });
+    return heads;
+  }
+
+  /** Sends what is due: single notifications when their retry time has come, groups when grouping.ts says so. */
+  private pump(): void {
+    this.timer = null;
+    const now = Date.now();
+    this.groupClock.prune(now, this.longestIntervalMs);
+    let wake = Infinity;
+    const groups = new Map<string, { r: Receiver; members: Notification[] }>();
+    for (const [key, n] of this.heads()) {
+      if (this.inFlight.has(key)) continue;
+      const r = this.byName.get(n.receiver);
+      if (r && grouped(r, n.kind)) {
+        const gk = groupKey(n);
+        const g = groups.get(gk) ?? groups.set(gk, { r, members: [] }).get(gk)!;
+        g.members.push(n);
+      } else if (n.nextAttemptAt <= now) this.dispatch(r, [n]);
+      else wake = Math.min(wake, n.nextAttemptAt);
     }
-    const next = Math.min(
-      ...this.queue.filter((n) => !this.inFlight.has(`${n.receiver}/${n.alert.id}`)).map((n) => n.nextAttemptAt),
-    );
-    if (Number.isFinite(next) && !this.stopped) {
-      this.timer = setTimeout(() => this.pump(), Math.max(10, next - Date.now()));
+    for (const [gk, { r, members }] of groups) {
+      if (this.inFlight.has(gk)) continue;
+      const due = groupDueAt(members, this.groupClock.last(gk), r.group ?? NO_GROUPING);
+      const ready = members.filter((n) => n.nextAttemptAt <= now);
+      if (due <= now && ready.length) {
+        this.groupClock.sent(gk, now);
+        this.dispatch(r, ready, gk);
+      } else wake = Math.min(wake, Math.max(due, Math.min(...members.map((n) => n.nextAttemptAt))));
+    }
+    if (Number.isFinite(wake) && !this.stopped) {
+      this.timer = setTimeout(() => this.pump(), Math.max(10, wake - Date.now()));
       this.timer.unref();
     }
   }
 
-  private async send(n: Notification): Promise<void> {
-    const r = this.receivers.find((x) => x.name === n.receiver);
-    const done = () => {
-      this.queue = this.queue.filter((x) => x !== n);
-      this.onChange();
-    };
-    if (!r) return done();
+  /** One request for `batch` (one notification, or a group's); its alerts (and group) wait until it is done. */
+  private dispatch(r: Receiver | undefined, batch: Notification[], group?: string): void {
+    const keys = batch.map((n) => `${n.receiver}/${n.alert.id}`);
+    if (group) keys.push(group);
+    for (const k of keys) this.inFlight.add(k);
+    void this.send(r, batch).finally(() => {
+      for (const k of keys) this.inFlight.delete(k);
+      this.kick();
+    });
+  }
+
+  private done(batch: readonly Notification[]): void {
+    const gone = new Set(batch);
+    this.queue = this.queue.filter((x) => !gone.has(x));
+    this.emit();
+  }
+
+  private async send(r: Receiver | undefined, batch: Notification[]): Promise<void> {
+    if (!r) return this.done(batch);
+    const now = Date.now();
+    const ctx = (a: AlertSnapshot) => ({
+      link: this.link(a),
+      runbook: runbookUrl(a.runbook, this.dashboardUrl),
+      now,
+    });
+    const first = batch[0]!;
     try {
-      const res = await post(
-        r,
-        payload(r, n.kind, n.alert, {
-          link: this.link(n.alert),
-          runbook: runbookUrl(n.alert.runbook, this.dashboardUrl),
-          now: Date.now(),
-        }),
-      );
+      const body = grouped(r, first.kind)
+        ? groupPayload(r, batch, ctx)
+        : payload(r, first.kind, first.alert, ctx(first.alert));
+      const res = await post(r, body);
       if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
-        this.reject(r, n, res.status, (await res.text().catch(() => '')).slice(0, 500));
-        return done();
+        const text = (await res.text().catch(() => '')).slice(0, 500);
+        for (const n of batch) this.reject(r, n, res.status, text);
+        return this.done(batch);
       }
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      this.delivered++;
-      done();
+      this.delivered += batch.length;
+      this.done(batch);
     } catch (err) {
+      this.failed(r, batch, (err as Error).message);
+    }
+  }
+
+  /** A failed request: retried with backoff, or given up on (loudly) after a day. */
+  private failed(r: Receiver, batch: Notification[], error: string): void {
+    const expired = batch.filter((n) => Date.now() - n.createdAt > MAX_RETRY_AGE_MS);
+    for (const n of expired) {
+      this.abandoned++;
+      this.log.error('giving up on a notification after a day of retries', {
+        receiver: r.name,
+        alert: n.alert.id,
+        kind: n.kind,
+        error,
+      });
+    }
+    if (expired.length) this.done(expired);
+    for (const n of batch) {
+      if (expired.includes(n)) continue;
       n.attempts++;
-      n.lastError = (err as Error).message;
-      if (Date.now() - n.createdAt > MAX_RETRY_AGE_MS) {
-        this.abandoned++;
-        this.log.error('giving up on a notification after a day of retries', {
-          receiver: r.name,
-          alert: n.alert.id,
-          kind: n.kind,
-          error: n.lastError,
-        });
-        return done();
-      }
+      n.lastError = error;
       const backoff = Math.min(300_000, 1000 * 2 ** Math.min(n.attempts - 1, 9));
       n.nextAttemptAt = Date.now() + backoff * (0.75 + Math.random() * 0.5);
       this.log.warn('notification failed; will retry', {
@@ -243,11 +304,11 @@ export class Notifier {
         alert: n.alert.id,
         kind: n.kind,
         attempt: n.attempts,
-        error: n.lastError,
+        error,
         retryInMs: Math.round(n.nextAttemptAt - Date.now()),
       });
-      this.onChange();
     }
+    this.emit();
   }
 
   private link(a: AlertSnapshot): string | null {
@@ -279,31 +340,4 @@ export class Notifier {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
   }
-}
-
-/** POSTs a body with the receiver's headers, credentials from its URL as Basic auth, and a webhook's signature. */
-function post(r: Receiver, body: unknown): Promise<Response> {
-  const url = new URL(endpoint(r));
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(r.headers ?? {}) };
-  if (url.username || url.password) {
-    // fetch refuses URLs with credentials: send them as the header they stand for
-    const user = decodeURIComponent(url.username);
-    const pass = decodeURIComponent(url.password);
-    headers.authorization ??= `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-    url.username = '';
-    url.password = '';
-  }
-  const text = JSON.stringify(body);
-  if (r.secret) Object.assign(headers, signature(r.secret, text, Math.floor(Date.now() / 1000)));
-  return fetch(url, { method: 'POST', headers, body: text, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-}
-
-/**
- * X-Tidemark-Timestamp (unix seconds) and X-Tidemark-Signature:
- * sha256=hex(HMAC-SHA256(secret, "<timestamp>.<body>")). The receiver
- * recomputes it and rejects old timestamps, so a captured request cannot be replayed later.
- */
-function signature(secret: string, body: string, ts: number): Record<string, string> {
-  const mac = createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex');
-  return { 'x-tidemark-timestamp': String(ts), 'x-tidemark-signature': `sha256=${mac}` };
 }

@@ -3,7 +3,8 @@
  * PagerDuty Events API v2 (trigger, acknowledge, resolve with a stable
  * dedup_key), Alertmanager's POST /api/v2/alerts (postable alerts; a firing
  * alert carries an endsAt a few re-post intervals ahead, a resolved one its end),
- * Slack incoming webhooks (text plus blocks), and Tidemark's own webhook JSON.
+ * Slack incoming webhooks (text plus blocks), and Tidemark's own webhook JSON;
+ * grouped notifications (grouping.ts) as one message listing a group's alerts.
  */
 import type { AlertSnapshot, NotificationKind, Receiver } from './notify.js';
 
@@ -111,6 +112,87 @@ function slack(kind: NotificationKind, a: AlertSnapshot, ctx: PayloadContext): u
   };
 }
 
+/** What a webhook alert's status reads: firing (trigger, repeat), acknowledged, or resolved. */
+function statusOf(kind: NotificationKind): 'firing' | 'acknowledged' | 'resolved' {
+  return kind === 'resolve' ? 'resolved' : kind === 'acknowledge' ? 'acknowledged' : 'firing';
+}
+
+/**
+ * Tidemark's webhook body (version 2), shaped like Alertmanager's webhook:
+ * one group (one rule on one host) and the list of its alerts, each with the
+ * kind of notification and its status; the group is firing while any alert
+ * in it is.
+ */
+function webhook(items: readonly GroupItem[], ctxOf: (a: AlertSnapshot) => PayloadContext): unknown {
+  const first = items[0]!.alert;
+  const statuses = items.map((i) => statusOf(i.kind));
+  const status = statuses.includes('firing') ? 'firing' : statuses.includes('resolved') ? 'resolved' : 'acknowledged';
+  return {
+    version: 2,
+    groupKey: `${first.host}/${first.rule}`,
+    groupLabels: { host: first.host, alertname: first.rule },
+    status,
+    alerts: items.map(({ kind, alert }) => {
+      const ctx = ctxOf(alert);
+      return { kind, status: statusOf(kind), ...alert, runbook: ctx.runbook ?? alert.runbook, link: ctx.link };
+    }),
+    link: ctxOf(first).link,
+  };
+}
+
+/** Slack alerts listed in one message, at most this many (Slack allows 50 blocks): the rest are counted. */
+const SLACK_MAX_LISTED = 20;
+
+/** One Slack message for a group: a head with the counts, then each alert's summary and specifics. */
+function slackGroup(items: readonly GroupItem[], ctxOf: (a: AlertSnapshot) => PayloadContext): unknown {
+  const first = items[0]!.alert;
+  const firing = items.filter((i) => i.kind !== 'resolve');
+  const resolved = items.length - firing.length;
+  const worst = firing.find((i) => i.alert.severity === 'critical') ?? firing[0];
+  const counts = [firing.length ? `${firing.length} firing` : '', resolved ? `${resolved} resolved` : ''];
+  const head = worst
+    ? `${SLACK_MARK[worst.alert.severity]} *${worst.alert.severity.toUpperCase()}* ${first.rule} on ${first.host}: ${counts.filter(Boolean).join(', ')}`
+    : `:white_check_mark: *RESOLVED* ${first.rule} on ${first.host}: ${resolved} resolved`;
+  const lines = items.slice(0, SLACK_MAX_LISTED).map(({ kind, alert }) => {
+    const mark = kind === 'resolve' ? ':white_check_mark: ' : '';
+    const value = kind === 'resolve' ? '' : ` (${alert.valueText})`;
+    return [`${mark}${alert.summary}${value}`, ...alert.facts.map((f) => `    • ${f}`)].join('\n');
+  });
+  if (items.length > SLACK_MAX_LISTED) lines.push(`… and ${items.length - SLACK_MAX_LISTED} more`);
+  const ctx = ctxOf(first);
+  const links = [
+    ...(ctx.link ? [`<${ctx.link}|Dashboard: ${first.host}>`] : []),
+    ...(ctx.runbook ? [`<${ctx.runbook}|Runbook>`] : []),
+  ];
+  return {
+    text: [head, ...lines].join('\n'),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: head } },
+      ...lines.map((text) => ({ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } })),
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: [`${first.rule} on ${first.host}`, ...links].join(' · ') }],
+      },
+    ],
+  };
+}
+
+export interface GroupItem {
+  kind: NotificationKind;
+  alert: AlertSnapshot;
+}
+
+/** The body of a grouped notification (grouping.ts): webhooks list the group's alerts, Slack one message (a group of one reads as before). */
+export function groupPayload(
+  r: Receiver,
+  items: readonly GroupItem[],
+  ctxOf: (a: AlertSnapshot) => PayloadContext,
+): unknown {
+  if (r.type === 'webhook') return webhook(items, ctxOf);
+  if (r.type === 'slack' && items.length > 1) return slackGroup(items, ctxOf);
+  return payload(r, items[0]!.kind, items[0]!.alert, ctxOf(items[0]!.alert));
+}
+
 export function payload(r: Receiver, kind: NotificationKind, a: AlertSnapshot, ctx: PayloadContext): unknown {
   switch (r.type) {
     case 'pagerduty':
@@ -120,13 +202,7 @@ export function payload(r: Receiver, kind: NotificationKind, a: AlertSnapshot, c
     case 'slack':
       return slack(kind, a, ctx);
     case 'webhook':
-      return {
-        version: 1,
-        status: kind === 'resolve' ? 'resolved' : kind === 'acknowledge' ? 'acknowledged' : 'firing',
-        kind,
-        alert: { ...a, runbook: ctx.runbook ?? a.runbook },
-        link: ctx.link,
-      };
+      return webhook([{ kind, alert: a }], () => ctx);
   }
 }
 

@@ -126,6 +126,21 @@ export function matches(matchers: readonly Matcher[], labels: Record<string, str
   });
 }
 
+/** What each part's parser shares: where errors go, and the line of a YAML node. */
+interface Ctx {
+  errors: RuleError[];
+  lineOf: (n: unknown) => number;
+  err: (n: unknown, message: string) => void;
+}
+
+const get = (m: YAMLMap, key: string) => m.get(key, true) as Node | undefined;
+
+/** A YAML scalar's value; anything else (a map, a list, a missing key) is undefined. */
+function scalar(n: Node | undefined): string | number | boolean | null | undefined {
+  const v: unknown = n && isScalar(n) ? n.value : undefined;
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? v : undefined;
+}
+
 /** Parses and validates one rule file's text; every error names its line. */
 export function parseRules(text: string, file: string): { rules: Rule[]; errors: RuleError[] } {
   const lc = new LineCounter();
@@ -135,208 +150,228 @@ export function parseRules(text: string, file: string): { rules: Rule[]; errors:
     const r = (n as Node | null)?.range;
     return r ? lc.linePos(r[0]).line : 1;
   };
-  const err = (n: unknown, message: string) => errors.push({ file, line: lineOf(n), message });
+  const ctx: Ctx = { errors, lineOf, err: (n, message) => errors.push({ file, line: lineOf(n), message }) };
   for (const e of doc.errors)
     errors.push({ file, line: lc.linePos(e.pos[0]).line, message: `not valid YAML: ${e.message.split('\n')[0]}` });
   if (errors.length) return { rules: [], errors };
 
   const root = doc.contents;
   if (!isMap(root)) {
-    err(root, 'a rule file is a mapping with a "rules:" list');
+    ctx.err(root, 'a rule file is a mapping with a "rules:" list');
     return { rules: [], errors };
   }
   const list = root.get('rules', true);
   if (!isSeq(list)) {
-    err(list ?? root, '"rules:" must be a list');
+    ctx.err(list ?? root, '"rules:" must be a list');
     return { rules: [], errors };
   }
-  const get = (m: YAMLMap, key: string) => m.get(key, true) as Node | undefined;
-  /** A YAML scalar's value; anything else (a map, a list, a missing key) is undefined. */
-  const scalar = (n: Node | undefined): string | number | boolean | null | undefined => {
-    const v: unknown = n && isScalar(n) ? n.value : undefined;
-    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? v : undefined;
-  };
+  const names = new Set<string>();
+  const rules: Rule[] = [];
+  for (const item of list.items) {
+    const rule = parseRule(ctx, item, names, file);
+    if (rule) rules.push(rule);
+  }
+  return { rules, errors };
+}
 
-  const parseMatchers = (n: Node | undefined, metric: string): Matcher[] | null => {
-    if (!n) return [];
-    if (!isMap(n)) {
-      err(n, 'match must map label names to values ("~regex" for a pattern, "!value" to exclude)');
+/** One entry of `rules:`, or null (its errors recorded). */
+function parseRule(ctx: Ctx, item: unknown, names: Set<string>, file: string): Rule | null {
+  const { err } = ctx;
+  if (!isMap(item)) {
+    err(item, 'each rule is a mapping');
+    return null;
+  }
+  const before = ctx.errors.length;
+  for (const pair of item.items) {
+    const k = String(scalar(pair.key as Node));
+    if (!RULE_KEYS.has(k)) err(pair.key, `unknown rule key "${k}"`);
+  }
+  const name = scalar(get(item, 'name'));
+  if (typeof name !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
+    err(get(item, 'name') ?? item, 'every rule needs a name of letters, digits and _');
+    return null;
+  }
+  if (names.has(name)) err(get(item, 'name'), `rule ${name} is defined twice in this file`);
+  names.add(name);
+  const severity = scalar(get(item, 'severity')) ?? 'warning';
+  if (!SEVERITIES.has(String(severity))) err(get(item, 'severity'), 'severity must be critical, warning or info');
+  const { when, absent } = parseWhen(ctx, item, name);
+  const clearNode = get(item, 'clear');
+  const clear = clearNode ? parseExpr(ctx, clearNode, 'clear') : null;
+  const forMs = duration(ctx, item, 'for');
+  const keepFiringForMs = duration(ctx, item, 'keep_firing_for');
+  const staleAfterMs = duration(ctx, item, 'stale_after') || null;
+  if (absent && forMs === 0) err(item, 'an absent rule needs for: how long the silence lasts before it fires');
+  const labels = parseLabels(get(item, 'labels'));
+  checkTemplates(ctx, item, templateFields(when, absent));
+  if (ctx.errors.length > before) return null;
+  return {
+    name,
+    file,
+    line: ctx.lineOf(item),
+    severity: severity as Rule['severity'],
+    when,
+    clear,
+    absent,
+    forMs,
+    keepFiringForMs,
+    staleAfterMs,
+    summary: String(scalar(get(item, 'summary')) ?? name),
+    description: String(scalar(get(item, 'description')) ?? ''),
+    resolved: (scalar(get(item, 'resolved')) as string | undefined) ?? null,
+    runbook: (scalar(get(item, 'runbook')) as string | undefined) ?? null,
+    labels,
+  };
+}
+
+/** A rule's `when` (a condition) or `absent` (silence of an agent or a metric): exactly one of them. */
+function parseWhen(ctx: Ctx, item: YAMLMap, name: string): { when: Expr | null; absent: Rule['absent'] } {
+  const whenNode = get(item, 'when');
+  const absentNode = get(item, 'absent');
+  if (whenNode && absentNode) ctx.err(absentNode, 'a rule has either when or absent, not both');
+  else if (whenNode) return { when: parseExpr(ctx, whenNode, 'when'), absent: null };
+  else if (absentNode && isMap(absentNode)) return { when: null, absent: parseAbsent(ctx, absentNode) };
+  else ctx.err(item, `rule ${name} needs when (a condition) or absent (silence of an agent or a metric)`);
+  return { when: null, absent: null };
+}
+
+function parseAbsent(ctx: Ctx, n: YAMLMap): Rule['absent'] {
+  if (scalar(get(n, 'agent')) === true) return { agent: true };
+  const metric = scalar(get(n, 'metric'));
+  if (typeof metric !== 'string' || !metricDef(metric)) {
+    ctx.err(get(n, 'metric') ?? n, 'absent needs agent: true or a known metric');
+    return null;
+  }
+  const m = parseMatchers(ctx, get(n, 'match'), metric);
+  return m ? { metric, matchers: m } : null;
+}
+
+/** A duration key of a rule in ms; 0 when absent or bad (recorded). */
+function duration(ctx: Ctx, item: YAMLMap, key: string): number {
+  const node = get(item, key);
+  if (!node) return 0;
+  const ms = parseDuration(scalar(node));
+  if (ms === null) {
+    ctx.err(node, `${key} must be a duration like 30s, 5m, 1h`);
+    return 0;
+  }
+  return ms;
+}
+
+function parseLabels(n: Node | undefined): Record<string, string> {
+  const labels: Record<string, string> = {};
+  if (n && isMap(n)) for (const p of n.items) labels[String(scalar(p.key as Node))] = String(scalar(p.value as Node));
+  return labels;
+}
+
+/** Every {{placeholder}} in a rule's texts must be one its alerts can fill. */
+function checkTemplates(ctx: Ctx, item: YAMLMap, fields: string[]): void {
+  for (const key of ['summary', 'description', 'resolved'] as const) {
+    const node = get(item, key);
+    const text = scalar(node);
+    if (typeof text !== 'string') continue;
+    for (const [, field] of text.matchAll(PLACEHOLDER)) {
+      if (!fields.includes(field!))
+        ctx.err(node, `{{${field}}} in ${key} can never be filled: this rule's alerts have ${fields.join(', ')}`);
+    }
+  }
+}
+
+function parseMatchers(ctx: Ctx, n: Node | undefined, metric: string): Matcher[] | null {
+  if (!n) return [];
+  if (!isMap(n)) {
+    ctx.err(n, 'match must map label names to values ("~regex" for a pattern, "!value" to exclude)');
+    return null;
+  }
+  const out: Matcher[] = [];
+  for (const pair of n.items) {
+    const label = String(scalar(pair.key as Node));
+    const labels = metricDef(metric)?.labels ?? [];
+    if (!labels.includes(label)) {
+      // A matcher on a label the metric never has can never match: the rule could never fire.
+      ctx.err(pair.key, `${metric} has no label "${label}" (its labels: ${labels.join(', ') || 'none'})`);
       return null;
     }
-    const out: Matcher[] = [];
-    for (const pair of n.items) {
-      const label = String(scalar(pair.key as Node));
-      const labels = metricDef(metric)?.labels ?? [];
-      if (!labels.includes(label)) {
-        // A matcher on a label the metric never has can never match: the rule could never fire.
-        err(pair.key, `${metric} has no label "${label}" (its labels: ${labels.join(', ') || 'none'})`);
+    let value = String(scalar(pair.value as Node) ?? '');
+    const negate = value.startsWith('!');
+    if (negate) value = value.slice(1);
+    let re: FullMatcher | null = null;
+    if (value.startsWith('~')) {
+      try {
+        re = compileFullMatch(value.slice(1));
+      } catch (e) {
+        ctx.err(pair.value, `bad pattern for ${label}: ${(e as Error).message}`);
         return null;
       }
-      let value = String(scalar(pair.value as Node) ?? '');
-      const negate = value.startsWith('!');
-      if (negate) value = value.slice(1);
-      let re: FullMatcher | null = null;
-      if (value.startsWith('~')) {
-        try {
-          re = compileFullMatch(value.slice(1));
-        } catch (e) {
-          err(pair.value, `bad pattern for ${label}: ${(e as Error).message}`);
-          return null;
-        }
-      }
-      out.push({ label, value, negate, re });
     }
-    return out;
-  };
-
-  const parseExpr = (n: Node | undefined, where: string): Expr | null => {
-    if (!n || !isMap(n)) {
-      err(n, `${where} must be a condition: { metric, op, value } or { all: [...] } / { any: [...] }`);
-      return null;
-    }
-    for (const pair of n.items) {
-      const k = String(scalar(pair.key as Node));
-      if (!COND_KEYS.has(k)) err(pair.key, `unknown key "${k}" in ${where}`);
-    }
-    for (const kind of ['all', 'any'] as const) {
-      const sub = get(n, kind);
-      if (sub) {
-        if (!isSeq(sub) || sub.items.length === 0) {
-          err(sub, `${kind} must be a non-empty list of conditions`);
-          return null;
-        }
-        const of = sub.items.map((item) => parseExpr(item as Node, `${where}.${kind}`));
-        return of.some((e) => e === null) ? null : { kind, of: of as Expr[] };
-      }
-    }
-    const metric = scalar(get(n, 'metric'));
-    if (typeof metric !== 'string') {
-      err(n, `${where} needs a metric`);
-      return null;
-    }
-    if (!metricDef(metric)) {
-      err(get(n, 'metric'), `unknown metric "${metric}" (see the catalogue, /api/catalogue)`);
-      return null;
-    }
-    const op = scalar(get(n, 'op')) ?? '>';
-    if (!OPS.has(String(op))) {
-      err(get(n, 'op'), `op must be one of ${[...OPS].join(' ')}`);
-      return null;
-    }
-    const value = scalar(get(n, 'value'));
-    if (typeof value !== 'number') {
-      err(get(n, 'value') ?? n, `${where} needs a numeric value to compare with`);
-      return null;
-    }
-    const fn = scalar(get(n, 'fn')) ?? 'last';
-    if (!FNS.has(String(fn))) {
-      err(get(n, 'fn'), `fn must be one of ${[...FNS].join(', ')}`);
-      return null;
-    }
-    const overNode = get(n, 'over');
-    const overMs = overNode ? parseDuration(scalar(overNode)) : 0;
-    if (overMs === null) {
-      err(overNode, 'over must be a duration like 30s, 5m, 1h');
-      return null;
-    }
-    if (fn !== 'last' && overMs === 0) {
-      err(get(n, 'fn'), `fn ${String(fn)} needs a window: add over: 1m`);
-      return null;
-    }
-    const matchers = parseMatchers(get(n, 'match'), metric);
-    if (!matchers) return null;
-    return { kind: 'threshold', metric, matchers, fn: fn as Fn, overMs, op: op as Op, value };
-  };
-
-  const names = new Set<string>();
-  const rulesOut: Rule[] = [];
-  for (const item of list.items) {
-    if (!isMap(item)) {
-      err(item, 'each rule is a mapping');
-      continue;
-    }
-    const before = errors.length;
-    for (const pair of item.items) {
-      const k = String(scalar(pair.key as Node));
-      if (!RULE_KEYS.has(k)) err(pair.key, `unknown rule key "${k}"`);
-    }
-    const name = scalar(get(item, 'name'));
-    if (typeof name !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
-      err(get(item, 'name') ?? item, 'every rule needs a name of letters, digits and _');
-      continue;
-    }
-    if (names.has(name)) err(get(item, 'name'), `rule ${name} is defined twice in this file`);
-    names.add(name);
-    const severity = scalar(get(item, 'severity')) ?? 'warning';
-    if (!SEVERITIES.has(String(severity))) err(get(item, 'severity'), 'severity must be critical, warning or info');
-    const dur = (key: string) => {
-      const node = get(item, key);
-      if (!node) return 0;
-      const ms = parseDuration(scalar(node));
-      if (ms === null) {
-        err(node, `${key} must be a duration like 30s, 5m, 1h`);
-        return 0;
-      }
-      return ms;
-    };
-    const whenNode = get(item, 'when');
-    const absentNode = get(item, 'absent');
-    let when: Expr | null = null;
-    let absent: Rule['absent'] = null;
-    if (whenNode && absentNode) err(absentNode, 'a rule has either when or absent, not both');
-    else if (whenNode) when = parseExpr(whenNode, 'when');
-    else if (absentNode && isMap(absentNode)) {
-      if (scalar(get(absentNode, 'agent')) === true) absent = { agent: true };
-      else {
-        const metric = scalar(get(absentNode, 'metric'));
-        if (typeof metric !== 'string' || !metricDef(metric))
-          err(get(absentNode, 'metric') ?? absentNode, 'absent needs agent: true or a known metric');
-        else {
-          const m = parseMatchers(get(absentNode, 'match'), metric);
-          if (m) absent = { metric, matchers: m };
-        }
-      }
-    } else err(item, `rule ${name} needs when (a condition) or absent (silence of an agent or a metric)`);
-    const clearNode = get(item, 'clear');
-    const clear = clearNode ? parseExpr(clearNode, 'clear') : null;
-    const forMs = dur('for');
-    const keepFiringForMs = dur('keep_firing_for');
-    const staleAfterMs = dur('stale_after') || null;
-    if (absent && forMs === 0) err(item, 'an absent rule needs for: how long the silence lasts before it fires');
-    const labelsNode = get(item, 'labels');
-    const labels: Record<string, string> = {};
-    if (labelsNode && isMap(labelsNode))
-      for (const p of labelsNode.items) labels[String(scalar(p.key as Node))] = String(scalar(p.value as Node));
-    const fields = templateFields(when, absent);
-    for (const key of ['summary', 'description', 'resolved'] as const) {
-      const node = get(item, key);
-      const text = scalar(node);
-      if (typeof text !== 'string') continue;
-      for (const [, field] of text.matchAll(PLACEHOLDER)) {
-        if (!fields.includes(field!))
-          err(node, `{{${field}}} in ${key} can never be filled: this rule's alerts have ${fields.join(', ')}`);
-      }
-    }
-    if (errors.length > before) continue;
-    rulesOut.push({
-      name,
-      file,
-      line: lineOf(item),
-      severity: severity as Rule['severity'],
-      when,
-      clear,
-      absent,
-      forMs,
-      keepFiringForMs,
-      staleAfterMs,
-      summary: String(scalar(get(item, 'summary')) ?? name),
-      description: String(scalar(get(item, 'description')) ?? ''),
-      resolved: (scalar(get(item, 'resolved')) as string | undefined) ?? null,
-      runbook: (scalar(get(item, 'runbook')) as string | undefined) ?? null,
-      labels,
-    });
+    out.push({ label, value, negate, re });
   }
-  return { rules: rulesOut, errors };
+  return out;
+}
+
+/** A condition: { all: [...] }, { any: [...] }, or a threshold. */
+function parseExpr(ctx: Ctx, n: Node | undefined, where: string): Expr | null {
+  if (!n || !isMap(n)) {
+    ctx.err(n, `${where} must be a condition: { metric, op, value } or { all: [...] } / { any: [...] }`);
+    return null;
+  }
+  for (const pair of n.items) {
+    const k = String(scalar(pair.key as Node));
+    if (!COND_KEYS.has(k)) ctx.err(pair.key, `unknown key "${k}" in ${where}`);
+  }
+  for (const kind of ['all', 'any'] as const) {
+    const sub = get(n, kind);
+    if (!sub) continue;
+    if (!isSeq(sub) || sub.items.length === 0) {
+      ctx.err(sub, `${kind} must be a non-empty list of conditions`);
+      return null;
+    }
+    const of = sub.items.map((item) => parseExpr(ctx, item as Node, `${where}.${kind}`));
+    return of.some((e) => e === null) ? null : { kind, of: of as Expr[] };
+  }
+  return parseThreshold(ctx, n, where);
+}
+
+/** { metric, match?, fn?, over?, op?, value }. */
+function parseThreshold(ctx: Ctx, n: YAMLMap, where: string): Condition | null {
+  const { err } = ctx;
+  const metric = scalar(get(n, 'metric'));
+  if (typeof metric !== 'string') {
+    err(n, `${where} needs a metric`);
+    return null;
+  }
+  if (!metricDef(metric)) {
+    err(get(n, 'metric'), `unknown metric "${metric}" (see the catalogue, /api/catalogue)`);
+    return null;
+  }
+  const op = scalar(get(n, 'op')) ?? '>';
+  if (!OPS.has(String(op))) {
+    err(get(n, 'op'), `op must be one of ${[...OPS].join(' ')}`);
+    return null;
+  }
+  const value = scalar(get(n, 'value'));
+  if (typeof value !== 'number') {
+    err(get(n, 'value') ?? n, `${where} needs a numeric value to compare with`);
+    return null;
+  }
+  const fn = scalar(get(n, 'fn')) ?? 'last';
+  if (!FNS.has(String(fn))) {
+    err(get(n, 'fn'), `fn must be one of ${[...FNS].join(', ')}`);
+    return null;
+  }
+  const overNode = get(n, 'over');
+  const overMs = overNode ? parseDuration(scalar(overNode)) : 0;
+  if (overMs === null) {
+    err(overNode, 'over must be a duration like 30s, 5m, 1h');
+    return null;
+  }
+  if (fn !== 'last' && overMs === 0) {
+    err(get(n, 'fn'), `fn ${String(fn)} needs a window: add over: 1m`);
+    return null;
+  }
+  const matchers = parseMatchers(ctx, get(n, 'match'), metric);
+  if (!matchers) return null;
+  return { kind: 'threshold', metric, matchers, fn: fn as Fn, overMs, op: op as Op, value };
 }
 
 export function loadRuleFile(file: string): { rules: Rule[]; errors: RuleError[] } {

@@ -77,3 +77,12 @@ export function conditionsOf(e: Expr): Condition[] {
   if (!c) conditionCache.set(e, (c = exprMetrics(e)));
   return c;
 }
+
+/** A host's windows of one metric, and when that metric was last received (for absent-data rules). */
+export interface MetricWindows {
+  lastSeen: number;
+  series: Map<string, Window>;
+}
+
+/** host → metric → its windows: what the engine keeps of the metrics rules read. */
+export type HostWindows = Map<string, Map<string, MetricWindows>>;

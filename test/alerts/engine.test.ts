@@ -6,7 +6,8 @@ import { silentLogger } from '../../shared/log.js';
 import { Alerts } from '../../server/alerts/index.js';
 import { defaultRulesDir } from '../../server/alerts/ruleset.js';
 import type { Receiver as ReceiverConfig } from '../../server/alerts/notify.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import type { BatchShape } from '../../server/alerts/engine.js';
+import { hookEvents, startReceiver, type Receiver } from '../helpers/receiver.js';
 import { tempDir, until } from '../helpers/process.js';
 
 let receiver: Receiver;
@@ -49,12 +50,15 @@ function setup(opts: { rulePaths?: string[]; stateFile?: string | null; receiver
         alerts.engine.tick(now);
       }
     },
-    /** As the server feeds batches: one session's series objects reused every second, values in a Float64Array (NaN: null). */
-    feedValues(series: SeriesRef[], values: number[], seconds: number, host = 'db1') {
+    /**
+     * As the server feeds batches: one session's series objects reused every second, values in a Float64Array
+     * (NaN: null), and the batch's shape (its series-table version and slots) when given.
+     */
+    feedValues(series: SeriesRef[], values: number[], seconds: number, host = 'db1', shape?: BatchShape) {
       for (let i = 0; i < seconds; i++) {
         now += 1000;
         lastSeen.set(host, now);
-        alerts.engine.ingestValues(host, now, series, Float64Array.from(values));
+        alerts.engine.ingestValues(host, now, series, Float64Array.from(values), shape);
         alerts.engine.tick(now);
       }
     },
@@ -71,10 +75,12 @@ function setup(opts: { rulePaths?: string[]; stateFile?: string | null; receiver
   };
 }
 
+/** Webhook notifications of one alert each, as the receiver saw them (a grouped post counts each of its alerts). */
+const events = () => hookEvents(receiver);
 const delivered = async (n: number) => {
-  await until(() => receiver.received.length >= n, 5000, `${n} notifications`);
+  await until(() => events().length >= n, 5000, `${n} notifications`);
   await new Promise((r) => setTimeout(r, 50)); // a window for an unexpected extra notification to show up
-  return receiver.received.map((x) => `${x.body.kind} ${x.body.alert.rule}`);
+  return events().map((x) => `${x.kind} ${x.alert.rule}`);
 };
 
 /** For each default rule: samples that make it fire, samples that resolve it, and how long each needs. */
@@ -170,7 +176,7 @@ describe('every default rule fires and resolves', () => {
     t.feed(c.clear, c.clearFor);
     expect(t.alerts.engine.list()).toEqual([]);
     expect(await delivered(2)).toEqual([`trigger ${c.rule}`, `resolve ${c.rule}`]);
-    expect(receiver.received[0]!.body.alert.id).toBe(receiver.received[1]!.body.alert.id);
+    expect(events()[0]!.alert.id).toBe(events()[1]!.alert.id);
   });
 
   it('RaidMismatchGrowing: only parity arrays, only while the count grows', async () => {
@@ -209,19 +215,21 @@ describe('batches of one session (the same series objects every second)', () => 
     const t = setup();
     const sda: SeriesRef = { m: 'disk_saturated', l: { device: 'sda' } };
     const up: SeriesRef = { m: 'mongod_up' };
-    t.feedValues([sda, up], [0, 1], 5);
-    t.feedValues([sda, up], [1, 1], 31); // the same objects, new values: sda saturated for 31 s
+    // the session's table: sda 0, mongod_up 1, then sdb 2 (defined mid-session: the version stays)
+    const v = (...slots: number[]): BatchShape => ({ version: 7, slots });
+    t.feedValues([sda, up], [0, 1], 5, 'db1', v(0, 1));
+    t.feedValues([sda, up], [1, 1], 31, 'db1', v(0, 1)); // the same series, new values: sda saturated for 31 s
     expect(t.alerts.engine.list().map((a) => `${a.rule} ${a.labels.device} ${a.state}`)).toEqual([
       'DiskSaturated sda firing',
     ]);
     // A disk appears: the batch names one more series, in the middle. sda has been clear for 61 s (keep_firing_for 1 m).
     const sdb: SeriesRef = { m: 'disk_saturated', l: { device: 'sdb' } };
-    t.feedValues([sda, sdb, up], [0, 1, 1], 61);
-    t.feedValues([sda, sdb, up], [0, 1, NaN], 16); // mongod_up null: not "down"
+    t.feedValues([sda, sdb, up], [0, 1, 1], 61, 'db1', v(0, 2, 1));
+    t.feedValues([sda, sdb, up], [0, 1, NaN], 16, 'db1', v(0, 2, 1)); // mongod_up null: not "down"
     expect(t.alerts.engine.list().map((a) => `${a.rule} ${a.labels.device} ${a.state}`)).toEqual([
       'DiskSaturated sdb firing',
     ]);
-    t.feedValues([sda, sdb, up], [0, 1, 0], 16);
+    t.feedValues([sda, sdb, up], [0, 1, 0], 16, 'db1', v(0, 2, 1));
     expect(
       t.alerts.engine
         .list()
@@ -231,13 +239,29 @@ describe('batches of one session (the same series objects every second)', () => 
     await delivered(4);
     // (Notifications are posted concurrently, so they arrive in any order.)
     expect(
-      receiver.received.map((x) => `${x.body.kind} ${x.body.alert.rule} ${x.body.alert.labels.device ?? '-'}`).sort(),
+      events()
+        .map((x) => `${x.kind} ${x.alert.rule} ${x.alert.labels.device ?? '-'}`)
+        .sort(),
     ).toEqual([
       'resolve DiskSaturated sda',
       'trigger DiskSaturated sda',
       'trigger DiskSaturated sdb',
       'trigger MongodDown -',
     ]);
+  });
+});
+
+describe('the plan cache and the series-table version', () => {
+  it('a new table version whose slot 0 names another series is planned anew', () => {
+    const t = setup();
+    const sda: SeriesRef = { m: 'disk_saturated', l: { device: 'sda' } };
+    const sdb: SeriesRef = { m: 'disk_saturated', l: { device: 'sdb' } };
+    t.feedValues([sda], [1], 31, 'db1', { version: 1, slots: [0] });
+    expect(t.alerts.engine.list().map((a) => `${a.labels.device} ${a.state}`)).toEqual(['sda firing']);
+    // a reconnect: the new session's table puts sdb at index 0. Were the plan kept by slots alone, sdb's values
+    // would land in sda's window: sda would stay firing and sdb never fire.
+    t.feedValues([sdb], [1], 31, 'db1', { version: 2, slots: [0] });
+    expect(t.alerts.engine.list().map((a) => `${a.labels.device} ${a.state}`)).toEqual(['sdb firing']);
   });
 });
 
@@ -255,7 +279,7 @@ describe('paging behaviour', () => {
     t.feed(off, 61);
     expect(await delivered(2)).toEqual(['trigger DiskSaturated', 'resolve DiskSaturated']);
     await new Promise((r) => setTimeout(r, 200)); // a window in which no further page may come
-    expect(receiver.received).toHaveLength(2);
+    expect(events()).toHaveLength(2);
   });
 
   it('a separate clear condition holds the alert inside the hysteresis band', async () => {
@@ -317,7 +341,7 @@ describe('paging behaviour', () => {
     t.feed([{ m: 'raid_disks_missing', l: { array: 'md0' }, v: 1 }], 2);
     expect(await delivered(1)).toEqual(['trigger RaidDegraded']);
     await new Promise((r) => setTimeout(r, 200)); // a window in which no second trigger may come
-    expect(receiver.received).toHaveLength(1);
+    expect(events()).toHaveLength(1);
   });
 
   it('repeats a firing alert after the repeat interval unless acknowledged', async () => {
@@ -344,7 +368,7 @@ describe('paging behaviour', () => {
     second.feed([{ m: 'raid_disks_missing', l: { array: 'md0' }, v: 1 }], 5);
     second.feed([{ m: 'raid_disks_missing', l: { array: 'md0' }, v: 0 }], 1);
     expect(await delivered(2)).toEqual(['trigger RaidDegraded', 'resolve RaidDegraded']);
-    expect(receiver.received[1]!.body.alert.id).toBe(receiver.received[0]!.body.alert.id);
+    expect(events()[1]!.alert.id).toBe(events()[0]!.alert.id);
   });
 });
 

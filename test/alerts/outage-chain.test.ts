@@ -6,7 +6,7 @@ import type { HostSummary } from '../../shared/protocol.js';
 import { parseRecordedReply } from '../../agent/mongod/ejson.js';
 import { startFakeMongod, type FakeMongod } from '../helpers/fake-mongod.js';
 import { FIXTURES, PROCFS } from '../helpers/fixtures.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { hookEvents, startReceiver, type Receiver } from '../helpers/receiver.js';
 import { getJson, runCli, serverProcess, tempDir, until, type Running } from '../helpers/process.js';
 
 /**
@@ -20,11 +20,7 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-interface Hook {
-  kind: string;
-  alert: { rule: string; resolvedBy?: string; labels: Record<string, string> };
-}
-const events = (r: Receiver) => r.received.map((x) => x.body as Hook);
+const events = (r: Receiver) => hookEvents(r);
 const saw = (r: Receiver, kind: string, rule: string) =>
   events(r).some((e) => e.kind === kind && e.alert.rule === rule);
 
@@ -61,7 +57,8 @@ async function stack(opts: { root: string; mongodUri?: string }) {
   writeFileSync(path.join(d, 'fast.yaml'), FAST_RULES);
   writeFileSync(
     path.join(d, 'tidemark.yaml'),
-    `alerts:\n  rules: [${path.join(d, 'fast.yaml')}]\n  receivers:\n    - { type: webhook, url: ${receiver.url}/hook }\n`,
+    // grouped, with the waits shortened like the rules' `for`s
+    `alerts:\n  groupWait: 1s\n  groupInterval: 5s\n  rules: [${path.join(d, 'fast.yaml')}]\n  receivers:\n    - { type: webhook, url: ${receiver.url}/hook }\n`,
   );
   const srv = await serverProcess({ dataDir: path.join(d, 'data'), args: ['--config', path.join(d, 'tidemark.yaml')] });
   const server = await srv.start();

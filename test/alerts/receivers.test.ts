@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WireSample } from '../../shared/protocol.js';
 import type { Receiver as ReceiverConfig } from '../../server/alerts/notify.js';
 import { alertHarness } from '../helpers/alert-harness.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { hookEvents, startReceiver, type Receiver } from '../helpers/receiver.js';
 import { until } from '../helpers/process.js';
 
 /**
@@ -14,7 +14,8 @@ import { until } from '../helpers/process.js';
  * payload.summary/source/severity required on trigger), Alertmanager API v2
  * (POST /api/v2/alerts: a list of postableAlert with labels, annotations,
  * startsAt, endsAt, generatorURL), Slack incoming webhooks (text, blocks of
- * section/context with mrkdwn), and Tidemark's webhook ({version, status, kind, alert, link}).
+ * section/context with mrkdwn), and Tidemark's webhook ({version: 2, groupKey, groupLabels, status,
+ * alerts: [{kind, status, …alert}], link}).
  */
 let rx: Receiver;
 beforeAll(async () => {
@@ -198,19 +199,27 @@ describe('webhook', () => {
     expect(Math.abs(Number(ts) * 1000 - got.at)).toBeLessThan(5000);
     const expected = createHmac('sha256', secret).update(`${ts}.${got.text}`).digest('hex');
     expect(got.headers['x-tidemark-signature']).toBe(`sha256=${expected}`);
+    // version 2: one group (rule and host) and its alerts, like Alertmanager's webhook
+    expect(Object.keys(got.body).sort()).toEqual(['alerts', 'groupKey', 'groupLabels', 'link', 'status', 'version']);
     expect(got.body).toMatchObject({
-      version: 1,
+      version: 2,
+      groupKey: 'db1/RaidDegraded',
+      groupLabels: { host: 'db1', alertname: 'RaidDegraded' },
       status: 'firing',
+    });
+    expect(got.body.alerts).toHaveLength(1);
+    expect(got.body.alerts[0]).toMatchObject({
       kind: 'trigger',
-      alert: {
-        rule: 'RaidDegraded',
-        host: 'db1',
-        severity: 'critical',
-        valueText: '1 disk(s)',
-        labels: { array: 'md0' },
-      },
+      status: 'firing',
+      rule: 'RaidDegraded',
+      host: 'db1',
+      severity: 'critical',
+      valueText: '1 disk(s)',
+      labels: { array: 'md0' },
+      endsAt: null,
     });
     expect(got.body.link).toMatch(/#db1$/);
+    expect(got.body.alerts[0].link).toBe(got.body.link);
   });
 });
 
@@ -226,7 +235,7 @@ describe('routing and inhibition', () => {
     expect(at('/warn').map((x) => (x.body as { text: string }).text.split('\n')[0])).toEqual([
       ':large_orange_circle: *WARNING* logrotate on db1 would fail or skip a log',
     ]);
-    expect(at('/crit').map((x) => (x.body as { alert: { rule: string } }).alert.rule)).toEqual(['RaidDegraded']);
+    expect(hookEvents(rx, '/crit').map((x) => x.alert.rule)).toEqual(['RaidDegraded']);
   });
 
   it('MongodDown inhibits the ticket alert of its host', async () => {
@@ -247,6 +256,6 @@ describe('routing and inhibition', () => {
     ).toEqual(['MongodDown firing -', 'MongodTicketsExhausted firing MongodDown']);
     await until(() => rx.received.length >= 1, 5000, 'the MongodDown page');
     await new Promise((r) => setTimeout(r, 300)); // a window in which the inhibited ticket alert must not come
-    expect(rx.received.map((x) => (x.body as { alert: { rule: string } }).alert.rule)).toEqual(['MongodDown']);
+    expect(hookEvents(rx).map((x) => x.alert.rule)).toEqual(['MongodDown']);
   });
 });

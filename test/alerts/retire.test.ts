@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HostSummary } from '../../shared/protocol.js';
 import { PROCFS } from '../helpers/fixtures.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { hookEvents, startReceiver, type Receiver } from '../helpers/receiver.js';
 import { getJson, runCli, serverProcess, tempDir, until, type Running } from '../helpers/process.js';
 
 /** DELETE /api/hosts/:id on a real server: refused while connected; then its alerts resolve and its history stays. */
@@ -22,7 +22,8 @@ describe('retiring a host', () => {
     const d = tempDir();
     writeFileSync(
       path.join(d, 'tidemark.yaml'),
-      `alerts:\n  receivers:\n    - { type: webhook, url: ${rx.url}/hook }\n`,
+      // each notification at once: grouping's delays are test/alerts/grouping.test.ts's subject
+      `alerts:\n  groupWait: 0s\n  groupInterval: 0s\n  receivers:\n    - { type: webhook, url: ${rx.url}/hook }\n`,
     );
     const srv = await serverProcess({
       dataDir: path.join(d, 'data'),
@@ -38,11 +39,7 @@ describe('retiring a host', () => {
         TIDEMARK_TOKEN: 't',
       },
     );
-    const rules = () =>
-      rx.received.map(
-        (x) =>
-          `${(x.body as { kind: string }).kind} ${(x.body as { alert: { rule: string; labels: { array?: string } } }).alert.rule}`,
-      );
+    const rules = () => hookEvents(rx).map((x) => `${x.kind} ${x.alert.rule}`);
     await until(() => rules().includes('trigger RaidDegraded'), 15_000, 'RaidDegraded');
     const del = () => fetch(`${srv.base}/api/hosts/old1`, { method: 'DELETE' });
     const refused = await del();
@@ -56,13 +53,9 @@ describe('retiring a host', () => {
     const res = await del();
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ retired: 'old1', history: 'kept' });
-    await until(
-      () => rx.received.filter((x) => (x.body as { kind: string }).kind === 'resolve').length >= 2,
-      10_000,
-      'resolves',
-    );
-    for (const x of rx.received.filter((y) => (y.body as { kind: string }).kind === 'resolve'))
-      expect(['retired', 'stale']).toContain((x.body as { alert: { resolvedBy: string } }).alert.resolvedBy);
+    await until(() => hookEvents(rx).filter((x) => x.kind === 'resolve').length >= 2, 10_000, 'resolves');
+    for (const x of hookEvents(rx).filter((y) => y.kind === 'resolve'))
+      expect(['retired', 'stale']).toContain(x.alert.resolvedBy);
     expect((await getJson<HostSummary[]>(`${srv.base}/api/hosts`)).map((h) => h.id)).not.toContain('old1');
     const history = await getJson<{ series: unknown[] }>(
       `${srv.base}/api/series?host=old1&metric=raid_disks_missing&from=now-5m`,

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WireSample } from '../../shared/protocol.js';
 import { defaultRulesDir } from '../../server/alerts/ruleset.js';
 import { alertHarness } from '../helpers/alert-harness.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { hookEvents, startReceiver, type Receiver } from '../helpers/receiver.js';
 import { tempDir, until } from '../helpers/process.js';
 
 /**
@@ -30,12 +30,11 @@ function harness(opts: { rulePaths?: string[]; stateFile?: string | null } = {})
   return h;
 }
 const got = async (n: number) => {
-  await until(() => receiver.received.length >= n, 5000, `${n} notifications`);
+  await until(() => hookEvents(receiver).length >= n, 5000, `${n} notifications`);
   await new Promise((r) => setTimeout(r, 50)); // a window for an unexpected extra notification to show up
-  return receiver.received.map((x) => {
-    const b = x.body as { kind: string; alert: { rule: string; resolvedBy?: string } };
-    return `${b.kind} ${b.alert.rule}${b.alert.resolvedBy ? ` ${b.alert.resolvedBy}` : ''}`;
-  });
+  return hookEvents(receiver).map(
+    (b) => `${b.kind} ${b.alert.rule}${b.alert.resolvedBy ? ` ${b.alert.resolvedBy}` : ''}`,
+  );
 };
 
 const rebuilding: WireSample = { m: 'raid_sync_running', l: { array: 'md0', action: 'recovery' }, v: 1 };

@@ -44,3 +44,29 @@ export async function startReceiver(): Promise<Receiver> {
   r.close = () => new Promise((resolve) => server.close(() => resolve()));
   return r;
 }
+
+/** One alert of a webhook body (version 2: a group and its alerts), with the kind of notification it carried. */
+export interface HookEvent {
+  kind: string;
+  status: string;
+  alert: {
+    id: string;
+    rule: string;
+    host: string;
+    severity: string;
+    resolvedBy?: string;
+    labels: Record<string, string>;
+    [k: string]: unknown;
+  };
+}
+
+/** The webhook posts of `r` (optionally at one path) as one event per alert, in the order they arrived. */
+export function hookEvents(r: Receiver, path?: string): HookEvent[] {
+  return r.received
+    .filter((x) => path === undefined || x.path === path)
+    .flatMap((x) =>
+      (x.body as { alerts: ({ kind: string; status: string } & HookEvent['alert'])[] }).alerts.map(
+        ({ kind, status, ...alert }) => ({ kind, status, alert }),
+      ),
+    );
+}

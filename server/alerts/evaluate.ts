@@ -1,0 +1,49 @@
+/**
+ * Whether a rule's expression holds for one alert instance, over the windows
+ * the engine keeps. Series received before `freshFrom` are stale and count
+ * for nothing (see staleness.ts).
+ */
+import { compare, matches, type Condition, type Expr } from './rules.js';
+import { joins, valueAt, type MetricWindows, type Window } from './windows.js';
+
+/** One host's windows by metric. */
+type ByMetric = Map<string, MetricWindows> | undefined;
+
+/**
+ * Whether an expression holds for an alert instance (window `w` of the
+ * rule's primary condition, whose value is already worked out). A condition
+ * on the instance's own metric reads its own window — the only one of that
+ * metric its labels join — reusing the value when it asks the same function
+ * over the same span (a 5-minute average is one pass over 300 samples, not
+ * three); anything else is a join, through `joined`.
+ */
+export function holds(
+  e: Expr,
+  w: Window,
+  primary: Condition,
+  primaryValue: number | null,
+  host: ByMetric,
+  ts: number,
+  freshFrom: number,
+): boolean {
+  if (e.kind !== 'threshold' || e.metric !== primary.metric) return joined(e, host, w.labels, ts, freshFrom);
+  if (e !== primary && !matches(e.matchers, w.labels)) return false;
+  const v = e.fn === primary.fn && e.overMs === primary.overMs ? primaryValue : valueAt(w, e, ts);
+  return v !== null && compare(v, e.op, e.value);
+}
+
+/** A condition joined on the instance's labels `base`: true if any fresh series of its metric that joins satisfies it. */
+export function joined(e: Expr, host: ByMetric, base: Record<string, string>, ts: number, freshFrom: number): boolean {
+  if (e.kind !== 'threshold')
+    return e.kind === 'all'
+      ? e.of.every((x) => joined(x, host, base, ts, freshFrom))
+      : e.of.some((x) => joined(x, host, base, ts, freshFrom));
+  const windows = host?.get(e.metric)?.series;
+  if (!windows) return false;
+  for (const w of windows.values()) {
+    if (w.lastAt < freshFrom || !matches(e.matchers, w.labels) || !joins(w, base)) continue;
+    const v = valueAt(w, e, ts);
+    if (v !== null && compare(v, e.op, e.value)) return true;
+  }
+  return false;
+}
