@@ -15,6 +15,7 @@ import type { HostStates } from './states.js';
 import type { OverviewFrame } from './overview.js';
 
 export * from './wire.js';
+export { seriesKey } from './series-key.js';
 
 const name = z
   .string()
@@ -202,13 +203,4 @@ export function decodeFrameValue<T>(data: unknown, schema: z.ZodType<T>): Checke
     return { ok: false, code: 'bad_frame', message: `${where}: ${issue?.message ?? 'invalid'}` };
   }
   return { ok: true, value: parsed.data };
-}
-
-/** Canonical series key: metric plus sorted labels, e.g. `disk_util_percent{device="sda"}`. */
-export function seriesKey(metric: string, labels: Record<string, string> | undefined): string {
-  if (!labels) return metric;
-  const keys = Object.keys(labels);
-  if (keys.length === 0) return metric;
-  keys.sort();
-  return `${metric}{${keys.map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',')}}`;
 }

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { seriesKey, type SeriesRef, type WireSample } from '../../shared/protocol.js';
+import type { SeriesRef, WireSample } from '../../shared/protocol.js';
+import { seriesKey } from '../../shared/series-key.js';
 import type { Logger } from '../../shared/log.js';
 import { compare, exprMetrics, matches, PLACEHOLDER, type Condition, type Expr, type Rule } from './rules.js';
 import { readState, silenceMatches, type Persisted, type Silence } from './state-file.js';
