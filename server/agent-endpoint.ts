@@ -236,9 +236,7 @@ export class AgentEndpoint {
       this.opts.hosts.seen(hello.agentId, now, msg);
       // Acknowledge only what is on disk: an acked batch is one the agent forgets.
       const acked = lastSeq;
-      const durable = this.opts.store.whenDurable?.();
-      if (durable) void durable.then(() => send({ type: 'ack', seq: acked }));
-      else send({ type: 'ack', seq: acked });
+      void this.opts.store.whenDurable().then(() => send({ type: 'ack', seq: acked }));
       this.opts.onBatch(hello.agentId, stored);
     });
 
