@@ -5,16 +5,24 @@
  * sample; hellos and inventories go through the schemas.
  */
 import type { z } from 'zod';
-import { MAX_SERIES_PER_SESSION } from '../shared/wire.js';
+import {
+  BASE64_PATTERN,
+  MAX_BATCH_SAMPLES,
+  MAX_BATCH_VALUES_CHARS,
+  MAX_LABELS,
+  MAX_LABEL_VALUE_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_SERIES_PER_SESSION,
+  NAME_PATTERN,
+} from '../shared/wire-limits.js';
+import { seriesKey } from '../shared/series-key.js';
 import { metricDef } from '../shared/catalogue.js';
 import { FORBIDDEN_KEYS, INVENTORY_LIMITS, STATE_VALUE_LIMITS, jsonLimitProblem } from '../shared/json-limits.js';
 import {
-  MAX_BATCH_SAMPLES,
   collectorsSchema,
   decodeFrameValue,
   helloSchema,
   inventorySchema,
-  seriesKey,
   stateKindsSchema,
   statesSchema,
   type AgentMessage,
@@ -24,15 +32,14 @@ import {
   type SeriesRef,
 } from '../shared/protocol.js';
 
-const NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 class FrameError extends Error {}
 const fail = (where: string, message: string): never => {
   throw new FrameError(`${where}: ${message}`);
 };
 
 function checkName(v: unknown, where: string): string {
-  if (typeof v !== 'string' || v.length < 1 || v.length > 128 || !NAME.test(v))
-    fail(where, 'must be letters, digits and _ (1–128)');
+  if (typeof v !== 'string' || v.length < 1 || v.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(v))
+    fail(where, `must be letters, digits and _ (1–${MAX_NAME_LENGTH})`);
   if (FORBIDDEN_KEYS.has(v as string)) fail(where, `"${v as string}" is not allowed as a name`);
   return v as string;
 }
@@ -60,11 +67,11 @@ function checkLabels(v: unknown, where: string): Record<string, string> | undefi
   const l = v as Record<string, unknown>;
   let n = 0;
   for (const k in l) {
-    if (++n > 16) fail(where, 'at most 16 labels');
+    if (++n > MAX_LABELS) fail(where, `at most ${MAX_LABELS} labels`);
     checkName(k, `${where}.${k}`);
     const value = l[k];
-    if (typeof value !== 'string' || value.length > 256)
-      fail(`${where}.${k}`, 'label values are strings of at most 256 characters');
+    if (typeof value !== 'string' || value.length > MAX_LABEL_VALUE_LENGTH)
+      fail(`${where}.${k}`, `label values are strings of at most ${MAX_LABEL_VALUE_LENGTH} characters`);
   }
   return l as Record<string, string>;
 }
@@ -118,6 +125,7 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
   const seq = checkCount(m.seq, 'seq', 1);
   const ts = checkCount(m.ts, 'ts', 0);
   const batch: DecodedBatch = { type: 'batch', seq, ts, series: [], values: new Float64Array(0) };
+  let newDefs: Map<number, SessionEntry> | null = null;
   if ((m.samples === undefined) === (m.v === undefined))
     fail('frame', 'a batch carries either samples (protocol 1) or v (protocol 2)');
   if (m.samples !== undefined) {
@@ -152,7 +160,7 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
         if (!existing) defined.set(index, e);
       });
     }
-    if (typeof m.v !== 'string' || m.v.length > 12 * MAX_BATCH_SAMPLES)
+    if (typeof m.v !== 'string' || m.v.length > MAX_BATCH_VALUES_CHARS || !BASE64_PATTERN.test(m.v))
       fail('v', `must be base64 of at most ${MAX_BATCH_SAMPLES} float64 values`);
     const bytes = Buffer.from(m.v as string, 'base64');
     if (bytes.length % 8 !== 0)
@@ -178,10 +186,10 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
       series[j] = e!;
       values[j] = v;
     }
-    for (const [index, e] of defined) table.entries[index] = e;
     batch.series = series;
     batch.values = values;
     batch.slots = slots;
+    newDefs = defined;
   }
   const collectors = checkWith(collectorsSchema, m.collectors, 'collectors');
   if (collectors) batch.collectors = collectors;
@@ -195,6 +203,8 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
     });
   const states = checkWith(statesSchema, m.states, 'states');
   if (states) batch.states = states;
+  // Only now is the whole frame known to be good.
+  if (newDefs) for (const [index, e] of newDefs) table.entries[index] = e;
   return batch;
 }
 
