@@ -36,14 +36,6 @@ export interface AgentEndpointOptions {
 /** A shared agent token may write as any agent id; no principal is the test harness's direct accept. */
 const ANY_AGENT: Principal = { role: 'agent', name: 'shared agent token', agentId: null };
 
-export {
-  CLOSE_FORBIDDEN,
-  CLOSE_PROTOCOL,
-  CLOSE_RATE_LIMITED,
-  CLOSE_REPLACED,
-  CLOSE_TOO_MANY_BAD_FRAMES,
-} from './agent-session.js';
-
 /**
  * The agents' WebSocket endpoint. The caller authenticates the upgrade; here
  * every frame is validated, batches are acknowledged by sequence number and
