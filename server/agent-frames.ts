@@ -5,16 +5,24 @@
  * sample; hellos and inventories go through the schemas.
  */
 import type { z } from 'zod';
-import { MAX_SERIES_PER_SESSION } from '../shared/wire.js';
+import {
+  BASE64_PATTERN,
+  MAX_BATCH_SAMPLES,
+  MAX_BATCH_VALUES_CHARS,
+  MAX_LABELS,
+  MAX_LABEL_VALUE_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_SERIES_PER_SESSION,
+  NAME_PATTERN,
+} from '../shared/wire-limits.js';
+import { seriesKey } from '../shared/series-key.js';
 import { metricDef } from '../shared/catalogue.js';
 import { FORBIDDEN_KEYS, INVENTORY_LIMITS, STATE_VALUE_LIMITS, jsonLimitProblem } from '../shared/json-limits.js';
 import {
-  MAX_BATCH_SAMPLES,
   collectorsSchema,
   decodeFrameValue,
   helloSchema,
   inventorySchema,
-  seriesKey,
   stateKindsSchema,
   statesSchema,
   type AgentMessage,
@@ -24,15 +32,14 @@ import {
   type SeriesRef,
 } from '../shared/protocol.js';
 
-const NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 class FrameError extends Error {}
 const fail = (where: string, message: string): never => {
   throw new FrameError(`${where}: ${message}`);
 };
 
 function checkName(v: unknown, where: string): string {
-  if (typeof v !== 'string' || v.length < 1 || v.length > 128 || !NAME.test(v))
-    fail(where, 'must be letters, digits and _ (1–128)');
+  if (typeof v !== 'string' || v.length < 1 || v.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(v))
+    fail(where, `must be letters, digits and _ (1–${MAX_NAME_LENGTH})`);
   if (FORBIDDEN_KEYS.has(v as string)) fail(where, `"${v as string}" is not allowed as a name`);
   return v as string;
 }
@@ -60,11 +67,11 @@ function checkLabels(v: unknown, where: string): Record<string, string> | undefi
   const l = v as Record<string, unknown>;
   let n = 0;
   for (const k in l) {
-    if (++n > 16) fail(where, 'at most 16 labels');
+    if (++n > MAX_LABELS) fail(where, `at most ${MAX_LABELS} labels`);
     checkName(k, `${where}.${k}`);
     const value = l[k];
-    if (typeof value !== 'string' || value.length > 256)
-      fail(`${where}.${k}`, 'label values are strings of at most 256 characters');
+    if (typeof value !== 'string' || value.length > MAX_LABEL_VALUE_LENGTH)
+      fail(`${where}.${k}`, `label values are strings of at most ${MAX_LABEL_VALUE_LENGTH} characters`);
   }
   return l as Record<string, string>;
 }
@@ -120,81 +127,82 @@ function entry(m: string, l: Record<string, string> | undefined): SessionEntry {
   return l && Object.keys(l).length ? { m, l, key: seriesKey(m, l) } : { m, key: m };
 }
 
-/**
- * Checks a batch frame and turns it into samples. Protocol-2 definitions are
- * applied to `table` only when the whole frame is valid, so a rejected frame
- * changes nothing.
- */
-function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedBatch {
-  const seq = checkCount(m.seq, 'seq', 1);
-  const ts = checkCount(m.ts, 'ts', 0);
-  const batch: DecodedBatch = { type: 'batch', seq, ts, series: [], values: new Float64Array(0) };
-  if ((m.samples === undefined) === (m.v === undefined))
-    fail('frame', 'a batch carries either samples (protocol 1) or v (protocol 2)');
-  if (m.samples !== undefined) {
-    if (!Array.isArray(m.samples) || m.samples.length > MAX_BATCH_SAMPLES)
-      fail('samples', `must be an array of at most ${MAX_BATCH_SAMPLES}`);
-    const list = m.samples as unknown[];
-    batch.values = new Float64Array(list.length);
-    for (let i = 0; i < list.length; i++) {
-      const s = list[i] as Record<string, unknown> | null;
-      if (s === null || typeof s !== 'object') fail(`samples.${i}`, 'must be an object');
-      const metric = checkMetric(s!.m, `samples.${i}.m`);
-      const l = checkLabels(s!.l, `samples.${i}.l`);
-      batch.values[i] = checkValue(s!.v, `samples.${i}.v`) ?? NaN;
-      batch.series.push(l ? { m: metric, l } : { m: metric });
-    }
-  } else {
-    // Definitions first, into an overlay of the table that is applied only if the whole frame is good.
-    const defined = new Map<number, SessionEntry>();
-    if (m.defs !== undefined) {
-      if (!Array.isArray(m.defs) || m.defs.length > MAX_SERIES_PER_SESSION)
-        fail('defs', `must be an array of at most ${MAX_SERIES_PER_SESSION}`);
-      (m.defs as unknown[]).forEach((d, i) => {
-        if (!Array.isArray(d) || d.length < 2 || d.length > 3)
-          fail(`defs.${i}`, 'must be [index, metric] or [index, metric, labels]');
-        const index = checkCount((d as unknown[])[0], `defs.${i}.0`, 0);
-        if (index >= MAX_SERIES_PER_SESSION) fail(`defs.${i}.0`, `index must be below ${MAX_SERIES_PER_SESSION}`);
-        const metric = checkMetric((d as unknown[])[1], `defs.${i}.1`);
-        const l = checkLabels((d as unknown[])[2], `defs.${i}.2`);
-        const e = entry(metric, l);
-        const existing = defined.get(index) ?? table.entries[index];
-        if (existing && existing.key !== e.key) fail(`defs.${i}`, `index ${index} already names ${existing.key}`);
-        if (!existing) defined.set(index, e);
-      });
-    }
-    if (typeof m.v !== 'string' || m.v.length > 12 * MAX_BATCH_SAMPLES)
-      fail('v', `must be base64 of at most ${MAX_BATCH_SAMPLES} float64 values`);
-    const bytes = Buffer.from(m.v as string, 'base64');
-    if (bytes.length % 8 !== 0)
-      fail('v', `must be base64 of float64 values (8 bytes each); it holds ${bytes.length} bytes`);
-    const n = bytes.length / 8;
-    const indexes = m.i;
-    if (indexes !== undefined && (!Array.isArray(indexes) || indexes.length !== n))
-      fail('i', `must be an array of ${n} series indexes, one per value`);
-    const slots = new Array<number>(n);
-    const series = new Array<SeriesRef>(n);
-    const values = new Float64Array(n);
-    for (let j = 0; j < n; j++) {
-      const index = indexes === undefined ? j : (indexes as unknown[])[j];
-      const e = typeof index === 'number' ? (table.entries[index] ?? defined.get(index)) : undefined;
-      if (!e)
-        fail(
-          indexes === undefined ? `v.${j}` : `i.${j}`,
-          `series index ${JSON.stringify(index)} was never defined in this session`,
-        );
-      const v = bytes.readDoubleLE(8 * j);
-      if (v === Infinity || v === -Infinity) fail(`v.${j}`, 'value must be a finite number or NaN for null');
-      slots[j] = index as number;
-      series[j] = e!;
-      values[j] = v;
-    }
-    for (const [index, e] of defined) table.entries[index] = e;
-    batch.series = series;
-    batch.values = values;
-    batch.slots = slots;
-    batch.tableVersion = table.version;
+/** Protocol 1: every sample names its series. */
+function decodeSamples(m: Record<string, unknown>): Pick<DecodedBatch, 'series' | 'values'> {
+  if (!Array.isArray(m.samples) || m.samples.length > MAX_BATCH_SAMPLES)
+    fail('samples', `must be an array of at most ${MAX_BATCH_SAMPLES}`);
+  const list = m.samples as unknown[];
+  const values = new Float64Array(list.length);
+  const series: SeriesRef[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i] as Record<string, unknown> | null;
+    if (s === null || typeof s !== 'object') fail(`samples.${i}`, 'must be an object');
+    const metric = checkMetric(s!.m, `samples.${i}.m`);
+    const l = checkLabels(s!.l, `samples.${i}.l`);
+    values[i] = checkValue(s!.v, `samples.${i}.v`) ?? NaN;
+    series.push(l ? { m: metric, l } : { m: metric });
   }
+  return { series, values };
+}
+
+/** Protocol 2's definitions, as an overlay of the session's table: the caller applies them once the whole frame is good. */
+function decodeDefs(defs: unknown, table: SessionSeries): Map<number, SessionEntry> {
+  const defined = new Map<number, SessionEntry>();
+  if (defs === undefined) return defined;
+  if (!Array.isArray(defs) || defs.length > MAX_SERIES_PER_SESSION)
+    fail('defs', `must be an array of at most ${MAX_SERIES_PER_SESSION}`);
+  (defs as unknown[]).forEach((d, i) => {
+    if (!Array.isArray(d) || d.length < 2 || d.length > 3)
+      fail(`defs.${i}`, 'must be [index, metric] or [index, metric, labels]');
+    const index = checkCount((d as unknown[])[0], `defs.${i}.0`, 0);
+    if (index >= MAX_SERIES_PER_SESSION) fail(`defs.${i}.0`, `index must be below ${MAX_SERIES_PER_SESSION}`);
+    const metric = checkMetric((d as unknown[])[1], `defs.${i}.1`);
+    const l = checkLabels((d as unknown[])[2], `defs.${i}.2`);
+    const e = entry(metric, l);
+    const existing = defined.get(index) ?? table.entries[index];
+    if (existing && existing.key !== e.key) fail(`defs.${i}`, `index ${index} already names ${existing.key}`);
+    if (!existing) defined.set(index, e);
+  });
+  return defined;
+}
+
+/** Protocol 2's samples: series indexes (`i`, or 0, 1, 2, …) into the table or this frame's definitions, values packed in `v`. */
+function decodePacked(
+  m: Record<string, unknown>,
+  table: SessionSeries,
+  defined: Map<number, SessionEntry>,
+): Pick<DecodedBatch, 'series' | 'values' | 'slots'> {
+  if (typeof m.v !== 'string' || m.v.length > MAX_BATCH_VALUES_CHARS || !BASE64_PATTERN.test(m.v))
+    fail('v', `must be base64 of at most ${MAX_BATCH_SAMPLES} float64 values`);
+  const bytes = Buffer.from(m.v as string, 'base64');
+  if (bytes.length % 8 !== 0)
+    fail('v', `must be base64 of float64 values (8 bytes each); it holds ${bytes.length} bytes`);
+  const n = bytes.length / 8;
+  const indexes = m.i;
+  if (indexes !== undefined && (!Array.isArray(indexes) || indexes.length !== n))
+    fail('i', `must be an array of ${n} series indexes, one per value`);
+  const slots = new Array<number>(n);
+  const series = new Array<SeriesRef>(n);
+  const values = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    const index = indexes === undefined ? j : (indexes as unknown[])[j];
+    const e = typeof index === 'number' ? (table.entries[index] ?? defined.get(index)) : undefined;
+    if (!e)
+      fail(
+        indexes === undefined ? `v.${j}` : `i.${j}`,
+        `series index ${JSON.stringify(index)} was never defined in this session`,
+      );
+    const v = bytes.readDoubleLE(8 * j);
+    if (v === Infinity || v === -Infinity) fail(`v.${j}`, 'value must be a finite number or NaN for null');
+    slots[j] = index as number;
+    series[j] = e!;
+    values[j] = v;
+  }
+  return { series, values, slots };
+}
+
+/** What both protocols may carry besides samples: collector statuses and structured states. */
+function decodeExtras(m: Record<string, unknown>, batch: DecodedBatch): void {
   const collectors = checkWith(collectorsSchema, m.collectors, 'collectors');
   if (collectors) batch.collectors = collectors;
   const stateKinds = checkWith(stateKindsSchema, m.stateKinds, 'stateKinds');
@@ -207,6 +215,27 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
     });
   const states = checkWith(statesSchema, m.states, 'states');
   if (states) batch.states = states;
+}
+
+/**
+ * Checks a batch frame and turns it into samples. Protocol-2 definitions are
+ * applied to `table` only when the whole frame is valid, so a rejected frame
+ * changes nothing.
+ */
+function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedBatch {
+  const seq = checkCount(m.seq, 'seq', 1);
+  const ts = checkCount(m.ts, 'ts', 0);
+  if ((m.samples === undefined) === (m.v === undefined))
+    fail('frame', 'a batch carries either samples (protocol 1) or v (protocol 2)');
+  const defined = m.samples === undefined ? decodeDefs(m.defs, table) : null;
+  const samples = defined ? decodePacked(m, table, defined) : decodeSamples(m);
+  const batch: DecodedBatch = { type: 'batch', seq, ts, ...samples };
+  decodeExtras(m, batch);
+  // Only now is the whole frame known to be good.
+  if (defined) {
+    for (const [index, e] of defined) table.entries[index] = e;
+    batch.tableVersion = table.version;
+  }
   return batch;
 }
 

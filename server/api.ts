@@ -105,10 +105,10 @@ export function apiRouter(
   r.get('/healthz', (_req, res) => {
     const list = hosts.list();
     // 503 while history or alert state cannot be written: agents are not acknowledged then, and a probe should know.
-    const storeFailure = store.failure ?? null;
+    const storeFailure = store.failure;
     const alertStateFailure = alerts?.engine.saveFailure ?? null;
     // Storage errors (unreadable rows, a database set aside at start) keep the status degraded for an hour.
-    const storageErrors = store.storageErrors?.() ?? [];
+    const storageErrors = store.storageErrors();
     const recentStorageError = storageErrors.some((e) => Date.now() - e.at < 3_600_000);
     const degraded = storeFailure !== null || alertStateFailure !== null || recentStorageError;
     res.status(degraded ? 503 : 200).json({
@@ -121,7 +121,7 @@ export function apiRouter(
       hosts: list.length,
       agentsConnected: list.filter((h) => h.connected).length,
       ingested,
-      persistedSamples: store.samplesWritten ?? null,
+      persistedSamples: store.samplesWritten,
       eventLoopDelayMs: loopDelay(),
       remoteWrite: remoteWrite?.stats() ?? null,
       ha: more.ha ?? null,
@@ -212,7 +212,7 @@ export function apiRouter(
       metric,
       from,
       to,
-      resolutionMs: store.resolutionFor?.(from, to).stepMs ?? null,
+      resolutionMs: store.resolutionFor(from, to)?.stepMs ?? null,
       source: LOCAL,
       series: store.query({ host, metric, labels, from, to }),
     });

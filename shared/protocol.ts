@@ -9,26 +9,53 @@
  * the version; a change an older peer would misread does.
  */
 import { z } from 'zod';
-import { MAX_SERIES_PER_SESSION, type ErrorCode } from './wire.js';
+import {
+  ID_PATTERN,
+  MAX_AGENT_VERSION_LENGTH,
+  MAX_COLLECTORS,
+  MAX_COLLECTOR_MESSAGE_LENGTH,
+  MAX_HOSTNAME_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_LABELS,
+  MAX_LABEL_VALUE_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_SERIES_PER_SESSION,
+  MAX_STATES,
+  MAX_STATE_KEY_LENGTH,
+  MAX_STATE_KINDS,
+  NAME_PATTERN,
+  type ErrorCode,
+} from './wire.js';
 import { FORBIDDEN_KEYS } from './json-limits.js';
 import type { HostStates } from './states.js';
 import type { OverviewFrame } from './overview.js';
 
 export * from './wire.js';
+export { seriesKey } from './series-key.js';
 
-const name = z
+/** Metric, label, collector and state-kind names. */
+export const nameSchema = z
   .string()
   .min(1)
-  .max(128)
-  .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be letters, digits and _')
+  .max(MAX_NAME_LENGTH)
+  .regex(NAME_PATTERN, 'must be letters, digits and _')
   .refine((n) => !FORBIDDEN_KEYS.has(n), 'is not allowed as a name');
-const labelValue = z.string().max(256);
-const labels = z.record(name, labelValue).refine((l) => Object.keys(l).length <= 16, 'at most 16 labels');
+const name = nameSchema;
+const hasForbiddenKey = (v: unknown) =>
+  v !== null && typeof v === 'object' && Object.keys(v).some((k) => FORBIDDEN_KEYS.has(k));
+const labelValue = z.string().max(MAX_LABEL_VALUE_LENGTH);
+export const labelsSchema = z
+  .unknown()
+  // A record schema drops a `__proto__` key without a word: it must be refused as sent, like the other names.
+  .refine((l) => !hasForbiddenKey(l), 'is not allowed as a label name')
+  .pipe(z.record(name, labelValue))
+  .refine((l) => Object.keys(l).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`);
+const labels = labelsSchema;
 const id = z
   .string()
   .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9._:-]+$/, 'must be letters, digits and . _ : -')
+  .max(MAX_ID_LENGTH)
+  .regex(ID_PATTERN, 'must be letters, digits and . _ : -')
   .refine((n) => !FORBIDDEN_KEYS.has(n), 'is not allowed as an id');
 
 /** One sample: metric name from the catalogue, labels besides host (device, cpu, …), value (null: could not be computed this interval). */
@@ -45,7 +72,7 @@ const seriesDefSchema = z.union([z.tuple([name]), z.tuple([name, labels])]);
 export const collectorStatusSchema = z.object({
   name,
   state: z.enum(['ok', 'absent', 'error']),
-  message: z.string().max(2000).optional(),
+  message: z.string().max(MAX_COLLECTOR_MESSAGE_LENGTH).optional(),
 });
 export type CollectorStatus = z.infer<typeof collectorStatusSchema>;
 
@@ -59,7 +86,7 @@ export const stateSchema = z.object({
   key: z
     .string()
     .min(1)
-    .max(256)
+    .max(MAX_STATE_KEY_LENGTH)
     .refine((k) => !FORBIDDEN_KEYS.has(k), 'is not allowed as a key'),
   value: z.record(z.string(), z.unknown()),
 });
@@ -71,8 +98,8 @@ export const helloSchema = z.object({
   agentId: id,
   /** Random per agent process: sequence numbers restart with it. */
   session: id,
-  hostname: z.string().min(1).max(255),
-  agentVersion: z.string().max(64),
+  hostname: z.string().min(1).max(MAX_HOSTNAME_LENGTH),
+  agentVersion: z.string().max(MAX_AGENT_VERSION_LENGTH),
   /** Host inventory (systeminformation); null when not collected (e.g. a fixture root). */
   inventory: z.record(z.string(), z.unknown()).nullable(),
   /** Protocol 2: the session's series table so far, index = position (a replay on a new connection refers to it). */
@@ -133,10 +160,9 @@ export function samplesOf(b: DecodedBatch): WireSample[] {
   });
 }
 
-export const MAX_BATCH_SAMPLES = 20_000;
-export const collectorsSchema = z.array(collectorStatusSchema).max(64);
-export const stateKindsSchema = z.array(name).max(64);
-export const statesSchema = z.array(stateSchema).max(2000);
+export const collectorsSchema = z.array(collectorStatusSchema).max(MAX_COLLECTORS);
+export const stateKindsSchema = z.array(name).max(MAX_STATE_KINDS);
+export const statesSchema = z.array(stateSchema).max(MAX_STATES);
 
 export const inventorySchema = z.object({
   type: z.literal('inventory'),
@@ -204,13 +230,4 @@ export function decodeFrameValue<T>(data: unknown, schema: z.ZodType<T>): Checke
     return { ok: false, code: 'bad_frame', message: `${where}: ${issue?.message ?? 'invalid'}` };
   }
   return { ok: true, value: parsed.data };
-}
-
-/** Canonical series key: metric plus sorted labels, e.g. `disk_util_percent{device="sda"}`. */
-export function seriesKey(metric: string, labels: Record<string, string> | undefined): string {
-  if (!labels) return metric;
-  const keys = Object.keys(labels);
-  if (keys.length === 0) return metric;
-  keys.sort();
-  return `${metric}{${keys.map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',')}}`;
 }

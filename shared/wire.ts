@@ -17,13 +17,7 @@
 export const PROTOCOL_VERSION = 2;
 export const MIN_PROTOCOL_VERSION = 1;
 
-/**
- * Distinct series one agent session may name (protocol 2); a host has a few
- * hundred. Every hello carries the whole table, so it must fit in one frame:
- * 10 000 series of typical names and labels are ~700 kB, under
- * MAX_AGENT_FRAME_BYTES.
- */
-export const MAX_SERIES_PER_SESSION = 10_000;
+export * from './wire-limits.js';
 
 /**
  * Bytes one session's series table may take as JSON. The hello carries the

@@ -8,6 +8,7 @@
  * mark the stanza; errors logrotate merely prints are findings.
  */
 import type { Finding } from '../../shared/findings.js';
+import { segmentRegExp } from './glob.js';
 
 export type ScriptKind = 'prerotate' | 'postrotate' | 'firstaction' | 'lastaction' | 'preremove';
 
@@ -236,22 +237,13 @@ function finding(
   };
 }
 
-function globToRegExp(glob: string): RegExp {
-  return new RegExp(
-    '^' +
-      glob
-        .replace(/[.+^${}()|\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.') +
-      '$',
-  );
-}
-
+/**
+ * Whether an included directory's file is skipped: logrotate turns each taboo
+ * extension into the pattern `*EXT` and matches every pattern with fnmatch(3)
+ * and FNM_PERIOD (so `.swp` itself, a dot file, is read).
+ */
 export function isTaboo(name: string, exts: readonly string[], pats: readonly string[]): boolean {
-  for (const ext of exts) {
-    if (ext.includes('*') ? globToRegExp('*' + ext).test(name) : name.endsWith(ext)) return true;
-  }
-  return pats.some((p) => globToRegExp(p).test(name));
+  return exts.some((ext) => segmentRegExp(`*${ext}`).test(name)) || pats.some((p) => segmentRegExp(p).test(name));
 }
 
 /** Loads a config path (file or directory) and everything it includes. */

@@ -4,7 +4,7 @@
  * `keep_firing_for`). Pure: the engine applies what a step says happened.
  */
 import { createHash } from 'node:crypto';
-import { seriesKey } from '../../shared/protocol.js';
+import { seriesKey } from '../../shared/series-key.js';
 import { PLACEHOLDER, type Rule } from './rules.js';
 import { figure, roundForPeople } from './format.js';
 

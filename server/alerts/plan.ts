@@ -10,7 +10,8 @@
  * within a version, so equal slots mean the same series. A batch without a
  * shape (protocol 1, tests) gets a fresh plan.
  */
-import { seriesKey, type SeriesRef } from '../../shared/protocol.js';
+import type { SeriesRef } from '../../shared/protocol.js';
+import { seriesKey } from '../../shared/series-key.js';
 import { alertId } from './instance.js';
 import { exprMetrics, matches, type Condition, type Rule } from './rules.js';
 import { conditionsOf, type HostWindows, type MetricWindows, type Window } from './windows.js';

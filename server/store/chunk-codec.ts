@@ -10,46 +10,108 @@
  *   (0x00); a null ("could not be computed") is one byte (0xFF).
  *
  * Monitoring values move slowly or not at all, so a chunk costs about 2–6
- * bytes a sample instead of 16. The encoder appends one sample at a time into
- * a growing buffer (the in-memory head of a series); the decoder reads a whole
- * chunk back.
+ * bytes a sample instead of 16. Both directions live here: `encodeSample`
+ * appends one sample (the store's heads, heads.ts, call it for every sample;
+ * ChunkEncoder wraps it for one series), `decodeChunk` reads a whole chunk back.
  */
-import { ByteReader, unzigzag } from './bytes.js';
-import { HeadTable, NULL, SAME } from './heads.js';
+import { ByteReader, unzigzag, writeVarint, zigzag } from './bytes.js';
+
+/** Control bytes of the value encoding: unchanged value, and no value. */
+const SAME = 0x00;
+const NULL = 0xff;
+/** Worst case for one sample: a 10-byte varint, the control byte and 8 value bytes. */
+export const MAX_SAMPLE_BYTES = 19;
+
+// One shared scratch word: a value's IEEE-754 bits as two 32-bit halves (little-endian on every platform Node runs on here).
+const scratch = new Float64Array(1);
+const halves = new Int32Array(scratch.buffer);
+
+/** Count of zero bits below the lowest set bit of a non-zero 32-bit integer. */
+const ctz32 = (x: number): number => 31 - Math.clz32(x & -x);
 
 /**
- * One series' samples encoded as they arrive (for tools and tests; the store
- * keeps its heads in a HeadTable, where this encoding is implemented).
+ * Writes one sample at `pos` (the caller leaves MAX_SAMPLE_BYTES of room) and
+ * returns the position after it. `dod` is the timestamp's delta of delta (0
+ * for a chunk's first sample); the previous non-null value's bits — the XOR
+ * reference, zero at a chunk's start — are `prevBits[at]` (low half) and
+ * `prevBits[at + 1]` (high half), and are updated here.
+ */
+export function encodeSample(
+  buf: Uint8Array,
+  pos: number,
+  dod: number,
+  value: number | null,
+  prevBits: Int32Array,
+  at: number,
+): number {
+  pos = writeVarint(buf, pos, zigzag(dod));
+  if (value === null || value !== value) {
+    buf[pos++] = NULL;
+    return pos;
+  }
+  scratch[0] = value;
+  const lo = halves[0]!;
+  const hi = halves[1]!;
+  const xlo = lo ^ prevBits[at]!;
+  const xhi = hi ^ prevBits[at + 1]!;
+  if (xlo === 0 && xhi === 0) {
+    buf[pos++] = SAME;
+    return pos;
+  }
+  prevBits[at] = lo;
+  prevBits[at + 1] = hi;
+  // Zero bytes at the top (most significant) and at the bottom of the XOR; the rest is written, lowest first.
+  const leading = xhi !== 0 ? Math.clz32(xhi) >> 3 : 4 + (Math.clz32(xlo) >> 3);
+  const trailing = xlo !== 0 ? ctz32(xlo) >> 3 : 4 + (ctz32(xhi) >> 3);
+  buf[pos++] = (leading << 4) | (8 - leading - trailing);
+  for (let b = trailing; b < 8 - leading; b++) buf[pos++] = (b < 4 ? xlo >>> (8 * b) : xhi >>> (8 * (b - 4))) & 0xff;
+  return pos;
+}
+
+/**
+ * One series' samples encoded as they arrive (for tools, the migration of old
+ * databases and tests; the store keeps its heads in a HeadTable).
  */
 export class ChunkEncoder {
-  private readonly table: HeadTable;
+  private buf: Uint8Array;
+  private used = 0;
+  private prevDelta = 0;
+  private readonly prevBits = new Int32Array(2);
+  count = 0;
+  firstTs = 0;
+  lastTs = 0;
 
   /** `initialBytes`: a good guess saves regrowing the buffer. */
   constructor(initialBytes = 64) {
-    this.table = new HeadTable(1, initialBytes);
+    this.buf = new Uint8Array(Math.max(initialBytes, MAX_SAMPLE_BYTES + 1));
   }
 
   /** Appends a sample (null or NaN: no value); `ts` must be later than the previous one. */
   push(ts: number, value: number | null): void {
-    this.table.push(0, ts, value);
+    if (this.used + MAX_SAMPLE_BYTES > this.buf.length) {
+      const next = new Uint8Array(2 * this.buf.length);
+      next.set(this.buf.subarray(0, this.used));
+      this.buf = next;
+    }
+    let dod = 0;
+    if (this.count === 0) this.firstTs = ts;
+    else {
+      const delta = ts - this.lastTs;
+      dod = delta - this.prevDelta;
+      this.prevDelta = delta;
+    }
+    this.used = encodeSample(this.buf, this.used, dod, value, this.prevBits, 0);
+    this.lastTs = ts;
+    this.count++;
   }
 
-  get count(): number {
-    return this.table.count[0]!;
-  }
-  get firstTs(): number {
-    return this.table.firstTs[0]!;
-  }
-  get lastTs(): number {
-    return this.table.lastTs[0]!;
-  }
   get byteLength(): number {
-    return this.table.byteLength(0);
+    return this.used;
   }
 
   /** The encoded bytes, without copying (valid until the next push). */
   view(): Uint8Array {
-    return this.table.bytes(0);
+    return this.buf.subarray(0, this.used);
   }
 
   /** The encoded bytes, copied. */

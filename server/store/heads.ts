@@ -12,21 +12,9 @@
  * are all released is reused.
  */
 
-import { writeVarint, zigzag } from './bytes.js';
+import { MAX_SAMPLE_BYTES, encodeSample } from './chunk-codec.js';
 
 const PAGE_BYTES = 1 << 20;
-/** Worst case for one sample: a 10-byte varint, the control byte and 8 value bytes. */
-const MAX_SAMPLE_BYTES = 19;
-/** Control bytes of the value encoding (chunk-codec.ts): unchanged value, and no value. */
-export const SAME = 0x00;
-export const NULL = 0xff;
-
-// One shared scratch word: a value's IEEE-754 bits as two 32-bit halves (little-endian on every platform Node runs on here).
-const scratch = new Float64Array(1);
-const halves = new Int32Array(scratch.buffer);
-
-/** Count of zero bits below the lowest set bit of a non-zero 32-bit integer. */
-const ctz32 = (x: number): number => 31 - Math.clz32(x & -x);
 
 /** A typed array of length n with a's elements first and `fill` after them. */
 export function grown<T extends Float64Array | Int32Array>(a: T, n: number, fill = 0): T {
@@ -42,9 +30,8 @@ export class HeadTable {
   firstTs = new Float64Array(0);
   lastTs = new Float64Array(0);
   private prevDelta = new Float64Array(0);
-  /** The previous non-null value's bits (the XOR reference). */
-  private prevLo = new Int32Array(0);
-  private prevHi = new Int32Array(0);
+  /** The previous non-null value's bits (the XOR reference): two 32-bit halves per series, at 2 × id. */
+  private prevBits = new Int32Array(0);
   /** Where each head's bytes are: page, offset, block size, bytes used; and the block size its next head starts with. */
   private page = new Int32Array(0);
   private offset = new Int32Array(0);
@@ -74,8 +61,7 @@ export class HeadTable {
     this.firstTs = grown(this.firstTs, cap);
     this.lastTs = grown(this.lastTs, cap);
     this.prevDelta = grown(this.prevDelta, cap);
-    this.prevLo = grown(this.prevLo, cap);
-    this.prevHi = grown(this.prevHi, cap);
+    this.prevBits = grown(this.prevBits, 2 * cap);
     this.page = grown(this.page, cap);
     this.offset = grown(this.offset, cap);
     this.size = grown(this.size, cap);
@@ -94,42 +80,20 @@ export class HeadTable {
     if (n === 0) this.allocate(id, this.nextSize[id]!);
     else if (this.used[id]! + MAX_SAMPLE_BYTES > this.size[id]!) this.regrow(id);
     const buf = this.pages[this.page[id]!]!;
-    let pos = this.offset[id]! + this.used[id]!;
+    let dod = 0;
     if (n === 0) {
       this.firstTs[id] = ts;
       this.prevDelta[id] = 0;
-      this.prevLo[id] = 0;
-      this.prevHi[id] = 0;
-      buf[pos++] = 0;
+      this.prevBits[2 * id] = 0;
+      this.prevBits[2 * id + 1] = 0;
     } else {
       const delta = ts - this.lastTs[id]!;
-      const dod = delta - this.prevDelta[id]!;
+      dod = delta - this.prevDelta[id]!;
       this.prevDelta[id] = delta;
-      pos = writeVarint(buf, pos, zigzag(dod));
     }
     this.lastTs[id] = ts;
     this.count[id] = n + 1;
-    if (value === null || value !== value) {
-      buf[pos++] = NULL;
-    } else {
-      scratch[0] = value;
-      const lo = halves[0]!;
-      const hi = halves[1]!;
-      const xlo = lo ^ this.prevLo[id]!;
-      const xhi = hi ^ this.prevHi[id]!;
-      if (xlo === 0 && xhi === 0) {
-        buf[pos++] = SAME;
-      } else {
-        this.prevLo[id] = lo;
-        this.prevHi[id] = hi;
-        // Zero bytes at the top (most significant) and at the bottom of the XOR; the rest is written, lowest first.
-        const leading = xhi !== 0 ? Math.clz32(xhi) >> 3 : 4 + (Math.clz32(xlo) >> 3);
-        const trailing = xlo !== 0 ? ctz32(xlo) >> 3 : 4 + (ctz32(xhi) >> 3);
-        buf[pos++] = (leading << 4) | (8 - leading - trailing);
-        for (let b = trailing; b < 8 - leading; b++)
-          buf[pos++] = (b < 4 ? xlo >>> (8 * b) : xhi >>> (8 * (b - 4))) & 0xff;
-      }
-    }
+    const pos = encodeSample(buf, this.offset[id]! + this.used[id]!, dod, value, this.prevBits, 2 * id);
     this.used[id] = pos - this.offset[id]!;
   }
 

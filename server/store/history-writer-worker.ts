@@ -6,7 +6,8 @@
  * {type: 'prune-failed', error}, {type: 'closed'}.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { HistoryWriter, openHistoryDb, type CommitBatch, type Retention } from './history-writer.js';
+import { HistoryWriter, type CommitBatch, type Retention } from './history-writer.js';
+import { openHistoryDb } from './schema.js';
 
 const { file, retention } = workerData as { file: string; retention: Retention };
 const db = openHistoryDb(file);

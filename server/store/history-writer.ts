@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { asBuffer } from './bytes.js';
 import { decodeChunk } from './chunk-codec.js';
 
@@ -42,32 +42,6 @@ export interface Retention {
 }
 
 const HOUR = 3_600_000;
-
-const rollupTable = (t: string) =>
-  `CREATE TABLE IF NOT EXISTS ${t} (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, min REAL, max REAL, sum REAL, count INTEGER, last REAL, last_ts INTEGER, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;`;
-
-/** The store's tables; creating them is a no-op when they exist. */
-export const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, host TEXT NOT NULL, metric TEXT NOT NULL, labels TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, start_ts INTEGER NOT NULL, end_ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
-  CREATE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, start_ts);
-  CREATE INDEX IF NOT EXISTS chunks_by_end ON chunks (end_ts);
-  CREATE TABLE IF NOT EXISTS wal (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
-  ${rollupTable('rollup_1m')}
-  ${rollupTable('rollup_1h')}
-  CREATE TABLE IF NOT EXISTS agent_seq (agent_id TEXT NOT NULL, session TEXT NOT NULL, last_seq INTEGER NOT NULL, PRIMARY KEY (agent_id, session)) WITHOUT ROWID;
-  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-`;
-
-/** Opens a connection the way both sides use it. */
-export function openHistoryDb(file: string): Database.Database {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across a process crash, fast
-  db.pragma('cache_size = -65536'); // 64 MiB: the chunk index and the hot rollup rows stay in memory
-  db.pragma('busy_timeout = 5000'); // the other side's checkpoint or schema work is brief
-  return db;
-}
 
 interface Agg {
   bucket: number;

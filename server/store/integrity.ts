@@ -100,3 +100,18 @@ export function openHistory<T>(file: string, open: () => T, errors: StorageError
     return open();
   }
 }
+
+/** Runs a read of one stored row: the row's value, or undefined when it cannot be read. */
+export type RowReader = <T>(what: string, read: () => T) => T | undefined;
+
+/** A row that cannot be read is reported (naming it and the file) and skipped, never fatal. */
+export function rowReader(errors: StorageErrors, file: string, log: Logger): RowReader {
+  return <T>(what: string, read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (err) {
+      errors.record(`${what} in ${file} cannot be read and was skipped: ${(err as Error).message}`, log);
+      return undefined;
+    }
+  };
+}

@@ -1,4 +1,4 @@
-import { seriesKey } from '../../shared/protocol.js';
+import { seriesKey } from '../../shared/series-key.js';
 import type { LatestValue, SeriesQuery, SeriesResult, Store } from './store.js';
 
 /** A fixed-size ring of (timestamp, value) pairs; null values are kept as NaN. */
@@ -128,6 +128,22 @@ export class MemoryStore implements Store {
 
   setLastSeq(agentId: string, session: string, seq: number): void {
     this.seqs.set(`${agentId}/${session}`, seq);
+  }
+
+  /** Nothing is written: every point is returned, nothing fails, nothing waits. */
+  readonly samplesWritten = null;
+  readonly failure = null;
+
+  resolutionFor(): null {
+    return null;
+  }
+
+  storageErrors(): { at: number; message: string }[] {
+    return [];
+  }
+
+  whenDurable(): Promise<void> {
+    return Promise.resolve();
   }
 
   async close(): Promise<void> {}

@@ -31,16 +31,16 @@ export interface LatestValue {
 export interface Store {
   /** The store's number for a series, created on first use. Agents' connections resolve each series once and then append by number. */
   seriesId(host: string, metric: string, labels: Record<string, string> | undefined): number;
+  /** The store's number for a series if it exists (never creates one: the series limits ask before seriesId creates). */
+  findSeriesId(host: string, metric: string, labels: Record<string, string> | undefined): number | undefined;
+  /** Series stored for one host, or for all hosts. */
+  seriesCount(host?: string): number;
   /**
    * One sample per series at `ts`: `ids` from seriesId(), `values` aligned
    * with them, null or NaN where there is no value (the server passes a
    * Float64Array with NaN). A sample at or before a series' newest is a replay
    * and is dropped.
    */
-  /** The store's number for a series if it exists (never creates one: the series limits ask before seriesId creates). */
-  findSeriesId(host: string, metric: string, labels: Record<string, string> | undefined): number | undefined;
-  /** Series stored for one host, or for all hosts. */
-  seriesCount(host?: string): number;
   appendValues(ts: number, ids: ArrayLike<number>, values: ArrayLike<number | null>): void;
   query(q: SeriesQuery): SeriesResult[];
   latest(): Iterable<LatestValue>;
@@ -49,16 +49,16 @@ export interface Store {
   /** Highest batch sequence stored for an agent session (0 if none), so replays after a restart are de-duplicated. */
   lastSeq(agentId: string, session: string): number;
   setLastSeq(agentId: string, session: string, seq: number): void;
-  /** The bucket size a query of this range is answered at; absent where every stored point is returned. */
-  resolutionFor?(from: number, to: number): { stepMs: number };
-  /** Samples committed to disk since start, for /healthz and the benchmarks; absent for stores that write nothing. */
-  readonly samplesWritten?: number;
-  /** Why the last write to disk failed, until one succeeds again (writes are retried); absent or null when healthy. */
-  readonly failure?: string | null;
-  /** Rows skipped as unreadable and files set aside at start (newest last), for /healthz; absent where nothing is read back. */
-  storageErrors?(): { at: number; message: string }[];
-  /** Resolves once everything appended so far is on disk; absent for stores that keep nothing across restarts. Acks wait for it. */
-  whenDurable?(): Promise<void>;
+  /** The bucket size a query of this range is answered at; null where every stored point is returned. */
+  resolutionFor(from: number, to: number): { stepMs: number } | null;
+  /** Samples committed to disk since start, for /healthz and the benchmarks; null for stores that write nothing. */
+  readonly samplesWritten: number | null;
+  /** Why the last write to disk failed, until one succeeds again (writes are retried); null when healthy. */
+  readonly failure: string | null;
+  /** Rows skipped as unreadable and files set aside at start (newest last), for /healthz; empty where nothing is read back. */
+  storageErrors(): { at: number; message: string }[];
+  /** Resolves once everything appended so far is on disk (at once for stores that keep nothing across restarts). Acks wait for it. */
+  whenDurable(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -335,6 +335,25 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // fnmatch with FNM_PERIOD: the pattern "*.swp" cannot match the leading dot of ".swp", so the file is read.
+    name: 'a dot file named like a taboo extension is read',
+    build: (d) => {
+      dir(`${d}/conf.d`);
+      writeFileSync(`${d}/conf.d/.swp`, block(`${d}/nothere.log`));
+      return { targets: [], config: conf(d, `include ${d}/conf.d\n`) };
+    },
+  },
+  {
+    // "[!x]" is any character but x, so "old-app" is taboo and its block (for a missing log) is never read.
+    name: 'taboopat with a negated bracket',
+    build: (d) => {
+      dir(`${d}/conf.d`);
+      writeFileSync(`${d}/conf.d/old-app`, block(`${d}/nothere.log`));
+      writeFileSync(`${d}/conf.d/app`, block(`${d}/app.log`, 'rotate 1'));
+      return { targets: [log(`${d}/app.log`)], config: conf(d, `taboopat + [!x]ld*\ninclude ${d}/conf.d\n`) };
+    },
+  },
+  {
     name: 'state file in a missing directory',
     build: (d) => ({
       targets: [log(`${d}/app.log`)],

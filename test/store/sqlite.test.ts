@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,8 @@ import WebSocket from 'ws';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import type { HostSummary } from '../../shared/protocol.js';
 import { SqliteStore } from '../../server/store/sqlite.js';
-import { HistoryWriter, SCHEMA, openHistoryDb } from '../../server/store/history-writer.js';
+import { HistoryWriter } from '../../server/store/history-writer.js';
+import { SCHEMA, openHistoryDb } from '../../server/store/schema.js';
 import { ChunkEncoder } from '../../server/store/chunk-codec.js';
 import { appendSamples } from '../../server/store/store.js';
 import { createLogger } from '../../shared/log.js';
@@ -15,6 +17,16 @@ import { PROCFS } from '../helpers/fixtures.js';
 import { frameText } from '../../shared/frame-text.js';
 
 const HOUR = 3_600_000;
+/** A read-only connection of the test's own, for looking at what a store wrote (the store has no public handle). */
+const readOnly = (file: string) => new Database(file, { readonly: true });
+const countOf = (file: string, sql: string, ...args: unknown[]) => {
+  const db = readOnly(file);
+  try {
+    return (db.prepare(sql).get(...args) as { n: number }).n;
+  } finally {
+    db.close();
+  }
+};
 /** The start of the hour `hours` ago: inside raw retention whatever today's date is. */
 const hoursAgo = (hours: number) => Math.floor(Date.now() / HOUR) * HOUR - hours * HOUR;
 
@@ -91,7 +103,8 @@ describe('SQLite history', () => {
   });
 
   it('prunes raw samples past retention and keeps the rollups', async () => {
-    const store = new SqliteStore({ file: path.join(tempDir(), 'p.db'), rawRetentionMs: HOUR });
+    const file = path.join(tempDir(), 'p.db');
+    const store = new SqliteStore({ file, rawRetentionMs: HOUR });
     const now = Date.now();
     for (let ts = now - 3 * HOUR; ts <= now; ts += 10_000)
       appendSamples(store, 'db1', ts, [{ m: 'disk_in_flight', l: { device: 'sda' }, v: 1 }]);
@@ -101,9 +114,7 @@ describe('SQLite history', () => {
     const raw = store.rawSamples('db1', 'disk_in_flight', { device: 'sda' });
     expect(raw[0]![0]).toBeLessThan(now - HOUR + 10 * 60_000);
     expect(raw[0]![0]).toBeGreaterThanOrEqual(now - HOUR - 10 * 60_000);
-    expect(
-      (store.db.prepare('SELECT count(*) AS n FROM chunks WHERE end_ts < ?').get(now - HOUR) as { n: number }).n,
-    ).toBe(0);
+    expect(countOf(file, 'SELECT count(*) AS n FROM chunks WHERE end_ts < ?', now - HOUR)).toBe(0);
     expect(store.rollups('rollup_1m', 'db1', 'disk_in_flight', { device: 'sda' }).length).toBeGreaterThanOrEqual(180);
     await store.close();
   });
@@ -292,7 +303,7 @@ describe('a store process killed between chunk writes', () => {
       t0 + i * 1000,
       i % 13 === 0 ? null : ((i * 37) % 101) - 20.25,
     ]);
-    expect((store.db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n).toBe(1);
+    expect(countOf(file, 'SELECT count(*) AS n FROM chunks')).toBe(1);
     expect(store.rawSamples('db1', 'disk_aqu_sz', { device: 'sda' })).toEqual(expected);
     store.sealAll();
     const minutes = new Map<number, number[]>();
@@ -311,11 +322,14 @@ describe('a store whose writes fail', () => {
   it('keeps everything pending, acknowledges nothing, and writes it all once the disk works again', async () => {
     const lines: string[] = [];
     const log = createLogger('warn', 'test', (l) => lines.push(l));
-    const store = new SqliteStore({ file: path.join(tempDir(), 'f.db'), log, commitIntervalMs: 20 });
+    const file = path.join(tempDir(), 'f.db');
+    const store = new SqliteStore({ file, log, commitIntervalMs: 20 });
+    // A second connection of the test's own, to break and mend the schema under the store.
+    const other = openHistoryDb(file);
     const id = store.seriesId('db1', 'disk_in_flight', { device: 'sda' });
     store.flush();
     // Take the log table away under the store: every commit now fails, as on a full or broken disk.
-    store.db.exec('ALTER TABLE wal RENAME TO wal_away');
+    other.exec('ALTER TABLE wal RENAME TO wal_away');
     store.appendValues(1000, [id], [1]);
     store.setLastSeq('db1', 's', 1);
     let durable = false;
@@ -327,7 +341,7 @@ describe('a store whose writes fail', () => {
     await new Promise((r) => setTimeout(r, 1200));
     expect(durable).toBe(false);
     expect(lines.filter((l) => /writing history failed/.test(l))).toHaveLength(1); // said once, not once per retry
-    store.db.exec('ALTER TABLE wal_away RENAME TO wal');
+    other.exec('ALTER TABLE wal_away RENAME TO wal');
     await until(() => durable, 5000, 'the retry to succeed');
     expect(store.failure).toBe(null);
     expect(store.lastSeq('db1', 's')).toBe(1);
@@ -335,13 +349,14 @@ describe('a store whose writes fail', () => {
       [1000, 1],
       [2000, 2],
     ]);
-    const logged = store.db.prepare('SELECT ts, n FROM wal ORDER BY id').all();
+    const logged = other.prepare('SELECT ts, n FROM wal ORDER BY id').all();
+    other.close();
     expect(logged).toEqual([
       { ts: 1000, n: 1 },
       { ts: 2000, n: 1 },
     ]);
     // What the retry wrote is what was appended: a second store on the file (as after a crash) replays the same samples.
-    const replayed = new SqliteStore({ file: path.join(path.dirname(store.db.name), 'f.db') });
+    const replayed = new SqliteStore({ file });
     expect(replayed.rawSamples('db1', 'disk_in_flight', { device: 'sda' })).toEqual([
       [1000, 1],
       [2000, 2],
@@ -409,8 +424,8 @@ describe('a database written before chunks', () => {
     old.close();
 
     const store = new SqliteStore({ file });
-    expect(store.db.prepare("SELECT name FROM sqlite_master WHERE name = 'samples'").get()).toBeUndefined();
-    expect((store.db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n).toBe(3); // 600 + 600 + 300
+    expect(countOf(file, "SELECT count(*) AS n FROM sqlite_master WHERE name = 'samples'")).toBe(0);
+    expect(countOf(file, 'SELECT count(*) AS n FROM chunks')).toBe(3); // 600 + 600 + 300
     expect(store.rawSamples('db1', 'disk_aqu_sz', { device: 'sda' })).toEqual(expected);
     await store.close();
   });

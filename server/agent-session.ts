@@ -1,0 +1,287 @@
+import type { IncomingMessage } from 'node:http';
+import type { RawData, WebSocket } from 'ws';
+import {
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  type DecodedBatch,
+  type ErrorCode,
+  type Hello,
+  type InventoryMessage,
+  type ServerToAgent,
+} from '../shared/protocol.js';
+import { TIDEMARK_VERSION } from '../shared/version.js';
+import { frameText } from '../shared/frame-text.js';
+import { SessionSeries, decodeAgentFrame } from './agent-frames.js';
+import type { AgentEndpoint } from './agent-endpoint.js';
+import type { Principal } from './access.js';
+
+/** Close codes the agent endpoint uses (4000-4999 are for applications). */
+export const CLOSE_REPLACED = 4000;
+export const CLOSE_PROTOCOL = 4002;
+export const CLOSE_FORBIDDEN = 4003;
+export const CLOSE_RATE_LIMITED = 4029;
+export const CLOSE_TOO_MANY_BAD_FRAMES = 4030;
+
+/** Idle connections are pinged this often; one that missed the last ping is dropped. */
+const HEARTBEAT_MS = 20_000;
+
+/** A token bucket: `take()` is false once the agent sends faster than allowed. */
+class TokenBucket {
+  private tokens: number;
+  private last = performance.now();
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+  take(): boolean {
+    const now = performance.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+/**
+ * One agent connection: its hello, the session's series table (protocol 2)
+ * and each entry's series number in the store, the last sequence stored, and
+ * the frames it has sent wrong in a row. Every frame is validated; batches
+ * are stored, acknowledged once durable, de-duplicated by sequence number.
+ */
+export class AgentSession {
+  private hello: Hello | null = null;
+  private lastSeq = 0;
+  private badInARow = 0;
+  private alive = true;
+  private readonly table = new SessionSeries();
+  private storeIds: number[] = [];
+  /** A refused series is told once per connection (the refusals are counted in /metrics). */
+  private limitNoted = false;
+  private readonly bucket: TokenBucket;
+  private readonly remote: string;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly helloDeadline: NodeJS.Timeout;
+
+  constructor(
+    private readonly endpoint: AgentEndpoint,
+    private readonly ws: WebSocket,
+    req: IncomingMessage,
+    /** Which agent ids this connection may write as. */
+    private readonly who: Principal,
+  ) {
+    const o = endpoint.opts;
+    this.remote = req.socket.remoteAddress ?? 'unknown';
+    this.bucket = new TokenBucket(o.ratePerSecond ?? 50, o.rateBurst ?? 5000);
+    this.heartbeat = setInterval(() => this.checkAlive(), HEARTBEAT_MS);
+    this.heartbeat.unref();
+    this.helloDeadline = setTimeout(() => this.noHelloInTime(), o.helloTimeoutMs ?? 10_000);
+    this.helloDeadline.unref();
+    ws.on('pong', () => (this.alive = true));
+    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    ws.on('close', () => this.onClose());
+    ws.on('error', (err) =>
+      o.log.warn('agent socket error', { agent: this.hello?.agentId ?? this.remote, error: err.message }),
+    );
+  }
+
+  private get log() {
+    return this.endpoint.opts.log;
+  }
+
+  private send(msg: ServerToAgent): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  private checkAlive(): void {
+    if (!this.alive) return void this.ws.terminate();
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  private noHelloInTime(): void {
+    if (this.hello) return;
+    this.endpoint.helloTimeouts++;
+    this.ws.terminate();
+  }
+
+  /** A bad frame gets an error reply and is dropped; too many in a row close the connection. */
+  private reject(code: ErrorCode, message: string): void {
+    this.badInARow++;
+    const host = this.hello && this.endpoint.opts.hosts.get(this.hello.agentId);
+    if (host) host.stats.badFrames++;
+    const agent = this.hello?.agentId ?? this.remote;
+    this.endpoint.limitedLog.warn('bad frame', 'bad frame from agent', { agent, code, message });
+    this.send({ type: 'error', code, message });
+    if (this.badInARow >= (this.endpoint.opts.maxBadFrames ?? 20))
+      this.ws.close(CLOSE_TOO_MANY_BAD_FRAMES, 'too many bad frames');
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    this.alive = true;
+    if (!this.bucket.take()) {
+      this.send({ type: 'error', code: 'rate_limited', message: 'too many frames; reconnect and replay later' });
+      this.ws.close(CLOSE_RATE_LIMITED, 'rate limited');
+      return;
+    }
+    if (isBinary) return this.reject('bad_frame', 'binary frames are not part of the protocol');
+    const decoded = decodeAgentFrame(frameText(data), this.table);
+    if (!decoded.ok) return this.reject(decoded.code, decoded.message);
+    const msg = decoded.value;
+    if (msg.type === 'hello') return this.onHello(msg);
+    if (!this.hello) return this.reject('hello_required', 'send a hello before anything else');
+    this.badInARow = 0;
+    if (msg.type === 'inventory') this.onInventory(msg);
+    else this.onBatch(this.hello, msg);
+  }
+
+  private onHello(msg: Hello): void {
+    const { opts, live } = this.endpoint;
+    if (msg.protocol < MIN_PROTOCOL_VERSION || msg.protocol > PROTOCOL_VERSION) {
+      this.send({
+        type: 'error',
+        code: 'unsupported_protocol',
+        message: `protocol ${msg.protocol} not supported; this server speaks ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}`,
+      });
+      this.ws.close(CLOSE_PROTOCOL, 'unsupported protocol');
+      return;
+    }
+    if (!this.mayWriteAs(msg.agentId)) return;
+    this.badInARow = 0;
+    this.hello = msg;
+    this.table.reset(msg.series);
+    this.storeIds = [];
+    const previous = live.get(msg.agentId);
+    if (previous && previous !== this.ws) previous.close(CLOSE_REPLACED, 'replaced by a newer connection');
+    live.set(msg.agentId, this.ws);
+    this.lastSeq = opts.store.lastSeq(msg.agentId, msg.session);
+    opts.hosts.connected(msg, Date.now());
+    this.log.info('agent connected', {
+      agent: msg.agentId,
+      hostname: msg.hostname,
+      version: msg.agentVersion,
+      remote: this.remote,
+      lastSeq: this.lastSeq,
+    });
+    this.send({ type: 'welcome', protocol: PROTOCOL_VERSION, serverVersion: TIDEMARK_VERSION, lastSeq: this.lastSeq });
+  }
+
+  /** Whether this connection may write as `agentId`; if not, says why to the agent and closes the connection. */
+  private mayWriteAs(agentId: string): boolean {
+    const who = this.who;
+    if (who.agentId === null || who.agentId === agentId) return true;
+    this.log.warn('agent refused: writes as another agent', { credential: who.name, agentId, remote: this.remote });
+    this.send({
+      type: 'error',
+      code: 'forbidden',
+      message: `this credential may only write as agent "${who.agentId}", not "${agentId}"`,
+    });
+    this.ws.close(CLOSE_FORBIDDEN, 'agent id not allowed for this credential');
+    return false;
+  }
+
+  private onInventory(msg: InventoryMessage): void {
+    const host = this.endpoint.opts.hosts.get(this.hello!.agentId);
+    if (host) host.inventory = msg.inventory;
+  }
+
+  private onBatch(hello: Hello, msg: DecodedBatch): void {
+    // None is taken while shutting down: unacknowledged, the agent sends it again (here or elsewhere).
+    if (this.endpoint.closing) return;
+    const { opts } = this.endpoint;
+    const now = Date.now();
+    const host = opts.hosts.get(hello.agentId);
+    const skew = this.timestampProblem(msg.ts, now);
+    if (skew) {
+      this.endpoint.refusedTimestamps++;
+      if (host) host.stats.badFrames++;
+      this.log.warn('batch refused: timestamp', { agent: hello.agentId, seq: msg.seq, reason: skew });
+      this.send({ type: 'error', code: 'bad_timestamp', message: `batch ${msg.seq}: ${skew}` });
+      return;
+    }
+    if (msg.seq <= this.lastSeq) {
+      if (host) host.stats.duplicates++;
+      this.send({ type: 'ack', seq: this.lastSeq });
+      return;
+    }
+    if (this.lastSeq > 0 && msg.seq > this.lastSeq + 1 && host) host.stats.gaps += msg.seq - this.lastSeq - 1;
+    const stored = this.store(hello, msg);
+    if (!stored) return;
+    this.lastSeq = msg.seq;
+    if (host) host.stats.batches++;
+    opts.hosts.seen(hello.agentId, now, msg);
+    // Acknowledge only what is on disk: an acked batch is one the agent forgets.
+    const acked = msg.seq;
+    void opts.store.whenDurable().then(() => this.send({ type: 'ack', seq: acked }));
+    opts.onBatch(hello.agentId, stored);
+  }
+
+  /** Stores a batch's samples (less those of series the limits refuse); null, with the connection closed, if the store fails. */
+  private store(hello: Hello, msg: DecodedBatch): DecodedBatch | null {
+    const { store } = this.endpoint.opts;
+    try {
+      const ids = this.storeIdsOf(hello.agentId, msg);
+      const stored = ids.includes(-1) ? withoutRefused(msg, ids) : msg;
+      store.appendValues(msg.ts, stored === msg ? ids : ids.filter((id) => id >= 0), stored.values);
+      store.setLastSeq(hello.agentId, hello.session, msg.seq);
+      return stored;
+    } catch (err) {
+      // Not acknowledged, so the agent keeps the batch and sends it again.
+      this.log.error('storing a batch failed', { agent: hello.agentId, seq: msg.seq, error: (err as Error).message });
+      this.send({ type: 'error', code: 'internal', message: 'could not store the batch; it will be retried' });
+      this.ws.close(1011, 'store failure');
+      return null;
+    }
+  }
+
+  /** Each sample's series number in the store (-1: refused by the series limits); protocol 2 resolves each slot once. */
+  private storeIdsOf(agentId: string, msg: DecodedBatch): number[] {
+    const resolve = (m: string, l: Record<string, string> | undefined) => {
+      const r = this.endpoint.seriesLimits.resolve(agentId, m, l);
+      if ('id' in r) return r.id;
+      if (!this.limitNoted) this.send({ type: 'error', code: 'series_limit', message: r.refused });
+      this.limitNoted = true;
+      return -1;
+    };
+    const entries = this.table.entries;
+    return msg.slots
+      ? msg.slots.map((slot) => (this.storeIds[slot] ??= resolve(entries[slot]!.m, entries[slot]!.l)))
+      : msg.series.map((s) => resolve(s.m, s.l));
+  }
+
+  /** Why a batch's timestamp is out of bounds for this server's clock, or null. */
+  private timestampProblem(ts: number, now: number): string | null {
+    const ahead = this.endpoint.opts.maxFutureMs ?? 5 * 60_000;
+    const behind = this.endpoint.opts.maxPastMs ?? 48 * 3_600_000;
+    const at = new Date(ts).toISOString();
+    if (ts > now + ahead)
+      return `stamped ${at}, more than ${ahead / 1000} s ahead of the server's clock (${new Date(now).toISOString()}); check the agent host's clock`;
+    if (ts < now - behind)
+      return `stamped ${at}, more than ${behind / 3_600_000} h behind the server's clock (${new Date(now).toISOString()})`;
+    return null;
+  }
+
+  private onClose(): void {
+    clearInterval(this.heartbeat);
+    clearTimeout(this.helloDeadline);
+    const { live, opts } = this.endpoint;
+    if (this.hello && live.get(this.hello.agentId) === this.ws) {
+      live.delete(this.hello.agentId);
+      opts.hosts.disconnected(this.hello.agentId, Date.now());
+      this.log.info('agent disconnected', { agent: this.hello.agentId });
+    }
+  }
+}
+
+/** A batch without the samples of series the limits refused (ids -1): the rest is stored and acknowledged. */
+function withoutRefused(batch: DecodedBatch, ids: number[]): DecodedBatch {
+  const keep = ids.flatMap((id, i) => (id >= 0 ? [i] : []));
+  return {
+    ...batch,
+    series: keep.map((i) => batch.series[i]!),
+    values: Float64Array.from(keep, (i) => batch.values[i]!),
+    ...(batch.slots ? { slots: keep.map((i) => batch.slots![i]!) } : {}),
+  };
+}

@@ -1,0 +1,218 @@
+import { ByteWriter, zigzag } from './bytes.js';
+import { HeadTable, grown } from './heads.js';
+import { WAL_FIELDS, type CommitBatch } from './history-writer.js';
+import { MAX_CHUNK_SAMPLES, MAX_CHUNK_SPAN_MS } from './schema.js';
+
+/** Per-series numbers, indexed by series id: no object (and no boxed double) per series for the garbage collector to trace. */
+class SeriesColumns {
+  /** The newest sample's time and value (NaN for null), whatever its chunk. */
+  lastTs = new Float64Array(0);
+  lastValue = new Float64Array(0);
+  /** The open head's samples are in the write-ahead log from this row on. */
+  walFrom = new Float64Array(0);
+  /** When the open head is due to become a chunk. */
+  dueAt = new Float64Array(0);
+
+  ensure(n: number): void {
+    if (n <= this.lastTs.length) return;
+    const cap = Math.max(n, 2 * this.lastTs.length, 1024);
+    this.lastTs = grown(this.lastTs, cap, -Infinity);
+    this.lastValue = grown(this.lastValue, cap, NaN);
+    this.walFrom = grown(this.walFrom, cap);
+    this.dueAt = grown(this.dueAt, cap);
+  }
+}
+
+/** A batch's log row, its bytes in the commit's arena: per sample, the series id as a zigzag varint delta from the previous one, then the value as a float64 (NaN for null). */
+interface WalEntry {
+  id: number;
+  ts: number;
+  n: number;
+  start: number;
+  end: number;
+}
+
+/** What the appender hands to a commit. */
+export type AppendedParts = Pick<
+  CommitBatch,
+  'wal' | 'walBytes' | 'chunks' | 'chunkBytes' | 'trimWalBelow' | 'samples'
+>;
+
+export interface AppenderOptions {
+  now: () => number;
+  /** A head becomes a chunk after about this long (plus up to as much again, staggered per series). */
+  chunkAgeMs: number;
+  /** Log samples waiting at which a commit is asked for at once rather than soon. */
+  commitSamples: number;
+  /** Whether a series id is known (appending to an unknown one is a caller's bug). */
+  isSeries: (id: number) => boolean;
+  /** Something waits for a commit: `now` when enough does that it should go at once. */
+  onPending: (now: boolean) => void;
+}
+
+/**
+ * The append side of the SQLite store (as Prometheus' head appender): each
+ * sample goes into its series' head and into the next commit's write-ahead
+ * log rows; heads that reach their age or size are sealed into the next
+ * commit's chunks.
+ */
+export class Appender {
+  readonly heads = new HeadTable();
+  readonly cols = new SeriesColumns();
+  private wal: WalEntry[] = [];
+  /** Bytes of the log rows waiting for the next commit; reused, since each commit takes a copy. */
+  private readonly walBytes = new ByteWriter(1 << 20);
+  private walSamples = 0;
+  private nextWalId: number;
+  /** Chunks sealed for the next commit: CHUNK_FIELDS numbers each (as in CommitBatch), their bytes in sealedBytes. */
+  private sealed: number[] = [];
+  private readonly sealedBytes = new ByteWriter(1 << 20);
+  /** Heads due to be sealed, by the second they are due. */
+  private readonly due = new Map<number, number[]>();
+  private dueCursor: number;
+  /** Log rows below this hold only samples already in chunks (recomputed every few seconds; a stale value only trims less). */
+  private trimWalBelow = 0;
+
+  constructor(
+    maxStoredWalId: number,
+    private readonly o: AppenderOptions,
+  ) {
+    this.nextWalId = maxStoredWalId + 1;
+    this.dueCursor = Math.floor(o.now() / 1000);
+  }
+
+  /** Room for series ids below n. */
+  ensure(n: number): void {
+    this.cols.ensure(n);
+    this.heads.ensure(n);
+  }
+
+  appendValues(ts: number, ids: ArrayLike<number>, values: ArrayLike<number | null>): void {
+    const walId = this.nextWalId;
+    const out = this.walBytes;
+    const start = out.len;
+    out.reserve(ids.length * 18);
+    let kept = 0;
+    let prevId = 0;
+    try {
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        if (!this.o.isSeries(id)) throw new Error(`unknown series id ${id}`);
+        const v = values[i] ?? NaN;
+        if (!this.push(id, ts, v, walId)) continue;
+        out.varint(zigzag(id - prevId));
+        out.float64(v);
+        prevId = id;
+        kept++;
+      }
+    } finally {
+      // Whatever went into the heads goes into the log too, even if a bad id stopped the loop.
+      if (kept) {
+        this.nextWalId++;
+        this.wal.push({ id: walId, ts, n: kept, start, end: out.len });
+        this.walSamples += kept;
+      }
+    }
+    this.o.onPending(this.walSamples >= this.o.commitSamples);
+  }
+
+  /**
+   * Adds a sample to a series' head. A sample at or before the series' newest
+   * is a replay (or a clock step back) and is dropped, so it can neither be
+   * stored twice nor count twice in a rollup.
+   */
+  push(id: number, ts: number, value: number, walId: number): boolean {
+    const c = this.cols;
+    if (ts <= c.lastTs[id]!) return false;
+    c.lastTs[id] = ts;
+    c.lastValue[id] = value;
+    const h = this.heads;
+    if (h.count[id] === 0) {
+      c.walFrom[id] = walId;
+      // Stagger the sealing over a second chunk age so a fleet's heads are not all written in the same second.
+      const dueAt = (c.dueAt[id] = this.o.now() + this.o.chunkAgeMs + (id % 60) * (this.o.chunkAgeMs / 60));
+      const second = Math.floor(dueAt / 1000);
+      const list = this.due.get(second);
+      if (list) list.push(id);
+      else this.due.set(second, [id]);
+    }
+    h.push(id, ts, value);
+    if (h.count[id]! >= MAX_CHUNK_SAMPLES || ts - h.firstTs[id]! >= MAX_CHUNK_SPAN_MS) this.seal(id);
+    return true;
+  }
+
+  /** Copies a head into the next commit's chunks and frees it. */
+  private seal(id: number): void {
+    const h = this.heads;
+    if (h.count[id] === 0) return;
+    const start = this.sealedBytes.len;
+    this.sealedBytes.append(h.bytes(id));
+    this.sealed.push(id, h.firstTs[id]!, h.lastTs[id]!, h.count[id]!, start, this.sealedBytes.len);
+    h.release(id);
+    this.o.onPending(false);
+  }
+
+  /** Seals the heads that have reached their age. */
+  sealDue(now: number): void {
+    const until = Math.floor(now / 1000);
+    for (; this.dueCursor <= until; this.dueCursor++) {
+      const ids = this.due.get(this.dueCursor);
+      if (!ids) continue;
+      this.due.delete(this.dueCursor);
+      for (const id of ids) {
+        // A head sealed early and started again has a later due time of its own.
+        if (this.heads.count[id]! > 0 && Math.floor(this.cols.dueAt[id]! / 1000) <= this.dueCursor) this.seal(id);
+      }
+    }
+  }
+
+  /** Seals every open head. */
+  sealAll(): void {
+    const n = this.heads.count.length;
+    for (let id = 0; id < n; id++) this.seal(id);
+  }
+
+  /** Before a clean stop: every head becomes a chunk, so the last commit leaves no log row behind. */
+  sealForClose(): void {
+    this.sealAll();
+    this.trimWalBelow = this.nextWalId;
+  }
+
+  /** Works out again which log rows the next commit may delete: those before every open head's first. */
+  refreshTrim(): void {
+    let keepFrom = this.nextWalId;
+    const h = this.heads.count;
+    const walFrom = this.cols.walFrom;
+    for (let id = 0; id < h.length; id++) if (h[id]! > 0 && walFrom[id]! < keepFrom) keepFrom = walFrom[id]!;
+    this.trimWalBelow = keepFrom;
+  }
+
+  get hasPending(): boolean {
+    return this.wal.length > 0 || this.sealed.length > 0;
+  }
+
+  /** Log rows and chunks for the next commit; the appender starts afresh. */
+  take(): AppendedParts {
+    const wal = new Float64Array(this.wal.length * WAL_FIELDS);
+    this.wal.forEach((e, i) => wal.set([e.id, e.ts, e.n, e.start, e.end], i * WAL_FIELDS));
+    const parts: AppendedParts = {
+      wal,
+      walBytes: this.walBytes.copy(),
+      chunks: Float64Array.from(this.sealed),
+      chunkBytes: this.sealedBytes.copy(),
+      trimWalBelow: this.trimWalBelow,
+      samples: this.walSamples,
+    };
+    this.wal = [];
+    this.walBytes.len = 0;
+    this.walSamples = 0;
+    this.sealed = [];
+    this.sealedBytes.len = 0;
+    return parts;
+  }
+
+  /** Chunks sealed but not yet taken by a commit (CHUNK_FIELDS numbers each, bytes in `bytes`). */
+  sealedChunks(): { fields: ArrayLike<number>; bytes: Uint8Array } {
+    return { fields: this.sealed, bytes: this.sealedBytes.view() };
+  }
+}

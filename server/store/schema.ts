@@ -1,0 +1,74 @@
+/**
+ * The history database's layout: its tables, how a connection is opened, the
+ * bounds of a chunk, and the one migration (from the row-per-sample layout of
+ * earlier releases). Both the main thread and the writer thread use these.
+ */
+import Database from 'better-sqlite3';
+import { asBuffer } from './bytes.js';
+import { ChunkEncoder } from './chunk-codec.js';
+
+/** A head is sealed early at this many samples or this time span (a replay after an outage arrives all at once). */
+export const MAX_CHUNK_SAMPLES = 600;
+export const MAX_CHUNK_SPAN_MS = 10 * 60_000;
+
+const rollupTable = (t: string) =>
+  `CREATE TABLE IF NOT EXISTS ${t} (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, min REAL, max REAL, sum REAL, count INTEGER, last REAL, last_ts INTEGER, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;`;
+
+/** The store's tables; creating them is a no-op when they exist. */
+export const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, host TEXT NOT NULL, metric TEXT NOT NULL, labels TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, start_ts INTEGER NOT NULL, end_ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
+  CREATE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, start_ts);
+  CREATE INDEX IF NOT EXISTS chunks_by_end ON chunks (end_ts);
+  CREATE TABLE IF NOT EXISTS wal (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
+  ${rollupTable('rollup_1m')}
+  ${rollupTable('rollup_1h')}
+  CREATE TABLE IF NOT EXISTS agent_seq (agent_id TEXT NOT NULL, session TEXT NOT NULL, last_seq INTEGER NOT NULL, PRIMARY KEY (agent_id, session)) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+/** Opens a connection the way both sides use it. */
+export function openHistoryDb(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across a process crash, fast
+  db.pragma('cache_size = -65536'); // 64 MiB: the chunk index and the hot rollup rows stay in memory
+  db.pragma('busy_timeout = 5000'); // the other side's checkpoint or schema work is brief
+  return db;
+}
+
+/** Creates what is missing and converts an earlier layout: run once at start, before anything reads. */
+export function prepareSchema(db: Database.Database): void {
+  db.exec(SCHEMA);
+  migrateRowPerSampleTable(db);
+}
+
+/**
+ * Databases written before chunks kept one row per sample in `samples`.
+ * Their rows become chunks once, at the first start (rollups were already
+ * kept then, so they are left as they are).
+ */
+function migrateRowPerSampleTable(db: Database.Database): void {
+  const old = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'samples'").get();
+  if (!old) return;
+  const insert = db.prepare('INSERT INTO chunks (series_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)');
+  const rowsOf = db.prepare('SELECT ts, value FROM samples WHERE series_id = ? ORDER BY ts');
+  // One series at a time (SQLite cannot insert while a read on the same connection is open).
+  const ids = (db.prepare('SELECT DISTINCT series_id AS id FROM samples').all() as { id: number }[]).map((r) => r.id);
+  db.transaction(() => {
+    for (const id of ids) {
+      let enc: ChunkEncoder | null = null;
+      const write = (e: ChunkEncoder) => insert.run(id, e.firstTs, e.lastTs, e.count, asBuffer(e.view()));
+      for (const r of rowsOf.all(id) as { ts: number; value: number | null }[]) {
+        if (enc && (enc.count >= MAX_CHUNK_SAMPLES || r.ts - enc.firstTs >= MAX_CHUNK_SPAN_MS)) {
+          write(enc);
+          enc = null;
+        }
+        enc ??= new ChunkEncoder();
+        enc.push(r.ts, r.value);
+      }
+      if (enc) write(enc);
+    }
+    db.exec('DROP TABLE samples');
+  })();
+}
