@@ -2,6 +2,7 @@ import { readUnderRoot } from '../procfs/read.js';
 import { cpuPercentages, parseProcStat, type CpuTimes, type ProcStat } from '../procfs/stat.js';
 import type { WireSample } from '../../shared/protocol.js';
 import { absent, failed, ok, type CollectResult, type Collector } from './collector.js';
+import { registerCollector } from './registry.js';
 
 /**
  * CPU time shares (iowait, user, system, idle, steal) from /proc/stat deltas,
@@ -55,3 +56,10 @@ export class CpuCollector implements Collector {
     return ok(this.name, samples);
   }
 }
+
+registerCollector({
+  name: 'cpu',
+  help: 'iowait and CPU time shares from /proc/stat',
+  defaultEnabled: true,
+  create: (host) => [new CpuCollector(host.root)],
+});

@@ -5,6 +5,8 @@ import { parseMountTable, type MountEntry } from '../logrotate/mounts.js';
 import { deviceChain } from '../filesystems/chain.js';
 import { History, NOT_FILLING_SECONDS, timeToFullSeconds } from '../filesystems/forecast.js';
 import { absent, failed, type CollectContext, type CollectResult, type Collector } from './collector.js';
+import { registerCollector } from './registry.js';
+import { loadMongodConfig } from '../mongod/config-check.js';
 
 import { FILESYSTEM_STATE_KIND } from '../../shared/states.js';
 
@@ -156,3 +158,29 @@ export class FilesystemsCollector implements Collector {
     };
   }
 }
+
+/** mongod's dbPath and log directory from its config files, to tie them to their mounts. */
+function mongodPaths(configs: readonly string[]): WatchedPath[] {
+  const out: WatchedPath[] = [];
+  for (const file of configs) {
+    try {
+      const c = loadMongodConfig(file);
+      if (c.dbPath) out.push({ role: 'mongod dbPath', path: c.dbPath.value });
+      if (c.logPath) out.push({ role: 'mongod log', path: c.logPath.value });
+    } catch {
+      // an unreadable config is the log-path check's finding, not this one's
+    }
+  }
+  return out;
+}
+
+registerCollector({
+  name: 'filesystems',
+  help: "free space and inodes per file system, time to full, and the mounts under mongod's paths",
+  defaultEnabled: true,
+  create: (host) => {
+    const configs = [host.logPathOptions.mongodConfig, ...host.instances.map((i) => i.configFile)];
+    const files = [...new Set(configs.filter((f) => f !== null))];
+    return [new FilesystemsCollector(host.root, { watched: () => mongodPaths(files) })];
+  },
+});

@@ -7,6 +7,7 @@ import { hostEnv, runLogrotateCheck } from '../logrotate/run.js';
 import { checkMongodConfig, loadMongodConfig, mongodLogSettings } from '../mongod/config-check.js';
 import type { MongodLogSettings } from '../logrotate/check.js';
 import { absent, type CollectResult, type Collector } from './collector.js';
+import { registerCollector } from './registry.js';
 
 /** How often the checks run even when no watched file changed: mounts come and go, disks fill. */
 export const LOGPATH_CHECK_INTERVAL_MS = 60_000;
@@ -160,3 +161,14 @@ export class LogPathsCollector implements Collector {
     for (const w of this.watchers) w.close();
   }
 }
+
+registerCollector({
+  name: 'logpaths',
+  help: 'logrotate and mongod.conf checks of the log paths',
+  defaultEnabled: true,
+  create: (host) => {
+    const lp = host.logPathOptions;
+    // With several instances each checks its own config file, labelled; the shared check would name only one.
+    return [new LogPathsCollector(host.labelled ? { ...lp, mongodConfig: null } : lp)];
+  },
+});
