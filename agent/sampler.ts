@@ -1,9 +1,10 @@
-import type { CollectorStatus, WireSample, WireState } from '../shared/protocol.js';
+import type { CollectorStatus, WireState } from '../shared/protocol.js';
+import type { MetricSample } from '../shared/catalogue.js';
 import type { CollectResult, Collector, Readings } from './collectors/collector.js';
 
 export interface Sample {
   ts: number;
-  samples: WireSample[];
+  samples: MetricSample[];
   collectors: CollectorStatus[];
   states: WireState[];
   stateKinds: string[];

@@ -1,4 +1,5 @@
-import type { CollectorStatus, WireSample, WireState } from '../../shared/protocol.js';
+import type { CollectorStatus, WireState } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
 import type { Pressure } from '../procfs/pressure.js';
 import type { DeviceReading } from './disks.js';
 
@@ -27,7 +28,7 @@ export interface CollectContext {
 }
 
 export interface CollectResult {
-  samples: WireSample[];
+  samples: MetricSample[];
   status: CollectorStatus;
   /** Structured states, and the kinds this collector reports in full. */
   states?: WireState[];
@@ -53,7 +54,7 @@ export interface Collector {
   close?(): Promise<void>;
 }
 
-export function ok(name: string, samples: WireSample[], message?: string): CollectResult {
+export function ok(name: string, samples: MetricSample[], message?: string): CollectResult {
   return { samples, status: message ? { name, state: 'ok', message } : { name, state: 'ok' } };
 }
 

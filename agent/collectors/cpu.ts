@@ -1,6 +1,6 @@
 import { readUnderRoot } from '../procfs/read.js';
 import { cpuPercentages, parseProcStat, type CpuTimes, type ProcStat } from '../procfs/stat.js';
-import type { WireSample } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
 import { absent, failed, ok, type CollectResult, type Collector } from './collector.js';
 import { registerCollector } from './registry.js';
 
@@ -37,7 +37,7 @@ export class CpuCollector implements Collector {
     const prev = this.prev;
     this.prev = cur;
     if (!prev) return ok(this.name, [], 'first reading; rates start with the next');
-    const samples: WireSample[] = [];
+    const samples: MetricSample[] = [];
     const push = (cpu: string, p: CpuTimes | undefined, c: CpuTimes) => {
       if (!p) return; // a CPU that just came online has no previous reading
       const pct = cpuPercentages(p, c);

@@ -3,7 +3,7 @@ import { diskRates, parseDiskstats, type DiskRates, type DiskStats } from '../pr
 import { selectDevices, type DeviceFilter } from '../procfs/devices.js';
 import type { Pressure } from '../procfs/pressure.js';
 import { assessSaturation, AwaitBaseline, type Saturation } from '../saturation.js';
-import type { WireSample } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
 import { absent, failed, ok, type CollectContext, type CollectResult, type Collector } from './collector.js';
 import { deviceFilter } from '../host-settings.js';
 import { registerCollector } from './registry.js';
@@ -125,7 +125,7 @@ export class DisksCollector implements Collector {
 
 function deviceSamples(device: string, { rates: r, saturation: sat }: DeviceReading, baseline: number | null) {
   const l = { device };
-  const samples: WireSample[] = [
+  const samples: MetricSample[] = [
     { m: 'disk_r_per_s', l, v: r.rPerS },
     { m: 'disk_w_per_s', l, v: r.wPerS },
     { m: 'disk_rkb_per_s', l, v: r.rkbPerS },

@@ -1,5 +1,6 @@
 import { statfs } from 'node:fs/promises';
-import type { WireSample, WireState } from '../../shared/protocol.js';
+import type { WireState } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
 import { readUnderRoot } from '../procfs/read.js';
 import { parseMountTable, type MountEntry } from '../logrotate/mounts.js';
 import { deviceChain } from '../filesystems/chain.js';
@@ -90,7 +91,7 @@ export class FilesystemsCollector implements Collector {
       seen.add(m.mountPoint);
       return true;
     });
-    const samples: WireSample[] = [];
+    const samples: MetricSample[] = [];
     const states: WireState[] = [];
     const errors: string[] = [];
     await Promise.all(
@@ -120,7 +121,7 @@ export class FilesystemsCollector implements Collector {
     st: { bsize: number; blocks: number; bavail: number; files: number; ffree: number },
     now: number,
     holds: string[],
-  ): { samples: WireSample[]; state: WireState } {
+  ): { samples: MetricSample[]; state: WireState } {
     const size = st.blocks * st.bsize;
     const avail = st.bavail * st.bsize;
     let h = this.histories.get(m.mountPoint);
@@ -130,7 +131,7 @@ export class FilesystemsCollector implements Collector {
     const availPercent = size > 0 ? (100 * st.bavail) / st.blocks : null;
     const inodesFreePercent = st.files > 0 ? (100 * st.ffree) / st.files : null;
     const l = { mountpoint: m.mountPoint, device: m.device, fstype: m.fsType };
-    const samples: WireSample[] = [
+    const samples: MetricSample[] = [
       { m: 'fs_size_bytes', l, v: size },
       { m: 'fs_avail_bytes', l, v: avail },
       { m: 'fs_avail_percent', l, v: availPercent },

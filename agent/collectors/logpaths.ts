@@ -1,7 +1,8 @@
 import { LOGPATH_STATE_KIND, type LogPathCheckState } from '../../shared/states.js';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import type { WireSample, WireState } from '../../shared/protocol.js';
+import type { WireState } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
 import { countBySeverity, type Finding } from '../../shared/findings.js';
 import { hostEnv, runLogrotateCheck } from '../logrotate/run.js';
 import { checkMongodConfig, loadMongodConfig, mongodLogSettings } from '../mongod/config-check.js';
@@ -126,7 +127,7 @@ export class LogPathsCollector implements Collector {
       this.lastRun = now;
       this.run();
     }
-    const samples: WireSample[] = [];
+    const samples: MetricSample[] = [];
     const states: WireState[] = [];
     const checks = [
       ['logrotate', this.last?.logrotate ?? null, this.opts.logrotateConfig],

@@ -1,6 +1,6 @@
 import { readStampedUnderRoot, readUnderRoot } from '../procfs/read.js';
 import { parsePressure, type Pressure, type PressureLine } from '../procfs/pressure.js';
-import type { WireSample } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
 import { absent, failed, ok, type CollectResult, type Collector } from './collector.js';
 import { registerCollector } from './registry.js';
 
@@ -39,7 +39,7 @@ export class PressureCollector implements Collector {
     const elapsedMs = readAt - this.prevMono;
     this.prev = cur;
     this.prevMono = readAt;
-    const samples: WireSample[] = [];
+    const samples: MetricSample[] = [];
     const emit = (kind: 'some' | 'full', c: PressureLine, p: PressureLine | null | undefined) => {
       const l = { kind };
       samples.push(

@@ -4,7 +4,8 @@ import { parseMdstat, type MdStat } from '../procfs/mdstat.js';
 import { readMdSysfs, type MdSysfs } from '../sysfs/md.js';
 import { buildArrayReports, type ArrayReport } from '../raid/arrays.js';
 import { arrayQueue, type ArrayQueue } from '../raid/queue.js';
-import type { WireSample, WireState } from '../../shared/protocol.js';
+import type { WireState } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
 import { absent, type CollectContext, type CollectResult, type Collector } from './collector.js';
 import { registerCollector } from './registry.js';
 
@@ -58,7 +59,7 @@ export class RaidCollector implements Collector {
     const devices = ctx?.readings?.disks ?? new Map();
     const r = await readRaid(this.root);
     if (!r) return absent(this.name, 'no /proc/mdstat and no md arrays in sysfs: this kernel has no md RAID');
-    const samples: WireSample[] = [];
+    const samples: MetricSample[] = [];
     const states: WireState[] = [];
     const problems = [...r.fileErrors];
     for (const a of r.arrays) {
@@ -83,9 +84,9 @@ registerCollector({
   create: (host) => [new RaidCollector(host.root)],
 });
 
-export function arraySamples(a: ArrayReport, q: ArrayQueue): WireSample[] {
+export function arraySamples(a: ArrayReport, q: ArrayQueue): MetricSample[] {
   const l = { array: a.name };
-  const out: WireSample[] = [
+  const out: MetricSample[] = [
     { m: 'raid_disks_expected', l, v: a.disks.expected },
     { m: 'raid_disks_active', l, v: a.disks.active },
     { m: 'raid_disks_failed', l, v: a.disks.failed },
@@ -123,7 +124,7 @@ export function arraySamples(a: ArrayReport, q: ArrayQueue): WireSample[] {
  * ended (a rebuild that finished, a check that completed): a gauge of a
  * finished activity goes to 0, so an alert on it resolves.
  */
-function endedSyncs(a: ArrayReport, seen: Map<string, Set<string>>): WireSample[] {
+function endedSyncs(a: ArrayReport, seen: Map<string, Set<string>>): MetricSample[] {
   let actions = seen.get(a.name);
   const running = a.sync?.status === 'running' ? a.sync.action : null;
   if (running) (actions ??= new Set()).add(running);
