@@ -2,7 +2,7 @@ import { statfs } from 'node:fs/promises';
 import type { WireState } from '../../shared/protocol.js';
 import type { MetricSample } from '../../shared/catalogue.js';
 import { readUnderRoot } from '../procfs/read.js';
-import { parseMountTable, type MountEntry } from '../logrotate/mounts.js';
+import { parseMountTable, type MountEntry } from '../fs/mounts.js';
 import { deviceChain } from '../filesystems/chain.js';
 import { History, NOT_FILLING_SECONDS, timeToFullSeconds } from '../filesystems/forecast.js';
 import { absent, failed, type CollectContext, type CollectResult, type Collector } from './collector.js';

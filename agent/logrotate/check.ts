@@ -1,9 +1,10 @@
-import { lstatSync, statSync, statfsSync, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import type { Finding } from '../../shared/findings.js';
 import type { Accounts } from './accounts.js';
 import { expandGlob, hasGlob, segmentRegExp } from './glob.js';
-import { mountVerdict, type MountEntry } from './mounts.js';
+import { mountVerdict } from '../fs/mounts.js';
+import { firstMissingAncestor, lstat, NEARLY_FULL_PERCENT, stat, type PathEnv } from '../fs/paths.js';
 import { createolddirOnGoneMount, olddirVerdict, restoreFix } from './olddir.js';
 import type { ParsedConfig, Stanza } from './parse.js';
 import { DEFAULT_PATH, programFindings } from './programs.js';
@@ -17,14 +18,10 @@ export interface MongodLogSettings {
   line: number;
 }
 
-export interface CheckEnv {
+export interface CheckEnv extends PathEnv {
   accounts: Accounts;
   /** logrotate refuses insecure parent directories only when it runs as root, as cron runs it. */
   runsAsRoot: boolean;
-  mounted: MountEntry[] | null;
-  fstab: MountEntry[] | null;
-  /** Free and total bytes of the filesystem holding a path, null if unknown. */
-  space(p: string): { free: number; total: number } | null;
   mongod: MongodLogSettings | null;
   /** PATH the scripts and compress programs are looked up in; the check's own by default. */
   searchPath?: string;
@@ -38,57 +35,12 @@ export interface TargetResult {
   status: 'rotates' | 'absent' | 'problem';
 }
 
-/** Disk usage above which a target's filesystem counts as nearly full. */
-export const NEARLY_FULL_PERCENT = 95;
-
 /** kill -USR1, kill -SIGUSR1, kill -s USR1, kill -10, pkill/killall likewise, start-stop-daemon --signal USR1, systemctl kill -s USR1. */
 const USR1 =
   /(^|[\s;|&`(])(-(SIG)?USR1\b|-s\s*(SIG)?USR1\b|--signal[= ]?(SIG)?USR1\b|(kill|pkill|killall)\s+(-\w+\s+)*-10\b)/m;
 
 export function sendsUsr1(script: string | undefined): boolean {
   return !!script && USR1.test(script);
-}
-
-function lstat(p: string): Stats | null {
-  try {
-    return lstatSync(p);
-  } catch {
-    return null;
-  }
-}
-
-/** stat(2), or null when the path does not exist (or cannot be reached). */
-export function stat(p: string): Stats | null {
-  try {
-    return statSync(p);
-  } catch {
-    return null;
-  }
-}
-
-/** The deepest ancestor of `p` that is missing, e.g. /data/mongo for /data/mongo/log/mongod.log when /data exists. */
-export function firstMissingAncestor(p: string): string | null {
-  let missing: string | null = null;
-  for (let dir = path.dirname(p); ; dir = path.dirname(dir)) {
-    if (stat(dir)) break;
-    missing = dir;
-    if (dir === path.dirname(dir)) break;
-  }
-  return missing;
-}
-
-export function defaultSpace(p: string): { free: number; total: number } | null {
-  let dir = p;
-  for (;;) {
-    try {
-      const s = statfsSync(dir);
-      return { free: s.bavail * s.bsize, total: s.blocks * s.bsize };
-    } catch {
-      const up = path.dirname(dir);
-      if (up === dir) return null;
-      dir = up;
-    }
-  }
 }
 
 /**

@@ -2,17 +2,12 @@ import { readFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Finding } from '../../shared/findings.js';
 import type { Accounts } from '../logrotate/accounts.js';
-import {
-  firstMissingAncestor,
-  NEARLY_FULL_PERCENT,
-  stat,
-  type CheckEnv,
-  type MongodLogSettings,
-} from '../logrotate/check.js';
-import { mountVerdict } from '../logrotate/mounts.js';
+import type { MongodLogSettings } from '../logrotate/check.js';
+import { mountVerdict } from '../fs/mounts.js';
+import { firstMissingAncestor, NEARLY_FULL_PERCENT, stat, type PathEnv } from '../fs/paths.js';
 import { MongodConfigError, parseMongodConfig, type MongodConfig } from './config.js';
 
-export interface MongodCheckEnv extends Pick<CheckEnv, 'mounted' | 'fstab' | 'space'> {
+export interface MongodCheckEnv extends PathEnv {
   accounts: Accounts;
   /** The account mongod runs as (packages use mongod or mongodb). */
   user: string;
