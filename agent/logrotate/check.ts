@@ -6,7 +6,7 @@ import { expandGlob, hasGlob, segmentRegExp } from './glob.js';
 import { mountVerdict } from '../fs/mounts.js';
 import { firstMissingAncestor, lstat, NEARLY_FULL_PERCENT, stat, type PathEnv } from '../fs/paths.js';
 import { createolddirOnGoneMount, olddirVerdict, restoreFix } from './olddir.js';
-import type { ParsedConfig, Stanza } from './parse.js';
+import type { ParsedConfig, Stanza } from './config-model.js';
 import { DEFAULT_PATH, programFindings } from './programs.js';
 
 /** What the check knows of mongod's own log rotation (from mongod.conf), to judge the stanzas that rotate its log. */

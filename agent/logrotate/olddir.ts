@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Finding } from '../../shared/findings.js';
 import { mountVerdict } from '../fs/mounts.js';
-import type { Stanza } from './parse.js';
+import type { Stanza } from './config-model.js';
 import type { CheckEnv } from './check.js';
 import { firstMissingAncestor, stat } from '../fs/paths.js';
 

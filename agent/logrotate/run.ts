@@ -5,7 +5,8 @@ import { systemAccounts } from './accounts.js';
 import { checkStanzas, type CheckEnv, type TargetResult } from './check.js';
 import { defaultSpace, firstMissingAncestor } from '../fs/paths.js';
 import { parseMountTable } from '../fs/mounts.js';
-import { loadConfig, type ConfigFile } from './parse.js';
+import type { ConfigFile } from './config-model.js';
+import { loadConfig } from './parse.js';
 import { fsConfigSource } from './source.js';
 import { logrotateDebug, type SecondOpinion } from './second-opinion.js';
 
