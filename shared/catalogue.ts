@@ -594,11 +594,6 @@ export function metricDef(name: string): MetricDef | undefined {
   return byName.get(name);
 }
 
-/** Whether a name read from outside (a batch, a query) is in the catalogue. */
-export function isMetricName(name: string): name is MetricName {
-  return byName.has(name);
-}
-
 /** A sample as an agent emits it: the wire's sample (shared/protocol.ts) with a name from the catalogue. */
 export interface MetricSample {
   m: MetricName;

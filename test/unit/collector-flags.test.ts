@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { PROCFS } from '../helpers/fixtures.js';
 import { CLI } from '../helpers/process.js';
+import { hostCollectors } from '../../agent/collectors/host.js';
 
 // A recorded tree with disks, PSI and md arrays: cpu, disks, pressure and raid all have something to read.
 const ROOT = path.join(PROCFS, 'prometheus-procfs');
@@ -80,5 +81,11 @@ describe('collectors chosen by name (--collector.NAME / --no-collector.NAME)', (
     expect(r.status).toBe(2);
     expect(r.stderr).not.toContain('did you mean');
     expect(r.stderr).toMatch(/collectors: cpu, disks, pressure, raid, logpaths, logrotate_schedule, mongod,/);
+  });
+
+  it('hostCollectors takes the same choice, and refuses a name no collector has', () => {
+    const off = Object.fromEntries(['disks', 'pressure', 'raid', 'logpaths', 'filesystems'].map((n) => [n, false]));
+    expect(hostCollectors(ROOT, {}, {}, off).map((c) => c.name)).toEqual(['cpu']);
+    expect(() => hostCollectors(ROOT, {}, {}, { rade: false })).toThrow(/unknown collector "rade"/);
   });
 });
