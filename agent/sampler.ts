@@ -1,9 +1,10 @@
-import type { CollectorStatus, WireSample, WireState } from '../shared/protocol.js';
-import type { CollectResult, Collector } from './collectors/collector.js';
+import type { CollectorStatus, WireState } from '../shared/protocol.js';
+import type { MetricSample } from '../shared/catalogue.js';
+import type { CollectResult, Collector, Readings } from './collectors/collector.js';
 
 export interface Sample {
   ts: number;
-  samples: WireSample[];
+  samples: MetricSample[];
   collectors: CollectorStatus[];
   states: WireState[];
   stateKinds: string[];
@@ -13,14 +14,17 @@ export interface Sample {
 /**
  * Runs every collector once per tick and merges their output into one
  * sample. Primary collectors run concurrently, then the derived ones (which
- * read the primaries' results); one that fails reports its error in its
+ * read the primaries' readings); one that fails reports its error in its
  * status and the others' samples still go out. Output keeps collector order.
+ * `readings` carries what collectors provide from one tick to the next (see
+ * Sampler); a fresh object means the primaries see none.
  */
-export async function sampleOnce(collectors: readonly Collector[]): Promise<Sample> {
+export async function sampleOnce(collectors: readonly Collector[], readings: Readings = {}): Promise<Sample> {
   const started = performance.now();
-  const ctx = { nowMs: Date.now(), monoMs: started };
+  const now = { nowMs: Date.now(), monoMs: started };
   const run = (c: Collector): Promise<CollectResult> =>
-    c.collect(ctx).catch((err: unknown) => ({
+    // a copy: what one collector of a stage provides is not visible to the others of that stage
+    c.collect({ ...now, readings: { ...readings } }).catch((err: unknown) => ({
       samples: [],
       status: { name: c.name, state: 'error' as const, message: err instanceof Error ? err.message : String(err) },
     }));
@@ -29,10 +33,11 @@ export async function sampleOnce(collectors: readonly Collector[]): Promise<Samp
     const group = collectors.filter((c) => (c.stage ?? 'primary') === stage);
     const done = await Promise.all(group.map(run));
     group.forEach((c, i) => results.set(c, done[i]!));
+    for (const r of done) Object.assign(readings, r.provides);
   }
   const ordered = collectors.map((c) => results.get(c)!);
   return {
-    ts: ctx.nowMs,
+    ts: now.nowMs,
     samples: ordered.flatMap((r) => r.samples),
     collectors: ordered.map((r) => r.status),
     states: ordered.flatMap((r) => r.states ?? []),
@@ -40,6 +45,17 @@ export async function sampleOnce(collectors: readonly Collector[]): Promise<Samp
     stateKinds: [...new Set(ordered.flatMap((r) => r.stateKinds ?? []))],
     durationMs: performance.now() - started,
   };
+}
+
+/** Samples the same collectors tick after tick, keeping what they provide each other between ticks. */
+export class Sampler {
+  private readonly readings: Readings = {};
+
+  constructor(readonly collectors: readonly Collector[]) {}
+
+  sample(): Promise<Sample> {
+    return sampleOnce(this.collectors, this.readings);
+  }
 }
 
 /**

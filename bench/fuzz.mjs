@@ -250,6 +250,7 @@ async function main() {
   await new Promise((r) => server.once('exit', r));
   // Every metric name the store holds, straight from its series table.
   if (alive) {
+    /** @type {Set<string>} names read back from the store are any string */
     const catalogue = new Set((await import('../dist/shared/catalogue.js')).METRICS.map((m) => m.name));
     const db = new Database(path.join(dataDir, 'tidemark.db'), { readonly: true });
     const names = db

@@ -3,7 +3,9 @@ import { Command, Option } from 'commander';
 import { TIDEMARK_VERSION } from '../shared/version.js';
 import { SETTINGS, resolveSettings, type SettingName } from './config.js';
 import { reportFailure } from './errors.js';
-import { agentCommand, collectCommand, serverCommand, simulateCommand, startCommand, type Flags } from './commands.js';
+import { agentCommand, serverCommand, simulateCommand, startCommand, type Flags } from './commands.js';
+import { collectCommand } from './collect.js';
+import { addCollectorOptions, checkCollectorFlags } from './collector-flags.js';
 import type * as CheckCommands from './check.js';
 import type * as MongodCommands from './check-mongod.js';
 import type * as RunningCommands from './check-running.js';
@@ -130,6 +132,7 @@ program
   .addOption(configOpt())
   .addOption(logOpt())
   .action((flags: Flags) => agentCommand(flags));
+addCollectorOptions(program.commands.at(-1)!);
 
 program
   .command('simulate')
@@ -163,10 +166,13 @@ program
   .addOption(opt('mongodUser', '--mongod-user <user>'))
   .addOption(opt('mongodUri', '--mongod-uri <uri>'))
   .option('--json', 'print JSON')
+  .option('--samples', 'print the metric samples an agent would send: two readings --interval-ms apart')
+  .addOption(opt('intervalMs', '--interval-ms <ms>'))
   .addOption(configOpt())
   .action(async (flags: Flags) => {
     process.exitCode = await collectCommand(flags);
   });
+addCollectorOptions(program.commands.at(-1)!);
 
 const rules = program.command('rules').description('alert rules');
 rules
@@ -309,6 +315,11 @@ check
     process.exitCode = await (await import('./check-mongod.js')).checkMongodCommand(flags);
   });
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  process.exit(reportFailure(err, process.argv.includes('--json')));
-});
+Promise.resolve()
+  .then(() => {
+    checkCollectorFlags(process.argv.slice(2));
+    return program.parseAsync(process.argv);
+  })
+  .catch((err: unknown) => {
+    process.exit(reportFailure(err, process.argv.includes('--json')));
+  });

@@ -21,8 +21,8 @@ export type Unit =
   | 'count'
   | 'bytes';
 
-export interface MetricDef {
-  name: string;
+export interface MetricDef<N extends string = string> {
+  name: N;
   unit: Unit;
   kind: MetricKind;
   /** Labels every sample of this metric carries, besides `host` (added by the server). */
@@ -37,44 +37,44 @@ const cpuLabels = ['cpu'] as const;
 const diskLabels = ['device'] as const;
 const arrayLabels = ['array'] as const;
 
-function raid(
-  name: string,
+function raid<N extends string>(
+  name: N,
   unit: Unit,
   title: string,
   help: string,
   labels: readonly string[] = arrayLabels,
-): MetricDef {
+): MetricDef<N> {
   return { name, unit, kind: 'gauge', labels, domain: 'raid', title, help };
 }
 
-function pressure(name: string, title: string, help: string): MetricDef {
+function pressure<N extends string>(name: N, title: string, help: string): MetricDef<N> {
   return { name, unit: 'percent', kind: 'gauge', labels: ['kind'], domain: 'pressure', title, help };
 }
 
-function mongod(
-  name: string,
+function mongod<N extends string>(
+  name: N,
   unit: Unit,
   title: string,
   labels: readonly string[],
   help: string,
   kind: MetricKind = 'gauge',
-): MetricDef {
+): MetricDef<N> {
   return { name, unit, kind, labels, domain: 'mongod', title, help };
 }
 
-function replset(
-  name: string,
+function replset<N extends string>(
+  name: N,
   unit: Unit,
   title: string,
   help: string,
   labels: readonly string[] = ['set'],
-): MetricDef {
+): MetricDef<N> {
   return { name, unit, kind: 'gauge', labels, domain: 'replset', title, help };
 }
 
 const MEMBERS_COUNTED = 'Working members only: spares and failed members are left out.';
 
-function cpuPercent(name: string, field: string, extra = ''): MetricDef {
+function cpuPercent<N extends string>(name: N, field: string, extra = ''): MetricDef<N> {
   return {
     name,
     unit: 'percent',
@@ -585,8 +585,18 @@ export const METRICS = [
   })),
 ] as const satisfies readonly MetricDef[];
 
+/** Every name in the catalogue: what an agent may emit. A name outside it fails `tsc`. */
+export type MetricName = (typeof METRICS)[number]['name'];
+
 const byName = new Map<string, MetricDef>(METRICS.map((m) => [m.name, m]));
 
 export function metricDef(name: string): MetricDef | undefined {
   return byName.get(name);
+}
+
+/** A sample as an agent emits it: the wire's sample (shared/protocol.ts) with a name from the catalogue. */
+export interface MetricSample {
+  m: MetricName;
+  l?: Record<string, string>;
+  v: number | null;
 }

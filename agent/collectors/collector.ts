@@ -1,18 +1,40 @@
-import type { CollectorStatus, WireSample, WireState } from '../../shared/protocol.js';
+import type { CollectorStatus, WireState } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
+import type { Pressure } from '../procfs/pressure.js';
+import type { DeviceReading } from './disks.js';
+
+/**
+ * What some collectors read for others, handed round by the sampler (never
+ * through another collector's fields). Absent when the collector that provides
+ * it is disabled or has not run yet.
+ */
+export interface Readings {
+  /** Host I/O pressure, for the disks' saturation view; null when the kernel has no PSI. */
+  pressure?: Pressure | null;
+  /** Every device's latest interval by name, for the RAID queue figures. */
+  disks?: ReadonlyMap<string, DeviceReading>;
+}
 
 export interface CollectContext {
   /** Wall-clock ms, stamped on the batch. */
   nowMs: number;
   /** Monotonic ms, used for rates so clock steps do not distort them. */
   monoMs: number;
+  /**
+   * Readings provided so far: a primary collector sees the previous tick's, a
+   * derived one this tick's from the primaries.
+   */
+  readings?: Readings;
 }
 
 export interface CollectResult {
-  samples: WireSample[];
+  samples: MetricSample[];
   status: CollectorStatus;
   /** Structured states, and the kinds this collector reports in full. */
   states?: WireState[];
   stateKinds?: string[];
+  /** Readings this collector provides to others (see Readings). */
+  provides?: Readings;
 }
 
 /**
@@ -24,7 +46,7 @@ export interface CollectResult {
  */
 export interface Collector {
   readonly name: string;
-  /** "derived" collectors run after the others in the same tick and may read their results. */
+  /** "derived" collectors run after the others in the same tick and read their readings. */
   readonly stage?: 'primary' | 'derived';
   collect(ctx: CollectContext): Promise<CollectResult>;
   /** Current raw state as plain JSON, for `tidemark collect --json`. */
@@ -32,7 +54,7 @@ export interface Collector {
   close?(): Promise<void>;
 }
 
-export function ok(name: string, samples: WireSample[], message?: string): CollectResult {
+export function ok(name: string, samples: MetricSample[], message?: string): CollectResult {
   return { samples, status: message ? { name, state: 'ok', message } : { name, state: 'ok' } };
 }
 

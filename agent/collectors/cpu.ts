@@ -1,7 +1,8 @@
 import { readUnderRoot } from '../procfs/read.js';
 import { cpuPercentages, parseProcStat, type CpuTimes, type ProcStat } from '../procfs/stat.js';
-import type { WireSample } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
 import { absent, failed, ok, type CollectResult, type Collector } from './collector.js';
+import { registerCollector } from './registry.js';
 
 /**
  * CPU time shares (iowait, user, system, idle, steal) from /proc/stat deltas,
@@ -36,7 +37,7 @@ export class CpuCollector implements Collector {
     const prev = this.prev;
     this.prev = cur;
     if (!prev) return ok(this.name, [], 'first reading; rates start with the next');
-    const samples: WireSample[] = [];
+    const samples: MetricSample[] = [];
     const push = (cpu: string, p: CpuTimes | undefined, c: CpuTimes) => {
       if (!p) return; // a CPU that just came online has no previous reading
       const pct = cpuPercentages(p, c);
@@ -55,3 +56,10 @@ export class CpuCollector implements Collector {
     return ok(this.name, samples);
   }
 }
+
+registerCollector({
+  name: 'cpu',
+  help: 'iowait and CPU time shares from /proc/stat',
+  defaultEnabled: true,
+  create: (host) => [new CpuCollector(host.root)],
+});

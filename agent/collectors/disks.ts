@@ -3,13 +3,12 @@ import { diskRates, parseDiskstats, type DiskRates, type DiskStats } from '../pr
 import { selectDevices, type DeviceFilter } from '../procfs/devices.js';
 import type { Pressure } from '../procfs/pressure.js';
 import { assessSaturation, AwaitBaseline, type Saturation } from '../saturation.js';
-import type { WireSample } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
 import { absent, failed, ok, type CollectContext, type CollectResult, type Collector } from './collector.js';
+import { deviceFilter } from '../host-settings.js';
+import { registerCollector } from './registry.js';
 
-export interface DisksOptions extends DeviceFilter {
-  /** Latest host I/O pressure, for the saturation view. */
-  pressure?: () => Pressure | null;
-}
+export type DisksOptions = DeviceFilter;
 
 export interface DeviceReading {
   stats: DiskStats;
@@ -25,12 +24,12 @@ const NR_REQUESTS_REFRESH_MS = 60_000;
  * (queue fill against queue/nr_requests, await against the device's own
  * baseline, host I/O pressure). Devices may appear and vanish between readings.
  * Every device is read and kept (RAID members may be partitions), but only the
- * selected ones (procfs/devices.ts) are sent.
+ * selected ones (procfs/devices.ts) are sent. Every device's readings go to
+ * the RAID collector through the sampler; host pressure comes from the
+ * previous tick's pressure reading.
  */
 export class DisksCollector implements Collector {
   readonly name = 'disks';
-  /** The latest interval's readings by device name, every device, for the RAID collector. */
-  latest = new Map<string, DeviceReading>();
   private prev = new Map<string, DiskStats>();
   /** Monotonic instant of the previous reading's contents, not of its tick. */
   private prevMono = 0;
@@ -71,25 +70,23 @@ export class DisksCollector implements Collector {
     try {
       const read = await readStampedUnderRoot(this.root, 'proc/diskstats');
       if (read === null) {
-        this.latest = new Map();
-        return absent(this.name, `${this.root}/proc/diskstats does not exist`);
+        return { ...absent(this.name, `${this.root}/proc/diskstats does not exist`), provides: { disks: new Map() } };
       }
       devices = parseDiskstats(read.text);
       readAt = read.monoMs;
       await this.refreshNrRequests(devices, ctx.monoMs);
     } catch (err) {
-      this.latest = new Map();
-      return failed(this.name, err);
+      return { ...failed(this.name, err), provides: { disks: new Map() } };
     }
     const first = this.prev.size === 0;
     const elapsed = readAt - this.prevMono;
-    this.latest = this.readings(devices, elapsed);
+    const latest = this.readings(devices, elapsed, ctx.readings?.pressure ?? null);
     this.prev = new Map(devices.map((d) => [d.name, d])); // devices that vanished are forgotten here
     this.prevMono = readAt;
     for (const name of this.baselines.keys()) if (!this.prev.has(name)) this.baselines.delete(name);
     const { selected, shadowedPartitions } = selectDevices(devices, this.options);
     const samples = selected.flatMap((d) => {
-      const r = this.latest.get(d.name);
+      const r = latest.get(d.name);
       return r ? deviceSamples(d.name, r, this.baselines.get(d.name)?.current ?? null) : [];
     });
     const notes = [
@@ -98,12 +95,11 @@ export class DisksCollector implements Collector {
         ? [`partitions ${shadowedPartitions.join(', ')} left out: their disk is reported`]
         : []),
     ];
-    return ok(this.name, samples, notes.length ? notes.join('; ') : undefined);
+    return { ...ok(this.name, samples, notes.length ? notes.join('; ') : undefined), provides: { disks: latest } };
   }
 
   /** Rates and saturation of every device that has a previous reading. */
-  private readings(devices: DiskStats[], elapsedMs: number): Map<string, DeviceReading> {
-    const pressure = this.options.pressure?.() ?? null;
+  private readings(devices: DiskStats[], elapsedMs: number, pressure: Pressure | null): Map<string, DeviceReading> {
     const out = new Map<string, DeviceReading>();
     for (const cur of devices) {
       const prev = this.prev.get(cur.name);
@@ -129,7 +125,7 @@ export class DisksCollector implements Collector {
 
 function deviceSamples(device: string, { rates: r, saturation: sat }: DeviceReading, baseline: number | null) {
   const l = { device };
-  const samples: WireSample[] = [
+  const samples: MetricSample[] = [
     { m: 'disk_r_per_s', l, v: r.rPerS },
     { m: 'disk_w_per_s', l, v: r.wPerS },
     { m: 'disk_rkb_per_s', l, v: r.rkbPerS },
@@ -146,3 +142,10 @@ function deviceSamples(device: string, { rates: r, saturation: sat }: DeviceRead
   if (baseline !== null) samples.push({ m: 'disk_await_baseline_ms', l, v: baseline });
   return samples;
 }
+
+registerCollector({
+  name: 'disks',
+  help: 'per-device iostat figures and saturation from /proc/diskstats',
+  defaultEnabled: true,
+  create: (host) => [new DisksCollector(host.root, deviceFilter(host.disks))],
+});

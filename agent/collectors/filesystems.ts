@@ -1,10 +1,13 @@
 import { statfs } from 'node:fs/promises';
-import type { WireSample, WireState } from '../../shared/protocol.js';
+import type { WireState } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
 import { readUnderRoot } from '../procfs/read.js';
-import { parseMountTable, type MountEntry } from '../logrotate/mounts.js';
+import { parseMountTable, type MountEntry } from '../fs/mounts.js';
 import { deviceChain } from '../filesystems/chain.js';
 import { History, NOT_FILLING_SECONDS, timeToFullSeconds } from '../filesystems/forecast.js';
 import { absent, failed, type CollectContext, type CollectResult, type Collector } from './collector.js';
+import { registerCollector } from './registry.js';
+import { loadMongodConfig } from '../mongod/config-check.js';
 
 import { FILESYSTEM_STATE_KIND } from '../../shared/states.js';
 
@@ -88,7 +91,7 @@ export class FilesystemsCollector implements Collector {
       seen.add(m.mountPoint);
       return true;
     });
-    const samples: WireSample[] = [];
+    const samples: MetricSample[] = [];
     const states: WireState[] = [];
     const errors: string[] = [];
     await Promise.all(
@@ -118,7 +121,7 @@ export class FilesystemsCollector implements Collector {
     st: { bsize: number; blocks: number; bavail: number; files: number; ffree: number },
     now: number,
     holds: string[],
-  ): { samples: WireSample[]; state: WireState } {
+  ): { samples: MetricSample[]; state: WireState } {
     const size = st.blocks * st.bsize;
     const avail = st.bavail * st.bsize;
     let h = this.histories.get(m.mountPoint);
@@ -128,7 +131,7 @@ export class FilesystemsCollector implements Collector {
     const availPercent = size > 0 ? (100 * st.bavail) / st.blocks : null;
     const inodesFreePercent = st.files > 0 ? (100 * st.ffree) / st.files : null;
     const l = { mountpoint: m.mountPoint, device: m.device, fstype: m.fsType };
-    const samples: WireSample[] = [
+    const samples: MetricSample[] = [
       { m: 'fs_size_bytes', l, v: size },
       { m: 'fs_avail_bytes', l, v: avail },
       { m: 'fs_avail_percent', l, v: availPercent },
@@ -156,3 +159,29 @@ export class FilesystemsCollector implements Collector {
     };
   }
 }
+
+/** mongod's dbPath and log directory from its config files, to tie them to their mounts. */
+function mongodPaths(configs: readonly string[]): WatchedPath[] {
+  const out: WatchedPath[] = [];
+  for (const file of configs) {
+    try {
+      const c = loadMongodConfig(file);
+      if (c.dbPath) out.push({ role: 'mongod dbPath', path: c.dbPath.value });
+      if (c.logPath) out.push({ role: 'mongod log', path: c.logPath.value });
+    } catch {
+      // an unreadable config is the log-path check's finding, not this one's
+    }
+  }
+  return out;
+}
+
+registerCollector({
+  name: 'filesystems',
+  help: "free space and inodes per file system, time to full, and the mounts under mongod's paths",
+  defaultEnabled: true,
+  create: (host) => {
+    const configs = [host.logPathOptions.mongodConfig, ...host.instances.map((i) => i.configFile)];
+    const files = [...new Set(configs.filter((f) => f !== null))];
+    return [new FilesystemsCollector(host.root, { watched: () => mongodPaths(files) })];
+  },
+});

@@ -1,12 +1,14 @@
 import { LOGPATH_STATE_KIND, type LogPathCheckState } from '../../shared/states.js';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import type { WireSample, WireState } from '../../shared/protocol.js';
+import type { WireState } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
 import { countBySeverity, type Finding } from '../../shared/findings.js';
 import { hostEnv, runLogrotateCheck } from '../logrotate/run.js';
 import { checkMongodConfig, loadMongodConfig, mongodLogSettings } from '../mongod/config-check.js';
 import type { MongodLogSettings } from '../logrotate/check.js';
 import { absent, type CollectResult, type Collector } from './collector.js';
+import { registerCollector } from './registry.js';
 
 /** How often the checks run even when no watched file changed: mounts come and go, disks fill. */
 export const LOGPATH_CHECK_INTERVAL_MS = 60_000;
@@ -125,7 +127,7 @@ export class LogPathsCollector implements Collector {
       this.lastRun = now;
       this.run();
     }
-    const samples: WireSample[] = [];
+    const samples: MetricSample[] = [];
     const states: WireState[] = [];
     const checks = [
       ['logrotate', this.last?.logrotate ?? null, this.opts.logrotateConfig],
@@ -160,3 +162,14 @@ export class LogPathsCollector implements Collector {
     for (const w of this.watchers) w.close();
   }
 }
+
+registerCollector({
+  name: 'logpaths',
+  help: 'logrotate and mongod.conf checks of the log paths',
+  defaultEnabled: true,
+  create: (host) => {
+    const lp = host.logPathOptions;
+    // With several instances each checks its own config file, labelled; the shared check would name only one.
+    return [new LogPathsCollector(host.labelled ? { ...lp, mongodConfig: null } : lp)];
+  },
+});

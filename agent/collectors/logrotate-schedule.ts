@@ -1,5 +1,6 @@
 import { logrotateSchedule } from '../logrotate/schedule.js';
 import type { CollectResult, Collector } from './collector.js';
+import { registerCollector } from './registry.js';
 
 import { LOGROTATE_SCHEDULE_STATE_KIND as SCHEDULE_STATE_KIND } from '../../shared/states.js';
 const RECOMPUTE_MS = 60_000;
@@ -44,3 +45,10 @@ export class LogrotateScheduleCollector implements Collector {
     });
   }
 }
+
+registerCollector({
+  name: 'logrotate_schedule',
+  help: 'when logrotate next runs (systemd timer, anacron or cron); only with a logrotate configuration',
+  defaultEnabled: true,
+  create: (host) => (host.logPathOptions.logrotateConfig ? [new LogrotateScheduleCollector(host.root)] : []),
+});

@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
-import type { WireSample, WireState } from '../../shared/protocol.js';
+import type { WireState } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
 import { countBySeverity, type Finding } from '../../shared/findings.js';
 import { hostEnv } from '../logrotate/run.js';
 import { MongodSource, redactUri } from '../mongod/client.js';
@@ -141,7 +142,7 @@ export class MongodRunningCollector implements Collector {
         ...rest,
       }))(r),
     };
-    const samples: WireSample[] = [];
+    const samples: MetricSample[] = [];
     const states = [state];
     const put = (check: string, c: { ok: boolean; counts: Record<Finding['severity'], number> }) => {
       const l = { check, ...(this.opts.instance ? { instance: this.opts.instance } : {}) };
@@ -155,7 +156,7 @@ export class MongodRunningCollector implements Collector {
     // last verdict resolves instead of freezing on a process that is gone.
     if (!r.error) put('mongod-running', r);
     else
-      for (const m of ['logpath_check_ok', 'logpath_check_errors', 'logpath_check_warnings'])
+      for (const m of ['logpath_check_ok', 'logpath_check_errors', 'logpath_check_warnings'] as const)
         samples.push({
           m,
           l: { check: 'mongod-running', ...(this.opts.instance ? { instance: this.opts.instance } : {}) },

@@ -6,7 +6,8 @@ import {
   type ReplsetState,
 } from '../../shared/states.js';
 import type { Document } from 'bson';
-import type { WireSample, WireState } from '../../shared/protocol.js';
+import type { WireState } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
 import { MongodSource, redactUri } from '../mongod/client.js';
 import { gauges, intervalFigures, missingFigures } from '../mongod/server-status.js';
 import { quorum, type Quorum } from '../mongod/replset.js';
@@ -52,9 +53,9 @@ export class MongodCollector implements Collector {
   private oplogWindow: number | null = null;
   private oplogAt = -Infinity;
   /** The last good reading's samples: activity to report as ended, replica-set figures to report as unknown. */
-  private lastUp: WireSample[] = [];
-  private lastReplset: WireSample[] = [];
-  private lastEngine: WireSample[] = [];
+  private lastUp: MetricSample[] = [];
+  private lastReplset: MetricSample[] = [];
+  private lastEngine: MetricSample[] = [];
   /** Since when replSetGetStatus has failed, and whether serverStatus still tells whether a primary is known. */
   private replsetFailedSince: number | null = null;
   private primaryKnown = false;
@@ -97,7 +98,7 @@ export class MongodCollector implements Collector {
 
   /** mongod is down: activity ended (0), replica-set figures unknown (null), the view unknown. */
   private downResult(now: number, uri: string): CollectResult {
-    const samples: WireSample[] = [
+    const samples: MetricSample[] = [
       { m: 'mongod_up', v: 0 },
       ...endedActivity(this.lastUp),
       ...unknownSeries(this.lastReplset),
@@ -191,13 +192,13 @@ export class MongodCollector implements Collector {
     }
     const up = mongodSamples(g, figures);
     this.lastUp = up;
-    let rs: WireSample[] = [];
+    let rs: MetricSample[] = [];
     if (this.replset?.state === 'unknown')
       rs = unknownReplsetSamples(this.replset, this.primaryKnown, this.lastReplset);
     else if (this.replset) this.lastReplset = rs = replsetSamples(this.replset);
     const engine = engineSamples(engineGauges(ss), rates, this.oplogWindow);
     this.lastEngine = engine;
-    const samples: WireSample[] = [...up, ...rs, ...engine];
+    const samples: MetricSample[] = [...up, ...rs, ...engine];
     const states: WireState[] = [
       {
         kind: MONGOD_STATE_KIND,

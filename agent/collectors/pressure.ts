@@ -1,13 +1,14 @@
 import { readStampedUnderRoot, readUnderRoot } from '../procfs/read.js';
 import { parsePressure, type Pressure, type PressureLine } from '../procfs/pressure.js';
-import type { WireSample } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
 import { absent, failed, ok, type CollectResult, type Collector } from './collector.js';
+import { registerCollector } from './registry.js';
 
 /** I/O pressure (PSI) from /proc/pressure/io; absent on kernels without PSI means absent, not zero. */
 export class PressureCollector implements Collector {
   readonly name = 'pressure';
-  /** The latest reading, for the disk saturation view. */
-  latest: Pressure | null = null;
+  /** The previous reading, for the stall rate. */
+  private prev: Pressure | null = null;
   /** Monotonic instant of the previous reading's contents (the stall rate's interval ends at reads, not ticks). */
   private prevMono = 0;
 
@@ -24,20 +25,21 @@ export class PressureCollector implements Collector {
     try {
       const read = await readStampedUnderRoot(this.root, 'proc/pressure/io');
       if (read === null) {
-        this.latest = null;
-        return absent(this.name, `${this.root}/proc/pressure/io does not exist (kernel without PSI, or psi=0)`);
+        this.prev = null;
+        const why = `${this.root}/proc/pressure/io does not exist (kernel without PSI, or psi=0)`;
+        return { ...absent(this.name, why), provides: { pressure: null } };
       }
       cur = parsePressure(read.text);
       readAt = read.monoMs;
     } catch (err) {
-      this.latest = null;
-      return failed(this.name, err);
+      this.prev = null;
+      return { ...failed(this.name, err), provides: { pressure: null } };
     }
-    const prev = this.latest;
+    const prev = this.prev;
     const elapsedMs = readAt - this.prevMono;
-    this.latest = cur;
+    this.prev = cur;
     this.prevMono = readAt;
-    const samples: WireSample[] = [];
+    const samples: MetricSample[] = [];
     const emit = (kind: 'some' | 'full', c: PressureLine, p: PressureLine | null | undefined) => {
       const l = { kind };
       samples.push(
@@ -55,6 +57,14 @@ export class PressureCollector implements Collector {
     };
     emit('some', cur.some, prev?.some);
     if (cur.full) emit('full', cur.full, prev?.full);
-    return ok(this.name, samples);
+    // the disks collector's saturation view reads it
+    return { ...ok(this.name, samples), provides: { pressure: cur } };
   }
 }
+
+registerCollector({
+  name: 'pressure',
+  help: 'I/O pressure (PSI) from /proc/pressure/io',
+  defaultEnabled: true,
+  create: (host) => [new PressureCollector(host.root)],
+});

@@ -4,9 +4,10 @@ import { parseMdstat, type MdStat } from '../procfs/mdstat.js';
 import { readMdSysfs, type MdSysfs } from '../sysfs/md.js';
 import { buildArrayReports, type ArrayReport } from '../raid/arrays.js';
 import { arrayQueue, type ArrayQueue } from '../raid/queue.js';
-import type { WireSample, WireState } from '../../shared/protocol.js';
-import type { DisksCollector } from './disks.js';
-import { absent, type CollectResult, type Collector } from './collector.js';
+import type { WireState } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
+import { absent, type CollectContext, type CollectResult, type Collector } from './collector.js';
+import { registerCollector } from './registry.js';
 
 export interface RaidReading {
   /** null when /proc/mdstat is absent (kernel without md). */
@@ -36,8 +37,8 @@ export async function readRaid(root: string): Promise<RaidReading | null> {
 
 /**
  * md RAID arrays: health, members, sync progress, mismatches, and queue depth
- * of the array and its members. Runs after the disks collector, whose latest
- * per-device readings give the queue figures.
+ * of the array and its members. Runs after the disks collector, whose
+ * per-device readings (handed over by the sampler) give the queue figures.
  */
 export class RaidCollector implements Collector {
   readonly name = 'raid';
@@ -46,10 +47,7 @@ export class RaidCollector implements Collector {
   /** Per array, the sync actions seen running: once one ends, raid_sync_running says 0 for it, not nothing. */
   private readonly syncsSeen = new Map<string, Set<string>>();
 
-  constructor(
-    private readonly root: string,
-    private readonly disks: DisksCollector,
-  ) {}
+  constructor(private readonly root: string) {}
 
   async snapshot(): Promise<unknown> {
     const r = await readRaid(this.root);
@@ -57,15 +55,16 @@ export class RaidCollector implements Collector {
     return { arrays: r.arrays, ...(r.fileErrors.length ? { errors: r.fileErrors } : {}) };
   }
 
-  async collect(): Promise<CollectResult> {
+  async collect(ctx?: CollectContext): Promise<CollectResult> {
+    const devices = ctx?.readings?.disks ?? new Map();
     const r = await readRaid(this.root);
     if (!r) return absent(this.name, 'no /proc/mdstat and no md arrays in sysfs: this kernel has no md RAID');
-    const samples: WireSample[] = [];
+    const samples: MetricSample[] = [];
     const states: WireState[] = [];
     const problems = [...r.fileErrors];
     for (const a of r.arrays) {
       if (a.error) problems.push(`${a.name}: ${a.error}`);
-      const queue = arrayQueue(a, this.disks.latest);
+      const queue = arrayQueue(a, devices);
       // A container holds metadata, not data: no disk counts to alert on, only its state.
       if (a.kind === 'array') samples.push(...arraySamples(a, queue));
       samples.push(...endedSyncs(a, this.syncsSeen));
@@ -78,9 +77,16 @@ export class RaidCollector implements Collector {
   }
 }
 
-export function arraySamples(a: ArrayReport, q: ArrayQueue): WireSample[] {
+registerCollector({
+  name: 'raid',
+  help: 'md RAID arrays from /proc/mdstat and /sys/block/md*: health, sync, queue depth',
+  defaultEnabled: true,
+  create: (host) => [new RaidCollector(host.root)],
+});
+
+export function arraySamples(a: ArrayReport, q: ArrayQueue): MetricSample[] {
   const l = { array: a.name };
-  const out: WireSample[] = [
+  const out: MetricSample[] = [
     { m: 'raid_disks_expected', l, v: a.disks.expected },
     { m: 'raid_disks_active', l, v: a.disks.active },
     { m: 'raid_disks_failed', l, v: a.disks.failed },
@@ -118,7 +124,7 @@ export function arraySamples(a: ArrayReport, q: ArrayQueue): WireSample[] {
  * ended (a rebuild that finished, a check that completed): a gauge of a
  * finished activity goes to 0, so an alert on it resolves.
  */
-function endedSyncs(a: ArrayReport, seen: Map<string, Set<string>>): WireSample[] {
+function endedSyncs(a: ArrayReport, seen: Map<string, Set<string>>): MetricSample[] {
   let actions = seen.get(a.name);
   const running = a.sync?.status === 'running' ? a.sync.action : null;
   if (running) (actions ??= new Set()).add(running);

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { Finding } from '../../shared/findings.js';
-import { mountVerdict } from './mounts.js';
-import type { Stanza } from './parse.js';
-import { firstMissingAncestor, stat, type CheckEnv } from './check.js';
+import { mountVerdict } from '../fs/mounts.js';
+import type { Stanza } from './config-model.js';
+import type { CheckEnv } from './check.js';
+import { firstMissingAncestor, stat } from '../fs/paths.js';
 
 /**
  * logrotate 3.21 verifies olddir while reading the config (config.c), for each

@@ -8,92 +8,20 @@
  * mark the stanza; errors logrotate merely prints are findings.
  */
 import type { Finding } from '../../shared/findings.js';
+import {
+  cloneOptions,
+  defaultOptions,
+  finding,
+  splitWords,
+  type ConfigSource,
+  type Options,
+  type ParsedConfig,
+  type ScriptKind,
+  type Stanza,
+  type Where,
+} from './config-model.js';
+import { applyDirective, type Directive, type DirectiveContext } from './directives.js';
 import { segmentRegExp } from './glob.js';
-
-export type ScriptKind = 'prerotate' | 'postrotate' | 'firstaction' | 'lastaction' | 'preremove';
-
-export interface Owner {
-  user: string | null;
-  group: string | null;
-  mode: string | null;
-}
-
-export interface Where {
-  file: string;
-  line: number;
-}
-
-/** The options of a stanza that the checks need; logrotate has many more, which are parsed and kept in `seen`. */
-export interface Options {
-  missingok: boolean;
-  copy: boolean;
-  copytruncate: boolean;
-  renamecopy: boolean;
-  compress: boolean;
-  ifempty: boolean;
-  create: (Owner & Where) | null;
-  olddir: ({ path: string } & Where) | null;
-  createolddir: (Owner & Where) | null;
-  su: ({ user: string; group: string | null } & Where) | null;
-  /** `line` is the directive's line; `bodyLine` the line of the script's first body line. */
-  scripts: Partial<Record<ScriptKind, { body: string; bodyLine: number } & Where>>;
-  /** compresscmd / uncompresscmd when set (logrotate runs them with execvp, so a bare name is looked up on PATH). */
-  compresscmd: ({ path: string } & Where) | null;
-  uncompresscmd: ({ path: string } & Where) | null;
-}
-
-export interface Stanza extends Where {
-  patterns: string[];
-  options: Options;
-  /** Set when logrotate would skip the whole stanza ("found error in …, skipping"). */
-  skipReason: string | null;
-}
-
-export interface ConfigFile {
-  path: string;
-  /** Why logrotate ignores this file, if it does. */
-  ignored: string | null;
-}
-
-export interface ParsedConfig {
-  files: ConfigFile[];
-  stanzas: Stanza[];
-  findings: Finding[];
-  /** `include` targets that could not be read: logrotate stops reading the including file there. */
-  includeErrors: number;
-}
-
-/** A number as C's strtol(…, 0) reads all of it (decimal, 0x hex, 0 octal), or null. */
-export function cNumber(text: string): number | null {
-  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$/.exec(text);
-  if (!m) return null;
-  const body = m[2]!;
-  const n = /^0[xX]/.test(body) ? parseInt(body.slice(2), 16) : /^0./.test(body) ? parseInt(body, 8) : Number(body);
-  return m[1] === '-' ? -n : n;
-}
-
-export function defaultOptions(): Options {
-  // logrotate's compiled-in defaults: ifempty, no create, no missingok.
-  return {
-    missingok: false,
-    copy: false,
-    copytruncate: false,
-    renamecopy: false,
-    compress: false,
-    ifempty: true,
-    create: null,
-    olddir: null,
-    createolddir: null,
-    su: null,
-    scripts: {},
-    compresscmd: null,
-    uncompresscmd: null,
-  };
-}
-
-function cloneOptions(o: Options): Options {
-  return { ...o, scripts: { ...o.scripts } };
-}
 
 /** logrotate 3.21's default taboo extensions for files in an included directory. */
 export const DEFAULT_TABOO_EXTS = [
@@ -117,124 +45,12 @@ export const DEFAULT_TABOO_EXTS = [
   '~',
 ];
 
-const FLAGS: Record<string, [keyof Options, boolean]> = {
-  missingok: ['missingok', true],
-  nomissingok: ['missingok', false],
-  copy: ['copy', true],
-  nocopy: ['copy', false],
-  copytruncate: ['copytruncate', true],
-  nocopytruncate: ['copytruncate', false],
-  renamecopy: ['renamecopy', true],
-  norenamecopy: ['renamecopy', false],
-  compress: ['compress', true],
-  nocompress: ['compress', false],
-  ifempty: ['ifempty', true],
-  notifempty: ['ifempty', false],
-};
-
-/** Directives logrotate knows that the checks need not interpret. */
-const OTHER = new Set([
-  'compressext',
-  'compressoptions',
-  'daily',
-  'weekly',
-  'monthly',
-  'yearly',
-  'hourly',
-  'dateext',
-  'nodateext',
-  'dateformat',
-  'dateyesterday',
-  'datehourago',
-  'delaycompress',
-  'nodelaycompress',
-  'extension',
-  'addextension',
-  'mail',
-  'nomail',
-  'mailfirst',
-  'maillast',
-  'maxage',
-  'minage',
-  'sharedscripts',
-  'nosharedscripts',
-  'shred',
-  'noshred',
-  'shredcycles',
-  'start',
-  'allowhardlink',
-  'noallowhardlink',
-  'ignoreduplicates',
-  'errors',
-  'nocreateolddir',
-  'rotate',
-  'size',
-  'maxsize',
-  'minsize',
-  'nocreate',
-  'noolddir',
-]);
-const SCRIPTS = new Set<ScriptKind>(['prerotate', 'postrotate', 'firstaction', 'lastaction', 'preremove']);
-
-/** Splits a path line into words, honouring "double" and 'single' quotes (as popt does). */
-export function splitWords(text: string): string[] | null {
-  const out: string[] = [];
-  let cur = '';
-  let quote: string | null = null;
-  let has = false;
-  for (const ch of text) {
-    if (quote) {
-      if (ch === quote) quote = null;
-      else cur += ch;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      has = true;
-    } else if (/\s/.test(ch)) {
-      if (has || cur) out.push(cur);
-      cur = '';
-      has = false;
-    } else {
-      cur += ch;
-      has = true;
-    }
-  }
-  if (quote) return null;
-  if (has || cur) out.push(cur);
-  return out;
-}
-
-export interface ConfigSource {
-  /** Reads a file, or says why it cannot; `ignored` is logrotate's reason to skip it (mode, owner, not regular). */
-  readFile(path: string): { text: string; ignored: string | null } | { error: string };
-  /** Directory entries (names) if `path` is a directory, null if it is a file, or an error. */
-  listDir(path: string): string[] | null | { error: string };
-}
-
 interface State {
   source: ConfigSource;
   defaults: Options;
   tabooExts: string[];
   tabooPats: string[];
   out: ParsedConfig;
-}
-
-function finding(
-  severity: Finding['severity'],
-  code: string,
-  where: Where,
-  message: string,
-  fix?: string,
-  target?: string,
-): Finding {
-  return {
-    severity,
-    code,
-    file: where.file,
-    line: where.line,
-    message,
-    ...(fix ? { fix } : {}),
-    ...(target ? { target } : {}),
-  };
 }
 
 /**
@@ -306,297 +122,169 @@ function readFile(path: string, from: Where, st: State, inDir: boolean): boolean
     return false;
   }
   st.out.files.push({ path, ignored: r.ignored });
-  parseText(r.text, path, st, r.ignored);
+  new FileParser(path, st).parse(r.text, r.ignored);
   return true;
 }
 
-/** Parses one file's text into the shared state. */
-function parseText(text: string, file: string, st: State, ignored: string | null): void {
-  const lines = text.split('\n');
-  if (lines.length && lines[lines.length - 1] === '') lines.pop();
-  // Declared with `as` so TypeScript does not narrow them inside the closures below.
-  let stanza = null as Stanza | null;
-  let pendingPaths = null as { words: string[]; line: number } | null;
-  let script = null as {
-    kind: ScriptKind;
-    line: number;
-    bodyLine: number;
-    body: string[];
-    target: Options;
-  } | null;
-  // An ignored file is still read, so its stanzas can be judged (their targets will not rotate).
-  const stanzasBefore = st.out.stanzas.length;
-  const push = (f: Finding) => st.out.findings.push(f);
-  const opts = () => (stanza ? stanza.options : st.defaults);
-  const stanzaError = (where: Where, code: string, message: string, fix?: string) => {
-    push(finding('error', code, where, message, fix));
-    if (stanza && !stanza.skipReason) stanza.skipReason = `${file}:${where.line}: ${message}`;
-  };
+/** A script being read: its lines up to `endscript`, and the options it belongs to. */
+interface OpenScript {
+  kind: ScriptKind;
+  line: number;
+  bodyLine: number;
+  body: string[];
+  target: Options;
+}
 
-  const openStanza = (words: string[], line: number) => {
-    stanza = { file, line, patterns: words, options: cloneOptions(st.defaults), skipReason: null };
-    if (words.length === 0)
-      push(finding('error', 'empty-stanza', { file, line }, 'a { block with no log path before it'));
-  };
+/** Parses one file's text into the shared state, a line at a time. */
+class FileParser implements DirectiveContext {
+  private stanza: Stanza | null = null;
+  /** Paths may run over several lines until the opening brace. */
+  private pendingPaths: { words: string[]; line: number } | null = null;
+  private script: OpenScript | null = null;
 
-  for (let i = 0; i < lines.length; i++) {
-    const lineNo = i + 1;
-    const where = { file, line: lineNo };
-    const raw = lines[i]!;
+  constructor(
+    private readonly file: string,
+    private readonly st: State,
+  ) {}
+
+  get options(): Options {
+    return this.stanza ? this.stanza.options : this.st.defaults;
+  }
+
+  get inStanza(): boolean {
+    return this.stanza !== null;
+  }
+
+  push(f: Finding): void {
+    this.st.out.findings.push(f);
+  }
+
+  stanzaError(where: Where, code: string, message: string, fix?: string): void {
+    this.push(finding('error', code, where, message, fix));
+    if (this.stanza && !this.stanza.skipReason) this.stanza.skipReason = `${this.file}:${where.line}: ${message}`;
+  }
+
+  startScript(kind: ScriptKind, { rest, where }: Directive): void {
+    const bodyLine = rest ? where.line : where.line + 1;
+    this.script = { kind, line: where.line, bodyLine, body: rest ? [rest] : [], target: this.options };
+  }
+
+  include(path: string, from: Where): void {
+    readPath(path, from, this.st);
+  }
+
+  setTaboo(key: 'tabooext' | 'taboopat', list: string[], add: boolean): void {
+    if (key === 'tabooext') this.st.tabooExts = add ? [...this.st.tabooExts, ...list] : list;
+    else this.st.tabooPats = add ? [...this.st.tabooPats, ...list] : list;
+  }
+
+  parse(text: string, ignored: string | null): void {
+    const lines = text.split('\n');
+    if (lines.length && lines[lines.length - 1] === '') lines.pop();
+    // An ignored file is still read, so its stanzas can be judged (their targets will not rotate).
+    const stanzasBefore = this.st.out.stanzas.length;
+    lines.forEach((raw, i) => this.line(raw, { file: this.file, line: i + 1 }));
+    this.finish();
+    if (ignored) {
+      for (const s of this.st.out.stanzas.slice(stanzasBefore)) s.skipReason ??= `${this.file} is ignored: ${ignored}`;
+    }
+  }
+
+  private line(raw: string, where: Where): void {
     const line = raw.replace(/^[ \t]+/, '');
+    if (this.script) return this.scriptLine(this.script, raw, line);
+    if (line === '' || line.startsWith('#')) return;
+    if (this.pendingPaths) return this.morePaths(this.pendingPaths, line, where);
+    if (line.startsWith('}')) return this.closeStanza(where);
+    if (/^[/"'~]/.test(line)) return this.pathLine(line, where);
+    this.directiveLine(line, where);
+  }
 
-    if (script) {
-      if (/^endscript\s*$/.test(line)) {
-        script.target.scripts[script.kind] = {
-          body: script.body.join('\n'),
-          bodyLine: script.bodyLine,
-          file,
-          line: script.line,
-        };
-        script = null;
-      } else script.body.push(raw);
-      continue;
+  private scriptLine(script: OpenScript, raw: string, line: string): void {
+    if (!/^endscript\s*$/.test(line)) {
+      script.body.push(raw);
+      return;
     }
-    if (line === '' || line.startsWith('#')) continue;
+    const { kind, bodyLine } = script;
+    script.target.scripts[kind] = { body: script.body.join('\n'), bodyLine, file: this.file, line: script.line };
+    this.script = null;
+  }
 
-    if (pendingPaths) {
-      // Paths may run over several lines until the opening brace.
-      const brace = line.indexOf('{');
-      const words = splitWords(brace >= 0 ? line.slice(0, brace) : line);
-      pendingPaths.words.push(...(words ?? []));
-      if (brace >= 0) {
-        openStanza(pendingPaths.words, pendingPaths.line);
-        pendingPaths = null;
-        if (line.slice(brace + 1).trim())
-          push(
-            finding(
-              'warning',
-              'text-after-brace',
-              where,
-              `text after "{" is ignored: "${line.slice(brace + 1).trim()}"`,
-            ),
-          );
-      }
-      continue;
+  private openStanza(words: string[], line: number): void {
+    const { file } = this;
+    this.stanza = { file, line, patterns: words, options: cloneOptions(this.st.defaults), skipReason: null };
+    if (words.length === 0)
+      this.push(finding('error', 'empty-stanza', { file, line }, 'a { block with no log path before it'));
+  }
+
+  private morePaths(pending: { words: string[]; line: number }, line: string, where: Where): void {
+    const brace = line.indexOf('{');
+    const words = splitWords(brace >= 0 ? line.slice(0, brace) : line);
+    pending.words.push(...(words ?? []));
+    if (brace < 0) return;
+    this.openStanza(pending.words, pending.line);
+    this.pendingPaths = null;
+    const after = line.slice(brace + 1).trim();
+    if (after) this.push(finding('warning', 'text-after-brace', where, `text after "{" is ignored: "${after}"`));
+  }
+
+  private closeStanza(where: Where): void {
+    if (!this.stanza) {
+      this.push(
+        finding('error', 'unexpected-brace', where, 'unexpected }: no block is open here', 'remove the extra }'),
+      );
+      return;
     }
+    this.st.out.stanzas.push(this.stanza);
+    this.stanza = null;
+  }
 
-    if (line.startsWith('}')) {
-      if (!stanza) {
-        push(finding('error', 'unexpected-brace', where, 'unexpected }: no block is open here', 'remove the extra }'));
-        continue;
-      }
-      st.out.stanzas.push(stanza);
-      stanza = null;
-      continue;
-    }
+  private pathLine(line: string, where: Where): void {
+    if (this.stanza) return this.stanzaError(where, 'nested-stanza', 'a log path inside another block');
+    const brace = line.indexOf('{');
+    const words = splitWords(brace >= 0 ? line.slice(0, brace) : line);
+    if (!words) return this.push(finding('error', 'unbalanced-quote', where, 'unbalanced quote in the log path list'));
+    if (brace >= 0) this.openStanza(words, where.line);
+    else this.pendingPaths = { words, line: where.line };
+  }
 
-    if (/^[/"'~]/.test(line)) {
-      if (stanza) {
-        stanzaError(where, 'nested-stanza', 'a log path inside another block');
-        continue;
-      }
-      const brace = line.indexOf('{');
-      const words = splitWords(brace >= 0 ? line.slice(0, brace) : line);
-      if (!words) {
-        push(finding('error', 'unbalanced-quote', where, 'unbalanced quote in the log path list'));
-        continue;
-      }
-      if (brace >= 0) openStanza(words, lineNo);
-      else pendingPaths = { words, line: lineNo };
-      continue;
-    }
-
+  private directiveLine(line: string, where: Where): void {
     const m = /^([A-Za-z]+)(.*)$/.exec(line);
     if (!m) {
-      push(
-        finding(
-          'error',
-          'bad-line',
-          where,
-          `lines must begin with a directive or a log path, not "${line.trim().slice(0, 40)}"`,
-        ),
-      );
-      continue;
+      const message = `lines must begin with a directive or a log path, not "${line.trim().slice(0, 40)}"`;
+      return this.push(finding('error', 'bad-line', where, message));
     }
-    const key = m[1]!.toLowerCase();
-    let rest = m[2]!;
-    if (rest && !/^[\s=]/.test(rest)) {
-      const msg = `"${m[1]}" is not followed by a space: a log path must start with / or a quote`;
-      if (stanza) stanzaError(where, 'bad-keyword', msg);
-      else push(finding('error', 'bad-keyword', where, msg, 'write the log path as an absolute path'));
-      continue;
+    const name = m[1]!;
+    const after = m[2]!;
+    if (after && !/^[\s=]/.test(after)) {
+      const msg = `"${name}" is not followed by a space: a log path must start with / or a quote`;
+      if (this.stanza) this.stanzaError(where, 'bad-keyword', msg);
+      else this.push(finding('error', 'bad-keyword', where, msg, 'write the log path as an absolute path'));
+      return;
     }
-    rest = rest.replace(/^\s*=?\s*/, '').trim();
+    const rest = after.replace(/^\s*=?\s*/, '').trim();
     // Arguments may be quoted, e.g. su "foo bar" 'bar baz' (logrotate's own tests do this).
     const args = rest === '' ? [] : (splitWords(rest) ?? rest.split(/\s+/));
-    const o = opts();
+    applyDirective({ key: name.toLowerCase(), name, rest, args, where }, this);
+  }
 
-    if (key in FLAGS) {
-      const [field, value] = FLAGS[key]!;
-      (o as unknown as Record<string, unknown>)[field] = value;
-      continue;
+  /** What is left open at the end of the file. */
+  private finish(): void {
+    const { file } = this;
+    if (this.script) {
+      const { kind, line } = this.script;
+      const fix = 'end the script with a line "endscript"';
+      this.push(finding('error', 'unterminated-script', { file, line }, `${kind} has no endscript`, fix));
     }
-    if (SCRIPTS.has(key as ScriptKind)) {
-      script = {
-        kind: key as ScriptKind,
-        line: lineNo,
-        bodyLine: rest ? lineNo : lineNo + 1,
-        body: rest ? [rest] : [],
-        target: o,
-      };
-      continue;
+    if (this.pendingPaths) {
+      const where = { file, line: this.pendingPaths.line };
+      this.push(finding('error', 'no-brace', where, 'log paths with no { block after them'));
     }
-    switch (key) {
-      case 'endscript':
-        push(finding('warning', 'stray-endscript', where, 'endscript without a script'));
-        break;
-      case 'create':
-      case 'createolddir': {
-        // [mode [owner [group]]]; logrotate reads the mode with %o, so a non-octal digit ends it.
-        if (args.length > 3 || (args[0] !== undefined && !/^[0-7]+$/.test(args[0]))) {
-          stanzaError(
-            where,
-            `bad-${key}`,
-            `bad ${key} arguments "${rest}": expected [octal mode [owner [group]]]`,
-            `write e.g. ${key} 0640 mongod mongod`,
-          );
-          break;
-        }
-        o[key] = { mode: args[0] ?? null, user: args[1] ?? null, group: args[2] ?? null, file, line: lineNo };
-        break;
-      }
-      case 'nocreate':
-        o.create = null;
-        break;
-      case 'nocreateolddir':
-        o.createolddir = null;
-        break;
-      case 'su':
-        if (args.length < 1 || args.length > 2) {
-          stanzaError(where, 'bad-su', 'su needs a user and optionally a group');
-          break;
-        }
-        o.su = { user: args[0]!, group: args[1] ?? null, file, line: lineNo };
-        break;
-      case 'olddir':
-        if (args.length !== 1) {
-          stanzaError(where, 'bad-olddir', 'olddir needs exactly one directory');
-          break;
-        }
-        o.olddir = { path: splitWords(rest)?.[0] ?? args[0]!, file, line: lineNo };
-        break;
-      case 'noolddir':
-        o.olddir = null;
-        break;
-      case 'compresscmd':
-      case 'uncompresscmd':
-        if (args.length !== 1) {
-          stanzaError(where, `bad-${key}`, `${key} needs exactly one program`);
-          break;
-        }
-        o[key] = { path: args[0]!, file, line: lineNo };
-        break;
-      case 'rotate': {
-        const n = cNumber(rest);
-        if (n === null || n < -1)
-          stanzaError(where, 'bad-rotate', `bad rotation count "${rest}"`, 'give a whole number, e.g. rotate 7');
-        break;
-      }
-      case 'start':
-      case 'minage':
-      case 'maxage':
-      case 'shredcycles': {
-        // strtoul into an int: a sign, trailing text or a value past INT_MAX is refused
-        const n = rest.startsWith('-') ? null : cNumber(rest);
-        if (n === null || n > 2 ** 31 - 1)
-          stanzaError(where, `bad-${key}`, `bad ${key} "${rest}"`, `give a whole number, e.g. ${key} 30`);
-        break;
-      }
-      case 'weekly':
-        if (rest !== '' && !(/^\d+$/.test(rest) && Number(rest) <= 7))
-          stanzaError(
-            where,
-            'bad-weekly',
-            `bad weekly directive "${rest}"`,
-            'give a weekday 0-6, or 7 for once a week',
-          );
-        break;
-      case 'size':
-      case 'maxsize':
-      case 'minsize':
-        if (!/^\d+(\.\d+)?[kMG]?$/.test(rest))
-          stanzaError(where, 'bad-size', `bad ${key} "${rest}"`, 'give a size like 100k, 10M or 1G');
-        break;
-      case 'include':
-        if (stanza) {
-          push(
-            finding('warning', 'include-in-stanza', where, 'include inside a block is not read as a global include'),
-          );
-          break;
-        }
-        readPath(rest, where, st);
-        break;
-      case 'tabooext':
-      case 'taboopat': {
-        if (stanza) {
-          stanzaError(
-            where,
-            `${key}-in-stanza`,
-            `${key} may not appear inside a block`,
-            `move ${key} before the blocks`,
-          );
-          break;
-        }
-        const add = rest.startsWith('+');
-        const list = rest
-          .replace(/^\+\s*/, '')
-          .split(/[\s,]+/)
-          .filter(Boolean);
-        if (key === 'tabooext') st.tabooExts = add ? [...st.tabooExts, ...list] : list;
-        else st.tabooPats = add ? [...st.tabooPats, ...list] : list;
-        break;
-      }
-      default:
-        if (!OTHER.has(key))
-          push(
-            finding(
-              'warning',
-              'unknown-directive',
-              where,
-              `unknown directive "${m[1]}": logrotate prints an error and ignores the line`,
-              'remove or correct it',
-            ),
-          );
+    if (this.stanza) {
+      // logrotate 3.21 accepts a block left open at the end of a file.
+      const message = 'this block has no closing }; logrotate accepts it at the end of the file';
+      this.push(finding('warning', 'unclosed-stanza', { file, line: this.stanza.line }, message, 'add the }'));
+      this.st.out.stanzas.push(this.stanza);
     }
-  }
-  if (script) {
-    push(
-      finding(
-        'error',
-        'unterminated-script',
-        { file, line: script.line },
-        `${script.kind} has no endscript`,
-        'end the script with a line "endscript"',
-      ),
-    );
-  }
-  if (pendingPaths) {
-    push(finding('error', 'no-brace', { file, line: pendingPaths.line }, 'log paths with no { block after them'));
-  }
-  if (stanza) {
-    // logrotate 3.21 accepts a block left open at the end of a file.
-    push(
-      finding(
-        'warning',
-        'unclosed-stanza',
-        { file, line: stanza.line },
-        'this block has no closing }; logrotate accepts it at the end of the file',
-        'add the }',
-      ),
-    );
-    st.out.stanzas.push(stanza);
-  }
-  if (ignored) {
-    for (const s of st.out.stanzas.slice(stanzasBefore)) s.skipReason ??= `${file} is ignored: ${ignored}`;
   }
 }

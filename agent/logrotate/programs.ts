@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Finding } from '../../shared/findings.js';
-import type { ScriptKind, Stanza, Where } from './parse.js';
+import type { ScriptKind, Stanza, Where } from './config-model.js';
 
 /**
  * The programs a rotation runs, judged before the run: compresscmd and

@@ -2,9 +2,11 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { countBySeverity, type Finding } from '../../shared/findings.js';
 import { systemAccounts } from './accounts.js';
-import { checkStanzas, defaultSpace, firstMissingAncestor, type CheckEnv, type TargetResult } from './check.js';
-import { parseMountTable } from './mounts.js';
-import { loadConfig, type ConfigFile } from './parse.js';
+import { checkStanzas, type CheckEnv, type TargetResult } from './check.js';
+import { defaultSpace, firstMissingAncestor } from '../fs/paths.js';
+import { parseMountTable } from '../fs/mounts.js';
+import type { ConfigFile } from './config-model.js';
+import { loadConfig } from './parse.js';
 import { fsConfigSource } from './source.js';
 import { logrotateDebug, type SecondOpinion } from './second-opinion.js';
 

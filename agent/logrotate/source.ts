@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import type { ConfigSource } from './parse.js';
+import type { ConfigSource } from './config-model.js';
 
 /**
  * Config files from the real file system, judged as logrotate judges them

@@ -1,5 +1,5 @@
 import type { Document } from 'mongodb';
-import type { WireSample } from '../../shared/protocol.js';
+import type { MetricSample } from '../../shared/catalogue.js';
 import type { Quorum } from './replset.js';
 
 /**
@@ -23,12 +23,12 @@ const ACTIVITY = new Set([
 ]);
 
 /** The activity series of the last good reading, each at 0. */
-export function endedActivity(lastGood: readonly WireSample[]): WireSample[] {
+export function endedActivity(lastGood: readonly MetricSample[]): MetricSample[] {
   return lastGood.filter((s) => ACTIVITY.has(s.m)).map((s) => ({ m: s.m, ...(s.l ? { l: s.l } : {}), v: 0 }));
 }
 
 /** The series of the last good reading, each null: known to exist, value unknown now. */
-export function unknownSeries(lastGood: readonly WireSample[]): WireSample[] {
+export function unknownSeries(lastGood: readonly MetricSample[]): MetricSample[] {
   return lastGood.map((s) => ({ m: s.m, ...(s.l ? { l: s.l } : {}), v: null }));
 }
 
@@ -74,7 +74,7 @@ export function unknownQuorum(set: string | null, primary: string | null, error:
 }
 
 /** Samples of an unknown replica-set view: has_primary from serverStatus where it says, everything else null. */
-export function unknownReplsetSamples(q: Quorum, known: boolean, lastGood: readonly WireSample[]): WireSample[] {
+export function unknownReplsetSamples(q: Quorum, known: boolean, lastGood: readonly MetricSample[]): MetricSample[] {
   const l = { set: q.set ?? 'unknown' };
   const out = unknownSeries(lastGood.filter((s) => s.m !== 'replset_has_primary'));
   out.push({ m: 'replset_has_primary', l, v: known ? (q.primary ? 1 : 0) : null });

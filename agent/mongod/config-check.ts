@@ -2,17 +2,12 @@ import { readFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Finding } from '../../shared/findings.js';
 import type { Accounts } from '../logrotate/accounts.js';
-import {
-  firstMissingAncestor,
-  NEARLY_FULL_PERCENT,
-  stat,
-  type CheckEnv,
-  type MongodLogSettings,
-} from '../logrotate/check.js';
-import { mountVerdict } from '../logrotate/mounts.js';
+import type { MongodLogSettings } from '../logrotate/check.js';
+import { mountVerdict } from '../fs/mounts.js';
+import { firstMissingAncestor, NEARLY_FULL_PERCENT, stat, type PathEnv } from '../fs/paths.js';
 import { MongodConfigError, parseMongodConfig, type MongodConfig } from './config.js';
 
-export interface MongodCheckEnv extends Pick<CheckEnv, 'mounted' | 'fstab' | 'space'> {
+export interface MongodCheckEnv extends PathEnv {
   accounts: Accounts;
   /** The account mongod runs as (packages use mongod or mongodb). */
   user: string;
@@ -48,6 +43,16 @@ export function mongodLogSettings(c: MongodConfig): MongodLogSettings | null {
   };
 }
 
+/** One config being judged: where findings go, and mongod's account. */
+interface Judging {
+  c: MongodConfig;
+  env: MongodCheckEnv;
+  uid: number;
+  gid: number;
+  out: Finding[];
+  at: (line: number, target?: string) => { file: string; line: number; target?: string };
+}
+
 /**
  * Would this mongod.conf let mongod start and keep logging? Checks the log
  * directory (exists, writable by mongod's user, mounted, has space), the
@@ -57,8 +62,6 @@ export function checkMongodConfig(c: MongodConfig, env: MongodCheckEnv): Finding
   const out: Finding[] = [];
   const at = (line: number, target?: string) => ({ file: c.file, line, ...(target ? { target } : {}) });
   const account = env.accounts.user(env.user);
-  const uid = account?.uid ?? 0;
-  const gid = account?.gid ?? 0;
   if (!account)
     out.push({
       severity: 'warning',
@@ -67,41 +70,52 @@ export function checkMongodConfig(c: MongodConfig, env: MongodCheckEnv): Finding
       message: `user "${env.user}" does not exist here; permissions are judged as root`,
       fix: 'pass --mongod-user with the account mongod runs as',
     });
+  const j: Judging = { c, env, uid: account?.uid ?? 0, gid: account?.gid ?? 0, out, at };
+  checkLogFile(j);
+  checkLogRotation(j);
+  checkDbPath(j);
+  checkPidFile(j);
+  return out;
+}
 
-  const onDisk = (p: string, line: number, what: string) => {
-    if (env.mounted && env.fstab) {
-      const v = mountVerdict(p, env.mounted, env.fstab);
-      if (v.missingMount)
-        out.push({
-          severity: 'error',
-          code: 'mount-gone',
-          ...at(line, p),
-          message: `${what} is under ${v.missingMount.mountPoint}, which /etc/fstab mounts from ${v.missingMount.device} but is not mounted now: mongod would write to ${v.mountedOn?.mountPoint ?? '/'} instead`,
-          fix: `mount ${v.missingMount.mountPoint} or move ${what}`,
-        });
-    }
-    const space = env.space(p);
-    if (space && space.total > 0) {
-      const used = 100 * (1 - space.free / space.total);
-      if (space.free === 0)
-        out.push({
-          severity: 'error',
-          code: 'no-space',
-          ...at(line, p),
-          message: `the filesystem of ${what} is full; mongod 4.4+ exits when it cannot write its log`,
-          fix: 'free space on it',
-        });
-      else if (used >= NEARLY_FULL_PERCENT)
-        out.push({
-          severity: 'warning',
-          code: 'disk-nearly-full',
-          ...at(line, p),
-          message: `the filesystem of ${what} is ${used.toFixed(1)} % full`,
-          fix: 'free space before it fills',
-        });
-    }
-  };
+/** The file system under a path mongod writes: mounted where fstab says, with space left. */
+function onDisk({ env, out, at }: Judging, p: string, line: number, what: string): void {
+  if (env.mounted && env.fstab) {
+    const v = mountVerdict(p, env.mounted, env.fstab);
+    if (v.missingMount)
+      out.push({
+        severity: 'error',
+        code: 'mount-gone',
+        ...at(line, p),
+        message: `${what} is under ${v.missingMount.mountPoint}, which /etc/fstab mounts from ${v.missingMount.device} but is not mounted now: mongod would write to ${v.mountedOn?.mountPoint ?? '/'} instead`,
+        fix: `mount ${v.missingMount.mountPoint} or move ${what}`,
+      });
+  }
+  const space = env.space(p);
+  if (space && space.total > 0) {
+    const used = 100 * (1 - space.free / space.total);
+    if (space.free === 0)
+      out.push({
+        severity: 'error',
+        code: 'no-space',
+        ...at(line, p),
+        message: `the filesystem of ${what} is full; mongod 4.4+ exits when it cannot write its log`,
+        fix: 'free space on it',
+      });
+    else if (used >= NEARLY_FULL_PERCENT)
+      out.push({
+        severity: 'warning',
+        code: 'disk-nearly-full',
+        ...at(line, p),
+        message: `the filesystem of ${what} is ${used.toFixed(1)} % full`,
+        fix: 'free space before it fills',
+      });
+  }
+}
 
+/** systemLog.path: written at all, its directory there and writable, its disk. */
+function checkLogFile(j: Judging): void {
+  const { c, env, uid, gid, out, at } = j;
   const dest = c.destination?.value ?? null;
   if (c.logPath && dest !== 'file') {
     out.push({
@@ -144,9 +158,14 @@ export function checkMongodConfig(c: MongodConfig, env: MongodCheckEnv): Finding
           message: `${fst ? p : dir} is not writable by ${env.user}`,
           fix: `chown ${env.user} ${fst ? p : dir}`,
         });
-      onDisk(p, c.logPath.line, 'the log');
+      onDisk(j, p, c.logPath.line, 'the log');
     }
   }
+}
+
+/** logRotate reopen needs logAppend; without logAppend each start renames the old log aside. */
+function checkLogRotation({ c, out, at }: Judging): void {
+  const dest = c.destination?.value ?? null;
   if (c.logRotate?.value === 'reopen' && !(c.logAppend?.value ?? false)) {
     out.push({
       severity: 'error',
@@ -165,6 +184,11 @@ export function checkMongodConfig(c: MongodConfig, env: MongodCheckEnv): Finding
       fix: 'set systemLog.logAppend: true with logRotate: reopen for logrotate-managed logs',
     });
   }
+}
+
+/** storage.dbPath: there, a directory, writable, and its disk. */
+function checkDbPath(j: Judging): void {
+  const { c, env, uid, gid, out, at } = j;
   if (c.dbPath) {
     const p = c.dbPath.value;
     const st = stat(p);
@@ -193,9 +217,13 @@ export function checkMongodConfig(c: MongodConfig, env: MongodCheckEnv): Finding
           message: `storage.dbPath ${p} is not writable by ${env.user}`,
           fix: `chown -R ${env.user} ${p}`,
         });
-      onDisk(p, c.dbPath.line, 'storage.dbPath');
+      onDisk(j, p, c.dbPath.line, 'storage.dbPath');
     }
   }
+}
+
+/** processManagement.pidFilePath: its directory there and writable. */
+function checkPidFile({ c, env, uid, gid, out, at }: Judging): void {
   if (c.pidFilePath) {
     const dir = path.dirname(c.pidFilePath.value);
     const dst = stat(dir);
@@ -219,5 +247,4 @@ export function checkMongodConfig(c: MongodConfig, env: MongodCheckEnv): Finding
         });
     }
   }
-  return out;
 }

@@ -1,5 +1,5 @@
 import type { Document } from 'bson';
-import type { WireSample } from '../../shared/protocol.js';
+import type { MetricName, MetricSample } from '../../shared/catalogue.js';
 
 /**
  * WiredTiger cache, eviction, connection-limit and assert figures from
@@ -93,9 +93,9 @@ export function oplogWindowSeconds(first: Document | null, last: Document | null
   return a !== null && b !== null && b >= a ? b - a : null;
 }
 
-export function engineSamples(g: EngineGauges, r: EngineRates | null, oplogWindow: number | null): WireSample[] {
-  const out: WireSample[] = [];
-  const put = (m: string, v: number | null, l?: Record<string, string>) => {
+export function engineSamples(g: EngineGauges, r: EngineRates | null, oplogWindow: number | null): MetricSample[] {
+  const out: MetricSample[] = [];
+  const put = (m: MetricName, v: number | null, l?: Record<string, string>) => {
     if (v !== null) out.push(l ? { m, l, v } : { m, v });
   };
   put('mongod_wt_cache_used_percent', g.cacheUsedPercent);

@@ -1,5 +1,5 @@
 import type { Finding } from '../../shared/findings.js';
-import { firstMissingAncestor } from '../logrotate/check.js';
+import { firstMissingAncestor } from '../fs/paths.js';
 import type { MongodConfig } from './config.js';
 import { checkMongodConfig, type MongodCheckEnv } from './config-check.js';
 import { runningAsConfig, type RunningOptions } from './cmdline.js';

@@ -1,11 +1,11 @@
-import type { WireSample } from '../../shared/protocol.js';
+import type { MetricName, MetricSample } from '../../shared/catalogue.js';
 import type { Gauges, IntervalFigures } from './server-status.js';
 import type { Quorum } from './replset.js';
 
 /** serverStatus figures as samples of the catalogue's mongod_* metrics. */
-export function mongodSamples(g: Gauges, iv: IntervalFigures | null): WireSample[] {
-  const out: WireSample[] = [{ m: 'mongod_up', v: 1 }];
-  const put = (m: string, l: Record<string, string>, v: number | null) => {
+export function mongodSamples(g: Gauges, iv: IntervalFigures | null): MetricSample[] {
+  const out: MetricSample[] = [{ m: 'mongod_up', v: 1 }];
+  const put = (m: MetricName, l: Record<string, string>, v: number | null) => {
     if (v !== null) out.push({ m, l, v });
   };
   for (const op of ['readers', 'writers', 'total'] as const) {
@@ -40,9 +40,9 @@ export function mongodSamples(g: Gauges, iv: IntervalFigures | null): WireSample
   return out;
 }
 
-export function replsetSamples(q: Quorum): WireSample[] {
+export function replsetSamples(q: Quorum): MetricSample[] {
   const l = { set: q.set ?? 'unknown' };
-  const out: WireSample[] = [
+  const out: MetricSample[] = [
     { m: 'replset_voters', l, v: q.voters },
     { m: 'replset_majority', l, v: q.majority },
     { m: 'replset_fault_tolerance', l, v: q.designedFaultTolerance },

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { History, linearFit, NOT_FILLING_SECONDS, timeToFullSeconds } from '../../agent/filesystems/forecast.js';
 import { deviceChain } from '../../agent/filesystems/chain.js';
 import { mountOf } from '../../agent/collectors/filesystems.js';
-import { parseMountTable } from '../../agent/logrotate/mounts.js';
+import { parseMountTable } from '../../agent/fs/mounts.js';
 import { tempDir } from '../helpers/process.js';
 
 const T0 = 1_700_000_000_000; // any epoch: the fit is centred, so large timestamps lose no precision

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostEnv, runLogrotateCheck } from '../../agent/logrotate/run.js';
 import { checkMongodConfig, loadMongodConfig, mongodLogSettings } from '../../agent/mongod/config-check.js';
-import { mountVerdict, parseMountTable } from '../../agent/logrotate/mounts.js';
+import { mountVerdict, parseMountTable } from '../../agent/fs/mounts.js';
 import { CLI, tempDir } from '../helpers/process.js';
 
 function write(p: string, text: string, mode = 0o644): string {

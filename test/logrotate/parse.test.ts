@@ -1,7 +1,8 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, splitWords, isTaboo, DEFAULT_TABOO_EXTS, type ConfigSource } from '../../agent/logrotate/parse.js';
+import { loadConfig, isTaboo, DEFAULT_TABOO_EXTS } from '../../agent/logrotate/parse.js';
+import { splitWords, type ConfigSource } from '../../agent/logrotate/config-model.js';
 import { fsConfigSource } from '../../agent/logrotate/source.js';
 import { sendsUsr1, patternMatches } from '../../agent/logrotate/check.js';
 import { parseMongodConfig } from '../../agent/mongod/config.js';

@@ -51,7 +51,7 @@ describe('collectors on fixture roots', () => {
     const devices = new Set(second.samples.map((s) => s.l?.device));
     expect([...devices].sort()).toEqual(['sda', 'sdb']);
     // ... but every device is read, for the RAID collector (members may be partitions)
-    expect([...c.latest.keys()]).toContain('sdb1');
+    expect([...second.provides!.disks!.keys()]).toContain('sdb1');
 
     // sdb vanishes, nvme0n1 appears: no rates for either this interval, no error
     writeFileSync(

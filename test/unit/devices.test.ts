@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deviceKind, partitionParent, selectDevices } from '../../agent/procfs/devices.js';
 import { parseDiskstats } from '../../agent/procfs/diskstats.js';
-import { deviceFilter } from '../../agent/agent.js';
+import { deviceFilter } from '../../agent/host-settings.js';
 import { resolveSettings } from '../../cli/config.js';
 import { PROCFS, fixtureText } from '../helpers/fixtures.js';
 import { CLI, REPO, tempDir } from '../helpers/process.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseMdstat } from '../../agent/procfs/mdstat.js';
 import { readMdSysfs } from '../../agent/sysfs/md.js';
 import { buildArrayReports, type ArrayReport } from '../../agent/raid/arrays.js';
-import { hostCollectors } from '../../agent/agent.js';
+import { hostCollectors } from '../../agent/collectors/host.js';
 import { sampleOnce } from '../../agent/sampler.js';
 import { PROCFS } from '../helpers/fixtures.js';
 import { REPO } from '../helpers/process.js';

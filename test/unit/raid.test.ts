@@ -8,8 +8,8 @@ import { readMdSysfs } from '../../agent/sysfs/md.js';
 import { buildArrayReports, type ArrayReport } from '../../agent/raid/arrays.js';
 import { arrayQueue, mdAccountsTime } from '../../agent/raid/queue.js';
 import { assessSaturation } from '../../agent/saturation.js';
-import { hostCollectors } from '../../agent/agent.js';
-import { sampleOnce } from '../../agent/sampler.js';
+import { hostCollectors } from '../../agent/collectors/host.js';
+import { Sampler, sampleOnce } from '../../agent/sampler.js';
 import { PressureCollector } from '../../agent/collectors/pressure.js';
 import type { DeviceReading } from '../../agent/collectors/disks.js';
 import { PROCFS, fixtureText } from '../helpers/fixtures.js';
@@ -364,9 +364,9 @@ describe('RAID collector on a fixture root', () => {
   const original = fixtureText('procfs/prometheus-procfs/proc/mdstat');
 
   it('streams arrays as samples and states', async () => {
-    const collectors = hostCollectors(root(original));
-    await sampleOnce(collectors);
-    const s = await sampleOnce(collectors);
+    const sampler = new Sampler(hostCollectors(root(original)));
+    await sampler.sample();
+    const s = await sampler.sample();
     expect(s.collectors.map((c) => `${c.name}:${c.state}`)).toEqual([
       'cpu:ok',
       'disks:ok',
@@ -390,9 +390,9 @@ describe('RAID collector on a fixture root', () => {
   ])(
     'a %s mdstat gives an error for that array while the rest of the sample still goes out',
     async (_what, mangle, broken) => {
-      const collectors = hostCollectors(root(mangle(original)));
-      await sampleOnce(collectors);
-      const s = await sampleOnce(collectors);
+      const sampler = new Sampler(hostCollectors(root(mangle(original))));
+      await sampler.sample();
+      const s = await sampler.sample();
       const raid = s.collectors.find((c) => c.name === 'raid')!;
       expect(raid.state).toBe('error');
       expect(raid.message).toContain(`${broken}: /proc/mdstat line`);
