@@ -13,7 +13,7 @@ import type { HostRegistry } from './hosts.js';
 import { frameText } from '../shared/frame-text.js';
 import { WS_SUBPROTOCOL } from './access.js';
 import type { FleetHealth } from './fleet-health.js';
-import type { HostTile } from '../shared/overview.js';
+import { OverviewPush } from './overview-push.js';
 import { LimitedLog } from '../shared/log-limit.js';
 
 export interface DashboardEndpointOptions {
@@ -46,11 +46,6 @@ interface Client {
   hosts: Set<string>;
   metrics: Set<string> | null;
   overview: boolean;
-}
-
-/** A tile's identity for change detection: lastSeen moves every second; the verdict already says when an agent went silent. */
-function tileKey(tile: HostTile): string {
-  return JSON.stringify({ ...tile, lastSeen: null });
 }
 
 /** Live pushes to dashboards: host-list changes to everyone, samples to those subscribed to the host. */
@@ -197,8 +192,8 @@ export class DashboardEndpoint {
   }
 
   private overviewTimer: NodeJS.Timeout | null = null;
-  /** Each host's tile as last pushed, to send only the tiles that changed. */
-  private readonly lastTiles = new Map<string, string>();
+  /** What the overview watchers were last sent, to push only what changed. */
+  private readonly overviewPush = new OverviewPush();
 
   private sendOverview(client: Client): void {
     const health = this.opts.health;
@@ -207,31 +202,25 @@ export class DashboardEndpoint {
     const tiles = health.tiles(now);
     this.send(client, { type: 'overview', now, tiles, partial: false });
     // The first watcher's baseline is what it just got; with others watching, the baseline stays theirs.
-    if (!this.overviewTimer) for (const t of tiles) this.lastTiles.set(t.id, tileKey(t));
+    if (!this.overviewTimer) this.overviewPush.baseline(tiles);
     this.overviewTimer ??= setInterval(() => this.pushOverview(), this.opts.overviewIntervalMs ?? 2000);
     this.overviewTimer.unref();
   }
 
-  /** The tiles that changed since the last push, to every dashboard showing the overview. */
+  /** The tiles that changed since the last push (and new sparkline points), to every dashboard showing the overview. */
   private pushOverview(): void {
     const watching = [...this.clients].filter((c) => c.overview);
     const health = this.opts.health;
     if (!health || watching.length === 0) {
       if (this.overviewTimer) clearInterval(this.overviewTimer);
       this.overviewTimer = null;
-      this.lastTiles.clear();
+      this.overviewPush.clear();
       return;
     }
     const now = Date.now();
-    const changed = [];
-    for (const tile of health.tiles(now)) {
-      const json = tileKey(tile);
-      if (this.lastTiles.get(tile.id) === json) continue;
-      this.lastTiles.set(tile.id, json);
-      changed.push(tile);
-    }
-    if (changed.length === 0) return;
-    const frame = JSON.stringify({ type: 'overview', now, tiles: changed, partial: true } satisfies ServerToDashboard);
+    const push = this.overviewPush.next(health.tiles(now), now);
+    if (push === null) return;
+    const frame = JSON.stringify(push satisfies ServerToDashboard);
     for (const c of watching) this.sendFrame(c, frame);
   }
 

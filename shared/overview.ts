@@ -7,6 +7,10 @@
 
 export type Health = 'ok' | 'info' | 'warn' | 'bad';
 
+/** Sparkline: one point per 10 s (the bucket's highest %util of any disk), 5 minutes of them. */
+export const SPARK_BUCKET_MS = 10_000;
+export const SPARK_POINTS = 30;
+
 export interface HealthReason {
   health: Health;
   text: string;
@@ -24,10 +28,25 @@ export interface HostTile {
   reasons: HealthReason[];
   /** Replica sets the host's mongod reports. */
   sets: string[];
-  /** The disk with the highest %util in the latest batch. */
+  /** The disk that reached the newest sparkline point (before the first point: the busiest so far). */
   worstDisk: string | null;
   /** The highest %util of any disk, oldest first, one point per 10 s; null where the host sent nothing. */
   spark: (number | null)[];
+  /** Epoch ms at which the newest point's bucket ended (0: no point yet). */
+  sparkEnd: number;
+}
+
+/**
+ * Sparkline points closed since the last push, per host, newest last, the
+ * newest ending at `end`, and the hosts whose busiest disk changed with them.
+ * Sent instead of whole tiles when only the sparklines moved (every host's
+ * bucket closes at once, every 10 s): a dashboard appends the points after
+ * its tile's `sparkEnd`, so a point it already has is never added twice.
+ */
+export interface SparkPoints {
+  end: number;
+  points: Record<string, (number | null)[]>;
+  disks?: Record<string, string | null>;
 }
 
 export interface OverviewFrame {
@@ -36,6 +55,21 @@ export interface OverviewFrame {
   tiles: HostTile[];
   /** true: only the tiles that changed since the last push; false: every host. */
   partial: boolean;
+  /** With `partial`: new sparkline points of hosts whose tiles are not in `tiles`. */
+  spark?: SparkPoints;
+}
+
+/** A tile's sparkline with the points of a push appended (at most SPARK_POINTS; a skipped bucket is a gap). */
+export function appendSpark(tile: HostTile, points: (number | null)[], end: number): (number | null)[] | null {
+  if (end <= tile.sparkEnd) return null;
+  // A tile with no point yet takes the points as they are (the server's line starts there too).
+  if (tile.sparkEnd === 0) return points.slice(-SPARK_POINTS);
+  const fresh = Math.min(SPARK_POINTS, Math.round((end - tile.sparkEnd) / SPARK_BUCKET_MS));
+  const added =
+    fresh > points.length
+      ? [...new Array<null>(fresh - points.length).fill(null), ...points]
+      : points.slice(points.length - fresh);
+  return tile.spark.concat(added).slice(-SPARK_POINTS);
 }
 
 /** A replica-set member with the hosts whose agents run on it (by host name) and their verdicts. */
