@@ -11,6 +11,22 @@ export type Health = 'ok' | 'info' | 'warn' | 'bad';
 export const SPARK_BUCKET_MS = 10_000;
 export const SPARK_POINTS = 30;
 
+/**
+ * What a dashboard socket is sent besides what it subscribes to, chosen when
+ * it connects (`/ws/dashboard?scope=…`). `fleet` (the default, kept for older
+ * clients): every host with its states on connect, then every host that
+ * changes. `subscribed`: nothing until it subscribes; then the overview's
+ * tiles if it asked for them, and the summary with states of each host it
+ * subscribes to, when it subscribes and whenever that host changes.
+ */
+export type DashboardScope = 'fleet' | 'subscribed';
+export const DASHBOARD_SCOPE_PARAM = 'scope';
+
+/** The scope a dashboard socket asked for in its URL's query; anything unknown is the default. */
+export function dashboardScope(search: string): DashboardScope {
+  return new URLSearchParams(search).get(DASHBOARD_SCOPE_PARAM) === 'subscribed' ? 'subscribed' : 'fleet';
+}
+
 export interface HealthReason {
   health: Health;
   text: string;
