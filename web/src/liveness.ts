@@ -31,7 +31,7 @@ export class Liveness {
 
   private renderBanner(): void {
     const banner = $('stale-banner');
-    banner.hidden = this.lostAt === null;
+    if (banner.hidden !== (this.lostAt === null)) banner.hidden = this.lostAt === null;
     // Written only when it changes: an attribute on <body> restyles the whole page.
     const stale = String(this.lostAt !== null);
     if (document.body.dataset.stale !== stale) document.body.dataset.stale = stale;

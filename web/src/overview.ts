@@ -76,10 +76,30 @@ function tileBody(t: HostTile, now: number): HTMLElement[] {
   ];
 }
 
+interface Mounted {
+  slot: HTMLElement;
+  tile: HostTile;
+  /** Where the slot was last put, so an unchanged one is not written again (each write costs a style pass). */
+  placed: string;
+}
+
+/** Puts a mounted tile at its place in the grid, for the index-th shown tile. */
+function place(m: Mounted, index: number, cols: number, width: number, total: number): void {
+  const row = Math.floor(index / cols);
+  const col = index % cols;
+  const placed = `${col} ${row} ${cols} ${width} ${index} ${total}`;
+  if (m.placed === placed) return;
+  m.placed = placed;
+  m.slot.style.transform = `translate(${col * (width / cols)}px, ${row * ROW_HEIGHT}px)`;
+  m.slot.style.width = `${width / cols}px`;
+  m.slot.setAttribute('aria-posinset', String(index + 1));
+  m.slot.setAttribute('aria-setsize', String(total));
+}
+
 export class Overview {
   private readonly tiles = new Map<string, HostTile>();
   private shown: HostTile[] = [];
-  private readonly mounted = new Map<string, { slot: HTMLElement; tile: HostTile }>();
+  private readonly mounted = new Map<string, Mounted>();
   private frame = 0;
   private cols = 1;
   private focusId: string | null = null;
@@ -216,7 +236,8 @@ export class Overview {
     const width = this.scroller.clientWidth || TILE_MIN_WIDTH;
     this.cols = Math.max(1, Math.floor(width / TILE_MIN_WIDTH));
     const rows = Math.ceil(this.shown.length / this.cols);
-    this.inner.style.height = `${rows * ROW_HEIGHT}px`;
+    const height = `${rows * ROW_HEIGHT}px`;
+    if (this.inner.style.height !== height) this.inner.style.height = height;
     const first = Math.max(0, Math.floor(this.scroller.scrollTop / ROW_HEIGHT) - OVERSCAN_ROWS);
     const last = Math.min(
       rows,
@@ -231,7 +252,7 @@ export class Overview {
       let m = this.mounted.get(t.id);
       if (!m) {
         const slot = el('div', { role: 'listitem', class: 'tile-slot' });
-        this.mounted.set(t.id, (m = { slot, tile: t }));
+        this.mounted.set(t.id, (m = { slot, tile: t, placed: '' }));
         this.fill(slot, t, now);
         this.inner.append(slot);
       } else if (m.tile !== t) {
@@ -239,12 +260,7 @@ export class Overview {
         this.fill(m.slot, t, now);
       } else if (this.sparkMoved.has(t.id)) redrawSpark(m.slot, t);
       ordered.push(m.slot);
-      const row = Math.floor(i / this.cols);
-      const col = i % this.cols;
-      m.slot.style.transform = `translate(${col * (width / this.cols)}px, ${row * ROW_HEIGHT}px)`;
-      m.slot.style.width = `${width / this.cols}px`;
-      m.slot.setAttribute('aria-posinset', String(i + 1));
-      m.slot.setAttribute('aria-setsize', String(this.shown.length));
+      place(m, i, this.cols, width, this.shown.length);
     }
     for (const [id, m] of this.mounted) {
       // Keep the focused tile mounted so keyboard focus is not lost while scrolling.
