@@ -75,17 +75,24 @@ export interface OverviewFrame {
   spark?: SparkPoints;
 }
 
-/** A tile's sparkline with the points of a push appended (at most SPARK_POINTS; a skipped bucket is a gap). */
-export function appendSpark(tile: HostTile, points: (number | null)[], end: number): (number | null)[] | null {
-  if (end <= tile.sparkEnd) return null;
+/**
+ * Appends a push's points to a tile's sparkline in place (at most
+ * SPARK_POINTS; a skipped bucket is a gap): only the points after the tile's
+ * `sparkEnd` count, so the same push applied twice adds nothing. In place
+ * because every host's line moves at once: 5 000 new arrays every 10 s would
+ * be garbage for the tab to collect. Returns whether the line changed.
+ */
+export function appendSpark(tile: HostTile, points: (number | null)[], end: number): boolean {
+  if (end <= tile.sparkEnd) return false;
   // A tile with no point yet takes the points as they are (the server's line starts there too).
-  if (tile.sparkEnd === 0) return points.slice(-SPARK_POINTS);
-  const fresh = Math.min(SPARK_POINTS, Math.round((end - tile.sparkEnd) / SPARK_BUCKET_MS));
-  const added =
-    fresh > points.length
-      ? [...new Array<null>(fresh - points.length).fill(null), ...points]
-      : points.slice(points.length - fresh);
-  return tile.spark.concat(added).slice(-SPARK_POINTS);
+  const fresh =
+    tile.sparkEnd === 0 ? points.length : Math.min(SPARK_POINTS, Math.round((end - tile.sparkEnd) / SPARK_BUCKET_MS));
+  const spark = tile.spark;
+  for (let gap = fresh - points.length; gap > 0; gap--) spark.push(null);
+  for (let i = Math.max(0, points.length - fresh); i < points.length; i++) spark.push(points[i]!);
+  if (spark.length > SPARK_POINTS) spark.splice(0, spark.length - SPARK_POINTS);
+  tile.sparkEnd = end;
+  return true;
 }
 
 /** A replica-set member with the hosts whose agents run on it (by host name) and their verdicts. */

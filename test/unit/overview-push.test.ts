@@ -53,9 +53,7 @@ function tile(over: Partial<HostTile>): HostTile {
 function applyPush(client: Map<string, HostTile>, f: OverviewFrame): void {
   for (const t of f.tiles) client.set(t.id, structuredClone(t));
   for (const [id, points] of Object.entries(f.spark?.points ?? {})) {
-    const t = client.get(id)!;
-    const spark = appendSpark(t, points, f.spark!.end);
-    if (spark) Object.assign(t, { spark, sparkEnd: f.spark!.end });
+    appendSpark(client.get(id)!, points, f.spark!.end);
   }
   for (const [id, disk] of Object.entries(f.spark?.disks ?? {})) client.get(id)!.worstDisk = disk;
 }
@@ -100,20 +98,28 @@ describe('the overview push', () => {
   });
 
   it('appends a push’s points once, a skipped bucket as a gap, and keeps SPARK_POINTS at most', () => {
-    const t = tile({});
+    /** The line after appending, or null when appendSpark said nothing changed; sparkEnd moves with it. */
+    const after = (t: HostTile, points: (number | null)[], end: number) => {
+      const changed = appendSpark(t, points, end);
+      if (changed) expect(t.sparkEnd).toBe(end);
+      return changed ? t.spark : null;
+    };
     // The same points again (a dashboard that subscribed after the push was computed) add nothing.
-    expect(appendSpark(t, [30], START)).toBeNull();
-    expect(appendSpark(t, [30], START + SPARK_BUCKET_MS)).toEqual([10, 20, 30]);
+    expect(after(tile({}), [30], START)).toBeNull();
+    expect(after(tile({}), [30], START + SPARK_BUCKET_MS)).toEqual([10, 20, 30]);
     // Three buckets later with one point: the two buckets between are gaps.
-    expect(appendSpark(t, [40], START + 3 * SPARK_BUCKET_MS)).toEqual([10, 20, null, null, 40]);
+    expect(after(tile({}), [40], START + 3 * SPARK_BUCKET_MS)).toEqual([10, 20, null, null, 40]);
     // Points the tile already has (the first two of three end at or before its sparkEnd) are skipped.
-    expect(appendSpark(t, [20, 30, 40], START + 2 * SPARK_BUCKET_MS)).toEqual([10, 20, 30, 40]);
+    expect(after(tile({}), [20, 30, 40], START + 2 * SPARK_BUCKET_MS)).toEqual([10, 20, 30, 40]);
+    const t = tile({});
+    after(t, [30], START + SPARK_BUCKET_MS);
+    expect(after(t, [30], START + SPARK_BUCKET_MS)).toBeNull();
     const full = tile({ spark: Array.from({ length: SPARK_POINTS }, (_, i) => i) });
-    const next = appendSpark(full, [99], START + SPARK_BUCKET_MS)!;
+    const next = after(full, [99], START + SPARK_BUCKET_MS)!;
     expect(next).toHaveLength(SPARK_POINTS);
     expect([next[0], next.at(-1)]).toEqual([1, 99]);
     // A tile with no point yet takes the points as sent.
-    expect(appendSpark(tile({ spark: [], sparkEnd: 0 }), [5], START)).toEqual([5]);
+    expect(after(tile({ spark: [], sparkEnd: 0 }), [5], START)).toEqual([5]);
   });
 
   it('leaves a dashboard with the server’s tiles after every push (FleetHealth end to end)', () => {

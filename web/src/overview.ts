@@ -158,11 +158,7 @@ export class Overview {
   private applySpark({ end, points, disks = {} }: SparkPoints): void {
     for (const id in points) {
       const t = this.tiles.get(id);
-      const spark = t && appendSpark(t, points[id]!, end);
-      if (!t || !spark) continue;
-      t.spark = spark;
-      t.sparkEnd = end;
-      this.sparkMoved.add(id);
+      if (t && appendSpark(t, points[id]!, end)) this.sparkMoved.add(id);
     }
     for (const id in disks) {
       const t = this.tiles.get(id);
