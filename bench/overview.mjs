@@ -95,7 +95,10 @@ await sleep(5000);
 const traceEvents = [];
 if (profile) {
   cdp.on('Tracing.dataCollected', (d) => traceEvents.push(...d.value));
-  await cdp.send('Tracing.start', { categories: 'devtools.timeline,v8', transferMode: 'ReportEvents' });
+  await cdp.send('Tracing.start', {
+    categories: 'devtools.timeline,v8,disabled-by-default-devtools.timeline',
+    transferMode: 'ReportEvents',
+  });
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
   await cdp.send('Profiler.start');
@@ -197,4 +200,20 @@ function printTrace(events) {
   console.log('trace: renderer main thread events by name (inclusive):');
   for (const [k, ms] of [...total].sort((a, b) => b[1] - a[1]).slice(0, 20))
     console.log(`  ${fmt(ms / seconds, 2).padStart(7)} ms/s  ${k}`);
+  // The busiest second's top-level tasks by what they ran (the spikes are what the goal is about).
+  const tasks = events.filter((e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.name === 'RunTask');
+  const bySecond = new Map();
+  for (const t of tasks) {
+    const sec = Math.floor(t.ts / 1e6);
+    bySecond.set(sec, (bySecond.get(sec) ?? 0) + t.dur / 1000);
+  }
+  const [worst, worstMs] = [...bySecond].sort((a, b) => b[1] - a[1])[0] ?? [null, 0];
+  if (worst === null) return;
+  const inside = new Map();
+  for (const e of events) {
+    if (!main || e.pid !== main.pid || e.tid !== main.tid || e.ph !== 'X' || Math.floor(e.ts / 1e6) !== worst) continue;
+    inside.set(e.name, (inside.get(e.name) ?? 0) + (e.dur ?? 0) / 1000);
+  }
+  console.log(`trace: the busiest second, ${fmt(worstMs)} ms of tasks:`);
+  for (const [k, ms] of [...inside].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${fmt(ms, 1).padStart(7)} ms  ${k}`);
 }
