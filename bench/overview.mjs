@@ -201,7 +201,9 @@ function printTrace(events) {
   for (const [k, ms] of [...total].sort((a, b) => b[1] - a[1]).slice(0, 20))
     console.log(`  ${fmt(ms / seconds, 2).padStart(7)} ms/s  ${k}`);
   // The busiest second's top-level tasks by what they ran (the spikes are what the goal is about).
-  const tasks = events.filter((e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.name === 'RunTask');
+  const tasks = events.filter(
+    (e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.name === 'RunTask',
+  );
   const bySecond = new Map();
   for (const t of tasks) {
     const sec = Math.floor(t.ts / 1e6);
@@ -215,5 +217,6 @@ function printTrace(events) {
     inside.set(e.name, (inside.get(e.name) ?? 0) + (e.dur ?? 0) / 1000);
   }
   console.log(`trace: the busiest second, ${fmt(worstMs)} ms of tasks:`);
-  for (const [k, ms] of [...inside].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${fmt(ms, 1).padStart(7)} ms  ${k}`);
+  for (const [k, ms] of [...inside].sort((a, b) => b[1] - a[1]).slice(0, 12))
+    console.log(`  ${fmt(ms, 1).padStart(7)} ms  ${k}`);
 }
