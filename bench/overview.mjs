@@ -4,16 +4,19 @@
 // the tab spends per second on the 2-second pushes, the pushes' size, and the server's cost of one push.
 // Hosts are fed to the registry and FleetHealth in-process (no agent sockets: bench/fan-in.mjs measures
 // those), so the figures are the overview's own.
-// Usage: node bench/overview.mjs [hosts] [seconds]   (default 5000 hosts, 60 s; run `npm run build` first)
+// Usage: node bench/overview.mjs [hosts] [seconds] [--profile]   (default 5000 hosts, 60 s; run `npm run build` first)
+// --profile: a V8 CPU profile of the tab during the updates, its self time by function (where the time goes).
 import { chromium } from 'playwright-core';
 import { TidemarkServer } from '../dist/server/server.js';
 import { SimulatedHost } from '../dist/agent/simulator.js';
 import { silentLogger } from '../dist/shared/log.js';
 import { PROTOCOL_VERSION } from '../dist/shared/wire.js';
-import { machine, summary, fmt } from './lib.mjs';
+import { machine, summary, fmt, quantile } from './lib.mjs';
 
-const hostCount = Number(process.argv[2] ?? 5000);
-const seconds = Number(process.argv[3] ?? 60);
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const profile = process.argv.includes('--profile');
+const hostCount = Number(args[0] ?? 5000);
+const seconds = Number(args[1] ?? 60);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const server = new TidemarkServer({ host: '127.0.0.1', port: 0, agentToken: 't', apiToken: null, log: silentLogger });
@@ -87,15 +90,40 @@ const mounted = await page.locator('a.tile').count();
 const firstBytes = pushBytes[0] ?? 0;
 pushBytes = [];
 
-// Steady state: main-thread time per second while pushes arrive.
+// Steady state: main-thread time in each second while pushes arrive (a bucket close lands in one second, not spread over five).
 await sleep(5000);
+const traceEvents = [];
+if (profile) {
+  cdp.on('Tracing.dataCollected', (d) => traceEvents.push(...d.value));
+  await cdp.send('Tracing.start', {
+    categories: 'devtools.timeline,v8,disabled-by-default-devtools.timeline',
+    transferMode: 'ReportEvents',
+  });
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+}
 const perSecond = [];
+const cpuPerSecond = [];
 let prev = await metrics();
-for (let s = 0; s < seconds; s += 5) {
-  await sleep(5000);
+let prevAt = performance.now();
+for (let s = 0; s < seconds; s++) {
+  await sleep(1000 - ((performance.now() - prevAt) % 1000));
   const cur = await metrics();
-  perSecond.push(((cur.TaskDuration - prev.TaskDuration) * 1000) / 5);
+  const at = performance.now();
+  const per = (name) => ((cur[name] - prev[name]) * 1000 * 1000) / (at - prevAt);
+  // Our own metrics call runs on the tab's main thread too: it is not the overview's.
+  perSecond.push(per('TaskDuration') - per('DevToolsCommandDuration'));
+  cpuPerSecond.push(per('ThreadTime'));
   prev = cur;
+  prevAt = at;
+}
+if (profile) {
+  printProfile((await cdp.send('Profiler.stop')).profile);
+  const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+  await cdp.send('Tracing.end');
+  await done;
+  printTrace(traceEvents);
 }
 const paints = await page.evaluate('document.querySelectorAll(".tile-slot").length');
 
@@ -112,6 +140,12 @@ const feedMs = [];
 for (let i = 0; i < 5; i++) feedMs.push(feed());
 
 const s = summary(perSecond);
+const cpu = summary(cpuPerSecond);
+const p95 = (v) =>
+  quantile(
+    [...v].sort((a, b) => a - b),
+    0.95,
+  );
 const push = summary(pushBytes);
 const srv = summary(tileMs);
 const f = summary(feedMs);
@@ -120,11 +154,69 @@ console.log(
   `first render: ${fmt(firstRenderMs, 0)} ms to tiles on screen, ${fmt(firstMainMs, 0)} ms main thread, full frame ${fmt(firstBytes / 1024, 0)} KiB, ${mounted} tiles mounted`,
 );
 console.log(
-  `updates: main thread ${fmt(s.median)} ms/s median, ${fmt(s.max)} ms/s max over ${seconds} s; pushes ${push.n} of median ${fmt(push.median / 1024, 0)} KiB; ${paints} tiles in the DOM`,
+  `updates: main thread ${fmt(s.median)} ms/s median, ${fmt(p95(perSecond))} ms/s p95, ${fmt(s.max)} ms/s max over ${seconds} s (its CPU time: ${fmt(cpu.median)} / ${fmt(p95(cpuPerSecond))} / ${fmt(cpu.max)} ms/s); pushes ${push.n} of median ${fmt(push.median / 1024, 0)} KiB; ${paints} tiles in the DOM`,
 );
 console.log(
   `server: all tiles computed and serialised ${fmt(srv.median)} ms median per push; FleetHealth.observe for the fleet ${fmt(f.median)} ms per second`,
 );
+if (process.env.OVERVIEW_SECONDS_LOG)
+  console.log(
+    perSecond.map((v) => fmt(v, 0)).join(' '),
+    '\ncpu:',
+    cpuPerSecond.map((v) => fmt(v, 0)).join(' '),
+    '\npush KiB:',
+    pushBytes.map((b) => fmt(b / 1024, 0)).join(' '),
+  );
 await browser.close();
 await server.close();
 process.exit(0);
+
+/** Self time by function (and script) of a CPU profile, the top 15. */
+function printProfile(p) {
+  const byNode = new Map(p.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  const dt = p.timeDeltas;
+  for (let i = 0; i < p.samples.length; i++) {
+    const n = byNode.get(p.samples[i]);
+    const f = n.callFrame;
+    if (f.functionName === '(idle)' || f.functionName === '(program)') continue;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}`;
+    self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
+  }
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  console.log(`profile: ${fmt(total / seconds)} ms/s of JS and GC; self time by function:`);
+  for (const [k, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15))
+    console.log(`  ${fmt(ms / seconds, 2).padStart(7)} ms/s  ${k}`);
+}
+
+/** The renderer main thread's trace events by name (total duration, nested events counted in their parents too). */
+function printTrace(events) {
+  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  const total = new Map();
+  for (const e of events) {
+    if (!main || e.pid !== main.pid || e.tid !== main.tid || e.ph !== 'X' || !e.dur) continue;
+    total.set(e.name, (total.get(e.name) ?? 0) + e.dur / 1000);
+  }
+  console.log('trace: renderer main thread events by name (inclusive):');
+  for (const [k, ms] of [...total].sort((a, b) => b[1] - a[1]).slice(0, 20))
+    console.log(`  ${fmt(ms / seconds, 2).padStart(7)} ms/s  ${k}`);
+  // The busiest second's top-level tasks by what they ran (the spikes are what the goal is about).
+  const tasks = events.filter(
+    (e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.name === 'RunTask',
+  );
+  const bySecond = new Map();
+  for (const t of tasks) {
+    const sec = Math.floor(t.ts / 1e6);
+    bySecond.set(sec, (bySecond.get(sec) ?? 0) + t.dur / 1000);
+  }
+  const [worst, worstMs] = [...bySecond].sort((a, b) => b[1] - a[1])[0] ?? [null, 0];
+  if (worst === null) return;
+  const inside = new Map();
+  for (const e of events) {
+    if (!main || e.pid !== main.pid || e.tid !== main.tid || e.ph !== 'X' || Math.floor(e.ts / 1e6) !== worst) continue;
+    inside.set(e.name, (inside.get(e.name) ?? 0) + (e.dur ?? 0) / 1000);
+  }
+  console.log(`trace: the busiest second, ${fmt(worstMs)} ms of tasks:`);
+  for (const [k, ms] of [...inside].sort((a, b) => b[1] - a[1]).slice(0, 12))
+    console.log(`  ${fmt(ms, 1).padStart(7)} ms  ${k}`);
+}

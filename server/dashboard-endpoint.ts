@@ -13,7 +13,8 @@ import type { HostRegistry } from './hosts.js';
 import { frameText } from '../shared/frame-text.js';
 import { WS_SUBPROTOCOL } from './access.js';
 import type { FleetHealth } from './fleet-health.js';
-import type { HostTile } from '../shared/overview.js';
+import { dashboardScope, type DashboardScope } from '../shared/overview.js';
+import { OverviewPush } from './overview-push.js';
 import { LimitedLog } from '../shared/log-limit.js';
 
 export interface DashboardEndpointOptions {
@@ -46,11 +47,8 @@ interface Client {
   hosts: Set<string>;
   metrics: Set<string> | null;
   overview: boolean;
-}
-
-/** A tile's identity for change detection: lastSeen moves every second; the verdict already says when an agent went silent. */
-function tileKey(tile: HostTile): string {
-  return JSON.stringify({ ...tile, lastSeen: null });
+  /** Whether it is sent every host's changes or only those of the hosts it subscribed to (shared/overview.ts). */
+  scope: DashboardScope;
 }
 
 /** Live pushes to dashboards: host-list changes to everyone, samples to those subscribed to the host. */
@@ -73,7 +71,7 @@ export class DashboardEndpoint {
     this.maxQueued = opts.maxQueuedBytes ?? 4 * 1024 * 1024;
     this.limitedLog = new LimitedLog(opts.log);
     this.maxTotalQueued = opts.maxTotalQueuedBytes ?? 64 * 1024 * 1024;
-    this.wss.on('connection', (ws) => this.accept(ws));
+    this.wss.on('connection', (ws, req) => this.accept(ws, dashboardScope(new URL(req.url ?? '/', 'http://x').search)));
     // Checked on a timer as well as on each send: a client that is sent nothing more still holds what it has not read.
     this.sweepTimer = setInterval(() => this.sweep(), 250);
     this.sweepTimer.unref();
@@ -114,24 +112,39 @@ export class DashboardEndpoint {
     client.ws.terminate();
   }
 
-  private accept(ws: WebSocket): void {
-    const client: Client = { ws, behindSince: null, hosts: new Set(), metrics: null, overview: false };
+  private accept(ws: WebSocket, scope: DashboardScope): void {
+    const client: Client = { ws, behindSince: null, hosts: new Set(), metrics: null, overview: false, scope };
     this.clients.add(client);
-    this.send(client, { type: 'hosts', hosts: this.opts.hosts.list() });
+    if (scope === 'fleet') this.send(client, { type: 'hosts', hosts: this.opts.hosts.list() });
     ws.on('message', (data) => {
       const decoded = decodeFrame(frameText(data), dashboardMessageSchema);
       if (!decoded.ok) {
         this.send(client, { type: 'error', code: decoded.code, message: decoded.message });
         return;
       }
+      const before = client.hosts;
       client.hosts = new Set(decoded.value.hosts);
       client.metrics = decoded.value.metrics ? new Set(decoded.value.metrics) : null;
       const wantsOverview = decoded.value.overview === true;
       if (wantsOverview && !client.overview) this.sendOverview(client);
       client.overview = wantsOverview;
+      if (scope === 'subscribed') this.sendSubscribedHosts(client, before);
     });
     ws.on('close', () => this.clients.delete(client));
     ws.on('error', () => this.clients.delete(client));
+  }
+
+  /**
+   * The summaries, with states, of the hosts a `subscribed` client just added
+   * (a host view opening): the schema bounds a subscription to 1 000 hosts,
+   * and the push goes through the same unread-bytes allowance as any other.
+   */
+  private sendSubscribedHosts(client: Client, before: Set<string>): void {
+    const added = [...client.hosts]
+      .filter((h) => !before.has(h))
+      .flatMap((h) => this.opts.hosts.get(h) ?? [])
+      .map((h) => ({ ...h, inventory: null }));
+    if (added.length) this.send(client, { type: 'hosts', partial: true, hosts: added });
   }
 
   private send(client: Client, msg: ServerToDashboard): void {
@@ -191,14 +204,20 @@ export class DashboardEndpoint {
       this.changedHosts.clear();
       const frame = this.frameOf({ type: 'hosts', partial: true, hosts: changed });
       if (frame === null) return;
-      for (const c of this.clients) this.sendFrame(c, frame);
+      for (const c of this.clients) {
+        if (c.scope === 'fleet') this.sendFrame(c, frame);
+        else {
+          const mine = changed.filter((h) => c.hosts.has(h.id));
+          if (mine.length) this.send(c, { type: 'hosts', partial: true, hosts: mine });
+        }
+      }
     }, 1000);
     this.hostsTimer.unref();
   }
 
   private overviewTimer: NodeJS.Timeout | null = null;
-  /** Each host's tile as last pushed, to send only the tiles that changed. */
-  private readonly lastTiles = new Map<string, string>();
+  /** What the overview watchers were last sent, to push only what changed. */
+  private readonly overviewPush = new OverviewPush();
 
   private sendOverview(client: Client): void {
     const health = this.opts.health;
@@ -207,31 +226,25 @@ export class DashboardEndpoint {
     const tiles = health.tiles(now);
     this.send(client, { type: 'overview', now, tiles, partial: false });
     // The first watcher's baseline is what it just got; with others watching, the baseline stays theirs.
-    if (!this.overviewTimer) for (const t of tiles) this.lastTiles.set(t.id, tileKey(t));
+    if (!this.overviewTimer) this.overviewPush.baseline(tiles);
     this.overviewTimer ??= setInterval(() => this.pushOverview(), this.opts.overviewIntervalMs ?? 2000);
     this.overviewTimer.unref();
   }
 
-  /** The tiles that changed since the last push, to every dashboard showing the overview. */
+  /** The tiles that changed since the last push (and new sparkline points), to every dashboard showing the overview. */
   private pushOverview(): void {
     const watching = [...this.clients].filter((c) => c.overview);
     const health = this.opts.health;
     if (!health || watching.length === 0) {
       if (this.overviewTimer) clearInterval(this.overviewTimer);
       this.overviewTimer = null;
-      this.lastTiles.clear();
+      this.overviewPush.clear();
       return;
     }
     const now = Date.now();
-    const changed = [];
-    for (const tile of health.tiles(now)) {
-      const json = tileKey(tile);
-      if (this.lastTiles.get(tile.id) === json) continue;
-      this.lastTiles.set(tile.id, json);
-      changed.push(tile);
-    }
-    if (changed.length === 0) return;
-    const frame = JSON.stringify({ type: 'overview', now, tiles: changed, partial: true } satisfies ServerToDashboard);
+    const push = this.overviewPush.next(health.tiles(now), now);
+    if (push === null) return;
+    const frame = JSON.stringify(push satisfies ServerToDashboard);
     for (const c of watching) this.sendFrame(c, frame);
   }
 

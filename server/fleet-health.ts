@@ -6,19 +6,25 @@
  */
 import type { DecodedBatch, HostSummary } from '../shared/protocol.js';
 import { REPLSET_STATE_KIND } from '../shared/states.js';
-import type { HostTile, ReplsetMemberView, ReplsetView } from '../shared/overview.js';
+import {
+  SPARK_BUCKET_MS,
+  SPARK_POINTS,
+  type HostTile,
+  type ReplsetMemberView,
+  type ReplsetView,
+} from '../shared/overview.js';
 import { HEALTH_RANK, hostReasons, replsetReasons, verdict, type HostGauges } from './health.js';
 import type { HostRegistry } from './hosts.js';
 
-/** Sparkline: one point per 10 s (the bucket's highest %util of any disk), 5 minutes of them. */
-export const SPARK_BUCKET_MS = 10_000;
-export const SPARK_POINTS = 30;
+export { SPARK_BUCKET_MS, SPARK_POINTS };
 
 interface Tracked extends HostGauges {
+  /** The disk that reached the last closed bucket's figure (the sparkline's newest point). */
   worstDisk: string | null;
   spark: (number | null)[];
   bucket: number;
   bucketMax: number | null;
+  bucketDisk: string | null;
 }
 
 const TRACKED = new Set([
@@ -42,6 +48,7 @@ function fresh(): Tracked {
     spark: [],
     bucket: 0,
     bucketMax: null,
+    bucketDisk: null,
   };
 }
 
@@ -63,6 +70,8 @@ function advance(t: Tracked, ts: number): void {
   if (t.bucket === 0) t.bucket = bucket;
   while (t.bucket < bucket) {
     t.spark.push(t.bucketMax === null ? null : Math.round(t.bucketMax));
+    // The name changes with the point it belongs to, not with every batch (disks of equal load would flicker).
+    if (t.bucketMax !== null) t.worstDisk = t.bucketDisk;
     t.bucketMax = null;
     t.bucket++;
     if (t.bucket < bucket - SPARK_POINTS) t.bucket = bucket - SPARK_POINTS; // a long gap: skip to the window
@@ -97,8 +106,10 @@ export class FleetHealth {
         worst = d;
         worstUtil = u;
       }
-    t.worstDisk = worst;
-    if (worst !== null) t.bucketMax = Math.max(t.bucketMax ?? 0, worstUtil);
+    if (worst !== null && worstUtil > (t.bucketMax ?? -1)) {
+      t.bucketMax = worstUtil;
+      t.bucketDisk = worst;
+    }
   }
 
   /** Forgets a host's gauges (it left the registry). */
@@ -118,8 +129,9 @@ export class FleetHealth {
       ...verdict(reasons),
       reasons,
       sets: Object.keys(h.states[REPLSET_STATE_KIND] ?? {}),
-      worstDisk: t?.worstDisk ?? null,
+      worstDisk: t ? (t.worstDisk ?? t.bucketDisk) : null,
       spark: t ? [...t.spark] : [],
+      sparkEnd: t && t.spark.length ? t.bucket * SPARK_BUCKET_MS : 0,
     };
   }
 

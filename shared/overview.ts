@@ -7,6 +7,26 @@
 
 export type Health = 'ok' | 'info' | 'warn' | 'bad';
 
+/** Sparkline: one point per 10 s (the bucket's highest %util of any disk), 5 minutes of them. */
+export const SPARK_BUCKET_MS = 10_000;
+export const SPARK_POINTS = 30;
+
+/**
+ * What a dashboard socket is sent besides what it subscribes to, chosen when
+ * it connects (`/ws/dashboard?scope=…`). `fleet` (the default, kept for older
+ * clients): every host with its states on connect, then every host that
+ * changes. `subscribed`: nothing until it subscribes; then the overview's
+ * tiles if it asked for them, and the summary with states of each host it
+ * subscribes to, when it subscribes and whenever that host changes.
+ */
+export type DashboardScope = 'fleet' | 'subscribed';
+export const DASHBOARD_SCOPE_PARAM = 'scope';
+
+/** The scope a dashboard socket asked for in its URL's query; anything unknown is the default. */
+export function dashboardScope(search: string): DashboardScope {
+  return new URLSearchParams(search).get(DASHBOARD_SCOPE_PARAM) === 'subscribed' ? 'subscribed' : 'fleet';
+}
+
 export interface HealthReason {
   health: Health;
   text: string;
@@ -24,10 +44,25 @@ export interface HostTile {
   reasons: HealthReason[];
   /** Replica sets the host's mongod reports. */
   sets: string[];
-  /** The disk with the highest %util in the latest batch. */
+  /** The disk that reached the newest sparkline point (before the first point: the busiest so far). */
   worstDisk: string | null;
   /** The highest %util of any disk, oldest first, one point per 10 s; null where the host sent nothing. */
   spark: (number | null)[];
+  /** Epoch ms at which the newest point's bucket ended (0: no point yet). */
+  sparkEnd: number;
+}
+
+/**
+ * Sparkline points closed since the last push, per host, newest last, the
+ * newest ending at `end`, and the hosts whose busiest disk changed with them.
+ * Sent instead of whole tiles when only the sparklines moved (every host's
+ * bucket closes at once, every 10 s): a dashboard appends the points after
+ * its tile's `sparkEnd`, so a point it already has is never added twice.
+ */
+export interface SparkPoints {
+  end: number;
+  points: Record<string, (number | null)[]>;
+  disks?: Record<string, string | null>;
 }
 
 export interface OverviewFrame {
@@ -36,6 +71,28 @@ export interface OverviewFrame {
   tiles: HostTile[];
   /** true: only the tiles that changed since the last push; false: every host. */
   partial: boolean;
+  /** With `partial`: new sparkline points of hosts whose tiles are not in `tiles`. */
+  spark?: SparkPoints;
+}
+
+/**
+ * Appends a push's points to a tile's sparkline in place (at most
+ * SPARK_POINTS; a skipped bucket is a gap): only the points after the tile's
+ * `sparkEnd` count, so the same push applied twice adds nothing. In place
+ * because every host's line moves at once: 5 000 new arrays every 10 s would
+ * be garbage for the tab to collect. Returns whether the line changed.
+ */
+export function appendSpark(tile: HostTile, points: (number | null)[], end: number): boolean {
+  if (end <= tile.sparkEnd) return false;
+  // A tile with no point yet takes the points as they are (the server's line starts there too).
+  const fresh =
+    tile.sparkEnd === 0 ? points.length : Math.min(SPARK_POINTS, Math.round((end - tile.sparkEnd) / SPARK_BUCKET_MS));
+  const spark = tile.spark;
+  for (let gap = fresh - points.length; gap > 0; gap--) spark.push(null);
+  for (let i = Math.max(0, points.length - fresh); i < points.length; i++) spark.push(points[i]!);
+  if (spark.length > SPARK_POINTS) spark.splice(0, spark.length - SPARK_POINTS);
+  tile.sparkEnd = end;
+  return true;
 }
 
 /** A replica-set member with the hosts whose agents run on it (by host name) and their verdicts. */

@@ -208,6 +208,24 @@ describe('FleetHealth', () => {
     ]);
   });
 
+  it('names the disk that reached the newest sparkline point, not the latest batch’s busiest', () => {
+    const hosts = new HostRegistry();
+    hosts.connected(hello('db-a'), NOW);
+    let now = NOW;
+    const health = new FleetHealth(hosts, () => now);
+    const start = Math.ceil(NOW / SPARK_BUCKET_MS) * SPARK_BUCKET_MS;
+    health.observe('db-a', batch(start + 1000, { sda: 10, sdb: 70 }));
+    health.observe('db-a', batch(start + 5000, { sda: 40, sdb: 5 }));
+    now = start + SPARK_BUCKET_MS;
+    expect(health.tile(hosts.get('db-a')!)).toMatchObject({ spark: [70], worstDisk: 'sdb', sparkEnd: now });
+    // Within the open bucket sda leads, but the line's newest point is still sdb's 70.
+    health.observe('db-a', batch(start + 12_000, { sda: 80, sdb: 1 }));
+    now = start + 15_000;
+    expect(health.tile(hosts.get('db-a')!)).toMatchObject({ spark: [70], worstDisk: 'sdb' });
+    now = start + 2 * SPARK_BUCKET_MS;
+    expect(health.tile(hosts.get('db-a')!)).toMatchObject({ spark: [70, 80], worstDisk: 'sda', sparkEnd: now });
+  });
+
   it('maps replica-set members to the hosts whose id or host name matches the member’s host', () => {
     const hosts = new HostRegistry();
     for (const id of ['db-1', 'db-2']) hosts.connected({ ...hello(id), hostname: `${id}.example` }, NOW);

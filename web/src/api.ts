@@ -1,5 +1,5 @@
 import type { HostSummary, ServerToDashboard } from '../../shared/protocol.js';
-import type { HostTile, ReplsetView } from '../../shared/overview.js';
+import { DASHBOARD_SCOPE_PARAM, type HostTile, type ReplsetView } from '../../shared/overview.js';
 import type { SeriesResult } from './live-chart.js';
 
 const TOKEN_KEY = 'tidemark.token';
@@ -78,7 +78,8 @@ export function connectLive(
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
     const t = token();
     // Browsers cannot set headers on a WebSocket: the credential travels as a subprotocol, never in the URL.
-    const ws = new WebSocket(`${proto}://${location.host}/ws/dashboard`, [
+    // Only what this tab subscribes to (the overview's tiles, the open host's states), never every host's states.
+    const ws = new WebSocket(`${proto}://${location.host}/ws/dashboard?${DASHBOARD_SCOPE_PARAM}=subscribed`, [
       'tidemark',
       ...(t ? [`tidemark.bearer.${base64url(t)}`] : []),
     ]);

@@ -162,6 +162,8 @@ export class HostView {
           for (const s of byMetric.get(m) ?? []) for (const [ts, v] of s.points) c.chart.add(m, s.labels, ts, v);
       c.el.dataset.points = String(c.chart.pointCount());
       c.el.dataset.highlighted = c.chart.highlighted().join(' ');
+      // What the chart shows, for tests and scripts: its range, or that it follows now.
+      c.el.dataset.axis = range ? c.chart.axis().join(' ') : 'live';
     }
     const step = results.find((r) => r.resolutionMs)?.resolutionMs ?? null;
     $('host-view').dataset.resolution = step ? String(step) : '';

@@ -220,6 +220,12 @@ export class LiveChart {
     this.draw(min, now);
   }
 
+  /** The time axis as drawn: [from, to] in epoch ms. */
+  axis(): [number, number] {
+    const x = this.chart.options.scales!.x!;
+    return [Number(x.min), Number(x.max)];
+  }
+
   private draw(from: number, to: number): void {
     this.recolour();
     const x = this.chart.options.scales!.x!;

@@ -31,8 +31,10 @@ export class Liveness {
 
   private renderBanner(): void {
     const banner = $('stale-banner');
-    banner.hidden = this.lostAt === null;
-    document.body.dataset.stale = String(this.lostAt !== null);
+    if (banner.hidden !== (this.lostAt === null)) banner.hidden = this.lostAt === null;
+    // Written only when it changes: an attribute on <body> restyles the whole page.
+    const stale = String(this.lostAt !== null);
+    if (document.body.dataset.stale !== stale) document.body.dataset.stale = stale;
     if (this.lostAt === null) return;
     // The sentence is announced once; the age beside it ticks without being read out every second.
     const text = `Live connection lost at ${clock(this.lostAt)}: everything shown is stale since then. Reconnecting…`;

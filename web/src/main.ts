@@ -112,7 +112,7 @@ class App {
 
   private onLive(msg: ServerToDashboard): void {
     if (msg.type === 'overview') {
-      if (msg.partial) this.overview.apply(msg.tiles);
+      if (msg.partial) this.overview.apply(msg.tiles, msg.spark);
       else this.overview.setAll(msg.tiles);
       $('no-hosts').hidden = this.overview.size > 0;
     } else if (msg.type === 'samples' && msg.host === this.hostView.hostId) {

@@ -3,9 +3,10 @@
  * verdict, with the reason in words and a sparkline of the host's busiest
  * disk. Virtualised: only the rows in view (and a few around) exist in the
  * DOM, so 5 000 hosts cost what 50 do; updates are coalesced to one paint per
- * animation frame.
+ * animation frame. New sparkline points (every host's at once, every 10 s)
+ * change no order: they only redraw the lines of the tiles in view.
  */
-import type { Health, HostTile } from '../../shared/overview.js';
+import { appendSpark, type Health, type HostTile, type SparkPoints } from '../../shared/overview.js';
 import { el } from './dom.js';
 import { duration } from './time-format.js';
 import { hostLink } from './url.js';
@@ -23,6 +24,13 @@ export function sparkline(values: (number | null)[], width = 96, height = 24): S
   svg.setAttribute('width', String(width));
   svg.setAttribute('height', String(height));
   svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('d', sparkPath(values, width, height));
+  svg.append(path);
+  return svg;
+}
+
+function sparkPath(values: (number | null)[], width = 96, height = 24): string {
   const step = values.length > 1 ? width / (values.length - 1) : width;
   let d = '';
   let pen = false;
@@ -32,14 +40,24 @@ export function sparkline(values: (number | null)[], width = 96, height = 24): S
     d += `${pen ? 'L' : 'M'}${(i * step).toFixed(1)},${y.toFixed(1)}`;
     pen = true;
   });
-  const path = document.createElementNS(SVG, 'path');
-  path.setAttribute('d', d);
-  svg.append(path);
-  return svg;
+  return d;
+}
+
+function diskText(t: HostTile): string {
+  const last = t.spark.filter((v): v is number => v !== null).at(-1);
+  if (!t.worstDisk) return 'no disks';
+  return last === undefined ? `busiest disk ${t.worstDisk}` : `${t.worstDisk} ${last} % util`;
+}
+
+/** A mounted tile's line and figure redrawn in place, for new sparkline points. */
+function redrawSpark(slot: HTMLElement, t: HostTile): void {
+  slot.querySelector('path')?.setAttribute('d', sparkPath(t.spark));
+  const text = slot.querySelector('.disk-util');
+  const want = diskText(t);
+  if (text && text.textContent !== want) text.textContent = want;
 }
 
 function tileBody(t: HostTile, now: number): HTMLElement[] {
-  const last = t.spark.filter((v): v is number => v !== null).at(-1);
   const head = el('div', { class: 'tile-head' });
   head.append(
     el('span', { class: 'badge verdict', 'data-health': t.health }, t.health),
@@ -47,14 +65,7 @@ function tileBody(t: HostTile, now: number): HTMLElement[] {
   );
   if (t.hostname !== t.id) head.append(el('span', { class: 'muted' }, t.hostname));
   const foot = el('div', { class: 'tile-foot' });
-  foot.append(
-    sparkline(t.spark),
-    el(
-      'span',
-      { class: 'muted' },
-      t.worstDisk ? (last === undefined ? `busiest disk ${t.worstDisk}` : `${t.worstDisk} ${last} % util`) : 'no disks',
-    ),
-  );
+  foot.append(sparkline(t.spark), el('span', { class: 'muted disk-util' }, diskText(t)));
   if (t.sets.length) foot.append(el('span', { class: 'muted sets' }, t.sets.join(', ')));
   if (!t.connected && t.lastSeen !== null)
     foot.append(el('span', { class: 'muted' }, `seen ${duration(now - t.lastSeen)} ago`));
@@ -65,10 +76,30 @@ function tileBody(t: HostTile, now: number): HTMLElement[] {
   ];
 }
 
+interface Mounted {
+  slot: HTMLElement;
+  tile: HostTile;
+  /** Where the slot was last put, so an unchanged one is not written again (each write costs a style pass). */
+  placed: string;
+}
+
+/** Puts a mounted tile at its place in the grid, for the index-th shown tile. */
+function place(m: Mounted, index: number, cols: number, width: number, total: number): void {
+  const row = Math.floor(index / cols);
+  const col = index % cols;
+  const placed = `${col} ${row} ${cols} ${width} ${index} ${total}`;
+  if (m.placed === placed) return;
+  m.placed = placed;
+  m.slot.style.transform = `translate(${col * (width / cols)}px, ${row * ROW_HEIGHT}px)`;
+  m.slot.style.width = `${width / cols}px`;
+  m.slot.setAttribute('aria-posinset', String(index + 1));
+  m.slot.setAttribute('aria-setsize', String(total));
+}
+
 export class Overview {
   private readonly tiles = new Map<string, HostTile>();
   private shown: HostTile[] = [];
-  private readonly mounted = new Map<string, { slot: HTMLElement; tile: HostTile }>();
+  private readonly mounted = new Map<string, Mounted>();
   private frame = 0;
   private cols = 1;
   private focusId: string | null = null;
@@ -113,10 +144,28 @@ export class Overview {
     this.schedule();
   }
 
-  /** Tiles that changed. */
-  apply(tiles: HostTile[]): void {
+  /** Tiles that changed, and new sparkline points of others. */
+  apply(tiles: HostTile[], spark?: SparkPoints): void {
     for (const t of tiles) this.tiles.set(t.id, t);
-    this.schedule();
+    if (spark) this.applySpark(spark);
+    // Points alone change no verdict, order or filter: only the lines in view are redrawn.
+    if (tiles.length || spark) this.schedule(tiles.length > 0);
+  }
+
+  /** Ids whose sparkline changed since the last paint (their tiles are the same objects). */
+  private readonly sparkMoved = new Set<string>();
+
+  private applySpark({ end, points, disks = {} }: SparkPoints): void {
+    for (const id in points) {
+      const t = this.tiles.get(id);
+      if (t && appendSpark(t, points[id]!, end)) this.sparkMoved.add(id);
+    }
+    for (const id in disks) {
+      const t = this.tiles.get(id);
+      if (!t) continue;
+      t.worstDisk = disks[id]!;
+      this.sparkMoved.add(id);
+    }
   }
 
   get size(): number {
@@ -183,7 +232,8 @@ export class Overview {
     const width = this.scroller.clientWidth || TILE_MIN_WIDTH;
     this.cols = Math.max(1, Math.floor(width / TILE_MIN_WIDTH));
     const rows = Math.ceil(this.shown.length / this.cols);
-    this.inner.style.height = `${rows * ROW_HEIGHT}px`;
+    const height = `${rows * ROW_HEIGHT}px`;
+    if (this.inner.style.height !== height) this.inner.style.height = height;
     const first = Math.max(0, Math.floor(this.scroller.scrollTop / ROW_HEIGHT) - OVERSCAN_ROWS);
     const last = Math.min(
       rows,
@@ -198,20 +248,15 @@ export class Overview {
       let m = this.mounted.get(t.id);
       if (!m) {
         const slot = el('div', { role: 'listitem', class: 'tile-slot' });
-        this.mounted.set(t.id, (m = { slot, tile: t }));
+        this.mounted.set(t.id, (m = { slot, tile: t, placed: '' }));
         this.fill(slot, t, now);
         this.inner.append(slot);
       } else if (m.tile !== t) {
         m.tile = t;
         this.fill(m.slot, t, now);
-      }
+      } else if (this.sparkMoved.has(t.id)) redrawSpark(m.slot, t);
       ordered.push(m.slot);
-      const row = Math.floor(i / this.cols);
-      const col = i % this.cols;
-      m.slot.style.transform = `translate(${col * (width / this.cols)}px, ${row * ROW_HEIGHT}px)`;
-      m.slot.style.width = `${width / this.cols}px`;
-      m.slot.setAttribute('aria-posinset', String(i + 1));
-      m.slot.setAttribute('aria-setsize', String(this.shown.length));
+      place(m, i, this.cols, width, this.shown.length);
     }
     for (const [id, m] of this.mounted) {
       // Keep the focused tile mounted so keyboard focus is not lost while scrolling.
@@ -219,6 +264,7 @@ export class Overview {
       m.slot.remove();
       this.mounted.delete(id);
     }
+    this.sparkMoved.clear();
     this.keepDomOrder(ordered);
   }
 
