@@ -6,6 +6,7 @@ import type { TidemarkServer } from '../server/server.js';
 import { isLoopback } from '../server/auth.js';
 import { ConfigError, defaultSpoolDir, resolveSettings } from './config.js';
 import { loadOrCreateToken } from './tokens.js';
+import { LIMIT_NAMES, serverLimitOptions } from './limit-settings.js';
 import path from 'node:path';
 import type { ArrayReport } from '../agent/raid/arrays.js';
 
@@ -71,6 +72,11 @@ async function startServer(
     ],
     flags,
   );
+  const limits = serverLimitOptions(resolveSettings(LIMIT_NAMES, flags));
+  if (limits.headersTimeoutMs! > limits.requestTimeoutMs!)
+    throw new ConfigError(
+      `--headers-timeout-ms (${limits.headersTimeoutMs}) must not exceed --request-timeout-ms (${limits.requestTimeoutMs})`,
+    );
   if (!s.tlsCert !== !s.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
   if (s.clientCa && !s.tlsCert) throw new ConfigError('--client-ca needs --tls-cert and --tls-key (mutual TLS)');
   let token = s.token;
@@ -149,6 +155,7 @@ async function startServer(
         alerts,
         store,
         remoteWrite,
+        ...limits,
       }),
   );
   const port = await server.listen().catch((err: NodeJS.ErrnoException) => {

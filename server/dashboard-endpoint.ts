@@ -37,6 +37,8 @@ export interface DashboardEndpointOptions {
    * server's memory with hundreds of tabs that stopped reading.
    */
   maxTotalQueuedBytes?: number;
+  /** Slow-client log lines a minute (default 10). */
+  logLinesPerMinute?: number;
 }
 
 interface Client {
@@ -71,7 +73,7 @@ export class DashboardEndpoint {
 
   constructor(private readonly opts: DashboardEndpointOptions) {
     this.maxQueued = opts.maxQueuedBytes ?? 4 * 1024 * 1024;
-    this.limitedLog = new LimitedLog(opts.log);
+    this.limitedLog = new LimitedLog(opts.log, opts.logLinesPerMinute);
     this.maxTotalQueued = opts.maxTotalQueuedBytes ?? 64 * 1024 * 1024;
     this.wss.on('connection', (ws) => this.accept(ws));
     // Checked on a timer as well as on each send: a client that is sent nothing more still holds what it has not read.
