@@ -2,7 +2,7 @@
 // handshake deadline), a series flood from one agent (stopped at the per-agent series limit) and dashboards
 // that never read (dropped past their allowance). Reports peak RSS and the limit counters from /metrics.
 //
-//   node bench/soak.mjs [--silent 1000] [--series 30000] [--dashboards 100] [--seconds 15] [--json]
+//   node bench/soak.mjs [--silent 1000] [--series 30000] [--dashboards 100] [--seconds 15] [--store memory] [--json]
 //
 // Exit 0 when the server stayed up, every silent socket was closed and the flood was stopped at the limit.
 //
@@ -28,6 +28,8 @@ const SILENT = arg('silent', 1000);
 const SERIES = arg('series', 30_000);
 const DASHBOARDS = arg('dashboards', 100);
 const SECONDS = arg('seconds', 15);
+const storeAt = process.argv.indexOf('--store');
+const STORE = storeAt > 0 ? process.argv[storeAt + 1] : 'memory';
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
 
 const counter = (text, line) =>
@@ -41,9 +43,12 @@ const counter = (text, line) =>
 async function startServer() {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-soak-'));
+  // SOAK_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (Node refuses those in NODE_OPTIONS).
+  const nodeArgs = (process.env.SOAK_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const server = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       CLI,
       'server',
       '--port',
@@ -53,7 +58,7 @@ async function startServer() {
       '--data-dir',
       dataDir,
       '--store',
-      'memory',
+      STORE,
       '--log-level',
       'error',
     ],
@@ -88,7 +93,13 @@ async function latencyMain() {
   const alive = server.exitCode === null;
   const dropped = await metric('tidemark_server_dashboards_dropped_total');
   clearInterval(rssTimer);
-  server.kill('SIGKILL');
+  // A clean stop, so a server run with NODE_OPTIONS=--cpu-prof writes its profile.
+  server.kill('SIGTERM');
+  const stopped = await Promise.race([
+    new Promise((r) => server.once('exit', () => r(true))),
+    new Promise((r) => setTimeout(() => r(false), 10_000)),
+  ]);
+  if (!stopped) server.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
   const result = { machine: machine(), serverAlive: alive, serverMaxRssMB: Math.round(maxRss), dropped, ...run };
   console.log(process.argv.includes('--json') ? JSON.stringify(result) : JSON.stringify(result, null, 2));
