@@ -2,9 +2,14 @@
 // handshake deadline), a series flood from one agent (stopped at the per-agent series limit) and dashboards
 // that never read (dropped past their allowance). Reports peak RSS and the limit counters from /metrics.
 //
-//   node bench/soak.mjs [--silent 1000] [--series 30000] [--dashboards 100] [--seconds 15] [--json]
+//   node bench/soak.mjs [--silent 1000] [--series 30000] [--dashboards 100] [--seconds 15] [--store memory] [--json]
 //
 // Exit 0 when the server stayed up, every silent socket was closed and the flood was stopped at the limit.
+//
+//   node bench/soak.mjs --latency [--dashboards 300] [--seconds 20] [--json]
+//
+// The good agent's latency with and without dashboards that never read, in one run (bench/soak-latency.mjs).
+// Exit 0 when the server stayed up and every one of the good agent's batches was acknowledged and pushed.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -13,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { machine, procStats, freePort } from './lib.mjs';
+import { latencyRun } from './soak-latency.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,6 +28,8 @@ const SILENT = arg('silent', 1000);
 const SERIES = arg('series', 30_000);
 const DASHBOARDS = arg('dashboards', 100);
 const SECONDS = arg('seconds', 15);
+const storeAt = process.argv.indexOf('--store');
+const STORE = storeAt > 0 ? process.argv[storeAt + 1] : 'memory';
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
 
 const counter = (text, line) =>
@@ -32,12 +40,15 @@ const counter = (text, line) =>
       ?.slice(line.length + 1) ?? NaN,
   );
 
-async function main() {
+async function startServer() {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-soak-'));
+  // SOAK_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (Node refuses those in NODE_OPTIONS).
+  const nodeArgs = (process.env.SOAK_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const server = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       CLI,
       'server',
       '--port',
@@ -47,7 +58,7 @@ async function main() {
       '--data-dir',
       dataDir,
       '--store',
-      'memory',
+      STORE,
       '--log-level',
       'error',
     ],
@@ -62,6 +73,42 @@ async function main() {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+  return { port, dataDir, server, base };
+}
+
+async function latencyMain() {
+  const dashboards = arg('dashboards', 300);
+  const seconds = arg('seconds', 20);
+  const { port, dataDir, server, base } = await startServer();
+  let maxRss = 0;
+  const rssTimer = setInterval(() => (maxRss = Math.max(maxRss, procStats(server.pid)?.rssMB ?? 0)), 250);
+  const metric = async (line) => {
+    try {
+      return counter(await (await fetch(`${base}/metrics`, { headers: { connection: 'close' } })).text(), line);
+    } catch {
+      return NaN;
+    }
+  };
+  const run = await latencyRun({ port, cli: CLI, dashboards, seconds, metric });
+  const alive = server.exitCode === null;
+  const dropped = await metric('tidemark_server_dashboards_dropped_total');
+  clearInterval(rssTimer);
+  // A clean stop, so a server run with NODE_OPTIONS=--cpu-prof writes its profile.
+  server.kill('SIGTERM');
+  const stopped = await Promise.race([
+    new Promise((r) => server.once('exit', () => r(true))),
+    new Promise((r) => setTimeout(() => r(false), 10_000)),
+  ]);
+  if (!stopped) server.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+  const result = { machine: machine(), serverAlive: alive, serverMaxRssMB: Math.round(maxRss), dropped, ...run };
+  console.log(process.argv.includes('--json') ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+  process.exit(alive && run.missingAcks === 0 && run.missingPushes === 0 ? 0 : 1);
+}
+
+async function main() {
+  if (process.argv.includes('--latency')) return latencyMain();
+  const { port, dataDir, server, base } = await startServer();
   let maxRss = 0;
   const rssTimer = setInterval(() => (maxRss = Math.max(maxRss, procStats(server.pid)?.rssMB ?? 0)), 250);
 

@@ -7,6 +7,7 @@ import { isLoopback } from '../server/auth.js';
 import { ConfigError, defaultSpoolDir, resolveSettings } from './config.js';
 import { loadOrCreateToken } from './tokens.js';
 import { collectorChoice } from './collector-flags.js';
+import { LIMIT_NAMES, serverLimitOptions } from './limit-settings.js';
 import path from 'node:path';
 
 export type Flags = Record<string, unknown>;
@@ -73,6 +74,11 @@ async function startServer(
     ],
     flags,
   );
+  const limits = serverLimitOptions(resolveSettings(LIMIT_NAMES, flags));
+  if (limits.headersTimeoutMs! > limits.requestTimeoutMs!)
+    throw new ConfigError(
+      `--headers-timeout-ms (${limits.headersTimeoutMs}) must not exceed --request-timeout-ms (${limits.requestTimeoutMs})`,
+    );
   if (!s.tlsCert !== !s.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
   if (s.clientCa && !s.tlsCert) throw new ConfigError('--client-ca needs --tls-cert and --tls-key (mutual TLS)');
   let token = s.token;
@@ -158,6 +164,7 @@ async function startServer(
         remoteWrite,
         ha,
         history: s.historyUrl ? new RemoteHistory(s.historyUrl) : null,
+        ...limits,
       }),
   );
   const port = await server.listen().catch((err: NodeJS.ErrnoException) => {

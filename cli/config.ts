@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
 import { nearest } from './nearest.js';
+import { LIMIT_SETTINGS } from './limit-settings.js';
 
 /**
  * Configuration comes from flags, then TIDEMARK_* environment variables, then
@@ -423,6 +424,7 @@ export const SETTINGS = {
     default: () => 'info' as const,
     describe: 'log level',
   },
+  ...LIMIT_SETTINGS,
 } satisfies Record<string, Setting<unknown>>;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { TIDEMARK_VERSION } from '../shared/version.js';
 import { SETTINGS, resolveSettings, type SettingName } from './config.js';
 import { reportFailure } from './errors.js';
+import { LIMIT_NAMES, flagOf } from './limit-settings.js';
 import { agentCommand, serverCommand, simulateCommand, startCommand, type Flags } from './commands.js';
 import { collectCommand } from './collect.js';
 import { addCollectorOptions, checkCollectorFlags } from './collector-flags.js';
@@ -19,6 +20,12 @@ function opt(name: SettingName, flags: string): Option {
 }
 
 const repeatable = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+
+/** Every resource limit of the server as a flag (README, Limit flags). */
+function addLimitOptions(command: Command): Command {
+  for (const name of LIMIT_NAMES) command.addOption(opt(name, `${flagOf(name)} <n>`));
+  return command;
+}
 
 const configOpt = () => new Option('--config <file>', 'YAML configuration file [env TIDEMARK_CONFIG]');
 const logOpt = () => opt('logLevel', '--log-level <level>');
@@ -73,6 +80,7 @@ program
   .addOption(configOpt())
   .addOption(logOpt())
   .action((flags: Flags) => startCommand(flags));
+addLimitOptions(program.commands.find((c) => c.name() === 'start')!);
 
 program
   .command('server')
@@ -105,6 +113,7 @@ program
   .addOption(configOpt())
   .addOption(logOpt())
   .action((flags: Flags) => serverCommand(flags));
+addLimitOptions(program.commands.find((c) => c.name() === 'server')!);
 
 program
   .command('agent')

@@ -31,6 +31,8 @@ export interface AgentEndpointOptions {
   seriesLimits?: Partial<SeriesLimitOptions>;
   /** An upgraded agent connection must send its hello within this (default 10 s). */
   helloTimeoutMs?: number;
+  /** Bad-frame log lines a minute (default 10). */
+  logLinesPerMinute?: number;
 }
 
 /** A shared agent token may write as any agent id; no principal is the test harness's direct accept. */
@@ -60,7 +62,7 @@ export class AgentEndpoint {
   // Connections reach accept() from the server's upgrade handler, with the caller's principal.
   constructor(readonly opts: AgentEndpointOptions) {
     this.seriesLimits = new SeriesLimits(opts.store, opts.seriesLimits);
-    this.limitedLog = new LimitedLog(opts.log);
+    this.limitedLog = new LimitedLog(opts.log, opts.logLinesPerMinute);
   }
 
   /** Serves one authenticated agent connection; `who` says which agent ids it may write as. */

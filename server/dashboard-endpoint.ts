@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   MAX_DASHBOARD_FRAME_BYTES,
@@ -38,10 +40,14 @@ export interface DashboardEndpointOptions {
    * server's memory with hundreds of tabs that stopped reading.
    */
   maxTotalQueuedBytes?: number;
+  /** Slow-client log lines a minute (default 10). */
+  logLinesPerMinute?: number;
 }
 
 interface Client {
   ws: WebSocket;
+  /** The connection under ws, to drop it with an error (see drop). */
+  socket: Duplex;
   /** Since when the client has had more than maxQueued bytes unread; null while it keeps up. */
   behindSince: number | null;
   hosts: Set<string>;
@@ -50,6 +56,9 @@ interface Client {
   /** Whether it is sent every host's changes or only those of the hosts it subscribed to (shared/overview.ts). */
   scope: DashboardScope;
 }
+
+/** What a dropped client's queued frames fail with: one error for all of them. */
+const DROPPED = new Error('dashboard dropped for not reading');
 
 /** Live pushes to dashboards: host-list changes to everyone, samples to those subscribed to the host. */
 export class DashboardEndpoint {
@@ -69,9 +78,11 @@ export class DashboardEndpoint {
 
   constructor(private readonly opts: DashboardEndpointOptions) {
     this.maxQueued = opts.maxQueuedBytes ?? 4 * 1024 * 1024;
-    this.limitedLog = new LimitedLog(opts.log);
+    this.limitedLog = new LimitedLog(opts.log, opts.logLinesPerMinute);
     this.maxTotalQueued = opts.maxTotalQueuedBytes ?? 64 * 1024 * 1024;
-    this.wss.on('connection', (ws, req) => this.accept(ws, dashboardScope(new URL(req.url ?? '/', 'http://x').search)));
+    this.wss.on('connection', (ws, req: IncomingMessage) =>
+      this.accept(ws, req.socket, dashboardScope(new URL(req.url ?? '/', 'http://x').search)),
+    );
     // Checked on a timer as well as on each send: a client that is sent nothing more still holds what it has not read.
     this.sweepTimer = setInterval(() => this.sweep(), 250);
     this.sweepTimer.unref();
@@ -109,11 +120,13 @@ export class DashboardEndpoint {
       queuedBytes: client.ws.bufferedAmount,
     });
     this.clients.delete(client);
-    client.ws.terminate();
+    // Destroyed with an error, not ws.terminate(): without one, Node builds an error for each unread frame still
+    // queued (thousands per client), and dropping 300 stuck tabs stalled the server for seconds.
+    client.socket.destroy(DROPPED);
   }
 
-  private accept(ws: WebSocket, scope: DashboardScope): void {
-    const client: Client = { ws, behindSince: null, hosts: new Set(), metrics: null, overview: false, scope };
+  private accept(ws: WebSocket, socket: Duplex, scope: DashboardScope): void {
+    const client: Client = { ws, socket, behindSince: null, hosts: new Set(), metrics: null, overview: false, scope };
     this.clients.add(client);
     if (scope === 'fleet') this.send(client, { type: 'hosts', hosts: this.opts.hosts.list() });
     ws.on('message', (data) => {
@@ -157,16 +170,17 @@ export class DashboardEndpoint {
    * bounded on arrival (shared/json-limits.ts); this is the second line, so a
    * value that still cannot be serialised costs one push, never the process.
    */
-  private frameOf(msg: ServerToDashboard): string | null {
+  private frameOf(msg: ServerToDashboard): Buffer | null {
     try {
-      return JSON.stringify(msg);
+      return Buffer.from(JSON.stringify(msg));
     } catch (err) {
       this.opts.log.error('could not serialise a dashboard push', { type: msg.type, error: (err as Error).message });
       return null;
     }
   }
 
-  private sendFrame(client: Client, frame: string): void {
+  /** Frames are bytes encoded once per push: every client's queue then shares them, not a copy each. */
+  private sendFrame(client: Client, frame: Buffer): void {
     const ws = client.ws;
     if (ws.readyState !== ws.OPEN) return;
     const queued = ws.bufferedAmount;
@@ -179,7 +193,7 @@ export class DashboardEndpoint {
       this.drop(client);
       return;
     }
-    ws.send(frame);
+    ws.send(frame, { binary: false });
   }
 
   private hostsTimer: NodeJS.Timeout | null = null;
@@ -244,13 +258,13 @@ export class DashboardEndpoint {
     const now = Date.now();
     const push = this.overviewPush.next(health.tiles(now), now);
     if (push === null) return;
-    const frame = JSON.stringify(push satisfies ServerToDashboard);
+    const frame = Buffer.from(JSON.stringify(push satisfies ServerToDashboard));
     for (const c of watching) this.sendFrame(c, frame);
   }
 
   publish(host: string, batch: DecodedBatch): void {
     let all: WireSample[] | null = null; // built only when someone watches this host
-    let allFrame: string | null = null; // and serialised once for every client that takes all metrics
+    let allFrame: Buffer | null = null; // and serialised once for every client that takes all metrics
     const message = (samples: WireSample[]): ServerToDashboard => ({
       type: 'samples',
       host,

@@ -47,6 +47,10 @@ export interface ServerOptions {
   webDir?: string;
   /** Per-agent frame rate limit (sustained per second, and burst for replays). */
   agentRate?: { perSecond: number; burst: number };
+  /** Bad frames in a row after which an agent connection is closed (default 20). */
+  maxBadFrames?: number;
+  /** Log lines of one kind a peer can cause, a minute (default 10); the rest are counted in /metrics. */
+  logLinesPerMinute?: number;
   /** Unread bytes a dashboard client may keep for dashboardSlowGraceMs before it is dropped. */
   dashboardMaxQueuedBytes?: number;
   dashboardSlowGraceMs?: number;
@@ -107,6 +111,7 @@ export class TidemarkServer {
       maxQueuedBytes: opts.dashboardMaxQueuedBytes,
       slowGraceMs: opts.dashboardSlowGraceMs,
       maxTotalQueuedBytes: opts.dashboardMaxTotalQueuedBytes,
+      logLinesPerMinute: opts.logLinesPerMinute,
     });
     this.agents = new AgentEndpoint({
       store: this.store,
@@ -126,6 +131,8 @@ export class TidemarkServer {
       },
       ratePerSecond: opts.agentRate?.perSecond,
       rateBurst: opts.agentRate?.burst,
+      maxBadFrames: opts.maxBadFrames,
+      logLinesPerMinute: opts.logLinesPerMinute,
       maxFutureMs: opts.maxFutureMs,
       maxPastMs: opts.maxPastMs,
       seriesLimits: opts.seriesLimits,

@@ -1,35 +1,54 @@
 import { seriesKey } from '../../shared/series-key.js';
 import type { LatestValue, SeriesQuery, SeriesResult, Store } from './store.js';
 
-/** A fixed-size ring of (timestamp, value) pairs; null values are kept as NaN. */
+const INITIAL_POINTS = 8;
+
+/**
+ * A ring of up to `capacity` (timestamp, value) pairs; null values are kept as NaN. Its arrays start small and
+ * double as points arrive: allocated whole, an hour's 4 000 points cost 64 KB a series at once, which a flood
+ * of new series (each with a point or two) turned into 1.2 GB at 20 000 series.
+ */
 class Ring {
-  private readonly ts: Float64Array;
-  private readonly values: Float64Array;
+  private ts: Float64Array;
+  private values: Float64Array;
   private start = 0;
   private count = 0;
 
   constructor(readonly capacity: number) {
-    this.ts = new Float64Array(capacity);
-    this.values = new Float64Array(capacity);
+    this.ts = new Float64Array(Math.min(INITIAL_POINTS, capacity));
+    this.values = new Float64Array(Math.min(INITIAL_POINTS, capacity));
   }
 
   push(ts: number, value: number | null): void {
     // Out-of-order points (clock steps) would break binary search; keep time order.
     if (this.count > 0 && ts <= this.lastTs()) return;
-    const idx = (this.start + this.count) % this.capacity;
+    if (this.count === this.ts.length && this.count < this.capacity) this.grow();
+    const size = this.ts.length;
+    const idx = (this.start + this.count) % size;
     this.ts[idx] = ts;
     this.values[idx] = value ?? NaN;
-    if (this.count < this.capacity) this.count++;
-    else this.start = (this.start + 1) % this.capacity;
+    if (this.count < size) this.count++;
+    else this.start = (this.start + 1) % size;
+  }
+
+  /** Doubles the arrays (up to capacity). Only a full ring wraps, so until then its points start at 0. */
+  private grow(): void {
+    const size = Math.min(this.capacity, this.ts.length * 2);
+    const ts = new Float64Array(size);
+    const values = new Float64Array(size);
+    ts.set(this.ts);
+    values.set(this.values);
+    this.ts = ts;
+    this.values = values;
   }
 
   lastTs(): number {
-    return this.ts[(this.start + this.count - 1) % this.capacity]!;
+    return this.ts[(this.start + this.count - 1) % this.ts.length]!;
   }
 
   last(): { ts: number; value: number | null } | null {
     if (this.count === 0) return null;
-    const idx = (this.start + this.count - 1) % this.capacity;
+    const idx = (this.start + this.count - 1) % this.ts.length;
     const v = this.values[idx]!;
     return { ts: this.ts[idx]!, value: Number.isNaN(v) ? null : v };
   }
@@ -41,11 +60,11 @@ class Ring {
     let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.ts[(this.start + mid) % this.capacity]! < from) lo = mid + 1;
+      if (this.ts[(this.start + mid) % this.ts.length]! < from) lo = mid + 1;
       else hi = mid;
     }
     for (let i = lo; i < this.count; i++) {
-      const idx = (this.start + i) % this.capacity;
+      const idx = (this.start + i) % this.ts.length;
       const t = this.ts[idx]!;
       if (t > to) break;
       const v = this.values[idx]!;
