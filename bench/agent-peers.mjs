@@ -49,6 +49,10 @@ const warmupS = Number(args.warmup);
 const LAUNCHER = path.resolve('bin/tidemark');
 const TICKS = 100; // USER_HZ on Linux
 const PAGE_KB = 4;
+/**
+ * @typedef {{ proc: import('node:child_process').ChildProcess, extra?: import('node:child_process').ChildProcess[],
+ *   everySecond?: () => Promise<void>, finish?: () => Promise<Record<string, unknown>> }} Started
+ */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The peers, in table order; `start` returns the root process and anything to do each second. */
@@ -95,6 +99,7 @@ function spawnSyncText(cmd, argv) {
   return `${r.stdout}${r.stderr}`;
 }
 
+/** @returns {import('node:child_process').StdioOptions} */
 function logTo(dir, name) {
   const fd = openSync(path.join(dir, `${name}.log`), 'a');
   return ['ignore', fd, fd];
@@ -114,6 +119,7 @@ async function waitHttp(url, deadlineMs = 20_000) {
   }
 }
 
+/** @returns {Promise<Started>} */
 async function startTidemark(dir) {
   const port = await freePort();
   const data = path.join(dir, 'server-data');
@@ -137,12 +143,15 @@ async function startTidemark(dir) {
     proc: agent,
     extra: [server],
     finish: async () => {
-      const h = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
+      const h = /** @type {{ ingested?: { batches: number, samples: number } }} */ (
+        await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()
+      );
       return { batches: h.ingested?.batches, samples: h.ingested?.samples };
     },
   };
 }
 
+/** @returns {Promise<Started>} */
 async function startNodeExporter(dir, flags) {
   const port = await freePort();
   const proc = spawn(
@@ -222,6 +231,7 @@ function netdataConfig(dir, port, procOnly) {
   return file;
 }
 
+/** @returns {Promise<Started>} */
 async function startNetdata(dir, procOnly) {
   const port = await freePort();
   const own = path.join(dir, procOnly ? 'netdata-proc' : 'netdata-defaults');
@@ -234,12 +244,13 @@ async function startNetdata(dir, procOnly) {
   return { proc };
 }
 
+/** @returns {Promise<Started>} */
 async function startCollectd(dir) {
   // Its values go over its network plugin to a UDP sink here, as they would to a collectd server.
   const sink = dgram.createSocket('udp4');
   let packets = 0;
   sink.on('message', () => (packets += 1));
-  await new Promise((r) => sink.bind(0, '127.0.0.1', r));
+  await new Promise((r) => sink.bind(0, '127.0.0.1', () => r(undefined)));
   const own = path.join(dir, 'collectd');
   mkdirSync(own);
   const conf = path.join(own, 'collectd.conf');
@@ -321,6 +332,7 @@ const median = (xs) => {
 
 async function repetition(rep) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-peers-'));
+  /** @type {(Started & { peer: (typeof PEERS)[number] })[]} */
   const running = [];
   try {
     for (const p of PEERS) running.push({ peer: p, ...(await p.start(dir)) });
@@ -374,6 +386,7 @@ const runs = [];
 for (let rep = 1; rep <= reps; rep++) runs.push(await repetition(rep));
 const load1 = os.loadavg();
 
+/** @type {[string, string, number][]} */
 const FIGS = [
   ['cpuMean', 'CPU % of one core (mean)', 2],
   ['cpuWorst5s', 'worst 5 s window %', 2],
