@@ -113,7 +113,7 @@ async function waitHttp(url, deadlineMs = 20_000) {
       await r.arrayBuffer();
       return;
     } catch (err) {
-      if (Date.now() > end) throw new Error(`${url} did not answer: ${err.message}`);
+      if (Date.now() > end) throw new Error(`${url} did not answer: ${err.message}`, { cause: err });
       await sleep(200);
     }
   }
