@@ -73,7 +73,7 @@ export const helloSchema = z.object({
   session: id,
   hostname: z.string().min(1).max(255),
   agentVersion: z.string().max(64),
-  /** Host inventory (systeminformation); null when not collected (e.g. a fixture root). */
+  /** Host inventory (OS, CPUs, memory, block devices, filesystems); null when not collected (e.g. a fixture root). */
   inventory: z.record(z.string(), z.unknown()).nullable(),
   /** Protocol 2: the session's series table so far, index = position (a replay on a new connection refers to it). */
   series: z.array(seriesDefSchema).max(MAX_SERIES_PER_SESSION).optional(),
