@@ -52,6 +52,9 @@ export function mountOf(p: string, mounts: readonly MountEntry[]): MountEntry | 
 export class FilesystemsCollector implements Collector {
   readonly name = 'filesystems';
   private readonly histories = new Map<string, History>();
+  /** The mount table as last read and parsed: it rarely changes, so an unchanged text is not parsed again. */
+  private mountsText: string | null = null;
+  private mountsParsed: MountEntry[] = [];
 
   constructor(
     private readonly root: string,
@@ -60,7 +63,12 @@ export class FilesystemsCollector implements Collector {
 
   private async mounts(): Promise<MountEntry[] | null> {
     const text = await readUnderRoot(this.root, 'proc/mounts');
-    return text === null ? null : parseMountTable(text);
+    if (text === null) return null;
+    if (text !== this.mountsText) {
+      this.mountsParsed = parseMountTable(text);
+      this.mountsText = text;
+    }
+    return this.mountsParsed;
   }
 
   async snapshot(): Promise<unknown> {
