@@ -11,7 +11,7 @@
 //
 // Usage: node bench/agent-peers.mjs [--minutes 5] [--seconds S] [--reps 3] [--warmup 10]
 //          [--only tidemark,node_exporter-matching,node_exporter-defaults,netdata-proc,netdata-defaults,collectd]
-//          [--agent-node-flags "--jitless"]   (extra Node flags for the agent, on top of its launcher's)
+//          [--agent-node-flags="--jitless"]   (Node flags for the agent instead of its launcher's; "" for none)
 // Needs root (other users' smaps_rollup) and the Debian packages prometheus-node-exporter, netdata and
 // collectd (see BENCHMARKS.md), and `npm run build`. The agent is started through bin/tidemark, so the
 // launcher's V8 flags apply.
@@ -39,7 +39,7 @@ const { values: args } = parseArgs({
     reps: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '10' },
     only: { type: 'string' },
-    'agent-node-flags': { type: 'string', default: '' },
+    'agent-node-flags': { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -136,7 +136,7 @@ async function startTidemark(dir) {
     env: {
       ...process.env,
       TIDEMARK_TOKEN: 't',
-      ...(args['agent-node-flags'] ? { TIDEMARK_NODE_FLAGS: args['agent-node-flags'] } : {}),
+      ...(args['agent-node-flags'] !== undefined ? { TIDEMARK_AGENT_NODE_FLAGS: args['agent-node-flags'] } : {}),
     },
   });
   return {
