@@ -11,7 +11,7 @@
 //
 // Usage: node bench/agent-peers.mjs [--minutes 5] [--seconds S] [--reps 3] [--warmup 10]
 //          [--only tidemark,node_exporter-matching,node_exporter-defaults,netdata-proc,netdata-defaults,collectd]
-//          [--agent-node-flags="--jitless"]   (Node flags for the agent instead of its launcher's; "" for none)
+//          [--agent-node-flags="--jitless"] [--agent-args="--spool-dir none"]   (Node flags instead of the launcher's; "" for none; more agent flags)
 // Needs root (other users' smaps_rollup) and the Debian packages prometheus-node-exporter, netdata and
 // collectd (see BENCHMARKS.md), and `npm run build`. The agent is started through bin/tidemark, so the
 // launcher's V8 flags apply.
@@ -40,6 +40,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '10' },
     only: { type: 'string' },
     'agent-node-flags': { type: 'string' },
+    'agent-args': { type: 'string', default: '' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -131,7 +132,10 @@ async function startTidemark(dir) {
     { stdio: logTo(dir, 'tidemark-server') },
   );
   await waitHttp(`http://127.0.0.1:${port}/healthz`);
-  const agent = spawn(LAUNCHER, ['agent', '--server', `ws://127.0.0.1:${port}`, '--log-level', 'warn'], {
+  const extra = args['agent-args'].split(' ').filter(Boolean);
+  // Its own spool directory, as each agent needs (the default one may be another agent's on this machine).
+  if (!extra.includes('--spool-dir')) extra.push('--spool-dir', path.join(dir, 'agent-spool'));
+  const agent = spawn(LAUNCHER, ['agent', '--server', `ws://127.0.0.1:${port}`, '--log-level', 'warn', ...extra], {
     stdio: logTo(dir, 'tidemark-agent'),
     env: {
       ...process.env,
