@@ -132,7 +132,7 @@ export class FilesystemsCollector implements Collector {
     let h = this.histories.get(m.mountPoint);
     if (!h) this.histories.set(m.mountPoint, (h = new History(this.opts.windowMs ?? 6 * 3600_000)));
     h.add(now, avail);
-    const ttf = size > 0 ? timeToFullSeconds(h.points, now, this.opts.minPoints ?? 10) : NOT_FILLING_SECONDS;
+    const ttf = size > 0 && !h.flat ? timeToFullSeconds(h.points, now, this.opts.minPoints ?? 10) : NOT_FILLING_SECONDS;
     const availPercent = size > 0 ? (100 * st.bavail) / st.blocks : null;
     const inodesFreePercent = st.files > 0 ? (100 * st.ffree) / st.files : null;
     const l = { mountpoint: m.mountPoint, device: m.device, fstype: m.fsType };
