@@ -56,8 +56,14 @@ export function linearFit(points: readonly Point[], at: number): { slope: number
   const n = points.length;
   if (n < 2) return null;
   // centred on the mean time so float64 keeps its precision with epoch-ms timestamps
-  const mt = points.reduce((s, p) => s + p.t, 0) / n;
-  const mv = points.reduce((s, p) => s + p.v, 0) / n;
+  let st = 0;
+  let sv = 0;
+  for (const p of points) {
+    st += p.t;
+    sv += p.v;
+  }
+  const mt = st / n;
+  const mv = sv / n;
   let sxx = 0;
   let sxy = 0;
   for (const p of points) {
