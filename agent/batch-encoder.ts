@@ -19,6 +19,10 @@ export class BatchEncoder {
   private unannounced: number[] = [];
   /** The table's size as JSON (what every hello carries). */
   private tableBytes = 0;
+  /** The previous frame's series by position: collectors emit the same series in the same order every tick. */
+  private lastMetric: string[] = [];
+  private lastLabels: (Record<string, string> | undefined)[] = [];
+  private lastIndex: number[] = [];
   /** Samples left out because the session's table is full (MAX_SERIES_PER_SESSION series or MAX_SERIES_TABLE_BYTES). */
   overflow = 0;
 
@@ -51,16 +55,29 @@ export class BatchEncoder {
   }
 
   encode(batch: Batch): string {
+    const n = batch.samples.length;
     const indexes: number[] = [];
     const values: (number | null)[] = [];
-    for (const s of batch.samples) {
-      const i = this.indexOf(s.m, s.l);
+    const metric = this.lastMetric;
+    const labels = this.lastLabels;
+    const index = this.lastIndex;
+    for (let j = 0; j < n; j++) {
+      const s = batch.samples[j]!;
+      // The series at this position last frame, compared field by field: no key string per sample.
+      let i = j < metric.length && metric[j] === s.m && sameLabels(labels[j], s.l) ? index[j]! : -2;
+      if (i === -2) {
+        i = this.indexOf(s.m, s.l);
+        metric[j] = s.m;
+        labels[j] = s.l ? { ...s.l } : undefined; // a copy: a collector may reuse and change its label object
+        index[j] = i;
+      }
       if (i < 0) this.overflow++;
       else {
         indexes.push(i);
         values.push(s.v);
       }
     }
+    metric.length = labels.length = index.length = n;
     return this.encodeValues(batch.seq, batch.ts, indexes, values, batch);
   }
 
@@ -91,4 +108,15 @@ export class BatchEncoder {
       ...(extras.states ? { states: extras.states } : {}),
     });
   }
+}
+
+function sameLabels(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (!a || !b) return a === b;
+  let count = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    count++;
+  }
+  for (const k in b) if (Object.hasOwn(b, k)) count--;
+  return count === 0;
 }

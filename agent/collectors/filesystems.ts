@@ -55,6 +55,9 @@ export function mountOf(p: string, mounts: readonly MountEntry[]): MountEntry | 
 export class FilesystemsCollector implements Collector {
   readonly name = 'filesystems';
   private readonly histories = new Map<string, History>();
+  /** The mount table as last read and parsed: it rarely changes, so an unchanged text is not parsed again. */
+  private mountsText: string | null = null;
+  private mountsParsed: MountEntry[] = [];
 
   constructor(
     private readonly root: string,
@@ -63,7 +66,12 @@ export class FilesystemsCollector implements Collector {
 
   private async mounts(): Promise<MountEntry[] | null> {
     const text = await readUnderRoot(this.root, 'proc/mounts');
-    return text === null ? null : parseMountTable(text);
+    if (text === null) return null;
+    if (text !== this.mountsText) {
+      this.mountsParsed = parseMountTable(text);
+      this.mountsText = text;
+    }
+    return this.mountsParsed;
   }
 
   async snapshot(): Promise<unknown> {
@@ -127,7 +135,7 @@ export class FilesystemsCollector implements Collector {
     let h = this.histories.get(m.mountPoint);
     if (!h) this.histories.set(m.mountPoint, (h = new History(this.opts.windowMs ?? 6 * 3600_000)));
     h.add(now, avail);
-    const ttf = size > 0 ? timeToFullSeconds(h.points, now, this.opts.minPoints ?? 10) : NOT_FILLING_SECONDS;
+    const ttf = size > 0 && !h.flat ? timeToFullSeconds(h.points, now, this.opts.minPoints ?? 10) : NOT_FILLING_SECONDS;
     const availPercent = size > 0 ? (100 * st.bavail) / st.blocks : null;
     const inodesFreePercent = st.files > 0 ? (100 * st.ffree) / st.files : null;
     const l = { mountpoint: m.mountPoint, device: m.device, fstype: m.fsType };

@@ -1,5 +1,5 @@
 import { LOGPATH_STATE_KIND, type LogPathCheckState } from '../../shared/states.js';
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { WireState } from '../../shared/protocol.js';
 import type { MetricSample } from '../../shared/catalogue.js';
@@ -7,11 +7,44 @@ import { countBySeverity, type Finding } from '../../shared/findings.js';
 import { hostEnv, runLogrotateCheck } from '../logrotate/run.js';
 import { checkMongodConfig, loadMongodConfig, mongodLogSettings } from '../mongod/config-check.js';
 import type { MongodLogSettings } from '../logrotate/check.js';
+import type { Accounts } from '../logrotate/accounts.js';
 import { absent, type CollectResult, type Collector } from './collector.js';
 import { registerCollector } from './registry.js';
 
 /** How often the checks run even when no watched file changed: mounts come and go, disks fill. */
 export const LOGPATH_CHECK_INTERVAL_MS = 60_000;
+/** A changed watched file is checked this long after the change (editors write in several steps). */
+const CHANGE_SETTLE_MS = 250;
+/** Account lookups are kept this long (unless /etc/passwd or /etc/group change): a name missing there costs a getent process. */
+const ACCOUNT_TTL_MS = 10 * 60_000;
+
+/**
+ * Users and groups looked up by the checks, kept between runs: a name that is
+ * not in /etc/passwd or /etc/group is asked of NSS with a getent process,
+ * which every minute would be a fork (and up to 5 s of waiting) each time.
+ */
+class AccountCache {
+  private readonly cache = new Map<string, { value: unknown; at: number }>();
+  private filesStamp = '';
+
+  wrap(base: Accounts): Accounts {
+    const stamp = ['/etc/passwd', '/etc/group'].map((f) => statSync(f, { throwIfNoEntry: false })?.mtimeMs).join();
+    if (stamp !== this.filesStamp) this.cache.clear();
+    this.filesStamp = stamp;
+    const cached = <T>(key: string, look: () => T): T => {
+      const now = Date.now();
+      const hit = this.cache.get(key);
+      if (hit && now - hit.at < ACCOUNT_TTL_MS) return hit.value as T;
+      const value = look();
+      this.cache.set(key, { value, at: now });
+      return value;
+    };
+    return {
+      user: (name) => cached(`u:${name}`, () => base.user(name)),
+      group: (name) => cached(`g:${name}`, () => base.group(name)),
+    };
+  }
+}
 
 export interface LogPathOptions {
   logrotateConfig: string | null;
@@ -32,14 +65,18 @@ interface CheckResult {
 /**
  * Runs the logrotate and mongod.conf checks every minute and whenever a
  * watched configuration file changes, and reports the latest results on every
- * tick (states for the dashboard, counts for the alert rules).
+ * tick (states for the dashboard, counts for the alert rules). The checks
+ * run on a timer of their own half-way between ticks, never inside one (only
+ * the very first run, so the first batch has results), so their file-system
+ * work and account lookups never delay the sampling.
  */
 export class LogPathsCollector implements Collector {
   readonly name = 'logpaths';
   private last: { logrotate: CheckResult | null; mongod: CheckResult | null } | null = null;
-  private lastRun = -Infinity;
-  private dirty = true;
   private watchers: FSWatcher[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly accounts = new AccountCache();
 
   constructor(private readonly opts: LogPathOptions) {
     for (const file of [opts.logrotateConfig, opts.mongodConfig]) {
@@ -51,7 +88,7 @@ export class LogPathsCollector implements Collector {
       ])) {
         if (!existsSync(dir)) continue;
         try {
-          const w = watch(dir, { persistent: false }, () => (this.dirty = true));
+          const w = watch(dir, { persistent: false }, () => this.schedule(CHANGE_SETTLE_MS));
           w.on('error', () => {});
           this.watchers.push(w);
         } catch {
@@ -61,8 +98,23 @@ export class LogPathsCollector implements Collector {
     }
   }
 
+  /** The next run in `delayMs`, or at the next half-second between ticks after a minute. */
+  private schedule(delayMs?: number): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    const now = Date.now();
+    const delay = delayMs ?? LOGPATH_CHECK_INTERVAL_MS + 500 - (now % 1000);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.run();
+      this.schedule();
+    }, delay);
+    this.timer.unref();
+  }
+
   private run(): void {
-    const env = hostEnv();
+    const host = hostEnv();
+    const env = { ...host, accounts: this.accounts.wrap(host.accounts) };
     let mongodSettings: MongodLogSettings | null = null;
     let mongod: CheckResult | null = null;
     const now = Date.now();
@@ -121,11 +173,9 @@ export class LogPathsCollector implements Collector {
     if (!this.opts.logrotateConfig && !this.opts.mongodConfig) {
       return absent(this.name, 'no logrotate configuration and no mongod.conf to check');
     }
-    const now = Date.now();
-    if (this.dirty || now - this.lastRun >= LOGPATH_CHECK_INTERVAL_MS) {
-      this.dirty = false;
-      this.lastRun = now;
+    if (!this.last) {
       this.run();
+      this.schedule();
     }
     const samples: MetricSample[] = [];
     const states: WireState[] = [];
@@ -159,6 +209,8 @@ export class LogPathsCollector implements Collector {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
     for (const w of this.watchers) w.close();
   }
 }

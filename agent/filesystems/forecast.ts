@@ -19,6 +19,8 @@ export const NOT_FILLING_SECONDS = 365 * 24 * 3600;
  */
 export class History {
   readonly points: Point[] = [];
+  /** How many of the last points have the latest value: all of them means a flat series. */
+  private sameRun = 0;
 
   constructor(
     private readonly windowMs: number,
@@ -26,12 +28,26 @@ export class History {
   ) {}
 
   add(t: number, v: number): void {
+    const last = this.points.at(-1);
+    this.sameRun = last && last.v === v ? this.sameRun + 1 : 1;
     this.points.push({ t, v });
     while (this.points.length > 0 && this.points[0]!.t < t - this.windowMs) this.points.shift();
     if (this.points.length > this.maxPoints) {
       const kept = this.points.filter((_p, i) => i % 2 === 0 || i === this.points.length - 1);
       this.points.splice(0, this.points.length, ...kept);
+      let run = 0;
+      while (run < kept.length && kept[kept.length - 1 - run]!.v === v) run++;
+      this.sameRun = run;
     }
+    this.sameRun = Math.min(this.sameRun, this.points.length);
+  }
+
+  /**
+   * Every point has the same value: the fit's slope is 0, so the forecast is
+   * NOT_FILLING_SECONDS without fitting (most file systems, most of the time).
+   */
+  get flat(): boolean {
+    return this.points.length > 0 && this.sameRun === this.points.length;
   }
 }
 
@@ -40,8 +56,14 @@ export function linearFit(points: readonly Point[], at: number): { slope: number
   const n = points.length;
   if (n < 2) return null;
   // centred on the mean time so float64 keeps its precision with epoch-ms timestamps
-  const mt = points.reduce((s, p) => s + p.t, 0) / n;
-  const mv = points.reduce((s, p) => s + p.v, 0) / n;
+  let st = 0;
+  let sv = 0;
+  for (const p of points) {
+    st += p.t;
+    sv += p.v;
+  }
+  const mt = st / n;
+  const mv = sv / n;
   let sxx = 0;
   let sxy = 0;
   for (const p of points) {
