@@ -12,6 +12,9 @@ import { Sampler, startTicker } from './sampler.js';
 import { AgentTransport, type AgentTlsOptions } from './transport.js';
 import { Spool } from './spool.js';
 
+/** Between systeminformation's calls in a refresh: each forks shells, so one at a time keeps every 5 s window light. */
+const INVENTORY_PAUSE_MS = 5_000;
+
 export interface AgentOptions {
   /** One server URL, or several comma-separated in order of preference (see AgentTransport). */
   serverUrl: string;
@@ -107,9 +110,10 @@ export class Agent {
     this.stopTicker = startTicker(this.opts.intervalMs, () => this.tick());
   }
 
+  /** The first inventory is gathered at once; later refreshes space their calls out (INVENTORY_PAUSE_MS). */
   private async refreshInventory(send = false): Promise<void> {
     try {
-      this.inventory = await collectInventory();
+      this.inventory = await collectInventory(send ? INVENTORY_PAUSE_MS : 0);
       if (send) this.transport.sendInventory(this.inventory);
     } catch (err) {
       this.opts.log.warn('inventory collection failed', { error: (err as Error).message });

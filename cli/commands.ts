@@ -247,7 +247,8 @@ export async function agentCommand(flags: Flags): Promise<void> {
     intervalMs: s.intervalMs,
     bufferCapacity: s.buffer,
     spoolDir: s.spoolDir === 'none' ? null : s.spoolDir || defaultSpoolDir(s.agentId),
-    inventoryIntervalMs: 5 * 60_000,
+    // OS, CPUs, memory, disks change rarely; free space is the filesystems collector's, every second.
+    inventoryIntervalMs: 60 * 60_000,
     log,
     logPaths: {
       logrotateConfig: s.logrotateConfig,

@@ -32,7 +32,7 @@ export const STATE_VALUE_LIMITS: JsonLimits = {
   maxNodes: 20_000,
 };
 
-/** The host inventory (OS, CPUs, memory, block devices, filesystems). */
+/** The host inventory (systeminformation: OS, CPUs, memory, block devices, filesystems). */
 export const INVENTORY_LIMITS: JsonLimits = {
   maxDepth: 8,
   maxKeys: 500,

@@ -59,7 +59,7 @@ describe('real server and agent processes over loopback', () => {
 
     const list = await getJson<HostSummary[]>(`${base}/api/hosts`);
     expect(list.find((h) => h.id === 'db-1')).toMatchObject({ connected: true, agentVersion: expect.any(String) });
-    // the inventory, read by the agent from /proc, /sys and statfs: in the host's own entry, not in the list
+    // the inventory, gathered by systeminformation in a child process of the agent: in the host's own entry, not in the list
     expect(list.find((h) => h.id === 'db-1')!.inventory).toBeNull();
     expect((await getJson<HostSummary>(`${base}/api/hosts/db-1`)).inventory).toMatchObject({
       os: { platform: 'linux' },
