@@ -14,7 +14,7 @@ import { holds } from './evaluate.js';
 import { absentSteps } from './absent.js';
 import { EngineState } from './engine-state.js';
 
-export { alertId, render, type AlertInstance } from './instance.js';
+export type { AlertInstance } from './instance.js';
 export type { BatchShape } from './plan.js';
 
 export interface EngineOptions {
