@@ -11,6 +11,7 @@ import { collectInventory } from './inventory.js';
 import { Sampler, startTicker } from './sampler.js';
 import { AgentTransport, type AgentTlsOptions } from './transport.js';
 import { Spool } from './spool.js';
+import { errorMessage } from '../shared/errors.js';
 
 /** Between systeminformation's calls in a refresh: each forks shells, so one at a time keeps every 5 s window light. */
 const INVENTORY_PAUSE_MS = 5_000;
@@ -116,7 +117,7 @@ export class Agent {
       this.inventory = await collectInventory(send ? INVENTORY_PAUSE_MS : 0);
       if (send) this.transport.sendInventory(this.inventory);
     } catch (err) {
-      this.opts.log.warn('inventory collection failed', { error: (err as Error).message });
+      this.opts.log.warn('inventory collection failed', { error: errorMessage(err) });
     }
   }
 

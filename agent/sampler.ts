@@ -1,6 +1,7 @@
 import type { CollectorStatus, WireState } from '../shared/protocol.js';
 import type { MetricSample } from '../shared/catalogue.js';
 import type { CollectResult, Collector, Readings } from './collectors/collector.js';
+import { errorMessage } from '../shared/errors.js';
 
 export interface Sample {
   ts: number;
@@ -26,7 +27,7 @@ export async function sampleOnce(collectors: readonly Collector[], readings: Rea
     // a copy: what one collector of a stage provides is not visible to the others of that stage
     c.collect({ ...now, readings: { ...readings } }).catch((err: unknown) => ({
       samples: [],
-      status: { name: c.name, state: 'error' as const, message: err instanceof Error ? err.message : String(err) },
+      status: { name: c.name, state: 'error' as const, message: errorMessage(err) },
     }));
   const results = new Map<Collector, CollectResult>();
   for (const stage of ['primary', 'derived'] as const) {

@@ -7,6 +7,7 @@ import { DEFAULT_GROUP_TIMING, type GroupTiming } from '../server/alerts/groupin
 import { parseDuration } from '../server/alerts/rules.js';
 import { defaultRulesDir } from '../server/alerts/ruleset.js';
 import { ConfigError, loadConfigFile, checkUrl } from './config.js';
+import { errorMessage } from '../shared/errors.js';
 
 /**
  * The alerting part of the configuration: `--webhook URL` (repeatable) sends
@@ -92,7 +93,7 @@ function receiver(r: Record<string, unknown>, i: number, at: string, group: Grou
   try {
     match = r.match === undefined ? undefined : parseRouteMatch(r.match, `${at}.match`);
   } catch (e) {
-    throw new ConfigError((e as Error).message);
+    throw new ConfigError(errorMessage(e));
   }
   if (severity || match) out.route = { severity: severity as ('critical' | 'warning' | 'info')[] | undefined, match };
   if (r.headers !== undefined) {

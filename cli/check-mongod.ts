@@ -4,7 +4,8 @@ import { parseRecordedReply } from '../agent/mongod/ejson.js';
 import { MongodSource, redactUri } from '../agent/mongod/client.js';
 import { atRisk, quorum, type Quorum } from '../agent/mongod/replset.js';
 import { gauges, intervalFigures, missingFigures, type Gauges, type Interval } from '../agent/mongod/server-status.js';
-import { CannotCheck, EXIT_OK, EXIT_PROBLEM, errorMessage } from './errors.js';
+import { CannotCheck, EXIT_OK, EXIT_PROBLEM } from './errors.js';
+import { errorMessage } from '../shared/errors.js';
 import { crossedThresholds } from './mongod-thresholds.js';
 
 function readReply(file: string, what: string): Document {

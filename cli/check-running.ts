@@ -5,7 +5,8 @@ import { MongodSource, redactUri } from '../agent/mongod/client.js';
 import { parseCmdLineOpts } from '../agent/mongod/cmdline.js';
 import { loadMongodConfig } from '../agent/mongod/config-check.js';
 import { checkRunningMongod } from '../agent/mongod/running-check.js';
-import { CannotCheck, EXIT_OK, EXIT_PROBLEM, errorMessage } from './errors.js';
+import { CannotCheck, EXIT_OK, EXIT_PROBLEM } from './errors.js';
+import { errorMessage } from '../shared/errors.js';
 
 /**
  * `tidemark check mongod-running`: the running mongod judged by what it uses

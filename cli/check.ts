@@ -9,7 +9,8 @@ import {
   defaultLogrotateState,
   defaultMongodUser,
 } from '../agent/logrotate/defaults.js';
-import { CannotCheck, EXIT_OK, EXIT_PROBLEM, errorMessage } from './errors.js';
+import { CannotCheck, EXIT_OK, EXIT_PROBLEM } from './errors.js';
+import { errorMessage } from '../shared/errors.js';
 
 function summary(counts: Record<Finding['severity'], number>, okText: string, badText: string): string {
   return `${counts.error} error(s), ${counts.warning} warning(s): ${counts.error ? badText : okText}`;
@@ -71,7 +72,7 @@ export async function checkLogrotateCommand(flags: {
   try {
     schedule = logrotateSchedule(flags.scheduleRoot ?? '/', now);
   } catch (err) {
-    scheduleError = (err as Error).message;
+    scheduleError = errorMessage(err);
   }
   const failing = report.targets.filter((t) => t.status === 'problem').length;
   const when = schedule

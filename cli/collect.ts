@@ -6,7 +6,7 @@ import type { WireSample } from '../shared/protocol.js';
 import { collectorChoice } from './collector-flags.js';
 import type { Flags } from './commands.js';
 import { resolveSettings } from './config.js';
-import { errorMessage } from './errors.js';
+import { errorMessage } from '../shared/errors.js';
 
 /**
  * `tidemark collect`: each enabled collector's raw state once, or with

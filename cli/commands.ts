@@ -9,6 +9,7 @@ import { loadOrCreateToken } from './tokens.js';
 import { collectorChoice } from './collector-flags.js';
 import { LIMIT_NAMES, serverLimitOptions } from './limit-settings.js';
 import path from 'node:path';
+import { errorMessage } from '../shared/errors.js';
 
 export type Flags = Record<string, unknown>;
 
@@ -119,7 +120,7 @@ async function startServer(
   try {
     tokens = new TokenStore(tokensFile(s.dataDir), (m) => log.error(m));
   } catch (err) {
-    throw new ConfigError((err as Error).message);
+    throw new ConfigError(errorMessage(err));
   }
   const storageErrors = new StorageErrors();
   const alerts = alertsOptions(flags, s.dataDir);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
 import { nearest } from './nearest.js';
 import { LIMIT_SETTINGS } from './limit-settings.js';
+import { errorMessage } from '../shared/errors.js';
 
 /**
  * Configuration comes from flags, then TIDEMARK_* environment variables, then
@@ -125,7 +126,7 @@ const wsUrlList: Parser<string> = (raw) => {
     try {
       wsUrl(u);
     } catch (err) {
-      const why = (err as Error).message;
+      const why = errorMessage(err);
       throw new Error(urls.length > 1 ? `entry ${i + 1} (${u}) ${why}` : why, { cause: err });
     }
   });
@@ -138,7 +139,7 @@ const regex: Parser<string> = (raw) => {
   try {
     new RegExp(s);
   } catch (err) {
-    throw new Error(`is not a valid regular expression: ${(err as Error).message}`, { cause: err });
+    throw new Error(`is not a valid regular expression: ${errorMessage(err)}`, { cause: err });
   }
   return s;
 };
@@ -478,7 +479,7 @@ export function loadConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+    throw new ConfigError(`cannot read config file ${file}: ${errorMessage(err)}`);
   }
   const lines = new LineCounter();
   const parsed = parseDocument(text, { lineCounter: lines });
@@ -516,7 +517,7 @@ export function resolveSettings<K extends SettingName>(
     try {
       (out as Record<string, unknown>)[name] = s.parse(found[0]);
     } catch (err) {
-      throw new ConfigError(`${found[1]}: ${(err as Error).message} (got ${JSON.stringify(found[0])})`);
+      throw new ConfigError(`${found[1]}: ${errorMessage(err)} (got ${JSON.stringify(found[0])})`);
     }
   }
   return out;

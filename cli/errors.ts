@@ -1,4 +1,5 @@
 import { ConfigError } from './config.js';
+import { errorMessage } from '../shared/errors.js';
 
 /** Exit codes every command shares: done and fine, done and found a problem, could not run (bad input or settings). */
 export const EXIT_OK = 0;
@@ -7,10 +8,6 @@ export const EXIT_CANNOT_CHECK = 2;
 
 /** A command that cannot do its job for a reason the user can fix (a missing file, a wrong flag): exit 2. */
 export class CannotCheck extends Error {}
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * Reports a command's failure and returns its exit code. With --json the failure is the command's one JSON

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { RemoteTargetConfig } from '../server/remote-write/http.js';
 import { parseDuration } from '../server/alerts/rules.js';
 import { ConfigError, loadConfigFile, checkUrl } from './config.js';
+import { errorMessage } from '../shared/errors.js';
 
 /**
  * The remote-write part of the configuration. `--remote-write URL`
@@ -86,7 +87,7 @@ function target(raw: unknown, at: string, baseDir: string): RemoteTargetConfig {
     try {
       return readFileSync(p, 'utf8').trim();
     } catch (err) {
-      throw new ConfigError(`${at}.${key}: cannot read ${p}: ${(err as Error).message}`);
+      throw new ConfigError(`${at}.${key}: cannot read ${p}: ${errorMessage(err)}`);
     }
   };
   if (r.name !== undefined) {

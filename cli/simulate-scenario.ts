@@ -1,5 +1,6 @@
 import { ConfigError, resolveSettings } from './config.js';
-import { CannotCheck, errorMessage, reportFailure } from './errors.js';
+import { CannotCheck, reportFailure } from './errors.js';
+import { errorMessage } from '../shared/errors.js';
 import { createLogger } from '../shared/log.js';
 import type { Flags } from './commands.js';
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { generateToken } from '../server/auth.js';
 import { ConfigError } from './config.js';
 import { ROLES, TOKENS_FILE, addToken, readTokens, revokeToken, tokensFile, type Role } from '../server/token-store.js';
+import { errorMessage } from '../shared/errors.js';
 
 /** Files a server leaves in its data dir: their presence means this is not a first run. */
 const EARLIER_RUN = ['tidemark.db', 'alerts-state.json', TOKENS_FILE];
@@ -51,7 +52,7 @@ export function tokenAddCommand(dataDir: string, id: string, flags: { role?: unk
   try {
     token = addToken(tokensFile(dataDir), id, r);
   } catch (err) {
-    throw new ConfigError((err as Error).message);
+    throw new ConfigError(errorMessage(err));
   }
   process.stdout.write(`${token}\n`);
   const what = r === 'agent' ? `agent "${id}" (it may write only as that agent id)` : `${r} access for "${id}"`;

@@ -31,6 +31,7 @@ import {
   type SeriesDef,
   type SeriesRef,
 } from '../shared/protocol.js';
+import { errorMessage } from '../shared/errors.js';
 
 class FrameError extends Error {}
 const fail = (where: string, message: string): never => {
@@ -245,7 +246,7 @@ export function decodeAgentFrame(raw: string, table: SessionSeries): Checked<Age
   try {
     data = JSON.parse(raw);
   } catch (err) {
-    return { ok: false, code: 'bad_json', message: `frame is not JSON: ${(err as Error).message}` };
+    return { ok: false, code: 'bad_json', message: `frame is not JSON: ${errorMessage(err)}` };
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data))
     return { ok: false, code: 'bad_frame', message: 'frame: must be an object' };

@@ -14,6 +14,7 @@ import { frameText } from '../shared/frame-text.js';
 import { SessionSeries, decodeAgentFrame } from './agent-frames.js';
 import type { AgentEndpoint } from './agent-endpoint.js';
 import type { Principal } from './access.js';
+import { errorMessage } from '../shared/errors.js';
 
 /** Close codes the agent endpoint uses (4000-4999 are for applications). */
 export const CLOSE_REPLACED = 4000;
@@ -229,7 +230,7 @@ export class AgentSession {
       return stored;
     } catch (err) {
       // Not acknowledged, so the agent keeps the batch and sends it again.
-      this.log.error('storing a batch failed', { agent: hello.agentId, seq: msg.seq, error: (err as Error).message });
+      this.log.error('storing a batch failed', { agent: hello.agentId, seq: msg.seq, error: errorMessage(err) });
       this.send({ type: 'error', code: 'internal', message: 'could not store the batch; it will be retried' });
       this.ws.close(1011, 'store failure');
       return null;

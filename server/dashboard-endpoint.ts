@@ -18,6 +18,7 @@ import type { FleetHealth } from './fleet-health.js';
 import { dashboardScope, type DashboardScope } from '../shared/overview.js';
 import { OverviewPush } from './overview-push.js';
 import { LimitedLog } from '../shared/log-limit.js';
+import { errorMessage } from '../shared/errors.js';
 
 export interface DashboardEndpointOptions {
   hosts: HostRegistry;
@@ -174,7 +175,7 @@ export class DashboardEndpoint {
     try {
       return Buffer.from(JSON.stringify(msg));
     } catch (err) {
-      this.opts.log.error('could not serialise a dashboard push', { type: msg.type, error: (err as Error).message });
+      this.opts.log.error('could not serialise a dashboard push', { type: msg.type, error: errorMessage(err) });
       return null;
     }
   }

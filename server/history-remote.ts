@@ -1,4 +1,5 @@
 import type { SeriesQuery, SeriesResult } from './store/store.js';
+import { errorMessage } from '../shared/errors.js';
 
 /** A history range is asked for at about this many points per series (the query step follows from it). */
 export const TARGET_POINTS = 2000;
@@ -93,7 +94,7 @@ export class RemoteHistory {
     try {
       res = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (err) {
-      throw new Error(`${this.name} cannot be reached: ${(err as Error).message}`, { cause: err });
+      throw new Error(`${this.name} cannot be reached: ${errorMessage(err)}`, { cause: err });
     }
     const text = await res.text();
     let body: unknown;

@@ -9,6 +9,7 @@ import https from 'node:https';
 import type http from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../shared/log.js';
+import { errorMessage } from '../shared/errors.js';
 
 export interface TlsOptions {
   certFile: string;
@@ -24,7 +25,7 @@ function secureContext(o: TlsOptions): { cert: Buffer; key: Buffer; ca?: Buffer 
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new Error(`cannot read the TLS ${what} ${file}: ${(err as Error).message}`, { cause: err });
+      throw new Error(`cannot read the TLS ${what} ${file}: ${errorMessage(err)}`, { cause: err });
     }
   };
   return {
@@ -58,7 +59,7 @@ export function createTlsServer(
       server.setSecureContext({ ...secureContext(o), minVersion: 'TLSv1.2' });
       log.info('TLS certificate reloaded', { cert: o.certFile });
     } catch (err) {
-      log.error('TLS certificate reload failed; still serving the previous one', { error: (err as Error).message });
+      log.error('TLS certificate reload failed; still serving the previous one', { error: errorMessage(err) });
     }
   };
   for (const f of files) watchFile(f, { interval: o.reloadIntervalMs ?? 2000, persistent: false }, reload);

@@ -9,6 +9,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generateToken } from './auth.js';
+import { errorMessage } from '../shared/errors.js';
 
 export const ROLES = ['agent', 'read', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -114,7 +115,7 @@ export class TokenStore {
       this.stamp = stamp;
     } catch (err) {
       // Keep the previous entries: a half-edited file must not lock everyone out or let anyone in.
-      this.onError(`cannot read ${this.file}: ${(err as Error).message}`);
+      this.onError(`cannot read ${this.file}: ${errorMessage(err)}`);
       if (force) throw err;
     }
   }

@@ -29,6 +29,7 @@ import {
 import { FORBIDDEN_KEYS } from './json-limits.js';
 import type { HostStates } from './states.js';
 import type { OverviewFrame } from './overview.js';
+import { errorMessage } from './errors.js';
 
 export * from './wire.js';
 export { seriesKey } from './series-key.js';
@@ -216,7 +217,7 @@ export function decodeFrame<T>(raw: string, schema: z.ZodType<T>): Checked<T> {
   try {
     data = JSON.parse(raw);
   } catch (err) {
-    return { ok: false, code: 'bad_json', message: `frame is not JSON: ${(err as Error).message}` };
+    return { ok: false, code: 'bad_json', message: `frame is not JSON: ${errorMessage(err)}` };
   }
   return decodeFrameValue(data, schema);
 }

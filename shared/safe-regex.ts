@@ -7,6 +7,7 @@
  * stored, not when they run.
  */
 import { RE2JS } from 're2js';
+import { errorMessage } from './errors.js';
 
 /** Longest pattern accepted: silences and matchers name hosts, devices and arrays. */
 export const MAX_PATTERN_LENGTH = 256;
@@ -24,7 +25,7 @@ export function compileFullMatch(pattern: string): FullMatcher {
   try {
     re = RE2JS.compile(pattern);
   } catch (err) {
-    throw new Error(`not a valid RE2 pattern (no backreferences or lookaround): ${(err as Error).message}`, {
+    throw new Error(`not a valid RE2 pattern (no backreferences or lookaround): ${errorMessage(err)}`, {
       cause: err,
     });
   }

@@ -1,3 +1,4 @@
+import { errorMessage } from './errors.js';
 /**
  * The dependency-free half of the protocol: versions, frame limits, error codes
  * and the server → agent messages with their hand-written validator. The agent
@@ -62,7 +63,7 @@ export function decodeServerToAgent(raw: string): { ok: true; value: ServerToAge
   try {
     m = JSON.parse(raw) as Record<string, unknown>;
   } catch (err) {
-    return { ok: false, message: `frame is not JSON: ${(err as Error).message}` };
+    return { ok: false, message: `frame is not JSON: ${errorMessage(err)}` };
   }
   if (m === null || typeof m !== 'object') return { ok: false, message: 'frame is not an object' };
   switch (m.type) {

@@ -2,6 +2,7 @@ import type { CollectorStatus, WireState } from '../../shared/protocol.js';
 import type { MetricSample } from '../../shared/catalogue.js';
 import type { Pressure } from '../procfs/pressure.js';
 import type { DeviceReading } from './disks.js';
+import { errorMessage } from '../../shared/errors.js';
 
 /**
  * What some collectors read for others, handed round by the sampler (never
@@ -63,5 +64,5 @@ export function absent(name: string, message: string): CollectResult {
 }
 
 export function failed(name: string, err: unknown): CollectResult {
-  return { samples: [], status: { name, state: 'error', message: err instanceof Error ? err.message : String(err) } };
+  return { samples: [], status: { name, state: 'error', message: errorMessage(err) } };
 }

@@ -10,6 +10,7 @@ import { registerCollector } from './registry.js';
 import { loadMongodConfig } from '../mongod/config-check.js';
 
 import { FILESYSTEM_STATE_KIND } from '../../shared/states.js';
+import { errorMessage } from '../../shared/errors.js';
 
 /** Pseudo and read-only image file systems, as node_exporter leaves them out by default. */
 const IGNORED_TYPES = new Set(
@@ -109,7 +110,7 @@ export class FilesystemsCollector implements Collector {
           samples.push(...r.samples);
           states.push(r.state);
         } catch (err) {
-          errors.push(`${m.mountPoint}: ${(err as Error).message}`);
+          errors.push(`${m.mountPoint}: ${errorMessage(err)}`);
         }
       }),
     );

@@ -10,6 +10,7 @@ import type { MongodLogSettings } from '../logrotate/check.js';
 import type { Accounts } from '../logrotate/accounts.js';
 import { absent, type CollectResult, type Collector } from './collector.js';
 import { registerCollector } from './registry.js';
+import { errorMessage } from '../../shared/errors.js';
 
 /** How often the checks run even when no watched file changed: mounts come and go, disks fill. */
 export const LOGPATH_CHECK_INTERVAL_MS = 60_000;
@@ -138,7 +139,7 @@ export class LogPathsCollector implements Collector {
           counts: { error: 1, warning: 0, info: 0 },
           findings: [],
           checkedAt: now,
-          error: (err as Error).message,
+          error: errorMessage(err),
         };
       }
     }
@@ -157,7 +158,7 @@ export class LogPathsCollector implements Collector {
           counts: { error: 1, warning: 0, info: 0 },
           findings: [],
           checkedAt: now,
-          error: (err as Error).message,
+          error: errorMessage(err),
         };
       }
     }

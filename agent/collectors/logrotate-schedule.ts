@@ -3,6 +3,7 @@ import type { CollectResult, Collector } from './collector.js';
 import { registerCollector } from './registry.js';
 
 import { LOGROTATE_SCHEDULE_STATE_KIND as SCHEDULE_STATE_KIND } from '../../shared/states.js';
+import { errorMessage } from '../../shared/errors.js';
 const RECOMPUTE_MS = 60_000;
 
 /** When logrotate next runs (systemd timer, anacron or cron), worked out once a minute for the dashboard. */
@@ -21,7 +22,7 @@ export class LogrotateScheduleCollector implements Collector {
       const s = logrotateSchedule(this.root, this.clock());
       return s ? { ...s } : { error: 'no cron job or systemd timer runs logrotate here' };
     } catch (err) {
-      return { error: (err as Error).message };
+      return { error: errorMessage(err) };
     }
   }
 

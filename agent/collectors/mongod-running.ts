@@ -11,6 +11,7 @@ import type { CollectResult, Collector } from './collector.js';
 import { collectorName } from './instance.js';
 
 import { MONGOD_RUNNING_STATE_KIND } from '../../shared/states.js';
+import { errorMessage } from '../../shared/errors.js';
 /** The running check's cadence: a detached log must show within seconds, and getCmdLineOpts is cheap. */
 export const RUNNING_CHECK_INTERVAL_MS = 5_000;
 
@@ -80,7 +81,7 @@ export class MongodRunningCollector implements Collector {
         ok: false,
         pid: null,
         running: null,
-        error: `${redactUri(this.opts.uri)}: ${(err as Error).message}`,
+        error: `${redactUri(this.opts.uri)}: ${errorMessage(err)}`,
       };
     }
     const configFile = this.opts.configFile ?? running.configFile;
@@ -95,7 +96,7 @@ export class MongodRunningCollector implements Collector {
           code: 'config-unreadable',
           file: configFile,
           line: 0,
-          message: (err as Error).message,
+          message: errorMessage(err),
         });
       }
     const env = { ...hostEnv(), user: this.opts.user };

@@ -21,6 +21,7 @@ import {
 } from '../mongod/absence.js';
 import type { CollectResult, Collector } from './collector.js';
 import { engineGauges, engineRates, engineSamples, oplogWindowSeconds } from '../mongod/engine.js';
+import { errorMessage } from '../../shared/errors.js';
 
 /** The quorum as it travels: JSON has no dates, so the members' optime dates stay home. */
 function replsetState(q: Quorum): ReplsetState {
@@ -85,7 +86,7 @@ export class MongodCollector implements Collector {
         return;
       } catch (err) {
         this.replsetFailedSince ??= now;
-        this.replsetError = `replSetGetStatus: ${(err as Error).message}`;
+        this.replsetError = `replSetGetStatus: ${errorMessage(err)}`;
       }
     }
     if (this.replsetFailedSince === null) return;
@@ -157,7 +158,7 @@ export class MongodCollector implements Collector {
       ss = await this.source.serverStatus(this.opts.timeoutMs ?? 800);
     } catch (err) {
       this.downSince ??= now;
-      this.lastError = (err as Error).message;
+      this.lastError = errorMessage(err);
       this.prev = null; // the next reply starts a fresh interval
       this.replsetAt = -Infinity;
       // The oplog window from before the outage is not current after it: read it afresh.
@@ -186,7 +187,7 @@ export class MongodCollector implements Collector {
     } catch (err) {
       // Unknown, not the last reading; and the replica-set error (if any) stays first in the message.
       this.oplogWindow = null;
-      const oplog = `oplog: ${(err as Error).message}`;
+      const oplog = `oplog: ${errorMessage(err)}`;
       const before = this.lastError as string | null; // refreshReplset may have set it since it was cleared above
       this.lastError = before ? `${before}; ${oplog}` : oplog;
     }

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { ConfigSource } from './config-model.js';
+import { errorMessage } from '../../shared/errors.js';
 
 /**
  * Config files from the real file system, judged as logrotate judges them
@@ -13,7 +14,7 @@ export function fsConfigSource(runAsUid = 0): ConfigSource {
       try {
         st = statSync(path);
       } catch (err) {
-        return { error: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message };
+        return { error: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorMessage(err) };
       }
       let ignored: string | null = null;
       if (!st.isFile()) ignored = 'not a regular file';
@@ -24,7 +25,7 @@ export function fsConfigSource(runAsUid = 0): ConfigSource {
       try {
         return { text: readFileSync(path, 'utf8'), ignored };
       } catch (err) {
-        return { error: (err as Error).message };
+        return { error: errorMessage(err) };
       }
     },
     listDir(path) {
@@ -33,15 +34,14 @@ export function fsConfigSource(runAsUid = 0): ConfigSource {
         st = statSync(path);
       } catch (err) {
         return {
-          error:
-            (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message,
+          error: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : errorMessage(err),
         };
       }
       if (!st.isDirectory()) return null;
       try {
         return readdirSync(path);
       } catch (err) {
-        return { error: (err as Error).message };
+        return { error: errorMessage(err) };
       }
     },
   };

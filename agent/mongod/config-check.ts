@@ -6,6 +6,7 @@ import type { MongodLogSettings } from '../logrotate/check.js';
 import { mountVerdict } from '../fs/mounts.js';
 import { firstMissingAncestor, NEARLY_FULL_PERCENT, stat, type PathEnv } from '../fs/paths.js';
 import { MongodConfigError, parseMongodConfig, type MongodConfig } from './config.js';
+import { errorMessage } from '../../shared/errors.js';
 
 export interface MongodCheckEnv extends PathEnv {
   accounts: Accounts;
@@ -26,7 +27,7 @@ export function loadMongodConfig(file: string): MongodConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new MongodConfigError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new MongodConfigError(`cannot read ${file}: ${errorMessage(err)}`);
   }
   return parseMongodConfig(text, file);
 }

@@ -15,6 +15,7 @@ import {
   type Document,
 } from 'bson';
 import { isInteger, parse as parseLossless } from 'lossless-json';
+import { errorMessage } from '../../shared/errors.js';
 
 /**
  * Recorded replies come in every encoding tools save them in: mongosh's
@@ -92,7 +93,7 @@ function regExp(pattern: string, options: string, where: string, o: Plain): BSON
   try {
     return new BSONRegExp(pattern, options);
   } catch (err) {
-    bad(where, o, `is not a BSON regular expression (${(err as Error).message})`);
+    bad(where, o, `is not a BSON regular expression (${errorMessage(err)})`);
   }
 }
 

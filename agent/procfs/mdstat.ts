@@ -1,3 +1,4 @@
+import { errorMessage } from '../../shared/errors.js';
 /**
  * Parser for /proc/mdstat (drivers/md/md.c, md_seq_show and the personalities'
  * status functions). It reads every layout real kernels write: raid0/1/4/5/6/10,
@@ -208,7 +209,7 @@ export function parseMdstat(text: string): MdStat {
       try {
         cur = parseHeader(header[1]!, header[2]!);
       } catch (err) {
-        out.errors.push({ array: header[1]!, line: lineNo, message: (err as Error).message });
+        out.errors.push({ array: header[1]!, line: lineNo, message: errorMessage(err) });
         cur = { name: header[1]! } as MdStatArray;
         broken = true;
       }
@@ -251,7 +252,7 @@ export function parseMdstat(text: string): MdStat {
         throw KNOWN_KIND.test(line) ? new BlockError(message) : new UnknownLine(message);
       }
     } catch (err) {
-      out.errors.push({ array: a.name, line: lineNo, message: (err as Error).message });
+      out.errors.push({ array: a.name, line: lineNo, message: errorMessage(err) });
       // A line of a kind this parser does not know costs that line only; a known line it cannot read
       // (the status line above all) leaves the block unjudgeable.
       if (!(err instanceof UnknownLine)) broken = true;

@@ -6,6 +6,7 @@ import { exprMetrics, parseDuration } from './rules.js';
 import { MAX_PATTERN_LENGTH, compileFullMatch } from '../../shared/safe-regex.js';
 import type { Alerts } from './index.js';
 import type { Silence } from './silences.js';
+import { errorMessage } from '../../shared/errors.js';
 
 /** /api/alerts, /api/silences, /api/rules: list, silence, acknowledge. */
 export function alertsRouter(alerts: Alerts): express.Router {
@@ -89,7 +90,7 @@ function silenceFromBody(raw: unknown, now: number): Omit<Silence, 'id'> {
       try {
         compileFullMatch(x.value);
       } catch (e) {
-        throw new ApiError(400, `matchers[${i}]: bad regex: ${(e as Error).message}`);
+        throw new ApiError(400, `matchers[${i}]: bad regex: ${errorMessage(e)}`);
       }
     }
     return { label: x.label, value: x.value, regex: !!x.regex };

@@ -5,6 +5,7 @@ import { DEFAULT_RESEND_MS, groupPayload, payload, runbookUrl, wants } from './p
 import { groupDueAt, grouped, groupKey, GroupClock, NO_GROUPING, type GroupTiming } from './grouping.js';
 import { post } from './post.js';
 import { routes, type Route } from './routing.js';
+import { errorMessage } from '../../shared/errors.js';
 
 export { PAGERDUTY_EVENTS_URL } from './payloads.js';
 
@@ -276,7 +277,7 @@ export class Notifier {
       this.delivered += batch.length;
       this.done(batch);
     } catch (err) {
-      this.failed(r, batch, (err as Error).message);
+      this.failed(r, batch, errorMessage(err));
     }
   }
 

@@ -6,6 +6,7 @@
  */
 import { matches, type Matcher } from './rules.js';
 import type { AlertSnapshot } from './notify.js';
+import { errorMessage } from '../../shared/errors.js';
 
 export interface Route {
   severity?: readonly AlertSnapshot['severity'][];
@@ -36,7 +37,7 @@ export function parseRouteMatch(raw: unknown, where: string): Matcher[] {
       try {
         re = new RegExp(`^(?:${value.slice(1)})$`);
       } catch (e) {
-        throw new Error(`${where}: match.${label}: bad pattern: ${(e as Error).message}`, { cause: e });
+        throw new Error(`${where}: match.${label}: bad pattern: ${errorMessage(e)}`, { cause: e });
       }
     }
     return { label, value, negate, re };

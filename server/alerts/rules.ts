@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type YAMLMap } from 'yaml';
 import { compileFullMatch, type FullMatcher } from '../../shared/safe-regex.js';
 import { metricDef } from '../../shared/catalogue.js';
+import { errorMessage } from '../../shared/errors.js';
 
 export type Op = '>' | '>=' | '<' | '<=' | '==' | '!=';
 export type Fn = 'last' | 'avg' | 'min' | 'max' | 'rate';
@@ -300,7 +301,7 @@ function parseMatchers(ctx: Ctx, n: Node | undefined, metric: string): Matcher[]
       try {
         re = compileFullMatch(value.slice(1));
       } catch (e) {
-        ctx.err(pair.value, `bad pattern for ${label}: ${(e as Error).message}`);
+        ctx.err(pair.value, `bad pattern for ${label}: ${errorMessage(e)}`);
         return null;
       }
     }
@@ -379,7 +380,7 @@ export function loadRuleFile(file: string): { rules: Rule[]; errors: RuleError[]
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    return { rules: [], errors: [{ file, line: 0, message: `cannot read: ${(e as Error).message}` }] };
+    return { rules: [], errors: [{ file, line: 0, message: `cannot read: ${errorMessage(e)}` }] };
   }
   return parseRules(text, file);
 }

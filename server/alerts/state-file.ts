@@ -12,6 +12,7 @@ import type { Logger } from '../../shared/log.js';
 import type { AlertInstance } from './instance.js';
 import type { Silence } from './silences.js';
 import type { Notification } from './notify.js';
+import { errorMessage } from '../../shared/errors.js';
 
 /** The version this server writes and reads. */
 export const STATE_VERSION = 1;
@@ -117,7 +118,7 @@ export function readState(file: string, log: Logger, now = Date.now()): Persiste
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-      log.error('alert state unreadable; starting empty', { file, error: (err as Error).message });
+      log.error('alert state unreadable; starting empty', { file, error: errorMessage(err) });
     return null;
   }
   let reason: string;
@@ -126,13 +127,13 @@ export function readState(file: string, log: Logger, now = Date.now()): Persiste
     if (checked.ok) return checked.state;
     reason = checked.reason;
   } catch (err) {
-    reason = `not JSON: ${(err as Error).message}`;
+    reason = `not JSON: ${errorMessage(err)}`;
   }
   const kept = `${file}.rejected-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
   try {
     renameSync(file, kept);
   } catch (err) {
-    log.error('alert state rejected and could not be kept aside', { file, error: (err as Error).message });
+    log.error('alert state rejected and could not be kept aside', { file, error: errorMessage(err) });
   }
   log.error('alert state rejected; kept aside, starting empty', { file, kept, reason });
   return null;

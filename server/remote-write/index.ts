@@ -3,6 +3,7 @@ import type { Logger } from '../../shared/log.js';
 import type { RemoteTargetConfig } from './http.js';
 import { DiskQueue } from './queue.js';
 import { RemoteTarget, type TargetStats } from './target.js';
+import { errorMessage } from '../../shared/errors.js';
 
 export type { RemoteTargetConfig } from './http.js';
 
@@ -63,7 +64,7 @@ export class RemoteWrite {
       this.maintainOnce(now);
     } catch (err) {
       // Saving positions is retried next second; the samples themselves are safe in the segments.
-      this.opts.log.error('remote-write maintenance failed', { error: (err as Error).message });
+      this.opts.log.error('remote-write maintenance failed', { error: errorMessage(err) });
     }
   }
 

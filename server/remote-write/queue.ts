@@ -17,6 +17,7 @@ import { seriesKey, type SeriesRef } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
 import { encodeLabels, remoteLabels } from './encode.js';
 import { CorruptRecord, DATA_RECORD, dataRecord, readRecord, seriesRecord } from './records.js';
+import { errorMessage } from '../../shared/errors.js';
 
 /** One segment file: which sample numbers it holds and when it was written. */
 export interface SegmentInfo {
@@ -162,8 +163,8 @@ export class DiskQueue {
       while (at < data.length) at += writeSync(this.fd, data, at, data.length - at);
     } catch (err) {
       // A full or failing disk: what did not reach the file stays in memory and is written on the next flush.
-      if (!this.failure) this.opts.log.error('remote-write queue cannot write', { error: (err as Error).message });
-      this.failure = (err as Error).message;
+      if (!this.failure) this.opts.log.error('remote-write queue cannot write', { error: errorMessage(err) });
+      this.failure = errorMessage(err);
       this.pending = [data.subarray(at)];
       this.pendingBytes = data.length - at;
       this.current.bytes += at;
@@ -247,7 +248,7 @@ export class DiskQueue {
         this.nextSample = idx.nextSample;
       } catch (err) {
         this.opts.log.warn('remote-write queue index unreadable; reading the segments', {
-          error: (err as Error).message,
+          error: errorMessage(err),
         });
       }
     }

@@ -1,6 +1,7 @@
 import type { Logger } from '../../shared/log.js';
 import { writeRequestBody, type SeriesSamples } from './encode.js';
 import type { RemotePoster } from './http.js';
+import { errorMessage } from '../../shared/errors.js';
 
 export interface ShardSettings {
   maxSamplesPerSend: number;
@@ -143,7 +144,7 @@ export class Shard {
         if (res.retryAfterMs !== null) wait = Math.min(res.retryAfterMs, 300_000);
       } catch (err) {
         this.failing = true;
-        this.counters.lastError = (err as Error).message;
+        this.counters.lastError = errorMessage(err);
       }
       if (this.stopped) return false;
       this.counters.retries++;

@@ -6,6 +6,7 @@ import { RemotePoster, type RemoteTargetConfig } from './http.js';
 import type { DiskQueue } from './queue.js';
 import { QueueReader } from './reader.js';
 import { Shard, type SendCounters } from './shard.js';
+import { errorMessage } from '../../shared/errors.js';
 
 export interface TargetStats {
   name: string;
@@ -105,7 +106,7 @@ export class RemoteTarget {
     } catch (err) {
       this.log.warn('remote write state unreadable; starting from new samples', {
         target: this.name,
-        error: (err as Error).message,
+        error: errorMessage(err),
       });
       return fresh;
     }

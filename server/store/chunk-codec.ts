@@ -15,6 +15,7 @@
  * ChunkEncoder wraps it for one series), `decodeChunk` reads a whole chunk back.
  */
 import { ByteReader, unzigzag, writeVarint, zigzag } from './bytes.js';
+import { errorMessage } from '../../shared/errors.js';
 
 /** Control bytes of the value encoding: unchanged value, and no value. */
 const SAME = 0x00;
@@ -158,6 +159,6 @@ export function decodeChunk(
       each(ts, prevView[0]!);
     }
   } catch (err) {
-    throw new Error(`chunk ${(err as Error).message}`, { cause: err });
+    throw new Error(`chunk ${errorMessage(err)}`, { cause: err });
   }
 }

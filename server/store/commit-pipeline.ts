@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../shared/log.js';
 import { HistoryWriter, type CommitBatch, type Retention } from './history-writer.js';
+import { errorMessage } from '../../shared/errors.js';
 
 /** Where the parts of a commit come from, besides agents' sequence numbers (kept here). */
 export interface CommitSource {
@@ -194,7 +195,7 @@ export class CommitPipeline {
     try {
       this.inline!.commit(batch);
     } catch (err) {
-      this.failed((err as Error).message);
+      this.failed(errorMessage(err));
       return;
     }
     this.committed(batch.seq);

@@ -8,6 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { HistoryWriter, type CommitBatch, type Retention } from './history-writer.js';
 import { openHistoryDb } from './schema.js';
+import { errorMessage } from '../../shared/errors.js';
 
 const { file, retention } = workerData as { file: string; retention: Retention };
 const db = openHistoryDb(file);
@@ -22,14 +23,14 @@ port.on('message', (m: { type: 'commit'; batch: CommitBatch } | { type: 'prune';
         writer.commit(m.batch);
         port.postMessage({ type: 'committed', seq: m.batch.seq });
       } catch (err) {
-        port.postMessage({ type: 'failed', seq: m.batch.seq, error: (err as Error).message });
+        port.postMessage({ type: 'failed', seq: m.batch.seq, error: errorMessage(err) });
       }
       break;
     case 'prune':
       try {
         writer.prune(m.now);
       } catch (err) {
-        port.postMessage({ type: 'prune-failed', error: (err as Error).message });
+        port.postMessage({ type: 'prune-failed', error: errorMessage(err) });
       }
       break;
     case 'close':

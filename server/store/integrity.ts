@@ -1,5 +1,6 @@
 import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import type { Logger } from '../../shared/log.js';
+import { errorMessage } from '../../shared/errors.js';
 
 /** Storage problems found at start or while reading, for /healthz and the log; the newest 50 are kept. */
 export class StorageErrors {
@@ -90,7 +91,7 @@ export function openHistory<T>(file: string, open: () => T, errors: StorageError
   try {
     return open();
   } catch (err) {
-    const message = (err as Error).message;
+    const message = errorMessage(err);
     if (!CORRUPT.test(message) && !CORRUPT.test((err as { code?: string }).code ?? '')) throw err;
     const aside = setAside(file, 'corrupt');
     errors.record(
@@ -110,7 +111,7 @@ export function rowReader(errors: StorageErrors, file: string, log: Logger): Row
     try {
       return read();
     } catch (err) {
-      errors.record(`${what} in ${file} cannot be read and was skipped: ${(err as Error).message}`, log);
+      errors.record(`${what} in ${file} cannot be read and was skipped: ${errorMessage(err)}`, log);
       return undefined;
     }
   };

@@ -10,6 +10,7 @@ import { replay } from './replay.js';
 import { openHistoryDb, prepareSchema } from './schema.js';
 import { SeriesTable } from './series-table.js';
 import type { LatestValue, SeriesQuery, SeriesResult, Store } from './store.js';
+import { errorMessage } from '../../shared/errors.js';
 
 export interface SqliteStoreOptions {
   file: string;
@@ -184,7 +185,7 @@ export class SqliteStore implements Store {
     try {
       this.pipeline.prune(this.now());
     } catch (err) {
-      this.log.error('pruning history failed', { error: (err as Error).message });
+      this.log.error('pruning history failed', { error: errorMessage(err) });
     }
   }
 

@@ -29,6 +29,7 @@ import { RaidPanel } from './raid-panel.js';
 import { dateTime, duration } from './time-format.js';
 import type { Route } from './url.js';
 import { attachZoomPan } from './zoom.js';
+import { errorMessage } from '../../shared/errors.js';
 
 export const WINDOW_MS = 5 * 60_000;
 
@@ -84,7 +85,7 @@ export class HostView {
       host = await api.host(id, signal);
     } catch (err) {
       if (gen !== this.generation) return;
-      $('host-meta').textContent = `unknown host: ${(err as Error).message}`;
+      $('host-meta').textContent = `unknown host: ${errorMessage(err)}`;
       return;
     }
     if (gen !== this.generation) return;
