@@ -204,7 +204,8 @@ export class AgentSession {
     }
     if (msg.seq <= this.lastSeq) {
       if (host) host.stats.duplicates++;
-      this.send({ type: 'ack', seq: this.lastSeq });
+      // lastSeq may name a batch still on its way to disk: its ack waits as the batch's own does (and stays in order).
+      this.ackWhenDurable(this.lastSeq);
       return;
     }
     if (this.lastSeq > 0 && msg.seq > this.lastSeq + 1 && host) host.stats.gaps += msg.seq - this.lastSeq - 1;
@@ -213,10 +214,13 @@ export class AgentSession {
     this.lastSeq = msg.seq;
     if (host) host.stats.batches++;
     opts.hosts.seen(hello.agentId, now, msg);
-    // Acknowledge only what is on disk: an acked batch is one the agent forgets.
-    const acked = msg.seq;
-    void opts.store.whenDurable().then(() => this.send({ type: 'ack', seq: acked }));
+    this.ackWhenDurable(msg.seq);
     opts.onBatch(hello.agentId, stored);
+  }
+
+  /** Acknowledge only what is on disk: an acked batch is one the agent forgets. */
+  private ackWhenDurable(seq: number): void {
+    void this.endpoint.opts.store.whenDurable().then(() => this.send({ type: 'ack', seq }));
   }
 
   /** Stores a batch's samples (less those of series the limits refuse); null, with the connection closed, if the store fails. */
