@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import WebSocket from 'ws';
 import { TidemarkServer } from '../../server/server.js';
+import { MemoryStore } from '../../server/store/memory.js';
 import { silentLogger } from '../../shared/log.js';
 import { CLI, until } from '../helpers/process.js';
 import { frameText } from '../../shared/frame-text.js';
@@ -52,7 +53,39 @@ const T0 = Math.floor((Date.now() - 10 * 60_000) / 1000) * 1000;
 const batch = (seq: number, ts: number, v: number) =>
   JSON.stringify({ type: 'batch', seq, ts: T0 + ts, samples: [{ m: 'disk_util_percent', l: { device: 'sda' }, v }] });
 
+/** A real memory store whose writes reach "disk" only when the test says so. */
+class GatedStore extends MemoryStore {
+  private release = () => {};
+  private readonly gate = new Promise<void>((r) => (this.release = r));
+  override whenDurable(): Promise<void> {
+    return this.gate;
+  }
+  open(): void {
+    this.release();
+  }
+}
+
 describe('agent endpoint', () => {
+  it('acknowledges a replay only once the batch it names is durable', async () => {
+    const store = new GatedStore();
+    const { port } = await start({ store });
+    // Opened whatever happens, or the server's close would wait for the disk forever.
+    onTestFinished(() => store.open());
+    const ws = await agentSocket(port);
+    ws.send(hello('s1'));
+    ws.send(batch(1, 1000, 10));
+    ws.send(batch(1, 1000, 10)); // replayed before batch 1 reached the disk
+    await until(() => ws.received.length >= 1, 5000, 'welcome');
+    // Both frames are in; give the server time to (wrongly) answer the replay at once.
+    await until(() => store.lastSeq('h1', 's1') === 1, 5000, 'batch stored');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ws.received.map((m) => m.type)).toEqual(['welcome']);
+    store.open();
+    await until(() => ws.received.length >= 3, 5000, 'acks');
+    expect(ws.received.map((m) => (m.type === 'ack' ? `ack ${m.seq}` : m.type))).toEqual(['welcome', 'ack 1', 'ack 1']);
+    ws.close();
+  });
+
   it('stores a replayed batch once and acknowledges it again', async () => {
     const { server, port, base } = await start();
     const ws = await agentSocket(port);
