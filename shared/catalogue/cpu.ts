@@ -1,20 +1,16 @@
-import type { MetricDef } from './types.js';
+import { gaugesOf, type MetricDef } from './types.js';
 
-const cpuLabels = ['cpu'] as const;
+const gauge = gaugesOf('cpu', ['cpu']);
 
 function cpuPercent<N extends string>(name: N, field: string, extra = ''): MetricDef<N> {
-  return {
+  return gauge(
     name,
-    unit: 'percent',
-    kind: 'gauge',
-    labels: cpuLabels,
-    domain: 'cpu',
-    title: `CPU ${field}`,
-    help:
-      `Share of CPU time spent ${field} over the last interval, from /proc/stat deltas ` +
+    'percent',
+    `CPU ${field}`,
+    `Share of CPU time spent ${field} over the last interval, from /proc/stat deltas ` +
       `(100 * Δ${field} / Δtotal, total excluding guest time, which is already in user). ` +
       `cpu="all" is the host-wide line.${extra}`,
-  };
+  );
 }
 
 /** CPU time shares from /proc/stat. */

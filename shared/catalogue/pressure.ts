@@ -1,8 +1,7 @@
-import type { MetricDef } from './types.js';
+import { gaugesOf, type MetricDef } from './types.js';
 
-function pressure<N extends string>(name: N, title: string, help: string): MetricDef<N> {
-  return { name, unit: 'percent', kind: 'gauge', labels: ['kind'], domain: 'pressure', title, help };
-}
+const gauge = gaugesOf('pressure', ['kind']);
+const pressure = <N extends string>(name: N, title: string, help: string) => gauge(name, 'percent', title, help);
 
 /** I/O pressure stall information from /proc/pressure/io. */
 export const PRESSURE_METRICS = [

@@ -1,16 +1,6 @@
-import type { MetricDef, Unit } from './types.js';
+import { gaugesOf, type MetricDef } from './types.js';
 
-const arrayLabels = ['array'] as const;
-
-function raid<N extends string>(
-  name: N,
-  unit: Unit,
-  title: string,
-  help: string,
-  labels: readonly string[] = arrayLabels,
-): MetricDef<N> {
-  return { name, unit, kind: 'gauge', labels, domain: 'raid', title, help };
-}
+const raid = gaugesOf('raid', ['array']);
 
 const MEMBERS_COUNTED = 'Working members only: spares and failed members are left out.';
 

@@ -1,14 +1,6 @@
-import type { MetricDef, Unit } from './types.js';
+import { gaugesOf, type MetricDef } from './types.js';
 
-function replset<N extends string>(
-  name: N,
-  unit: Unit,
-  title: string,
-  help: string,
-  labels: readonly string[] = ['set'],
-): MetricDef<N> {
-  return { name, unit, kind: 'gauge', labels, domain: 'replset', title, help };
-}
+const replset = gaugesOf('replset', ['set']);
 
 /** Replica sets: votes, majorities and members as the set sees them. */
 export const REPLSET_METRICS = [

@@ -26,5 +26,18 @@ export interface MetricDef<N extends string = string> {
   help: string;
   /** Short human title for charts and tables. */
   title: string;
-  domain: 'cpu' | 'disk' | 'raid' | 'pressure' | 'logpath' | 'mongod' | 'replset' | 'agent' | 'filesystem';
+  domain: Domain;
+}
+
+export type Domain = 'cpu' | 'disk' | 'raid' | 'pressure' | 'logpath' | 'mongod' | 'replset' | 'agent' | 'filesystem';
+
+/** A maker of gauges of one domain, with that domain's usual labels. */
+export function gaugesOf(domain: Domain, usualLabels: readonly string[]) {
+  return <N extends string>(
+    name: N,
+    unit: Unit,
+    title: string,
+    help: string,
+    labels: readonly string[] = usualLabels,
+  ): MetricDef<N> => ({ name, unit, kind: 'gauge', labels, domain, title, help });
 }
