@@ -1,6 +1,7 @@
 import express, { type Request, type Response, type NextFunction } from 'express';
 import { METRICS, metricDef } from '../shared/catalogue.js';
 import { TIDEMARK_VERSION } from '../shared/version.js';
+import { errorMessage } from '../shared/errors.js';
 import type { Store } from './store/store.js';
 import type { HostRegistry } from './hosts.js';
 import type { Alerts } from './alerts/index.js';
@@ -209,8 +210,8 @@ function seriesRoute(r: express.Router, c: ApiContext): void {
       labels[k] = v;
     }
     if (remote) {
-      const answer = await remote.query({ host, metric, labels, from, to }).catch((err: Error) => {
-        throw new ApiError(502, err.message);
+      const answer = await remote.query({ host, metric, labels, from, to }).catch((err: unknown) => {
+        throw new ApiError(502, errorMessage(err));
       });
       const src: SeriesSource = { kind: 'remote', name: remote.name };
       return void res.json({ host, metric, from, to, resolutionMs: answer.stepMs, source: src, series: answer.series });
