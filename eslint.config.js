@@ -27,6 +27,14 @@ export default tseslint.config(
     },
   },
   {
+    // Size limits (issue 21): sources stay readable in one sitting; tests and benchmarks are exempt.
+    files: ['agent/**/*.ts', 'server/**/*.ts', 'shared/**/*.ts', 'cli/**/*.ts', 'web/src/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+      'max-lines': ['error', { max: 450 }],
+    },
+  },
+  {
     // Tests read JSON replies and use expect.any(), whose type is any; promise rules stay on.
     files: ['test/**/*.ts'],
     rules: {

@@ -22,8 +22,10 @@ export interface SimulateOptions {
   log?: Logger;
 }
 
+type Episode = 'saturation' | 'degraded' | 'lockpile' | null;
+
 /** Which episode a host is in at a time: every host gets a turn within a 10-minute cycle. */
-export function episodeAt(index: number, now: number): 'saturation' | 'degraded' | 'lockpile' | null {
+export function episodeAt(index: number, now: number): Episode {
   const cycle = 600_000;
   const t = (now + index * 7_919) % cycle; // hosts start their cycles at different times
   if (index % 10 === 0 && t < 60_000) return 'saturation';
@@ -65,6 +67,52 @@ class Walk {
   }
 }
 
+/** The md array and mongod states a simulated host reports, matching its episode. */
+function simulatedStates(ep: Episode, now: number): WireState[] {
+  const degraded = ep === 'degraded';
+  const pile = ep === 'lockpile';
+  return [
+    {
+      kind: 'raid_array',
+      key: 'md0',
+      value: simulatedArray({
+        name: 'md0',
+        level: 'raid10',
+        disks: DISKS,
+        missingSlot: degraded ? 2 : null,
+        sync: degraded
+          ? {
+              action: 'recovery',
+              status: 'running',
+              percent: ((now % 120_000) / 120_000) * 100,
+              speedKBps: 180_000,
+              etaSeconds: 120 - Math.round((now % 120_000) / 1000),
+            }
+          : null,
+        sources: ['mdstat', 'sysfs'],
+      }),
+    },
+    {
+      kind: 'mongod',
+      key: 'status',
+      value: {
+        up: true,
+        uri: 'mongodb://127.0.0.1:27017',
+        version: '7.0.12',
+        gauges: null,
+        figures: {
+          lockKind: 'wait',
+          lockPercent: pile ? 80 : 1,
+          lockPercentUncapped: pile ? 80 : 1,
+          contendedPercent: null,
+        },
+        discarded: null,
+        missing: [],
+      },
+    },
+  ];
+}
+
 export class SimulatedHost {
   readonly transport: AgentTransport;
   private seq = 0;
@@ -96,6 +144,18 @@ export class SimulatedHost {
   sample(now: number): { samples: WireSample[]; states?: WireState[] } {
     const ep = episodeAt(this.index, now);
     const s: WireSample[] = [];
+    this.cpuSamples(s, ep);
+    this.diskSamples(s, ep);
+    this.raidSamples(s, ep, now);
+    this.pressureSamples(s, ep);
+    this.mongodSamples(s, ep);
+    this.agentSamples(s);
+    // Structured states once every 10 samples: they change slowly.
+    if (this.seq % 10 !== 0) return { samples: s };
+    return { samples: s, states: simulatedStates(ep, now) };
+  }
+
+  private cpuSamples(s: WireSample[], ep: Episode): void {
     const iowait = ep === 'saturation' ? 35 + Math.random() * 10 : this.walk('iowait', 2, 2);
     const user = this.walk('user', 20, 10);
     const system = this.walk('system', 5, 3);
@@ -107,6 +167,9 @@ export class SimulatedHost {
       { m: 'cpu_steal_percent', l, v: 0 },
       { m: 'cpu_idle_percent', l, v: Math.max(0, 100 - iowait - user - system) },
     );
+  }
+
+  private diskSamples(s: WireSample[], ep: Episode): void {
     for (const device of DISKS) {
       const hot = ep === 'saturation' && device === 'sdb';
       const r = this.walk(`r${device}`, 80, 40);
@@ -128,6 +191,9 @@ export class SimulatedHost {
         { m: 'disk_saturated', l: dl, v: hot ? 1 : 0 },
       );
     }
+  }
+
+  private raidSamples(s: WireSample[], ep: Episode, now: number): void {
     const degraded = ep === 'degraded';
     const al = L.array;
     s.push(
@@ -146,6 +212,9 @@ export class SimulatedHost {
         { m: 'raid_sync_running', l: L.recovery, v: 1 },
         { m: 'raid_sync_progress_percent', l: L.recovery, v: ((now % 120_000) / 120_000) * 100 },
       );
+  }
+
+  private pressureSamples(s: WireSample[], ep: Episode): void {
     for (const kind of ['some', 'full']) {
       const pl = L.pressure[kind]!;
       const v = ep === 'saturation' ? (kind === 'some' ? 40 : 15) : this.walk(`p${kind}`, 0.5, 0.5);
@@ -156,6 +225,9 @@ export class SimulatedHost {
         { m: 'io_pressure_stall_percent', l: pl, v },
       );
     }
+  }
+
+  private mongodSamples(s: WireSample[], ep: Episode): void {
     const pile = ep === 'lockpile';
     s.push(
       { m: 'mongod_up', v: 1 },
@@ -175,54 +247,14 @@ export class SimulatedHost {
     );
     for (const op of OPS)
       s.push({ m: 'mongod_opcounter_rate', l: L.op[op]!, v: this.walk(`op${op}`, op === 'query' ? 800 : 100, 80) });
+  }
+
+  private agentSamples(s: WireSample[]): void {
     s.push(
       { m: 'agent_buffer_batches', v: this.transport.buffer.size },
       { m: 'agent_buffer_dropped_total', v: this.transport.buffer.dropped },
       { m: 'agent_collect_ms', v: 0.4 },
     );
-    // Structured states once every 10 samples: they change slowly.
-    if (this.seq % 10 !== 0) return { samples: s };
-    const states: WireState[] = [
-      {
-        kind: 'raid_array',
-        key: 'md0',
-        value: simulatedArray({
-          name: 'md0',
-          level: 'raid10',
-          disks: DISKS,
-          missingSlot: degraded ? 2 : null,
-          sync: degraded
-            ? {
-                action: 'recovery',
-                status: 'running',
-                percent: ((now % 120_000) / 120_000) * 100,
-                speedKBps: 180_000,
-                etaSeconds: 120 - Math.round((now % 120_000) / 1000),
-              }
-            : null,
-          sources: ['mdstat', 'sysfs'],
-        }),
-      },
-      {
-        kind: 'mongod',
-        key: 'status',
-        value: {
-          up: true,
-          uri: 'mongodb://127.0.0.1:27017',
-          version: '7.0.12',
-          gauges: null,
-          figures: {
-            lockKind: 'wait',
-            lockPercent: pile ? 80 : 1,
-            lockPercentUncapped: pile ? 80 : 1,
-            contendedPercent: null,
-          },
-          discarded: null,
-          missing: [],
-        },
-      },
-    ];
-    return { samples: s, states };
   }
 
   /** Encoder indexes by labels object, then metric: a thousand hosts' samples are encoded without building a key string for each. */

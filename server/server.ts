@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import { packageRoot } from '../shared/paths.js';
+import type { DecodedBatch } from '../shared/protocol.js';
 import express from 'express';
 import type { Logger } from '../shared/log.js';
 import { AgentEndpoint } from './agent-endpoint.js';
@@ -113,31 +114,7 @@ export class TidemarkServer {
       maxTotalQueuedBytes: opts.dashboardMaxTotalQueuedBytes,
       logLinesPerMinute: opts.logLinesPerMinute,
     });
-    this.agents = new AgentEndpoint({
-      store: this.store,
-      hosts: this.hosts,
-      log: opts.log.child('agents'),
-      onBatch: (host, batch) => {
-        this.ingested.batches++;
-        this.ingested.samples += batch.values.length;
-        this.health.observe(host, batch);
-        this.dashboards.publish(host, batch);
-        const shape =
-          batch.slots && batch.tableVersion !== undefined
-            ? { version: batch.tableVersion, slots: batch.slots }
-            : undefined;
-        this.alerts?.engine.ingestValues(host, batch.ts, batch.series, batch.values, shape);
-        opts.remoteWrite?.ingest(host, batch);
-      },
-      ratePerSecond: opts.agentRate?.perSecond,
-      rateBurst: opts.agentRate?.burst,
-      maxBadFrames: opts.maxBadFrames,
-      logLinesPerMinute: opts.logLinesPerMinute,
-      maxFutureMs: opts.maxFutureMs,
-      maxPastMs: opts.maxPastMs,
-      seriesLimits: opts.seriesLimits,
-      helloTimeoutMs: opts.connectionLimits?.handshakeTimeoutMs,
-    });
+    this.agents = this.agentEndpoint();
     this.connections = new ConnectionGuard(opts.connectionLimits);
     this.hosts.onChange = (id) => this.dashboards.hostChanged(id);
     this.alerts = opts.alerts
@@ -150,6 +127,48 @@ export class TidemarkServer {
     // Retired hosts stay out of the list after a restart, though the store still has their history.
     for (const id of this.alerts?.engine.retiredHosts() ?? []) this.hosts.forget(id);
 
+    const app = this.app();
+    const { server, stopTls } = this.httpServer(app);
+    this.http = server;
+    if (stopTls) this.stopTls = stopTls;
+    this.connections.attach(this.http);
+    this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.upgrade(req, socket, head),
+    );
+  }
+
+  /** The agents' WebSocket endpoint; every stored batch fans out from it. */
+  private agentEndpoint(): AgentEndpoint {
+    return new AgentEndpoint({
+      store: this.store,
+      hosts: this.hosts,
+      log: this.opts.log.child('agents'),
+      onBatch: (host, batch) => this.fanOut(host, batch),
+      ratePerSecond: this.opts.agentRate?.perSecond,
+      rateBurst: this.opts.agentRate?.burst,
+      maxBadFrames: this.opts.maxBadFrames,
+      logLinesPerMinute: this.opts.logLinesPerMinute,
+      maxFutureMs: this.opts.maxFutureMs,
+      maxPastMs: this.opts.maxPastMs,
+      seriesLimits: this.opts.seriesLimits,
+      helloTimeoutMs: this.opts.connectionLimits?.handshakeTimeoutMs,
+    });
+  }
+
+  /** A stored batch goes to fleet health, dashboards, the alert engine and remote write. */
+  private fanOut(host: string, batch: DecodedBatch): void {
+    this.ingested.batches++;
+    this.ingested.samples += batch.values.length;
+    this.health.observe(host, batch);
+    this.dashboards.publish(host, batch);
+    const shape =
+      batch.slots && batch.tableVersion !== undefined ? { version: batch.tableVersion, slots: batch.slots } : undefined;
+    this.alerts?.engine.ingestValues(host, batch.ts, batch.series, batch.values, shape);
+    this.opts.remoteWrite?.ingest(host, batch);
+  }
+
+  /** The HTTP app: access check first, then the API, then the built dashboard. */
+  private app(): express.Express {
     const app = express();
     app.disable('x-powered-by');
     // Routes match exactly as written; the access check below works on the normalised path anyway.
@@ -158,7 +177,7 @@ export class TidemarkServer {
     app.use((req, res, next) => {
       const d = this.access.http(req);
       if (d.ok) return next();
-      if (d.status === 403) opts.log.warn('request refused', { path: req.path, reason: d.reason });
+      if (d.status === 403) this.opts.log.warn('request refused', { path: req.path, reason: d.reason });
       res.status(d.status).json({ error: d.reason });
     });
     app.use(
@@ -168,33 +187,32 @@ export class TidemarkServer {
         this.startedAt,
         this.alerts,
         this.ingested,
-        opts.remoteWrite ?? null,
+        this.opts.remoteWrite ?? null,
         this.health,
         () => resourceMetricsText(this.connections, this.agents, this.dashboards),
-        { ha: opts.ha ?? null, history: opts.history ?? null },
+        { ha: this.opts.ha ?? null, history: this.opts.history ?? null },
       ),
     );
-    const webDir = opts.webDir ?? defaultWebDir();
+    const webDir = this.opts.webDir ?? defaultWebDir();
     app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));
     // Browsers and tools that ignore the page's <link rel=icon> still ask for /favicon.ico.
     app.get('/favicon.ico', (_req, res) => res.redirect(301, '/favicon.svg'));
+    return app;
+  }
+
+  /** Plain HTTP or TLS, with timeouts for slow or silent clients. */
+  private httpServer(app: express.Express): { server: http.Server; stopTls?: () => void } {
     // Slow or silent clients: Node checks these timeouts every connectionsCheckingInterval (30 s by default).
     const timeouts = {
-      headersTimeout: opts.headersTimeoutMs ?? 10_000,
-      requestTimeout: opts.requestTimeoutMs ?? 30_000,
+      headersTimeout: this.opts.headersTimeoutMs ?? 10_000,
+      requestTimeout: this.opts.requestTimeoutMs ?? 30_000,
       connectionsCheckingInterval: 1000,
     };
-    if (opts.tls) {
-      const t = createTlsServer(opts.tls, app, opts.log.child('tls'), timeouts);
-      this.http = t.server;
-      this.stopTls = t.stop;
-    } else {
-      this.http = http.createServer(timeouts, app);
+    if (this.opts.tls) {
+      const t = createTlsServer(this.opts.tls, app, this.opts.log.child('tls'), timeouts);
+      return { server: t.server, stopTls: t.stop };
     }
-    this.connections.attach(this.http);
-    this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.upgrade(req, socket, head),
-    );
+    return { server: http.createServer(timeouts, app) };
   }
 
   private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -63,6 +63,17 @@ interface CheckResult {
   error?: string;
 }
 
+/** A check that threw (a config file that cannot be read or parsed): one error, the reason kept. */
+function couldNotCheck(err: unknown, now: number): CheckResult {
+  return {
+    ok: false,
+    counts: { error: 1, warning: 0, info: 0 },
+    findings: [],
+    checkedAt: now,
+    error: errorMessage(err),
+  };
+}
+
 /**
  * Runs the logrotate and mongod.conf checks every minute and whenever a
  * watched configuration file changes, and reports the latest results on every
@@ -134,13 +145,7 @@ export class LogPathsCollector implements Collector {
         mongodSettings = mongodLogSettings(conf);
         mongod = summarise(checkMongodConfig(conf, { ...env, user: this.opts.mongodUser }));
       } catch (err) {
-        mongod = {
-          ok: false,
-          counts: { error: 1, warning: 0, info: 0 },
-          findings: [],
-          checkedAt: now,
-          error: errorMessage(err),
-        };
+        mongod = couldNotCheck(err, now);
       }
     }
     let logrotate: CheckResult | null = null;
@@ -153,13 +158,7 @@ export class LogPathsCollector implements Collector {
         });
         logrotate = summarise(r.findings);
       } catch (err) {
-        logrotate = {
-          ok: false,
-          counts: { error: 1, warning: 0, info: 0 },
-          findings: [],
-          checkedAt: now,
-          error: errorMessage(err),
-        };
+        logrotate = couldNotCheck(err, now);
       }
     }
     this.last = { logrotate, mongod };

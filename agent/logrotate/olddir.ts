@@ -43,42 +43,34 @@ export function olddirVerdict(
     const old = path.resolve(dir, od.path);
     const ost = stat(old);
     const at = { file: od.file, line: od.line, target: old };
+    const skipBlock = (skip: string, code: string, message: string, fix: string, target = old) => ({
+      skip,
+      finding: { severity: 'error' as const, code, ...at, target, message, fix },
+    });
     if (!ost) {
       if (o.createolddir) continue; // created at parse time (see createolddirOnGoneMount)
-      return {
-        skip: `olddir ${old} does not exist`,
-        finding: {
-          severity: 'error',
-          code: 'olddir-missing',
-          ...at,
-          message: `olddir ${old} does not exist; logrotate fails with "error verifying olddir path" and skips the block`,
-          fix: restoreFix(old, env, 'add createolddir'),
-        },
-      };
+      return skipBlock(
+        `olddir ${old} does not exist`,
+        'olddir-missing',
+        `olddir ${old} does not exist; logrotate fails with "error verifying olddir path" and skips the block`,
+        restoreFix(old, env, 'add createolddir'),
+      );
     }
     if (!ost.isDirectory())
-      return {
-        skip: `olddir ${old} is not a directory`,
-        finding: {
-          severity: 'error',
-          code: 'olddir-not-dir',
-          ...at,
-          message: `olddir ${old} is not a directory`,
-          fix: 'point olddir at a directory',
-        },
-      };
+      return skipBlock(
+        `olddir ${old} is not a directory`,
+        'olddir-not-dir',
+        `olddir ${old} is not a directory`,
+        'point olddir at a directory',
+      );
     if (ost.dev !== dirStat.dev && !(o.copy || o.copytruncate || o.renamecopy))
-      return {
-        skip: `olddir ${old} is on another device`,
-        finding: {
-          severity: 'error',
-          code: 'olddir-other-device',
-          ...at,
-          target: file,
-          message: `olddir ${old} is on another filesystem than ${file}; logrotate reports "olddir … and log file … are on different devices" and skips the block`,
-          fix: 'move olddir onto the same filesystem, or add copy, copytruncate or renamecopy',
-        },
-      };
+      return skipBlock(
+        `olddir ${old} is on another device`,
+        'olddir-other-device',
+        `olddir ${old} is on another filesystem than ${file}; logrotate reports "olddir … and log file … are on different devices" and skips the block`,
+        'move olddir onto the same filesystem, or add copy, copytruncate or renamecopy',
+        file,
+      );
   }
   return null;
 }

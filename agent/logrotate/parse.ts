@@ -78,18 +78,7 @@ export function loadConfig(path: string, source: ConfigSource): ParsedConfig {
 function readPath(path: string, from: Where, st: State): boolean {
   const listing = st.source.listDir(path);
   if (listing && !Array.isArray(listing)) {
-    st.out.includeErrors++;
-    st.out.findings.push(
-      finding(
-        'error',
-        'include-unreadable',
-        from,
-        `cannot read ${path}: ${listing.error}`,
-        'fix or remove the include; logrotate stops reading this file here',
-        path,
-      ),
-    );
-    return false;
+    return unreadable(path, listing.error, from, st, 'this file here');
   }
   if (Array.isArray(listing)) {
     for (const name of [...listing].sort()) {
@@ -104,22 +93,27 @@ function readPath(path: string, from: Where, st: State): boolean {
   return readFile(path, from, st, false);
 }
 
+/** An include that cannot be read: logrotate stops reading the file that named it. */
+function unreadable(path: string, error: string, from: Where, st: State, stopsAt: string): false {
+  st.out.includeErrors++;
+  st.out.findings.push(
+    finding(
+      'error',
+      'include-unreadable',
+      from,
+      `cannot read ${path}: ${error}`,
+      `fix or remove the include; logrotate stops reading ${stopsAt}`,
+      path,
+    ),
+  );
+  return false;
+}
+
 function readFile(path: string, from: Where, st: State, inDir: boolean): boolean {
   const r = st.source.readFile(path);
   if ('error' in r) {
     if (inDir) return true; // vanished between listing and reading
-    st.out.includeErrors++;
-    st.out.findings.push(
-      finding(
-        'error',
-        'include-unreadable',
-        from,
-        `cannot read ${path}: ${r.error}`,
-        'fix or remove the include; logrotate stops reading the including file there',
-        path,
-      ),
-    );
-    return false;
+    return unreadable(path, r.error, from, st, 'the including file there');
   }
   st.out.files.push({ path, ignored: r.ignored });
   new FileParser(path, st).parse(r.text, r.ignored);

@@ -45,48 +45,33 @@ export function hostEnv(opts: { procMounts?: string; fstab?: string } = {}): Omi
 /** The state file must be in an existing directory and not be a directory: otherwise logrotate exits 3 and rotates nothing. */
 export function checkStateFile(state: string): Finding[] {
   const dir = path.dirname(state);
+  const refused = (code: string, message: string, fix: string): Finding[] => [
+    { severity: 'error', code, file: state, line: 0, target: state, message, fix },
+  ];
   let st;
   try {
     st = statSync(dir);
   } catch {
     const gone = firstMissingAncestor(state) ?? dir;
-    return [
-      {
-        severity: 'error',
-        code: 'state-dir-missing',
-        file: state,
-        line: 0,
-        target: state,
-        message: `directory ${gone} of the state file does not exist; logrotate exits 3 and rotates nothing`,
-        fix: `create ${dir} or pass another -s/--state`,
-      },
-    ];
+    return refused(
+      'state-dir-missing',
+      `directory ${gone} of the state file does not exist; logrotate exits 3 and rotates nothing`,
+      `create ${dir} or pass another -s/--state`,
+    );
   }
   if (!st.isDirectory())
-    return [
-      {
-        severity: 'error',
-        code: 'state-dir-missing',
-        file: state,
-        line: 0,
-        target: state,
-        message: `${dir} is not a directory; logrotate cannot open its state file and rotates nothing`,
-        fix: 'pass another state file',
-      },
-    ];
+    return refused(
+      'state-dir-missing',
+      `${dir} is not a directory; logrotate cannot open its state file and rotates nothing`,
+      'pass another state file',
+    );
   try {
     if (statSync(state).isDirectory())
-      return [
-        {
-          severity: 'error',
-          code: 'state-is-dir',
-          file: state,
-          line: 0,
-          target: state,
-          message: 'the state file is a directory; logrotate exits 3 and rotates nothing',
-          fix: 'remove it or pass another state file',
-        },
-      ];
+      return refused(
+        'state-is-dir',
+        'the state file is a directory; logrotate exits 3 and rotates nothing',
+        'remove it or pass another state file',
+      );
   } catch {
     // a missing state file is created on the first run
   }

@@ -54,6 +54,20 @@ interface Judging {
   at: (line: number, target?: string) => { file: string; line: number; target?: string };
 }
 
+/** An error unless mongod's account can write there: judged by mode bits, not by access(2), which would judge whoever runs the check. */
+function mustBeWritable(
+  { env, uid, gid, out, at }: Judging,
+  st: Stats,
+  code: string,
+  line: number,
+  target: string,
+  shown: string,
+  fix: string,
+): void {
+  if (!writableBy(st, uid, gid))
+    out.push({ severity: 'error', code, ...at(line, target), message: `${shown} is not writable by ${env.user}`, fix });
+}
+
 /**
  * Would this mongod.conf let mongod start and keep logging? Checks the log
  * directory (exists, writable by mongod's user, mounted, has space), the
@@ -116,7 +130,7 @@ function onDisk({ env, out, at }: Judging, p: string, line: number, what: string
 
 /** systemLog.path: written at all, its directory there and writable, its disk. */
 function checkLogFile(j: Judging): void {
-  const { c, env, uid, gid, out, at } = j;
+  const { c, env, out, at } = j;
   const dest = c.destination?.value ?? null;
   if (c.logPath && dest !== 'file') {
     out.push({
@@ -150,15 +164,8 @@ function checkLogFile(j: Judging): void {
       });
     } else {
       const fst = stat(p);
-      const canWrite = fst ? writableBy(fst, uid, gid) : writableBy(dst, uid, gid);
-      if (!canWrite)
-        out.push({
-          severity: 'error',
-          code: 'log-not-writable',
-          ...at(c.logPath.line, p),
-          message: `${fst ? p : dir} is not writable by ${env.user}`,
-          fix: `chown ${env.user} ${fst ? p : dir}`,
-        });
+      const shown = fst ? p : dir;
+      mustBeWritable(j, fst ?? dst, 'log-not-writable', c.logPath.line, p, shown, `chown ${env.user} ${shown}`);
       onDisk(j, p, c.logPath.line, 'the log');
     }
   }
@@ -189,7 +196,7 @@ function checkLogRotation({ c, out, at }: Judging): void {
 
 /** storage.dbPath: there, a directory, writable, and its disk. */
 function checkDbPath(j: Judging): void {
-  const { c, env, uid, gid, out, at } = j;
+  const { c, env, out, at } = j;
   if (c.dbPath) {
     const p = c.dbPath.value;
     const st = stat(p);
@@ -210,21 +217,23 @@ function checkDbPath(j: Judging): void {
         message: `storage.dbPath ${p} is not a directory`,
       });
     } else {
-      if (!writableBy(st, uid, gid))
-        out.push({
-          severity: 'error',
-          code: 'dbpath-not-writable',
-          ...at(c.dbPath.line, p),
-          message: `storage.dbPath ${p} is not writable by ${env.user}`,
-          fix: `chown -R ${env.user} ${p}`,
-        });
+      mustBeWritable(
+        j,
+        st,
+        'dbpath-not-writable',
+        c.dbPath.line,
+        p,
+        `storage.dbPath ${p}`,
+        `chown -R ${env.user} ${p}`,
+      );
       onDisk(j, p, c.dbPath.line, 'storage.dbPath');
     }
   }
 }
 
 /** processManagement.pidFilePath: its directory there and writable. */
-function checkPidFile({ c, env, uid, gid, out, at }: Judging): void {
+function checkPidFile(j: Judging): void {
+  const { c, env, out, at } = j;
   if (c.pidFilePath) {
     const dir = path.dirname(c.pidFilePath.value);
     const dst = stat(dir);
@@ -237,15 +246,7 @@ function checkPidFile({ c, env, uid, gid, out, at }: Judging): void {
         fix: `create it (systemd: RuntimeDirectory=) or change pidFilePath`,
       });
     } else {
-      // Judged by mode bits for mongod's account, not by access(2), which would judge whoever runs the check.
-      if (!writableBy(dst, uid, gid))
-        out.push({
-          severity: 'error',
-          code: 'pid-dir-not-writable',
-          ...at(c.pidFilePath.line, dir),
-          message: `${dir} is not writable by ${env.user}`,
-          fix: `chown ${env.user} ${dir}`,
-        });
+      mustBeWritable(j, dst, 'pid-dir-not-writable', c.pidFilePath.line, dir, dir, `chown ${env.user} ${dir}`);
     }
   }
 }

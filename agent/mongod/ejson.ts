@@ -103,6 +103,25 @@ function wrapper(keys: string[], read: Reader): void {
   WRAPPERS.set([...keys].sort().join('\0'), read);
 }
 
+/**
+ * A wrapper of two strings in both its forms: canonical, nested under one key
+ * ({"$binary": {"base64": …, "subType": …}}), and legacy, flat ({"$binary": …, "$type": …}).
+ */
+function twoStrings(
+  key: string,
+  [a, b]: [string, string],
+  [legacyA, legacyB]: [string, string],
+  make: (first: string, second: string, where: string, o: Plain) => unknown,
+): void {
+  const both = (x: unknown, y: unknown, w: string, o: Plain) =>
+    isString(x) && isString(y) ? make(x, y, w, o) : NOT_A_WRAPPER;
+  wrapper([key], (o, w) => {
+    const inner = o[key];
+    return hasExactKeys(inner, [a, b]) ? both(inner[a], inner[b], w, o) : NOT_A_WRAPPER;
+  });
+  wrapper([legacyA, legacyB], (o, w) => both(o[legacyA], o[legacyB], w, o));
+}
+
 wrapper(['$oid'], (o, w) => {
   if (!isString(o.$oid)) return NOT_A_WRAPPER;
   if (!/^[0-9a-f]{24}$/i.test(o.$oid)) bad(w, o, 'is not 24 hex digits');
@@ -130,15 +149,8 @@ wrapper(['$numberDecimal'], (o, w) => {
     bad(w, o, 'is not a decimal');
   }
 });
-wrapper(['$binary'], (o, w) => {
-  const b = o.$binary;
-  if (!hasExactKeys(b, ['base64', 'subType']) || !isString(b.base64) || !isString(b.subType)) return NOT_A_WRAPPER;
-  return binary(b.base64, b.subType, w, o);
-});
-// legacy (pymongo, mongoexport v1)
-wrapper(['$binary', '$type'], (o, w) =>
-  isString(o.$binary) && isString(o.$type) ? binary(o.$binary, o.$type, w, o) : NOT_A_WRAPPER,
-);
+// the legacy form from pymongo and mongoexport v1
+twoStrings('$binary', ['base64', 'subType'], ['$binary', '$type'], binary);
 wrapper(['$uuid'], (o, w) => {
   if (!isString(o.$uuid)) return NOT_A_WRAPPER;
   const hex = o.$uuid.replace(/^urn:uuid:/i, '');
@@ -157,15 +169,8 @@ wrapper(['$timestamp'], (o, w) => {
   if (!isUint32(t.t) || !isUint32(t.i)) bad(w, o, 'has t or i that is not an unsigned 32-bit integer');
   return new Timestamp({ t: t.t, i: t.i });
 });
-wrapper(['$regularExpression'], (o, w) => {
-  const r = o.$regularExpression;
-  if (!hasExactKeys(r, ['pattern', 'options']) || !isString(r.pattern) || !isString(r.options)) return NOT_A_WRAPPER;
-  return regExp(r.pattern, r.options, w, o);
-});
 // legacy; {"$regex": …} alone, or with a non-string value, is the query operator or a counter named after it
-wrapper(['$regex', '$options'], (o, w) =>
-  isString(o.$regex) && isString(o.$options) ? regExp(o.$regex, o.$options, w, o) : NOT_A_WRAPPER,
-);
+twoStrings('$regularExpression', ['pattern', 'options'], ['$regex', '$options'], regExp);
 wrapper(['$dbPointer'], (o, w) => {
   const p = o.$dbPointer;
   if (!hasExactKeys(p, ['$ref', '$id']) || !isString(p.$ref) || !hasExactKeys(p.$id, ['$oid'])) return NOT_A_WRAPPER;

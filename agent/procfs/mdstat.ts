@@ -163,6 +163,47 @@ function parseBlocksLine(a: MdStatArray, m: RegExpExecArray): void {
 /** Levels whose status line always carries [n/m] [U_]: without it the block was cut short. */
 const REDUNDANT = new Set(['raid1', 'raid4', 'raid5', 'raid6', 'raid10', 'multipath']);
 
+/** Why a finished block cannot be judged (a line missing that its kind always prints), or null. */
+function truncation(a: MdStatArray): string | null {
+  if (a.blocks === null && a.members.length > 0) return 'no "blocks" line: the block is truncated';
+  if (a.active && a.level && REDUNDANT.has(a.level) && a.raidDisks === null)
+    return `no [n/m] [U_] status for ${a.level}: the block is truncated`;
+  return null;
+}
+
+/** One line inside an array's block: blocks/status, sync progress, a waiting sync, or the bitmap. */
+function parseBodyLine(a: MdStatArray, line: string): void {
+  let m: RegExpExecArray | null;
+  if ((m = BLOCKS.exec(line))) parseBlocksLine(a, m);
+  else if ((m = PROGRESS.exec(line))) {
+    a.sync = {
+      action: m[1] as SyncAction,
+      status: 'running',
+      percent: Number(m[2]),
+      doneBlocks: Number(m[3]),
+      totalBlocks: Number(m[4]),
+      finishMinutes: Number(m[5]),
+      speedKBps: Number(m[6]),
+    };
+  } else if ((m = WAITING.exec(line))) {
+    a.sync = {
+      action: (m[1] === 'recover' ? 'recovery' : m[1]) as SyncAction,
+      status: m[2]!.toLowerCase() as 'delayed' | 'pending' | 'remote',
+      percent: null,
+      doneBlocks: null,
+      totalBlocks: null,
+      finishMinutes: null,
+      speedKBps: null,
+    };
+  } else if ((m = BITMAP.exec(line))) {
+    a.bitmap = { pagesUsed: Number(m[1]), pagesTotal: Number(m[2]), chunkKB: Number(m[3]) };
+  } else {
+    const message = `unrecognised line "${line.trim().slice(0, 80)}"`;
+    // A progress or bitmap line cut short hides the array's sync state: that block cannot be judged.
+    throw KNOWN_KIND.test(line) ? new BlockError(message) : new UnknownLine(message);
+  }
+}
+
 export function parseMdstat(text: string): MdStat {
   const out: MdStat = { personalities: [], arrays: [], errors: [] };
   const lines = text.split('\n');
@@ -172,17 +213,9 @@ export function parseMdstat(text: string): MdStat {
 
   const finish = () => {
     if (cur && !broken) {
-      if (cur.blocks === null && cur.members.length > 0) {
-        out.errors.push({ array: cur.name, line: curLine, message: 'no "blocks" line: the block is truncated' });
-      } else if (cur.active && cur.level && REDUNDANT.has(cur.level) && cur.raidDisks === null) {
-        out.errors.push({
-          array: cur.name,
-          line: curLine,
-          message: `no [n/m] [U_] status for ${cur.level}: the block is truncated`,
-        });
-      } else {
-        out.arrays.push(cur);
-      }
+      const truncated = truncation(cur);
+      if (truncated) out.errors.push({ array: cur.name, line: curLine, message: truncated });
+      else out.arrays.push(cur);
     }
     cur = null;
     broken = false;
@@ -222,35 +255,7 @@ export function parseMdstat(text: string): MdStat {
     if (broken) continue;
     const a: MdStatArray = cur;
     try {
-      let m: RegExpExecArray | null;
-      if ((m = BLOCKS.exec(line))) parseBlocksLine(a, m);
-      else if ((m = PROGRESS.exec(line))) {
-        a.sync = {
-          action: m[1] as SyncAction,
-          status: 'running',
-          percent: Number(m[2]),
-          doneBlocks: Number(m[3]),
-          totalBlocks: Number(m[4]),
-          finishMinutes: Number(m[5]),
-          speedKBps: Number(m[6]),
-        };
-      } else if ((m = WAITING.exec(line))) {
-        a.sync = {
-          action: (m[1] === 'recover' ? 'recovery' : m[1]) as SyncAction,
-          status: m[2]!.toLowerCase() as 'delayed' | 'pending' | 'remote',
-          percent: null,
-          doneBlocks: null,
-          totalBlocks: null,
-          finishMinutes: null,
-          speedKBps: null,
-        };
-      } else if ((m = BITMAP.exec(line))) {
-        a.bitmap = { pagesUsed: Number(m[1]), pagesTotal: Number(m[2]), chunkKB: Number(m[3]) };
-      } else {
-        const message = `unrecognised line "${line.trim().slice(0, 80)}"`;
-        // A progress or bitmap line cut short hides the array's sync state: that block cannot be judged.
-        throw KNOWN_KIND.test(line) ? new BlockError(message) : new UnknownLine(message);
-      }
+      parseBodyLine(a, line);
     } catch (err) {
       out.errors.push({ array: a.name, line: lineNo, message: errorMessage(err) });
       // A line of a kind this parser does not know costs that line only; a known line it cannot read
