@@ -9,48 +9,26 @@ import { mkdtempSync, openSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { machine, procStats as proc, summary, fmt, freePort } from './lib.mjs';
+import { CLI, machine, procStats as proc, summary, fmt, spawnServer } from './lib.mjs';
 
 const sizes = (process.argv[2] ?? '10,100,1000,5000').split(',').map(Number);
 const measureS = Number(process.argv[3] ?? 30);
 const warmupS = Number(process.argv[4] ?? 130);
 // Node/V8 flags for the server process only, e.g. SERVER_NODE_FLAGS=--max-semi-space-size=64
 const serverNodeFlags = (process.env.SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-const CLI = path.resolve('dist/cli/main.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function run(n) {
-  const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-fanin-'));
   // Warnings and errors of both processes go to files, so a failed run says why.
   const serverLog = path.join(dir, 'server.log');
   const simLog = path.join(dir, 'simulator.log');
-  const server = spawn(
-    process.execPath,
-    [
-      ...serverNodeFlags,
-      CLI,
-      'server',
-      '--port',
-      String(port),
-      '--token',
-      't',
-      '--data-dir',
-      dir,
-      '--log-level',
-      'warn',
-    ],
-    { stdio: ['ignore', openSync(serverLog, 'a'), openSync(serverLog, 'a')] },
-  );
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(`${base}/healthz`);
-      break;
-    } catch {
-      await sleep(100);
-    }
-  }
+  const { server, port, base } = await spawnServer({
+    dataDir: dir,
+    logLevel: 'warn',
+    nodeArgs: serverNodeFlags,
+    stdio: ['ignore', openSync(serverLog, 'a'), openSync(serverLog, 'a')],
+  });
   const sim = spawn(
     process.execPath,
     [

@@ -6,24 +6,17 @@
 //   node bench/fuzz.mjs [--frames 1000000] [--connections 20] [--seed 1] [--json]
 //
 // Exit 0 when the server stayed up and the good agent's data is complete; 1 otherwise.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import { machine, procStats, freePort } from './lib.mjs';
+import { machine, numberArg, procStats, spawnServer } from './lib.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const FRAMES = arg('frames', 1_000_000);
-const CONNECTIONS = arg('connections', 20);
-const SEED = arg('seed', 1);
+const FRAMES = numberArg('frames', 1_000_000);
+const CONNECTIONS = numberArg('connections', 20);
+const SEED = numberArg('seed', 1);
 const JSON_OUT = process.argv.includes('--json');
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
 
 /** A small deterministic PRNG (mulberry32), so a failing run can be repeated with its seed. */
 let state = SEED >>> 0;
@@ -143,26 +136,12 @@ function mutated(session, seq) {
 }
 
 async function main() {
-  const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-fuzz-'));
-  const server = spawn(
-    process.execPath,
-    [CLI, 'server', '--port', String(port), '--token', 't', '--data-dir', dataDir, '--log-level', 'error'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const { server, port, base } = await spawnServer({ dataDir, stdio: ['ignore', 'ignore', 'pipe'] });
   // Stopped early (Ctrl-C, timeout): the server goes too.
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (server.kill('SIGKILL'), process.exit(1)));
   let serverLog = '';
   server.stderr.on('data', (d) => (serverLog = (serverLog + d.toString()).slice(-20_000)));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) break;
-    } catch {
-      if (i > 100) throw new Error('server did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
   const url = `ws://127.0.0.1:${port}/ws/agent`;
   const headers = { Authorization: 'Bearer t' };
 
