@@ -85,28 +85,39 @@ type ServerSettings = ReturnType<typeof serverSettings>['s'];
  * run a server, so `tidemark agent` stays small.
  */
 async function serverModules() {
-  const [server, sqlite, memory, alertsConfig, tokenStore, remoteWriteConfig, integrity, ha, historyRemote] =
-    await Promise.all([
-      import('../server/server.js'),
-      import('../server/store/sqlite.js'),
-      import('../server/store/memory.js'),
-      import('./alerts-config.js'),
-      import('../server/token-store.js'),
-      import('./remote-write-config.js'),
-      import('../server/store/integrity.js'),
-      import('../server/ha.js'),
-      import('../server/history-remote.js'),
-    ]);
+  const [
+    { TidemarkServer },
+    { SqliteStore },
+    { MemoryStore },
+    { alertsOptions },
+    { TokenStore, tokensFile },
+    { remoteWriteConfig },
+    { openHistory, StorageErrors },
+    { haStatus },
+    { RemoteHistory },
+  ] = await Promise.all([
+    import('../server/server.js'),
+    import('../server/store/sqlite.js'),
+    import('../server/store/memory.js'),
+    import('./alerts-config.js'),
+    import('../server/token-store.js'),
+    import('./remote-write-config.js'),
+    import('../server/store/integrity.js'),
+    import('../server/ha.js'),
+    import('../server/history-remote.js'),
+  ]);
   return {
-    ...server,
-    ...sqlite,
-    ...memory,
-    ...alertsConfig,
-    ...tokenStore,
-    ...remoteWriteConfig,
-    ...integrity,
-    ...ha,
-    ...historyRemote,
+    TidemarkServer,
+    SqliteStore,
+    MemoryStore,
+    alertsOptions,
+    TokenStore,
+    tokensFile,
+    remoteWriteConfig,
+    openHistory,
+    StorageErrors,
+    haStatus,
+    RemoteHistory,
   };
 }
 
