@@ -6,29 +6,11 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { machine, fmt } from './lib.mjs';
+import { CLI, machine, fmt, spawnServer } from './lib.mjs';
 
 const seconds = Number(process.argv[2] ?? 300);
-const CLI = path.resolve('dist/cli/main.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const port = 19000 + Math.floor(Math.random() * 2000);
-const server = spawn(
-  process.execPath,
-  [
-    CLI,
-    'server',
-    '--port',
-    String(port),
-    '--token',
-    't',
-    '--data-dir',
-    mkdtempSync(path.join(os.tmpdir(), 'tidemark-dash-')),
-    '--log-level',
-    'error',
-  ],
-  { stdio: 'ignore' },
-);
-await sleep(1500);
+const { server, port } = await spawnServer({ dataDir: mkdtempSync(path.join(os.tmpdir(), 'tidemark-dash-')) });
 const sim = spawn(
   process.execPath,
   [CLI, 'simulate', '--agents', '1', '--server', `ws://127.0.0.1:${port}`, '--log-level', 'error'],

@@ -9,49 +9,32 @@ import { mkdtempSync, openSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { machine, procStats as proc, summary, fmt, freePort } from './lib.mjs';
+import { CLI, machine, procStats as proc, summary, fmt, spawnServer } from './lib.mjs';
 
 const sizes = (process.argv[2] ?? '10,100,1000,5000').split(',').map(Number);
 const measureS = Number(process.argv[3] ?? 30);
 const warmupS = Number(process.argv[4] ?? 130);
 // Node/V8 flags for the server process only, e.g. SERVER_NODE_FLAGS=--max-semi-space-size=64
 const serverNodeFlags = (process.env.SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-const CLI = path.resolve('dist/cli/main.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function run(n) {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-fanin-'));
-  // Warnings and errors of both processes go to files, so a failed run says why.
-  const serverLog = path.join(dir, 'server.log');
-  const simLog = path.join(dir, 'simulator.log');
-  const server = spawn(
-    process.execPath,
-    [
-      ...serverNodeFlags,
-      CLI,
-      'server',
-      '--port',
-      String(port),
-      '--token',
-      't',
-      '--data-dir',
-      dir,
-      '--log-level',
-      'warn',
-    ],
-    { stdio: ['ignore', openSync(serverLog, 'a'), openSync(serverLog, 'a')] },
-  );
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
+/** A server too busy to answer /healthz within 10 s (three tries) fails the run instead of the bench. */
+async function health(base) {
+  for (let attempt = 1; ; attempt++) {
     try {
-      await fetch(`${base}/healthz`);
-      break;
-    } catch {
-      await sleep(100);
+      return /** @type {any} */ (
+        await (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(10_000) })).json()
+      );
+    } catch (err) {
+      if (attempt === 3)
+        throw new Error(`/healthz did not answer: ${err.cause?.message ?? err.message}`, { cause: err });
     }
   }
-  const sim = spawn(
+}
+
+/** `tidemark simulate` with n agents against the server on `port`, its warnings and errors to `logFile`. */
+function spawnSimulator(n, port, logFile) {
+  return spawn(
     process.execPath,
     [
       '--max-old-space-size=4096',
@@ -66,8 +49,22 @@ async function run(n) {
       '--log-level',
       'warn',
     ],
-    { stdio: ['ignore', openSync(simLog, 'a'), openSync(simLog, 'a')], env: { ...process.env, TIDEMARK_TOKEN: 't' } },
+    { stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')], env: { ...process.env, TIDEMARK_TOKEN: 't' } },
   );
+}
+
+async function run(n) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-fanin-'));
+  // Warnings and errors of both processes go to files, so a failed run says why.
+  const serverLog = path.join(dir, 'server.log');
+  const simLog = path.join(dir, 'simulator.log');
+  const { server, port, base } = await spawnServer({
+    dataDir: dir,
+    logLevel: 'warn',
+    nodeArgs: serverNodeFlags,
+    stdio: ['ignore', openSync(serverLog, 'a'), openSync(serverLog, 'a')],
+  });
+  const sim = spawnSimulator(n, port, simLog);
 
   // A dashboard client subscribed to up to 100 hosts spread over the fleet measures sample → delivery latency
   // (100 hosts × 30 s: 3 000 latencies, so p99 is not one or two stragglers).
@@ -85,19 +82,6 @@ async function run(n) {
     if (measuring && m.type === 'samples') latencies.push(Date.now() - m.ts);
   });
 
-  // A server too busy to answer /healthz within 10 s (three tries) fails the run instead of the bench.
-  const health = async () => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return /** @type {any} */ (
-          await (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(10_000) })).json()
-        );
-      } catch (err) {
-        if (attempt === 3)
-          throw new Error(`/healthz did not answer: ${err.cause?.message ?? err.message}`, { cause: err });
-      }
-    }
-  };
   try {
     return await measure();
   } catch (err) {
@@ -112,16 +96,16 @@ async function run(n) {
   async function measure() {
     // Warm up: every agent connected and its first batches in.
     const warmDeadline = Date.now() + 60_000 + n * 10;
-    while (Date.now() < warmDeadline && (await health()).agentsConnected < n) await sleep(500);
+    while (Date.now() < warmDeadline && (await health(base)).agentsConnected < n) await sleep(500);
     await sleep(warmupS * 1000);
-    const h0 = await health();
+    const h0 = await health(base);
     const p0 = proc(server.pid);
     const s0 = proc(sim.pid);
     const t0 = Date.now();
     measuring = true;
     await sleep(measureS * 1000);
     measuring = false;
-    const h1 = await health();
+    const h1 = await health(base);
     const p1 = proc(server.pid);
     const s1 = proc(sim.pid);
     const dt = (Date.now() - t0) / 1000;

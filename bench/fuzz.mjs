@@ -6,24 +6,17 @@
 //   node bench/fuzz.mjs [--frames 1000000] [--connections 20] [--seed 1] [--json]
 //
 // Exit 0 when the server stayed up and the good agent's data is complete; 1 otherwise.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import { machine, procStats, freePort } from './lib.mjs';
+import { machine, numberArg, procStats, spawnServer } from './lib.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const FRAMES = arg('frames', 1_000_000);
-const CONNECTIONS = arg('connections', 20);
-const SEED = arg('seed', 1);
+const FRAMES = numberArg('frames', 1_000_000);
+const CONNECTIONS = numberArg('connections', 20);
+const SEED = numberArg('seed', 1);
 const JSON_OUT = process.argv.includes('--json');
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
 
 /** A small deterministic PRNG (mulberry32), so a failing run can be repeated with its seed. */
 let state = SEED >>> 0;
@@ -142,32 +135,15 @@ function mutated(session, seq) {
   return text;
 }
 
-async function main() {
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-fuzz-'));
-  const server = spawn(
-    process.execPath,
-    [CLI, 'server', '--port', String(port), '--token', 't', '--data-dir', dataDir, '--log-level', 'error'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  // Stopped early (Ctrl-C, timeout): the server goes too.
-  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (server.kill('SIGKILL'), process.exit(1)));
-  let serverLog = '';
-  server.stderr.on('data', (d) => (serverLog = (serverLog + d.toString()).slice(-20_000)));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) break;
-    } catch {
-      if (i > 100) throw new Error('server did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  const url = `ws://127.0.0.1:${port}/ws/agent`;
-  const headers = { Authorization: 'Bearer t' };
-
-  // The good agent: a batch every 100 ms, kept until acknowledged, replayed after any reconnect.
-  const good = { sent: new Map(), acked: 0, seq: 0, ws: /** @type {WebSocket | null} */ (null) };
+/** The good agent: a batch every 100 ms, kept until acknowledged, replayed after any reconnect. */
+function startGoodAgent(url, headers) {
+  const good = {
+    sent: new Map(),
+    acked: 0,
+    seq: 0,
+    ws: /** @type {WebSocket | null} */ (null),
+    timer: /** @type {NodeJS.Timeout | null} */ (null),
+  };
   const goodConnect = () => {
     const ws = new WebSocket(url, { headers });
     good.ws = ws;
@@ -185,7 +161,7 @@ async function main() {
     });
   };
   goodConnect();
-  const goodTimer = setInterval(() => {
+  good.timer = setInterval(() => {
     const seq = ++good.seq;
     const frame = JSON.stringify({
       type: 'batch',
@@ -196,33 +172,62 @@ async function main() {
     good.sent.set(seq, frame);
     if (good.ws?.readyState === WebSocket.OPEN) good.ws.send(frame);
   }, 100);
+  return good;
+}
 
-  let sent = 0;
+/** One fuzzing connection after another, until `progress.sent` reaches FRAMES or the server is gone. */
+async function fuzzConnections(w, url, headers, server, progress) {
+  while (progress.sent < FRAMES && server.exitCode === null) {
+    const ws = new WebSocket(url, { headers });
+    ws.on('error', () => {});
+    const open = await new Promise((r) => (ws.once('open', () => r(true)), ws.once('close', () => r(false))));
+    if (!open) continue;
+    const session = `s${w}-${int(1e9)}`;
+    if (rand() < 0.8) ws.send(JSON.stringify(hello(session)));
+    for (let seq = 1; seq < 2000 && ws.readyState === WebSocket.OPEN && progress.sent < FRAMES; seq++) {
+      const f = mutated(session, seq);
+      if (typeof f === 'string' || Buffer.isBuffer(f)) ws.send(f);
+      else ws.send(f.text, { binary: f.binary });
+      progress.sent++;
+      // Let the socket drain now and then, so the fuzzer measures the server rather than its own buffers.
+      if (ws.bufferedAmount > 1 << 20) await new Promise((r) => setTimeout(r, 5));
+      if (seq % 50 === 0) await new Promise((r) => setTimeout(r, 0));
+    }
+    ws.terminate();
+  }
+}
+
+/** Every metric name the store holds, straight from its series table, that the catalogue does not know. */
+async function foreignNames(dataDir) {
+  /** @type {Set<string>} names read back from the store are any string */
+  const catalogue = new Set((await import('../dist/shared/catalogue.js')).METRICS.map((m) => m.name));
+  const db = new Database(path.join(dataDir, 'tidemark.db'), { readonly: true });
+  const names = db
+    .prepare('SELECT DISTINCT metric FROM series')
+    .all()
+    .map((r) => /** @type {{ metric: string }} */ (r).metric);
+  db.close();
+  return names.filter((n) => !catalogue.has(n));
+}
+
+async function main() {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-fuzz-'));
+  const { server, port, base } = await spawnServer({ dataDir, stdio: ['ignore', 'ignore', 'pipe'] });
+  // Stopped early (Ctrl-C, timeout): the server goes too.
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (server.kill('SIGKILL'), process.exit(1)));
+  let serverLog = '';
+  server.stderr.on('data', (d) => (serverLog = (serverLog + d.toString()).slice(-20_000)));
+  const url = `ws://127.0.0.1:${port}/ws/agent`;
+  const headers = { Authorization: 'Bearer t' };
+
+  const good = startGoodAgent(url, headers);
+
+  const progress = { sent: 0 };
   let maxRss = 0;
   const started = Date.now();
   const rssTimer = setInterval(() => (maxRss = Math.max(maxRss, procStats(server.pid)?.rssMB ?? 0)), 500);
-  const worker = async (w) => {
-    while (sent < FRAMES && server.exitCode === null) {
-      const ws = new WebSocket(url, { headers });
-      ws.on('error', () => {});
-      const open = await new Promise((r) => (ws.once('open', () => r(true)), ws.once('close', () => r(false))));
-      if (!open) continue;
-      const session = `s${w}-${int(1e9)}`;
-      if (rand() < 0.8) ws.send(JSON.stringify(hello(session)));
-      for (let seq = 1; seq < 2000 && ws.readyState === WebSocket.OPEN && sent < FRAMES; seq++) {
-        const f = mutated(session, seq);
-        if (typeof f === 'string' || Buffer.isBuffer(f)) ws.send(f);
-        else ws.send(f.text, { binary: f.binary });
-        sent++;
-        // Let the socket drain now and then, so the fuzzer measures the server rather than its own buffers.
-        if (ws.bufferedAmount > 1 << 20) await new Promise((r) => setTimeout(r, 5));
-        if (seq % 50 === 0) await new Promise((r) => setTimeout(r, 0));
-      }
-      ws.terminate();
-    }
-  };
-  await Promise.all(Array.from({ length: CONNECTIONS }, (_, w) => worker(w)));
-  clearInterval(goodTimer);
+  await Promise.all(Array.from({ length: CONNECTIONS }, (_, w) => fuzzConnections(w, url, headers, server, progress)));
+  clearInterval(good.timer);
   const alive = server.exitCode === null;
 
   // The good agent's every batch must be acknowledged and stored.
@@ -248,24 +253,13 @@ async function main() {
   good.ws?.terminate();
   server.kill('SIGKILL');
   await new Promise((r) => server.once('exit', r));
-  // Every metric name the store holds, straight from its series table.
-  if (alive) {
-    /** @type {Set<string>} names read back from the store are any string */
-    const catalogue = new Set((await import('../dist/shared/catalogue.js')).METRICS.map((m) => m.name));
-    const db = new Database(path.join(dataDir, 'tidemark.db'), { readonly: true });
-    const names = db
-      .prepare('SELECT DISTINCT metric FROM series')
-      .all()
-      .map((r) => /** @type {{ metric: string }} */ (r).metric);
-    db.close();
-    foreign = names.filter((n) => !catalogue.has(n));
-  }
+  if (alive) foreign = await foreignNames(dataDir);
   rmSync(dataDir, { recursive: true, force: true });
 
   const result = {
     machine: machine(),
     seed: SEED,
-    frames: sent,
+    frames: progress.sent,
     seconds: Math.round((Date.now() - started) / 100) / 10,
     serverAlive: alive,
     serverMaxRssMB: Math.round(maxRss),

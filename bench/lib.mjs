@@ -1,7 +1,20 @@
-// Shared helpers for the benchmark scripts: statistics, a description of the machine, a free port.
+// Shared helpers for the benchmark scripts: statistics, a description of the machine, a free port,
+// numeric arguments, and a server process to measure.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The built command line the benches run (`npm run build` first). */
+export const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
+
+/** The number after `--name` on the command line, or `dflt`. */
+export function numberArg(name, dflt) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+}
 
 export function quantile(sorted, q) {
   if (!sorted.length) return NaN;
@@ -47,4 +60,36 @@ export function freePort() {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Waits until `base`/healthz answers 200, for up to about 10 s. */
+export async function waitHealthy(base) {
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (i > 100) throw new Error(`the server at ${base} did not start`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * A `tidemark server` process on a free loopback port with agent token `t`, returned once /healthz answers.
+ * @param {{ dataDir: string, logLevel?: string, extraArgs?: string[], nodeArgs?: string[],
+ *   stdio?: import('node:child_process').StdioOptions }} o
+ */
+export async function spawnServer({ dataDir, logLevel = 'error', extraArgs = [], nodeArgs = [], stdio = 'ignore' }) {
+  const port = await freePort();
+  const args = ['server', '--port', String(port), '--token', 't', '--data-dir', dataDir, '--log-level', logLevel];
+  const server = spawn(process.execPath, [...nodeArgs, CLI, ...args, ...extraArgs], { stdio });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitHealthy(base);
+  } catch (err) {
+    server.kill('SIGKILL');
+    throw err;
+  }
+  return { server, port, base };
 }

@@ -10,27 +10,20 @@
 //
 // The good agent's latency with and without dashboards that never read, in one run (bench/soak-latency.mjs).
 // Exit 0 when the server stayed up and every one of the good agent's batches was acknowledged and pushed.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { machine, procStats, freePort } from './lib.mjs';
+import { CLI, machine, numberArg, procStats, spawnServer } from './lib.mjs';
 import { latencyRun } from './soak-latency.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const SILENT = arg('silent', 1000);
-const SERIES = arg('series', 30_000);
-const DASHBOARDS = arg('dashboards', 100);
-const SECONDS = arg('seconds', 15);
+const SILENT = numberArg('silent', 1000);
+const SERIES = numberArg('series', 30_000);
+const DASHBOARDS = numberArg('dashboards', 100);
+const SECONDS = numberArg('seconds', 15);
 const storeAt = process.argv.indexOf('--store');
 const STORE = storeAt > 0 ? process.argv[storeAt + 1] : 'memory';
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
 
 const counter = (text, line) =>
   Number(
@@ -41,44 +34,16 @@ const counter = (text, line) =>
   );
 
 async function startServer() {
-  const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-soak-'));
   // SOAK_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (Node refuses those in NODE_OPTIONS).
   const nodeArgs = (process.env.SOAK_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const server = spawn(
-    process.execPath,
-    [
-      ...nodeArgs,
-      CLI,
-      'server',
-      '--port',
-      String(port),
-      '--token',
-      't',
-      '--data-dir',
-      dataDir,
-      '--store',
-      STORE,
-      '--log-level',
-      'error',
-    ],
-    { stdio: 'ignore' },
-  );
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) break;
-    } catch {
-      if (i > 100) throw new Error('server did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const { server, port, base } = await spawnServer({ dataDir, nodeArgs, extraArgs: ['--store', STORE] });
   return { port, dataDir, server, base };
 }
 
 async function latencyMain() {
-  const dashboards = arg('dashboards', 300);
-  const seconds = arg('seconds', 20);
+  const dashboards = numberArg('dashboards', 300);
+  const seconds = numberArg('seconds', 20);
   const { port, dataDir, server, base } = await startServer();
   let maxRss = 0;
   const rssTimer = setInterval(() => (maxRss = Math.max(maxRss, procStats(server.pid)?.rssMB ?? 0)), 250);

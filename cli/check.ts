@@ -38,15 +38,21 @@ export function formatLogrotateReport(r: LogrotateReport, verbose = false): stri
   return lines.join('\n') + '\n';
 }
 
-export async function checkLogrotateCommand(flags: {
-  config?: string;
-  state?: string;
+/** How a check prints: JSON, or text that with --verbose also shows what is fine. */
+interface OutputFlags {
   json?: boolean;
-  mongodConfig?: string;
-  secondOpinion?: boolean;
   verbose?: boolean;
-  scheduleRoot?: string;
-}): Promise<number> {
+}
+
+export async function checkLogrotateCommand(
+  flags: OutputFlags & {
+    config?: string;
+    state?: string;
+    mongodConfig?: string;
+    secondOpinion?: boolean;
+    scheduleRoot?: string;
+  },
+): Promise<number> {
   const config = flags.config ?? DEFAULT_LOGROTATE_CONFIG;
   if (!existsSync(config)) {
     throw new CannotCheck(`cannot check: ${config} does not exist (pass --config FILE)`);
@@ -86,12 +92,9 @@ export async function checkLogrotateCommand(flags: {
   return report.ok ? EXIT_OK : EXIT_PROBLEM;
 }
 
-export async function checkMongodConfigCommand(flags: {
-  mongodConfig?: string;
-  json?: boolean;
-  mongodUser?: string;
-  verbose?: boolean;
-}): Promise<number> {
+export async function checkMongodConfigCommand(
+  flags: OutputFlags & { mongodConfig?: string; mongodUser?: string },
+): Promise<number> {
   const file = flags.mongodConfig ?? DEFAULT_MONGOD_CONFIG;
   let config;
   try {

@@ -6,6 +6,7 @@ import type { WireSample } from '../shared/protocol.js';
 import { collectorChoice } from './collector-flags.js';
 import type { Flags } from './commands.js';
 import { resolveSettings } from './config.js';
+import { HOST_SOURCES } from './options.js';
 import { errorMessage } from '../shared/errors.js';
 
 /**
@@ -14,20 +15,7 @@ import { errorMessage } from '../shared/errors.js';
  * `--interval-ms` apart, so rates have an interval).
  */
 export async function collectCommand(flags: Flags): Promise<number> {
-  const s = resolveSettings(
-    [
-      'intervalMs',
-      'root',
-      'disksInclude',
-      'disksExclude',
-      'logrotateConfig',
-      'logrotateState',
-      'mongodConfig',
-      'mongodUser',
-      'mongodUri',
-    ],
-    flags,
-  );
+  const s = resolveSettings(['intervalMs', ...HOST_SOURCES], flags);
   const root = s.root;
   const collectors = hostCollectors(root, s, s, collectorChoice(flags));
   if (flags.samples) return collectSamples(root, collectors, s.intervalMs, flags.json === true);

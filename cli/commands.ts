@@ -8,6 +8,7 @@ import { ConfigError, defaultSpoolDir, resolveSettings } from './config.js';
 import { loadOrCreateToken } from './tokens.js';
 import { collectorChoice } from './collector-flags.js';
 import { LIMIT_NAMES, serverLimitOptions } from './limit-settings.js';
+import { AGENT_CONNECTION, HOST_SOURCES, LISTEN_AND_STORE, SERVER_CREDENTIALS } from './options.js';
 import path from 'node:path';
 import { errorMessage } from '../shared/errors.js';
 
@@ -52,27 +53,10 @@ function serverOrConfigError<T>(make: () => T): T {
   }
 }
 
-async function startServer(
-  flags: Flags,
-  log: Logger,
-): Promise<{ server: TidemarkServer; port: number; token: string; host: string; tlsCert: string }> {
+/** The server's settings and limits, checked together; the agent token made on loopback when none is given. */
+function serverSettings(flags: Flags, log: Logger) {
   const s = resolveSettings(
-    [
-      'host',
-      'port',
-      'dataDir',
-      'token',
-      'apiToken',
-      'readToken',
-      'store',
-      'retentionHours',
-      'tlsCert',
-      'tlsKey',
-      'clientCa',
-      'allowedHosts',
-      'haPeer',
-      'historyUrl',
-    ],
+    [...LISTEN_AND_STORE, ...SERVER_CREDENTIALS, 'allowedHosts', 'haPeer', 'historyUrl'],
     flags,
   );
   const limits = serverLimitOptions(resolveSettings(LIMIT_NAMES, flags));
@@ -91,10 +75,16 @@ async function startServer(
     token = t.token;
     log.info(t.created ? 'generated an agent token' : 'using the agent token', { file: t.file });
   }
-  // People have their own credentials; an agent's never opens the dashboard or API.
-  const apiToken = s.apiToken || null;
-  // Server modules (express, SQLite, alerting) load only for the commands that run a server,
-  // so `tidemark agent` stays small.
+  return { s, limits, token };
+}
+
+type ServerSettings = ReturnType<typeof serverSettings>['s'];
+
+/**
+ * Server modules (express, SQLite, alerting) load only for the commands that
+ * run a server, so `tidemark agent` stays small.
+ */
+async function serverModules() {
   const [
     { TidemarkServer },
     { SqliteStore },
@@ -116,65 +106,64 @@ async function startServer(
     import('../server/ha.js'),
     import('../server/history-remote.js'),
   ]);
-  let tokens: InstanceType<typeof TokenStore>;
+  return {
+    TidemarkServer,
+    SqliteStore,
+    MemoryStore,
+    alertsOptions,
+    TokenStore,
+    tokensFile,
+    remoteWriteConfig,
+    openHistory,
+    StorageErrors,
+    haStatus,
+    RemoteHistory,
+  };
+}
+
+type ServerModules = Awaited<ReturnType<typeof serverModules>>;
+
+/** History in SQLite in the data dir (checked and, if need be, set aside by openHistory), or in memory. */
+function openStore(m: ServerModules, s: ServerSettings, log: Logger) {
+  if (s.store !== 'sqlite') return new m.MemoryStore();
+  const file = path.join(s.dataDir, 'tidemark.db');
+  const errors = new m.StorageErrors();
+  return m.openHistory(
+    file,
+    () => new m.SqliteStore({ file, rawRetentionMs: s.retentionHours * 3_600_000, log: log.child('store'), errors }),
+    errors,
+    log.child('store'),
+  );
+}
+
+function openTokens(m: ServerModules, dataDir: string, log: Logger) {
   try {
-    tokens = new TokenStore(tokensFile(s.dataDir), (m) => log.error(m));
+    return new m.TokenStore(m.tokensFile(dataDir), (msg) => log.error(msg));
   } catch (err) {
     throw new ConfigError(errorMessage(err));
   }
-  const storageErrors = new StorageErrors();
-  const alerts = alertsOptions(flags, s.dataDir);
-  const ha = s.haPeer ? haStatus(s.haPeer, alerts.receivers) : null;
-  const rwConfig = remoteWriteConfig(flags);
-  const remoteWrite = rwConfig
-    ? new (await import('../server/remote-write/index.js')).RemoteWrite({
-        ...rwConfig,
-        dir: path.join(s.dataDir, 'remote-write'),
-        log: log.child('remote-write'),
-      })
-    : null;
-  const store =
-    s.store === 'sqlite'
-      ? openHistory(
-          path.join(s.dataDir, 'tidemark.db'),
-          () =>
-            new SqliteStore({
-              file: path.join(s.dataDir, 'tidemark.db'),
-              rawRetentionMs: s.retentionHours * 3_600_000,
-              log: log.child('store'),
-              errors: storageErrors,
-            }),
-          storageErrors,
-          log.child('store'),
-        )
-      : new MemoryStore();
-  const server = serverOrConfigError(
-    () =>
-      new TidemarkServer({
-        host: s.host,
-        port: s.port,
-        agentToken: token,
-        apiToken,
-        readToken: s.readToken || null,
-        allowedHosts: s.allowedHosts,
-        tokens,
-        tls: s.tlsCert ? { certFile: s.tlsCert, keyFile: s.tlsKey, clientCaFile: s.clientCa || null } : null,
-        log: log.child('server'),
-        alerts,
-        store,
-        remoteWrite,
-        ha,
-        history: s.historyUrl ? new RemoteHistory(s.historyUrl) : null,
-        ...limits,
-      }),
-  );
-  const port = await server.listen().catch((err: NodeJS.ErrnoException) => {
+}
+
+/** Listens, turning the usual refusals of an address or port into configuration errors that say what to change. */
+async function listenOrExplain(server: TidemarkServer, s: ServerSettings): Promise<number> {
+  return server.listen().catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') throw new ConfigError(`port ${s.port} is in use: choose another with --port`);
     if (err.code === 'EACCES')
       throw new ConfigError(`no permission to listen on port ${s.port}: choose another with --port`);
     if (err.code === 'EADDRNOTAVAIL') throw new ConfigError(`${s.host} is not an address of this machine (--host)`);
     throw err;
   });
+}
+
+/** What the server runs with, told once at start: where the dashboard is, alerting, HA, history and remote write. */
+function logServerStart(
+  server: TidemarkServer,
+  port: number,
+  s: ServerSettings,
+  alerts: ReturnType<ServerModules['alertsOptions']>,
+  ha: ReturnType<ServerModules['haStatus']> | null,
+  log: Logger,
+): void {
   const shownHost = s.host.includes(':') ? `[${s.host}]` : s.host;
   const scheme = s.tlsCert ? 'https' : 'http';
   log.info(
@@ -190,6 +179,49 @@ async function startServer(
   else if (ha) log.info('HA pair', { peer: ha.peer, receivers: 'Alertmanager only: one page per alert' });
   if (s.historyUrl)
     log.info('history ranges read from the shared store; the live view stays local', { url: s.historyUrl });
+}
+
+async function startServer(
+  flags: Flags,
+  log: Logger,
+): Promise<{ server: TidemarkServer; port: number; token: string; host: string; tlsCert: string }> {
+  const { s, limits, token } = serverSettings(flags, log);
+  const m = await serverModules();
+  const tokens = openTokens(m, s.dataDir, log);
+  const alerts = m.alertsOptions(flags, s.dataDir);
+  const ha = s.haPeer ? m.haStatus(s.haPeer, alerts.receivers) : null;
+  const rwConfig = m.remoteWriteConfig(flags);
+  const remoteWrite = rwConfig
+    ? new (await import('../server/remote-write/index.js')).RemoteWrite({
+        ...rwConfig,
+        dir: path.join(s.dataDir, 'remote-write'),
+        log: log.child('remote-write'),
+      })
+    : null;
+  const store = openStore(m, s, log);
+  const server = serverOrConfigError(
+    () =>
+      new m.TidemarkServer({
+        host: s.host,
+        port: s.port,
+        agentToken: token,
+        // People have their own credentials; an agent's never opens the dashboard or API.
+        apiToken: s.apiToken || null,
+        readToken: s.readToken || null,
+        allowedHosts: s.allowedHosts,
+        tokens,
+        tls: s.tlsCert ? { certFile: s.tlsCert, keyFile: s.tlsKey, clientCaFile: s.clientCa || null } : null,
+        log: log.child('server'),
+        alerts,
+        store,
+        remoteWrite,
+        ha,
+        history: s.historyUrl ? new m.RemoteHistory(s.historyUrl) : null,
+        ...limits,
+      }),
+  );
+  const port = await listenOrExplain(server, s);
+  logServerStart(server, port, s, alerts, ha, log);
   if (remoteWrite) log.info('remote write', { targets: remoteWrite.targets.map((t) => t.name).join(', ') });
   return { server, port, token, host: s.host, tlsCert: s.tlsCert };
 }
@@ -212,28 +244,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
   // The first pair goes through the usual precedence (flag, env, YAML); the rest exist only as flags.
   flags = { ...flags, mongodUri: mongodUris[0], mongodConfig: mongodConfigs[0] };
   const s = resolveSettings(
-    [
-      'server',
-      'failbackSeconds',
-      'token',
-      'root',
-      'disksInclude',
-      'disksExclude',
-      'agentId',
-      'intervalMs',
-      'buffer',
-      'spoolDir',
-      'logLevel',
-      'logrotateConfig',
-      'logrotateState',
-      'mongodConfig',
-      'mongodUser',
-      'mongodUri',
-      'ca',
-      'insecureSkipVerify',
-      'clientCert',
-      'clientKey',
-    ],
+    [...AGENT_CONNECTION, ...HOST_SOURCES, 'agentId', 'intervalMs', 'buffer', 'spoolDir', 'logLevel'],
     flags,
   );
   if (!s.token) throw new ConfigError('an agent token is required: pass --token or set TIDEMARK_TOKEN');
@@ -290,22 +301,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
 
 /** Server in this process, the local agent as a child in the same process group, restarted if it dies. */
 export async function startCommand(flags: Flags): Promise<void> {
-  const s = resolveSettings(
-    [
-      'logLevel',
-      'root',
-      'disksInclude',
-      'disksExclude',
-      'intervalMs',
-      'logrotateConfig',
-      'logrotateState',
-      'mongodConfig',
-      'mongodUser',
-      'mongodUri',
-      'ca',
-    ],
-    flags,
-  );
+  const s = resolveSettings(['logLevel', 'intervalMs', 'ca', ...HOST_SOURCES], flags);
   const log = createLogger(s.logLevel);
   const { server, port, token, host, tlsCert } = await startServer(flags, log);
   const cli = fileURLToPath(new URL('./main.js', import.meta.url));

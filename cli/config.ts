@@ -1,10 +1,22 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
 import { nearest } from './nearest.js';
 import { LIMIT_SETTINGS } from './limit-settings.js';
 import { errorMessage } from '../shared/errors.js';
+import {
+  bool,
+  existingDir,
+  hostList,
+  httpUrl,
+  int,
+  oneOf,
+  regex,
+  str,
+  wsUrlList,
+  type Parser,
+} from './setting-parsers.js';
 
 /**
  * Configuration comes from flags, then TIDEMARK_* environment variables, then
@@ -27,8 +39,6 @@ export function checkUrl(v: unknown, where: string): string {
   return v;
 }
 
-type Parser<T> = (raw: unknown) => T;
-
 export interface Setting<T> {
   /** Dotted path in the YAML file, e.g. `server.port`. */
   yaml: string;
@@ -39,110 +49,6 @@ export interface Setting<T> {
   default: () => T;
   describe: string;
 }
-
-const str: Parser<string> = (raw) => {
-  if (typeof raw !== 'string' && typeof raw !== 'number') throw new Error('must be a string');
-  const s = String(raw).trim();
-  if (s === '') throw new Error('must not be empty');
-  return s;
-};
-
-function int(min: number, max: number): Parser<number> {
-  return (raw) => {
-    const n = typeof raw === 'number' ? raw : /^-?\d+$/.test(String(raw).trim()) ? Number(String(raw).trim()) : NaN;
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`must be a whole number from ${min} to ${max}`);
-    return n;
-  };
-}
-
-function oneOf<T extends string>(...values: T[]): Parser<T> {
-  return (raw) => {
-    const s = String(raw);
-    if (!values.includes(s as T)) throw new Error(`must be one of ${values.join(', ')}`);
-    return s as T;
-  };
-}
-
-const existingDir: Parser<string> = (raw) => {
-  const s = str(raw);
-  let isDir: boolean;
-  try {
-    isDir = statSync(s).isDirectory();
-  } catch {
-    throw new Error(`${s} does not exist`);
-  }
-  if (!isDir) throw new Error(`${s} is not a directory`);
-  return s;
-};
-
-const bool: Parser<boolean> = (raw) => {
-  if (raw === true || raw === false) return raw;
-  const s = String(raw).trim().toLowerCase();
-  if (['1', 'true', 'yes'].includes(s)) return true;
-  if (['0', 'false', 'no'].includes(s)) return false;
-  throw new Error('must be true or false');
-};
-
-const hostList: Parser<string[]> = (raw) => {
-  const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
-  const names = items.map((h) => h.trim().toLowerCase()).filter(Boolean);
-  for (const h of names) if (!/^[a-z0-9.:[\]-]+$/.test(h)) throw new Error(`"${h}" is not a host name`);
-  return names;
-};
-
-const wsUrl: Parser<string> = (raw) => {
-  const s = str(raw);
-  let u: URL;
-  try {
-    u = new URL(s);
-  } catch {
-    throw new Error('must be a URL like ws://HOST:PORT');
-  }
-  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new Error('must start with ws:// or wss://');
-  return s;
-};
-
-/** An http(s) URL, or empty for "not set". */
-const httpUrlOrEmpty: Parser<string> = (raw) => {
-  const s = str(raw);
-  if (s === '') return s;
-  let u: URL;
-  try {
-    u = new URL(s);
-  } catch {
-    throw new Error('must be a URL like http://HOST:PORT');
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('must start with http:// or https://');
-  return s;
-};
-
-/** One server URL or several, comma-separated, in order of preference (each checked like wsUrl). */
-const wsUrlList: Parser<string> = (raw) => {
-  const urls = str(raw)
-    .split(',')
-    .map((u) => u.trim());
-  if (urls.some((u) => u === '')) throw new Error('an empty entry in the list: give URL1,URL2 with no empty item');
-  urls.forEach((u, i) => {
-    try {
-      wsUrl(u);
-    } catch (err) {
-      const why = errorMessage(err);
-      throw new Error(urls.length > 1 ? `entry ${i + 1} (${u}) ${why}` : why, { cause: err });
-    }
-  });
-  return urls.join(',');
-};
-
-/** A regular expression, checked here so a typo fails at start with its source named. */
-const regex: Parser<string> = (raw) => {
-  const s = str(raw);
-  try {
-    new RegExp(s);
-  } catch (err) {
-    throw new Error(`is not a valid regular expression: ${errorMessage(err)}`, { cause: err });
-  }
-  return s;
-};
 
 export function defaultDataDir(): string {
   const base = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
@@ -224,7 +130,7 @@ export const SETTINGS = {
     yaml: 'server.haPeer',
     env: 'TIDEMARK_HA_PEER',
     flag: 'haPeer',
-    parse: httpUrlOrEmpty,
+    parse: httpUrl,
     default: () => '',
     describe:
       'the other server of an HA pair (same agents, same rules, both posting to one Alertmanager); warns about receivers that would page twice',
@@ -233,7 +139,7 @@ export const SETTINGS = {
     yaml: 'server.historyUrl',
     env: 'TIDEMARK_HISTORY_URL',
     flag: 'historyUrl',
-    parse: httpUrlOrEmpty,
+    parse: httpUrl,
     default: () => '',
     describe:
       'Prometheus-compatible query API (VictoriaMetrics, Prometheus, Mimir, Thanos) that /api/series and history ranges read from; the live view stays local',
