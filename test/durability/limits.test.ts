@@ -1,31 +1,15 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { TidemarkServer } from '../../server/server.js';
-import { silentLogger } from '../../shared/log.js';
+import { startLoopbackServer } from '../helpers/server.js';
 import { until } from '../helpers/process.js';
 
-const servers: TidemarkServer[] = [];
 const sockets: net.Socket[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const s of sockets.splice(0)) s.destroy();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function start(opts: Partial<ConstructorParameters<typeof TidemarkServer>[0]> = {}) {
-  const server = new TidemarkServer({
-    host: '127.0.0.1',
-    port: 0,
-    agentToken: 't',
-    apiToken: null,
-    log: silentLogger,
-    alerts: null,
-    ...opts,
-  });
-  servers.push(server);
-  const port = await server.listen();
-  return { server, port, base: `http://127.0.0.1:${port}` };
-}
+const start = (opts: Parameters<typeof startLoopbackServer>[0] = {}) => startLoopbackServer({ alerts: null, ...opts });
 
 /** One value of a /metrics family with exactly these labels (in the order the server writes them). */
 async function metric(base: string, name: string, labels: Record<string, string> = {}): Promise<number> {

@@ -1,28 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TidemarkServer } from '../../server/server.js';
-import { silentLogger } from '../../shared/log.js';
+import { startLoopbackServer } from '../helpers/server.js';
 import { TestAgent } from '../helpers/agent-client.js';
 import { until } from '../helpers/process.js';
 
-const servers: TidemarkServer[] = [];
 const agents: TestAgent[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const a of agents.splice(0)) a.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
 describe('a state of kind __proto__ (found by bench/fuzz.mjs)', () => {
   it('pollutes no prototype, so every other agent keeps being accepted', async () => {
-    const server = new TidemarkServer({
-      host: '127.0.0.1',
-      port: 0,
-      agentToken: 't',
-      apiToken: null,
-      log: silentLogger,
-      alerts: null,
-    });
-    servers.push(server);
-    const port = await server.listen();
+    const { port } = await startLoopbackServer({ alerts: null });
     const evil = new TestAgent(`ws://127.0.0.1:${port}/ws/agent`, 't', 'evil', 's1');
     agents.push(evil);
     await evil.connect();

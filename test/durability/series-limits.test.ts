@@ -1,14 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { TidemarkServer } from '../../server/server.js';
 import { LimitedLog } from '../../shared/log-limit.js';
-import { createLogger, silentLogger } from '../../shared/log.js';
+import { createLogger } from '../../shared/log.js';
+import { startLoopbackServer } from '../helpers/server.js';
 import { until } from '../helpers/process.js';
-
-const servers: TidemarkServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
 
 interface Reply {
   type: string;
@@ -52,17 +47,7 @@ async function agent(port: number, id: string) {
 
 describe('series limits', () => {
   it('refuses new series past the per-agent and server-wide limits, naming the limit; existing series flow on', async () => {
-    const server = new TidemarkServer({
-      host: '127.0.0.1',
-      port: 0,
-      agentToken: 't',
-      apiToken: null,
-      log: silentLogger,
-      alerts: null,
-      seriesLimits: { perAgent: 50, total: 120 },
-    });
-    servers.push(server);
-    const port = await server.listen();
+    const { server, port } = await startLoopbackServer({ alerts: null, seriesLimits: { perAgent: 50, total: 120 } });
     const store = server.store;
 
     // A flood: one agent names 80 series in one batch. The first 50 are stored, the batch is acknowledged.

@@ -4,33 +4,18 @@
  * refused with an error to its sender; the server keeps serving, and another
  * agent's data and every dashboard carry on.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { TidemarkServer } from '../../server/server.js';
 import { AgentTransport } from '../../agent/transport.js';
-import { createLogger, silentLogger } from '../../shared/log.js';
+import { createLogger } from '../../shared/log.js';
 import { STATE_VALUE_LIMITS, jsonLimitProblem } from '../../shared/json-limits.js';
+import { startLoopbackServer } from '../helpers/server.js';
 import { until } from '../helpers/process.js';
 import { HOSTILE_FRAMES } from '../helpers/hostile-frames.js';
 
 type Reply = { type: string; code?: string; message?: string; seq?: number };
-const servers: TidemarkServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
 
-async function start() {
-  const server = new TidemarkServer({
-    host: '127.0.0.1',
-    port: 0,
-    agentToken: 't',
-    apiToken: null,
-    log: silentLogger,
-  });
-  servers.push(server);
-  const port = await server.listen();
-  return { server, port, base: `http://127.0.0.1:${port}` };
-}
+const start = () => startLoopbackServer();
 
 async function agent(port: number, id: string, inventory: unknown = null) {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/agent`, { headers: { Authorization: 'Bearer t' } });

@@ -4,7 +4,7 @@
  * agent and person credentials open only their own doors, an agent token
  * writes only as its own agent id, and another site's page gets nowhere.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import http from 'node:http';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,26 +14,11 @@ import { TidemarkServer } from '../../server/server.js';
 import { TokenStore, addToken, tokensFile } from '../../server/token-store.js';
 import { loadOrCreateToken } from '../../cli/tokens.js';
 import { silentLogger } from '../../shared/log.js';
+import { startLoopbackServer } from '../helpers/server.js';
 import { CLI, tempDir, until } from '../helpers/process.js';
 
-const servers: TidemarkServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function start(opts: Partial<ConstructorParameters<typeof TidemarkServer>[0]> = {}) {
-  const server = new TidemarkServer({
-    host: '127.0.0.1',
-    port: 0,
-    agentToken: 'fleet-t',
-    apiToken: null,
-    log: silentLogger,
-    alerts: { rulePaths: [], receivers: [], stateFile: null },
-    ...opts,
-  });
-  servers.push(server);
-  return { server, port: await server.listen() };
-}
+const start = (opts: Parameters<typeof startLoopbackServer>[0] = {}) =>
+  startLoopbackServer({ agentToken: 'fleet-t', alerts: { rulePaths: [], receivers: [], stateFile: null }, ...opts });
 
 /** A request with the path sent exactly as written (fetch would normalise it) and any Host or Origin. */
 function raw(

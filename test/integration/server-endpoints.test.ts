@@ -1,29 +1,15 @@
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import WebSocket from 'ws';
 import { TidemarkServer } from '../../server/server.js';
 import { MemoryStore } from '../../server/store/memory.js';
 import { silentLogger } from '../../shared/log.js';
+import { startLoopbackServer } from '../helpers/server.js';
 import { CLI, until } from '../helpers/process.js';
 import { frameText } from '../../shared/frame-text.js';
 
-const servers: TidemarkServer[] = [];
-async function start(opts: Partial<ConstructorParameters<typeof TidemarkServer>[0]> = {}) {
-  const server = new TidemarkServer({
-    host: '127.0.0.1',
-    port: 0,
-    agentToken: 'agent-t',
-    apiToken: null,
-    log: silentLogger,
-    ...opts,
-  });
-  servers.push(server);
-  const port = await server.listen();
-  return { server, port, base: `http://127.0.0.1:${port}` };
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const start = (opts: Parameters<typeof startLoopbackServer>[0] = {}) =>
+  startLoopbackServer({ agentToken: 'agent-t', ...opts });
 
 function agentSocket(
   port: number,
@@ -68,9 +54,9 @@ class GatedStore extends MemoryStore {
 describe('agent endpoint', () => {
   it('acknowledges a replay only once the batch it names is durable', async () => {
     const store = new GatedStore();
-    const { port } = await start({ store });
-    // Opened whatever happens, or the server's close would wait for the disk forever.
+    // Opened whatever happens (and before the server closes), or its close would wait for the disk forever.
     onTestFinished(() => store.open());
+    const { port } = await start({ store });
     const ws = await agentSocket(port);
     ws.send(hello('s1'));
     ws.send(batch(1, 1000, 10));

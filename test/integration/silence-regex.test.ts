@@ -4,32 +4,15 @@
  * refused before they are stored, and a bad silence persisted by an older
  * server neither hangs nor silences anything after a restart.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { TidemarkServer } from '../../server/server.js';
 import type { AlertEngine } from '../../server/alerts/engine.js';
-import { silentLogger } from '../../shared/log.js';
+import { startLoopbackServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/process.js';
 
-const servers: TidemarkServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function start(stateFile: string | null = null) {
-  const server = new TidemarkServer({
-    host: '127.0.0.1',
-    port: 0,
-    agentToken: 't',
-    apiToken: null,
-    log: silentLogger,
-    alerts: { rulePaths: [], receivers: [], stateFile },
-  });
-  servers.push(server);
-  const port = await server.listen();
-  return { server, base: `http://127.0.0.1:${port}` };
-}
+const start = (stateFile: string | null = null) =>
+  startLoopbackServer({ alerts: { rulePaths: [], receivers: [], stateFile } });
 
 const silence = (base: string, value: string) =>
   fetch(`${base}/api/silences`, {
