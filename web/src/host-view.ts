@@ -95,7 +95,7 @@ export class HostView {
     this.stateProblems = checked.problems;
     this.host = host;
     this.renderHeader();
-    this.renderStates();
+    this.renderStates(); // the load below covers any charts it adds
     await this.load(gen, signal);
   }
 
@@ -203,7 +203,8 @@ export class HostView {
       this.stateProblems = problems;
       this.renderHeader();
     }
-    if (stateKinds?.length) this.renderStates();
+    // New RAID or mongod charts need their recent history; the others have it already.
+    if (stateKinds?.length && this.renderStates()) void this.load(this.generation, this.aborter.signal);
   }
 
   /** A host-list push for this host (connected, collectors). */
@@ -255,12 +256,14 @@ export class HostView {
     );
   }
 
-  private renderStates(): void {
+  /** Renders the state cards; true when it added the RAID or mongod charts, whose history the caller then loads. */
+  private renderStates(): boolean {
     const s = this.host!.states;
+    let added = false;
     this.raid.render(s[RAID_STATE_KIND]);
     if (Object.keys(s[RAID_STATE_KIND] ?? {}).length && $('raid-charts').childElementCount === 0) {
       for (const p of RAID_PANELS) this.addChart($('raid-charts'), p);
-      void this.load(this.generation, this.aborter.signal);
+      added = true;
     }
     // The running mongods' checks sit with the configuration checks: together they say whether logging survives.
     this.logPaths.render({ ...s[LOGPATH_STATE_KIND], ...s[MONGOD_RUNNING_STATE_KIND] });
@@ -270,8 +273,9 @@ export class HostView {
     this.mongod.render(s[MONGOD_STATE_KIND], s[REPLSET_STATE_KIND]);
     if (mongodStatuses(s[MONGOD_STATE_KIND]).length && $('mongod-charts').childElementCount === 0) {
       for (const p of MONGOD_PANELS) this.addChart($('mongod-charts'), p);
-      void this.load(this.generation, this.aborter.signal);
+      added = true;
     }
+    return added;
   }
 }
 
