@@ -2,7 +2,7 @@
  * A batch frame as a schema: the declarative statement of what the server
  * accepts, rule by rule. The server does not run it — batches are the bulk of
  * all traffic and server/agent-frames.ts checks them by hand at a fraction of
- * the cost — but a property test (test/unit/batch-validators.test.ts) holds
+ * the cost — but a property test (test/server/batch-validators.test.ts) holds
  * the hand decoder to this schema over many generated frames, valid and
  * broken: both must accept and reject the same frames and read the same values.
  */

@@ -2,7 +2,7 @@
  * The typed contract of the structured states an agent emits (`{kind, key,
  * value}` in a batch) as they arrive as JSON on the server and the dashboard.
  * The agent's producers are checked against these types (`satisfies` where the
- * state is built, and test/unit/states-contract.test.ts), so a field renamed in
+ * state is built, and test/shared/states-contract.test.ts), so a field renamed in
  * the agent fails `tsc` instead of breaking the dashboard silently.
  *
  * They are `type` aliases, not interfaces, on purpose: an object type alias is
