@@ -204,10 +204,11 @@ describe('real server and agent processes over loopback', () => {
     expect(ts.filter((t) => t > downAt && t < downAt + 3000).length).toBeGreaterThanOrEqual(8);
     // …every sample is there once, in order, with no hole: a step over 250 ms is a tick the sampler skipped because
     // the previous one ran late (the machine was busy), never more than a tick or two; lost batches would leave
-    // a hole of seconds (the outage) and a sequence gap in the server's stats.
+    // a hole of seconds (the outage) and a sequence gap in the server's stats. A step under 250 ms is a late tick
+    // followed by one on the interval's grid (samples are timed at the read); a duplicate would be a step of 0.
     for (let i = 1; i < ts.length; i++) {
       const step = ts[i]! - ts[i - 1]!;
-      expect(step, `step ${i}`).toBeGreaterThan(125);
+      expect(step, `step ${i}`).toBeGreaterThan(0);
       expect(step, `step ${i}`).toBeLessThan(1000);
     }
     const host = (await getJson<HostSummary[]>(`${base}/api/hosts`)).find((h) => h.id === 'db-1')!;
