@@ -28,15 +28,18 @@
  * its working members is.
  */
 
-export const QUEUE_FILL_SATURATED_PERCENT = 50;
-export const AWAIT_RATIO_SATURATED = 4;
-export const MIN_QUEUE_FOR_LATENCY = 1;
-export const BASELINE_FLOOR_MS = 1;
-export const PRESSURE_FULL_SATURATED_PERCENT = 10;
-export const UTIL_BUSY_PERCENT = 90;
-/** What counts as the device's own evidence beside pressure: half of each saturation threshold. */
-export const EVIDENCE_QUEUE_FILL_PERCENT = 25;
-export const EVIDENCE_AWAIT_RATIO = 2;
+/** The rule's thresholds, read together as one table. */
+export const SATURATION_THRESHOLDS = {
+  queueFillPercent: 50,
+  awaitRatio: 4,
+  minQueueForLatency: 1,
+  baselineFloorMs: 1,
+  pressureFullPercent: 10,
+  utilBusyPercent: 90,
+  /** What counts as the device's own evidence beside pressure: half of each saturation threshold. */
+  evidenceQueueFillPercent: 25,
+  evidenceAwaitRatio: 2,
+} as const;
 /** The baseline is the median of the last 600 busy intervals (10 busy minutes at 1 s) and needs 30 before it is trusted. */
 export const BASELINE_WINDOW = 600;
 export const BASELINE_MIN_SAMPLES = 30;
@@ -58,18 +61,19 @@ export interface Saturation {
 }
 
 export function assessSaturation(i: SaturationInput): Saturation {
+  const T = SATURATION_THRESHOLDS;
   const queueFillPercent = i.aquSz !== null && i.nrRequests ? (100 * i.aquSz) / i.nrRequests : null;
   const awaitRatio =
     i.awaitMs !== null && i.baselineAwaitMs !== null
-      ? i.awaitMs / Math.max(i.baselineAwaitMs, BASELINE_FLOOR_MS)
+      ? i.awaitMs / Math.max(i.baselineAwaitMs, T.baselineFloorMs)
       : null;
-  const queued = (i.aquSz ?? 0) >= MIN_QUEUE_FOR_LATENCY;
+  const queued = (i.aquSz ?? 0) >= T.minQueueForLatency;
   const reasons: Saturation['reasons'] = [];
-  if (queueFillPercent !== null && queueFillPercent >= QUEUE_FILL_SATURATED_PERCENT) reasons.push('queue');
-  if (awaitRatio !== null && awaitRatio >= AWAIT_RATIO_SATURATED && queued) reasons.push('latency');
-  const busy = (i.utilPercent ?? 0) >= UTIL_BUSY_PERCENT && queued;
-  const evidence = (queueFillPercent ?? 0) >= EVIDENCE_QUEUE_FILL_PERCENT || (awaitRatio ?? 0) >= EVIDENCE_AWAIT_RATIO;
-  if ((i.pressureFullAvg10 ?? 0) >= PRESSURE_FULL_SATURATED_PERCENT && busy && evidence) reasons.push('pressure');
+  if (queueFillPercent !== null && queueFillPercent >= T.queueFillPercent) reasons.push('queue');
+  if (awaitRatio !== null && awaitRatio >= T.awaitRatio && queued) reasons.push('latency');
+  const busy = (i.utilPercent ?? 0) >= T.utilBusyPercent && queued;
+  const evidence = (queueFillPercent ?? 0) >= T.evidenceQueueFillPercent || (awaitRatio ?? 0) >= T.evidenceAwaitRatio;
+  if ((i.pressureFullAvg10 ?? 0) >= T.pressureFullPercent && busy && evidence) reasons.push('pressure');
   return { queueFillPercent, awaitRatio, saturated: reasons.length > 0, reasons };
 }
 

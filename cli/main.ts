@@ -154,92 +154,72 @@ const check = program
   .command('check')
   .description('check configuration before it bites: logrotate targets, mongod.conf');
 
-/** A check subcommand; its handler (loaded when run) returns the exit code: 0 fine, 1 a problem found, 2 cannot check. */
+/**
+ * A check subcommand with its own options and `--json` (every check can print its report as JSON), its description
+ * set on the command returned, like the token subcommands'. The handler (loaded when the check runs) returns the exit
+ * code: 0 fine, 1 a problem found, 2 cannot check.
+ */
 function checkSubcommand<F>(
   name: string,
-  description: string,
-  options: Option[],
   handler: () => Promise<(flags: F) => Promise<number>>,
-): void {
-  withOptions(check.command(name).description(description), options).action(async (flags: F) => {
+  options: Option[],
+): Command {
+  return withOptions(check.command(name), [...options, jsonOption()]).action(async (flags: F) => {
     process.exitCode = await (await handler())(flags);
   });
 }
 
-checkSubcommand(
-  'logrotate',
+checkSubcommand('logrotate', async () => (await import('./check.js')).checkLogrotateCommand, [
+  new Option('--config <file>', 'logrotate configuration').default('/etc/logrotate.conf'),
+  new Option('--state <file>', 'logrotate state file (default /var/lib/logrotate/status, or logrotate.status on RHEL)'),
+  new Option(
+    '--mongod-config <file>',
+    'mongod.conf, to judge the blocks that rotate its log (default /etc/mongod.conf when present)',
+  ),
+  new Option('--no-second-opinion', 'do not also run logrotate -d'),
+  new Option('--schedule-root <dir>', 'where /etc and /lib/systemd are read to find the next run (default /)'),
+  new Option('-v, --verbose', 'also print what is fine'),
+]).description(
   'judge every logrotate block and target as the next run would: exit 0 all rotations succeed, 1 one would fail or be skipped, 2 cannot check',
-  [
-    new Option('--config <file>', 'logrotate configuration').default('/etc/logrotate.conf'),
-    new Option(
-      '--state <file>',
-      'logrotate state file (default /var/lib/logrotate/status, or logrotate.status on RHEL)',
-    ),
-    new Option(
-      '--mongod-config <file>',
-      'mongod.conf, to judge the blocks that rotate its log (default /etc/mongod.conf when present)',
-    ),
-    new Option('--no-second-opinion', 'do not also run logrotate -d'),
-    new Option('--schedule-root <dir>', 'where /etc and /lib/systemd are read to find the next run (default /)'),
-    jsonOption(),
-    new Option('-v, --verbose', 'also print what is fine'),
-  ],
-  async () => (await import('./check.js')).checkLogrotateCommand,
 );
 
-checkSubcommand(
-  'mongod-config',
+checkSubcommand('mongod-config', async () => (await import('./check.js')).checkMongodConfigCommand, [
+  new Option('--mongod-config <file>', 'mongod configuration').default('/etc/mongod.conf'),
+  mongodUserOption(),
+  new Option('-v, --verbose', 'also print notes'),
+]).description(
   'check mongod.conf: log directory, its permissions, mount and space; logAppend/logRotate; dbPath; pid file directory',
-  [
-    new Option('--mongod-config <file>', 'mongod configuration').default('/etc/mongod.conf'),
-    mongodUserOption(),
-    jsonOption(),
-    new Option('-v, --verbose', 'also print notes'),
-  ],
-  async () => (await import('./check.js')).checkMongodConfigCommand,
 );
 
-checkSubcommand(
-  'replset',
+checkSubcommand('replset', async () => (await import('./check-mongod.js')).checkReplsetCommand, [
+  new Option('--uri <uri>', 'query a live member'),
+  new Option('--status <file>', 'saved replSetGetStatus / rs.status() JSON'),
+  new Option(
+    '--config <file>',
+    'saved replSetGetConfig / rs.conf() JSON (without it, the counts the status reports are used)',
+  ),
+]).description(
   'how many failures the replica set survives, in words: exit 0 primary and survives losing any one voter (elections and majority writes), 1 at risk, 2 cannot check',
-  [
-    new Option('--uri <uri>', 'query a live member'),
-    new Option('--status <file>', 'saved replSetGetStatus / rs.status() JSON'),
-    new Option(
-      '--config <file>',
-      'saved replSetGetConfig / rs.conf() JSON (without it, the counts the status reports are used)',
-    ),
-    jsonOption(),
-  ],
-  async () => (await import('./check-mongod.js')).checkReplsetCommand,
 );
 
-checkSubcommand(
-  'mongod-running',
+checkSubcommand('mongod-running', async () => (await import('./check-running.js')).checkRunningCommand, [
+  new Option('--uri <uri>', 'the mongod (default mongodb://127.0.0.1:27017)'),
+  new Option('--mongod-config <file>', 'config file to compare (default: the one it was started with)'),
+  mongodUserOption(),
+  new Option('--pid <pid>', "mongod's pid (default: serverStatus.pid)"),
+  new Option('--root <dir>', 'where /proc is read from').default('/'),
+]).description(
   'the running mongod: its options (getCmdLineOpts) and the log file it holds open, against its config file: exit 0 it can keep logging, 1 it cannot, 2 cannot check',
-  [
-    new Option('--uri <uri>', 'the mongod (default mongodb://127.0.0.1:27017)'),
-    new Option('--mongod-config <file>', 'config file to compare (default: the one it was started with)'),
-    mongodUserOption(),
-    new Option('--pid <pid>', "mongod's pid (default: serverStatus.pid)"),
-    new Option('--root <dir>', 'where /proc is read from').default('/'),
-    jsonOption(),
-  ],
-  async () => (await import('./check-running.js')).checkRunningCommand,
 );
 
-checkSubcommand(
-  'mongod',
+checkSubcommand('mongod', async () => (await import('./check-mongod.js')).checkMongodCommand, [
+  new Option('--uri <uri>', 'sample a live mongod twice, one interval apart'),
+  new Option('--interval-ms <ms>', 'interval between the two live samples').default('1000'),
+  new Option('--server-status <file>', 'saved serverStatus reply; give it twice (earlier, later)').argParser(
+    repeatable,
+  ),
+]).description(
   'mongod lock figures from two serverStatus replies: exit 0 computed, 1 interval discarded (restart), 2 cannot check',
-  [
-    new Option('--uri <uri>', 'sample a live mongod twice, one interval apart'),
-    new Option('--interval-ms <ms>', 'interval between the two live samples').default('1000'),
-    new Option('--server-status <file>', 'saved serverStatus reply; give it twice (earlier, later)').argParser(
-      repeatable,
-    ),
-    jsonOption(),
-  ],
-  async () => (await import('./check-mongod.js')).checkMongodCommand,
 );
 
 Promise.resolve()

@@ -13,7 +13,7 @@ import {
   type ReplsetMemberView,
   type ReplsetView,
 } from '../shared/overview.js';
-import { HEALTH_RANK, hostReasons, replsetReasons, verdict, type HostGauges } from './health.js';
+import { HEALTH_RANK, emptyGauges, hostReasons, replsetReasons, verdict, type HostGauges } from './health.js';
 import type { HostRegistry } from './hosts.js';
 
 export { SPARK_BUCKET_MS, SPARK_POINTS };
@@ -38,12 +38,7 @@ const TRACKED = new Set([
 
 function fresh(): Tracked {
   return {
-    saturated: new Set(),
-    diskUtil: new Map(),
-    diskAqu: new Map(),
-    tickets: new Map(),
-    queued: null,
-    lockPercent: null,
+    ...emptyGauges(),
     worstDisk: null,
     spark: [],
     bucket: 0,

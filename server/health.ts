@@ -35,6 +35,18 @@ export interface HostGauges {
   lockPercent: number | null;
 }
 
+/** A host's gauges before any batch: nothing saturated, nothing measured. */
+export function emptyGauges(): HostGauges {
+  return {
+    saturated: new Set(),
+    diskUtil: new Map(),
+    diskAqu: new Map(),
+    tickets: new Map(),
+    queued: null,
+    lockPercent: null,
+  };
+}
+
 const THRESHOLDS = {
   /** %util at which a disk is called busy (the agent's saturation rule decides "saturated"). */
   diskBusyPercent: 90,

@@ -18,6 +18,18 @@ export const MONGOD_RUNNING_STATE_KIND = 'mongod_running';
 export const FILESYSTEM_STATE_KIND = 'filesystem';
 export const LOGROTATE_SCHEDULE_STATE_KIND = 'logrotate_schedule';
 
+/** Every state kind, by what it describes: the kinds a full agent announces in a batch's `stateKinds`. */
+export const STATE_KIND = {
+  raid: RAID_STATE_KIND,
+  filesystem: FILESYSTEM_STATE_KIND,
+  logpaths: LOGPATH_STATE_KIND,
+  mongodRunning: MONGOD_RUNNING_STATE_KIND,
+  mongod: MONGOD_STATE_KIND,
+  replset: REPLSET_STATE_KIND,
+  logrotateSchedule: LOGROTATE_SCHEDULE_STATE_KIND,
+} as const;
+export const STATE_KINDS = Object.values(STATE_KIND);
+
 /* ---- md arrays (agent/raid/arrays.ts ArrayReport + agent/raid/queue.ts ArrayQueue) ---- */
 
 export type MdHealth =

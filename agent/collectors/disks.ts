@@ -3,7 +3,7 @@ import { diskRates, parseDiskstats, type DiskRates, type DiskStats } from '../pr
 import { selectDevices, type DeviceFilter } from '../procfs/devices.js';
 import type { Pressure } from '../procfs/pressure.js';
 import { assessSaturation, AwaitBaseline, type Saturation } from '../saturation.js';
-import type { MetricSample } from '../../shared/catalogue.js';
+import type { MetricName, MetricSample } from '../../shared/catalogue.js';
 import { absent, failed, ok, type CollectContext, type CollectResult, type Collector } from './collector.js';
 import { deviceFilter } from '../host-settings.js';
 import { registerCollector } from './registry.js';
@@ -123,21 +123,24 @@ export class DisksCollector implements Collector {
   }
 }
 
+/** Each of iostat's figures with the metric it is sent as, in the order they are sent. */
+const RATE_METRICS = [
+  ['disk_r_per_s', 'rPerS'],
+  ['disk_w_per_s', 'wPerS'],
+  ['disk_rkb_per_s', 'rkbPerS'],
+  ['disk_wkb_per_s', 'wkbPerS'],
+  ['disk_r_await_ms', 'rAwaitMs'],
+  ['disk_w_await_ms', 'wAwaitMs'],
+  ['disk_await_ms', 'awaitMs'],
+  ['disk_aqu_sz', 'aquSz'],
+  ['disk_util_percent', 'utilPercent'],
+  ['disk_in_flight', 'inFlight'],
+] as const satisfies readonly (readonly [MetricName, keyof DiskRates])[];
+
 function deviceSamples(device: string, { rates: r, saturation: sat }: DeviceReading, baseline: number | null) {
   const l = { device };
-  const samples: MetricSample[] = [
-    { m: 'disk_r_per_s', l, v: r.rPerS },
-    { m: 'disk_w_per_s', l, v: r.wPerS },
-    { m: 'disk_rkb_per_s', l, v: r.rkbPerS },
-    { m: 'disk_wkb_per_s', l, v: r.wkbPerS },
-    { m: 'disk_r_await_ms', l, v: r.rAwaitMs },
-    { m: 'disk_w_await_ms', l, v: r.wAwaitMs },
-    { m: 'disk_await_ms', l, v: r.awaitMs },
-    { m: 'disk_aqu_sz', l, v: r.aquSz },
-    { m: 'disk_util_percent', l, v: r.utilPercent },
-    { m: 'disk_in_flight', l, v: r.inFlight },
-    { m: 'disk_saturated', l, v: sat.saturated ? 1 : 0 },
-  ];
+  const samples: MetricSample[] = RATE_METRICS.map(([m, field]) => ({ m, l, v: r[field] }));
+  samples.push({ m: 'disk_saturated', l, v: sat.saturated ? 1 : 0 });
   if (sat.queueFillPercent !== null) samples.push({ m: 'disk_queue_fill_percent', l, v: sat.queueFillPercent });
   if (baseline !== null) samples.push({ m: 'disk_await_baseline_ms', l, v: baseline });
   return samples;

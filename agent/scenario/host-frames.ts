@@ -8,17 +8,7 @@
 import type { Document } from 'mongodb';
 import type { WireSample, WireState } from '../../shared/protocol.js';
 import type { Finding } from '../../shared/findings.js';
-import {
-  FILESYSTEM_STATE_KIND,
-  LOGPATH_STATE_KIND,
-  LOGROTATE_SCHEDULE_STATE_KIND,
-  MONGOD_RUNNING_STATE_KIND,
-  MONGOD_STATE_KIND,
-  RAID_STATE_KIND,
-  REPLSET_STATE_KIND,
-  type FilesystemState,
-  type LogPathCheckState,
-} from '../../shared/states.js';
+import { STATE_KIND, type FilesystemState, type LogPathCheckState } from '../../shared/states.js';
 import { quorum } from '../mongod/replset.js';
 import { replsetSamples } from '../mongod/samples.js';
 import { simulatedArray } from '../simulated-array.js';
@@ -59,16 +49,6 @@ export interface HostSituation {
   /** replSetGetStatus as this member sees it; null while its mongod is down. */
   replsetStatus: Document | null;
 }
-
-export const STATE_KINDS = [
-  RAID_STATE_KIND,
-  FILESYSTEM_STATE_KIND,
-  LOGPATH_STATE_KIND,
-  MONGOD_RUNNING_STATE_KIND,
-  MONGOD_STATE_KIND,
-  REPLSET_STATE_KIND,
-  LOGROTATE_SCHEDULE_STATE_KIND,
-];
 
 function checkState(check: LogPathCheckState['check'], c: SimCheck, wire: number): LogPathCheckState {
   const count = (s: Finding['severity']) => c.findings.filter((f) => f.severity === s).length;
@@ -136,7 +116,7 @@ export function hostSamples(s: HostSituation): WireSample[] {
 /** `shift`: add to a scenario time to get its wire timestamp. */
 export function hostStates(s: HostSituation, wire: number, shift: number): WireState[] {
   const out: WireState[] = s.arrays.map((a) => ({
-    kind: RAID_STATE_KIND,
+    kind: STATE_KIND.raid,
     key: a.name,
     value: simulatedArray({ name: a.name, level: 'raid1', disks: a.disks }),
   }));
@@ -153,13 +133,13 @@ export function hostStates(s: HostSituation, wire: number, shift: number): WireS
       timeToFullSeconds: null,
       holds: m.holds,
     };
-    out.push({ kind: FILESYSTEM_STATE_KIND, key: m.mountPoint, value: fs });
+    out.push({ kind: STATE_KIND.filesystem, key: m.mountPoint, value: fs });
   }
   out.push(
-    { kind: LOGPATH_STATE_KIND, key: 'logrotate', value: checkState('logrotate', s.logrotate, wire) },
-    { kind: LOGPATH_STATE_KIND, key: 'mongod-config', value: checkState('mongod-config', s.mongodConfig, wire) },
+    { kind: STATE_KIND.logpaths, key: 'logrotate', value: checkState('logrotate', s.logrotate, wire) },
+    { kind: STATE_KIND.logpaths, key: 'mongod-config', value: checkState('mongod-config', s.mongodConfig, wire) },
     {
-      kind: LOGROTATE_SCHEDULE_STATE_KIND,
+      kind: STATE_KIND.logrotateSchedule,
       key: 'next',
       value: { next: s.nextRotation + shift, detail: '/etc/cron.d/logrotate: 0 3 * * *' },
     },
@@ -167,16 +147,16 @@ export function hostStates(s: HostSituation, wire: number, shift: number): WireS
   const uri = 'mongodb://127.0.0.1:27017';
   if (s.mongodUp)
     out.push(
-      { kind: MONGOD_RUNNING_STATE_KIND, key: 'local', value: checkState('mongod-running', s.running, wire) },
+      { kind: STATE_KIND.mongodRunning, key: 'local', value: checkState('mongod-running', s.running, wire) },
       {
-        kind: MONGOD_STATE_KIND,
+        kind: STATE_KIND.mongod,
         key: 'status',
         value: { up: true, uri, version: '3.2.6', gauges: null, figures: null, discarded: null, missing: [] },
       },
     );
   else
     out.push({
-      kind: MONGOD_STATE_KIND,
+      kind: STATE_KIND.mongod,
       key: 'status',
       value: { up: false, uri, since: s.downSince + shift, lastError: 'connect ECONNREFUSED 127.0.0.1:27017' },
     });
@@ -184,7 +164,7 @@ export function hostStates(s: HostSituation, wire: number, shift: number): WireS
     const q = quorum(s.replsetStatus);
     // the agent sends the quorum without dates
     out.push({
-      kind: REPLSET_STATE_KIND,
+      kind: STATE_KIND.replset,
       key: q.set ?? 'unknown',
       value: { ...q, members: q.members.map(({ optimeDate: _o, ...m }) => m) },
     });

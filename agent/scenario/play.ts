@@ -8,7 +8,8 @@ import { TIDEMARK_VERSION } from '../../shared/version.js';
 import { silentLogger, type Logger } from '../../shared/log.js';
 import { simulatedTransport } from '../simulated-transport.js';
 import { playClock, type PlayClock } from './clock.js';
-import { hostSamples, hostStates, STATE_KINDS } from './host-frames.js';
+import { STATE_KINDS } from '../../shared/states.js';
+import { hostSamples, hostStates } from './host-frames.js';
 import * as gitter from './gitter-2016.js';
 import { buildTimeline, type SeenPage, type Timeline } from './timeline.js';
 

@@ -3,15 +3,19 @@ import { gaugesOf, type MetricDef } from './types.js';
 const gauge = gaugesOf('pressure', ['kind']);
 const pressure = <N extends string>(name: N, title: string, help: string) => gauge(name, 'percent', title, help);
 
+/** One of the running averages /proc/pressure/io prints, over `window` seconds. */
+const average = <N extends string>(name: N, window: number, help = `As avg10, over ${window} s.`) =>
+  pressure(name, `I/O pressure avg${window}`, help);
+
 /** I/O pressure stall information from /proc/pressure/io. */
 export const PRESSURE_METRICS = [
-  pressure(
+  average(
     'io_pressure_avg10_percent',
-    'I/O pressure avg10',
+    10,
     'Share of the last 10 s in which some (kind="some") or all non-idle (kind="full") tasks were stalled on I/O (/proc/pressure/io). Absent on kernels without PSI.',
   ),
-  pressure('io_pressure_avg60_percent', 'I/O pressure avg60', 'As avg10, over 60 s.'),
-  pressure('io_pressure_avg300_percent', 'I/O pressure avg300', 'As avg10, over 300 s.'),
+  average('io_pressure_avg60_percent', 60),
+  average('io_pressure_avg300_percent', 300),
   pressure(
     'io_pressure_stall_percent',
     'I/O stall',

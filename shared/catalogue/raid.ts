@@ -1,50 +1,45 @@
-import { gaugesOf, type MetricDef } from './types.js';
+import { gaugesOf, type MetricDef, type Unit } from './types.js';
 
 const raid = gaugesOf('raid', ['array']);
 
-const MEMBERS_COUNTED = 'Working members only: spares and failed members are left out.';
+/** A count of an array's members. */
+const disks = <N extends string>(name: N, title: string, help: string) => raid(name, 'disks', title, help);
+/** A figure of the running sync; the action label says which kind of sync it is. */
+const sync = <N extends string>(name: N, unit: Unit, title: string, help: string) =>
+  raid(name, unit, title, help, ['array', 'action']);
+/** A figure summed or maximised over the working members. */
+const members = <N extends string>(name: N, unit: Unit, title: string, help: string) =>
+  raid(name, unit, title, `${help} Working members only: spares and failed members are left out.`);
 
 /** md arrays: members from mdstat and sysfs, queue depth, sync progress. */
 export const RAID_METRICS = [
-  raid(
-    'raid_disks_expected',
-    'disks',
-    'Disks expected',
-    'Member slots the array is built with (raid_disks, mdstat [n/m] n).',
-  ),
-  raid('raid_disks_active', 'disks', 'Disks working', 'Members in sync and working (mdstat [n/m] m).'),
-  raid('raid_disks_failed', 'disks', 'Disks failed', 'Members marked faulty, (F) in /proc/mdstat.'),
-  raid('raid_disks_spare', 'disks', 'Spare disks', 'Spare members, (S) in /proc/mdstat.'),
-  raid(
+  disks('raid_disks_expected', 'Disks expected', 'Member slots the array is built with (raid_disks, mdstat [n/m] n).'),
+  disks('raid_disks_active', 'Disks working', 'Members in sync and working (mdstat [n/m] m).'),
+  disks('raid_disks_failed', 'Disks failed', 'Members marked faulty, (F) in /proc/mdstat.'),
+  disks('raid_disks_spare', 'Spare disks', 'Spare members, (S) in /proc/mdstat.'),
+  disks(
     'raid_disks_missing',
-    'disks',
     'Disks missing',
     'Slots without a working member (expected - working, sysfs degraded). Above 0 the array is degraded.',
   ),
-  raid(
+  sync(
     'raid_sync_running',
     'boolean',
     'Sync running',
     '1 while a resync, recovery, check, repair or reshape runs; the action label says which.',
-    ['array', 'action'],
   ),
-  raid(
+  sync(
     'raid_sync_progress_percent',
     'percent',
     'Sync progress',
     'Progress of the running sync (mdstat percent, or sysfs sync_completed).',
-    ['array', 'action'],
   ),
-  raid('raid_sync_speed_kbps', 'kB/s', 'Sync speed', 'Speed of the running sync (mdstat speed=, sysfs sync_speed).', [
-    'array',
-    'action',
-  ]),
-  raid(
+  sync('raid_sync_speed_kbps', 'kB/s', 'Sync speed', 'Speed of the running sync (mdstat speed=, sysfs sync_speed).'),
+  sync(
     'raid_sync_eta_seconds',
     'seconds',
     'Sync ETA',
     'Time the running sync still needs at its current speed (mdstat finish=).',
-    ['array', 'action'],
   ),
   raid(
     'raid_mismatch_cnt',
@@ -65,32 +60,22 @@ export const RAID_METRICS = [
     'Array in flight',
     'Requests in flight on the md device, or the sum over its members when md accounts none.',
   ),
-  raid('raid_members_aqu_sz_sum', 'requests', 'Members aqu-sz (sum)', `Sum of the members' aqu-sz. ${MEMBERS_COUNTED}`),
-  raid(
+  members('raid_members_aqu_sz_sum', 'requests', 'Members aqu-sz (sum)', "Sum of the members' aqu-sz."),
+  members(
     'raid_members_aqu_sz_max',
     'requests',
     'Members aqu-sz (max)',
-    `Largest member aqu-sz: the disk that queues most. ${MEMBERS_COUNTED}`,
+    'Largest member aqu-sz: the disk that queues most.',
   ),
-  raid(
+  members(
     'raid_members_in_flight_sum',
     'requests',
     'Members in flight (sum)',
-    `Sum of the members' in-flight requests. ${MEMBERS_COUNTED}`,
+    "Sum of the members' in-flight requests.",
   ),
-  raid(
-    'raid_members_in_flight_max',
-    'requests',
-    'Members in flight (max)',
-    `Largest member in-flight count. ${MEMBERS_COUNTED}`,
-  ),
-  raid(
-    'raid_members_util_sum_percent',
-    'percent',
-    'Members %util (sum)',
-    `Sum of the members' %util. ${MEMBERS_COUNTED}`,
-  ),
-  raid('raid_members_util_max_percent', 'percent', 'Members %util (max)', `Busiest member's %util. ${MEMBERS_COUNTED}`),
+  members('raid_members_in_flight_max', 'requests', 'Members in flight (max)', 'Largest member in-flight count.'),
+  members('raid_members_util_sum_percent', 'percent', 'Members %util (sum)', "Sum of the members' %util."),
+  members('raid_members_util_max_percent', 'percent', 'Members %util (max)', "Busiest member's %util."),
   raid(
     'raid_saturated',
     'boolean',

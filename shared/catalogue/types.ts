@@ -41,3 +41,17 @@ export function gaugesOf(domain: Domain, usualLabels: readonly string[]) {
     labels: readonly string[] = usualLabels,
   ): MetricDef<N> => ({ name, unit, kind: 'gauge', labels, domain, title, help });
 }
+
+/** Gauges of one domain from a table `name: [unit, title, help]`, in the table's order, with the given labels. */
+export function gaugeTable<T extends Record<string, readonly [unit: Unit, title: string, help: string]>>(
+  domain: Domain,
+  labels: readonly string[],
+  table: T,
+): MetricDef<Extract<keyof T, string>>[] {
+  const defs: MetricDef<Extract<keyof T, string>>[] = [];
+  for (const name in table) {
+    const [unit, title, help] = table[name]!;
+    defs.push({ name, unit, kind: 'gauge', labels, domain, title, help });
+  }
+  return defs;
+}

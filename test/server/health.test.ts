@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DecodedBatch, Hello, HostSummary } from '../../shared/protocol.js';
 import { HostRegistry } from '../../server/hosts.js';
 import { FleetHealth, SPARK_BUCKET_MS, SPARK_POINTS } from '../../server/fleet-health.js';
-import { hostReasons, verdict, type HostGauges } from '../../server/health.js';
+import { emptyGauges, hostReasons, verdict, type HostGauges } from '../../server/health.js';
 import { replset } from '../helpers/scripted-fleet.js';
 
 const NOW = 1_700_000_000_000;
@@ -25,15 +25,7 @@ function host(over: Partial<HostSummary> = {}): HostSummary {
 }
 
 function gauges(over: Partial<HostGauges> = {}): HostGauges {
-  return {
-    saturated: new Set(),
-    diskUtil: new Map(),
-    diskAqu: new Map(),
-    tickets: new Map(),
-    queued: null,
-    lockPercent: null,
-    ...over,
-  };
+  return { ...emptyGauges(), ...over };
 }
 
 const mongodUp = {
