@@ -43,9 +43,15 @@ function sparkPath(values: (number | null)[], width = 96, height = 24): string {
   return d;
 }
 
+/** The newest point of a sparkline that is not a gap. */
+function newestPoint(spark: (number | null)[]): number | undefined {
+  for (let i = spark.length - 1; i >= 0; i--) if (spark[i] !== null) return spark[i]!;
+  return undefined;
+}
+
 function diskText(t: HostTile): string {
-  const last = t.spark.filter((v): v is number => v !== null).at(-1);
   if (!t.worstDisk) return 'no disks';
+  const last = newestPoint(t.spark);
   return last === undefined ? `busiest disk ${t.worstDisk}` : `${t.worstDisk} ${last} % util`;
 }
 
@@ -99,6 +105,8 @@ function place(m: Mounted, index: number, cols: number, width: number, total: nu
 export class Overview {
   private readonly tiles = new Map<string, HostTile>();
   private shown: HostTile[] = [];
+  /** Each shown tile's index in `shown`, to put a changed tile in its place. */
+  private readonly shownIndex = new Map<string, number>();
   private readonly mounted = new Map<string, Mounted>();
   private frame = 0;
   private cols = 1;
@@ -146,10 +154,30 @@ export class Overview {
 
   /** Tiles that changed, and new sparkline points of others. */
   apply(tiles: HostTile[], spark?: SparkPoints): void {
-    for (const t of tiles) this.tiles.set(t.id, t);
+    for (const t of tiles) this.replace(t);
     if (spark) this.applySpark(spark);
     // Points alone change no verdict, order or filter: only the lines in view are redrawn.
-    if (tiles.length || spark) this.schedule(tiles.length > 0);
+    if (tiles.length || spark) this.schedule(false);
+  }
+
+  /**
+   * A changed tile takes its old one's place when that moves nothing: same
+   * verdict (the order), same answer to the filters, same replica sets (the
+   * set filter's options). Most pushes change only reason texts, so the list
+   * is not filtered and sorted again, and no 5 000-entry array is made.
+   */
+  private replace(t: HostTile): void {
+    const old = this.tiles.get(t.id);
+    this.tiles.set(t.id, t);
+    if (this.refilterNeeded) return;
+    const index = this.shownIndex.get(t.id);
+    const same =
+      old !== undefined &&
+      old.health === t.health &&
+      old.sets.join('\n') === t.sets.join('\n') &&
+      this.matches(old) === this.matches(t);
+    if (!same) this.refilterNeeded = true;
+    else if (index !== undefined) this.shown[index] = t;
   }
 
   /** Ids whose sparkline changed since the last paint (their tiles are the same objects). */
@@ -188,36 +216,51 @@ export class Overview {
     });
   }
 
-  private refilter(): void {
-    const q = this.search.value.trim().toLowerCase();
-    const health = this.healthFilter.value;
-    const set = this.setFilter.value;
-    const all = [...this.tiles.values()];
-    this.shown = all
-      .filter(
-        (t) =>
-          (!q ||
-            t.id.toLowerCase().includes(q) ||
-            t.hostname.toLowerCase().includes(q) ||
-            t.reason.toLowerCase().includes(q)) &&
-          (!health || t.health === health) &&
-          (!set || t.sets.includes(set)),
-      )
-      .sort((a, b) => RANK[b.health] - RANK[a.health] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    this.renderCounts(all);
-    this.renderSetOptions(all);
+  /** The search and filters as last read from their inputs (read once per refilter, not once per tile). */
+  private filters = { q: '', health: '', set: '' };
+
+  /** Whether a tile passes the search and the filters. */
+  private matches(t: HostTile): boolean {
+    const { q, health, set } = this.filters;
+    return (
+      (!q ||
+        t.id.toLowerCase().includes(q) ||
+        t.hostname.toLowerCase().includes(q) ||
+        t.reason.toLowerCase().includes(q)) &&
+      (!health || t.health === health) &&
+      (!set || t.sets.includes(set))
+    );
   }
 
-  private renderCounts(all: HostTile[]): void {
+  private refilter(): void {
+    this.filters = {
+      q: this.search.value.trim().toLowerCase(),
+      health: this.healthFilter.value,
+      set: this.setFilter.value,
+    };
+    const shown: HostTile[] = [];
     const count: Record<Health, number> = { bad: 0, warn: 0, info: 0, ok: 0 };
-    for (const t of all) count[t.health]++;
-    const text = `${all.length} hosts · ${count.bad} bad · ${count.warn} warn · ${count.info} info · ${count.ok} ok${this.shown.length !== all.length ? ` · ${this.shown.length} shown` : ''}`;
+    const sets = new Set<string>();
+    for (const t of this.tiles.values()) {
+      count[t.health]++;
+      for (const s of t.sets) sets.add(s);
+      if (this.matches(t)) shown.push(t);
+    }
+    this.shown = shown.sort((a, b) => RANK[b.health] - RANK[a.health] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.shownIndex.clear();
+    shown.forEach((t, i) => this.shownIndex.set(t.id, i));
+    this.renderCounts(count);
+    this.renderSetOptions([...sets].sort());
+  }
+
+  private renderCounts(count: Record<Health, number>): void {
+    const all = this.tiles.size;
+    const text = `${all} hosts · ${count.bad} bad · ${count.warn} warn · ${count.info} info · ${count.ok} ok${this.shown.length !== all ? ` · ${this.shown.length} shown` : ''}`;
     const counts = document.getElementById('overview-counts')!;
     if (counts.textContent !== text) counts.textContent = text;
   }
 
-  private renderSetOptions(all: HostTile[]): void {
-    const sets = [...new Set(all.flatMap((t) => t.sets))].sort();
+  private renderSetOptions(sets: string[]): void {
     const have = [...this.setFilter.options].slice(1).map((o) => o.value);
     if (have.join('\n') === sets.join('\n')) return;
     const chosen = this.setFilter.value;
@@ -226,6 +269,8 @@ export class Overview {
       ...sets.map((s) => el('option', { value: s }, s)),
     );
     this.setFilter.value = sets.includes(chosen) ? chosen : '';
+    // A chosen set that is gone leaves the filter at "all": what is shown changes with it.
+    if (chosen !== this.setFilter.value) this.refilter();
   }
 
   private paint(): void {
@@ -295,7 +340,7 @@ export class Overview {
   private onKey(ev: KeyboardEvent): void {
     const id = (ev.target as HTMLElement).closest<HTMLElement>('a.tile')?.dataset.host;
     if (!id) return;
-    const i = this.shown.findIndex((t) => t.id === id);
+    const i = this.shownIndex.get(id) ?? -1;
     const moves: Record<string, number> = {
       ArrowRight: 1,
       ArrowLeft: -1,
