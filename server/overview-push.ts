@@ -47,10 +47,13 @@ export class OverviewPush {
       }
       const diskMoved = tile.worstDisk !== was.disk;
       if (fresh <= 0 && !diskMoved) continue;
-      spark ??= { end: 0, points: {} };
+      spark ??= { end: 0, ids: [], counts: [], values: [] };
       if (fresh > 0) {
         spark.end = tile.sparkEnd;
-        spark.points[tile.id] = tile.spark.slice(-Math.min(fresh, tile.spark.length));
+        const count = Math.min(fresh, tile.spark.length);
+        spark.ids.push(tile.id);
+        spark.counts.push(count);
+        for (let i = tile.spark.length - count; i < tile.spark.length; i++) spark.values.push(tile.spark[i]!);
       }
       if (diskMoved) (spark.disks ??= {})[tile.id] = tile.worstDisk;
       this.remember(tile, key);

@@ -6,7 +6,7 @@
  * animation frame. New sparkline points (every host's at once, every 10 s)
  * change no order: they only redraw the lines of the tiles in view.
  */
-import { appendSpark, type Health, type HostTile, type SparkPoints } from '../../shared/overview.js';
+import { appendSpark, forEachSpark, type Health, type HostTile, type SparkPoints } from '../../shared/overview.js';
 import { el } from './dom.js';
 import { duration } from './time-format.js';
 import { hostLink } from './url.js';
@@ -183,11 +183,12 @@ export class Overview {
   /** Ids whose sparkline changed since the last paint (their tiles are the same objects). */
   private readonly sparkMoved = new Set<string>();
 
-  private applySpark({ end, points, disks = {} }: SparkPoints): void {
-    for (const id in points) {
+  private applySpark(points: SparkPoints): void {
+    const { end, values, disks = {} } = points;
+    forEachSpark(points, (id, from, count) => {
       const t = this.tiles.get(id);
-      if (t && appendSpark(t, points[id]!, end)) this.sparkMoved.add(id);
-    }
+      if (t && appendSpark(t, values, end, from, count)) this.sparkMoved.add(id);
+    });
     for (const id in disks) {
       const t = this.tiles.get(id);
       if (!t) continue;
