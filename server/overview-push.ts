@@ -7,9 +7,14 @@
  */
 import { SPARK_BUCKET_MS, type HostTile, type OverviewFrame, type SparkPoints } from '../shared/overview.js';
 
-/** A tile's identity for change detection: lastSeen moves every second (the verdict says when an agent went silent); the sparkline and its disk travel as points. */
+/**
+ * A tile's identity for change detection: what a tile shows except lastSeen
+ * (it moves every second; the verdict says when an agent went silent) and the
+ * sparkline and its disk (they travel as points). An array of the fields, not
+ * a copy of the tile: this runs for every host on every push.
+ */
 function tileKey(tile: HostTile): string {
-  return JSON.stringify({ ...tile, lastSeen: null, spark: null, sparkEnd: null, worstDisk: null });
+  return JSON.stringify([tile.hostname, tile.connected, tile.health, tile.reason, tile.sets, tile.reasons]);
 }
 
 interface Pushed {
@@ -31,7 +36,7 @@ export class OverviewPush {
     this.pushed.clear();
   }
 
-  /** The push for `tiles` (every host's current tile), or null when nothing changed. */
+  /** The push for `tiles` (every host's current tile, in any order), or null when nothing changed. */
   next(tiles: HostTile[], now: number): OverviewFrame | null {
     const changed: HostTile[] = [];
     let spark: SparkPoints | null = null;
