@@ -314,14 +314,33 @@ export class Overview {
     this.keepDomOrder(ordered);
   }
 
-  /** Tab follows the order on screen: the slots' DOM order is put right when sorting moved them. */
+  /**
+   * Tab follows the order on screen: the slots' DOM order is put right when
+   * sorting moved them. Only the slots out of place move (a host that turned
+   * bad moves one slot, not the 40 in view): a moved node loses its style and
+   * layout, which the browser then recomputes.
+   */
   private keepDomOrder(ordered: HTMLElement[]): void {
-    const children = [...this.inner.children].filter((c) => ordered.includes(c as HTMLElement));
-    if (children.every((c, i) => c === ordered[i])) return;
-    const focused = document.activeElement as HTMLElement | null;
-    const refocus = focused && this.inner.contains(focused) ? focused : null;
-    this.inner.append(...ordered);
-    refocus?.focus();
+    const wanted = new Set(ordered);
+    let cursor = this.inner.firstElementChild;
+    const skip = () => {
+      // Slots kept for focus but out of view stay where they are.
+      while (cursor && !wanted.has(cursor as HTMLElement)) cursor = cursor.nextElementSibling;
+    };
+    let refocus: HTMLElement | null | undefined;
+    for (const slot of ordered) {
+      skip();
+      if (cursor === slot) {
+        cursor = cursor.nextElementSibling;
+        continue;
+      }
+      if (refocus === undefined) {
+        const focused = document.activeElement as HTMLElement | null;
+        refocus = focused && this.inner.contains(focused) ? focused : null;
+      }
+      this.inner.insertBefore(slot, cursor);
+    }
+    if (refocus && document.activeElement !== refocus) refocus.focus();
   }
 
   private fill(slot: HTMLElement, t: HostTile, now: number): void {
