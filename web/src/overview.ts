@@ -9,12 +9,12 @@
 import { appendSpark, forEachSpark, type Health, type HostTile, type SparkPoints } from '../../shared/overview.js';
 import { el } from './dom.js';
 import { duration } from './time-format.js';
+import { position, replaceInOrder, tileOrder } from './tile-order.js';
 import { hostLink } from './url.js';
 
 const TILE_MIN_WIDTH = 320;
 export const ROW_HEIGHT = 100;
 const OVERSCAN_ROWS = 2;
-const RANK: Record<Health, number> = { bad: 3, warn: 2, info: 1, ok: 0 };
 const SVG = 'http://www.w3.org/2000/svg';
 
 /** An inline SVG polyline of 0–100 % values; gaps (null) break the line. */
@@ -105,8 +105,8 @@ function place(m: Mounted, index: number, cols: number, width: number, total: nu
 export class Overview {
   private readonly tiles = new Map<string, HostTile>();
   private shown: HostTile[] = [];
-  /** Each shown tile's index in `shown`, to put a changed tile in its place. */
-  private readonly shownIndex = new Map<string, number>();
+  /** How many hosts have each verdict (all hosts, not only those shown). */
+  private count: Record<Health, number> = { bad: 0, warn: 0, info: 0, ok: 0 };
   private readonly mounted = new Map<string, Mounted>();
   private frame = 0;
   private cols = 1;
@@ -161,23 +161,23 @@ export class Overview {
   }
 
   /**
-   * A changed tile takes its old one's place when that moves nothing: same
-   * verdict (the order), same answer to the filters, same replica sets (the
-   * set filter's options). Most pushes change only reason texts, so the list
-   * is not filtered and sorted again, and no 5 000-entry array is made.
+   * A changed tile takes its old one's place, or moves by binary search when
+   * its verdict (the order) or its answer to the filters changed: the list is
+   * not filtered and sorted again for every push, and no 5 000-entry array is
+   * made. A new host or changed replica sets (the set filter's options) do
+   * filter again.
    */
   private replace(t: HostTile): void {
     const old = this.tiles.get(t.id);
     this.tiles.set(t.id, t);
     if (this.refilterNeeded) return;
-    const index = this.shownIndex.get(t.id);
-    const same =
-      old !== undefined &&
-      old.health === t.health &&
-      old.sets.join('\n') === t.sets.join('\n') &&
-      this.matches(old) === this.matches(t);
-    if (!same) this.refilterNeeded = true;
-    else if (index !== undefined) this.shown[index] = t;
+    if (old === undefined || old.sets.join('\n') !== t.sets.join('\n')) {
+      this.refilterNeeded = true;
+      return;
+    }
+    this.count[old.health]--;
+    this.count[t.health]++;
+    replaceInOrder(this.shown, old, t, this.matches(t));
   }
 
   /** Ids whose sparkline changed since the last paint (their tiles are the same objects). */
@@ -212,6 +212,7 @@ export class Overview {
       const t0 = performance.now();
       if (this.refilterNeeded) this.refilter();
       this.refilterNeeded = false;
+      this.renderCounts();
       this.paint();
       this.lastPaintMs = performance.now() - t0;
     });
@@ -247,14 +248,13 @@ export class Overview {
       for (const s of t.sets) sets.add(s);
       if (this.matches(t)) shown.push(t);
     }
-    this.shown = shown.sort((a, b) => RANK[b.health] - RANK[a.health] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    this.shownIndex.clear();
-    shown.forEach((t, i) => this.shownIndex.set(t.id, i));
-    this.renderCounts(count);
+    this.shown = shown.sort(tileOrder);
+    this.count = count;
     this.renderSetOptions([...sets].sort());
   }
 
-  private renderCounts(count: Record<Health, number>): void {
+  private renderCounts(): void {
+    const { count } = this;
     const all = this.tiles.size;
     const text = `${all} hosts · ${count.bad} bad · ${count.warn} warn · ${count.info} info · ${count.ok} ok${this.shown.length !== all ? ` · ${this.shown.length} shown` : ''}`;
     const counts = document.getElementById('overview-counts')!;
@@ -360,7 +360,9 @@ export class Overview {
   private onKey(ev: KeyboardEvent): void {
     const id = (ev.target as HTMLElement).closest<HTMLElement>('a.tile')?.dataset.host;
     if (!id) return;
-    const i = this.shownIndex.get(id) ?? -1;
+    const tile = this.tiles.get(id);
+    const at = tile ? position(this.shown, tile) : -1;
+    const i = this.shown[at]?.id === id ? at : -1;
     const moves: Record<string, number> = {
       ArrowRight: 1,
       ArrowLeft: -1,
