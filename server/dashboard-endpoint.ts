@@ -257,7 +257,7 @@ export class DashboardEndpoint {
       return;
     }
     const now = Date.now();
-    const push = this.overviewPush.next(health.tiles(now), now);
+    const push = this.overviewPush.next(health.unsortedTiles(now), now);
     if (push === null) return;
     const frame = Buffer.from(JSON.stringify(push satisfies ServerToDashboard));
     for (const c of watching) this.sendFrame(c, frame);

@@ -130,12 +130,16 @@ export class FleetHealth {
     };
   }
 
+  /** Every host's tile in no particular order (a push compares them host by host: sorting 5 000 is wasted there). */
+  unsortedTiles(now = this.now()): HostTile[] {
+    return this.hosts.list().map((h) => this.tile(h, now));
+  }
+
   /** Every host's tile, worst first, then by id. */
   tiles(now = this.now()): HostTile[] {
-    return this.hosts
-      .list()
-      .map((h) => this.tile(h, now))
-      .sort((a, b) => HEALTH_RANK[b.health] - HEALTH_RANK[a.health] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return this.unsortedTiles(now).sort(
+      (a, b) => HEALTH_RANK[b.health] - HEALTH_RANK[a.health] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    );
   }
 
   /**

@@ -7,9 +7,14 @@
  */
 import { SPARK_BUCKET_MS, type HostTile, type OverviewFrame, type SparkPoints } from '../shared/overview.js';
 
-/** A tile's identity for change detection: lastSeen moves every second (the verdict says when an agent went silent); the sparkline and its disk travel as points. */
+/**
+ * A tile's identity for change detection: what a tile shows except lastSeen
+ * (it moves every second; the verdict says when an agent went silent) and the
+ * sparkline and its disk (they travel as points). An array of the fields, not
+ * a copy of the tile: this runs for every host on every push.
+ */
 function tileKey(tile: HostTile): string {
-  return JSON.stringify({ ...tile, lastSeen: null, spark: null, sparkEnd: null, worstDisk: null });
+  return JSON.stringify([tile.hostname, tile.connected, tile.health, tile.reason, tile.sets, tile.reasons]);
 }
 
 interface Pushed {
@@ -31,7 +36,7 @@ export class OverviewPush {
     this.pushed.clear();
   }
 
-  /** The push for `tiles` (every host's current tile), or null when nothing changed. */
+  /** The push for `tiles` (every host's current tile, in any order), or null when nothing changed. */
   next(tiles: HostTile[], now: number): OverviewFrame | null {
     const changed: HostTile[] = [];
     let spark: SparkPoints | null = null;
@@ -47,10 +52,13 @@ export class OverviewPush {
       }
       const diskMoved = tile.worstDisk !== was.disk;
       if (fresh <= 0 && !diskMoved) continue;
-      spark ??= { end: 0, points: {} };
+      spark ??= { end: 0, ids: [], counts: [], values: [] };
       if (fresh > 0) {
         spark.end = tile.sparkEnd;
-        spark.points[tile.id] = tile.spark.slice(-Math.min(fresh, tile.spark.length));
+        const count = Math.min(fresh, tile.spark.length);
+        spark.ids.push(tile.id);
+        spark.counts.push(count);
+        for (let i = tile.spark.length - count; i < tile.spark.length; i++) spark.values.push(tile.spark[i]!);
       }
       if (diskMoved) (spark.disks ??= {})[tile.id] = tile.worstDisk;
       this.remember(tile, key);

@@ -53,16 +53,38 @@ export interface HostTile {
 }
 
 /**
- * Sparkline points closed since the last push, per host, newest last, the
- * newest ending at `end`, and the hosts whose busiest disk changed with them.
- * Sent instead of whole tiles when only the sparklines moved (every host's
- * bucket closes at once, every 10 s): a dashboard appends the points after
- * its tile's `sparkEnd`, so a point it already has is never added twice.
+ * Sparkline points closed since the last push, newest last, the newest
+ * ending at `end`, and the hosts whose busiest disk changed with them. Sent
+ * instead of whole tiles when only the sparklines moved (every host's bucket
+ * closes at once, every 10 s): a dashboard appends the points after its
+ * tile's `sparkEnd`, so a point it already has is never added twice.
+ * Columnar: host i of `ids` has `counts[i]` points, the next ones in
+ * `values`; 5 000 hosts' points are three arrays, not an object of 5 000 keys
+ * and 5 000 arrays for the tab to parse and collect.
  */
 export interface SparkPoints {
   end: number;
-  points: Record<string, (number | null)[]>;
+  ids: string[];
+  counts: number[];
+  values: (number | null)[];
   disks?: Record<string, string | null>;
+}
+
+/**
+ * Calls `each` with every host of a push's points and where its points are in
+ * `values` (from, count). A push whose columns disagree in length is ignored
+ * whole: no host gets another host's points.
+ */
+export function forEachSpark(p: SparkPoints, each: (id: string, from: number, count: number) => void): void {
+  if (p.ids.length !== p.counts.length) return;
+  let total = 0;
+  for (const c of p.counts) total += c;
+  if (total !== p.values.length) return;
+  let from = 0;
+  for (let i = 0; i < p.ids.length; i++) {
+    each(p.ids[i]!, from, p.counts[i]!);
+    from += p.counts[i]!;
+  }
 }
 
 export interface OverviewFrame {
@@ -76,20 +98,27 @@ export interface OverviewFrame {
 }
 
 /**
- * Appends a push's points to a tile's sparkline in place (at most
- * SPARK_POINTS; a skipped bucket is a gap): only the points after the tile's
- * `sparkEnd` count, so the same push applied twice adds nothing. In place
- * because every host's line moves at once: 5 000 new arrays every 10 s would
- * be garbage for the tab to collect. Returns whether the line changed.
+ * Appends a push's points (`count` of them in `values`, from `from`) to a
+ * tile's sparkline in place (at most SPARK_POINTS; a skipped bucket is a
+ * gap): only the points after the tile's `sparkEnd` count, so the same push
+ * applied twice adds nothing. In place because every host's line moves at
+ * once: 5 000 new arrays every 10 s would be garbage for the tab to collect.
+ * Returns whether the line changed.
  */
-export function appendSpark(tile: HostTile, points: (number | null)[], end: number): boolean {
+export function appendSpark(
+  tile: HostTile,
+  values: (number | null)[],
+  end: number,
+  from = 0,
+  count = values.length - from,
+): boolean {
   if (end <= tile.sparkEnd) return false;
   // A tile with no point yet takes the points as they are (the server's line starts there too).
   const fresh =
-    tile.sparkEnd === 0 ? points.length : Math.min(SPARK_POINTS, Math.round((end - tile.sparkEnd) / SPARK_BUCKET_MS));
+    tile.sparkEnd === 0 ? count : Math.min(SPARK_POINTS, Math.round((end - tile.sparkEnd) / SPARK_BUCKET_MS));
   const spark = tile.spark;
-  for (let gap = fresh - points.length; gap > 0; gap--) spark.push(null);
-  for (let i = Math.max(0, points.length - fresh); i < points.length; i++) spark.push(points[i]!);
+  for (let gap = fresh - count; gap > 0; gap--) spark.push(null);
+  for (let i = Math.max(0, count - fresh); i < count; i++) spark.push(values[from + i]!);
   if (spark.length > SPARK_POINTS) spark.splice(0, spark.length - SPARK_POINTS);
   tile.sparkEnd = end;
   return true;

@@ -5,6 +5,7 @@ import { FleetHealth } from '../../server/fleet-health.js';
 import { OverviewPush } from '../../server/overview-push.js';
 import {
   appendSpark,
+  forEachSpark,
   SPARK_BUCKET_MS,
   SPARK_POINTS,
   type HostTile,
@@ -52,8 +53,9 @@ function tile(over: Partial<HostTile>): HostTile {
 /** What a dashboard does with a push (web/src/overview.ts applies the same rules). */
 function applyPush(client: Map<string, HostTile>, f: OverviewFrame): void {
   for (const t of f.tiles) client.set(t.id, structuredClone(t));
-  for (const [id, points] of Object.entries(f.spark?.points ?? {})) {
-    appendSpark(client.get(id)!, points, f.spark!.end);
+  if (f.spark) {
+    const { values, end } = f.spark;
+    forEachSpark(f.spark, (id, from, count) => appendSpark(client.get(id)!, values, end, from, count));
   }
   for (const [id, disk] of Object.entries(f.spark?.disks ?? {})) client.get(id)!.worstDisk = disk;
 }
@@ -80,7 +82,7 @@ describe('the overview push', () => {
     const f = push.next([tile({ spark: [10, 20, 30], sparkEnd: START + SPARK_BUCKET_MS }), busy], START + 11_000)!;
     expect(f.partial).toBe(true);
     expect(f.tiles).toEqual([busy]);
-    expect(f.spark).toEqual({ end: START + SPARK_BUCKET_MS, points: { 'db-1': [30] } });
+    expect(f.spark).toEqual({ end: START + SPARK_BUCKET_MS, ids: ['db-1'], counts: [1], values: [30] });
   });
 
   it('sends every bucket closed since the last push, and a new busiest disk by name', () => {
@@ -91,7 +93,9 @@ describe('the overview push', () => {
     expect(f.tiles).toEqual([]);
     expect(f.spark).toEqual({
       end: START + 3 * SPARK_BUCKET_MS,
-      points: { 'db-1': [30, null, 50] },
+      ids: ['db-1'],
+      counts: [3],
+      values: [30, null, 50],
       disks: { 'db-1': 'sdb' },
     });
     expect(push.next([later], START + 33_000)).toBeNull();
@@ -120,6 +124,51 @@ describe('the overview push', () => {
     expect([next[0], next.at(-1)]).toEqual([1, 99]);
     // A tile with no point yet takes the points as sent.
     expect(after(tile({ spark: [], sparkEnd: 0 }), [5], START)).toEqual([5]);
+  });
+
+  it('sends several hosts’ points as columns that decode to each host’s own line', () => {
+    const push = new OverviewPush();
+    const ids = ['db-1', 'db-2', 'db-3'];
+    push.baseline(ids.map((id) => tile({ id, hostname: id, spark: [10, 20], sparkEnd: START })));
+    // db-1 and db-3 close one bucket (40, 60); db-2 two since its last push (a gap, then 50); nothing else moves.
+    const next = [
+      tile({ id: 'db-1', hostname: 'db-1', spark: [10, 20, 40], sparkEnd: START + 2 * SPARK_BUCKET_MS }),
+      tile({ id: 'db-2', hostname: 'db-2', spark: [10, 20, null, 50], sparkEnd: START + 2 * SPARK_BUCKET_MS }),
+      tile({ id: 'db-3', hostname: 'db-3', spark: [10, 20, 60], sparkEnd: START + 2 * SPARK_BUCKET_MS }),
+    ];
+    // db-1 and db-3 were pushed at START + 10 s (so one new point each); db-2 not since START.
+    push.baseline([
+      tile({ id: 'db-1', hostname: 'db-1', spark: [10, 20], sparkEnd: START + SPARK_BUCKET_MS }),
+      tile({ id: 'db-3', hostname: 'db-3', spark: [10, 20], sparkEnd: START + SPARK_BUCKET_MS }),
+    ]);
+    const f = push.next(next, START + 21_000)!;
+    expect(f.tiles).toEqual([]);
+    expect(f.spark).toEqual({
+      end: START + 2 * SPARK_BUCKET_MS,
+      ids: ['db-1', 'db-2', 'db-3'],
+      counts: [1, 2, 1],
+      values: [40, null, 50, 60],
+    });
+    // A dashboard that had [10, 20] ending at the baselines appends the same points.
+    const client = new Map<string, HostTile>([
+      ['db-1', tile({ id: 'db-1', spark: [10, 20], sparkEnd: START + SPARK_BUCKET_MS })],
+      ['db-2', tile({ id: 'db-2', spark: [10, 20], sparkEnd: START })],
+      ['db-3', tile({ id: 'db-3', spark: [10, 20], sparkEnd: START + SPARK_BUCKET_MS })],
+    ]);
+    applyPush(client, f);
+    expect(client.get('db-1')!.spark).toEqual([10, 20, 40]);
+    expect(client.get('db-2')!.spark).toEqual([10, 20, null, 50]);
+    expect(client.get('db-3')!.spark).toEqual([10, 20, 60]);
+  });
+
+  it('ignores a points push whose columns disagree in length', () => {
+    const seen: string[] = [];
+    const each = (id: string, from: number, count: number) => seen.push(`${id} ${from} ${count}`);
+    forEachSpark({ end: START, ids: ['a', 'b'], counts: [1], values: [1] }, each);
+    forEachSpark({ end: START, ids: ['a', 'b'], counts: [1, 2], values: [1, 2] }, each);
+    expect(seen).toEqual([]);
+    forEachSpark({ end: START, ids: ['a', 'b'], counts: [1, 2], values: [1, 2, 3] }, each);
+    expect(seen).toEqual(['a 0 1', 'b 1 2']);
   });
 
   it('leaves a dashboard with the server’s tiles after every push (FleetHealth end to end)', () => {

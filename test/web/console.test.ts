@@ -199,8 +199,9 @@ describe('the fleet console in headless Chromium', () => {
     await page.click('#back-to-live');
     await expect.poll(() => page.locator('#live-state').textContent()).toBe('live');
     // The stacked CPU chart, throughput in MB/s and connections of their limit.
+    // (the mongod charts appear with the host's first mongod figures, which may come a second after the disks')
     for (const id of ['cpu', 'disk_throughput', 'mongod_connections'])
-      expect(await page.locator(`.chart[data-metric="${id}"] canvas`).count(), id).toBe(1);
+      await expect.poll(() => page.locator(`.chart[data-metric="${id}"] canvas`).count(), { message: id }).toBe(1);
     await page.screenshot({ path: shot('host-view.png'), fullPage: true });
   });
 

@@ -6,15 +6,15 @@
  * animation frame. New sparkline points (every host's at once, every 10 s)
  * change no order: they only redraw the lines of the tiles in view.
  */
-import { appendSpark, type Health, type HostTile, type SparkPoints } from '../../shared/overview.js';
+import { appendSpark, forEachSpark, type Health, type HostTile, type SparkPoints } from '../../shared/overview.js';
 import { el } from './dom.js';
 import { duration } from './time-format.js';
+import { position, replaceInOrder, tileOrder } from './tile-order.js';
 import { hostLink } from './url.js';
 
 const TILE_MIN_WIDTH = 320;
 export const ROW_HEIGHT = 100;
 const OVERSCAN_ROWS = 2;
-const RANK: Record<Health, number> = { bad: 3, warn: 2, info: 1, ok: 0 };
 const SVG = 'http://www.w3.org/2000/svg';
 
 /** An inline SVG polyline of 0–100 % values; gaps (null) break the line. */
@@ -43,9 +43,15 @@ function sparkPath(values: (number | null)[], width = 96, height = 24): string {
   return d;
 }
 
+/** The newest point of a sparkline that is not a gap. */
+function newestPoint(spark: (number | null)[]): number | undefined {
+  for (let i = spark.length - 1; i >= 0; i--) if (spark[i] !== null) return spark[i]!;
+  return undefined;
+}
+
 function diskText(t: HostTile): string {
-  const last = t.spark.filter((v): v is number => v !== null).at(-1);
   if (!t.worstDisk) return 'no disks';
+  const last = newestPoint(t.spark);
   return last === undefined ? `busiest disk ${t.worstDisk}` : `${t.worstDisk} ${last} % util`;
 }
 
@@ -99,6 +105,8 @@ function place(m: Mounted, index: number, cols: number, width: number, total: nu
 export class Overview {
   private readonly tiles = new Map<string, HostTile>();
   private shown: HostTile[] = [];
+  /** How many hosts have each verdict (all hosts, not only those shown). */
+  private count: Record<Health, number> = { bad: 0, warn: 0, info: 0, ok: 0 };
   private readonly mounted = new Map<string, Mounted>();
   private frame = 0;
   private cols = 1;
@@ -146,20 +154,41 @@ export class Overview {
 
   /** Tiles that changed, and new sparkline points of others. */
   apply(tiles: HostTile[], spark?: SparkPoints): void {
-    for (const t of tiles) this.tiles.set(t.id, t);
+    for (const t of tiles) this.replace(t);
     if (spark) this.applySpark(spark);
     // Points alone change no verdict, order or filter: only the lines in view are redrawn.
-    if (tiles.length || spark) this.schedule(tiles.length > 0);
+    if (tiles.length || spark) this.schedule(false);
+  }
+
+  /**
+   * A changed tile takes its old one's place, or moves by binary search when
+   * its verdict (the order) or its answer to the filters changed: the list is
+   * not filtered and sorted again for every push, and no 5 000-entry array is
+   * made. A new host or changed replica sets (the set filter's options) do
+   * filter again.
+   */
+  private replace(t: HostTile): void {
+    const old = this.tiles.get(t.id);
+    this.tiles.set(t.id, t);
+    if (this.refilterNeeded) return;
+    if (old === undefined || old.sets.join('\n') !== t.sets.join('\n')) {
+      this.refilterNeeded = true;
+      return;
+    }
+    this.count[old.health]--;
+    this.count[t.health]++;
+    replaceInOrder(this.shown, old, t, this.matches(t));
   }
 
   /** Ids whose sparkline changed since the last paint (their tiles are the same objects). */
   private readonly sparkMoved = new Set<string>();
 
-  private applySpark({ end, points, disks = {} }: SparkPoints): void {
-    for (const id in points) {
+  private applySpark(points: SparkPoints): void {
+    const { end, values, disks = {} } = points;
+    forEachSpark(points, (id, from, count) => {
       const t = this.tiles.get(id);
-      if (t && appendSpark(t, points[id]!, end)) this.sparkMoved.add(id);
-    }
+      if (t && appendSpark(t, values, end, from, count)) this.sparkMoved.add(id);
+    });
     for (const id in disks) {
       const t = this.tiles.get(id);
       if (!t) continue;
@@ -183,41 +212,56 @@ export class Overview {
       const t0 = performance.now();
       if (this.refilterNeeded) this.refilter();
       this.refilterNeeded = false;
+      this.renderCounts();
       this.paint();
       this.lastPaintMs = performance.now() - t0;
     });
   }
 
-  private refilter(): void {
-    const q = this.search.value.trim().toLowerCase();
-    const health = this.healthFilter.value;
-    const set = this.setFilter.value;
-    const all = [...this.tiles.values()];
-    this.shown = all
-      .filter(
-        (t) =>
-          (!q ||
-            t.id.toLowerCase().includes(q) ||
-            t.hostname.toLowerCase().includes(q) ||
-            t.reason.toLowerCase().includes(q)) &&
-          (!health || t.health === health) &&
-          (!set || t.sets.includes(set)),
-      )
-      .sort((a, b) => RANK[b.health] - RANK[a.health] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    this.renderCounts(all);
-    this.renderSetOptions(all);
+  /** The search and filters as last read from their inputs (read once per refilter, not once per tile). */
+  private filters = { q: '', health: '', set: '' };
+
+  /** Whether a tile passes the search and the filters. */
+  private matches(t: HostTile): boolean {
+    const { q, health, set } = this.filters;
+    return (
+      (!q ||
+        t.id.toLowerCase().includes(q) ||
+        t.hostname.toLowerCase().includes(q) ||
+        t.reason.toLowerCase().includes(q)) &&
+      (!health || t.health === health) &&
+      (!set || t.sets.includes(set))
+    );
   }
 
-  private renderCounts(all: HostTile[]): void {
+  private refilter(): void {
+    this.filters = {
+      q: this.search.value.trim().toLowerCase(),
+      health: this.healthFilter.value,
+      set: this.setFilter.value,
+    };
+    const shown: HostTile[] = [];
     const count: Record<Health, number> = { bad: 0, warn: 0, info: 0, ok: 0 };
-    for (const t of all) count[t.health]++;
-    const text = `${all.length} hosts · ${count.bad} bad · ${count.warn} warn · ${count.info} info · ${count.ok} ok${this.shown.length !== all.length ? ` · ${this.shown.length} shown` : ''}`;
+    const sets = new Set<string>();
+    for (const t of this.tiles.values()) {
+      count[t.health]++;
+      for (const s of t.sets) sets.add(s);
+      if (this.matches(t)) shown.push(t);
+    }
+    this.shown = shown.sort(tileOrder);
+    this.count = count;
+    this.renderSetOptions([...sets].sort());
+  }
+
+  private renderCounts(): void {
+    const { count } = this;
+    const all = this.tiles.size;
+    const text = `${all} hosts · ${count.bad} bad · ${count.warn} warn · ${count.info} info · ${count.ok} ok${this.shown.length !== all ? ` · ${this.shown.length} shown` : ''}`;
     const counts = document.getElementById('overview-counts')!;
     if (counts.textContent !== text) counts.textContent = text;
   }
 
-  private renderSetOptions(all: HostTile[]): void {
-    const sets = [...new Set(all.flatMap((t) => t.sets))].sort();
+  private renderSetOptions(sets: string[]): void {
     const have = [...this.setFilter.options].slice(1).map((o) => o.value);
     if (have.join('\n') === sets.join('\n')) return;
     const chosen = this.setFilter.value;
@@ -226,6 +270,8 @@ export class Overview {
       ...sets.map((s) => el('option', { value: s }, s)),
     );
     this.setFilter.value = sets.includes(chosen) ? chosen : '';
+    // A chosen set that is gone leaves the filter at "all": what is shown changes with it.
+    if (chosen !== this.setFilter.value) this.refilter();
   }
 
   private paint(): void {
@@ -268,14 +314,33 @@ export class Overview {
     this.keepDomOrder(ordered);
   }
 
-  /** Tab follows the order on screen: the slots' DOM order is put right when sorting moved them. */
+  /**
+   * Tab follows the order on screen: the slots' DOM order is put right when
+   * sorting moved them. Only the slots out of place move (a host that turned
+   * bad moves one slot, not the 40 in view): a moved node loses its style and
+   * layout, which the browser then recomputes.
+   */
   private keepDomOrder(ordered: HTMLElement[]): void {
-    const children = [...this.inner.children].filter((c) => ordered.includes(c as HTMLElement));
-    if (children.every((c, i) => c === ordered[i])) return;
-    const focused = document.activeElement as HTMLElement | null;
-    const refocus = focused && this.inner.contains(focused) ? focused : null;
-    this.inner.append(...ordered);
-    refocus?.focus();
+    const wanted = new Set(ordered);
+    let cursor = this.inner.firstElementChild;
+    const skip = () => {
+      // Slots kept for focus but out of view stay where they are.
+      while (cursor && !wanted.has(cursor as HTMLElement)) cursor = cursor.nextElementSibling;
+    };
+    let refocus: HTMLElement | null | undefined;
+    for (const slot of ordered) {
+      skip();
+      if (cursor === slot) {
+        cursor = cursor.nextElementSibling;
+        continue;
+      }
+      if (refocus === undefined) {
+        const focused = document.activeElement as HTMLElement | null;
+        refocus = focused && this.inner.contains(focused) ? focused : null;
+      }
+      this.inner.insertBefore(slot, cursor);
+    }
+    if (refocus && document.activeElement !== refocus) refocus.focus();
   }
 
   private fill(slot: HTMLElement, t: HostTile, now: number): void {
@@ -295,7 +360,9 @@ export class Overview {
   private onKey(ev: KeyboardEvent): void {
     const id = (ev.target as HTMLElement).closest<HTMLElement>('a.tile')?.dataset.host;
     if (!id) return;
-    const i = this.shown.findIndex((t) => t.id === id);
+    const tile = this.tiles.get(id);
+    const at = tile ? position(this.shown, tile) : -1;
+    const i = this.shown[at]?.id === id ? at : -1;
     const moves: Record<string, number> = {
       ArrowRight: 1,
       ArrowLeft: -1,
