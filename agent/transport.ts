@@ -201,6 +201,10 @@ export class AgentTransport {
       headers: { Authorization: `Bearer ${this.opts.token}` },
       maxPayload: MAX_AGENT_FRAME_BYTES,
       handshakeTimeout: 10_000,
+      // A zero masking key: ws then skips XOR-ing every byte of every frame in JS (with --jitless, an
+      // interpreted loop over ~10 KB a second). Masking guards proxies against a browser page's crafted
+      // bytes (RFC 6455 §10.3); an agent sends only its own frames. The server skips unmasking too.
+      generateMask: zeroMask,
       ...this.tls,
     });
     this.ws = ws;
@@ -353,4 +357,9 @@ export class AgentTransport {
     for (const item of this.buffer.after(0)) return item.seq > this.sentSeq;
     return true;
   }
+}
+
+/** The masking key ws asks for on every frame: left all zeros (see connect). */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
 }
