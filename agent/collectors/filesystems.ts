@@ -56,8 +56,12 @@ export function mountOf(p: string, mounts: readonly MountEntry[]): MountEntry | 
  * same, the last measured ones, so their series stay fresh.
  */
 export const STATFS_EVERY_TICKS = 10;
-/** The file-system states go out when one changed, and in full at least this often (ticks), for a server that restarted. */
-export const STATES_EVERY_TICKS = 60;
+/**
+ * The file-system states go out when one changed, and in full at least this
+ * often (ticks): a server that restarted has them again well within the
+ * shortest `for` of the file-system rules (1 min), so a page carries its facts.
+ */
+export const STATES_EVERY_TICKS = 30;
 
 /** The last statfs of a mount point, and what the ticks in between repeat. */
 interface Measured {
