@@ -152,6 +152,7 @@ export class AgentTransport {
     this.opts.spool?.close();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.silenceTimer) clearTimeout(this.silenceTimer);
+    this.silenceTimer = null;
     this.stopFailbackChecks();
     const ws = this.ws;
     if (ws && ws.readyState !== WebSocket.CLOSED) {
@@ -241,6 +242,7 @@ export class AgentTransport {
       this.ready = false;
       this.ws = null;
       if (this.silenceTimer) clearTimeout(this.silenceTimer);
+      this.silenceTimer = null;
       this.stopFailbackChecks();
       const detail = `code ${code}${reason.length ? ` (${reason.toString()})` : ''}`;
       this.onState('disconnected', detail);
@@ -299,7 +301,11 @@ export class AgentTransport {
   }
 
   private touch(): void {
-    if (this.silenceTimer) clearTimeout(this.silenceTimer);
+    // re-armed in place: an ack a second would otherwise make a new timer each time
+    if (this.silenceTimer) {
+      this.silenceTimer.refresh();
+      return;
+    }
     this.silenceTimer = setTimeout(() => {
       this.opts.log.warn('server silent; reconnecting', { afterMs: this.silenceTimeoutMs });
       this.ws?.terminate();

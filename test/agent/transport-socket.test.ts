@@ -18,7 +18,10 @@ const log: Logger = {
  * of the first frame the client sends, so the frame header can be read as it
  * went over the wire.
  */
-function rawWebSocketServer(): Promise<{ port: number; firstFrame: Promise<Buffer>; close: () => void }> {
+function rawWebSocketServer(
+  onUpgrade: (socket: net.Socket) => void = () => {},
+): Promise<{ port: number; firstFrame: Promise<Buffer>; upgrades: () => number; close: () => void }> {
+  let upgrades = 0;
   let gotFrame!: (b: Buffer) => void;
   const firstFrame = new Promise<Buffer>((r) => (gotFrame = r));
   const sockets: net.Socket[] = [];
@@ -39,6 +42,8 @@ function rawWebSocketServer(): Promise<{ port: number; firstFrame: Promise<Buffe
           `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
         );
         upgraded = true;
+        upgrades++;
+        onUpgrade(socket);
         buf = buf.subarray(end + 4);
       }
       // 2 header bytes, 2 of extended length (the hello is 126..65535 bytes), 4 of masking key
@@ -50,6 +55,7 @@ function rawWebSocketServer(): Promise<{ port: number; firstFrame: Promise<Buffe
       resolve({
         port: (server.address() as net.AddressInfo).port,
         firstFrame,
+        upgrades: () => upgrades,
         close: () => {
           for (const s of sockets) s.destroy();
           server.close();
@@ -59,7 +65,17 @@ function rawWebSocketServer(): Promise<{ port: number; firstFrame: Promise<Buffe
   );
 }
 
-describe('agent frames on the wire', () => {
+const hello = () => ({
+  type: 'hello' as const,
+  protocol: 2,
+  agentId: 'mask-test-agent-with-a-long-enough-name-for-a-16-bit-length',
+  session: 's',
+  hostname: 'h',
+  agentVersion: '1',
+  inventory: null,
+});
+
+describe('the agent transport on a bare WebSocket server', () => {
   let cleanup: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
     for (const c of cleanup) await c();
@@ -74,15 +90,7 @@ describe('agent frames on the wire', () => {
       token: 't',
       bufferCapacity: 10,
       log,
-      hello: () => ({
-        type: 'hello',
-        protocol: 2,
-        agentId: 'mask-test-agent-with-a-long-enough-name-for-a-16-bit-length',
-        session: 's',
-        hostname: 'h',
-        agentVersion: '1',
-        inventory: null,
-      }),
+      hello,
     });
     cleanup.push(() => t.stop());
     t.start();
@@ -95,5 +103,51 @@ describe('agent frames on the wire', () => {
     const payload = JSON.parse(frame.subarray(8, 8 + length).toString()) as { type: string; agentId: string };
     expect(payload.type).toBe('hello');
     expect(payload.agentId).toBe('mask-test-agent-with-a-long-enough-name-for-a-16-bit-length');
+  });
+
+  it('reconnects when the server stays silent, and not while it keeps talking', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // A server that never answers: the silence timeout (300 ms) ends each connection.
+    const silent = await rawWebSocketServer();
+    cleanup.push(silent.close);
+    const quiet = new AgentTransport({
+      serverUrl: `ws://127.0.0.1:${silent.port}`,
+      token: 't',
+      bufferCapacity: 10,
+      log,
+      hello,
+      silenceTimeoutMs: 300,
+      initialBackoffMs: 10,
+      maxBackoffMs: 10,
+    });
+    cleanup.push(() => quiet.stop());
+    quiet.start();
+    const deadline = Date.now() + 10_000;
+    while (silent.upgrades() < 3 && Date.now() < deadline) await sleep(50);
+    expect(silent.upgrades()).toBeGreaterThanOrEqual(3);
+
+    // One that pings every 100 ms (an unmasked ping frame with no payload: 0x89 0x00) keeps its connection.
+    const pinging: NodeJS.Timeout[] = [];
+    const talker = await rawWebSocketServer((socket) =>
+      pinging.push(setInterval(() => socket.write(Buffer.from([0x89, 0x00])), 100)),
+    );
+    cleanup.push(() => {
+      for (const t of pinging) clearInterval(t);
+      talker.close();
+    });
+    const kept = new AgentTransport({
+      serverUrl: `ws://127.0.0.1:${talker.port}`,
+      token: 't',
+      bufferCapacity: 10,
+      log,
+      hello,
+      silenceTimeoutMs: 300,
+      initialBackoffMs: 10,
+      maxBackoffMs: 10,
+    });
+    cleanup.push(() => kept.stop());
+    kept.start();
+    await sleep(1500); // five silence timeouts' worth
+    expect(talker.upgrades()).toBe(1);
   });
 });
