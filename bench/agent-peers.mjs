@@ -9,7 +9,7 @@
 // 5 s window; RSS and PSS (smaps_rollup, summed over the tree), median over the run. Repeated R times;
 // each figure is printed as median (min–max) over the repetitions, with Tidemark's ratio to each peer.
 //
-// Usage: node bench/agent-peers.mjs [--minutes 5] [--seconds S] [--reps 3] [--warmup 10]
+// Usage: node bench/agent-peers.mjs [--minutes 5] [--seconds S] [--reps 3] [--warmup 20]
 //          [--only tidemark,tidemark-matching,node_exporter-matching,node_exporter-defaults,netdata-proc,netdata-defaults,collectd]
 //          [--agent-node-flags="--jitless"] [--agent-args="--spool-dir none"]   (Node flags instead of the launcher's; "" for none; more agent flags)
 // Needs root (other users' smaps_rollup) and the Debian packages prometheus-node-exporter, netdata and
@@ -37,7 +37,7 @@ const { values: args } = parseArgs({
     minutes: { type: 'string', default: '5' },
     seconds: { type: 'string' },
     reps: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '20' },
     only: { type: 'string' },
     'agent-node-flags': { type: 'string' },
     'agent-args': { type: 'string', default: '' },
