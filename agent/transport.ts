@@ -152,6 +152,7 @@ export class AgentTransport {
     this.opts.spool?.close();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.silenceTimer) clearTimeout(this.silenceTimer);
+    this.silenceTimer = null;
     this.stopFailbackChecks();
     const ws = this.ws;
     if (ws && ws.readyState !== WebSocket.CLOSED) {
@@ -201,6 +202,10 @@ export class AgentTransport {
       headers: { Authorization: `Bearer ${this.opts.token}` },
       maxPayload: MAX_AGENT_FRAME_BYTES,
       handshakeTimeout: 10_000,
+      // A zero masking key: ws then skips XOR-ing every byte of every frame in JS (with --jitless, an
+      // interpreted loop over ~10 KB a second). Masking guards proxies against a browser page's crafted
+      // bytes (RFC 6455 §10.3); an agent sends only its own frames. The server skips unmasking too.
+      generateMask: zeroMask,
       ...this.tls,
     });
     this.ws = ws;
@@ -237,6 +242,7 @@ export class AgentTransport {
       this.ready = false;
       this.ws = null;
       if (this.silenceTimer) clearTimeout(this.silenceTimer);
+      this.silenceTimer = null;
       this.stopFailbackChecks();
       const detail = `code ${code}${reason.length ? ` (${reason.toString()})` : ''}`;
       this.onState('disconnected', detail);
@@ -295,7 +301,11 @@ export class AgentTransport {
   }
 
   private touch(): void {
-    if (this.silenceTimer) clearTimeout(this.silenceTimer);
+    // re-armed in place: an ack a second would otherwise make a new timer each time
+    if (this.silenceTimer) {
+      this.silenceTimer.refresh();
+      return;
+    }
     this.silenceTimer = setTimeout(() => {
       this.opts.log.warn('server silent; reconnecting', { afterMs: this.silenceTimeoutMs });
       this.ws?.terminate();
@@ -353,4 +363,9 @@ export class AgentTransport {
     for (const item of this.buffer.after(0)) return item.seq > this.sentSeq;
     return true;
   }
+}
+
+/** The masking key ws asks for on every frame: left all zeros (see connect). */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
 }

@@ -9,8 +9,8 @@
 // 5 s window; RSS and PSS (smaps_rollup, summed over the tree), median over the run. Repeated R times;
 // each figure is printed as median (min–max) over the repetitions, with Tidemark's ratio to each peer.
 //
-// Usage: node bench/agent-peers.mjs [--minutes 5] [--seconds S] [--reps 3] [--warmup 10]
-//          [--only tidemark,node_exporter-matching,node_exporter-defaults,netdata-proc,netdata-defaults,collectd]
+// Usage: node bench/agent-peers.mjs [--minutes 5] [--seconds S] [--reps 3] [--warmup 20]
+//          [--only tidemark,tidemark-matching,node_exporter-matching,node_exporter-defaults,netdata-proc,netdata-defaults,collectd]
 //          [--agent-node-flags="--jitless"] [--agent-args="--spool-dir none"]   (Node flags instead of the launcher's; "" for none; more agent flags)
 // Needs root (other users' smaps_rollup) and the Debian packages prometheus-node-exporter, netdata and
 // collectd (see BENCHMARKS.md), and `npm run build`. The agent is started through bin/tidemark, so the
@@ -37,7 +37,7 @@ const { values: args } = parseArgs({
     minutes: { type: 'string', default: '5' },
     seconds: { type: 'string' },
     reps: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '20' },
     only: { type: 'string' },
     'agent-node-flags': { type: 'string' },
     'agent-args': { type: 'string', default: '' },
@@ -54,11 +54,24 @@ const PAGE_KB = 4;
  * @typedef {{ proc: import('node:child_process').ChildProcess, extra?: import('node:child_process').ChildProcess[],
  *   everySecond?: () => Promise<void>, finish?: () => Promise<Record<string, unknown>> }} Started
  */
+/** The agent's collectors beyond node_exporter's diskstats, cpu, pressure and mdadm, turned off for the matching row. */
+const MATCHING_OFF = ['filesystems', 'logpaths', 'logrotate_schedule', 'mongod', 'mongod_running'].map(
+  (c) => `--no-collector.${c}`,
+);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The peers, in table order; `start` returns the root process and anything to do each second. */
 const PEERS = [
-  { name: 'tidemark', label: 'Tidemark agent (cpu, disks, pressure, md, log-path checks)', start: startTidemark },
+  {
+    name: 'tidemark',
+    label: 'Tidemark agent, default collectors (cpu, disks, pressure, md, file systems, log-path checks)',
+    start: (dir) => startTidemark(dir, 'tidemark', []),
+  },
+  {
+    name: 'tidemark-matching',
+    label: 'Tidemark agent, cpu+disks+pressure+raid (the matching collectors)',
+    start: (dir) => startTidemark(dir, 'tidemark-matching', MATCHING_OFF),
+  },
   {
     name: 'node_exporter-matching',
     label: 'node_exporter, diskstats+cpu+pressure+mdadm, scraped every 1 s',
@@ -121,22 +134,23 @@ async function waitHttp(url, deadlineMs = 20_000) {
 }
 
 /** @returns {Promise<Started>} */
-async function startTidemark(dir) {
+async function startTidemark(dir, name, collectorFlags) {
   const port = await freePort();
-  const data = path.join(dir, 'server-data');
+  const data = path.join(dir, `${name}-server-data`);
   mkdirSync(data);
   // The server is the agent's real destination but not measured.
   const server = spawn(
     process.execPath,
     [path.resolve('dist/cli/main.js'), 'server', '--port', String(port), '--token', 't', '--data-dir', data],
-    { stdio: logTo(dir, 'tidemark-server') },
+    { stdio: logTo(dir, `${name}-server`) },
   );
   await waitHttp(`http://127.0.0.1:${port}/healthz`);
   const extra = args['agent-args'].split(' ').filter(Boolean);
   // Its own spool directory, as each agent needs (the default one may be another agent's on this machine).
-  if (!extra.includes('--spool-dir')) extra.push('--spool-dir', path.join(dir, 'agent-spool'));
-  const agent = spawn(LAUNCHER, ['agent', '--server', `ws://127.0.0.1:${port}`, '--log-level', 'warn', ...extra], {
-    stdio: logTo(dir, 'tidemark-agent'),
+  if (!extra.includes('--spool-dir')) extra.push('--spool-dir', path.join(dir, `${name}-spool`));
+  const argv = ['agent', '--server', `ws://127.0.0.1:${port}`, '--log-level', 'warn', ...collectorFlags, ...extra];
+  const agent = spawn(LAUNCHER, argv, {
+    stdio: logTo(dir, `${name}-agent`),
     env: {
       ...process.env,
       TIDEMARK_TOKEN: 't',
@@ -420,15 +434,18 @@ for (const p of PEERS) {
   table[p.name] = Object.fromEntries(FIGS.map(([k]) => [k, runs.map((r) => r[p.name][k])]));
   console.log(`| ${p.label} | ${row.join(' | ')} |`);
 }
-if (table.tidemark && PEERS.length > 1) {
-  console.log(`\nTidemark ÷ peer, median (min–max) of the per-repetition ratios:\n`);
+const ours = PEERS.filter((p) => p.name.startsWith('tidemark'));
+const theirs = PEERS.filter((p) => !p.name.startsWith('tidemark'));
+for (const t of ours) {
+  if (!theirs.length) break;
+  console.log(`\n${t.label} ÷ peer, median (min–max) of the per-repetition ratios:\n`);
   console.log(`| peer | ${FIGS.map((f) => f[1].replace(/ MB$| %.*$/, '')).join(' | ')} |`);
   console.log(`|---|${FIGS.map(() => '---').join('|')}|`);
-  for (const p of PEERS.filter((x) => x.name !== 'tidemark')) {
+  for (const p of theirs) {
     const row = FIGS.map(
       ([k]) =>
         span(
-          runs.map((r) => r.tidemark[k] / r[p.name][k]),
+          runs.map((r) => r[t.name][k] / r[p.name][k]),
           2,
         ) + '×',
     );

@@ -49,16 +49,57 @@ export function mountOf(p: string, mounts: readonly MountEntry[]): MountEntry | 
 }
 
 /**
+ * statfs each file system every this many ticks, spread over them (one mount
+ * on one tick, the next on the next, …): free space moves slowly, and a statfs
+ * per mount per second (40 and more on a host with many tmpfs mounts) was the
+ * largest share of the agent's CPU. Its figures go out every tick all the
+ * same, the last measured ones, so their series stay fresh.
+ */
+export const STATFS_EVERY_TICKS = 10;
+/**
+ * The file-system states go out when one changed, and in full at least this
+ * often (ticks): a server that restarted has them again well within the
+ * shortest `for` of the file-system rules (1 min), so a page carries its facts.
+ */
+export const STATES_EVERY_TICKS = 30;
+
+/** The last statfs of a mount point, and what the ticks in between repeat. */
+interface Measured {
+  /** The tick of the statfs (spread on first sight, see collect). */
+  tick: number;
+  /** Wall-clock ms of the statfs. */
+  at: number;
+  /** The figures but time to full, which counts down between statfs. */
+  steady: MetricSample[];
+  labels: Record<string, string>;
+  /** Time to full at `at`; NOT_FILLING_SECONDS when not filling. */
+  ttf: number;
+  inodes: MetricSample | null;
+  state: WireState;
+  /** The state as JSON, to tell a change. */
+  stateJson: string;
+  /** What decides whether a new statfs is due at once (device, type, mongod paths on it). */
+  identity: string;
+}
+
+/**
  * Free bytes and inodes of every real file system (statfs), a time-to-full
  * forecast from a linear fit over the last hours, and the chain path → mount →
- * device → md array for the paths mongod depends on.
+ * device → md array for the paths mongod depends on. Each mount is measured
+ * every STATFS_EVERY_TICKS ticks (see there); states go out when they change.
  */
 export class FilesystemsCollector implements Collector {
   readonly name = 'filesystems';
   private readonly histories = new Map<string, History>();
+  private readonly measured = new Map<string, Measured>();
   /** The mount table as last read and parsed: it rarely changes, so an unchanged text is not parsed again. */
   private mountsText: string | null = null;
   private mountsParsed: MountEntry[] = [];
+  private ticks = 0;
+  private statesTick = -Infinity;
+  /** The mount points reported last tick, to tell one that went. */
+  private reported = '';
+  private watched: WatchedPath[] = [];
 
   constructor(
     private readonly root: string,
@@ -87,38 +128,50 @@ export class FilesystemsCollector implements Collector {
       return failed(this.name, err);
     }
     if (!mounts) return absent(this.name, 'no proc/mounts under the root');
-    const watched = this.opts.watched?.() ?? [];
+    const tick = ++this.ticks;
+    // mongod's paths come from its config files: read with the statfs schedule, not every tick
+    if (tick % STATFS_EVERY_TICKS === 1) this.watched = this.opts.watched?.() ?? [];
     const holds = new Map<string, string[]>();
-    for (const w of watched) {
+    for (const w of this.watched) {
       const m = mountOf(w.path, mounts);
       if (m) holds.set(m.mountPoint, [...(holds.get(m.mountPoint) ?? []), `${w.role} ${w.path}`]);
     }
-    const seen = new Set<string>();
-    const chosen = mounts.filter((m) => {
-      const real = !IGNORED_TYPES.has(m.fsType) && !IGNORED_MOUNTS.test(m.mountPoint);
-      if ((!real && !holds.has(m.mountPoint)) || seen.has(m.mountPoint)) return false;
-      seen.add(m.mountPoint);
-      return true;
-    });
-    const samples: MetricSample[] = [];
-    const states: WireState[] = [];
+    const chosen = chooseMounts(mounts, holds);
     const errors: string[] = [];
+    let changed = false;
     await Promise.all(
-      chosen.map(async (m) => {
+      chosen.map(async (m, i) => {
+        const hold = holds.get(m.mountPoint) ?? [];
+        const identity = `${m.device}\u0000${m.fsType}\u0000${hold.join('\u0000')}`;
+        const last = this.measured.get(m.mountPoint);
+        if (last && last.identity === identity && tick - last.tick < STATFS_EVERY_TICKS) return;
         try {
-          const r = this.measure(m, await statfs(m.mountPoint), ctx.nowMs, holds.get(m.mountPoint) ?? []);
-          samples.push(...r.samples);
-          states.push(r.state);
+          const st = await statfs(m.mountPoint);
+          const next = this.measure(m, st, ctx.nowMs, hold, identity);
+          // first sight: counted as if measured up to STATFS_EVERY_TICKS - 1 ticks ago, so the next statfs of the mounts spread out
+          next.tick = last ? tick : tick - (i % STATFS_EVERY_TICKS);
+          if (next.stateJson !== last?.stateJson) changed = true;
+          this.measured.set(m.mountPoint, next);
         } catch (err) {
+          this.measured.delete(m.mountPoint);
           errors.push(`${m.mountPoint}: ${errorMessage(err)}`);
         }
       }),
     );
-    for (const k of this.histories.keys()) if (!seen.has(k)) this.histories.delete(k);
+    const reported = chosen.filter((m) => this.measured.has(m.mountPoint));
+    for (const k of this.histories.keys()) if (!chosen.some((m) => m.mountPoint === k)) this.histories.delete(k);
+    for (const k of this.measured.keys()) if (!chosen.some((m) => m.mountPoint === k)) this.measured.delete(k);
+    const reportedKey = reported.map((m) => m.mountPoint).join('\u0000');
+    const sendStates = changed || reportedKey !== this.reported || tick - this.statesTick >= STATES_EVERY_TICKS;
+    this.reported = reportedKey;
+    if (sendStates) this.statesTick = tick;
+    const samples: MetricSample[] = [];
+    for (const m of reported) samples.push(...currentSamples(this.measured.get(m.mountPoint)!, ctx.nowMs));
     return {
       samples,
-      states,
-      stateKinds: [FILESYSTEM_STATE_KIND],
+      ...(sendStates
+        ? { states: reported.map((m) => this.measured.get(m.mountPoint)!.state), stateKinds: [FILESYSTEM_STATE_KIND] }
+        : {}),
       status: errors.length
         ? { name: this.name, state: 'ok', message: `cannot statfs ${errors.join('; ')}` }
         : { name: this.name, state: 'ok' },
@@ -130,7 +183,8 @@ export class FilesystemsCollector implements Collector {
     st: { bsize: number; blocks: number; bavail: number; files: number; ffree: number },
     now: number,
     holds: string[],
-  ): { samples: MetricSample[]; state: WireState } {
+    identity: string,
+  ): Measured {
     const size = st.blocks * st.bsize;
     const avail = st.bavail * st.bsize;
     let h = this.histories.get(m.mountPoint);
@@ -140,33 +194,56 @@ export class FilesystemsCollector implements Collector {
     const availPercent = size > 0 ? (100 * st.bavail) / st.blocks : null;
     const inodesFreePercent = st.files > 0 ? (100 * st.ffree) / st.files : null;
     const l = { mountpoint: m.mountPoint, device: m.device, fstype: m.fsType };
-    const samples: MetricSample[] = [
-      { m: 'fs_size_bytes', l, v: size },
-      { m: 'fs_avail_bytes', l, v: avail },
-      { m: 'fs_avail_percent', l, v: availPercent },
-      { m: 'fs_time_to_full_seconds', l, v: ttf },
-    ];
-    if (inodesFreePercent !== null) samples.push({ m: 'fs_inodes_free_percent', l, v: inodesFreePercent });
-    const chain = deviceChain(this.root, m.device);
+    const value = {
+      mountPoint: m.mountPoint,
+      fsType: m.fsType,
+      sizeBytes: size,
+      availBytes: avail,
+      availPercent,
+      inodesFreePercent,
+      timeToFullSeconds: ttf < NOT_FILLING_SECONDS ? ttf : null,
+      holds,
+      ...deviceChain(this.root, m.device),
+    };
     return {
-      samples,
-      state: {
-        kind: FILESYSTEM_STATE_KIND,
-        key: m.mountPoint,
-        value: {
-          mountPoint: m.mountPoint,
-          fsType: m.fsType,
-          sizeBytes: size,
-          availBytes: avail,
-          availPercent,
-          inodesFreePercent,
-          timeToFullSeconds: ttf < NOT_FILLING_SECONDS ? ttf : null,
-          holds,
-          ...chain,
-        },
-      },
+      tick: 0,
+      at: now,
+      steady: [
+        { m: 'fs_size_bytes', l, v: size },
+        { m: 'fs_avail_bytes', l, v: avail },
+        { m: 'fs_avail_percent', l, v: availPercent },
+      ],
+      labels: l,
+      ttf,
+      inodes: inodesFreePercent !== null ? { m: 'fs_inodes_free_percent', l, v: inodesFreePercent } : null,
+      state: { kind: FILESYSTEM_STATE_KIND, key: m.mountPoint, value },
+      stateJson: JSON.stringify(value),
+      identity,
     };
   }
+}
+
+/** Real file systems, and others that hold a watched path, each mount point once. */
+function chooseMounts(mounts: readonly MountEntry[], holds: ReadonlyMap<string, string[]>): MountEntry[] {
+  const seen = new Set<string>();
+  return mounts.filter((m) => {
+    const real = !IGNORED_TYPES.has(m.fsType) && !IGNORED_MOUNTS.test(m.mountPoint);
+    if ((!real && !holds.has(m.mountPoint)) || seen.has(m.mountPoint)) return false;
+    seen.add(m.mountPoint);
+    return true;
+  });
+}
+
+/**
+ * A mount's samples at `now` from its last statfs: the same figures, and the
+ * time to full counted down by the time since (the fitted line reaches zero
+ * at the same instant, so from `now` it is that much nearer).
+ */
+function currentSamples(r: Measured, now: number): MetricSample[] {
+  const ttf = r.ttf < NOT_FILLING_SECONDS ? Math.max(0, r.ttf - (now - r.at) / 1000) : r.ttf;
+  const out: MetricSample[] = [...r.steady, { m: 'fs_time_to_full_seconds', l: r.labels, v: ttf }];
+  if (r.inodes) out.push(r.inodes);
+  return out;
 }
 
 /** mongod's dbPath and log directory from its config files, to tie them to their mounts. */

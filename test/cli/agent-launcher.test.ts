@@ -1,0 +1,63 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { HostSummary } from '../../shared/protocol.js';
+import { REPO, getJson, serverProcess, tempDir, until, type Running } from '../helpers/process.js';
+
+/**
+ * `bin/tidemark agent` runs the bundled CLI (dist/agent-bundle, built by
+ * scripts/build-agent.mjs) under the launcher's V8 flags: the bundle must be
+ * the whole agent — it connects, streams, reads its version from package.json
+ * and forks its inventory child from next to its own chunks.
+ */
+describe('the agent launcher', () => {
+  let server: Running | undefined;
+  let agent: ChildProcess | undefined;
+  afterAll(async () => {
+    agent?.kill('SIGTERM');
+    await server?.stop();
+  });
+
+  it('runs the bundled agent, which streams and sends its inventory', async () => {
+    const { port, base, start } = await serverProcess();
+    server = await start();
+    agent = spawn(
+      path.join(REPO, 'bin/tidemark'),
+      ['agent', '--server', `ws://127.0.0.1:${port}`, '--agent-id', 'launched', '--spool-dir', tempDir()],
+      { env: { ...process.env, TIDEMARK_TOKEN: 't' }, stdio: 'ignore' },
+    );
+    // the launcher (a shell script) execs node, so the agent keeps its pid
+    const argv = await until(
+      () => {
+        const a = readFileSync(`/proc/${agent!.pid}/cmdline`, 'utf8').split('\0');
+        return a[0] === 'node' ? a : null;
+      },
+      10_000,
+      'the launcher to exec node',
+    );
+    expect(argv).toContain('--jitless');
+    expect(argv.filter((a) => a.endsWith('main.js')).map((a) => path.resolve(a))).toEqual([
+      path.join(REPO, 'dist/agent-bundle/main.js'),
+    ]);
+
+    await until(
+      async () => {
+        const h = await getJson<{ ingested: { batches: number } }>(`${base}/healthz`);
+        return h.ingested.batches >= 3;
+      },
+      30_000,
+      'three batches from the bundled agent',
+    );
+    const host = await until(
+      async () => {
+        const h = await getJson<HostSummary>(`${base}/api/hosts/launched`);
+        return h.inventory ? h : null;
+      },
+      60_000,
+      'the inventory from the child process',
+    );
+    expect(host.agentVersion).toBe(JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).version);
+    expect(host.inventory).toMatchObject({ os: { platform: 'linux' } });
+  }, 90_000);
+});
