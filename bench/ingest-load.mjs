@@ -39,12 +39,24 @@ const { table, levels } = hostShape();
 const perHost = table.length;
 const fleet = new FleetValues(hosts, levels);
 const groups = sendGroups(hosts, SLOTS);
-const stats = { generated: 0, sent: 0, dropped: 0, errors: 0, lastError: '', closed: 0, maxLagMs: 0, requests: 0 };
+/** Samples generated, handed to a socket (`sent`), acknowledged by the target (`acked`: Tidemark's acks, a 2xx answer). */
+const stats = {
+  generated: 0,
+  sent: 0,
+  acked: 0,
+  dropped: 0,
+  errors: 0,
+  lastError: '',
+  closed: 0,
+  maxLagMs: 0,
+  requests: 0,
+};
 
 /** Tidemark: one agent session per host, hello with the whole series table, then batches of values. */
 async function connectAgents() {
   const sockets = new Array(hosts);
   const seqs = new Uint32Array(hosts);
+  const ackedSeqs = new Uint32Array(hosts);
   const wsUrl = `${url.replace(/^http/, 'ws')}/ws/agent`;
   const open = (i) =>
     new Promise((resolve, reject) => {
@@ -53,7 +65,14 @@ async function connectAgents() {
       ws.on('open', () => ws.send(helloFrame(hostId(i), randomBytes(8).toString('hex'), table)));
       ws.on('message', (data) => {
         const text = data.toString();
-        if (!ready && text.includes('"welcome"')) {
+        if (text.startsWith('{"type":"ack"')) {
+          // An ack covers every batch of the session up to its seq: stored by the server.
+          const seq = JSON.parse(text).seq;
+          if (seq > ackedSeqs[i]) {
+            stats.acked += (seq - ackedSeqs[i]) * perHost;
+            ackedSeqs[i] = seq;
+          }
+        } else if (!ready && text.includes('"welcome"')) {
           ready = true;
           sockets[i] = ws;
           resolve(undefined);
@@ -102,7 +121,7 @@ function remoteWriter() {
       if (error) {
         stats.errors++;
         stats.lastError = error;
-      } else stats.sent += samples;
+      } else stats.acked += samples;
       post();
     };
     const req = http.request(endpoint, {
@@ -121,6 +140,7 @@ function remoteWriter() {
     });
     req.on('error', (err) => done(err.message));
     req.end(body);
+    stats.sent += samples;
   };
   return (group, ts, slot) => {
     const samples = group.length * perHost;
