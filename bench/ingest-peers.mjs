@@ -57,6 +57,15 @@ function procTree(pid) {
   return { cpuS, rssMB };
 }
 
+/** Share of the last minute some task waited for a CPU (/proc/pressure/cpu), %: how contended the machine was. */
+function cpuPressure() {
+  try {
+    return Number(/some avg10=[\d.]+ avg60=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1]);
+  } catch {
+    return NaN;
+  }
+}
+
 async function waitUntil(check, ms, what) {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -268,6 +277,7 @@ async function runOne(name, hosts) {
       generatorLastError: g1.lastError || undefined,
       generatorMaxLagMs: g1.maxLagMs,
       load: [load0, os.loadavg()[0]],
+      cpuPressureSome60: cpuPressure(),
     };
   } catch (err) {
     failed = true; // its logs are kept
