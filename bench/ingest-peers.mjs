@@ -7,6 +7,7 @@
 // WebSocket; VictoriaMetrics: sample timestamp -> first seen by /api/v1/query, polled), generator CPU.
 // Usage: node bench/ingest-peers.mjs [--hosts 1000,2000,4000,6000,8000,10000] [--reps 3] [--measure 30]
 //   [--warmup 60] [--targets tidemark,vm] [--tidemark-dir DIR] [--snappy literal|snappyjs] [--pin-generator CPU]
+//   [--from FILE]   (prints the tables of an earlier run's output, e.g. one stopped before the end)
 //   (run `npm run build` first; needs the Debian package victoria-metrics)
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -293,24 +294,33 @@ async function runOne(name, hosts) {
 }
 
 const TARGETS = arg('targets', 'tidemark,vm').split(',');
-const results = []; // [rep][step][target]
-console.log(
-  `# ingest-peers: hosts ${ladder.join(',')}, ${reps} reps, ${warmupS} s warm-up + ${measureS} s per target and step, ` +
-    `remote-write snappy ${snappy}, generator ${pinCpu ? `pinned to CPU ${pinCpu}` : 'not pinned'}, tidemark ${tidemarkDir}`,
-);
-console.log(
-  `# ${machine()}, load average at start ${os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')}`,
-);
-for (let rep = 0; rep < reps; rep++)
-  for (const hosts of ladder)
-    for (const target of TARGETS) {
-      const r = await runOne(target, hosts);
-      console.log(JSON.stringify({ rep, ...r }));
-      results.push({ rep, ...r });
-    }
+const fromFile = arg('from', null);
+/** One object per rep, step and target; with --from FILE, those of an earlier run's output (its JSON lines). */
+const results = fromFile
+  ? readFileSync(fromFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{"rep"'))
+      .map((l) => JSON.parse(l))
+  : [];
+if (!fromFile) {
+  console.log(
+    `# ingest-peers: hosts ${ladder.join(',')}, ${reps} reps, ${warmupS} s warm-up + ${measureS} s per target and step, ` +
+      `remote-write snappy ${snappy}, generator ${pinCpu ? `pinned to CPU ${pinCpu}` : 'not pinned'}, tidemark ${tidemarkDir}`,
+  );
+  console.log(
+    `# ${machine()}, load average at start ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  for (let rep = 0; rep < reps; rep++)
+    for (const hosts of ladder)
+      for (const target of TARGETS) {
+        const r = await runOne(target, hosts);
+        console.log(JSON.stringify({ rep, ...r }));
+        results.push({ rep, ...r });
+      }
+}
 
 const ok = results.filter((r) => !r.failed);
 const range = (vals, digits = 0) => {
@@ -324,7 +334,7 @@ const cpuPerSample = (r) => (1e6 * r.cpuPercent) / 100 / kept(r); // CPU µs per
 const bytesPerSeries = (r) => (r.rssMB * 2 ** 20) / r.series;
 const label = (target) => (target === 'vm' ? 'VictoriaMetrics' : 'Tidemark');
 
-console.log(`\n(min / median / max over ${reps} reps)\n`);
+console.log(`\n(min / median / max over the reps that completed: ${new Set(results.map((r) => r.rep)).size})\n`);
 console.log(
   '| hosts | target | offered samples/s | acked | kept | server CPU % | CPU µs per sample | RSS MB | bytes per series | p50 / p99 delivery ms | generator CPU % | load avg |',
 );
@@ -356,7 +366,7 @@ console.log('| hosts | kept | CPU per sample | memory per series |');
 console.log('| --- | --- | --- | --- |');
 for (const hosts of ladder) {
   const pairs = [];
-  for (let rep = 0; rep < reps; rep++) {
+  for (const rep of new Set(results.map((r) => r.rep))) {
     const tm = ok.find((r) => r.rep === rep && r.hosts === hosts && r.target === 'tidemark');
     const vm = ok.find((r) => r.rep === rep && r.hosts === hosts && r.target === 'vm');
     if (tm && vm) pairs.push([tm, vm]);
