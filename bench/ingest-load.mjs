@@ -87,9 +87,20 @@ async function connectAgents() {
         if (!ready) reject(new Error(`agent ${hostId(i)} closed before its welcome`));
       });
     });
+  /** A refused or reset handshake is tried again after a pause, as an agent reconnects; the fifth failure ends the run. */
+  const openWithRetries = async (i) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await open(i);
+      } catch (err) {
+        if (attempt === 5) throw err;
+        await new Promise((r) => setTimeout(r, 1000 * attempt));
+      }
+    }
+  };
   // A hundred handshakes at a time: the server's accept queue, not the generator, sets the pace.
   for (let from = 0; from < hosts; from += 100)
-    await Promise.all(Array.from({ length: Math.min(100, hosts - from) }, (_, k) => open(from + k)));
+    await Promise.all(Array.from({ length: Math.min(100, hosts - from) }, (_, k) => openWithRetries(from + k)));
   return (group, ts) => {
     for (const i of group) {
       const ws = sockets[i];
