@@ -120,7 +120,21 @@ async function tidemarkTarget(dir, port) {
   const log = openSync(path.join(dir, 'server.log'), 'a');
   const proc = spawn(
     process.execPath,
-    [CLI, 'server', '--port', String(port), '--token', 't', '--data-dir', dir, '--log-level', 'warn'],
+    // Every agent connects from 127.0.0.1: the per-address bound (10 000 by default) must leave room for the fleet.
+    [
+      CLI,
+      'server',
+      '--port',
+      String(port),
+      '--token',
+      't',
+      '--data-dir',
+      dir,
+      '--log-level',
+      'warn',
+      '--max-connections-per-address',
+      '100000',
+    ],
     { stdio: ['ignore', log, log] },
   );
   await waitUntil(async () => (await fetch(`${base}/healthz`)).ok, 30_000, 'tidemark server');
@@ -326,7 +340,10 @@ const ok = results.filter((r) => !r.failed);
 const range = (vals, digits = 0) => {
   const s = summary(vals.filter(Number.isFinite));
   if (s.n === 0) return '–';
-  return s.n === 1 ? fmt(s.min, digits) : `${fmt(s.min, digits)} / ${fmt(s.median, digits)} / ${fmt(s.max, digits)}`;
+  if (s.n === 1) return fmt(s.min, digits);
+  // Two reps have no median worth the name: their range.
+  if (s.n === 2) return `${fmt(s.min, digits)}–${fmt(s.max, digits)}`;
+  return `${fmt(s.min, digits)} / ${fmt(s.median, digits)} / ${fmt(s.max, digits)}`;
 };
 /** Kept: the target's own counter; Tidemark's acks where its /healthz did not answer in time. */
 const kept = (r) => (Number.isFinite(r.keptPerS) ? r.keptPerS : r.ackedPerS);
