@@ -1,0 +1,185 @@
+// The samples of bench/ingest-peers.mjs and the bytes that carry them, built once and patched in place:
+// a fleet of simulated hosts (the series and levels of `tidemark simulate`'s hosts, 93 series each) whose
+// values take a seeded random walk, so every run of the same fleet produces the same values at the same
+// relative timestamps; as Tidemark protocol-2 batch frames, and as Prometheus remote-write requests.
+import { SimulatedHost } from '../dist/agent/simulator.js';
+import { encodeLabels, remoteLabels } from '../dist/server/remote-write/encode.js';
+import { silentLogger } from '../dist/shared/log.js';
+
+/** A host of the simulator's that is never in an episode (index not a multiple of 10, 17 or 23): its steady series. */
+const STEADY_HOST = 1;
+
+/** The simulator's series (metric, labels) and their levels, as one steady host reports them. */
+export function hostShape() {
+  const sim = new SimulatedHost(STEADY_HOST, 'shape', 'ws://127.0.0.1:9', 't', silentLogger);
+  const { samples } = sim.sample(60_000);
+  return {
+    /** Protocol-2 series table: [metric] or [metric, labels]. */
+    table: samples.map((s) => (s.l ? [s.m, { ...s.l }] : [s.m])),
+    levels: Float64Array.from(samples, (s) => s.v ?? 0),
+  };
+}
+
+/** Host ids as the simulator names them. */
+export const hostId = (i) => `sim-${String(i).padStart(5, '0')}`;
+
+/**
+ * Every host's current values in one Float64Array (host i's at i × perHost), stepped once per host and
+ * second: a walk back towards the level for series whose level is not a whole number (rates, percentages,
+ * latencies), constants for the rest (disk counts, flags, limits), as the simulator has them.
+ */
+export class FleetValues {
+  constructor(hosts, levels) {
+    this.hosts = hosts;
+    this.perHost = levels.length;
+    this.levels = levels;
+    this.values = new Float64Array(hosts * this.perHost);
+    this.rng = new Uint32Array(hosts);
+    for (let i = 0; i < hosts; i++) {
+      this.values.set(levels, i * this.perHost);
+      this.rng[i] = (i + 1) * 2_654_435_761; // xorshift32 must not start at 0
+    }
+  }
+
+  /** Host `i`'s next values: the same sequence for the same host in every run. */
+  step(i) {
+    const { perHost, levels, values } = this;
+    let x = this.rng[i];
+    const base = i * perHost;
+    for (let j = 0; j < perHost; j++) {
+      const level = levels[j];
+      if (Number.isInteger(level)) continue;
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      const r = (x >>> 0) / 4_294_967_296 - 0.5;
+      const v = values[base + j];
+      values[base + j] = Math.max(0, v + r * 0.1 * level + (level - v) * 0.05);
+    }
+    this.rng[i] = x;
+  }
+
+  /** Host `i`'s values as bytes (little-endian float64s), a view into the fleet's array. */
+  bytesOf(i) {
+    return Buffer.from(this.values.buffer, i * this.perHost * 8, this.perHost * 8);
+  }
+}
+
+/** The hello of a protocol-2 agent session that names its whole series table up front. */
+export function helloFrame(id, session, table) {
+  return JSON.stringify({
+    type: 'hello',
+    protocol: 2,
+    agentId: id,
+    session,
+    hostname: id,
+    agentVersion: 'bench-ingest-peers',
+    inventory: null,
+    series: table,
+  });
+}
+
+/** A protocol-2 batch: the table's series in order (no `i`), values packed as float64s in base64. */
+export function batchFrame(seq, ts, valueBytes) {
+  return `{"type":"batch","seq":${seq},"ts":${ts},"v":"${valueBytes.toString('base64')}"}`;
+}
+
+const varintSize = (n) => {
+  let size = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+};
+function writeVarint(buf, at, n) {
+  while (n >= 128) {
+    buf[at++] = (n % 128) | 128;
+    n = Math.floor(n / 128);
+  }
+  buf[at++] = n;
+  return at;
+}
+
+/** Millisecond timestamps from 2^35 (1971) to 2^42 (2109) are 6-byte varints: a request keeps its size. */
+const TS_BYTES = 6;
+const SAMPLE_BYTES = 1 + 8 + 1 + TS_BYTES; // Sample { double value = 1; int64 timestamp = 2; }
+
+/**
+ * Snappy's block format with one literal (a valid stream any decoder reads, without compressing): the
+ * header is the uncompressed length, then a literal tag with a 1-4 byte length.
+ */
+function literalSnappyHeader(rawLength) {
+  const lenBytes = rawLength - 1 < 2 ** 8 ? 1 : rawLength - 1 < 2 ** 16 ? 2 : rawLength - 1 < 2 ** 24 ? 3 : 4;
+  const head = Buffer.alloc(varintSize(rawLength) + 1 + lenBytes);
+  let at = writeVarint(head, 0, rawLength);
+  head[at++] = (59 + lenBytes) << 2;
+  head.writeUIntLE(rawLength - 1, at, lenBytes);
+  return head;
+}
+
+/**
+ * One remote-write request for a group of hosts (each series with one sample), laid out once: `body` is the
+ * snappy-framed WriteRequest, `raw` the protobuf inside it (a view of the same bytes). `patch` writes the
+ * group's current values and one timestamp into it; nothing else changes from second to second. Labels are
+ * those Tidemark's own remote write sends (`tidemark_<metric>`, host, the series' labels).
+ */
+export class RemoteWriteGroup {
+  constructor(hostIndexes, table) {
+    this.hosts = hostIndexes;
+    this.perHost = table.length;
+    const labels = hostIndexes.flatMap((i) => table.map(([m, l]) => encodeLabels(remoteLabels(hostId(i), m, l))));
+    let rawLength = 0;
+    for (const l of labels) {
+      const inner = l.length + 2 + SAMPLE_BYTES;
+      rawLength += 1 + varintSize(inner) + inner;
+    }
+    const head = literalSnappyHeader(rawLength);
+    this.body = Buffer.alloc(head.length + rawLength);
+    head.copy(this.body);
+    this.raw = this.body.subarray(head.length);
+    /** Offset of each sample's value in `raw`; its timestamp follows 9 bytes later. */
+    this.valueAt = new Uint32Array(labels.length);
+    let at = 0;
+    labels.forEach((l, k) => {
+      const inner = l.length + 2 + SAMPLE_BYTES;
+      at = writeVarint(this.raw, at, (1 << 3) | 2); // WriteRequest.timeseries
+      at = writeVarint(this.raw, at, inner);
+      at += l.copy(this.raw, at);
+      this.raw[at++] = (2 << 3) | 2; // TimeSeries.samples
+      this.raw[at++] = SAMPLE_BYTES;
+      this.raw[at++] = (1 << 3) | 1; // Sample.value, fixed 64-bit
+      this.valueAt[k] = at;
+      at += 8;
+      this.raw[at++] = 2 << 3; // Sample.timestamp, varint
+      at += TS_BYTES;
+    });
+    if (at !== rawLength) throw new Error(`remote-write layout: wrote ${at} of ${rawLength} bytes`);
+    this.tsBytes = Buffer.alloc(TS_BYTES);
+  }
+
+  /** Writes every host's current values (from `fleet`) and timestamp `ts` (ms) into the request. */
+  patch(fleet, ts) {
+    if (writeVarint(this.tsBytes, 0, ts) !== TS_BYTES)
+      throw new Error(`timestamp ${ts} is not a ${TS_BYTES}-byte varint`);
+    const { raw, valueAt, perHost, tsBytes } = this;
+    const values = fleet.values;
+    let k = 0;
+    for (const i of this.hosts) {
+      const base = i * fleet.perHost;
+      for (let j = 0; j < perHost; j++, k++) {
+        const at = valueAt[k];
+        raw.writeDoubleLE(values[base + j], at);
+        tsBytes.copy(raw, at + 9);
+      }
+    }
+  }
+}
+
+/** Hosts in send groups: `groups` slots a second, host i in slot floor(i × groups / hosts), as the simulator spreads its ticks. */
+export function sendGroups(hosts, groups) {
+  const g = Math.min(groups, hosts);
+  const out = Array.from({ length: g }, () => []);
+  for (let i = 0; i < hosts; i++) out[Math.floor((i * g) / hosts)].push(i);
+  return out;
+}
