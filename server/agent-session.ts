@@ -67,7 +67,9 @@ export class AgentSession {
   private readonly bucket: TokenBucket;
   private readonly remote: string;
   private readonly heartbeat: NodeJS.Timeout;
-  private readonly helloDeadline: NodeJS.Timeout;
+  private helloDeadline: NodeJS.Timeout;
+  /** Frames received and not yet handled (waiting in the ingest queue). */
+  private unhandled = 0;
 
   constructor(
     private readonly endpoint: AgentEndpoint,
@@ -108,6 +110,12 @@ export class AgentSession {
 
   private noHelloInTime(): void {
     if (this.hello) return;
+    if (this.unhandled > 0) {
+      // The agent sent its frames in time; they wait behind others' in the ingest queue.
+      this.helloDeadline = setTimeout(() => this.noHelloInTime(), this.endpoint.opts.helloTimeoutMs ?? 10_000);
+      this.helloDeadline.unref();
+      return;
+    }
     this.endpoint.helloTimeouts++;
     this.ws.terminate();
   }
@@ -132,7 +140,11 @@ export class AgentSession {
       this.ws.close(CLOSE_RATE_LIMITED, 'rate limited');
       return;
     }
-    this.endpoint.ingest.submit(this.ws, () => this.onFrame(data, isBinary));
+    this.unhandled++;
+    this.endpoint.ingest.submit(this.ws, () => {
+      this.unhandled--;
+      this.onFrame(data, isBinary);
+    });
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
