@@ -6,7 +6,6 @@
  */
 import type { z } from 'zod';
 import {
-  BASE64_PATTERN,
   MAX_BATCH_SAMPLES,
   MAX_BATCH_VALUES_CHARS,
   MAX_LABELS,
@@ -14,6 +13,7 @@ import {
   MAX_NAME_LENGTH,
   MAX_SERIES_PER_SESSION,
   NAME_PATTERN,
+  isBase64,
 } from '../shared/wire-limits.js';
 import { seriesKey } from '../shared/series-key.js';
 import { metricDef } from '../shared/catalogue.js';
@@ -173,7 +173,7 @@ function decodePacked(
   table: SessionSeries,
   defined: Map<number, SessionEntry>,
 ): Pick<DecodedBatch, 'series' | 'values' | 'slots'> {
-  if (typeof m.v !== 'string' || m.v.length > MAX_BATCH_VALUES_CHARS || !BASE64_PATTERN.test(m.v))
+  if (typeof m.v !== 'string' || m.v.length > MAX_BATCH_VALUES_CHARS || !isBase64(m.v))
     fail('v', `must be base64 of at most ${MAX_BATCH_SAMPLES} float64 values`);
   const bytes = Buffer.from(m.v as string, 'base64');
   if (bytes.length % 8 !== 0)
