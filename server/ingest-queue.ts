@@ -3,9 +3,9 @@ import type { WebSocket } from 'ws';
 /** Longest stretch of frame handling before timers, HTTP (/healthz) and dashboards get a turn. */
 export const INGEST_SLICE_MS = 10;
 /** Frames waiting above which the connections that add more are paused (the kernel holds their backlog). */
-export const INGEST_HIGH_WATER = 2000;
+export const INGEST_HIGH_WATER = 50_000;
 /** Frames waiting below which the paused connections are read again. */
-export const INGEST_LOW_WATER = 500;
+export const INGEST_LOW_WATER = 10_000;
 
 export interface IngestQueueStats {
   waiting: number;
