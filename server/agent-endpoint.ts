@@ -8,6 +8,7 @@ import type { Principal } from './access.js';
 import { LimitedLog } from '../shared/log-limit.js';
 import { SeriesLimits, type SeriesLimitOptions } from './series-limits.js';
 import { AgentSession } from './agent-session.js';
+import { IngestQueue } from './ingest-queue.js';
 
 export interface AgentEndpointOptions {
   store: Store;
@@ -51,6 +52,8 @@ export class AgentEndpoint {
   readonly seriesLimits: SeriesLimits;
   /** Bad-frame warnings are rate limited: a flood of them must not fill the disk with log. */
   readonly limitedLog: LimitedLog;
+  /** Every connection's frames, handled in slices so the event loop keeps answering (see ingest-queue.ts). */
+  readonly ingest = new IngestQueue();
   /** Connections closed for sending no hello in time. */
   helloTimeouts = 0;
 

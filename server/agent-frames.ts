@@ -6,7 +6,6 @@
  */
 import type { z } from 'zod';
 import {
-  BASE64_PATTERN,
   MAX_BATCH_SAMPLES,
   MAX_BATCH_VALUES_CHARS,
   MAX_LABELS,
@@ -14,6 +13,7 @@ import {
   MAX_NAME_LENGTH,
   MAX_SERIES_PER_SESSION,
   NAME_PATTERN,
+  isBase64,
 } from '../shared/wire-limits.js';
 import { seriesKey } from '../shared/series-key.js';
 import { metricDef } from '../shared/catalogue.js';
@@ -173,7 +173,7 @@ function decodePacked(
   table: SessionSeries,
   defined: Map<number, SessionEntry>,
 ): Pick<DecodedBatch, 'series' | 'values' | 'slots'> {
-  if (typeof m.v !== 'string' || m.v.length > MAX_BATCH_VALUES_CHARS || !BASE64_PATTERN.test(m.v))
+  if (typeof m.v !== 'string' || m.v.length > MAX_BATCH_VALUES_CHARS || !isBase64(m.v))
     fail('v', `must be base64 of at most ${MAX_BATCH_SAMPLES} float64 values`);
   const bytes = Buffer.from(m.v as string, 'base64');
   if (bytes.length % 8 !== 0)
@@ -240,6 +240,31 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
   return batch;
 }
 
+/** The hello without its series table, which decodeHello checks by hand. */
+const helloHeadSchema = helloSchema.omit({ series: true });
+
+/**
+ * A hello: its fields through the schema, its series table (the bulk of it,
+ * ~100 entries) by hand against the same rules — through the schema a whole
+ * fleet reconnecting after a server restart spent seconds on its hellos.
+ */
+function decodeHello(frame: { series?: unknown }): Checked<AgentMessage> {
+  const { series, ...head } = frame;
+  const decoded = decodeFrameValue(head, helloHeadSchema);
+  if (!decoded.ok || series === undefined) return decoded;
+  if (!Array.isArray(series) || series.length > MAX_SERIES_PER_SESSION)
+    fail('series', `must be an array of at most ${MAX_SERIES_PER_SESSION} series`);
+  const defs = (series as unknown[]).map((d, i): [string] | [string, Record<string, string>] => {
+    if (!Array.isArray(d) || d.length < 1 || d.length > 2) fail(`series.${i}`, 'must be [metric] or [metric, labels]');
+    const metric = checkMetric((d as unknown[])[0], `series.${i}.0`);
+    if ((d as unknown[]).length === 1) return [metric];
+    const labels = (d as unknown[])[1];
+    if (labels === undefined) fail(`series.${i}.1`, 'labels must be an object');
+    return [metric, checkLabels(labels, `series.${i}.1`)!];
+  });
+  return { ok: true, value: { ...decoded.value, series: defs } };
+}
+
 /** Parses and checks a frame from an agent; a readable reason instead of a throw. Batches go through `table`. */
 export function decodeAgentFrame(raw: string, table: SessionSeries): Checked<AgentMessage> {
   let data: unknown;
@@ -256,13 +281,8 @@ export function decodeAgentFrame(raw: string, table: SessionSeries): Checked<Age
     if (type === 'hello' || type === 'inventory') {
       const frame = data as { inventory?: unknown; series?: unknown };
       if (frame.inventory !== null) checkJson(frame.inventory, INVENTORY_LIMITS, 'inventory');
-      if (Array.isArray(frame.series))
-        (frame.series as unknown[]).forEach((d, i) => {
-          if (!Array.isArray(d)) return; // the schema says why
-          checkMetric(d[0], `series.${i}.0`);
-          checkLabels(d[1], `series.${i}.1`);
-        });
-      return type === 'hello' ? decodeFrameValue(data, helloSchema) : decodeFrameValue(data, inventorySchema);
+      if (type === 'inventory') return decodeFrameValue(data, inventorySchema);
+      return decodeHello(frame);
     }
     return { ok: false, code: 'bad_frame', message: `type: unknown message type ${JSON.stringify(type)}` };
   } catch (err) {

@@ -55,6 +55,9 @@ class TokenBucket {
 export class AgentSession {
   private hello: Hello | null = null;
   private lastSeq = 0;
+  /** The highest sequence known durable, and whether its ack is about to go out. */
+  private durableSeq = 0;
+  private ackQueued = false;
   private badInARow = 0;
   private alive = true;
   private readonly table = new SessionSeries();
@@ -64,7 +67,9 @@ export class AgentSession {
   private readonly bucket: TokenBucket;
   private readonly remote: string;
   private readonly heartbeat: NodeJS.Timeout;
-  private readonly helloDeadline: NodeJS.Timeout;
+  private helloDeadline: NodeJS.Timeout;
+  /** Frames received and not yet handled (waiting in the ingest queue). */
+  private unhandled = 0;
 
   constructor(
     private readonly endpoint: AgentEndpoint,
@@ -81,7 +86,7 @@ export class AgentSession {
     this.helloDeadline = setTimeout(() => this.noHelloInTime(), o.helloTimeoutMs ?? 10_000);
     this.helloDeadline.unref();
     ws.on('pong', () => (this.alive = true));
-    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    ws.on('message', (data, isBinary) => this.onArrival(data, isBinary));
     ws.on('close', () => this.onClose());
     ws.on('error', (err) =>
       o.log.warn('agent socket error', { agent: this.hello?.agentId ?? this.remote, error: err.message }),
@@ -97,13 +102,20 @@ export class AgentSession {
   }
 
   private checkAlive(): void {
-    if (!this.alive) return void this.ws.terminate();
+    // A connection the ingest queue paused is silent because of this server, not the agent.
+    if (!this.alive && !this.endpoint.ingest.isPaused(this.ws)) return void this.ws.terminate();
     this.alive = false;
     this.ws.ping();
   }
 
   private noHelloInTime(): void {
     if (this.hello) return;
+    if (this.unhandled > 0) {
+      // The agent sent its frames in time; they wait behind others' in the ingest queue.
+      this.helloDeadline = setTimeout(() => this.noHelloInTime(), this.endpoint.opts.helloTimeoutMs ?? 10_000);
+      this.helloDeadline.unref();
+      return;
+    }
     this.endpoint.helloTimeouts++;
     this.ws.terminate();
   }
@@ -120,13 +132,22 @@ export class AgentSession {
       this.ws.close(CLOSE_TOO_MANY_BAD_FRAMES, 'too many bad frames');
   }
 
-  private onFrame(data: RawData, isBinary: boolean): void {
+  /** The rate is the agent's, counted as frames arrive; handling waits its turn in the ingest queue. */
+  private onArrival(data: RawData, isBinary: boolean): void {
     this.alive = true;
     if (!this.bucket.take()) {
       this.send({ type: 'error', code: 'rate_limited', message: 'too many frames; reconnect and replay later' });
       this.ws.close(CLOSE_RATE_LIMITED, 'rate limited');
       return;
     }
+    this.unhandled++;
+    this.endpoint.ingest.submit(this.ws, () => {
+      this.unhandled--;
+      this.onFrame(data, isBinary);
+    });
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
     if (isBinary) return this.reject('bad_frame', 'binary frames are not part of the protocol');
     const decoded = decodeAgentFrame(frameText(data), this.table);
     if (!decoded.ok) return this.reject(decoded.code, decoded.message);
@@ -218,9 +239,22 @@ export class AgentSession {
     opts.onBatch(hello.agentId, stored);
   }
 
-  /** Acknowledge only what is on disk: an acked batch is one the agent forgets. */
+  /**
+   * Acknowledge only what is on disk: an acked batch is one the agent forgets.
+   * Acks are cumulative, so the batches one commit made durable get one ack,
+   * of the highest (a replay of dozens of batches: one frame, not dozens).
+   */
   private ackWhenDurable(seq: number): void {
-    void this.endpoint.opts.store.whenDurable().then(() => this.send({ type: 'ack', seq }));
+    void this.endpoint.opts.store.whenDurable().then(() => {
+      if (seq > this.durableSeq) this.durableSeq = seq;
+      if (this.ackQueued) return;
+      this.ackQueued = true;
+      // A commit resolves all its waiters at once: this runs after every one of them.
+      queueMicrotask(() => {
+        this.ackQueued = false;
+        this.send({ type: 'ack', seq: this.durableSeq });
+      });
+    });
   }
 
   /** Stores a batch's samples (less those of series the limits refuse); null, with the connection closed, if the store fails. */
@@ -271,6 +305,7 @@ export class AgentSession {
   private onClose(): void {
     clearInterval(this.heartbeat);
     clearTimeout(this.helloDeadline);
+    this.endpoint.ingest.forget(this.ws);
     const { live, opts } = this.endpoint;
     if (this.hello && live.get(this.hello.agentId) === this.ws) {
       live.delete(this.hello.agentId);

@@ -1,4 +1,5 @@
 import express, { type Request, type Response, type NextFunction } from 'express';
+import type { IngestQueueStats } from './ingest-queue.js';
 import { METRICS, metricDef } from '../shared/catalogue.js';
 import { TIDEMARK_VERSION } from '../shared/version.js';
 import { errorMessage } from '../shared/errors.js';
@@ -61,6 +62,8 @@ export interface ApiExtras {
   ha?: HaStatus | null;
   /** Where /api/series reads history (`--history-url`); null: this server's own store. */
   history?: RemoteHistory | null;
+  /** The agents' frames waiting for a slice, and how many waited or paused a connection since start. */
+  ingestQueue?: () => IngestQueueStats;
 }
 
 const RESERVED = new Set(['host', 'metric', 'from', 'to', 'source']);
@@ -124,6 +127,7 @@ function healthRoutes(r: express.Router, c: ApiContext): void {
       ingested: c.ingested,
       persistedSamples: c.store.samplesWritten,
       eventLoopDelayMs: c.loopDelay(),
+      ingestQueue: c.more.ingestQueue?.() ?? null,
       remoteWrite: c.remoteWrite?.stats() ?? null,
       ha: c.more.ha ?? null,
       history: c.more.history ? { url: c.more.history.url, name: c.more.history.name } : null,

@@ -190,7 +190,11 @@ export class TidemarkServer {
         this.opts.remoteWrite ?? null,
         this.health,
         () => resourceMetricsText(this.connections, this.agents, this.dashboards),
-        { ha: this.opts.ha ?? null, history: this.opts.history ?? null },
+        {
+          ha: this.opts.ha ?? null,
+          history: this.opts.history ?? null,
+          ingestQueue: () => this.agents.ingest.stats(),
+        },
       ),
     );
     const webDir = this.opts.webDir ?? defaultWebDir();

@@ -31,6 +31,24 @@ export const MAX_SERIES_PER_SESSION = 10_000;
 
 /** A protocol-2 batch's values (`v`): standard base64 with its padding, as Buffer and btoa write it. */
 export const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Which character codes below 128 are base64 digits (A–Z, a–z, 0–9, + and /). */
+const BASE64_DIGIT = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') BASE64_DIGIT[c.charCodeAt(0)] = 1;
+
+/**
+ * Whether `s` matches BASE64_PATTERN: whole groups of four digits, the last
+ * ending in `=` or `==`. A loop over the characters: the server checks every
+ * batch's values, and the regular expression took 7 % of its main thread.
+ */
+export function isBase64(s: string): boolean {
+  const n = s.length;
+  if (n % 4 !== 0) return false;
+  let end = n;
+  if (n > 0 && s.charCodeAt(n - 1) === 61) end = s.charCodeAt(n - 2) === 61 ? n - 2 : n - 1;
+  for (let i = 0; i < end; i++) if (BASE64_DIGIT[s.charCodeAt(i)] !== 1) return false;
+  return true;
+}
 /** Characters of `v` for MAX_BATCH_SAMPLES float64 values. */
 export const MAX_BATCH_VALUES_CHARS = 4 * Math.ceil((8 * MAX_BATCH_SAMPLES) / 3);
 
