@@ -43,6 +43,7 @@ function connect(port, id, now) {
   return agent;
 }
 
+/** @returns {Promise<any>} the server's /healthz document */
 async function probe(base) {
   for (let attempt = 1; ; attempt++) {
     try {
