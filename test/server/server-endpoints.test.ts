@@ -67,8 +67,11 @@ describe('agent endpoint', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(ws.received.map((m) => m.type)).toEqual(['welcome']);
     store.open();
-    await until(() => ws.received.length >= 3, 5000, 'acks');
-    expect(ws.received.map((m) => (m.type === 'ack' ? `ack ${m.seq}` : m.type))).toEqual(['welcome', 'ack 1', 'ack 1']);
+    // Acks are cumulative, one per commit: the batch and its replay, made durable together, may share one.
+    await until(() => ws.received.length >= 2, 5000, 'acks');
+    const replies = ws.received.map((m) => (m.type === 'ack' ? `ack ${m.seq}` : m.type));
+    expect(replies[0]).toBe('welcome');
+    expect(replies.slice(1)).toEqual(replies.slice(1).map(() => 'ack 1'));
     ws.close();
   });
 
@@ -78,16 +81,21 @@ describe('agent endpoint', () => {
     ws.send(hello('s1'));
     ws.send(batch(1, 1000, 10));
     ws.send(batch(2, 2000, 20));
+    const acks = (): string[] => ws.received.filter((m) => m.type === 'ack').map((m) => `ack ${m.seq}`);
+    // Acks are cumulative (one per commit, of the highest durable): batch 2's covers batch 1.
+    await until(() => acks().includes('ack 2'), 5000, 'the ack of batch 2');
+    expect(ws.received[0]!.type).toBe('welcome');
+    expect(['ack 1,ack 2', 'ack 2']).toContain(acks().join());
+    const before = acks().length;
     ws.send(batch(2, 2000, 20)); // replay after a lost ack
     ws.send(batch(1, 1000, 10));
-    await until(() => ws.received.length >= 5, 5000, 'replies');
-    expect(ws.received.map((m) => (m.type === 'ack' ? `ack ${m.seq}` : m.type))).toEqual([
-      'welcome',
-      'ack 1',
-      'ack 2',
-      'ack 2',
-      'ack 2',
-    ]);
+    // The replays are answered again (the agent forgets them), never with less than what is stored.
+    await until(() => acks().length > before, 5000, 'the replays acknowledged');
+    expect(
+      acks()
+        .slice(before)
+        .every((a) => a === 'ack 2'),
+    ).toBe(true);
     const res = (await (
       await fetch(`${base}/api/series?host=h1&metric=disk_util_percent&from=${T0}&to=${T0 + 5000}`)
     ).json()) as { series: { points: [number, number][] }[] };
