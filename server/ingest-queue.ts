@@ -35,7 +35,7 @@ interface Waiting {
  * replaced this one, which knows what is stored).
  */
 export class IngestQueue {
-  private readonly waiting: Waiting[] = [];
+  private readonly waiting: (Waiting | undefined)[] = [];
   /** Index of the next frame to handle in `waiting` (the array is compacted once a slice empties it). */
   private head = 0;
   private readonly paused = new Set<WebSocket>();
@@ -109,7 +109,7 @@ export class IngestQueue {
     // At least one frame a slice, however short the slice.
     do {
       const item = this.waiting[this.head]!;
-      this.waiting[this.head++] = undefined as unknown as Waiting;
+      this.waiting[this.head++] = undefined;
       if (item.ws.readyState === item.ws.OPEN) item.handle();
     } while (this.length > 0 && performance.now() - start < this.sliceMs);
     if (this.length === 0) {
