@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentTransport } from '../../agent/transport.js';
+import { until } from '../helpers/process.js';
 import type { Logger } from '../../shared/log.js';
 
 const log: Logger = {
@@ -107,23 +108,26 @@ describe('the agent transport on a bare WebSocket server', () => {
 
   it('reconnects when the server stays silent, and not while it keeps talking', async () => {
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    /** A transport with a 300 ms silence timeout and a 10 ms backoff, stopped after the test. */
+    const startTransport = (port: number): void => {
+      const t = new AgentTransport({
+        serverUrl: `ws://127.0.0.1:${port}`,
+        token: 't',
+        bufferCapacity: 10,
+        log,
+        hello,
+        silenceTimeoutMs: 300,
+        initialBackoffMs: 10,
+        maxBackoffMs: 10,
+      });
+      cleanup.push(() => t.stop());
+      t.start();
+    };
     // A server that never answers: the silence timeout (300 ms) ends each connection.
     const silent = await rawWebSocketServer();
     cleanup.push(silent.close);
-    const quiet = new AgentTransport({
-      serverUrl: `ws://127.0.0.1:${silent.port}`,
-      token: 't',
-      bufferCapacity: 10,
-      log,
-      hello,
-      silenceTimeoutMs: 300,
-      initialBackoffMs: 10,
-      maxBackoffMs: 10,
-    });
-    cleanup.push(() => quiet.stop());
-    quiet.start();
-    const deadline = Date.now() + 10_000;
-    while (silent.upgrades() < 3 && Date.now() < deadline) await sleep(50);
+    startTransport(silent.port);
+    await until(() => silent.upgrades() >= 3, 10_000, 'three connections ended by the silence timeout');
     expect(silent.upgrades()).toBeGreaterThanOrEqual(3);
 
     // One that pings every 100 ms (an unmasked ping frame with no payload: 0x89 0x00) keeps its connection.
@@ -135,18 +139,7 @@ describe('the agent transport on a bare WebSocket server', () => {
       for (const t of pinging) clearInterval(t);
       talker.close();
     });
-    const kept = new AgentTransport({
-      serverUrl: `ws://127.0.0.1:${talker.port}`,
-      token: 't',
-      bufferCapacity: 10,
-      log,
-      hello,
-      silenceTimeoutMs: 300,
-      initialBackoffMs: 10,
-      maxBackoffMs: 10,
-    });
-    cleanup.push(() => kept.stop());
-    kept.start();
+    startTransport(talker.port);
     await sleep(1500); // five silence timeouts' worth
     expect(talker.upgrades()).toBe(1);
   });
