@@ -144,6 +144,8 @@ export class AlertEngine {
       }
       const value = valueAt(w, primary, ts);
       const ok = holds(rule.when!, w, primary, value, byMetric, ts, freshFrom);
+      // Nearly every evaluation finds a healthy series with no alert: a step could only say "still nothing".
+      if (!ok && !this.instances.has(id)) continue;
       const resolving = rule.clear ? holds(rule.clear, w, primary, value, byMetric, ts, freshFrom) : !ok;
       this.step({ rule, id, host, labels: w.labels, ok, resolving, ts, value, forMs: rule.forMs });
     }
