@@ -60,28 +60,6 @@ const THRESHOLDS = {
   silentAfterMs: 30_000,
 } as const;
 
-/**
- * The figure from which each gauge shows in a reason: below it on both
- * sides, a change of the gauge changes no verdict, so FleetHealth need not
- * judge the host again for it. (A saturated disk's figures show whatever
- * they are; FleetHealth checks that itself.)
- */
-export const SHOWN_FROM = {
-  diskUtil: THRESHOLDS.diskBusyPercent,
-  tickets: THRESHOLDS.ticketsHighPercent,
-  queued: THRESHOLDS.queuedWarn,
-  lockPercent: THRESHOLDS.lockWarnPercent,
-} as const;
-
-/**
- * Whether a host's verdict can change with time alone: a disconnected or
- * silent agent's reason says for how long. Such a host is judged on every
- * push; the others only when their inputs change.
- */
-export function judgedByTime(h: Pick<HostSummary, 'connected' | 'lastSeen'>, now: number): boolean {
-  return !h.connected || (h.lastSeen !== null && now - h.lastSeen > THRESHOLDS.silentAfterMs);
-}
-
 export const HEALTH_RANK: Record<Health, number> = { ok: 0, info: 1, warn: 2, bad: 3 };
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(0));

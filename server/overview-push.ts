@@ -21,24 +21,6 @@ interface Pushed {
   key: string;
   sparkEnd: number;
   disk: string | null;
-  /** The tile last pushed (its fields as then: FleetHealth replaces a tile's arrays, never changes them). */
-  tile: HostTile;
-}
-
-/**
- * Whether a tile is the same as the one last pushed without building its
- * key: FleetHealth hands out the same `reasons` and `sets` arrays while a
- * verdict stays, so most hosts are told apart by identity, not by text.
- */
-function unchanged(was: HostTile, now: HostTile): boolean {
-  return (
-    was.reasons === now.reasons &&
-    was.sets === now.sets &&
-    was.health === now.health &&
-    was.reason === now.reason &&
-    was.connected === now.connected &&
-    was.hostname === now.hostname
-  );
 }
 
 export class OverviewPush {
@@ -59,8 +41,8 @@ export class OverviewPush {
     const changed: HostTile[] = [];
     let spark: SparkPoints | null = null;
     for (const tile of tiles) {
+      const key = tileKey(tile);
       const was = this.pushed.get(tile.id);
-      const key = was && unchanged(was.tile, tile) ? was.key : tileKey(tile);
       const fresh = was ? Math.round((tile.sparkEnd - was.sparkEnd) / SPARK_BUCKET_MS) : 0;
       // New, changed, or with a sparkline that ends elsewhere than the frame's points: the tile travels whole.
       if (!was || was.key !== key || (fresh > 0 && spark && spark.end !== 0 && spark.end !== tile.sparkEnd)) {
@@ -86,6 +68,6 @@ export class OverviewPush {
   }
 
   private remember(tile: HostTile, key = tileKey(tile)): void {
-    this.pushed.set(tile.id, { key, sparkEnd: tile.sparkEnd, disk: tile.worstDisk, tile });
+    this.pushed.set(tile.id, { key, sparkEnd: tile.sparkEnd, disk: tile.worstDisk });
   }
 }
