@@ -40,11 +40,11 @@ const sims = Array.from({ length: hostCount }, (_, i) => {
   return new SimulatedHost(i, id, `ws://127.0.0.1:${port}`, 't', silentLogger);
 });
 
-/** One second of the fleet: every host's batch into the registry and FleetHealth, as onBatch does. */
+/** One second of the fleet: every host's batch into the registry and FleetHealth, as onBatch does. Returns the time in FleetHealth.observe (the simulator's own work aside). */
 let seq = 0;
 function feed() {
   const now = Date.now();
-  const t0 = performance.now();
+  let observeMs = 0;
   seq++;
   for (const h of sims) {
     const { samples, states } = h.sample(now);
@@ -58,9 +58,11 @@ function feed() {
       ...(states ? { stateKinds: ['raid_array', 'mongod'], states } : {}),
     };
     server.hosts.seen(h.id, now, batch);
+    const t0 = performance.now();
     server.health.observe(h.id, batch);
+    observeMs += performance.now() - t0;
   }
-  return performance.now() - t0;
+  return observeMs;
 }
 for (let i = 0; i < 12; i++) feed(); // a little history for the sparklines' first bucket
 const feedTimer = setInterval(feed, 1000);
@@ -128,6 +130,9 @@ if (profile) {
   printTrace(traceEvents);
 }
 const paints = await page.evaluate('document.querySelectorAll(".tile-slot").length');
+// The tab's live JS heap after the updates (what a major GC marks and moves), after a full collection.
+await cdp.send('HeapProfiler.collectGarbage');
+const liveHeap = (await cdp.send('Runtime.getHeapUsage')).usedSize;
 
 clearInterval(feedTimer);
 // The server's cost of one push, as the dashboard endpoint makes it: every host's tile computed, compared with
@@ -159,10 +164,10 @@ console.log(
   `first render: ${fmt(firstRenderMs, 0)} ms to tiles on screen, ${fmt(firstMainMs, 0)} ms main thread (${fmt(firstCpuMs, 0)} ms CPU), full frame ${fmt(firstBytes / 1024, 0)} KiB, ${mounted} tiles mounted`,
 );
 console.log(
-  `updates over ${seconds} s, main thread per second, median / p95 / p99 / max: task time ${spread(perSecond)} ms/s, CPU time ${spread(cpuPerSecond)} ms/s (${cpuPerSecond.filter((v) => v >= 50).length} s at 50 ms or more); pushes ${push.n} of median ${fmt(push.median / 1024, 0)} KiB; ${paints} tiles in the DOM`,
+  `updates over ${seconds} s, main thread per second, median / p95 / p99 / max: task time ${spread(perSecond)} ms/s, CPU time ${spread(cpuPerSecond)} ms/s (${cpuPerSecond.filter((v) => v >= 50).length} s at 50 ms or more); pushes ${push.n} of median ${fmt(push.median / 1024, 0)} KiB; ${paints} tiles in the DOM; live JS heap ${fmt(liveHeap / 2 ** 20)} MiB`,
 );
 console.log(
-  `server: one push (tiles computed, compared, serialised) ${fmt(srv.median)} ms median; FleetHealth.observe for the fleet ${fmt(f.median)} ms per second`,
+  `server: one push (tiles computed, compared, serialised) ${fmt(srv.median)} ms median (${tileMs.map((v) => fmt(v, 0)).join(' ')}); FleetHealth.observe for the fleet (every host's batch, the simulator's time aside) ${fmt(f.median)} ms per second`,
 );
 if (process.env.OVERVIEW_SECONDS_LOG)
   console.log(

@@ -98,6 +98,17 @@ export interface OverviewFrame {
 }
 
 /**
+ * How many buckets a line ending at `sparkEnd` moves forward for a push of
+ * `count` points ending at `end` (later than `sparkEnd`). The newest
+ * `fresh` points are taken, and `fresh - count` gaps (buckets the push has
+ * no point for) go before them. A line with no point yet takes the points as
+ * they are (the server's line starts there too).
+ */
+export function freshPoints(sparkEnd: number, end: number, count: number): number {
+  return sparkEnd === 0 ? count : Math.min(SPARK_POINTS, Math.round((end - sparkEnd) / SPARK_BUCKET_MS));
+}
+
+/**
  * Appends a push's points (`count` of them in `values`, from `from`) to a
  * tile's sparkline in place (at most SPARK_POINTS; a skipped bucket is a
  * gap): only the points after the tile's `sparkEnd` count, so the same push
@@ -113,9 +124,7 @@ export function appendSpark(
   count = values.length - from,
 ): boolean {
   if (end <= tile.sparkEnd) return false;
-  // A tile with no point yet takes the points as they are (the server's line starts there too).
-  const fresh =
-    tile.sparkEnd === 0 ? count : Math.min(SPARK_POINTS, Math.round((end - tile.sparkEnd) / SPARK_BUCKET_MS));
+  const fresh = freshPoints(tile.sparkEnd, end, count);
   const spark = tile.spark;
   for (let gap = fresh - count; gap > 0; gap--) spark.push(null);
   for (let i = Math.max(0, count - fresh); i < count; i++) spark.push(values[from + i]!);

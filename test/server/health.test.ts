@@ -218,6 +218,92 @@ describe('FleetHealth', () => {
     expect(health.tile(hosts.get('db-a')!)).toMatchObject({ spark: [70, 80], worstDisk: 'sda', sparkEnd: now });
   });
 
+  it('follows every change a verdict reads: gauges past their thresholds, states, collectors, time', () => {
+    const hosts = new HostRegistry();
+    hosts.connected(hello('db-a'), NOW);
+    let now = NOW;
+    const health = new FleetHealth(hosts, () => now);
+    /** A batch into the registry and FleetHealth, as the server's ingestion does. */
+    const feed = (b: DecodedBatch) => {
+      now = b.ts;
+      hosts.seen('db-a', now, b);
+      health.observe('db-a', b);
+    };
+    const gauge = (ts: number, m: string, l: Record<string, string> | undefined, v: number): DecodedBatch => ({
+      type: 'batch',
+      seq: 1,
+      ts,
+      series: [l ? { m, l } : { m }],
+      values: Float64Array.from([v]),
+    });
+    const seen = () => {
+      const t = health.tile(hosts.get('db-a')!);
+      return [t.health, t.reason];
+    };
+    feed(batch(NOW + 1000, { sda: 50 }));
+    const calm = health.tile(hosts.get('db-a')!);
+    expect([calm.health, calm.reason]).toEqual(['ok', 'ok']);
+    // Below the busy threshold (90 %) a changing figure changes nothing.
+    feed(batch(NOW + 2000, { sda: 60 }));
+    expect(health.tile(hosts.get('db-a')!).reasons).toEqual(calm.reasons);
+    // At 90 % and over, every figure shows.
+    feed(batch(NOW + 3000, { sda: 95 }));
+    expect(seen()).toEqual(['warn', 'disk sda busy (95 % util)']);
+    feed(batch(NOW + 4000, { sda: 96 }));
+    expect(seen()).toEqual(['warn', 'disk sda busy (96 % util)']);
+    feed(batch(NOW + 5000, { sda: 40 }));
+    expect(seen()).toEqual(['ok', 'ok']);
+    // A saturated disk shows its queue and util, whatever they are.
+    feed(gauge(NOW + 6000, 'disk_saturated', { device: 'sda' }, 1));
+    expect(seen()).toEqual(['bad', 'disk sda saturated (40 % util)']);
+    feed(gauge(NOW + 7000, 'disk_aqu_sz', { device: 'sda' }, 12));
+    expect(seen()).toEqual(['bad', 'disk sda saturated (queue 12, 40 % util)']);
+    feed(batch(NOW + 8000, { sda: 41 }));
+    expect(seen()).toEqual(['bad', 'disk sda saturated (queue 12, 41 % util)']);
+    feed(gauge(NOW + 9000, 'disk_saturated', { device: 'sda' }, 0));
+    expect(seen()).toEqual(['ok', 'ok']);
+    // mongod's gauges: tickets from 90 %, the queue from 10 operations, the lock wait from 50 %.
+    const up = { stateKinds: ['mongod'], states: [{ kind: 'mongod', key: 'status', value: mongodUp.status }] };
+    feed({ ...batch(NOW + 10_000, {}), ...up });
+    feed(gauge(NOW + 11_000, 'mongod_tickets_util_percent', { op: 'write' }, 89));
+    expect(seen()).toEqual(['ok', 'ok']);
+    feed(gauge(NOW + 12_000, 'mongod_tickets_util_percent', { op: 'write' }, 100));
+    expect(seen()).toEqual(['bad', 'mongod write tickets exhausted (100 %)']);
+    feed(gauge(NOW + 13_000, 'mongod_tickets_util_percent', { op: 'write' }, 10));
+    feed(gauge(NOW + 14_000, 'mongod_queued', { op: 'total' }, 12));
+    expect(seen()).toEqual(['warn', 'mongod 12 operations queued']);
+    feed(gauge(NOW + 15_000, 'mongod_queued', { op: 'total' }, 0));
+    feed(gauge(NOW + 16_000, 'mongod_lock_percent', undefined, 70));
+    expect(seen()).toEqual(['warn', 'mongod lock wait 70 %']);
+    feed(gauge(NOW + 17_000, 'mongod_lock_percent', undefined, 5));
+    expect(seen()).toEqual(['ok', 'ok']);
+    // A state that arrives with a batch (a replica set that survives no failure), and a collector's error.
+    const rs = replset('rs0', ['db-a:27017', 'db-b:27017', 'db-c:27017'], ['db-c:27017']);
+    feed({ ...batch(NOW + 18_000, {}), stateKinds: ['replset'], states: [{ kind: 'replset', key: 'rs0', value: rs }] });
+    expect(seen()).toEqual(['warn', 'replica set rs0 survives no failure']);
+    expect(health.tile(hosts.get('db-a')!).sets).toEqual(['rs0']);
+    feed({ ...batch(NOW + 19_000, {}), stateKinds: ['replset'], states: [] });
+    expect(seen()).toEqual(['ok', 'ok']);
+    feed({ ...batch(NOW + 20_000, {}), collectors: [{ name: 'raid', state: 'error', message: 'unreadable' }] });
+    expect(seen()).toEqual(['info', 'collector raid: unreadable']);
+    feed({ ...batch(NOW + 21_000, {}), collectors: [] });
+    expect(seen()).toEqual(['ok', 'ok']);
+    // Time alone: silent after 30 s with no batch, its reason counting up; disconnected likewise.
+    now = NOW + 21_000 + 31_000;
+    expect(seen()).toEqual(['bad', 'agent silent for 31 s']);
+    now += 9000;
+    expect(seen()).toEqual(['bad', 'agent silent for 40 s']);
+    feed(batch(now, { sda: 40 }));
+    expect(seen()).toEqual(['ok', 'ok']);
+    hosts.disconnected('db-a', now);
+    now += 5000;
+    expect(seen()).toEqual(['bad', 'agent disconnected 5 s ago']);
+    now += 5000;
+    expect(seen()).toEqual(['bad', 'agent disconnected 10 s ago']);
+    hosts.connected(hello('db-a'), now);
+    expect(seen()).toEqual(['ok', 'ok']);
+  });
+
   it('maps replica-set members to the hosts whose id or host name matches the member’s host', () => {
     const hosts = new HostRegistry();
     for (const id of ['db-1', 'db-2']) hosts.connected({ ...hello(id), hostname: `${id}.example` }, NOW);

@@ -6,85 +6,24 @@
  * animation frame. New sparkline points (every host's at once, every 10 s)
  * change no order: they only redraw the lines of the tiles in view.
  */
-import { appendSpark, forEachSpark, type Health, type HostTile, type SparkPoints } from '../../shared/overview.js';
+import type { Health, HostTile, SparkPoints } from '../../shared/overview.js';
+import { forEachSpark } from '../../shared/overview.js';
 import { el } from './dom.js';
-import { duration } from './time-format.js';
-import { position, replaceInOrder, tileOrder } from './tile-order.js';
-import { hostLink } from './url.js';
+import { newRow, updateRow, type HostRow } from './host-row.js';
+import { buildTile, redrawSpark, updateTile, type TileParts } from './host-tile.js';
+import { SparkLines } from './spark-lines.js';
+import { indexIn, moveInOrder, position, tileOrder } from './tile-order.js';
 
 const TILE_MIN_WIDTH = 320;
 export const ROW_HEIGHT = 100;
 const OVERSCAN_ROWS = 2;
-const SVG = 'http://www.w3.org/2000/svg';
-
-/** An inline SVG polyline of 0–100 % values; gaps (null) break the line. */
-export function sparkline(values: (number | null)[], width = 96, height = 24): SVGSVGElement {
-  const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-  svg.setAttribute('width', String(width));
-  svg.setAttribute('height', String(height));
-  svg.setAttribute('aria-hidden', 'true');
-  const path = document.createElementNS(SVG, 'path');
-  path.setAttribute('d', sparkPath(values, width, height));
-  svg.append(path);
-  return svg;
-}
-
-function sparkPath(values: (number | null)[], width = 96, height = 24): string {
-  const step = values.length > 1 ? width / (values.length - 1) : width;
-  let d = '';
-  let pen = false;
-  values.forEach((v, i) => {
-    if (v === null) return void (pen = false);
-    const y = height - 1 - (Math.min(100, Math.max(0, v)) / 100) * (height - 2);
-    d += `${pen ? 'L' : 'M'}${(i * step).toFixed(1)},${y.toFixed(1)}`;
-    pen = true;
-  });
-  return d;
-}
-
-/** The newest point of a sparkline that is not a gap. */
-function newestPoint(spark: (number | null)[]): number | undefined {
-  for (let i = spark.length - 1; i >= 0; i--) if (spark[i] !== null) return spark[i]!;
-  return undefined;
-}
-
-function diskText(t: HostTile): string {
-  if (!t.worstDisk) return 'no disks';
-  const last = newestPoint(t.spark);
-  return last === undefined ? `busiest disk ${t.worstDisk}` : `${t.worstDisk} ${last} % util`;
-}
-
-/** A mounted tile's line and figure redrawn in place, for new sparkline points. */
-function redrawSpark(slot: HTMLElement, t: HostTile): void {
-  slot.querySelector('path')?.setAttribute('d', sparkPath(t.spark));
-  const text = slot.querySelector('.disk-util');
-  const want = diskText(t);
-  if (text && text.textContent !== want) text.textContent = want;
-}
-
-function tileBody(t: HostTile, now: number): HTMLElement[] {
-  const head = el('div', { class: 'tile-head' });
-  head.append(
-    el('span', { class: 'badge verdict', 'data-health': t.health }, t.health),
-    el('strong', { class: 'tile-id' }, t.id),
-  );
-  if (t.hostname !== t.id) head.append(el('span', { class: 'muted' }, t.hostname));
-  const foot = el('div', { class: 'tile-foot' });
-  foot.append(sparkline(t.spark), el('span', { class: 'muted disk-util' }, diskText(t)));
-  if (t.sets.length) foot.append(el('span', { class: 'muted sets' }, t.sets.join(', ')));
-  if (!t.connected && t.lastSeen !== null)
-    foot.append(el('span', { class: 'muted' }, `seen ${duration(now - t.lastSeen)} ago`));
-  return [
-    head,
-    el('div', { class: 'reason', title: t.reasons.map((r) => r.text).join('\n') || t.reason }, t.reason),
-    foot,
-  ];
-}
 
 interface Mounted {
   slot: HTMLElement;
-  tile: HostTile;
+  tile: TileParts;
+  /** The row and its version the tile shows (a host that left and came back has a new row). */
+  row: HostRow;
+  version: number;
   /** Where the slot was last put, so an unchanged one is not written again (each write costs a style pass). */
   placed: string;
 }
@@ -103,8 +42,10 @@ function place(m: Mounted, index: number, cols: number, width: number, total: nu
 }
 
 export class Overview {
-  private readonly tiles = new Map<string, HostTile>();
-  private shown: HostTile[] = [];
+  /** Every host, one row each, updated in place by the pushes. */
+  private readonly rows = new Map<string, HostRow>();
+  private readonly lines = new SparkLines();
+  private shown: HostRow[] = [];
   /** How many hosts have each verdict (all hosts, not only those shown). */
   private count: Record<Health, number> = { bad: 0, warn: 0, info: 0, ok: 0 };
   private readonly mounted = new Map<string, Mounted>();
@@ -145,10 +86,18 @@ export class Overview {
     });
   }
 
-  /** Every tile (a full overview frame). */
+  /** Every tile (a full overview frame): hosts it lacks leave the page. */
   setAll(tiles: HostTile[]): void {
-    this.tiles.clear();
-    for (const t of tiles) this.tiles.set(t.id, t);
+    const ids = new Set<string>();
+    for (const t of tiles) {
+      ids.add(t.id);
+      this.upsert(t);
+    }
+    for (const [id, row] of this.rows) {
+      if (ids.has(id)) continue;
+      this.lines.release(row.line);
+      this.rows.delete(id);
+    }
     this.schedule();
   }
 
@@ -160,45 +109,63 @@ export class Overview {
     if (tiles.length || spark) this.schedule(false);
   }
 
+  /** A tile's fields into its host's row (a new host gets one); true when the list must be filtered again. */
+  private upsert(t: HostTile): boolean {
+    const row = this.rows.get(t.id);
+    if (!row) {
+      this.rows.set(t.id, newRow(t, this.lines.add()));
+      this.lines.set(this.rows.get(t.id)!.line, t.spark, t.sparkEnd);
+      return true;
+    }
+    const setsChanged = updateRow(row, t);
+    this.lines.set(row.line, t.spark, t.sparkEnd);
+    return setsChanged;
+  }
+
   /**
-   * A changed tile takes its old one's place, or moves by binary search when
+   * A changed tile keeps its host's place, or moves by binary search when
    * its verdict (the order) or its answer to the filters changed: the list is
    * not filtered and sorted again for every push, and no 5 000-entry array is
    * made. A new host or changed replica sets (the set filter's options) do
    * filter again.
    */
   private replace(t: HostTile): void {
-    const old = this.tiles.get(t.id);
-    this.tiles.set(t.id, t);
-    if (this.refilterNeeded) return;
-    if (old === undefined || old.sets.join('\n') !== t.sets.join('\n')) {
+    const row = this.rows.get(t.id);
+    if (this.refilterNeeded || !row) {
+      this.refilterNeeded = this.upsert(t) || this.refilterNeeded;
+      return;
+    }
+    // Found before the row changes: the binary search needs the verdict it is sorted by.
+    const was = row.health;
+    const at = indexIn(this.shown, row);
+    if (this.upsert(t)) {
       this.refilterNeeded = true;
       return;
     }
-    this.count[old.health]--;
-    this.count[t.health]++;
-    replaceInOrder(this.shown, old, t, this.matches(t));
+    this.count[was]--;
+    this.count[row.health]++;
+    moveInOrder(this.shown, at, was, row, this.matches(row));
   }
 
-  /** Ids whose sparkline changed since the last paint (their tiles are the same objects). */
+  /** Ids whose sparkline changed since the last paint (their rows are the same objects). */
   private readonly sparkMoved = new Set<string>();
 
   private applySpark(points: SparkPoints): void {
     const { end, values, disks = {} } = points;
     forEachSpark(points, (id, from, count) => {
-      const t = this.tiles.get(id);
-      if (t && appendSpark(t, values, end, from, count)) this.sparkMoved.add(id);
+      const row = this.rows.get(id);
+      if (row && this.lines.append(row.line, values, end, from, count)) this.sparkMoved.add(id);
     });
     for (const id in disks) {
-      const t = this.tiles.get(id);
-      if (!t) continue;
-      t.worstDisk = disks[id]!;
+      const row = this.rows.get(id);
+      if (!row) continue;
+      row.worstDisk = disks[id]!;
       this.sparkMoved.add(id);
     }
   }
 
   get size(): number {
-    return this.tiles.size;
+    return this.rows.size;
   }
 
   private refilterNeeded = false;
@@ -221,16 +188,16 @@ export class Overview {
   /** The search and filters as last read from their inputs (read once per refilter, not once per tile). */
   private filters = { q: '', health: '', set: '' };
 
-  /** Whether a tile passes the search and the filters. */
-  private matches(t: HostTile): boolean {
+  /** Whether a host passes the search and the filters. */
+  private matches(r: HostRow): boolean {
     const { q, health, set } = this.filters;
     return (
       (!q ||
-        t.id.toLowerCase().includes(q) ||
-        t.hostname.toLowerCase().includes(q) ||
-        t.reason.toLowerCase().includes(q)) &&
-      (!health || t.health === health) &&
-      (!set || t.sets.includes(set))
+        r.id.toLowerCase().includes(q) ||
+        r.hostname.toLowerCase().includes(q) ||
+        r.reason.toLowerCase().includes(q)) &&
+      (!health || r.health === health) &&
+      (!set || r.sets.includes(set))
     );
   }
 
@@ -240,13 +207,13 @@ export class Overview {
       health: this.healthFilter.value,
       set: this.setFilter.value,
     };
-    const shown: HostTile[] = [];
+    const shown: HostRow[] = [];
     const count: Record<Health, number> = { bad: 0, warn: 0, info: 0, ok: 0 };
     const sets = new Set<string>();
-    for (const t of this.tiles.values()) {
-      count[t.health]++;
-      for (const s of t.sets) sets.add(s);
-      if (this.matches(t)) shown.push(t);
+    for (const r of this.rows.values()) {
+      count[r.health]++;
+      for (const s of r.sets) sets.add(s);
+      if (this.matches(r)) shown.push(r);
     }
     this.shown = shown.sort(tileOrder);
     this.count = count;
@@ -255,7 +222,7 @@ export class Overview {
 
   private renderCounts(): void {
     const { count } = this;
-    const all = this.tiles.size;
+    const all = this.rows.size;
     const text = `${all} hosts · ${count.bad} bad · ${count.warn} warn · ${count.info} info · ${count.ok} ok${this.shown.length !== all ? ` · ${this.shown.length} shown` : ''}`;
     const counts = document.getElementById('overview-counts')!;
     if (counts.textContent !== text) counts.textContent = text;
@@ -289,18 +256,20 @@ export class Overview {
     const ordered: HTMLElement[] = [];
     const now = Date.now();
     for (let i = first * this.cols; i < Math.min(this.shown.length, last * this.cols); i++) {
-      const t = this.shown[i]!;
-      want.add(t.id);
-      let m = this.mounted.get(t.id);
+      const r = this.shown[i]!;
+      want.add(r.id);
+      let m = this.mounted.get(r.id);
       if (!m) {
         const slot = el('div', { role: 'listitem', class: 'tile-slot' });
-        this.mounted.set(t.id, (m = { slot, tile: t, placed: '' }));
-        this.fill(slot, t, now);
+        const tile = buildTile(r, this.lines, now);
+        slot.append(tile.a);
+        this.mounted.set(r.id, (m = { slot, tile, row: r, version: r.version, placed: '' }));
         this.inner.append(slot);
-      } else if (m.tile !== t) {
-        m.tile = t;
-        this.fill(m.slot, t, now);
-      } else if (this.sparkMoved.has(t.id)) redrawSpark(m.slot, t);
+      } else if (m.row !== r || m.version !== r.version) {
+        m.row = r;
+        m.version = r.version;
+        if (!updateTile(m.tile, r, this.lines, now)) this.rebuild(m, r, now);
+      } else if (this.sparkMoved.has(r.id)) redrawSpark(m.tile, r, this.lines);
       ordered.push(m.slot);
       place(m, i, this.cols, width, this.shown.length);
     }
@@ -343,25 +312,20 @@ export class Overview {
     if (refocus && document.activeElement !== refocus) refocus.focus();
   }
 
-  private fill(slot: HTMLElement, t: HostTile, now: number): void {
-    const a = el('a', {
-      class: 'tile',
-      href: hostLink(t.id),
-      'data-host': t.id,
-      'data-health': t.health,
-    });
-    a.append(...tileBody(t, now));
-    const hadFocus = slot.contains(document.activeElement);
-    slot.replaceChildren(a);
-    if (hadFocus) a.focus();
+  /** A tile whose optional parts changed is built again in its slot (keeping keyboard focus). */
+  private rebuild(m: Mounted, r: HostRow, now: number): void {
+    m.tile = buildTile(r, this.lines, now);
+    const hadFocus = m.slot.contains(document.activeElement);
+    m.slot.replaceChildren(m.tile.a);
+    if (hadFocus) m.tile.a.focus();
   }
 
   /** Arrow keys move between tiles (up and down by a row), Home and End to the ends; Enter opens (a link). */
   private onKey(ev: KeyboardEvent): void {
     const id = (ev.target as HTMLElement).closest<HTMLElement>('a.tile')?.dataset.host;
     if (!id) return;
-    const tile = this.tiles.get(id);
-    const at = tile ? position(this.shown, tile) : -1;
+    const row = this.rows.get(id);
+    const at = row ? position(this.shown, row) : -1;
     const i = this.shown[at]?.id === id ? at : -1;
     const moves: Record<string, number> = {
       ArrowRight: 1,
@@ -378,15 +342,15 @@ export class Overview {
   }
 
   focusAt(index: number): void {
-    const t = this.shown[index];
-    if (!t) return;
+    const r = this.shown[index];
+    if (!r) return;
     const row = Math.floor(index / this.cols);
     const top = row * ROW_HEIGHT;
     if (top < this.scroller.scrollTop) this.scroller.scrollTop = top;
     else if (top + ROW_HEIGHT > this.scroller.scrollTop + this.scroller.clientHeight)
       this.scroller.scrollTop = top + ROW_HEIGHT - this.scroller.clientHeight;
-    this.focusId = t.id;
+    this.focusId = r.id;
     this.paint();
-    this.mounted.get(t.id)?.slot.querySelector<HTMLElement>('a.tile')?.focus();
+    this.mounted.get(r.id)?.slot.querySelector<HTMLElement>('a.tile')?.focus();
   }
 }

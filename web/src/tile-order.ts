@@ -26,18 +26,31 @@ export function position(list: readonly Ordered[], t: Ordered): number {
   return lo;
 }
 
+/** Where a tile of this host is in a list in `tileOrder`, or -1; ask before its verdict changes. */
+export function indexIn(list: readonly Ordered[], t: Ordered): number {
+  const at = position(list, t);
+  return list[at]?.id === t.id ? at : -1;
+}
+
+/**
+ * Puts `next` in a list in `tileOrder`, where the same host's entry was at
+ * `at` (-1: not in the list) with the verdict `was`; `show` says whether
+ * `next` belongs in the list (the filters). Moves at most one entry.
+ */
+export function moveInOrder<T extends Ordered>(list: T[], at: number, was: Health, next: T, show: boolean): void {
+  if (at >= 0 && show && was === next.health) {
+    list[at] = next;
+    return;
+  }
+  if (at >= 0) list.splice(at, 1);
+  if (show) list.splice(position(list, next), 0, next);
+}
+
 /**
  * Puts `next` in place of `old` (the same host's previous tile, or null) in a
  * list in `tileOrder`; `show` says whether `next` belongs in the list (the
  * filters). Moves at most one entry.
  */
-export function replaceInOrder<T extends Ordered>(list: T[], old: T | null, next: T, show: boolean): void {
-  const at = old ? position(list, old) : -1;
-  const had = at >= 0 && list[at]?.id === next.id;
-  if (had && show && old!.health === next.health) {
-    list[at] = next;
-    return;
-  }
-  if (had) list.splice(at, 1);
-  if (show) list.splice(position(list, next), 0, next);
+export function replaceInOrder<T extends Ordered>(list: T[], old: Ordered | null, next: T, show: boolean): void {
+  moveInOrder(list, old ? indexIn(list, old) : -1, old?.health ?? next.health, next, show);
 }
