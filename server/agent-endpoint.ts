@@ -32,6 +32,12 @@ export interface AgentEndpointOptions {
   seriesLimits?: Partial<SeriesLimitOptions>;
   /** An upgraded agent connection must send its hello within this (default 10 s). */
   helloTimeoutMs?: number;
+  /**
+   * The highest protocol version this endpoint accepts (default
+   * PROTOCOL_VERSION); a lower one makes it answer as an older server would,
+   * e.g. to try agents against one that speaks only protocol 2.
+   */
+  maxProtocol?: number;
   /** Bad-frame log lines a minute (default 10). */
   logLinesPerMinute?: number;
 }

@@ -10,8 +10,9 @@ import {
   type ServerToAgent,
 } from '../shared/protocol.js';
 import { TIDEMARK_VERSION } from '../shared/version.js';
-import { frameText } from '../shared/frame-text.js';
+import { frameBytes, frameText } from '../shared/frame-text.js';
 import { SessionSeries, decodeAgentFrame } from './agent-frames.js';
+import { decodeBinaryFrame } from './agent-binary-frames.js';
 import type { AgentEndpoint } from './agent-endpoint.js';
 import type { Principal } from './access.js';
 import { errorMessage } from '../shared/errors.js';
@@ -54,6 +55,8 @@ class TokenBucket {
  */
 export class AgentSession {
   private hello: Hello | null = null;
+  /** The protocol of this connection: the hello's (one above this server's is refused). */
+  private protocol = 0;
   private lastSeq = 0;
   /** The highest sequence known durable, and whether its ack is about to go out. */
   private durableSeq = 0;
@@ -148,8 +151,12 @@ export class AgentSession {
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
-    if (isBinary) return this.reject('bad_frame', 'binary frames are not part of the protocol');
-    const decoded = decodeAgentFrame(frameText(data), this.table);
+    if (isBinary && !this.hello) return this.reject('hello_required', 'send a hello before anything else');
+    if (isBinary && this.protocol < 3)
+      return this.reject('bad_frame', `binary batch frames need protocol 3; this connection speaks ${this.protocol}`);
+    const decoded = isBinary
+      ? decodeBinaryFrame(frameBytes(data), this.table)
+      : decodeAgentFrame(frameText(data), this.table);
     if (!decoded.ok) return this.reject(decoded.code, decoded.message);
     const msg = decoded.value;
     if (msg.type === 'hello') return this.onHello(msg);
@@ -161,11 +168,12 @@ export class AgentSession {
 
   private onHello(msg: Hello): void {
     const { opts, live } = this.endpoint;
-    if (msg.protocol < MIN_PROTOCOL_VERSION || msg.protocol > PROTOCOL_VERSION) {
+    const highest = opts.maxProtocol ?? PROTOCOL_VERSION;
+    if (msg.protocol < MIN_PROTOCOL_VERSION || msg.protocol > highest) {
       this.send({
         type: 'error',
         code: 'unsupported_protocol',
-        message: `protocol ${msg.protocol} not supported; this server speaks ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}`,
+        message: `protocol ${msg.protocol} not supported; this server speaks ${MIN_PROTOCOL_VERSION}..${highest}`,
       });
       this.ws.close(CLOSE_PROTOCOL, 'unsupported protocol');
       return;
@@ -173,6 +181,7 @@ export class AgentSession {
     if (!this.mayWriteAs(msg.agentId)) return;
     this.badInARow = 0;
     this.hello = msg;
+    this.protocol = msg.protocol;
     this.table.reset(msg.series);
     this.storeIds = [];
     const previous = live.get(msg.agentId);
@@ -187,7 +196,8 @@ export class AgentSession {
       remote: this.remote,
       lastSeq: this.lastSeq,
     });
-    this.send({ type: 'welcome', protocol: PROTOCOL_VERSION, serverVersion: TIDEMARK_VERSION, lastSeq: this.lastSeq });
+    // The agent's own version back: it is within this server's range, and it is what the agent may send.
+    this.send({ type: 'welcome', protocol: msg.protocol, serverVersion: TIDEMARK_VERSION, lastSeq: this.lastSeq });
   }
 
   /** Whether this connection may write as `agentId`; if not, says why to the agent and closes the connection. */
