@@ -117,6 +117,32 @@ export class SessionSeries {
    */
   version = ++lastTableVersion;
 
+  /** The series and slots of a batch in table order, kept while they stay the same (see inOrder). */
+  private ordered: { version: number; series: SeriesRef[]; slots: number[] } | null = null;
+
+  /**
+   * The series and slots of a batch whose values are in table order (series
+   * 0, 1, …, n-1), or null if one of them is not defined. The arrays are made
+   * once per table version and length and shared by the batches that follow:
+   * an index keeps its series for as long as the version lasts, and no one
+   * changes a decoded batch's arrays.
+   */
+  inOrder(n: number): { series: SeriesRef[]; slots: number[] } | null {
+    const o = this.ordered;
+    if (o && o.version === this.version && o.slots.length === n) return o;
+    if (n > this.entries.length) return null;
+    const series = new Array<SeriesRef>(n);
+    const slots = new Array<number>(n);
+    for (let j = 0; j < n; j++) {
+      const e = this.entries[j];
+      if (!e) return null;
+      series[j] = e;
+      slots[j] = j;
+    }
+    this.ordered = { version: this.version, series, slots };
+    return this.ordered;
+  }
+
   /** Replaces the table with a hello's. */
   reset(defs: readonly SeriesDef[] = []): void {
     this.version = ++lastTableVersion;
