@@ -1,16 +1,25 @@
 import { MAX_SERIES_PER_SESSION, MAX_SERIES_TABLE_BYTES } from '../shared/wire.js';
 import type { Batch, SeriesDef } from '../shared/protocol.js';
+import {
+  FLAG_INDEXES,
+  binaryLayout,
+  readBinaryHeader,
+  writeBinaryBatch,
+  type BinaryExtras,
+} from '../shared/wire-binary.js';
 
 type Extras = Pick<Batch, 'collectors' | 'stateKinds' | 'states'>;
 
 /**
- * Turns batches into protocol-2 frames: each series is named once per agent
- * session — in the first frame that carries it (`defs`) and in every hello
- * (the whole table, so a replay on a new connection still decodes) — and
- * samples travel as the series' indexes (`i`, left out when they are simply
- * 0, 1, 2, …) and their values as little-endian float64s in base64 (`v`, NaN
- * for null): about 11 characters a value whatever its digits, and no decimal
- * formatting or parsing of numbers on either side.
+ * Turns batches into frames. Each series is named once per agent session —
+ * in the first frame that carries it (`defs`) and in every hello (the whole
+ * table, so a replay on a new connection still decodes) — and samples travel
+ * as the series' indexes (left out when they are simply 0, 1, 2, …) and their
+ * values as little-endian float64s, NaN for null: no decimal formatting or
+ * parsing of numbers on either side. Protocol 3 (encodeBinary,
+ * encodeValuesBinary) writes them into a binary frame as they are; protocol 2
+ * (encode, encodeValues) into JSON, the values in base64 (`v`, about 11
+ * characters each) and the indexes as `i`.
  */
 export class BatchEncoder {
   private readonly index = new Map<string, number>();
@@ -54,7 +63,22 @@ export class BatchEncoder {
     return i;
   }
 
+  /** A protocol-2 frame (JSON). */
   encode(batch: Batch): string {
+    const { indexes, values } = this.slotsOf(batch);
+    return this.encodeValues(batch.seq, batch.ts, indexes, values, batch);
+  }
+
+  /** A protocol-3 frame (binary, shared/wire-binary.ts). */
+  encodeBinary(batch: Batch): Buffer {
+    const { indexes, values } = this.slotsOf(batch);
+    const packed = new Float64Array(values.length);
+    for (let j = 0; j < values.length; j++) packed[j] = values[j] ?? NaN;
+    return this.encodeValuesBinary(batch.seq, batch.ts, indexes, packed, packed.length, batch);
+  }
+
+  /** Each sample's series index and value, less those the full table left out. */
+  private slotsOf(batch: Batch): { indexes: number[]; values: (number | null)[] } {
     const n = batch.samples.length;
     const indexes: number[] = [];
     const values: (number | null)[] = [];
@@ -78,7 +102,7 @@ export class BatchEncoder {
       }
     }
     metric.length = labels.length = index.length = n;
-    return this.encodeValues(batch.seq, batch.ts, indexes, values, batch);
+    return { indexes, values };
   }
 
   /** A frame from series indexes (from indexOf) and their values. */
@@ -89,11 +113,7 @@ export class BatchEncoder {
     values: readonly (number | null)[],
     extras: Extras = {},
   ): string {
-    let defs: [number, ...SeriesDef][] | undefined;
-    if (this.unannounced.length) {
-      defs = this.unannounced.map((i) => [i, ...this.table[i]!]);
-      this.unannounced = [];
-    }
+    const defs = this.takeDefs();
     const packed = new Float64Array(values.length);
     for (let j = 0; j < values.length; j++) packed[j] = values[j] ?? NaN;
     return JSON.stringify({
@@ -108,6 +128,72 @@ export class BatchEncoder {
       ...(extras.states ? { states: extras.states } : {}),
     });
   }
+
+  /**
+   * A protocol-3 frame from the first `n` series indexes (from indexOf;
+   * null when they are 0, 1, 2, …) and values (NaN for null): the values are
+   * copied into the frame as they are.
+   */
+  encodeValuesBinary(
+    seq: number,
+    ts: number,
+    indexes: ArrayLike<number> | null,
+    values: Float64Array,
+    n: number,
+    extras: Extras = {},
+  ): Buffer {
+    const defs = this.takeDefs();
+    const rare: BinaryExtras = {
+      ...(defs ? { defs } : {}),
+      ...(extras.collectors ? { collectors: extras.collectors } : {}),
+      ...(extras.stateKinds ? { stateKinds: extras.stateKinds } : {}),
+      ...(extras.states ? { states: extras.states } : {}),
+    };
+    const ordered = indexes === null || inTableOrder(indexes, n);
+    return writeBinaryBatch(seq, ts, values, n, ordered ? null : indexes, Object.keys(rare).length ? rare : null);
+  }
+
+  /** The definitions of series named since the last frame, for the next frame to carry. */
+  private takeDefs(): [number, ...SeriesDef][] | undefined {
+    if (!this.unannounced.length) return undefined;
+    const defs = this.unannounced.map((i): [number, ...SeriesDef] => [i, ...this.table[i]!]);
+    this.unannounced = [];
+    return defs;
+  }
+}
+
+/**
+ * A protocol-3 frame as the protocol-2 frame with the same content, for a
+ * server that speaks only 2: the transport keeps its frames binary and turns
+ * them into JSON only on such a connection.
+ */
+export function binaryToJsonBatch(frame: Buffer): string {
+  const h = readBinaryHeader(frame);
+  const at = binaryLayout(h);
+  const extras = h.extrasBytes
+    ? (JSON.parse(frame.toString('utf8', at.extras, at.length)) as BinaryExtras)
+    : ({} as BinaryExtras);
+  const indexes =
+    (h.flags & FLAG_INDEXES) !== 0
+      ? Array.from({ length: h.count }, (_, j) => frame.readUInt16LE(at.indexes + 2 * j))
+      : null;
+  return JSON.stringify({
+    type: 'batch',
+    seq: h.seq,
+    ts: h.ts,
+    ...(extras.defs ? { defs: extras.defs } : {}),
+    ...(indexes ? { i: indexes } : {}),
+    v: frame.toString('base64', at.values, at.indexes),
+    ...(extras.collectors ? { collectors: extras.collectors } : {}),
+    ...(extras.stateKinds ? { stateKinds: extras.stateKinds } : {}),
+    ...(extras.states ? { states: extras.states } : {}),
+  });
+}
+
+/** Whether series indexes are 0, 1, 2, … (a frame then leaves them out). */
+function inTableOrder(indexes: ArrayLike<number>, n: number): boolean {
+  for (let j = 0; j < n; j++) if (indexes[j] !== j) return false;
+  return true;
 }
 
 function sameLabels(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {

@@ -5,7 +5,7 @@
  */
 export class UnackedBuffer {
   /** Slots before `head` are dead and emptied at once, so an acknowledged frame is garbage right away, not at the next compaction. */
-  private items: ({ seq: number; frame: string } | undefined)[] = [];
+  private items: ({ seq: number; frame: string | Buffer } | undefined)[] = [];
   private head = 0;
   dropped = 0;
 
@@ -17,8 +17,8 @@ export class UnackedBuffer {
     return this.items.length - this.head;
   }
 
-  /** Keeps an encoded batch frame until its sequence number is acknowledged. */
-  push(seq: number, frame: string): void {
+  /** Keeps an encoded batch frame (protocol 2: JSON text; 3: binary) until its sequence number is acknowledged. */
+  push(seq: number, frame: string | Buffer): void {
     this.items.push({ seq, frame });
     while (this.size > this.capacity) {
       this.items[this.head++] = undefined;
@@ -34,7 +34,7 @@ export class UnackedBuffer {
   }
 
   /** Batches with seq > `afterSeq`, oldest first. */
-  *after(afterSeq: number): Generator<{ seq: number; frame: string }> {
+  *after(afterSeq: number): Generator<{ seq: number; frame: string | Buffer }> {
     for (let i = this.head; i < this.items.length; i++) {
       const item = this.items[i]!;
       if (item.seq > afterSeq) yield item;

@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from '../shared/log.js';
 import type { AgentTransport } from './transport.js';
 import { simulatedTransport } from './simulated-transport.js';
 import { simulatedArray } from './simulated-array.js';
+import type { BatchEncoder } from './batch-encoder.js';
 
 /**
  * Simulated DB hosts that speak the real agent protocol through the real
@@ -50,6 +51,15 @@ const L = {
     { op: string }
   >,
   conn: { current: { state: 'current' }, available: { state: 'available' } },
+};
+
+/** The walks' keys, made once: a key built per sample was a tenth of the simulator's time. */
+const K = {
+  disk: Object.fromEntries(
+    DISKS.map((d) => [d, Object.fromEntries(['r', 'w', 'q', 'ra', 'wa', 'a', 'u'].map((p) => [p, `${p}${d}`]))]),
+  ) as Record<string, Record<'r' | 'w' | 'q' | 'ra' | 'wa' | 'a' | 'u', string>>,
+  pressure: { some: 'psome', full: 'pfull' } as Record<string, string>,
+  op: Object.fromEntries(OPS.map((o) => [o, `op${o}`])) as Record<string, string>,
 };
 
 /** A slow random walk around a level, so charts look like a host and not like noise. */
@@ -113,10 +123,71 @@ function simulatedStates(ep: Episode, now: number): WireState[] {
   ];
 }
 
+/** Where a host's samples go: one call per sample, so the frame path needs no object per sample. */
+interface SampleSink {
+  add(m: string, l: Record<string, string> | undefined, v: number): void;
+}
+
+/** Samples as objects, for the few consumers that want them (benches, tests). */
+class ObjectSink implements SampleSink {
+  readonly samples: WireSample[] = [];
+  add(m: string, l: Record<string, string> | undefined, v: number): void {
+    this.samples.push(l ? { m, l, v } : { m, v });
+  }
+}
+
+/**
+ * Samples straight into a protocol-3 frame's values, by series index: the
+ * series at each position is remembered by its metric string and labels
+ * object (the same objects every tick), so a steady tick looks nothing up.
+ */
+class FrameSink implements SampleSink {
+  values = new Float64Array(128);
+  readonly indexes: number[] = [];
+  n = 0;
+  private position = 0;
+  private readonly lastMetric: string[] = [];
+  private readonly lastLabels: (object | undefined)[] = [];
+  private readonly lastIndex: number[] = [];
+  /** Series indexes by labels object, then metric. */
+  private readonly slots = new Map<object | undefined, Map<string, number>>();
+
+  constructor(private readonly encoder: BatchEncoder) {}
+
+  start(): void {
+    this.n = this.position = 0;
+  }
+
+  add(m: string, l: Record<string, string> | undefined, v: number): void {
+    const p = this.position++;
+    const i = this.lastMetric[p] === m && this.lastLabels[p] === l ? this.lastIndex[p]! : this.lookup(m, l);
+    this.lastMetric[p] = m;
+    this.lastLabels[p] = l;
+    this.lastIndex[p] = i;
+    if (i < 0) return; // the session's table is full (a simulated host names ~100 series)
+    if (this.n === this.values.length) {
+      const grown = new Float64Array(2 * this.n);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.n] = v;
+    this.indexes[this.n++] = i;
+  }
+
+  private lookup(m: string, l: Record<string, string> | undefined): number {
+    let byMetric = this.slots.get(l);
+    if (!byMetric) this.slots.set(l, (byMetric = new Map<string, number>()));
+    let i = byMetric.get(m);
+    if (i === undefined) byMetric.set(m, (i = this.encoder.indexOf(m, l)));
+    return i;
+  }
+}
+
 export class SimulatedHost {
   readonly transport: AgentTransport;
   private seq = 0;
   private readonly walks = new Map<string, Walk>();
+  private readonly frame: FrameSink;
 
   constructor(
     readonly index: number,
@@ -133,6 +204,7 @@ export class SimulatedHost {
       log,
       bufferCapacity: 3600,
     });
+    this.frame = new FrameSink(this.transport.encoder);
   }
 
   private walk(key: string, level: number, spread: number): number {
@@ -141,140 +213,122 @@ export class SimulatedHost {
     return w.next();
   }
 
+  /** One tick's samples as objects (and states, every tenth tick). */
   sample(now: number): { samples: WireSample[]; states?: WireState[] } {
+    const sink = new ObjectSink();
+    const states = this.sampleInto(sink, now);
+    return states ? { samples: sink.samples, states } : { samples: sink.samples };
+  }
+
+  /** Writes one tick's samples into `s`; returns the structured states once every 10 ticks (they change slowly). */
+  private sampleInto(s: SampleSink, now: number): WireState[] | undefined {
     const ep = episodeAt(this.index, now);
-    const s: WireSample[] = [];
     this.cpuSamples(s, ep);
     this.diskSamples(s, ep);
     this.raidSamples(s, ep, now);
     this.pressureSamples(s, ep);
     this.mongodSamples(s, ep);
     this.agentSamples(s);
-    // Structured states once every 10 samples: they change slowly.
-    if (this.seq % 10 !== 0) return { samples: s };
-    return { samples: s, states: simulatedStates(ep, now) };
+    return this.seq % 10 === 0 ? simulatedStates(ep, now) : undefined;
   }
 
-  private cpuSamples(s: WireSample[], ep: Episode): void {
+  private cpuSamples(s: SampleSink, ep: Episode): void {
     const iowait = ep === 'saturation' ? 35 + Math.random() * 10 : this.walk('iowait', 2, 2);
     const user = this.walk('user', 20, 10);
     const system = this.walk('system', 5, 3);
     const l = L.cpu;
-    s.push(
-      { m: 'cpu_iowait_percent', l, v: iowait },
-      { m: 'cpu_user_percent', l, v: user },
-      { m: 'cpu_system_percent', l, v: system },
-      { m: 'cpu_steal_percent', l, v: 0 },
-      { m: 'cpu_idle_percent', l, v: Math.max(0, 100 - iowait - user - system) },
-    );
+    s.add('cpu_iowait_percent', l, iowait);
+    s.add('cpu_user_percent', l, user);
+    s.add('cpu_system_percent', l, system);
+    s.add('cpu_steal_percent', l, 0);
+    s.add('cpu_idle_percent', l, Math.max(0, 100 - iowait - user - system));
   }
 
-  private diskSamples(s: WireSample[], ep: Episode): void {
+  private diskSamples(s: SampleSink, ep: Episode): void {
     for (const device of DISKS) {
       const hot = ep === 'saturation' && device === 'sdb';
-      const r = this.walk(`r${device}`, 80, 40);
-      const w = this.walk(`w${device}`, 150, 60);
-      const aqu = hot ? 90 + Math.random() * 20 : this.walk(`q${device}`, 0.8, 0.6);
+      const r = this.walk(K.disk[device]!.r, 80, 40);
+      const w = this.walk(K.disk[device]!.w, 150, 60);
+      const aqu = hot ? 90 + Math.random() * 20 : this.walk(K.disk[device]!.q, 0.8, 0.6);
       const dl = L.disk[device]!;
-      s.push(
-        { m: 'disk_r_per_s', l: dl, v: r },
-        { m: 'disk_w_per_s', l: dl, v: w },
-        { m: 'disk_rkb_per_s', l: dl, v: r * 16 },
-        { m: 'disk_wkb_per_s', l: dl, v: w * 24 },
-        { m: 'disk_r_await_ms', l: dl, v: hot ? 80 : this.walk(`ra${device}`, 2, 1) },
-        { m: 'disk_w_await_ms', l: dl, v: hot ? 120 : this.walk(`wa${device}`, 3, 1.5) },
-        { m: 'disk_await_ms', l: dl, v: hot ? 100 : this.walk(`a${device}`, 2.5, 1) },
-        { m: 'disk_aqu_sz', l: dl, v: aqu },
-        { m: 'disk_util_percent', l: dl, v: hot ? 100 : Math.min(100, this.walk(`u${device}`, 35, 20)) },
-        { m: 'disk_in_flight', l: dl, v: Math.round(aqu) },
-        { m: 'disk_queue_fill_percent', l: dl, v: (100 * aqu) / 128 },
-        { m: 'disk_saturated', l: dl, v: hot ? 1 : 0 },
-      );
+      s.add('disk_r_per_s', dl, r);
+      s.add('disk_w_per_s', dl, w);
+      s.add('disk_rkb_per_s', dl, r * 16);
+      s.add('disk_wkb_per_s', dl, w * 24);
+      s.add('disk_r_await_ms', dl, hot ? 80 : this.walk(K.disk[device]!.ra, 2, 1));
+      s.add('disk_w_await_ms', dl, hot ? 120 : this.walk(K.disk[device]!.wa, 3, 1.5));
+      s.add('disk_await_ms', dl, hot ? 100 : this.walk(K.disk[device]!.a, 2.5, 1));
+      s.add('disk_aqu_sz', dl, aqu);
+      s.add('disk_util_percent', dl, hot ? 100 : Math.min(100, this.walk(K.disk[device]!.u, 35, 20)));
+      s.add('disk_in_flight', dl, Math.round(aqu));
+      s.add('disk_queue_fill_percent', dl, (100 * aqu) / 128);
+      s.add('disk_saturated', dl, hot ? 1 : 0);
     }
   }
 
-  private raidSamples(s: WireSample[], ep: Episode, now: number): void {
+  private raidSamples(s: SampleSink, ep: Episode, now: number): void {
     const degraded = ep === 'degraded';
     const al = L.array;
-    s.push(
-      { m: 'raid_disks_expected', l: al, v: 4 },
-      { m: 'raid_disks_active', l: al, v: degraded ? 3 : 4 },
-      { m: 'raid_disks_failed', l: al, v: 0 },
-      { m: 'raid_disks_spare', l: al, v: 0 },
-      { m: 'raid_disks_missing', l: al, v: degraded ? 1 : 0 },
-      { m: 'raid_saturated', l: al, v: ep === 'saturation' ? 1 : 0 },
-      { m: 'raid_array_aqu_sz', l: al, v: this.walk('mdq', 3, 2) },
-      { m: 'raid_array_in_flight', l: al, v: Math.round(this.walk('mdf', 3, 2)) },
-      { m: 'raid_members_aqu_sz_max', l: al, v: ep === 'saturation' ? 100 : this.walk('mdmax', 1, 0.5) },
-    );
-    if (degraded)
-      s.push(
-        { m: 'raid_sync_running', l: L.recovery, v: 1 },
-        { m: 'raid_sync_progress_percent', l: L.recovery, v: ((now % 120_000) / 120_000) * 100 },
-      );
+    s.add('raid_disks_expected', al, 4);
+    s.add('raid_disks_active', al, degraded ? 3 : 4);
+    s.add('raid_disks_failed', al, 0);
+    s.add('raid_disks_spare', al, 0);
+    s.add('raid_disks_missing', al, degraded ? 1 : 0);
+    s.add('raid_saturated', al, ep === 'saturation' ? 1 : 0);
+    s.add('raid_array_aqu_sz', al, this.walk('mdq', 3, 2));
+    s.add('raid_array_in_flight', al, Math.round(this.walk('mdf', 3, 2)));
+    s.add('raid_members_aqu_sz_max', al, ep === 'saturation' ? 100 : this.walk('mdmax', 1, 0.5));
+    if (degraded) {
+      s.add('raid_sync_running', L.recovery, 1);
+      s.add('raid_sync_progress_percent', L.recovery, ((now % 120_000) / 120_000) * 100);
+    }
   }
 
-  private pressureSamples(s: WireSample[], ep: Episode): void {
+  private pressureSamples(s: SampleSink, ep: Episode): void {
     for (const kind of ['some', 'full']) {
       const pl = L.pressure[kind]!;
-      const v = ep === 'saturation' ? (kind === 'some' ? 40 : 15) : this.walk(`p${kind}`, 0.5, 0.5);
-      s.push(
-        { m: 'io_pressure_avg10_percent', l: pl, v },
-        { m: 'io_pressure_avg60_percent', l: pl, v: v * 0.8 },
-        { m: 'io_pressure_avg300_percent', l: pl, v: v * 0.5 },
-        { m: 'io_pressure_stall_percent', l: pl, v },
-      );
+      const v = ep === 'saturation' ? (kind === 'some' ? 40 : 15) : this.walk(K.pressure[kind]!, 0.5, 0.5);
+      s.add('io_pressure_avg10_percent', pl, v);
+      s.add('io_pressure_avg60_percent', pl, v * 0.8);
+      s.add('io_pressure_avg300_percent', pl, v * 0.5);
+      s.add('io_pressure_stall_percent', pl, v);
     }
   }
 
-  private mongodSamples(s: WireSample[], ep: Episode): void {
+  private mongodSamples(s: SampleSink, ep: Episode): void {
     const pile = ep === 'lockpile';
-    s.push(
-      { m: 'mongod_up', v: 1 },
-      { m: 'mongod_lock_percent', l: L.lockWait, v: pile ? 70 + Math.random() * 20 : this.walk('lock', 1, 1) },
-      { m: 'mongod_queued', l: L.op.readers, v: pile ? 30 : 0 },
-      { m: 'mongod_queued', l: L.op.writers, v: pile ? 25 : 0 },
-      { m: 'mongod_queued', l: L.op.total, v: pile ? 55 : 0 },
-      { m: 'mongod_active', l: L.op.readers, v: Math.round(this.walk('ar', 3, 2)) },
-      { m: 'mongod_active', l: L.op.writers, v: Math.round(this.walk('aw', 2, 2)) },
-      { m: 'mongod_active', l: L.op.total, v: Math.round(this.walk('at', 5, 3)) },
-      { m: 'mongod_tickets_util_percent', l: L.op.read, v: pile ? 100 : this.walk('tr', 5, 3) },
-      { m: 'mongod_tickets_util_percent', l: L.op.write, v: pile ? 100 : this.walk('tw', 4, 3) },
-      { m: 'mongod_tickets_available', l: L.op.read, v: pile ? 0 : 120 },
-      { m: 'mongod_tickets_available', l: L.op.write, v: pile ? 0 : 122 },
-      { m: 'mongod_connections', l: L.conn.current, v: Math.round(this.walk('conn', 200, 40)) },
-      { m: 'mongod_connections', l: L.conn.available, v: 50_000 },
-    );
+    s.add('mongod_up', undefined, 1);
+    s.add('mongod_lock_percent', L.lockWait, pile ? 70 + Math.random() * 20 : this.walk('lock', 1, 1));
+    s.add('mongod_queued', L.op.readers, pile ? 30 : 0);
+    s.add('mongod_queued', L.op.writers, pile ? 25 : 0);
+    s.add('mongod_queued', L.op.total, pile ? 55 : 0);
+    s.add('mongod_active', L.op.readers, Math.round(this.walk('ar', 3, 2)));
+    s.add('mongod_active', L.op.writers, Math.round(this.walk('aw', 2, 2)));
+    s.add('mongod_active', L.op.total, Math.round(this.walk('at', 5, 3)));
+    s.add('mongod_tickets_util_percent', L.op.read, pile ? 100 : this.walk('tr', 5, 3));
+    s.add('mongod_tickets_util_percent', L.op.write, pile ? 100 : this.walk('tw', 4, 3));
+    s.add('mongod_tickets_available', L.op.read, pile ? 0 : 120);
+    s.add('mongod_tickets_available', L.op.write, pile ? 0 : 122);
+    s.add('mongod_connections', L.conn.current, Math.round(this.walk('conn', 200, 40)));
+    s.add('mongod_connections', L.conn.available, 50_000);
     for (const op of OPS)
-      s.push({ m: 'mongod_opcounter_rate', l: L.op[op]!, v: this.walk(`op${op}`, op === 'query' ? 800 : 100, 80) });
+      s.add('mongod_opcounter_rate', L.op[op], this.walk(K.op[op]!, op === 'query' ? 800 : 100, 80));
   }
 
-  private agentSamples(s: WireSample[]): void {
-    s.push(
-      { m: 'agent_buffer_batches', v: this.transport.buffer.size },
-      { m: 'agent_buffer_dropped_total', v: this.transport.buffer.dropped },
-      { m: 'agent_collect_ms', v: 0.4 },
-    );
+  private agentSamples(s: SampleSink): void {
+    s.add('agent_buffer_batches', undefined, this.transport.buffer.size);
+    s.add('agent_buffer_dropped_total', undefined, this.transport.buffer.dropped);
+    s.add('agent_collect_ms', undefined, 0.4);
   }
-
-  /** Encoder indexes by labels object, then metric: a thousand hosts' samples are encoded without building a key string for each. */
-  private readonly slots = new Map<object | undefined, Map<string, number>>();
 
   tick(now: number): void {
-    const { samples, states } = this.sample(now);
+    const sink = this.frame;
+    sink.start();
+    const states = this.sampleInto(sink, now);
     this.seq++;
-    const indexes: number[] = [];
-    const values: (number | null)[] = [];
-    for (const s of samples) {
-      let byMetric = this.slots.get(s.l);
-      if (!byMetric) this.slots.set(s.l, (byMetric = new Map<string, number>()));
-      let i = byMetric.get(s.m);
-      if (i === undefined) byMetric.set(s.m, (i = this.transport.encoder.indexOf(s.m, s.l)));
-      indexes.push(i);
-      values.push(s.v);
-    }
     const extras = states ? { stateKinds: ['raid_array', 'mongod'], states } : {};
-    this.transport.sendEncoded(this.seq, this.transport.encoder.encodeValues(this.seq, now, indexes, values, extras));
+    const frame = this.transport.encoder.encodeValuesBinary(this.seq, now, sink.indexes, sink.values, sink.n, extras);
+    this.transport.sendEncoded(this.seq, frame);
   }
 }
 

@@ -1,9 +1,9 @@
 import WebSocket from 'ws';
-import { MAX_AGENT_FRAME_BYTES, decodeServerToAgent } from '../shared/wire.js';
+import { MAX_AGENT_FRAME_BYTES, PROTOCOL_VERSION, decodeServerToAgent } from '../shared/wire.js';
 import type { Batch, Hello } from '../shared/protocol.js';
 import type { Logger } from '../shared/log.js';
 import { UnackedBuffer } from './buffer.js';
-import { BatchEncoder } from './batch-encoder.js';
+import { BatchEncoder, binaryToJsonBatch } from './batch-encoder.js';
 import { frameText } from '../shared/frame-text.js';
 import { readFileSync } from 'node:fs';
 import type { Spool } from './spool.js';
@@ -75,6 +75,8 @@ const CERT_ERRORS =
 const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
 /** When failing back, how long the current server gets to acknowledge what it was sent before the switch. */
 const FAILBACK_DRAIN_MS = 5000;
+/** What an agent says to a server that refused PROTOCOL_VERSION: the last version before binary batches. */
+const OLDER_PROTOCOL = 2;
 
 /**
  * The agent's link to the server: authenticates with a bearer token, keeps
@@ -98,6 +100,18 @@ export class AgentTransport {
   private ready = false;
   /** Highest seq written to the current connection. */
   private sentSeq = 0;
+  /** The protocol of the current connection's hello, and whether its welcome lets batches go binary. */
+  private helloProtocol = PROTOCOL_VERSION;
+  private binary = false;
+  /**
+   * Servers that refused PROTOCOL_VERSION with `unsupported_protocol` (older
+   * ones): they get protocol 2 and JSON batches until a connection to them
+   * ends, and the next one tries PROTOCOL_VERSION again (the server may have
+   * been upgraded meanwhile).
+   */
+  private readonly olderServers = new Set<string>();
+  /** Set when the server refused this hello's protocol: reconnect at once with the older one. */
+  private retryOlder = false;
   private attempt = 0;
   private stopped = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -171,7 +185,7 @@ export class AgentTransport {
   send(batch: Batch): void {
     const dropped = this.encoder.overflow;
     this.opts.spool?.append(batch);
-    this.buffer.push(batch.seq, this.encoder.encode(batch));
+    this.buffer.push(batch.seq, this.encoder.encodeBinary(batch));
     if (dropped === 0 && this.encoder.overflow > 0) {
       // Once: the same series would be left out every second.
       this.opts.log.warn('series table of this session is full; new series are left out until the agent restarts', {
@@ -182,8 +196,13 @@ export class AgentTransport {
     this.flush();
   }
 
-  /** Queues a batch already encoded by this transport's encoder (the simulator passes indexes and values straight to encodeValues). */
-  sendEncoded(seq: number, frame: string): void {
+  /**
+   * Queues a batch already encoded by this transport's encoder (the simulator
+   * passes indexes and values straight to encodeValuesBinary): binary frames
+   * go as they are to a server that speaks protocol 3, as JSON to an older one;
+   * JSON frames go as they are to any server.
+   */
+  sendEncoded(seq: number, frame: string | Buffer): void {
     this.buffer.push(seq, frame);
     this.flush();
   }
@@ -209,9 +228,11 @@ export class AgentTransport {
       ...this.tls,
     });
     this.ws = ws;
+    this.helloProtocol = this.olderServers.has(server) ? OLDER_PROTOCOL : PROTOCOL_VERSION;
+    this.binary = false;
     ws.on('open', () => {
       this.touch();
-      ws.send(JSON.stringify({ ...this.opts.hello(), series: this.encoder.series() }));
+      ws.send(JSON.stringify({ ...this.opts.hello(), protocol: this.helloProtocol, series: this.encoder.series() }));
     });
     ws.on('message', (data) => {
       this.touch();
@@ -247,6 +268,16 @@ export class AgentTransport {
       const detail = `code ${code}${reason.length ? ` (${reason.toString()})` : ''}`;
       this.onState('disconnected', detail);
       if (this.stopped) return;
+      if (this.retryOlder) {
+        this.retryOlder = false;
+        this.opts.log.info('the server speaks an older protocol; saying hello again with it', {
+          server,
+          protocol: OLDER_PROTOCOL,
+        });
+        this.scheduleReconnect(0);
+        return;
+      }
+      if (wasReady) this.olderServers.delete(server);
       if (this.failingBack) {
         this.failingBack = false;
         this.servers.backToPreferred();
@@ -269,6 +300,7 @@ export class AgentTransport {
     switch (m.type) {
       case 'welcome':
         this.ready = true;
+        this.binary = m.protocol >= 3 && this.helloProtocol >= 3;
         this.attempt = 0;
         this.buffer.ack(m.lastSeq);
         this.opts.spool?.ack(m.lastSeq);
@@ -285,6 +317,11 @@ export class AgentTransport {
         this.flush();
         break;
       case 'error':
+        if (m.code === 'unsupported_protocol' && !this.ready && this.helloProtocol > OLDER_PROTOCOL) {
+          this.olderServers.add(this.servers.current);
+          this.retryOlder = true; // the server closes the connection; the close handler reconnects
+          break;
+        }
         this.opts.log.error('server reported an error', { code: m.code, message: m.message });
         break;
     }
@@ -295,7 +332,7 @@ export class AgentTransport {
     if (!this.ready || this.failingBack || !ws || ws.readyState !== WebSocket.OPEN) return;
     for (const item of this.buffer.after(this.sentSeq)) {
       if (ws.bufferedAmount > SOCKET_HIGH_WATER) return; // resumes on the next ack
-      ws.send(item.frame);
+      ws.send(this.binary || typeof item.frame === 'string' ? item.frame : binaryToJsonBatch(item.frame));
       this.sentSeq = item.seq;
     }
   }

@@ -32,6 +32,12 @@ export interface AgentEndpointOptions {
   seriesLimits?: Partial<SeriesLimitOptions>;
   /** An upgraded agent connection must send its hello within this (default 10 s). */
   helloTimeoutMs?: number;
+  /**
+   * The highest protocol version this endpoint accepts (default
+   * PROTOCOL_VERSION); a lower one makes it answer as an older server would,
+   * e.g. to try agents against one that speaks only protocol 2.
+   */
+  maxProtocol?: number;
   /** Bad-frame log lines a minute (default 10). */
   logLinesPerMinute?: number;
 }
@@ -54,6 +60,8 @@ export class AgentEndpoint {
   readonly limitedLog: LimitedLog;
   /** Every connection's frames, handled in slices so the event loop keeps answering (see ingest-queue.ts). */
   readonly ingest = new IngestQueue();
+  /** Acks waiting for their connection's spacing (ACK_INTERVAL_MS); close() sends them at once. */
+  readonly pendingAcks = new Set<() => void>();
   /** Connections closed for sending no hello in time. */
   helloTimeouts = 0;
 
@@ -81,6 +89,7 @@ export class AgentEndpoint {
   async close(): Promise<void> {
     this.closing = true;
     await this.opts.store.whenDurable().catch(() => {});
+    for (const sendAck of [...this.pendingAcks]) sendAck();
     const sockets = [...this.wss.clients];
     for (const ws of sockets) ws.close(1001, 'server shutting down');
     await Promise.race([

@@ -33,8 +33,9 @@ import {
 } from '../shared/protocol.js';
 import { errorMessage } from '../shared/errors.js';
 
-class FrameError extends Error {}
-const fail = (where: string, message: string): never => {
+/** A frame that breaks a rule: the decoders turn it into a `bad_frame` reply. */
+export class FrameError extends Error {}
+export const fail = (where: string, message: string): never => {
   throw new FrameError(`${where}: ${message}`);
 };
 
@@ -83,7 +84,7 @@ function checkValue(v: unknown, where: string): number | null {
   return v as number;
 }
 
-function checkCount(v: unknown, where: string, min: number): number {
+export function checkCount(v: unknown, where: string, min: number): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail(where, `must be a whole number ≥ ${min}`);
   return v as number;
 }
@@ -98,7 +99,7 @@ function checkWith<T>(schema: z.ZodType<T>, v: unknown, where: string): T | unde
   return (r as { data: T }).data;
 }
 
-interface SessionEntry extends SeriesRef {
+export interface SessionEntry extends SeriesRef {
   key: string;
 }
 
@@ -115,6 +116,32 @@ export class SessionSeries {
    * plan cache relies on it).
    */
   version = ++lastTableVersion;
+
+  /** The series and slots of a batch in table order, kept while they stay the same (see inOrder). */
+  private ordered: { version: number; series: SeriesRef[]; slots: number[] } | null = null;
+
+  /**
+   * The series and slots of a batch whose values are in table order (series
+   * 0, 1, …, n-1), or null if one of them is not defined. The arrays are made
+   * once per table version and length and shared by the batches that follow:
+   * an index keeps its series for as long as the version lasts, and no one
+   * changes a decoded batch's arrays.
+   */
+  inOrder(n: number): { series: SeriesRef[]; slots: number[] } | null {
+    const o = this.ordered;
+    if (o && o.version === this.version && o.slots.length === n) return o;
+    if (n > this.entries.length) return null;
+    const series = new Array<SeriesRef>(n);
+    const slots = new Array<number>(n);
+    for (let j = 0; j < n; j++) {
+      const e = this.entries[j];
+      if (!e) return null;
+      series[j] = e;
+      slots[j] = j;
+    }
+    this.ordered = { version: this.version, series, slots };
+    return this.ordered;
+  }
 
   /** Replaces the table with a hello's. */
   reset(defs: readonly SeriesDef[] = []): void {
@@ -147,7 +174,7 @@ function decodeSamples(m: Record<string, unknown>): Pick<DecodedBatch, 'series' 
 }
 
 /** Protocol 2's definitions, as an overlay of the session's table: the caller applies them once the whole frame is good. */
-function decodeDefs(defs: unknown, table: SessionSeries): Map<number, SessionEntry> {
+export function decodeDefs(defs: unknown, table: SessionSeries): Map<number, SessionEntry> {
   const defined = new Map<number, SessionEntry>();
   if (defs === undefined) return defined;
   if (!Array.isArray(defs) || defs.length > MAX_SERIES_PER_SESSION)
@@ -203,7 +230,7 @@ function decodePacked(
 }
 
 /** What both protocols may carry besides samples: collector statuses and structured states. */
-function decodeExtras(m: Record<string, unknown>, batch: DecodedBatch): void {
+export function decodeExtras(m: Record<string, unknown>, batch: DecodedBatch): void {
   const collectors = checkWith(collectorsSchema, m.collectors, 'collectors');
   if (collectors) batch.collectors = collectors;
   const stateKinds = checkWith(stateKindsSchema, m.stateKinds, 'stateKinds');
@@ -233,11 +260,14 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
   const batch: DecodedBatch = { type: 'batch', seq, ts, ...samples };
   decodeExtras(m, batch);
   // Only now is the whole frame known to be good.
-  if (defined) {
-    for (const [index, e] of defined) table.entries[index] = e;
-    batch.tableVersion = table.version;
-  }
+  if (defined) applyDefs(table, defined, batch);
   return batch;
+}
+
+/** A good frame's definitions into the session's table; the batch's slots index that table. */
+export function applyDefs(table: SessionSeries, defined: Map<number, SessionEntry>, batch: DecodedBatch): void {
+  for (const [index, e] of defined) table.entries[index] = e;
+  batch.tableVersion = table.version;
 }
 
 /** The hello without its series table, which decodeHello checks by hand. */

@@ -50,6 +50,8 @@ export interface ServerOptions {
   agentRate?: { perSecond: number; burst: number };
   /** Bad frames in a row after which an agent connection is closed (default 20). */
   maxBadFrames?: number;
+  /** The highest agent protocol accepted (default PROTOCOL_VERSION; see AgentEndpointOptions.maxProtocol). */
+  agentMaxProtocol?: number;
   /** Log lines of one kind a peer can cause, a minute (default 10); the rest are counted in /metrics. */
   logLinesPerMinute?: number;
   /** Unread bytes a dashboard client may keep for dashboardSlowGraceMs before it is dropped. */
@@ -147,6 +149,7 @@ export class TidemarkServer {
       ratePerSecond: this.opts.agentRate?.perSecond,
       rateBurst: this.opts.agentRate?.burst,
       maxBadFrames: this.opts.maxBadFrames,
+      maxProtocol: this.opts.agentMaxProtocol,
       logLinesPerMinute: this.opts.logLinesPerMinute,
       maxFutureMs: this.opts.maxFutureMs,
       maxPastMs: this.opts.maxPastMs,

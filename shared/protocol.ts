@@ -1,7 +1,8 @@
 /**
  * The wire protocol between agent and server, and between server and dashboard.
- * Every frame is JSON and is validated on arrival by both ends; the schemas here
- * are the single definition of what a valid frame is.
+ * Every frame is JSON — but protocol 3's batches, binary frames laid out in
+ * shared/wire-binary.ts — and is validated on arrival by both ends; the schemas
+ * here are the single definition of what a valid frame is.
  *
  * Versioning: an agent says which protocol it speaks in its hello. The server
  * accepts any version from MIN_PROTOCOL_VERSION to PROTOCOL_VERSION, so older
@@ -113,7 +114,8 @@ export type Hello = z.infer<typeof helloSchema>;
  * `samples`; protocol 2 carries `defs` (series named for the first time:
  * [index, metric, labels?]), `i` (the samples' series indexes; absent when
  * they are 0, 1, 2, …) and `v` (their values: little-endian float64s in
- * base64, NaN for null). Batches
+ * base64, NaN for null); protocol 3 carries the same as a binary frame
+ * (shared/wire-binary.ts). Batches
  * are the bulk of all traffic, so they are checked by hand (decodeBatch), not
  * by a schema: the same rules, at a fraction of the cost.
  */
@@ -141,14 +143,14 @@ export interface SeriesRef {
  * server never builds an object per sample (a fleet sends half a million a
  * second); `samplesOf` does, for the few consumers that want them. Values are
  * float64 with NaN for null, as on the wire: a number per sample and no boxed
- * double for the garbage collector to chase. For protocol 2, `slots` gives
+ * double for the garbage collector to chase. For protocols 2 and 3, `slots` gives
  * each sample's index in the session's table.
  */
 export interface DecodedBatch extends Omit<Batch, 'samples'> {
   series: SeriesRef[];
   values: Float64Array;
   slots?: number[];
-  /** Protocol 2: the version of the session's series table `slots` index (see SessionSeries.version). */
+  /** Protocols 2 and 3: the version of the session's series table `slots` index (see SessionSeries.version). */
   tableVersion?: number;
 }
 

@@ -8,6 +8,14 @@ import { errorMessage } from './errors.js';
  */
 
 /**
+ * 3: batches travel as binary WebSocket frames (shared/wire-binary.ts): seq,
+ * ts and the values as raw float64s in series-table order (or with u16
+ * indexes), the rare parts — new series, collector statuses, states — as JSON
+ * inside the frame. Neither side builds an object or a string per sample.
+ * Hellos, inventories and everything the server sends stay JSON, and a
+ * protocol-3 agent may still send JSON batches. The server welcomes an agent
+ * with the agent's own version; an agent refused with `unsupported_protocol`
+ * (an older server) says hello again with 2 and sends its batches as JSON.
  * 2: batches name each series once per session (`defs`, and the whole table
  * in the hello) and then carry the samples' series indexes (`i`) and their
  * values packed as float64s in base64 (`v`) instead of a metric name, labels
@@ -15,7 +23,7 @@ import { errorMessage } from './errors.js';
  * formatting or parsing. 1: every sample carries its name and labels
  * (`samples`); still accepted.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 export const MIN_PROTOCOL_VERSION = 1;
 
 export * from './wire-limits.js';
@@ -50,7 +58,7 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export type ServerToAgent =
-  /** lastSeq: highest contiguous sequence already stored for this agent session, 0 if none. */
+  /** protocol: the version the agent may speak on this connection. lastSeq: highest contiguous sequence already stored for this agent session, 0 if none. */
   | { type: 'welcome'; protocol: number; serverVersion: string; lastSeq: number }
   | { type: 'ack'; seq: number }
   | { type: 'error'; code: ErrorCode; message: string };

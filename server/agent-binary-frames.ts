@@ -1,0 +1,117 @@
+/**
+ * Protocol 3's binary batch frames as the server reads them (layout in
+ * shared/wire-binary.ts): the header checked field by field, the values
+ * copied into a Float64Array in one move, and the rare JSON extras — new
+ * series, collector statuses, states — through the very checks of a
+ * protocol-2 batch (server/agent-frames.ts). A property test
+ * (test/server/binary-batches.test.ts) holds this decoder to the JSON one.
+ */
+import { MAX_BATCH_SAMPLES } from '../shared/wire-limits.js';
+import {
+  BINARY_BATCH,
+  BINARY_HEADER_BYTES,
+  FLAG_INDEXES,
+  LITTLE_ENDIAN,
+  binaryLayout,
+  readBinaryHeader,
+} from '../shared/wire-binary.js';
+import type { AgentMessage, Checked, DecodedBatch, SeriesRef } from '../shared/protocol.js';
+import { errorMessage } from '../shared/errors.js';
+import {
+  FrameError,
+  applyDefs,
+  checkCount,
+  decodeDefs,
+  decodeExtras,
+  fail,
+  type SessionEntry,
+  type SessionSeries,
+} from './agent-frames.js';
+
+/**
+ * Checks a binary batch frame and reads it against the session's series
+ * table; a readable reason instead of a throw. Its definitions reach `table`
+ * only when the whole frame is good, so a rejected frame changes nothing.
+ */
+export function decodeBinaryFrame(frame: Uint8Array, table: SessionSeries): Checked<AgentMessage> {
+  try {
+    return { ok: true, value: decodeBinaryBatch(frame, table) };
+  } catch (err) {
+    if (err instanceof FrameError) return { ok: false, code: 'bad_frame', message: err.message };
+    throw err;
+  }
+}
+
+function decodeBinaryBatch(frame: Uint8Array, table: SessionSeries): DecodedBatch {
+  if (frame.length < BINARY_HEADER_BYTES)
+    fail('frame', `a binary frame starts with a ${BINARY_HEADER_BYTES}-byte header; this one is ${frame.length} bytes`);
+  const h = readBinaryHeader(frame);
+  if (h.kind !== BINARY_BATCH) fail('kind', `unknown binary frame kind ${h.kind} (${BINARY_BATCH} is a batch)`);
+  if ((h.flags & ~FLAG_INDEXES) !== 0) fail('flags', `unknown flags 0x${h.flags.toString(16)}`);
+  if (h.reserved !== 0) fail('header', 'the reserved bytes must be 0');
+  if (h.count > MAX_BATCH_SAMPLES) fail('count', `at most ${MAX_BATCH_SAMPLES} values; the header says ${h.count}`);
+  const at = binaryLayout(h);
+  if (frame.length !== at.length)
+    fail('frame', `the header makes the frame ${at.length} bytes long; it is ${frame.length} bytes`);
+  const seq = checkCount(h.seq, 'seq', 1);
+  const ts = checkCount(h.ts, 'ts', 0);
+  const extras = h.extrasBytes ? readExtras(frame, at.extras, at.length) : {};
+  const defined = decodeDefs(extras.defs, table);
+  const batch: DecodedBatch = { type: 'batch', seq, ts, ...readSamples(frame, h, table, defined) };
+  decodeExtras(extras, batch);
+  applyDefs(table, defined, batch);
+  return batch;
+}
+
+/** The JSON object at the end of the frame. */
+function readExtras(frame: Uint8Array, start: number, end: number): Record<string, unknown> {
+  let extras: unknown;
+  try {
+    extras = JSON.parse(Buffer.from(frame.buffer, frame.byteOffset + start, end - start).toString('utf8'));
+  } catch (err) {
+    fail('extras', `not JSON: ${errorMessage(err)}`);
+  }
+  if (extras === null || typeof extras !== 'object' || Array.isArray(extras)) fail('extras', 'must be a JSON object');
+  return extras as Record<string, unknown>;
+}
+
+/** The values and, per value, its series (from the session's table or this frame's definitions). */
+function readSamples(
+  frame: Uint8Array,
+  h: { count: number; flags: number; extrasBytes: number },
+  table: SessionSeries,
+  defined: Map<number, SessionEntry>,
+): Pick<DecodedBatch, 'series' | 'values' | 'slots'> {
+  const n = h.count;
+  const at = binaryLayout(h);
+  const values = new Float64Array(n);
+  // A copy, not a view: the frame's buffer is a socket read that a view would keep alive.
+  if (LITTLE_ENDIAN) new Uint8Array(values.buffer).set(frame.subarray(at.values, at.indexes));
+  else {
+    const d = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    for (let j = 0; j < n; j++) values[j] = d.getFloat64(at.values + 8 * j, true);
+  }
+  const withIndexes = (h.flags & FLAG_INDEXES) !== 0;
+  // The steady case: the table's series in order, nothing new. Only the values need a look.
+  const ordered = !withIndexes && defined.size === 0 ? table.inOrder(n) : null;
+  if (ordered) {
+    for (let j = 0; j < n; j++)
+      if (values[j] === Infinity || values[j] === -Infinity)
+        fail(`values.${j}`, 'value must be a finite number or NaN for null');
+    return { series: ordered.series, values, slots: ordered.slots };
+  }
+  const entries = table.entries;
+  const slots = new Array<number>(n);
+  const series = new Array<SeriesRef>(n);
+  for (let j = 0; j < n; j++) {
+    const index = withIndexes ? frame[at.indexes + 2 * j]! | (frame[at.indexes + 2 * j + 1]! << 8) : j;
+    const e = entries[index] ?? (defined.size ? defined.get(index) : undefined);
+    if (!e)
+      fail(withIndexes ? `indexes.${j}` : `values.${j}`, `series index ${index} was never defined in this session`);
+    const v = values[j]!;
+    if (v === Infinity || v === -Infinity) fail(`values.${j}`, 'value must be a finite number or NaN for null');
+    slots[j] = index;
+    series[j] = e!;
+  }
+  return { series, values, slots };
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import WebSocket from 'ws';
+import { frameText } from '../../shared/frame-text.js';
+import { BatchEncoder } from '../../agent/batch-encoder.js';
+import { ACK_INTERVAL_MS } from '../../server/agent-session.js';
+import { startLoopbackServer } from '../helpers/server.js';
+import { until } from '../helpers/process.js';
+
+/** Batches are stamped relative to T0, ten minutes ago: the server refuses ones far from its clock. */
+const T0 = Math.floor((Date.now() - 10 * 60_000) / 1000) * 1000;
+
+type Reply = { type: string; seq?: number; at: number };
+
+async function agentSocket(port: number) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/agent`, { headers: { Authorization: 'Bearer t' } });
+  onTestFinished(() => ws.terminate());
+  const received: Reply[] = [];
+  ws.on('message', (d) => received.push({ ...(JSON.parse(frameText(d)) as Reply), at: performance.now() }));
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  ws.send(
+    JSON.stringify({
+      type: 'hello',
+      protocol: 3,
+      agentId: 'a',
+      session: 's',
+      hostname: 'a',
+      agentVersion: 't',
+      inventory: null,
+    }),
+  );
+  const enc = new BatchEncoder();
+  const send = (seq: number) =>
+    ws.send(enc.encodeBinary({ type: 'batch', seq, ts: T0 + seq * 1000, samples: [{ m: 'mongod_up', v: seq }] }));
+  const acks = () => received.filter((m) => m.type === 'ack');
+  return { ws, received, send, acks };
+}
+
+describe('acks to one agent are spaced ACK_INTERVAL_MS apart', () => {
+  it('acknowledges the first batch at once and the next ones together, no sooner than the interval after', async () => {
+    const { server, port } = await startLoopbackServer();
+    const a = await agentSocket(port);
+    a.send(1);
+    await until(() => a.acks().length === 1, 5000, 'the first ack');
+    a.send(2);
+    a.send(3);
+    await until(() => server.store.lastSeq('a', 's') === 3, 5000, 'batches 2 and 3 stored');
+    await until(() => a.acks().length === 2, ACK_INTERVAL_MS + 5000, 'the second ack');
+    const [first, second] = a.acks();
+    expect(first!.seq).toBe(1);
+    expect(second!.seq).toBe(3); // cumulative: one ack for both
+    // Timers never fire early by more than their millisecond rounding.
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(ACK_INTERVAL_MS - 2);
+  });
+
+  it('sends a waiting ack at once when the endpoint closes, before the connection goes', async () => {
+    const { server, port } = await startLoopbackServer();
+    const a = await agentSocket(port);
+    a.send(1);
+    await until(() => a.acks().length === 1, 5000, 'the first ack');
+    a.send(2);
+    await until(() => server.store.lastSeq('a', 's') === 2, 5000, 'batch 2 stored');
+    const closed = new Promise<number>((r) => a.ws.once('close', (code) => r(code)));
+    await server.agents.close();
+    expect(await closed).toBe(1001);
+    // Batch 2's ack was waiting for its spacing: close sent it, or the agent would send the batch again elsewhere.
+    expect(a.acks().map((m) => m.seq)).toEqual([1, 2]);
+  });
+});
