@@ -53,6 +53,8 @@ describe('the agent launcher', () => {
       'the launcher to exec node',
     );
     expect(argv).toContain('--jitless');
+    expect(argv).toContain('--expose-gc');
+    expect(argv).toContain('--memory-reducer-single-gc');
     expect(argv.filter((a) => a.endsWith('main.js')).map((a) => path.resolve(a))).toEqual([
       path.join(REPO, 'dist/agent-bundle/main.js'),
     ]);
