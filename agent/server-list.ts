@@ -49,7 +49,7 @@ export async function probeHealth(serverUrl: string, tls: ProbeTls, timeoutMs = 
   const url = new URL(serverUrl.replace(/\/+$/, '') + '/healthz');
   const secure = url.protocol === 'wss:';
   url.protocol = secure ? 'https:' : 'http:';
-  // loaded here, not with the module: Node's https (and tls) cost an agent on ws:// ~1.5 MB it never uses
+  // loaded here, not with the module: an agent on ws:// never loads Node's https and tls (BENCHMARKS.md)
   const { default: client } = secure ? await import('node:https') : await import('node:http');
   return new Promise((resolve) => {
     const req = client.get(url, { timeout: timeoutMs, ...(secure ? tls : {}) }, (res) => {

@@ -30,7 +30,7 @@ await build({
   external: ['better-sqlite3', 'systeminformation'],
   // CommonJS dependencies (ws, commander) call require() for Node's own modules. ws requires https, tls
   // and zlib as it loads but uses them only for wss:// and permessage-deflate: those three load on first
-  // use (their objects are stand-ins until then), ~1.5 MB less RSS for a ws:// agent (BENCHMARKS.md).
+  // use (their objects are stand-ins until then): 0.1-0.6 MB less RSS for a ws:// agent (BENCHMARKS.md).
   banner: { js: LAZY_REQUIRE },
   logLevel: 'warning',
 });
