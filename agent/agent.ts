@@ -13,6 +13,18 @@ import { AgentTransport, type AgentTlsOptions } from './transport.js';
 import { Spool } from './spool.js';
 import { errorMessage } from '../shared/errors.js';
 
+/**
+ * One full garbage collection at the end of start-up, where `bin/tidemark` exposes `gc` (--expose-gc).
+ * Loading and the first tick leave a few MB of garbage; left to V8's memory reducer it goes in up to
+ * three full collections in a row some 10-110 s later, which together made the agent's busiest 5 s
+ * window of its steady state (BENCHMARKS.md, "The agent side by side"). Collected here it falls in
+ * start-up's own busy second; the launcher's --memory-reducer-single-gc keeps the reducer's later
+ * pass, which finds little left, to one collection.
+ */
+function collectStartupGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 /** Between systeminformation's calls in a refresh: each forks shells, so one at a time keeps every 5 s window light. */
 const INVENTORY_PAUSE_MS = 5_000;
 
@@ -108,6 +120,7 @@ export class Agent {
     this.transport.start();
     // Prime rate baselines so the first batch already carries rates.
     await this.sampler.sample();
+    collectStartupGarbage();
     this.stopTicker = startTicker(this.opts.intervalMs, () => this.tick());
   }
 

@@ -1,6 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
-
 /**
  * The servers an agent may stream to, in order of preference (`--server
  * URL1,URL2`), and the one it is on now. A failure moves to the next one; a
@@ -48,12 +45,14 @@ export interface ProbeTls {
  * Whether a server answers its /healthz (open without a token) with 200 OK:
  * the agent's cue that its preferred server is back. Never rejects.
  */
-export function probeHealth(serverUrl: string, tls: ProbeTls, timeoutMs = 5000): Promise<boolean> {
+export async function probeHealth(serverUrl: string, tls: ProbeTls, timeoutMs = 5000): Promise<boolean> {
   const url = new URL(serverUrl.replace(/\/+$/, '') + '/healthz');
   const secure = url.protocol === 'wss:';
   url.protocol = secure ? 'https:' : 'http:';
+  // loaded here, not with the module: an agent on ws:// never loads Node's https and tls (BENCHMARKS.md)
+  const { default: client } = secure ? await import('node:https') : await import('node:http');
   return new Promise((resolve) => {
-    const req = (secure ? https : http).get(url, { timeout: timeoutMs, ...(secure ? tls : {}) }, (res) => {
+    const req = client.get(url, { timeout: timeoutMs, ...(secure ? tls : {}) }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });

@@ -373,11 +373,19 @@ async function repetition(rep) {
       const first = xs[0];
       const last = xs[xs.length - 1];
       let worst = 0;
-      for (let j = 0; j + 5 < xs.length; j++)
-        worst = Math.max(worst, (100 * (xs[j + 5].cpuS - xs[j].cpuS)) / (xs[j + 5].t - xs[j].t));
+      let worstAt = 0;
+      for (let j = 0; j + 5 < xs.length; j++) {
+        const w = (100 * (xs[j + 5].cpuS - xs[j].cpuS)) / (xs[j + 5].t - xs[j].t);
+        if (w > worst) [worst, worstAt] = [w, j];
+      }
+      // where the worst window was (s after the warm-up) and its CPU ms second by second, to tell what made it
+      const worstMs = xs
+        .slice(worstAt, worstAt + 6)
+        .map((x, k, a) => (k ? Math.round(1000 * (x.cpuS - a[k - 1].cpuS)) : 0));
       results[r.peer.name] = {
         cpuMean: (100 * (last.cpuS - first.cpuS)) / (last.t - first.t),
         cpuWorst5s: worst,
+        worstWindow: { startS: Math.round(xs[worstAt].t), msPerSecond: worstMs.slice(1) },
         rssMB: median(xs.map((x) => x.rssMB)),
         rssMaxMB: Math.max(...xs.map((x) => x.rssMB)),
         pssMB: median(xs.map((x) => x.pssMB)),

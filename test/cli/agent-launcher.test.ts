@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HostSummary } from '../../shared/protocol.js';
+import { makeCerts } from '../helpers/certs.js';
 import { REPO, getJson, serverProcess, tempDir, until, type Running } from '../helpers/process.js';
 
 /**
@@ -11,6 +13,20 @@ import { REPO, getJson, serverProcess, tempDir, until, type Running } from '../h
  * the whole agent — it connects, streams, reads its version from package.json
  * and forks its inventory child from next to its own chunks.
  */
+/** GET over https trusting the test CA (fetch has no per-request CA). */
+function getTls<T>(url: string, ca: Buffer): Promise<T> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { ca }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as T) : reject(new Error(body))));
+      })
+      .on('error', reject);
+  });
+}
+
 describe('the agent launcher', () => {
   let server: Running | undefined;
   let agent: ChildProcess | undefined;
@@ -37,6 +53,8 @@ describe('the agent launcher', () => {
       'the launcher to exec node',
     );
     expect(argv).toContain('--jitless');
+    expect(argv).toContain('--expose-gc');
+    expect(argv).toContain('--memory-reducer-single-gc');
     expect(argv.filter((a) => a.endsWith('main.js')).map((a) => path.resolve(a))).toEqual([
       path.join(REPO, 'dist/agent-bundle/main.js'),
     ]);
@@ -60,4 +78,32 @@ describe('the agent launcher', () => {
     expect(host.agentVersion).toBe(JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).version);
     expect(host.inventory).toMatchObject({ os: { platform: 'linux' } });
   }, 90_000);
+
+  it('streams over wss:// from the bundle, which loads TLS only on first use', async () => {
+    const certs = makeCerts();
+    const { port, base, start } = await serverProcess({
+      args: ['--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--store', 'memory'],
+    });
+    const tlsServer = await start();
+    const secure = spawn(
+      path.join(REPO, 'bin/tidemark'),
+      ['agent', '--server', `wss://127.0.0.1:${port}`, '--ca', certs.caCert, '--agent-id', 'over-tls'],
+      { env: { ...process.env, TIDEMARK_TOKEN: 't', TIDEMARK_SPOOL_DIR: tempDir() }, stdio: 'ignore' },
+    );
+    try {
+      const ca = readFileSync(certs.caCert);
+      const health = await until(
+        async () => {
+          const h = await getTls<{ ingested: { batches: number } }>(`${base.replace('http:', 'https:')}/healthz`, ca);
+          return h.ingested.batches >= 3 ? h : null;
+        },
+        30_000,
+        'three batches from the bundled agent over wss://',
+      );
+      expect(health.ingested.batches).toBeGreaterThanOrEqual(3);
+    } finally {
+      secure.kill('SIGTERM');
+      await tlsServer.stop();
+    }
+  }, 60_000);
 });
