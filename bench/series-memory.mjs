@@ -8,6 +8,7 @@
 // caches of fixed size) does not count.
 // Usage: node bench/series-memory.mjs [--hosts 200,1000,2000] [--reps 1] [--warmup 150] [--measure 20]
 //   [--targets tidemark,vm] [--tidemark-dir DIR] [--snapshots DIR]   (heap snapshots of Tidemark at each size)
+//   [--from FILE,FILE]   (prints the tables of earlier runs' output; give --hosts and --targets to match)
 //   (run `npm run build` first; needs the Debian package victoria-metrics)
 import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -150,6 +151,7 @@ async function runOne(target, hosts) {
       arrayBuffers: p?.after.arrayBuffers ?? NaN,
       external: p?.after.external ?? NaN,
       heapBeforeGc: p?.before.heapUsed ?? NaN,
+      heapTotal: p?.before.heapTotal ?? NaN,
       // Whether the target kept up: a server behind holds a backlog that is not per-series memory.
       ackedShare: (g1.acked - g0.acked) / (g1.generated - g0.generated),
       load: [load0, os.loadavg()[0]],
@@ -187,8 +189,16 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
-const results = [];
-for (let rep = 0; rep < reps; rep++)
+const fromFile = arg('from', null);
+/** One object per rep, size and target; with --from FILE, those of earlier runs' output (their JSON lines). */
+const results = fromFile
+  ? fromFile
+      .split(',')
+      .flatMap((f) => readFileSync(f, 'utf8').split('\n'))
+      .filter((l) => l.startsWith('{"rep"'))
+      .map((l) => JSON.parse(l))
+  : [];
+for (let rep = 0; rep < (fromFile ? 0 : reps); rep++)
   for (const hosts of sizes)
     for (const target of targets) {
       const r = { rep, ...(await runOne(target, hosts)) };
@@ -196,6 +206,9 @@ for (let rep = 0; rep < reps; rep++)
       results.push(r);
     }
 
+// JSON has no NaN: figures a target does not have (VictoriaMetrics' heap) come back from --from as null.
+for (const r of results)
+  for (const k of ['heapLive', 'heapTotal', 'arrayBuffers', 'external', 'heapBeforeGc']) r[k] ??= NaN;
 const ok = results.filter((r) => !r.failed);
 const range = (vals, digits = 0) => {
   const s = summary(vals.filter(Number.isFinite));
@@ -203,8 +216,12 @@ const range = (vals, digits = 0) => {
   if (s.n === 1) return fmt(s.min, digits);
   return `${fmt(s.min, digits)} / ${fmt(s.median, digits)} / ${fmt(s.max, digits)}`;
 };
-console.log('\n| hosts | series | target | RSS MB | V8 heap live MB | array buffers MB | acked ÷ offered | load avg |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+/** What RSS holds besides V8's heap and array buffers: SQLite's page caches, the writer thread, code. */
+const rest = (r) => r.rss - r.heapTotal - r.arrayBuffers;
+console.log(
+  '\n| hosts | series | target | RSS MB | V8 heap total MB | V8 heap live MB | array buffers MB | rest MB | acked ÷ offered | load avg |',
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const hosts of sizes)
   for (const target of targets) {
     const rs = ok.filter((r) => r.hosts === hosts && r.target === target);
@@ -212,8 +229,10 @@ for (const hosts of sizes)
     const mb = (f) => range(rs.map((r) => f(r) / MB));
     const cells = [
       mb((r) => r.rss),
+      mb((r) => r.heapTotal),
       mb((r) => r.heapLive),
       mb((r) => r.arrayBuffers),
+      mb(rest),
       range(
         rs.map((r) => r.ackedShare),
         3,
@@ -227,8 +246,8 @@ for (const hosts of sizes)
   }
 
 console.log('\nBytes per active series: slope of a least-squares line over the sizes, per rep (min / median / max)\n');
-console.log('| target | RSS | V8 heap live | array buffers |');
-console.log('| --- | --- | --- | --- |');
+console.log('| target | RSS | V8 heap total | V8 heap live | array buffers | rest |');
+console.log('| --- | --- | --- | --- | --- | --- |');
 const slopes = {};
 for (const target of targets) {
   const per = (f) =>
@@ -237,7 +256,7 @@ for (const target of targets) {
     );
   slopes[target] = per((r) => r.rss);
   console.log(
-    `| ${target} | ${range(slopes[target])} | ${range(per((r) => r.heapLive))} | ${range(per((r) => r.arrayBuffers))} |`,
+    `| ${target} | ${[slopes[target], per((r) => r.heapTotal), per((r) => r.heapLive), per((r) => r.arrayBuffers), per(rest)].map((x) => range(x)).join(' | ')} |`,
   );
 }
 if (slopes.tidemark && slopes.vm) {
