@@ -151,8 +151,26 @@ export class SessionSeries {
   }
 }
 
+/**
+ * Entries shared by every session that defines the same series: a fleet's
+ * hosts define the same few dozen, and an entry (object, key string, labels)
+ * per session and series was ~150 bytes of each series' memory
+ * (BENCHMARKS.md, "Memory per active series"). Their labels are frozen
+ * copies. At most MAX_SHARED_ENTRIES are kept, so a stream of distinct label
+ * sets cannot grow the map without bound; past that, entries are per session.
+ */
+export const MAX_SHARED_ENTRIES = 100_000;
+const sharedEntries = new Map<string, SessionEntry>();
+
+/** The session entry of a series (the shared one when there is one). */
 function entry(m: string, l: Record<string, string> | undefined): SessionEntry {
-  return l && Object.keys(l).length ? { m, l, key: seriesKey(m, l) } : { m, key: m };
+  const labelled = l !== undefined && Object.keys(l).length > 0;
+  const key = labelled ? seriesKey(m, l) : m;
+  const known = sharedEntries.get(key);
+  if (known) return known;
+  const e: SessionEntry = labelled ? { m, l: Object.freeze({ ...l }), key } : { m, key };
+  if (sharedEntries.size < MAX_SHARED_ENTRIES) sharedEntries.set(key, e);
+  return e;
 }
 
 /** Protocol 1: every sample names its series. */

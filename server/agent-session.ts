@@ -193,7 +193,7 @@ export class AgentSession {
     }
     if (!this.mayWriteAs(msg.agentId)) return;
     this.badInARow = 0;
-    this.hello = msg;
+    this.hello = keptOfHello(msg);
     this.protocol = msg.protocol;
     this.table.reset(msg.series);
     this.storeIds = [];
@@ -355,6 +355,17 @@ export class AgentSession {
       this.log.info('agent disconnected', { agent: this.hello.agentId });
     }
   }
+}
+
+/**
+ * What a session keeps of its hello: not its series table (the session's
+ * `table` has it, shared per series) nor its inventory (the host registry
+ * has it). Kept whole, the hello's table was an array, a labels object and
+ * strings per series of every connected agent.
+ */
+function keptOfHello(msg: Hello): Hello {
+  const { type, protocol, agentId, session, hostname, agentVersion } = msg;
+  return { type, protocol, agentId, session, hostname, agentVersion, inventory: null };
 }
 
 /** A batch without the samples of series the limits refused (ids -1): the rest is stored and acknowledged. */

@@ -7,14 +7,23 @@
  * buffer each, with their timestamps boxed, they were millions of small
  * objects for the garbage collector to trace again and again, and most of the
  * ingestion thread's time went on that. Here a head is a few array slots and a
- * block in a 1 MiB page: blocks are handed out from the current page, a head
- * that outgrows its block moves to one twice the size, and a page whose blocks
- * are all released is reused.
+ * chain of 64-byte segments cut from 1 MiB pages: a head takes a segment
+ * whenever its last one is full (a sample that does not fit is split across
+ * the two), and a sealed head's whole chain goes back on one free list that
+ * every head takes from. So a head holds its bytes plus half a segment on
+ * average, and a freed segment is reused at once by any head. (Blocks sized
+ * for a whole head from its start, in pages reused only once every block in
+ * them was free, held 2–3 times the bytes of the heads: BENCHMARKS.md,
+ * "Memory per active series".)
  */
 
 import { MAX_SAMPLE_BYTES, encodeSample } from './chunk-codec.js';
 
-const PAGE_BYTES = 1 << 20;
+const SEGMENT_BYTES = 64;
+const SEGMENTS_PER_PAGE_LOG2 = 14;
+const SEGMENTS_PER_PAGE = 1 << SEGMENTS_PER_PAGE_LOG2;
+const PAGE_BYTES = SEGMENT_BYTES * SEGMENTS_PER_PAGE;
+const NONE = -1;
 
 /** A typed array of length n with a's elements first and `fill` after them. */
 export function grown<T extends Float64Array | Int32Array>(a: T, n: number, fill = 0): T {
@@ -32,24 +41,24 @@ export class HeadTable {
   private prevDelta = new Float64Array(0);
   /** The previous non-null value's bits (the XOR reference): two 32-bit halves per series, at 2 × id. */
   private prevBits = new Int32Array(0);
-  /** Where each head's bytes are: page, offset, block size, bytes used; and the block size its next head starts with. */
-  private page = new Int32Array(0);
-  private offset = new Int32Array(0);
-  private size = new Int32Array(0);
+  /** Each head's bytes and its first and last segments (every segment but the last is full). */
   private used = new Int32Array(0);
-  private nextSize = new Int32Array(0);
+  private firstSegment = new Int32Array(0);
+  private lastSegment = new Int32Array(0);
 
   private readonly pages: Uint8Array[] = [];
-  /** Live blocks per page; a page at 0 (other than the current one) is free. */
-  private readonly liveBlocks: number[] = [];
-  private readonly freePages: number[] = [];
-  private current = -1;
-  private bump = PAGE_BYTES;
+  /** Per segment, the next one in its head's chain or in the free list (NONE: the end). */
+  private nextSegment = new Int32Array(0);
+  private freeList = NONE;
+  private freeSegments = 0;
+  /** Segments handed out so far (beyond them the pages are untouched). */
+  private carved = 0;
+  /** Where a sample that may straddle two segments is encoded first. */
+  private readonly scratch = new Uint8Array(MAX_SAMPLE_BYTES);
+  /** Where bytes() joins a head of several segments. */
+  private joined = new Uint8Array(1024);
 
-  constructor(
-    series = 0,
-    private readonly firstBlockBytes = 64,
-  ) {
+  constructor(series = 0) {
     this.ensure(series);
   }
 
@@ -62,26 +71,30 @@ export class HeadTable {
     this.lastTs = grown(this.lastTs, cap);
     this.prevDelta = grown(this.prevDelta, cap);
     this.prevBits = grown(this.prevBits, 2 * cap);
-    this.page = grown(this.page, cap);
-    this.offset = grown(this.offset, cap);
-    this.size = grown(this.size, cap);
     this.used = grown(this.used, cap);
-    this.nextSize = grown(this.nextSize, cap, this.firstBlockBytes);
+    this.firstSegment = grown(this.firstSegment, cap);
+    this.lastSegment = grown(this.lastSegment, cap);
   }
 
-  /** Bytes of the pages, for the benchmarks and /healthz-style accounting. */
+  /** Bytes of the pages, for the benchmarks and tests. */
   get pageBytes(): number {
-    return this.pages.reduce((n, p) => n + p.length, 0);
+    return this.pages.length * PAGE_BYTES;
+  }
+
+  /** Bytes of the segments heads hold now. */
+  get heldBytes(): number {
+    return (this.carved - this.freeSegments) * SEGMENT_BYTES;
   }
 
   /** Appends a sample (null or NaN: no value) to a series' head, starting one if it has none. `ts` must be later than the head's last. */
   push(id: number, ts: number, value: number | null): void {
     const n = this.count[id]!;
-    if (n === 0) this.allocate(id, this.nextSize[id]!);
-    else if (this.used[id]! + MAX_SAMPLE_BYTES > this.size[id]!) this.regrow(id);
-    const buf = this.pages[this.page[id]!]!;
     let dod = 0;
     if (n === 0) {
+      const s = this.takeSegment();
+      this.firstSegment[id] = s;
+      this.lastSegment[id] = s;
+      this.used[id] = 0;
       this.firstTs[id] = ts;
       this.prevDelta[id] = 0;
       this.prevBits[2 * id] = 0;
@@ -93,64 +106,92 @@ export class HeadTable {
     }
     this.lastTs[id] = ts;
     this.count[id] = n + 1;
-    const pos = encodeSample(buf, this.offset[id]! + this.used[id]!, dod, value, this.prevBits, 2 * id);
-    this.used[id] = pos - this.offset[id]!;
+    const used = this.used[id]!;
+    // Bytes in the last segment: 0 with used > 0 means it is full.
+    const fill = used % SEGMENT_BYTES;
+    if (fill === 0 && used > 0) this.extend(id);
+    const room = SEGMENT_BYTES - fill;
+    const s = this.lastSegment[id]!;
+    const at = this.offsetOf(s) + fill;
+    const page = this.pageOf(s);
+    if (room >= MAX_SAMPLE_BYTES) {
+      this.used[id] = used + encodeSample(page, at, dod, value, this.prevBits, 2 * id) - at;
+      return;
+    }
+    // Near the end of a segment: encoded aside, then split over this segment and a new one.
+    const len = encodeSample(this.scratch, 0, dod, value, this.prevBits, 2 * id);
+    const here = Math.min(len, room);
+    for (let i = 0; i < here; i++) page[at + i] = this.scratch[i]!;
+    if (len > here) {
+      const next = this.extend(id);
+      const nextPage = this.pageOf(next);
+      const nextAt = this.offsetOf(next);
+      for (let i = here; i < len; i++) nextPage[nextAt + i - here] = this.scratch[i]!;
+    }
+    this.used[id] = used + len;
   }
 
-  /** A head's bytes, without copying: valid until the next push to or release of that head. */
+  /**
+   * A head's bytes: a view of its segment, or of a copy joined from its
+   * segments. Valid until the next call of bytes(), push() or release().
+   */
   bytes(id: number): Uint8Array {
-    const start = this.offset[id]!;
-    return this.pages[this.page[id]!]!.subarray(start, start + this.used[id]!);
+    const used = this.count[id]! > 0 ? this.used[id]! : 0;
+    if (used === 0) return new Uint8Array(0);
+    let s = this.firstSegment[id]!;
+    if (used <= SEGMENT_BYTES) return this.pageOf(s).subarray(this.offsetOf(s), this.offsetOf(s) + used);
+    if (this.joined.length < used) this.joined = new Uint8Array(Math.max(used, 2 * this.joined.length));
+    const out = this.joined;
+    for (let pos = 0; pos < used; pos += SEGMENT_BYTES, s = this.nextSegment[s]!) {
+      const page = this.pageOf(s);
+      const at = this.offsetOf(s);
+      const n = Math.min(SEGMENT_BYTES, used - pos);
+      for (let i = 0; i < n; i++) out[pos + i] = page[at + i]!;
+    }
+    return out.subarray(0, used);
   }
 
   byteLength(id: number): number {
     return this.count[id]! > 0 ? this.used[id]! : 0;
   }
 
-  /** Ends a head (after its bytes were copied out as a chunk); the series' next head starts with a block sized after this one. */
+  /** Ends a head (after its bytes were copied out as a chunk): its segments go back on the free list, all at once. */
   release(id: number): void {
     if (this.count[id] === 0) return;
-    this.nextSize[id] = this.used[id]! + 32;
-    this.freeBlock(this.page[id]!);
+    this.nextSegment[this.lastSegment[id]!] = this.freeList;
+    this.freeList = this.firstSegment[id]!;
+    this.freeSegments += Math.max(1, Math.ceil(this.used[id]! / SEGMENT_BYTES));
     this.count[id] = 0;
   }
 
-  private regrow(id: number): void {
-    const oldPage = this.page[id]!;
-    const start = this.offset[id]!;
-    const used = this.used[id]!;
-    const from = this.pages[oldPage]!;
-    this.allocate(id, Math.max(2 * this.size[id]!, used + MAX_SAMPLE_BYTES));
-    this.pages[this.page[id]!]!.set(from.subarray(start, start + used), this.offset[id]);
-    this.used[id] = used;
-    this.freeBlock(oldPage);
+  /** A new last segment for a head. */
+  private extend(id: number): number {
+    const s = this.takeSegment();
+    this.nextSegment[this.lastSegment[id]!] = s;
+    this.lastSegment[id] = s;
+    return s;
   }
 
-  private allocate(id: number, bytes: number): void {
-    const n = Math.max(bytes, MAX_SAMPLE_BYTES + 1);
-    if (this.bump + n > (this.pages[this.current]?.length ?? 0)) this.newPage(n);
-    this.page[id] = this.current;
-    this.offset[id] = this.bump;
-    this.size[id] = n;
-    this.used[id] = 0;
-    this.bump += n;
-    this.liveBlocks[this.current]!++;
-  }
-
-  private newPage(atLeast: number): void {
-    const old = this.current;
-    if (old >= 0 && this.liveBlocks[old] === 0) this.freePages.push(old);
-    const free = atLeast <= PAGE_BYTES ? this.freePages.pop() : undefined;
-    if (free !== undefined) this.current = free;
-    else {
-      this.pages.push(new Uint8Array(Math.max(PAGE_BYTES, atLeast)));
-      this.liveBlocks.push(0);
-      this.current = this.pages.length - 1;
+  private takeSegment(): number {
+    let s = this.freeList;
+    if (s !== NONE) {
+      this.freeList = this.nextSegment[s]!;
+      this.freeSegments--;
+    } else {
+      s = this.carved++;
+      if (s >= this.pages.length * SEGMENTS_PER_PAGE) this.pages.push(new Uint8Array(PAGE_BYTES));
+      if (s >= this.nextSegment.length)
+        this.nextSegment = grown(this.nextSegment, Math.max(1024, 2 * this.nextSegment.length), NONE);
     }
-    this.bump = 0;
+    this.nextSegment[s] = NONE;
+    return s;
   }
 
-  private freeBlock(page: number): void {
-    if (--this.liveBlocks[page]! === 0 && page !== this.current) this.freePages.push(page);
+  private pageOf(segment: number): Uint8Array {
+    return this.pages[segment >>> SEGMENTS_PER_PAGE_LOG2]!;
+  }
+
+  private offsetOf(segment: number): number {
+    return (segment & (SEGMENTS_PER_PAGE - 1)) * SEGMENT_BYTES;
   }
 }

@@ -71,8 +71,9 @@ export class HistoryReader {
     // One read snapshot for the whole answer, with the number of the last commit in it.
     this.db.transaction(() => {
       const committed = this.pipeline.committedSeq();
-      for (const s of this.series.byId) {
-        if (!s || s.host !== q.host || s.metric !== q.metric) continue;
+      for (const id of this.series.hostIds(q.host)) {
+        const s = this.series.info(id)!;
+        if (s.metric !== q.metric) continue;
         if (!wanted.every(([k, v]) => s.labels[k] === v)) continue;
         // At full resolution, points keep their own timestamps; coarser ones are bucket starts.
         const points =

@@ -22,7 +22,7 @@ export function replay(db: Database.Database, series: SeriesTable, appender: App
   }>) {
     // A log row is decoded whole before any of it goes into the heads: a corrupt one is skipped entire.
     const samples = readRow(`write-ahead log row ${row.id}`, () => walSamples(row.data, row.n));
-    for (const [id, v] of samples ?? []) if (series.byId[id]) appender.push(id, row.ts, v, row.id);
+    for (const [id, v] of samples ?? []) if (series.has(id)) appender.push(id, row.ts, v, row.id);
   }
 }
 
@@ -48,7 +48,7 @@ function loadNewestValues(db: Database.Database, series: SeriesTable, appender: 
   const { lastTs, lastValue } = appender.cols;
   for (const c of newest) {
     const id = c.series_id;
-    if (series.byId[id])
+    if (series.has(id))
       readRow(`newest chunk of series ${id}`, () =>
         decodeChunk(c.data, c.start_ts, c.n, (ts, v) => ((lastTs[id] = ts), (lastValue[id] = v ?? NaN))),
       );

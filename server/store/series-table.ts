@@ -1,4 +1,5 @@
 import { seriesKey } from '../../shared/series-key.js';
+import { grown } from './heads.js';
 import type { CommitBatch } from './history-writer.js';
 
 /** What a series is; what changes every second (its newest sample, its head) is in typed arrays indexed by id (appender.ts). */
@@ -6,22 +7,47 @@ export interface SeriesInfo {
   id: number;
   host: string;
   metric: string;
-  labels: Record<string, string>;
+  labels: Readonly<Record<string, string>>;
 }
 
-const keyOf = (host: string, metric: string, labels: Record<string, string> | undefined) =>
-  `${host}\u0000${seriesKey(metric, labels)}`;
+/**
+ * A series without its host: metric, labels and their canonical key. A fleet's
+ * hosts report the same few dozen of them, so each is held once for all hosts
+ * (its labels frozen: every series of that shape hands out the same object).
+ */
+interface Shape {
+  key: string;
+  metric: string;
+  labels: Readonly<Record<string, string>>;
+}
+
+/** A host's series: shape key → series id. */
+interface HostSeries {
+  name: string;
+  /** Its place in hostList. */
+  index: number;
+  ids: Map<string, number>;
+}
 
 /**
  * The SQLite store's series: names to numbers and back, and the series
  * numbered since the last commit (they are written with the next one).
+ *
+ * Per series it holds two numbers in typed arrays (its host's and its shape's)
+ * and one entry in its host's map; names and labels are shared (see Shape).
+ * As an object, a labels copy and a "host\0key" string each, a series cost
+ * ~250 bytes of heap here, and more again in garbage-collector headroom
+ * (BENCHMARKS.md, "Memory per active series").
  */
 export class SeriesTable {
-  private readonly ids = new Map<string, number>();
-  /** Series per host, for the series limits. */
-  private readonly hostSeries = new Map<string, number>();
-  /** By id; ids start at 1, and a row that could not be read leaves a hole. */
-  readonly byId: (SeriesInfo | undefined)[] = [];
+  private readonly hosts = new Map<string, HostSeries>();
+  private readonly hostList: HostSeries[] = [];
+  private readonly shapes = new Map<string, number>();
+  private readonly shapeList: Shape[] = [];
+  /** By id (ids start at 1): its host's number + 1 (0: no series, or a row that could not be read), its shape's number. */
+  private hostOf = new Int32Array(0);
+  private shapeOf = new Int32Array(0);
+  private total = 0;
   private nextId: number;
   private created: CommitBatch['series'] = [];
 
@@ -37,40 +63,62 @@ export class SeriesTable {
     this.nextId = maxStoredId + 1;
   }
 
-  /** A series read back from the database. */
+  /** A series read back from the database (`key`: its stored key, host\0shape key). */
   load(info: SeriesInfo, key: string): void {
-    this.ids.set(key, info.id);
-    this.add(info);
+    const prefix = `${info.host}\u0000`;
+    const shapeKey = key.startsWith(prefix) ? key.slice(prefix.length) : seriesKey(info.metric, info.labels);
+    this.add(info.id, this.hostNamed(info.host), this.shapeNumber(shapeKey, info.metric, info.labels));
   }
 
   /** The series' number, created on first use. */
   idOf(host: string, metric: string, labels: Record<string, string> | undefined): number {
-    const key = keyOf(host, metric, labels);
-    let id = this.ids.get(key);
+    const key = seriesKey(metric, labels);
+    const h = this.hostNamed(host);
+    let id = h.ids.get(key);
     if (id === undefined) {
       // Numbered now, written with the next commit: a fleet's first connections name hundreds of thousands of series at once.
-      const l = { ...(labels ?? {}) };
+      const shape = this.shapeNumber(key, metric, labels);
       id = this.nextId++;
-      this.created.push([id, key, host, metric, JSON.stringify(l)]);
-      this.ids.set(key, id);
-      this.add({ id, host, metric, labels: l });
+      this.created.push([id, `${host}\u0000${key}`, host, metric, JSON.stringify(this.shapeList[shape]!.labels)]);
+      this.add(id, h, shape);
       this.onCreate();
     }
     return id;
   }
 
   find(host: string, metric: string, labels: Record<string, string> | undefined): number | undefined {
-    return this.ids.get(keyOf(host, metric, labels));
+    return this.hosts.get(host)?.ids.get(seriesKey(metric, labels));
   }
 
   /** A series by name and labels, if it exists. */
   get(host: string, metric: string, labels: Record<string, string> | undefined): SeriesInfo | undefined {
     const id = this.find(host, metric, labels);
-    return id === undefined ? undefined : this.byId[id];
+    return id === undefined ? undefined : this.info(id);
+  }
+
+  has(id: number): boolean {
+    return id >= 0 && id < this.hostOf.length && this.hostOf[id]! > 0;
+  }
+
+  /** A series by number (a new object each call). */
+  info(id: number): SeriesInfo | undefined {
+    if (!this.has(id)) return undefined;
+    const shape = this.shapeList[this.shapeOf[id]!]!;
+    return { id, host: this.hostList[this.hostOf[id]! - 1]!.name, metric: shape.metric, labels: shape.labels };
+  }
+
+  /** Ids of every series, lowest first. */
+  *ids(): Iterable<number> {
+    for (let id = 0; id < this.hostOf.length; id++) if (this.hostOf[id]! > 0) yield id;
+  }
+
+  /** Ids of one host's series. */
+  hostIds(host: string): Iterable<number> {
+    return this.hosts.get(host)?.ids.values() ?? [];
   }
 
   count(host?: string): number {
-    return host === undefined ? this.ids.size : (this.hostSeries.get(host) ?? 0);
+    return host === undefined ? this.total : (this.hosts.get(host)?.ids.size ?? 0);
   }
 
   get hasCreated(): boolean {
@@ -84,9 +132,37 @@ export class SeriesTable {
     return out;
   }
 
-  private add(info: SeriesInfo): void {
-    this.hostSeries.set(info.host, (this.hostSeries.get(info.host) ?? 0) + 1);
-    this.byId[info.id] = info;
-    this.grow(info.id + 1);
+  private hostNamed(name: string): HostSeries {
+    let h = this.hosts.get(name);
+    if (!h) {
+      h = { name, index: this.hostList.length, ids: new Map() };
+      this.hosts.set(name, h);
+      this.hostList.push(h);
+    }
+    return h;
+  }
+
+  private shapeNumber(key: string, metric: string, labels: Record<string, string> | undefined): number {
+    let n = this.shapes.get(key);
+    if (n === undefined) {
+      n = this.shapeList.length;
+      this.shapeList.push({ key, metric, labels: Object.freeze({ ...(labels ?? {}) }) });
+      this.shapes.set(key, n);
+    }
+    return n;
+  }
+
+  private add(id: number, h: HostSeries, shape: number): void {
+    if (id >= this.hostOf.length) {
+      const cap = Math.max(id + 1, 2 * this.hostOf.length, 1024);
+      this.hostOf = grown(this.hostOf, cap);
+      this.shapeOf = grown(this.shapeOf, cap);
+    }
+    // The map holds the shape's own key string, shared by every host.
+    h.ids.set(this.shapeList[shape]!.key, id);
+    this.hostOf[id] = h.index + 1;
+    this.shapeOf[id] = shape;
+    this.total++;
+    this.grow(id + 1);
   }
 }

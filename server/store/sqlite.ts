@@ -101,7 +101,7 @@ export class SqliteStore implements Store {
       now: this.now,
       chunkAgeMs: opts.chunkAgeMs ?? 60_000,
       commitSamples: opts.commitSamples ?? 50_000,
-      isSeries: (id) => this.series.byId[id] !== undefined,
+      isSeries: (id) => this.series.has(id),
       onPending: (now) => (now ? this.pipeline.flush() : this.pipeline.schedule()),
     });
     this.series = new SeriesTable(
@@ -223,10 +223,11 @@ export class SqliteStore implements Store {
 
   *latest(): Iterable<LatestValue> {
     const { lastTs, lastValue } = this.appender.cols;
-    for (const s of this.series.byId) {
-      if (!s || lastTs[s.id] === -Infinity) continue;
-      const v = lastValue[s.id]!;
-      yield { host: s.host, metric: s.metric, labels: s.labels, ts: lastTs[s.id]!, value: Number.isNaN(v) ? null : v };
+    for (const id of this.series.ids()) {
+      if (lastTs[id] === -Infinity) continue;
+      const s = this.series.info(id)!;
+      const v = lastValue[id]!;
+      yield { host: s.host, metric: s.metric, labels: s.labels, ts: lastTs[id]!, value: Number.isNaN(v) ? null : v };
     }
   }
 

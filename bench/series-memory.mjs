@@ -1,0 +1,267 @@
+// Memory per active series: a `tidemark server` (its default SQLite store and shipped rules, fed over the agent
+// protocol) and VictoriaMetrics (fed over Prometheus remote write) get the same fleet from the load generator
+// of bench/ingest-peers.mjs (bench/ingest-load.mjs: hosts of 93 series at 1 s), at a few fleet sizes, one
+// target at a time. Per target and size: RSS in steady state (median of readings 2 s apart, after a warm-up
+// past Tidemark's chunk sealing, 60–120 s after a series starts), and for Tidemark its V8 heap after a full
+// collection and its array buffers (bench/memory-probe.mjs, preloaded). Memory per series is the slope of a
+// least-squares line through (series, bytes) over the sizes, so what a server holds whatever its fleet (code,
+// caches of fixed size) does not count.
+// Usage: node bench/series-memory.mjs [--hosts 200,1000,2000] [--reps 1] [--warmup 150] [--measure 20]
+//   [--targets tidemark,vm] [--tidemark-dir DIR] [--snapshots DIR]   (heap snapshots of Tidemark at each size)
+//   [--from FILE,FILE]   (prints the tables of earlier runs' output; give --hosts and --targets to match)
+//   (run `npm run build` first; needs the Debian package victoria-metrics)
+import { fork, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fmt, freePort, machine, numberArg, summary, waitHealthy } from './lib.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const sizes = arg('hosts', '200,1000,2000').split(',').map(Number);
+const reps = numberArg('reps', 1);
+const warmupS = numberArg('warmup', 150);
+const measureS = numberArg('measure', 20);
+const targets = arg('targets', 'tidemark,vm').split(',');
+const tidemarkDir = path.resolve(arg('tidemark-dir', path.join(here, '..')));
+const snapshots = arg('snapshots', null);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const MB = 2 ** 20;
+
+/** A process's resident set in bytes (all its threads), from /proc; NaN once it has exited. */
+function rssOf(pid) {
+  try {
+    return 1024 * Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  } catch {
+    return NaN;
+  }
+}
+
+/** Tidemark's server with the probe preloaded: SIGUSR2 → a full collection and its figures in `probeFile`. */
+async function startTidemark(dir) {
+  const port = await freePort();
+  const log = openSync(path.join(dir, 'server.log'), 'a');
+  const probeFile = path.join(dir, 'probe.jsonl');
+  const proc = spawn(
+    process.execPath,
+    [
+      '--expose-gc',
+      '--import',
+      path.join(here, 'memory-probe.mjs'),
+      path.join(tidemarkDir, 'dist', 'cli', 'main.js'),
+      'server',
+      ...['--port', String(port), '--token', 't', '--data-dir', dir, '--log-level', 'warn'],
+      // Every agent connects from 127.0.0.1: the per-address bound must leave room for the fleet.
+      ...['--max-connections-per-address', '100000'],
+    ],
+    {
+      stdio: ['ignore', log, log],
+      env: {
+        ...process.env,
+        MEMORY_PROBE_FILE: probeFile,
+        ...(snapshots ? { MEMORY_PROBE_SNAPSHOT_DIR: snapshots } : {}),
+      },
+    },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  await waitHealthy(base);
+  return { proc, base, probeFile };
+}
+
+async function startVm(dir) {
+  const port = await freePort();
+  const log = openSync(path.join(dir, 'vm.log'), 'a');
+  const proc = spawn(
+    'victoria-metrics',
+    [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${path.join(dir, 'vm')}`, '-retentionPeriod=1d'],
+    { stdio: ['ignore', log, log] },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 300) throw new Error('victoria-metrics did not start');
+    await sleep(100);
+  }
+  return { proc, base, probeFile: null };
+}
+
+/** The generator, resolved with its first message once every host is sending; `stats()` asks for its counters. */
+function startGenerator(target, base, hosts) {
+  const child = fork(path.join(here, 'ingest-load.mjs'), [target, base, String(hosts), 'literal'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ready = new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`the generator exited (${code}) before it was ready`)));
+  });
+  const stats = () =>
+    new Promise((resolve) => {
+      child.once('message', (m) => resolve(/** @type {any} */ (m).stats));
+      child.send('stats');
+    });
+  return { child, ready, stats };
+}
+
+/** Tidemark's probe: a full collection, then its figures (null if it did not answer in a minute). */
+async function probe(pid, probeFile) {
+  const lines = () => (existsSync(probeFile) ? readFileSync(probeFile, 'utf8').split('\n').filter(Boolean) : []);
+  const before = lines().length;
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 600; i++) {
+    const all = lines();
+    if (all.length > before) return JSON.parse(all[all.length - 1]);
+    await sleep(100);
+  }
+  return null;
+}
+
+async function runOne(target, hosts) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `series-memory-${target}-`));
+  const t = target === 'tidemark' ? await startTidemark(dir) : await startVm(dir);
+  const gen = startGenerator(target, t.base, hosts);
+  let failed = false;
+  try {
+    const ready = /** @type {any} */ (await gen.ready);
+    await sleep(warmupS * 1000);
+    const g0 = /** @type {any} */ (await gen.stats());
+    const load0 = os.loadavg()[0];
+    const rss = [];
+    const start = Date.now();
+    while (Date.now() - start < measureS * 1000) {
+      rss.push(rssOf(t.proc.pid));
+      await sleep(2000);
+    }
+    const g1 = /** @type {any} */ (await gen.stats());
+    if (t.proc.exitCode !== null) throw new Error(`${target} exited during the run; logs in ${dir}`);
+    const p = t.probeFile ? await probe(t.proc.pid, t.probeFile) : null;
+    return {
+      target,
+      hosts,
+      series: hosts * ready.perHost,
+      rss: summary(rss).median,
+      heapLive: p?.after.heapUsed ?? NaN,
+      arrayBuffers: p?.after.arrayBuffers ?? NaN,
+      external: p?.after.external ?? NaN,
+      heapBeforeGc: p?.before.heapUsed ?? NaN,
+      heapTotal: p?.before.heapTotal ?? NaN,
+      // Whether the target kept up: a server behind holds a backlog that is not per-series memory.
+      ackedShare: (g1.acked - g0.acked) / (g1.generated - g0.generated),
+      load: [load0, os.loadavg()[0]],
+      snapshot: p?.snapshot ?? undefined,
+    };
+  } catch (err) {
+    failed = true;
+    return { target, hosts, failed: `${err.message}; logs in ${dir}` };
+  } finally {
+    gen.child.kill('SIGKILL');
+    t.proc.kill('SIGKILL');
+    await new Promise((r) => (t.proc.exitCode !== null ? r(undefined) : t.proc.once('exit', r)));
+    if (!failed) rmSync(dir, { recursive: true, force: true });
+    await sleep(1000);
+  }
+}
+
+/** Least-squares slope of y over x: bytes per series. */
+function slope(points) {
+  const n = points.length;
+  if (n < 2) return NaN;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const sxy = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
+  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  return sxy / sxx;
+}
+
+console.log(
+  `# series-memory: hosts ${sizes.join(',')} × 93 series, ${reps} rep(s), ${warmupS} s warm-up + ${measureS} s, targets ${targets.join(',')}, tidemark ${tidemarkDir}`,
+);
+console.log(
+  `# ${machine()}, load average at start ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
+const fromFile = arg('from', null);
+/** One object per rep, size and target; with --from FILE, those of earlier runs' output (their JSON lines). */
+const results = fromFile
+  ? fromFile
+      .split(',')
+      .flatMap((f) => readFileSync(f, 'utf8').split('\n'))
+      .filter((l) => l.startsWith('{"rep"'))
+      .map((l) => JSON.parse(l))
+  : [];
+for (let rep = 0; rep < (fromFile ? 0 : reps); rep++)
+  for (const hosts of sizes)
+    for (const target of targets) {
+      const r = { rep, ...(await runOne(target, hosts)) };
+      console.log(JSON.stringify(r));
+      results.push(r);
+    }
+
+// JSON has no NaN: figures a target does not have (VictoriaMetrics' heap) come back from --from as null.
+for (const r of results)
+  for (const k of ['heapLive', 'heapTotal', 'arrayBuffers', 'external', 'heapBeforeGc']) r[k] ??= NaN;
+const ok = results.filter((r) => !r.failed);
+const range = (vals, digits = 0) => {
+  const s = summary(vals.filter(Number.isFinite));
+  if (s.n === 0) return '–';
+  if (s.n === 1) return fmt(s.min, digits);
+  return `${fmt(s.min, digits)} / ${fmt(s.median, digits)} / ${fmt(s.max, digits)}`;
+};
+/** What RSS holds besides V8's heap and array buffers: SQLite's page caches, the writer thread, code. */
+const rest = (r) => r.rss - r.heapTotal - r.arrayBuffers;
+console.log(
+  '\n| hosts | series | target | RSS MB | V8 heap total MB | V8 heap live MB | array buffers MB | rest MB | acked ÷ offered | load avg |',
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const hosts of sizes)
+  for (const target of targets) {
+    const rs = ok.filter((r) => r.hosts === hosts && r.target === target);
+    if (!rs.length) continue;
+    const mb = (f) => range(rs.map((r) => f(r) / MB));
+    const cells = [
+      mb((r) => r.rss),
+      mb((r) => r.heapTotal),
+      mb((r) => r.heapLive),
+      mb((r) => r.arrayBuffers),
+      mb(rest),
+      range(
+        rs.map((r) => r.ackedShare),
+        3,
+      ),
+      range(
+        rs.flatMap((r) => r.load),
+        1,
+      ),
+    ];
+    console.log(`| ${hosts} | ${rs[0].series} | ${target} | ${cells.join(' | ')} |`);
+  }
+
+console.log('\nBytes per active series: slope of a least-squares line over the sizes, per rep (min / median / max)\n');
+console.log('| target | RSS | V8 heap total | V8 heap live | array buffers | rest |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+const slopes = {};
+for (const target of targets) {
+  const per = (f) =>
+    [...new Set(ok.map((r) => r.rep))].map((rep) =>
+      slope(ok.filter((r) => r.rep === rep && r.target === target).map((r) => [r.series, f(r)])),
+    );
+  slopes[target] = per((r) => r.rss);
+  console.log(
+    `| ${target} | ${[slopes[target], per((r) => r.heapTotal), per((r) => r.heapLive), per((r) => r.arrayBuffers), per(rest)].map((x) => range(x)).join(' | ')} |`,
+  );
+}
+if (slopes.tidemark && slopes.vm) {
+  const ratios = slopes.tidemark.map((s, i) => s / slopes.vm[i]);
+  console.log(`\nTidemark ÷ VictoriaMetrics, RSS per series: ${range(ratios, 2)}`);
+}
+for (const r of results.filter((x) => x.failed))
+  console.log(`failed: rep ${r.rep} ${r.target} ${r.hosts} hosts: ${r.failed}`);
