@@ -72,7 +72,8 @@ export class DiskQueue {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private readonly series = new Map<string, QueuedSeries>();
-  private readonly byRef = new WeakMap<SeriesRef, QueuedSeries>();
+  /** Per host, its series by reference: sessions share one reference per series shape across hosts, so never by reference alone. */
+  private readonly byRef = new Map<string, WeakMap<SeriesRef, QueuedSeries>>();
   private nextId = 0;
   private readonly flushTimer: NodeJS.Timeout;
   private readonly listeners: (() => void)[] = [];
@@ -137,7 +138,9 @@ export class DiskQueue {
   }
 
   private lookup(host: string, ref: SeriesRef): QueuedSeries {
-    let s = this.byRef.get(ref);
+    let refs = this.byRef.get(host);
+    if (!refs) this.byRef.set(host, (refs = new WeakMap()));
+    let s = refs.get(ref);
     if (s) return s;
     const key = `${host}\u0000${(ref as { key?: string }).key ?? seriesKey(ref.m, ref.l)}`;
     s = this.series.get(key);
@@ -145,7 +148,7 @@ export class DiskQueue {
       s = { id: this.nextId++, labels: encodeLabels(remoteLabels(host, ref.m, ref.l)), lastTs: -1, definedIn: -1 };
       this.series.set(key, s);
     }
-    this.byRef.set(ref, s);
+    refs.set(ref, s);
     return s;
   }
 

@@ -88,6 +88,17 @@ describe('remote write: encoding and sending', () => {
     ]);
   });
 
+  it('keeps hosts apart when their batches share series objects (sessions share one per series shape)', async () => {
+    const r = await receiver();
+    const rw = remoteWrite(tempDir(), { url: r.url });
+    const shared: SeriesRef[] = [{ m: 'disk_util_percent', l: { device: 'sda' } }];
+    rw.ingest('db1', { type: 'batch', seq: 1, ts: T0, series: shared, values: Float64Array.of(1) });
+    rw.ingest('db2', { type: 'batch', seq: 1, ts: T0, series: shared, values: Float64Array.of(2) });
+    await until(() => r.samples.length === 2, 5000, 'two samples');
+    const byHost = r.samples.map((s) => `${Object.fromEntries(s.labels).host}=${s.value}`).sort();
+    expect(byHost).toEqual(['db1=1', 'db2=2']);
+  });
+
   it('retries 5xx and 429 (waiting as Retry-After says), gives up on other 4xx, and counts each', async () => {
     const r = await receiver();
     const script = [503, 429, 204, 400, 204];
