@@ -67,6 +67,8 @@ async function stack(opts: { root: string; mongodUri?: string }) {
     [
       'agent',
       ...['--server', `ws://127.0.0.1:${srv.port}`, '--agent-id', 'db1', '--interval-ms', '500', '--root', opts.root],
+      // Its own spool: a stopped agent's unacknowledged batches (same id) must not replay into the next test's server.
+      ...['--spool-dir', path.join(d, 'spool')],
       ...(opts.mongodUri ? ['--mongod-uri', opts.mongodUri] : []),
     ],
     { TIDEMARK_TOKEN: 't' },
