@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { freePort, machine, numberArg, summary, fmt } from './lib.mjs';
+import { freePort, generatorHandle, machine, numberArg, summary, fmt } from './lib.mjs';
 import { hostId } from './ingest-frames.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -102,16 +102,7 @@ function startGenerator(target, base, hosts) {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       })
     : fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ready = new Promise((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`the generator exited (${code}) before it was ready`)));
-  });
-  const stats = () =>
-    new Promise((resolve) => {
-      child.once('message', (m) => resolve(/** @type {any} */ (m).stats));
-      child.send('stats');
-    });
-  return { child, ready, stats };
+  return generatorHandle(child);
 }
 
 /** Tidemark: the server's own counters; latency seen by a dashboard client watching WATCHED hosts. */

@@ -93,3 +93,20 @@ export async function spawnServer({ dataDir, logLevel = 'error', extraArgs = [],
   }
   return { server, port, base };
 }
+
+/**
+ * The ingestion load generator's handshake (bench/ingest-load.mjs, run as `child` with an IPC channel):
+ * `ready` resolves with its first message once every host is sending; `stats()` asks for its counters.
+ */
+export function generatorHandle(child) {
+  const ready = new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`the generator exited (${code}) before it was ready`)));
+  });
+  const stats = () =>
+    new Promise((resolve) => {
+      child.once('message', (m) => resolve(/** @type {any} */ (m).stats));
+      child.send('stats');
+    });
+  return { child, ready, stats };
+}

@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, freePort, machine, numberArg, summary, waitHealthy } from './lib.mjs';
+import { fmt, freePort, generatorHandle, machine, numberArg, summary, waitHealthy } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name, dflt) => {
@@ -98,16 +98,7 @@ function startGenerator(target, base, hosts) {
   const child = fork(path.join(here, 'ingest-load.mjs'), [target, base, String(hosts), 'literal'], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const ready = new Promise((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`the generator exited (${code}) before it was ready`)));
-  });
-  const stats = () =>
-    new Promise((resolve) => {
-      child.once('message', (m) => resolve(/** @type {any} */ (m).stats));
-      child.send('stats');
-    });
-  return { child, ready, stats };
+  return generatorHandle(child);
 }
 
 /** Tidemark's probe: a full collection, then its figures (null if it did not answer in a minute). */
