@@ -5,19 +5,15 @@
  * objects (garbage in the old generation, collected by the major GCs that
  * made the tab's worst seconds). Its sparkline is a line in `SparkLines`.
  */
-import type { Health, HostTile } from '../../shared/overview.js';
+import type { HostTile } from '../../shared/overview.js';
 
-export interface HostRow {
-  id: string;
-  hostname: string;
-  connected: boolean;
-  lastSeen: number | null;
-  health: Health;
-  reason: string;
+/** The tile's own fields, as the last push carried them; the reasons kept as one text, the sparkline kept apart. */
+export interface HostRow extends Pick<
+  HostTile,
+  'id' | 'hostname' | 'connected' | 'lastSeen' | 'health' | 'reason' | 'sets' | 'worstDisk'
+> {
   /** Every reason, one a line (the tile's tooltip). */
   why: string;
-  sets: string[];
-  worstDisk: string | null;
   /** The host's line in the overview's SparkLines. */
   line: number;
   /** Bumped by every change but the sparkline's, so a mounted tile knows to redraw. */
