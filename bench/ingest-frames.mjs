@@ -1,10 +1,12 @@
 // The samples of bench/ingest-peers.mjs and the bytes that carry them, built once and patched in place:
 // a fleet of simulated hosts (the series and levels of `tidemark simulate`'s hosts, 93 series each) whose
 // values take a seeded random walk, so every run of the same fleet produces the same values at the same
-// relative timestamps; as Tidemark protocol-2 batch frames, and as Prometheus remote-write requests.
+// relative timestamps; as Tidemark batch frames (protocol 3 binary, or protocol 2 JSON), and as Prometheus
+// remote-write requests.
 import { SimulatedHost } from '../dist/agent/simulator.js';
 import { encodeLabels, remoteLabels } from '../dist/server/remote-write/encode.js';
 import { silentLogger } from '../dist/shared/log.js';
+import { BINARY_BATCH, BINARY_HEADER_BYTES } from '../dist/shared/wire-binary.js';
 
 /** A host of the simulator's that is never in an episode (index not a multiple of 10, 17 or 23): its steady series. */
 const STEADY_HOST = 1;
@@ -65,11 +67,11 @@ export class FleetValues {
   }
 }
 
-/** The hello of a protocol-2 agent session that names its whole series table up front. */
-export function helloFrame(id, session, table) {
+/** The hello of an agent session (protocol 2 or 3) that names its whole series table up front. */
+export function helloFrame(id, session, table, protocol = 3) {
   return JSON.stringify({
     type: 'hello',
-    protocol: 2,
+    protocol,
     agentId: id,
     session,
     hostname: id,
@@ -82,6 +84,26 @@ export function helloFrame(id, session, table) {
 /** A protocol-2 batch: the table's series in order (no `i`), values packed as float64s in base64. */
 export function batchFrame(seq, ts, valueBytes) {
   return `{"type":"batch","seq":${seq},"ts":${ts},"v":"${valueBytes.toString('base64')}"}`;
+}
+
+/**
+ * A protocol-3 batch frame of the table's series in order (no indexes, no extras), laid out once per host
+ * (shared/wire-binary.ts): `patch` writes seq, ts and the values into it; the same bytes go out every second.
+ */
+export class BinaryBatch {
+  constructor(perHost) {
+    this.frame = Buffer.alloc(BINARY_HEADER_BYTES + 8 * perHost);
+    this.frame.writeUInt8(BINARY_BATCH, 0);
+    this.frame.writeUInt32LE(perHost, 4);
+  }
+
+  /** Host `i`'s current values from `fleet`, with its sequence number and timestamp. */
+  patch(seq, ts, valueBytes) {
+    this.frame.writeDoubleLE(seq, 8);
+    this.frame.writeDoubleLE(ts, 16);
+    valueBytes.copy(this.frame, BINARY_HEADER_BYTES);
+    return this.frame;
+  }
 }
 
 const varintSize = (n) => {

@@ -1,6 +1,6 @@
 // The load generator of bench/ingest-peers.mjs, one process: N simulated hosts of 93 series sending one
 // sample per series and second, to a Tidemark server over its agent protocol (a WebSocket per host,
-// protocol-2 frames) or to VictoriaMetrics over Prometheus remote write (one request per send group).
+// protocol-3 binary batch frames as the agent sends them, or protocol-2 JSON with TIDEMARK_BENCH_PROTOCOL=2) or to VictoriaMetrics over Prometheus remote write (one request per send group).
 // The same fleet (ingest-frames.mjs) feeds both: same series, same values, same relative timestamps.
 // Frames and requests are laid out once; each second only values and timestamps change.
 // Started by ingest-peers.mjs with fork(); talks to it over IPC ('ready', then 'stats' on request).
@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { compress } from 'snappyjs';
 import {
+  BinaryBatch,
   FleetValues,
   RemoteWriteGroup,
   batchFrame,
@@ -21,6 +22,12 @@ import {
 
 const [target, url, hostsArg, snappy = 'literal'] = process.argv.slice(2);
 const hosts = Number(hostsArg);
+/** The agent protocol the hosts speak: 3 (binary batches, the agent's own) unless asked for 2. */
+const protocol = Number(process.env.TIDEMARK_BENCH_PROTOCOL ?? 3);
+if (![2, 3].includes(protocol)) {
+  console.error('TIDEMARK_BENCH_PROTOCOL: 2 or 3');
+  process.exit(2);
+}
 if (!['tidemark', 'vm'].includes(target) || !url || !(hosts > 0) || !['literal', 'snappyjs'].includes(snappy)) {
   console.error('usage: node bench/ingest-load.mjs tidemark|vm URL HOSTS [literal|snappyjs]');
   process.exit(2);
@@ -60,9 +67,13 @@ async function connectAgents() {
   const wsUrl = `${url.replace(/^http/, 'ws')}/ws/agent`;
   const open = (i) =>
     new Promise((resolve, reject) => {
-      const ws = new WebSocket(wsUrl, { headers: { Authorization: `Bearer ${process.env.TIDEMARK_TOKEN ?? 't'}` } });
+      const ws = new WebSocket(wsUrl, {
+        headers: { Authorization: `Bearer ${process.env.TIDEMARK_TOKEN ?? 't'}` },
+        // No permessage-deflate: ws then masks a frame into a copy of its own before send() returns.
+        perMessageDeflate: false,
+      });
       let ready = false;
-      ws.on('open', () => ws.send(helloFrame(hostId(i), randomBytes(8).toString('hex'), table)));
+      ws.on('open', () => ws.send(helloFrame(hostId(i), randomBytes(8).toString('hex'), table, protocol)));
       ws.on('message', (data) => {
         const text = data.toString();
         if (text.startsWith('{"type":"ack"')) {
@@ -101,6 +112,10 @@ async function connectAgents() {
   // A hundred handshakes at a time: the server's accept queue, not the generator, sets the pace.
   for (let from = 0; from < hosts; from += 100)
     await Promise.all(Array.from({ length: Math.min(100, hosts - from) }, (_, k) => openWithRetries(from + k)));
+  // ws sends a Buffer before send() returns or copies it (it is not kept), so one frame serves every host.
+  const binary = new BinaryBatch(perHost);
+  const frameOf = (i, ts) =>
+    protocol === 3 ? binary.patch(++seqs[i], ts, fleet.bytesOf(i)) : batchFrame(++seqs[i], ts, fleet.bytesOf(i));
   return (group, ts) => {
     for (const i of group) {
       const ws = sockets[i];
@@ -108,7 +123,7 @@ async function connectAgents() {
         stats.dropped += perHost;
         continue;
       }
-      ws.send(batchFrame(++seqs[i], ts, fleet.bytesOf(i)));
+      ws.send(frameOf(i, ts));
       stats.sent += perHost;
     }
   };

@@ -8,7 +8,8 @@
 // Usage: node bench/ingest-peers.mjs [--hosts 1000,2000,4000,6000,8000,10000] [--reps 3] [--measure 30]
 //   [--warmup 60] [--targets tidemark,vm] [--tidemark-dir DIR] [--snappy literal|snappyjs] [--pin-generator CPU]
 //   [--from FILE]   (prints the tables of an earlier run's output, e.g. one stopped before the end)
-//   (run `npm run build` first; needs the Debian package victoria-metrics)
+//   (run `npm run build` first; needs the Debian package victoria-metrics; Tidemark's hosts speak protocol 3,
+//   the agent's binary batches, or protocol 2 with TIDEMARK_BENCH_PROTOCOL=2 in the environment)
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';

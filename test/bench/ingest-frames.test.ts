@@ -16,7 +16,8 @@ interface FramesModule {
   hostShape(): { table: SeriesDef[]; levels: Float64Array };
   hostId(i: number): string;
   FleetValues: new (hosts: number, levels: Float64Array) => Fleet;
-  helloFrame(id: string, session: string, table: SeriesDef[]): string;
+  helloFrame(id: string, session: string, table: SeriesDef[], protocol?: number): string;
+  BinaryBatch: new (perHost: number) => { patch(seq: number, ts: number, valueBytes: Buffer): Buffer };
   batchFrame(seq: number, ts: number, valueBytes: Buffer): string;
   RemoteWriteGroup: new (hosts: number[], table: SeriesDef[]) => { body: Buffer; patch(f: Fleet, ts: number): void };
   sendGroups(hosts: number, groups: number): number[][];
@@ -61,8 +62,9 @@ describe('bench/ingest-frames.mjs: the load generator feeds both targets the sam
   it('sends Tidemark a valid protocol-2 hello and a batch whose values decode to the fleet values', () => {
     const fleet = new frames.FleetValues(10, levels);
     fleet.step(7);
-    const hello = helloSchema.safeParse(JSON.parse(frames.helloFrame(frames.hostId(7), 'abcdef0123456789', table)));
+    const hello = helloSchema.safeParse(JSON.parse(frames.helloFrame(frames.hostId(7), 'abcdef0123456789', table, 2)));
     expect(hello.success).toBe(true);
+    expect(hello.data?.protocol).toBe(2);
     expect(hello.data?.agentId).toBe('sim-00007');
     expect(hello.data?.series).toHaveLength(PER_HOST);
 
@@ -73,6 +75,27 @@ describe('bench/ingest-frames.mjs: the load generator feeds both targets the sam
     expect(bytes.length).toBe(PER_HOST * 8);
     const values = Array.from({ length: PER_HOST }, (_, j) => bytes.readDoubleLE(j * 8));
     expect(values).toEqual(Array.from(fleet.values.subarray(7 * PER_HOST, 8 * PER_HOST)));
+  });
+
+  it('sends Tidemark a protocol-3 hello and binary batches that read back as the fleet values, frame reused', () => {
+    const fleet = new frames.FleetValues(10, levels);
+    const hello = helloSchema.safeParse(JSON.parse(frames.helloFrame(frames.hostId(4), 'abcdef0123456789', table)));
+    expect(hello.data?.protocol).toBe(3);
+    const batch = new frames.BinaryBatch(PER_HOST);
+    for (const [seq, host, ts] of [
+      [5, 4, 1_790_000_000_000],
+      [6, 9, 1_790_000_001_010],
+    ] as const) {
+      fleet.step(host);
+      const frame = batch.patch(seq, ts, fleet.bytesOf(host));
+      // The layout documented in shared/wire-binary.ts, read by hand: 32-byte header, then n little-endian f64s.
+      expect(frame.length).toBe(32 + 8 * PER_HOST);
+      expect([frame[0], frame[1], frame.readUInt16LE(2), frame.readUInt32LE(4)]).toEqual([1, 0, 0, PER_HOST]);
+      expect([frame.readDoubleLE(8), frame.readDoubleLE(16)]).toEqual([seq, ts]);
+      expect([frame.readUInt32LE(24), frame.readUInt32LE(28)]).toEqual([0, 0]);
+      const values = Array.from({ length: PER_HOST }, (_, j) => frame.readDoubleLE(32 + 8 * j));
+      expect(values).toEqual(Array.from(fleet.values.subarray(host * PER_HOST, (host + 1) * PER_HOST)));
+    }
   });
 
   it('sends VictoriaMetrics a remote-write request with the same series, values and timestamp, patched in place', () => {
