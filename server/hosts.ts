@@ -1,9 +1,13 @@
 import type { Batch, Hello, HostSummary } from '../shared/protocol.js';
 import { bareMap } from '../shared/json-limits.js';
 
+const byId = new Intl.Collator().compare;
+
 /** What the server knows of each agent, connected or not. */
 export class HostRegistry {
   private readonly hosts = new Map<string, HostSummary>();
+  /** The hosts in id order, kept until one is added, replaced or removed (the overview asks every second). */
+  private sorted: HostSummary[] | null = null;
   /** Called with a host's id whenever it connects, disconnects or changes identity. */
   onChange: (id: string) => void = () => {};
 
@@ -23,6 +27,7 @@ export class HostRegistry {
       stats: existing?.stats ?? { batches: 0, duplicates: 0, gaps: 0, badFrames: 0 },
     };
     this.hosts.set(hello.agentId, host);
+    this.sorted = null;
     this.onChange(host.id);
     return host;
   }
@@ -30,6 +35,7 @@ export class HostRegistry {
   /** A host known from stored history but not connected since this server started. */
   remembered(id: string, lastSeen: number): void {
     if (this.hosts.has(id)) return;
+    this.sorted = null;
     this.hosts.set(id, {
       id,
       hostname: id,
@@ -67,6 +73,7 @@ export class HostRegistry {
 
   /** A retired host leaves the list (its history stays in the store); its agent connecting again brings it back. */
   forget(id: string): boolean {
+    this.sorted = null;
     return this.hosts.delete(id);
   }
 
@@ -74,7 +81,9 @@ export class HostRegistry {
     return this.hosts.get(id);
   }
 
+  /** Every host in id order; the array is the caller's own. */
   list(): HostSummary[] {
-    return [...this.hosts.values()].sort((a, b) => a.id.localeCompare(b.id));
+    this.sorted ??= [...this.hosts.values()].sort((a, b) => byId(a.id, b.id));
+    return this.sorted.slice();
   }
 }
