@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, openPage } from '../helpers/browser.js';
 import { REPO, serverProcess, type Running } from '../helpers/process.js';
 import { replset, startFleet, type ScriptedHost } from '../helpers/scripted-fleet.js';
 import { seriousViolations } from '../helpers/axe.js';
@@ -85,10 +85,7 @@ describe('the fleet console in headless Chromium', () => {
   });
 
   it('puts the hosts in trouble first, each with the right reason', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${base}/`);
+    const { page, errors } = await openPage(browser, `${base}/`);
     await expect
       .poll(() => tiles(page).then((t) => t.slice(0, EXPECTED.length)), { timeout: 15_000 })
       .toEqual(EXPECTED);

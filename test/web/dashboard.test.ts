@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, openPage } from '../helpers/browser.js';
 import { REPO, freePort, runCli, tempDir, type Running } from '../helpers/process.js';
 import { FIXTURES, PROCFS } from '../helpers/fixtures.js';
 import { readFileSync } from 'node:fs';
@@ -44,10 +44,7 @@ describe('dashboard in headless Chromium', () => {
     app = runCli(['start', '--port', String(port), '--data-dir', tempDir()]);
     await app.waitFor(/connected to server/);
     browser = await launchChromium();
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${port}/`);
+    const { page, errors } = await openPage(browser, `http://127.0.0.1:${port}/`, { width: 1400, height: 1000 });
 
     await openOnlyHost(page);
     await expect.poll(() => page.locator('#host-header').getAttribute('data-connected')).toBe('true');
@@ -113,10 +110,7 @@ describe('dashboard in headless Chromium', () => {
     ]);
     await fixtureApp.waitFor(/connected to server/);
     browser ??= await launchChromium();
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${port}/`);
+    const { page, errors } = await openPage(browser, `http://127.0.0.1:${port}/`, { width: 1400, height: 1100 });
 
     // The overview says at a glance that an array is degraded: md6 is, and it is rebuilding.
     const tile = page.locator('a.tile[data-host]');

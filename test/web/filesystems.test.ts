@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, openPage } from '../helpers/browser.js';
 import { REPO, runCli, serverProcess, tempDir, type Running } from '../helpers/process.js';
 
 /**
@@ -58,10 +58,11 @@ describe('file systems and the logrotate schedule in headless Chromium', () => {
     );
     await agent.waitFor(/connected to server/);
     browser = await launchChromium();
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${port}/?host=db`); // the host view's deep link
+    // The host view's deep link.
+    const { page, errors } = await openPage(browser, `http://127.0.0.1:${port}/?host=db`, {
+      width: 1400,
+      height: 1000,
+    });
 
     const row = page.locator(`#filesystems tr[data-mount="${data}"]`);
     await row.waitFor({ timeout: 15_000 });

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, openPage } from '../helpers/browser.js';
 import { REPO, serverProcess, type Running } from '../helpers/process.js';
 import { startFleet } from '../helpers/scripted-fleet.js';
 
@@ -93,10 +93,7 @@ describe('back and forward through the console in headless Chromium', () => {
   });
 
   it('overview → host → range, back, back, forward, forward: each step’s URL and view agree', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${base}/`);
+    const { page, errors } = await openPage(browser, `${base}/`);
     await page.locator('a.tile[data-host="db-raid"]').waitFor({ timeout: 15_000 });
     await expectInStep(page, { host: null, range: null }, 'nav-1-overview.png');
 

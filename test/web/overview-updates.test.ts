@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, openPage } from '../helpers/browser.js';
 import { startFleet } from '../helpers/scripted-fleet.js';
 import { TidemarkServer } from '../../server/server.js';
 import { silentLogger } from '../../shared/log.js';
@@ -26,10 +26,7 @@ describe('the overview’s tiles as their hosts change, in headless Chromium', (
     cleanup.push(() => stays.stop());
     const browser = await launchChromium();
     cleanup.push(() => browser.close());
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${port}/`);
+    const { page, errors } = await openPage(browser, `http://127.0.0.1:${port}/`);
     const order = () =>
       page.evaluate<string[]>(`[...document.querySelectorAll('.tile-slot')]
       .map((s) => ({ y: new DOMMatrix(getComputedStyle(s).transform).m42, x: new DOMMatrix(getComputedStyle(s).transform).m41, id: s.querySelector('a.tile').dataset.host }))
