@@ -4,7 +4,7 @@
  * reads, so the overview of a fleet costs a few numbers per host, not its
  * states or history.
  */
-import type { DecodedBatch, HostSummary } from '../shared/protocol.js';
+import type { DecodedBatch, HostSummary, SeriesRef } from '../shared/protocol.js';
 import { REPLSET_STATE_KIND } from '../shared/states.js';
 import {
   SPARK_BUCKET_MS,
@@ -25,16 +25,52 @@ interface Tracked extends HostGauges {
   bucket: number;
   bucketMax: number | null;
   bucketDisk: string | null;
+  /** The series array of the host's last batch and which of its slots a verdict reads (see planOf). */
+  shape: readonly SeriesRef[] | null;
+  plan: Plan;
 }
 
-const TRACKED = new Set([
-  'disk_saturated',
-  'disk_util_percent',
-  'disk_aqu_sz',
-  'mongod_tickets_util_percent',
-  'mongod_queued',
-  'mongod_lock_percent',
-]);
+/** What a tracked slot feeds. */
+const Gauge = { Saturated: 0, DiskUtil: 1, DiskAqu: 2, Tickets: 3, Queued: 4, Lock: 5 } as const;
+type Gauge = (typeof Gauge)[keyof typeof Gauge];
+
+const GAUGE_OF: Record<string, Gauge> = {
+  disk_saturated: Gauge.Saturated,
+  disk_util_percent: Gauge.DiskUtil,
+  disk_aqu_sz: Gauge.DiskAqu,
+  mongod_tickets_util_percent: Gauge.Tickets,
+  mongod_queued: Gauge.Queued,
+  mongod_lock_percent: Gauge.Lock,
+};
+
+/** The slots of a batch shape that a verdict reads: their index, gauge and device (or op). */
+interface Plan {
+  at: number[];
+  gauge: Gauge[];
+  key: string[];
+}
+
+const EMPTY_PLAN: Plan = { at: [], gauge: [], key: [] };
+
+/**
+ * Which slots of a batch's series array feed a gauge. A steady session's
+ * batches share one series array (SessionSeries.inOrder) that no one changes,
+ * so it is worked out once per shape and a batch then touches only those few
+ * slots of its ~100, with no string compare per sample.
+ */
+function planOf(series: readonly SeriesRef[]): Plan {
+  const plan: Plan = { at: [], gauge: [], key: [] };
+  for (let i = 0; i < series.length; i++) {
+    const { m, l } = series[i]!;
+    const gauge = Object.hasOwn(GAUGE_OF, m) ? GAUGE_OF[m]! : undefined;
+    if (gauge === undefined) continue;
+    if (gauge === Gauge.Queued && l?.op !== 'total') continue;
+    plan.at.push(i);
+    plan.gauge.push(gauge);
+    plan.key.push((gauge === Gauge.Tickets ? l?.op : l?.device) ?? '');
+  }
+  return plan;
+}
 
 function fresh(): Tracked {
   return {
@@ -44,19 +80,32 @@ function fresh(): Tracked {
     bucket: 0,
     bucketMax: null,
     bucketDisk: null,
+    shape: null,
+    plan: EMPTY_PLAN,
   };
 }
 
-function record(t: Tracked, m: string, l: Record<string, string> | undefined, v: number): void {
-  const device = l?.device ?? '';
-  if (m === 'disk_saturated') {
-    if (v >= 1) t.saturated.add(device);
-    else t.saturated.delete(device);
-  } else if (m === 'disk_util_percent') t.diskUtil.set(device, v);
-  else if (m === 'disk_aqu_sz') t.diskAqu.set(device, v);
-  else if (m === 'mongod_tickets_util_percent') t.tickets.set(l?.op ?? '', v);
-  else if (m === 'mongod_queued' && l?.op === 'total') t.queued = v;
-  else if (m === 'mongod_lock_percent') t.lockPercent = v;
+function record(t: Tracked, gauge: Gauge, key: string, v: number): void {
+  switch (gauge) {
+    case Gauge.Saturated:
+      if (v >= 1) t.saturated.add(key);
+      else t.saturated.delete(key);
+      break;
+    case Gauge.DiskUtil:
+      t.diskUtil.set(key, v);
+      break;
+    case Gauge.DiskAqu:
+      t.diskAqu.set(key, v);
+      break;
+    case Gauge.Tickets:
+      t.tickets.set(key, v);
+      break;
+    case Gauge.Queued:
+      t.queued = v;
+      break;
+    case Gauge.Lock:
+      t.lockPercent = v;
+  }
 }
 
 /** Closes sparkline buckets up to `ts`; a bucket with no batch is a gap (null). */
@@ -87,11 +136,14 @@ export class FleetHealth {
     let t = this.tracked.get(host);
     if (!t) this.tracked.set(host, (t = fresh()));
     const { series, values } = batch;
-    for (let i = 0; i < series.length; i++) {
-      const s = series[i]!;
-      if (!TRACKED.has(s.m)) continue;
-      const v = values[i]!;
-      if (!Number.isNaN(v)) record(t, s.m, s.l, v);
+    if (t.shape !== series) {
+      t.plan = planOf(series);
+      t.shape = series;
+    }
+    const { at, gauge, key } = t.plan;
+    for (let j = 0; j < at.length; j++) {
+      const v = values[at[j]!]!;
+      if (v === v) record(t, gauge[j]!, key[j]!, v);
     }
     advance(t, batch.ts);
     let worst: string | null = null;

@@ -25,10 +25,13 @@ export function writeVarint(buf: Uint8Array, pos: number, n: number): number {
 
 export class ByteWriter {
   buf: Uint8Array;
+  /** A view of `buf` for callers that write float64s themselves (DataView's are compiled inline). */
+  data: DataView;
   len = 0;
 
   constructor(initialBytes = 64) {
     this.buf = alloc(Math.max(16, initialBytes));
+    this.data = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   reserve(n: number): void {
@@ -36,6 +39,7 @@ export class ByteWriter {
     const next = alloc(Math.max(this.buf.length * 2, this.len + n));
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
+    this.data = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 
   /** Callers reserve first: the writes themselves do not check. */

@@ -24,6 +24,8 @@ const SEGMENTS_PER_PAGE_LOG2 = 14;
 const SEGMENTS_PER_PAGE = 1 << SEGMENTS_PER_PAGE_LOG2;
 const PAGE_BYTES = SEGMENT_BYTES * SEGMENTS_PER_PAGE;
 const NONE = -1;
+/** Bytes of a sample whose timestamp's delta of delta is within ±63: a one-byte varint, a control byte and 8 value bytes at most. */
+const STEADY_SAMPLE_BYTES = 10;
 
 /** A typed array of length n with a's elements first and `fill` after them. */
 export function grown<T extends Float64Array | Int32Array>(a: T, n: number, fill = 0): T {
@@ -108,13 +110,14 @@ export class HeadTable {
     this.count[id] = n + 1;
     const used = this.used[id]!;
     // Bytes in the last segment: 0 with used > 0 means it is full.
-    const fill = used % SEGMENT_BYTES;
+    const fill = used & (SEGMENT_BYTES - 1);
     if (fill === 0 && used > 0) this.extend(id);
     const room = SEGMENT_BYTES - fill;
     const s = this.lastSegment[id]!;
     const at = this.offsetOf(s) + fill;
     const page = this.pageOf(s);
-    if (room >= MAX_SAMPLE_BYTES) {
+    // A steady sample is at most STEADY_SAMPLE_BYTES: most go straight into the segment, few through the scratch.
+    if (room >= (dod > -64 && dod < 64 ? STEADY_SAMPLE_BYTES : MAX_SAMPLE_BYTES)) {
       this.used[id] = used + encodeSample(page, at, dod, value, this.prevBits, 2 * id) - at;
       return;
     }
@@ -149,6 +152,19 @@ export class HeadTable {
       for (let i = 0; i < n; i++) out[pos + i] = page[at + i]!;
     }
     return out.subarray(0, used);
+  }
+
+  /** Copies a head's bytes into `out` at `pos` (the caller made room for byteLength(id)) and returns the position after them. */
+  copyTo(id: number, out: Uint8Array, pos: number): number {
+    const used = this.count[id]! > 0 ? this.used[id]! : 0;
+    let s = this.firstSegment[id]!;
+    for (let done = 0; done < used; done += SEGMENT_BYTES, s = this.nextSegment[s]!) {
+      const page = this.pageOf(s);
+      const at = this.offsetOf(s);
+      const n = Math.min(SEGMENT_BYTES, used - done);
+      for (let i = 0; i < n; i++) out[pos++] = page[at + i]!;
+    }
+    return pos;
   }
 
   byteLength(id: number): number {

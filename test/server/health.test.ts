@@ -304,6 +304,40 @@ describe('FleetHealth', () => {
     expect(seen()).toEqual(['ok', 'ok']);
   });
 
+  it('reads a shared series array by its slots, and a reordered one after a new hello by its own', () => {
+    const hosts = new HostRegistry();
+    hosts.connected(hello('db-a'), NOW);
+    let now = NOW;
+    const health = new FleetHealth(hosts, () => now);
+    const start = Math.ceil(NOW / SPARK_BUCKET_MS) * SPARK_BUCKET_MS;
+    const up = { stateKinds: ['mongod'], states: [{ kind: 'mongod', key: 'status', value: mongodUp.status }] };
+    hosts.seen('db-a', start, up);
+    const feed = (ts: number, series: DecodedBatch['series'], values: number[]) => {
+      now = ts;
+      const b: DecodedBatch = { type: 'batch', seq: 1, ts, series, values: Float64Array.from(values) };
+      hosts.seen('db-a', now, b);
+      health.observe('db-a', b);
+      const t = health.tile(hosts.get('db-a')!);
+      return [t.health, t.reason];
+    };
+    const util = (device: string) => ({ m: 'disk_util_percent', l: { device } });
+    const queued = (op: string) => ({ m: 'mongod_queued', l: { op } });
+    const untracked = { m: 'cpu_user_percent' };
+    const saturated = { m: 'disk_saturated', l: { device: 'sdb' } };
+    // One array for every batch of the first session, as SessionSeries.inOrder hands it out.
+    const first = [util('sda'), untracked, util('sdb'), queued('read'), queued('total'), saturated];
+    expect(feed(start + 1000, first, [10, 99, 70, 50, 3, 0])).toEqual(['ok', 'ok']);
+    // A null (NaN) leaves the queue at 3; only op="total" counts, so the 50 read operations never show.
+    expect(feed(start + 2000, first, [95, 99, 5, 50, NaN, 0])).toEqual(['warn', 'disk sda busy (95 % util)']);
+    expect(feed(start + 3000, first, [40, 99, 5, 50, 12, 0])).toEqual(['warn', 'mongod 12 operations queued']);
+    // A new hello with the same series in reverse order: each value lands on its own series.
+    const second = [...first].reverse();
+    expect(feed(start + 11_000, second, [1, 0, 50, 80, 99, 1])).toEqual(['bad', 'disk sdb saturated (80 % util)']);
+    now = start + 2 * SPARK_BUCKET_MS;
+    // Bucket 0's busiest disk reading was sda's 95, bucket 1's sdb's 80.
+    expect(health.tile(hosts.get('db-a')!)).toMatchObject({ spark: [95, 80], worstDisk: 'sdb' });
+  });
+
   it('maps replica-set members to the hosts whose id or host name matches the member’s host', () => {
     const hosts = new HostRegistry();
     for (const id of ['db-1', 'db-2']) hosts.connected({ ...hello(id), hostname: `${id}.example` }, NOW);

@@ -73,6 +73,27 @@ describe('head table (every series’ head in typed arrays and shared pages)', (
     expect([t.byteLength(0), t.heldBytes, t.bytes(0).length]).toEqual([0, 0, 0]);
   });
 
+  it('copies a head of many segments out whole, with steps of every size near segment ends', () => {
+    const t = new HeadTable(2);
+    const samples: [number, number | null][] = [];
+    let x = 3;
+    let ts = 0;
+    for (let i = 0; i < 400; i++) {
+      x = (x * 16807) % 2147483647;
+      // Steps of 1 s, then jumps whose delta of delta needs 1 to 4 varint bytes, so the split path sees both kinds.
+      ts += i % 4 === 0 ? 1000 + (x % 200_000) : 1000;
+      const v = i % 7 === 0 ? null : x / 13;
+      t.push(1, ts, v);
+      samples.push([ts, v]);
+    }
+    expect(decode(t, 1)).toEqual(samples);
+    const out = new Uint8Array(t.byteLength(1) + 5).fill(0xee);
+    expect(t.copyTo(1, out, 5)).toBe(out.length);
+    expect(out.subarray(5)).toEqual(t.bytes(1));
+    expect([...out.subarray(0, 5)]).toEqual([0xee, 0xee, 0xee, 0xee, 0xee]);
+    expect(t.copyTo(0, out, 3)).toBe(3);
+  });
+
   it('takes heads larger than a page', () => {
     const t = new HeadTable(1);
     const samples: [number, number][] = [];

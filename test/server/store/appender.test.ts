@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { Appender } from '../../../server/store/appender.js';
+import { decodeChunk } from '../../../server/store/chunk-codec.js';
+import { CHUNK_FIELDS, WAL_FIELDS } from '../../../server/store/history-writer.js';
+
+/** A log row read by hand, as documented on WalEntry: per sample a zigzag varint id delta, then a little-endian float64. */
+function readRow(bytes: Uint8Array): [number, number][] {
+  const data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: [number, number][] = [];
+  let pos = 0;
+  let id = 0;
+  while (pos < bytes.length) {
+    let z = 0;
+    for (let scale = 1; ; scale *= 128) {
+      const b = bytes[pos++]!;
+      z += (b & 0x7f) * scale;
+      if (b < 0x80) break;
+    }
+    id += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    out.push([id, data.getFloat64(pos, true)]);
+    pos += 8;
+  }
+  return out;
+}
+
+describe('appender (heads and write-ahead log rows)', () => {
+  const known = new Set([3, 5, 200, 201]);
+  const appender = () => {
+    const a = new Appender(0, {
+      now: () => 0,
+      chunkAgeMs: 60_000,
+      commitSamples: 1000,
+      isSeries: (id) => known.has(id),
+      onPending: () => {},
+    });
+    a.ensure(202);
+    return a;
+  };
+
+  it('logs every kept sample exactly: id deltas of one and two bytes, either sign, nulls as NaN', () => {
+    const a = appender();
+    const values = [1.5, null, 0.1 + 0.2, -1e-300];
+    a.appendValues(1000, [5, 3, 200, 201], values);
+    // The same second again (a replay) is dropped; a later one is kept, only for the series it names.
+    a.appendValues(1000, [5], [9]);
+    a.appendValues(2000, [201], [Number.MAX_VALUE]);
+    const parts = a.take();
+    expect(parts.samples).toBe(5);
+    expect(parts.wal.length).toBe(2 * WAL_FIELDS);
+    const [id1, ts1, n1, start1, end1, id2, ts2, n2, start2, end2] = parts.wal;
+    expect([id1, ts1, n1, id2, ts2, n2]).toEqual([1, 1000, 4, 2, 2000, 1]);
+    // Deltas 5, -2, 197, 1 → zigzag 10, 3, 394 (two bytes: 0x8a 0x03), 2; each then 8 value bytes.
+    expect(end1! - start1!).toBe(1 + 8 + 1 + 8 + 2 + 8 + 1 + 8);
+    expect([...parts.walBytes.subarray(start1, start1! + 1)]).toEqual([10]);
+    expect([...parts.walBytes.subarray(start1! + 18, start1! + 20)]).toEqual([0x8a, 0x03]);
+    expect(readRow(parts.walBytes.subarray(start1, end1))).toEqual([
+      [5, 1.5],
+      [3, NaN],
+      [200, 0.30000000000000004],
+      [201, -1e-300],
+    ]);
+    expect(readRow(parts.walBytes.subarray(start2, end2))).toEqual([[201, Number.MAX_VALUE]]);
+  });
+
+  it('seals heads into chunks that decode to the exact values appended', () => {
+    const a = appender();
+    const expected: [number, number | null][] = [];
+    let x = 11;
+    let ts = 0;
+    // 120 samples at most 5 s apart: one chunk, within its 10-minute span.
+    for (let i = 1; i <= 120; i++) {
+      x = (x * 48271) % 2147483647;
+      // Irregular steps (large deltas of delta) and random doubles: samples of every size, split at every offset.
+      ts += 1000 + (x % 5) * 997;
+      const v = i % 9 === 0 ? null : x / 3;
+      a.appendValues(ts, [200], [v]);
+      expected.push([ts, v]);
+    }
+    a.sealAll();
+    const { chunks, chunkBytes } = a.take();
+    expect(chunks.length).toBe(CHUNK_FIELDS);
+    const [id, firstTs, , count, start, end] = chunks;
+    expect([id, firstTs, count]).toEqual([200, expected[0]![0], 120]);
+    const got: [number, number | null][] = [];
+    decodeChunk(chunkBytes.subarray(start, end), firstTs!, count!, (t, v) => got.push([t, v]));
+    expect(got).toEqual(expected);
+  });
+
+  it('refuses an unknown series id and still logs what went into the heads before it', () => {
+    const a = appender();
+    expect(() => a.appendValues(1000, [3, 4, 5], [1, 2, 3])).toThrow('unknown series id 4');
+    const parts = a.take();
+    expect(parts.samples).toBe(1);
+    expect(readRow(parts.walBytes.subarray(parts.wal[3], parts.wal[4]))).toEqual([[3, 1]]);
+  });
+});
