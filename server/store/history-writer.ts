@@ -1,6 +1,9 @@
 import type Database from 'better-sqlite3';
 import { asBuffer } from './bytes.js';
 import { decodeChunk } from './chunk-codec.js';
+import { WAL_FIELDS, walBlockData, walBlockIndex } from './wal-block.js';
+
+export { WAL_FIELDS };
 
 /**
  * The write side of the SQLite store: one commit of new series, write-ahead
@@ -32,7 +35,6 @@ export interface CommitBatch {
   samples: number;
 }
 
-export const WAL_FIELDS = 5;
 export const CHUNK_FIELDS = 6;
 
 export interface Retention {
@@ -68,8 +70,9 @@ export class HistoryWriter {
     this.stmt = {
       insertSeries: db.prepare('INSERT INTO series (id, key, host, metric, labels) VALUES (?, ?, ?, ?, ?)'),
       insertChunk: db.prepare('INSERT INTO chunks (series_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)'),
-      insertWal: db.prepare('INSERT INTO wal (id, ts, n, data) VALUES (?, ?, ?, ?)'),
-      trimWal: db.prepare('DELETE FROM wal WHERE id < ?'),
+      insertWal: db.prepare('INSERT INTO wal_block (id, last_id, n, batches, data) VALUES (?, ?, ?, ?, ?)'),
+      // Blocks are in id order and do not overlap: the id bound lets SQLite walk the rowid range only.
+      trimWal: db.prepare('DELETE FROM wal_block WHERE id < ? AND last_id < ?'),
       setSeq: db.prepare(
         'INSERT INTO agent_seq (agent_id, session, last_seq) VALUES (?, ?, ?) ON CONFLICT (agent_id, session) DO UPDATE SET last_seq = excluded.last_seq',
       ),
@@ -97,16 +100,24 @@ export class HistoryWriter {
     this.db.transaction(() => {
       if (((this.stmt.getCommit!.get() as { value: number } | undefined)?.value ?? 0) >= b.seq) return;
       for (const row of b.series) this.stmt.insertSeries!.run(...row);
-      const w = b.wal;
-      for (let i = 0; i < w.length; i += WAL_FIELDS)
-        this.stmt.insertWal!.run(w[i], w[i + 1], w[i + 2], asBuffer(b.walBytes, w[i + 3], w[i + 4]));
+      this.writeLog(b);
       const c = b.chunks;
       for (let i = 0; i < c.length; i += CHUNK_FIELDS)
         this.writeChunk(c[i]!, c[i + 1]!, c[i + 2]!, c[i + 3]!, b.chunkBytes.subarray(c[i + 4], c[i + 5]));
       for (const [agent, session, seq] of b.seqs) this.stmt.setSeq!.run(agent, session, seq);
-      this.stmt.trimWal!.run(b.trimWalBelow);
+      this.stmt.trimWal!.run(b.trimWalBelow, b.trimWalBelow);
       this.stmt.setCommit!.run(b.seq);
     })();
+  }
+
+  /** The commit's log entries as one block row (wal-block.ts). */
+  private writeLog(b: CommitBatch): void {
+    const w = b.wal;
+    if (w.length === 0) return;
+    let n = 0;
+    for (let i = 2; i < w.length; i += WAL_FIELDS) n += w[i]!;
+    const data = walBlockData(w, b.walBytes);
+    this.stmt.insertWal!.run(w[0], w[w.length - WAL_FIELDS], n, asBuffer(walBlockIndex(w)), asBuffer(data));
   }
 
   /** A chunk row, and its samples merged into the 1-minute and 1-hour rollup rows. */
