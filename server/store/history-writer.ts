@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { asBuffer } from './bytes.js';
-import { decodeChunk } from './chunk-codec.js';
+import { decodeChunkInto } from './chunk-codec.js';
 import { WAL_FIELDS, walBlockData, walBlockIndex } from './wal-block.js';
 
 export { WAL_FIELDS };
@@ -43,21 +43,17 @@ export interface Retention {
   hourMs: number;
 }
 
+const MINUTE = 60_000;
 const HOUR = 3_600_000;
-
-interface Agg {
-  bucket: number;
-  min: number;
-  max: number;
-  sum: number;
-  count: number;
-  last: number;
-  lastTs: number;
-}
 
 export class HistoryWriter {
   private readonly stmt: Record<string, Database.Statement>;
   private pruneCursor = 0;
+  private readonly minute: Bucket;
+  private readonly hour: Bucket;
+  /** A chunk's samples, decoded for its rollups (grown to the largest chunk seen). */
+  private ts = new Float64Array(1024);
+  private values = new Float64Array(1024);
 
   constructor(
     readonly db: Database.Database,
@@ -89,6 +85,8 @@ export class HistoryWriter {
       prune1h: db.prepare('DELETE FROM rollup_1h WHERE series_id = ? AND ts < ?'),
       maxSeries: db.prepare('SELECT max(id) AS m FROM series'),
     };
+    this.minute = new Bucket(this.stmt.upsert1m!);
+    this.hour = new Bucket(this.stmt.upsert1h!);
   }
 
   /**
@@ -123,27 +121,23 @@ export class HistoryWriter {
   /** A chunk row, and its samples merged into the 1-minute and 1-hour rollup rows. */
   private writeChunk(seriesId: number, startTs: number, endTs: number, count: number, data: Uint8Array): void {
     this.stmt.insertChunk!.run(seriesId, startTs, endTs, count, asBuffer(data));
-    let minute: Agg | null = null;
-    let hour: Agg | null = null;
-    const write = (stmt: Database.Statement, a: Agg) =>
-      stmt.run(seriesId, a.bucket, a.min, a.max, a.sum, a.count, a.last, a.lastTs);
-    decodeChunk(data, startTs, count, (ts, v) => {
-      if (v === null) return;
-      const m = ts - (ts % 60_000);
-      if (minute && minute.bucket !== m) {
-        write(this.stmt.upsert1m!, minute);
-        minute = null;
-      }
-      minute = aggregate(minute, m, ts, v);
-      const h = ts - (ts % HOUR);
-      if (hour && hour.bucket !== h) {
-        write(this.stmt.upsert1h!, hour);
-        hour = null;
-      }
-      hour = aggregate(hour, h, ts, v);
-    });
-    if (minute) write(this.stmt.upsert1m!, minute);
-    if (hour) write(this.stmt.upsert1h!, hour);
+    if (this.ts.length < count) {
+      this.ts = new Float64Array(count);
+      this.values = new Float64Array(count);
+    }
+    const { ts, values, minute, hour } = this;
+    decodeChunkInto(data, startTs, count, ts, values);
+    minute.start(seriesId);
+    hour.start(seriesId);
+    for (let i = 0; i < count; i++) {
+      const v = values[i]!;
+      if (v !== v) continue;
+      const t = ts[i]!;
+      minute.add(t - (t % MINUTE), t, v);
+      hour.add(t - (t % HOUR), t, v);
+    }
+    minute.flush();
+    hour.flush();
   }
 
   /**
@@ -163,13 +157,47 @@ export class HistoryWriter {
   }
 }
 
-function aggregate(a: Agg | null, bucket: number, ts: number, v: number): Agg {
-  if (!a) return { bucket, min: v, max: v, sum: v, count: 1, last: v, lastTs: ts };
-  if (v < a.min) a.min = v;
-  if (v > a.max) a.max = v;
-  a.sum += v;
-  a.count++;
-  a.last = v;
-  a.lastTs = ts;
-  return a;
+/**
+ * One rollup row being summed from a chunk's samples (in time order); written
+ * (merged into its stored row) when the next sample falls into another bucket
+ * and at the chunk's end. One per resolution, reused for every chunk.
+ */
+class Bucket {
+  private seriesId = 0;
+  private bucket = NaN;
+  private min = 0;
+  private max = 0;
+  private sum = 0;
+  private count = 0;
+  private last = 0;
+  private lastTs = 0;
+
+  constructor(private readonly upsert: Database.Statement) {}
+
+  start(seriesId: number): void {
+    this.seriesId = seriesId;
+    this.bucket = NaN;
+  }
+
+  add(bucket: number, ts: number, v: number): void {
+    if (bucket !== this.bucket) {
+      this.flush();
+      this.bucket = bucket;
+      this.min = this.max = this.sum = v;
+      this.count = 0;
+    } else {
+      if (v < this.min) this.min = v;
+      if (v > this.max) this.max = v;
+      this.sum += v;
+    }
+    this.count++;
+    this.last = v;
+    this.lastTs = ts;
+  }
+
+  flush(): void {
+    if (this.bucket !== this.bucket) return;
+    this.upsert.run(this.seriesId, this.bucket, this.min, this.max, this.sum, this.count, this.last, this.lastTs);
+    this.bucket = NaN;
+  }
 }
