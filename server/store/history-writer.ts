@@ -43,12 +43,16 @@ export interface Retention {
   hourMs: number;
 }
 
+/** Write-ahead file pages (4 KiB) after which SQLite checkpoints (its default is 1000), and the longest time between checkpoints. */
+export const CHECKPOINT_PAGES = 10_000;
+export const CHECKPOINT_MS = 5000;
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
 export class HistoryWriter {
   private readonly stmt: Record<string, Database.Statement>;
   private pruneCursor = 0;
+  private lastCheckpoint = performance.now();
   private readonly minute: Bucket;
   private readonly hour: Bucket;
   /** A chunk's samples, decoded for its rollups (grown to the largest chunk seen). */
@@ -58,6 +62,8 @@ export class HistoryWriter {
   constructor(
     readonly db: Database.Database,
     private readonly retention: Retention,
+    /** The longest time between checkpoints while commits come (tests shorten it). */
+    private readonly checkpointMs = CHECKPOINT_MS,
   ) {
     const upsert = (t: string) =>
       db.prepare(`INSERT INTO ${t} (series_id, ts, min, max, sum, count, last, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -85,6 +91,9 @@ export class HistoryWriter {
       prune1h: db.prepare('DELETE FROM rollup_1h WHERE series_id = ? AND ts < ?'),
       maxSeries: db.prepare('SELECT max(id) AS m FROM series'),
     };
+    // Checkpoints copy each page once however often commits rewrote it since the last one, so fewer
+    // are cheaper; the timed one in checkpointIfDue keeps the power-loss window (README) a few seconds.
+    db.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
     this.minute = new Bucket(this.stmt.upsert1m!);
     this.hour = new Bucket(this.stmt.upsert1h!);
   }
@@ -106,6 +115,15 @@ export class HistoryWriter {
       this.stmt.trimWal!.run(b.trimWalBelow, b.trimWalBelow);
       this.stmt.setCommit!.run(b.seq);
     })();
+    this.checkpointIfDue();
+  }
+
+  /** A checkpoint at least every checkpointMs while commits come (SQLite's own one runs at CHECKPOINT_PAGES). */
+  private checkpointIfDue(): void {
+    const now = performance.now();
+    if (now - this.lastCheckpoint < this.checkpointMs) return;
+    this.lastCheckpoint = now;
+    this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   /** The commit's log entries as one block row (wal-block.ts). */
