@@ -118,7 +118,7 @@ export class HistoryWriter {
     this.checkpointIfDue();
   }
 
-  /** A checkpoint at least every checkpointMs while commits come (SQLite's own one runs at CHECKPOINT_PAGES). */
+  /** A checkpoint at least every checkpointMs (after commits and the once-a-second pruning; SQLite's own runs at CHECKPOINT_PAGES). */
   private checkpointIfDue(): void {
     const now = performance.now();
     if (now - this.lastCheckpoint < this.checkpointMs) return;
@@ -172,6 +172,7 @@ export class HistoryWriter {
         this.stmt.prune1h!.run(id, now - this.retention.hourMs);
       }
     })();
+    this.checkpointIfDue();
   }
 }
 
