@@ -1,6 +1,9 @@
 import type Database from 'better-sqlite3';
 import { asBuffer } from './bytes.js';
-import { decodeChunk } from './chunk-codec.js';
+import { decodeChunkInto } from './chunk-codec.js';
+import { WAL_FIELDS, walBlockData, walBlockIndex } from './wal-block.js';
+
+export { WAL_FIELDS };
 
 /**
  * The write side of the SQLite store: one commit of new series, write-ahead
@@ -32,7 +35,6 @@ export interface CommitBatch {
   samples: number;
 }
 
-export const WAL_FIELDS = 5;
 export const CHUNK_FIELDS = 6;
 
 export interface Retention {
@@ -41,25 +43,27 @@ export interface Retention {
   hourMs: number;
 }
 
+/** Write-ahead file pages (4 KiB) after which SQLite checkpoints (its default is 1000), and the longest time between checkpoints. */
+export const CHECKPOINT_PAGES = 10_000;
+export const CHECKPOINT_MS = 5000;
+const MINUTE = 60_000;
 const HOUR = 3_600_000;
-
-interface Agg {
-  bucket: number;
-  min: number;
-  max: number;
-  sum: number;
-  count: number;
-  last: number;
-  lastTs: number;
-}
 
 export class HistoryWriter {
   private readonly stmt: Record<string, Database.Statement>;
   private pruneCursor = 0;
+  private lastCheckpoint = performance.now();
+  private readonly minute: Bucket;
+  private readonly hour: Bucket;
+  /** A chunk's samples, decoded for its rollups (grown to the largest chunk seen). */
+  private ts = new Float64Array(1024);
+  private values = new Float64Array(1024);
 
   constructor(
     readonly db: Database.Database,
     private readonly retention: Retention,
+    /** The longest time between checkpoints while commits come (tests shorten it). */
+    private readonly checkpointMs = CHECKPOINT_MS,
   ) {
     const upsert = (t: string) =>
       db.prepare(`INSERT INTO ${t} (series_id, ts, min, max, sum, count, last, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -68,8 +72,9 @@ export class HistoryWriter {
     this.stmt = {
       insertSeries: db.prepare('INSERT INTO series (id, key, host, metric, labels) VALUES (?, ?, ?, ?, ?)'),
       insertChunk: db.prepare('INSERT INTO chunks (series_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)'),
-      insertWal: db.prepare('INSERT INTO wal (id, ts, n, data) VALUES (?, ?, ?, ?)'),
-      trimWal: db.prepare('DELETE FROM wal WHERE id < ?'),
+      insertWal: db.prepare('INSERT INTO wal_block (id, last_id, n, batches, data) VALUES (?, ?, ?, ?, ?)'),
+      // Blocks are in id order and do not overlap: the id bound lets SQLite walk the rowid range only.
+      trimWal: db.prepare('DELETE FROM wal_block WHERE id < ? AND last_id < ?'),
       setSeq: db.prepare(
         'INSERT INTO agent_seq (agent_id, session, last_seq) VALUES (?, ?, ?) ON CONFLICT (agent_id, session) DO UPDATE SET last_seq = excluded.last_seq',
       ),
@@ -86,6 +91,11 @@ export class HistoryWriter {
       prune1h: db.prepare('DELETE FROM rollup_1h WHERE series_id = ? AND ts < ?'),
       maxSeries: db.prepare('SELECT max(id) AS m FROM series'),
     };
+    // Checkpoints copy each page once however often commits rewrote it since the last one, so fewer
+    // are cheaper; the timed one in checkpointIfDue keeps the power-loss window (README) a few seconds.
+    db.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
+    this.minute = new Bucket(this.stmt.upsert1m!);
+    this.hour = new Bucket(this.stmt.upsert1h!);
   }
 
   /**
@@ -97,42 +107,55 @@ export class HistoryWriter {
     this.db.transaction(() => {
       if (((this.stmt.getCommit!.get() as { value: number } | undefined)?.value ?? 0) >= b.seq) return;
       for (const row of b.series) this.stmt.insertSeries!.run(...row);
-      const w = b.wal;
-      for (let i = 0; i < w.length; i += WAL_FIELDS)
-        this.stmt.insertWal!.run(w[i], w[i + 1], w[i + 2], asBuffer(b.walBytes, w[i + 3], w[i + 4]));
+      this.writeLog(b);
       const c = b.chunks;
       for (let i = 0; i < c.length; i += CHUNK_FIELDS)
         this.writeChunk(c[i]!, c[i + 1]!, c[i + 2]!, c[i + 3]!, b.chunkBytes.subarray(c[i + 4], c[i + 5]));
       for (const [agent, session, seq] of b.seqs) this.stmt.setSeq!.run(agent, session, seq);
-      this.stmt.trimWal!.run(b.trimWalBelow);
+      this.stmt.trimWal!.run(b.trimWalBelow, b.trimWalBelow);
       this.stmt.setCommit!.run(b.seq);
     })();
+    this.checkpointIfDue();
+  }
+
+  /** A checkpoint at least every checkpointMs (after commits and the once-a-second pruning; SQLite's own runs at CHECKPOINT_PAGES). */
+  private checkpointIfDue(): void {
+    const now = performance.now();
+    if (now - this.lastCheckpoint < this.checkpointMs) return;
+    this.lastCheckpoint = now;
+    this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
+  /** The commit's log entries as one block row (wal-block.ts). */
+  private writeLog(b: CommitBatch): void {
+    const w = b.wal;
+    if (w.length === 0) return;
+    let n = 0;
+    for (let i = 2; i < w.length; i += WAL_FIELDS) n += w[i]!;
+    const data = walBlockData(w, b.walBytes);
+    this.stmt.insertWal!.run(w[0], w[w.length - WAL_FIELDS], n, asBuffer(walBlockIndex(w)), asBuffer(data));
   }
 
   /** A chunk row, and its samples merged into the 1-minute and 1-hour rollup rows. */
   private writeChunk(seriesId: number, startTs: number, endTs: number, count: number, data: Uint8Array): void {
     this.stmt.insertChunk!.run(seriesId, startTs, endTs, count, asBuffer(data));
-    let minute: Agg | null = null;
-    let hour: Agg | null = null;
-    const write = (stmt: Database.Statement, a: Agg) =>
-      stmt.run(seriesId, a.bucket, a.min, a.max, a.sum, a.count, a.last, a.lastTs);
-    decodeChunk(data, startTs, count, (ts, v) => {
-      if (v === null) return;
-      const m = ts - (ts % 60_000);
-      if (minute && minute.bucket !== m) {
-        write(this.stmt.upsert1m!, minute);
-        minute = null;
-      }
-      minute = aggregate(minute, m, ts, v);
-      const h = ts - (ts % HOUR);
-      if (hour && hour.bucket !== h) {
-        write(this.stmt.upsert1h!, hour);
-        hour = null;
-      }
-      hour = aggregate(hour, h, ts, v);
-    });
-    if (minute) write(this.stmt.upsert1m!, minute);
-    if (hour) write(this.stmt.upsert1h!, hour);
+    if (this.ts.length < count) {
+      this.ts = new Float64Array(count);
+      this.values = new Float64Array(count);
+    }
+    const { ts, values, minute, hour } = this;
+    decodeChunkInto(data, startTs, count, ts, values);
+    minute.start(seriesId);
+    hour.start(seriesId);
+    for (let i = 0; i < count; i++) {
+      const v = values[i]!;
+      if (v !== v) continue;
+      const t = ts[i]!;
+      minute.add(t - (t % MINUTE), t, v);
+      hour.add(t - (t % HOUR), t, v);
+    }
+    minute.flush();
+    hour.flush();
   }
 
   /**
@@ -149,16 +172,51 @@ export class HistoryWriter {
         this.stmt.prune1h!.run(id, now - this.retention.hourMs);
       }
     })();
+    this.checkpointIfDue();
   }
 }
 
-function aggregate(a: Agg | null, bucket: number, ts: number, v: number): Agg {
-  if (!a) return { bucket, min: v, max: v, sum: v, count: 1, last: v, lastTs: ts };
-  if (v < a.min) a.min = v;
-  if (v > a.max) a.max = v;
-  a.sum += v;
-  a.count++;
-  a.last = v;
-  a.lastTs = ts;
-  return a;
+/**
+ * One rollup row being summed from a chunk's samples (in time order); written
+ * (merged into its stored row) when the next sample falls into another bucket
+ * and at the chunk's end. One per resolution, reused for every chunk.
+ */
+class Bucket {
+  private seriesId = 0;
+  private bucket = NaN;
+  private min = 0;
+  private max = 0;
+  private sum = 0;
+  private count = 0;
+  private last = 0;
+  private lastTs = 0;
+
+  constructor(private readonly upsert: Database.Statement) {}
+
+  start(seriesId: number): void {
+    this.seriesId = seriesId;
+    this.bucket = NaN;
+  }
+
+  add(bucket: number, ts: number, v: number): void {
+    if (bucket !== this.bucket) {
+      this.flush();
+      this.bucket = bucket;
+      this.min = this.max = this.sum = v;
+      this.count = 0;
+    } else {
+      if (v < this.min) this.min = v;
+      if (v > this.max) this.max = v;
+      this.sum += v;
+    }
+    this.count++;
+    this.last = v;
+    this.lastTs = ts;
+  }
+
+  flush(): void {
+    if (this.bucket !== this.bucket) return;
+    this.upsert.run(this.seriesId, this.bucket, this.min, this.max, this.sum, this.count, this.last, this.lastTs);
+    this.bucket = NaN;
+  }
 }

@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { Appender } from './appender.js';
-import { ByteReader, unzigzag } from './bytes.js';
 import { decodeChunk } from './chunk-codec.js';
 import type { RowReader } from './integrity.js';
 import type { SeriesTable } from './series-table.js';
+import { readWalBlock } from './wal-block.js';
 
 /**
  * What a start reads back (as Prometheus replays its head from the WAL): the
@@ -14,15 +14,24 @@ import type { SeriesTable } from './series-table.js';
 export function replay(db: Database.Database, series: SeriesTable, appender: Appender, readRow: RowReader): void {
   loadSeries(db, series, readRow);
   loadNewestValues(db, series, appender, readRow);
-  for (const row of db.prepare('SELECT id, ts, n, data FROM wal ORDER BY id').iterate() as Iterable<{
+  for (const row of db
+    .prepare('SELECT id, last_id, n, batches, data FROM wal_block ORDER BY id')
+    .iterate() as Iterable<{
     id: number;
-    ts: number;
+    last_id: number;
     n: number;
+    batches: Buffer;
     data: Buffer;
   }>) {
-    // A log row is decoded whole before any of it goes into the heads: a corrupt one is skipped entire.
-    const samples = readRow(`write-ahead log row ${row.id}`, () => walSamples(row.data, row.n));
-    for (const [id, v] of samples ?? []) if (series.has(id)) appender.push(id, row.ts, v, row.id);
+    // A block is decoded whole before any of it goes into the heads: a corrupt one is skipped entire.
+    const block = readRow(`write-ahead log block ${row.id}`, () => readWalBlock(row));
+    if (!block) continue;
+    let k = 0;
+    for (const b of block.batches)
+      for (const end = k + b.n; k < end; k++) {
+        const id = block.series[k]!;
+        if (series.has(id)) appender.push(id, b.ts, block.values[k]!, b.id);
+      }
   }
 }
 
@@ -61,17 +70,4 @@ function labelsOf(json: string): Record<string, string> {
   if (typeof l !== 'object' || l === null || Array.isArray(l) || Object.values(l).some((v) => typeof v !== 'string'))
     throw new Error('labels are not an object of strings');
   return l as Record<string, string>;
-}
-
-/** A log row's samples: per sample the series id as a zigzag varint delta, then the value as a float64. */
-function walSamples(data: Buffer, n: number): [id: number, value: number][] {
-  const r = new ByteReader(data);
-  const out: [number, number][] = [];
-  let id = 0;
-  for (let i = 0; i < n; i++) {
-    id += unzigzag(r.varint());
-    out.push([id, r.float64()]);
-  }
-  if (r.pos !== data.length) throw new Error(`${data.length - r.pos} bytes left over after ${n} samples`);
-  return out;
 }

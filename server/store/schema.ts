@@ -1,11 +1,13 @@
 /**
  * The history database's layout: its tables, how a connection is opened, the
- * bounds of a chunk, and the one migration (from the row-per-sample layout of
- * earlier releases). Both the main thread and the writer thread use these.
+ * bounds of a chunk, and the migrations from earlier layouts (one row per
+ * sample; one log row per batch). Both the main thread and the writer thread
+ * use these.
  */
 import Database from 'better-sqlite3';
 import { asBuffer } from './bytes.js';
 import { ChunkEncoder } from './chunk-codec.js';
+import { walBlockIndex } from './wal-block.js';
 
 /** A head is sealed early at this many samples or this time span (a replay after an outage arrives all at once). */
 export const MAX_CHUNK_SAMPLES = 600;
@@ -20,7 +22,7 @@ export const SCHEMA = `
   CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, start_ts INTEGER NOT NULL, end_ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
   CREATE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, start_ts);
   CREATE INDEX IF NOT EXISTS chunks_by_end ON chunks (end_ts);
-  CREATE TABLE IF NOT EXISTS wal (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
+  CREATE TABLE IF NOT EXISTS wal_block (id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, n INTEGER NOT NULL, batches BLOB NOT NULL, data BLOB NOT NULL);
   ${rollupTable('rollup_1m')}
   ${rollupTable('rollup_1h')}
   CREATE TABLE IF NOT EXISTS agent_seq (agent_id TEXT NOT NULL, session TEXT NOT NULL, last_seq INTEGER NOT NULL, PRIMARY KEY (agent_id, session)) WITHOUT ROWID;
@@ -41,6 +43,30 @@ export function openHistoryDb(file: string): Database.Database {
 export function prepareSchema(db: Database.Database): void {
   db.exec(SCHEMA);
   migrateRowPerSampleTable(db);
+  migrateRowPerBatchLog(db);
+}
+
+/**
+ * Databases written before log blocks kept one `wal` row per batch (id, ts,
+ * n, data). Each such row becomes a block of one batch, with its bytes as
+ * they are (the sample encoding did not change), once, at the first start.
+ */
+function migrateRowPerBatchLog(db: Database.Database): void {
+  const old = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'wal'").get();
+  if (!old) return;
+  const insert = db.prepare('INSERT INTO wal_block (id, last_id, n, batches, data) VALUES (?, ?, ?, ?, ?)');
+  db.transaction(() => {
+    for (const r of db.prepare('SELECT id, ts, n, data FROM wal ORDER BY id').all() as {
+      id: number;
+      ts: number;
+      n: number;
+      data: Buffer;
+    }[]) {
+      const batches = walBlockIndex(new Float64Array([r.id, r.ts, r.n, 0, r.data.length]));
+      insert.run(r.id, r.id, r.n, asBuffer(batches), r.data);
+    }
+    db.exec('DROP TABLE wal');
+  })();
 }
 
 /**

@@ -95,9 +95,9 @@ export class SqliteStore implements Store {
     mkdirSync(path.dirname(opts.file), { recursive: true });
     const db = (this.db = openHistoryDb(opts.file));
     prepareSchema(db);
-    const max = (table: string) =>
-      (db.prepare(`SELECT max(id) AS m FROM ${table}`).get() as { m: number | null }).m ?? 0;
-    this.appender = new Appender(max('wal'), {
+    const max = (table: string, column = 'id') =>
+      (db.prepare(`SELECT max(${column}) AS m FROM ${table}`).get() as { m: number | null }).m ?? 0;
+    this.appender = new Appender(max('wal_block', 'last_id'), {
       now: this.now,
       chunkAgeMs: opts.chunkAgeMs ?? 60_000,
       commitSamples: opts.commitSamples ?? 50_000,

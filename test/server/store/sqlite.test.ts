@@ -10,6 +10,7 @@ import { SqliteStore } from '../../../server/store/sqlite.js';
 import { HistoryWriter } from '../../../server/store/history-writer.js';
 import { SCHEMA, openHistoryDb } from '../../../server/store/schema.js';
 import { ChunkEncoder } from '../../../server/store/chunk-codec.js';
+import { readWalBlock } from '../../../server/store/wal-block.js';
 import { appendSamples } from '../../../server/store/store.js';
 import { createLogger } from '../../../shared/log.js';
 import { REPO, getJson, runCli, serverProcess, tempDir, until, type Running } from '../../helpers/process.js';
@@ -329,19 +330,19 @@ describe('a store whose writes fail', () => {
     const id = store.seriesId('db1', 'disk_in_flight', { device: 'sda' });
     store.flush();
     // Take the log table away under the store: every commit now fails, as on a full or broken disk.
-    other.exec('ALTER TABLE wal RENAME TO wal_away');
+    other.exec('ALTER TABLE wal_block RENAME TO wal_away');
     store.appendValues(1000, [id], [1]);
     store.setLastSeq('db1', 's', 1);
     let durable = false;
     void store.whenDurable().then(() => (durable = true));
     await until(() => store.failure, 5000, 'the failure to be seen');
-    expect(store.failure).toMatch(/no such table: wal/);
+    expect(store.failure).toMatch(/no such table: wal_block/);
     store.appendValues(2000, [id], [2]);
     // The time is the point: retries come every 1 s, so 1.2 s holds at least one, and it must still fail quietly.
     await new Promise((r) => setTimeout(r, 1200));
     expect(durable).toBe(false);
     expect(lines.filter((l) => /writing history failed/.test(l))).toHaveLength(1); // said once, not once per retry
-    other.exec('ALTER TABLE wal_away RENAME TO wal');
+    other.exec('ALTER TABLE wal_away RENAME TO wal_block');
     await until(() => durable, 5000, 'the retry to succeed');
     // The retry carries the failed commit; the sample appended during the outage may follow in the next one.
     await store.whenDurable();
@@ -351,7 +352,12 @@ describe('a store whose writes fail', () => {
       [1000, 1],
       [2000, 2],
     ]);
-    const logged = other.prepare('SELECT ts, n FROM wal ORDER BY id').all();
+    // One block per commit; the batches in them, in order, are what was appended.
+    const logged = (
+      other.prepare('SELECT id, last_id, n, batches, data FROM wal_block ORDER BY id').all() as Parameters<
+        typeof readWalBlock
+      >[0][]
+    ).flatMap((row) => readWalBlock(row).batches.map(({ ts, n }) => ({ ts, n })));
     other.close();
     expect(logged).toEqual([
       { ts: 1000, n: 1 },
@@ -391,7 +397,7 @@ describe('the history writer', () => {
     writer.commit(batch);
     writer.commit(batch); // as a replacement writer thread would get it
     const count = (t: string) => (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
-    expect([count('series'), count('wal'), count('chunks'), count('rollup_1m')]).toEqual([1, 1, 1, 1]);
+    expect([count('series'), count('wal_block'), count('chunks'), count('rollup_1m')]).toEqual([1, 1, 1, 1]);
     expect(db.prepare('SELECT min, max, sum, count, last FROM rollup_1m').get()).toEqual({
       min: 0.5,
       max: 2.5,
