@@ -1,36 +1,48 @@
 import { exprMetrics, type Condition, type Expr } from './rules.js';
+import { Ring, type Slab } from './ring.js';
 
-/** One series' recent samples on the server, as the rules read them. */
-export interface Window {
-  labels: Record<string, string>;
-  /** The labels' entries, for joining conditions on shared labels without Object.keys per check. */
-  entries: [string, string][];
-  ts: number[];
-  /** NaN for null, so the array holds unboxed doubles. */
-  values: number[];
-  /** Alert ids by rule name for this host and label set: hashing is too dear to repeat every second. */
-  alertIds?: Map<string, string>;
-  /** Server time the newest sample arrived, for staleness. */
-  lastAt: number;
+/** One series' recent samples on the server, as the rules read them (kept only for series some rule selects). */
+export class Window extends Ring {
+  /** Alert ids of this host and label set, as rule name and id in turn: hashing is too dear to repeat every second. */
+  alertIds: string[] = [];
+
+  constructor(
+    readonly labels: Record<string, string>,
+    slab: Slab,
+    capacity: number,
+    keepMs: number,
+    /** Server time the newest sample arrived, for staleness. */
+    public lastAt: number,
+  ) {
+    super(slab, capacity, keepMs);
+  }
+
+  alertIdOf(rule: string): string | undefined {
+    const ids = this.alertIds;
+    for (let i = 0; i < ids.length; i += 2) if (ids[i] === rule) return ids[i + 1];
+    return undefined;
+  }
 }
 
 /** Conditions on other metrics join on the labels both carry (device, array, …). */
 export function joins(w: Window, base: Record<string, string>): boolean {
-  for (const [k, v] of w.entries) if (k in base && base[k] !== v) return false;
+  for (const k in w.labels) if (k in base && base[k] !== w.labels[k]) return false;
   return true;
 }
 
 /** A condition's function of its window ending at `ts`. */
-export function valueAt(w: Pick<Window, 'ts' | 'values'>, c: Condition, ts: number): number | null {
+export function valueAt(w: Ring, c: Condition, ts: number): number | null {
   // The newest sample at or before ts; `last` is its value whatever its age.
-  let i = w.ts.length - 1;
-  while (i >= 0 && w.ts[i]! > ts) i--;
+  let i = w.len - 1;
+  while (i >= 0 && w.tsAt(i) > ts) i--;
   if (i < 0) return null;
   if (c.fn === 'last') {
-    const v = w.values[i]!;
+    const v = w.valueAt(i);
     return Number.isNaN(v) ? null : v;
   }
-  // One pass back to the start of the window, over the non-null values.
+  // One pass back to the start of the window, over the non-null values, straight over the slab.
+  const { buf } = w.slab;
+  const { off, cap } = w;
   const from = ts - c.overMs;
   let n = 0;
   let sum = 0;
@@ -40,15 +52,17 @@ export function valueAt(w: Pick<Window, 'ts' | 'values'>, c: Condition, ts: numb
   let newestTs = 0;
   let oldest = 0;
   let oldestTs = 0;
-  for (; i >= 0 && w.ts[i]! >= from; i--) {
-    const v = w.values[i]!;
+  for (let p = w.at(i); i >= 0; i--, p = p === 0 ? cap - 1 : p - 1) {
+    const t = buf[off + p]!;
+    if (t < from) break;
+    const v = buf[off + cap + p]!;
     if (Number.isNaN(v)) continue;
     if (n === 0) {
       newest = v;
-      newestTs = w.ts[i]!;
+      newestTs = t;
     }
     oldest = v;
-    oldestTs = w.ts[i]!;
+    oldestTs = t;
     n++;
     sum += v;
     if (v < min) min = v;
@@ -84,5 +98,5 @@ export interface MetricWindows {
   series: Map<string, Window>;
 }
 
-/** host → metric → its windows: what the engine keeps of the metrics rules read. */
+/** host → metric → its windows: what the engine keeps of the series rules select. */
 export type HostWindows = Map<string, Map<string, MetricWindows>>;
