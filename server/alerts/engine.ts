@@ -123,15 +123,11 @@ export class AlertEngine {
     const plan = this.plans.get(host, this.opts.rules(), series, shape, now);
     this.cadence.note(host, ts);
     if (this.retired.size && this.retired.delete(host)) this.scheduleSave(); // it reports again: no longer retired
-    if (plan.metrics.length === 0) return;
     for (const m of plan.metrics) m.lastSeen = now;
     // Only the samples some rule selects, straight into their rings: the plan says which.
-    const { from, windows } = plan;
-    for (let k = 0; k < windows.length; k++) {
-      const w = windows[k]!;
-      if (w.append(ts, values[from[k]!] ?? NaN)) w.lastAt = now;
-    }
-    this.evaluate(host, plan.evals, ts, now);
+    const { slab, from, rings } = plan;
+    for (let k = 0; k < rings.length; k++) slab.append(rings[k]!, ts, values[from[k]!] ?? NaN, now);
+    if (plan.evals.length > 0) this.evaluate(host, plan.evals, ts, now);
   }
 
   /** Steps the alert instances a batch fed, at sample time `ts`. */
@@ -330,6 +326,14 @@ export class AlertEngine {
     this.retired.set(host, now);
     this.scheduleSave();
     return mine.length;
+  }
+
+  /** The series of `host` the engine keeps samples of (those some rule selects), as metric and labels. */
+  keptSeries(host: string): { metric: string; labels: Record<string, string> }[] {
+    const kept = [];
+    for (const [metric, m] of this.windows.get(host) ?? [])
+      for (const w of m.series.values()) kept.push({ metric, labels: w.labels });
+    return kept;
   }
 
   retiredHosts(): string[] {

@@ -41,10 +41,12 @@ export interface Eval {
 export interface Plan {
   rules: readonly Rule[];
   shape: BatchShape | null;
-  /** The batch positions of the samples that feed a window, aligned with `windows`; the rest are not looked at. */
+  /** The host's sample storage. */
+  slab: Slab;
+  /** The batch positions of the samples that feed a window, and those windows' rings, aligned; the rest are not looked at. */
   from: Int32Array;
-  windows: Window[];
-  /** Every metric a rule reads that the batch carries (its `lastSeen` is for absent-data rules). */
+  rings: Int32Array;
+  /** The metrics absent-data rules name that the batch carries (their `lastSeen`). */
   metrics: MetricWindows[];
   evals: Eval[];
 }
@@ -53,6 +55,13 @@ export interface Plan {
 interface Selector {
   matchers: readonly Matcher[];
   keepMs: number;
+}
+
+/** What a rule set selects: per metric its selectors, and the metrics absent-data rules name. */
+interface Selection {
+  rules: readonly Rule[];
+  byMetric: Map<string, Selector[]>;
+  absent: Set<string>;
 }
 
 /** Kept beyond a condition's range: slack for batches that arrive a little late or out of step. */
@@ -76,7 +85,7 @@ function keepFor(selectors: readonly Selector[], labels: Record<string, string>)
 export class PlanCache {
   private readonly plans = new Map<string, Plan>();
   /** Per metric the rules read, what they select of it; recomputed only when the rule set changes. */
-  private selectorsFor: { rules: readonly Rule[]; byMetric: Map<string, Selector[]> } | null = null;
+  private selectorsFor: Selection | null = null;
   /** Series key of a labels object: batches decoded on the server reuse one labels object per series. */
   private readonly labelKeys = new WeakMap<object, string>();
   /** Each host's sample storage. */
@@ -105,9 +114,10 @@ export class PlanCache {
     this.slabs.delete(host);
   }
 
-  private selectors(rules: readonly Rule[]): Map<string, Selector[]> {
-    if (this.selectorsFor?.rules === rules) return this.selectorsFor.byMetric;
+  private selectors(rules: readonly Rule[]): Selection {
+    if (this.selectorsFor?.rules === rules) return this.selectorsFor;
     const byMetric = new Map<string, Selector[]>();
+    const absent = new Set<string>();
     const add = (metric: string, matchers: readonly Matcher[], overMs: number) => {
       let list = byMetric.get(metric);
       if (!list) byMetric.set(metric, (list = []));
@@ -115,20 +125,22 @@ export class PlanCache {
     };
     for (const r of rules) {
       for (const e of [r.when, r.clear]) if (e) for (const c of exprMetrics(e)) add(c.metric, c.matchers, c.overMs);
-      if (r.absent && 'metric' in r.absent) add(r.absent.metric, r.absent.matchers, 0);
+      if (r.absent && 'metric' in r.absent) {
+        add(r.absent.metric, r.absent.matchers, 0);
+        absent.add(r.absent.metric);
+      }
     }
-    this.selectorsFor = { rules, byMetric };
-    return byMetric;
+    return (this.selectorsFor = { rules, byMetric, absent });
   }
 
   private build(host: string, rules: readonly Rule[], series: readonly SeriesRef[], now: number): Plan {
-    const selectors = this.selectors(rules);
+    const { byMetric: selectors, absent } = this.selectors(rules);
     let byMetric = this.windows.get(host);
     if (!byMetric) this.windows.set(host, (byMetric = new Map<string, MetricWindows>()));
     let slab = this.slabs.get(host);
     if (!slab) this.slabs.set(host, (slab = new Slab()));
     const from: number[] = [];
-    const windows: Window[] = [];
+    const rings: number[] = [];
     const metrics = new Set<MetricWindows>();
     const fed = new Set<string>();
     for (let i = 0; i < series.length; i++) {
@@ -138,7 +150,7 @@ export class PlanCache {
       fed.add(s.m);
       let m = byMetric.get(s.m);
       if (!m) byMetric.set(s.m, (m = { lastSeen: now, series: new Map() }));
-      metrics.add(m);
+      if (absent.has(s.m)) metrics.add(m);
       const keepMs = keepFor(claims, s.l ?? NO_LABELS);
       if (keepMs === 0) continue; // no rule reads this series: no window, and the batch skips it
       const key = this.labelKey(s.l);
@@ -146,12 +158,13 @@ export class PlanCache {
       if (!w) {
         const capacity = initialCapacity(keepMs, this.intervalMs(host));
         m.series.set(key, (w = new Window({ ...(s.l ?? {}) }, slab, capacity, keepMs, now)));
-      } else w.keepMs = keepMs; // the rule set may read more or less of it now
+      } else slab.setKeepMs(w.ring, keepMs); // the rule set may read more or less of it now
       from.push(i);
-      windows.push(w);
+      rings.push(w.ring);
     }
     const evals = this.evals(host, rules, byMetric, fed);
-    return { rules, shape: null, from: Int32Array.from(from), windows, metrics: [...metrics], evals };
+    const plan = { rules, shape: null, slab, from: Int32Array.from(from), rings: Int32Array.from(rings) };
+    return { ...plan, metrics: [...metrics], evals };
   }
 
   /** The alert instances of rules whose conditions read a metric the batch carries. */

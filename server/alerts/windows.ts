@@ -1,20 +1,31 @@
 import { exprMetrics, type Condition, type Expr } from './rules.js';
-import { Ring, type Slab } from './ring.js';
+import type { Slab } from './ring.js';
+
+/** A ring of samples in a host's slab (ring.ts). */
+export interface RingRef {
+  readonly slab: Slab;
+  readonly ring: number;
+}
 
 /** One series' recent samples on the server, as the rules read them (kept only for series some rule selects). */
-export class Window extends Ring {
+export class Window implements RingRef {
   /** Alert ids of this host and label set, as rule name and id in turn: hashing is too dear to repeat every second. */
-  alertIds: string[] = [];
+  readonly alertIds: string[] = [];
+  readonly ring: number;
 
   constructor(
     readonly labels: Record<string, string>,
-    slab: Slab,
+    readonly slab: Slab,
     capacity: number,
     keepMs: number,
-    /** Server time the newest sample arrived, for staleness. */
-    public lastAt: number,
+    now: number,
   ) {
-    super(slab, capacity, keepMs);
+    this.ring = slab.add(capacity, keepMs, now);
+  }
+
+  /** Server time the newest sample arrived, for staleness. */
+  get lastAt(): number {
+    return this.slab.lastAt(this.ring);
   }
 
   alertIdOf(rule: string): string | undefined {
@@ -31,18 +42,17 @@ export function joins(w: Window, base: Record<string, string>): boolean {
 }
 
 /** A condition's function of its window ending at `ts`. */
-export function valueAt(w: Ring, c: Condition, ts: number): number | null {
+export function valueAt({ slab, ring }: RingRef, c: Condition, ts: number): number | null {
   // The newest sample at or before ts; `last` is its value whatever its age.
-  let i = w.len - 1;
-  while (i >= 0 && w.tsAt(i) > ts) i--;
+  let i = slab.len(ring) - 1;
+  while (i >= 0 && slab.tsAt(ring, i) > ts) i--;
   if (i < 0) return null;
   if (c.fn === 'last') {
-    const v = w.valueAt(i);
+    const v = slab.valueAt(ring, i);
     return Number.isNaN(v) ? null : v;
   }
   // One pass back to the start of the window, over the non-null values, straight over the slab.
-  const { buf } = w.slab;
-  const { off, cap } = w;
+  const { buf } = slab;
   const from = ts - c.overMs;
   let n = 0;
   let sum = 0;
@@ -52,10 +62,11 @@ export function valueAt(w: Ring, c: Condition, ts: number): number | null {
   let newestTs = 0;
   let oldest = 0;
   let oldestTs = 0;
-  for (let p = w.at(i); i >= 0; i--, p = p === 0 ? cap - 1 : p - 1) {
-    const t = buf[off + p]!;
+  for (; i >= 0; i--) {
+    const p = slab.at(ring, i);
+    const t = buf[p]!;
     if (t < from) break;
-    const v = buf[off + cap + p]!;
+    const v = buf[p + 1]!;
     if (Number.isNaN(v)) continue;
     if (n === 0) {
       newest = v;
