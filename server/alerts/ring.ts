@@ -2,9 +2,9 @@
  * Sample storage for the alert engine's windows: per host one slab, two
  * Float64Arrays holding every ring of that host's windows, so that feeding a
  * batch touches a few contiguous cache lines instead of an object, two arrays
- * and a boxed number per series. `meta` holds each ring's bookkeeping (where
- * it lives, its capacity, oldest sample, length, range kept, when its newest
- * sample arrived); `buf` the samples, each as a (timestamp, value) pair,
+ * and a boxed number per series. `idx` and `times` hold each ring's
+ * bookkeeping (where it lives, its capacity, oldest sample, length; range
+ * kept, when its newest sample arrived); `buf` the samples, each as a (timestamp, value) pair,
  * oldest first around the ring. A ring is sized from the rule's range and the
  * host's sampling interval and doubles when a faster cadence needs more room,
  * never dropping a sample still inside the range.
@@ -15,14 +15,16 @@ const SLAB_STEP = 512;
 /** A ring's first capacity never exceeds this; it grows on demand past it. */
 const MAX_INITIAL_CAPACITY = 4096;
 
-/** A ring's bookkeeping in `meta`: its fields' offsets, and how many doubles a ring takes. */
-const OFF = 0;
-const CAP = 1;
-const START = 2;
-const LEN = 3;
-const KEEP = 4;
-const LAST_AT = 5;
-const META = 6;
+/** A ring's bookkeeping: in `idx` (int32s, for index arithmetic without conversions) where it lives … */
+export const OFF = 0;
+export const CAP = 1;
+export const START = 2;
+export const LEN = 3;
+export const IDX = 4;
+/** … and in `times` (doubles) how far back it keeps and when its newest sample arrived. */
+const KEEP = 0;
+const LAST_AT = 1;
+const TIMES = 2;
 
 /** The first capacity of a ring keeping `keepMs` of samples arriving every `intervalMs`. */
 export function initialCapacity(keepMs: number, intervalMs: number): number {
@@ -32,7 +34,8 @@ export function initialCapacity(keepMs: number, intervalMs: number): number {
 /** One host's rings. A ring is named by its index; indexes are never reused while the slab lives. */
 export class Slab {
   buf = new Float64Array(0);
-  meta = new Float64Array(META * 4);
+  idx = new Int32Array(IDX * 4);
+  times = new Float64Array(TIMES * 4);
   rings = 0;
   /** Doubles of `buf` handed out so far. */
   used = 0;
@@ -42,34 +45,36 @@ export class Slab {
   /** A new ring of `capacity` samples keeping `keepMs` behind its newest; its index. */
   add(capacity: number, keepMs: number, lastAt: number): number {
     const r = this.rings++;
-    if (this.rings * META > this.meta.length) {
-      const meta = new Float64Array(this.meta.length * 2);
-      meta.set(this.meta);
-      this.meta = meta;
+    if (this.rings * IDX > this.idx.length) {
+      const idx = new Int32Array(this.idx.length * 2);
+      idx.set(this.idx);
+      this.idx = idx;
+      const times = new Float64Array(this.times.length * 2);
+      times.set(this.times);
+      this.times = times;
     }
     const cap = Math.max(1, capacity);
-    const m = r * META;
-    this.meta[m + OFF] = this.take(2 * cap);
-    this.meta[m + CAP] = cap;
-    this.meta[m + KEEP] = keepMs;
-    this.meta[m + LAST_AT] = lastAt;
+    this.idx[r * IDX + OFF] = this.take(2 * cap);
+    this.idx[r * IDX + CAP] = cap;
+    this.times[r * TIMES + KEEP] = keepMs;
+    this.times[r * TIMES + LAST_AT] = lastAt;
     return r;
   }
 
   len(r: number): number {
-    return this.meta[r * META + LEN]!;
+    return this.idx[r * IDX + LEN]!;
   }
 
   cap(r: number): number {
-    return this.meta[r * META + CAP]!;
+    return this.idx[r * IDX + CAP]!;
   }
 
   /** Where in `buf` the i-th sample of ring r (oldest first) starts: its timestamp, then its value. */
   at(r: number, i: number): number {
-    const m = r * META;
-    const cap = this.meta[m + CAP]!;
-    const p = this.meta[m + START]! + i;
-    return this.meta[m + OFF]! + 2 * (p >= cap ? p - cap : p);
+    const m = r * IDX;
+    const cap = this.idx[m + CAP]!;
+    const p = this.idx[m + START]! + i;
+    return this.idx[m + OFF]! + 2 * (p >= cap ? p - cap : p);
   }
 
   tsAt(r: number, i: number): number {
@@ -81,16 +86,16 @@ export class Slab {
   }
 
   keepMs(r: number): number {
-    return this.meta[r * META + KEEP]!;
+    return this.times[r * TIMES + KEEP]!;
   }
 
   setKeepMs(r: number, ms: number): void {
-    this.meta[r * META + KEEP] = ms;
+    this.times[r * TIMES + KEEP] = ms;
   }
 
   /** Server time the newest sample of ring r arrived (for staleness). */
   lastAt(r: number): number {
-    return this.meta[r * META + LAST_AT]!;
+    return this.times[r * TIMES + LAST_AT]!;
   }
 
   /**
@@ -99,28 +104,30 @@ export class Slab {
    * false (and nothing kept) for a sample not newer.
    */
   append(r: number, ts: number, v: number, now: number): boolean {
-    const meta = this.meta;
-    const m = r * META;
-    let len = meta[m + LEN]!;
+    const idx = this.idx;
+    const m = r * IDX;
+    let len = idx[m + LEN]!;
     if (len > 0) {
-      if (ts <= this.buf[this.at(r, len - 1)]!) return false;
-      const keepFrom = ts - meta[m + KEEP]!;
-      const cap = meta[m + CAP]!;
-      const off = meta[m + OFF]!;
-      let start = meta[m + START]!;
-      while (len > 0 && this.buf[off + 2 * start]! < keepFrom) {
+      const buf = this.buf;
+      const off = idx[m + OFF]!;
+      const cap = idx[m + CAP]!;
+      let start = idx[m + START]!;
+      const newest = start + len - 1;
+      if (ts <= buf[off + 2 * (newest >= cap ? newest - cap : newest)]!) return false;
+      const keepFrom = ts - this.times[r * TIMES + KEEP]!;
+      while (len > 0 && buf[off + 2 * start]! < keepFrom) {
         start = start + 1 === cap ? 0 : start + 1;
         len--;
       }
-      meta[m + START] = start;
-      meta[m + LEN] = len;
+      idx[m + START] = start;
+      idx[m + LEN] = len;
       if (len === cap) this.grow(r);
     }
     const p = this.at(r, len);
     this.buf[p] = ts;
     this.buf[p + 1] = v;
-    meta[m + LEN] = len + 1;
-    meta[m + LAST_AT] = now;
+    this.idx[m + LEN] = len + 1;
+    this.times[r * TIMES + LAST_AT] = now;
     return true;
   }
 
@@ -158,15 +165,15 @@ export class Slab {
 
   /** Copies ring r's samples oldest first from `from` (where its region is now) to `off` in `buf`, with capacity `cap`. */
   private move(r: number, from: Float64Array, off: number, cap: number): void {
-    const m = r * META;
-    const len = this.meta[m + LEN]!;
+    const m = r * IDX;
+    const len = this.idx[m + LEN]!;
     for (let i = 0; i < len; i++) {
       const p = this.at(r, i);
       this.buf[off + 2 * i] = from[p]!;
       this.buf[off + 2 * i + 1] = from[p + 1]!;
     }
-    this.meta[m + OFF] = off;
-    this.meta[m + CAP] = cap;
-    this.meta[m + START] = 0;
+    this.idx[m + OFF] = off;
+    this.idx[m + CAP] = cap;
+    this.idx[m + START] = 0;
   }
 }

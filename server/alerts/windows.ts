@@ -1,5 +1,5 @@
 import { exprMetrics, type Condition, type Expr } from './rules.js';
-import type { Slab } from './ring.js';
+import { CAP, IDX, OFF, START, type Slab } from './ring.js';
 
 /** A ring of samples in a host's slab (ring.ts). */
 export interface RingRef {
@@ -52,7 +52,12 @@ export function valueAt({ slab, ring }: RingRef, c: Condition, ts: number): numb
     return Number.isNaN(v) ? null : v;
   }
   // One pass back to the start of the window, over the non-null values, straight over the slab.
-  const { buf } = slab;
+  const { buf, idx } = slab;
+  const m = ring * IDX;
+  const off = idx[m + OFF]!;
+  const cap = idx[m + CAP]!;
+  let p = idx[m + START]! + i;
+  if (p >= cap) p -= cap;
   const from = ts - c.overMs;
   let n = 0;
   let sum = 0;
@@ -62,11 +67,11 @@ export function valueAt({ slab, ring }: RingRef, c: Condition, ts: number): numb
   let newestTs = 0;
   let oldest = 0;
   let oldestTs = 0;
-  for (; i >= 0; i--) {
-    const p = slab.at(ring, i);
-    const t = buf[p]!;
+  for (; i >= 0; i--, p = p === 0 ? cap - 1 : p - 1) {
+    const q = off + 2 * p;
+    const t = buf[q]!;
     if (t < from) break;
-    const v = buf[p + 1]!;
+    const v = buf[q + 1]!;
     if (Number.isNaN(v)) continue;
     if (n === 0) {
       newest = v;
