@@ -64,6 +64,15 @@ interface Selection {
   absent: Set<string>;
 }
 
+/** A series newly selected by a plan: where its window goes, and its place in the plan. */
+interface NewWindow {
+  m: MetricWindows;
+  key: string;
+  labels: Record<string, string> | undefined;
+  keepMs: number;
+  at: number;
+}
+
 /** Kept beyond a condition's range: slack for batches that arrive a little late or out of step. */
 const SLACK_MS = 5000;
 const NO_LABELS: Record<string, string> = {};
@@ -143,6 +152,7 @@ export class PlanCache {
     const rings: number[] = [];
     const metrics = new Set<MetricWindows>();
     const fed = new Set<string>();
+    const fresh: NewWindow[] = [];
     for (let i = 0; i < series.length; i++) {
       const s = series[i]!;
       const claims = selectors.get(s.m);
@@ -154,17 +164,28 @@ export class PlanCache {
       const keepMs = keepFor(claims, s.l ?? NO_LABELS);
       if (keepMs === 0) continue; // no rule reads this series: no window, and the batch skips it
       const key = this.labelKey(s.l);
-      let w = m.series.get(key);
-      if (!w) {
-        const capacity = initialCapacity(keepMs, this.intervalMs(host));
-        m.series.set(key, (w = new Window({ ...(s.l ?? {}) }, slab, capacity, keepMs, now)));
-      } else slab.setKeepMs(w.ring, keepMs); // the rule set may read more or less of it now
+      const w = m.series.get(key);
+      if (w)
+        slab.setKeepMs(w.ring, keepMs); // the rule set may read more or less of it now
+      else fresh.push({ m, key, labels: s.l, keepMs, at: from.length });
       from.push(i);
-      rings.push(w.ring);
+      rings.push(w ? w.ring : -1);
     }
+    this.addWindows(slab, fresh, rings, this.intervalMs(host), now);
     const evals = this.evals(host, rules, byMetric, fed);
     const plan = { rules, shape: null, slab, from: Int32Array.from(from), rings: Int32Array.from(rings) };
     return { ...plan, metrics: [...metrics], evals };
+  }
+
+  /** Windows for the newly selected series, their rings taken from the slab at once (it grows once, exactly). */
+  private addWindows(slab: Slab, fresh: NewWindow[], rings: number[], intervalMs: number, now: number): void {
+    const capacity = (w: NewWindow) => initialCapacity(w.keepMs, intervalMs);
+    slab.reserve(fresh.reduce((n, w) => n + 2 * capacity(w), 0));
+    for (const f of fresh) {
+      const w = new Window({ ...(f.labels ?? {}) }, slab, capacity(f), f.keepMs, now);
+      f.m.series.set(f.key, w);
+      rings[f.at] = w.ring;
+    }
   }
 
   /** The alert instances of rules whose conditions read a metric the batch carries. */

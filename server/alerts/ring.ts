@@ -131,13 +131,17 @@ export class Slab {
     return true;
   }
 
-  /** `n` doubles at the end of `buf`, grown in steps. */
+  /** Makes room for exactly `n` more doubles: a plan's new rings are sized together, so the slab wastes nothing. */
+  reserve(n: number): void {
+    if (this.used + n <= this.buf.length) return;
+    const next = new Float64Array(this.used + n);
+    next.set(this.buf.subarray(0, this.used));
+    this.buf = next;
+  }
+
+  /** `n` doubles at the end of `buf`; when it must grow for a ring outside a plan's reservation, by a step. */
   private take(n: number): number {
-    if (this.used + n > this.buf.length) {
-      const next = new Float64Array(Math.ceil((this.used + n) / SLAB_STEP) * SLAB_STEP);
-      next.set(this.buf.subarray(0, this.used));
-      this.buf = next;
-    }
+    if (this.used + n > this.buf.length) this.reserve(Math.max(n, SLAB_STEP));
     const off = this.used;
     this.used += n;
     return off;
@@ -157,7 +161,7 @@ export class Slab {
     let size = 0;
     for (let r = 0; r < this.rings; r++) size += 2 * this.cap(r);
     const old = this.buf;
-    this.buf = new Float64Array(Math.ceil(size / SLAB_STEP) * SLAB_STEP);
+    this.buf = new Float64Array(size);
     this.used = 0;
     this.waste = 0;
     for (let r = 0; r < this.rings; r++) this.move(r, old, this.take(2 * this.cap(r)), this.cap(r));

@@ -78,6 +78,16 @@ describe('a window’s ring of samples', () => {
     expect(contents(slab, r).map(([t]) => t)).toEqual([4000, 5000, 6000]);
   });
 
+  it('takes exactly the room reserved for a plan’s rings, and steps of 512 doubles beyond it', () => {
+    const slab = new Slab();
+    slab.reserve(2 * 4 + 2 * 2); // a ring of 4 samples and one of 2: a (ts, value) pair each
+    slab.add(4, 3000, 0);
+    slab.add(2, 1000, 0);
+    expect([slab.buf.length, slab.used]).toEqual([12, 12]);
+    slab.add(3, 2000, 0); // not reserved: the slab grows by a step
+    expect([slab.buf.length, slab.used]).toEqual([12 + 512, 18]);
+  });
+
   it('is first sized for its range at the host’s interval, plus two', () => {
     expect(initialCapacity(305_000, 1000)).toBe(307);
     expect(initialCapacity(5000, 10_000)).toBe(3);
