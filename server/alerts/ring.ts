@@ -19,7 +19,7 @@ const MAX_INITIAL_CAPACITY = 4096;
 export const OFF = 0;
 export const CAP = 1;
 export const START = 2;
-export const LEN = 3;
+const LEN = 3;
 export const IDX = 4;
 /** … and in `times` (doubles) how far back it keeps and when its newest sample arrived. */
 const KEEP = 0;
