@@ -9,7 +9,7 @@ import { HostCadence, RECONNECT_GRACE_MS, staleAfterMs } from './staleness.js';
 import type { AlertSnapshot, Notifier, ResolvedBy } from './notify.js';
 import { advance, alertId, render, type AlertInstance, type StepInput } from './instance.js';
 import { Silences, type Silence } from './silences.js';
-import { PlanCache, type BatchShape } from './plan.js';
+import { PlanCache, type BatchShape, type Eval } from './plan.js';
 import { holds } from './evaluate.js';
 import { absentSteps } from './absent.js';
 import { EngineState } from './engine-state.js';
@@ -47,8 +47,8 @@ export type ListedAlert = AlertSnapshot & {
 
 /**
  * Evaluates the rules as samples arrive: per alert, inactive → pending →
- * firing → resolved (instance.ts). Only the metrics rules read are kept, for
- * the longest window a rule needs (windows.ts), fed through per-host plans
+ * firing → resolved (instance.ts). Only the series rules select are kept, for
+ * the longest range a rule reads of them (windows.ts, ring.ts), fed through per-host plans
  * (plan.ts); silences in silences.ts, absent-data rules in absent.ts, the
  * state file in engine-state.ts.
  */
@@ -77,7 +77,11 @@ export class AlertEngine {
     this.startedAt = this.now();
     this.inhibitRules = opts.inhibitRules ?? DEFAULT_INHIBIT_RULES;
     this.silences = new Silences(() => this.scheduleSave());
-    this.plans = new PlanCache(this.windows, (id, w) => this.windowOf.set(id, w));
+    this.plans = new PlanCache(
+      this.windows,
+      (id, w) => this.windowOf.set(id, w),
+      (host) => this.cadence.intervalMs(host),
+    );
     this.state = new EngineState(opts.stateFile, () => this.persisted(), opts.log, opts.stateRetryMs);
     opts.notifier.subscribe(() => this.scheduleSave());
     this.load();
@@ -119,25 +123,19 @@ export class AlertEngine {
     const plan = this.plans.get(host, this.opts.rules(), series, shape, now);
     this.cadence.note(host, ts);
     if (this.retired.size && this.retired.delete(host)) this.scheduleSave(); // it reports again: no longer retired
-    if (plan.metrics.length === 0) return;
     for (const m of plan.metrics) m.lastSeen = now;
-    for (let i = 0; i < series.length; i++) {
-      const w = plan.windows[i];
-      if (!w) continue;
-      if (w.ts.length && ts <= w.ts[w.ts.length - 1]!) continue;
-      w.ts.push(ts);
-      w.values.push(values[i] ?? NaN);
-      w.lastAt = now;
-      // Usually one sample leaves as one arrives: shift() trims the array in place, where splice copies it.
-      const keepFrom = ts - plan.keepMs[i]!;
-      while (w.ts.length > 1 && w.ts[0]! < keepFrom) {
-        w.ts.shift();
-        w.values.shift();
-      }
-    }
+    // Only the samples some rule selects, straight into their rings: the plan says which.
+    const { slab, from, rings } = plan;
+    for (let k = 0; k < rings.length; k++) slab.append(rings[k]!, ts, values[from[k]!] ?? NaN, now);
+    if (plan.evals.length > 0) this.evaluate(host, plan.evals, ts, now);
+  }
+
+  /** Steps the alert instances a batch fed, at sample time `ts`. */
+  private evaluate(host: string, evals: readonly Eval[], ts: number, now: number): void {
     const byMetric = this.windows.get(host);
-    for (const { rule, primary, w, id } of plan.evals) {
-      const freshFrom = now - staleAfterMs(rule, host, this.cadence);
+    const hostStaleMs = staleAfterMs(undefined, host, this.cadence);
+    for (const { rule, primary, w, id } of evals) {
+      const freshFrom = now - (rule.staleAfterMs || hostStaleMs);
       if (w.lastAt < freshFrom) {
         this.staleStep(id, now);
         continue;
@@ -328,6 +326,14 @@ export class AlertEngine {
     this.retired.set(host, now);
     this.scheduleSave();
     return mine.length;
+  }
+
+  /** The series of `host` the engine keeps samples of (those some rule selects), as metric and labels. */
+  keptSeries(host: string): { metric: string; labels: Record<string, string> }[] {
+    const kept = [];
+    for (const [metric, m] of this.windows.get(host) ?? [])
+      for (const w of m.series.values()) kept.push({ metric, labels: w.labels });
+    return kept;
   }
 
   retiredHosts(): string[] {

@@ -9,12 +9,17 @@
  * server's session table (server/agent-frames.ts) never re-maps an index
  * within a version, so equal slots mean the same series. A batch without a
  * shape (protocol 1, tests) gets a fresh plan.
+ *
+ * Only series some rule's matchers select (a `when` or `clear` condition, or
+ * an absent-data rule's metric) get a window, sized for the longest range a
+ * matching condition reads; a steady batch copies just those samples.
  */
 import type { SeriesRef } from '../../shared/protocol.js';
 import { seriesKey } from '../../shared/series-key.js';
 import { alertId } from './instance.js';
-import { exprMetrics, matches, type Condition, type Rule } from './rules.js';
-import { conditionsOf, type HostWindows, type MetricWindows, type Window } from './windows.js';
+import { exprMetrics, matches, type Condition, type Matcher, type Rule } from './rules.js';
+import { initialCapacity, Slab } from './ring.js';
+import { conditionsOf, Window, type HostWindows, type MetricWindows } from './windows.js';
 
 /** Which series a batch holds, as the session's series table numbers them. */
 export interface BatchShape {
@@ -36,30 +41,71 @@ export interface Eval {
 export interface Plan {
   rules: readonly Rule[];
   shape: BatchShape | null;
-  /** Per sample: its window and how long that keeps, or null where no rule reads the metric. */
-  windows: (Window | null)[];
-  keepMs: number[];
+  /** The host's sample storage. */
+  slab: Slab;
+  /** The batch positions of the samples that feed a window, and those windows' rings, aligned; the rest are not looked at. */
+  from: Int32Array;
+  rings: Int32Array;
+  /** The metrics absent-data rules name that the batch carries (their `lastSeen`). */
   metrics: MetricWindows[];
   evals: Eval[];
 }
 
+/** A rule's claim on a metric's series: the labels it selects and how much of the series it reads. */
+interface Selector {
+  matchers: readonly Matcher[];
+  keepMs: number;
+}
+
+/** What a rule set selects: per metric its selectors, and the metrics absent-data rules name. */
+interface Selection {
+  rules: readonly Rule[];
+  byMetric: Map<string, Selector[]>;
+  absent: Set<string>;
+}
+
+/** A series newly selected by a plan: where its window goes, and its place in the plan. */
+interface NewWindow {
+  m: MetricWindows;
+  key: string;
+  labels: Record<string, string> | undefined;
+  keepMs: number;
+  at: number;
+}
+
+/** Kept beyond a condition's range: slack for batches that arrive a little late or out of step. */
+const SLACK_MS = 5000;
+const NO_LABELS: Record<string, string> = {};
+
 function sameShape(a: BatchShape | null, b: BatchShape | undefined): boolean {
   if (!a || !b || a.version !== b.version || a.slots.length !== b.slots.length) return false;
+  if (a.slots === b.slots) return true; // a steady session's batches share one slots array
   for (let i = 0; i < a.slots.length; i++) if (a.slots[i] !== b.slots[i]) return false;
   return true;
 }
 
+/** How long a window of a series with `labels` must keep, or 0 when no selector selects it. */
+function keepFor(selectors: readonly Selector[], labels: Record<string, string>): number {
+  let keep = 0;
+  for (const s of selectors) if (s.keepMs > keep && matches(s.matchers, labels)) keep = s.keepMs;
+  return keep;
+}
+
 export class PlanCache {
   private readonly plans = new Map<string, Plan>();
-  /** Per metric the rules read, the window to keep; recomputed only when the rule set changes. */
-  private windowsFor: { rules: readonly Rule[]; windowMs: Map<string, number> } | null = null;
+  /** Per metric the rules read, what they select of it; recomputed only when the rule set changes. */
+  private selectorsFor: Selection | null = null;
   /** Series key of a labels object: batches decoded on the server reuse one labels object per series. */
   private readonly labelKeys = new WeakMap<object, string>();
+  /** Each host's sample storage. */
+  private readonly slabs = new Map<string, Slab>();
 
   constructor(
     private readonly windows: HostWindows,
     /** Told the window each alert instance rests on (for staleness). */
     private readonly restsOn: (id: string, w: Window) => void,
+    /** A host's sampling interval, to size new windows. */
+    private readonly intervalMs: (host: string) => number,
   ) {}
 
   /** The plan for this batch of `host`: the cached one if it still fits, else a new one. */
@@ -74,47 +120,72 @@ export class PlanCache {
 
   forget(host: string): void {
     this.plans.delete(host);
+    this.slabs.delete(host);
   }
 
-  private watched(rules: readonly Rule[]): Map<string, number> {
-    if (this.windowsFor?.rules === rules) return this.windowsFor.windowMs;
-    const windowMs = new Map<string, number>();
-    const need = (metric: string, ms: number) => windowMs.set(metric, Math.max(windowMs.get(metric) ?? 0, ms + 5000));
+  private selectors(rules: readonly Rule[]): Selection {
+    if (this.selectorsFor?.rules === rules) return this.selectorsFor;
+    const byMetric = new Map<string, Selector[]>();
+    const absent = new Set<string>();
+    const add = (metric: string, matchers: readonly Matcher[], overMs: number) => {
+      let list = byMetric.get(metric);
+      if (!list) byMetric.set(metric, (list = []));
+      list.push({ matchers, keepMs: overMs + SLACK_MS });
+    };
     for (const r of rules) {
-      for (const e of [r.when, r.clear]) if (e) for (const c of exprMetrics(e)) need(c.metric, c.overMs);
-      if (r.absent && 'metric' in r.absent) need(r.absent.metric, 0);
+      for (const e of [r.when, r.clear]) if (e) for (const c of exprMetrics(e)) add(c.metric, c.matchers, c.overMs);
+      if (r.absent && 'metric' in r.absent) {
+        add(r.absent.metric, r.absent.matchers, 0);
+        absent.add(r.absent.metric);
+      }
     }
-    this.windowsFor = { rules, windowMs };
-    return windowMs;
+    return (this.selectorsFor = { rules, byMetric, absent });
   }
 
   private build(host: string, rules: readonly Rule[], series: readonly SeriesRef[], now: number): Plan {
-    const watched = this.watched(rules);
+    const { byMetric: selectors, absent } = this.selectors(rules);
     let byMetric = this.windows.get(host);
     if (!byMetric) this.windows.set(host, (byMetric = new Map<string, MetricWindows>()));
-    const windows: (Window | null)[] = new Array<Window | null>(series.length).fill(null);
-    const keepMs: number[] = new Array<number>(series.length).fill(0);
+    let slab = this.slabs.get(host);
+    if (!slab) this.slabs.set(host, (slab = new Slab()));
+    const from: number[] = [];
+    const rings: number[] = [];
     const metrics = new Set<MetricWindows>();
     const fed = new Set<string>();
+    const fresh: NewWindow[] = [];
     for (let i = 0; i < series.length; i++) {
       const s = series[i]!;
-      const keep = watched.get(s.m);
-      if (keep === undefined) continue;
+      const claims = selectors.get(s.m);
+      if (!claims) continue;
       fed.add(s.m);
       let m = byMetric.get(s.m);
       if (!m) byMetric.set(s.m, (m = { lastSeen: now, series: new Map() }));
-      metrics.add(m);
+      if (absent.has(s.m)) metrics.add(m);
+      const keepMs = keepFor(claims, s.l ?? NO_LABELS);
+      if (keepMs === 0) continue; // no rule reads this series: no window, and the batch skips it
       const key = this.labelKey(s.l);
-      let w = m.series.get(key);
-      if (!w) {
-        const labels = { ...(s.l ?? {}) };
-        m.series.set(key, (w = { labels, entries: Object.entries(labels), ts: [], values: [], lastAt: now }));
-      }
-      windows[i] = w;
-      keepMs[i] = keep;
+      const w = m.series.get(key);
+      if (w)
+        slab.setKeepMs(w.ring, keepMs); // the rule set may read more or less of it now
+      else fresh.push({ m, key, labels: s.l, keepMs, at: from.length });
+      from.push(i);
+      rings.push(w ? w.ring : -1);
     }
+    this.addWindows(slab, fresh, rings, this.intervalMs(host), now);
     const evals = this.evals(host, rules, byMetric, fed);
-    return { rules, shape: null, windows, keepMs, metrics: [...metrics], evals };
+    const plan = { rules, shape: null, slab, from: Int32Array.from(from), rings: Int32Array.from(rings) };
+    return { ...plan, metrics: [...metrics], evals };
+  }
+
+  /** Windows for the newly selected series, their rings taken from the slab at once (it grows once, exactly). */
+  private addWindows(slab: Slab, fresh: NewWindow[], rings: number[], intervalMs: number, now: number): void {
+    const capacity = (w: NewWindow) => initialCapacity(w.keepMs, intervalMs);
+    slab.reserve(fresh.reduce((n, w) => n + 2 * capacity(w), 0));
+    for (const f of fresh) {
+      const w = new Window({ ...(f.labels ?? {}) }, slab, capacity(f), f.keepMs, now);
+      f.m.series.set(f.key, w);
+      rings[f.at] = w.ring;
+    }
   }
 
   /** The alert instances of rules whose conditions read a metric the batch carries. */
@@ -127,8 +198,8 @@ export class PlanCache {
       const primary = conds[0]!;
       for (const w of byMetric.get(primary.metric)?.series.values() ?? []) {
         if (!matches(primary.matchers, w.labels)) continue;
-        let id = (w.alertIds ??= new Map<string, string>()).get(rule.name);
-        if (id === undefined) w.alertIds.set(rule.name, (id = alertId(rule.name, host, w.labels)));
+        let id = w.alertIdOf(rule.name);
+        if (id === undefined) w.alertIds.push(rule.name, (id = alertId(rule.name, host, w.labels)));
         this.restsOn(id, w);
         evals.push({ rule, primary, w, id });
       }

@@ -1,36 +1,63 @@
 import { exprMetrics, type Condition, type Expr } from './rules.js';
+import { CAP, IDX, OFF, START, type Slab } from './ring.js';
 
-/** One series' recent samples on the server, as the rules read them. */
-export interface Window {
-  labels: Record<string, string>;
-  /** The labels' entries, for joining conditions on shared labels without Object.keys per check. */
-  entries: [string, string][];
-  ts: number[];
-  /** NaN for null, so the array holds unboxed doubles. */
-  values: number[];
-  /** Alert ids by rule name for this host and label set: hashing is too dear to repeat every second. */
-  alertIds?: Map<string, string>;
+/** A ring of samples in a host's slab (ring.ts). */
+export interface RingRef {
+  readonly slab: Slab;
+  readonly ring: number;
+}
+
+/** One series' recent samples on the server, as the rules read them (kept only for series some rule selects). */
+export class Window implements RingRef {
+  /** Alert ids of this host and label set, as rule name and id in turn: hashing is too dear to repeat every second. */
+  readonly alertIds: string[] = [];
+  readonly ring: number;
+
+  constructor(
+    readonly labels: Record<string, string>,
+    readonly slab: Slab,
+    capacity: number,
+    keepMs: number,
+    now: number,
+  ) {
+    this.ring = slab.add(capacity, keepMs, now);
+  }
+
   /** Server time the newest sample arrived, for staleness. */
-  lastAt: number;
+  get lastAt(): number {
+    return this.slab.lastAt(this.ring);
+  }
+
+  alertIdOf(rule: string): string | undefined {
+    const ids = this.alertIds;
+    for (let i = 0; i < ids.length; i += 2) if (ids[i] === rule) return ids[i + 1];
+    return undefined;
+  }
 }
 
 /** Conditions on other metrics join on the labels both carry (device, array, …). */
 export function joins(w: Window, base: Record<string, string>): boolean {
-  for (const [k, v] of w.entries) if (k in base && base[k] !== v) return false;
+  for (const k in w.labels) if (k in base && base[k] !== w.labels[k]) return false;
   return true;
 }
 
 /** A condition's function of its window ending at `ts`. */
-export function valueAt(w: Pick<Window, 'ts' | 'values'>, c: Condition, ts: number): number | null {
+export function valueAt({ slab, ring }: RingRef, c: Condition, ts: number): number | null {
   // The newest sample at or before ts; `last` is its value whatever its age.
-  let i = w.ts.length - 1;
-  while (i >= 0 && w.ts[i]! > ts) i--;
+  let i = slab.len(ring) - 1;
+  while (i >= 0 && slab.tsAt(ring, i) > ts) i--;
   if (i < 0) return null;
   if (c.fn === 'last') {
-    const v = w.values[i]!;
+    const v = slab.valueAt(ring, i);
     return Number.isNaN(v) ? null : v;
   }
-  // One pass back to the start of the window, over the non-null values.
+  // One pass back to the start of the window, over the non-null values, straight over the slab.
+  const { buf, idx } = slab;
+  const m = ring * IDX;
+  const off = idx[m + OFF]!;
+  const cap = idx[m + CAP]!;
+  let p = idx[m + START]! + i;
+  if (p >= cap) p -= cap;
   const from = ts - c.overMs;
   let n = 0;
   let sum = 0;
@@ -40,15 +67,18 @@ export function valueAt(w: Pick<Window, 'ts' | 'values'>, c: Condition, ts: numb
   let newestTs = 0;
   let oldest = 0;
   let oldestTs = 0;
-  for (; i >= 0 && w.ts[i]! >= from; i--) {
-    const v = w.values[i]!;
+  for (; i >= 0; i--, p = p === 0 ? cap - 1 : p - 1) {
+    const q = off + 2 * p;
+    const t = buf[q]!;
+    if (t < from) break;
+    const v = buf[q + 1]!;
     if (Number.isNaN(v)) continue;
     if (n === 0) {
       newest = v;
-      newestTs = w.ts[i]!;
+      newestTs = t;
     }
     oldest = v;
-    oldestTs = w.ts[i]!;
+    oldestTs = t;
     n++;
     sum += v;
     if (v < min) min = v;
@@ -84,5 +114,5 @@ export interface MetricWindows {
   series: Map<string, Window>;
 }
 
-/** host → metric → its windows: what the engine keeps of the metrics rules read. */
+/** host → metric → its windows: what the engine keeps of the series rules select. */
 export type HostWindows = Map<string, Map<string, MetricWindows>>;

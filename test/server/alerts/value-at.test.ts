@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { valueAt } from '../../../server/alerts/engine.js';
 import type { Condition } from '../../../server/alerts/rules.js';
+import { Slab } from '../../../server/alerts/ring.js';
 
 const cond = (fn: Condition['fn'], overMs: number): Condition => ({
   kind: 'threshold',
@@ -13,8 +14,24 @@ const cond = (fn: Condition['fn'], overMs: number): Condition => ({
 });
 
 describe('a condition’s function of its window', () => {
-  // Samples at 0..4 s: 1, null, 4, 10, 7.
-  const w = { ts: [0, 1000, 2000, 3000, 4000], values: [1, NaN, 4, 10, 7] }; // windows hold NaN for null
+  // Samples at 0..4 s: 1, null, 4, 10, 7 (windows hold NaN for null). Two older samples go first, so the
+  // five kept wrap around the end of the ring's storage (capacity 5, 4 s kept).
+  const w = { slab: new Slab(), ring: 0 };
+  w.slab.add(5, 4000, 0);
+  for (const [ts, v] of [
+    [-3000, 99],
+    [-2000, 99],
+    [0, 1],
+    [1000, NaN],
+    [2000, 4],
+    [3000, 10],
+    [4000, 7],
+  ])
+    w.slab.append(0, ts!, v!, 0);
+  it('holds the five samples wrapped around its storage', () => {
+    expect([w.slab.len(0), w.slab.cap(0)]).toEqual([5, 5]);
+    expect(w.slab.at(0, 0)).toBe(2 * 2); // the oldest kept (0 s) is the third written, in slot 2
+  });
 
   it('computes avg, min, max and rate over the window, skipping nulls', () => {
     // Window [1 s, 4 s] holds null, 4, 10, 7.
