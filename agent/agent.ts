@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from './random-bytes.js';
 import { PROTOCOL_VERSION } from '../shared/wire.js';
 import type { Hello } from '../shared/protocol.js';
 import { TIDEMARK_VERSION } from '../shared/version.js';
