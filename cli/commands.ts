@@ -247,7 +247,16 @@ export async function agentCommand(flags: Flags): Promise<void> {
   // The first pair goes through the usual precedence (flag, env, YAML); the rest exist only as flags.
   flags = { ...flags, mongodUri: mongodUris[0], mongodConfig: mongodConfigs[0] };
   const s = resolveSettings(
-    [...AGENT_CONNECTION, ...HOST_SOURCES, 'agentId', 'intervalMs', 'buffer', 'spoolDir', 'logLevel'],
+    [
+      ...AGENT_CONNECTION,
+      ...HOST_SOURCES,
+      'agentId',
+      'intervalMs',
+      'inventoryIntervalMs',
+      'buffer',
+      'spoolDir',
+      'logLevel',
+    ],
     flags,
   );
   if (!s.token) throw new ConfigError('an agent token is required: pass --token or set TIDEMARK_TOKEN');
@@ -262,8 +271,9 @@ export async function agentCommand(flags: Flags): Promise<void> {
     intervalMs: s.intervalMs,
     bufferCapacity: s.buffer,
     spoolDir: s.spoolDir === 'none' ? null : s.spoolDir || defaultSpoolDir(s.agentId),
-    // OS, CPUs, memory, disks change rarely; free space is the filesystems collector's, every second.
-    inventoryIntervalMs: 60 * 60_000,
+    // OS, CPUs, memory, disks change rarely (a check is a few reads; the inventory is gathered again only
+    // when they changed); free space is the filesystems collector's, every second.
+    inventoryIntervalMs: s.inventoryIntervalMs,
     log,
     logPaths: {
       logrotateConfig: s.logrotateConfig,
