@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from './random-bytes.js';
 import { PROTOCOL_VERSION } from '../shared/wire.js';
 import type { Hello } from '../shared/protocol.js';
 import { TIDEMARK_VERSION } from '../shared/version.js';
@@ -8,6 +8,8 @@ import type { Collector } from './collectors/collector.js';
 import { hostCollectors, type CollectorChoice } from './collectors/host.js';
 import type { DiskSettings, LogPathSettings } from './host-settings.js';
 import { collectInventory } from './inventory.js';
+import { readInventoryFingerprint } from './inventory-fingerprint.js';
+import { InventoryRefresher } from './inventory-refresh.js';
 import { Sampler, startTicker } from './sampler.js';
 import { AgentTransport, type AgentTlsOptions } from './transport.js';
 import { Spool } from './spool.js';
@@ -63,9 +65,15 @@ export class Agent {
   private stopTicker: (() => void) | null = null;
   private inventoryTimer: NodeJS.Timeout | null = null;
   private inventory: Record<string, unknown> | null = null;
+  private readonly inventoryRefresher: InventoryRefresher;
   private readonly session = randomBytes(8).toString('hex');
 
   constructor(private readonly opts: AgentOptions) {
+    this.inventoryRefresher = new InventoryRefresher({
+      readFingerprint: () => readInventoryFingerprint(opts.root),
+      gather: (pauseMs) => collectInventory(pauseMs),
+      pauseMs: INVENTORY_PAUSE_MS,
+    });
     this.collectors = hostCollectors(opts.root, opts.logPaths, opts.disks, opts.collectors);
     this.sampler = new Sampler(this.collectors);
     this.transport = new AgentTransport({
@@ -124,11 +132,19 @@ export class Agent {
     this.stopTicker = startTicker(this.opts.intervalMs, () => this.tick());
   }
 
-  /** The first inventory is gathered at once; later refreshes space their calls out (INVENTORY_PAUSE_MS). */
+  /**
+   * The first inventory is gathered at once; later, the host's fingerprint is checked every
+   * inventoryIntervalMs and the inventory gathered again (its calls spaced, INVENTORY_PAUSE_MS) only when
+   * it changed.
+   */
   private async refreshInventory(send = false): Promise<void> {
     try {
-      this.inventory = await collectInventory(send ? INVENTORY_PAUSE_MS : 0);
-      if (send) this.transport.sendInventory(this.inventory);
+      const inventory = send
+        ? await this.inventoryRefresher.refreshIfChanged()
+        : await this.inventoryRefresher.initial();
+      if (!inventory) return;
+      this.inventory = inventory;
+      if (send) this.transport.sendInventory(inventory);
     } catch (err) {
       this.opts.log.warn('inventory collection failed', { error: errorMessage(err) });
     }

@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -14,26 +14,41 @@ export async function collectInventory(
   // Under the test runner the sources are TypeScript, which a plain child cannot run: gather in-process.
   if (import.meta.url.endsWith('.ts')) return (await import('./inventory-gather.js')).gatherInventory(pauseMs);
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(new URL('./inventory-worker.js', import.meta.url)), [String(pauseMs)], {
-      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    const worker = fileURLToPath(new URL('./inventory-worker.js', import.meta.url));
+    // spawn with a pipe, not fork: an IPC channel would load node:v8 into the agent (inventory-worker.ts).
+    const child = spawn(process.execPath, [...process.execArgv, worker, String(pauseMs)], {
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`inventory took longer than ${timeoutMs} ms`));
     }, timeoutMs);
     timer.unref();
-    child.once('message', (m: { ok: boolean; inventory?: Record<string, unknown>; error?: string }) => {
-      clearTimeout(timer);
-      if (m.ok && m.inventory) resolve(m.inventory);
-      else reject(new Error(m.error ?? 'inventory failed'));
-    });
     child.once('error', (err) => {
       clearTimeout(timer);
       reject(err);
     });
-    child.once('exit', (code) => {
+    child.once('close', (code) => {
       clearTimeout(timer);
-      if (code !== 0) reject(new Error(`inventory process exited with ${code}`));
+      try {
+        resolve(parseInventoryReply(Buffer.concat(out).toString('utf8'), code));
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
     });
   });
+}
+
+/** The child's stdout (one JSON line) and exit code, as the inventory or the error it reports. */
+export function parseInventoryReply(text: string, exitCode: number | null): Record<string, unknown> {
+  let m: { ok?: boolean; inventory?: Record<string, unknown>; error?: string };
+  try {
+    m = JSON.parse(text) as typeof m;
+  } catch {
+    throw new Error(`inventory process exited with ${exitCode} without a result`);
+  }
+  if (m.ok && m.inventory && typeof m.inventory === 'object') return m.inventory;
+  throw new Error(m.error ?? `inventory process exited with ${exitCode}`);
 }

@@ -2,6 +2,7 @@ import type { CollectorStatus, WireState } from '../shared/protocol.js';
 import type { MetricSample } from '../shared/catalogue.js';
 import type { CollectResult, Collector, Readings } from './collectors/collector.js';
 import { errorMessage } from '../shared/errors.js';
+import { monoNowMs } from './mono-clock.js';
 
 export interface Sample {
   ts: number;
@@ -21,7 +22,7 @@ export interface Sample {
  * Sampler); a fresh object means the primaries see none.
  */
 export async function sampleOnce(collectors: readonly Collector[], readings: Readings = {}): Promise<Sample> {
-  const started = performance.now();
+  const started = monoNowMs();
   const now = { nowMs: Date.now(), monoMs: started };
   const run = (c: Collector): Promise<CollectResult> =>
     // a copy: what one collector of a stage provides is not visible to the others of that stage
@@ -44,7 +45,7 @@ export async function sampleOnce(collectors: readonly Collector[], readings: Rea
     states: ordered.flatMap((r) => r.states ?? []),
     // several instances of one collector report the same kinds
     stateKinds: [...new Set(ordered.flatMap((r) => r.stateKinds ?? []))],
-    durationMs: performance.now() - started,
+    durationMs: monoNowMs() - started,
   };
 }
 

@@ -3,9 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '../shared/log.js';
 import { Agent } from '../agent/agent.js';
 import type { TidemarkServer } from '../server/server.js';
-import { isLoopback } from '../server/auth.js';
+import { isLoopback } from '../shared/loopback.js';
 import { ConfigError, defaultSpoolDir, resolveSettings } from './config.js';
-import { loadOrCreateToken } from './tokens.js';
 import { collectorChoice } from './collector-flags.js';
 import { LIMIT_NAMES, serverLimitOptions } from './limit-settings.js';
 import { AGENT_CONNECTION, HOST_SOURCES, LISTEN_AND_STORE, SERVER_CREDENTIALS } from './options.js';
@@ -54,7 +53,7 @@ function serverOrConfigError<T>(make: () => T): T {
 }
 
 /** The server's settings and limits, checked together; the agent token made on loopback when none is given. */
-function serverSettings(flags: Flags, log: Logger) {
+function serverSettings(flags: Flags, log: Logger, loadOrCreateToken: ServerModules['loadOrCreateToken']) {
   const s = resolveSettings(
     [...LISTEN_AND_STORE, ...SERVER_CREDENTIALS, 'allowedHosts', 'haPeer', 'historyUrl'],
     flags,
@@ -95,6 +94,7 @@ async function serverModules() {
     { openHistory, StorageErrors },
     { haStatus },
     { RemoteHistory },
+    { loadOrCreateToken },
   ] = await Promise.all([
     import('../server/server.js'),
     import('../server/store/sqlite.js'),
@@ -105,6 +105,8 @@ async function serverModules() {
     import('../server/store/integrity.js'),
     import('../server/ha.js'),
     import('../server/history-remote.js'),
+    // Tokens (and node:crypto with them) load with the server's modules, not on the agent's path.
+    import('./tokens.js'),
   ]);
   return {
     TidemarkServer,
@@ -118,6 +120,7 @@ async function serverModules() {
     StorageErrors,
     haStatus,
     RemoteHistory,
+    loadOrCreateToken,
   };
 }
 
@@ -185,8 +188,8 @@ async function startServer(
   flags: Flags,
   log: Logger,
 ): Promise<{ server: TidemarkServer; port: number; token: string; host: string; tlsCert: string }> {
-  const { s, limits, token } = serverSettings(flags, log);
   const m = await serverModules();
+  const { s, limits, token } = serverSettings(flags, log, m.loadOrCreateToken);
   const tokens = openTokens(m, s.dataDir, log);
   const alerts = m.alertsOptions(flags, s.dataDir);
   const ha = s.haPeer ? m.haStatus(s.haPeer, alerts.receivers) : null;
@@ -244,7 +247,16 @@ export async function agentCommand(flags: Flags): Promise<void> {
   // The first pair goes through the usual precedence (flag, env, YAML); the rest exist only as flags.
   flags = { ...flags, mongodUri: mongodUris[0], mongodConfig: mongodConfigs[0] };
   const s = resolveSettings(
-    [...AGENT_CONNECTION, ...HOST_SOURCES, 'agentId', 'intervalMs', 'buffer', 'spoolDir', 'logLevel'],
+    [
+      ...AGENT_CONNECTION,
+      ...HOST_SOURCES,
+      'agentId',
+      'intervalMs',
+      'inventoryIntervalMs',
+      'buffer',
+      'spoolDir',
+      'logLevel',
+    ],
     flags,
   );
   if (!s.token) throw new ConfigError('an agent token is required: pass --token or set TIDEMARK_TOKEN');
@@ -259,8 +271,9 @@ export async function agentCommand(flags: Flags): Promise<void> {
     intervalMs: s.intervalMs,
     bufferCapacity: s.buffer,
     spoolDir: s.spoolDir === 'none' ? null : s.spoolDir || defaultSpoolDir(s.agentId),
-    // OS, CPUs, memory, disks change rarely; free space is the filesystems collector's, every second.
-    inventoryIntervalMs: 60 * 60_000,
+    // OS, CPUs, memory, disks change rarely (a check is a few reads; the inventory is gathered again only
+    // when they changed); free space is the filesystems collector's, every second.
+    inventoryIntervalMs: s.inventoryIntervalMs,
     log,
     logPaths: {
       logrotateConfig: s.logrotateConfig,

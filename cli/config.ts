@@ -248,6 +248,15 @@ export const SETTINGS = {
     default: () => 1000,
     describe: 'sampling interval in ms',
   },
+  inventoryIntervalMs: {
+    yaml: 'agent.inventoryIntervalMs',
+    env: 'TIDEMARK_INVENTORY_INTERVAL_MS',
+    flag: 'inventoryIntervalMs',
+    parse: int(1000, 86_400_000),
+    default: () => 3_600_000,
+    describe:
+      'how often to check whether the host changed (CPUs, memory, disks, OS) and re-gather its inventory, in ms',
+  },
   buffer: {
     yaml: 'agent.buffer',
     env: 'TIDEMARK_BUFFER',

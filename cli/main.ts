@@ -57,7 +57,10 @@ addCollectorOptions(
   withOptions(program.command('agent'), [
     ...settingOptions(AGENT_CONNECTION),
     // Repeatable: the n-th --mongod-config belongs to the n-th --mongod-uri; none of either discovers mongods in /proc.
-    ...settingOptions([...HOST_SOURCES, 'agentId', 'intervalMs', 'buffer', 'spoolDir'], ['mongodConfig', 'mongodUri']),
+    ...settingOptions(
+      [...HOST_SOURCES, 'agentId', 'intervalMs', 'inventoryIntervalMs', 'buffer', 'spoolDir'],
+      ['mongodConfig', 'mongodUri'],
+    ),
     ...runOptions(),
   ])
     .description('run an agent that streams this host to a server')

@@ -35,6 +35,7 @@ const SETTING_FLAGS: Record<Exclude<SettingName, LimitName>, string> = {
   disksExclude: '--disks-exclude <regex>',
   agentId: '--agent-id <id>',
   intervalMs: '--interval-ms <ms>',
+  inventoryIntervalMs: '--inventory-interval-ms <ms>',
   buffer: '--buffer <batches>',
   spoolDir: '--spool-dir <dir>',
   logrotateConfig: '--logrotate-config <file>',

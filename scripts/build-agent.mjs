@@ -6,6 +6,7 @@
 // external: better-sqlite3 (server only) and systeminformation (in the inventory child).
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
+import path from 'node:path';
 
 /** `require` for the bundle's CommonJS code: Node's https, tls and zlib are loaded when first touched. */
 const LAZY_REQUIRE = [
@@ -15,6 +16,21 @@ const LAZY_REQUIRE = [
   'const tidemarkOnUse = (id) => new Proxy({}, { get: (_, k) => tidemarkLoad(id)[k], has: (_, k) => k in tidemarkLoad(id) });',
   'const require = Object.assign((id) => (tidemarkLazy.has(id) ? tidemarkOnUse(id) : tidemarkLoad(id)), tidemarkLoad);',
 ].join(' ');
+
+/**
+ * ws's `require('crypto')` goes to dist/agent/ws-crypto.js: a handshake key and one SHA-1 per connection
+ * without loading node:crypto, ~1.4 MB of the agent's RSS (BENCHMARKS.md, fourth round).
+ */
+const WS_CRYPTO = {
+  name: 'ws-crypto',
+  setup(b) {
+    b.onResolve({ filter: /^crypto$/ }, (args) =>
+      /[\\/]node_modules[\\/]ws[\\/]/.test(args.importer)
+        ? { path: path.resolve('dist/agent/ws-crypto.js') }
+        : undefined,
+    );
+  },
+};
 
 rmSync('dist/agent-bundle', { recursive: true, force: true });
 await build({
@@ -32,5 +48,6 @@ await build({
   // and zlib as it loads but uses them only for wss:// and permessage-deflate: those three load on first
   // use (their objects are stand-ins until then): 0.1-0.6 MB less RSS for a ws:// agent (BENCHMARKS.md).
   banner: { js: LAZY_REQUIRE },
+  plugins: [WS_CRYPTO],
   logLevel: 'warning',
 });

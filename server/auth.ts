@@ -12,6 +12,4 @@ export function generateToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
-}
+export { isLoopback } from '../shared/loopback.js';

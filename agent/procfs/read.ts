@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { monoNowMs } from '../mono-clock.js';
 
 function absentCode(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
@@ -24,7 +25,7 @@ export async function readUnderRoot(root: string, relPath: string): Promise<stri
   }
 }
 
-/** A file's text and the monotonic instant (performance.now() ms) its contents were read. */
+/** A file's text and the monotonic instant (monoNowMs(), ms) its contents were read. */
 export interface StampedText {
   text: string;
   monoMs: number;
@@ -57,7 +58,7 @@ export async function readStampedUnderRoot(root: string, relPath: string): Promi
     for (;;) {
       const buf = Buffer.allocUnsafe(CHUNK);
       const { bytesRead } = await handle.read(buf, 0, CHUNK, null);
-      monoMs ??= performance.now();
+      monoMs ??= monoNowMs();
       if (bytesRead === 0) break;
       chunks.push(buf.subarray(0, bytesRead));
     }
@@ -102,7 +103,7 @@ function readAll(fd: number): StampedText {
       scratch = bigger;
     }
     const n = readSync(fd, scratch, length, scratch.length - length, length);
-    monoMs ??= performance.now();
+    monoMs ??= monoNowMs();
     if (n === 0) break;
     length += n;
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readStampedUnderRoot, readUnderRoot } from '../../agent/procfs/read.js';
+import { monoNowMs } from '../../agent/mono-clock.js';
 
 const uptime = (text: string | null) => Number(text!.split(' ')[0]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -17,9 +18,9 @@ describe('procfs reads on the real root (held descriptors, pread from offset 0)'
   });
 
   it('stamps the read between the call and its return', async () => {
-    const before = performance.now();
+    const before = monoNowMs();
     const r = await readStampedUnderRoot('/', 'proc/stat');
-    const after = performance.now();
+    const after = monoNowMs();
     expect(r!.text.startsWith('cpu ')).toBe(true);
     expect(r!.monoMs).toBeGreaterThanOrEqual(before);
     expect(r!.monoMs).toBeLessThanOrEqual(after);

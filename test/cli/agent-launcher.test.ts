@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -106,4 +106,59 @@ describe('the agent launcher', () => {
       await tlsServer.stop();
     }
   }, 60_000);
+
+  it("keeps node:crypto, node:v8 and perf_hooks out of a ws:// agent's process", async () => {
+    const { port, base, start } = await serverProcess({ args: ['--store', 'memory'] });
+    const running = await start();
+    const dir = tempDir();
+    const list = path.join(dir, 'modules.txt');
+    // Node's own record of the built-ins it loaded, written every second by a preload beside the launcher's flags.
+    const preload = path.join(dir, 'record-modules.mjs');
+    writeFileSync(
+      preload,
+      `import { writeFileSync } from 'node:fs';\n` +
+        `setInterval(() => writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')), 1000).unref();\n`,
+    );
+    const launcherFlags = '--max-semi-space-size=1 --jitless --no-expose-wasm --expose-gc --memory-reducer-single-gc';
+    const probe = spawn(
+      path.join(REPO, 'bin/tidemark'),
+      ['agent', '--server', `ws://127.0.0.1:${port}`, '--agent-id', 'lean', '--spool-dir', path.join(dir, 'spool')],
+      {
+        env: { ...process.env, TIDEMARK_TOKEN: 't', TIDEMARK_AGENT_NODE_FLAGS: `${launcherFlags} --import ${preload}` },
+        stdio: 'ignore',
+      },
+    );
+    try {
+      // After the inventory (its child has run and answered) and a few batches (a WebSocket handshake done).
+      await until(
+        async () => (await getJson<HostSummary>(`${base}/api/hosts/lean`).catch(() => null))?.inventory ?? null,
+        60_000,
+        'the inventory',
+      );
+      await until(
+        async () => (await getJson<{ ingested: { batches: number } }>(`${base}/healthz`)).ingested.batches >= 3,
+        30_000,
+        'three batches',
+      );
+      const before = Date.now();
+      const modules = await until(
+        () => {
+          try {
+            const text = readFileSync(list, 'utf8');
+            return Date.now() - before > 1500 ? text.split('\n') : null;
+          } catch {
+            return null;
+          }
+        },
+        10_000,
+        'the module list',
+      );
+      expect(modules).toContain('NativeModule http');
+      expect(modules).toContain('NativeModule child_process');
+      expect(modules.filter((m) => /^NativeModule (crypto|v8|perf_hooks|internal\/crypto\/)/.test(m))).toEqual([]);
+    } finally {
+      probe.kill('SIGTERM');
+      await running.stop();
+    }
+  }, 90_000);
 });

@@ -52,3 +52,27 @@ describe('configuration precedence: flags > TIDEMARK_* > YAML > defaults', () =>
     expect(() => resolveSettings(['port'], { config: '/nonexistent/x.yaml' }, {})).toThrow(/cannot read config file/);
   });
 });
+
+describe("the agent's inventory check interval", () => {
+  it('defaults to an hour, is read from every source, and stays within 1 s to a day', () => {
+    expect(resolveSettings(['inventoryIntervalMs'], {}, {})).toEqual({ inventoryIntervalMs: 3_600_000 });
+    const file = path.join(tempDir(), 'agent.yaml');
+    writeFileSync(file, 'agent:\n  inventoryIntervalMs: 60000\n');
+    expect(resolveSettings(['inventoryIntervalMs'], { config: file }, {})).toEqual({ inventoryIntervalMs: 60_000 });
+    expect(
+      resolveSettings(['inventoryIntervalMs'], { config: file }, { TIDEMARK_INVENTORY_INTERVAL_MS: '30000' }),
+    ).toEqual({ inventoryIntervalMs: 30_000 });
+    expect(resolveSettings(['inventoryIntervalMs'], { inventoryIntervalMs: '1000' }, {})).toEqual({
+      inventoryIntervalMs: 1000,
+    });
+    expect(resolveSettings(['inventoryIntervalMs'], { inventoryIntervalMs: '86400000' }, {})).toEqual({
+      inventoryIntervalMs: 86_400_000,
+    });
+    expect(() => resolveSettings(['inventoryIntervalMs'], { inventoryIntervalMs: '999' }, {})).toThrow(
+      /--inventory-interval-ms: must be a whole number from 1000 to 86400000 \(got "999"\)/,
+    );
+    expect(() => resolveSettings(['inventoryIntervalMs'], {}, { TIDEMARK_INVENTORY_INTERVAL_MS: '86400001' })).toThrow(
+      /TIDEMARK_INVENTORY_INTERVAL_MS: must be a whole number from 1000 to 86400000/,
+    );
+  });
+});

@@ -1,0 +1,100 @@
+import { readUnderRoot } from './procfs/read.js';
+
+/**
+ * What the inventory describes, read cheaply in-process: the agent compares it before starting the
+ * systeminformation child (a Node process starting is 80-140 ms of CPU here, over 2 % of a 5 s window), so
+ * the periodic refresh runs the child only when the host changed (BENCHMARKS.md, "The agent side by side",
+ * fourth round). Snapshot figures in the inventory (free memory, used space) are not in it: the collectors
+ * send those every second.
+ */
+export interface FingerprintSources {
+  cpuinfo: string;
+  meminfo: string;
+  kernelRelease: string;
+  hostname: string;
+  osRelease: string;
+  partitions: string;
+  mounts: string;
+}
+
+const SOURCE_FILES: Record<keyof FingerprintSources, string> = {
+  cpuinfo: 'proc/cpuinfo',
+  meminfo: 'proc/meminfo',
+  kernelRelease: 'proc/sys/kernel/osrelease',
+  hostname: 'proc/sys/kernel/hostname',
+  osRelease: 'etc/os-release',
+  partitions: 'proc/partitions',
+  mounts: 'proc/self/mounts',
+};
+
+/** The CPUs: how many, and each distinct model name (x86's "model name", else "Processor"/"cpu model"). */
+function cpuPart(cpuinfo: string): string {
+  let count = 0;
+  const models = new Set<string>();
+  for (const line of cpuinfo.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const key = line.slice(0, colon).trim();
+    if (key === 'processor') count += 1;
+    else if (key === 'model name' || key === 'Processor' || key === 'cpu model')
+      models.add(line.slice(colon + 1).trim());
+  }
+  return `cpus ${count} ${[...models].sort().join(' | ')}`;
+}
+
+/** Total memory and swap (kB), not the free figures. */
+function memoryPart(meminfo: string): string {
+  const total = /^MemTotal:\s+(\d+)/m.exec(meminfo)?.[1] ?? '?';
+  const swap = /^SwapTotal:\s+(\d+)/m.exec(meminfo)?.[1] ?? '?';
+  return `memory ${total} swap ${swap}`;
+}
+
+/** The distribution's identity lines of os-release(5). */
+function osPart(osRelease: string): string {
+  const keep = osRelease.split('\n').filter((l) => /^(ID|VERSION_ID|PRETTY_NAME)=/.test(l));
+  return `os ${keep.sort().join(' ')}`;
+}
+
+/** Every block device and partition with its size in 1 KiB blocks, from /proc/partitions (name order). */
+function blockPart(partitions: string): string {
+  const devices: string[] = [];
+  for (const line of partitions.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length === 4 && /^\d+$/.test(f[0]!) && /^\d+$/.test(f[2]!)) devices.push(`${f[3]}=${f[2]}`);
+  }
+  return `block ${devices.sort().join(' ')}`;
+}
+
+/**
+ * File systems on block devices (device, mount point, type), from /proc/self/mounts. Virtual ones (tmpfs,
+ * overlay, proc, cgroup…) come and go with containers and tests and are left out.
+ */
+function mountPart(mounts: string): string {
+  const onDevices = new Set<string>();
+  for (const line of mounts.split('\n')) {
+    const [device, mountPoint, type] = line.split(' ');
+    if (device?.startsWith('/dev/') && mountPoint && type) onDevices.add(`${device} ${mountPoint} ${type}`);
+  }
+  return `mounts ${[...onDevices].sort().join(', ')}`;
+}
+
+/** One line per part; two hosts (or one host at two times) with the same text have the same inventory shape. */
+export function parseFingerprint(src: FingerprintSources): string {
+  return [
+    cpuPart(src.cpuinfo),
+    memoryPart(src.meminfo),
+    `kernel ${src.kernelRelease.trim()}`,
+    `hostname ${src.hostname.trim()}`,
+    osPart(src.osRelease),
+    blockPart(src.partitions),
+    mountPart(src.mounts),
+  ].join('\n');
+}
+
+/** Reads the sources under `root` (a missing file reads as empty: it still compares equal to itself). */
+export async function readInventoryFingerprint(root: string): Promise<string> {
+  const entries = await Promise.all(
+    Object.entries(SOURCE_FILES).map(async ([k, file]) => [k, (await readUnderRoot(root, file)) ?? ''] as const),
+  );
+  return parseFingerprint(Object.fromEntries(entries) as unknown as FingerprintSources);
+}
