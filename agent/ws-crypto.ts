@@ -3,10 +3,11 @@
  * `require('crypto')` to this module. A client needs a random handshake key and SHA-1 to check the server's
  * answer (RFC 6455 section 4.1), and random mask keys (unused: the agent's key is zero, see transport.ts).
  * node:crypto would cost the agent ~1.4 MB of RSS for these three calls; any other use loads it then.
+ * SHA-1 comes from @noble/hashes (audited, no dependencies, plain JavaScript).
  */
 import { createRequire } from 'node:module';
 import { fillRandom, randomBytes } from './random-bytes.js';
-import { sha1 } from './sha1.js';
+import { sha1 } from '@noble/hashes/legacy.js';
 
 type NodeCrypto = typeof import('node:crypto');
 let nodeCrypto: NodeCrypto | null = null;
@@ -22,7 +23,7 @@ class Sha1Hash {
   }
 
   digest(encoding?: BufferEncoding): Buffer | string {
-    const d = sha1(Buffer.concat(this.parts));
+    const d = Buffer.from(sha1(Buffer.concat(this.parts)));
     return encoding ? d.toString(encoding) : d;
   }
 }
