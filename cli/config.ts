@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
+import type { LineCounter, Node } from 'yaml';
+import { loadYaml } from '../shared/yaml.js';
 import { nearest } from './nearest.js';
 import { LIMIT_SETTINGS } from './limit-settings.js';
 import { errorMessage } from '../shared/errors.js';
@@ -364,6 +365,7 @@ const OWN_SECTIONS = ['alerts', 'remoteWrite'];
  */
 function checkKeys(file: string, root: Node, lines: LineCounter): void {
   const known = [...Object.values(SETTINGS).map((s) => s.yaml), ...OWN_SECTIONS];
+  const { isMap, isScalar } = loadYaml();
   const walk = (node: Node, prefix: string) => {
     if (!isMap(node)) return;
     for (const pair of node.items) {
@@ -396,6 +398,7 @@ export function loadConfigFile(file: string): Record<string, unknown> {
   } catch (err) {
     throw new ConfigError(`cannot read config file ${file}: ${errorMessage(err)}`);
   }
+  const { LineCounter, parseDocument } = loadYaml();
   const lines = new LineCounter();
   const parsed = parseDocument(text, { lineCounter: lines });
   if (parsed.errors.length) {

@@ -1,4 +1,5 @@
-import { LineCounter, parseDocument, isMap, isScalar, type Node, type Pair } from 'yaml';
+import type { Node, Pair } from 'yaml';
+import { loadYaml } from '../../shared/yaml.js';
 
 /**
  * mongod's configuration as far as log paths, storage and the pid file go:
@@ -45,6 +46,7 @@ export function parseMongodConfig(text: string, file: string): MongodConfig {
     fork: null,
   };
   if (!looksLikeYaml(text) && /^\s*\w+\s*=/m.test(text)) return parseIni(text, file);
+  const { LineCounter, parseDocument, isMap, isScalar } = loadYaml();
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc });
   if (doc.errors.length) {

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { loadYaml } from '../../shared/yaml.js';
 
 /** A mongod process found in /proc: its pid, the config file it was started with, its port. */
 export interface DiscoveredMongod {
@@ -36,7 +36,7 @@ export function parseMongodArgv(argv: readonly string[]): { configFile: string |
 export function configPort(text: string): number | null {
   let n: number;
   try {
-    const doc = parseYaml(text) as { net?: { port?: unknown } } | null;
+    const doc = loadYaml().parse(text) as { net?: { port?: unknown } } | null;
     n = Number(doc && typeof doc === 'object' ? doc.net?.port : NaN);
   } catch {
     n = NaN;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -106,6 +106,24 @@ describe('the agent launcher', () => {
       await tlsServer.stop();
     }
   }, 60_000);
+
+  it('leaves the YAML parser out of what the bundle loads at start', () => {
+    // The bundle's chunks that main.js imports statically, transitively: what every agent process loads.
+    const dir = path.join(REPO, 'dist/agent-bundle');
+    const loaded = new Set<string>();
+    const queue = ['main.js'];
+    for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+      if (loaded.has(file)) continue;
+      loaded.add(file);
+      for (const m of readFileSync(path.join(dir, file), 'utf8').matchAll(/(?:import|from)\s*"\.\/([^"]+)"/g))
+        queue.push(m[1]!);
+    }
+    expect(loaded.size).toBeGreaterThan(1);
+    // yaml's error class keeps its name through minifying (the parser's chunk is loaded when a file is read).
+    const withYaml = [...loaded].filter((f) => readFileSync(path.join(dir, f), 'utf8').includes('YAMLParseError'));
+    expect(withYaml).toEqual([]);
+    expect(readdirSync(dir).some((f) => readFileSync(path.join(dir, f), 'utf8').includes('YAMLParseError'))).toBe(true);
+  });
 
   it("keeps node:crypto, node:v8 and perf_hooks out of a ws:// agent's process", async () => {
     const { port, base, start } = await serverProcess({ args: ['--store', 'memory'] });
