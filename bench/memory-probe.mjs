@@ -1,4 +1,4 @@
-// Preloaded into a server the memory bench starts (`node --expose-gc --import bench/memory-probe.mjs …`): on
+// Preloaded into a server the memory bench starts (`NODE_OPTIONS='--import bench/memory-probe.mjs' tidemark …`): on
 // SIGUSR2 it runs a full garbage collection and writes the process's memory figures as one JSON line to
 // $MEMORY_PROBE_FILE, and with $MEMORY_PROBE_SNAPSHOT_DIR set, a heap snapshot there too. Nothing in the
 // server knows of it; without the signal it does nothing.
@@ -8,11 +8,19 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
+import vm from 'node:vm';
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 
 const file = process.env.MEMORY_PROBE_FILE;
 const snapshotDir = process.env.MEMORY_PROBE_SNAPSHOT_DIR;
-const gc = () => /** @type {any} */ (globalThis).gc?.();
+/** A full collection: the process's own `gc` under --expose-gc, else one the probe enables for itself (so the
+ * probe also works preloaded through NODE_OPTIONS, which does not take --expose-gc). */
+const gc =
+  /** @type {any} */ (globalThis).gc ??
+  (() => {
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc');
+  })();
 
 /** Figures in bytes: what the process holds (RSS), what this isolate's heap holds live, what lives outside it. */
 function figures() {

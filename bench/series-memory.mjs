@@ -10,7 +10,7 @@
 //   [--targets tidemark,vm] [--tidemark-dir DIR] [--snapshots DIR]   (heap snapshots of Tidemark at each size)
 //   [--from FILE,FILE]   (prints the tables of earlier runs' output; give --hosts and --targets to match)
 //   [--server-env K=V,K=V]   (added to Tidemark's environment, e.g. MALLOC_ARENA_MAX=2)
-//   [--node-flags "--flag --flag"]   (V8/Node flags for Tidemark's node, e.g. --max-semi-space-size=4)
+//   [--node-flags "--flag --flag"]   (Node/V8 flags NODE_OPTIONS takes, for Tidemark's node, e.g. --max-semi-space-size=4)
 //   (run `npm run build` first; needs the Debian package victoria-metrics)
 import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -55,14 +55,11 @@ async function startTidemark(dir) {
   const port = await freePort();
   const log = openSync(path.join(dir, 'server.log'), 'a');
   const probeFile = path.join(dir, 'probe.jsonl');
+  // Started the way a user starts it, by the checkout's launcher (with whatever settings it gives the server);
+  // the probe and any --node-flags come in through NODE_OPTIONS.
   const proc = spawn(
-    process.execPath,
+    path.join(tidemarkDir, 'bin', 'tidemark'),
     [
-      ...nodeFlags,
-      '--expose-gc',
-      '--import',
-      path.join(here, 'memory-probe.mjs'),
-      path.join(tidemarkDir, 'dist', 'cli', 'main.js'),
       'server',
       ...['--port', String(port), '--token', 't', '--data-dir', dir, '--log-level', 'warn'],
       // Every agent connects from 127.0.0.1: the per-address bound must leave room for the fleet.
@@ -73,6 +70,7 @@ async function startTidemark(dir) {
       env: {
         ...process.env,
         ...serverEnv,
+        NODE_OPTIONS: [`--import=${path.join(here, 'memory-probe.mjs')}`, ...nodeFlags].join(' '),
         MEMORY_PROBE_FILE: probeFile,
         ...(snapshots ? { MEMORY_PROBE_SNAPSHOT_DIR: snapshots } : {}),
       },
@@ -162,6 +160,7 @@ async function runOne(target, hosts) {
       writerHeapLive: p?.workers?.[0]?.after.heapUsed ?? NaN,
       writerArrayBuffers: p?.workers?.[0]?.after.arrayBuffers ?? NaN,
       mappings: p?.mappings,
+      spaces: p?.before.spaces,
       // Whether the target kept up: a server behind holds a backlog that is not per-series memory.
       ackedShare: (g1.acked - g0.acked) / (g1.generated - g0.generated),
       load: [load0, os.loadavg()[0]],
