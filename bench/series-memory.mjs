@@ -276,3 +276,41 @@ if (slopes.tidemark && slopes.vm) {
 }
 for (const r of results.filter((x) => x.failed))
   console.log(`failed: rep ${r.rep} ${r.target} ${r.hosts} hosts: ${r.failed}`);
+
+// Where Tidemark's rest is: the writer thread's V8 heap (its own isolate), and RSS by kind of mapping at the
+// probe (bench/memory-probe.mjs): malloc's main arena (the brk heap: the main thread's allocations, SQLite's
+// cache of its connection, array buffers' backing stores), its thread arenas (the writer's), other anonymous
+// memory (V8's pages of both isolates, blocks malloc mapped alone), files (code). With CPU over the window.
+const mapped = (k) => (r) => r.mappings?.[k] ?? NaN;
+/** @type {[string, (r: any) => number][]} */
+const parts = [
+  ['writer heap total', (r) => r.writerHeapTotal ?? NaN],
+  ['writer heap live', (r) => r.writerHeapLive ?? NaN],
+  ['brk heap', mapped('brkHeap')],
+  ['thread arenas', mapped('threadArenas')],
+  ['other anonymous', mapped('anon')],
+  ['files', mapped('files')],
+];
+const tidemark = ok.filter((r) => r.target === 'tidemark' && r.mappings);
+if (tidemark.length) {
+  console.log(`\n| hosts | ${parts.map(([n]) => `${n} MB`).join(' | ')} | CPU, cores |`);
+  console.log(`| --- | ${parts.map(() => '---').join(' | ')} | --- |`);
+  for (const hosts of sizes) {
+    const rs = tidemark.filter((r) => r.hosts === hosts);
+    if (!rs.length) continue;
+    const cells = parts.map(([, f]) => range(rs.map((r) => f(r) / MB)));
+    console.log(
+      `| ${hosts} | ${cells.join(' | ')} | ${range(
+        rs.map((r) => r.cpu ?? NaN),
+        3,
+      )} |`,
+    );
+  }
+  const perRep = (f) =>
+    [...new Set(tidemark.map((r) => r.rep))].map((rep) =>
+      slope(tidemark.filter((r) => r.rep === rep).map((r) => [r.series, f(r)])),
+    );
+  console.log(`\n| bytes per series | ${parts.map(([n]) => n).join(' | ')} |`);
+  console.log(`| --- | ${parts.map(() => '---').join(' | ')} |`);
+  console.log(`| tidemark | ${parts.map(([, f]) => range(perRep(f))).join(' | ')} |`);
+}
