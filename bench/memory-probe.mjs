@@ -1,19 +1,34 @@
-// Preloaded into a server the memory bench starts (`node --expose-gc --import bench/memory-probe.mjs …`): on
+// Preloaded into a server the memory bench starts (`NODE_OPTIONS='--import bench/memory-probe.mjs' tidemark …`): on
 // SIGUSR2 it runs a full garbage collection and writes the process's memory figures as one JSON line to
 // $MEMORY_PROBE_FILE, and with $MEMORY_PROBE_SNAPSHOT_DIR set, a heap snapshot there too. Nothing in the
 // server knows of it; without the signal it does nothing.
-import { appendFileSync } from 'node:fs';
+// `--import` preloads run in worker threads too: there the probe answers the main thread's call over a
+// BroadcastChannel with its own isolate's figures (the history writer's heap), which the line includes as
+// `workers`. The line also has the process's mappings summed by kind from /proc/self/smaps (`mappings`).
+import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
+import vm from 'node:vm';
+import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 
 const file = process.env.MEMORY_PROBE_FILE;
 const snapshotDir = process.env.MEMORY_PROBE_SNAPSHOT_DIR;
+/** A full collection: the process's own `gc` under --expose-gc, else one the probe enables for itself (so the
+ * probe also works preloaded through NODE_OPTIONS, which does not take --expose-gc). */
+const gc =
+  /** @type {any} */ (globalThis).gc ??
+  (() => {
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc');
+  })();
 
-/** Figures in bytes: what the process holds (RSS), what V8's heap holds live, what lives outside it. */
+/** Figures in bytes: what the process holds (RSS), what this isolate's heap holds live, what lives outside it. */
 function figures() {
   const m = process.memoryUsage();
   const h = v8.getHeapStatistics();
-  const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_used_size]));
+  const spaces = Object.fromEntries(
+    v8.getHeapSpaceStatistics().map((s) => [s.space_name, { used: s.space_used_size, size: s.space_size }]),
+  );
   return {
     at: Date.now(),
     rss: m.rss,
@@ -26,14 +41,76 @@ function figures() {
   };
 }
 
-if (file) {
-  process.on('SIGUSR2', () => {
+const KB = 1024;
+const ARENA = 64 * 2 ** 20; // glibc's HEAP_MAX_SIZE on 64-bit: a thread arena is a 64 MiB-aligned reservation
+
+/**
+ * Resident bytes by kind of mapping: the brk heap (malloc's main arena), thread arenas (anonymous, starting on
+ * a 64 MiB boundary, with the rest of the 64 MiB reserved ---p after them), other anonymous memory (V8's
+ * pages, malloc's large blocks, thread stacks), files (code, SQLite's -shm), and the [stack].
+ */
+export function mappingsByKind(text) {
+  const out = { brkHeap: 0, threadArenas: 0, threadArenaCount: 0, anon: 0, anonRegions: 0, files: 0, stack: 0 };
+  const regions = [];
+  let cur = null;
+  for (const line of text.split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      cur = { start: parseInt(head[1], 16), end: parseInt(head[2], 16), perms: head[3], name: head[4], rss: 0 };
+      regions.push(cur);
+    } else if (cur && line.startsWith('Rss:')) cur.rss = Number(/(\d+)/.exec(line)[1]) * KB;
+  }
+  for (const r of regions) {
+    if (r.name === '[heap]') out.brkHeap += r.rss;
+    else if (r.name === '[stack]') out.stack += r.rss;
+    else if (r.name.startsWith('/') || r.name.startsWith('[')) out.files += r.rss;
+    else if (r.start % ARENA === 0 && r.perms.startsWith('rw') && r.end - r.start <= ARENA) {
+      // An arena's used part; its reserved rest follows with no access (a V8 page is never 64 MiB-aligned and short).
+      out.threadArenas += r.rss;
+      out.threadArenaCount++;
+    } else {
+      out.anon += r.rss;
+      if (r.rss > 0) out.anonRegions++;
+    }
+  }
+  return out;
+}
+
+const channel = new BroadcastChannel('tidemark-memory-probe');
+channel.unref();
+
+if (!isMainThread) {
+  // A worker answers the main thread's ask with its own heap after a full collection.
+  channel.onmessage = (e) => {
+    if (e.data?.type !== 'ask') return;
     const before = figures();
-    /** @type {any} */ (globalThis).gc?.();
+    gc();
+    channel.postMessage({ type: 'answer', threadId, before, after: figures() });
+  };
+}
+
+/** Every worker's answer that arrives within `ms`. */
+function askWorkers(ms) {
+  const answers = [];
+  return new Promise((resolve) => {
+    channel.onmessage = (e) => {
+      if (e.data?.type === 'answer') answers.push(e.data);
+    };
+    channel.postMessage({ type: 'ask' });
+    setTimeout(() => resolve(answers), ms);
+  });
+}
+
+if (file && isMainThread) {
+  process.on('SIGUSR2', async () => {
+    const before = figures();
+    gc();
     const after = figures();
+    const workers = await askWorkers(2000);
+    const mappings = mappingsByKind(readFileSync('/proc/self/smaps', 'utf8'));
     const snapshot = snapshotDir
       ? v8.writeHeapSnapshot(path.join(snapshotDir, `${process.pid}-${Date.now()}.heapsnapshot`))
       : null;
-    appendFileSync(file, JSON.stringify({ before, after, snapshot }) + '\n');
+    appendFileSync(file, JSON.stringify({ before, after, workers, mappings, snapshot }) + '\n');
   });
 }

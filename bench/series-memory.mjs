@@ -9,13 +9,15 @@
 // Usage: node bench/series-memory.mjs [--hosts 200,1000,2000] [--reps 1] [--warmup 150] [--measure 20]
 //   [--targets tidemark,vm] [--tidemark-dir DIR] [--snapshots DIR]   (heap snapshots of Tidemark at each size)
 //   [--from FILE,FILE]   (prints the tables of earlier runs' output; give --hosts and --targets to match)
+//   [--server-env K=V,K=V]   (added to Tidemark's environment, e.g. MALLOC_ARENA_MAX=2)
+//   [--node-flags "--flag --flag"]   (Node/V8 flags NODE_OPTIONS takes, for Tidemark's node, e.g. --max-semi-space-size=4)
 //   (run `npm run build` first; needs the Debian package victoria-metrics)
 import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, freePort, generatorHandle, machine, numberArg, summary, waitHealthy } from './lib.mjs';
+import { fmt, freePort, generatorHandle, machine, numberArg, procStats, summary, waitHealthy } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name, dflt) => {
@@ -29,6 +31,13 @@ const measureS = numberArg('measure', 20);
 const targets = arg('targets', 'tidemark,vm').split(',');
 const tidemarkDir = path.resolve(arg('tidemark-dir', path.join(here, '..')));
 const snapshots = arg('snapshots', null);
+const serverEnv = Object.fromEntries(
+  (arg('server-env', '') || '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+const nodeFlags = (arg('node-flags', '') || '').split(' ').filter(Boolean);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const MB = 2 ** 20;
 
@@ -46,13 +55,11 @@ async function startTidemark(dir) {
   const port = await freePort();
   const log = openSync(path.join(dir, 'server.log'), 'a');
   const probeFile = path.join(dir, 'probe.jsonl');
+  // Started the way a user starts it, by the checkout's launcher (with whatever settings it gives the server);
+  // the probe and any --node-flags come in through NODE_OPTIONS.
   const proc = spawn(
-    process.execPath,
+    path.join(tidemarkDir, 'bin', 'tidemark'),
     [
-      '--expose-gc',
-      '--import',
-      path.join(here, 'memory-probe.mjs'),
-      path.join(tidemarkDir, 'dist', 'cli', 'main.js'),
       'server',
       ...['--port', String(port), '--token', 't', '--data-dir', dir, '--log-level', 'warn'],
       // Every agent connects from 127.0.0.1: the per-address bound must leave room for the fleet.
@@ -62,6 +69,8 @@ async function startTidemark(dir) {
       stdio: ['ignore', log, log],
       env: {
         ...process.env,
+        ...serverEnv,
+        NODE_OPTIONS: [`--import=${path.join(here, 'memory-probe.mjs')}`, ...nodeFlags].join(' '),
         MEMORY_PROBE_FILE: probeFile,
         ...(snapshots ? { MEMORY_PROBE_SNAPSHOT_DIR: snapshots } : {}),
       },
@@ -125,12 +134,15 @@ async function runOne(target, hosts) {
     const g0 = /** @type {any} */ (await gen.stats());
     const load0 = os.loadavg()[0];
     const rss = [];
+    const cpu0 = procStats(t.proc.pid);
     const start = Date.now();
     while (Date.now() - start < measureS * 1000) {
       rss.push(rssOf(t.proc.pid));
       await sleep(2000);
     }
     const g1 = /** @type {any} */ (await gen.stats());
+    const cpu1 = procStats(t.proc.pid);
+    const elapsedS = (Date.now() - start) / 1000;
     if (t.proc.exitCode !== null) throw new Error(`${target} exited during the run; logs in ${dir}`);
     const p = t.probeFile ? await probe(t.proc.pid, t.probeFile) : null;
     return {
@@ -143,9 +155,17 @@ async function runOne(target, hosts) {
       external: p?.after.external ?? NaN,
       heapBeforeGc: p?.before.heapUsed ?? NaN,
       heapTotal: p?.before.heapTotal ?? NaN,
+      // The history writer thread's isolate (the probe's answer from inside it), and RSS by kind of mapping.
+      writerHeapTotal: p?.workers?.[0]?.before.heapTotal ?? NaN,
+      writerHeapLive: p?.workers?.[0]?.after.heapUsed ?? NaN,
+      writerArrayBuffers: p?.workers?.[0]?.after.arrayBuffers ?? NaN,
+      mappings: p?.mappings,
+      spaces: p?.before.spaces,
       // Whether the target kept up: a server behind holds a backlog that is not per-series memory.
       ackedShare: (g1.acked - g0.acked) / (g1.generated - g0.generated),
       load: [load0, os.loadavg()[0]],
+      // CPU seconds per second over the measurement, all threads: what a memory setting costs in CPU.
+      cpu: cpu0 && cpu1 ? (cpu1.cpuS - cpu0.cpuS) / elapsedS : NaN,
       snapshot: p?.snapshot ?? undefined,
     };
   } catch (err) {
@@ -256,3 +276,41 @@ if (slopes.tidemark && slopes.vm) {
 }
 for (const r of results.filter((x) => x.failed))
   console.log(`failed: rep ${r.rep} ${r.target} ${r.hosts} hosts: ${r.failed}`);
+
+// Where Tidemark's rest is: the writer thread's V8 heap (its own isolate), and RSS by kind of mapping at the
+// probe (bench/memory-probe.mjs): malloc's main arena (the brk heap: the main thread's allocations, SQLite's
+// cache of its connection, array buffers' backing stores), its thread arenas (the writer's), other anonymous
+// memory (V8's pages of both isolates, blocks malloc mapped alone), files (code). With CPU over the window.
+const mapped = (k) => (r) => r.mappings?.[k] ?? NaN;
+/** @type {[string, (r: any) => number][]} */
+const parts = [
+  ['writer heap total', (r) => r.writerHeapTotal ?? NaN],
+  ['writer heap live', (r) => r.writerHeapLive ?? NaN],
+  ['brk heap', mapped('brkHeap')],
+  ['thread arenas', mapped('threadArenas')],
+  ['other anonymous', mapped('anon')],
+  ['files', mapped('files')],
+];
+const tidemark = ok.filter((r) => r.target === 'tidemark' && r.mappings);
+if (tidemark.length) {
+  console.log(`\n| hosts | ${parts.map(([n]) => `${n} MB`).join(' | ')} | CPU, cores |`);
+  console.log(`| --- | ${parts.map(() => '---').join(' | ')} | --- |`);
+  for (const hosts of sizes) {
+    const rs = tidemark.filter((r) => r.hosts === hosts);
+    if (!rs.length) continue;
+    const cells = parts.map(([, f]) => range(rs.map((r) => f(r) / MB)));
+    console.log(
+      `| ${hosts} | ${cells.join(' | ')} | ${range(
+        rs.map((r) => r.cpu ?? NaN),
+        3,
+      )} |`,
+    );
+  }
+  const perRep = (f) =>
+    [...new Set(tidemark.map((r) => r.rep))].map((rep) =>
+      slope(tidemark.filter((r) => r.rep === rep).map((r) => [r.series, f(r)])),
+    );
+  console.log(`\n| bytes per series | ${parts.map(([n]) => n).join(' | ')} |`);
+  console.log(`| --- | ${parts.map(() => '---').join(' | ')} |`);
+  console.log(`| tidemark | ${parts.map(([, f]) => range(perRep(f))).join(' | ')} |`);
+}

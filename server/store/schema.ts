@@ -29,12 +29,20 @@ export const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
+/**
+ * Each connection's page cache (the main thread's and the writer thread's), in KiB. Writes touch a leaf per
+ * series in the chunk index and the rollup tables, so a larger cache fills with one page per series, up to its
+ * size (64 MiB each took ~0.5 KB per series up to ~130 000 series); a miss is a read from the OS's page cache.
+ * Measured in BENCHMARKS.md, "Memory per active series: outside the heap".
+ */
+export const PAGE_CACHE_KIB = 8192;
+
 /** Opens a connection the way both sides use it. */
 export function openHistoryDb(file: string): Database.Database {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across a process crash, fast
-  db.pragma('cache_size = -65536'); // 64 MiB: the chunk index and the hot rollup rows stay in memory
+  db.pragma(`cache_size = -${PAGE_CACHE_KIB}`); // negative: KiB rather than pages
   db.pragma('busy_timeout = 5000'); // the other side's checkpoint or schema work is brief
   return db;
 }
