@@ -31,7 +31,7 @@ const warmupS = numberArg('warmup', 60);
 const tidemarkDir = path.resolve(arg('tidemark-dir', path.join(here, '..')));
 const snappy = arg('snappy', 'literal');
 const pinCpu = arg('pin-generator', null);
-const CLI = path.join(tidemarkDir, 'dist', 'cli', 'main.js');
+const LAUNCHER = path.join(tidemarkDir, 'bin', 'tidemark');
 const WATCHED = 100; // Tidemark: hosts the dashboard client subscribes to
 const POLLED = 10; // VictoriaMetrics: hosts whose newest sample is polled
 const POLL_MS = 200;
@@ -111,10 +111,10 @@ async function tidemarkTarget(dir, port) {
   const base = `http://127.0.0.1:${port}`;
   const log = openSync(path.join(dir, 'server.log'), 'a');
   const proc = spawn(
-    process.execPath,
+    // Through the tree's launcher, as `npm start` runs it (its malloc settings; an older tree's runs node alone).
+    LAUNCHER,
     // Every agent connects from 127.0.0.1: the per-address bound (10 000 by default) must leave room for the fleet.
     [
-      CLI,
       'server',
       '--port',
       String(port),
