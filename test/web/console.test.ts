@@ -153,7 +153,8 @@ describe('the fleet console in headless Chromium', () => {
     expect(Number(url.searchParams.get('from'))).toBe(alert.startsAt - 15 * 60_000);
     expect(Number(url.searchParams.get('to'))).toBeLessThanOrEqual(alert.startsAt + 15 * 60_000);
     expect(url.searchParams.getAll('hl')).toEqual(['md0']);
-    expect(await page.locator('#live-state').textContent()).toBe('history');
+    // 'connecting' until the view's own dashboard socket is up, then 'history' (never 'live': the range is past).
+    await expect.poll(() => page.locator('#live-state').textContent()).toBe('history');
     expect(await page.locator('#history-note').isVisible()).toBe(true);
     await expect
       .poll(() => page.locator('.chart[data-metric="raid_array_aqu_sz"]').getAttribute('data-highlighted'), {
@@ -166,7 +167,7 @@ describe('the fleet console in headless Chromium', () => {
     const again = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await again.goto(page.url());
     await expect.poll(() => again.locator('#host-title').textContent()).toBe('db-raid');
-    expect(await again.locator('#live-state').textContent()).toBe('history');
+    await expect.poll(() => again.locator('#live-state').textContent()).toBe('history');
     const label = await page.locator('#range-label').textContent();
     await expect.poll(() => again.locator('#range-label').textContent()).toBe(label);
     // Back to live leaves history and the URL's range.
