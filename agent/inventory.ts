@@ -41,11 +41,15 @@ export async function collectInventory(
   });
 }
 
-/** The child's stdout (one JSON line) and exit code, as the inventory or the error it reports. */
+/**
+ * The child's stdout and exit code, as the inventory or the error it reports. The reply is the last line:
+ * anything a library printed before it is not the answer.
+ */
 export function parseInventoryReply(text: string, exitCode: number | null): Record<string, unknown> {
   let m: { ok?: boolean; inventory?: Record<string, unknown>; error?: string };
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
   try {
-    m = JSON.parse(text) as typeof m;
+    m = JSON.parse(lines[lines.length - 1] ?? '') as typeof m;
   } catch {
     throw new Error(`inventory process exited with ${exitCode} without a result`);
   }

@@ -8,6 +8,11 @@ describe("the inventory child's reply on stdout", () => {
     });
   });
 
+  it('reads the reply from the last line, past what a library printed before it', () => {
+    const text = 'systeminformation: lsblk not found, skipping\n{"ok":true,"inventory":{"cpu":{"cores":2}}}\n\n';
+    expect(parseInventoryReply(text, 0)).toEqual({ cpu: { cores: 2 } });
+  });
+
   it("reports the child's own error", () => {
     expect(() => parseInventoryReply('{"ok":false,"error":"lsblk failed"}\n', 1)).toThrow('lsblk failed');
   });
