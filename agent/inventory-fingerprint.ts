@@ -91,10 +91,15 @@ export function parseFingerprint(src: FingerprintSources): string {
   ].join('\n');
 }
 
-/** Reads the sources under `root` (a missing file reads as empty: it still compares equal to itself). */
+/**
+ * Reads the sources under `root`. A missing file reads as empty, and so does one that cannot be read (a
+ * hardened /etc/os-release, an I/O error): either still compares equal to itself, and the inventory's own
+ * gathering does not depend on it.
+ */
 export async function readInventoryFingerprint(root: string): Promise<string> {
+  const read = (file: string) => readUnderRoot(root, file).catch(() => null);
   const entries = await Promise.all(
-    Object.entries(SOURCE_FILES).map(async ([k, file]) => [k, (await readUnderRoot(root, file)) ?? ''] as const),
+    Object.entries(SOURCE_FILES).map(async ([k, file]) => [k, (await read(file)) ?? ''] as const),
   );
   return parseFingerprint(Object.fromEntries(entries) as unknown as FingerprintSources);
 }

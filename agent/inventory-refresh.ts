@@ -14,23 +14,32 @@ export interface InventorySources {
  */
 export class InventoryRefresher {
   private fingerprint: string | null = null;
+  /** A periodic gather takes its pauses (~25 s): a check meanwhile must not start another child. */
+  private refreshing = false;
 
   constructor(private readonly sources: InventorySources) {}
 
   async initial(): Promise<Record<string, unknown>> {
-    const fingerprint = await this.sources.readFingerprint();
+    // The inventory comes first: a fingerprint that cannot be read leaves the next check to gather again.
+    const fingerprint = await this.sources.readFingerprint().catch(() => null);
     const inventory = await this.sources.gather(0);
     this.fingerprint = fingerprint;
     return inventory;
   }
 
-  /** The new inventory, or null when the host is as it was (nothing started). */
+  /** The new inventory, or null when the host is as it was or a refresh is already running (nothing started). */
   async refreshIfChanged(): Promise<Record<string, unknown> | null> {
-    // Read before gathering: a change during the gather shows at the next check.
-    const fingerprint = await this.sources.readFingerprint();
-    if (fingerprint === this.fingerprint) return null;
-    const inventory = await this.sources.gather(this.sources.pauseMs);
-    this.fingerprint = fingerprint;
-    return inventory;
+    if (this.refreshing) return null;
+    this.refreshing = true;
+    try {
+      // Read before gathering: a change during the gather shows at the next check.
+      const fingerprint = await this.sources.readFingerprint();
+      if (fingerprint === this.fingerprint) return null;
+      const inventory = await this.sources.gather(this.sources.pauseMs);
+      this.fingerprint = fingerprint;
+      return inventory;
+    } finally {
+      this.refreshing = false;
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -7,7 +7,7 @@ import {
   type FingerprintSources,
 } from '../../agent/inventory-fingerprint.js';
 import { InventoryRefresher } from '../../agent/inventory-refresh.js';
-import { tempDir } from '../helpers/process.js';
+import { tempDir, until } from '../helpers/process.js';
 
 // Constructed text in the kernel's formats (proc(5), os-release(5)), not recorded from a host.
 const HOST: FingerprintSources = {
@@ -126,6 +126,57 @@ describe('the periodic inventory refresh', () => {
     expect(await refresher.refreshIfChanged()).toEqual({ gathered: 4 });
     expect(await refresher.refreshIfChanged()).toBeNull();
     expect(pauses).toEqual([0, 5000, 5000, 5000]);
+  });
+
+  it('starts no second gather while one is running, and checks again once it is done', async () => {
+    const root = hostRoot();
+    let release: () => void = () => {};
+    let gathers = 0;
+    const refresher = new InventoryRefresher({
+      readFingerprint: () => readInventoryFingerprint(root),
+      gather: (pauseMs) => {
+        gathers++;
+        if (pauseMs === 0) return Promise.resolve({ gathered: gathers });
+        return new Promise((resolve) => (release = () => resolve({ gathered: gathers })));
+      },
+      pauseMs: 5000,
+    });
+    await refresher.initial();
+    writeFileSync(path.join(root, 'proc/partitions'), HOST.partitions + '   8       16  976762584 sdb\n');
+    const slow = refresher.refreshIfChanged();
+    await until(() => gathers === 2, 5000, 'the periodic gather');
+    // Checks while the slow gather takes its pauses: the host still looks changed, but nothing starts.
+    expect(await refresher.refreshIfChanged()).toBeNull();
+    expect(await refresher.refreshIfChanged()).toBeNull();
+    expect(gathers).toBe(2);
+    release();
+    expect(await slow).toEqual({ gathered: 2 });
+    expect(await refresher.refreshIfChanged()).toBeNull();
+    expect(gathers).toBe(2);
+  });
+
+  it('gathers at start and fingerprints the rest when a source file cannot be read', async () => {
+    const root = hostRoot();
+    // A directory where os-release should be: reading it fails (EISDIR), not "missing".
+    rmSync(path.join(root, 'etc/os-release'));
+    mkdirSync(path.join(root, 'etc/os-release'));
+    const fingerprint = await readInventoryFingerprint(root);
+    expect(fingerprint).toContain('cpus 2');
+    let gathers = 0;
+    const refresher = new InventoryRefresher({
+      readFingerprint: () => readInventoryFingerprint(root),
+      gather: () => Promise.resolve({ gathered: ++gathers }),
+      pauseMs: 0,
+    });
+    expect(await refresher.initial()).toEqual({ gathered: 1 });
+    expect(await refresher.refreshIfChanged()).toBeNull();
+    // Even a fingerprint reader that throws leaves the start-up inventory gathered.
+    const failing = new InventoryRefresher({
+      readFingerprint: () => Promise.reject(new Error('EIO')),
+      gather: () => Promise.resolve({ gathered: ++gathers }),
+      pauseMs: 0,
+    });
+    expect(await failing.initial()).toEqual({ gathered: 2 });
   });
 
   it("reads this host's own files", async () => {
