@@ -63,15 +63,17 @@ function migrateRowPerBatchLog(db: Database.Database): void {
   const old = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'wal'").get();
   if (!old) return;
   const insert = db.prepare('INSERT INTO wal_block (id, last_id, n, batches, data) VALUES (?, ?, ?, ?, ?)');
+  // A page of rows at a time (ids start at 1): a busy server's log can hold minutes of every agent's batches.
+  const page = db.prepare('SELECT id, ts, n, data FROM wal WHERE id > ? ORDER BY id LIMIT 1000');
   db.transaction(() => {
-    for (const r of db.prepare('SELECT id, ts, n, data FROM wal ORDER BY id').all() as {
-      id: number;
-      ts: number;
-      n: number;
-      data: Buffer;
-    }[]) {
-      const batches = walBlockIndex(new Float64Array([r.id, r.ts, r.n, 0, r.data.length]));
-      insert.run(r.id, r.id, r.n, asBuffer(batches), r.data);
+    for (let after = 0; ;) {
+      const rows = page.all(after) as { id: number; ts: number; n: number; data: Buffer }[];
+      if (rows.length === 0) break;
+      for (const r of rows) {
+        const batches = walBlockIndex(new Float64Array([r.id, r.ts, r.n, 0, r.data.length]));
+        insert.run(r.id, r.id, r.n, asBuffer(batches), r.data);
+      }
+      after = rows[rows.length - 1]!.id;
     }
     db.exec('DROP TABLE wal');
   })();

@@ -187,6 +187,31 @@ describe('the write-ahead log, one block per commit', () => {
     expect(countOf(file, 'SELECT count(*) AS n FROM chunks')).toBe(2);
   });
 
+  it('converts an earlier log of more rows than one page of the conversion reads, every sample kept', async () => {
+    const file = path.join(tempDir(), 'old-long-log.db');
+    const old = openHistoryDb(file);
+    old.exec(
+      SCHEMA.replace(/CREATE TABLE IF NOT EXISTS wal_block [^;]*;/, '') +
+        'CREATE TABLE wal (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);',
+    );
+    old.prepare('INSERT INTO series (id, key, host, metric, labels) VALUES (?, ?, ?, ?, ?)').run(...SERIES[0]!);
+    const t0 = hoursAgo(1);
+    const row = old.prepare('INSERT INTO wal (id, ts, n, data) VALUES (?, ?, ?, ?)');
+    // 2 500 batches of one sample: the conversion reads 1 000 rows at a time, so three pages.
+    const rows = 2500;
+    old.transaction(() => {
+      for (let i = 1; i <= rows; i++) row.run(i, t0 + i * 1000, 1, batchBytes([[1, i / 4]]));
+    })();
+    old.close();
+
+    const store = new SqliteStore({ file });
+    expect(countOf(file, 'SELECT count(*) AS n FROM wal_block')).toBe(rows);
+    expect(store.rawSamples('db1', 'disk_aqu_sz', { device: 'sda' })).toEqual(
+      Array.from({ length: rows }, (_, k) => [t0 + (k + 1) * 1000, (k + 1) / 4]),
+    );
+    await store.close();
+  });
+
   it('skips and reports a corrupt block, and replays the others', async () => {
     const file = path.join(tempDir(), 'c.db');
     const db = openHistoryDb(file);
