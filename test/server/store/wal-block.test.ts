@@ -35,6 +35,16 @@ function batchBytes(samples: [id: number, value: number | null][]): Buffer {
   return out;
 }
 
+/** A database in the previous release's layout: a `wal` row per batch; the rest of the layout did not change. */
+function oldLogDb(file: string): Database.Database {
+  const old = openHistoryDb(file);
+  old.exec(
+    SCHEMA.replace(/CREATE TABLE IF NOT EXISTS wal_block [^;]*;/, '') +
+      'CREATE TABLE wal (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);',
+  );
+  return old;
+}
+
 const SERIES: [number, string, string, string, string][] = [
   [1, 'db1\u0000disk_aqu_sz{device="sda"}', 'db1', 'disk_aqu_sz', '{"device":"sda"}'],
   [2, 'db1\u0000disk_aqu_sz{device="sdb"}', 'db1', 'disk_aqu_sz', '{"device":"sdb"}'],
@@ -140,12 +150,7 @@ describe('the write-ahead log, one block per commit', () => {
 
   it('opens a database with the earlier log form (a row per batch) and replays it exactly', async () => {
     const file = path.join(tempDir(), 'old-log.db');
-    const old = openHistoryDb(file);
-    // The previous release's log table; the rest of the layout did not change.
-    old.exec(
-      SCHEMA.replace(/CREATE TABLE IF NOT EXISTS wal_block [^;]*;/, '') +
-        'CREATE TABLE wal (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);',
-    );
+    const old = oldLogDb(file);
     const insertSeries = old.prepare('INSERT INTO series (id, key, host, metric, labels) VALUES (?, ?, ?, ?, ?)');
     for (const s of SERIES) insertSeries.run(...s);
     const t0 = hoursAgo(1);
@@ -189,11 +194,7 @@ describe('the write-ahead log, one block per commit', () => {
 
   it('converts an earlier log of more rows than one page of the conversion reads, every sample kept', async () => {
     const file = path.join(tempDir(), 'old-long-log.db');
-    const old = openHistoryDb(file);
-    old.exec(
-      SCHEMA.replace(/CREATE TABLE IF NOT EXISTS wal_block [^;]*;/, '') +
-        'CREATE TABLE wal (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);',
-    );
+    const old = oldLogDb(file);
     old.prepare('INSERT INTO series (id, key, host, metric, labels) VALUES (?, ?, ?, ?, ?)').run(...SERIES[0]!);
     const t0 = hoursAgo(1);
     const row = old.prepare('INSERT INTO wal (id, ts, n, data) VALUES (?, ?, ?, ?)');
