@@ -71,6 +71,9 @@ export function readWalBlock(row: {
   batches: Uint8Array;
   data: Uint8Array;
 }): WalBlock {
+  // Each sample takes at least 9 bytes (a varint and a float64): a damaged count must not size the arrays.
+  if (!(Number.isInteger(row.n) && row.n >= 0 && row.n * 9 <= row.data.length))
+    throw new Error(`the row counts ${row.n} samples in ${row.data.length} bytes`);
   const index = new ByteReader(row.batches);
   const data = new ByteReader(row.data);
   const out: WalBlock = { batches: [], series: new Float64Array(row.n), values: new Float64Array(row.n) };

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../server/store/sqlite.js';
 import { HistoryWriter } from '../../../server/store/history-writer.js';
 import { SCHEMA, openHistoryDb } from '../../../server/store/schema.js';
+import { readWalBlock } from '../../../server/store/wal-block.js';
 import { REPO, tempDir } from '../../helpers/process.js';
 
 const HOUR = 3_600_000;
@@ -211,6 +212,16 @@ describe('the write-ahead log, one block per commit', () => {
       Array.from({ length: rows }, (_, k) => [t0 + (k + 1) * 1000, (k + 1) / 4]),
     );
     await store.close();
+  });
+
+  it('refuses a block whose sample count its bytes cannot hold, before sizing anything by it', () => {
+    const data = batchBytes([[1, 5]]);
+    const batches = new Uint8Array([0, 2, 1, data.length]); // id step 0, ts zigzag 2 (= 1), 1 sample, its bytes
+    expect(readWalBlock({ id: 7, last_id: 7, n: 1, batches, data }).values).toEqual(new Float64Array([5]));
+    for (const n of [1e9, 2, -1, 0.5])
+      expect(() => readWalBlock({ id: 7, last_id: 7, n, batches, data })).toThrow(
+        `the row counts ${n} samples in ${data.length} bytes`,
+      );
   });
 
   it('skips and reports a corrupt block, and replays the others', async () => {
