@@ -2,29 +2,16 @@
 // engine with the shipped default rules, as the server feeds it — one session's series objects reused
 // every second, values in a Float64Array. No network, no store: the engine alone, on the main thread.
 // Usage: node bench/alert-engine.mjs [hosts] [seconds]   (run `npm run build` first)
-import { AlertEngine } from '../dist/server/alerts/engine.js';
-import { loadRuleFile } from '../dist/server/alerts/rules.js';
-import { defaultRulesDir, ruleFiles } from '../dist/server/alerts/ruleset.js';
 import { SimulatedHost } from '../dist/agent/simulator.js';
 import { silentLogger } from '../dist/shared/log.js';
+import { engineAlone, shippedRules } from './engine-alone.mjs';
 import { machine, summary, fmt } from './lib.mjs';
 
 const hosts = Number(process.argv[2] ?? 6000);
 const seconds = Number(process.argv[3] ?? 120);
-const rules = ruleFiles([defaultRulesDir()]).flatMap((f) => loadRuleFile(f).rules);
-// The engine only enqueues; a notifier that drops everything measures the engine alone.
-const notifier = /** @type {import('../dist/server/alerts/notify.js').Notifier} */ (
-  /** @type {unknown} */ ({ enqueue() {}, restore() {}, pending: [], stop() {}, subscribe: () => () => {} })
-);
+const rules = shippedRules();
 let now = Date.now();
-const engine = new AlertEngine({
-  rules: () => rules,
-  notifier,
-  log: silentLogger,
-  stateFile: null,
-  agentsLastSeen: () => new Map(),
-  clock: () => now,
-});
+const engine = engineAlone(rules, () => now);
 
 // Simulated hosts whose transports never start: only their samples are used.
 const sims = Array.from(

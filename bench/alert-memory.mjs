@@ -2,20 +2,15 @@
 // rules) fed for S seconds (default 320: every 5-minute window full), then the V8 heap and array buffers
 // after a full collection, less the same before the engine existed, over the series fed.
 // Usage: node --expose-gc bench/alert-memory.mjs [hosts,hosts,...] [seconds]   (run `npm run build` first)
-import { AlertEngine } from '../dist/server/alerts/engine.js';
-import { loadRuleFile } from '../dist/server/alerts/rules.js';
-import { defaultRulesDir, ruleFiles } from '../dist/server/alerts/ruleset.js';
 import { SimulatedHost } from '../dist/agent/simulator.js';
 import { silentLogger } from '../dist/shared/log.js';
+import { engineAlone, shippedRules } from './engine-alone.mjs';
 import { machine } from './lib.mjs';
 
 if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc');
 const sizes = (process.argv[2] ?? '500,2000').split(',').map(Number);
 const seconds = Number(process.argv[3] ?? 320);
-const rules = ruleFiles([defaultRulesDir()]).flatMap((f) => loadRuleFile(f).rules);
-const notifier = /** @type {import('../dist/server/alerts/notify.js').Notifier} */ (
-  /** @type {unknown} */ ({ enqueue() {}, restore() {}, pending: [], stop() {}, subscribe: () => () => {} })
-);
+const rules = shippedRules();
 
 /** V8 heap used plus array buffers, after full collections. */
 function used() {
@@ -48,14 +43,7 @@ for (const hosts of sizes) {
   const batches = fleet(hosts, now);
   const seriesCount = batches.reduce((n, b) => n + b.series.length, 0);
   const before = used();
-  const engine = new AlertEngine({
-    rules: () => rules,
-    notifier,
-    log: silentLogger,
-    stateFile: null,
-    agentsLastSeen: () => new Map(),
-    clock: () => now,
-  });
+  const engine = engineAlone(rules, () => now);
   for (let s = 0; s < seconds; s++) {
     now += 1000;
     for (const b of batches) {
