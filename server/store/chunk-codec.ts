@@ -130,10 +130,23 @@ export function decodeChunk(
   count: number,
   each: (ts: number, value: number | null) => void,
 ): void {
+  checkChunkCount(bytes, count);
   const ts = new Float64Array(count);
   const values = new Float64Array(count);
   decodeChunkInto(bytes, firstTs, count, ts, values);
   for (let i = 0; i < count; i++) each(ts[i]!, values[i] === values[i] ? values[i]! : null);
+}
+
+/** Bytes a sample takes at the least: a one-byte timestamp varint and a one-byte control (unchanged or no value). */
+const MIN_SAMPLE_BYTES = 2;
+
+/**
+ * Refuses a sample count the chunk's bytes cannot hold (a damaged row's count
+ * must not size arrays: 1e9 would ask for 16 GB before any byte is read).
+ */
+export function checkChunkCount(bytes: Uint8Array, count: number): void {
+  if (!(Number.isInteger(count) && count >= 0 && count * MIN_SAMPLE_BYTES <= bytes.length))
+    throw new Error(`chunk counts ${count} samples in ${bytes.length} bytes`);
 }
 
 /**
@@ -149,6 +162,7 @@ export function decodeChunkInto(
   ts: Float64Array,
   values: Float64Array,
 ): void {
+  checkChunkCount(bytes, count);
   const prev = new Uint8Array(8);
   const prevView = new Float64Array(prev.buffer);
   const len = bytes.length;

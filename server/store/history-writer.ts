@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { asBuffer } from './bytes.js';
-import { decodeChunkInto } from './chunk-codec.js';
+import { checkChunkCount, decodeChunkInto } from './chunk-codec.js';
 import { WAL_FIELDS, walBlockData, walBlockIndex } from './wal-block.js';
 
 export { WAL_FIELDS };
@@ -139,6 +139,7 @@ export class HistoryWriter {
   /** A chunk row, and its samples merged into the 1-minute and 1-hour rollup rows. */
   private writeChunk(seriesId: number, startTs: number, endTs: number, count: number, data: Uint8Array): void {
     this.stmt.insertChunk!.run(seriesId, startTs, endTs, count, asBuffer(data));
+    checkChunkCount(data, count); // before the count sizes anything
     if (this.ts.length < count) {
       this.ts = new Float64Array(count);
       this.values = new Float64Array(count);

@@ -1,5 +1,11 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ChunkEncoder, decodeChunk, decodeChunkInto } from '../../../server/store/chunk-codec.js';
+import { HistoryWriter } from '../../../server/store/history-writer.js';
+import { SCHEMA, openHistoryDb } from '../../../server/store/schema.js';
+import { tempDir } from '../../helpers/process.js';
+
+const HOUR = 3_600_000;
 
 describe('decoding a chunk into arrays', () => {
   it('gives every timestamp and value, NaN where no value was, and leaves the rest of the arrays alone', () => {
@@ -30,5 +36,53 @@ describe('decoding a chunk into arrays', () => {
     expect(() => decodeChunkInto(new Uint8Array([0, 0x09]), 0, 1, new Float64Array(1), new Float64Array(1))).toThrow(
       /bad control byte 0x9/,
     );
+  });
+});
+
+describe("a chunk's stored sample count", () => {
+  // Two samples by hand: [1000, 1.5] is a varint 0 for its time, control 0x02 (no leading zero bytes, two
+  // meaningful) and 1.5's top bytes 0xF8 0x3F; [2000, 1.5] is zigzag(1000) = 2000 as the varint 0xD0 0x0F and
+  // 0x00 (unchanged value): 7 bytes. A sample takes at least 2 bytes, so 7 bytes hold at most 3 samples.
+  const bytes = new Uint8Array([0x00, 0x02, 0xf8, 0x3f, 0xd0, 0x0f, 0x00]);
+
+  it('decodes the chunk as built by hand', () => {
+    const seen: [number, number | null][] = [];
+    decodeChunk(bytes, 1000, 2, (t, v) => seen.push([t, v]));
+    expect(seen).toEqual([
+      [1000, 1.5],
+      [2000, 1.5],
+    ]);
+  });
+
+  it('is refused, before anything is sized from it, when the bytes cannot hold it', () => {
+    for (const count of [1e9, 4, -1, 0.5, NaN]) {
+      expect(() => decodeChunk(bytes, 1000, count, () => {})).toThrow(`chunk counts ${count} samples in 7 bytes`);
+      expect(() => decodeChunkInto(bytes, 1000, count, new Float64Array(4), new Float64Array(4))).toThrow(
+        `chunk counts ${count} samples in 7 bytes`,
+      );
+    }
+    // Three samples fit the bound; the bytes then end in the third one's timestamp.
+    expect(() => decodeChunk(bytes, 1000, 3, () => {})).toThrow('chunk truncated at byte 7 of 7');
+  });
+
+  it('is refused by the history writer, which commits none of the batch', () => {
+    const db = openHistoryDb(path.join(tempDir(), 'c.db'));
+    db.exec(SCHEMA);
+    const writer = new HistoryWriter(db, { rawMs: HOUR, minuteMs: HOUR, hourMs: HOUR });
+    const batch = {
+      seq: 1,
+      series: [[7, 'h\u0000m', 'h', 'm', '{}']] as [number, string, string, string, string][],
+      wal: new Float64Array(0),
+      walBytes: new Uint8Array(0),
+      chunks: new Float64Array([7, 1000, 2000, 1e9, 0, 7]),
+      chunkBytes: bytes,
+      seqs: [],
+      trimWalBelow: 0,
+      samples: 0,
+    };
+    expect(() => writer.commit(batch)).toThrow('chunk counts 1000000000 samples in 7 bytes');
+    expect(db.prepare('SELECT count(*) AS n FROM series').get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT count(*) AS n FROM chunks').get()).toEqual({ n: 0 });
+    db.close();
   });
 });
