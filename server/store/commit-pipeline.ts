@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../shared/log.js';
-import { HistoryWriter, type CommitBatch, type Retention } from './history-writer.js';
+import { HistoryWriter, type CommitBatch, type Retention, type WriterOptions } from './history-writer.js';
 import { errorMessage } from '../../shared/errors.js';
 
 /** Where the parts of a commit come from, besides agents' sequence numbers (kept here). */
@@ -21,6 +21,8 @@ export interface CommitPipelineOptions {
   /** Pending work is committed at least this often. */
   commitIntervalMs: number;
   log: Logger;
+  /** The inline writer's checkpoint interval and checkpoint (tests put in one that fails). */
+  inlineCheckpoints?: Pick<WriterOptions, 'checkpointMs' | 'checkpoint'>;
 }
 
 /** The commit being written: kept until it is on disk, for retries, readers (its chunks) and acks. */
@@ -63,7 +65,7 @@ export class CommitPipeline {
     this.lastCommit = db.prepare("SELECT value FROM meta WHERE key = 'commit'");
     this.getSeq = db.prepare('SELECT last_seq FROM agent_seq WHERE agent_id = ? AND session = ?');
     this.commitSeq = this.committedSeq();
-    if (o.writer === 'inline') this.inline = new HistoryWriter(db, o.retention);
+    if (o.writer === 'inline') this.inline = this.inlineWriter();
     else this.startWorker();
   }
 
@@ -158,6 +160,18 @@ export class CommitPipeline {
     }
   }
 
+  private inlineWriter(): HistoryWriter {
+    return new HistoryWriter(this.db, this.o.retention, {
+      ...this.o.inlineCheckpoints,
+      onCheckpointFailed: (err) => this.checkpointFailed(errorMessage(err)),
+    });
+  }
+
+  /** The commits stand (SQLite's write-ahead file holds them); it grows until a checkpoint succeeds again. */
+  private checkpointFailed(error: string): void {
+    this.o.log.error('checkpointing history failed; commits stand, the next checkpoint tries again', { error });
+  }
+
   private startWorker(): void {
     const worker = new Worker(new URL('./history-writer-worker.js', import.meta.url), {
       workerData: { file: this.o.file, retention: this.o.retention },
@@ -169,6 +183,7 @@ export class CommitPipeline {
       else if (m.type === 'committed') this.committed(m.seq!);
       else if (m.type === 'failed') this.failed(m.error!);
       else if (m.type === 'prune-failed') this.o.log.error('pruning history failed', { error: m.error });
+      else if (m.type === 'checkpoint-failed') this.checkpointFailed(m.error!);
     });
     worker.on('error', (err) => this.o.log.error('history writer thread failed', { error: err.message }));
     worker.on('exit', (code) => {
@@ -181,7 +196,7 @@ export class CommitPipeline {
         this.startWorker();
       } else {
         this.o.log.warn('history writer thread could not start; writing on the main thread', { code });
-        this.inline = new HistoryWriter(this.db, this.o.retention);
+        this.inline = this.inlineWriter();
       }
       if (this.inFlight) this.send(this.inFlight.batch);
     });

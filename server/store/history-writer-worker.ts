@@ -3,7 +3,7 @@
  * second core while the main thread ingests, fans out and answers queries.
  * Messages in: {type: 'commit', batch}, {type: 'prune', now}, {type: 'close'};
  * out: {type: 'ready'}, {type: 'committed', seq}, {type: 'failed', seq, error},
- * {type: 'prune-failed', error}, {type: 'closed'}.
+ * {type: 'prune-failed', error}, {type: 'checkpoint-failed', error}, {type: 'closed'}.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { HistoryWriter, type CommitBatch, type Retention } from './history-writer.js';
@@ -12,8 +12,10 @@ import { errorMessage } from '../../shared/errors.js';
 
 const { file, retention } = workerData as { file: string; retention: Retention };
 const db = openHistoryDb(file);
-const writer = new HistoryWriter(db, retention);
 const port = parentPort!;
+const writer = new HistoryWriter(db, retention, {
+  onCheckpointFailed: (err) => port.postMessage({ type: 'checkpoint-failed', error: errorMessage(err) }),
+});
 port.postMessage({ type: 'ready' });
 
 port.on('message', (m: { type: 'commit'; batch: CommitBatch } | { type: 'prune'; now: number } | { type: 'close' }) => {

@@ -49,6 +49,17 @@ export const CHECKPOINT_MS = 5000;
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
+export interface WriterOptions {
+  /** The longest time between checkpoints while commits come (tests shorten it). */
+  checkpointMs?: number;
+  /** Runs a checkpoint (tests put in one that fails, as a disk error would). */
+  checkpoint?: (db: Database.Database) => void;
+  /** A checkpoint that failed: the commit before it stands; the next one tries again. */
+  onCheckpointFailed?: (error: unknown) => void;
+}
+
+const passiveCheckpoint = (db: Database.Database) => db.pragma('wal_checkpoint(PASSIVE)');
+
 export class HistoryWriter {
   private readonly stmt: Record<string, Database.Statement>;
   private pruneCursor = 0;
@@ -62,8 +73,7 @@ export class HistoryWriter {
   constructor(
     readonly db: Database.Database,
     private readonly retention: Retention,
-    /** The longest time between checkpoints while commits come (tests shorten it). */
-    private readonly checkpointMs = CHECKPOINT_MS,
+    private readonly o: WriterOptions = {},
   ) {
     const upsert = (t: string) =>
       db.prepare(`INSERT INTO ${t} (series_id, ts, min, max, sum, count, last, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -118,12 +128,20 @@ export class HistoryWriter {
     this.checkpointIfDue();
   }
 
-  /** A checkpoint at least every checkpointMs (after commits and the once-a-second pruning; SQLite's own runs at CHECKPOINT_PAGES). */
+  /**
+   * A checkpoint at least every checkpointMs (after commits and the once-a-second pruning; SQLite's own runs at
+   * CHECKPOINT_PAGES). One that fails is reported as such, never as a failed commit: the commit is on disk.
+   */
   private checkpointIfDue(): void {
     const now = performance.now();
-    if (now - this.lastCheckpoint < this.checkpointMs) return;
+    if (now - this.lastCheckpoint < (this.o.checkpointMs ?? CHECKPOINT_MS)) return;
     this.lastCheckpoint = now;
-    this.db.pragma('wal_checkpoint(PASSIVE)');
+    try {
+      (this.o.checkpoint ?? passiveCheckpoint)(this.db);
+    } catch (err) {
+      if (!this.o.onCheckpointFailed) throw err;
+      this.o.onCheckpointFailed(err);
+    }
   }
 
   /** The commit's log entries as one block row (wal-block.ts). */

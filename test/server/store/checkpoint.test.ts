@@ -27,7 +27,7 @@ function writerOn(file: string, checkpointMs: number) {
   const db = openHistoryDb(file);
   db.exec(SCHEMA);
   db.pragma('wal_checkpoint(TRUNCATE)'); // start from an empty write-ahead file
-  return { db, writer: new HistoryWriter(db, { rawMs: HOUR, minuteMs: HOUR, hourMs: HOUR }, checkpointMs) };
+  return { db, writer: new HistoryWriter(db, { rawMs: HOUR, minuteMs: HOUR, hourMs: HOUR }, { checkpointMs }) };
 }
 
 describe("the history writer's checkpoints", () => {
@@ -60,7 +60,7 @@ describe("the history writer's checkpoints", () => {
     const before = statSync(file).size;
     expect(before).toBeLessThan(300 * PAGE);
     // Another writer on the same connection whose time bound has passed at once: its pruning checkpoints.
-    new HistoryWriter(db, { rawMs: HOUR, minuteMs: HOUR, hourMs: HOUR }, 0).prune(1_700_000_000_000);
+    new HistoryWriter(db, { rawMs: HOUR, minuteMs: HOUR, hourMs: HOUR }, { checkpointMs: 0 }).prune(1_700_000_000_000);
     expect(statSync(file).size).toBeGreaterThan(300 * PAGE);
     db.close();
   });
