@@ -5,6 +5,7 @@ import { decodeChunk } from './chunk-codec.js';
 import type { CommitPipeline } from './commit-pipeline.js';
 import { CHUNK_FIELDS } from './history-writer.js';
 import type { RowReader } from './integrity.js';
+import { NEWEST_HOUR, OPEN_HOURS, openFrom } from './rollup-hours.js';
 import { MAX_CHUNK_SPAN_MS } from './schema.js';
 import type { SeriesInfo, SeriesTable } from './series-table.js';
 import type { SeriesQuery, SeriesResult } from './store.js';
@@ -18,6 +19,8 @@ const RESOLUTIONS = [
 export type Resolution = (typeof RESOLUTIONS)[number]['table'];
 type RollupTable = Exclude<Resolution, 'raw'>;
 type Each = (ts: number, v: number | null) => void;
+type RollupRow = { ts: number; min: number; max: number; avg: number; last: number; count: number };
+type StoredRollup = Omit<RollupRow, 'avg'> & { sum: number };
 
 export interface ReaderOptions {
   /** How far back each resolution is kept. */
@@ -36,6 +39,8 @@ export interface ReaderOptions {
  */
 export class HistoryReader {
   private readonly chunksOf: Database.Statement;
+  private readonly newestHour: Database.Statement;
+  private readonly openHours: Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
@@ -48,6 +53,8 @@ export class HistoryReader {
     this.chunksOf = db.prepare(
       'SELECT start_ts, n, data FROM chunks WHERE series_id = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts',
     );
+    this.newestHour = db.prepare(NEWEST_HOUR);
+    this.openHours = db.prepare(OPEN_HOURS);
   }
 
   /**
@@ -86,14 +93,21 @@ export class HistoryReader {
     return out.sort((a, b) => seriesKey(a.metric, a.labels).localeCompare(seriesKey(b.metric, b.labels)));
   }
 
-  /** Rollup rows of a series (heads not yet written are not in them). */
-  rollupRows(
-    table: RollupTable,
-    s: SeriesInfo,
-  ): { ts: number; min: number; max: number; avg: number; last: number; count: number }[] {
-    return this.db
-      .prepare(`SELECT ts, min, max, sum / count AS avg, last, count FROM ${table} WHERE series_id = ? ORDER BY ts`)
-      .all(s.id) as never;
+  /** Rollup rows of a series, hours still open aggregated from their minutes (heads not yet written are not in them). */
+  rollupRows(table: RollupTable, s: SeriesInfo): RollupRow[] {
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare(`SELECT ts, min, max, sum, count, last FROM ${table} WHERE series_id = ? ORDER BY ts`)
+        .all(s.id) as StoredRollup[];
+      if (table === 'rollup_1h') rows.push(...(this.openHourRows(s.id, Infinity) as StoredRollup[]));
+      return rows.map(({ ts, min, max, sum, count, last }) => ({ ts, min, max, avg: sum / count, last, count }));
+    })();
+  }
+
+  /** A series' hours that have no hour row yet, as rows (rollup-hours.ts), up to `before`. */
+  private openHourRows(id: number, before: number): { ts: number; sum: number; count: number }[] {
+    const from = openFrom((this.newestHour.get(id) as { f: number | null }).f);
+    return this.openHours.all({ id, from, to: Math.min(before, 8.64e15) }) as never;
   }
 
   /** Every sample of a series, oldest first, from the chunks and memory. */
@@ -193,6 +207,17 @@ export class HistoryReader {
       .all(stepMs, stepMs, s.id, start, to) as { b: number; sum: number; count: number }[];
     // (Bucket sizes are cast: better-sqlite3 binds numbers as REAL, and REAL division would not group.)
     for (const r of rows) buckets.set(r.b, { sum: r.sum, count: r.count });
+    // Hours still open are only in the minute table (whole hours, as rows are); a row, once written, holds the same.
+    if (table === 'rollup_1h')
+      for (const h of this.openHourRows(s.id, to - (to % HOUR) + HOUR)) {
+        if (h.ts < start) continue;
+        const b = h.ts - (h.ts % stepMs);
+        const a = buckets.get(b);
+        if (a) {
+          a.sum += h.sum;
+          a.count += h.count;
+        } else buckets.set(b, { sum: h.sum, count: h.count });
+      }
     this.eachUnstored(s, committed, (ts, v) => {
       if (v === null || ts < start || ts > to) return;
       const b = ts - (ts % stepMs);

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { asBuffer } from './bytes.js';
 import { checkChunkCount, decodeChunkInto } from './chunk-codec.js';
+import { HourRollups } from './rollup-hours.js';
 import { WAL_FIELDS, walBlockData, walBlockIndex } from './wal-block.js';
 
 export { WAL_FIELDS };
@@ -65,7 +66,9 @@ export class HistoryWriter {
   private pruneCursor = 0;
   private lastCheckpoint = performance.now();
   private readonly minute: Bucket;
-  private readonly hour: Bucket;
+  private readonly hours: HourRollups;
+  /** Samples of hours that have their row already, merged into it (rollup-hours.ts). */
+  private readonly late: Bucket;
   /** A chunk's samples, decoded for its rollups (grown to the largest chunk seen). */
   private ts = new Float64Array(1024);
   private values = new Float64Array(1024);
@@ -105,7 +108,8 @@ export class HistoryWriter {
     // are cheaper; the timed one in checkpointIfDue keeps the power-loss window (README) a few seconds.
     db.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
     this.minute = new Bucket(this.stmt.upsert1m!);
-    this.hour = new Bucket(this.stmt.upsert1h!);
+    this.hours = new HourRollups(db);
+    this.late = new Bucket(this.stmt.upsert1h!);
   }
 
   /**
@@ -154,7 +158,7 @@ export class HistoryWriter {
     this.stmt.insertWal!.run(w[0], w[w.length - WAL_FIELDS], n, asBuffer(walBlockIndex(w)), asBuffer(data));
   }
 
-  /** A chunk row, and its samples merged into the 1-minute and 1-hour rollup rows. */
+  /** A chunk row, its samples merged into the 1-minute rollup rows (and hour rows that exist), and the hours it completes. */
   private writeChunk(seriesId: number, startTs: number, endTs: number, count: number, data: Uint8Array): void {
     this.stmt.insertChunk!.run(seriesId, startTs, endTs, count, asBuffer(data));
     checkChunkCount(data, count); // before the count sizes anything
@@ -162,32 +166,38 @@ export class HistoryWriter {
       this.ts = new Float64Array(count);
       this.values = new Float64Array(count);
     }
-    const { ts, values, minute, hour } = this;
+    const { ts, values, minute, late } = this;
     decodeChunkInto(data, startTs, count, ts, values);
+    const open = this.hours.openFrom(seriesId);
     minute.start(seriesId);
-    hour.start(seriesId);
+    late.start(seriesId);
     for (let i = 0; i < count; i++) {
       const v = values[i]!;
       if (v !== v) continue;
       const t = ts[i]!;
       minute.add(t - (t % MINUTE), t, v);
-      hour.add(t - (t % HOUR), t, v);
+      if (t < open) late.add(t - (t % HOUR), t, v);
     }
     minute.flush();
-    hour.flush();
+    late.flush();
+    this.hours.afterChunk(seriesId, endTs);
   }
 
   /**
    * Deletes expired chunks (oldest first, a bounded number per call) and the
    * expired rollup rows of a few series: many short deletes, never one long one.
+   * A series' hours that ended over an hour ago get their rows first
+   * (rollup-hours.ts), so no minute row goes before its hour has a row.
    */
   prune(now: number, seriesPerCall = 200, chunksPerCall = 20_000): void {
     const maxId = (this.stmt.maxSeries!.get() as { m: number | null }).m ?? 0;
+    const closedBefore = now - (now % HOUR) - HOUR;
     this.db.transaction(() => {
       this.stmt.dropExpiredChunks!.run(now - this.retention.rawMs, chunksPerCall);
       for (let i = 0; maxId > 0 && i < Math.min(seriesPerCall, maxId); i++) {
         const id = 1 + (this.pruneCursor++ % maxId);
-        this.stmt.prune1m!.run(id, now - this.retention.minuteMs);
+        this.hours.closeIdle(id, closedBefore);
+        this.stmt.prune1m!.run(id, Math.min(now - this.retention.minuteMs, closedBefore));
         this.stmt.prune1h!.run(id, now - this.retention.hourMs);
       }
     })();
