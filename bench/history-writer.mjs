@@ -3,7 +3,7 @@
  * The SQLite store's writer thread on its own: CPU time per sample of
  * HistoryWriter.commit() fed a steady fleet's commits (issue 20).
  *
- *   node bench/history-writer.mjs [TREE] [--series 60000] [--seconds 200]
+ *   node bench/history-writer.mjs [TREE] [--series 60000] [--seconds 200] [--prefill 1] [--hour-at S]
  *
  * TREE (default: this checkout) is a built tree whose dist/server/store is
  * measured, so two builds can be compared with the same input. The commits
@@ -13,6 +13,14 @@
  * their age (each series every 90 s, staggered), and the log trimmed to
  * 120 s back. The first 130 s of commits warm up; the rest are measured
  * (process CPU, user + system, on this one thread; and wall time).
+ *
+ * --prefill 1 first gives every series the rollup rows a server that has run
+ * for days has (2 hours of minute rows, 100 hours of hour rows, all before the
+ * first commit), so each series' newest rows sit on B-tree pages of their own
+ * as in the steady state, not packed many series to a page as in a new file.
+ * --hour-at S puts an hour boundary S seconds into the simulated time (by
+ * default it is at 0, so no chunk of the run crosses one): at 100, nearly
+ * every chunk of the measured part crosses it, the costliest case.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -27,6 +35,8 @@ const opt = (name, dflt) => {
 const tree = path.resolve(args[0] && !args[0].startsWith('--') ? args[0] : '.');
 const SERIES = opt('--series', 60_000);
 const SECONDS = opt('--seconds', 200);
+const PREFILL = opt('--prefill', 0) === 1;
+const HOUR_AT = opt('--hour-at', 0);
 const PER_HOST = 93;
 const CHUNK_S = 90;
 const load = (m) => import(pathToFileURL(path.join(tree, 'dist/server/store', m)).href);
@@ -35,7 +45,7 @@ const { openHistoryDb, prepareSchema } = await load('schema.js');
 const { ChunkEncoder } = await load('chunk-codec.js');
 
 const hosts = Math.ceil(SERIES / PER_HOST);
-const t0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 4 * 3_600_000;
+const t0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 4 * 3_600_000 - HOUR_AT * 1000;
 const value = (id, s) =>
   Math.round(100 * (50 + 40 * Math.sin(id + s / 30))) / 100 + (s % 7 === 0 ? 0 : 0.01 * (id % 3));
 
@@ -103,9 +113,29 @@ function commitAt(k, walIdBase) {
   };
 }
 
+/** Rollup rows of the hours before t0 for every series (see --prefill), written in one transaction by SQL. */
+function prefill(db) {
+  const hour0 = Math.floor(t0 / 3_600_000) * 3_600_000;
+  const fill = (table, step, rows) =>
+    db
+      .prepare(
+        `WITH RECURSIVE s(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM s WHERE id < ${SERIES}),
+         k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ${rows})
+         INSERT INTO ${table} (series_id, ts, min, max, sum, count, last, last_ts)
+         SELECT id, ${hour0} - i * ${step}, 10, 90, 50.0 * ${step / 1000}, ${step / 1000}, 50, ${hour0} - (i - 1) * ${step} - 1000 FROM s, k`,
+      )
+      .run();
+  db.transaction(() => {
+    fill('rollup_1m', 60_000, 120);
+    fill('rollup_1h', 3_600_000, 100);
+  })();
+  db.pragma('wal_checkpoint(TRUNCATE)');
+}
+
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-writer-bench-'));
 const db = openHistoryDb(path.join(dir, 'w.db'));
 prepareSchema(db);
+if (PREFILL) prefill(db);
 const writer = new HistoryWriter(db, { rawMs: 48 * 3_600_000, minuteMs: 30 * 86_400_000, hourMs: 365 * 86_400_000 });
 const ticks = SECONDS * 10;
 // Measured once chunks are written and the log is trimmed (both from 120 s on), as in a server that has run a while.
