@@ -17,7 +17,7 @@
 import { grown } from './heads.js';
 
 /** Rows a block holds before it goes into the heads. */
-export const STAGED_ROWS = 16;
+export const STAGED_ROWS = 8;
 /** An empty block no batch has used for this long is let go (its session has likely ended). */
 const IDLE_BLOCK_MS = 60_000;
 const NO_BLOCK = -1;
