@@ -179,6 +179,31 @@ describe('staged rows (batches of a steady shape, into the heads a block at a ti
     expect(a.take().trimWalBelow).toBe(3);
   });
 
+  it('puts a block into the heads when it is full, or at the first second after a third of the chunk age', () => {
+    let now = 0;
+    const a = new Appender(0, {
+      now: () => now,
+      chunkAgeMs: 600_000, // heads due 600–610 s after they start: none is sealed here
+      commitSamples: 1000,
+      isSeries: (id) => id === 1,
+      onPending: () => {},
+    });
+    a.ensure(2);
+    const ids = [1];
+    const count = () => a.heads.count[1];
+    a.appendValues(1000, ids, [0]); // the shape's first batch: straight into the head
+    for (let i = 1; i < STAGED_ROWS; i++) a.appendValues(1000 + i * 1000, ids, [i]);
+    expect(count()).toBe(1); // STAGED_ROWS - 1 rows staged
+    a.appendValues(1000 + STAGED_ROWS * 1000, ids, [STAGED_ROWS]);
+    expect(count()).toBe(1 + STAGED_ROWS); // the block was full
+    now = 100_000;
+    a.appendValues(200_000, ids, [-1]); // staged at 100 s
+    a.sealDue(299_999);
+    expect(count()).toBe(1 + STAGED_ROWS); // 199.999 s old: still staged
+    a.sealDue(300_000);
+    expect(count()).toBe(2 + STAGED_ROWS); // 200 s (a third of the chunk age) old: in the head
+  });
+
   it('seals due heads with their staged samples, and the chunks hold every sample exactly', async () => {
     const clock = { now: hoursAgo(3) };
     const { file, store, id, raw } = openStore(clock);
