@@ -27,7 +27,7 @@ const SEEN = 0;
 const NEVER = 1;
 
 /** Puts one staged sample into its series' head, as it would have gone at append time (`now`: the clock then). */
-export type PushHead = (id: number, ts: number, value: number, walId: number, now: number) => void;
+type PushHead = (id: number, ts: number, value: number, walId: number, now: number) => void;
 
 export class Block {
   rows = 0;
