@@ -204,6 +204,32 @@ describe('staged rows (batches of a steady shape, into the heads a block at a ti
     expect(count()).toBe(2 + STAGED_ROWS); // 200 s (a third of the chunk age) old: in the head
   });
 
+  it('lets go of a block unused for 60 s: its shape starts again the direct way', () => {
+    let now = 0;
+    const a = new Appender(0, {
+      now: () => now,
+      chunkAgeMs: 600_000, // no head is due here; a block goes in at 200 s old
+      commitSamples: 1000,
+      isSeries: (id) => id === 1,
+      onPending: () => {},
+    });
+    a.ensure(2);
+    const ids = [1];
+    const count = () => a.heads.count[1];
+    a.appendValues(1000, ids, [1]); // direct
+    a.appendValues(2000, ids, [2]); // staged
+    a.sealDue(59_999);
+    a.appendValues(3000, ids, [3]); // the block is still there (used at 0 s): staged
+    expect(count()).toBe(1);
+    now = 200_000;
+    a.sealDue(now); // 200 s old: into the heads; unused for 60 s: let go
+    expect(count()).toBe(3);
+    a.appendValues(4000, ids, [4]); // seen afresh: direct
+    expect(count()).toBe(4);
+    a.appendValues(5000, ids, [5]); // seen twice: staged again
+    expect(count()).toBe(4);
+  });
+
   it('seals due heads with their staged samples, and the chunks hold every sample exactly', async () => {
     const clock = { now: hoursAgo(3) };
     const { file, store, id, raw } = openStore(clock);
