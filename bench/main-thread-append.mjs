@@ -1,6 +1,8 @@
 // The server main thread's per-sample store and fleet-health work, without sockets or the writer thread:
 // Appender.appendValues (heads, write-ahead log rows, sealing) and FleetHealth.observe over a fleet of hosts
 // of 93 series each, one batch per host and simulated second. CPU time of this process per sample.
+// Each host appends through one ids array, as a steady agent session does, so the store stages its batches as
+// rows of a block (server/store/staged-rows.ts) from its second batch on.
 // Usage: node bench/main-thread-append.mjs [hosts] [seconds]   (run `npm run build` first)
 const hosts = Number(process.argv[2] ?? 3000);
 const seconds = Number(process.argv[3] ?? 150);

@@ -2,6 +2,7 @@ import { ByteWriter, writeVarint } from './bytes.js';
 import { HeadTable, grown } from './heads.js';
 import { WAL_FIELDS, type CommitBatch } from './history-writer.js';
 import { MAX_CHUNK_SAMPLES, MAX_CHUNK_SPAN_MS } from './schema.js';
+import { StagedRows, STAGED_ROWS, type Block } from './staged-rows.js';
 
 /** Per-series numbers, indexed by series id: no object (and no boxed double) per series for the garbage collector to trace. */
 class SeriesColumns {
@@ -59,6 +60,8 @@ export interface AppenderOptions {
 export class Appender {
   readonly heads = new HeadTable();
   readonly cols = new SeriesColumns();
+  /** Batches of steady shapes, waiting to go into the heads a block at a time (staged-rows.ts). */
+  private readonly staged: StagedRows;
   private wal: WalEntry[] = [];
   /** Bytes of the log rows waiting for the next commit; reused, since each commit takes a copy. */
   private readonly walBytes = new ByteWriter(1 << 20);
@@ -79,15 +82,69 @@ export class Appender {
   ) {
     this.nextWalId = maxStoredWalId + 1;
     this.dueCursor = Math.floor(o.now() / 1000);
+    // Staged rows go into the heads well before their heads are due, so no head starts after its due second.
+    this.staged = new StagedRows((id, ts, v, walId, now) => this.pushHead(id, ts, v, walId, now), o.chunkAgeMs / 3);
   }
 
   /** Room for series ids below n. */
   ensure(n: number): void {
     this.cols.ensure(n);
     this.heads.ensure(n);
+    this.staged.ensure(n);
   }
 
   appendValues(ts: number, ids: ArrayLike<number>, values: ArrayLike<number | null>): void {
+    const block = this.staged.blockFor(ids, ts, this.cols.lastTs, this.o.isSeries);
+    if (block) this.stage(block, ts, values);
+    else this.appendDirect(ts, ids, values);
+    this.o.onPending(this.walSamples >= this.o.commitSamples);
+  }
+
+  /**
+   * A batch of a staged shape (every sample known to be kept): its log row
+   * and newest values now, its samples a row of the block, into the heads
+   * when the block is full.
+   */
+  private stage(block: Block, ts: number, values: ArrayLike<number | null>): void {
+    const walId = this.nextWalId++;
+    const ids = block.ids;
+    const n = ids.length;
+    const out = this.walBytes;
+    const start = out.len;
+    out.reserve(n * 18);
+    const buf = out.buf;
+    const data = out.data;
+    const { lastTs, lastValue } = this.cols;
+    const row = block.rows;
+    const staged = block.values;
+    let at = row * n;
+    let pos = start;
+    let prevId = 0;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i]!;
+      const v = values[i] ?? NaN;
+      lastTs[id] = ts;
+      lastValue[id] = v;
+      staged[at++] = v;
+      const delta = id - prevId;
+      const z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
+      if (z < 0x80) buf[pos++] = z;
+      else pos = writeVarint(buf, pos, z);
+      data.setFloat64(pos, v, true);
+      pos += 8;
+      prevId = id;
+    }
+    out.len = pos;
+    this.wal.push({ id: walId, ts, n, start, end: pos });
+    this.walSamples += n;
+    block.ts[row] = ts;
+    block.walId[row] = walId;
+    const now = (block.now[row] = this.o.now());
+    block.lastUse = now;
+    if (++block.rows === STAGED_ROWS) this.staged.flush(block);
+  }
+
+  private appendDirect(ts: number, ids: ArrayLike<number>, values: ArrayLike<number | null>): void {
     const walId = this.nextWalId;
     const out = this.walBytes;
     const start = out.len;
@@ -123,7 +180,6 @@ export class Appender {
         this.walSamples += kept;
       }
     }
-    this.o.onPending(this.walSamples >= this.o.commitSamples);
   }
 
   /**
@@ -136,19 +192,34 @@ export class Appender {
     if (ts <= c.lastTs[id]!) return false;
     c.lastTs[id] = ts;
     c.lastValue[id] = value;
+    // Whatever is staged for the series goes first.
+    if (this.staged.owner[id] !== -1) this.staged.settle(id);
+    this.pushHead(id, ts, value, walId, this.o.now());
+    return true;
+  }
+
+  /** A kept sample into its series' head, starting one (due `now` plus the chunk age) if it has none. */
+  private pushHead(id: number, ts: number, value: number, walId: number, now: number): void {
+    const c = this.cols;
     const h = this.heads;
     if (h.count[id] === 0) {
       c.walFrom[id] = walId;
       // Stagger the sealing over a second chunk age so a fleet's heads are not all written in the same second.
-      const dueAt = (c.dueAt[id] = this.o.now() + this.o.chunkAgeMs + (id % 60) * (this.o.chunkAgeMs / 60));
-      const second = Math.floor(dueAt / 1000);
+      const dueAt = (c.dueAt[id] = now + this.o.chunkAgeMs + (id % 60) * (this.o.chunkAgeMs / 60));
+      // (A head started from rows staged past its due second is sealed at the next sweep, not never.)
+      const second = Math.max(Math.floor(dueAt / 1000), this.dueCursor);
       const list = this.due.get(second);
       if (list) list.push(id);
       else this.due.set(second, [id]);
     }
     h.push(id, ts, value);
     if (h.count[id]! >= MAX_CHUNK_SAMPLES || ts - h.firstTs[id]! >= MAX_CHUNK_SPAN_MS) this.seal(id);
-    return true;
+  }
+
+  /** A series' head with every sample appended so far in it (history-reader.ts reads it). */
+  settled(id: number): HeadTable {
+    this.staged.settle(id);
+    return this.heads;
   }
 
   /** Copies a head into the next commit's chunks and frees it. */
@@ -168,19 +239,27 @@ export class Appender {
   /** Seals the heads that have reached their age. */
   sealDue(now: number): void {
     const until = Math.floor(now / 1000);
+    if (this.dueCursor <= until) this.staged.sweep(now);
     for (; this.dueCursor <= until; this.dueCursor++) {
       const ids = this.due.get(this.dueCursor);
       if (!ids) continue;
       this.due.delete(this.dueCursor);
       for (const id of ids) {
+        this.staged.settle(id);
         // A head sealed early and started again has a later due time of its own.
         if (this.heads.count[id]! > 0 && Math.floor(this.cols.dueAt[id]! / 1000) <= this.dueCursor) this.seal(id);
       }
     }
   }
 
+  /** Every staged sample into its head. */
+  settleAll(): void {
+    this.staged.flushAll();
+  }
+
   /** Seals every open head. */
   sealAll(): void {
+    this.staged.flushAll();
     const n = this.heads.count.length;
     for (let id = 0; id < n; id++) this.seal(id);
   }
@@ -193,7 +272,8 @@ export class Appender {
 
   /** Works out again which log rows the next commit may delete: those before every open head's first. */
   refreshTrim(): void {
-    let keepFrom = this.nextWalId;
+    // A staged sample may start a head from its row: no row from the oldest staged one on is trimmed.
+    let keepFrom = Math.min(this.nextWalId, this.staged.oldestWalId());
     const h = this.heads.count;
     const walFrom = this.cols.walFrom;
     for (let id = 0; id < h.length; id++) if (h[id]! > 0 && walFrom[id]! < keepFrom) keepFrom = walFrom[id]!;

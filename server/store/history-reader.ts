@@ -131,11 +131,12 @@ export class HistoryReader {
         if (fields[i] === id)
           decodeChunk(bytes.subarray(fields[i + 4], fields[i + 5]), fields[i + 1]!, fields[i + 3]!, each);
     };
+    // Staged samples into the head first (one may seal it, adding a chunk below).
+    const h = this.appender.settled(id);
     const inFlight = this.pipeline.unseenInFlight(committed);
     if (inFlight) visit(inFlight.chunks, inFlight.chunkBytes);
     const sealed = this.appender.sealedChunks();
     visit(sealed.fields, sealed.bytes);
-    const h = this.appender.heads;
     if (h.count[id]! > 0) decodeChunk(h.bytes(id), h.firstTs[id]!, h.count[id]!, each);
   }
 

@@ -210,6 +210,8 @@ export class SqliteStore implements Store {
     metric: string,
     labels: Record<string, string> = {},
   ): { ts: number; min: number; max: number; avg: number; last: number; count: number }[] {
+    // Heads sealed by their size are in rollups as soon as committed: staged samples may seal some.
+    this.appender.settleAll();
     this.flush();
     const s = this.series.get(host, metric, labels);
     return s ? this.reader.rollupRows(table, s) : [];
