@@ -4,9 +4,13 @@
 // server knows of it; without the signal it does nothing.
 // `--import` preloads run in worker threads too: there the probe answers the main thread's call over a
 // BroadcastChannel with its own isolate's figures (the history writer's heap), which the line includes as
-// `workers`. The line also has the process's mappings summed by kind from /proc/self/smaps (`mappings`).
+// `workers`. The line also has the process's mappings summed by kind from /proc/self/smaps (`mappings`), and
+// the main thread's garbage-collection pauses (`gc`: count, total, p50/p99/max by kind) over the last
+// $MEMORY_PROBE_GC_WINDOW_S seconds before the signal (default 20). With $MEMORY_PROBE_GC_LOG set, every pause
+// is also appended there, one JSON line per second: [[end ms since the epoch, kind, duration ms], …].
 import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PerformanceObserver, constants, performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
@@ -76,6 +80,50 @@ export function mappingsByKind(text) {
   return out;
 }
 
+const GC_KINDS = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+const gcWindowMs = 1000 * Number(process.env.MEMORY_PROBE_GC_WINDOW_S || 20);
+const gcLogFile = process.env.MEMORY_PROBE_GC_LOG;
+/** The main thread's pauses as [end ms since the epoch, kind, duration ms], the last few minutes' worth. */
+const pauses = [];
+let unlogged = [];
+if (isMainThread && (file || gcLogFile)) {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const end = performance.timeOrigin + e.startTime + e.duration;
+      const p = [Math.round(end), GC_KINDS[/** @type {any} */ (e).detail?.kind] ?? 'other', +e.duration.toFixed(3)];
+      pauses.push(p);
+      if (gcLogFile) unlogged.push(p);
+    }
+    if (pauses.length > 100_000) pauses.splice(0, 50_000);
+  }).observe({ entryTypes: ['gc'] });
+  if (gcLogFile)
+    setInterval(() => {
+      if (unlogged.length) appendFileSync(gcLogFile, JSON.stringify(unlogged) + '\n');
+      unlogged = [];
+    }, 1000).unref();
+}
+
+/** Count, total and p50/p99/max of the pauses of each kind that ended in the last `ms`. */
+function pauseSummary(ms) {
+  const since = Date.now() - ms;
+  const out = { windowS: ms / 1000 };
+  for (const kind of Object.values(GC_KINDS)) {
+    const d = pauses
+      .filter((p) => p[0] >= since && p[1] === kind)
+      .map((p) => p[2])
+      .sort((a, b) => a - b);
+    const at = (q) => (d.length ? d[Math.min(d.length - 1, Math.floor(q * d.length))] : 0);
+    const total = d.reduce((a, b) => a + b, 0);
+    out[kind] = { n: d.length, totalMs: +total.toFixed(1), p50: at(0.5), p99: at(0.99), max: d.at(-1) ?? 0 };
+  }
+  return out;
+}
+
 const channel = new BroadcastChannel('tidemark-memory-probe');
 channel.unref();
 
@@ -103,6 +151,7 @@ function askWorkers(ms) {
 
 if (file && isMainThread) {
   process.on('SIGUSR2', async () => {
+    const gcPauses = pauseSummary(gcWindowMs); // before the probe's own collection
     const before = figures();
     gc();
     const after = figures();
@@ -111,6 +160,6 @@ if (file && isMainThread) {
     const snapshot = snapshotDir
       ? v8.writeHeapSnapshot(path.join(snapshotDir, `${process.pid}-${Date.now()}.heapsnapshot`))
       : null;
-    appendFileSync(file, JSON.stringify({ before, after, workers, mappings, snapshot }) + '\n');
+    appendFileSync(file, JSON.stringify({ before, after, workers, mappings, snapshot, gc: gcPauses }) + '\n');
   });
 }

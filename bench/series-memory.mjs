@@ -72,6 +72,7 @@ async function startTidemark(dir) {
         ...serverEnv,
         NODE_OPTIONS: [`--import=${path.join(here, 'memory-probe.mjs')}`, ...nodeFlags].join(' '),
         MEMORY_PROBE_FILE: probeFile,
+        MEMORY_PROBE_GC_WINDOW_S: String(measureS),
         ...(snapshots ? { MEMORY_PROBE_SNAPSHOT_DIR: snapshots } : {}),
       },
     },
@@ -167,6 +168,8 @@ async function runOne(target, hosts) {
       // CPU seconds per second over the measurement, all threads: what a memory setting costs in CPU.
       cpu: cpu0 && cpu1 ? (cpu1.cpuS - cpu0.cpuS) / elapsedS : NaN,
       snapshot: p?.snapshot ?? undefined,
+      // The main thread's garbage-collection pauses over the measurement, by kind (bench/memory-probe.mjs).
+      gc: p?.gc,
     };
   } catch (err) {
     failed = true;
@@ -313,4 +316,28 @@ if (tidemark.length) {
   console.log(`\n| bytes per series | ${parts.map(([n]) => n).join(' | ')} |`);
   console.log(`| --- | ${parts.map(() => '---').join(' | ')} |`);
   console.log(`| tidemark | ${parts.map(([, f]) => range(perRep(f))).join(' | ')} |`);
+}
+
+// What the heap's settings cost: the main thread's pauses over the measurement window, by kind, and their
+// share of the window's wall time (a pause stops everything on the main thread: receive, append, fan-out).
+const withGc = tidemark.filter((r) => r.gc);
+if (withGc.length) {
+  const kinds = ['minor', 'major', 'incremental'];
+  console.log(
+    `\n| hosts | ${kinds.map((k) => `${k} GCs per s, p50 / p99 / max ms`).join(' | ')} | GC share of main thread % |`,
+  );
+  console.log(`| --- | ${kinds.map(() => '---').join(' | ')} | --- |`);
+  for (const hosts of sizes) {
+    const rs = withGc.filter((r) => r.hosts === hosts);
+    if (!rs.length) continue;
+    const cells = kinds.map((k) => {
+      const f = (g) => rs.map((r) => r.gc[k][g]);
+      return `${range(
+        rs.map((r) => r.gc[k].n / r.gc.windowS),
+        1,
+      )}, ${range(f('p50'), 1)} / ${range(f('p99'), 1)} / ${range(f('max'), 1)}`;
+    });
+    const share = rs.map((r) => (100 * kinds.reduce((a, k) => a + r.gc[k].totalMs, 0)) / (1000 * r.gc.windowS));
+    console.log(`| ${hosts} | ${cells.join(' | ')} | ${range(share, 1)} |`);
+  }
 }
