@@ -145,7 +145,10 @@ export class AlertEngine {
       // Nearly every evaluation finds a healthy series with no alert: a step could only say "still nothing".
       if (!ok && !this.instances.has(id)) continue;
       const resolving = rule.clear ? holds(rule.clear, w, primary, value, byMetric, ts, freshFrom) : !ok;
-      this.step({ rule, id, host, labels: w.labels, ok, resolving, ts, value, forMs: rule.forMs });
+      // A new instance rests on this window (a resolve forgot it): else the sweep would find no window for it and
+      // take it for stale at once, and an alert that resolved could never fire again in this session.
+      if (this.step({ rule, id, host, labels: w.labels, ok, resolving, ts, value, forMs: rule.forMs }))
+        this.windowOf.set(id, w);
     }
   }
 
@@ -177,14 +180,15 @@ export class AlertEngine {
     return !!this.silences.covering(inst, now) || !!inhibitor(inst, firing, this.inhibitRules);
   }
 
-  /** One evaluation of an instance, applied: created, dropped, fired or resolved (instance.ts decides). */
-  private step(s: StepInput): void {
+  /** One evaluation of an instance, applied: created, dropped, fired or resolved (instance.ts decides); true if created. */
+  private step(s: StepInput): boolean {
     const r = advance(this.instances.get(s.id), s);
     if (r.created && r.inst) this.instances.set(s.id, r.inst);
     if (r.dropped) this.instances.delete(s.id);
     if (r.created || r.dropped) this.scheduleSave();
     if (r.fire && r.inst) this.fire(r.inst, s.ts);
     if (r.resolve && r.inst) this.resolve(r.inst, s.ts);
+    return r.created;
   }
 
   private fire(inst: AlertInstance, ts: number): void {
