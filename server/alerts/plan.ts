@@ -14,7 +14,8 @@
  * an absent-data rule's metric) get a window, sized for the longest range a
  * matching condition reads, with a running aggregate (running.ts) for each
  * range a matching avg, min, max or rate reads; a steady batch copies just
- * those samples.
+ * those samples. A series twice in one batch is fed once, from its first
+ * sample, as the store keeps the first.
  */
 import type { SeriesRef } from '../../shared/protocol.js';
 import { seriesKey } from '../../shared/series-key.js';
@@ -173,6 +174,7 @@ export class PlanCache {
     const metrics = new Set<MetricWindows>();
     const fed = new Set<string>();
     const fresh: NewWindow[] = [];
+    const placed = new Set<string>();
     for (let i = 0; i < series.length; i++) {
       const s = series[i]!;
       const claims = selectors.get(s.m);
@@ -184,6 +186,8 @@ export class PlanCache {
       const claim = claimOf(claims, s.l ?? NO_LABELS);
       if (claim.keepMs === 0) continue; // no rule reads this series: no window, and the batch skips it
       const key = this.labelKey(s.l);
+      if (placed.has(`${s.m}\u0000${key}`)) continue; // the same series again in this batch
+      placed.add(`${s.m}\u0000${key}`);
       const w = m.series.get(key);
       if (w) {
         // The rule set may read more or less of it now.

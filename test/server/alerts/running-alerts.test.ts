@@ -4,6 +4,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SeriesRef } from '../../../shared/protocol.js';
 import { silentLogger } from '../../../shared/log.js';
 import { Alerts } from '../../../server/alerts/index.js';
+import { PlanCache } from '../../../server/alerts/plan.js';
+import { parseRules } from '../../../server/alerts/rules.js';
+import type { HostWindows } from '../../../server/alerts/windows.js';
 import { hookEvents, startReceiver, type Receiver } from '../../helpers/receiver.js';
 import { tempDir, until } from '../../helpers/process.js';
 
@@ -146,5 +149,34 @@ describe('an alert that resolved, true again in the same session', () => {
       '26 CacheFull firing',
     ]);
     expect(await events(3)).toEqual(['trigger CacheFull', 'resolve CacheFull', 'trigger CacheFull']);
+  });
+});
+
+describe('a series twice in one batch', () => {
+  it('gets one window, fed from its first sample as the store keeps it, and no ring besides', () => {
+    const { rules } = parseRules(
+      `rules:
+  - name: DirtyHigh
+    when: { metric: mongod_wt_cache_dirty_percent, fn: avg, over: 60s, op: '>', value: 30 }
+`,
+      'dup.yaml',
+    );
+    const windows: HostWindows = new Map();
+    const plans = new PlanCache(
+      windows,
+      () => {},
+      () => 1000,
+    );
+    // An indexed batch naming the dirty series twice (slots 0 and 2), as a session's table may.
+    const batch = [DIRTY, USED, { m: DIRTY.m }];
+    const plan = plans.get('db1', rules, batch, { version: 1, slots: [0, 1, 0] }, 0);
+    expect(plan.slab.rings).toBe(1);
+    expect([...plan.from]).toEqual([0]);
+    expect(windows.get('db1')!.get(DIRTY.m)!.series.size).toBe(1);
+    // A new shape for the same session (version 2) plans again: still the one ring.
+    const again = plans.get('db1', rules, batch, { version: 2, slots: [0, 1, 0] }, 0);
+    expect(again.slab.rings).toBe(1);
+    expect([...again.rings]).toEqual([...plan.rings]);
+    expect(again.evals).toHaveLength(1);
   });
 });
