@@ -5,11 +5,11 @@ import { STATE_VERSION, type Persisted } from './state-file.js';
 import { conditionsOf, valueAt, type HostWindows, type Window } from './windows.js';
 import { figure } from './format.js';
 import { DEFAULT_INHIBIT_RULES, inhibitor, type InhibitRule } from './inhibition.js';
-import { HostCadence, RECONNECT_GRACE_MS, staleAfterMs } from './staleness.js';
+import { defaultStaleMs, HostCadence, RECONNECT_GRACE_MS, staleAfterMs } from './staleness.js';
 import type { AlertSnapshot, Notifier, ResolvedBy } from './notify.js';
 import { advance, alertId, render, type AlertInstance, type StepInput } from './instance.js';
 import { Silences, type Silence } from './silences.js';
-import { PlanCache, type BatchShape, type Eval } from './plan.js';
+import { PlanCache, type BatchShape, type Plan } from './plan.js';
 import { holds } from './evaluate.js';
 import { absentSteps } from './absent.js';
 import { EngineState } from './engine-state.js';
@@ -121,19 +121,18 @@ export class AlertEngine {
   ): void {
     const now = this.now();
     const plan = this.plans.get(host, this.opts.rules(), series, shape, now);
-    this.cadence.note(host, ts);
+    const intervalMs = this.cadence.note(host, ts);
     if (this.retired.size && this.retired.delete(host)) this.scheduleSave(); // it reports again: no longer retired
     for (const m of plan.metrics) m.lastSeen = now;
     // Only the samples some rule selects, straight into their rings: the plan says which.
     const { slab, from, rings } = plan;
     for (let k = 0; k < rings.length; k++) slab.append(rings[k]!, ts, values[from[k]!] ?? NaN, now);
-    if (plan.evals.length > 0) this.evaluate(host, plan.evals, ts, now);
+    if (plan.evals.length > 0) this.evaluate(host, plan, ts, now, defaultStaleMs(intervalMs));
   }
 
   /** Steps the alert instances a batch fed, at sample time `ts`. */
-  private evaluate(host: string, evals: readonly Eval[], ts: number, now: number): void {
-    const byMetric = this.windows.get(host);
-    const hostStaleMs = staleAfterMs(undefined, host, this.cadence);
+  private evaluate(host: string, plan: Plan, ts: number, now: number, hostStaleMs: number): void {
+    const { byMetric, evals } = plan;
     for (const { rule, primary, w, id } of evals) {
       const freshFrom = now - (rule.staleAfterMs || hostStaleMs);
       if (w.lastAt < freshFrom) {

@@ -45,8 +45,9 @@ export interface Eval {
 export interface Plan {
   rules: readonly Rule[];
   shape: BatchShape | null;
-  /** The host's sample storage. */
+  /** The host's sample storage, and its windows by metric (the engine's, for joins). */
   slab: Slab;
+  byMetric: Map<string, MetricWindows>;
   /** The batch positions of the samples that feed a window, and those windows' rings, aligned; the rest are not looked at. */
   from: Int32Array;
   rings: Int32Array;
@@ -199,7 +200,7 @@ export class PlanCache {
     }
     this.addWindows(slab, fresh, rings, this.intervalMs(host), now);
     const evals = this.evals(host, rules, byMetric, fed);
-    const plan = { rules, shape: null, slab, from: Int32Array.from(from), rings: Int32Array.from(rings) };
+    const plan = { rules, shape: null, slab, byMetric, from: Int32Array.from(from), rings: Int32Array.from(rings) };
     return { ...plan, metrics: [...metrics], evals };
   }
 
