@@ -20,7 +20,7 @@ export function tame(v: number): boolean {
 
 export class ExactSum {
   /** The first `count` are non-zero, non-overlapping and increasing in magnitude; their exact sum is the sum. */
-  private readonly partials: number[] = [];
+  private readonly partials: number[] = [0, 0, 0, 0]; // room for the usual few, without push's 17-slot first growth
   private count = 0;
 
   /** Adds `x` (tame) exactly. Take a value away by adding its negation. */
