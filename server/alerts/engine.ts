@@ -13,6 +13,7 @@ import { PlanCache, type BatchShape, type Plan } from './plan.js';
 import { holds } from './evaluate.js';
 import { absentSteps } from './absent.js';
 import { EngineState } from './engine-state.js';
+import { Instances } from './instances.js';
 
 export type { AlertInstance } from './instance.js';
 export type { BatchShape } from './plan.js';
@@ -53,7 +54,7 @@ export type ListedAlert = AlertSnapshot & {
  * state file in engine-state.ts.
  */
 export class AlertEngine {
-  private readonly instances = new Map<string, AlertInstance>();
+  private readonly instances = new Instances();
   private readonly silences: Silences;
   /** host → metric → series key → window */
   private readonly windows: HostWindows = new Map();
@@ -133,6 +134,8 @@ export class AlertEngine {
   /** Steps the alert instances a batch fed, at sample time `ts`. */
   private evaluate(host: string, plan: Plan, ts: number, now: number, hostStaleMs: number): void {
     const { byMetric, evals } = plan;
+    // A step below may open an alert of this host, but only for its own id, which comes once in a plan.
+    let open = this.instances.openOn(host) > 0;
     for (const { rule, primary, w, id } of evals) {
       const freshFrom = now - (rule.staleAfterMs || hostStaleMs);
       if (w.lastAt < freshFrom) {
@@ -142,12 +145,14 @@ export class AlertEngine {
       const value = valueAt(w, primary, ts);
       const ok = holds(rule.when!, w, primary, value, byMetric, ts, freshFrom);
       // Nearly every evaluation finds a healthy series with no alert: a step could only say "still nothing".
-      if (!ok && !this.instances.has(id)) continue;
+      if (!ok && (!open || !this.instances.has(id))) continue;
       const resolving = rule.clear ? holds(rule.clear, w, primary, value, byMetric, ts, freshFrom) : !ok;
       // A new instance rests on this window (a resolve forgot it): else the sweep would find no window for it and
       // take it for stale at once, and an alert that resolved could never fire again in this session.
-      if (this.step({ rule, id, host, labels: w.labels, ok, resolving, ts, value, forMs: rule.forMs }))
+      if (this.step({ rule, id, host, labels: w.labels, ok, resolving, ts, value, forMs: rule.forMs })) {
         this.windowOf.set(id, w);
+        open = true;
+      }
     }
   }
 
