@@ -5,14 +5,15 @@ import { STATE_VERSION, type Persisted } from './state-file.js';
 import { conditionsOf, valueAt, type HostWindows, type Window } from './windows.js';
 import { figure } from './format.js';
 import { DEFAULT_INHIBIT_RULES, inhibitor, type InhibitRule } from './inhibition.js';
-import { HostCadence, RECONNECT_GRACE_MS, staleAfterMs } from './staleness.js';
+import { defaultStaleMs, HostCadence, RECONNECT_GRACE_MS, staleAfterMs } from './staleness.js';
 import type { AlertSnapshot, Notifier, ResolvedBy } from './notify.js';
 import { advance, alertId, render, type AlertInstance, type StepInput } from './instance.js';
 import { Silences, type Silence } from './silences.js';
-import { PlanCache, type BatchShape, type Eval } from './plan.js';
+import { PlanCache, type BatchShape, type Plan } from './plan.js';
 import { holds } from './evaluate.js';
 import { absentSteps } from './absent.js';
 import { EngineState } from './engine-state.js';
+import { Instances } from './instances.js';
 
 export type { AlertInstance } from './instance.js';
 export type { BatchShape } from './plan.js';
@@ -53,7 +54,7 @@ export type ListedAlert = AlertSnapshot & {
  * state file in engine-state.ts.
  */
 export class AlertEngine {
-  private readonly instances = new Map<string, AlertInstance>();
+  private readonly instances = new Instances();
   private readonly silences: Silences;
   /** host → metric → series key → window */
   private readonly windows: HostWindows = new Map();
@@ -121,19 +122,20 @@ export class AlertEngine {
   ): void {
     const now = this.now();
     const plan = this.plans.get(host, this.opts.rules(), series, shape, now);
-    this.cadence.note(host, ts);
+    const intervalMs = this.cadence.note(host, ts);
     if (this.retired.size && this.retired.delete(host)) this.scheduleSave(); // it reports again: no longer retired
     for (const m of plan.metrics) m.lastSeen = now;
     // Only the samples some rule selects, straight into their rings: the plan says which.
     const { slab, from, rings } = plan;
     for (let k = 0; k < rings.length; k++) slab.append(rings[k]!, ts, values[from[k]!] ?? NaN, now);
-    if (plan.evals.length > 0) this.evaluate(host, plan.evals, ts, now);
+    if (plan.evals.length > 0) this.evaluate(host, plan, ts, now, defaultStaleMs(intervalMs));
   }
 
   /** Steps the alert instances a batch fed, at sample time `ts`. */
-  private evaluate(host: string, evals: readonly Eval[], ts: number, now: number): void {
-    const byMetric = this.windows.get(host);
-    const hostStaleMs = staleAfterMs(undefined, host, this.cadence);
+  private evaluate(host: string, plan: Plan, ts: number, now: number, hostStaleMs: number): void {
+    const { byMetric, evals } = plan;
+    // A step below may open an alert of this host, but only for its own id, which comes once in a plan.
+    let open = this.instances.openOn(host) > 0;
     for (const { rule, primary, w, id } of evals) {
       const freshFrom = now - (rule.staleAfterMs || hostStaleMs);
       if (w.lastAt < freshFrom) {
@@ -143,9 +145,14 @@ export class AlertEngine {
       const value = valueAt(w, primary, ts);
       const ok = holds(rule.when!, w, primary, value, byMetric, ts, freshFrom);
       // Nearly every evaluation finds a healthy series with no alert: a step could only say "still nothing".
-      if (!ok && !this.instances.has(id)) continue;
+      if (!ok && (!open || !this.instances.has(id))) continue;
       const resolving = rule.clear ? holds(rule.clear, w, primary, value, byMetric, ts, freshFrom) : !ok;
-      this.step({ rule, id, host, labels: w.labels, ok, resolving, ts, value, forMs: rule.forMs });
+      // A new instance rests on this window (a resolve forgot it): else the sweep would find no window for it and
+      // take it for stale at once, and an alert that resolved could never fire again in this session.
+      if (this.step({ rule, id, host, labels: w.labels, ok, resolving, ts, value, forMs: rule.forMs })) {
+        this.windowOf.set(id, w);
+        open = true;
+      }
     }
   }
 
@@ -177,14 +184,15 @@ export class AlertEngine {
     return !!this.silences.covering(inst, now) || !!inhibitor(inst, firing, this.inhibitRules);
   }
 
-  /** One evaluation of an instance, applied: created, dropped, fired or resolved (instance.ts decides). */
-  private step(s: StepInput): void {
+  /** One evaluation of an instance, applied: created, dropped, fired or resolved (instance.ts decides); true if created. */
+  private step(s: StepInput): boolean {
     const r = advance(this.instances.get(s.id), s);
     if (r.created && r.inst) this.instances.set(s.id, r.inst);
     if (r.dropped) this.instances.delete(s.id);
     if (r.created || r.dropped) this.scheduleSave();
     if (r.fire && r.inst) this.fire(r.inst, s.ts);
     if (r.resolve && r.inst) this.resolve(r.inst, s.ts);
+    return r.created;
   }
 
   private fire(inst: AlertInstance, ts: number): void {

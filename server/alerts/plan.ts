@@ -12,13 +12,17 @@
  *
  * Only series some rule's matchers select (a `when` or `clear` condition, or
  * an absent-data rule's metric) get a window, sized for the longest range a
- * matching condition reads; a steady batch copies just those samples.
+ * matching condition reads, with a running aggregate (running.ts) for each
+ * range a matching avg, min, max or rate reads; a steady batch copies just
+ * those samples. A series twice in one batch is fed once, from its first
+ * sample, as the store keeps the first.
  */
 import type { SeriesRef } from '../../shared/protocol.js';
 import { seriesKey } from '../../shared/series-key.js';
 import { alertId } from './instance.js';
-import { exprMetrics, matches, type Condition, type Matcher, type Rule } from './rules.js';
+import { exprMetrics, matches, type Condition, type Fn, type Matcher, type Rule } from './rules.js';
 import { initialCapacity, Slab } from './ring.js';
+import { runOn, type Span } from './running.js';
 import { conditionsOf, Window, type HostWindows, type MetricWindows } from './windows.js';
 
 /** Which series a batch holds, as the session's series table numbers them. */
@@ -41,8 +45,9 @@ export interface Eval {
 export interface Plan {
   rules: readonly Rule[];
   shape: BatchShape | null;
-  /** The host's sample storage. */
+  /** The host's sample storage, and its windows by metric (the engine's, for joins). */
   slab: Slab;
+  byMetric: Map<string, MetricWindows>;
   /** The batch positions of the samples that feed a window, and those windows' rings, aligned; the rest are not looked at. */
   from: Int32Array;
   rings: Int32Array;
@@ -51,10 +56,18 @@ export interface Plan {
   evals: Eval[];
 }
 
-/** A rule's claim on a metric's series: the labels it selects and how much of the series it reads. */
+/** A rule's claim on a metric's series: the labels it selects, what it reads of them and how far back. */
 interface Selector {
   matchers: readonly Matcher[];
+  fn: Fn;
+  overMs: number;
   keepMs: number;
+}
+
+/** What the selectors matching one series ask of it: how long to keep it, and its running aggregates. */
+interface Claim {
+  keepMs: number;
+  spans: Span[];
 }
 
 /** What a rule set selects: per metric its selectors, and the metrics absent-data rules name. */
@@ -69,7 +82,7 @@ interface NewWindow {
   m: MetricWindows;
   key: string;
   labels: Record<string, string> | undefined;
-  keepMs: number;
+  claim: Claim;
   at: number;
 }
 
@@ -84,11 +97,19 @@ function sameShape(a: BatchShape | null, b: BatchShape | undefined): boolean {
   return true;
 }
 
-/** How long a window of a series with `labels` must keep, or 0 when no selector selects it. */
-function keepFor(selectors: readonly Selector[], labels: Record<string, string>): number {
-  let keep = 0;
-  for (const s of selectors) if (s.keepMs > keep && matches(s.matchers, labels)) keep = s.keepMs;
-  return keep;
+/** What the selectors ask of a series with `labels`; keepMs 0 when none selects it. */
+function claimOf(selectors: readonly Selector[], labels: Record<string, string>): Claim {
+  const claim: Claim = { keepMs: 0, spans: [] };
+  for (const s of selectors) {
+    if (!matches(s.matchers, labels)) continue;
+    claim.keepMs = Math.max(claim.keepMs, s.keepMs);
+    if (s.fn === 'last') continue;
+    const extremes = s.fn === 'min' || s.fn === 'max';
+    const span = claim.spans.find((x) => x.overMs === s.overMs);
+    if (span) span.extremes ||= extremes;
+    else claim.spans.push({ overMs: s.overMs, extremes });
+  }
+  return claim;
 }
 
 export class PlanCache {
@@ -127,15 +148,16 @@ export class PlanCache {
     if (this.selectorsFor?.rules === rules) return this.selectorsFor;
     const byMetric = new Map<string, Selector[]>();
     const absent = new Set<string>();
-    const add = (metric: string, matchers: readonly Matcher[], overMs: number) => {
+    const add = (metric: string, matchers: readonly Matcher[], fn: Fn, overMs: number) => {
       let list = byMetric.get(metric);
       if (!list) byMetric.set(metric, (list = []));
-      list.push({ matchers, keepMs: overMs + SLACK_MS });
+      list.push({ matchers, fn, overMs, keepMs: overMs + SLACK_MS });
     };
     for (const r of rules) {
-      for (const e of [r.when, r.clear]) if (e) for (const c of exprMetrics(e)) add(c.metric, c.matchers, c.overMs);
+      for (const e of [r.when, r.clear])
+        if (e) for (const c of exprMetrics(e)) add(c.metric, c.matchers, c.fn, c.overMs);
       if (r.absent && 'metric' in r.absent) {
-        add(r.absent.metric, r.absent.matchers, 0);
+        add(r.absent.metric, r.absent.matchers, 'last', 0);
         absent.add(r.absent.metric);
       }
     }
@@ -153,6 +175,7 @@ export class PlanCache {
     const metrics = new Set<MetricWindows>();
     const fed = new Set<string>();
     const fresh: NewWindow[] = [];
+    const placed = new Set<string>();
     for (let i = 0; i < series.length; i++) {
       const s = series[i]!;
       const claims = selectors.get(s.m);
@@ -161,28 +184,33 @@ export class PlanCache {
       let m = byMetric.get(s.m);
       if (!m) byMetric.set(s.m, (m = { lastSeen: now, series: new Map() }));
       if (absent.has(s.m)) metrics.add(m);
-      const keepMs = keepFor(claims, s.l ?? NO_LABELS);
-      if (keepMs === 0) continue; // no rule reads this series: no window, and the batch skips it
+      const claim = claimOf(claims, s.l ?? NO_LABELS);
+      if (claim.keepMs === 0) continue; // no rule reads this series: no window, and the batch skips it
       const key = this.labelKey(s.l);
+      if (placed.has(`${s.m}\u0000${key}`)) continue; // the same series again in this batch
+      placed.add(`${s.m}\u0000${key}`);
       const w = m.series.get(key);
-      if (w)
-        slab.setKeepMs(w.ring, keepMs); // the rule set may read more or less of it now
-      else fresh.push({ m, key, labels: s.l, keepMs, at: from.length });
+      if (w) {
+        // The rule set may read more or less of it now.
+        slab.setKeepMs(w.ring, claim.keepMs);
+        runOn(slab, w.ring, claim.spans);
+      } else fresh.push({ m, key, labels: s.l, claim, at: from.length });
       from.push(i);
       rings.push(w ? w.ring : -1);
     }
     this.addWindows(slab, fresh, rings, this.intervalMs(host), now);
     const evals = this.evals(host, rules, byMetric, fed);
-    const plan = { rules, shape: null, slab, from: Int32Array.from(from), rings: Int32Array.from(rings) };
+    const plan = { rules, shape: null, slab, byMetric, from: Int32Array.from(from), rings: Int32Array.from(rings) };
     return { ...plan, metrics: [...metrics], evals };
   }
 
   /** Windows for the newly selected series, their rings taken from the slab at once (it grows once, exactly). */
   private addWindows(slab: Slab, fresh: NewWindow[], rings: number[], intervalMs: number, now: number): void {
-    const capacity = (w: NewWindow) => initialCapacity(w.keepMs, intervalMs);
+    const capacity = (w: NewWindow) => initialCapacity(w.claim.keepMs, intervalMs);
     slab.reserve(fresh.reduce((n, w) => n + 2 * capacity(w), 0));
     for (const f of fresh) {
-      const w = new Window({ ...(f.labels ?? {}) }, slab, capacity(f), f.keepMs, now);
+      const w = new Window({ ...(f.labels ?? {}) }, slab, capacity(f), f.claim.keepMs, now);
+      runOn(slab, w.ring, f.claim.spans);
       f.m.series.set(f.key, w);
       rings[f.at] = w.ring;
     }

@@ -7,8 +7,10 @@
  * kept, when its newest sample arrived); `buf` the samples, each as a (timestamp, value) pair,
  * oldest first around the ring. A ring is sized from the rule's range and the
  * host's sampling interval and doubles when a faster cadence needs more room,
- * never dropping a sample still inside the range.
+ * never dropping a sample still inside the range. A ring may carry running
+ * aggregates (running.ts), which it keeps current as samples come and go.
  */
+import type { RunningWindow } from './running.js';
 
 /** Room taken at once when a slab's samples have to grow, in doubles (4 KiB). */
 const SLAB_STEP = 512;
@@ -21,10 +23,11 @@ export const CAP = 1;
 export const START = 2;
 const LEN = 3;
 export const IDX = 4;
-/** … and in `times` (doubles) how far back it keeps and when its newest sample arrived. */
+/** … and in `times` (doubles) how far back it keeps, when its newest sample arrived and how many it was given. */
 const KEEP = 0;
 const LAST_AT = 1;
-const TIMES = 2;
+const TOTAL = 2;
+const TIMES = 3;
 
 /** The first capacity of a ring keeping `keepMs` of samples arriving every `intervalMs`. */
 export function initialCapacity(keepMs: number, intervalMs: number): number {
@@ -41,6 +44,8 @@ export class Slab {
   used = 0;
   /** Doubles in regions rings left when they grew: reclaimed by compact() once they are half of what is live. */
   waste = 0;
+  /** Per ring, its running aggregates (running.ts), or null. */
+  readonly running: (RunningWindow[] | null)[] = [];
 
   /** A new ring of `capacity` samples keeping `keepMs` behind its newest; its index. */
   add(capacity: number, keepMs: number, lastAt: number): number {
@@ -58,6 +63,7 @@ export class Slab {
     this.idx[r * IDX + CAP] = cap;
     this.times[r * TIMES + KEEP] = keepMs;
     this.times[r * TIMES + LAST_AT] = lastAt;
+    this.running.push(null);
     return r;
   }
 
@@ -93,6 +99,18 @@ export class Slab {
     this.times[r * TIMES + KEEP] = ms;
   }
 
+  /** How many samples ring r was given: the sequence number of the next (the oldest it holds is total − len). */
+  total(r: number): number {
+    return this.times[r * TIMES + TOTAL]!;
+  }
+
+  /** Ring r's running aggregate over `overMs`, if it keeps one. */
+  runningFor(r: number, overMs: number): RunningWindow | undefined {
+    const run = this.running[r];
+    if (run) for (const a of run) if (a.overMs === overMs) return a;
+    return undefined;
+  }
+
   /** Server time the newest sample of ring r arrived (for staleness). */
   lastAt(r: number): number {
     return this.times[r * TIMES + LAST_AT]!;
@@ -101,12 +119,15 @@ export class Slab {
   /**
    * Adds a sample to ring r if it is newer than its newest, first dropping
    * those more than its range before it, and notes `now` as when it arrived;
-   * false (and nothing kept) for a sample not newer.
+   * false (and nothing kept) for a sample not newer. Its running aggregates
+   * let go of the samples leaving their ranges first, while the ring still
+   * holds them, and then take the new one.
    */
   append(r: number, ts: number, v: number, now: number): boolean {
     const idx = this.idx;
     const m = r * IDX;
     let len = idx[m + LEN]!;
+    const run = this.running[r]!;
     if (len > 0) {
       const buf = this.buf;
       const off = idx[m + OFF]!;
@@ -114,6 +135,7 @@ export class Slab {
       let start = idx[m + START]!;
       const newest = start + len - 1;
       if (ts <= buf[off + 2 * (newest >= cap ? newest - cap : newest)]!) return false;
+      if (run !== null) for (let k = 0; k < run.length; k++) run[k]!.evict(ts);
       const keepFrom = ts - this.times[r * TIMES + KEEP]!;
       while (len > 0 && buf[off + 2 * start]! < keepFrom) {
         start = start + 1 === cap ? 0 : start + 1;
@@ -128,6 +150,8 @@ export class Slab {
     this.buf[p + 1] = v;
     this.idx[m + LEN] = len + 1;
     this.times[r * TIMES + LAST_AT] = now;
+    this.times[r * TIMES + TOTAL] = this.total(r) + 1;
+    if (run !== null) for (let k = 0; k < run.length; k++) run[k]!.push(ts, v);
     return true;
   }
 

@@ -18,16 +18,18 @@ export const RECONNECT_GRACE_MS = 30_000;
 export class HostCadence {
   private readonly last = new Map<string, { ts: number; intervalMs: number }>();
 
-  note(host: string, ts: number): void {
+  /** Notes a batch of `host` at `ts`; the host's interval now. */
+  note(host: string, ts: number): number {
     const prev = this.last.get(host);
     if (!prev) {
       this.last.set(host, { ts, intervalMs: 1000 });
-      return;
+      return 1000;
     }
     const gap = ts - prev.ts;
     // Replays and catch-ups are consecutive batches too; a gap over a minute is an outage, not the interval.
     if (gap > 0 && gap <= 60_000) prev.intervalMs = gap;
     if (gap > 0) prev.ts = ts;
+    return prev.intervalMs;
   }
 
   intervalMs(host: string): number {
@@ -42,7 +44,12 @@ export class HostCadence {
 /** How long a series of `host` may go unreceived before `rule`'s conditions stop holding on it. */
 export function staleAfterMs(rule: Rule | undefined, host: string, cadence: HostCadence): number {
   if (rule?.staleAfterMs) return rule.staleAfterMs;
-  return Math.max(MIN_STALE_MS, STALE_INTERVALS * cadence.intervalMs(host));
+  return defaultStaleMs(cadence.intervalMs(host));
+}
+
+/** How long a series sampled every `intervalMs` may go unreceived when its rule does not say. */
+export function defaultStaleMs(intervalMs: number): number {
+  return Math.max(MIN_STALE_MS, STALE_INTERVALS * intervalMs);
 }
 
 /**

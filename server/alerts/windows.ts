@@ -1,5 +1,6 @@
-import { exprMetrics, type Condition, type Expr } from './rules.js';
+import { exprMetrics, type Condition, type Expr, type Fn } from './rules.js';
 import { CAP, IDX, OFF, START, type Slab } from './ring.js';
+import { ExactSum, tame } from './exact-sum.js';
 
 /** A ring of samples in a host's slab (ring.ts). */
 export interface RingRef {
@@ -41,26 +42,43 @@ export function joins(w: Window, base: Record<string, string>): boolean {
   return true;
 }
 
-/** A condition's function of its window ending at `ts`. */
+/** The exact sum of the one-pass path below (one at a time: valueAt is never re-entered). */
+const exact = new ExactSum();
+
+/**
+ * A condition's function of its window ending at `ts`: avg is the sum of the
+ * non-null values, rounded once (exact-sum.ts), over their count; min, max;
+ * rate from the oldest to the newest non-null value per second.
+ */
 export function valueAt({ slab, ring }: RingRef, c: Condition, ts: number): number | null {
   // The newest sample at or before ts; `last` is its value whatever its age.
   let i = slab.len(ring) - 1;
+  if (c.fn !== 'last' && i >= 0 && slab.tsAt(ring, i) === ts) {
+    // The window ends at the ring's newest sample (the batch just fed it): its running aggregate says.
+    const v = slab.runningFor(ring, c.overMs)?.value(c.fn);
+    if (v !== undefined) return v;
+  }
   while (i >= 0 && slab.tsAt(ring, i) > ts) i--;
   if (i < 0) return null;
   if (c.fn === 'last') {
     const v = slab.valueAt(ring, i);
     return Number.isNaN(v) ? null : v;
   }
-  // One pass back to the start of the window, over the non-null values, straight over the slab.
+  return scan(slab, ring, i, c.fn, ts - c.overMs);
+}
+
+/** One pass back from the i-th sample to the window's start `from`, over the non-null values. */
+function scan(slab: Slab, ring: number, i: number, fn: Exclude<Fn, 'last'>, from: number): number | null {
   const { buf, idx } = slab;
   const m = ring * IDX;
   const off = idx[m + OFF]!;
   const cap = idx[m + CAP]!;
   let p = idx[m + START]! + i;
   if (p >= cap) p -= cap;
-  const from = ts - c.overMs;
   let n = 0;
   let sum = 0;
+  let wild = false;
+  exact.clear();
   let min = Infinity;
   let max = -Infinity;
   let newest = 0;
@@ -81,13 +99,16 @@ export function valueAt({ slab, ring }: RingRef, c: Condition, ts: number): numb
     oldestTs = t;
     n++;
     sum += v;
+    if (tame(v)) exact.add(v);
+    else wild = true;
     if (v < min) min = v;
     if (v > max) max = v;
   }
   if (!n) return null;
-  switch (c.fn) {
+  switch (fn) {
     case 'avg':
-      return sum / n;
+      // A value too large to sum exactly (or infinite): the plain sum, which says Infinity or NaN as it should.
+      return (wild ? sum : exact.value()) / n;
     case 'min':
       return min;
     case 'max':
