@@ -118,7 +118,7 @@ describe('the agent launcher', () => {
     expect(readdirSync(dir).some((f) => readFileSync(path.join(dir, f), 'utf8').includes('YAMLParseError'))).toBe(true);
   });
 
-  it("keeps node:crypto, node:v8 and perf_hooks out of a ws:// agent's process", async () => {
+  it("keeps node:crypto, node:v8, perf_hooks and http out of a ws:// agent's process", async () => {
     const { port, base, start } = await serverProcess({ args: ['--store', 'memory'] });
     const running = await start();
     const dir = tempDir();
@@ -164,9 +164,11 @@ describe('the agent launcher', () => {
         10_000,
         'the module list',
       );
-      expect(modules).toContain('NativeModule http');
+      expect(modules).toContain('NativeModule net');
       expect(modules).toContain('NativeModule child_process');
       expect(modules.filter((m) => /^NativeModule (crypto|v8|perf_hooks|internal\/crypto\/)/.test(m))).toEqual([]);
+      // the opening handshake is agent/ws-http.ts's, not Node's http client
+      expect(modules.filter((m) => /^NativeModule (https?|_http_\w+)$/.test(m))).toEqual([]);
     } finally {
       probe.kill('SIGTERM');
       await running.stop();
