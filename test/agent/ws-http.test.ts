@@ -112,6 +112,30 @@ describe('the handshake request that stands in for node:http', () => {
     expect([...r.head]).toEqual([0x81, 0x02, 0x68, 0x69]);
   });
 
+  it('leaves the socket to the next reader as ws takes it: the bytes after the headers first, then what follows', async () => {
+    const port = await rawServer((_text, socket) => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\nfirst');
+      setTimeout(() => socket.write('second'), 100);
+    });
+    const req = request(options(port));
+    const read = await new Promise<string>((resolve) => {
+      req.on('upgrade', (_res: HandshakeResponse, socket: net.Socket, head: Buffer) => {
+        // what ws's setSocket does with them
+        let text = '';
+        socket.unshift(head);
+        socket.on('data', (d: Buffer) => {
+          text += d.toString('latin1');
+          if (text.length >= 'firstsecond'.length) {
+            socket.destroy();
+            resolve(text);
+          }
+        });
+      });
+      req.end();
+    });
+    expect(read).toBe('firstsecond');
+  });
+
   it('reports any other answer by status and headers, names in lower case, repeats joined', async () => {
     const port = await rawServer((_text, socket) =>
       socket.end('HTTP/1.1 401 Unauthorized\r\nX-Reason: a\r\nx-reason: b\r\nContent-Length: 0\r\n\r\n'),
