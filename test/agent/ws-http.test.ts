@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   HandshakeRequest,
   MAX_HEADER_BYTES,
+  STATUS_CODES,
+  createServer,
   hostHeader,
   parseResponseHead,
   request,
@@ -176,6 +178,19 @@ describe('the handshake request that stands in for node:http', () => {
     await until(() => req.socket.destroyed || null, 5_000, 'the socket closed');
     await new Promise((r) => setTimeout(r, 100));
     expect(events).toEqual([]);
+  });
+
+  it("hands what ws's server side reads to node:http: status texts and a working server", async () => {
+    expect(STATUS_CODES[404]).toBe('Not Found');
+    expect(STATUS_CODES[101]).toBe('Switching Protocols');
+    const server = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    try {
+      expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('ok');
+    } finally {
+      server.close();
+    }
   });
 
   it('parses a status line without a reason and refuses a header line without a name', () => {
