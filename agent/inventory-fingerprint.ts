@@ -66,16 +66,34 @@ function blockPart(partitions: string): string {
 }
 
 /**
- * File systems on block devices (device, mount point, type), from /proc/self/mounts. Virtual ones (tmpfs,
- * overlay, proc, cgroup…) come and go with containers and tests and are left out.
+ * File systems that hold data and that the inventory lists (systeminformation's `df` rows) without being on a
+ * /dev/ device: network ones (NFS, SMB, Ceph, Gluster, Lustre) and ZFS datasets (device `pool/name`).
+ */
+const DATA_FS_OFF_DEVICES = new Set([
+  'nfs',
+  'nfs4',
+  'cifs',
+  'smb3',
+  'ceph',
+  'glusterfs',
+  'fuse.glusterfs',
+  'lustre',
+  'zfs',
+]);
+
+/**
+ * File systems on block devices, network and ZFS file systems (device, mount point, type), from
+ * /proc/self/mounts. Virtual ones (tmpfs, overlay, proc, cgroup…) come and go with containers and tests and
+ * are left out.
  */
 function mountPart(mounts: string): string {
-  const onDevices = new Set<string>();
+  const kept = new Set<string>();
   for (const line of mounts.split('\n')) {
     const [device, mountPoint, type] = line.split(' ');
-    if (device?.startsWith('/dev/') && mountPoint && type) onDevices.add(`${device} ${mountPoint} ${type}`);
+    if (!device || !mountPoint || !type) continue;
+    if (device.startsWith('/dev/') || DATA_FS_OFF_DEVICES.has(type)) kept.add(`${device} ${mountPoint} ${type}`);
   }
-  return `mounts ${[...onDevices].sort().join(', ')}`;
+  return `mounts ${[...kept].sort().join(', ')}`;
 }
 
 /** One line per part; two hosts (or one host at two times) with the same text have the same inventory shape. */

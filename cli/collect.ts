@@ -6,7 +6,7 @@ import type { WireSample } from '../shared/protocol.js';
 import { collectorChoice } from './collector-flags.js';
 import type { Flags } from './commands.js';
 import { resolveSettings } from './config.js';
-import { HOST_SOURCES } from './options.js';
+import { HOST_SOURCES } from './setting-flags.js';
 import { errorMessage } from '../shared/errors.js';
 
 /**

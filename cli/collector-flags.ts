@@ -1,20 +1,9 @@
-import { Option, type Command } from 'commander';
-import { collectorNames, registeredCollectors, type CollectorChoice } from '../agent/collectors/host.js';
+import { collectorNames, type CollectorChoice } from '../agent/collectors/host.js';
 import { ConfigError } from './config.js';
 import { nearest } from './nearest.js';
 
 /** `--collector.NAME` or `--no-collector.NAME`, with or without `=value`. */
 const COLLECTOR_FLAG = /^--(no-)?collector\.([^=]*)/;
-
-/** Adds `--collector.NAME` and `--no-collector.NAME` for every registered collector (node_exporter's flags). */
-export function addCollectorOptions(cmd: Command): Command {
-  for (const d of registeredCollectors()) {
-    const by = d.defaultEnabled ? 'on' : 'off';
-    cmd.addOption(new Option(`--collector.${d.name}`, `${d.help} [${by} by default]`));
-    cmd.addOption(new Option(`--no-collector.${d.name}`, `turn the ${d.name} collector off`).hideHelp());
-  }
-  return cmd.addHelpText('after', '\nEvery --collector.NAME has a --no-collector.NAME that turns that collector off.');
-}
 
 /**
  * Rejects a `--collector.X` or `--no-collector.X` that names no collector,

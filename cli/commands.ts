@@ -7,7 +7,7 @@ import { isLoopback } from '../shared/loopback.js';
 import { ConfigError, defaultSpoolDir, resolveSettings } from './config.js';
 import { collectorChoice } from './collector-flags.js';
 import { LIMIT_NAMES, serverLimitOptions } from './limit-settings.js';
-import { AGENT_CONNECTION, HOST_SOURCES, LISTEN_AND_STORE, SERVER_CREDENTIALS } from './options.js';
+import { AGENT_CONNECTION, HOST_SOURCES, LISTEN_AND_STORE, SERVER_CREDENTIALS } from './setting-flags.js';
 import path from 'node:path';
 import { errorMessage } from '../shared/errors.js';
 

@@ -1,58 +1,17 @@
 import { Option, type Command } from 'commander';
-import { SETTINGS, type SettingName } from './config.js';
-import { flagOf, type LimitName } from './limit-settings.js';
+import type { SettingName } from './config.js';
+import { registeredCollectors } from '../agent/collectors/host.js';
+import { AGENT_FLAG_SETTINGS, AGENT_REPEATED, CONFIG_FLAG, flagsOf, settingHelp } from './setting-flags.js';
 
 /**
- * The command-line options, each defined once: every setting's flag, and the
- * groups of them that several commands share. Commands in main.ts are built
- * from lists of these groups; commander still parses.
+ * The command-line options as commander's Options, each defined once from
+ * the flag table in setting-flags.ts: every setting's flag, and the groups of
+ * them that several commands share. Commands in program.ts are built from
+ * lists of these groups; commander parses.
  */
 
-/** How each setting that is not a resource limit is spelled on the command line, once for every command. */
-const SETTING_FLAGS: Record<Exclude<SettingName, LimitName>, string> = {
-  port: '--port <n>',
-  host: '--host <addr>',
-  dataDir: '--data-dir <dir>',
-  store: '--store <kind>',
-  retentionHours: '--retention-hours <n>',
-  token: '--token <token>',
-  apiToken: '--api-token <token>',
-  readToken: '--read-token <token>',
-  tlsCert: '--tls-cert <file>',
-  tlsKey: '--tls-key <file>',
-  clientCa: '--client-ca <file>',
-  ca: '--ca <file>',
-  allowedHosts: '--allowed-host <names>',
-  haPeer: '--ha-peer <url>',
-  historyUrl: '--history-url <url>',
-  server: '--server <url>',
-  failbackSeconds: '--failback-after <seconds>',
-  insecureSkipVerify: '--insecure-skip-verify',
-  clientCert: '--client-cert <file>',
-  clientKey: '--client-key <file>',
-  root: '--root <dir>',
-  disksInclude: '--disks-include <regex>',
-  disksExclude: '--disks-exclude <regex>',
-  agentId: '--agent-id <id>',
-  intervalMs: '--interval-ms <ms>',
-  inventoryIntervalMs: '--inventory-interval-ms <ms>',
-  buffer: '--buffer <batches>',
-  spoolDir: '--spool-dir <dir>',
-  logrotateConfig: '--logrotate-config <file>',
-  logrotateState: '--logrotate-state <file>',
-  mongodConfig: '--mongod-config <file>',
-  mongodUser: '--mongod-user <user>',
-  mongodUri: '--mongod-uri <uri>',
-  logLevel: '--log-level <level>',
-};
-
-function flagsOf(name: SettingName): string {
-  return name in SETTING_FLAGS ? SETTING_FLAGS[name as keyof typeof SETTING_FLAGS] : `${flagOf(name as LimitName)} <n>`;
-}
-
 export function settingOption(name: SettingName): Option {
-  const s = SETTINGS[name];
-  return new Option(flagsOf(name), `${s.describe} [env ${s.env}, default ${JSON.stringify(s.default())}]`);
+  return new Option(flagsOf(name), settingHelp(name));
 }
 
 export const repeatable = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -61,43 +20,6 @@ export const repeatable = (v: string, prev: string[] | undefined): string[] => [
 export function settingOptions(names: readonly SettingName[], repeated: readonly SettingName[] = []): Option[] {
   return names.map((n) => (repeated.includes(n) ? settingOption(n).argParser(repeatable) : settingOption(n)));
 }
-
-// Groups of settings several commands share, each listed once.
-export const LISTEN_AND_STORE = [
-  'port',
-  'host',
-  'dataDir',
-  'store',
-  'retentionHours',
-] as const satisfies readonly SettingName[];
-export const SERVER_CREDENTIALS = [
-  'token',
-  'apiToken',
-  'readToken',
-  'tlsCert',
-  'tlsKey',
-  'clientCa',
-] as const satisfies readonly SettingName[];
-export const AGENT_CONNECTION = [
-  'server',
-  'failbackSeconds',
-  'token',
-  'ca',
-  'insecureSkipVerify',
-  'clientCert',
-  'clientKey',
-] as const satisfies readonly SettingName[];
-/** What the host collectors read: /proc and /sys, the disks to report, logrotate and mongod files. */
-export const HOST_SOURCES = [
-  'root',
-  'disksInclude',
-  'disksExclude',
-  'logrotateConfig',
-  'logrotateState',
-  'mongodConfig',
-  'mongodUser',
-  'mongodUri',
-] as const satisfies readonly SettingName[];
 
 /** Where alerts and samples leave the server. */
 export function outboundOptions(): Option[] {
@@ -116,7 +38,7 @@ export function outboundOptions(): Option[] {
   ];
 }
 
-export const configOption = () => new Option('--config <file>', 'YAML configuration file [env TIDEMARK_CONFIG]');
+export const configOption = () => new Option(CONFIG_FLAG, 'YAML configuration file [env TIDEMARK_CONFIG]');
 export const jsonOption = () => new Option('--json', 'print JSON');
 /** The checks' own --mongod-user (not the agent setting: no environment variable, no config file). */
 export const mongodUserOption = () =>
@@ -128,4 +50,21 @@ export const runOptions = (): Option[] => [configOption(), settingOption('logLev
 export function withOptions(command: Command, options: readonly Option[]): Command {
   for (const o of options) command.addOption(o);
   return command;
+}
+
+/** Adds `--collector.NAME` and `--no-collector.NAME` for every registered collector (node_exporter's flags). */
+export function addCollectorOptions(cmd: Command): Command {
+  for (const d of registeredCollectors()) {
+    const by = d.defaultEnabled ? 'on' : 'off';
+    cmd.addOption(new Option(`--collector.${d.name}`, `${d.help} [${by} by default]`));
+    cmd.addOption(new Option(`--no-collector.${d.name}`, `turn the ${d.name} collector off`).hideHelp());
+  }
+  return cmd.addHelpText('after', '\nEvery --collector.NAME has a --no-collector.NAME that turns that collector off.');
+}
+
+/** `tidemark agent`'s options: its settings, --config and --log-level, and every collector's pair of flags. */
+export function agentOptions(cmd: Command): Command {
+  return addCollectorOptions(
+    withOptions(cmd, [...settingOptions(AGENT_FLAG_SETTINGS, AGENT_REPEATED), ...runOptions()]),
+  );
 }

@@ -32,6 +32,20 @@ const WS_CRYPTO = {
   },
 };
 
+/**
+ * ws's `require('http')` and `require('https')` go to dist/agent/ws-http.js: the opening handshake written and
+ * read on the socket ws makes, without Node's http client, server and agent, ~0.8 MB of the agent's RSS
+ * (BENCHMARKS.md, fifth round).
+ */
+const WS_HTTP = {
+  name: 'ws-http',
+  setup(b) {
+    b.onResolve({ filter: /^https?$/ }, (args) =>
+      /[\\/]node_modules[\\/]ws[\\/]/.test(args.importer) ? { path: path.resolve('dist/agent/ws-http.js') } : undefined,
+    );
+  },
+};
+
 rmSync('dist/agent-bundle', { recursive: true, force: true });
 await build({
   entryPoints: ['dist/cli/main.js', 'dist/agent/inventory-worker.js'],
@@ -48,6 +62,6 @@ await build({
   // and zlib as it loads but uses them only for wss:// and permessage-deflate: those three load on first
   // use (their objects are stand-ins until then): 0.1-0.6 MB less RSS for a ws:// agent (BENCHMARKS.md).
   banner: { js: LAZY_REQUIRE },
-  plugins: [WS_CRYPTO],
+  plugins: [WS_CRYPTO, WS_HTTP],
   logLevel: 'warning',
 });

@@ -50,6 +50,16 @@ describe("the host's inventory fingerprint", () => {
     ]);
   });
 
+  it('lists network and ZFS file systems beside those on devices (the inventory lists them too)', () => {
+    const withNfs = {
+      ...HOST,
+      mounts: HOST.mounts + '\nnas1:/export/backup /backup nfs4 rw 0 0\ntank/db /db zfs rw 0 0',
+    };
+    expect(parseFingerprint(withNfs).split('\n').at(-1)).toBe(
+      'mounts /dev/nvme0n1 /var/lib/mongodb xfs, /dev/sda1 / ext4, nas1:/export/backup /backup nfs4, tank/db /db zfs',
+    );
+  });
+
   it('stays the same when only snapshot figures move, or virtual file systems come and go', () => {
     const later: FingerprintSources = {
       ...HOST,
@@ -72,6 +82,9 @@ describe("the host's inventory fingerprint", () => {
     ['a new disk', { partitions: HOST.partitions + '   8       16  976762584 sdb\n' }],
     ['a grown disk', { partitions: HOST.partitions.replace('976762584', '1953514584') }],
     ['a new mount of a disk', { mounts: HOST.mounts + '\n/dev/sdb /backup ext4 rw 0 0' }],
+    ['a new NFS mount', { mounts: HOST.mounts + '\nnas1:/export/backup /backup nfs4 rw,relatime 0 0' }],
+    ['a new SMB share', { mounts: HOST.mounts + '\n//files/share /mnt/share cifs rw 0 0' }],
+    ['a new ZFS dataset', { mounts: HOST.mounts + '\ntank/mongo /var/lib/mongo zfs rw,xattr 0 0' }],
   ])('changes with %s', (_, change) => {
     expect(parseFingerprint({ ...HOST, ...change })).not.toBe(parseFingerprint(HOST));
   });

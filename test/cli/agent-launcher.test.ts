@@ -4,6 +4,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HostSummary } from '../../shared/protocol.js';
+import { AGENT_BUNDLE, chunksLoadedAtStart } from '../helpers/bundle.js';
 import { makeCerts } from '../helpers/certs.js';
 import { REPO, getJson, serverProcess, tempDir, until, type Running } from '../helpers/process.js';
 
@@ -108,24 +109,16 @@ describe('the agent launcher', () => {
   }, 60_000);
 
   it('leaves the YAML parser out of what the bundle loads at start', () => {
-    // The bundle's chunks that main.js imports statically, transitively: what every agent process loads.
-    const dir = path.join(REPO, 'dist/agent-bundle');
-    const loaded = new Set<string>();
-    const queue = ['main.js'];
-    for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
-      if (loaded.has(file)) continue;
-      loaded.add(file);
-      for (const m of readFileSync(path.join(dir, file), 'utf8').matchAll(/(?:import|from)\s*"\.\/([^"]+)"/g))
-        queue.push(m[1]!);
-    }
-    expect(loaded.size).toBeGreaterThan(1);
+    const dir = AGENT_BUNDLE;
+    const loaded = chunksLoadedAtStart();
+    expect(loaded.length).toBeGreaterThan(1);
     // yaml's error class keeps its name through minifying (the parser's chunk is loaded when a file is read).
-    const withYaml = [...loaded].filter((f) => readFileSync(path.join(dir, f), 'utf8').includes('YAMLParseError'));
+    const withYaml = loaded.filter((f) => readFileSync(path.join(dir, f), 'utf8').includes('YAMLParseError'));
     expect(withYaml).toEqual([]);
     expect(readdirSync(dir).some((f) => readFileSync(path.join(dir, f), 'utf8').includes('YAMLParseError'))).toBe(true);
   });
 
-  it("keeps node:crypto, node:v8 and perf_hooks out of a ws:// agent's process", async () => {
+  it("keeps node:crypto, node:v8, perf_hooks and http out of a ws:// agent's process", async () => {
     const { port, base, start } = await serverProcess({ args: ['--store', 'memory'] });
     const running = await start();
     const dir = tempDir();
@@ -171,9 +164,11 @@ describe('the agent launcher', () => {
         10_000,
         'the module list',
       );
-      expect(modules).toContain('NativeModule http');
+      expect(modules).toContain('NativeModule net');
       expect(modules).toContain('NativeModule child_process');
       expect(modules.filter((m) => /^NativeModule (crypto|v8|perf_hooks|internal\/crypto\/)/.test(m))).toEqual([]);
+      // the opening handshake is agent/ws-http.ts's, not Node's http client
+      expect(modules.filter((m) => /^NativeModule (https?|_http_\w+)$/.test(m))).toEqual([]);
     } finally {
       probe.kill('SIGTERM');
       await running.stop();
