@@ -68,6 +68,15 @@ async function expectInStep(page: Page, want: UrlView, shot: string): Promise<vo
   await page.screenshot({ path: path.join(ARTIFACTS, shot) });
 }
 
+/**
+ * The view once the range's charts have loaded: the label first names the range, then (when the host view has
+ * read its history) the resolution of its points as well, so reading it at once races that load.
+ */
+async function settledView(page: Page): Promise<ScreenView> {
+  await expect.poll(() => screenView(page).then((v) => v.label), { timeout: 15_000 }).toMatch(/ points$/);
+  return screenView(page);
+}
+
 describe('back and forward through the console in headless Chromium', () => {
   let server: Running;
   let base: string;
@@ -105,7 +114,7 @@ describe('back and forward through the console in headless Chromium', () => {
     const range = urlView(page).range!;
     expect(range[1] - range[0]).toBe(HOUR);
     await expectInStep(page, { host: 'db-raid', range }, 'nav-3-host-1h.png');
-    const atRange = await screenView(page);
+    const atRange = await settledView(page);
     expect(atRange.select).toBe(String(HOUR));
 
     await page.goBack();
@@ -121,7 +130,7 @@ describe('back and forward through the console in headless Chromium', () => {
     await page.goForward();
     await expectInStep(page, { host: 'db-raid', range }, 'nav-7-forward-host-1h.png');
     // The same hour, said the same way; the control names it by its bounds once "now" has moved on.
-    const restored = await screenView(page);
+    const restored = await settledView(page);
     expect(restored.label).toBe(atRange.label);
     expect(['custom', String(HOUR)]).toContain(restored.select);
     expect(errors).toEqual([]);
