@@ -118,6 +118,17 @@ export class HistoryWriter {
    * that died after committing but before saying so gets it again).
    */
   commit(b: CommitBatch): void {
+    try {
+      this.commitOnce(b);
+    } catch (err) {
+      // The transaction rolled back the hour rows it wrote: what the cache learnt from them is gone too.
+      this.hours.forgetCached();
+      throw err;
+    }
+    this.checkpointIfDue();
+  }
+
+  private commitOnce(b: CommitBatch): void {
     this.db.transaction(() => {
       if (((this.stmt.getCommit!.get() as { value: number } | undefined)?.value ?? 0) >= b.seq) return;
       for (const row of b.series) this.stmt.insertSeries!.run(...row);
@@ -129,7 +140,6 @@ export class HistoryWriter {
       this.stmt.trimWal!.run(b.trimWalBelow, b.trimWalBelow);
       this.stmt.setCommit!.run(b.seq);
     })();
-    this.checkpointIfDue();
   }
 
   /**

@@ -84,6 +84,11 @@ export class HourRollups {
     if (this.replace.run({ id, from: Math.max(from, BEFORE_ALL), to: before }).changes > 0) this.newest[id] = NaN;
   }
 
+  /** Forgets every series' newest hour (a failed transaction rolled back rows it was learnt from): looked up again. */
+  forgetCached(): void {
+    this.newest.fill(NaN);
+  }
+
   private newestHour(id: number): number {
     if (id >= this.newest.length) {
       const grown = new Float64Array(Math.max(id + 1, 2 * this.newest.length)).fill(NaN);

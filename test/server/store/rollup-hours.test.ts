@@ -148,4 +148,35 @@ describe('hour rollups', () => {
     expect(hourRows(db)).toEqual([{ ts: H, min: 1, max: 5, sum: 8, count: 3, last: 5, last_ts: H + 59 * MINUTE }]);
     db.close();
   });
+  it('of a commit that failed and was sent again are whole: the rolled-back hour is not taken as written', () => {
+    const db = openHistoryDb(path.join(tempDir(), 'retry.db'));
+    db.exec(SCHEMA);
+    const writer = new HistoryWriter(db, { rawMs: 10 * DAY, minuteMs: 10 * DAY, hourMs: 10 * DAY });
+    writer.commit(
+      chunkCommit(1, [
+        [H, 1],
+        [H + MINUTE, 2],
+      ]),
+    );
+    // Commit 2 completes hour H (3 at H+2 min, then 4 in hour H+1) but fails at its end, as a full disk would
+    // fail it: everything it wrote is rolled back.
+    db.exec(`CREATE TRIGGER fail_once BEFORE UPDATE ON meta BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    const second = chunkCommit(2, [
+      [H + 2 * MINUTE, 3],
+      [H + HOUR + 5000, 4],
+    ]);
+    expect(() => writer.commit(second)).toThrow(/disk full/);
+    expect(hourRows(db)).toEqual([]);
+    db.exec('DROP TRIGGER fail_once');
+    // Sent again, it writes hour H whole (1, 2, 3), not as a late chunk's part (3 alone).
+    writer.commit(second);
+    expect(hourRows(db)).toEqual([{ ts: H, min: 1, max: 3, sum: 6, count: 3, last: 3, last_ts: H + 2 * MINUTE }]);
+    // And once hour H+2 starts, hour H+1 (4) gets its row.
+    writer.commit(chunkCommit(3, [[H + 2 * HOUR + 5000, 5]]));
+    expect(hourRows(db)).toEqual([
+      { ts: H, min: 1, max: 3, sum: 6, count: 3, last: 3, last_ts: H + 2 * MINUTE },
+      { ts: H + HOUR, min: 4, max: 4, sum: 4, count: 1, last: 4, last_ts: H + HOUR + 5000 },
+    ]);
+    db.close();
+  });
 });
