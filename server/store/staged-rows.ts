@@ -39,6 +39,8 @@ export class Block {
   /** Per column, the rows already in the heads (a column settled early for a seal or a query). */
   readonly settled: Uint8Array;
   lastUse = 0;
+  /** Rows ever staged in this block: with its index, when it takes its turn to go into the heads. */
+  appended = 0;
 
   constructor(
     readonly key: object,

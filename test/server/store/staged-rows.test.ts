@@ -204,6 +204,37 @@ describe('staged rows (batches of a steady shape, into the heads a block at a ti
     expect(count()).toBe(2 + STAGED_ROWS); // 200 s (a third of the chunk age) old: in the head
   });
 
+  it('takes turns: blocks of shapes that started together go into the heads in different seconds', () => {
+    const a = new Appender(0, {
+      now: () => 0,
+      chunkAgeMs: 600_000, // nothing is due or old enough here
+      commitSamples: 1_000_000,
+      isSeries: (id) => id >= 1 && id <= 3,
+      onPending: () => {},
+    });
+    a.ensure(4);
+    // Three sessions of one series each, every batch at the same second; each shape's first batch goes direct.
+    const shapes = [[1], [2], [3]];
+    const second = (t: number) => shapes.forEach((ids, k) => a.appendValues(1000 * t, ids, [10 * k + t]));
+    second(0);
+    const inHeads = () => [1, 2, 3].map((id) => a.heads.count[id]);
+    // Blocks 0, 1, 2 (made at the second batch): block k goes in when (rows staged ever + k) is a multiple of
+    // STAGED_ROWS, so after its STAGED_ROWS - k th row: block 2 first, then 1, then 0 (full).
+    for (let t = 1; t <= STAGED_ROWS - 3; t++) second(t);
+    expect(inHeads()).toEqual([1, 1, 1]);
+    second(STAGED_ROWS - 2); // block 2's turn
+    expect(inHeads()).toEqual([1, 1, STAGED_ROWS - 1]);
+    second(STAGED_ROWS - 1); // block 1's turn
+    expect(inHeads()).toEqual([1, STAGED_ROWS, STAGED_ROWS - 1]);
+    second(STAGED_ROWS); // block 0: full
+    expect(inHeads()).toEqual([STAGED_ROWS + 1, STAGED_ROWS, STAGED_ROWS - 1]);
+    // From then on each takes its turn every STAGED_ROWS rows: block 2 again after STAGED_ROWS more of its rows.
+    for (let t = STAGED_ROWS + 1; t < 2 * STAGED_ROWS - 2; t++) second(t);
+    expect(inHeads()).toEqual([STAGED_ROWS + 1, STAGED_ROWS, STAGED_ROWS - 1]);
+    second(2 * STAGED_ROWS - 2);
+    expect(inHeads()).toEqual([STAGED_ROWS + 1, STAGED_ROWS, 2 * STAGED_ROWS - 1]);
+  });
+
   it('lets go of a block unused for 60 s: its shape starts again the direct way', () => {
     let now = 0;
     const a = new Appender(0, {
