@@ -325,4 +325,33 @@ describe('the handshake request that stands in for node:http', () => {
       await server.stop();
     }
   }, 60_000);
+
+  it('the bundled agent, given a client key that is not its certificate, keeps running and says why', async () => {
+    const certs = makeCerts();
+    const { port, start } = await serverProcess({
+      args: ['--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--store', 'memory'],
+    });
+    const server = await start();
+    const args = ['agent', '--server', `wss://127.0.0.1:${port}`, '--ca', certs.caCert, '--log-level', 'debug'];
+    args.push('--client-cert', certs.client('a').cert, '--client-key', certs.client('b').key, '--spool-dir', 'none');
+    const agent = spawn(path.join(REPO, 'bin/tidemark'), args, {
+      env: { ...process.env, TIDEMARK_TOKEN: 't' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let exited: number | null = null;
+    agent.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    agent.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    agent.on('exit', (code) => (exited = code ?? -1));
+    try {
+      // the failure reported, then again after the reconnect timer fired (where a throw would be uncaught)
+      const mismatch = () => output.match(/socket error.*key values mismatch/g)?.length ?? 0;
+      await until(() => (mismatch() >= 3 || exited !== null ? true : null), 30_000, 'three reported failures');
+      expect(exited).toBeNull();
+      expect(mismatch()).toBeGreaterThanOrEqual(3);
+    } finally {
+      agent.kill('SIGTERM');
+      await server.stop();
+    }
+  }, 60_000);
 });
