@@ -67,7 +67,10 @@ function blockPart(partitions: string): string {
 
 /**
  * File systems that hold data and that the inventory lists (systeminformation's `df` rows) without being on a
- * /dev/ device: network ones (NFS, SMB, Ceph, Gluster, Lustre) and ZFS datasets (device `pool/name`).
+ * /dev/ device: network and cluster ones (NFS, SMB, Ceph, Gluster, Lustre, BeeGFS, GPFS, SSHFS), a VM's host
+ * shares (virtiofs, 9p) and ZFS datasets (device `pool/name`). A list rather than fsSize's own rule (every
+ * `df -T` row whose type is not tmpfs-like): df also drops file systems without blocks (proc, cgroup…), which
+ * /proc/self/mounts cannot tell, and that rule keeps overlay, which comes and goes with containers.
  */
 const DATA_FS_OFF_DEVICES = new Set([
   'nfs',
@@ -75,9 +78,15 @@ const DATA_FS_OFF_DEVICES = new Set([
   'cifs',
   'smb3',
   'ceph',
+  'fuse.ceph-fuse',
   'glusterfs',
   'fuse.glusterfs',
   'lustre',
+  'beegfs',
+  'gpfs',
+  'fuse.sshfs',
+  'virtiofs',
+  '9p',
   'zfs',
 ]);
 

@@ -41,10 +41,12 @@ function httpError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/;
+
 /** The status line and headers of an answer (the text before the blank line); null when it is not HTTP/1.x. */
 export function parseResponseHead(head: string): HandshakeResponse | null {
   const lines = head.split('\r\n');
-  const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0] ?? '');
+  const status = STATUS_LINE.exec(lines[0] ?? '');
   if (!status) return null;
   const headers: Record<string, string> = {};
   for (const line of lines.slice(1)) {
@@ -58,6 +60,35 @@ export function parseResponseHead(head: string): HandshakeResponse | null {
   return { statusCode: Number(status[1]), statusMessage: status[2] ?? '', headers };
 }
 
+/**
+ * What is wrong with the lines of an answer's head received so far (from `start`), as Node's parser names it,
+ * or null: a line ended by a bare LF, or a first line that is not an HTTP/1.x status line. Checked as bytes
+ * arrive, so a broken answer fails at once rather than at the timeout.
+ */
+export function headLineError(received: Buffer, start: number, stop: number): Error | null {
+  const head = received.subarray(start, stop);
+  const firstEnd = head.indexOf('\n');
+  if (firstEnd < 0) return null;
+  if (head[firstEnd - 1] !== 0x0d)
+    return httpError('Parse Error: Missing expected CR after response line', 'HPE_CR_EXPECTED');
+  if (!STATUS_LINE.test(head.toString('latin1', 0, firstEnd - 1)))
+    return httpError('Parse Error: Invalid response', 'HPE_INVALID_CONSTANT');
+  for (let lf = head.indexOf('\n', firstEnd + 1); lf >= 0; lf = head.indexOf('\n', lf + 1))
+    if (head[lf - 1] !== 0x0d)
+      return httpError('Parse Error: Missing expected CR after header value', 'HPE_CR_EXPECTED');
+  return null;
+}
+
+/** Node's http client checks (validateHeaderName/Value): a name is a token, a value has no CR, LF or > U+00FF. */
+export function checkHeader(name: string, value: string | number): void {
+  if (!/^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/.test(name))
+    throw Object.assign(new TypeError(`Header name must be a valid HTTP token ["${name}"]`), {
+      code: 'ERR_INVALID_HTTP_TOKEN',
+    });
+  if (/[^\t\x20-\x7e\x80-\xff]/.test(String(value)))
+    throw Object.assign(new TypeError(`Invalid character in header content ["${name}"]`), { code: 'ERR_INVALID_CHAR' });
+}
+
 /** The Host header as Node's http client writes it: the port left out when it is the scheme's default. */
 export function hostHeader(host: string, port: number | string, defaultPort: number): string {
   const name = host.includes(':') ? `[${host}]` : host;
@@ -66,7 +97,8 @@ export function hostHeader(host: string, port: number | string, defaultPort: num
 
 /** One opening handshake: events 'upgrade' (res, socket, head), 'response' (res), 'error', 'timeout'. */
 export class HandshakeRequest extends EventEmitter {
-  readonly socket: Socket;
+  /** Null when createConnection threw (tls.connect does, e.g. for a client key that does not match its cert). */
+  readonly socket: Socket | null = null;
   private readonly head: string;
   private readonly timeoutMs: number;
   private aborted = false;
@@ -76,12 +108,20 @@ export class HandshakeRequest extends EventEmitter {
     super();
     // Taken before createConnection, which may change the options (ws's sets `path` to the socket path).
     const lines = [`GET ${options.path || '/'} HTTP/1.1`];
-    for (const [name, value] of Object.entries(options.headers)) lines.push(`${name}: ${value}`);
+    for (const [name, value] of Object.entries(options.headers)) {
+      checkHeader(name, value); // throws, as http.request does
+      lines.push(`${name}: ${value}`);
+    }
     // Node writes the caller's headers, then the Host it derives.
     lines.push(`Host: ${hostHeader(options.host, options.port, options.defaultPort)}`);
     this.head = `${lines.join('\r\n')}\r\n\r\n`;
     this.timeoutMs = options.timeout ?? 0;
-    this.socket = options.createConnection(options);
+    try {
+      this.socket = options.createConnection(options);
+    } catch (err) {
+      // As Node's http client: an ordinary 'error', on the next tick, for the caller to handle with the rest.
+      process.nextTick(() => this.fail(err as Error));
+    }
   }
 
   /** ws checks for this method to tell a request from a socket (abortHandshake). */
@@ -90,13 +130,14 @@ export class HandshakeRequest extends EventEmitter {
   }
 
   end(): void {
+    if (!this.socket) return;
     this.socket.write(this.head);
-    this.readAnswer();
+    this.readAnswer(this.socket);
   }
 
   abort(): void {
     this.aborted = true;
-    this.socket.destroy();
+    this.socket?.destroy();
   }
 
   destroy(err?: Error): this {
@@ -105,9 +146,9 @@ export class HandshakeRequest extends EventEmitter {
     return this;
   }
 
-  private readAnswer(): void {
-    const socket = this.socket;
+  private readAnswer(socket: Socket): void {
     let received: Buffer = Buffer.alloc(0);
+    let start = 0; // where the answer being read begins: after any interim 1xx answers
     const onTimeout = () => this.emit('timeout');
     const onError = (err: Error) => this.fail(err);
     const onClose = () => this.fail(httpError('socket hang up', 'ECONNRESET'));
@@ -118,29 +159,34 @@ export class HandshakeRequest extends EventEmitter {
       socket.off('timeout', onTimeout);
       socket.setTimeout(0);
     };
+    const failWith = (err: Error) => {
+      detach();
+      this.fail(err);
+      socket.destroy();
+    };
     const onData = (chunk: Buffer) => {
       received = received.length ? Buffer.concat([received, chunk]) : chunk;
-      const end = received.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (received.length > MAX_HEADER_BYTES) {
-          detach();
-          this.fail(httpError('Parse Error: Header overflow', 'HPE_HEADER_OVERFLOW'));
+      for (;;) {
+        const end = received.indexOf('\r\n\r\n', start);
+        const broken = headLineError(received, start, end < 0 ? received.length : end + 4);
+        if (broken) return failWith(broken);
+        // The bound covers all of the head, interim answers included, as Node's parser counts it.
+        if (end < 0 ? received.length > MAX_HEADER_BYTES : end > MAX_HEADER_BYTES)
+          return failWith(httpError('Parse Error: Header overflow', 'HPE_HEADER_OVERFLOW'));
+        if (end < 0) return;
+        const res = parseResponseHead(received.toString('latin1', start, end));
+        if (!res) return failWith(httpError('Parse Error: Invalid response', 'HPE_INVALID_CONSTANT'));
+        start = end + 4;
+        // 100 Continue, 102 Processing, 103 Early Hints come before the answer; Node reads on past them.
+        if (res.statusCode >= 100 && res.statusCode < 200 && res.statusCode !== 101) continue;
+        detach();
+        this.answered = true;
+        if (res.statusCode === 101) this.emit('upgrade', res, socket, received.subarray(start));
+        else {
+          this.emit('response', res);
           socket.destroy();
         }
         return;
-      }
-      detach();
-      const res = end <= MAX_HEADER_BYTES ? parseResponseHead(received.toString('latin1', 0, end)) : null;
-      if (!res) {
-        this.fail(httpError('Parse Error: Invalid response', 'HPE_INVALID_CONSTANT'));
-        socket.destroy();
-        return;
-      }
-      this.answered = true;
-      if (res.statusCode === 101) this.emit('upgrade', res, socket, received.subarray(end + 4));
-      else {
-        this.emit('response', res);
-        socket.destroy();
       }
     };
     socket.on('data', onData);

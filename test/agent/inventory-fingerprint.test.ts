@@ -85,6 +85,12 @@ describe("the host's inventory fingerprint", () => {
     ['a new NFS mount', { mounts: HOST.mounts + '\nnas1:/export/backup /backup nfs4 rw,relatime 0 0' }],
     ['a new SMB share', { mounts: HOST.mounts + '\n//files/share /mnt/share cifs rw 0 0' }],
     ['a new ZFS dataset', { mounts: HOST.mounts + '\ntank/mongo /var/lib/mongo zfs rw,xattr 0 0' }],
+    ['a new SSHFS mount', { mounts: HOST.mounts + '\nbackup@nas1:/srv /mnt/nas fuse.sshfs rw 0 0' }],
+    ['a new virtiofs share', { mounts: HOST.mounts + '\nhostshare /mnt/host virtiofs rw 0 0' }],
+    ['a new 9p share', { mounts: HOST.mounts + '\nC:\\134 /mnt/c 9p rw 0 0' }],
+    ['a new ceph-fuse mount', { mounts: HOST.mounts + '\nceph-fuse /mnt/ceph fuse.ceph-fuse rw 0 0' }],
+    ['a new BeeGFS mount', { mounts: HOST.mounts + '\nbeegfs_nodev /mnt/beegfs beegfs rw 0 0' }],
+    ['a new GPFS mount', { mounts: HOST.mounts + '\ngpfs0 /gpfs/fs0 gpfs rw 0 0' }],
   ])('changes with %s', (_, change) => {
     expect(parseFingerprint({ ...HOST, ...change })).not.toBe(parseFingerprint(HOST));
   });

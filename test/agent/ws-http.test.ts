@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import tls from 'node:tls';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -13,6 +15,7 @@ import {
   type HandshakeRequestOptions,
   type HandshakeResponse,
 } from '../../agent/ws-http.js';
+import { makeCerts } from '../helpers/certs.js';
 import { REPO, serverProcess, until } from '../helpers/process.js';
 
 /**
@@ -166,6 +169,110 @@ describe('the handshake request that stands in for node:http', () => {
     expect(notHttp.event === 'error' && notHttp.err.code).toBe('HPE_INVALID_CONSTANT');
   });
 
+  it('reports a connection that cannot be made (tls.connect throws) as an error on the next tick', async () => {
+    const certs = makeCerts();
+    const a = certs.client('a');
+    const b = certs.client('b');
+    const port = await rawServer(() => {});
+    // a client key that is not the certificate's: tls.connect throws at once, as it does for a file not PEM
+    const mismatched = (o: HandshakeRequestOptions) =>
+      tls.connect({ host: o.host, port: Number(o.port), cert: readFileSync(a.cert), key: readFileSync(b.key) });
+    const req = request(options(port, { createConnection: mismatched }));
+    expect(req.socket).toBeNull();
+    const r = await outcome(req);
+    expect(r.event === 'error' && r.err.message).toMatch(/key values mismatch/);
+    const aborted = request(options(port, { createConnection: mismatched }));
+    const events: string[] = [];
+    aborted.on('error', () => events.push('error'));
+    aborted.end();
+    aborted.abort();
+    aborted.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(events).toEqual([]);
+  });
+
+  it("refuses header names and values as Node's http.request does, before any connection", () => {
+    let connections = 0;
+    const counted = (o: HandshakeRequestOptions) => (connections++, net.connect({ host: o.host, port: 1 }));
+    const attempt = (headers: Record<string, string>) => {
+      try {
+        request(options(1, { headers, createConnection: counted })).abort();
+        return 'accepted';
+      } catch (err) {
+        return [(err as NodeJS.ErrnoException).code, (err as Error).message];
+      }
+    };
+    expect(attempt({ Authorization: 'Bearer abc\r\nX-Injected: 1' })).toEqual([
+      'ERR_INVALID_CHAR',
+      'Invalid character in header content ["Authorization"]',
+    ]);
+    expect(attempt({ Authorization: 'Bearer \u0100' })).toEqual([
+      'ERR_INVALID_CHAR',
+      'Invalid character in header content ["Authorization"]',
+    ]);
+    expect(attempt({ 'Bad Name': 'x' })).toEqual([
+      'ERR_INVALID_HTTP_TOKEN',
+      'Header name must be a valid HTTP token ["Bad Name"]',
+    ]);
+    expect(connections).toBe(0);
+    // tab and Latin-1 are allowed in a value, as in Node
+    expect(attempt({ 'X-Ok': 'a\tb \u00ff' })).toBe('accepted');
+  });
+
+  it('reads past interim 1xx answers to the 101, in pieces, within the one bound for the whole head', async () => {
+    const interim = 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n';
+    const port = await rawServer((_t, socket) => {
+      socket.write(interim.slice(0, 30));
+      setTimeout(
+        () => socket.write(interim.slice(30) + 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\nxy'),
+        50,
+      );
+    });
+    const r = await outcome(request(options(port)));
+    expect(r.event === 'upgrade' && [r.res, r.head.toString()]).toEqual([
+      { statusCode: 101, statusMessage: 'Switching Protocols', headers: { upgrade: 'websocket' } },
+      'xy',
+    ]);
+    // interim answers count toward the 16 KiB: 2 x 9 KiB of them, then a short 101
+    const hint = `HTTP/1.1 103 Early Hints\r\nLink: ${'a'.repeat(9 * 1024)}\r\n\r\n`;
+    const long = await rawServer((_t, s) => s.write(hint + hint + 'HTTP/1.1 101 OK\r\n\r\n'));
+    const overflow = await outcome(request(options(long)));
+    expect(overflow.event === 'error' && overflow.err.code).toBe('HPE_HEADER_OVERFLOW');
+  });
+
+  it('fails at once, not at the timeout, on a line without CR or a first line that is not a status line', async () => {
+    const answers: [string, string, string][] = [
+      [
+        'HTTP/1.1 101 OK\nUpgrade: websocket\n\n',
+        'HPE_CR_EXPECTED',
+        'Parse Error: Missing expected CR after response line',
+      ],
+      [
+        'HTTP/1.1 101 OK\r\nUpgrade: websocket\n',
+        'HPE_CR_EXPECTED',
+        'Parse Error: Missing expected CR after header value',
+      ],
+      ['XTTP/1.1 101 OK\r\n', 'HPE_INVALID_CONSTANT', 'Parse Error: Invalid response'],
+    ];
+    for (const [answer, code, message] of answers) {
+      // the server keeps the connection open: only the parse can end the wait before the 20 s timeout
+      const port = await rawServer((_t, s) => s.write(answer));
+      const started = Date.now();
+      const r = await outcome(request(options(port, { timeout: 20_000 })));
+      expect(r.event === 'error' && [r.err.code, r.err.message]).toEqual([code, message]);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    }
+  }, 60_000);
+
+  it('takes a head of exactly 16 KiB and refuses one a byte longer whose blank line does arrive', async () => {
+    const prefix = 'HTTP/1.1 101 Switching Protocols\r\nX-Long: ';
+    const headOf = (bytes: number) => `${prefix}${'a'.repeat(bytes - prefix.length)}\r\n\r\n`;
+    const fits = await outcome(request(options(await rawServer((_t, s) => s.write(headOf(MAX_HEADER_BYTES))))));
+    expect(fits.event).toBe('upgrade');
+    const over = await outcome(request(options(await rawServer((_t, s) => s.write(headOf(MAX_HEADER_BYTES + 1))))));
+    expect(over.event === 'error' && over.err.code).toBe('HPE_HEADER_OVERFLOW');
+  });
+
   it('says when the server is silent past the timeout; an aborted request reports nothing more', async () => {
     const port = await rawServer(() => {});
     expect(await outcome(request(options(port, { timeout: 200 })))).toEqual({ event: 'timeout' });
@@ -175,7 +282,7 @@ describe('the handshake request that stands in for node:http', () => {
     for (const e of ['error', 'response', 'upgrade']) req.on(e, () => events.push(e));
     req.end();
     req.abort();
-    await until(() => req.socket.destroyed || null, 5_000, 'the socket closed');
+    await until(() => req.socket!.destroyed || null, 5_000, 'the socket closed');
     await new Promise((r) => setTimeout(r, 100));
     expect(events).toEqual([]);
   });
@@ -213,6 +320,35 @@ describe('the handshake request that stands in for node:http', () => {
     try {
       await until(() => (output.includes('connection refused') ? output : null), 30_000, 'the refusal');
       expect(output).toContain('reason="server refused the agent token (HTTP 401)"');
+    } finally {
+      agent.kill('SIGTERM');
+      await server.stop();
+    }
+  }, 60_000);
+
+  it('the bundled agent, given a client key that is not its certificate, keeps running and says why', async () => {
+    const certs = makeCerts();
+    const { port, start } = await serverProcess({
+      args: ['--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--store', 'memory'],
+    });
+    const server = await start();
+    const args = ['agent', '--server', `wss://127.0.0.1:${port}`, '--ca', certs.caCert, '--log-level', 'debug'];
+    args.push('--client-cert', certs.client('a').cert, '--client-key', certs.client('b').key, '--spool-dir', 'none');
+    const agent = spawn(path.join(REPO, 'bin/tidemark'), args, {
+      env: { ...process.env, TIDEMARK_TOKEN: 't' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let exited: number | null = null;
+    agent.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    agent.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    agent.on('exit', (code) => (exited = code ?? -1));
+    try {
+      // the failure reported, then again after the reconnect timer fired (where a throw would be uncaught)
+      const mismatch = () => output.match(/socket error.*key values mismatch/g)?.length ?? 0;
+      await until(() => (mismatch() >= 3 || exited !== null ? true : null), 30_000, 'three reported failures');
+      expect(exited).toBeNull();
+      expect(mismatch()).toBeGreaterThanOrEqual(3);
     } finally {
       agent.kill('SIGTERM');
       await server.stop();
