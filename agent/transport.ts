@@ -71,6 +71,9 @@ function socketTls(
 const CERT_ERRORS =
   /CERT|SELF_SIGNED|UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY_LEAF|ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED/;
 
+/** Error codes of the agent's own certificate, key or CA file that OpenSSL refused to load. */
+const OWN_TLS_ERRORS = /^ERR_OSSL_/;
+
 /** Stop writing to the socket while this much is queued in it; the buffer holds the rest. */
 const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
 /** When failing back, how long the current server gets to acknowledge what it was sent before the switch. */
@@ -254,6 +257,14 @@ export class AgentTransport {
           code,
           error: err.message,
           hint: 'pass --ca FILE with the CA that signed it',
+        });
+      // The agent's own TLS files (a key that is not the certificate's, a file that is not PEM): nor will this.
+      else if (OWN_TLS_ERRORS.test(code) && this.attempt % 10 === 0)
+        this.opts.log.error("cannot use the agent's TLS files; not connecting", {
+          server,
+          code,
+          error: err.message,
+          hint: '--client-cert and --client-key must be a PEM certificate and its own key (and --ca a PEM file)',
         });
       else this.opts.log.debug('socket error', { error: err.message });
     });
