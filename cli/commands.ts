@@ -7,7 +7,7 @@ import { isLoopback } from '../shared/loopback.js';
 import { ConfigError, defaultSpoolDir, resolveSettings } from './config.js';
 import { collectorChoice } from './collector-flags.js';
 import { LIMIT_NAMES, serverLimitOptions } from './limit-settings.js';
-import { AGENT_CONNECTION, HOST_SOURCES, LISTEN_AND_STORE, SERVER_CREDENTIALS } from './setting-flags.js';
+import { AGENT_FLAG_SETTINGS, HOST_SOURCES, LISTEN_AND_STORE, SERVER_CREDENTIALS } from './setting-flags.js';
 import path from 'node:path';
 import { errorMessage } from '../shared/errors.js';
 
@@ -246,19 +246,7 @@ export async function agentCommand(flags: Flags): Promise<void> {
   const mongodConfigs = flagList(flags.mongodConfig);
   // The first pair goes through the usual precedence (flag, env, YAML); the rest exist only as flags.
   flags = { ...flags, mongodUri: mongodUris[0], mongodConfig: mongodConfigs[0] };
-  const s = resolveSettings(
-    [
-      ...AGENT_CONNECTION,
-      ...HOST_SOURCES,
-      'agentId',
-      'intervalMs',
-      'inventoryIntervalMs',
-      'buffer',
-      'spoolDir',
-      'logLevel',
-    ],
-    flags,
-  );
+  const s = resolveSettings([...AGENT_FLAG_SETTINGS, 'logLevel'], flags);
   if (!s.token) throw new ConfigError('an agent token is required: pass --token or set TIDEMARK_TOKEN');
   if (!s.clientCert !== !s.clientKey) throw new ConfigError('--client-cert and --client-key go together');
   const log = createLogger(s.logLevel, 'tidemark/agent');
