@@ -2,6 +2,7 @@ import type { WireSample } from '../../shared/protocol.js';
 import { silentLogger } from '../../shared/log.js';
 import { Alerts, type AlertsOptions } from '../../server/alerts/index.js';
 import { defaultRulesDir } from '../../server/alerts/ruleset.js';
+import type { Condition } from '../../server/alerts/rules.js';
 
 /**
  * An alert engine with a clock the test drives: `feed` sends samples as a host
@@ -44,3 +45,14 @@ export function alertHarness(opts: Partial<AlertsOptions> & Pick<AlertsOptions, 
     },
   };
 }
+
+/** A condition `fn(m[overMs]) > 0` on metric m, for tests that evaluate a window directly. */
+export const thresholdCondition = (fn: Condition['fn'], overMs: number): Condition => ({
+  kind: 'threshold',
+  metric: 'm',
+  matchers: [],
+  fn,
+  overMs,
+  op: '>',
+  value: 0,
+});

@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { valueAt } from '../../../server/alerts/engine.js';
-import type { Condition, Fn } from '../../../server/alerts/rules.js';
+import type { Fn } from '../../../server/alerts/rules.js';
 import { initialCapacity, Slab } from '../../../server/alerts/ring.js';
 import { runOn } from '../../../server/alerts/running.js';
 import { exactSum } from '../../helpers/exact-reference.js';
+import { thresholdCondition as cond } from '../../helpers/alert-harness.js';
 
 type Agg = Exclude<Fn, 'last'>;
 const FNS: Agg[] = ['avg', 'min', 'max', 'rate'];
 const SLACK_MS = 5000; // what plan.ts keeps beyond a condition's range
-
-const cond = (fn: Fn, overMs: number): Condition => ({
-  kind: 'threshold',
-  metric: 'm',
-  matchers: [],
-  fn,
-  overMs,
-  op: '>',
-  value: 0,
-});
 
 /**
  * One ring with running aggregates over `spans`, and every sample it was given

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { valueAt } from '../../../server/alerts/engine.js';
-import type { Condition } from '../../../server/alerts/rules.js';
 import { Slab } from '../../../server/alerts/ring.js';
-
-const cond = (fn: Condition['fn'], overMs: number): Condition => ({
-  kind: 'threshold',
-  metric: 'm',
-  matchers: [],
-  fn,
-  overMs,
-  op: '>',
-  value: 0,
-});
+import { thresholdCondition as cond } from '../../helpers/alert-harness.js';
 
 describe('a condition’s function of its window', () => {
   // Samples at 0..4 s: 1, null, 4, 10, 7 (windows hold NaN for null). Two older samples go first, so the
