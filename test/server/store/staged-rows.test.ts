@@ -32,6 +32,19 @@ function openStore(clock?: { now: number }) {
   return { file, store, id, raw };
 }
 
+/** An appender alone, knowing series `known` (room made for them), with a chunk age and a clock. */
+function appenderFor(known: number[], chunkAgeMs: number, now: () => number = () => 0): Appender {
+  const a = new Appender(0, {
+    now,
+    chunkAgeMs,
+    commitSamples: 1000,
+    isSeries: (id) => known.includes(id),
+    onPending: () => {},
+  });
+  a.ensure(Math.max(...known) + 1);
+  return a;
+}
+
 describe('staged rows (batches of a steady shape, into the heads a block at a time)', () => {
   it('a query between appends sees every staged sample, exactly, nulls included', async () => {
     const { store, id, raw } = openStore();
@@ -136,14 +149,7 @@ describe('staged rows (batches of a steady shape, into the heads a block at a ti
   });
 
   it('writes the same log rows as the direct way: every kept sample, at append time', () => {
-    const a = new Appender(0, {
-      now: () => 0,
-      chunkAgeMs: 60_000,
-      commitSamples: 1000,
-      isSeries: (id) => id === 3 || id === 5,
-      onPending: () => {},
-    });
-    a.ensure(6);
+    const a = appenderFor([3, 5], 60_000);
     const ids = [5, 3];
     a.appendValues(1000, ids, [1, 2]);
     a.appendValues(2000, ids, [3, null]); // staged: the shape was seen before
@@ -161,14 +167,7 @@ describe('staged rows (batches of a steady shape, into the heads a block at a ti
   });
 
   it('keeps the log row of a staged sample that is in no head yet when the log is trimmed', () => {
-    const a = new Appender(0, {
-      now: () => 0,
-      chunkAgeMs: 60_000,
-      commitSamples: 1000,
-      isSeries: (id) => id === 1,
-      onPending: () => {},
-    });
-    a.ensure(2);
+    const a = appenderFor([1], 60_000);
     const ids = [1];
     a.appendValues(1000, ids, [1]); // log row 1, into the head
     a.appendValues(2000, ids, [2]); // log row 2, staged
@@ -181,14 +180,7 @@ describe('staged rows (batches of a steady shape, into the heads a block at a ti
 
   it('puts a block into the heads when it is full, or at the first second after a third of the chunk age', () => {
     let now = 0;
-    const a = new Appender(0, {
-      now: () => now,
-      chunkAgeMs: 600_000, // heads due 600–610 s after they start: none is sealed here
-      commitSamples: 1000,
-      isSeries: (id) => id === 1,
-      onPending: () => {},
-    });
-    a.ensure(2);
+    const a = appenderFor([1], 600_000, () => now); // heads due 600–610 s after they start: none is sealed here
     const ids = [1];
     const count = () => a.heads.count[1];
     a.appendValues(1000, ids, [0]); // the shape's first batch: straight into the head
@@ -205,14 +197,7 @@ describe('staged rows (batches of a steady shape, into the heads a block at a ti
   });
 
   it('takes turns: blocks of shapes that started together go into the heads in different seconds', () => {
-    const a = new Appender(0, {
-      now: () => 0,
-      chunkAgeMs: 600_000, // nothing is due or old enough here
-      commitSamples: 1_000_000,
-      isSeries: (id) => id >= 1 && id <= 3,
-      onPending: () => {},
-    });
-    a.ensure(4);
+    const a = appenderFor([1, 2, 3], 600_000); // nothing is due or old enough here
     // Three sessions of one series each, every batch at the same second; each shape's first batch goes direct.
     const shapes = [[1], [2], [3]];
     const second = (t: number) => shapes.forEach((ids, k) => a.appendValues(1000 * t, ids, [10 * k + t]));
@@ -237,14 +222,7 @@ describe('staged rows (batches of a steady shape, into the heads a block at a ti
 
   it('lets go of a block unused for 60 s: its shape starts again the direct way', () => {
     let now = 0;
-    const a = new Appender(0, {
-      now: () => now,
-      chunkAgeMs: 600_000, // no head is due here; a block goes in at 200 s old
-      commitSamples: 1000,
-      isSeries: (id) => id === 1,
-      onPending: () => {},
-    });
-    a.ensure(2);
+    const a = appenderFor([1], 600_000, () => now); // no head is due here; a block goes in at 200 s old
     const ids = [1];
     const count = () => a.heads.count[1];
     a.appendValues(1000, ids, [1]); // direct
