@@ -24,6 +24,18 @@ class SeriesColumns {
   }
 }
 
+/**
+ * One sample of a log row written in place at `pos` (WalEntry's format): the series id as a zigzag varint delta
+ * from the previous one (one byte inline, the common case), then the value; the position after it.
+ */
+function writeLogSample(buf: Uint8Array, data: DataView, pos: number, idDelta: number, value: number): number {
+  const z = idDelta >= 0 ? idDelta * 2 : -idDelta * 2 - 1;
+  if (z < 0x80) buf[pos++] = z;
+  else pos = writeVarint(buf, pos, z);
+  data.setFloat64(pos, value, true);
+  return pos + 8;
+}
+
 /** A batch's log row, its bytes in the commit's arena: per sample, the series id as a zigzag varint delta from the previous one, then the value as a float64 (NaN for null). */
 interface WalEntry {
   id: number;
@@ -126,12 +138,7 @@ export class Appender {
       lastTs[id] = ts;
       lastValue[id] = v;
       staged[at++] = v;
-      const delta = id - prevId;
-      const z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
-      if (z < 0x80) buf[pos++] = z;
-      else pos = writeVarint(buf, pos, z);
-      data.setFloat64(pos, v, true);
-      pos += 8;
+      pos = writeLogSample(buf, data, pos, id - prevId, v);
       prevId = id;
     }
     out.len = pos;
@@ -165,12 +172,7 @@ export class Appender {
         if (!isSeries(id)) throw new Error(`unknown series id ${id}`);
         const v = values[i] ?? NaN;
         if (!this.push(id, ts, v, walId)) continue;
-        const delta = id - prevId;
-        const z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
-        if (z < 0x80) buf[pos++] = z;
-        else pos = writeVarint(buf, pos, z);
-        data.setFloat64(pos, v, true);
-        pos += 8;
+        pos = writeLogSample(buf, data, pos, id - prevId, v);
         prevId = id;
         kept++;
       }
