@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 /**
  * A real HTTP receiver on loopback that records every POST (path, body, headers, raw text); `failNext` answers the
@@ -15,6 +16,29 @@ export interface Receiver {
 
 export async function startReceiver(): Promise<Receiver> {
   const r: Receiver = { url: '', received: [], refused: [], failNext: 0, status: null, close: async () => {} };
+  await listen(r);
+  return r;
+}
+
+/**
+ * One receiver for a test file, started before its tests and closed after them, and a list for what each test
+ * starts: after each test those are stopped, and the receiver forgets what it recorded and any failures asked for.
+ */
+export function useReceiver<T extends { stop(): void }>(): { receiver: Receiver; running: T[] } {
+  const receiver: Receiver = { url: '', received: [], refused: [], failNext: 0, status: null, close: async () => {} };
+  const running: T[] = [];
+  beforeAll(() => listen(receiver));
+  afterAll(() => receiver.close());
+  afterEach(() => {
+    for (const a of running.splice(0)) a.stop();
+    receiver.received.length = 0;
+    receiver.failNext = 0;
+  });
+  return { receiver, running };
+}
+
+/** Starts `r` listening on loopback: its url and close filled in. */
+async function listen(r: Receiver): Promise<void> {
   const server = http.createServer((req, res) => {
     let data = '';
     req.on('data', (c) => (data += c));
@@ -42,7 +66,6 @@ export async function startReceiver(): Promise<Receiver> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   r.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   r.close = () => new Promise((resolve) => server.close(() => resolve()));
-  return r;
 }
 
 /** One alert of a webhook body (version 2: a group and its alerts), with the kind of notification it carried. */

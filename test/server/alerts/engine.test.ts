@@ -1,28 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SeriesRef, WireSample } from '../../../shared/protocol.js';
 import { silentLogger } from '../../../shared/log.js';
 import { Alerts } from '../../../server/alerts/index.js';
 import { defaultRulesDir } from '../../../server/alerts/ruleset.js';
 import type { Receiver as ReceiverConfig } from '../../../server/alerts/notify.js';
 import type { BatchShape } from '../../../server/alerts/engine.js';
-import { hookEvents, startReceiver, type Receiver } from '../../helpers/receiver.js';
+import { hookEvents, useReceiver } from '../../helpers/receiver.js';
 import { tempDir, until } from '../../helpers/process.js';
 
-let receiver: Receiver;
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-const running: Alerts[] = [];
-afterEach(() => {
-  for (const a of running.splice(0)) a.stop();
-  receiver.received.length = 0;
-  receiver.failNext = 0;
-});
+const { receiver, running } = useReceiver<Alerts>();
 
 /** An alert engine on the shipped default rules (or given files), a webhook to the loopback receiver, and a clock the test drives. */
 function setup(opts: { rulePaths?: string[]; stateFile?: string | null; receivers?: ReceiverConfig[] } = {}) {

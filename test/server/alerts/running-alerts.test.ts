@@ -1,27 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SeriesRef } from '../../../shared/protocol.js';
 import { silentLogger } from '../../../shared/log.js';
 import { Alerts } from '../../../server/alerts/index.js';
 import { PlanCache } from '../../../server/alerts/plan.js';
 import { parseRules } from '../../../server/alerts/rules.js';
 import type { HostWindows } from '../../../server/alerts/windows.js';
-import { hookEvents, startReceiver, type Receiver } from '../../helpers/receiver.js';
+import { hookEvents, useReceiver } from '../../helpers/receiver.js';
 import { tempDir, until } from '../../helpers/process.js';
 
-let receiver: Receiver;
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-const running: Alerts[] = [];
-afterEach(() => {
-  for (const a of running.splice(0)) a.stop();
-  receiver.received.length = 0;
-});
+const { receiver, running } = useReceiver<Alerts>();
 
 const DIRTY: SeriesRef = { m: 'mongod_wt_cache_dirty_percent' };
 const USED: SeriesRef = { m: 'mongod_wt_cache_used_percent' };

@@ -1,24 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SeriesRef } from '../../../shared/protocol.js';
 import { silentLogger } from '../../../shared/log.js';
 import { Alerts } from '../../../server/alerts/index.js';
-import { hookEvents, startReceiver, type Receiver } from '../../helpers/receiver.js';
+import { hookEvents, useReceiver } from '../../helpers/receiver.js';
 import { tempDir, until } from '../../helpers/process.js';
 
-let receiver: Receiver;
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-const running: Alerts[] = [];
-afterEach(() => {
-  for (const a of running.splice(0)) a.stop();
-  receiver.received.length = 0;
-});
+const { receiver, running } = useReceiver<Alerts>();
 
 /** A rule on iowait averaged over 10 s above 30 for 5 s, selecting the CPUs `match` names. */
 const rule = (match: string) => `rules:
