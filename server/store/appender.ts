@@ -95,7 +95,7 @@ export class Appender {
     this.nextWalId = maxStoredWalId + 1;
     this.dueCursor = Math.floor(o.now() / 1000);
     // Staged rows go into the heads well before their heads are due, so no head starts after its due second.
-    this.staged = new StagedRows((id, ts, v, walId, now) => this.pushHead(id, ts, v, walId, now), o.chunkAgeMs / 3);
+    this.staged = new StagedRows((id, b, c, from) => this.pushRows(id, b, c, from), o.chunkAgeMs / 3);
   }
 
   /** Room for series ids below n. */
@@ -205,20 +205,44 @@ export class Appender {
 
   /** A kept sample into its series' head, starting one (due `now` plus the chunk age) if it has none. */
   private pushHead(id: number, ts: number, value: number, walId: number, now: number): void {
-    const c = this.cols;
     const h = this.heads;
-    if (h.count[id] === 0) {
-      c.walFrom[id] = walId;
-      // Stagger the sealing over a second chunk age so a fleet's heads are not all written in the same second.
-      const dueAt = (c.dueAt[id] = now + this.o.chunkAgeMs + (id % 60) * (this.o.chunkAgeMs / 60));
-      // (A head started from rows staged past its due second is sealed at the next sweep, not never.)
-      const second = Math.max(Math.floor(dueAt / 1000), this.dueCursor);
-      const list = this.due.get(second);
-      if (list) list.push(id);
-      else this.due.set(second, [id]);
-    }
+    if (h.count[id] === 0) this.startHead(id, walId, now);
     h.push(id, ts, value);
     if (h.count[id]! >= MAX_CHUNK_SAMPLES || ts - h.firstTs[id]! >= MAX_CHUNK_SPAN_MS) this.seal(id);
+  }
+
+  /**
+   * A series' staged samples of rows [from, b.rows) into its head (column c of block b): what pushHead does
+   * row by row, a run at a time. A run ends at the sample that fills the head or spans its longest, as a
+   * push would: the head is sealed there and the next row starts a new one.
+   */
+  private pushRows(id: number, b: Block, c: number, from: number): void {
+    const h = this.heads;
+    const n = b.ids.length;
+    const rows = b.rows;
+    for (let r = from; r < rows;) {
+      const fresh = h.count[id] === 0;
+      if (fresh) this.startHead(id, b.walId[r]!, b.now[r]!);
+      const firstTs = fresh ? b.ts[r]! : h.firstTs[id]!;
+      let end = Math.min(rows, r + MAX_CHUNK_SAMPLES - h.count[id]!);
+      for (let k = r; k < end; k++) if (b.ts[k]! - firstTs >= MAX_CHUNK_SPAN_MS) end = k + 1;
+      h.pushRun(id, b.ts, r, end, b.values, r * n + c, n);
+      if (h.count[id]! >= MAX_CHUNK_SAMPLES || b.ts[end - 1]! - firstTs >= MAX_CHUNK_SPAN_MS) this.seal(id);
+      r = end;
+    }
+  }
+
+  /** A head begins: its log row, and its due second (the chunk age from `now`, staggered per series). */
+  private startHead(id: number, walId: number, now: number): void {
+    const c = this.cols;
+    c.walFrom[id] = walId;
+    // Stagger the sealing over a second chunk age so a fleet's heads are not all written in the same second.
+    const dueAt = (c.dueAt[id] = now + this.o.chunkAgeMs + (id % 60) * (this.o.chunkAgeMs / 60));
+    // (A head started from rows staged past its due second is sealed at the next sweep, not never.)
+    const second = Math.max(Math.floor(dueAt / 1000), this.dueCursor);
+    const list = this.due.get(second);
+    if (list) list.push(id);
+    else this.due.set(second, [id]);
   }
 
   /** A series' head with every sample appended so far in it (history-reader.ts reads it). */

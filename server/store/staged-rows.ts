@@ -26,8 +26,11 @@ const SEEN = 0;
 /** A shape that repeats a series or names an unknown one: never staged. */
 const NEVER = 1;
 
-/** Puts one staged sample into its series' head, as it would have gone at append time (`now`: the clock then). */
-type PushHead = (id: number, ts: number, value: number, walId: number, now: number) => void;
+/**
+ * Puts a series' staged samples of rows [from, b.rows) into its head (column c of the block), as they would
+ * have gone at append time, one by one (each row's log row and clock with it).
+ */
+type PushRows = (id: number, b: Block, c: number, from: number) => void;
 
 export class Block {
   rows = 0;
@@ -61,7 +64,7 @@ export class StagedRows {
   private column = new Int32Array(0);
 
   constructor(
-    private readonly pushHead: PushHead,
+    private readonly pushRows: PushRows,
     /** A block whose first row is this old goes into the heads at the next sweep. */
     private readonly maxAgeMs: number,
   ) {}
@@ -110,9 +113,7 @@ export class StagedRows {
     const b = this.blocks[this.owner[id]!];
     if (!b) return;
     const c = this.column[id]!;
-    const n = b.ids.length;
-    for (let r = b.settled[c]!; r < b.rows; r++)
-      this.pushHead(id, b.ts[r]!, b.values[r * n + c]!, b.walId[r]!, b.now[r]!);
+    if (b.settled[c]! < b.rows) this.pushRows(id, b, c, b.settled[c]!);
     b.settled[c] = b.rows;
   }
 
@@ -120,11 +121,7 @@ export class StagedRows {
   flush(b: Block): void {
     const n = b.ids.length;
     const rows = b.rows;
-    for (let c = 0; c < n; c++) {
-      const id = b.ids[c]!;
-      for (let r = b.settled[c]!; r < rows; r++)
-        this.pushHead(id, b.ts[r]!, b.values[r * n + c]!, b.walId[r]!, b.now[r]!);
-    }
+    for (let c = 0; c < n; c++) if (b.settled[c]! < rows) this.pushRows(b.ids[c]!, b, c, b.settled[c]!);
     b.rows = 0;
     b.settled.fill(0);
   }
