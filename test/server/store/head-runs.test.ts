@@ -108,6 +108,32 @@ describe('a run of samples pushed into a head at once', () => {
   });
 });
 
+describe('a head copied out (copyTo)', () => {
+  it('copies into any buffer at any offset, one after another, as bytes() joins it', () => {
+    const t = new HeadTable(3);
+    const rnd = lcg(99);
+    for (let i = 0; i < 200; i++) {
+      t.push(0, 1000 * (i + 1), rnd());
+      if (i < 20) t.push(1, 1000 * (i + 1), i % 2);
+    }
+    t.push(2, 5, 1); // one sample: 4 bytes, less than a word of the page past it
+    // Buffers whose byte offsets are odd (a view into a larger buffer), used in turn, so no cached view is stale.
+    const big = new Uint8Array(4096).fill(0xaa);
+    const outs = [big.subarray(1, 2001), new Uint8Array(3000), big.subarray(2003, 4090)];
+    for (let k = 0; k < 6; k++) {
+      const out = outs[k % 3]!;
+      for (const id of [0, 1, 2]) {
+        const at = 7 + k;
+        const end = t.copyTo(id, out, at);
+        expect(end - at).toBe(t.byteLength(id));
+        expect([...out.subarray(at, end)], `copy ${k}, series ${id}`).toEqual([...t.bytes(id)]);
+      }
+    }
+    // Nothing written outside the copies: the byte before the first view and between the views is untouched.
+    expect([big[0], big[2001], big[2002], big[4095]]).toEqual([0xaa, 0xaa, 0xaa, 0xaa]);
+  });
+});
+
 describe('a staged block going into the heads a run per series', () => {
   /** Every chunk sealed and every log row, over all takes, as strings (chunks by series and first time). */
   function drain(a: Appender, into: { chunks: string[]; wal: string[] }): void {
