@@ -4,7 +4,7 @@
  * reads, so the overview of a fleet costs a few numbers per host, not its
  * states or history.
  */
-import type { DecodedBatch, HostSummary, SeriesRef } from '../shared/protocol.js';
+import type { DecodedBatch, HostSummary } from '../shared/protocol.js';
 import { REPLSET_STATE_KIND } from '../shared/states.js';
 import {
   SPARK_BUCKET_MS,
@@ -15,6 +15,7 @@ import {
 } from '../shared/overview.js';
 import { HEALTH_RANK, emptyGauges, hostReasons, replsetReasons, verdict, type HostGauges } from './health.js';
 import type { HostRegistry } from './hosts.js';
+import { GaugeCells } from './health-cells.js';
 
 export { SPARK_BUCKET_MS, SPARK_POINTS };
 
@@ -25,87 +26,21 @@ interface Tracked extends HostGauges {
   bucket: number;
   bucketMax: number | null;
   bucketDisk: string | null;
-  /** The series array of the host's last batch and which of its slots a verdict reads (see planOf). */
-  shape: readonly SeriesRef[] | null;
-  plan: Plan;
-}
-
-/** What a tracked slot feeds. */
-const Gauge = { Saturated: 0, DiskUtil: 1, DiskAqu: 2, Tickets: 3, Queued: 4, Lock: 5 } as const;
-type Gauge = (typeof Gauge)[keyof typeof Gauge];
-
-const GAUGE_OF: Record<string, Gauge> = {
-  disk_saturated: Gauge.Saturated,
-  disk_util_percent: Gauge.DiskUtil,
-  disk_aqu_sz: Gauge.DiskAqu,
-  mongod_tickets_util_percent: Gauge.Tickets,
-  mongod_queued: Gauge.Queued,
-  mongod_lock_percent: Gauge.Lock,
-};
-
-/** The slots of a batch shape that a verdict reads: their index, gauge and device (or op). */
-interface Plan {
-  at: number[];
-  gauge: Gauge[];
-  key: string[];
-}
-
-const EMPTY_PLAN: Plan = { at: [], gauge: [], key: [] };
-
-/**
- * Which slots of a batch's series array feed a gauge. A steady session's
- * batches share one series array (SessionSeries.inOrder) that no one changes,
- * so it is worked out once per shape and a batch then touches only those few
- * slots of its ~100, with no string compare per sample.
- */
-function planOf(series: readonly SeriesRef[]): Plan {
-  const plan: Plan = { at: [], gauge: [], key: [] };
-  for (let i = 0; i < series.length; i++) {
-    const { m, l } = series[i]!;
-    const gauge = Object.hasOwn(GAUGE_OF, m) ? GAUGE_OF[m]! : undefined;
-    if (gauge === undefined) continue;
-    if (gauge === Gauge.Queued && l?.op !== 'total') continue;
-    plan.at.push(i);
-    plan.gauge.push(gauge);
-    plan.key.push((gauge === Gauge.Tickets ? l?.op : l?.device) ?? '');
-  }
-  return plan;
+  /** The latest values of the slots a verdict reads, for the series array of the host's last batch. */
+  cells: GaugeCells;
 }
 
 function fresh(): Tracked {
+  const gauges = emptyGauges();
   return {
-    ...emptyGauges(),
+    ...gauges,
     worstDisk: null,
     spark: [],
     bucket: 0,
     bucketMax: null,
     bucketDisk: null,
-    shape: null,
-    plan: EMPTY_PLAN,
+    cells: new GaugeCells(null, gauges),
   };
-}
-
-function record(t: Tracked, gauge: Gauge, key: string, v: number): void {
-  switch (gauge) {
-    case Gauge.Saturated:
-      if (v >= 1) t.saturated.add(key);
-      else t.saturated.delete(key);
-      break;
-    case Gauge.DiskUtil:
-      t.diskUtil.set(key, v);
-      break;
-    case Gauge.DiskAqu:
-      t.diskAqu.set(key, v);
-      break;
-    case Gauge.Tickets:
-      t.tickets.set(key, v);
-      break;
-    case Gauge.Queued:
-      t.queued = v;
-      break;
-    case Gauge.Lock:
-      t.lockPercent = v;
-  }
 }
 
 /** Closes sparkline buckets up to `ts`; a bucket with no batch is a gap (null). */
@@ -131,30 +66,27 @@ export class FleetHealth {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Takes the figures a verdict reads from one stored batch. */
+  /**
+   * Takes the figures a verdict reads from one stored batch. A steady
+   * session's batches share one series array (SessionSeries.inOrder) that no
+   * one changes, so which slots to read is worked out once per array; a new
+   * one (a new hello, perhaps in another order) first brings the maps up to
+   * date, then gets cells of its own.
+   */
   observe(host: string, batch: DecodedBatch): void {
     let t = this.tracked.get(host);
     if (!t) this.tracked.set(host, (t = fresh()));
-    const { series, values } = batch;
-    if (t.shape !== series) {
-      t.plan = planOf(series);
-      t.shape = series;
+    let cells = t.cells;
+    if (cells.shape !== batch.series) {
+      cells.flush(t);
+      t.cells = cells = new GaugeCells(batch.series, t);
     }
-    const { at, gauge, key } = t.plan;
-    for (let j = 0; j < at.length; j++) {
-      const v = values[at[j]!]!;
-      if (v === v) record(t, gauge[j]!, key[j]!, v);
-    }
+    cells.take(batch.values, t);
     advance(t, batch.ts);
-    let worst: string | null = null;
-    let worstUtil = -1;
-    for (const [d, u] of t.diskUtil)
-      if (u > worstUtil) {
-        worst = d;
-        worstUtil = u;
-      }
-    if (worst !== null && worstUtil > (t.bucketMax ?? -1)) {
-      t.bucketMax = worstUtil;
+    cells.busiest();
+    const worst = cells.busiestDisk;
+    if (worst !== null && cells.busiestUtil > (t.bucketMax ?? -1)) {
+      t.bucketMax = cells.busiestUtil;
       t.bucketDisk = worst;
     }
   }
@@ -166,7 +98,10 @@ export class FleetHealth {
 
   tile(h: HostSummary, now = this.now()): HostTile {
     const t = this.tracked.get(h.id);
-    if (t) advance(t, now);
+    if (t) {
+      t.cells.flush(t);
+      advance(t, now);
+    }
     const reasons = hostReasons(h, t, now);
     return {
       id: h.id,
