@@ -13,33 +13,35 @@ import {
   type ReplsetMemberView,
   type ReplsetView,
 } from '../shared/overview.js';
-import { HEALTH_RANK, emptyGauges, hostReasons, replsetReasons, verdict, type HostGauges } from './health.js';
+import { HEALTH_RANK, hostReasons, replsetReasons, verdict } from './health.js';
 import type { HostRegistry } from './hosts.js';
-import { GaugeCells } from './health-cells.js';
+import { GaugeEntries, SlotPlan } from './health-cells.js';
 
 export { SPARK_BUCKET_MS, SPARK_POINTS };
 
-interface Tracked extends HostGauges {
+interface Tracked {
+  /** Every gauge the host's batches have given a value, and its latest. */
+  gauges: GaugeEntries;
+  /** The slots a verdict reads in the series array of the host's last batch. */
+  plan: SlotPlan;
   /** The disk that reached the last closed bucket's figure (the sparkline's newest point). */
   worstDisk: string | null;
   spark: (number | null)[];
   bucket: number;
   bucketMax: number | null;
   bucketDisk: string | null;
-  /** The latest values of the slots a verdict reads, for the series array of the host's last batch. */
-  cells: GaugeCells;
 }
 
 function fresh(): Tracked {
-  const gauges = emptyGauges();
+  const gauges = new GaugeEntries();
   return {
-    ...gauges,
+    gauges,
+    plan: new SlotPlan(null, gauges),
     worstDisk: null,
     spark: [],
     bucket: 0,
     bucketMax: null,
     bucketDisk: null,
-    cells: new GaugeCells(null, gauges),
   };
 }
 
@@ -67,27 +69,21 @@ export class FleetHealth {
   ) {}
 
   /**
-   * Takes the figures a verdict reads from one stored batch. A steady
-   * session's batches share one series array (SessionSeries.inOrder) that no
-   * one changes, so which slots to read is worked out once per array; a new
-   * one (a new hello, perhaps in another order) first brings the maps up to
-   * date, then gets cells of its own.
+   * Takes the figures a verdict reads from one stored batch: a few numbers
+   * written by the slots of its series array's plan (a new array, after a new
+   * hello and perhaps in another order, gets a plan of its own).
    */
   observe(host: string, batch: DecodedBatch): void {
     let t = this.tracked.get(host);
     if (!t) this.tracked.set(host, (t = fresh()));
-    let cells = t.cells;
-    if (cells.shape !== batch.series) {
-      cells.flush(t);
-      t.cells = cells = new GaugeCells(batch.series, t);
-    }
-    cells.take(batch.values, t);
+    const { gauges } = t;
+    if (t.plan.shape !== batch.series) t.plan = new SlotPlan(batch.series, gauges);
+    t.plan.take(batch.values, gauges);
     advance(t, batch.ts);
-    cells.busiest();
-    const worst = cells.busiestDisk;
-    if (worst !== null && cells.busiestUtil > (t.bucketMax ?? -1)) {
-      t.bucketMax = cells.busiestUtil;
-      t.bucketDisk = worst;
+    const worst = gauges.busiest();
+    if (worst >= 0 && gauges.values[worst]! > (t.bucketMax ?? -1)) {
+      t.bucketMax = gauges.values[worst]!;
+      t.bucketDisk = gauges.keys[worst]!;
     }
   }
 
@@ -98,11 +94,8 @@ export class FleetHealth {
 
   tile(h: HostSummary, now = this.now()): HostTile {
     const t = this.tracked.get(h.id);
-    if (t) {
-      t.cells.flush(t);
-      advance(t, now);
-    }
-    const reasons = hostReasons(h, t, now);
+    if (t) advance(t, now);
+    const reasons = hostReasons(h, t?.gauges, now);
     return {
       id: h.id,
       hostname: h.hostname,

@@ -1,16 +1,16 @@
 /**
- * The latest value of each gauge a verdict reads, for one host and one batch
- * shape, in typed arrays. A batch writes a few numbers here; the host's maps
- * (`HostGauges`) are brought up to date only when a verdict is asked for
- * (`flush`), not with a `Map.set` per slot and batch.
+ * One host's gauges for its verdict, as entries in typed arrays: a batch
+ * writes a few numbers, with no `Map.set` per slot and batch, and a verdict
+ * reads the entries through `HostGauges`' views.
  *
- * The maps' iteration order is part of the verdict (of two equally busy disks
- * the first in the map is named; reasons follow it), so a key still takes its
- * place in its map at its first value, as a `Map.set` per batch would give it;
- * only the updates of keys already there are deferred.
+ * The order of a gauge's keys is part of the verdict (of two equally busy
+ * disks the first is named; reasons follow it). It is the order of each
+ * key's first value, as a `Map` set at every batch kept it: an entry is added
+ * at its key's first value (not at its slot), and a key stays (with its last
+ * value) when a new series array no longer feeds it.
  */
 import type { SeriesRef } from '../shared/protocol.js';
-import type { HostGauges } from './health.js';
+import type { GaugeReadings, HostGauges } from './health.js';
 
 /** What a tracked slot feeds. */
 const Gauge = { Saturated: 0, DiskUtil: 1, DiskAqu: 2, Tickets: 3, Queued: 4, Lock: 5 } as const;
@@ -25,162 +25,169 @@ const GAUGE_OF: Record<string, Gauge> = {
   mongod_lock_percent: Gauge.Lock,
 };
 
-/** The map a keyed gauge's values live in (the saturated set and the two numbers have no order that shows). */
-function mapOf(g: HostGauges, gauge: Gauge): Map<string, number> | null {
-  return gauge === Gauge.DiskUtil
-    ? g.diskUtil
-    : gauge === Gauge.DiskAqu
-      ? g.diskAqu
-      : gauge === Gauge.Tickets
-        ? g.tickets
-        : null;
+/** A gauge's entries as a reading per key, in the order of first values. */
+class Readings implements GaugeReadings {
+  constructor(
+    private readonly all: GaugeEntries,
+    private readonly gauge: Gauge,
+  ) {}
+
+  get(key: string): number | undefined {
+    const e = this.all.entryOf(this.gauge, key);
+    return e === undefined ? undefined : this.all.values[e];
+  }
+
+  *[Symbol.iterator](): Iterator<[string, number]> {
+    const { kinds, keys, values, count } = this.all;
+    for (let e = 0; e < count; e++) if (kinds[e] === this.gauge) yield [keys[e]!, values[e]!];
+  }
+}
+
+/** The devices whose latest `disk_saturated` is 1 (the agent's rule), in the order of first values. */
+class Saturated {
+  constructor(private readonly all: GaugeEntries) {}
+
+  has(device: string): boolean {
+    const e = this.all.entryOf(Gauge.Saturated, device);
+    return e !== undefined && this.all.values[e]! >= 1;
+  }
+
+  *[Symbol.iterator](): Iterator<string> {
+    const { kinds, keys, values, count } = this.all;
+    for (let e = 0; e < count; e++) if (kinds[e] === Gauge.Saturated && values[e]! >= 1) yield keys[e]!;
+  }
+}
+
+/** Every gauge key a host's batches have given a value, its latest value, and views for the verdict. */
+export class GaugeEntries implements HostGauges {
+  count = 0;
+  keys: string[] = [];
+  kinds: Gauge[] = [];
+  values = new Float64Array(16);
+  /** The %util entries in order, for the sparkline's busiest disk at every batch. */
+  util = new Int32Array(4);
+  utilCount = 0;
+  private readonly index = new Map<string, number>();
+  readonly saturated = new Saturated(this);
+  readonly diskUtil = new Readings(this, Gauge.DiskUtil);
+  readonly diskAqu = new Readings(this, Gauge.DiskAqu);
+  readonly tickets = new Readings(this, Gauge.Tickets);
+
+  get queued(): number | null {
+    const e = this.entryOf(Gauge.Queued, '');
+    return e === undefined ? null : this.values[e]!;
+  }
+
+  get lockPercent(): number | null {
+    const e = this.entryOf(Gauge.Lock, '');
+    return e === undefined ? null : this.values[e]!;
+  }
+
+  entryOf(gauge: Gauge, key: string): number | undefined {
+    return this.index.get(`${gauge}\u0000${key}`);
+  }
+
+  /** A key's first value: its entry goes after every entry there is. */
+  add(gauge: Gauge, key: string): number {
+    const e = this.count++;
+    if (e === this.values.length) this.values = grow(this.values, new Float64Array(e * 2));
+    this.keys.push(key);
+    this.kinds.push(gauge);
+    this.index.set(`${gauge}\u0000${key}`, e);
+    if (gauge === Gauge.DiskUtil) {
+      if (this.utilCount === this.util.length) this.util = grow(this.util, new Int32Array(this.utilCount * 2));
+      this.util[this.utilCount++] = e;
+    }
+    return e;
+  }
+
+  /** The disk with the highest %util, the first in order on a tie; none at or under -1 (a scan of the keys in order). */
+  busiest(): number {
+    let worst = -1;
+    let worstUtil = -1;
+    const { util, values } = this;
+    for (let k = 0; k < this.utilCount; k++) {
+      const u = values[util[k]!]!;
+      if (u > worstUtil) {
+        worst = util[k]!;
+        worstUtil = u;
+      }
+    }
+    return worst;
+  }
+}
+
+function grow<T extends Float64Array | Int32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
 }
 
 /**
- * Which slots of one series array feed a gauge, and a cell per distinct gauge
- * and device (or op) they feed: two slots of one key (two mongods' `op="read"`
- * tickets) share a cell, so the later slot's value wins, as in the maps.
+ * Which slots of one series array feed a gauge and the entry each writes.
+ * A steady session's batches share one series array (SessionSeries.inOrder)
+ * that no one changes, so this is worked out once per array. Two slots of
+ * one key (two mongods' `op="read"` tickets) write one entry: the later
+ * slot's value wins, a null (NaN) in it leaves the earlier's.
  */
-export class GaugeCells {
-  /** The tracked slots' indices in the batch, and the cell each writes. */
-  private readonly at: Int32Array;
-  private readonly cellOf: Int32Array;
-  private readonly gauge: Uint8Array;
-  private readonly key: string[];
-  /** The cell's latest value (NaN: none yet under this shape). */
-  private readonly value: Float64Array;
-  /** 1 once the cell's key has its place in its map (always for gauges without one). */
-  private readonly placed: Uint8Array;
-  /** For %util cells: the key's position in `diskUtil`'s iteration order. */
-  private readonly rank: Float64Array;
-  private readonly utilCells: Int32Array;
-  /** The busiest of the %util keys this shape does not feed (their values stay as they were): key, value, position. */
-  private staleDisk: string | null = null;
-  private staleUtil = -1;
-  private staleRank = Infinity;
-  private dirty = false;
-  /** What `busiest` found: the disk with the highest %util, first in map order on a tie (null: none above -1). */
-  busiestDisk: string | null = null;
-  busiestUtil = -1;
+export class SlotPlan {
+  /** Per tracked slot: its index in the batch, then its entry (-1 until its key has had a value). */
+  private readonly slots: Int32Array;
+  private readonly gauge: Gauge[] = [];
+  private readonly key: string[] = [];
+  private unplaced = 0;
 
   constructor(
     readonly shape: readonly SeriesRef[] | null,
-    g: HostGauges,
+    all: GaugeEntries,
   ) {
-    const at: number[] = [];
-    const cellOf: number[] = [];
-    const cellByKey = new Map<string, number>();
-    const gauges: Gauge[] = [];
-    this.key = [];
+    const slots: number[] = [];
     for (let i = 0; i < (shape?.length ?? 0); i++) {
       const { m, l } = shape![i]!;
       const gauge = Object.hasOwn(GAUGE_OF, m) ? GAUGE_OF[m]! : undefined;
       if (gauge === undefined) continue;
       if (gauge === Gauge.Queued && l?.op !== 'total') continue;
-      const key = (gauge === Gauge.Tickets ? l?.op : l?.device) ?? '';
-      const id = `${gauge}\u0000${gauge === Gauge.Queued || gauge === Gauge.Lock ? '' : key}`;
-      let cell = cellByKey.get(id);
-      if (cell === undefined) {
-        cellByKey.set(id, (cell = gauges.length));
-        gauges.push(gauge);
-        this.key.push(key);
-      }
-      at.push(i);
-      cellOf.push(cell);
+      const key =
+        gauge === Gauge.Queued || gauge === Gauge.Lock ? '' : ((gauge === Gauge.Tickets ? l?.op : l?.device) ?? '');
+      const e = all.entryOf(gauge, key) ?? -1;
+      if (e < 0) this.unplaced++;
+      slots.push(i, e);
+      this.gauge.push(gauge);
+      this.key.push(key);
     }
-    this.at = Int32Array.from(at);
-    this.cellOf = Int32Array.from(cellOf);
-    this.gauge = Uint8Array.from(gauges);
-    this.value = new Float64Array(gauges.length).fill(NaN);
-    this.placed = new Uint8Array(gauges.length).fill(1);
-    this.rank = new Float64Array(gauges.length).fill(Infinity);
-    for (let c = 0; c < gauges.length; c++) {
-      const map = mapOf(g, gauges[c]!);
-      if (!map) continue;
-      const v = map.get(this.key[c]!);
-      if (v === undefined) this.placed[c] = 0;
-      else this.value[c] = v;
-    }
-    this.utilCells = Int32Array.from(gauges.flatMap((gauge, c) => (gauge === Gauge.DiskUtil ? [c] : [])));
-    this.rankDisks(g);
+    this.slots = Int32Array.from(slots);
   }
 
-  /** Each fed %util key's position in the map, and the busiest of the keys not fed (map order breaks ties). */
-  private rankDisks(g: HostGauges): void {
-    const fed = new Map<string, number>();
-    for (const c of this.utilCells) fed.set(this.key[c]!, c);
-    let position = 0;
-    for (const [d, u] of g.diskUtil) {
-      const c = fed.get(d);
-      if (c !== undefined) this.rank[c] = position;
-      else if (u > this.staleUtil) [this.staleDisk, this.staleUtil, this.staleRank] = [d, u, position];
-      position++;
+  /** Takes one batch's values (a null, NaN, leaves a gauge as it was). */
+  take(values: Float64Array, all: GaugeEntries): void {
+    const { slots } = this;
+    if (this.unplaced > 0) return this.takePlacing(values, all);
+    const latest = all.values;
+    for (let j = 0; j < slots.length; j += 2) {
+      const v = values[slots[j]!]!;
+      if (v === v) latest[slots[j + 1]!] = v;
     }
   }
 
-  /** Takes one batch's values (NaN, a null, leaves a gauge as it was). */
-  take(values: Float64Array, g: HostGauges): void {
-    const { at, cellOf, value, placed } = this;
-    for (let j = 0; j < at.length; j++) {
-      const v = values[at[j]!]!;
+  /** As `take`, while some key has had no value yet: at its first, it gets its entry (and its place in the order). */
+  private takePlacing(values: Float64Array, all: GaugeEntries): void {
+    const { slots } = this;
+    for (let j = 0; j < slots.length; j += 2) {
+      const v = values[slots[j]!]!;
       if (v !== v) continue;
-      const c = cellOf[j]!;
-      if (placed[c] === 0) this.place(c, v, g);
-      value[c] = v;
+      let e = slots[j + 1]!;
+      if (e < 0) e = this.place(j >> 1, all);
+      all.values[e] = v;
     }
-    this.dirty = true;
   }
 
-  /** A key's first value: its entry goes into its map now, so the map's order is that of first values. */
-  private place(c: number, v: number, g: HostGauges): void {
-    const map = mapOf(g, this.gauge[c]! as Gauge)!;
-    map.set(this.key[c]!, v);
-    if (this.gauge[c] === Gauge.DiskUtil) this.rank[c] = map.size - 1; // diskUtil never loses a key
-    this.placed[c] = 1;
-  }
-
-  /** The disk with the highest %util over every key `diskUtil` holds, as a scan of the map in its order finds it. */
-  busiest(): void {
-    let disk = this.staleDisk;
-    let util = this.staleUtil;
-    let rank = this.staleRank;
-    const { utilCells, value, placed } = this;
-    for (let k = 0; k < utilCells.length; k++) {
-      const c = utilCells[k]!;
-      if (placed[c] === 0) continue;
-      const v = value[c]!;
-      if (v > util || (v === util && disk !== null && this.rank[c]! < rank)) {
-        disk = this.key[c]!;
-        util = v;
-        rank = this.rank[c]!;
-      }
+  /** Adds the entry of tracked slot `s`'s key, for it and every other slot of the same key. */
+  private place(s: number, all: GaugeEntries): number {
+    const e = all.add(this.gauge[s]!, this.key[s]!);
+    for (let t = 0; t < this.gauge.length; t++) {
+      if (this.slots[2 * t + 1] !== -1 || this.gauge[t] !== this.gauge[s] || this.key[t] !== this.key[s]) continue;
+      this.slots[2 * t + 1] = e;
+      this.unplaced--;
     }
-    this.busiestDisk = disk;
-    this.busiestUtil = util;
-  }
-
-  /** Brings the host's maps and numbers up to the cells' latest values. */
-  flush(g: HostGauges): void {
-    if (!this.dirty) return;
-    this.dirty = false;
-    const { gauge, key, value } = this;
-    for (let c = 0; c < gauge.length; c++) {
-      const v = value[c]!;
-      if (v !== v) continue;
-      switch (gauge[c]) {
-        case Gauge.Saturated:
-          if (v >= 1) g.saturated.add(key[c]!);
-          else g.saturated.delete(key[c]!);
-          break;
-        case Gauge.Queued:
-          g.queued = v;
-          break;
-        case Gauge.Lock:
-          g.lockPercent = v;
-          break;
-        default:
-          mapOf(g, gauge[c]! as Gauge)!.set(key[c]!, v); // a key already placed: its position stays
-      }
-    }
+    return e;
   }
 }

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { DecodedBatch, Hello, SeriesRef } from '../../shared/protocol.js';
 import { HostRegistry } from '../../server/hosts.js';
 import { FleetHealth, SPARK_BUCKET_MS, SPARK_POINTS } from '../../server/fleet-health.js';
-import { emptyGauges, hostReasons } from '../../server/health.js';
+import { hostReasons } from '../../server/health.js';
 import { Gen } from '../helpers/batch-frames.js';
 
 const NOW = 1_700_000_000_000;
@@ -103,9 +103,9 @@ describe('FleetHealth keeps the order of first values', () => {
     // Two mongods: each op twice, the lock wait twice.
     const shape = [tickets('read', 'a'), tickets('write', 'a'), tickets('read', 'b'), tickets('write', 'b')];
     shape.push(lock('a'), lock('b'));
-    feed(1000, shape, [NaN, 10, NaN, 92, 60, 70]);
+    feed(1000, shape, [NaN, 10, 80, 92, 60, 70]);
     feed(2000, shape, [95, 10, NaN, 92, NaN, NaN]);
-    // write had a value first, so it comes before read; the lock wait is b's 70, kept through two nulls.
+    // write had a value first (a's 10), read next (b's 80, then a's 95); the lock wait is b's 70, kept through two nulls.
     expect(tile(2000).texts).toEqual([
       'warn: mongod write tickets 92 %',
       'warn: mongod read tickets 95 %',
@@ -138,7 +138,14 @@ describe('FleetHealth keeps the order of first values', () => {
 
 /** The way of the code before cells, a Map.set per slot and batch, as the reference for the random runs below. */
 class Reference {
-  readonly g = emptyGauges();
+  readonly g = {
+    saturated: new Set<string>(),
+    diskUtil: new Map<string, number>(),
+    diskAqu: new Map<string, number>(),
+    tickets: new Map<string, number>(),
+    queued: null as number | null,
+    lockPercent: null as number | null,
+  };
   readonly spark: (number | null)[] = [];
   private bucket = 0;
   private max: number | null = null;
