@@ -36,8 +36,7 @@ let now = 1_700_000_000_000;
 const health = new FleetHealth(registry, () => now);
 const ids = Array.from({ length: hosts }, (_, h) => `h${String(h).padStart(5, '0')}`);
 for (const id of ids) {
-  const hello = { type: 'hello', protocol: 3, agentId: id, session: 's', hostname: id, agentVersion: 'b' };
-  registry.connected({ ...hello, inventory: null }, now);
+  registry.connected({ type: 'hello', protocol: 3, agentId: id, session: 's', hostname: id, agentVersion: 'b' }, now);
 }
 // One series array per host for its whole session, as SessionSeries.inOrder hands it out.
 const shapes = ids.map(() => shape());
@@ -55,6 +54,7 @@ for (let s = 0; s < seconds; s++) {
   now += 1000;
   const t0 = cpuMs();
   for (let h = 0; h < hosts; h++) {
+    /** @type {import('../dist/shared/protocol.js').DecodedBatch} */
     const batch = { type: 'batch', seq: s + 1, ts: now + (h % 1000), series: shapes[h], values: values[h][s % 8] };
     registry.seen(ids[h], now, batch);
     health.observe(ids[h], batch);
