@@ -73,14 +73,16 @@ export class GaugeEntries implements HostGauges {
   readonly diskAqu = new Readings(this, Gauge.DiskAqu);
   readonly tickets = new Readings(this, Gauge.Tickets);
 
+  /** The entries of the two single figures (-1: no value yet). */
+  private queuedAt = -1;
+  private lockAt = -1;
+
   get queued(): number | null {
-    const e = this.entryOf(Gauge.Queued, '');
-    return e === undefined ? null : this.values[e]!;
+    return this.queuedAt < 0 ? null : this.values[this.queuedAt]!;
   }
 
   get lockPercent(): number | null {
-    const e = this.entryOf(Gauge.Lock, '');
-    return e === undefined ? null : this.values[e]!;
+    return this.lockAt < 0 ? null : this.values[this.lockAt]!;
   }
 
   entryOf(gauge: Gauge, key: string): number | undefined {
@@ -94,6 +96,8 @@ export class GaugeEntries implements HostGauges {
     this.keys.push(key);
     this.kinds.push(gauge);
     this.index.set(`${gauge}\u0000${key}`, e);
+    if (gauge === Gauge.Queued) this.queuedAt = e;
+    else if (gauge === Gauge.Lock) this.lockAt = e;
     if (gauge === Gauge.DiskUtil) {
       if (this.utilCount === this.util.length) this.util = grow(this.util, new Int32Array(this.utilCount * 2));
       this.util[this.utilCount++] = e;
