@@ -4,7 +4,7 @@
  * reads, so the overview of a fleet costs a few numbers per host, not its
  * states or history.
  */
-import type { DecodedBatch, HostSummary, SeriesRef } from '../shared/protocol.js';
+import type { DecodedBatch, HostSummary } from '../shared/protocol.js';
 import { REPLSET_STATE_KIND } from '../shared/states.js';
 import {
   SPARK_BUCKET_MS,
@@ -13,99 +13,36 @@ import {
   type ReplsetMemberView,
   type ReplsetView,
 } from '../shared/overview.js';
-import { HEALTH_RANK, emptyGauges, hostReasons, replsetReasons, verdict, type HostGauges } from './health.js';
+import { HEALTH_RANK, hostReasons, replsetReasons, verdict } from './health.js';
 import type { HostRegistry } from './hosts.js';
+import { GaugeEntries, SlotPlan } from './health-cells.js';
 
 export { SPARK_BUCKET_MS, SPARK_POINTS };
 
-interface Tracked extends HostGauges {
+interface Tracked {
+  /** Every gauge the host's batches have given a value, and its latest. */
+  gauges: GaugeEntries;
+  /** The slots a verdict reads in the series array of the host's last batch. */
+  plan: SlotPlan;
   /** The disk that reached the last closed bucket's figure (the sparkline's newest point). */
   worstDisk: string | null;
   spark: (number | null)[];
   bucket: number;
   bucketMax: number | null;
   bucketDisk: string | null;
-  /** The series array of the host's last batch and which of its slots a verdict reads (see planOf). */
-  shape: readonly SeriesRef[] | null;
-  plan: Plan;
-}
-
-/** What a tracked slot feeds. */
-const Gauge = { Saturated: 0, DiskUtil: 1, DiskAqu: 2, Tickets: 3, Queued: 4, Lock: 5 } as const;
-type Gauge = (typeof Gauge)[keyof typeof Gauge];
-
-const GAUGE_OF: Record<string, Gauge> = {
-  disk_saturated: Gauge.Saturated,
-  disk_util_percent: Gauge.DiskUtil,
-  disk_aqu_sz: Gauge.DiskAqu,
-  mongod_tickets_util_percent: Gauge.Tickets,
-  mongod_queued: Gauge.Queued,
-  mongod_lock_percent: Gauge.Lock,
-};
-
-/** The slots of a batch shape that a verdict reads: their index, gauge and device (or op). */
-interface Plan {
-  at: number[];
-  gauge: Gauge[];
-  key: string[];
-}
-
-const EMPTY_PLAN: Plan = { at: [], gauge: [], key: [] };
-
-/**
- * Which slots of a batch's series array feed a gauge. A steady session's
- * batches share one series array (SessionSeries.inOrder) that no one changes,
- * so it is worked out once per shape and a batch then touches only those few
- * slots of its ~100, with no string compare per sample.
- */
-function planOf(series: readonly SeriesRef[]): Plan {
-  const plan: Plan = { at: [], gauge: [], key: [] };
-  for (let i = 0; i < series.length; i++) {
-    const { m, l } = series[i]!;
-    const gauge = Object.hasOwn(GAUGE_OF, m) ? GAUGE_OF[m]! : undefined;
-    if (gauge === undefined) continue;
-    if (gauge === Gauge.Queued && l?.op !== 'total') continue;
-    plan.at.push(i);
-    plan.gauge.push(gauge);
-    plan.key.push((gauge === Gauge.Tickets ? l?.op : l?.device) ?? '');
-  }
-  return plan;
 }
 
 function fresh(): Tracked {
+  const gauges = new GaugeEntries();
   return {
-    ...emptyGauges(),
+    gauges,
+    plan: new SlotPlan(null, gauges),
     worstDisk: null,
     spark: [],
     bucket: 0,
     bucketMax: null,
     bucketDisk: null,
-    shape: null,
-    plan: EMPTY_PLAN,
   };
-}
-
-function record(t: Tracked, gauge: Gauge, key: string, v: number): void {
-  switch (gauge) {
-    case Gauge.Saturated:
-      if (v >= 1) t.saturated.add(key);
-      else t.saturated.delete(key);
-      break;
-    case Gauge.DiskUtil:
-      t.diskUtil.set(key, v);
-      break;
-    case Gauge.DiskAqu:
-      t.diskAqu.set(key, v);
-      break;
-    case Gauge.Tickets:
-      t.tickets.set(key, v);
-      break;
-    case Gauge.Queued:
-      t.queued = v;
-      break;
-    case Gauge.Lock:
-      t.lockPercent = v;
-  }
 }
 
 /** Closes sparkline buckets up to `ts`; a bucket with no batch is a gap (null). */
@@ -131,31 +68,22 @@ export class FleetHealth {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Takes the figures a verdict reads from one stored batch. */
+  /**
+   * Takes the figures a verdict reads from one stored batch: a few numbers
+   * written by the slots of its series array's plan (a new array, after a new
+   * hello and perhaps in another order, gets a plan of its own).
+   */
   observe(host: string, batch: DecodedBatch): void {
     let t = this.tracked.get(host);
     if (!t) this.tracked.set(host, (t = fresh()));
-    const { series, values } = batch;
-    if (t.shape !== series) {
-      t.plan = planOf(series);
-      t.shape = series;
-    }
-    const { at, gauge, key } = t.plan;
-    for (let j = 0; j < at.length; j++) {
-      const v = values[at[j]!]!;
-      if (v === v) record(t, gauge[j]!, key[j]!, v);
-    }
+    const { gauges } = t;
+    if (t.plan.shape !== batch.series) t.plan = new SlotPlan(batch.series, gauges);
+    t.plan.take(batch.values, gauges);
     advance(t, batch.ts);
-    let worst: string | null = null;
-    let worstUtil = -1;
-    for (const [d, u] of t.diskUtil)
-      if (u > worstUtil) {
-        worst = d;
-        worstUtil = u;
-      }
-    if (worst !== null && worstUtil > (t.bucketMax ?? -1)) {
-      t.bucketMax = worstUtil;
-      t.bucketDisk = worst;
+    const worst = gauges.busiest();
+    if (worst >= 0 && gauges.values[worst]! > (t.bucketMax ?? -1)) {
+      t.bucketMax = gauges.values[worst]!;
+      t.bucketDisk = gauges.keys[worst]!;
     }
   }
 
@@ -167,7 +95,7 @@ export class FleetHealth {
   tile(h: HostSummary, now = this.now()): HostTile {
     const t = this.tracked.get(h.id);
     if (t) advance(t, now);
-    const reasons = hostReasons(h, t, now);
+    const reasons = hostReasons(h, t?.gauges, now);
     return {
       id: h.id,
       hostname: h.hostname,

@@ -21,14 +21,19 @@ import {
 } from '../shared/states.js';
 import type { Health, HealthReason } from '../shared/overview.js';
 
+/** Latest value per key, iterated in the order of each key's first value (a `Map<string, number>` is one). */
+export interface GaugeReadings extends Iterable<[string, number]> {
+  get(key: string): number | undefined;
+}
+
 /** The live figures a verdict needs, latest value per series; FleetHealth fills them from batches. */
 export interface HostGauges {
   /** Devices flagged saturated by the agent's rule (disk_saturated = 1). */
-  saturated: Set<string>;
-  diskUtil: Map<string, number>;
-  diskAqu: Map<string, number>;
+  saturated: Iterable<string> & { has(device: string): boolean };
+  diskUtil: GaugeReadings;
+  diskAqu: GaugeReadings;
   /** mongod_tickets_util_percent by op (read, write). */
-  tickets: Map<string, number>;
+  tickets: GaugeReadings;
   /** mongod_queued{op="total"}. */
   queued: number | null;
   /** mongod_lock_percent (wait or locked). */
