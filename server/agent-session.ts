@@ -157,11 +157,14 @@ export class AgentSession {
       return;
     }
     this.unhandled++;
-    this.endpoint.ingest.submit(this.ws, () => {
-      this.unhandled--;
-      this.onFrame(data, isBinary);
-    });
+    this.endpoint.ingest.submit(this.ws, this.handleFrame, data, isBinary);
   }
+
+  /** One function per session for the ingest queue to call, not a closure per frame. */
+  private readonly handleFrame = (data: RawData, isBinary: boolean): void => {
+    this.unhandled--;
+    this.onFrame(data, isBinary);
+  };
 
   private onFrame(data: RawData, isBinary: boolean): void {
     if (isBinary && !this.hello) return this.reject('hello_required', 'send a hello before anything else');
