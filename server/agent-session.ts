@@ -69,6 +69,8 @@ export class AgentSession {
   /** The highest sequence known durable, and whether its ack is about to go out. */
   private durableSeq = 0;
   private ackQueued = false;
+  /** The store's durability promise the newest batch waits on, and the highest sequence its commit makes durable. */
+  private durableWait: { on: Promise<void>; seq: number } | null = null;
   /** When the last ack went out, and the timer of the next while acks are spaced (ACK_INTERVAL_MS). */
   private lastAckAt = -Infinity;
   private ackTimer: NodeJS.Timeout | null = null;
@@ -157,11 +159,14 @@ export class AgentSession {
       return;
     }
     this.unhandled++;
-    this.endpoint.ingest.submit(this.ws, () => {
-      this.unhandled--;
-      this.onFrame(data, isBinary);
-    });
+    this.endpoint.ingest.submit(this.ws, this.handleFrame, data, isBinary);
   }
+
+  /** One function per session for the ingest queue to call, not a closure per frame. */
+  private readonly handleFrame = (data: RawData, isBinary: boolean): void => {
+    this.unhandled--;
+    this.onFrame(data, isBinary);
+  };
 
   private onFrame(data: RawData, isBinary: boolean): void {
     if (isBinary && !this.hello) return this.reject('hello_required', 'send a hello before anything else');
@@ -269,16 +274,31 @@ export class AgentSession {
    * of the highest (a replay of dozens of batches: one frame, not dozens).
    */
   private ackWhenDurable(seq: number): void {
-    void this.endpoint.opts.store.whenDurable().then(() => {
-      if (seq > this.durableSeq) this.durableSeq = seq;
-      if (this.ackQueued) return;
-      this.ackQueued = true;
-      const wait = this.lastAckAt + ACK_INTERVAL_MS - performance.now();
-      // A commit resolves all its waiters at once: a microtask runs after every one of them.
-      if (wait <= 0 || this.endpoint.closing) return queueMicrotask(this.sendAck);
-      this.ackTimer = setTimeout(this.sendAck, wait);
-      this.endpoint.pendingAcks.add(this.sendAck);
+    const on = this.endpoint.opts.store.whenDurable();
+    const pending = this.durableWait;
+    // The store hands out one promise per commit: a later batch of the same commit only raises what its ack names.
+    if (pending !== null && pending.on === on) {
+      if (seq > pending.seq) pending.seq = seq;
+      return;
+    }
+    const wait = { on, seq };
+    this.durableWait = wait;
+    void on.then(() => {
+      if (this.durableWait === wait) this.durableWait = null;
+      this.durable(wait.seq);
     });
+  }
+
+  /** Batches up to `seq` are on disk: their ack goes out now, or once the connection's spacing allows. */
+  private durable(seq: number): void {
+    if (seq > this.durableSeq) this.durableSeq = seq;
+    if (this.ackQueued) return;
+    this.ackQueued = true;
+    const wait = this.lastAckAt + ACK_INTERVAL_MS - performance.now();
+    // A commit resolves all its waiters at once: a microtask runs after every one of them.
+    if (wait <= 0 || this.endpoint.closing) return queueMicrotask(this.sendAck);
+    this.ackTimer = setTimeout(this.sendAck, wait);
+    this.endpoint.pendingAcks.add(this.sendAck);
   }
 
   /** Sends the ack of the highest durable sequence (also called by the endpoint as it closes). */
@@ -297,7 +317,9 @@ export class AgentSession {
     const { store } = this.endpoint.opts;
     try {
       const ids = this.storeIdsOf(hello.agentId, msg);
-      const stored = ids.includes(-1) ? withoutRefused(msg, ids) : msg;
+      // The ids kept from the last batch hold no refusal (storeIdsOf keeps no other).
+      const refused = ids !== this.lastIds?.ids && ids.includes(-1);
+      const stored = refused ? withoutRefused(msg, ids) : msg;
       store.appendValues(msg.ts, stored === msg ? ids : ids.filter((id) => id >= 0), stored.values);
       store.setLastSeq(hello.agentId, hello.session, msg.seq);
       return stored;

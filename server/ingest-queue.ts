@@ -13,9 +13,14 @@ export interface IngestQueueStats {
   pauses: number;
 }
 
+/** What handles a frame: called with the frame and its kind, as the socket gave them. */
+export type FrameHandler<D> = (data: D, isBinary: boolean) => void;
+
 interface Waiting {
   ws: WebSocket;
-  handle: () => void;
+  handle: FrameHandler<unknown>;
+  data: unknown;
+  isBinary: boolean;
 }
 
 /**
@@ -66,10 +71,15 @@ export class IngestQueue {
     return this.paused.has(ws);
   }
 
-  /** Handles a frame of `ws` now if the slice allows and nothing waits, else after what waits. */
-  submit(ws: WebSocket, handle: () => void): void {
-    if (this.length === 0 && this.inSlice()) return handle();
-    this.waiting.push({ ws, handle });
+  /**
+   * Handles a frame of `ws` now (`handle(data, isBinary)`) if the slice
+   * allows and nothing waits, else after what waits. The frame is passed
+   * beside its handler, so a connection's handler is one function, not a
+   * closure per frame.
+   */
+  submit<D>(ws: WebSocket, handle: FrameHandler<D>, data: D, isBinary: boolean): void {
+    if (this.length === 0 && this.inSlice()) return handle(data, isBinary);
+    this.waiting.push({ ws, handle: handle as FrameHandler<unknown>, data, isBinary });
     this.deferred++;
     if (this.length > this.highWater && !this.paused.has(ws)) {
       this.paused.add(ws);
@@ -110,7 +120,7 @@ export class IngestQueue {
     do {
       const item = this.waiting[this.head]!;
       this.waiting[this.head++] = undefined;
-      if (item.ws.readyState === item.ws.OPEN) item.handle();
+      if (item.ws.readyState === item.ws.OPEN) item.handle(item.data, item.isBinary);
     } while (this.length > 0 && performance.now() - start < this.sliceMs);
     if (this.length === 0) {
       this.waiting.length = 0;

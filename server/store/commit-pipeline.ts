@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../shared/log.js';
 import { HistoryWriter, type CommitBatch, type Retention, type WriterOptions } from './history-writer.js';
 import { errorMessage } from '../../shared/errors.js';
+import { AgentSeqs } from './agent-seqs.js';
 
 /** Where the parts of a commit come from, besides agents' sequence numbers (kept here). */
 export interface CommitSource {
@@ -28,8 +29,20 @@ export interface CommitPipelineOptions {
 /** The commit being written: kept until it is on disk, for retries, readers (its chunks) and acks. */
 interface InFlight {
   batch: CommitBatch;
-  seqs: Map<string, number>;
-  waiters: (() => void)[];
+  seqs: AgentSeqs;
+  durable: Durable | null;
+}
+
+/** One promise for everyone waiting on a commit (acks wait per commit, not per batch). */
+interface Durable {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+function durable(): Durable {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /**
@@ -43,8 +56,9 @@ interface InFlight {
 export class CommitPipeline {
   private inFlight: InFlight | null = null;
   private commitSeq: number;
-  private readonly pendingSeq = new Map<string, number>();
-  private durableWaiters: (() => void)[] = [];
+  private pendingSeq = new AgentSeqs();
+  /** The wait for the commit that will take what is pending (made on the first whenDurable()). */
+  private nextDurable: Durable | null = null;
   private commitTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private inline: HistoryWriter | null = null;
@@ -80,14 +94,13 @@ export class CommitPipeline {
   }
 
   lastSeq(agentId: string, session: string): number {
-    const key = `${agentId}\u0000${session}`;
-    const pending = this.pendingSeq.get(key) ?? this.inFlight?.seqs.get(key);
+    const pending = this.pendingSeq.get(agentId, session) ?? this.inFlight?.seqs.get(agentId, session);
     if (pending !== undefined) return pending;
     return (this.getSeq.get(agentId, session) as { last_seq: number } | undefined)?.last_seq ?? 0;
   }
 
   setLastSeq(agentId: string, session: string, seq: number): void {
-    this.pendingSeq.set(`${agentId}\u0000${session}`, seq);
+    this.pendingSeq.set(agentId, session, seq);
     this.schedule();
   }
 
@@ -102,10 +115,11 @@ export class CommitPipeline {
     this.commitTimer = setTimeout(() => this.flush(), delayMs);
   }
 
+  /** Resolves once everything appended so far is on disk: every caller until the next flush gets the same promise. */
   whenDurable(): Promise<void> {
     // Pending work goes with the next commit; otherwise the one in flight is the last that matters.
-    if (this.pendingWork) return new Promise((resolve) => this.durableWaiters.push(resolve));
-    if (this.inFlight) return new Promise((resolve) => this.inFlight!.waiters.push(resolve));
+    if (this.pendingWork) return (this.nextDurable ??= durable()).promise;
+    if (this.inFlight) return (this.inFlight.durable ??= durable()).promise;
     return Promise.resolve();
   }
 
@@ -124,11 +138,11 @@ export class CommitPipeline {
     const batch: CommitBatch = {
       ...this.source.take(),
       seq: ++this.commitSeq,
-      seqs: [...this.pendingSeq].map(([key, seq]) => [...(key.split('\u0000') as [string, string]), seq]),
+      seqs: this.pendingSeq.rows(),
     };
-    this.inFlight = { batch, seqs: new Map(this.pendingSeq), waiters: this.durableWaiters };
-    this.pendingSeq.clear();
-    this.durableWaiters = [];
+    this.inFlight = { batch, seqs: this.pendingSeq, durable: this.nextDurable };
+    this.pendingSeq = new AgentSeqs();
+    this.nextDurable = null;
     this.send(batch);
   }
 
@@ -222,7 +236,7 @@ export class CommitPipeline {
     this.inFlight = null;
     this.failure = null;
     this.samplesWritten += f.batch.samples;
-    for (const w of f.waiters) w();
+    f.durable?.resolve();
     if (this.pendingWork) this.schedule();
   }
 

@@ -34,14 +34,15 @@ describe('ingest queue', () => {
     // Slices of 0 ms: the first frame of a turn is handled at once, then one frame a turn.
     const q = new IngestQueue(0, 1000, 10);
     const handled: number[] = [];
-    for (let i = 0; i < 5; i++) q.submit(ws, () => handled.push(i));
+    // Each frame reaches its handler with its own data and kind: odd ones binary, recorded negated.
+    for (let i = 0; i < 5; i++) q.submit(ws, (n: number, binary) => handled.push(binary ? -n : n), i, i % 2 === 1);
     expect(handled).toEqual([0]);
     expect(q.length).toBe(4);
     // A timer set now fires between two slices, so before the last frame is handled.
     let handledWhenTimerFired = -1;
     setTimeout(() => (handledWhenTimerFired = handled.length), 0);
     await waitFor(() => handled.length === 5, 5000, 'every frame');
-    expect(handled).toEqual([0, 1, 2, 3, 4]);
+    expect(handled).toEqual([0, -1, 2, -3, 4]);
     expect(handledWhenTimerFired).toBeGreaterThan(0);
     expect(handledWhenTimerFired).toBeLessThan(5);
     expect(q.stats()).toEqual({ waiting: 0, deferred: 4, pauses: 0 });
@@ -52,7 +53,7 @@ describe('ingest queue', () => {
     const q = new IngestQueue(0, 3, 2);
     // Whether the connection was paused as each frame was handled.
     const pausedAt: boolean[] = [];
-    for (let i = 0; i < 6; i++) q.submit(ws, () => pausedAt.push(ws.isPaused));
+    for (let i = 0; i < 6; i++) q.submit(ws, () => pausedAt.push(ws.isPaused), i, false);
     // One handled at once, five waiting: the fourth waiting one passed high water (3).
     expect(q.length).toBe(5);
     expect(ws.isPaused).toBe(true);
@@ -68,7 +69,7 @@ describe('ingest queue', () => {
     const ws = await serverSocket(cleanup);
     const q = new IngestQueue(0, 1000, 10);
     const handled: number[] = [];
-    for (let i = 0; i < 4; i++) q.submit(ws, () => handled.push(i));
+    for (let i = 0; i < 4; i++) q.submit(ws, (n) => handled.push(n), i, false);
     ws.terminate();
     q.forget(ws);
     await waitFor(() => q.length === 0, 5000, 'the queue to empty');
