@@ -1,9 +1,10 @@
 /**
  * Protocol 3's binary batch frames as the server reads them (layout in
  * shared/wire-binary.ts): the header checked field by field, the values
- * copied into a Float64Array in one move, and the rare JSON extras — new
- * series, collector statuses, states — through the very checks of a
- * protocol-2 batch (server/agent-frames.ts). A property test
+ * copied into a Float64Array in one move, and the JSON extras — new series,
+ * collector statuses, states — through the very checks of a protocol-2 batch
+ * (server/agent-frames.ts), unless they are the bytes of the session's last
+ * good extras (server/extras-memo.ts). A property test
  * (test/server/binary-batches.test.ts) holds this decoder to the JSON one.
  */
 import { MAX_BATCH_SAMPLES } from '../shared/wire-limits.js';
@@ -17,6 +18,7 @@ import {
 } from '../shared/wire-binary.js';
 import type { AgentMessage, Checked, DecodedBatch, SeriesRef } from '../shared/protocol.js';
 import { errorMessage } from '../shared/errors.js';
+import { applyRemembered } from './extras-memo.js';
 import {
   FrameError,
   applyDefs,
@@ -55,13 +57,20 @@ function decodeBinaryBatch(frame: Uint8Array, table: SessionSeries): DecodedBatc
     fail('frame', `the header makes the frame ${at.length} bytes long; it is ${frame.length} bytes`);
   const seq = checkCount(h.seq, 'seq', 1);
   const ts = checkCount(h.ts, 'ts', 0);
-  const extras = h.extrasBytes ? readExtras(frame, at.extras, at.length) : {};
+  const known = h.extrasBytes ? table.extras.recall(frame, at.extras, at.length) : null;
+  const extras = h.extrasBytes && !known ? readExtras(frame, at.extras, at.length) : NO_EXTRAS;
   const defined = decodeDefs(extras.defs, table);
-  const batch: DecodedBatch = { type: 'batch', seq, ts, ...readSamples(frame, h, table, defined) };
-  decodeExtras(extras, batch);
+  const { series, values, slots } = readSamples(frame, h, at, table, defined);
+  const batch: DecodedBatch = { type: 'batch', seq, ts, series, values, slots };
+  if (known) applyRemembered(known, batch);
+  else decodeExtras(extras, batch);
   applyDefs(table, defined, batch);
+  // Only now is the whole frame known to be good.
+  if (h.extrasBytes && !known && extras.defs === undefined) table.extras.remember(frame, at.extras, at.length, batch);
   return batch;
 }
+
+const NO_EXTRAS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** The JSON object at the end of the frame. */
 function readExtras(frame: Uint8Array, start: number, end: number): Record<string, unknown> {
@@ -78,12 +87,12 @@ function readExtras(frame: Uint8Array, start: number, end: number): Record<strin
 /** The values and, per value, its series (from the session's table or this frame's definitions). */
 function readSamples(
   frame: Uint8Array,
-  h: { count: number; flags: number; extrasBytes: number },
+  h: { count: number; flags: number },
+  at: { values: number; indexes: number },
   table: SessionSeries,
   defined: Map<number, SessionEntry>,
 ): Pick<DecodedBatch, 'series' | 'values' | 'slots'> {
   const n = h.count;
-  const at = binaryLayout(h);
   const values = new Float64Array(n);
   // A copy, not a view: the frame's buffer is a socket read that a view would keep alive.
   if (LITTLE_ENDIAN) new Uint8Array(values.buffer).set(frame.subarray(at.values, at.indexes));

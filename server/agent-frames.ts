@@ -32,6 +32,7 @@ import {
   type SeriesRef,
 } from '../shared/protocol.js';
 import { errorMessage } from '../shared/errors.js';
+import { ExtrasMemo } from './extras-memo.js';
 
 /** A frame that breaks a rule: the decoders turn it into a `bad_frame` reply. */
 export class FrameError extends Error {}
@@ -116,6 +117,8 @@ export class SessionSeries {
    * plan cache relies on it).
    */
   version = ++lastTableVersion;
+  /** The session's last good binary extras (see extras-memo.ts); their meaning does not depend on the table. */
+  readonly extras = new ExtrasMemo();
 
   /** The series and slots of a batch in table order, kept while they stay the same (see inOrder). */
   private ordered: { version: number; series: SeriesRef[]; slots: number[] } | null = null;

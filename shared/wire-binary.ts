@@ -18,7 +18,8 @@
  *                      (without it value j is series j of the session's table)
  *   then       extras: UTF-8 JSON object with any of `defs`, `collectors`,
  *                      `stateKinds`, `states`, exactly as in a protocol-2
- *                      batch (rare: new series, collector changes, states)
+ *                      batch (an agent's collector statuses and states
+ *                      ride on every batch; definitions only with new series)
  *
  * The frame is exactly that long. Values start at a multiple of 8 bytes, so
  * either side can copy them to or from a Float64Array in one move.
@@ -35,7 +36,7 @@ if (MAX_SERIES_PER_SESSION - 1 > MAX_BINARY_INDEX) throw new Error('series index
 /** Whether this machine stores a float64 the way the frame does (then values are copied, not converted one by one). */
 export const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
-/** The rare parts of a batch, carried as JSON after the values. */
+/** The parts of a batch carried as JSON after the values. */
 export interface BinaryExtras {
   defs?: unknown[];
   collectors?: unknown[];
