@@ -84,19 +84,50 @@ function readExtras(frame: Uint8Array, start: number, end: number): Record<strin
   return extras as Record<string, unknown>;
 }
 
+/**
+ * Batches' values are views of shared slabs, not a Float64Array each: a
+ * typed array's own backing store (an allocation outside the heap, and its
+ * accounting) was most of the decoder's time. Nothing keeps a batch's values
+ * past its handling (the store, alert rings, remote write and dashboards copy
+ * them), so a slab is freed soon after its last batch was handled; a large
+ * batch gets an array of its own.
+ */
+export const VALUE_SLAB_BYTES = 64 * 1024;
+let slab = new ArrayBuffer(VALUE_SLAB_BYTES);
+let slabBytes = new Uint8Array(slab);
+let slabUsed = 0;
+
+/** The `n` float64s at `frame[from…]`, copied (the frame's buffer is a socket read that a view would keep alive). */
+function copyValues(frame: Uint8Array, from: number, n: number): Float64Array {
+  const bytes = 8 * n;
+  const source = new Uint8Array(frame.buffer, frame.byteOffset + from, bytes);
+  if (bytes > VALUE_SLAB_BYTES / 4) {
+    const own = new Float64Array(n);
+    new Uint8Array(own.buffer).set(source);
+    return own;
+  }
+  if (slabUsed + bytes > VALUE_SLAB_BYTES) {
+    slab = new ArrayBuffer(VALUE_SLAB_BYTES);
+    slabBytes = new Uint8Array(slab);
+    slabUsed = 0;
+  }
+  slabBytes.set(source, slabUsed);
+  const values = new Float64Array(slab, slabUsed, n);
+  slabUsed += bytes;
+  return values;
+}
+
 /** The values and, per value, its series (from the session's table or this frame's definitions). */
 function readSamples(
   frame: Uint8Array,
   h: { count: number; flags: number },
   at: { values: number; indexes: number },
   table: SessionSeries,
-  defined: Map<number, SessionEntry>,
+  defined: ReadonlyMap<number, SessionEntry>,
 ): Pick<DecodedBatch, 'series' | 'values' | 'slots'> {
   const n = h.count;
-  const values = new Float64Array(n);
-  // A copy, not a view: the frame's buffer is a socket read that a view would keep alive.
-  if (LITTLE_ENDIAN) new Uint8Array(values.buffer).set(frame.subarray(at.values, at.indexes));
-  else {
+  const values = copyValues(frame, at.values, n);
+  if (!LITTLE_ENDIAN) {
     const d = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
     for (let j = 0; j < n; j++) values[j] = d.getFloat64(at.values + 8 * j, true);
   }
@@ -105,8 +136,7 @@ function readSamples(
   const ordered = !withIndexes && defined.size === 0 ? table.inOrder(n) : null;
   if (ordered) {
     for (let j = 0; j < n; j++)
-      if (values[j] === Infinity || values[j] === -Infinity)
-        fail(`values.${j}`, 'value must be a finite number or NaN for null');
+      if (Math.abs(values[j]!) === Infinity) fail(`values.${j}`, 'value must be a finite number or NaN for null');
     return { series: ordered.series, values, slots: ordered.slots };
   }
   const entries = table.entries;

@@ -5,21 +5,9 @@ import { SessionSeries, decodeAgentFrame } from '../../server/agent-frames.js';
 import { decodeBinaryFrame } from '../../server/agent-binary-frames.js';
 import { MAX_REMEMBERED_EXTRAS_BYTES } from '../../server/extras-memo.js';
 import { Gen, SessionModel, frameText, someFrame } from '../helpers/batch-frames.js';
-import { referenceRead, toBinary } from '../helpers/binary-frames.js';
+import { binaryBatch, referenceRead, toBinary } from '../helpers/binary-frames.js';
 
-/** A batch frame laid out by hand from shared/wire-binary.ts: 32-byte header, n float64s, the extras' bytes. */
-function frame(seq: number, values: number[], extras: string | Buffer = ''): Buffer {
-  const json = typeof extras === 'string' ? Buffer.from(extras) : extras;
-  const b = Buffer.alloc(32 + 8 * values.length + json.length);
-  b[0] = 1;
-  b.writeUInt32LE(values.length, 4);
-  b.writeDoubleLE(seq, 8);
-  b.writeDoubleLE(1_700_000_000_000 + seq * 1000, 16);
-  b.writeUInt32LE(json.length, 24);
-  values.forEach((v, j) => b.writeDoubleLE(v, 32 + 8 * j));
-  json.copy(b, 32 + 8 * values.length);
-  return b;
-}
+const frame = binaryBatch;
 
 function session(): SessionSeries {
   const t = new SessionSeries();
