@@ -1,4 +1,4 @@
-import type { WireSample, WireState } from '../shared/protocol.js';
+import type { CollectorStatus, WireSample, WireState } from '../shared/protocol.js';
 import { TIDEMARK_VERSION } from '../shared/version.js';
 import { silentLogger, type Logger } from '../shared/log.js';
 import type { AgentTransport } from './transport.js';
@@ -76,6 +76,12 @@ class Walk {
     return Math.max(0, this.v);
   }
 }
+
+/** The statuses of the collectors whose series a simulated host reports (a real agent sends its own with every batch). */
+const COLLECTORS: CollectorStatus[] = ['cpu', 'disks', 'raid', 'pressure', 'mongod'].map((name) => ({
+  name,
+  state: 'ok',
+}));
 
 /** The md array and mongod states a simulated host reports, matching its episode. */
 function simulatedStates(ep: Episode, now: number): WireState[] {
@@ -220,8 +226,12 @@ export class SimulatedHost {
     return states ? { samples: sink.samples, states } : { samples: sink.samples };
   }
 
-  /** Writes one tick's samples into `s`; returns the structured states once every 10 ticks (they change slowly). */
-  private sampleInto(s: SampleSink, now: number): WireState[] | undefined {
+  /**
+   * Writes one tick's samples into `s`; returns the structured states every
+   * tick for a batch (as the agent's raid and mongod collectors send them),
+   * else once every 10 ticks (they change slowly).
+   */
+  private sampleInto(s: SampleSink, now: number, everyTick = false): WireState[] | undefined {
     const ep = episodeAt(this.index, now);
     this.cpuSamples(s, ep);
     this.diskSamples(s, ep);
@@ -229,7 +239,7 @@ export class SimulatedHost {
     this.pressureSamples(s, ep);
     this.mongodSamples(s, ep);
     this.agentSamples(s);
-    return this.seq % 10 === 0 ? simulatedStates(ep, now) : undefined;
+    return everyTick || this.seq % 10 === 0 ? simulatedStates(ep, now) : undefined;
   }
 
   private cpuSamples(s: SampleSink, ep: Episode): void {
@@ -324,9 +334,10 @@ export class SimulatedHost {
   tick(now: number): void {
     const sink = this.frame;
     sink.start();
-    const states = this.sampleInto(sink, now);
+    const states = this.sampleInto(sink, now, true);
     this.seq++;
-    const extras = states ? { stateKinds: ['raid_array', 'mongod'], states } : {};
+    // As the agent does: collector statuses and states with every batch (the server reads bytes it has seen once cheaply).
+    const extras = { collectors: COLLECTORS, stateKinds: ['raid_array', 'mongod'], states };
     const frame = this.transport.encoder.encodeValuesBinary(this.seq, now, sink.indexes, sink.values, sink.n, extras);
     this.transport.sendEncoded(this.seq, frame);
   }

@@ -16,7 +16,7 @@ const sim = spawn(
   [CLI, 'simulate', '--agents', '1', '--server', `ws://127.0.0.1:${port}`, '--log-level', 'error'],
   { stdio: 'ignore', env: { ...process.env, TIDEMARK_TOKEN: 't' } },
 );
-await sleep(12_000); // the simulated host's states (array, mongod) arrive every 10 samples
+await sleep(12_000); // twelve seconds of the simulated host's samples and states (array, mongod) first
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   args: [

@@ -1,9 +1,10 @@
 /**
  * Protocol 3's binary batch frames as the server reads them (layout in
  * shared/wire-binary.ts): the header checked field by field, the values
- * copied into a Float64Array in one move, and the rare JSON extras — new
- * series, collector statuses, states — through the very checks of a
- * protocol-2 batch (server/agent-frames.ts). A property test
+ * copied into a Float64Array in one move, and the JSON extras — new series,
+ * collector statuses, states — through the very checks of a protocol-2 batch
+ * (server/agent-frames.ts), unless they are the bytes of the session's last
+ * good extras (server/extras-memo.ts). A property test
  * (test/server/binary-batches.test.ts) holds this decoder to the JSON one.
  */
 import { MAX_BATCH_SAMPLES } from '../shared/wire-limits.js';
@@ -17,6 +18,7 @@ import {
 } from '../shared/wire-binary.js';
 import type { AgentMessage, Checked, DecodedBatch, SeriesRef } from '../shared/protocol.js';
 import { errorMessage } from '../shared/errors.js';
+import { applyRemembered } from './extras-memo.js';
 import {
   FrameError,
   applyDefs,
@@ -55,13 +57,20 @@ function decodeBinaryBatch(frame: Uint8Array, table: SessionSeries): DecodedBatc
     fail('frame', `the header makes the frame ${at.length} bytes long; it is ${frame.length} bytes`);
   const seq = checkCount(h.seq, 'seq', 1);
   const ts = checkCount(h.ts, 'ts', 0);
-  const extras = h.extrasBytes ? readExtras(frame, at.extras, at.length) : {};
+  const known = h.extrasBytes ? table.extras.recall(frame, at.extras, at.length) : null;
+  const extras = h.extrasBytes && !known ? readExtras(frame, at.extras, at.length) : NO_EXTRAS;
   const defined = decodeDefs(extras.defs, table);
-  const batch: DecodedBatch = { type: 'batch', seq, ts, ...readSamples(frame, h, table, defined) };
-  decodeExtras(extras, batch);
+  const { series, values, slots } = readSamples(frame, h, at, table, defined);
+  const batch: DecodedBatch = { type: 'batch', seq, ts, series, values, slots };
+  if (known) applyRemembered(known, batch);
+  else decodeExtras(extras, batch);
   applyDefs(table, defined, batch);
+  // Only now is the whole frame known to be good.
+  if (h.extrasBytes && !known && extras.defs === undefined) table.extras.remember(frame, at.extras, at.length, batch);
   return batch;
 }
+
+const NO_EXTRAS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** The JSON object at the end of the frame. */
 function readExtras(frame: Uint8Array, start: number, end: number): Record<string, unknown> {
@@ -75,19 +84,50 @@ function readExtras(frame: Uint8Array, start: number, end: number): Record<strin
   return extras as Record<string, unknown>;
 }
 
+/**
+ * Batches' values are views of shared slabs, not a Float64Array each: a
+ * typed array's own backing store (an allocation outside the heap, and its
+ * accounting) was most of the decoder's time. Nothing keeps a batch's values
+ * past its handling (the store, alert rings, remote write and dashboards copy
+ * them), so a slab is freed soon after its last batch was handled; a large
+ * batch gets an array of its own.
+ */
+export const VALUE_SLAB_BYTES = 64 * 1024;
+let slab = new ArrayBuffer(VALUE_SLAB_BYTES);
+let slabBytes = new Uint8Array(slab);
+let slabUsed = 0;
+
+/** The `n` float64s at `frame[from…]`, copied (the frame's buffer is a socket read that a view would keep alive). */
+function copyValues(frame: Uint8Array, from: number, n: number): Float64Array {
+  const bytes = 8 * n;
+  const source = new Uint8Array(frame.buffer, frame.byteOffset + from, bytes);
+  if (bytes > VALUE_SLAB_BYTES / 4) {
+    const own = new Float64Array(n);
+    new Uint8Array(own.buffer).set(source);
+    return own;
+  }
+  if (slabUsed + bytes > VALUE_SLAB_BYTES) {
+    slab = new ArrayBuffer(VALUE_SLAB_BYTES);
+    slabBytes = new Uint8Array(slab);
+    slabUsed = 0;
+  }
+  slabBytes.set(source, slabUsed);
+  const values = new Float64Array(slab, slabUsed, n);
+  slabUsed += bytes;
+  return values;
+}
+
 /** The values and, per value, its series (from the session's table or this frame's definitions). */
 function readSamples(
   frame: Uint8Array,
-  h: { count: number; flags: number; extrasBytes: number },
+  h: { count: number; flags: number },
+  at: { values: number; indexes: number },
   table: SessionSeries,
-  defined: Map<number, SessionEntry>,
+  defined: ReadonlyMap<number, SessionEntry>,
 ): Pick<DecodedBatch, 'series' | 'values' | 'slots'> {
   const n = h.count;
-  const at = binaryLayout(h);
-  const values = new Float64Array(n);
-  // A copy, not a view: the frame's buffer is a socket read that a view would keep alive.
-  if (LITTLE_ENDIAN) new Uint8Array(values.buffer).set(frame.subarray(at.values, at.indexes));
-  else {
+  const values = copyValues(frame, at.values, n);
+  if (!LITTLE_ENDIAN) {
     const d = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
     for (let j = 0; j < n; j++) values[j] = d.getFloat64(at.values + 8 * j, true);
   }
@@ -96,8 +136,7 @@ function readSamples(
   const ordered = !withIndexes && defined.size === 0 ? table.inOrder(n) : null;
   if (ordered) {
     for (let j = 0; j < n; j++)
-      if (values[j] === Infinity || values[j] === -Infinity)
-        fail(`values.${j}`, 'value must be a finite number or NaN for null');
+      if (Math.abs(values[j]!) === Infinity) fail(`values.${j}`, 'value must be a finite number or NaN for null');
     return { series: ordered.series, values, slots: ordered.slots };
   }
   const entries = table.entries;

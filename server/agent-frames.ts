@@ -32,6 +32,7 @@ import {
   type SeriesRef,
 } from '../shared/protocol.js';
 import { errorMessage } from '../shared/errors.js';
+import { ExtrasMemo } from './extras-memo.js';
 
 /** A frame that breaks a rule: the decoders turn it into a `bad_frame` reply. */
 export class FrameError extends Error {}
@@ -116,6 +117,8 @@ export class SessionSeries {
    * plan cache relies on it).
    */
   version = ++lastTableVersion;
+  /** The session's last good binary extras (see extras-memo.ts); their meaning does not depend on the table. */
+  readonly extras = new ExtrasMemo();
 
   /** The series and slots of a batch in table order, kept while they stay the same (see inOrder). */
   private ordered: { version: number; series: SeriesRef[]; slots: number[] } | null = null;
@@ -191,10 +194,13 @@ function decodeSamples(m: Record<string, unknown>): Pick<DecodedBatch, 'series' 
   return { series, values };
 }
 
+/** A frame's definitions when it has none (most frames): never changed. */
+const NO_DEFS: ReadonlyMap<number, SessionEntry> = new Map();
+
 /** Protocol 2's definitions, as an overlay of the session's table: the caller applies them once the whole frame is good. */
-export function decodeDefs(defs: unknown, table: SessionSeries): Map<number, SessionEntry> {
+export function decodeDefs(defs: unknown, table: SessionSeries): ReadonlyMap<number, SessionEntry> {
+  if (defs === undefined) return NO_DEFS;
   const defined = new Map<number, SessionEntry>();
-  if (defs === undefined) return defined;
   if (!Array.isArray(defs) || defs.length > MAX_SERIES_PER_SESSION)
     fail('defs', `must be an array of at most ${MAX_SERIES_PER_SESSION}`);
   (defs as unknown[]).forEach((d, i) => {
@@ -216,7 +222,7 @@ export function decodeDefs(defs: unknown, table: SessionSeries): Map<number, Ses
 function decodePacked(
   m: Record<string, unknown>,
   table: SessionSeries,
-  defined: Map<number, SessionEntry>,
+  defined: ReadonlyMap<number, SessionEntry>,
 ): Pick<DecodedBatch, 'series' | 'values' | 'slots'> {
   if (typeof m.v !== 'string' || m.v.length > MAX_BATCH_VALUES_CHARS || !isBase64(m.v))
     fail('v', `must be base64 of at most ${MAX_BATCH_SAMPLES} float64 values`);
@@ -283,7 +289,7 @@ function decodeBatch(m: Record<string, unknown>, table: SessionSeries): DecodedB
 }
 
 /** A good frame's definitions into the session's table; the batch's slots index that table. */
-export function applyDefs(table: SessionSeries, defined: Map<number, SessionEntry>, batch: DecodedBatch): void {
+export function applyDefs(table: SessionSeries, defined: ReadonlyMap<number, SessionEntry>, batch: DecodedBatch): void {
   for (const [index, e] of defined) table.entries[index] = e;
   batch.tableVersion = table.version;
 }

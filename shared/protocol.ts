@@ -148,6 +148,7 @@ export interface SeriesRef {
  */
 export interface DecodedBatch extends Omit<Batch, 'samples'> {
   series: SeriesRef[];
+  /** Binary batches' values are views of a buffer other batches share: copy what is kept past the batch's handling. */
   values: Float64Array;
   slots?: number[];
   /** Protocols 2 and 3: the version of the session's series table `slots` index (see SessionSeries.version). */

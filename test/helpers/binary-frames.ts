@@ -59,6 +59,20 @@ export function toBinary(frame: unknown): Buffer | null {
   return out;
 }
 
+/** A batch frame of values in table order, laid out by hand: 32-byte header, n float64s, the extras' bytes. */
+export function binaryBatch(seq: number, values: ArrayLike<number>, extras: string | Buffer = ''): Buffer {
+  const json = typeof extras === 'string' ? Buffer.from(extras) : extras;
+  const b = Buffer.alloc(HEADER + 8 * values.length + json.length);
+  b[0] = 1;
+  b.writeUInt32LE(values.length, 4);
+  b.writeDoubleLE(seq, 8);
+  b.writeDoubleLE(1_700_000_000_000 + seq * 1000, 16);
+  b.writeUInt32LE(json.length, 24);
+  for (let j = 0; j < values.length; j++) b.writeDoubleLE(values[j]!, HEADER + 8 * j);
+  json.copy(b, HEADER + 8 * values.length);
+  return b;
+}
+
 /**
  * A binary frame read by the documented layout: the JSON batch it stands
  * for, or why its structure is broken (then no JSON batch says the same).

@@ -35,6 +35,11 @@ describe('tidemark simulate', () => {
     expect(perBatch).toBeGreaterThanOrEqual(90);
     expect(perBatch).toBeLessThanOrEqual(115);
     expect(hosts.every((h) => h.stats.duplicates === 0)).toBe(true);
+    // As a real agent, each batch says how its collectors fared, here the five whose series a host reports.
+    const ok = (name: string) => ({ name, state: 'ok' });
+    const statuses = [ok('cpu'), ok('disks'), ok('raid'), ok('pressure'), ok('mongod')];
+    for (const h of hosts) expect(h.collectors).toEqual(statuses);
+    expect(hosts.every((h) => h.states.raid_array?.md0 && h.states.mongod?.status)).toBe(true);
   });
 
   it('plays its episodes: saturation, a degraded array, a lock pile-up', () => {
