@@ -181,11 +181,19 @@ export class HistoryWriter {
     const open = this.hours.openFrom(seriesId);
     minute.start(seriesId);
     late.start(seriesId);
+    // The minute a sample is in, computed again only when a sample leaves it (a remainder of a time this
+    // large is a floating-point fmod, and a chunk's samples mostly share their minute with the one before).
+    let minuteStart = NaN;
+    let minuteEnd = NaN;
     for (let i = 0; i < count; i++) {
       const v = values[i]!;
       if (v !== v) continue;
       const t = ts[i]!;
-      minute.add(t - (t % MINUTE), t, v);
+      if (!(t >= minuteStart && t < minuteEnd)) {
+        minuteStart = t - (t % MINUTE);
+        minuteEnd = t >= 0 ? minuteStart + MINUTE : NaN; // a remainder takes the sign of a time before 1970
+      }
+      minute.add(minuteStart, t, v);
       if (t < open) late.add(t - (t % HOUR), t, v);
     }
     minute.flush();
