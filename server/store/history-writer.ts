@@ -131,7 +131,10 @@ export class HistoryWriter {
   private commitOnce(b: CommitBatch): void {
     this.db.transaction(() => {
       if (((this.stmt.getCommit!.get() as { value: number } | undefined)?.value ?? 0) >= b.seq) return;
-      for (const row of b.series) this.stmt.insertSeries!.run(...row);
+      for (const row of b.series) {
+        this.stmt.insertSeries!.run(...row);
+        this.hours.created(row[0]);
+      }
       this.writeLog(b);
       const c = b.chunks;
       for (let i = 0; i < c.length; i += CHUNK_FIELDS)
@@ -178,6 +181,7 @@ export class HistoryWriter {
     }
     const { ts, values, minute, late } = this;
     decodeChunkInto(data, startTs, count, ts, values);
+    this.hours.beforeChunk(seriesId, startTs);
     const open = this.hours.openFrom(seriesId);
     minute.start(seriesId);
     late.start(seriesId);
