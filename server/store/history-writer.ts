@@ -131,7 +131,10 @@ export class HistoryWriter {
   private commitOnce(b: CommitBatch): void {
     this.db.transaction(() => {
       if (((this.stmt.getCommit!.get() as { value: number } | undefined)?.value ?? 0) >= b.seq) return;
-      for (const row of b.series) this.stmt.insertSeries!.run(...row);
+      for (const row of b.series) {
+        this.stmt.insertSeries!.run(...row);
+        this.hours.created(row[0]);
+      }
       this.writeLog(b);
       const c = b.chunks;
       for (let i = 0; i < c.length; i += CHUNK_FIELDS)
@@ -178,14 +181,23 @@ export class HistoryWriter {
     }
     const { ts, values, minute, late } = this;
     decodeChunkInto(data, startTs, count, ts, values);
+    this.hours.beforeChunk(seriesId, startTs);
     const open = this.hours.openFrom(seriesId);
     minute.start(seriesId);
     late.start(seriesId);
+    // The minute a sample is in, computed again only when a sample leaves it (a remainder of a time this
+    // large is a floating-point fmod, and a chunk's samples mostly share their minute with the one before).
+    let minuteStart = NaN;
+    let minuteEnd = NaN;
     for (let i = 0; i < count; i++) {
       const v = values[i]!;
       if (v !== v) continue;
       const t = ts[i]!;
-      minute.add(t - (t % MINUTE), t, v);
+      if (!(t >= minuteStart && t < minuteEnd)) {
+        minuteStart = t - (t % MINUTE);
+        minuteEnd = t >= 0 ? minuteStart + MINUTE : NaN; // a remainder takes the sign of a time before 1970
+      }
+      minute.add(minuteStart, t, v);
       if (t < open) late.add(t - (t % HOUR), t, v);
     }
     minute.flush();

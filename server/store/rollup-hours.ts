@@ -45,7 +45,10 @@ export const openFrom = (newest: number | null): number => (newest === null ? BE
 export class HourRollups {
   private readonly newestOf: Database.Statement;
   private readonly replace: Database.Statement;
-  /** Per series id: its newest hour with a row; NaN unknown (looked up), -Infinity none. */
+  /**
+   * Per series id: its newest hour with a row; NaN unknown (looked up), -Infinity none, +Infinity none and
+   * no minute row either (a series this writer created, before its first chunk: nothing to look up).
+   */
   private newest = new Float64Array(0);
 
   constructor(db: Database.Database) {
@@ -53,6 +56,23 @@ export class HourRollups {
     this.replace = db.prepare(
       `INSERT OR REPLACE INTO rollup_1h (series_id, ts, min, max, sum, count, last, last_ts) ${HOURS_OF_MINUTES}`,
     );
+  }
+
+  /**
+   * A series created in this commit: it has no rollup row of any kind, so its
+   * first chunk needs no look-up, and no hour before that chunk's own needs
+   * a row (hours without minute rows have no samples).
+   */
+  created(id: number): void {
+    this.grow(id);
+    this.newest[id] = Infinity;
+  }
+
+  /** Before a chunk's samples go into minute rows: a created series' hours start at its first chunk's. */
+  beforeChunk(id: number, startTs: number): void {
+    if (this.newestHour(id) !== Infinity) return;
+    // (The remainder of a time before 1970 is negative: such a series takes the general path.)
+    this.newest[id] = startTs >= 0 ? startTs - (startTs % HOUR) - HOUR : -Infinity;
   }
 
   /** Where a series' open hours start: samples before this go into hour rows that exist (merged, as a late chunk's). */
@@ -89,12 +109,15 @@ export class HourRollups {
     this.newest.fill(NaN);
   }
 
+  private grow(id: number): void {
+    if (id < this.newest.length) return;
+    const grown = new Float64Array(Math.max(id + 1, 2 * this.newest.length)).fill(NaN);
+    grown.set(this.newest);
+    this.newest = grown;
+  }
+
   private newestHour(id: number): number {
-    if (id >= this.newest.length) {
-      const grown = new Float64Array(Math.max(id + 1, 2 * this.newest.length)).fill(NaN);
-      grown.set(this.newest);
-      this.newest = grown;
-    }
+    this.grow(id);
     let f = this.newest[id]!;
     if (f !== f) {
       f = (this.newestOf.get(id) as { f: number | null }).f ?? -Infinity;

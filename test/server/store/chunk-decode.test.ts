@@ -39,6 +39,48 @@ describe('decoding a chunk into arrays', () => {
   });
 });
 
+describe('timestamps of one byte and of more, and the XOR reference between chunks', () => {
+  // By hand: [10 000, 1.5] is 0x00, control 0x02 and 1.5's top bytes 0xF8 0x3F. [11 000, null]: the delta of
+  // delta 1000 zigzags to 2000 = 0xD0 0x0F, then 0xFF. [11 936, 1.5]: dod -64 zigzags to 127 = 0x7F, the largest
+  // one-byte varint, then 0x00 (unchanged from the last value). [12 936, 1.5]: dod +64 zigzags to 128 = 0x80 0x01,
+  // the smallest two-byte one. [13 935, -2]: dod -1 zigzags to 1 = 0x01; -2 is 0xC000…, XOR 1.5's 0x3FF8… =
+  // 0xFFF8…: control 0x02, then 0xF8 0xFF.
+  const bytes = new Uint8Array([
+    0x00, 0x02, 0xf8, 0x3f, 0xd0, 0x0f, 0xff, 0x7f, 0x00, 0x80, 0x01, 0x00, 0x01, 0x02, 0xf8, 0xff,
+  ]);
+
+  it('is what the encoder writes, and decodes to the samples', () => {
+    const enc = new ChunkEncoder();
+    for (const [t, v] of [
+      [10_000, 1.5],
+      [11_000, null],
+      [11_936, 1.5],
+      [12_936, 1.5],
+      [13_935, -2],
+    ] as const)
+      enc.push(t, v);
+    expect([...enc.bytes()]).toEqual([...bytes]);
+    const ts = new Float64Array(5);
+    const values = new Float64Array(5);
+    decodeChunkInto(bytes, 10_000, 5, ts, values);
+    expect([...ts]).toEqual([10_000, 11_000, 11_936, 12_936, 13_935]);
+    expect([...values]).toEqual([1.5, NaN, 1.5, 1.5, -2]);
+  });
+
+  it("starts each chunk's values from zero bits, whatever the chunk decoded before it ended on", () => {
+    decodeChunkInto(bytes, 10_000, 5, new Float64Array(5), new Float64Array(5));
+    const values = new Float64Array(1);
+    decodeChunkInto(new Uint8Array([0x00, 0x02, 0xf8, 0x3f]), 5, 1, new Float64Array(1), values);
+    expect(values[0]).toBe(1.5);
+  });
+
+  it('refuses a varint cut short after its first byte', () => {
+    expect(() => decodeChunkInto(new Uint8Array([0x80, 0x80]), 0, 1, new Float64Array(1), new Float64Array(1))).toThrow(
+      'chunk truncated at byte 2 of 2',
+    );
+  });
+});
+
 describe("a chunk's stored sample count", () => {
   // Two samples by hand: [1000, 1.5] is a varint 0 for its time, control 0x02 (no leading zero bytes, two
   // meaningful) and 1.5's top bytes 0xF8 0x3F; [2000, 1.5] is zigzag(1000) = 2000 as the varint 0xD0 0x0F and

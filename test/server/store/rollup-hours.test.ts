@@ -179,4 +179,102 @@ describe('hour rollups', () => {
     ]);
     db.close();
   });
+
+  describe('of a series this writer created (no look-up before its first chunk)', () => {
+    /** A commit creating series 1 (when `create`) and holding a chunk of it (when samples are given). */
+    const commitOf = (seq: number, create: boolean, samples: [number, number][]) => ({
+      ...chunkCommit(seq, samples.length > 0 ? samples : [[0, 0]]),
+      series: create ? [[1, 'db1\u0000m', 'db1', 'm', '{}'] as [number, string, string, string, string]] : [],
+      chunks: samples.length > 0 ? chunkCommit(seq, samples).chunks : new Float64Array(0),
+    });
+    const minuteCount = (db: ReturnType<typeof openHistoryDb>) =>
+      (db.prepare('SELECT count(*) AS n FROM rollup_1m').get() as { n: number }).n;
+    /**
+     * The same commits' chunks written by a writer that did not create the series (one before it did, in a commit of
+     * its own): it looks the series up, as every writer did before.
+     */
+    function writtenAfterLookUp(commits: ReturnType<typeof commitOf>[]) {
+      const db = openHistoryDb(path.join(tempDir(), 'lookup.db'));
+      db.exec(SCHEMA);
+      const retention = { rawMs: 10 * DAY, minuteMs: 10 * DAY, hourMs: 10 * DAY };
+      new HistoryWriter(db, retention).commit(commitOf(1, true, []));
+      const writer = new HistoryWriter(db, retention);
+      for (const c of commits) writer.commit({ ...c, seq: c.seq + 1, series: [] });
+      return db;
+    }
+
+    it('gets its hours from its first chunk on, idle pruning before it writing nothing', () => {
+      const db = openHistoryDb(path.join(tempDir(), 'new.db'));
+      db.exec(SCHEMA);
+      const writer = new HistoryWriter(db, { rawMs: 10 * DAY, minuteMs: 10 * DAY, hourMs: 10 * DAY });
+      // Created with no chunk; pruning three hours later finds nothing to close.
+      const commits = [
+        commitOf(1, true, []),
+        // First chunk inside hour H+1 (no hour done yet), then one from H+1 into H+2 and H+3: hours H+1
+        // (7 at H+1h+30min, 8 at H+1h+59min) and H+2 (9 at H+2h+1min) are done; H+3 (6) stays open.
+        commitOf(2, false, [
+          [H + HOUR + 30 * MINUTE, 7],
+          [H + HOUR + 59 * MINUTE, 8],
+        ]),
+        commitOf(3, false, [
+          [H + 2 * HOUR + MINUTE, 9],
+          [H + 3 * HOUR, 6],
+        ]),
+      ];
+      writer.commit(commits[0]!);
+      writer.prune(H + 3 * HOUR);
+      expect(hourRows(db)).toEqual([]);
+      writer.commit(commits[1]!);
+      expect(hourRows(db)).toEqual([]);
+      expect(minuteCount(db)).toBe(2);
+      writer.commit(commits[2]!);
+      const expected = [
+        { ts: H + HOUR, min: 7, max: 8, sum: 15, count: 2, last: 8, last_ts: H + HOUR + 59 * MINUTE },
+        { ts: H + 2 * HOUR, min: 9, max: 9, sum: 9, count: 1, last: 9, last_ts: H + 2 * HOUR + MINUTE },
+      ];
+      expect(hourRows(db)).toEqual(expected);
+      expect(hourRows(writtenAfterLookUp(commits))).toEqual(expected);
+      db.close();
+    });
+
+    it('whose first chunk crosses two hours writes both, as a writer that looked it up does', () => {
+      const db = openHistoryDb(path.join(tempDir(), 'cross.db'));
+      db.exec(SCHEMA);
+      const writer = new HistoryWriter(db, { rawMs: 10 * DAY, minuteMs: 10 * DAY, hourMs: 10 * DAY });
+      const commits = [
+        commitOf(1, true, [
+          [H + 59 * MINUTE, 1],
+          [H + HOUR + 30 * MINUTE, 2],
+          [H + 2 * HOUR + MINUTE, 3],
+        ]),
+      ];
+      writer.commit(commits[0]!);
+      const expected = [
+        { ts: H, min: 1, max: 1, sum: 1, count: 1, last: 1, last_ts: H + 59 * MINUTE },
+        { ts: H + HOUR, min: 2, max: 2, sum: 2, count: 1, last: 2, last_ts: H + HOUR + 30 * MINUTE },
+      ];
+      expect(hourRows(db)).toEqual(expected);
+      expect(hourRows(writtenAfterLookUp(commits))).toEqual(expected);
+      db.close();
+    });
+
+    it('with times before 1970 writes what a writer that looked it up writes', () => {
+      const db = openHistoryDb(path.join(tempDir(), 'old.db'));
+      db.exec(SCHEMA);
+      const writer = new HistoryWriter(db, { rawMs: 10 * DAY, minuteMs: 10 * DAY, hourMs: 10 * DAY });
+      const commits = [
+        commitOf(1, true, [[-30 * MINUTE, 1]]),
+        commitOf(2, false, [
+          [-20 * MINUTE, 2],
+          [HOUR + MINUTE, 3],
+        ]),
+        commitOf(3, false, [[2 * HOUR + MINUTE, 4]]),
+      ];
+      for (const c of commits) writer.commit(c);
+      const lookedUp = writtenAfterLookUp(commits);
+      expect(hourRows(db)).toEqual(hourRows(lookedUp));
+      expect(hourRows(db).length).toBeGreaterThan(0);
+      db.close();
+    });
+  });
 });

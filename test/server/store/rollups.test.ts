@@ -105,4 +105,38 @@ describe('rollups written from chunks', () => {
     expect(db.prepare('SELECT count(*) AS n FROM chunks').get()).toEqual({ n: 1 });
     db.close();
   });
+
+  it('puts a sample on a minute boundary into the later minute, across skipped minutes and before 1970', () => {
+    const db = openHistoryDb(path.join(tempDir(), 'b.db'));
+    db.exec(SCHEMA);
+    const writer = new HistoryWriter(db, { rawMs: HOUR, minuteMs: HOUR, hourMs: HOUR });
+    // Minute bucket = ts - (ts % 60 000), the remainder taking the sign of ts: -90 000 and -70 000 fall in -60 000,
+    // -30 000 and 0 in 0; H + 59 999 in H; H + 60 000 (on the boundary) in H + 1 min; H + 3 min after two skipped.
+    writer.commit(
+      commitOf(1, [
+        [
+          [-90_000, 5],
+          [-70_000, 6],
+          [-30_000, 7],
+          [0, 8],
+        ],
+        [
+          [H + 59_999, 1],
+          [H + MINUTE, 2],
+          [H + MINUTE + 1, null],
+          [H + MINUTE + 59_999, 3],
+          [H + 3 * MINUTE, 4],
+        ],
+      ]),
+    );
+    const rows = db.prepare('SELECT ts, min, max, sum, count, last, last_ts FROM rollup_1m ORDER BY ts').all();
+    expect(rows).toEqual([
+      { ts: -MINUTE, min: 5, max: 6, sum: 11, count: 2, last: 6, last_ts: -70_000 },
+      { ts: 0, min: 7, max: 8, sum: 15, count: 2, last: 8, last_ts: 0 },
+      { ts: H, min: 1, max: 1, sum: 1, count: 1, last: 1, last_ts: H + 59_999 },
+      { ts: H + MINUTE, min: 2, max: 3, sum: 5, count: 2, last: 3, last_ts: H + MINUTE + 59_999 },
+      { ts: H + 3 * MINUTE, min: 4, max: 4, sum: 4, count: 1, last: 4, last_ts: H + 3 * MINUTE },
+    ]);
+    db.close();
+  });
 });
