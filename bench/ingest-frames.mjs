@@ -6,19 +6,27 @@
 import { SimulatedHost } from '../dist/agent/simulator.js';
 import { encodeLabels, remoteLabels } from '../dist/server/remote-write/encode.js';
 import { silentLogger } from '../dist/shared/log.js';
-import { BINARY_BATCH, BINARY_HEADER_BYTES } from '../dist/shared/wire-binary.js';
+import { BINARY_HEADER_BYTES, writeBinaryBatch } from '../dist/shared/wire-binary.js';
 
 /** A host of the simulator's that is never in an episode (index not a multiple of 10, 17 or 23): its steady series. */
 const STEADY_HOST = 1;
 
+/** The collectors whose series a simulated host reports, each with the status an agent sends with every batch. */
+const COLLECTORS = ['cpu', 'disks', 'raid', 'pressure', 'mongod'].map((name) => ({ name, state: 'ok' }));
+
 /** The simulator's series (metric, labels) and their levels, as one steady host reports them. */
 export function hostShape() {
   const sim = new SimulatedHost(STEADY_HOST, 'shape', 'ws://127.0.0.1:9', 't', silentLogger);
-  const { samples } = sim.sample(60_000);
+  const { samples, states } = sim.sample(60_000);
   return {
     /** Protocol-2 series table: [metric] or [metric, labels]. */
     table: samples.map((s) => (s.l ? [s.m, { ...s.l }] : [s.m])),
     levels: Float64Array.from(samples, (s) => s.v ?? 0),
+    /**
+     * What an agent sends with every batch besides its values (agent/agent.ts tick()): its collectors'
+     * statuses and the raid and mongod states, the same bytes second after second on a steady host.
+     */
+    extras: { collectors: COLLECTORS, stateKinds: ['raid_array', 'mongod'], states },
   };
 }
 
@@ -81,20 +89,19 @@ export function helloFrame(id, session, table, protocol = 3) {
   });
 }
 
-/** A protocol-2 batch: the table's series in order (no `i`), values packed as float64s in base64. */
-export function batchFrame(seq, ts, valueBytes) {
-  return `{"type":"batch","seq":${seq},"ts":${ts},"v":"${valueBytes.toString('base64')}"}`;
+/** A protocol-2 batch: the table's series in order (no `i`), values packed as float64s in base64, then the extras. */
+export function batchFrame(seq, ts, valueBytes, extrasJson) {
+  return `{"type":"batch","seq":${seq},"ts":${ts},"v":"${valueBytes.toString('base64')}",${extrasJson.slice(1)}`;
 }
 
 /**
- * A protocol-3 batch frame of the table's series in order (no indexes, no extras), laid out once per host
- * (shared/wire-binary.ts): `patch` writes seq, ts and the values into it; the same bytes go out every second.
+ * A protocol-3 batch frame of the table's series in order (no indexes) with `extras` at its end, laid out
+ * once per host (shared/wire-binary.ts): `patch` writes seq, ts and the values into it; the same bytes go
+ * out every second.
  */
 export class BinaryBatch {
-  constructor(perHost) {
-    this.frame = Buffer.alloc(BINARY_HEADER_BYTES + 8 * perHost);
-    this.frame.writeUInt8(BINARY_BATCH, 0);
-    this.frame.writeUInt32LE(perHost, 4);
+  constructor(perHost, extras) {
+    this.frame = writeBinaryBatch(0, 0, new Float64Array(perHost), perHost, null, extras);
   }
 
   /** Host `i`'s current values from `fleet`, with its sequence number and timestamp. */

@@ -1,6 +1,8 @@
 // The load generator of bench/ingest-peers.mjs, one process: N simulated hosts of 93 series sending one
 // sample per series and second, to a Tidemark server over its agent protocol (a WebSocket per host,
-// protocol-3 binary batch frames as the agent sends them, or protocol-2 JSON with TIDEMARK_BENCH_PROTOCOL=2) or to VictoriaMetrics over Prometheus remote write (one request per send group).
+// protocol-3 binary batch frames as the agent sends them, with the collector statuses and states an agent
+// sends every second, or protocol-2 JSON with TIDEMARK_BENCH_PROTOCOL=2) or to VictoriaMetrics over
+// Prometheus remote write (one request per send group; samples only, as remote write carries no more).
 // The same fleet (ingest-frames.mjs) feeds both: same series, same values, same relative timestamps.
 // Frames and requests are laid out once; each second only values and timestamps change.
 // Started by ingest-peers.mjs with fork(); talks to it over IPC ('ready', then 'stats' on request).
@@ -42,7 +44,8 @@ const MAX_IN_FLIGHT = 8;
 /** Remote-write requests queued past which the oldest is dropped and counted: 10 s of the fleet's samples. */
 const MAX_PENDING = 1000;
 
-const { table, levels } = hostShape();
+const { table, levels, extras } = hostShape();
+const extrasJson = JSON.stringify(extras);
 const perHost = table.length;
 const fleet = new FleetValues(hosts, levels);
 const groups = sendGroups(hosts, SLOTS);
@@ -113,9 +116,11 @@ async function connectAgents() {
   for (let from = 0; from < hosts; from += 100)
     await Promise.all(Array.from({ length: Math.min(100, hosts - from) }, (_, k) => openWithRetries(from + k)));
   // ws sends a Buffer before send() returns or copies it (it is not kept), so one frame serves every host.
-  const binary = new BinaryBatch(perHost);
+  const binary = new BinaryBatch(perHost, extras);
   const frameOf = (i, ts) =>
-    protocol === 3 ? binary.patch(++seqs[i], ts, fleet.bytesOf(i)) : batchFrame(++seqs[i], ts, fleet.bytesOf(i));
+    protocol === 3
+      ? binary.patch(++seqs[i], ts, fleet.bytesOf(i))
+      : batchFrame(++seqs[i], ts, fleet.bytesOf(i), extrasJson);
   return (group, ts) => {
     for (const i of group) {
       const ws = sockets[i];

@@ -2,6 +2,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { helloSchema } from '../../shared/protocol.js';
+import { SessionSeries } from '../../server/agent-frames.js';
+import { decodeBinaryFrame } from '../../server/agent-binary-frames.js';
 import { decodeWriteRequest } from '../helpers/remote-write-receiver.js';
 
 type SeriesDef = [string, Record<string, string>?];
@@ -13,12 +15,15 @@ interface Fleet {
 }
 /** The bench module is JavaScript without types: the calls this test makes. */
 interface FramesModule {
-  hostShape(): { table: SeriesDef[]; levels: Float64Array };
+  hostShape(): { table: SeriesDef[]; levels: Float64Array; extras: Record<string, unknown> };
   hostId(i: number): string;
   FleetValues: new (hosts: number, levels: Float64Array) => Fleet;
   helloFrame(id: string, session: string, table: SeriesDef[], protocol?: number): string;
-  BinaryBatch: new (perHost: number) => { patch(seq: number, ts: number, valueBytes: Buffer): Buffer };
-  batchFrame(seq: number, ts: number, valueBytes: Buffer): string;
+  BinaryBatch: new (
+    perHost: number,
+    extras: Record<string, unknown>,
+  ) => { patch(seq: number, ts: number, valueBytes: Buffer): Buffer };
+  batchFrame(seq: number, ts: number, valueBytes: Buffer, extrasJson: string): string;
   RemoteWriteGroup: new (hosts: number[], table: SeriesDef[]) => { body: Buffer; patch(f: Fleet, ts: number): void };
   sendGroups(hosts: number, groups: number): number[][];
 }
@@ -31,7 +36,7 @@ const frames = (await import(
 const PER_HOST = 5 + 4 * 12 + 9 + 2 * 4 + 14 + 6 + 3;
 
 describe('bench/ingest-frames.mjs: the load generator feeds both targets the same samples', () => {
-  const { table, levels } = frames.hostShape();
+  const { table, levels, extras } = frames.hostShape();
 
   it('has the simulator host shape of 93 series', () => {
     expect(PER_HOST).toBe(93);
@@ -68,8 +73,10 @@ describe('bench/ingest-frames.mjs: the load generator feeds both targets the sam
     expect(hello.data?.agentId).toBe('sim-00007');
     expect(hello.data?.series).toHaveLength(PER_HOST);
 
-    const batch = JSON.parse(frames.batchFrame(12, 1_790_000_000_250, fleet.bytesOf(7))) as Record<string, unknown>;
-    expect(batch).toMatchObject({ type: 'batch', seq: 12, ts: 1_790_000_000_250 });
+    const batch = JSON.parse(
+      frames.batchFrame(12, 1_790_000_000_250, fleet.bytesOf(7), JSON.stringify(extras)),
+    ) as Record<string, unknown>;
+    expect(batch).toMatchObject({ type: 'batch', seq: 12, ts: 1_790_000_000_250, ...extras });
     expect(batch.i).toBeUndefined(); // the table's series in order
     const bytes = Buffer.from(batch.v as string, 'base64');
     expect(bytes.length).toBe(PER_HOST * 8);
@@ -81,20 +88,35 @@ describe('bench/ingest-frames.mjs: the load generator feeds both targets the sam
     const fleet = new frames.FleetValues(10, levels);
     const hello = helloSchema.safeParse(JSON.parse(frames.helloFrame(frames.hostId(4), 'abcdef0123456789', table)));
     expect(hello.data?.protocol).toBe(3);
-    const batch = new frames.BinaryBatch(PER_HOST);
+    const batch = new frames.BinaryBatch(PER_HOST, extras);
+    const extrasBytes = Buffer.byteLength(JSON.stringify(extras));
     for (const [seq, host, ts] of [
       [5, 4, 1_790_000_000_000],
       [6, 9, 1_790_000_001_010],
     ] as const) {
       fleet.step(host);
       const frame = batch.patch(seq, ts, fleet.bytesOf(host));
-      // The layout documented in shared/wire-binary.ts, read by hand: 32-byte header, then n little-endian f64s.
-      expect(frame.length).toBe(32 + 8 * PER_HOST);
+      // The layout documented in shared/wire-binary.ts, read by hand: 32-byte header, n little-endian f64s, the
+      // extras' JSON (their length at offset 24).
+      expect(frame.length).toBe(32 + 8 * PER_HOST + extrasBytes);
       expect([frame[0], frame[1], frame.readUInt16LE(2), frame.readUInt32LE(4)]).toEqual([1, 0, 0, PER_HOST]);
       expect([frame.readDoubleLE(8), frame.readDoubleLE(16)]).toEqual([seq, ts]);
-      expect([frame.readUInt32LE(24), frame.readUInt32LE(28)]).toEqual([0, 0]);
+      expect([frame.readUInt32LE(24), frame.readUInt32LE(28)]).toEqual([extrasBytes, 0]);
+      expect(JSON.parse(frame.subarray(32 + 8 * PER_HOST).toString('utf8'))).toEqual(extras);
       const values = Array.from({ length: PER_HOST }, (_, j) => frame.readDoubleLE(32 + 8 * j));
       expect(values).toEqual(Array.from(fleet.values.subarray(host * PER_HOST, (host + 1) * PER_HOST)));
+      // The server takes it as an agent's batch, with the statuses and states an agent sends every second.
+      const session = new SessionSeries();
+      session.reset(table);
+      const decoded = decodeBinaryFrame(frame, session);
+      expect(decoded.ok && decoded.value.type === 'batch' && Array.from(decoded.value.values)).toEqual(values);
+      expect(decoded.ok && decoded.value.type === 'batch' && decoded.value.collectors?.map((c) => c.name)).toEqual([
+        'cpu',
+        'disks',
+        'raid',
+        'pressure',
+        'mongod',
+      ]);
     }
   });
 
