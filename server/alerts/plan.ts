@@ -24,6 +24,8 @@ import { exprMetrics, matches, type Condition, type Fn, type Matcher, type Rule 
 import { initialCapacity, Slab } from './ring.js';
 import { runOn, type Span } from './running.js';
 import { conditionsOf, Window, type HostWindows, type MetricWindows } from './windows.js';
+import type { Cadence } from './staleness.js';
+import type { OpenCount } from './instances.js';
 
 /** Which series a batch holds, as the session's series table numbers them. */
 export interface BatchShape {
@@ -39,6 +41,16 @@ export interface Eval {
   primary: Condition;
   w: Window;
   id: string;
+  /** Where in `from`/`rings` the batch feeds `w`, or -1 when it does not. */
+  at: number;
+  /** The rule's whole firing condition when it is one threshold on the newest value (`last`), else null. */
+  last: Condition | null;
+}
+
+/** A host's records the engine keeps beside its plans, held by the plan so a batch needs no lookup by host. */
+export interface HostRecords {
+  cadence: Cadence;
+  open: OpenCount;
 }
 
 /** What one host's batches feed. */
@@ -54,6 +66,7 @@ export interface Plan {
   /** The metrics absent-data rules name that the batch carries (their `lastSeen`). */
   metrics: MetricWindows[];
   evals: Eval[];
+  records: HostRecords;
 }
 
 /** A rule's claim on a metric's series: the labels it selects, what it reads of them and how far back. */
@@ -125,8 +138,8 @@ export class PlanCache {
     private readonly windows: HostWindows,
     /** Told the window each alert instance rests on (for staleness). */
     private readonly restsOn: (id: string, w: Window) => void,
-    /** A host's sampling interval, to size new windows. */
-    private readonly intervalMs: (host: string) => number,
+    /** A host's records (its sampling interval sizes new windows). */
+    private readonly records: (host: string) => HostRecords,
   ) {}
 
   /** The plan for this batch of `host`: the cached one if it still fits, else a new one. */
@@ -198,10 +211,11 @@ export class PlanCache {
       from.push(i);
       rings.push(w ? w.ring : -1);
     }
-    this.addWindows(slab, fresh, rings, this.intervalMs(host), now);
-    const evals = this.evals(host, rules, byMetric, fed);
+    const records = this.records(host);
+    this.addWindows(slab, fresh, rings, records.cadence.intervalMs, now);
+    const evals = this.evals(host, rules, byMetric, fed, rings);
     const plan = { rules, shape: null, slab, byMetric, from: Int32Array.from(from), rings: Int32Array.from(rings) };
-    return { ...plan, metrics: [...metrics], evals };
+    return { ...plan, metrics: [...metrics], evals, records };
   }
 
   /** Windows for the newly selected series, their rings taken from the slab at once (it grows once, exactly). */
@@ -217,19 +231,27 @@ export class PlanCache {
   }
 
   /** The alert instances of rules whose conditions read a metric the batch carries. */
-  private evals(host: string, rules: readonly Rule[], byMetric: Map<string, MetricWindows>, fed: Set<string>): Eval[] {
+  private evals(
+    host: string,
+    rules: readonly Rule[],
+    byMetric: Map<string, MetricWindows>,
+    fed: Set<string>,
+    rings: readonly number[],
+  ): Eval[] {
     const evals: Eval[] = [];
+    const atOf = new Map(rings.map((r, k) => [r, k]));
     for (const rule of rules) {
       if (!rule.when) continue;
       const conds = conditionsOf(rule.when);
       if (!conds.some((c) => fed.has(c.metric))) continue;
       const primary = conds[0]!;
+      const last = rule.when.kind === 'threshold' && rule.when.fn === 'last' ? rule.when : null;
       for (const w of byMetric.get(primary.metric)?.series.values() ?? []) {
         if (!matches(primary.matchers, w.labels)) continue;
         let id = w.alertIdOf(rule.name);
         if (id === undefined) w.alertIds.push(rule.name, (id = alertId(rule.name, host, w.labels)));
         this.restsOn(id, w);
-        evals.push({ rule, primary, w, id });
+        evals.push({ rule, primary, w, id, at: atOf.get(w.ring) ?? -1, last });
       }
     }
     return evals;
