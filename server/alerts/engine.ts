@@ -293,6 +293,7 @@ export class AlertEngine {
       retired: this.retired,
       windows: this.windows,
       id: (rule, host, labels) => this.absentId(rule, host, labels),
+      quiet: (host) => this.shortcuts && this.instances.openOn(host) === 0,
     });
     for (const s of absent) this.step(s);
     this.sweepStale(now);
