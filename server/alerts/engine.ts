@@ -1,6 +1,6 @@
 import type { SeriesRef, WireSample } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
-import { compare, type Rule } from './rules.js';
+import { compareCode, type Rule } from './rules.js';
 import { STATE_VERSION, type Persisted } from './state-file.js';
 import { conditionsOf, valueAt, type HostWindows, type Window } from './windows.js';
 import { figure } from './format.js';
@@ -151,16 +151,18 @@ export class AlertEngine {
     hostStaleMs: number,
     fed: ArrayLike<number | null> | null,
   ): void {
-    const { byMetric, evals, from } = plan;
+    const { byMetric, evals, quick } = plan;
     // A step below may open an alert of this host, but only for its own id, which comes once in a plan.
     let open = plan.records.open.n > 0;
     for (let e = 0; e < evals.length; e++) {
-      const { rule, primary, w, id, at, last } = evals[e]!;
-      if (fed !== null && last !== null && at >= 0) {
-        // What valueAt and holds would say of the sample just appended, without reading the ring.
-        const v = fed[from[at]!] ?? NaN;
-        if (!(v === v && compare(v, last.op, last.value)) && (!open || !this.instances.has(id))) continue;
+      const pos = quick.pos[e]!;
+      if (fed !== null && pos >= 0) {
+        // What valueAt and holds would say of the sample just appended (a null: no), without reading the ring.
+        const v = fed[pos] ?? NaN;
+        const ok = v === v && compareCode(v, quick.op[e]!, quick.value[e]!);
+        if (!ok && (!open || !this.instances.has(evals[e]!.id))) continue;
       }
+      const { rule, primary, w, id } = evals[e]!;
       const freshFrom = now - (rule.staleAfterMs || hostStaleMs);
       if (w.lastAt < freshFrom) {
         this.staleStep(id, now);

@@ -20,7 +20,7 @@
 import type { SeriesRef } from '../../shared/protocol.js';
 import { seriesKey } from '../../shared/series-key.js';
 import { alertId } from './instance.js';
-import { exprMetrics, matches, type Condition, type Fn, type Matcher, type Rule } from './rules.js';
+import { exprMetrics, matches, OP_CODES, type Condition, type Fn, type Matcher, type Rule } from './rules.js';
 import { initialCapacity, Slab } from './ring.js';
 import { runOn, type Span } from './running.js';
 import { conditionsOf, Window, type HostWindows, type MetricWindows } from './windows.js';
@@ -41,10 +41,19 @@ export interface Eval {
   primary: Condition;
   w: Window;
   id: string;
-  /** Where in `from`/`rings` the batch feeds `w`, or -1 when it does not. */
-  at: number;
-  /** The rule's whole firing condition when it is one threshold on the newest value (`last`), else null. */
-  last: Condition | null;
+}
+
+/**
+ * Per evaluation of a plan (aligned with `evals`), for those whose rule's
+ * whole firing condition is one `last` threshold on a window the batch feeds:
+ * the batch position of that window's sample (-1 for any other evaluation),
+ * and the threshold's comparison (OP_CODES) and value. Contiguous, so the
+ * common case — a healthy value, nothing open — reads no per-evaluation object.
+ */
+export interface QuickChecks {
+  pos: Int32Array;
+  op: Uint8Array;
+  value: Float64Array;
 }
 
 /** A host's records the engine keeps beside its plans, held by the plan so a batch needs no lookup by host. */
@@ -66,6 +75,7 @@ export interface Plan {
   /** The metrics absent-data rules name that the batch carries (their `lastSeen`). */
   metrics: MetricWindows[];
   evals: Eval[];
+  quick: QuickChecks;
   records: HostRecords;
 }
 
@@ -123,6 +133,25 @@ function claimOf(selectors: readonly Selector[], labels: Record<string, string>)
     else claim.spans.push({ overMs: s.overMs, extremes });
   }
   return claim;
+}
+
+/** The quick checks of `evals`, whose windows' rings the batch positions `from` feed (aligned with `rings`). */
+function quickChecks(evals: readonly Eval[], from: readonly number[], rings: readonly number[]): QuickChecks {
+  const posOf = new Map(rings.map((r, k) => [r, from[k]!]));
+  const quick = {
+    pos: new Int32Array(evals.length).fill(-1),
+    op: new Uint8Array(evals.length),
+    value: new Float64Array(evals.length),
+  };
+  evals.forEach(({ rule, w }, e) => {
+    const when = rule.when;
+    const pos = posOf.get(w.ring);
+    if (when?.kind !== 'threshold' || when.fn !== 'last' || pos === undefined) return;
+    quick.pos[e] = pos;
+    quick.op[e] = OP_CODES.indexOf(when.op);
+    quick.value[e] = when.value;
+  });
+  return quick;
 }
 
 export class PlanCache {
@@ -213,9 +242,10 @@ export class PlanCache {
     }
     const records = this.records(host);
     this.addWindows(slab, fresh, rings, records.cadence.intervalMs, now);
-    const evals = this.evals(host, rules, byMetric, fed, rings);
+    const evals = this.evals(host, rules, byMetric, fed);
+    const quick = quickChecks(evals, from, rings);
     const plan = { rules, shape: null, slab, byMetric, from: Int32Array.from(from), rings: Int32Array.from(rings) };
-    return { ...plan, metrics: [...metrics], evals, records };
+    return { ...plan, metrics: [...metrics], evals, quick, records };
   }
 
   /** Windows for the newly selected series, their rings taken from the slab at once (it grows once, exactly). */
@@ -231,27 +261,19 @@ export class PlanCache {
   }
 
   /** The alert instances of rules whose conditions read a metric the batch carries. */
-  private evals(
-    host: string,
-    rules: readonly Rule[],
-    byMetric: Map<string, MetricWindows>,
-    fed: Set<string>,
-    rings: readonly number[],
-  ): Eval[] {
+  private evals(host: string, rules: readonly Rule[], byMetric: Map<string, MetricWindows>, fed: Set<string>): Eval[] {
     const evals: Eval[] = [];
-    const atOf = new Map(rings.map((r, k) => [r, k]));
     for (const rule of rules) {
       if (!rule.when) continue;
       const conds = conditionsOf(rule.when);
       if (!conds.some((c) => fed.has(c.metric))) continue;
       const primary = conds[0]!;
-      const last = rule.when.kind === 'threshold' && rule.when.fn === 'last' ? rule.when : null;
       for (const w of byMetric.get(primary.metric)?.series.values() ?? []) {
         if (!matches(primary.matchers, w.labels)) continue;
         let id = w.alertIdOf(rule.name);
         if (id === undefined) w.alertIds.push(rule.name, (id = alertId(rule.name, host, w.labels)));
         this.restsOn(id, w);
-        evals.push({ rule, primary, w, id, at: atOf.get(w.ring) ?? -1, last });
+        evals.push({ rule, primary, w, id });
       }
     }
     return evals;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SeriesRef } from '../../../shared/protocol.js';
 import { AlertEngine } from '../../../server/alerts/engine.js';
-import { parseRules, type Rule } from '../../../server/alerts/rules.js';
+import { compare, compareCode, OP_CODES, parseRules, type Rule } from '../../../server/alerts/rules.js';
 import { DRIVE_SERIES, drivenEngine, seeded, type EngineClass } from '../../helpers/engine-drive.js';
 
 /**
@@ -80,7 +80,7 @@ function values(r: () => number, s: Sender): (number | null)[] {
 }
 
 /** Drives two engines with the same `steps` seconds of random input; the first difference fails the test. */
-function compare(seed: number, steps: number, Reference: EngineClass): number {
+function sameOnBoth(seed: number, steps: number, Reference: EngineClass): number {
   const r = seeded(seed);
   let now = 1_800_000_000_000;
   let rules = ruleFile(r, 0);
@@ -157,7 +157,7 @@ describe('the engine with its shortcuts and without', () => {
       ? ((await import(REFERENCE)) as { AlertEngine: EngineClass }).AlertEngine
       : AlertEngine;
     let notifications = 0;
-    for (let seed = 1; seed <= 4; seed++) notifications += compare(seed, 1200, Reference);
+    for (let seed = 1; seed <= 4; seed++) notifications += sameOnBoth(seed, 1200, Reference);
     // The inputs are meant to make alerts fire and resolve: a run that sends nothing compares nothing.
     expect(notifications).toBeGreaterThan(100);
   }, 120_000);
@@ -213,5 +213,17 @@ describe('a last threshold read from the batch', () => {
     ]);
     expect(engine.list().map((a) => `${a.rule} ${a.state} ${a.value}`)).toEqual(['UtilHigh firing 55']);
     engine.stop();
+  });
+});
+
+describe('comparisons by code', () => {
+  it('says what compare says for every comparison, including nulls kept as NaN, zeros and infinities', () => {
+    const xs = [NaN, -Infinity, -1, -0, 0, 0.5, 1, Infinity];
+    for (const op of ['>', '>=', '<', '<=', '==', '!='] as const)
+      for (const a of xs) for (const b of xs) expect(compareCode(a, OP_CODES.indexOf(op), b)).toBe(compare(a, op, b));
+    expect([compareCode(1, OP_CODES.indexOf('>'), 0), compareCode(NaN, OP_CODES.indexOf('!='), 0)]).toEqual([
+      true,
+      true,
+    ]);
   });
 });
