@@ -10,7 +10,8 @@ import { DRIVE_SERIES, drivenEngine, seeded, type EngineClass } from '../../help
  * path (`shortcuts: false`), on the same random inputs: every notification and
  * every listed alert must be the same after every second. Set
  * TIDEMARK_REFERENCE_ENGINE to a built engine.js of another commit (e.g. a
- * worktree of the commit before the shortcuts) to compare with that instead.
+ * worktree of the commit before the shortcuts) to compare with that instead, and
+ * TIDEMARK_DIFF_SEEDS to run more seeds than the default four.
  */
 const REFERENCE = process.env.TIDEMARK_REFERENCE_ENGINE;
 
@@ -157,7 +158,8 @@ describe('the engine with its shortcuts and without', () => {
       ? ((await import(REFERENCE)) as { AlertEngine: EngineClass }).AlertEngine
       : AlertEngine;
     let notifications = 0;
-    for (let seed = 1; seed <= 4; seed++) notifications += sameOnBoth(seed, 1200, Reference);
+    const seeds = Number(process.env.TIDEMARK_DIFF_SEEDS ?? 4);
+    for (let seed = 1; seed <= seeds; seed++) notifications += sameOnBoth(seed, 1200, Reference);
     // The inputs are meant to make alerts fire and resolve: a run that sends nothing compares nothing.
     expect(notifications).toBeGreaterThan(100);
   }, 120_000);
