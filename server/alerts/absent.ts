@@ -21,6 +21,8 @@ export interface AbsentContext {
   windows: HostWindows;
   /** The alert id of an absent rule's instance. */
   id: (rule: string, host: string, labels: Record<string, string>) => string;
+  /** True when `host` has no alert open: a step whose condition does not hold would change nothing, so none is made. */
+  quiet: (host: string) => boolean;
 }
 
 /** The evaluations of the absent-data rules among `rules` at `ctx.now`. */
@@ -42,15 +44,17 @@ export function* absentSteps(rules: readonly Rule[], ctx: AbsentContext): Genera
         forMs: 0, // the condition already is "silent for at least `for`"
       };
     };
+    // Every host every second, nearly all heard from lately: those need no id (a hash) and no step.
+    const idle = (host: string, last: number) => silentForMs(last, now, ctx.startedAt) < rule.forMs && ctx.quiet(host);
     if ('agent' in rule.absent) {
       for (const [host, last] of ctx.agentsLastSeen)
-        if (!((ctx.retired.get(host) ?? -Infinity) >= last)) yield step(host, {}, last);
+        if (!((ctx.retired.get(host) ?? -Infinity) >= last) && !idle(host, last)) yield step(host, {}, last);
       continue;
     }
     const { metric, matchers } = rule.absent;
     for (const [host, byMetric] of ctx.windows) {
       const m = byMetric.get(metric);
-      if (m && [...m.series.values()].some((w) => matches(matchers, w.labels)))
+      if (m && !idle(host, m.lastSeen) && [...m.series.values()].some((w) => matches(matchers, w.labels)))
         yield step(host, { metric }, m.lastSeen);
     }
   }

@@ -1,11 +1,11 @@
 import type { SeriesRef, WireSample } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
-import type { Rule } from './rules.js';
+import { compareCode, type Rule } from './rules.js';
 import { STATE_VERSION, type Persisted } from './state-file.js';
 import { conditionsOf, valueAt, type HostWindows, type Window } from './windows.js';
 import { figure } from './format.js';
 import { DEFAULT_INHIBIT_RULES, inhibitor, type InhibitRule } from './inhibition.js';
-import { defaultStaleMs, HostCadence, RECONNECT_GRACE_MS, staleAfterMs } from './staleness.js';
+import { defaultStaleMs, HostCadence, noteBatch, RECONNECT_GRACE_MS, staleAfterMs } from './staleness.js';
 import type { AlertSnapshot, Notifier, ResolvedBy } from './notify.js';
 import { advance, alertId, render, type AlertInstance, type StepInput } from './instance.js';
 import { Silences, type Silence } from './silences.js';
@@ -35,6 +35,8 @@ export interface EngineOptions {
   facts?: (host: string, rule: string, labels: Record<string, string>) => string[];
   /** How soon a failed save of the state file is tried again (default 5 s). */
   stateRetryMs?: number;
+  /** False: every evaluation takes the general path, no shortcut (the reference the differential test compares with). */
+  shortcuts?: boolean;
 }
 
 /** An alert as the API and dashboard list it. */
@@ -72,6 +74,7 @@ export class AlertEngine {
   private readonly inhibitRules: readonly InhibitRule[];
   /** Alert ids of absent-data rules, checked for every host every second: hashed once each. */
   private readonly absentIds = new Map<string, string>();
+  private readonly shortcuts: boolean;
 
   constructor(private readonly opts: EngineOptions) {
     this.repeatIntervalMs = opts.repeatIntervalMs ?? 4 * 3_600_000;
@@ -81,8 +84,9 @@ export class AlertEngine {
     this.plans = new PlanCache(
       this.windows,
       (id, w) => this.windowOf.set(id, w),
-      (host) => this.cadence.intervalMs(host),
+      (host) => ({ cadence: this.cadence.of(host), open: this.instances.countOf(host) }),
     );
+    this.shortcuts = opts.shortcuts ?? true;
     this.state = new EngineState(opts.stateFile, () => this.persisted(), opts.log, opts.stateRetryMs);
     opts.notifier.subscribe(() => this.scheduleSave());
     this.load();
@@ -122,21 +126,43 @@ export class AlertEngine {
   ): void {
     const now = this.now();
     const plan = this.plans.get(host, this.opts.rules(), series, shape, now);
-    const intervalMs = this.cadence.note(host, ts);
+    const intervalMs = noteBatch(plan.records.cadence, ts);
     if (this.retired.size && this.retired.delete(host)) this.scheduleSave(); // it reports again: no longer retired
     for (const m of plan.metrics) m.lastSeen = now;
     // Only the samples some rule selects, straight into their rings: the plan says which.
     const { slab, from, rings } = plan;
-    for (let k = 0; k < rings.length; k++) slab.append(rings[k]!, ts, values[from[k]!] ?? NaN, now);
-    if (plan.evals.length > 0) this.evaluate(host, plan, ts, now, defaultStaleMs(intervalMs));
+    let newest = this.shortcuts;
+    for (let k = 0; k < rings.length; k++)
+      if (!slab.append(rings[k]!, ts, values[from[k]!] ?? NaN, now)) newest = false;
+    if (plan.evals.length > 0) this.evaluate(host, plan, ts, now, defaultStaleMs(intervalMs), newest ? values : null);
   }
 
-  /** Steps the alert instances a batch fed, at sample time `ts`. */
-  private evaluate(host: string, plan: Plan, ts: number, now: number, hostStaleMs: number): void {
-    const { byMetric, evals } = plan;
+  /**
+   * Steps the alert instances a batch fed, at sample time `ts`. `fed`: the
+   * batch's values when each became its ring's newest sample (none was older
+   * than what its ring held), so a `last` condition on a fed window reads its
+   * value from the batch, fresh by definition.
+   */
+  private evaluate(
+    host: string,
+    plan: Plan,
+    ts: number,
+    now: number,
+    hostStaleMs: number,
+    fed: ArrayLike<number | null> | null,
+  ): void {
+    const { byMetric, evals, quick } = plan;
     // A step below may open an alert of this host, but only for its own id, which comes once in a plan.
-    let open = this.instances.openOn(host) > 0;
-    for (const { rule, primary, w, id } of evals) {
+    let open = plan.records.open.n > 0;
+    for (let e = 0; e < evals.length; e++) {
+      const pos = quick.pos[e]!;
+      if (fed !== null && pos >= 0) {
+        // What valueAt and holds would say of the sample just appended (a null: no), without reading the ring.
+        const v = fed[pos] ?? NaN;
+        const ok = v === v && compareCode(v, quick.op[e]!, quick.value[e]!);
+        if (!ok && (!open || !this.instances.has(evals[e]!.id))) continue;
+      }
+      const { rule, primary, w, id } = evals[e]!;
       const freshFrom = now - (rule.staleAfterMs || hostStaleMs);
       if (w.lastAt < freshFrom) {
         this.staleStep(id, now);
@@ -269,6 +295,7 @@ export class AlertEngine {
       retired: this.retired,
       windows: this.windows,
       id: (rule, host, labels) => this.absentId(rule, host, labels),
+      quiet: (host) => this.shortcuts && this.instances.openOn(host) === 0,
     });
     for (const s of absent) this.step(s);
     this.sweepStale(now);

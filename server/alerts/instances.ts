@@ -1,42 +1,49 @@
 import type { AlertInstance } from './instance.js';
 
+/** How many alerts one host has pending or firing (kept while the engine lives, so a plan may hold it). */
+export interface OpenCount {
+  n: number;
+}
+
 /**
  * The engine's alert instances by id, counting how many each host has open:
  * most batches come from hosts with none, and for them an evaluation whose
  * condition does not hold can skip asking after its instance (a lookup by a
- * 32-character id, a cache miss apiece at thousands of hosts).
+ * 32-character id, a cache miss apiece at thousands of hosts). A host's count
+ * is an object its plan holds, so a batch reads it without a lookup by host.
  */
 export class Instances extends Map<string, AlertInstance> {
-  private readonly perHost = new Map<string, number>();
+  private readonly perHost = new Map<string, OpenCount>();
 
   override set(id: string, inst: AlertInstance): this {
     const had = super.get(id);
     if (had !== inst) {
-      if (had) this.uncount(had.host);
-      this.perHost.set(inst.host, (this.perHost.get(inst.host) ?? 0) + 1);
+      if (had) this.countOf(had.host).n--;
+      this.countOf(inst.host).n++;
     }
     return super.set(id, inst);
   }
 
   override delete(id: string): boolean {
     const had = super.get(id);
-    if (had) this.uncount(had.host);
+    if (had) this.countOf(had.host).n--;
     return super.delete(id);
   }
 
   override clear(): void {
-    this.perHost.clear();
+    for (const c of this.perHost.values()) c.n = 0;
     super.clear();
   }
 
   /** How many alerts `host` has pending or firing. */
   openOn(host: string): number {
-    return this.perHost.get(host) ?? 0;
+    return this.perHost.get(host)?.n ?? 0;
   }
 
-  private uncount(host: string): void {
-    const n = (this.perHost.get(host) ?? 1) - 1;
-    if (n > 0) this.perHost.set(host, n);
-    else this.perHost.delete(host);
+  /** The live count of `host`'s open alerts. */
+  countOf(host: string): OpenCount {
+    let c = this.perHost.get(host);
+    if (!c) this.perHost.set(host, (c = { n: 0 }));
+    return c;
   }
 }

@@ -20,10 +20,12 @@
 import type { SeriesRef } from '../../shared/protocol.js';
 import { seriesKey } from '../../shared/series-key.js';
 import { alertId } from './instance.js';
-import { exprMetrics, matches, type Condition, type Fn, type Matcher, type Rule } from './rules.js';
+import { exprMetrics, matches, OP_CODES, type Condition, type Fn, type Matcher, type Rule } from './rules.js';
 import { initialCapacity, Slab } from './ring.js';
 import { runOn, type Span } from './running.js';
 import { conditionsOf, Window, type HostWindows, type MetricWindows } from './windows.js';
+import type { Cadence } from './staleness.js';
+import type { OpenCount } from './instances.js';
 
 /** Which series a batch holds, as the session's series table numbers them. */
 export interface BatchShape {
@@ -41,6 +43,25 @@ export interface Eval {
   id: string;
 }
 
+/**
+ * Per evaluation of a plan (aligned with `evals`), for those whose rule's
+ * whole firing condition is one `last` threshold on a window the batch feeds:
+ * the batch position of that window's sample (-1 for any other evaluation),
+ * and the threshold's comparison (OP_CODES) and value. Contiguous, so the
+ * common case — a healthy value, nothing open — reads no per-evaluation object.
+ */
+export interface QuickChecks {
+  pos: Int32Array;
+  op: Uint8Array;
+  value: Float64Array;
+}
+
+/** A host's records the engine keeps beside its plans, held by the plan so a batch needs no lookup by host. */
+export interface HostRecords {
+  cadence: Cadence;
+  open: OpenCount;
+}
+
 /** What one host's batches feed. */
 export interface Plan {
   rules: readonly Rule[];
@@ -54,6 +75,8 @@ export interface Plan {
   /** The metrics absent-data rules name that the batch carries (their `lastSeen`). */
   metrics: MetricWindows[];
   evals: Eval[];
+  quick: QuickChecks;
+  records: HostRecords;
 }
 
 /** A rule's claim on a metric's series: the labels it selects, what it reads of them and how far back. */
@@ -112,6 +135,25 @@ function claimOf(selectors: readonly Selector[], labels: Record<string, string>)
   return claim;
 }
 
+/** The quick checks of `evals`, whose windows' rings the batch positions `from` feed (aligned with `rings`). */
+function quickChecks(evals: readonly Eval[], from: readonly number[], rings: readonly number[]): QuickChecks {
+  const posOf = new Map(rings.map((r, k) => [r, from[k]!]));
+  const quick = {
+    pos: new Int32Array(evals.length).fill(-1),
+    op: new Uint8Array(evals.length),
+    value: new Float64Array(evals.length),
+  };
+  evals.forEach(({ rule, w }, e) => {
+    const when = rule.when;
+    const pos = posOf.get(w.ring);
+    if (when?.kind !== 'threshold' || when.fn !== 'last' || pos === undefined) return;
+    quick.pos[e] = pos;
+    quick.op[e] = OP_CODES.indexOf(when.op);
+    quick.value[e] = when.value;
+  });
+  return quick;
+}
+
 export class PlanCache {
   private readonly plans = new Map<string, Plan>();
   /** Per metric the rules read, what they select of it; recomputed only when the rule set changes. */
@@ -125,8 +167,8 @@ export class PlanCache {
     private readonly windows: HostWindows,
     /** Told the window each alert instance rests on (for staleness). */
     private readonly restsOn: (id: string, w: Window) => void,
-    /** A host's sampling interval, to size new windows. */
-    private readonly intervalMs: (host: string) => number,
+    /** A host's records (its sampling interval sizes new windows). */
+    private readonly records: (host: string) => HostRecords,
   ) {}
 
   /** The plan for this batch of `host`: the cached one if it still fits, else a new one. */
@@ -198,10 +240,12 @@ export class PlanCache {
       from.push(i);
       rings.push(w ? w.ring : -1);
     }
-    this.addWindows(slab, fresh, rings, this.intervalMs(host), now);
+    const records = this.records(host);
+    this.addWindows(slab, fresh, rings, records.cadence.intervalMs, now);
     const evals = this.evals(host, rules, byMetric, fed);
+    const quick = quickChecks(evals, from, rings);
     const plan = { rules, shape: null, slab, byMetric, from: Int32Array.from(from), rings: Int32Array.from(rings) };
-    return { ...plan, metrics: [...metrics], evals };
+    return { ...plan, metrics: [...metrics], evals, quick, records };
   }
 
   /** Windows for the newly selected series, their rings taken from the slab at once (it grows once, exactly). */

@@ -128,11 +128,11 @@ export class Slab {
     const m = r * IDX;
     let len = idx[m + LEN]!;
     const run = this.running[r]!;
+    let off = idx[m + OFF]!;
+    let cap = idx[m + CAP]!;
+    let start = idx[m + START]!;
     if (len > 0) {
       const buf = this.buf;
-      const off = idx[m + OFF]!;
-      const cap = idx[m + CAP]!;
-      let start = idx[m + START]!;
       const newest = start + len - 1;
       if (ts <= buf[off + 2 * (newest >= cap ? newest - cap : newest)]!) return false;
       if (run !== null) for (let k = 0; k < run.length; k++) run[k]!.evict(ts);
@@ -143,14 +143,23 @@ export class Slab {
       }
       idx[m + START] = start;
       idx[m + LEN] = len;
-      if (len === cap) this.grow(r);
+      if (len === cap) {
+        this.grow(r);
+        off = idx[m + OFF]!;
+        cap = idx[m + CAP]!;
+        start = idx[m + START]!;
+      }
     }
-    const p = this.at(r, len);
-    this.buf[p] = ts;
-    this.buf[p + 1] = v;
-    this.idx[m + LEN] = len + 1;
-    this.times[r * TIMES + LAST_AT] = now;
-    this.times[r * TIMES + TOTAL] = this.total(r) + 1;
+    const i = start + len;
+    const p = off + 2 * (i >= cap ? i - cap : i);
+    const buf = this.buf;
+    buf[p] = ts;
+    buf[p + 1] = v;
+    idx[m + LEN] = len + 1;
+    const t = r * TIMES;
+    const times = this.times;
+    times[t + LAST_AT] = now;
+    times[t + TOTAL] = times[t + TOTAL]! + 1;
     if (run !== null) for (let k = 0; k < run.length; k++) run[k]!.push(ts, v);
     return true;
   }

@@ -102,6 +102,27 @@ export function parseDuration(v: unknown): number | null {
   );
 }
 
+/** The comparisons as small numbers (their index here), for plans that keep thresholds in typed arrays. */
+export const OP_CODES: readonly Op[] = ['>', '>=', '<', '<=', '==', '!='];
+
+/** `compare` by an OP_CODES index. */
+export function compareCode(a: number, code: number, b: number): boolean {
+  switch (code) {
+    case 0:
+      return a > b;
+    case 1:
+      return a >= b;
+    case 2:
+      return a < b;
+    case 3:
+      return a <= b;
+    case 4:
+      return a === b;
+    default:
+      return a !== b;
+  }
+}
+
 export function compare(a: number, op: Op, b: number): boolean {
   switch (op) {
     case '>':

@@ -14,22 +14,26 @@ const MIN_STALE_MS = 3000;
 /** The agents' longest reconnect backoff (agent/transport.ts): an absent-data rule waits this on top of its `for` after a start. */
 export const RECONNECT_GRACE_MS = 30_000;
 
+/** One host's newest batch time (NaN before its first) and sampling interval. */
+export interface Cadence {
+  ts: number;
+  intervalMs: number;
+}
+
 /** Each host's sampling interval, seen as the gap between its consecutive batches. */
 export class HostCadence {
-  private readonly last = new Map<string, { ts: number; intervalMs: number }>();
+  private readonly last = new Map<string, Cadence>();
 
   /** Notes a batch of `host` at `ts`; the host's interval now. */
   note(host: string, ts: number): number {
-    const prev = this.last.get(host);
-    if (!prev) {
-      this.last.set(host, { ts, intervalMs: 1000 });
-      return 1000;
-    }
-    const gap = ts - prev.ts;
-    // Replays and catch-ups are consecutive batches too; a gap over a minute is an outage, not the interval.
-    if (gap > 0 && gap <= 60_000) prev.intervalMs = gap;
-    if (gap > 0) prev.ts = ts;
-    return prev.intervalMs;
+    return noteBatch(this.of(host), ts);
+  }
+
+  /** The live record of `host` (a plan holds it, so a batch need not look it up by host). */
+  of(host: string): Cadence {
+    let c = this.last.get(host);
+    if (!c) this.last.set(host, (c = { ts: NaN, intervalMs: 1000 }));
+    return c;
   }
 
   intervalMs(host: string): number {
@@ -39,6 +43,19 @@ export class HostCadence {
   forget(host: string): void {
     this.last.delete(host);
   }
+}
+
+/** Notes a batch at `ts` in a host's record; the host's interval now. */
+export function noteBatch(c: Cadence, ts: number): number {
+  if (Number.isNaN(c.ts)) {
+    c.ts = ts;
+    return c.intervalMs;
+  }
+  const gap = ts - c.ts;
+  // Replays and catch-ups are consecutive batches too; a gap over a minute is an outage, not the interval.
+  if (gap > 0 && gap <= 60_000) c.intervalMs = gap;
+  if (gap > 0) c.ts = ts;
+  return c.intervalMs;
 }
 
 /** How long a series of `host` may go unreceived before `rule`'s conditions stop holding on it. */

@@ -154,7 +154,7 @@ describe('a series twice in one batch', () => {
     const plans = new PlanCache(
       windows,
       () => {},
-      () => 1000,
+      () => ({ cadence: { ts: NaN, intervalMs: 1000 }, open: { n: 0 } }),
     );
     // An indexed batch naming the dirty series twice (slots 0 and 2), as a session's table may.
     const batch = [DIRTY, USED, { m: DIRTY.m }];
