@@ -69,8 +69,11 @@ export class AgentSession {
   /** The highest sequence known durable, and whether its ack is about to go out. */
   private durableSeq = 0;
   private ackQueued = false;
-  /** The store's durability promise the newest batch waits on, and the highest sequence its commit makes durable. */
-  private durableWait: { on: Promise<void>; seq: number } | null = null;
+  /**
+   * The store's durability promise the newest batch waits on, the highest sequence its commit makes durable,
+   * and the hello (session) those sequences belong to.
+   */
+  private durableWait: { on: Promise<void>; seq: number; hello: Hello | null } | null = null;
   /** When the last ack went out, and the timer of the next while acks are spaced (ACK_INTERVAL_MS). */
   private lastAckAt = -Infinity;
   private ackTimer: NodeJS.Timeout | null = null;
@@ -199,6 +202,7 @@ export class AgentSession {
     if (!this.mayWriteAs(msg.agentId)) return;
     this.badInARow = 0;
     this.hello = keptOfHello(msg);
+    this.forgetAcks();
     this.protocol = msg.protocol;
     this.table.reset(msg.series);
     this.storeIds = [];
@@ -281,12 +285,24 @@ export class AgentSession {
       if (seq > pending.seq) pending.seq = seq;
       return;
     }
-    const wait = { on, seq };
+    const wait = { on, seq, hello: this.hello };
     this.durableWait = wait;
     void on.then(() => {
       if (this.durableWait === wait) this.durableWait = null;
-      this.durable(wait.seq);
+      // A batch of a session this connection has since left: its number means nothing to the new one.
+      if (wait.hello === this.hello) this.durable(wait.seq);
     });
+  }
+
+  /**
+   * A new hello on this connection starts a new session, numbered from 1 again: an ack still to come for
+   * the previous one would name its numbers (batch 5 of the old session acked as the new session's 5).
+   * Unacknowledged, those batches are the agent's to send again.
+   */
+  private forgetAcks(): void {
+    this.durableSeq = 0;
+    this.durableWait = null;
+    this.unqueueAck();
   }
 
   /** Batches up to `seq` are on disk: their ack goes out now, or once the connection's spacing allows. */
@@ -303,14 +319,20 @@ export class AgentSession {
 
   /** Sends the ack of the highest durable sequence (also called by the endpoint as it closes). */
   private readonly sendAck = (): void => {
-    if (!this.ackQueued) return;
+    if (!this.unqueueAck()) return;
+    this.lastAckAt = performance.now();
+    this.send({ type: 'ack', seq: this.durableSeq });
+  };
+
+  /** Takes back the ack about to go out, if one is (its timer, its place among the endpoint's pending acks). */
+  private unqueueAck(): boolean {
+    if (!this.ackQueued) return false;
     this.ackQueued = false;
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimer = null;
     this.endpoint.pendingAcks.delete(this.sendAck);
-    this.lastAckAt = performance.now();
-    this.send({ type: 'ack', seq: this.durableSeq });
-  };
+    return true;
+  }
 
   /** Stores a batch's samples (less those of series the limits refuse); null, with the connection closed, if the store fails. */
   private store(hello: Hello, msg: DecodedBatch): DecodedBatch | null {

@@ -144,3 +144,65 @@ describe('acks wait per commit', () => {
     expect(a.acks().map((m) => m.seq)).toEqual([2, 3]);
   });
 });
+
+describe('a second hello on the same connection', () => {
+  const helloOf = (session: string) =>
+    JSON.stringify({
+      type: 'hello',
+      protocol: 3,
+      agentId: 'a',
+      session,
+      hostname: 'a',
+      agentVersion: 't',
+      inventory: null,
+    });
+  /** The new session's batches, numbered from 1 again (a fresh encoder: the new table starts empty). */
+  const newSession = (ws: WebSocket) => {
+    const enc = new BatchEncoder();
+    return (seq: number) =>
+      ws.send(
+        enc.encodeBinary({ type: 'batch', seq, ts: T0 + 100_000 + seq * 1000, samples: [{ m: 'mongod_up', v: 1 }] }),
+      );
+  };
+  const welcomes = (a: { received: Reply[] }) => a.received.filter((m) => m.type === 'welcome');
+
+  it("acks the new session's batch 1 as 1, not with the old session's highest number", async () => {
+    const { server, port } = await startLoopbackServer();
+    const a = await agentSocket(port);
+    for (let seq = 1; seq <= 5; seq++) a.send(seq);
+    await until(() => a.acks().some((m) => m.seq === 5), ACK_INTERVAL_MS + 5000, 'the ack of batch 5');
+    a.ws.send(helloOf('s2'));
+    await until(() => welcomes(a).length === 2, 5000, 'the second welcome');
+    const before = a.acks().length;
+    newSession(a.ws)(1);
+    await until(() => server.store.lastSeq('a', 's2') === 1, 5000, "the new session's batch 1 stored");
+    await until(() => a.acks().length > before, ACK_INTERVAL_MS + 5000, "the new session's first ack");
+    expect(
+      a
+        .acks()
+        .slice(before)
+        .map((m) => m.seq),
+    ).toEqual([1]);
+  });
+
+  it("never acks the old session's batches that land after it, under the new session", async () => {
+    const store = new CommitGatedStore();
+    const { port } = await startLoopbackServer({ store });
+    onTestFinished(() => store.releaseAll());
+    const a = await agentSocket(port);
+    for (let seq = 1; seq <= 3; seq++) a.send(seq);
+    await until(() => store.lastSeq('a', 's') === 3, 5000, 'batches 1-3 stored');
+    store.seal(); // the old session's commit, not yet on disk
+    a.ws.send(helloOf('s2'));
+    await until(() => welcomes(a).length === 2, 5000, 'the second welcome');
+    store.land();
+    newSession(a.ws)(1);
+    await until(() => store.lastSeq('a', 's2') === 1, 5000, "the new session's batch 1 stored");
+    store.seal();
+    store.land();
+    await until(() => a.acks().length >= 1, ACK_INTERVAL_MS + 5000, "the new session's ack");
+    // Give a stray ack of the old commit time to arrive: none may come.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(a.acks().map((m) => m.seq)).toEqual([1]);
+  });
+});
