@@ -14,10 +14,34 @@ const STEADY_HOST = 1;
 /** The collectors whose series a simulated host reports, each with the status an agent sends with every batch. */
 const COLLECTORS = ['cpu', 'disks', 'raid', 'pressure', 'mongod'].map((name) => ({ name, state: 'ok' }));
 
+/**
+ * A live mongod's gauges as the agent reports them in its status state (agent/mongod/server-status.ts
+ * `gauges`): its uptime rises every second, so a real DB host's extras are never the same bytes twice. The
+ * simulator's state has none; without them every frame's extras repeated and the server's memo of a
+ * session's last extras (server/extras-memo.ts) skipped a check a real mongod host never skips.
+ * `uptimeMs` keeps ten digits for 10^5 days of sequence numbers, so it is patched in place.
+ */
+const UPTIME_START = 1_000_000_000;
+const mongodGauges = () => ({
+  version: '7.0.12',
+  pid: 4242,
+  uptimeMs: UPTIME_START,
+  queued: { total: 0, readers: 0, writers: 0 },
+  active: { total: 12, readers: 3, writers: 1 },
+  tickets: {
+    source: 'queues.execution',
+    read: { out: 3, available: 125, totalTickets: 128 },
+    write: { out: 1, available: 127, totalTickets: 128 },
+  },
+  ticketQueue: { readers: 0, writers: 0 },
+  connections: { current: 57, available: 838_803 },
+});
+
 /** The simulator's series (metric, labels) and their levels, as one steady host reports them. */
 export function hostShape() {
   const sim = new SimulatedHost(STEADY_HOST, 'shape', 'ws://127.0.0.1:9', 't', silentLogger);
   const { samples, states } = sim.sample(60_000);
+  for (const st of states) if (st.kind === 'mongod') st.value = { ...st.value, gauges: mongodGauges() };
   return {
     /** Protocol-2 series table: [metric] or [metric, labels]. */
     table: samples.map((s) => (s.l ? [s.m, { ...s.l }] : [s.m])),
@@ -89,9 +113,13 @@ export function helloFrame(id, session, table, protocol = 3) {
   });
 }
 
+/** The mongod uptime a host reports with batch `seq`: a second more with every batch. */
+const uptimeAt = (seq) => UPTIME_START + 1000 * seq;
+
 /** A protocol-2 batch: the table's series in order (no `i`), values packed as float64s in base64, then the extras. */
 export function batchFrame(seq, ts, valueBytes, extrasJson) {
-  return `{"type":"batch","seq":${seq},"ts":${ts},"v":"${valueBytes.toString('base64')}",${extrasJson.slice(1)}`;
+  const extras = extrasJson.replace(`"uptimeMs":${UPTIME_START}`, `"uptimeMs":${uptimeAt(seq)}`);
+  return `{"type":"batch","seq":${seq},"ts":${ts},"v":"${valueBytes.toString('base64')}",${extras.slice(1)}`;
 }
 
 /**
@@ -102,6 +130,9 @@ export function batchFrame(seq, ts, valueBytes, extrasJson) {
 export class BinaryBatch {
   constructor(perHost, extras) {
     this.frame = writeBinaryBatch(0, 0, new Float64Array(perHost), perHost, null, extras);
+    const digits = this.frame.indexOf(`"uptimeMs":${UPTIME_START}`);
+    /** Where the mongod uptime's ten digits are (-1: extras without one). */
+    this.uptimeAt = digits < 0 ? -1 : digits + '"uptimeMs":'.length;
   }
 
   /** Host `i`'s current values from `fleet`, with its sequence number and timestamp. */
@@ -109,6 +140,7 @@ export class BinaryBatch {
     this.frame.writeDoubleLE(seq, 8);
     this.frame.writeDoubleLE(ts, 16);
     valueBytes.copy(this.frame, BINARY_HEADER_BYTES);
+    if (this.uptimeAt >= 0) this.frame.write(String(uptimeAt(seq)), this.uptimeAt, 'latin1');
     return this.frame;
   }
 }

@@ -35,6 +35,11 @@ const frames = (await import(
 // I/O pressure some/full × 4, mongod 14 + 6 opcounters, agent 3.
 const PER_HOST = 5 + 4 * 12 + 9 + 2 * 4 + 14 + 6 + 3;
 
+/** The uptime in a batch's mongod status state (what changes in a live mongod host's extras every second). */
+const mongodUptime = (states: unknown) =>
+  (states as { kind: string; value: { gauges: { uptimeMs: number } } }[]).find((st) => st.kind === 'mongod')?.value
+    .gauges.uptimeMs;
+
 describe('bench/ingest-frames.mjs: the load generator feeds both targets the same samples', () => {
   const { table, levels, extras } = frames.hostShape();
 
@@ -76,7 +81,9 @@ describe('bench/ingest-frames.mjs: the load generator feeds both targets the sam
     const batch = JSON.parse(
       frames.batchFrame(12, 1_790_000_000_250, fleet.bytesOf(7), JSON.stringify(extras)),
     ) as Record<string, unknown>;
-    expect(batch).toMatchObject({ type: 'batch', seq: 12, ts: 1_790_000_000_250, ...extras });
+    expect(batch).toMatchObject({ type: 'batch', seq: 12, ts: 1_790_000_000_250, collectors: extras.collectors });
+    // A live mongod's uptime, a second more with every batch (1 000 000 000 ms at sequence 0).
+    expect(mongodUptime(batch.states)).toBe(1_000_000_000 + 12 * 1000);
     expect(batch.i).toBeUndefined(); // the table's series in order
     const bytes = Buffer.from(batch.v as string, 'base64');
     expect(bytes.length).toBe(PER_HOST * 8);
@@ -102,7 +109,9 @@ describe('bench/ingest-frames.mjs: the load generator feeds both targets the sam
       expect([frame[0], frame[1], frame.readUInt16LE(2), frame.readUInt32LE(4)]).toEqual([1, 0, 0, PER_HOST]);
       expect([frame.readDoubleLE(8), frame.readDoubleLE(16)]).toEqual([seq, ts]);
       expect([frame.readUInt32LE(24), frame.readUInt32LE(28)]).toEqual([extrasBytes, 0]);
-      expect(JSON.parse(frame.subarray(32 + 8 * PER_HOST).toString('utf8'))).toEqual(extras);
+      const sent = JSON.parse(frame.subarray(32 + 8 * PER_HOST).toString('utf8')) as Record<string, unknown>;
+      expect({ ...sent, states: undefined }).toEqual({ ...extras, states: undefined });
+      expect(mongodUptime(sent.states)).toBe(1_000_000_000 + seq * 1000);
       const values = Array.from({ length: PER_HOST }, (_, j) => frame.readDoubleLE(32 + 8 * j));
       expect(values).toEqual(Array.from(fleet.values.subarray(host * PER_HOST, (host + 1) * PER_HOST)));
       // The server takes it as an agent's batch, with the statuses and states an agent sends every second.
