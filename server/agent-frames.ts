@@ -32,7 +32,8 @@ import {
   type SeriesRef,
 } from '../shared/protocol.js';
 import { errorMessage } from '../shared/errors.js';
-import { ExtrasMemo } from './extras-memo.js';
+import { ExtrasMemo, applyRemembered } from './extras-memo.js';
+import { checkExtrasByHand } from './extras-check.js';
 
 /** A frame that breaks a rule: the decoders turn it into a `bad_frame` reply. */
 export class FrameError extends Error {}
@@ -255,6 +256,14 @@ function decodePacked(
 
 /** What both protocols may carry besides samples: collector statuses and structured states. */
 export function decodeExtras(m: Record<string, unknown>, batch: DecodedBatch): void {
+  // Extras that keep the rules pass the hand check; the schemas say what is wrong with the rest.
+  const good = checkExtrasByHand(m);
+  if (good) applyRemembered(good, batch);
+  else decodeExtrasBySchemas(m, batch);
+}
+
+/** decodeExtras by the schemas alone: the wording of every refusal, and the reference the hand check is held to. */
+export function decodeExtrasBySchemas(m: Record<string, unknown>, batch: DecodedBatch): void {
   const collectors = checkWith(collectorsSchema, m.collectors, 'collectors');
   if (collectors) batch.collectors = collectors;
   const stateKinds = checkWith(stateKindsSchema, m.stateKinds, 'stateKinds');

@@ -43,7 +43,7 @@ export class ExtrasMemo {
   }
 }
 
-/** Remembered extras into a batch, in the order decodeExtras sets them. */
+/** Remembered (or hand-checked) extras into a batch, in the order decodeExtras sets them. */
 export function applyRemembered(known: DecodedExtras, batch: DecodedBatch): void {
   if (known.collectors) batch.collectors = known.collectors;
   if (known.stateKinds) batch.stateKinds = known.stateKinds;
