@@ -6,11 +6,30 @@
  * the same (the JSON decoder is then the oracle), and ways to break one.
  */
 import { MAX_BATCH_SAMPLES } from '../../shared/wire-limits.js';
+import type { AgentMessage, Checked, DecodedBatch } from '../../shared/protocol.js';
+import { seriesKey } from '../../shared/series-key.js';
 import type { Gen } from './batch-frames.js';
 
 const HEADER = 32;
 const EXTRA_KEYS = ['defs', 'collectors', 'stateKinds', 'states'] as const;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** What a decoded batch says, comparable across decoders (series by their canonical key, values bit for bit). */
+export function reading(r: Checked<AgentMessage>): string {
+  if (!r.ok) return 'rejected';
+  const b = r.value as DecodedBatch;
+  return JSON.stringify({
+    seq: b.seq,
+    ts: b.ts,
+    series: b.series.map((s) => seriesKey(s.m, s.l)),
+    // Object.is semantics: NaN (null) and -0 written out as themselves.
+    values: Array.from(b.values, (x) => (Object.is(x, -0) ? '-0' : Number.isNaN(x) ? 'NaN' : x)),
+    slots: b.slots,
+    collectors: b.collectors,
+    stateKinds: b.stateKinds,
+    states: b.states,
+  });
+}
 
 /** The extras a JSON batch carries (those of its keys a binary frame puts after the values). */
 function extrasOf(frame: Record<string, unknown>): Record<string, unknown> | null {

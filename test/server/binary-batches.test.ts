@@ -1,28 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { seriesKey } from '../../shared/series-key.js';
-import type { Checked, AgentMessage, DecodedBatch } from '../../shared/protocol.js';
 import { SessionSeries, decodeAgentFrame } from '../../server/agent-frames.js';
 import { decodeBinaryFrame } from '../../server/agent-binary-frames.js';
 import { MAX_BATCH_SAMPLES } from '../../shared/wire-limits.js';
 import { Gen, SessionModel, frameText, someFrame, validBatch } from '../helpers/batch-frames.js';
-import { mutateBinary, referenceRead, toBinary } from '../helpers/binary-frames.js';
-
-/** What a decoded batch says, comparable across decoders (series by their canonical key, values bit for bit). */
-function reading(r: Checked<AgentMessage>): string {
-  if (!r.ok) return 'rejected';
-  const b = r.value as DecodedBatch;
-  return JSON.stringify({
-    seq: b.seq,
-    ts: b.ts,
-    series: b.series.map((s) => seriesKey(s.m, s.l)),
-    // Object.is semantics: NaN (null) and -0 written out as themselves.
-    values: Array.from(b.values, (x) => (Object.is(x, -0) ? '-0' : Number.isNaN(x) ? 'NaN' : x)),
-    slots: b.slots,
-    collectors: b.collectors,
-    stateKinds: b.stateKinds,
-    states: b.states,
-  });
-}
+import { mutateBinary, reading, referenceRead, toBinary } from '../helpers/binary-frames.js';
 
 const tableOf = (t: SessionSeries) => JSON.stringify(t.entries.map((e) => e?.key ?? null));
 

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { seriesKey } from '../../shared/series-key.js';
 import type { AgentMessage, Checked, DecodedBatch } from '../../shared/protocol.js';
 import { SessionSeries, decodeAgentFrame } from '../../server/agent-frames.js';
 import { decodeBinaryFrame } from '../../server/agent-binary-frames.js';
 import { MAX_REMEMBERED_EXTRAS_BYTES } from '../../server/extras-memo.js';
 import { Gen, SessionModel, frameText, someFrame } from '../helpers/batch-frames.js';
-import { binaryBatch, referenceRead, toBinary } from '../helpers/binary-frames.js';
+import { binaryBatch, reading, referenceRead, toBinary } from '../helpers/binary-frames.js';
 
 const frame = binaryBatch;
 
@@ -16,22 +15,6 @@ function session(): SessionSeries {
 }
 
 const outcome = (r: Checked<AgentMessage>) => (r.ok ? r.value : `${r.code}: ${r.message}`);
-
-/** What a decoded batch says, comparable across decoders (as binary-batches.test.ts reads it). */
-function reading(r: Checked<AgentMessage>): string {
-  if (!r.ok) return 'rejected';
-  const b = r.value as DecodedBatch;
-  return JSON.stringify({
-    seq: b.seq,
-    ts: b.ts,
-    series: b.series.map((s) => seriesKey(s.m, s.l)),
-    values: Array.from(b.values, (x) => (Number.isNaN(x) ? 'NaN' : x)),
-    slots: b.slots,
-    collectors: b.collectors,
-    stateKinds: b.stateKinds,
-    states: b.states,
-  });
-}
 
 // A collector status with a key the schema does not know (zod's objects leave such keys out), a state kind, a state.
 const EXTRAS =
