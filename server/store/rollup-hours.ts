@@ -16,6 +16,7 @@
  * chunk's samples of that hour are merged into it.
  */
 import type Database from 'better-sqlite3';
+import { grown } from './heads.js';
 
 const HOUR = 3_600_000;
 
@@ -110,10 +111,7 @@ export class HourRollups {
   }
 
   private grow(id: number): void {
-    if (id < this.newest.length) return;
-    const grown = new Float64Array(Math.max(id + 1, 2 * this.newest.length)).fill(NaN);
-    grown.set(this.newest);
-    this.newest = grown;
+    if (id >= this.newest.length) this.newest = grown(this.newest, Math.max(id + 1, 2 * this.newest.length), NaN);
   }
 
   private newestHour(id: number): number {
