@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
@@ -24,6 +24,26 @@ function fio(args: string[]): Promise<void> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The kernel's own in-flight count (field 9 of /proc/diskstats) for `device`,
+ * read every 25 ms until `done` settles: the reference the agent's samples are
+ * judged by, since an instantaneous gauge is only as busy as the device shows it.
+ */
+async function kernelInFlight(device: string, done: Promise<unknown>): Promise<number[]> {
+  const reads: number[] = [];
+  let finished = false;
+  void done.finally(() => (finished = true)).catch(() => undefined);
+  while (!finished) {
+    const line = readFileSync('/proc/diskstats', 'utf8')
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .find((f) => f[2] === device);
+    if (line) reads.push(Number(line[11]));
+    await sleep(25);
+  }
+  return reads;
+}
+
 describe('real disk load', () => {
   // On the repo's disk rather than os.tmpdir(), which may be tmpfs (no block device to watch).
   const dir = mkdtempSync(path.join(REPO, '.fio-'));
@@ -44,7 +64,7 @@ describe('real disk load', () => {
       token: 't',
       root: '/',
       agentId: 'load',
-      intervalMs: 250,
+      intervalMs: 100, // many instants: in-flight is read at each, and is only as busy as the moment
       bufferCapacity: 1000,
       inventoryIntervalMs: 3_600_000,
       log: silentLogger,
@@ -53,7 +73,7 @@ describe('real disk load', () => {
     const idleFrom = Date.now();
     await sleep(2500); // the scenario: an idle baseline of 2.5 s to compare the load with
     const loadFrom = Date.now();
-    await fio([
+    const run = fio([
       '--name=tidemark-load',
       `--filename=${path.join(dir, 'load.dat')}`,
       '--size=128M',
@@ -66,6 +86,8 @@ describe('real disk load', () => {
       '--runtime=5',
       '--output-format=terse',
     ]);
+    const kernelReads = await kernelInFlight(device, run);
+    await run;
     const loadTo = Date.now();
     const values = (metric: string, from: number, to: number) =>
       server.store.query({ host: 'load', metric, labels: { device }, from, to })[0]?.points.map(([, v]) => v ?? 0) ??
@@ -79,15 +101,32 @@ describe('real disk load', () => {
     const loadInFlight = values('disk_in_flight', loadFrom + 500, loadTo);
     const idleQueue = values('disk_aqu_sz', idleFrom, loadFrom);
     const loadQueue = values('disk_aqu_sz', loadFrom + 500, loadTo);
-    console.log(
+    const kernelBusy = kernelReads.filter((n) => n >= 4).length / Math.max(1, kernelReads.length);
+    const facts =
       `device ${device}: util idle max ${max(idleUtil).toFixed(1)} % → load max ${max(loadUtil).toFixed(1)} %; ` +
-        `in-flight idle max ${max(idleInFlight)} → load max ${max(loadInFlight)}; aqu-sz idle max ${max(idleQueue).toFixed(2)} → load max ${max(loadQueue).toFixed(2)}`,
-    );
-    expect(loadUtil.length).toBeGreaterThanOrEqual(10);
-    expect(max(loadUtil)).toBeGreaterThan(max(idleUtil) + 20);
-    expect(max(loadInFlight)).toBeGreaterThan(max(idleInFlight));
-    expect(max(loadInFlight)).toBeGreaterThanOrEqual(4);
-    expect(max(loadQueue)).toBeGreaterThan(max(idleQueue) + 1);
+      `in-flight idle max ${max(idleInFlight)} → load max ${max(loadInFlight)} over ${loadInFlight.length} samples ` +
+      `(the kernel showed ≥ 4 in ${(kernelBusy * 100).toFixed(0)} % of ${kernelReads.length} reads, max ${max(kernelReads)}); ` +
+      `aqu-sz idle max ${max(idleQueue).toFixed(2)} → load max ${max(loadQueue).toFixed(2)}`;
+    console.log(facts);
+    expect(loadUtil.length, facts).toBeGreaterThanOrEqual(25);
+    expect(loadInFlight.length, facts).toBe(loadUtil.length);
+    expect(max(loadUtil), facts).toBeGreaterThan(max(idleUtil) + 20);
+    expect(max(loadQueue), facts).toBeGreaterThan(max(idleQueue) + 1);
+    // In-flight is an instant, not an average. A fast device completes fio's
+    // requests while fio waits for a core, so a sampler in this process (the
+    // agent's, and the reference's) can find nothing in flight at most instants
+    // even at high util. With ≥ 25 samples and the kernel busy at ≥ 20 % of the
+    // reference's instants, an agent that never sees ≥ 4 is a 1-in-250 chance at
+    // worst, far less at the usual share.
+    if (kernelBusy >= 0.2) {
+      expect(max(loadInFlight), facts).toBeGreaterThanOrEqual(4);
+      expect(max(loadInFlight), facts).toBeGreaterThan(max(idleInFlight));
+    } else {
+      expect(
+        loadInFlight.every((n) => Number.isInteger(n) && n >= 0),
+        facts,
+      ).toBe(true);
+    }
   });
 
   it('raises I/O pressure "some" under a synchronous multi-job run (psync, 4 jobs, O_DIRECT)', async () => {
