@@ -23,14 +23,17 @@ async function metric(base: string, name: string, labels: Record<string, string>
   return Number(found.slice(line.length));
 }
 
-/** Opens a TCP connection and resolves with when it was closed by the server (ms after opening). */
+/**
+ * Opens a TCP connection and resolves with when it was closed by the server (ms after asking to open it:
+ * the server cannot accept it earlier, while a busy test process may see 'connect' hundreds of ms late).
+ */
 function silentSocket(port: number): Promise<{ opened: number; closedAfter: Promise<number> }> {
   return new Promise((resolve, reject) => {
+    const opened = Date.now();
     const s = net.connect(port, '127.0.0.1');
     sockets.push(s);
     s.once('error', reject);
     s.once('connect', () => {
-      const opened = Date.now();
       s.on('error', () => {});
       resolve({ opened, closedAfter: new Promise((r) => s.once('close', () => r(Date.now() - opened))) });
     });
