@@ -5,8 +5,10 @@
 // last-seen, statuses, states) and fleet health (FleetHealth.observe). CPU time of this process per batch,
 // in three parts. The mongod's uptime rises every second, as a live one's does; with --steady it stays put
 // (every frame's extras the same bytes, as a host without a live mongod sends them).
-// Usage: node bench/states-downstream.mjs [DIST] [hosts] [seconds] [--steady]   (DIST: a build's dist directory)
+// With node --expose-gc, also the heap bytes HostRegistry.seen allocates per batch (one more second, after a GC).
+// Usage: node [--expose-gc] bench/states-downstream.mjs [DIST] [hosts] [seconds] [--steady]   (DIST: a build's dist)
 import path from 'node:path';
+import v8 from 'node:v8';
 import { pathToFileURL } from 'node:url';
 import { BinaryBatch, FleetValues, hostId, hostShape } from './ingest-frames.mjs';
 
@@ -71,3 +73,16 @@ console.log(
 console.log(`decode         ${ns(ms.decode)} ns CPU per batch`);
 console.log(`registry seen  ${ns(ms.seen)} ns CPU per batch`);
 console.log(`fleet observe  ${ns(ms.observe)} ns CPU per batch`);
+
+/** @type {(() => void) | undefined} */
+const gc = /** @type {any} */ (globalThis).gc;
+if (gc) {
+  now += 1000;
+  for (let i = 0; i < hosts; i++)
+    batches[i] = decodeBinaryFrame(frame.patch(seconds + 1, now, fleet.bytesOf(i)), sessions[i]).value;
+  gc();
+  const before = v8.getHeapStatistics().used_heap_size;
+  for (let i = 0; i < hosts; i++) registry.seen(ids[i], now, batches[i]);
+  const bytes = (v8.getHeapStatistics().used_heap_size - before) / hosts;
+  console.log(`registry seen  ${bytes.toFixed(0).padStart(6)} heap bytes allocated per batch`);
+}
