@@ -5,7 +5,8 @@
 // last-seen, statuses, states) and fleet health (FleetHealth.observe). CPU time of this process per batch,
 // in three parts. The mongod's uptime rises every second, as a live one's does; with --steady it stays put
 // (every frame's extras the same bytes, as a host without a live mongod sends them).
-// With node --expose-gc, also the heap bytes HostRegistry.seen allocates per batch (one more second, after a GC).
+// Then HostRegistry.seen alone (no decode between its calls to leave garbage it would be charged for): 4 s of
+// batches decoded beforehand, recorded 20 times over; the median. With node --expose-gc, also the heap bytes HostRegistry.seen allocates per batch (one more second, after a GC).
 // Usage: node [--expose-gc] bench/states-downstream.mjs [DIST] [hosts] [seconds] [--steady]   (DIST: a build's dist)
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -86,3 +87,20 @@ if (gc) {
   const bytes = (v8.getHeapStatistics().used_heap_size - before) / hosts;
   console.log(`registry seen  ${bytes.toFixed(0).padStart(6)} heap bytes allocated per batch`);
 }
+
+// The registry alone: its own allocations are then the only garbage its loop collects.
+const held = [];
+for (let s = 0; s < 4; s++) {
+  now += 1000;
+  held.push(
+    ids.map((_, i) => decodeBinaryFrame(frame.patch(seconds + 2 + s, now, fleet.bytesOf(i)), sessions[i]).value),
+  );
+}
+const alone = [];
+for (let rep = 0; rep < 20; rep++) {
+  const t0 = cpuMs();
+  for (const second of held) for (let i = 0; i < hosts; i++) registry.seen(ids[i], now, second[i]);
+  alone.push((cpuMs() - t0) / (held.length * hosts));
+}
+alone.sort((a, b) => a - b);
+console.log(`registry seen alone ${(alone[10] * 1e6).toFixed(0).padStart(6)} ns CPU per batch (median of 20)`);
