@@ -1,18 +1,26 @@
 import type { Batch, Hello, HostSummary } from '../shared/protocol.js';
 import { bareMap } from '../shared/json-limits.js';
+import { recordStates, type StatesLayout } from './host-states.js';
 
 const byId = new Intl.Collator().compare;
 
+/** A host's summary, and how its last batch's states fell on its maps (host-states.ts). */
+interface Entry {
+  summary: HostSummary;
+  layout: StatesLayout | null;
+}
+
 /** What the server knows of each agent, connected or not. */
 export class HostRegistry {
-  private readonly hosts = new Map<string, HostSummary>();
+  private readonly hosts = new Map<string, Entry>();
   /** The hosts in id order, kept until one is added, replaced or removed (the overview asks every second). */
   private sorted: HostSummary[] | null = null;
   /** Called with a host's id whenever it connects, disconnects or changes identity. */
   onChange: (id: string) => void = () => {};
 
   connected(hello: Hello, now: number): HostSummary {
-    const existing = this.hosts.get(hello.agentId);
+    const entry = this.hosts.get(hello.agentId);
+    const existing = entry?.summary;
     const host: HostSummary = {
       id: hello.agentId,
       hostname: hello.hostname,
@@ -26,7 +34,8 @@ export class HostRegistry {
       inventory: hello.inventory ?? existing?.inventory ?? null,
       stats: existing?.stats ?? { batches: 0, duplicates: 0, gaps: 0, badFrames: 0 },
     };
-    this.hosts.set(hello.agentId, host);
+    // The states object stays the host's, and so does the layout of its last batch over it.
+    this.hosts.set(hello.agentId, { summary: host, layout: entry?.layout ?? null });
     this.sorted = null;
     this.onChange(host.id);
     return host;
@@ -36,7 +45,7 @@ export class HostRegistry {
   remembered(id: string, lastSeen: number): void {
     if (this.hosts.has(id)) return;
     this.sorted = null;
-    this.hosts.set(id, {
+    const summary: HostSummary = {
       id,
       hostname: id,
       connected: false,
@@ -48,11 +57,12 @@ export class HostRegistry {
       states: bareMap(),
       inventory: null,
       stats: { batches: 0, duplicates: 0, gaps: 0, badFrames: 0 },
-    });
+    };
+    this.hosts.set(id, { summary, layout: null });
   }
 
   disconnected(id: string, now: number): void {
-    const host = this.hosts.get(id);
+    const host = this.hosts.get(id)?.summary;
     if (!host) return;
     host.connected = false;
     host.connectedSince = null;
@@ -62,13 +72,12 @@ export class HostRegistry {
 
   /** Records a stored batch: last-seen, collector states, and the structured states of the kinds it reports in full. */
   seen(id: string, now: number, batch: Pick<Batch, 'collectors' | 'stateKinds' | 'states'>): void {
-    const host = this.hosts.get(id);
-    if (!host) return;
+    const entry = this.hosts.get(id);
+    if (!entry) return;
+    const host = entry.summary;
     host.lastSeen = now;
     if (batch.collectors) host.collectors = batch.collectors;
-    // Maps without prototypes: an agent's names are data, never Object.prototype's properties.
-    for (const kind of batch.stateKinds ?? []) host.states[kind] = bareMap();
-    for (const st of batch.states ?? []) (host.states[st.kind] ??= bareMap())[st.key] = st.value;
+    entry.layout = recordStates(host.states, batch, entry.layout);
   }
 
   /** A retired host leaves the list (its history stays in the store); its agent connecting again brings it back. */
@@ -78,12 +87,12 @@ export class HostRegistry {
   }
 
   get(id: string): HostSummary | undefined {
-    return this.hosts.get(id);
+    return this.hosts.get(id)?.summary;
   }
 
   /** Every host in id order; the array is the caller's own. */
   list(): HostSummary[] {
-    this.sorted ??= [...this.hosts.values()].sort((a, b) => byId(a.id, b.id));
+    this.sorted ??= Array.from(this.hosts.values(), (e) => e.summary).sort((a, b) => byId(a.id, b.id));
     return this.sorted.slice();
   }
 }
