@@ -120,9 +120,9 @@ class CommitGatedStore extends MemoryStore {
   }
 }
 
-describe('acks go out a bounded number per turn of the event loop', () => {
-  it('acks every agent of a commit with a budget of one ack per turn', async () => {
-    const { server, port } = await startLoopbackServer({ agentAcksPerTurn: 1 });
+describe('acks go out at a bounded rate', () => {
+  it('acks every agent of a commit with a budget of one ack per window', async () => {
+    const { server, port } = await startLoopbackServer({ agentAcksPerWindow: 1 });
     const agents = await Promise.all(['a', 'b', 'c', 'd'].map((id) => agentSocket(port, id)));
     for (const a of agents) a.send(1);
     for (const a of agents) await until(() => a.acks().length === 1, 5000, 'every first ack');
