@@ -1,12 +1,13 @@
 // What holds the server's main thread when a delivery is late. Starts a `tidemark server` by its checkout's
 // launcher with a CPU profile (--cpu-prof) and bench/stall-probe.mjs preloaded (it logs every turn of the main
-// thread's event loop that kept its timers waiting --min-ms or more), feeds it N hosts from bench/ingest-load.mjs
-// (the ladder's generator) and watches 100 hosts from a dashboard WebSocket as ingest-peers.mjs does (latency:
-// sample timestamp -> dashboard). Over the measurement window it prints: delivery p50/p99/max; the stalls (count,
-// p50/max, share of the window); how many deliveries over 250 ms had a stall between their timestamp and their
-// arrival; the generator's own worst lag (it shares the cores: a late generator stamps late samples); and what the
-// main thread ran in each stall, from the profile's samples inside it: the outermost project frames (dist/) of
-// each sample, grouped, so a stall reads as e.g. "maintain > flush > takeBatch".
+// thread's event loop that kept its timers waiting --min-ms or more, and when each ack went out), feeds it N
+// hosts from bench/ingest-load.mjs (the ladder's generator) and watches 100 hosts from a dashboard WebSocket as
+// ingest-peers.mjs does (latency: sample timestamp -> dashboard). Over the measurement window it prints:
+// delivery p50/p99/max; the stalls (count, p50/max, share of the window); how many deliveries over 250 ms had a
+// stall between their timestamp and their arrival; how bunched the acks went out; the generator's own worst lag
+// (it shares the cores: a late generator stamps late samples); and what the main thread ran in each stall, from
+// the profile's samples inside it: the outermost project frames (dist/) of each sample, grouped, so a stall
+// reads as e.g. "maintain > flush > prepare".
 // Usage: node bench/stall-trace.mjs [--hosts 6000] [--warmup 40] [--measure 30] [--port 24080] [--min-ms 40]
 //   [--tidemark-dir DIR] [--keep DIR]   (keeps the profile, the stall log and the deliveries there)
 //   (run `npm run build` first)
@@ -40,6 +41,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'stall-trace-'));
 const profDir = path.join(dir, 'prof');
 mkdirSync(profDir);
 const stallLog = path.join(dir, 'stalls.jsonl');
+const ackLog = path.join(dir, 'acks.jsonl');
 const base = `http://127.0.0.1:${port}`;
 const server = spawn(
   path.join(tidemarkDir, 'bin', 'tidemark'),
@@ -55,6 +57,8 @@ const server = spawn(
       TIDEMARK_SERVER_NODE_FLAGS: `--cpu-prof --cpu-prof-dir=${profDir} --import=${path.join(here, 'stall-probe.mjs')}`,
       STALL_PROBE_LOG: stallLog,
       STALL_PROBE_MIN_MS: String(minMs),
+      STALL_PROBE_ACK_LOG: ackLog,
+      STALL_PROBE_TREE: tidemarkDir,
     },
   },
 );
@@ -128,6 +132,7 @@ function report({ t0, t1, load, deliveries, ingested, genLagMs }) {
   console.log(
     `deliveries over ${LATE_MS} ms: ${late.length}; with a stall between timestamp and arrival: ${held.length}`,
   );
+  ackBursts(t0, t1);
   const profile = mainProfile();
   if (!profile) return console.log('no profile written');
   const groups = new Map();
@@ -148,6 +153,31 @@ function report({ t0, t1, load, deliveries, ingested, genLagMs }) {
   console.log('\nacross all stalls: ms of samples, stalls it ran in, outermost project frames');
   for (const [k, g] of [...groups].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15))
     console.log(`${fmt(g.ms, 0).padStart(6)} ${String(g.stalls).padStart(4)}  ${k}`);
+}
+
+/**
+ * How the acks went out over the window (the probe's log of ws sends): the most in one 10 ms stretch, and the
+ * share of all acks in the busiest 2 % of the stretches (spread evenly, about 2 %).
+ */
+function ackBursts(t0, t1) {
+  let times;
+  try {
+    times = readFileSync(ackLog, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((l) => JSON.parse(l))
+      .filter((t) => t >= t0 && t <= t1);
+  } catch {
+    return console.log('acks: none logged');
+  }
+  const bins = new Map();
+  for (const t of times) bins.set(Math.floor(t / 10), (bins.get(Math.floor(t / 10)) ?? 0) + 1);
+  const counts = [...bins.values()].sort((a, b) => b - a);
+  const top = counts.slice(0, Math.ceil((t1 - t0) / 10 / 50)).reduce((a, b) => a + b, 0);
+  console.log(
+    `acks sent: ${times.length}, most in 10 ms ${counts[0] ?? 0}, ` +
+      `${fmt((100 * top) / Math.max(1, times.length))} % of them in the busiest 2 % of 10 ms stretches`,
+  );
 }
 
 /** The main thread's profile: the larger of the files (the other is the history writer thread's). */
