@@ -9,6 +9,7 @@ import { LimitedLog } from '../shared/log-limit.js';
 import { SeriesLimits, type SeriesLimitOptions } from './series-limits.js';
 import { AgentSession } from './agent-session.js';
 import { IngestQueue } from './ingest-queue.js';
+import { AckPacer } from './ack-pacer.js';
 
 export interface AgentEndpointOptions {
   store: Store;
@@ -38,6 +39,8 @@ export interface AgentEndpointOptions {
    * e.g. to try agents against one that speaks only protocol 2.
    */
   maxProtocol?: number;
+  /** Acks sent at most in a window of ACK_WINDOW_MS (ack-pacer.ts; default ACKS_PER_WINDOW). */
+  acksPerWindow?: number;
   /** Bad-frame log lines a minute (default 10). */
   logLinesPerMinute?: number;
 }
@@ -60,7 +63,9 @@ export class AgentEndpoint {
   readonly limitedLog: LimitedLog;
   /** Every connection's frames, handled in slices so the event loop keeps answering (see ingest-queue.ts). */
   readonly ingest = new IngestQueue();
-  /** Acks waiting for their connection's spacing (ACK_INTERVAL_MS); close() sends them at once. */
+  /** Due acks, at a bounded rate (see ack-pacer.ts). */
+  readonly acks: AckPacer;
+  /** Acks waiting for their connection's spacing (ACK_INTERVAL_MS) or their turn; close() sends them at once. */
   readonly pendingAcks = new Set<() => void>();
   /** Connections closed for sending no hello in time. */
   helloTimeouts = 0;
@@ -74,6 +79,7 @@ export class AgentEndpoint {
   constructor(readonly opts: AgentEndpointOptions) {
     this.seriesLimits = new SeriesLimits(opts.store, opts.seriesLimits);
     this.limitedLog = new LimitedLog(opts.log, opts.logLinesPerMinute);
+    this.acks = new AckPacer(opts.acksPerWindow);
   }
 
   /** Serves one authenticated agent connection; `who` says which agent ids it may write as. */

@@ -312,10 +312,14 @@ export class AgentSession {
     this.ackQueued = true;
     const wait = this.lastAckAt + ACK_INTERVAL_MS - performance.now();
     // A commit resolves all its waiters at once: a microtask runs after every one of them.
-    if (wait <= 0 || this.endpoint.closing) return queueMicrotask(this.sendAck);
-    this.ackTimer = setTimeout(this.sendAck, wait);
+    if (this.endpoint.closing) return queueMicrotask(this.sendAck);
     this.endpoint.pendingAcks.add(this.sendAck);
+    if (wait <= 0) return queueMicrotask(this.paceAck);
+    this.ackTimer = setTimeout(this.paceAck, wait);
   }
+
+  /** An ack that is due goes out in its turn among the fleet's (ack-pacer.ts: no burst of a fleet's acks). */
+  private readonly paceAck = (): void => this.endpoint.acks.submit(this.sendAck);
 
   /** Sends the ack of the highest durable sequence (also called by the endpoint as it closes). */
   private readonly sendAck = (): void => {

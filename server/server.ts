@@ -52,6 +52,8 @@ export interface ServerOptions {
   maxBadFrames?: number;
   /** The highest agent protocol accepted (default PROTOCOL_VERSION; see AgentEndpointOptions.maxProtocol). */
   agentMaxProtocol?: number;
+  /** Agent acks sent at most in a window of 10 ms (server/ack-pacer.ts). */
+  agentAcksPerWindow?: number;
   /** Log lines of one kind a peer can cause, a minute (default 10); the rest are counted in /metrics. */
   logLinesPerMinute?: number;
   /** Unread bytes a dashboard client may keep for dashboardSlowGraceMs before it is dropped. */
@@ -150,6 +152,7 @@ export class TidemarkServer {
       rateBurst: this.opts.agentRate?.burst,
       maxBadFrames: this.opts.maxBadFrames,
       maxProtocol: this.opts.agentMaxProtocol,
+      acksPerWindow: this.opts.agentAcksPerWindow,
       logLinesPerMinute: this.opts.logLinesPerMinute,
       maxFutureMs: this.opts.maxFutureMs,
       maxPastMs: this.opts.maxPastMs,

@@ -13,7 +13,7 @@ const T0 = Math.floor((Date.now() - 10 * 60_000) / 1000) * 1000;
 
 type Reply = { type: string; seq?: number; at: number };
 
-async function agentSocket(port: number) {
+async function agentSocket(port: number, agentId = 'a') {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/agent`, { headers: { Authorization: 'Bearer t' } });
   onTestFinished(() => ws.terminate());
   const received: Reply[] = [];
@@ -23,9 +23,9 @@ async function agentSocket(port: number) {
     JSON.stringify({
       type: 'hello',
       protocol: 3,
-      agentId: 'a',
+      agentId,
       session: 's',
-      hostname: 'a',
+      hostname: agentId,
       agentVersion: 't',
       inventory: null,
     }),
@@ -119,6 +119,17 @@ class CommitGatedStore extends MemoryStore {
     for (const resolve of this.sealed.splice(0)) resolve();
   }
 }
+
+describe('acks go out at a bounded rate', () => {
+  it('acks every agent of a commit with a budget of one ack per window', async () => {
+    const { server, port } = await startLoopbackServer({ agentAcksPerWindow: 1 });
+    const agents = await Promise.all(['a', 'b', 'c', 'd'].map((id) => agentSocket(port, id)));
+    for (const a of agents) a.send(1);
+    for (const a of agents) await until(() => a.acks().length === 1, 5000, 'every first ack');
+    expect(agents.map((a) => a.acks()[0]!.seq)).toEqual([1, 1, 1, 1]);
+    expect(server.agents.acks.length).toBe(0);
+  });
+});
 
 describe('acks wait per commit', () => {
   it('names the newest batch of the commit that landed, never one of a later commit', async () => {
