@@ -4,6 +4,13 @@ import { WAL_FIELDS, type CommitBatch } from './history-writer.js';
 import { MAX_CHUNK_SAMPLES, MAX_CHUNK_SPAN_MS } from './schema.js';
 import { StagedRows, STAGED_ROWS, type Block } from './staged-rows.js';
 
+/**
+ * Heads due in the same slot are sealed by the same commit, and staged blocks go into the heads as slots pass.
+ * A tenth of a second: by the second, a fleet's seals and staged rows went in at each second's first commit,
+ * one synchronous stretch a second that every frame arriving meanwhile waited behind.
+ */
+const DUE_SLOT_MS = 100;
+
 /** Per-series numbers, indexed by series id: no object (and no boxed double) per series for the garbage collector to trace. */
 class SeriesColumns {
   /** The newest sample's time and value (NaN for null), whatever its chunk. */
@@ -82,7 +89,7 @@ export class Appender {
   /** Chunks sealed for the next commit: CHUNK_FIELDS numbers each (as in CommitBatch), their bytes in sealedBytes. */
   private sealed: number[] = [];
   private readonly sealedBytes = new ByteWriter(1 << 20);
-  /** Heads due to be sealed, by the second they are due. */
+  /** Heads due to be sealed, by the slot (DUE_SLOT_MS) they are due in. */
   private readonly due = new Map<number, number[]>();
   private dueCursor: number;
   /** Log rows below this hold only samples already in chunks (recomputed every few seconds; a stale value only trims less). */
@@ -93,7 +100,7 @@ export class Appender {
     private readonly o: AppenderOptions,
   ) {
     this.nextWalId = maxStoredWalId + 1;
-    this.dueCursor = Math.floor(o.now() / 1000);
+    this.dueCursor = Math.floor(o.now() / DUE_SLOT_MS);
     // Staged rows go into the heads well before their heads are due, so no head starts after its due second.
     this.staged = new StagedRows((id, b, c, from) => this.pushRows(id, b, c, from), o.chunkAgeMs / 3);
   }
@@ -232,17 +239,17 @@ export class Appender {
     }
   }
 
-  /** A head begins: its log row, and its due second (the chunk age from `now`, staggered per series). */
+  /** A head begins: its log row, and its due slot (the chunk age from `now`, staggered per series). */
   private startHead(id: number, walId: number, now: number): void {
     const c = this.cols;
     c.walFrom[id] = walId;
     // Stagger the sealing over a second chunk age so a fleet's heads are not all written in the same second.
     const dueAt = (c.dueAt[id] = now + this.o.chunkAgeMs + (id % 60) * (this.o.chunkAgeMs / 60));
-    // (A head started from rows staged past its due second is sealed at the next sweep, not never.)
-    const second = Math.max(Math.floor(dueAt / 1000), this.dueCursor);
-    const list = this.due.get(second);
+    // (A head started from rows staged past its due slot is sealed at the next sweep, not never.)
+    const slot = Math.max(Math.floor(dueAt / DUE_SLOT_MS), this.dueCursor);
+    const list = this.due.get(slot);
     if (list) list.push(id);
-    else this.due.set(second, [id]);
+    else this.due.set(slot, [id]);
   }
 
   /** A series' head with every sample appended so far in it (history-reader.ts reads it). */
@@ -267,7 +274,7 @@ export class Appender {
 
   /** Seals the heads that have reached their age. */
   sealDue(now: number): void {
-    const until = Math.floor(now / 1000);
+    const until = Math.floor(now / DUE_SLOT_MS);
     if (this.dueCursor <= until) this.staged.sweep(now);
     for (; this.dueCursor <= until; this.dueCursor++) {
       const ids = this.due.get(this.dueCursor);
@@ -276,7 +283,8 @@ export class Appender {
       for (const id of ids) {
         this.staged.settle(id);
         // A head sealed early and started again has a later due time of its own.
-        if (this.heads.count[id]! > 0 && Math.floor(this.cols.dueAt[id]! / 1000) <= this.dueCursor) this.seal(id);
+        if (this.heads.count[id]! > 0 && Math.floor(this.cols.dueAt[id]! / DUE_SLOT_MS) <= this.dueCursor)
+          this.seal(id);
       }
     }
   }

@@ -93,4 +93,35 @@ describe('appender (heads and write-ahead log rows)', () => {
     expect(parts.samples).toBe(1);
     expect(readRow(parts.walBytes.subarray(parts.wal[3], parts.wal[4]))).toEqual([[3, 1]]);
   });
+
+  it('seals heads due in one second at the commits of their tenths of it, not all at its first', () => {
+    let now = 1000;
+    const a = new Appender(0, {
+      now: () => now,
+      chunkAgeMs: 60_000,
+      commitSamples: 1000,
+      isSeries: (id) => id === 0 || id === 60,
+      onPending: () => {},
+    });
+    a.ensure(61);
+    // Ids 0 and 60 share the stagger (id % 60 = 0): due 60 s after their heads began, at 61 000 and 61 500.
+    a.appendValues(1000, [0], [1]);
+    now = 1500;
+    a.appendValues(1500, [60], [2]);
+    a.settleAll();
+    a.take();
+    const sealedIds = () => {
+      const { chunks } = a.take();
+      return Array.from({ length: chunks.length / CHUNK_FIELDS }, (_, i) => chunks[i * CHUNK_FIELDS]);
+    };
+    a.sealDue((now = 60_999));
+    expect(sealedIds()).toEqual([]);
+    // 61 050: the slot of 61 000 has come, the slot of 61 500 not yet (by the second, both went now).
+    a.sealDue((now = 61_050));
+    expect(sealedIds()).toEqual([0]);
+    a.sealDue((now = 61_450));
+    expect(sealedIds()).toEqual([]);
+    a.sealDue((now = 61_520));
+    expect(sealedIds()).toEqual([60]);
+  });
 });
