@@ -7,8 +7,8 @@ import { AGENT_BUNDLE } from '../helpers/bundle.js';
 import { serverProcess } from '../helpers/process.js';
 
 /**
- * The server unmasks client frames with bufferutil (ws's own native helper, a dependency since issue 20):
- * ws loads it when it is installed and calls it for frames of 32 bytes and more. The agent's bundle leaves
+ * The server unmasks client frames with bufferutil (ws's own native helper, an optional dependency since
+ * issue 20): ws loads it when it is installed and calls it for frames of 32 bytes and more. The agent's bundle leaves
  * it out (scripts/build-agent.mjs): the agent keeps ws's JS mask and no native library.
  */
 type Unmask = (buffer: Buffer, mask: Buffer) => void;
