@@ -62,6 +62,10 @@ await build({
   // and zlib as it loads but uses them only for wss:// and permessage-deflate: those three load on first
   // use (their objects are stand-ins until then): 0.1-0.6 MB less RSS for a ws:// agent (BENCHMARKS.md).
   banner: { js: LAZY_REQUIRE },
+  // ws's own switch, fixed at build time: the agent masks one small frame a second and keeps ws's JS
+  // mask, without bufferutil's loader and native library (the server's package; BENCHMARKS.md, issue 20
+  // session 29). Bundled, bufferutil would fall back to its JS copy anyway (no __dirname to find its binary).
+  define: { 'process.env.WS_NO_BUFFER_UTIL': '"1"' },
   plugins: [WS_CRYPTO, WS_HTTP],
   logLevel: 'warning',
 });
