@@ -41,6 +41,8 @@ export class ExtrasMemo {
   /** Where the elements of `states` lie in `bytes`; null when the scanner could not tell. */
   private spans: Spans | null = null;
   private pending: Pending | null = null;
+  /** How the last extras were recalled (for tests): the same bytes, some elements anew, or not at all. */
+  lastRecall: 'same bytes' | 'elements' | 'none' = 'none';
 
   /**
    * What `frame[start, end)` decodes to, when that follows from the last good
@@ -51,11 +53,16 @@ export class ExtrasMemo {
   recall(frame: Uint8Array, start: number, end: number): DecodedExtras | null {
     const known = this.bytes;
     const n = end - start;
+    this.lastRecall = 'none';
     if (known === null || this.decoded === null || n > MAX_REMEMBERED_EXTRAS_BYTES) return null;
     const m = this.length;
-    if (n === m && known.compare(frame, start, end, 0, m) === 0) return this.decoded;
+    if (n === m && known.compare(frame, start, end, 0, m) === 0) {
+      this.lastRecall = 'same bytes';
+      return this.decoded;
+    }
     if (this.spans === null || this.decoded.states === undefined) return null;
     this.pending = this.byElements(frame, start, n);
+    if (this.pending) this.lastRecall = 'elements';
     return this.pending?.decoded ?? null;
   }
 
