@@ -3,8 +3,9 @@
  * shared/wire-binary.ts): the header checked field by field, the values
  * copied into a Float64Array in one move, and the JSON extras — new series,
  * collector statuses, states — through the very checks of a protocol-2 batch
- * (server/agent-frames.ts), unless they are the bytes of the session's last
- * good extras (server/extras-memo.ts). A property test
+ * (server/agent-frames.ts), unless they follow from the session's last good
+ * extras (server/extras-memo.ts: the same bytes, or changes inside elements
+ * of `states`, which alone are parsed and checked). A property test
  * (test/server/binary-batches.test.ts) holds this decoder to the JSON one.
  */
 import { MAX_BATCH_SAMPLES } from '../shared/wire-limits.js';
@@ -66,7 +67,7 @@ function decodeBinaryBatch(frame: Uint8Array, table: SessionSeries): DecodedBatc
   else decodeExtras(extras, batch);
   applyDefs(table, defined, batch);
   // Only now is the whole frame known to be good.
-  if (h.extrasBytes && !known && extras.defs === undefined) table.extras.remember(frame, at.extras, at.length, batch);
+  if (h.extrasBytes && extras.defs === undefined) table.extras.remember(frame, at.extras, at.length, batch, known);
   return batch;
 }
 

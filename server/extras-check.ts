@@ -87,20 +87,30 @@ function withinLimits(v: unknown, depth: number, limits: JsonLimits, budget: Bud
   return true;
 }
 
+/**
+ * One element of `states` as stateSchema would return it, or null when it
+ * breaks a rule. The one rule across elements is their count (MAX_STATES):
+ * the element-wise memo (extras-memo.ts) checks that itself.
+ */
+export function stateByHand(s: unknown): WireState | null {
+  if (!isRecord(s)) return REFUSED;
+  const { kind, key, value } = s;
+  if (!isName(kind)) return REFUSED;
+  if (typeof key !== 'string' || key.length < 1 || key.length > MAX_STATE_KEY_LENGTH || FORBIDDEN_KEYS.has(key))
+    return REFUSED;
+  // z.record wants a plain object; JSON.parse makes no other kind.
+  if (!isRecord(value) || Object.getPrototypeOf(value) !== Object.prototype) return REFUSED;
+  if (!withinLimits(value, 0, STATE_VALUE_LIMITS, { nodes: STATE_VALUE_LIMITS.maxNodes })) return REFUSED;
+  return { kind, key, value: { ...value } };
+}
+
 function statesOf(v: unknown): WireState[] | null {
   if (!Array.isArray(v) || v.length > MAX_STATES) return REFUSED;
   const out: WireState[] = new Array<WireState>(v.length);
   for (let i = 0; i < v.length; i++) {
-    const s: unknown = v[i];
-    if (!isRecord(s)) return REFUSED;
-    const { kind, key, value } = s;
-    if (!isName(kind)) return REFUSED;
-    if (typeof key !== 'string' || key.length < 1 || key.length > MAX_STATE_KEY_LENGTH || FORBIDDEN_KEYS.has(key))
-      return REFUSED;
-    // z.record wants a plain object; JSON.parse makes no other kind.
-    if (!isRecord(value) || Object.getPrototypeOf(value) !== Object.prototype) return REFUSED;
-    if (!withinLimits(value, 0, STATE_VALUE_LIMITS, { nodes: STATE_VALUE_LIMITS.maxNodes })) return REFUSED;
-    out[i] = { kind, key, value: { ...value } };
+    const s = stateByHand(v[i]);
+    if (!s) return REFUSED;
+    out[i] = s;
   }
   return out;
 }
