@@ -170,8 +170,35 @@ export function replsetReasons(sets: ReplsetState[]): HealthReason[] {
   return out;
 }
 
+/**
+ * The reasons one kind of a host's states gives. A state's value is checked for size only on the way in, not
+ * for shape: one an agent sends in a shape this code does not expect is a reason of its own, not an exception
+ * that would fail every overview of the fleet.
+ */
+function fromStates(kind: string, reasons: () => HealthReason[]): HealthReason[] {
+  try {
+    return reasons();
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return [{ health: 'warn', text: `${kind} states not understood (${why})` }];
+  }
+}
+
 /** Every reason a host is not ok, worst first; empty when it is. */
 export function hostReasons(h: HostSummary, g: HostGauges | undefined, now: number): HealthReason[] {
+  const reasons = [
+    ...agentReasons(h, now),
+    ...fromStates(RAID_STATE_KIND, () => raidReasons(Object.values(h.states[RAID_STATE_KIND] ?? {}))),
+    ...fromStates(LOGPATH_STATE_KIND, () => logPathReasons(h)),
+    ...(h.connected ? diskReasons(g) : []),
+    ...fromStates(MONGOD_STATE_KIND, () => mongodReasons(h, h.connected ? g : undefined)),
+    ...fromStates(REPLSET_STATE_KIND, () => replsetReasons(Object.values(h.states[REPLSET_STATE_KIND] ?? {}))),
+  ];
+  // Stable: within a level, the order above (agent, RAID, log paths, disks, mongod, replica set).
+  return reasons.sort((a, b) => HEALTH_RANK[b.health] - HEALTH_RANK[a.health]);
+}
+
+function logPathReasons(h: HostSummary): HealthReason[] {
   // With several mongods, each instance's config-file and running checks arrive as mongod_running states; a check
   // that could not run (mongod down) is that mongod's reason, not a log-path one.
   const checks = [
@@ -179,24 +206,10 @@ export function hostReasons(h: HostSummary, g: HostGauges | undefined, now: numb
     ...Object.values(h.states[MONGOD_RUNNING_STATE_KIND] ?? {}).filter((c) => !c.error),
   ];
   const failing = checks.filter((c) => !c.ok);
+  if (!failing.length) return [];
   const errors = failing.reduce((n, c) => n + Math.max(1, c.counts.error), 0);
-  const reasons = [
-    ...agentReasons(h, now),
-    ...raidReasons(Object.values(h.states[RAID_STATE_KIND] ?? {})),
-    ...(failing.length
-      ? [
-          {
-            health: 'bad' as const,
-            text: `log paths: ${errors} error${errors === 1 ? '' : 's'} (${failing.map((c) => c.check).join(', ')})`,
-          },
-        ]
-      : []),
-    ...(h.connected ? diskReasons(g) : []),
-    ...mongodReasons(h, h.connected ? g : undefined),
-    ...replsetReasons(Object.values(h.states[REPLSET_STATE_KIND] ?? {})),
-  ];
-  // Stable: within a level, the order above (agent, RAID, log paths, disks, mongod, replica set).
-  return reasons.sort((a, b) => HEALTH_RANK[b.health] - HEALTH_RANK[a.health]);
+  const text = `log paths: ${errors} error${errors === 1 ? '' : 's'} (${failing.map((c) => c.check).join(', ')})`;
+  return [{ health: 'bad', text }];
 }
 
 /** The verdict and its one line: the worst reason, and how many more there are. */

@@ -34,6 +34,23 @@ const mongodUp = {
 const texts = (h: HostSummary, g?: HostGauges) => hostReasons(h, g, NOW).map((r) => `${r.health}: ${r.text}`);
 
 describe('health verdicts', () => {
+  it('words states an agent sent in a shape the verdicts do not expect as reasons, and judges the rest', () => {
+    // State values are checked for size only on the way in: a log-path check with no counts, and a degraded
+    // array with no disk figures, are an agent's to send (or a newer agent's shape).
+    const h = host({
+      states: {
+        logpaths: { x: { ok: false } },
+        raid_array: { md0: { name: 'md0', degraded: true } },
+        mongod: mongodUp,
+      },
+    });
+    expect(texts(h, gauges({ queued: 12 }))).toEqual([
+      "warn: raid_array states not understood (Cannot read properties of undefined (reading 'missing'))",
+      "warn: logpaths states not understood (Cannot read properties of undefined (reading 'error'))",
+      'warn: mongod 12 operations queued',
+    ]);
+  });
+
   it('is ok with nothing to say', () => {
     expect(verdict(hostReasons(host(), gauges(), NOW))).toEqual({ health: 'ok', reason: 'ok' });
   });
