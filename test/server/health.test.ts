@@ -42,7 +42,7 @@ describe('health verdicts', () => {
         logpaths: { x: { ok: false } },
         raid_array: { md0: { name: 'md0', degraded: true } },
         mongod: mongodUp,
-      },
+      } as unknown as HostSummary['states'],
     });
     expect(texts(h, gauges({ queued: 12 }))).toEqual([
       "warn: raid_array states not understood (Cannot read properties of undefined (reading 'missing'))",
