@@ -17,7 +17,7 @@ export const ACK_WINDOW_MS = 10;
  * spread.
  */
 export class AckPacer {
-  private readonly waiting: ((() => void) | undefined)[] = [];
+  private readonly waiting: ((() => boolean) | undefined)[] = [];
   private head = 0;
   private windowStart = -Infinity;
   private sentInWindow = 0;
@@ -33,8 +33,12 @@ export class AckPacer {
     return this.waiting.length - this.head;
   }
 
-  /** Calls `send` now if the current window's budget allows and none wait, else after those waiting. */
-  submit(send: () => void): void {
+  /**
+   * Calls `send` now if the current window's budget allows and none wait, else after those waiting. `send`
+   * says whether it sent: an ack taken back meanwhile (its connection closed, its session replaced) costs
+   * no budget.
+   */
+  submit(send: () => boolean): void {
     if (this.length === 0) {
       const now = performance.now();
       if (now - this.windowStart >= this.windowMs) {
@@ -42,12 +46,17 @@ export class AckPacer {
         this.sentInWindow = 0;
       }
       if (this.sentInWindow < this.perWindow) {
-        this.sentInWindow++;
-        return send();
+        if (send()) this.sentInWindow++;
+        return;
       }
     }
     this.waiting.push(send);
-    this.timer ??= setTimeout(this.drain, this.windowStart + this.windowMs - performance.now());
+    this.arm(this.windowStart + this.windowMs - performance.now());
+  }
+
+  private arm(ms: number): void {
+    // Unref'd: acks waiting for their window never hold a stopping process open (close() sends them at once).
+    this.timer ??= setTimeout(this.drain, ms).unref();
   }
 
   /** A new window: its budget goes to the acks that wait, oldest first. */
@@ -55,21 +64,24 @@ export class AckPacer {
     this.timer = null;
     this.windowStart = performance.now();
     this.sentInWindow = 0;
-    while (this.length > 0 && this.sentInWindow < this.perWindow) {
-      const send = this.waiting[this.head]!;
-      this.waiting[this.head++] = undefined;
-      this.sentInWindow++;
-      send();
+    try {
+      while (this.length > 0 && this.sentInWindow < this.perWindow) {
+        const send = this.waiting[this.head]!;
+        this.waiting[this.head++] = undefined;
+        if (send()) this.sentInWindow++;
+      }
+    } finally {
+      // Even if a send threw, the acks behind it still get their windows.
+      if (this.length === 0) {
+        this.waiting.length = 0;
+        this.head = 0;
+      } else {
+        if (this.head > 4096) {
+          this.waiting.splice(0, this.head);
+          this.head = 0;
+        }
+        this.arm(this.windowMs);
+      }
     }
-    if (this.length === 0) {
-      this.waiting.length = 0;
-      this.head = 0;
-      return;
-    }
-    if (this.head > 4096) {
-      this.waiting.splice(0, this.head);
-      this.head = 0;
-    }
-    this.timer = setTimeout(this.drain, this.windowMs);
   };
 }

@@ -66,7 +66,7 @@ export class AgentEndpoint {
   /** Due acks, at a bounded rate (see ack-pacer.ts). */
   readonly acks: AckPacer;
   /** Acks waiting for their connection's spacing (ACK_INTERVAL_MS) or their turn; close() sends them at once. */
-  readonly pendingAcks = new Set<() => void>();
+  readonly pendingAcks = new Set<() => boolean>();
   /** Connections closed for sending no hello in time. */
   helloTimeouts = 0;
 

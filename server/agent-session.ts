@@ -77,6 +77,8 @@ export class AgentSession {
   /** When the last ack went out, and the timer of the next while acks are spaced (ACK_INTERVAL_MS). */
   private lastAckAt = -Infinity;
   private ackTimer: NodeJS.Timeout | null = null;
+  /** Counts the acks queued: a place in the pacer's line is good for the ack it was taken for only. */
+  private ackTicket = 0;
   private badInARow = 0;
   private alive = true;
   private readonly table = new SessionSeries();
@@ -310,6 +312,7 @@ export class AgentSession {
     if (seq > this.durableSeq) this.durableSeq = seq;
     if (this.ackQueued) return;
     this.ackQueued = true;
+    this.ackTicket++;
     const wait = this.lastAckAt + ACK_INTERVAL_MS - performance.now();
     // A commit resolves all its waiters at once: a microtask runs after every one of them.
     if (this.endpoint.closing) return queueMicrotask(this.sendAck);
@@ -318,14 +321,22 @@ export class AgentSession {
     this.ackTimer = setTimeout(this.paceAck, wait);
   }
 
-  /** An ack that is due goes out in its turn among the fleet's (ack-pacer.ts: no burst of a fleet's acks). */
-  private readonly paceAck = (): void => this.endpoint.acks.submit(this.sendAck);
+  /**
+   * An ack that is due goes out in its turn among the fleet's (ack-pacer.ts: no burst of a fleet's acks).
+   * Its place in line is for this queued ack only: if it is taken back meanwhile (a second hello, the
+   * connection closing) and another queued, the place sends nothing, and the other waits for its own spacing.
+   */
+  private readonly paceAck = (): void => {
+    const ticket = this.ackTicket;
+    this.endpoint.acks.submit(() => ticket === this.ackTicket && this.sendAck());
+  };
 
-  /** Sends the ack of the highest durable sequence (also called by the endpoint as it closes). */
-  private readonly sendAck = (): void => {
-    if (!this.unqueueAck()) return;
+  /** Sends the ack of the highest durable sequence (also called by the endpoint as it closes); false if none was queued. */
+  private readonly sendAck = (): boolean => {
+    if (!this.unqueueAck()) return false;
     this.lastAckAt = performance.now();
     this.send({ type: 'ack', seq: this.durableSeq });
+    return true;
   };
 
   /** Takes back the ack about to go out, if one is (its timer, its place among the endpoint's pending acks). */
@@ -392,8 +403,8 @@ export class AgentSession {
 
   private onClose(): void {
     clearInterval(this.heartbeat);
-    if (this.ackTimer) clearTimeout(this.ackTimer);
-    this.endpoint.pendingAcks.delete(this.sendAck);
+    // Taken back: its place in the ack pacer's line, if it has one, then sends nothing and costs no budget.
+    this.unqueueAck();
     clearTimeout(this.helloDeadline);
     this.endpoint.ingest.forget(this.ws);
     const { live, opts } = this.endpoint;

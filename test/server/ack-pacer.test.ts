@@ -9,7 +9,7 @@ describe('the ack pacer sends at most its budget per window, in the order acks c
   it('sends 3 of 7 at once, 3 when the 10 ms window ends, the last 10 ms after that', () => {
     const pacer = new AckPacer(3, 10);
     const sent: number[] = [];
-    for (let i = 0; i < 7; i++) pacer.submit(() => sent.push(i));
+    for (let i = 0; i < 7; i++) pacer.submit(() => sent.push(i) > 0);
     expect(sent).toEqual([0, 1, 2]);
     expect(pacer.length).toBe(4);
     vi.advanceTimersByTime(9);
@@ -26,10 +26,10 @@ describe('the ack pacer sends at most its budget per window, in the order acks c
   it('starts the next window 10 ms after the first ack of this one, not after the ack that found it full', () => {
     const pacer = new AckPacer(2, 10);
     const sent: string[] = [];
-    pacer.submit(() => sent.push('a')); // t = 0: the window opens
+    pacer.submit(() => sent.push('a') > 0); // t = 0: the window opens
     vi.advanceTimersByTime(6);
-    pacer.submit(() => sent.push('b'));
-    pacer.submit(() => sent.push('c')); // t = 6: full, c waits for t = 10
+    pacer.submit(() => sent.push('b') > 0);
+    pacer.submit(() => sent.push('c') > 0); // t = 6: full, c waits for t = 10
     vi.advanceTimersByTime(3);
     expect(sent).toEqual(['a', 'b']);
     vi.advanceTimersByTime(1);
@@ -39,11 +39,11 @@ describe('the ack pacer sends at most its budget per window, in the order acks c
   it("counts the acks a window's first moment sent: a new one in that window waits for the next", () => {
     const pacer = new AckPacer(2, 10);
     const sent: string[] = [];
-    for (const k of ['a', 'b', 'c', 'd']) pacer.submit(() => sent.push(k));
+    for (const k of ['a', 'b', 'c', 'd']) pacer.submit(() => sent.push(k) > 0);
     vi.advanceTimersByTime(10); // t = 10: c and d fill the new window
     expect(sent).toEqual(['a', 'b', 'c', 'd']);
     vi.advanceTimersByTime(5);
-    pacer.submit(() => sent.push('e')); // t = 15, same window: waits
+    pacer.submit(() => sent.push('e') > 0); // t = 15, same window: waits
     expect(sent).toHaveLength(4);
     vi.advanceTimersByTime(5); // t = 20
     expect(sent).toEqual(['a', 'b', 'c', 'd', 'e']);
@@ -52,18 +52,42 @@ describe('the ack pacer sends at most its budget per window, in the order acks c
   it('opens a fresh window for an ack once the last one has passed', () => {
     const pacer = new AckPacer(1, 10);
     const sent: string[] = [];
-    pacer.submit(() => sent.push('a'));
+    pacer.submit(() => sent.push('a') > 0);
     vi.advanceTimersByTime(10);
-    pacer.submit(() => sent.push('b'));
+    pacer.submit(() => sent.push('b') > 0);
     expect(sent).toEqual(['a', 'b']);
   });
 
   it('sends 80 acks at once with the default budget, and the 81st 10 ms later', () => {
     const pacer = new AckPacer();
     let sent = 0;
-    for (let i = 0; i < 81; i++) pacer.submit(() => sent++);
+    for (let i = 0; i < 81; i++) pacer.submit(() => ++sent > 0);
     expect(sent).toBe(80);
     vi.advanceTimersByTime(10);
     expect(sent).toBe(81);
+  });
+
+  it('gives no budget to an ack taken back before its turn: the one behind it goes in its window', () => {
+    const pacer = new AckPacer(1, 10);
+    const sent: string[] = [];
+    pacer.submit(() => sent.push('a') > 0); // t = 0: the window's one ack
+    pacer.submit(() => false); // taken back before its turn (its connection closed)
+    pacer.submit(() => sent.push('c') > 0);
+    vi.advanceTimersByTime(10); // t = 10: the taken-back one sends nothing, so c has the window
+    expect(sent).toEqual(['a', 'c']);
+    expect(pacer.length).toBe(0);
+  });
+
+  it('keeps giving windows to the acks behind one whose send threw', () => {
+    const pacer = new AckPacer(1, 10);
+    const sent: string[] = [];
+    pacer.submit(() => sent.push('a') > 0);
+    pacer.submit(() => {
+      throw new Error('a socket that throws');
+    });
+    pacer.submit(() => sent.push('c') > 0);
+    expect(() => vi.advanceTimersByTime(10)).toThrow('a socket that throws');
+    vi.advanceTimersByTime(10); // t = 20
+    expect(sent).toEqual(['a', 'c']);
   });
 });
