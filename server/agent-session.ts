@@ -222,7 +222,10 @@ export class AgentSession {
       lastSeq: this.lastSeq,
     });
     // The agent's own version back: it is within this server's range, and it is what the agent may send.
-    this.send({ type: 'welcome', protocol: msg.protocol, serverVersion: TIDEMARK_VERSION, lastSeq: this.lastSeq });
+    // The agent lets go of every batch up to the welcome's lastSeq: only those on disk. Batches stored but
+    // still waiting for their commit come again, are counted as duplicates, and are acked once it lands.
+    const durable = opts.store.durableSeq(msg.agentId, msg.session);
+    this.send({ type: 'welcome', protocol: msg.protocol, serverVersion: TIDEMARK_VERSION, lastSeq: durable });
   }
 
   /** Whether this connection may write as `agentId`; if not, says why to the agent and closes the connection. */

@@ -96,6 +96,11 @@ export class CommitPipeline {
   lastSeq(agentId: string, session: string): number {
     const pending = this.pendingSeq.get(agentId, session) ?? this.inFlight?.seqs.get(agentId, session);
     if (pending !== undefined) return pending;
+    return this.durableSeq(agentId, session);
+  }
+
+  /** The session's sequence as committed: the database's row, whatever is pending or in flight. */
+  durableSeq(agentId: string, session: string): number {
     return (this.getSeq.get(agentId, session) as { last_seq: number } | undefined)?.last_seq ?? 0;
   }
 

@@ -145,6 +145,11 @@ export class MemoryStore implements Store {
     return this.seqs.get(`${agentId}/${session}`) ?? 0;
   }
 
+  /** Nothing waits for a disk here: what is stored is as kept as it will be. */
+  durableSeq(agentId: string, session: string): number {
+    return this.lastSeq(agentId, session);
+  }
+
   setLastSeq(agentId: string, session: string, seq: number): void {
     this.seqs.set(`${agentId}/${session}`, seq);
   }

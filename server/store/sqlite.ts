@@ -247,6 +247,10 @@ export class SqliteStore implements Store {
     return this.pipeline.lastSeq(agentId, session);
   }
 
+  durableSeq(agentId: string, session: string): number {
+    return this.pipeline.durableSeq(agentId, session);
+  }
+
   /** The sequence is committed in the same transaction as its batch's log row, so a crash can neither lose nor double a batch. */
   setLastSeq(agentId: string, session: string, seq: number): void {
     this.pipeline.setLastSeq(agentId, session, seq);

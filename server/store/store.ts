@@ -48,6 +48,11 @@ export interface Store {
   knownHosts(): Map<string, number>;
   /** Highest batch sequence stored for an agent session (0 if none), so replays after a restart are de-duplicated. */
   lastSeq(agentId: string, session: string): number;
+  /**
+   * Highest batch sequence of an agent session that is on disk (0 if none): what a welcome may tell an agent it
+   * can let go of. lastSeq may name a batch still waiting for its commit, which a full disk can hold back for long.
+   */
+  durableSeq(agentId: string, session: string): number;
   setLastSeq(agentId: string, session: string, seq: number): void;
   /** The bucket size a query of this range is answered at; null where every stored point is returned. */
   resolutionFor(from: number, to: number): { stepMs: number } | null;
