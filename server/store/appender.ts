@@ -101,7 +101,7 @@ export class Appender {
   ) {
     this.nextWalId = maxStoredWalId + 1;
     this.dueCursor = Math.floor(o.now() / DUE_SLOT_MS);
-    // Staged rows go into the heads well before their heads are due, so no head starts after its due second.
+    // Staged rows go into the heads well before their heads are due, so no head starts after its due slot.
     this.staged = new StagedRows((id, b, c, from) => this.pushRows(id, b, c, from), o.chunkAgeMs / 3);
   }
 
@@ -275,17 +275,27 @@ export class Appender {
   /** Seals the heads that have reached their age. */
   sealDue(now: number): void {
     const until = Math.floor(now / DUE_SLOT_MS);
-    if (this.dueCursor <= until) this.staged.sweep(now);
-    for (; this.dueCursor <= until; this.dueCursor++) {
-      const ids = this.due.get(this.dueCursor);
-      if (!ids) continue;
-      this.due.delete(this.dueCursor);
-      for (const id of ids) {
-        this.staged.settle(id);
-        // A head sealed early and started again has a later due time of its own.
-        if (this.heads.count[id]! > 0 && Math.floor(this.cols.dueAt[id]! / DUE_SLOT_MS) <= this.dueCursor)
-          this.seal(id);
-      }
+    if (this.dueCursor > until) return;
+    this.staged.sweep(now);
+    // After a jump of the clock (a host that booted in 1970, then synced) the slots passed outnumber the slots
+    // with heads due: those are visited, in order, instead of every tenth of a second in between.
+    if (until - this.dueCursor > this.due.size) {
+      const slots = [...this.due.keys()].filter((slot) => slot <= until).sort((a, b) => a - b);
+      for (const slot of slots) this.sealSlot((this.dueCursor = Math.max(slot, this.dueCursor)));
+    } else for (; this.dueCursor < until; this.dueCursor++) this.sealSlot(this.dueCursor);
+    this.sealSlot((this.dueCursor = until));
+    this.dueCursor = until + 1;
+  }
+
+  /** Seals the heads due in `slot` (the cursor's). */
+  private sealSlot(slot: number): void {
+    const ids = this.due.get(slot);
+    if (!ids) return;
+    this.due.delete(slot);
+    for (const id of ids) {
+      this.staged.settle(id);
+      // A head sealed early and started again has a later due time of its own.
+      if (this.heads.count[id]! > 0 && Math.floor(this.cols.dueAt[id]! / DUE_SLOT_MS) <= slot) this.seal(id);
     }
   }
 

@@ -124,4 +124,34 @@ describe('appender (heads and write-ahead log rows)', () => {
     a.sealDue((now = 61_520));
     expect(sealedIds()).toEqual([60]);
   });
+
+  it('after the clock jumps a month ahead, seals every head due, and later heads at their own time', () => {
+    let now = 1000;
+    const a = new Appender(0, {
+      now: () => now,
+      chunkAgeMs: 60_000,
+      commitSamples: 1000,
+      isSeries: (id) => id === 1 || id === 2,
+      onPending: () => {},
+    });
+    a.ensure(3);
+    // Id 1 is due 60 s + 1 s (its stagger) after it began, id 2 60 s + 2 s.
+    a.appendValues(1000, [1, 2], [1, 2]);
+    a.settleAll();
+    a.take();
+    const sealedIds = () => {
+      const { chunks } = a.take();
+      return Array.from({ length: chunks.length / CHUNK_FIELDS }, (_, i) => chunks[i * CHUNK_FIELDS]).sort();
+    };
+    const month = 30 * 86_400_000;
+    a.sealDue((now = month));
+    expect(sealedIds()).toEqual([1, 2]);
+    // A head begun after the jump is due a minute and more later, not at once.
+    a.appendValues(month + 1000, [1], [3]);
+    a.settleAll();
+    a.sealDue((now = month + 1000));
+    expect(sealedIds()).toEqual([]);
+    a.sealDue((now = month + 1000 + 60_000 + 1000));
+    expect(sealedIds()).toEqual([1]);
+  });
 });
