@@ -18,7 +18,8 @@ const COLLECTORS = ['cpu', 'disks', 'raid', 'pressure', 'mongod'].map((name) => 
  * A live mongod's gauges as the agent reports them in its status state (agent/mongod/server-status.ts
  * `gauges`): its uptime rises every second, so a real DB host's extras are never the same bytes twice. The
  * simulator's state has none; without them every frame's extras repeated and the server's memo of a
- * session's last extras (server/extras-memo.ts) skipped a check a real mongod host never skips.
+ * session's last extras (server/extras-memo.ts) skipped the parse and check of a state a real mongod host
+ * changes every second.
  * `uptimeMs` keeps ten digits for 10^5 days of sequence numbers, so it is patched in place.
  */
 const UPTIME_START = 1_000_000_000;

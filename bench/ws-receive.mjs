@@ -2,7 +2,7 @@
 // agent connection, with the agent endpoint's options, fed the ladder's frames (bench/ingest-frames.mjs: a
 // protocol-3 batch of 93 series with the statuses, states and a live mongod's gauges an agent sends every
 // second) in 64 KiB reads as a server's socket hands them over. `random`: each frame masked with a random
-// key, as the ladder's generator (ws's default) masks; `zero`: the agent's zero key (agent/transport.ts),
+// key (ws's default: older agents, other clients; the ladder's generator until 76d53b4); `zero`: the agent's zero key (agent/transport.ts),
 // which ws does not unmask. ws uses bufferutil's native unmask when the package is installed;
 // WS_NO_BUFFER_UTIL=1 gives ws's JavaScript loop for the same frames. Prints CPU ns per frame (user+system
 // of this process, one thread) and per byte. Unmasking works in place and XOR-ing twice gives the bytes

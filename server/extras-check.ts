@@ -3,8 +3,9 @@
  * against the rules of shared/protocol.ts — the same rules as its schemas
  * `collectorsSchema`, `stateKindsSchema` and `statesSchema` plus the limits
  * of a state's value (STATE_VALUE_LIMITS), at a fraction of their cost. An
- * agent on a mongod host sends extras that change every second (its uptime),
- * so the memo of good extras (extras-memo.ts) does not spare it. This check
+ * agent on a mongod host sends extras that change every second (its uptime):
+ * the memo (extras-memo.ts) spares the states whose bytes repeat, and the
+ * states that changed are checked here (`stateByHand`). This check
  * only accepts: on anything it refuses, the caller runs the schemas, which
  * word the error (fast accept, slow refuse). Its output equals the schemas'
  * (objects keep the schema's keys only, as zod's objects strip unknown ones);
