@@ -109,29 +109,31 @@ function hasEscape(b: Uint8Array, at: number, end: number): boolean {
  * cannot be sure of them.
  */
 export function statesSpans(b: Uint8Array, length: number): Spans | null {
+  // Nothing past `length` is read: in the memo's buffer the bytes beyond are another frame's.
+  const byte = (at: number) => (at < length ? b[at] : -1);
   let i = skipSpace(b, 0, length);
-  if (b[i] !== OPEN_OBJECT) return null;
+  if (byte(i) !== OPEN_OBJECT) return null;
   let found: Spans | null = null;
   i = skipSpace(b, i + 1, length);
-  if (b[i] === CLOSE_OBJECT) return null;
+  if (byte(i) === CLOSE_OBJECT) return null;
   for (;;) {
-    if (b[i] !== QUOTE) return null;
+    if (byte(i) !== QUOTE) return null;
     const keyEnd = stringEnd(b, i, length);
     if (keyEnd < 0 || hasEscape(b, i, keyEnd)) return null;
     const states = isStatesKey(b, i, keyEnd);
     i = skipSpace(b, keyEnd, length);
-    if (b[i] !== COLON) return null;
+    if (byte(i) !== COLON) return null;
     i = skipSpace(b, i + 1, length);
     const e = valueEnd(b, i, length);
     if (e < 0) return null;
     if (states) {
-      if (found || b[i] !== OPEN_ARRAY) return null;
+      if (found || byte(i) !== OPEN_ARRAY) return null;
       found = elementSpans(b, i + 1, e - 1, 0);
       if (!found) return null;
     }
     i = skipSpace(b, e, length);
-    if (b[i] === CLOSE_OBJECT) return found;
-    if (b[i] !== COMMA) return null;
+    if (byte(i) === CLOSE_OBJECT) return found;
+    if (byte(i) !== COMMA) return null;
     i = skipSpace(b, i + 1, length);
   }
 }

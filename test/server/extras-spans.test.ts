@@ -65,4 +65,11 @@ describe("the scanner of the states' elements", () => {
     // Offsets are given relative to `base`: a list at bytes 4… of a frame whose extras start at byte 2.
     expect(elementSpans(Buffer.from('xx[ 7,8]'), 4, 7, 2)).toEqual({ starts: [2, 4], ends: [3, 5] });
   });
+
+  it("reads nothing past the length it is given: bytes beyond are another frame's", () => {
+    const b = Buffer.from('{"states":[{"a":1}]}');
+    // Without its last byte the object never closes: the '}' beyond the length must not close it.
+    expect(statesSpans(b, b.length - 1)).toBeNull();
+    expect(statesSpans(b, b.length)).toEqual({ starts: [11], ends: [18] });
+  });
 });
