@@ -69,26 +69,31 @@ function agent(ep: AgentEndpoint, id: string) {
   return { ws, hello, batch };
 }
 
+/** An endpoint with one ack per pacer window, handling frames at once (the ingest queue's slices are not tested here). */
+function endpoint(): AgentEndpoint {
+  const ep = new AgentEndpoint({
+    store: new MemoryStore(),
+    hosts: new HostRegistry(),
+    log: silentLogger,
+    onBatch: () => {},
+    acksPerWindow: 1,
+  });
+  (ep.ingest as unknown as { submit: unknown }).submit = (
+    _ws: unknown,
+    h: (d: unknown, b: boolean) => void,
+    d: unknown,
+    b: boolean,
+  ) => h(d, b);
+  return ep;
+}
+
 const settle = async () => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 };
 
 describe('a place in the ack pacer left by a second hello or a closed connection', () => {
   it("keeps one connection's acks ACK_INTERVAL_MS apart", async () => {
-    const ep = new AgentEndpoint({
-      store: new MemoryStore(),
-      hosts: new HostRegistry(),
-      log: silentLogger,
-      onBatch: () => {},
-      acksPerWindow: 1,
-    });
-    // Frames handled at once (the ingest queue's slices are not what is tested).
-    (ep.ingest as unknown as { submit: unknown }).submit = (
-      _ws: unknown,
-      h: (d: unknown, b: boolean) => void,
-      d: unknown,
-      b: boolean,
-    ) => h(d, b);
+    const ep = endpoint();
     const fillers = ['f1', 'f2', 'f3'].map((id) => agent(ep, id));
     for (const f of fillers) f.hello('s');
     for (const f of fillers) f.batch(1);
@@ -112,19 +117,7 @@ describe('a place in the ack pacer left by a second hello or a closed connection
   });
 
   it('spends no window budget on entries of connections that have closed', async () => {
-    const ep = new AgentEndpoint({
-      store: new MemoryStore(),
-      hosts: new HostRegistry(),
-      log: silentLogger,
-      onBatch: () => {},
-      acksPerWindow: 1,
-    });
-    (ep.ingest as unknown as { submit: unknown }).submit = (
-      _ws: unknown,
-      h: (d: unknown, b: boolean) => void,
-      d: unknown,
-      b: boolean,
-    ) => h(d, b);
+    const ep = endpoint();
     const gone = ['g1', 'g2', 'g3', 'g4', 'g5'].map((id) => agent(ep, id));
     for (const g of gone) g.hello('s');
     for (const g of gone) g.batch(1);

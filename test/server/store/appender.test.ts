@@ -23,6 +23,14 @@ function readRow(bytes: Uint8Array): [number, number][] {
   return out;
 }
 
+/** The series ids of the chunks the appender sealed since the last take, in id order. */
+function sealedBy(a: Appender): number[] {
+  const { chunks } = a.take();
+  return Array.from({ length: chunks.length / CHUNK_FIELDS }, (_, i) => chunks[i * CHUNK_FIELDS]!).sort(
+    (x, y) => x - y,
+  );
+}
+
 describe('appender (heads and write-ahead log rows)', () => {
   const known = new Set([3, 5, 200, 201]);
   const appender = () => {
@@ -110,10 +118,7 @@ describe('appender (heads and write-ahead log rows)', () => {
     a.appendValues(1500, [60], [2]);
     a.settleAll();
     a.take();
-    const sealedIds = () => {
-      const { chunks } = a.take();
-      return Array.from({ length: chunks.length / CHUNK_FIELDS }, (_, i) => chunks[i * CHUNK_FIELDS]);
-    };
+    const sealedIds = () => sealedBy(a);
     a.sealDue((now = 60_999));
     expect(sealedIds()).toEqual([]);
     // 61 050: the slot of 61 000 has come, the slot of 61 500 not yet (by the second, both went now).
@@ -139,10 +144,7 @@ describe('appender (heads and write-ahead log rows)', () => {
     a.appendValues(1000, [1, 2], [1, 2]);
     a.settleAll();
     a.take();
-    const sealedIds = () => {
-      const { chunks } = a.take();
-      return Array.from({ length: chunks.length / CHUNK_FIELDS }, (_, i) => chunks[i * CHUNK_FIELDS]).sort();
-    };
+    const sealedIds = () => sealedBy(a);
     const month = 30 * 86_400_000;
     a.sealDue((now = month));
     expect(sealedIds()).toEqual([1, 2]);
