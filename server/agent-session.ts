@@ -320,19 +320,20 @@ export class AgentSession {
     // A commit resolves all its waiters at once: a microtask runs after every one of them.
     if (this.endpoint.closing) return queueMicrotask(this.sendAck);
     this.endpoint.pendingAcks.add(this.sendAck);
-    if (wait <= 0) return queueMicrotask(this.paceAck);
-    this.ackTimer = setTimeout(this.paceAck, wait);
+    const pace = this.paceAck(this.ackTicket);
+    if (wait <= 0) return queueMicrotask(pace);
+    this.ackTimer = setTimeout(pace, wait);
   }
 
   /**
-   * An ack that is due goes out in its turn among the fleet's (ack-pacer.ts: no burst of a fleet's acks).
-   * Its place in line is for this queued ack only: if it is taken back meanwhile (a second hello, the
-   * connection closing) and another queued, the place sends nothing, and the other waits for its own spacing.
+   * When the ack with `ticket` is due, it goes out in its turn among the fleet's (ack-pacer.ts: no burst of
+   * a fleet's acks). Its place in line is for that queued ack only: if it is taken back meanwhile (a second
+   * hello, the connection closing) and another queued, the place sends nothing, and the other waits for its
+   * own spacing.
    */
-  private readonly paceAck = (): void => {
-    const ticket = this.ackTicket;
-    this.endpoint.acks.submit(() => ticket === this.ackTicket && this.sendAck());
-  };
+  private paceAck(ticket: number): () => void {
+    return () => this.endpoint.acks.submit(() => ticket === this.ackTicket && this.sendAck());
+  }
 
   /** Sends the ack of the highest durable sequence (also called by the endpoint as it closes); false if none was queued. */
   private readonly sendAck = (): boolean => {
