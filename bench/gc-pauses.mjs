@@ -10,14 +10,13 @@
 //   [--node-flags "--flag …"]   (TIDEMARK_SERVER_NODE_FLAGS for the server: V8 flags to try; default: the
 //   launcher's own) [--tidemark-dir DIR] [--keep FILE]   (writes the raw pauses and deliveries there as JSON)
 //   (run `npm run build` first)
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
-import { fmt, generatorHandle, machine, numberArg, summary, waitHealthy } from './lib.mjs';
-import { hostId } from './ingest-frames.mjs';
+import { fmt, loadAndWatch, machine, numberArg, summary, waitHealthy } from './lib.mjs';
+import { spreadHostIds } from './ingest-frames.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name, dflt) => {
@@ -70,32 +69,17 @@ const server = spawn(
 let gen;
 try {
   await waitHealthy(base);
-  gen = generatorHandle(
-    fork(path.join(here, 'ingest-load.mjs'), ['tidemark', base, String(hosts)], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    }),
-  );
-  /** [arrival ms since the epoch, latency ms] of every sample the dashboard got while measuring. */
-  const deliveries = [];
-  let measuring = false;
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/dashboard`);
-  const watched = Array.from({ length: Math.min(hosts, WATCHED) }, (_, i) =>
-    hostId(Math.floor((i * hosts) / Math.min(hosts, WATCHED))),
-  );
-  ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', hosts: watched, metrics: ['disk_util_percent'] })));
-  ws.on('message', (d) => {
-    const m = JSON.parse(d.toString());
-    const now = Date.now();
-    if (measuring && m.type === 'samples') deliveries.push([now, now - m.ts]);
-  });
+  const watch = loadAndWatch(base, port, hosts, spreadHostIds(hosts, WATCHED));
+  gen = watch.gen;
+  const { deliveries } = watch;
   await gen.ready;
   await sleep(warmupS * 1000);
   const [k0, cpu0, load0] = [await ingested(base), threadCpuS(server.pid), os.loadavg()[0]];
-  measuring = true;
+  watch.measuring = true;
   await sleep(measureS * 1000);
-  measuring = false;
+  watch.measuring = false;
   const [k1, cpu1, load1] = [await ingested(base), threadCpuS(server.pid), os.loadavg()[0]];
-  ws.close();
+  watch.close();
   const rssMB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1]) / 1024;
   await sleep(1500); // the probe writes its log once a second
   if (server.exitCode !== null) throw new Error(`the server exited; logs in ${dir}`);

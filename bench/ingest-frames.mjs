@@ -58,6 +58,10 @@ export function hostShape() {
 /** Host ids as the simulator names them. */
 export const hostId = (i) => `sim-${String(i).padStart(5, '0')}`;
 
+/** `n` of a fleet's `hosts` host ids, spread evenly over it (what a dashboard in the benches watches). */
+export const spreadHostIds = (hosts, n) =>
+  Array.from({ length: Math.min(hosts, n) }, (_, i) => hostId(Math.floor((i * hosts) / Math.min(hosts, n))));
+
 /**
  * Every host's current values in one Float64Array (host i's at i × perHost), stepped once per host and
  * second: a walk back towards the level for series whose level is not a whole number (rates, percentages,

@@ -1,11 +1,12 @@
 // Shared helpers for the benchmark scripts: statistics, a description of the machine, a free port,
 // numeric arguments, and a server process to measure.
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
 
 /** The built command line the benches run (`npm run build` first). */
 export const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
@@ -109,4 +110,30 @@ export function generatorHandle(child) {
       child.send('stats');
     });
   return { child, ready, stats };
+}
+
+/**
+ * The ladder's own Tidemark load (bench/ingest-load.mjs: `hosts` hosts sending to the server at `base`) and a
+ * dashboard watching `watched` of them (host ids) for one series each, as bench/ingest-peers.mjs watches:
+ * `deliveries` gets [arrival ms since the epoch, latency ms] of every sample it receives while `measuring`.
+ */
+export function loadAndWatch(base, port, hosts, watched) {
+  const gen = generatorHandle(
+    fork(
+      path.join(path.dirname(fileURLToPath(import.meta.url)), 'ingest-load.mjs'),
+      ['tidemark', base, String(hosts)],
+      {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    ),
+  );
+  const watch = { gen, deliveries: [], measuring: false, close: () => ws.close() };
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/dashboard`);
+  ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', hosts: watched, metrics: ['disk_util_percent'] })));
+  ws.on('message', (d) => {
+    const m = JSON.parse(d.toString());
+    const now = Date.now();
+    if (watch.measuring && m.type === 'samples') watch.deliveries.push([now, now - m.ts]);
+  });
+  return watch;
 }

@@ -11,15 +11,14 @@
 // Usage: node bench/stall-trace.mjs [--hosts 6000] [--warmup 40] [--measure 30] [--port 24080] [--min-ms 40]
 //   [--tidemark-dir DIR] [--keep DIR]   (keeps the profile, the stall log and the deliveries there)
 //   (run `npm run build` first)
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
-import { fmt, generatorHandle, machine, numberArg, summary, waitHealthy } from './lib.mjs';
-import { hostId } from './ingest-frames.mjs';
+import { fmt, loadAndWatch, machine, numberArg, summary, waitHealthy } from './lib.mjs';
+import { spreadHostIds } from './ingest-frames.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name, dflt) => {
@@ -65,32 +64,17 @@ const server = spawn(
 let gen;
 try {
   await waitHealthy(base);
-  gen = generatorHandle(
-    fork(path.join(here, 'ingest-load.mjs'), ['tidemark', base, String(hosts)], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    }),
-  );
-  /** [arrival ms since the epoch, latency ms] of every sample the dashboard got while measuring. */
-  const deliveries = [];
-  let measuring = false;
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/dashboard`);
-  const watched = Array.from({ length: Math.min(hosts, WATCHED) }, (_, i) =>
-    hostId(Math.floor((i * hosts) / Math.min(hosts, WATCHED))),
-  );
-  ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', hosts: watched, metrics: ['disk_util_percent'] })));
-  ws.on('message', (d) => {
-    const m = JSON.parse(d.toString());
-    const now = Date.now();
-    if (measuring && m.type === 'samples') deliveries.push([now, now - m.ts]);
-  });
+  const watch = loadAndWatch(base, port, hosts, spreadHostIds(hosts, WATCHED));
+  gen = watch.gen;
+  const { deliveries } = watch;
   await gen.ready;
   await sleep(warmupS * 1000);
   const [g0, t0, load0] = [await gen.stats(), Date.now(), os.loadavg()[0]];
-  measuring = true;
+  watch.measuring = true;
   await sleep(measureS * 1000);
-  measuring = false;
+  watch.measuring = false;
   const [g1, t1, load1] = [await gen.stats(), Date.now(), os.loadavg()[0]];
-  ws.close();
+  watch.close();
   gen.child.kill('SIGKILL');
   gen = undefined;
   if (server.exitCode !== null) throw new Error(`the server exited; logs in ${dir}`);
