@@ -23,27 +23,22 @@ import { Gen } from '../helpers/batch-frames.js';
 
 type Extras = Record<string, unknown>;
 
-/** What the schemas alone make of extras: the decoded fields, or the error's text. */
-function bySchemas(m: Extras): unknown {
-  const batch = {} as DecodedBatch;
-  try {
-    decodeExtrasBySchemas(m, batch);
-    return { ...batch };
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
-/** What decodeExtras (hand check first) makes of extras. */
-function byDecoder(m: Extras): unknown {
-  const batch = {} as DecodedBatch;
-  try {
-    decodeExtras(m, batch);
-    return { ...batch };
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
+/** What a decoder makes of extras: the decoded fields, or the error's text. */
+const decodedBy =
+  (decode: (m: Extras, batch: DecodedBatch) => void) =>
+  (m: Extras): unknown => {
+    const batch = {} as DecodedBatch;
+    try {
+      decode(m, batch);
+      return { ...batch };
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+/** The schemas alone. */
+const bySchemas = decodedBy(decodeExtrasBySchemas);
+/** decodeExtras: the hand check first. */
+const byDecoder = decodedBy(decodeExtras);
 
 /** Hand and schemas agree: accepted by both with equal output, or refused by both; the decoder answers as the schemas. */
 function agree(m: Extras): 'accepted' | 'refused' {
