@@ -38,66 +38,70 @@ type Check = (v: Value) => Problem;
 
 const isObject = (v: unknown): v is Value => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/* ---- one field ---- */
+/* ---- one field ----
+ * Each helper takes the field's value, read at the call site by name (`s.uri`): a named load is one inline
+ * cache per site, where `o[k]` with a variable key was a generic lookup per field (~15 ns each, most of a
+ * check's time). The field's name is only used to word a problem.
+ */
 
 type Scalar = 'string' | 'number' | 'boolean';
 const ARTICLE: Record<Scalar, string> = { string: 'a string', number: 'a number', boolean: 'a boolean' };
 
-/** `o[k]` of `type`, or also null (`orNull`), or also absent (`optional`). */
-function typed(o: Value, k: string, type: Scalar, orNull: boolean, optional: boolean): Problem {
-  const x = o[k];
-  if (typeof x === type || (orNull && x === null) || (optional && x === undefined)) return null;
+/** The problem of field `k`: not of `type` (nor null when `orNull`, nor absent when `optional`). */
+function wrongType(k: string, type: Scalar, orNull: boolean, optional: boolean): string {
   return `${k} must be ${ARTICLE[type]}${orNull ? ' or null' : ''}${optional ? ' when present' : ''}`;
 }
 
-const str = (o: Value, k: string) => typed(o, k, 'string', false, false);
-const num = (o: Value, k: string) => typed(o, k, 'number', false, false);
-const bool = (o: Value, k: string) => typed(o, k, 'boolean', false, false);
-const strOrNull = (o: Value, k: string) => typed(o, k, 'string', true, false);
-const numOrNull = (o: Value, k: string) => typed(o, k, 'number', true, false);
-const optStr = (o: Value, k: string) => typed(o, k, 'string', false, true);
-const optNum = (o: Value, k: string) => typed(o, k, 'number', false, true);
-const optBool = (o: Value, k: string) => typed(o, k, 'boolean', false, true);
-const optStrOrNull = (o: Value, k: string) => typed(o, k, 'string', true, true);
-const optNumOrNull = (o: Value, k: string) => typed(o, k, 'number', true, true);
+const str = (x: unknown, k: string) => (typeof x === 'string' ? null : wrongType(k, 'string', false, false));
+const num = (x: unknown, k: string) => (typeof x === 'number' ? null : wrongType(k, 'number', false, false));
+const bool = (x: unknown, k: string) => (typeof x === 'boolean' ? null : wrongType(k, 'boolean', false, false));
+const strOrNull = (x: unknown, k: string) =>
+  x === null || typeof x === 'string' ? null : wrongType(k, 'string', true, false);
+const numOrNull = (x: unknown, k: string) =>
+  x === null || typeof x === 'number' ? null : wrongType(k, 'number', true, false);
+const optStr = (x: unknown, k: string) =>
+  x === undefined || typeof x === 'string' ? null : wrongType(k, 'string', false, true);
+const optNum = (x: unknown, k: string) =>
+  x === undefined || typeof x === 'number' ? null : wrongType(k, 'number', false, true);
+const optBool = (x: unknown, k: string) =>
+  x === undefined || typeof x === 'boolean' ? null : wrongType(k, 'boolean', false, true);
+const optStrOrNull = (x: unknown, k: string) =>
+  x === undefined || x === null || typeof x === 'string' ? null : wrongType(k, 'string', true, true);
+const optNumOrNull = (x: unknown, k: string) =>
+  x === undefined || x === null || typeof x === 'number' ? null : wrongType(k, 'number', true, true);
 
-function strings(o: Value, k: string): Problem {
-  const x = o[k];
+function strings(x: unknown, k: string): Problem {
   if (!Array.isArray(x)) return `${k} must be an array of strings`;
   for (let i = 0; i < x.length; i++) if (typeof x[i] !== 'string') return `${k}.${i} must be a string`;
   return null;
 }
 
-function numbers(o: Value, k: string): Problem {
-  const x = o[k];
+function numbers(x: unknown, k: string): Problem {
   if (!Array.isArray(x)) return `${k} must be an array of numbers`;
   for (let i = 0; i < x.length; i++) if (typeof x[i] !== 'number') return `${k}.${i} must be a number`;
   return null;
 }
 
 /** A nested object: `check`'s problem gets the field's name in front. */
-function obj(o: Value, k: string, check: Check): Problem {
-  const x = o[k];
+function obj(x: unknown, k: string, check: Check): Problem {
   if (!isObject(x)) return `${k} must be an object`;
   const p = check(x);
   return p === null ? null : `${k}.${p}`;
 }
 
-function objOrNull(o: Value, k: string, check: Check): Problem {
-  const x = o[k];
+function objOrNull(x: unknown, k: string, check: Check): Problem {
   if (x === null) return null;
   if (!isObject(x)) return `${k} must be an object or null`;
   const p = check(x);
   return p === null ? null : `${k}.${p}`;
 }
 
-function optObjOrNull(o: Value, k: string, check: Check): Problem {
-  return o[k] === undefined ? null : objOrNull(o, k, check);
+function optObjOrNull(x: unknown, k: string, check: Check): Problem {
+  return x === undefined ? null : objOrNull(x, k, check);
 }
 
 /** An array of objects, each through `check`. */
-function objects(o: Value, k: string, check: Check): Problem {
-  const x = o[k];
+function objects(x: unknown, k: string, check: Check): Problem {
   if (!Array.isArray(x)) return `${k} must be an array`;
   for (let i = 0; i < x.length; i++) {
     const e: unknown = x[i];
@@ -111,126 +115,136 @@ function objects(o: Value, k: string, check: Check): Problem {
 /* ---- md arrays (MdArrayState) ---- */
 
 const mdMember: Check = (m) =>
-  str(m, 'name') ?? numOrNull(m, 'index') ?? str(m, 'state') ?? bool(m, 'writeMostly') ?? optBool(m, 'journal');
+  str(m.name, 'name') ??
+  numOrNull(m.index, 'index') ??
+  str(m.state, 'state') ??
+  bool(m.writeMostly, 'writeMostly') ??
+  optBool(m.journal, 'journal');
 
 const mdSync: Check = (s) =>
-  str(s, 'action') ??
-  str(s, 'status') ??
-  numOrNull(s, 'percent') ??
-  numOrNull(s, 'speedKBps') ??
-  numOrNull(s, 'etaSeconds');
+  str(s.action, 'action') ??
+  str(s.status, 'status') ??
+  numOrNull(s.percent, 'percent') ??
+  numOrNull(s.speedKBps, 'speedKBps') ??
+  numOrNull(s.etaSeconds, 'etaSeconds');
 
 const mdDisks: Check = (d) =>
-  numOrNull(d, 'expected') ??
-  numOrNull(d, 'active') ??
-  num(d, 'failed') ??
-  num(d, 'spare') ??
-  num(d, 'missing') ??
-  optNum(d, 'journal') ??
-  optNum(d, 'replacement');
+  numOrNull(d.expected, 'expected') ??
+  numOrNull(d.active, 'active') ??
+  num(d.failed, 'failed') ??
+  num(d.spare, 'spare') ??
+  num(d.missing, 'missing') ??
+  optNum(d.journal, 'journal') ??
+  optNum(d.replacement, 'replacement');
 
 const mdQueueMembers: Check = (m) =>
-  strings(m, 'counted') ??
-  num(m, 'aquSzSum') ??
-  num(m, 'aquSzMax') ??
-  num(m, 'inFlightSum') ??
-  num(m, 'inFlightMax') ??
-  num(m, 'utilSum') ??
-  num(m, 'utilMax') ??
-  strOrNull(m, 'busiest');
+  strings(m.counted, 'counted') ??
+  num(m.aquSzSum, 'aquSzSum') ??
+  num(m.aquSzMax, 'aquSzMax') ??
+  num(m.inFlightSum, 'inFlightSum') ??
+  num(m.inFlightMax, 'inFlightMax') ??
+  num(m.utilSum, 'utilSum') ??
+  num(m.utilMax, 'utilMax') ??
+  strOrNull(m.busiest, 'busiest');
 
 const mdQueue: Check = (q) =>
-  str(q, 'source') ??
-  strOrNull(q, 'fallbackReason') ??
-  numOrNull(q, 'aquSz') ??
-  numOrNull(q, 'inFlight') ??
-  obj(q, 'members', mdQueueMembers) ??
-  bool(q, 'saturated') ??
-  strings(q, 'saturatedMembers');
+  str(q.source, 'source') ??
+  strOrNull(q.fallbackReason, 'fallbackReason') ??
+  numOrNull(q.aquSz, 'aquSz') ??
+  numOrNull(q.inFlight, 'inFlight') ??
+  obj(q.members, 'members', mdQueueMembers) ??
+  bool(q.saturated, 'saturated') ??
+  strings(q.saturatedMembers, 'saturatedMembers');
 
 export const raidArrayProblem: Check = (a) =>
-  str(a, 'name') ??
-  optStr(a, 'kind') ??
-  optStrOrNull(a, 'container') ??
-  strOrNull(a, 'level') ??
-  str(a, 'state') ??
-  bool(a, 'readOnly') ??
-  str(a, 'health') ??
-  bool(a, 'degraded') ??
-  obj(a, 'disks', mdDisks) ??
-  numbers(a, 'missingSlots') ??
-  objects(a, 'members', mdMember) ??
-  objOrNull(a, 'sync', mdSync) ??
-  numOrNull(a, 'mismatchCnt') ??
-  strOrNull(a, 'metadata') ??
-  strings(a, 'sources') ??
-  strings(a, 'disagreements') ??
-  optStr(a, 'error') ??
-  optObjOrNull(a, 'queue', mdQueue);
+  str(a.name, 'name') ??
+  optStr(a.kind, 'kind') ??
+  optStrOrNull(a.container, 'container') ??
+  strOrNull(a.level, 'level') ??
+  str(a.state, 'state') ??
+  bool(a.readOnly, 'readOnly') ??
+  str(a.health, 'health') ??
+  bool(a.degraded, 'degraded') ??
+  obj(a.disks, 'disks', mdDisks) ??
+  numbers(a.missingSlots, 'missingSlots') ??
+  objects(a.members, 'members', mdMember) ??
+  objOrNull(a.sync, 'sync', mdSync) ??
+  numOrNull(a.mismatchCnt, 'mismatchCnt') ??
+  strOrNull(a.metadata, 'metadata') ??
+  strings(a.sources, 'sources') ??
+  strings(a.disagreements, 'disagreements') ??
+  optStr(a.error, 'error') ??
+  optObjOrNull(a.queue, 'queue', mdQueue);
 
 /* ---- log-path checks (LogPathCheckState): kinds logpaths and mongod_running ---- */
 
 const finding: Check = (f) =>
-  str(f, 'severity') ??
-  str(f, 'code') ??
-  str(f, 'file') ??
-  num(f, 'line') ??
-  optStr(f, 'target') ??
-  str(f, 'message') ??
-  optStr(f, 'fix');
+  str(f.severity, 'severity') ??
+  str(f.code, 'code') ??
+  str(f.file, 'file') ??
+  num(f.line, 'line') ??
+  optStr(f.target, 'target') ??
+  str(f.message, 'message') ??
+  optStr(f.fix, 'fix');
 
-const counts: Check = (c) => num(c, 'error') ?? num(c, 'warning') ?? num(c, 'info');
+const counts: Check = (c) => num(c.error, 'error') ?? num(c.warning, 'warning') ?? num(c.info, 'info');
 
 export const logPathCheckProblem: Check = (c) =>
-  str(c, 'check') ??
-  optStrOrNull(c, 'instance') ??
-  strOrNull(c, 'file') ??
-  bool(c, 'ok') ??
-  obj(c, 'counts', counts) ??
-  objects(c, 'findings', finding) ??
-  num(c, 'checkedAt') ??
-  optStr(c, 'error');
+  str(c.check, 'check') ??
+  optStrOrNull(c.instance, 'instance') ??
+  strOrNull(c.file, 'file') ??
+  bool(c.ok, 'ok') ??
+  obj(c.counts, 'counts', counts) ??
+  objects(c.findings, 'findings', finding) ??
+  num(c.checkedAt, 'checkedAt') ??
+  optStr(c.error, 'error');
 
 /* ---- mongod (MongodStatusState) ---- */
 
-const readersWriters: Check = (q) => numOrNull(q, 'readers') ?? numOrNull(q, 'writers') ?? numOrNull(q, 'total');
+const readersWriters: Check = (q) =>
+  numOrNull(q.readers, 'readers') ?? numOrNull(q.writers, 'writers') ?? numOrNull(q.total, 'total');
 
 const ticket: Check = (t) =>
-  num(t, 'out') ?? num(t, 'available') ?? num(t, 'total') ?? numOrNull(t, 'utilPercent') ?? numOrNull(t, 'queueLength');
+  num(t.out, 'out') ??
+  num(t.available, 'available') ??
+  num(t.total, 'total') ??
+  numOrNull(t.utilPercent, 'utilPercent') ??
+  numOrNull(t.queueLength, 'queueLength');
 
-const tickets: Check = (t) => strOrNull(t, 'source') ?? objOrNull(t, 'read', ticket) ?? objOrNull(t, 'write', ticket);
+const tickets: Check = (t) =>
+  strOrNull(t.source, 'source') ?? objOrNull(t.read, 'read', ticket) ?? objOrNull(t.write, 'write', ticket);
 
-const ticketQueue: Check = (q) => num(q, 'readers') ?? num(q, 'writers');
+const ticketQueue: Check = (q) => num(q.readers, 'readers') ?? num(q.writers, 'writers');
 
-const connections: Check = (c) => numOrNull(c, 'current') ?? numOrNull(c, 'available');
+const connections: Check = (c) => numOrNull(c.current, 'current') ?? numOrNull(c.available, 'available');
 
 const mongodGauges: Check = (g) =>
-  strOrNull(g, 'version') ??
-  numOrNull(g, 'pid') ??
-  numOrNull(g, 'uptimeMs') ??
-  obj(g, 'queued', readersWriters) ??
-  obj(g, 'active', readersWriters) ??
-  obj(g, 'tickets', tickets) ??
-  objOrNull(g, 'ticketQueue', ticketQueue) ??
-  obj(g, 'connections', connections);
+  strOrNull(g.version, 'version') ??
+  numOrNull(g.pid, 'pid') ??
+  numOrNull(g.uptimeMs, 'uptimeMs') ??
+  obj(g.queued, 'queued', readersWriters) ??
+  obj(g.active, 'active', readersWriters) ??
+  obj(g.tickets, 'tickets', tickets) ??
+  objOrNull(g.ticketQueue, 'ticketQueue', ticketQueue) ??
+  obj(g.connections, 'connections', connections);
 
 const mongodFigures: Check = (f) =>
-  strOrNull(f, 'lockKind') ??
-  numOrNull(f, 'lockPercent') ??
-  numOrNull(f, 'lockPercentUncapped') ??
-  numOrNull(f, 'contendedPercent');
+  strOrNull(f.lockKind, 'lockKind') ??
+  numOrNull(f.lockPercent, 'lockPercent') ??
+  numOrNull(f.lockPercentUncapped, 'lockPercentUncapped') ??
+  numOrNull(f.contendedPercent, 'contendedPercent');
 
 const mongodUp: Check = (s) =>
-  str(s, 'uri') ??
-  strOrNull(s, 'version') ??
-  optNumOrNull(s, 'recoveredFrom') ??
-  objOrNull(s, 'gauges', mongodGauges) ??
-  objOrNull(s, 'figures', mongodFigures) ??
-  strOrNull(s, 'discarded') ??
-  strings(s, 'missing') ??
-  optStrOrNull(s, 'lastError');
+  str(s.uri, 'uri') ??
+  strOrNull(s.version, 'version') ??
+  optNumOrNull(s.recoveredFrom, 'recoveredFrom') ??
+  objOrNull(s.gauges, 'gauges', mongodGauges) ??
+  objOrNull(s.figures, 'figures', mongodFigures) ??
+  strOrNull(s.discarded, 'discarded') ??
+  strings(s.missing, 'missing') ??
+  optStrOrNull(s.lastError, 'lastError');
 
-const mongodDown: Check = (s) => str(s, 'uri') ?? num(s, 'since') ?? str(s, 'lastError');
+const mongodDown: Check = (s) => str(s.uri, 'uri') ?? num(s.since, 'since') ?? str(s.lastError, 'lastError');
 
 /** `up` decides which of the two shapes the rest must have. */
 export const mongodStatusProblem: Check = (s) =>
@@ -239,17 +253,17 @@ export const mongodStatusProblem: Check = (s) =>
 /* ---- replica set (ReplsetState) ---- */
 
 const replsetMember: Check = (m) =>
-  numOrNull(m, 'id') ??
-  str(m, 'name') ??
-  num(m, 'votes') ??
-  num(m, 'priority') ??
-  bool(m, 'arbiter') ??
-  bool(m, 'hidden') ??
-  num(m, 'delaySecs') ??
-  numOrNull(m, 'health') ??
-  numOrNull(m, 'state') ??
-  strOrNull(m, 'stateStr') ??
-  numOrNull(m, 'lagSeconds');
+  numOrNull(m.id, 'id') ??
+  str(m.name, 'name') ??
+  num(m.votes, 'votes') ??
+  num(m.priority, 'priority') ??
+  bool(m.arbiter, 'arbiter') ??
+  bool(m.hidden, 'hidden') ??
+  num(m.delaySecs, 'delaySecs') ??
+  numOrNull(m.health, 'health') ??
+  numOrNull(m.state, 'state') ??
+  strOrNull(m.stateStr, 'stateStr') ??
+  numOrNull(m.lagSeconds, 'lagSeconds');
 
 /**
  * An unknown view (replSetGetStatus failed) has every quorum figure null: the agent sends it so
@@ -259,44 +273,44 @@ const replsetMember: Check = (m) =>
 export const replsetProblem: Check = (q) => {
   const figure = q.state === 'unknown' ? numOrNull : num;
   return (
-    optStr(q, 'state') ??
-    optStr(q, 'error') ??
-    optNum(q, 'since') ??
-    strOrNull(q, 'set') ??
-    objects(q, 'members', replsetMember) ??
-    figure(q, 'voters') ??
-    figure(q, 'majority') ??
-    figure(q, 'designedFaultTolerance') ??
-    figure(q, 'healthyVotes') ??
-    figure(q, 'liveFaultTolerance') ??
-    strOrNull(q, 'primary') ??
-    bool(q, 'canElectPrimary') ??
-    figure(q, 'writableVoters') ??
-    figure(q, 'writeMajority') ??
-    figure(q, 'designedWriteFaultTolerance') ??
-    figure(q, 'liveWriteFaultTolerance') ??
-    str(q, 'source') ??
-    strings(q, 'warnings') ??
-    str(q, 'summary')
+    optStr(q.state, 'state') ??
+    optStr(q.error, 'error') ??
+    optNum(q.since, 'since') ??
+    strOrNull(q.set, 'set') ??
+    objects(q.members, 'members', replsetMember) ??
+    figure(q.voters, 'voters') ??
+    figure(q.majority, 'majority') ??
+    figure(q.designedFaultTolerance, 'designedFaultTolerance') ??
+    figure(q.healthyVotes, 'healthyVotes') ??
+    figure(q.liveFaultTolerance, 'liveFaultTolerance') ??
+    strOrNull(q.primary, 'primary') ??
+    bool(q.canElectPrimary, 'canElectPrimary') ??
+    figure(q.writableVoters, 'writableVoters') ??
+    figure(q.writeMajority, 'writeMajority') ??
+    figure(q.designedWriteFaultTolerance, 'designedWriteFaultTolerance') ??
+    figure(q.liveWriteFaultTolerance, 'liveWriteFaultTolerance') ??
+    str(q.source, 'source') ??
+    strings(q.warnings, 'warnings') ??
+    str(q.summary, 'summary')
   );
 };
 
 /* ---- file systems (FilesystemState) and the logrotate schedule (LogrotateScheduleState) ---- */
 
 export const filesystemProblem: Check = (f) =>
-  str(f, 'mountPoint') ??
-  str(f, 'fsType') ??
-  str(f, 'device') ??
-  strOrNull(f, 'array') ??
-  strings(f, 'members') ??
-  num(f, 'sizeBytes') ??
-  numOrNull(f, 'availPercent') ??
-  numOrNull(f, 'inodesFreePercent') ??
-  numOrNull(f, 'timeToFullSeconds') ??
-  strings(f, 'holds');
+  str(f.mountPoint, 'mountPoint') ??
+  str(f.fsType, 'fsType') ??
+  str(f.device, 'device') ??
+  strOrNull(f.array, 'array') ??
+  strings(f.members, 'members') ??
+  num(f.sizeBytes, 'sizeBytes') ??
+  numOrNull(f.availPercent, 'availPercent') ??
+  numOrNull(f.inodesFreePercent, 'inodesFreePercent') ??
+  numOrNull(f.timeToFullSeconds, 'timeToFullSeconds') ??
+  strings(f.holds, 'holds');
 
 export const logrotateScheduleProblem: Check = (s) =>
-  optNum(s, 'next') ?? optNum(s, 'latest') ?? optStr(s, 'detail') ?? optStr(s, 'error');
+  optNum(s.next, 'next') ?? optNum(s.latest, 'latest') ?? optStr(s.detail, 'detail') ?? optStr(s.error, 'error');
 
 /* ---- by kind ---- */
 
