@@ -23,7 +23,7 @@ export class StateNotice {
     const more = bad > 1 ? ` (and ${bad - 1} more)` : '';
     const message =
       `batch ${seq} stored, but state ${first.kind}/${first.key} set aside${more}: ${first.problem}; ` +
-      'its last good value is kept (said once per connection)';
+      'its key keeps its last good value, if it had one (said once per connection)';
     log.warn("state set aside: not its kind's shape", { agent, message });
     return message;
   }

@@ -98,7 +98,7 @@ describe.each([2, 3] as const)("a state not in its kind's shape, protocol %i", (
         code: 'bad_frame',
         message:
           'batch 2 stored, but state logpaths/logrotate set aside: counts must be an object; ' +
-          'its last good value is kept (said once per connection)',
+          'its key keeps its last good value, if it had one (said once per connection)',
       },
     ]);
     // Every batch's sample is stored.
