@@ -201,7 +201,7 @@ function object(was: unknown): Walked {
     const before = old[k];
     const now = walk(before);
     if (now === FAIL) return FAIL;
-    if (now !== before) {
+    if (!Object.is(now, before)) {
       if (k === '__proto__') return FAIL; // never kept (a forbidden key): an assignment would set the prototype
       copy ??= { ...old };
       copy[k] = now;
@@ -222,7 +222,7 @@ function array(was: unknown): Walked {
     const before = old[x];
     const now = walk(before);
     if (now === FAIL) return FAIL;
-    if (now !== before) {
+    if (!Object.is(now, before)) {
       copy ??= old.slice();
       copy[x] = now;
     }
