@@ -60,7 +60,7 @@ const inNumber = (c: number) => isDigit(c) || c === MINUS || c === PLUS || c ===
 /** Exact powers of ten (10^22 is the largest a double holds exactly). */
 const POWERS = Array.from({ length: 23 }, (_, e) => 10 ** e);
 
-const EMPTY = new Uint8Array(0);
+const EMPTY: Uint8Array = Buffer.alloc(0); // a Buffer, as the bytes walked are: one kind of array at each read
 /** Where the two walks are: `a` the kept bytes, `b` the new ones; positions past their ends read as -1. */
 let a: Uint8Array = EMPTY;
 let aEnd = 0;
@@ -168,6 +168,8 @@ function state(was: WireState): WireState | typeof FAIL {
 /** The value at the walks' positions, given what the same bytes (but numbers) decoded to. */
 function walk(was: unknown): Walked {
   const c = atA(i);
+  // Most of a state's objects and arrays did not change: one tight scan finds that, and walks past them.
+  if ((c === OPEN_OBJECT || c === OPEN_ARRAY) && unchanged()) return was;
   if (c === OPEN_OBJECT) return object(was);
   if (c === OPEN_ARRAY) return array(was);
   if (c === QUOTE) return string(was);
@@ -175,17 +177,52 @@ function walk(was: unknown): Walked {
   return literal(was);
 }
 
+/**
+ * True, past it in both, when the object or array at the walks' positions is
+ * the same bytes in both (so what they decoded to is the same); false, the
+ * positions as they were, when it is not.
+ */
+function unchanged(): boolean {
+  const old = a;
+  const now = b;
+  const shift = j - i;
+  const end = Math.min(aEnd, bEnd - shift);
+  let depth = 0;
+  let inString = false;
+  for (let x = i; x < end; x++) {
+    const c = old[x]!;
+    if (c !== now[x + shift]) return false;
+    if (inString) {
+      if (c === BACKSLASH) {
+        x++;
+        if (x >= end || old[x] !== now[x + shift]) return false;
+      } else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_OBJECT || c === OPEN_ARRAY) depth++;
+    else if ((c === CLOSE_OBJECT || c === CLOSE_ARRAY) && --depth === 0) {
+      i = x + 1;
+      j = i + shift;
+      return true;
+    }
+  }
+  return false;
+}
+
 /** The key `k` (plain ASCII, no escapes) in both, quotes included. */
 function key(k: string): boolean {
   const len = k.length;
   if (atA(i) !== QUOTE || atB(j) !== QUOTE || atA(i + len + 1) !== QUOTE || atB(j + len + 1) !== QUOTE) return false;
+  const old = a;
+  const now = b;
+  const p = i + 1;
+  const q = j + 1;
   for (let x = 0; x < len; x++) {
     const ch = k.charCodeAt(x);
     if (ch >= 0x80 || ch < 0x20 || ch === QUOTE || ch === BACKSLASH) return false;
-    if (a[i + 1 + x] !== ch || b[j + 1 + x] !== ch) return false;
+    if (old[p + x] !== ch || now[q + x] !== ch) return false;
   }
-  i += len + 2;
-  j += len + 2;
+  i = p + len + 1;
+  j = q + len + 1;
   return true;
 }
 
@@ -234,19 +271,24 @@ function array(was: unknown): Walked {
 /** A string, the same bytes in both (escapes included): what it decoded to. */
 function string(was: unknown): Walked {
   if (typeof was !== 'string' || atB(j) !== QUOTE) return FAIL;
-  for (let x = i + 1, y = j + 1; ; x++, y++) {
-    const c = atA(x);
-    if (c < 0 || c !== atB(y)) return FAIL;
+  const old = a;
+  const now = b;
+  // Within both ends: the same bytes up to the closing quote, escapes skipped.
+  const shift = j - i;
+  const end = Math.min(aEnd, bEnd - shift);
+  for (let x = i + 1; x < end; x++) {
+    const c = old[x]!;
+    if (c !== now[x + shift]) return FAIL;
     if (c === BACKSLASH) {
       x++;
-      y++;
-      if (atA(x) < 0 || atA(x) !== atB(y)) return FAIL;
+      if (x >= end || old[x] !== now[x + shift]) return FAIL;
     } else if (c === QUOTE) {
       i = x + 1;
-      j = y + 1;
+      j = x + 1 + shift;
       return was;
     }
   }
+  return FAIL;
 }
 
 /** `true`, `false` or `null`, the same in both. */
