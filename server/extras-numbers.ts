@@ -108,8 +108,8 @@ export function renumbered(
   bEnd = Math.min(frame.length, start + aEnd + delta);
   moved = false;
   const states = new Array<WireState>(last - first + 1);
-  const newStarts = new Array<number>(states.length);
-  const newEnds = new Array<number>(states.length);
+  const newStarts = walkedStarts;
+  const newEnds = walkedEnds;
   let ok = true;
   for (let x = first; ok && x <= last; x++) {
     if (x > first) ok = space() && punct(COMMA) && space() && i === starts[x];
@@ -123,8 +123,13 @@ export function renumbered(
   const shifted = moved;
   a = b = EMPTY; // the frame is a socket read: not kept alive from here
   if (!ok) return null;
-  return { states, spans: shifted ? { starts: newStarts, ends: newEnds } : null };
+  if (!shifted) return { states, spans: null };
+  return { states, spans: { starts: newStarts.slice(0, states.length), ends: newEnds.slice(0, states.length) } };
 }
+
+/** Where the walked elements lie in the new extras: kept from walk to walk, copied out only when they moved. */
+const walkedStarts: number[] = [];
+const walkedEnds: number[] = [];
 
 /** Whitespace, the same in both; true (a difference is found by what follows). */
 function space(): boolean {
