@@ -50,8 +50,8 @@ export class ExtrasMemo {
   /**
    * What `frame[start, end)` decodes to, when that follows from the last good
    * extras: the same bytes, or bytes that differ only inside elements of
-   * `states` whose new text parses and keeps the rules. Null: decode them in
-   * full (that also finds every refusal).
+   * `states` in their numbers, or whose new text parses and keeps the rules.
+   * Null: decode them in full (that also finds every refusal).
    */
   recall(frame: Uint8Array, start: number, end: number): DecodedExtras | null {
     const known = this.bytes;
@@ -71,7 +71,8 @@ export class ExtrasMemo {
   /**
    * The extras `frame[start, start + n)` decoded from the kept ones: the
    * elements before `first` and after `last` are the same bytes, so only
-   * those between (their new text) are parsed and checked.
+   * those between are renewed: by their numbers when nothing else changed,
+   * else by a parse and a check of their new text.
    */
   private byElements(frame: Uint8Array, start: number, n: number): Pending | null {
     const { starts, ends } = this.spans!;
