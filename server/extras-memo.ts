@@ -15,7 +15,7 @@
  * words every refusal. Extras with definitions are never kept (what they mean
  * depends on the session's table).
  */
-import type { DecodedBatch, WireState } from '../shared/protocol.js';
+import type { CheckedState, DecodedBatch } from '../shared/protocol.js';
 import { MAX_STATES } from '../shared/protocol.js';
 import { stateByHand } from './extras-check.js';
 import { renumbered } from './extras-numbers.js';
@@ -87,7 +87,7 @@ export class ExtrasMemo {
     const to = start + ends[last]! + delta;
     const fresh = parseElements(frame, from, to);
     if (fresh === null || fresh.length === 0 || k - (last - first + 1) + fresh.length > MAX_STATES) return null;
-    const checked = new Array<WireState>(fresh.length);
+    const checked = new Array<CheckedState>(fresh.length);
     for (let x = 0; x < fresh.length; x++) {
       const s = stateByHand(fresh[x]);
       if (s === null) return null;
@@ -126,7 +126,7 @@ export class ExtrasMemo {
   }
 
   /** The kept extras with `states` in place of theirs. */
-  private withStates(states: WireState[]): DecodedExtras {
+  private withStates(states: CheckedState[]): DecodedExtras {
     const { collectors, stateKinds } = this.decoded!;
     const decoded: DecodedExtras = {}; // keys in decodeExtras' order
     if (collectors) decoded.collectors = collectors;

@@ -23,10 +23,12 @@
  * (withinLimits counts nodes, depth, keys, items and string lengths; a number
  * passes whatever its value, Infinity included), and bytes that differ only in
  * numbers parse to the same structure, keys, strings and leaf types. So the
- * new element is as good as the kept one it came from.
+ * new element is as good as the kept one it came from; and its kind's shape
+ * (shared/state-shapes.ts, types not values) is the kept one's too, so a
+ * state set aside for its shape stays set aside, with the same `problem`.
  * test/server/extras-numbers.test.ts holds stateByHand to this.
  */
-import type { WireState } from '../shared/protocol.js';
+import type { CheckedState, WireState } from '../shared/protocol.js';
 import {
   BACKSLASH,
   CLOSE_ARRAY,
@@ -76,7 +78,7 @@ const atB = (at: number) => (at < bEnd ? b[at]! : -1);
 
 /** The new states of the elements walked, and where they lie in the new extras (relative to their start). */
 export interface Renumbered {
-  states: WireState[];
+  states: CheckedState[];
   /** Null when every element lies where it lay (no number token changed its length). */
   spans: Spans | null;
 }
@@ -94,7 +96,7 @@ export function renumbered(
   spans: Spans,
   first: number,
   last: number,
-  kept: readonly WireState[],
+  kept: readonly CheckedState[],
   frame: Uint8Array,
   start: number,
   delta: number,
@@ -107,16 +109,16 @@ export function renumbered(
   j = start + i;
   bEnd = Math.min(frame.length, start + aEnd + delta);
   moved = false;
-  const states = new Array<WireState>(last - first + 1);
+  const states = new Array<CheckedState>(last - first + 1);
   const newStarts = walkedStarts;
   const newEnds = walkedEnds;
   let ok = true;
   for (let x = first; ok && x <= last; x++) {
     if (x > first) ok = space() && punct(COMMA) && space() && i === starts[x];
     newStarts[x - first] = j - start;
-    const s: WireState | typeof FAIL = ok ? state(kept[x]!) : FAIL;
+    const s: CheckedState | typeof FAIL = ok ? state(kept[x]!) : FAIL;
     ok = s !== FAIL && i === ends[x];
-    states[x - first] = s as WireState;
+    states[x - first] = s as CheckedState;
     newEnds[x - first] = j - start;
   }
   ok &&= i === aEnd && j === bEnd;
@@ -149,7 +151,7 @@ function punct(c: number): boolean {
 }
 
 /** A state element: an object of `kind`, `key` and `value`, each once (the kept state has just these). */
-function state(was: WireState): WireState | typeof FAIL {
+function state(was: CheckedState): CheckedState | typeof FAIL {
   if (!punct(OPEN_OBJECT)) return FAIL;
   let seen = 0;
   let value: Walked = was.value;
@@ -167,7 +169,10 @@ function state(was: WireState): WireState | typeof FAIL {
   }
   if (!punct(CLOSE_OBJECT)) return FAIL;
   if (value === was.value) return was;
-  return { kind: was.kind, key: was.key, value: value as WireState['value'] };
+  const renewed: CheckedState = { kind: was.kind, key: was.key, value: value as WireState['value'] };
+  // Its shape is the kept one's (shared/state-shapes.ts judges no number's value): so is its verdict.
+  if (was.problem !== undefined) renewed.problem = was.problem;
+  return renewed;
 }
 
 /** The value at the walks' positions, given what the same bytes (but numbers) decoded to. */
