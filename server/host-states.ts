@@ -100,15 +100,17 @@ export function problemCount(states: readonly CheckedState[]): number {
 function recordAround(into: HostStates, kinds: readonly string[], states: readonly CheckedState[]): null {
   const before = new Map<string, Record<string, Record<string, unknown>> | undefined>();
   for (const kind of kinds) {
+    // A kind listed twice is renewed once: its second listing would keep the first's empty map as "before".
+    if (before.has(kind)) continue;
     before.set(kind, into[kind]);
     into[kind] = bareMap();
   }
   for (const st of states) {
-    const map = (into[st.kind] ??= bareMap());
-    if (st.problem === undefined) map[st.key] = st.value;
-    else if (!(st.key in map)) {
-      const kept = before.has(st.kind) ? before.get(st.kind)?.[st.key] : undefined;
-      if (kept !== undefined) map[st.key] = kept;
+    if (st.problem === undefined) (into[st.kind] ??= bareMap())[st.key] = st.value;
+    else if (into[st.kind] !== undefined && !(st.key in into[st.kind]!)) {
+      // Set aside: the key keeps what it held (a kind not renewed holds it still); no map is made for nothing.
+      const kept = before.get(st.kind)?.[st.key];
+      if (kept !== undefined) into[st.kind]![st.key] = kept;
     }
   }
   return null;

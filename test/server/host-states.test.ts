@@ -196,6 +196,16 @@ describe('a state set aside for its shape (it carries a problem)', () => {
     expect(text(seen({ stateKinds: ['logpaths'], states: [] }))).toBe('{"logpaths":{}}');
   });
 
+  it('keeps its last good value when its kind is listed twice, and makes no map for a kind it alone names', () => {
+    const { seen } = registry();
+    seen({ stateKinds: ['logpaths'], states: [st('logpaths', 'a', { n: 1 })] });
+    expect(text(seen({ stateKinds: ['logpaths', 'logpaths'], states: [bad('logpaths', 'a')] }))).toBe(
+      '{"logpaths":{"a":{"n":1}}}',
+    );
+    // A kind not reported in full, with nothing good of it: the host's states gain no empty map.
+    expect(text(seen({ states: [bad('raid_array', 'md0')] }))).toBe('{"logpaths":{"a":{"n":1}}}');
+  });
+
   it('after a good state of the same key in the same batch, leaves that one', () => {
     const { seen } = registry();
     const s = seen({ stateKinds: ['logpaths'], states: [st('logpaths', 'a', { n: 1 }), bad('logpaths', 'a')] });
