@@ -176,11 +176,13 @@ export function replsetReasons(sets: ReplsetState[]): HealthReason[] {
  * host's states show for its key is not current (the last good value, or nothing).
  */
 function setAsideReasons(h: HostSummary): HealthReason[] {
-  if (h.stateProblems === undefined) return [];
-  return h.stateProblems.map(({ kind, key, problem }) => ({
-    health: 'warn' as const,
-    text: `state ${kind}/${key} not understood (${problem}); ${h.states[kind]?.[key] ? 'its last good value is shown' : 'no earlier value'}`,
-  }));
+  const all = h.stateProblems;
+  if (all === undefined || all.length === 0) return [];
+  const { kind, key, problem } = all[0]!;
+  const shown = h.states[kind]?.[key] ? 'its last good value is shown' : 'no earlier value';
+  // One reason however many: an agent may send thousands of bad states, and every overview push carries reasons.
+  const more = all.length > 1 ? ` (and ${all.length - 1} more state${all.length === 2 ? '' : 's'} not understood)` : '';
+  return [{ health: 'warn', text: `state ${kind}/${key} not understood (${problem}); ${shown}${more}` }];
 }
 
 /**

@@ -33,6 +33,8 @@ export class HostRegistry {
       states: existing?.states ?? bareMap(),
       inventory: hello.inventory ?? existing?.inventory ?? null,
       stats: existing?.stats ?? { batches: 0, duplicates: 0, gaps: 0, badFrames: 0 },
+      // The states it kept stay, and so does why some of them are not current.
+      ...(existing?.stateProblems ? { stateProblems: existing.stateProblems } : {}),
     };
     // The states object stays the host's, and so does the layout of its last batch over it.
     this.hosts.set(hello.agentId, { summary: host, layout: entry?.layout ?? null });

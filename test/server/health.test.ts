@@ -51,6 +51,41 @@ describe('health verdicts', () => {
     ]);
   });
 
+  it('names states set aside for their shape in one reason, however many there are', () => {
+    const logpaths = { a: { check: 'logrotate', ok: true, counts: { error: 0, warning: 0 }, findings: [] } };
+    const problems = Array.from({ length: 2000 }, (_, i) => ({
+      kind: 'logpaths',
+      key: i ? `k${i}` : 'a',
+      problem: 'p',
+    }));
+    const many = host({ states: { logpaths } as unknown as HostSummary['states'], stateProblems: problems });
+    expect(texts(many)).toEqual([
+      'warn: state logpaths/a not understood (p); its last good value is shown (and 1999 more states not understood)',
+    ]);
+    const one = host({ stateProblems: [{ kind: 'raid_array', key: 'md0', problem: 'name must be a string' }] });
+    expect(texts(one)).toEqual(['warn: state raid_array/md0 not understood (name must be a string); no earlier value']);
+  });
+
+  it('keeps why states are not current across a reconnect, until a batch says otherwise', () => {
+    const r = new HostRegistry();
+    const hello = {
+      type: 'hello',
+      protocol: 3,
+      agentId: 'db-1',
+      session: 's',
+      hostname: 'db-1',
+      agentVersion: 't',
+      series: [],
+    };
+    r.connected(hello as unknown as Hello, NOW);
+    r.seen('db-1', NOW, { states: [{ kind: 'logpaths', key: 'a', value: {}, problem: 'p' }] });
+    r.disconnected('db-1', NOW + 1);
+    r.connected(hello as unknown as Hello, NOW + 2);
+    expect(r.get('db-1')!.stateProblems).toEqual([{ kind: 'logpaths', key: 'a', problem: 'p' }]);
+    r.seen('db-1', NOW + 3, { states: [] });
+    expect(r.get('db-1')!.stateProblems).toBeUndefined();
+  });
+
   it('is ok with nothing to say', () => {
     expect(verdict(hostReasons(host(), gauges(), NOW))).toEqual({ health: 'ok', reason: 'ok' });
   });
