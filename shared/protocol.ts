@@ -228,7 +228,16 @@ export interface HostSummary {
 export type ServerToDashboard =
   /** The whole list when a dashboard connects; afterwards (`partial`) only the hosts that changed. */
   | { type: 'hosts'; hosts: HostSummary[]; partial?: boolean }
-  | { type: 'samples'; host: string; ts: number; samples: WireSample[]; states?: WireState[]; stateKinds?: string[] }
+  | {
+      type: 'samples';
+      host: string;
+      ts: number;
+      samples: WireSample[];
+      states?: WireState[];
+      stateKinds?: string[];
+      /** With states: those the server set aside for their shape (their keys carry the last good value). */
+      stateProblems?: StateProblem[];
+    }
   | OverviewFrame
   | { type: 'error'; code: ErrorCode; message: string };
 

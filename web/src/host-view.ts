@@ -5,7 +5,7 @@
  * arrives for an older generation is dropped, so a slow response can never
  * draw one host's history over another's.
  */
-import type { HostSummary, WireSample, WireState } from '../../shared/protocol.js';
+import type { HostSummary, StateProblem, WireSample, WireState } from '../../shared/protocol.js';
 import {
   FILESYSTEM_STATE_KIND,
   LOGPATH_STATE_KIND,
@@ -53,6 +53,8 @@ export class HostView {
   private readonly filesystems = new FilesystemsPanel($('filesystems'));
   /** What was wrong with the states this host's agent sent that could not be rendered. */
   private stateProblems: string[] = [];
+  /** The states the server set aside for their shape: it shows their keys' last good values, if any. */
+  private setAside: StateProblem[] = [];
 
   /** `onRange` is asked to show a range (wheel zoom, drag): the app puts it in the URL. */
   constructor(private readonly onRange: (range: { from: number; to: number }) => void) {}
@@ -93,6 +95,7 @@ export class HostView {
     const checked = checkedStates(host.states);
     host.states = checked.states;
     this.stateProblems = checked.problems;
+    this.setAside = host.stateProblems ?? [];
     this.host = host;
     this.renderHeader();
     this.renderStates(); // the load below covers any charts it adds
@@ -191,6 +194,7 @@ export class HostView {
     samples: WireSample[],
     stateKinds: string[] | undefined,
     states: WireState[] | undefined,
+    setAside: StateProblem[] = [],
   ): void {
     if (!this.host) return;
     if (!this.route?.range) {
@@ -199,7 +203,10 @@ export class HostView {
     }
     this.host.lastSeen = Date.now();
     const problems = mergeStates(this.host.states as CheckedStates, stateKinds, states);
-    if (stateKinds?.length || problems.length) {
+    // A push with states says which of them the server set aside (none: the list is empty again).
+    const withStates = stateKinds !== undefined || states !== undefined;
+    if (withStates) this.setAside = setAside;
+    if (stateKinds?.length || problems.length || withStates) {
       this.stateProblems = problems;
       this.renderHeader();
     }
@@ -242,7 +249,7 @@ export class HostView {
       .filter(Boolean)
       .join(' · ');
     $('host-header').dataset.connected = String(h.connected);
-    const bad = this.stateProblems;
+    const bad = [...this.setAside.map((p) => setAsideText(p, this.host!.states)), ...this.stateProblems];
     $('state-problems').textContent = bad.length
       ? `bad state from agent: ${bad[0]}${bad.length > 1 ? ` (+${bad.length - 1} more)` : ''}`
       : '';
@@ -288,4 +295,10 @@ function showSource(box: HTMLElement, source: SeriesSource | undefined, history:
   // Short, to stay clear of the chart's title on a narrow chart; the store's address is in the tooltip.
   note.textContent = `${history ? 'history' : 'live'}: ${source.kind === 'remote' ? 'shared store' : 'this server'}`;
   note.title = `${history ? 'history' : 'live'} from ${source.name}`;
+}
+
+/** A state the server set aside, as the header names it: what was wrong, and what its card shows instead. */
+function setAsideText(p: StateProblem, states: HostSummary['states']): string {
+  const shown = states[p.kind]?.[p.key] ? 'its last good value is shown' : 'not shown';
+  return `state ${p.kind}/${p.key}: ${p.problem} (${shown})`;
 }

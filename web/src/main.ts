@@ -116,7 +116,7 @@ class App {
       else this.overview.setAll(msg.tiles);
       $('no-hosts').hidden = this.overview.size > 0;
     } else if (msg.type === 'samples' && msg.host === this.hostView.hostId) {
-      this.hostView.onSamples(msg.ts, msg.samples, msg.stateKinds, msg.states);
+      this.hostView.onSamples(msg.ts, msg.samples, msg.stateKinds, msg.states, msg.stateProblems);
     } else if (msg.type === 'hosts') {
       for (const h of msg.hosts) this.hostView.onHost(h);
     }
