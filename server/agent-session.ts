@@ -15,6 +15,7 @@ import { SessionSeries, decodeAgentFrame } from './agent-frames.js';
 import { decodeBinaryFrame } from './agent-binary-frames.js';
 import type { AgentEndpoint } from './agent-endpoint.js';
 import type { Principal } from './access.js';
+import type { CommitWaiters, DurableWaiter } from './commit-waiters.js';
 import { errorMessage } from '../shared/errors.js';
 
 /** Close codes the agent endpoint uses (4000-4999 are for applications). */
@@ -61,7 +62,7 @@ class TokenBucket {
  * the frames it has sent wrong in a row. Every frame is validated; batches
  * are stored, acknowledged once durable, de-duplicated by sequence number.
  */
-export class AgentSession {
+export class AgentSession implements DurableWaiter {
   private hello: Hello | null = null;
   /** The protocol of this connection: the hello's (one above this server's is refused). */
   private protocol = 0;
@@ -70,10 +71,11 @@ export class AgentSession {
   private durableSeq = 0;
   private ackQueued = false;
   /**
-   * The store's durability promise the newest batch waits on, the highest sequence its commit makes durable,
-   * and the hello (session) those sequences belong to.
+   * The waiters of the commit the newest batch waits on, and this session's place among them (where the
+   * highest sequence that commit makes durable, and the hello it belongs to, are kept).
    */
-  private durableWait: { on: Promise<void>; seq: number; hello: Hello | null } | null = null;
+  private durableWait: CommitWaiters | null = null;
+  private durablePlace = 0;
   /** When the last ack went out, and the timer of the next while acks are spaced (ACK_INTERVAL_MS). */
   private lastAckAt = -Infinity;
   private ackTimer: NodeJS.Timeout | null = null;
@@ -286,17 +288,17 @@ export class AgentSession {
     const on = this.endpoint.opts.store.whenDurable();
     const pending = this.durableWait;
     // The store hands out one promise per commit: a later batch of the same commit only raises what its ack names.
-    if (pending !== null && pending.on === on) {
-      if (seq > pending.seq) pending.seq = seq;
-      return;
-    }
-    const wait = { on, seq, hello: this.hello };
-    this.durableWait = wait;
-    void on.then(() => {
-      if (this.durableWait === wait) this.durableWait = null;
-      // A batch of a session this connection has since left: its number means nothing to the new one.
-      if (wait.hello === this.hello) this.durable(wait.seq);
-    });
+    if (pending !== null && pending.on === on) return pending.raise(this.durablePlace, seq);
+    const waiters = this.endpoint.durableWaits.for(on);
+    this.durableWait = waiters;
+    this.durablePlace = waiters.add(this, seq, this.hello);
+  }
+
+  /** A commit this session waited on is on disk (commit-waiters.ts). */
+  durableReached(commit: CommitWaiters, seq: number, hello: Hello | null): void {
+    if (this.durableWait === commit) this.durableWait = null;
+    // A batch of a session this connection has since left: its number means nothing to the new one.
+    if (hello === this.hello) this.durable(seq);
   }
 
   /**
