@@ -377,21 +377,23 @@ export class AgentSession implements DurableWaiter {
 
   /** Each sample's series number in the store (-1: refused by the series limits); protocol 2 resolves each slot once. */
   private storeIdsOf(agentId: string, msg: DecodedBatch): number[] {
-    const resolve = (m: string, l: Record<string, string> | undefined) => {
-      const r = this.endpoint.seriesLimits.resolve(agentId, m, l);
-      if ('id' in r) return r.id;
-      if (!this.limitNoted) this.send({ type: 'error', code: 'series_limit', message: r.refused });
-      this.limitNoted = true;
-      return -1;
-    };
-    const entries = this.table.entries;
-    // A steady session's batches share one slots array (SessionSeries.inOrder), and so their ids.
+    // A steady session's batches share one slots array (SessionSeries.inOrder), and so their ids: no work, no garbage.
     if (msg.slots && this.lastIds?.slots === msg.slots) return this.lastIds.ids;
+    const entries = this.table.entries;
     const ids = msg.slots
-      ? msg.slots.map((slot) => (this.storeIds[slot] ??= resolve(entries[slot]!.m, entries[slot]!.l)))
-      : msg.series.map((s) => resolve(s.m, s.l));
+      ? msg.slots.map((slot) => (this.storeIds[slot] ??= this.storeIdOf(agentId, entries[slot]!.m, entries[slot]!.l)))
+      : msg.series.map((s) => this.storeIdOf(agentId, s.m, s.l));
     this.lastIds = msg.slots && !ids.includes(-1) ? { slots: msg.slots, ids } : null;
     return ids;
+  }
+
+  /** A series' number in the store, or -1 if the series limits refuse it (told to the agent once per connection). */
+  private storeIdOf(agentId: string, metric: string, labels: Record<string, string> | undefined): number {
+    const r = this.endpoint.seriesLimits.resolve(agentId, metric, labels);
+    if ('id' in r) return r.id;
+    if (!this.limitNoted) this.send({ type: 'error', code: 'series_limit', message: r.refused });
+    this.limitNoted = true;
+    return -1;
   }
 
   /** Why a batch's timestamp is out of bounds for this server's clock, or null. */
