@@ -322,20 +322,19 @@ export class AgentSession implements DurableWaiter {
     // A commit resolves all its waiters at once: a microtask runs after every one of them.
     if (this.endpoint.closing) return queueMicrotask(this.sendAck);
     this.endpoint.pendingAcks.add(this.sendAck);
-    const pace = this.paceAck(this.ackTicket);
-    if (wait <= 0) return queueMicrotask(pace);
-    this.ackTimer = setTimeout(pace, wait);
+    const ticket = this.ackTicket;
+    if (wait <= 0) return queueMicrotask(() => this.paceAck(ticket));
+    this.ackTimer = setTimeout(this.paceAck, wait, ticket);
   }
 
   /**
    * When the ack with `ticket` is due, it goes out in its turn among the fleet's (ack-pacer.ts: no burst of
    * a fleet's acks). Its place in line is for that queued ack only: if it is taken back meanwhile (a second
    * hello, the connection closing) and another queued, the place sends nothing, and the other waits for its
-   * own spacing.
+   * own spacing. One function each per session, the ticket passed along: no closures per ack.
    */
-  private paceAck(ticket: number): () => void {
-    return () => this.endpoint.acks.submit(() => ticket === this.ackTicket && this.sendAck());
-  }
+  private readonly paceAck = (ticket: number): void => this.endpoint.acks.submit(this.sendAckOf, ticket);
+  private readonly sendAckOf = (ticket: number): boolean => ticket === this.ackTicket && this.sendAck();
 
   /** Sends the ack of the highest durable sequence (also called by the endpoint as it closes); false if none was queued. */
   private readonly sendAck = (): boolean => {
