@@ -148,7 +148,7 @@ function readSamples(
   if (ordered) {
     for (let j = 0; j < n; j++)
       if (Math.abs(values[j]!) === Infinity) fail(`values.${j}`, 'value must be a finite number or NaN for null');
-    return { type: 'batch', seq, ts, series: ordered.series, values, slots: ordered.slots };
+    return batchOf(seq, ts, ordered.series, values, ordered.slots);
   }
   const entries = table.entries;
   const slots = new Array<number>(n);
@@ -163,5 +163,25 @@ function readSamples(
     slots[j] = index;
     series[j] = e!;
   }
-  return { type: 'batch', seq, ts, series, values, slots };
+  return batchOf(seq, ts, series, values, slots);
+}
+
+/**
+ * A batch with room for every field the decoding fills in later (extras, the table's version): set on an
+ * object without them, they went into a property array of their own, allocated per batch.
+ */
+function batchOf(seq: number, ts: number, series: SeriesRef[], values: Float64Array, slots: number[]): DecodedBatch {
+  const room = undefined;
+  return {
+    type: 'batch',
+    seq,
+    ts,
+    series,
+    values,
+    slots,
+    collectors: room,
+    stateKinds: room,
+    states: room,
+    tableVersion: room,
+  };
 }
