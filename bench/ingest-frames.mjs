@@ -31,8 +31,8 @@ const mongodGauges = () => ({
   active: { total: 12, readers: 3, writers: 1 },
   tickets: {
     source: 'queues.execution',
-    read: { out: 3, available: 125, totalTickets: 128 },
-    write: { out: 1, available: 127, totalTickets: 128 },
+    read: { out: 3, available: 125, total: 128, utilPercent: 2.34375, queueLength: 0 },
+    write: { out: 1, available: 127, total: 128, utilPercent: 0.78125, queueLength: 0 },
   },
   ticketQueue: { readers: 0, writers: 0 },
   connections: { current: 57, available: 838_803 },

@@ -75,6 +75,8 @@ export class AgentEndpoint {
 
   /** Batches refused for their timestamps, since start. */
   refusedTimestamps = 0;
+  /** States set aside for their shape (their batches stored), since start. */
+  badStates = 0;
   /** Set by close(): batches are no longer taken. */
   closing = false;
 

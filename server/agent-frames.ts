@@ -33,7 +33,7 @@ import {
 } from '../shared/protocol.js';
 import { errorMessage } from '../shared/errors.js';
 import { ExtrasMemo, applyRemembered } from './extras-memo.js';
-import { checkExtrasByHand } from './extras-check.js';
+import { checkExtrasByHand, shapeChecked } from './extras-check.js';
 
 /** A frame that breaks a rule: the decoders turn it into a `bad_frame` reply. */
 export class FrameError extends Error {}
@@ -275,7 +275,8 @@ export function decodeExtrasBySchemas(m: Record<string, unknown>, batch: Decoded
       checkJson(x?.value, STATE_VALUE_LIMITS, `states.${i}.value`);
     });
   const states = checkWith(statesSchema, m.states, 'states');
-  if (states) batch.states = states;
+  // A state in the wrong shape is marked, not refused: the frame's samples are good (extras-check.ts).
+  if (states) batch.states = states.map((s) => shapeChecked(s));
 }
 
 /**

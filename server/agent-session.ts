@@ -13,6 +13,7 @@ import { TIDEMARK_VERSION } from '../shared/version.js';
 import { frameBytes, frameText } from '../shared/frame-text.js';
 import { SessionSeries, decodeAgentFrame } from './agent-frames.js';
 import { decodeBinaryFrame } from './agent-binary-frames.js';
+import { StateNotice } from './state-notice.js';
 import type { AgentEndpoint } from './agent-endpoint.js';
 import type { Principal } from './access.js';
 import type { CommitWaiters, DurableWaiter } from './commit-waiters.js';
@@ -89,6 +90,7 @@ export class AgentSession implements DurableWaiter {
   private lastIds: { slots: readonly number[]; ids: number[] } | null = null;
   /** A refused series is told once per connection (the refusals are counted in /metrics). */
   private limitNoted = false;
+  private readonly stateNotice = new StateNotice();
   private readonly bucket: TokenBucket;
   private readonly remote: string;
   private readonly heartbeat: NodeJS.Timeout;
@@ -275,6 +277,8 @@ export class AgentSession implements DurableWaiter {
     this.lastSeq = msg.seq;
     if (host) host.stats.batches++;
     opts.hosts.seen(hello.agentId, now, msg);
+    const told = msg.states && this.stateNotice.note(hello.agentId, msg.seq, msg.states, this.endpoint, this.log);
+    if (told) this.send({ type: 'error', code: 'bad_frame', message: told });
     this.ackWhenDurable(msg.seq);
     opts.onBatch(hello.agentId, stored);
   }

@@ -17,6 +17,7 @@ import { WS_SUBPROTOCOL } from './access.js';
 import type { FleetHealth } from './fleet-health.js';
 import { dashboardScope, type DashboardScope } from '../shared/overview.js';
 import { OverviewPush } from './overview-push.js';
+import { goodStates } from './host-states.js';
 import { LimitedLog } from '../shared/log-limit.js';
 import { errorMessage } from '../shared/errors.js';
 
@@ -307,6 +308,7 @@ function samplesMessage(host: string, batch: DecodedBatch, samples: WireSample[]
     host,
     ts: batch.ts,
     samples,
-    ...(batch.stateKinds ? { stateKinds: batch.stateKinds, states: batch.states ?? [] } : {}),
+    // States set aside for their shape reach no dashboard (the host's summary names them).
+    ...(batch.stateKinds ? { stateKinds: batch.stateKinds, states: goodStates(batch.states ?? []) } : {}),
   };
 }

@@ -10,6 +10,11 @@
  * word the error (fast accept, slow refuse). Its output equals the schemas'
  * (objects keep the schema's keys only, as zod's objects strip unknown ones);
  * test/server/extras-check.test.ts holds the two to the same answers.
+ *
+ * A state whose value keeps the limits but not its kind's shape
+ * (shared/state-shapes.ts) is not refused: it is returned with its `problem`,
+ * so the batch's samples are stored and the state alone is set aside
+ * (server/host-states.ts). Both decoders mark it the same way (`shapeChecked`).
  */
 import {
   MAX_COLLECTORS,
@@ -19,9 +24,10 @@ import {
   MAX_STATE_KEY_LENGTH,
   MAX_STATE_KINDS,
   NAME_PATTERN,
+  type CheckedState,
   type CollectorStatus,
-  type WireState,
 } from '../shared/protocol.js';
+import { stateShapeProblem } from '../shared/state-shapes.js';
 import { FORBIDDEN_KEYS, STATE_VALUE_LIMITS, type JsonLimits } from '../shared/json-limits.js';
 import type { DecodedExtras } from './extras-memo.js';
 
@@ -89,11 +95,12 @@ function withinLimits(v: unknown, depth: number, limits: JsonLimits, budget: Bud
 }
 
 /**
- * One element of `states` as stateSchema would return it, or null when it
- * breaks a rule. The one rule across elements is their count (MAX_STATES):
- * the element-wise memo (extras-memo.ts) checks that itself.
+ * One element of `states` as stateSchema would return it, with its shape
+ * checked (`shapeChecked`), or null when it breaks a rule. The one rule across
+ * elements is their count (MAX_STATES): the element-wise memo (extras-memo.ts)
+ * checks that itself.
  */
-export function stateByHand(s: unknown): WireState | null {
+export function stateByHand(s: unknown): CheckedState | null {
   if (!isRecord(s)) return REFUSED;
   const { kind, key, value } = s;
   if (!isName(kind)) return REFUSED;
@@ -102,12 +109,21 @@ export function stateByHand(s: unknown): WireState | null {
   // z.record wants a plain object; JSON.parse makes no other kind.
   if (!isRecord(value) || Object.getPrototypeOf(value) !== Object.prototype) return REFUSED;
   if (!withinLimits(value, 0, STATE_VALUE_LIMITS, { nodes: STATE_VALUE_LIMITS.maxNodes })) return REFUSED;
-  return { kind, key, value: { ...value } };
+  const copy = { ...value };
+  const problem = stateShapeProblem(kind, copy);
+  return problem === null ? { kind, key, value: copy } : { kind, key, value: copy, problem };
 }
 
-function statesOf(v: unknown): WireState[] | null {
+/** A state that keeps the protocol's rules, marked with what is wrong with its shape, if anything. */
+export function shapeChecked(s: CheckedState): CheckedState {
+  const problem = stateShapeProblem(s.kind, s.value);
+  if (problem !== null) s.problem = problem;
+  return s;
+}
+
+function statesOf(v: unknown): CheckedState[] | null {
   if (!Array.isArray(v) || v.length > MAX_STATES) return REFUSED;
-  const out: WireState[] = new Array<WireState>(v.length);
+  const out: CheckedState[] = new Array<CheckedState>(v.length);
   for (let i = 0; i < v.length; i++) {
     const s = stateByHand(v[i]);
     if (!s) return REFUSED;

@@ -9,13 +9,16 @@
  * one or a few elements of `states`: the memo keeps where each element lies
  * (extras-spans.ts), and extras that differ from the kept ones only inside
  * some elements have just those parsed and checked; the others keep what
- * they decoded to. Anything else goes the full way (decodeExtras), which also
+ * they decoded to. And when those elements differ only in their numbers (a
+ * live mongod's gauges), they are not even parsed: extras-numbers.ts walks the
+ * old and new bytes in lockstep and renews just the numbers. Anything else goes the full way (decodeExtras), which also
  * words every refusal. Extras with definitions are never kept (what they mean
  * depends on the session's table).
  */
-import type { DecodedBatch, WireState } from '../shared/protocol.js';
+import type { CheckedState, DecodedBatch } from '../shared/protocol.js';
 import { MAX_STATES } from '../shared/protocol.js';
 import { stateByHand } from './extras-check.js';
+import { renumbered } from './extras-numbers.js';
 import { elementSpans, isSpace, statesSpans, type Spans } from './extras-spans.js';
 
 /** Extras longer than this are parsed every time: a copy of them per session would cost more than it saves. */
@@ -41,14 +44,14 @@ export class ExtrasMemo {
   /** Where the elements of `states` lie in `bytes`; null when the scanner could not tell. */
   private spans: Spans | null = null;
   private pending: Pending | null = null;
-  /** How the last extras were recalled (for tests): the same bytes, some elements anew, or not at all. */
-  lastRecall: 'same bytes' | 'elements' | 'none' = 'none';
+  /** How the last extras were recalled (for tests): the same bytes, numbers anew, some elements anew, or not at all. */
+  lastRecall: 'same bytes' | 'numbers' | 'elements' | 'none' = 'none';
 
   /**
    * What `frame[start, end)` decodes to, when that follows from the last good
    * extras: the same bytes, or bytes that differ only inside elements of
-   * `states` whose new text parses and keeps the rules. Null: decode them in
-   * full (that also finds every refusal).
+   * `states` in their numbers, or whose new text parses and keeps the rules.
+   * Null: decode them in full (that also finds every refusal).
    */
   recall(frame: Uint8Array, start: number, end: number): DecodedExtras | null {
     const known = this.bytes;
@@ -62,14 +65,14 @@ export class ExtrasMemo {
     }
     if (this.spans === null || this.decoded.states === undefined) return null;
     this.pending = this.byElements(frame, start, n);
-    if (this.pending) this.lastRecall = 'elements';
     return this.pending?.decoded ?? null;
   }
 
   /**
    * The extras `frame[start, start + n)` decoded from the kept ones: the
    * elements before `first` and after `last` are the same bytes, so only
-   * those between (their new text) are parsed and checked.
+   * those between are renewed: by their numbers when nothing else changed,
+   * else by a parse and a check of their new text.
    */
   private byElements(frame: Uint8Array, start: number, n: number): Pending | null {
     const { starts, ends } = this.spans!;
@@ -78,11 +81,13 @@ export class ExtrasMemo {
     const first = sameUpTo(this.bytes!, starts, frame, start, n);
     const last = first < 0 ? -1 : sameAfter(this.bytes!, this.length, this.spans!, first, frame, start, n);
     if (last < 0) return null;
+    const numbers = this.byNumbers(frame, start, first, last, delta);
+    if (numbers) return numbers;
     const from = start + starts[first]!;
     const to = start + ends[last]! + delta;
     const fresh = parseElements(frame, from, to);
     if (fresh === null || fresh.length === 0 || k - (last - first + 1) + fresh.length > MAX_STATES) return null;
-    const checked = new Array<WireState>(fresh.length);
+    const checked = new Array<CheckedState>(fresh.length);
     for (let x = 0; x < fresh.length; x++) {
       const s = stateByHand(fresh[x]);
       if (s === null) return null;
@@ -94,12 +99,40 @@ export class ExtrasMemo {
       starts: spliced(starts, first, last, freshSpans.starts, delta),
       ends: spliced(ends, first, last, freshSpans.ends, delta),
     };
-    const { collectors, stateKinds, states } = this.decoded!;
+    this.lastRecall = 'elements';
+    return { decoded: this.withStates(spliced(this.decoded!.states!, first, last, checked, 0)), spans };
+  }
+
+  /**
+   * The extras whose elements `first` to `last` differ from the kept ones only
+   * in number tokens, renewed without a parse or a check (extras-numbers.ts
+   * says why they need none); null when they differ otherwise.
+   */
+  private byNumbers(frame: Uint8Array, start: number, first: number, last: number, delta: number): Pending | null {
+    const { starts, ends } = this.spans!;
+    const states = this.decoded!.states!;
+    const walked = renumbered(this.bytes!, this.spans!, first, last, states, frame, start, delta);
+    if (walked === null) return null;
+    this.lastRecall = 'numbers';
+    const moved = walked.spans;
+    const spans: Spans =
+      moved === null // nothing changed length: the elements lie where they lay
+        ? this.spans!
+        : {
+            starts: spliced(starts, first, last, moved.starts, delta),
+            ends: spliced(ends, first, last, moved.ends, delta),
+          };
+    return { decoded: this.withStates(spliced(states, first, last, walked.states, 0)), spans };
+  }
+
+  /** The kept extras with `states` in place of theirs. */
+  private withStates(states: CheckedState[]): DecodedExtras {
+    const { collectors, stateKinds } = this.decoded!;
     const decoded: DecodedExtras = {}; // keys in decodeExtras' order
     if (collectors) decoded.collectors = collectors;
     if (stateKinds) decoded.stateKinds = stateKinds;
-    decoded.states = spliced(states!, first, last, checked, 0);
-    return { decoded, spans };
+    decoded.states = states;
+    return decoded;
   }
 
   /**

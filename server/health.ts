@@ -171,9 +171,22 @@ export function replsetReasons(sets: ReplsetState[]): HealthReason[] {
 }
 
 /**
- * The reasons one kind of a host's states gives. A state's value is checked for size only on the way in, not
- * for shape: one an agent sends in a shape this code does not expect is a reason of its own, not an exception
- * that would fail every overview of the fleet.
+ * States reach here in the shape their types say: ingest checks each known kind's shape
+ * (shared/state-shapes.ts) and sets a bad one aside. A state set aside is a reason of its own: what the
+ * host's states show for its key is not current (the last good value, or nothing).
+ */
+function setAsideReasons(h: HostSummary): HealthReason[] {
+  if (h.stateProblems === undefined) return [];
+  return h.stateProblems.map(({ kind, key, problem }) => ({
+    health: 'warn' as const,
+    text: `state ${kind}/${key} not understood (${problem}); ${h.states[kind]?.[key] ? 'its last good value is shown' : 'no earlier value'}`,
+  }));
+}
+
+/**
+ * The reasons one kind of a host's states gives. Their shapes are checked at ingest (above), not their
+ * values: a net, so that a reason's own slip on a value it did not expect is a reason of its own, not an
+ * exception that would fail every overview of the fleet.
  */
 function fromStates(kind: string, reasons: () => HealthReason[]): HealthReason[] {
   try {
@@ -188,13 +201,14 @@ function fromStates(kind: string, reasons: () => HealthReason[]): HealthReason[]
 export function hostReasons(h: HostSummary, g: HostGauges | undefined, now: number): HealthReason[] {
   const reasons = [
     ...agentReasons(h, now),
+    ...setAsideReasons(h),
     ...fromStates(RAID_STATE_KIND, () => raidReasons(Object.values(h.states[RAID_STATE_KIND] ?? {}))),
     ...fromStates(LOGPATH_STATE_KIND, () => logPathReasons(h)),
     ...(h.connected ? diskReasons(g) : []),
     ...fromStates(MONGOD_STATE_KIND, () => mongodReasons(h, h.connected ? g : undefined)),
     ...fromStates(REPLSET_STATE_KIND, () => replsetReasons(Object.values(h.states[REPLSET_STATE_KIND] ?? {}))),
   ];
-  // Stable: within a level, the order above (agent, RAID, log paths, disks, mongod, replica set).
+  // Stable: within a level, the order above (agent, states set aside, RAID, log paths, disks, mongod, replica set).
   return reasons.sort((a, b) => HEALTH_RANK[b.health] - HEALTH_RANK[a.health]);
 }
 

@@ -7,13 +7,20 @@
  * laid out the same way writes its values straight into the maps the last
  * one filled, which then hold exactly what new maps would (the same keys, in
  * the same order, the same values), without a new map per kind per batch.
+ *
+ * A state set aside for its shape (its `problem`, shared/state-shapes.ts)
+ * is not written: its key keeps the last good value it had (or stays absent),
+ * also when its kind's map is renewed. What the server last understood is
+ * shown, with the host's reason saying that it is no longer current
+ * (server/health.ts), rather than dropped: a degraded array's alert does not
+ * resolve because the agent's state of it became unreadable.
  */
-import type { Batch, WireState } from '../shared/protocol.js';
+import type { CheckedState, DecodedBatch, StateProblem, WireState } from '../shared/protocol.js';
 import type { HostStates } from '../shared/states.js';
 import { bareMap } from '../shared/json-limits.js';
 
 type StateMap = Record<string, unknown>;
-type StatesOfBatch = Pick<Batch, 'stateKinds' | 'states'>;
+type StatesOfBatch = Pick<DecodedBatch, 'stateKinds' | 'states'>;
 const NONE: readonly never[] = [];
 
 /** How the last batch's states fell on a host's maps: its full kinds, its states (kind, key) and each one's map. */
@@ -64,6 +71,8 @@ export function recordStates(into: HostStates, batch: StatesOfBatch, last: State
   const states = batch.states ?? NONE;
   // Nothing to write: the maps stay as the last batch left them, and so does its layout.
   if (kinds.length === 0 && states.length === 0) return last;
+  // Rare: laid out anew, and the next batch too (a layout would write the bad state's place).
+  if (problemCount(states) > 0) return recordAround(into, kinds, states);
   if (last !== null && last.fits(into, kinds, states)) {
     last.write(kinds, states);
     return last;
@@ -78,4 +87,42 @@ export function recordStates(into: HostStates, batch: StatesOfBatch, last: State
     maps[i] = map;
   }
   return new StatesLayout(into, kinds, states, maps);
+}
+
+/** How many of a batch's states were set aside for their shape. */
+export function problemCount(states: readonly CheckedState[]): number {
+  let n = 0;
+  for (let i = 0; i < states.length; i++) if (states[i]!.problem !== undefined) n++;
+  return n;
+}
+
+/** Records a batch's good states; each state set aside keeps its key's last good value, as `into` held it. */
+function recordAround(into: HostStates, kinds: readonly string[], states: readonly CheckedState[]): null {
+  const before = new Map<string, Record<string, Record<string, unknown>> | undefined>();
+  for (const kind of kinds) {
+    before.set(kind, into[kind]);
+    into[kind] = bareMap();
+  }
+  for (const st of states) {
+    const map = (into[st.kind] ??= bareMap());
+    if (st.problem === undefined) map[st.key] = st.value;
+    else if (!(st.key in map)) {
+      const kept = before.has(st.kind) ? before.get(st.kind)?.[st.key] : undefined;
+      if (kept !== undefined) map[st.key] = kept;
+    }
+  }
+  return null;
+}
+
+/** The states of a batch set aside for their shape; undefined when none were. */
+export function stateProblems(states: readonly CheckedState[]): StateProblem[] | undefined {
+  if (problemCount(states) === 0) return undefined;
+  const out: StateProblem[] = [];
+  for (const { kind, key, problem } of states) if (problem !== undefined) out.push({ kind, key, problem });
+  return out;
+}
+
+/** The states not set aside: `states` itself when none was (nearly always). */
+export function goodStates(states: CheckedState[]): CheckedState[] {
+  return problemCount(states) === 0 ? states : states.filter((s) => s.problem === undefined);
 }

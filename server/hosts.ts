@@ -1,6 +1,6 @@
-import type { Batch, Hello, HostSummary } from '../shared/protocol.js';
+import type { DecodedBatch, Hello, HostSummary } from '../shared/protocol.js';
 import { bareMap } from '../shared/json-limits.js';
-import { recordStates, type StatesLayout } from './host-states.js';
+import { recordStates, stateProblems, type StatesLayout } from './host-states.js';
 
 const byId = new Intl.Collator().compare;
 
@@ -70,14 +70,18 @@ export class HostRegistry {
     this.onChange(id);
   }
 
-  /** Records a stored batch: last-seen, collector states, and the structured states of the kinds it reports in full. */
-  seen(id: string, now: number, batch: Pick<Batch, 'collectors' | 'stateKinds' | 'states'>): void {
+  /**
+   * Records a stored batch: last-seen, collector states, the structured states of the kinds it reports in full,
+   * and which of its states were set aside for their shape (until a batch with states has none).
+   */
+  seen(id: string, now: number, batch: Pick<DecodedBatch, 'collectors' | 'stateKinds' | 'states'>): void {
     const entry = this.hosts.get(id);
     if (!entry) return;
     const host = entry.summary;
     host.lastSeen = now;
     if (batch.collectors) host.collectors = batch.collectors;
     entry.layout = recordStates(host.states, batch, entry.layout);
+    if (batch.states !== undefined) host.stateProblems = stateProblems(batch.states);
   }
 
   /** A retired host leaves the list (its history stays in the store); its agent connecting again brings it back. */

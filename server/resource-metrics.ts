@@ -46,6 +46,9 @@ export function resourceMetricsText(
       [{ limit: 'max_series_per_agent' }, series.refused.perAgent],
       [{ limit: 'max_series' }, series.refused.total],
     ]),
+    family('states_set_aside_total', 'counter', "Agents' states set aside for not having their kind's shape.", [
+      [{}, agents.badStates],
+    ]),
     family('dashboards_connected', 'gauge', 'Dashboard WebSocket clients.', [[{}, dashboards.clientCount]]),
     family('dashboards_dropped_total', 'counter', 'Dashboard clients dropped for not reading.', [
       [{}, dashboards.dropped],

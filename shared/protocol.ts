@@ -94,6 +94,22 @@ export const stateSchema = z.object({
 });
 export type WireState = z.infer<typeof stateSchema>;
 
+/**
+ * A state as the server decoded it: `problem` says what is wrong with its
+ * value's shape (shared/state-shapes.ts). Such a state is not refused (the
+ * batch's samples are stored) but set aside: it reaches no consumer.
+ */
+export interface CheckedState extends WireState {
+  problem?: string;
+}
+
+/** A state set aside for its shape, as a host's summary names it. */
+export interface StateProblem {
+  kind: string;
+  key: string;
+  problem: string;
+}
+
 export const helloSchema = z.object({
   type: z.literal('hello'),
   protocol: z.number().int().min(1),
@@ -146,8 +162,10 @@ export interface SeriesRef {
  * double for the garbage collector to chase. For protocols 2 and 3, `slots` gives
  * each sample's index in the session's table.
  */
-export interface DecodedBatch extends Omit<Batch, 'samples'> {
+export interface DecodedBatch extends Omit<Batch, 'samples' | 'states'> {
   series: SeriesRef[];
+  /** The batch's states; one whose value has not its kind's shape carries a `problem` and is set aside. */
+  states?: CheckedState[];
   /** Binary batches' values are views of a buffer other batches share: copy what is kept past the batch's handling. */
   values: Float64Array;
   slots?: number[];
@@ -203,6 +221,8 @@ export interface HostSummary {
   states: HostStates;
   inventory: Record<string, unknown> | null;
   stats: { batches: number; duplicates: number; gaps: number; badFrames: number };
+  /** The states of the host's last batch that were set aside for their shape; absent when none were. */
+  stateProblems?: StateProblem[];
 }
 
 export type ServerToDashboard =

@@ -63,8 +63,9 @@ const batches = (): Batch[] => [
       { m: 'disk_util_percent', l: { device: 'sda' }, v: 10.25 },
       { m: 'mongod_up', v: null },
     ],
-    stateKinds: ['raid_array'],
-    states: [{ kind: 'raid_array', key: 'md0', value: { degraded: 0 } }],
+    // A kind this build does not know travels untyped (the known kinds' shapes: shared/state-shapes.ts).
+    stateKinds: ['disk_smart'],
+    states: [{ kind: 'disk_smart', key: 'md0', value: { degraded: 0 } }],
   },
   {
     type: 'batch',
@@ -129,7 +130,7 @@ describe('protocol 3: binary batch frames over a real WebSocket', () => {
     expect(seen.text).toBe(1); // the hello
     expect(server.hosts.get('p3')?.protocol).toBe(3);
     expect(await storedBy(base, 'p3')).toEqual(SENT);
-    expect(server.hosts.get('p3')?.states.raid_array?.md0).toEqual({ degraded: 0 });
+    expect(server.hosts.get('p3')?.states.disk_smart?.md0).toEqual({ degraded: 0 });
   });
 
   it('acknowledges only what is durable, cumulatively: one ack for the batches one commit made durable', async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { batchFrameSchema, batchValues, type BatchFrame } from '../../shared/batch-schema.js';
 import { seriesKey } from '../../shared/series-key.js';
-import type { DecodedBatch } from '../../shared/protocol.js';
+import type { CheckedState, DecodedBatch, WireState } from '../../shared/protocol.js';
+import { stateShapeProblem } from '../../shared/state-shapes.js';
 import { SessionSeries, decodeAgentFrame } from '../../server/agent-frames.js';
 import { Gen, SessionModel, frameText, packValues, someFrame } from '../helpers/batch-frames.js';
 
@@ -17,11 +18,18 @@ interface Reading {
   states?: unknown;
 }
 
-const optional = (b: { collectors?: unknown; stateKinds?: unknown; states?: unknown }) => ({
+const optional = (b: { collectors?: unknown; stateKinds?: unknown; states?: readonly WireState[] }) => ({
   ...(b.collectors ? { collectors: b.collectors } : {}),
   ...(b.stateKinds ? { stateKinds: b.stateKinds } : {}),
-  ...(b.states ? { states: b.states } : {}),
+  ...(b.states ? { states: b.states.map(shapeMarked) } : {}),
 });
+
+/** A state with what is wrong with its kind's shape, as the decoders mark it (not refused: shared/state-shapes.ts). */
+function shapeMarked(s: CheckedState): CheckedState {
+  if (s.problem !== undefined) return s; // the hand decoder's, marked already
+  const problem = stateShapeProblem(s.kind, s.value);
+  return problem === null ? s : { ...s, problem };
+}
 
 function handReading(b: DecodedBatch): Reading {
   return {

@@ -85,7 +85,8 @@ describe("agents' extras checked by hand", () => {
     expect(agree(m)).toBe('accepted');
     expect(checkExtrasByHand(m)).toStrictEqual({
       collectors: [{ name: 'cpu', state: 'error', message: 'gone' }],
-      states: [{ kind: 'raid_array', key: 'md0', value: { level: 'raid10' } }],
+      // Not an md array's shape: marked, not refused (shared/state-shapes.ts).
+      states: [{ kind: 'raid_array', key: 'md0', value: { level: 'raid10' }, problem: 'name must be a string' }],
     });
     // "__proto__" as a JSON key of a collector status: an unknown key, left out.
     const parsed = JSON.parse('{"collectors":[{"name":"cpu","state":"ok","__proto__":{"polluted":1}}]}') as Extras;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Batch, Hello, WireState } from '../../shared/protocol.js';
+import type { CheckedState, DecodedBatch, Hello, WireState } from '../../shared/protocol.js';
 import type { HostStates } from '../../shared/states.js';
 import { HostRegistry } from '../../server/hosts.js';
 
 const hello = (agentId: string): Hello =>
   ({ type: 'hello', protocol: 3, agentId, session: 's', hostname: agentId, agentVersion: '1' }) as Hello;
-type Extras = Pick<Batch, 'stateKinds' | 'states'>;
+type Extras = Pick<DecodedBatch, 'stateKinds' | 'states'>;
 const st = (kind: string, key: string, value: Record<string, unknown>): WireState => ({ kind, key, value });
 /** A host's states as text: JSON keeps each map's key order, which the overview and the API show. */
 const text = (s: HostStates | undefined) => JSON.stringify(s);
@@ -167,5 +167,38 @@ describe('random batches: the registry holds what the rule gives', () => {
       }
     }
     expect(fast).toBeGreaterThan(1000); // the layout repeated often enough to exercise the fast path
+  });
+});
+
+describe('a state set aside for its shape (it carries a problem)', () => {
+  const bad = (kind: string, key: string): CheckedState => ({ ...st(kind, key, { x: 1 }), problem: 'x is wrong' });
+
+  it('is not written: its key keeps its last good value, also when its kind is renewed, and in its place', () => {
+    const { r, seen } = registry();
+    const kinds = ['logpaths'];
+    seen({ stateKinds: kinds, states: [st('logpaths', 'a', { n: 1 }), st('logpaths', 'b', { n: 2 })] });
+    const s = seen({ stateKinds: kinds, states: [bad('logpaths', 'a'), st('logpaths', 'b', { n: 3 })] });
+    expect(text(s)).toBe('{"logpaths":{"a":{"n":1},"b":{"n":3}}}');
+    expect(r.get('db1')!.stateProblems).toEqual([{ kind: 'logpaths', key: 'a', problem: 'x is wrong' }]);
+    // Again, then laid out the same with a good one: the value is current, the problem gone.
+    seen({ stateKinds: kinds, states: [bad('logpaths', 'a'), st('logpaths', 'b', { n: 4 })] });
+    const back = seen({ stateKinds: kinds, states: [st('logpaths', 'a', { n: 5 }), st('logpaths', 'b', { n: 6 })] });
+    expect(text(back)).toBe('{"logpaths":{"a":{"n":5},"b":{"n":6}}}');
+    expect(r.get('db1')!.stateProblems).toBeUndefined();
+  });
+
+  it('with no earlier value stays absent, and a key gone from the next batch is gone', () => {
+    const { seen } = registry();
+    expect(text(seen({ stateKinds: ['logpaths'], states: [bad('logpaths', 'a')] }))).toBe('{"logpaths":{}}');
+    seen({ stateKinds: ['logpaths'], states: [st('logpaths', 'a', { n: 1 })] });
+    seen({ stateKinds: ['logpaths'], states: [bad('logpaths', 'a')] });
+    // The kind reported in full without the key: nothing kept for it.
+    expect(text(seen({ stateKinds: ['logpaths'], states: [] }))).toBe('{"logpaths":{}}');
+  });
+
+  it('after a good state of the same key in the same batch, leaves that one', () => {
+    const { seen } = registry();
+    const s = seen({ stateKinds: ['logpaths'], states: [st('logpaths', 'a', { n: 1 }), bad('logpaths', 'a')] });
+    expect(text(s)).toBe('{"logpaths":{"a":{"n":1}}}');
   });
 });

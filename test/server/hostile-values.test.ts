@@ -110,10 +110,10 @@ describe('hostile values inside valid frames', () => {
     expect(Object.keys(Object.prototype)).toEqual([]);
     // Another agent's labelled series and states still go in.
     other.ws.send(
-      batchText(1, `,"stateKinds":["raid_array"],"states":[{"kind":"raid_array","key":"md0","value":{"degraded":0}}]`),
+      batchText(1, `,"stateKinds":["disk_smart"],"states":[{"kind":"disk_smart","key":"md0","value":{"degraded":0}}]`),
     );
     await until(() => other.replies.some((r) => r.type === 'ack'), 5000, 'the ack');
-    expect(server.hosts.get('other')!.states.raid_array!.md0).toEqual({ degraded: 0 });
+    expect(server.hosts.get('other')!.states.disk_smart!.md0).toEqual({ degraded: 0 });
     expect(server.hosts.get('bad')!.states).toEqual({});
     bad.ws.close();
     other.ws.close();

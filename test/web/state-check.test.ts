@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkedStates, mergeStates, stateProblem } from '../../web/src/state-check.js';
+import { unknownQuorum } from '../../agent/mongod/absence.js';
 
 const goodCheck = {
   check: 'logrotate',
@@ -68,6 +69,18 @@ describe('dashboard state validation', () => {
     expect(stateProblem('logrotate_schedule', 'next', { next: 1, detail: 'cron' })).toBeNull();
     expect(stateProblem('logrotate_schedule', 'next', { next: 'soon' })).toBe(
       'state logrotate_schedule/next: next must be null or a number',
+    );
+  });
+
+  it("renders a replica set the agent could not read (its figures null), not a known one's nulls", () => {
+    // What the agent sends when replSetGetStatus fails (mongod down): the card must stay, saying so.
+    const unknown = unknownQuorum('rs0', null, 'connection refused', 1_700_000_000_000);
+    expect(stateProblem('replset', 'rs0', unknown)).toBeNull();
+    expect(checkedStates({ replset: { rs0: unknown } }).states.replset!.rs0).toEqual(unknown);
+    const { state: _state, ...known } = unknown;
+    expect(stateProblem('replset', 'rs0', known)).toBe('state replset/rs0: voters must be a number');
+    expect(stateProblem('replset', 'rs0', { ...unknown, summary: null })).toBe(
+      'state replset/rs0: summary must be a string',
     );
   });
 

@@ -28,6 +28,25 @@ function fields(spec: Record<string, string>): Check {
   };
 }
 
+const knownReplset = fields({
+  members: 'array',
+  voters: 'number',
+  majority: 'number',
+  liveFaultTolerance: 'number',
+  liveWriteFaultTolerance: 'number',
+  summary: 'string',
+  warnings: 'array',
+});
+const unknownReplset = fields({
+  members: 'array',
+  voters: 'number?',
+  majority: 'number?',
+  liveFaultTolerance: 'number?',
+  liveWriteFaultTolerance: 'number?',
+  summary: 'string',
+  warnings: 'array',
+});
+
 /** What each rendered kind's panels read; kinds not listed are not rendered and are left out. */
 const logPathCheck: Check = (v) => {
   const p = fields({ check: 'string', ok: 'boolean', counts: 'object', findings: 'array' })(v);
@@ -67,15 +86,9 @@ const CHECKS: Record<string, Check> = {
     return null;
   },
   mongod: fields({ up: 'boolean', uri: 'string' }),
-  replset: fields({
-    members: 'array',
-    voters: 'number',
-    majority: 'number',
-    liveFaultTolerance: 'number',
-    liveWriteFaultTolerance: 'number',
-    summary: 'string',
-    warnings: 'array',
-  }),
+  // An unknown view (replSetGetStatus failed: the agent's unknownQuorum) has its quorum figures null; its card
+  // says so from its summary and warnings. Refused, the set's card vanished exactly when its members failed.
+  replset: (v) => (v.state === 'unknown' ? unknownReplset(v) : knownReplset(v)),
 };
 
 /** Why a state cannot be rendered, or null when it can. */

@@ -58,6 +58,8 @@ describe('the mongod collector in a real agent', () => {
     expect((await mongodState())!.figures!.lockPercent).toBe(0);
     const rs = (await host())!.states.replset;
     expect(Object.values(rs!)[0]).toMatchObject({ voters: 3, majority: 2 });
+    // The server checks each state's shape at ingest: none of the real agent's was set aside (shared/state-shapes.ts).
+    expect((await host())!.stateProblems).toBeUndefined();
     const lock = await getJson<{ series: { labels: Record<string, string>; points: [number, number][] }[] }>(
       `${base}/api/series?host=db&metric=mongod_lock_percent&from=now-1m`,
     );
@@ -71,6 +73,7 @@ describe('the mongod collector in a real agent', () => {
     expect(downAfter).toBeLessThanOrEqual(2 * 1000 + 1000); // two intervals, plus the 1 s agent→server→poll path
     expect(down.since).toBeGreaterThanOrEqual(stoppedAt - 1000);
     expect(down.lastError).toBeTruthy();
+    expect((await host())!.stateProblems).toBeUndefined(); // the down state and the unknown replica-set view too
     const up = await getJson<{ series: { points: [number, number][] }[] }>(
       `${base}/api/series?host=db&metric=mongod_up&from=now-10s`,
     );
