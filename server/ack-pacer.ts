@@ -17,7 +17,9 @@ export const ACK_WINDOW_MS = 10;
  * spread.
  */
 export class AckPacer {
-  private readonly waiting: ((() => boolean) | undefined)[] = [];
+  private readonly waiting: (((ticket: number) => boolean) | undefined)[] = [];
+  /** Each waiting send's ticket, at the same place: a session's one send function serves all its acks. */
+  private readonly tickets: number[] = [];
   private head = 0;
   private windowStart = -Infinity;
   private sentInWindow = 0;
@@ -34,11 +36,11 @@ export class AckPacer {
   }
 
   /**
-   * Calls `send` now if the current window's budget allows and none wait, else after those waiting. `send`
-   * says whether it sent: an ack taken back meanwhile (its connection closed, its session replaced) costs
-   * no budget.
+   * Calls `send(ticket)` now if the current window's budget allows and none wait, else after those waiting.
+   * `send` says whether it sent: an ack taken back meanwhile (its connection closed, its session replaced)
+   * costs no budget.
    */
-  submit(send: () => boolean): void {
+  submit(send: (ticket: number) => boolean, ticket = 0): void {
     if (this.length === 0) {
       const now = performance.now();
       if (now - this.windowStart >= this.windowMs) {
@@ -46,11 +48,12 @@ export class AckPacer {
         this.sentInWindow = 0;
       }
       if (this.sentInWindow < this.perWindow) {
-        if (send()) this.sentInWindow++;
+        if (send(ticket)) this.sentInWindow++;
         return;
       }
     }
     this.waiting.push(send);
+    this.tickets.push(ticket);
     this.arm(this.windowStart + this.windowMs - performance.now());
   }
 
@@ -67,17 +70,20 @@ export class AckPacer {
     try {
       while (this.length > 0 && this.sentInWindow < this.perWindow) {
         const send = this.waiting[this.head]!;
+        const ticket = this.tickets[this.head]!;
         this.waiting[this.head++] = undefined;
-        if (send()) this.sentInWindow++;
+        if (send(ticket)) this.sentInWindow++;
       }
     } finally {
       // Even if a send threw, the acks behind it still get their windows.
       if (this.length === 0) {
         this.waiting.length = 0;
+        this.tickets.length = 0;
         this.head = 0;
       } else {
         if (this.head > 4096) {
           this.waiting.splice(0, this.head);
+          this.tickets.splice(0, this.head);
           this.head = 0;
         }
         this.arm(this.windowMs);

@@ -15,7 +15,9 @@ import {
   FLAG_INDEXES,
   LITTLE_ENDIAN,
   binaryLayout,
+  blankHeader,
   readBinaryHeader,
+  type BinaryLayout,
 } from '../shared/wire-binary.js';
 import type { AgentMessage, Checked, DecodedBatch, SeriesRef } from '../shared/protocol.js';
 import { errorMessage } from '../shared/errors.js';
@@ -45,15 +47,22 @@ export function decodeBinaryFrame(frame: Uint8Array, table: SessionSeries): Chec
   }
 }
 
+/**
+ * The header and layout of the frame being decoded: one of each for every frame (decoding is synchronous, and
+ * every read writes all their fields), not two objects and a boxed timestamp per batch.
+ */
+const header = blankHeader();
+const layout: BinaryLayout = { values: 0, indexes: 0, extras: 0, length: 0 };
+
 function decodeBinaryBatch(frame: Uint8Array, table: SessionSeries): DecodedBatch {
   if (frame.length < BINARY_HEADER_BYTES)
     fail('frame', `a binary frame starts with a ${BINARY_HEADER_BYTES}-byte header; this one is ${frame.length} bytes`);
-  const h = readBinaryHeader(frame);
+  const h = readBinaryHeader(frame, header);
   if (h.kind !== BINARY_BATCH) fail('kind', `unknown binary frame kind ${h.kind} (${BINARY_BATCH} is a batch)`);
   if ((h.flags & ~FLAG_INDEXES) !== 0) fail('flags', `unknown flags 0x${h.flags.toString(16)}`);
   if (h.reserved !== 0) fail('header', 'the reserved bytes must be 0');
   if (h.count > MAX_BATCH_SAMPLES) fail('count', `at most ${MAX_BATCH_SAMPLES} values; the header says ${h.count}`);
-  const at = binaryLayout(h);
+  const at = binaryLayout(h, layout);
   if (frame.length !== at.length)
     fail('frame', `the header makes the frame ${at.length} bytes long; it is ${frame.length} bytes`);
   const seq = checkCount(h.seq, 'seq', 1);
@@ -61,8 +70,7 @@ function decodeBinaryBatch(frame: Uint8Array, table: SessionSeries): DecodedBatc
   const known = h.extrasBytes ? table.extras.recall(frame, at.extras, at.length) : null;
   const extras = h.extrasBytes && !known ? readExtras(frame, at.extras, at.length) : NO_EXTRAS;
   const defined = decodeDefs(extras.defs, table);
-  const { series, values, slots } = readSamples(frame, h, at, table, defined);
-  const batch: DecodedBatch = { type: 'batch', seq, ts, series, values, slots };
+  const batch = readSamples(frame, h, at, table, defined, seq, ts);
   if (known) applyRemembered(known, batch);
   else decodeExtras(extras, batch);
   applyDefs(table, defined, batch);
@@ -118,14 +126,16 @@ function copyValues(frame: Uint8Array, from: number, n: number): Float64Array {
   return values;
 }
 
-/** The values and, per value, its series (from the session's table or this frame's definitions). */
+/** The batch of the values and, per value, its series (from the session's table or this frame's definitions). */
 function readSamples(
   frame: Uint8Array,
   h: { count: number; flags: number },
   at: { values: number; indexes: number },
   table: SessionSeries,
   defined: ReadonlyMap<number, SessionEntry>,
-): Pick<DecodedBatch, 'series' | 'values' | 'slots'> {
+  seq: number,
+  ts: number,
+): DecodedBatch {
   const n = h.count;
   const values = copyValues(frame, at.values, n);
   if (!LITTLE_ENDIAN) {
@@ -138,7 +148,7 @@ function readSamples(
   if (ordered) {
     for (let j = 0; j < n; j++)
       if (Math.abs(values[j]!) === Infinity) fail(`values.${j}`, 'value must be a finite number or NaN for null');
-    return { series: ordered.series, values, slots: ordered.slots };
+    return batchOf(seq, ts, ordered.series, values, ordered.slots);
   }
   const entries = table.entries;
   const slots = new Array<number>(n);
@@ -153,5 +163,25 @@ function readSamples(
     slots[j] = index;
     series[j] = e!;
   }
-  return { series, values, slots };
+  return batchOf(seq, ts, series, values, slots);
+}
+
+/**
+ * A batch with room for every field the decoding fills in later (extras, the table's version): set on an
+ * object without them, they went into a property array of their own, allocated per batch.
+ */
+function batchOf(seq: number, ts: number, series: SeriesRef[], values: Float64Array, slots: number[]): DecodedBatch {
+  const room = undefined;
+  return {
+    type: 'batch',
+    seq,
+    ts,
+    series,
+    values,
+    slots,
+    collectors: room,
+    stateKinds: room,
+    states: room,
+    tableVersion: room,
+  };
 }

@@ -10,6 +10,7 @@ import { SeriesLimits, type SeriesLimitOptions } from './series-limits.js';
 import { AgentSession } from './agent-session.js';
 import { IngestQueue } from './ingest-queue.js';
 import { AckPacer } from './ack-pacer.js';
+import { DurableWaits } from './commit-waiters.js';
 
 export interface AgentEndpointOptions {
   store: Store;
@@ -65,6 +66,8 @@ export class AgentEndpoint {
   readonly ingest = new IngestQueue();
   /** Due acks, at a bounded rate (see ack-pacer.ts). */
   readonly acks: AckPacer;
+  /** The sessions waiting on the newest commit, one list for them all (commit-waiters.ts). */
+  readonly durableWaits = new DurableWaits();
   /** Acks waiting for their connection's spacing (ACK_INTERVAL_MS) or their turn; close() sends them at once. */
   readonly pendingAcks = new Set<() => boolean>();
   /** Connections closed for sending no hello in time. */

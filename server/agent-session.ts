@@ -16,6 +16,7 @@ import { decodeBinaryFrame } from './agent-binary-frames.js';
 import { StateNotice } from './state-notice.js';
 import type { AgentEndpoint } from './agent-endpoint.js';
 import type { Principal } from './access.js';
+import type { CommitWaiters, DurableWaiter } from './commit-waiters.js';
 import { errorMessage } from '../shared/errors.js';
 
 /** Close codes the agent endpoint uses (4000-4999 are for applications). */
@@ -62,7 +63,7 @@ class TokenBucket {
  * the frames it has sent wrong in a row. Every frame is validated; batches
  * are stored, acknowledged once durable, de-duplicated by sequence number.
  */
-export class AgentSession {
+export class AgentSession implements DurableWaiter {
   private hello: Hello | null = null;
   /** The protocol of this connection: the hello's (one above this server's is refused). */
   private protocol = 0;
@@ -71,10 +72,11 @@ export class AgentSession {
   private durableSeq = 0;
   private ackQueued = false;
   /**
-   * The store's durability promise the newest batch waits on, the highest sequence its commit makes durable,
-   * and the hello (session) those sequences belong to.
+   * The waiters of the commit the newest batch waits on, and this session's place among them (where the
+   * highest sequence that commit makes durable, and the hello it belongs to, are kept).
    */
-  private durableWait: { on: Promise<void>; seq: number; hello: Hello | null } | null = null;
+  private durableWait: CommitWaiters | null = null;
+  private durablePlace = 0;
   /** When the last ack went out, and the timer of the next while acks are spaced (ACK_INTERVAL_MS). */
   private lastAckAt = -Infinity;
   private ackTimer: NodeJS.Timeout | null = null;
@@ -290,17 +292,17 @@ export class AgentSession {
     const on = this.endpoint.opts.store.whenDurable();
     const pending = this.durableWait;
     // The store hands out one promise per commit: a later batch of the same commit only raises what its ack names.
-    if (pending !== null && pending.on === on) {
-      if (seq > pending.seq) pending.seq = seq;
-      return;
-    }
-    const wait = { on, seq, hello: this.hello };
-    this.durableWait = wait;
-    void on.then(() => {
-      if (this.durableWait === wait) this.durableWait = null;
-      // A batch of a session this connection has since left: its number means nothing to the new one.
-      if (wait.hello === this.hello) this.durable(wait.seq);
-    });
+    if (pending !== null && pending.on === on) return pending.raise(this.durablePlace, seq);
+    const waiters = this.endpoint.durableWaits.for(on);
+    this.durableWait = waiters;
+    this.durablePlace = waiters.add(this, seq, this.hello);
+  }
+
+  /** A commit this session waited on is on disk (commit-waiters.ts). */
+  durableReached(commit: CommitWaiters, seq: number, hello: Hello | null): void {
+    if (this.durableWait === commit) this.durableWait = null;
+    // A batch of a session this connection has since left: its number means nothing to the new one.
+    if (hello === this.hello) this.durable(seq);
   }
 
   /**
@@ -324,20 +326,19 @@ export class AgentSession {
     // A commit resolves all its waiters at once: a microtask runs after every one of them.
     if (this.endpoint.closing) return queueMicrotask(this.sendAck);
     this.endpoint.pendingAcks.add(this.sendAck);
-    const pace = this.paceAck(this.ackTicket);
-    if (wait <= 0) return queueMicrotask(pace);
-    this.ackTimer = setTimeout(pace, wait);
+    const ticket = this.ackTicket;
+    if (wait <= 0) return queueMicrotask(() => this.paceAck(ticket));
+    this.ackTimer = setTimeout(this.paceAck, wait, ticket);
   }
 
   /**
    * When the ack with `ticket` is due, it goes out in its turn among the fleet's (ack-pacer.ts: no burst of
    * a fleet's acks). Its place in line is for that queued ack only: if it is taken back meanwhile (a second
    * hello, the connection closing) and another queued, the place sends nothing, and the other waits for its
-   * own spacing.
+   * own spacing. One function each per session, the ticket passed along: no closures per ack.
    */
-  private paceAck(ticket: number): () => void {
-    return () => this.endpoint.acks.submit(() => ticket === this.ackTicket && this.sendAck());
-  }
+  private readonly paceAck = (ticket: number): void => this.endpoint.acks.submit(this.sendAckOf, ticket);
+  private readonly sendAckOf = (ticket: number): boolean => ticket === this.ackTicket && this.sendAck();
 
   /** Sends the ack of the highest durable sequence (also called by the endpoint as it closes); false if none was queued. */
   private readonly sendAck = (): boolean => {
@@ -379,21 +380,23 @@ export class AgentSession {
 
   /** Each sample's series number in the store (-1: refused by the series limits); protocol 2 resolves each slot once. */
   private storeIdsOf(agentId: string, msg: DecodedBatch): number[] {
-    const resolve = (m: string, l: Record<string, string> | undefined) => {
-      const r = this.endpoint.seriesLimits.resolve(agentId, m, l);
-      if ('id' in r) return r.id;
-      if (!this.limitNoted) this.send({ type: 'error', code: 'series_limit', message: r.refused });
-      this.limitNoted = true;
-      return -1;
-    };
-    const entries = this.table.entries;
-    // A steady session's batches share one slots array (SessionSeries.inOrder), and so their ids.
+    // A steady session's batches share one slots array (SessionSeries.inOrder), and so their ids: no work, no garbage.
     if (msg.slots && this.lastIds?.slots === msg.slots) return this.lastIds.ids;
+    const entries = this.table.entries;
     const ids = msg.slots
-      ? msg.slots.map((slot) => (this.storeIds[slot] ??= resolve(entries[slot]!.m, entries[slot]!.l)))
-      : msg.series.map((s) => resolve(s.m, s.l));
+      ? msg.slots.map((slot) => (this.storeIds[slot] ??= this.storeIdOf(agentId, entries[slot]!.m, entries[slot]!.l)))
+      : msg.series.map((s) => this.storeIdOf(agentId, s.m, s.l));
     this.lastIds = msg.slots && !ids.includes(-1) ? { slots: msg.slots, ids } : null;
     return ids;
+  }
+
+  /** A series' number in the store, or -1 if the series limits refuse it (told to the agent once per connection). */
+  private storeIdOf(agentId: string, metric: string, labels: Record<string, string> | undefined): number {
+    const r = this.endpoint.seriesLimits.resolve(agentId, metric, labels);
+    if ('id' in r) return r.id;
+    if (!this.limitNoted) this.send({ type: 'error', code: 'series_limit', message: r.refused });
+    this.limitNoted = true;
+    return -1;
   }
 
   /** Why a batch's timestamp is out of bounds for this server's clock, or null. */

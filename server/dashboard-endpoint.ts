@@ -265,23 +265,24 @@ export class DashboardEndpoint {
   }
 
   publish(host: string, batch: DecodedBatch): void {
+    // Nothing is built for a host no one watches (most of them): no samples, and no closure either.
     let all: WireSample[] | null = null; // built only when someone watches this host
     let allFrame: Buffer | null = null; // and serialised once for every client that takes all metrics
-    const message = (samples: WireSample[]): ServerToDashboard => ({
-      type: 'samples',
-      host,
-      ts: batch.ts,
-      samples,
-      // States set aside for their shape reach no dashboard (the host's summary names them).
-      ...(batch.stateKinds ? { stateKinds: batch.stateKinds, states: goodStates(batch.states ?? []) } : {}),
-    });
     for (const c of this.clients) {
       if (!c.hosts.has(host)) continue;
       all ??= samplesOf(batch);
-      if (c.metrics) this.send(c, message(all.filter((s) => c.metrics!.has(s.m))));
+      if (c.metrics)
+        this.send(
+          c,
+          samplesMessage(
+            host,
+            batch,
+            all.filter((s) => c.metrics!.has(s.m)),
+          ),
+        );
       else {
         // Serialised once for every client that takes all metrics; a push that cannot be serialised is skipped.
-        allFrame ??= this.frameOf(message(all));
+        allFrame ??= this.frameOf(samplesMessage(host, batch, all));
         if (allFrame !== null) this.sendFrame(c, allFrame);
       }
     }
@@ -298,4 +299,16 @@ export class DashboardEndpoint {
     for (const c of this.clients) c.ws.terminate();
     this.wss.close();
   }
+}
+
+/** A batch's samples (all, or those of the metrics a client asked for) as a dashboard's push. */
+function samplesMessage(host: string, batch: DecodedBatch, samples: WireSample[]): ServerToDashboard {
+  return {
+    type: 'samples',
+    host,
+    ts: batch.ts,
+    samples,
+    // States set aside for their shape reach no dashboard (the host's summary names them).
+    ...(batch.stateKinds ? { stateKinds: batch.stateKinds, states: goodStates(batch.states ?? []) } : {}),
+  };
 }

@@ -44,6 +44,14 @@ export interface BinaryExtras {
   states?: unknown[];
 }
 
+/** Where a batch frame's parts start, and its length in bytes. */
+export interface BinaryLayout {
+  values: number;
+  indexes: number;
+  extras: number;
+  length: number;
+}
+
 /** A batch's fixed fields as the header states them. */
 export interface BinaryHeader {
   kind: number;
@@ -55,17 +63,21 @@ export interface BinaryHeader {
   extrasBytes: number;
 }
 
-export function readBinaryHeader(frame: Uint8Array): BinaryHeader {
-  // Byte by byte, without a DataView per frame (the server reads thousands of headers a second).
-  return {
-    kind: frame[0]!,
-    flags: frame[1]!,
-    reserved: u16(frame, 2) + u32(frame, 28),
-    count: u32(frame, 4),
-    seq: f64(frame, 8),
-    ts: f64(frame, 16),
-    extrasBytes: u32(frame, 24),
-  };
+export function readBinaryHeader(frame: Uint8Array, into: BinaryHeader = blankHeader()): BinaryHeader {
+  // Byte by byte, without a DataView per frame (the server reads thousands of headers a second, into one object).
+  into.kind = frame[0]!;
+  into.flags = frame[1]!;
+  into.reserved = u16(frame, 2) + u32(frame, 28);
+  into.count = u32(frame, 4);
+  into.seq = f64(frame, 8);
+  into.ts = f64(frame, 16);
+  into.extrasBytes = u32(frame, 24);
+  return into;
+}
+
+/** A header to read into: every read writes each of its fields. */
+export function blankHeader(): BinaryHeader {
+  return { kind: 0, flags: 0, reserved: 0, count: 0, seq: 0, ts: 0, extrasBytes: 0 };
 }
 
 const u16 = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
@@ -81,16 +93,15 @@ function f64(b: Uint8Array, at: number): number {
 }
 
 /** Where the parts of a frame with this header lie, and how long the frame must be. */
-export function binaryLayout(h: Pick<BinaryHeader, 'count' | 'flags' | 'extrasBytes'>): {
-  values: number;
-  indexes: number;
-  extras: number;
-  length: number;
-} {
-  const values = BINARY_HEADER_BYTES;
-  const indexes = values + 8 * h.count;
-  const extras = indexes + ((h.flags & FLAG_INDEXES) !== 0 ? 2 * h.count : 0);
-  return { values, indexes, extras, length: extras + h.extrasBytes };
+export function binaryLayout(
+  h: Pick<BinaryHeader, 'count' | 'flags' | 'extrasBytes'>,
+  into: BinaryLayout = { values: 0, indexes: 0, extras: 0, length: 0 },
+): BinaryLayout {
+  into.values = BINARY_HEADER_BYTES;
+  into.indexes = into.values + 8 * h.count;
+  into.extras = into.indexes + ((h.flags & FLAG_INDEXES) !== 0 ? 2 * h.count : 0);
+  into.length = into.extras + h.extrasBytes;
+  return into;
 }
 
 /**

@@ -32,7 +32,7 @@ class SeriesColumns {
 }
 
 /**
- * One sample of a log row written in place at `pos` (WalEntry's format): the series id as a zigzag varint delta
+ * One sample of a log row written in place at `pos` (WalRows' format): the series id as a zigzag varint delta
  * from the previous one (one byte inline, the common case), then the value; the position after it.
  */
 function writeLogSample(buf: Uint8Array, data: DataView, pos: number, idDelta: number, value: number): number {
@@ -43,13 +43,38 @@ function writeLogSample(buf: Uint8Array, data: DataView, pos: number, idDelta: n
   return pos + 8;
 }
 
-/** A batch's log row, its bytes in the commit's arena: per sample, the series id as a zigzag varint delta from the previous one, then the value as a float64 (NaN for null). */
-interface WalEntry {
-  id: number;
-  ts: number;
-  n: number;
-  start: number;
-  end: number;
+/**
+ * The log rows waiting for the next commit, WAL_FIELDS numbers each as the commit carries them (CommitBatch.wal):
+ * id, ts, sample count, and the start and end of their bytes in the commit's arena (per sample, the series id as a
+ * zigzag varint delta from the previous one, then the value as a float64, NaN for null). Numbers in one growing
+ * array, reused commit after commit: no object per batch.
+ */
+class WalRows {
+  private fields = new Float64Array(1024 * WAL_FIELDS);
+  private used = 0;
+
+  get length(): number {
+    return this.used / WAL_FIELDS;
+  }
+
+  push(id: number, ts: number, n: number, start: number, end: number): void {
+    const at = this.used;
+    if (at + WAL_FIELDS > this.fields.length) this.fields = grown(this.fields, 2 * this.fields.length);
+    const f = this.fields;
+    f[at] = id;
+    f[at + 1] = ts;
+    f[at + 2] = n;
+    f[at + 3] = start;
+    f[at + 4] = end;
+    this.used = at + WAL_FIELDS;
+  }
+
+  /** The rows for a commit (its own copy); the list starts afresh. */
+  take(): Float64Array {
+    const rows = this.fields.slice(0, this.used);
+    this.used = 0;
+    return rows;
+  }
 }
 
 /** What the appender hands to a commit. */
@@ -81,7 +106,7 @@ export class Appender {
   readonly cols = new SeriesColumns();
   /** Batches of steady shapes, waiting to go into the heads a block at a time (staged-rows.ts). */
   private readonly staged: StagedRows;
-  private wal: WalEntry[] = [];
+  private readonly wal = new WalRows();
   /** Bytes of the log rows waiting for the next commit; reused, since each commit takes a copy. */
   private readonly walBytes = new ByteWriter(1 << 20);
   private walSamples = 0;
@@ -149,7 +174,7 @@ export class Appender {
       prevId = id;
     }
     out.len = pos;
-    this.wal.push({ id: walId, ts, n, start, end: pos });
+    this.wal.push(walId, ts, n, start, pos);
     this.walSamples += n;
     block.ts[row] = ts;
     block.walId[row] = walId;
@@ -166,7 +191,7 @@ export class Appender {
     const out = this.walBytes;
     const start = out.len;
     out.reserve(ids.length * 18);
-    // The log row written in place (the format is WalEntry's): no call per byte, one-byte ids deltas inline.
+    // The log row written in place (the format is WalRows'): no call per byte, one-byte ids deltas inline.
     const buf = out.buf;
     const data = out.data;
     const isSeries = this.o.isSeries;
@@ -188,7 +213,7 @@ export class Appender {
       out.len = pos;
       if (kept) {
         this.nextWalId++;
-        this.wal.push({ id: walId, ts, n: kept, start, end: pos });
+        this.wal.push(walId, ts, kept, start, pos);
         this.walSamples += kept;
       }
     }
@@ -333,17 +358,14 @@ export class Appender {
 
   /** Log rows and chunks for the next commit; the appender starts afresh. */
   take(): AppendedParts {
-    const wal = new Float64Array(this.wal.length * WAL_FIELDS);
-    this.wal.forEach((e, i) => wal.set([e.id, e.ts, e.n, e.start, e.end], i * WAL_FIELDS));
     const parts: AppendedParts = {
-      wal,
+      wal: this.wal.take(),
       walBytes: this.walBytes.copy(),
       chunks: Float64Array.from(this.sealed),
       chunkBytes: this.sealedBytes.copy(),
       trimWalBelow: this.trimWalBelow,
       samples: this.walSamples,
     };
-    this.wal = [];
     this.walBytes.len = 0;
     this.walSamples = 0;
     this.sealed = [];

@@ -23,6 +23,19 @@ describe('the ack pacer sends at most its budget per window, in the order acks c
     expect(pacer.length).toBe(0);
   });
 
+  it('calls each waiting send with the ticket it came with, also past the 4096 places the line compacts at', () => {
+    const pacer = new AckPacer(4100, 10);
+    const got: number[] = [];
+    const send = (ticket: number) => got.push(ticket) > 0; // one function for every place, as a session's
+    for (let i = 0; i < 4100 + 6000; i++) pacer.submit(send, 1000 + i);
+    expect(got).toHaveLength(4100); // the first window's budget at once
+    vi.advanceTimersByTime(10); // 4100 more: the line's first 4100 places are spent and cut off
+    expect(got).toHaveLength(8200);
+    vi.advanceTimersByTime(10);
+    expect(got).toEqual(Array.from({ length: 10_100 }, (_, i) => 1000 + i));
+    expect(pacer.length).toBe(0);
+  });
+
   it('starts the next window 10 ms after the first ack of this one, not after the ack that found it full', () => {
     const pacer = new AckPacer(2, 10);
     const sent: string[] = [];

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SessionSeries, decodeAgentFrame } from '../../server/agent-frames.js';
 import { decodeBinaryFrame } from '../../server/agent-binary-frames.js';
 import { MAX_BATCH_SAMPLES } from '../../shared/wire-limits.js';
+import type { DecodedBatch } from '../../shared/protocol.js';
 import { Gen, SessionModel, frameText, someFrame, validBatch } from '../helpers/batch-frames.js';
 import { mutateBinary, reading, referenceRead, toBinary } from '../helpers/binary-frames.js';
 
@@ -84,6 +85,43 @@ describe('binary batch frames (protocol 3) against JSON batch frames (protocol 2
     expect(malformed).toBeGreaterThan(30_000);
     expect(frames - malformed - stillValid).toBeGreaterThan(10_000); // well formed, wrong inside (index, value, extras)
   }, 600_000);
+
+  it('reads each frame afresh: nothing of the last frame decoded carries into the next', () => {
+    // Laid out by hand: header 32 bytes (kind, flags, count, seq, ts, extras length), n float64s, n u16 indexes, extras.
+    const frame = (seq: number, values: number[], indexes: number[] | null, extras: string) => {
+      const n = values.length;
+      const json = Buffer.from(extras);
+      const b = Buffer.alloc(32 + 8 * n + (indexes ? 2 * n : 0) + json.length);
+      b[0] = 1;
+      b[1] = indexes ? 1 : 0;
+      b.writeUInt32LE(n, 4);
+      b.writeDoubleLE(seq, 8);
+      b.writeDoubleLE(1_700_000_000_000 + seq * 1000, 16);
+      b.writeUInt32LE(json.length, 24);
+      values.forEach((v, j) => b.writeDoubleLE(v, 32 + 8 * j));
+      indexes?.forEach((i, j) => b.writeUInt16LE(i, 32 + 8 * n + 2 * j));
+      json.copy(b, b.length - json.length);
+      return b;
+    };
+    const table = new SessionSeries();
+    table.reset([['mongod_up'], ['disk_util_percent', { device: 'sda' }]]);
+    const withAll = frame(7, [40.5, 1, 2], [1, 0, 2], '{"defs":[[2,"cpu_idle_percent"]]}');
+    const plain = frame(8, [0, 12.25], null, '');
+    expect(reading(decodeBinaryFrame(withAll, table))).toContain('"seq":7');
+    // Batch 8: no indexes, no extras, two values in table order, as a session that saw nothing before reads it.
+    const fresh = new SessionSeries();
+    fresh.reset([['mongod_up'], ['disk_util_percent', { device: 'sda' }], ['cpu_idle_percent']]);
+    const expected: DecodedBatch = {
+      type: 'batch',
+      seq: 8,
+      ts: 1_700_000_008_000,
+      series: [{ m: 'mongod_up' }, { m: 'disk_util_percent', l: { device: 'sda' } }],
+      values: Float64Array.of(0, 12.25),
+      slots: [0, 1],
+    };
+    expect(reading(decodeBinaryFrame(plain, table))).toBe(reading({ ok: true, value: expected }));
+    expect(reading(decodeBinaryFrame(plain, fresh))).toBe(reading({ ok: true, value: expected }));
+  });
 
   it('says what is wrong with a frame, case by case', () => {
     // Laid out by hand from the documented layout: header 32 bytes, then n float64s, n u16 indexes, extras.

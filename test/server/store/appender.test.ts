@@ -3,7 +3,7 @@ import { Appender } from '../../../server/store/appender.js';
 import { decodeChunk } from '../../../server/store/chunk-codec.js';
 import { CHUNK_FIELDS, WAL_FIELDS } from '../../../server/store/history-writer.js';
 
-/** A log row read by hand, as documented on WalEntry: per sample a zigzag varint id delta, then a little-endian float64. */
+/** A log row read by hand, as documented on WalRows: per sample a zigzag varint id delta, then a little-endian float64. */
 function readRow(bytes: Uint8Array): [number, number][] {
   const data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: [number, number][] = [];
@@ -68,6 +68,28 @@ describe('appender (heads and write-ahead log rows)', () => {
       [201, -1e-300],
     ]);
     expect(readRow(parts.walBytes.subarray(start2, end2))).toEqual([[201, Number.MAX_VALUE]]);
+  });
+
+  it("gives each commit its own log rows: none of the last commit's, and all of its own past the first thousand", () => {
+    const a = appender();
+    // 1500 rows of one sample each (id 3, delta 3 → zigzag 6: one byte, then 8 value bytes: 9 bytes a row).
+    for (let i = 1; i <= 1500; i++) a.appendValues(1000 * i, [3], [i]);
+    const first = a.take().wal;
+    expect(first.length).toBe(1500 * WAL_FIELDS);
+    expect(Array.from(first.subarray(0, WAL_FIELDS))).toEqual([1, 1000, 1, 0, 9]);
+    expect(Array.from(first.subarray(1499 * WAL_FIELDS))).toEqual([1500, 1_500_000, 1, 1499 * 9, 1500 * 9]);
+    // The next commit: its one row only, its bytes from the start of its own arena (deltas 5 and 195 → zigzag
+    // 10, one byte, and 390, two; each then 8 value bytes).
+    a.appendValues(1_501_000, [5, 200], [1, 2]);
+    const next = a.take();
+    expect(Array.from(next.wal)).toEqual([1501, 1_501_000, 2, 0, 1 + 8 + 2 + 8]);
+    expect(readRow(next.walBytes.subarray(next.wal[3], next.wal[4]))).toEqual([
+      [5, 1],
+      [200, 2],
+    ]);
+    // The first commit's rows are its own: the next commit's row, written where its first was, changed none of them.
+    expect(Array.from(first.subarray(0, WAL_FIELDS))).toEqual([1, 1000, 1, 0, 9]);
+    expect(a.take().wal.length).toBe(0);
   });
 
   it('seals heads into chunks that decode to the exact values appended', () => {
