@@ -6,9 +6,12 @@ import {
   dashboardMessageSchema,
   decodeFrame,
   samplesOf,
+  type CheckedState,
   type DecodedBatch,
+  type HostSummary,
   type ServerToDashboard,
   type WireSample,
+  type WireState,
 } from '../shared/protocol.js';
 import type { Logger } from '../shared/log.js';
 import type { HostRegistry } from './hosts.js';
@@ -17,7 +20,7 @@ import { WS_SUBPROTOCOL } from './access.js';
 import type { FleetHealth } from './fleet-health.js';
 import { dashboardScope, type DashboardScope } from '../shared/overview.js';
 import { OverviewPush } from './overview-push.js';
-import { goodStates } from './host-states.js';
+import { stateProblems } from './host-states.js';
 import { LimitedLog } from '../shared/log-limit.js';
 import { errorMessage } from '../shared/errors.js';
 
@@ -271,6 +274,7 @@ export class DashboardEndpoint {
     for (const c of this.clients) {
       if (!c.hosts.has(host)) continue;
       all ??= samplesOf(batch);
+      const kept = this.opts.hosts.get(host);
       if (c.metrics)
         this.send(
           c,
@@ -278,11 +282,12 @@ export class DashboardEndpoint {
             host,
             batch,
             all.filter((s) => c.metrics!.has(s.m)),
+            kept,
           ),
         );
       else {
         // Serialised once for every client that takes all metrics; a push that cannot be serialised is skipped.
-        allFrame ??= this.frameOf(samplesMessage(host, batch, all));
+        allFrame ??= this.frameOf(samplesMessage(host, batch, all, kept));
         if (allFrame !== null) this.sendFrame(c, allFrame);
       }
     }
@@ -302,13 +307,36 @@ export class DashboardEndpoint {
 }
 
 /** A batch's samples (all, or those of the metrics a client asked for) as a dashboard's push. */
-function samplesMessage(host: string, batch: DecodedBatch, samples: WireSample[]): ServerToDashboard {
+function samplesMessage(
+  host: string,
+  batch: DecodedBatch,
+  samples: WireSample[],
+  summary: HostSummary | undefined,
+): ServerToDashboard {
   return {
     type: 'samples',
     host,
     ts: batch.ts,
     samples,
-    // States set aside for their shape reach no dashboard (the host's summary names them).
-    ...(batch.stateKinds ? { stateKinds: batch.stateKinds, states: goodStates(batch.states ?? []) } : {}),
+    ...(batch.stateKinds ? pushedStates(batch.stateKinds, batch.states ?? [], summary) : {}),
   };
+}
+
+/**
+ * A batch's states as a push carries them. A state set aside for its shape reaches no dashboard: in its place
+ * goes what the host keeps for its key (its last good value, as /api/hosts shows it; nothing if it had none),
+ * and the push names what was set aside — otherwise the kind's renewal in the tab would drop the key's card.
+ */
+function pushedStates(stateKinds: string[], states: CheckedState[], summary: HostSummary | undefined) {
+  const problems = stateProblems(states);
+  if (problems === undefined) return { stateKinds, states };
+  const shown: WireState[] = [];
+  for (const s of states) {
+    if (s.problem === undefined) shown.push(s);
+    else {
+      const value = summary?.states[s.kind]?.[s.key];
+      if (value !== undefined) shown.push({ kind: s.kind, key: s.key, value });
+    }
+  }
+  return { stateKinds, states: shown, stateProblems: problems };
 }

@@ -123,8 +123,3 @@ export function stateProblems(states: readonly CheckedState[]): StateProblem[] |
   for (const { kind, key, problem } of states) if (problem !== undefined) out.push({ kind, key, problem });
   return out;
 }
-
-/** The states not set aside: `states` itself when none was (nearly always). */
-export function goodStates(states: CheckedState[]): CheckedState[] {
-  return problemCount(states) === 0 ? states : states.filter((s) => s.problem === undefined);
-}

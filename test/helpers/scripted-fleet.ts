@@ -17,7 +17,8 @@ import type {
   ReplsetState,
 } from '../../shared/states.js';
 
-type Trouble = 'saturated' | 'degraded' | 'logpaths' | 'tickets' | 'mongod-down' | null;
+/** `set-aside`: its log-path state good in its first batch, then without `counts` (not its kind's shape). */
+type Trouble = 'saturated' | 'degraded' | 'logpaths' | 'tickets' | 'mongod-down' | 'set-aside' | null;
 
 export interface ScriptedHost {
   id: string;
@@ -110,10 +111,12 @@ function logCheck(failing: boolean): LogPathCheckState {
   };
 }
 
-function states(h: ScriptedHost, now: number): WireState[] {
+function states(h: ScriptedHost, now: number, seq: number): WireState[] {
+  const check = { ...logCheck(h.trouble === 'logpaths'), checkedAt: now };
+  const { counts: _counts, ...withoutCounts } = check;
   const out: WireState[] = [
     { kind: 'raid_array', key: 'md0', value: array(h.trouble === 'degraded') },
-    { kind: 'logpaths', key: 'logrotate', value: { ...logCheck(h.trouble === 'logpaths'), checkedAt: now } },
+    { kind: 'logpaths', key: 'logrotate', value: h.trouble === 'set-aside' && seq > 1 ? withoutCounts : check },
   ];
   if (h.trouble === 'mongod-down')
     out.push({
@@ -203,7 +206,7 @@ export function startFleet(serverUrl: string, token: string, hosts: ScriptedHost
         now,
         indexes,
         batch.map((s) => s.v),
-        { stateKinds: ['raid_array', 'logpaths', 'mongod', 'replset'], states: states(h, now) },
+        { stateKinds: ['raid_array', 'logpaths', 'mongod', 'replset'], states: states(h, now, seq) },
       );
       transport.sendEncoded(seq, frame);
     };
