@@ -373,7 +373,7 @@ describe('FleetHealth', () => {
     ]);
   });
 
-  it('shows a set only an unreadable member reports as unknown, and prefers a known view of it', () => {
+  it('shows a set only unreadable members report as unknown, the one naming a primary first, and prefers a known view', () => {
     const hosts = new HostRegistry();
     for (const id of ['db-1', 'db-2']) hosts.connected(hello(id), NOW);
     const unknown = unknownQuorum('rs0', null, 'mongod down: connect ECONNREFUSED', NOW - 5_000);
@@ -390,6 +390,12 @@ describe('FleetHealth', () => {
         health: 'bad',
         members: [],
       },
+    ]);
+    // Another member that cannot read the set either, but whose serverStatus names the primary, says more.
+    const named = unknownQuorum('rs0', 'db-3:27017', 'replSetGetStatus: timed out', NOW - 5_000);
+    hosts.seen('db-2', NOW, { stateKinds: ['replset'], states: [{ kind: 'replset', key: 'rs0', value: named }] });
+    expect(health.replsets()).toMatchObject([
+      { reportedBy: 'db-2', known: false, primary: 'db-3:27017', health: 'warn' },
     ]);
     const rs = replset('rs0', ['db-1:27017', 'db-2:27017', 'db-3:27017'], ['db-3:27017']);
     hosts.seen('db-2', NOW, { stateKinds: ['replset'], states: [{ kind: 'replset', key: 'rs0', value: rs }] });
