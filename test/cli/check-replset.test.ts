@@ -1,19 +1,6 @@
-import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI } from '../helpers/process.js';
+import { cliOutcome as cli } from '../helpers/process.js';
 import { startFakeMongod, type FakeMongod } from '../helpers/fake-mongod.js';
-
-/** The CLI as a user runs it, asynchronously: the fake mongod answers in this process. */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args]);
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('tidemark check replset when replSetGetStatus fails', () => {
   let fake: FakeMongod | undefined;
@@ -27,12 +14,12 @@ describe('tidemark check replset when replSetGetStatus fails', () => {
       replSetGetStatus: () => ({ ok: 0, errmsg: refused, code: 13, codeName: 'Unauthorized' }),
     });
     const text = await cli(['check', 'replset', '--uri', fake.uri]);
-    expect(text.code).toBe(2);
+    expect(text.status).toBe(2);
     expect(text.stdout).toBe('');
     expect(text.stderr).toContain(`cannot query ${fake.uri}`);
     expect(text.stderr).toContain(refused);
     const json = await cli(['check', 'replset', '--uri', fake.uri, '--json']);
-    expect(json.code).toBe(2);
+    expect(json.status).toBe(2);
     const doc = JSON.parse(json.stdout) as Record<string, unknown>;
     expect(doc).toMatchObject({ ok: false, exitCode: 2 });
     expect(doc.error).toContain(refused);
