@@ -147,8 +147,8 @@ export class FleetHealth {
         const set = q.set ?? '?';
         const seen = views.get(set);
         // Prefer a known view (not one from an agent whose replSetGetStatus failed), then a connected agent's that sees
-        // a primary.
-        if (seen && q.state === 'unknown') continue;
+        // a primary. Of unknown views, one whose serverStatus names a primary says more than one that names none.
+        if (seen && q.state === 'unknown' && (seen.known || seen.primary || !q.primary)) continue;
         if (seen && seen.known && (seen.primary || !q.primary || !h.connected)) continue;
         const members: ReplsetMemberView[] = q.members.map((m) => {
           const hostPart = m.name.replace(/:\d+$/, '').toLowerCase();

@@ -157,9 +157,11 @@ export function replsetReasons(sets: ReplsetState[]): HealthReason[] {
   const out: HealthReason[] = [];
   for (const q of sets) {
     const name = `replica set ${q.set ?? '?'}`;
-    // An unknown view (replSetGetStatus failed) has no quorum figures: say so, rather than judge nulls.
+    // An unknown view (replSetGetStatus failed) has no quorum figures: say so, rather than judge nulls. Red
+    // unless serverStatus still names a primary; the line says which.
     if (q.state === 'unknown') {
-      out.push({ health: q.primary ? 'warn' : 'bad', text: `${name}: state unknown (${q.error ?? 'no answer'})` });
+      const primary = q.primary ? `primary ${q.primary}` : 'no primary known';
+      out.push({ health: q.primary ? 'warn' : 'bad', text: `${name}: state unknown (${q.error}); ${primary}` });
       continue;
     }
     if (!q.primary) out.push({ health: 'bad', text: `${name}: no primary` });

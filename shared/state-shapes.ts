@@ -266,16 +266,17 @@ const replsetMember: Check = (m) =>
   numOrNull(m.lagSeconds, 'lagSeconds');
 
 /**
- * An unknown view (replSetGetStatus failed) has every quorum figure null: the agent sends it so
- * (agent/mongod/absence.ts `unknownQuorum`), though the type says number. `state` is a string, so a number
- * replaced by a number still cannot change the answer.
+ * An unknown view (replSetGetStatus failed: agent/mongod/absence.ts `unknownQuorum`, UnknownReplsetState) has
+ * every quorum figure null and says why and since when. `state` is a string, so a number replaced by a number
+ * still cannot change the answer.
  */
 export const replsetProblem: Check = (q) => {
-  const figure = q.state === 'unknown' ? numOrNull : num;
+  const unknown = q.state === 'unknown';
+  const figure = unknown ? numOrNull : num;
   return (
     optStr(q.state, 'state') ??
-    optStr(q.error, 'error') ??
-    optNum(q.since, 'since') ??
+    (unknown ? str(q.error, 'error') : optStr(q.error, 'error')) ??
+    (unknown ? num(q.since, 'since') : optNum(q.since, 'since')) ??
     strOrNull(q.set, 'set') ??
     objects(q.members, 'members', replsetMember) ??
     figure(q.voters, 'voters') ??

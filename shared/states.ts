@@ -208,30 +208,54 @@ export type ReplsetMemberState = {
   lagSeconds: number | null;
 };
 
-/** A replica set as the watched member sees it (kind `replset`, key = set name). */
-export type ReplsetState = {
-  /** "unknown" when replSetGetStatus failed: the agent's last good view is not sent as if current. */
-  state?: 'known' | 'unknown';
-  error?: string;
-  since?: number;
-  set: string | null;
-  members: ReplsetMemberState[];
+/** What the set survives, counted from its votes (agent/mongod/replset.ts `quorum`). */
+export type ReplsetFigures = {
   voters: number;
   majority: number;
   designedFaultTolerance: number;
   healthyVotes: number;
   liveFaultTolerance: number;
-  primary: string | null;
-  canElectPrimary: boolean;
   writableVoters: number;
   writeMajority: number;
   designedWriteFaultTolerance: number;
   liveWriteFaultTolerance: number;
+};
+
+type ReplsetCommon = {
+  set: string | null;
+  primary: string | null;
   /** Where the numbers came from: the config, or only what the status reports (4.2.1+ counts). */
   source: 'config' | 'status';
   warnings: string[];
   summary: string;
 };
+
+/** The set as replSetGetStatus (and replSetGetConfig) describe it now. Agents send no `state` for it. */
+export type KnownReplsetState = ReplsetCommon &
+  ReplsetFigures & {
+    state?: 'known';
+    members: ReplsetMemberState[];
+    canElectPrimary: boolean;
+  };
+
+/**
+ * replSetGetStatus failed (mongod down, auth, timeout): the agent's last good view is not sent as if
+ * current (agent/mongod/absence.ts `unknownQuorum`). No members, every figure null; `primary` is the
+ * primary serverStatus still names, null when it names none or mongod does not answer.
+ */
+export type UnknownReplsetState = ReplsetCommon & { [F in keyof ReplsetFigures]: null } & {
+  state: 'unknown';
+  error: string;
+  /** Since when the view has been unknown (ms since the epoch). */
+  since: number;
+  /** Always empty: who is up is not known. */
+  members: ReplsetMemberState[];
+  /** Not known: never true. */
+  canElectPrimary: false;
+};
+
+/** A replica set as the watched member sees it (kind `replset`, key = set name): `state` tells which view. */
+export type ReplsetState = KnownReplsetState | UnknownReplsetState;
 
 /**
  * A host's latest states by kind, then key. The known kinds are typed; a kind

@@ -1,6 +1,6 @@
 import type { Document } from 'mongodb';
 import type { MetricSample } from '../../shared/catalogue.js';
-import type { Quorum } from './replset.js';
+import type { UnknownQuorum } from './replset.js';
 
 /**
  * What the agent reports when mongod, or its replica-set view, cannot be read
@@ -48,25 +48,24 @@ export function primaryFromServerStatus(ss: Document): { set: string; primary: s
  * error, every quorum figure null, and only what serverStatus still says
  * (whether a primary is known), so "no primary" can still be told.
  */
-export function unknownQuorum(set: string | null, primary: string | null, error: string, since: number): Quorum {
-  const unknown = null as unknown as number;
+export function unknownQuorum(set: string | null, primary: string | null, error: string, since: number): UnknownQuorum {
   return {
     state: 'unknown',
     error,
     since,
     set,
     members: [],
-    voters: unknown,
-    majority: unknown,
-    designedFaultTolerance: unknown,
-    healthyVotes: unknown,
-    liveFaultTolerance: unknown,
+    voters: null,
+    majority: null,
+    designedFaultTolerance: null,
+    healthyVotes: null,
+    liveFaultTolerance: null,
     primary,
     canElectPrimary: false,
-    writableVoters: unknown,
-    writeMajority: unknown,
-    designedWriteFaultTolerance: unknown,
-    liveWriteFaultTolerance: unknown,
+    writableVoters: null,
+    writeMajority: null,
+    designedWriteFaultTolerance: null,
+    liveWriteFaultTolerance: null,
     source: 'status',
     warnings: [`replica-set state unknown: ${error}`],
     summary: `Replica-set state unknown since ${new Date(since).toISOString()}: ${error}. ${primary ? `${primary} is primary as this member sees it.` : 'This member knows of no primary.'}`,
@@ -74,7 +73,11 @@ export function unknownQuorum(set: string | null, primary: string | null, error:
 }
 
 /** Samples of an unknown replica-set view: has_primary from serverStatus where it says, everything else null. */
-export function unknownReplsetSamples(q: Quorum, known: boolean, lastGood: readonly MetricSample[]): MetricSample[] {
+export function unknownReplsetSamples(
+  q: UnknownQuorum,
+  known: boolean,
+  lastGood: readonly MetricSample[],
+): MetricSample[] {
   const l = { set: q.set ?? 'unknown' };
   const out = unknownSeries(lastGood.filter((s) => s.m !== 'replset_has_primary'));
   out.push({ m: 'replset_has_primary', l, v: known ? (q.primary ? 1 : 0) : null });

@@ -1,6 +1,6 @@
 import type { Document } from 'bson';
 import { at, num, toDate } from './ejson.js';
-import type { ReplsetMemberState, ReplsetState } from '../../shared/states.js';
+import type { KnownReplsetState, ReplsetMemberState, UnknownReplsetState } from '../../shared/states.js';
 
 /**
  * How many failures a replica set survives, from replSetGetStatus and
@@ -14,8 +14,11 @@ import type { ReplsetMemberState, ReplsetState } from '../../shared/states.js';
 
 /** The shared contract's member, with the optime the lag is computed from (dates do not travel as JSON). */
 export type Member = ReplsetMemberState & { optimeDate: Date | null };
-/** "unknown" state (agent/mongod/absence.ts) when replSetGetStatus failed: the figures are then null. */
-export type Quorum = Omit<ReplsetState, 'members'> & { members: Member[] };
+/** The set as replSetGetStatus describes it, members with their optimes. */
+export type KnownQuorum = Omit<KnownReplsetState, 'members'> & { members: Member[] };
+/** replSetGetStatus failed (agent/mongod/absence.ts `unknownQuorum`): no members, every figure null. */
+export type UnknownQuorum = Omit<UnknownReplsetState, 'members'> & { members: Member[] };
+export type Quorum = KnownQuorum | UnknownQuorum;
 
 /** States in which a member's vote counts (PRIMARY, SECONDARY, RECOVERING, STARTUP2, ARBITER, ROLLBACK). */
 export const VOTING_STATES = new Set([1, 2, 3, 5, 7, 9]);
@@ -35,7 +38,7 @@ function configDoc(config: Document | null): Document | null {
   return (config.config as Document | undefined) ?? config;
 }
 
-export function quorum(status: Document, configReply: Document | null = null): Quorum {
+export function quorum(status: Document, configReply: Document | null = null): KnownQuorum {
   const config = configDoc(configReply);
   const statusMembers = (Array.isArray(status.members) ? status.members : []) as Document[];
   const configMembers = (Array.isArray(config?.members) ? config.members : null) as Document[] | null;
@@ -71,7 +74,7 @@ export function quorum(status: Document, configReply: Document | null = null): Q
     }
   }
 
-  const source: Quorum['source'] = configMembers ? 'config' : 'status';
+  const source: KnownQuorum['source'] = configMembers ? 'config' : 'status';
   let voters = members.reduce((n, m) => n + (m.votes > 0 ? m.votes : 0), 0);
   let majority = Math.floor(voters / 2) + 1;
   let writableVoters = members.filter((m) => m.votes > 0 && !m.arbiter).length;
@@ -90,7 +93,7 @@ export function quorum(status: Document, configReply: Document | null = null): Q
   );
   const canElectPrimary = healthyVotes >= majority && electableUp;
 
-  const q: Quorum = {
+  const q: KnownQuorum = {
     set: typeof status.set === 'string' ? status.set : typeof config?._id === 'string' ? config._id : null,
     members,
     voters,
@@ -113,7 +116,7 @@ export function quorum(status: Document, configReply: Document | null = null): Q
   return q;
 }
 
-function quorumWarnings(q: Quorum, config: Document | null): string[] {
+function quorumWarnings(q: KnownQuorum, config: Document | null): string[] {
   const w: string[] = [];
   if (q.voters % 2 === 0 && q.voters > 0) {
     w.push(
@@ -144,7 +147,7 @@ function quorumWarnings(q: Quorum, config: Document | null): string[] {
 }
 
 /** "4 voters, majority 3: the set survives 1 failure, the same as 3 voters; majority writes survive none". */
-export function describeQuorum(q: Quorum): string {
+export function describeQuorum(q: KnownQuorum): string {
   let s = `${plural(q.voters, 'voter')}, majority ${q.majority}: the set survives ${failures(q.designedFaultTolerance)}`;
   if (q.voters % 2 === 0 && q.voters > 0) s += `, the same as ${plural(q.voters - 1, 'voter')}`;
   s += `; majority writes survive ${failures(q.designedWriteFaultTolerance)}`;
@@ -161,7 +164,7 @@ export function describeQuorum(q: Quorum): string {
 }
 
 /** The verdict of `tidemark check replset`: a primary exists and losing any one voter still leaves both an election and majority writes possible. */
-export function atRisk(q: Quorum): string[] {
+export function atRisk(q: KnownQuorum): string[] {
   const reasons: string[] = [];
   if (!q.primary) reasons.push('no primary');
   if (q.liveFaultTolerance < 1)

@@ -1,6 +1,6 @@
 import type { MetricName, MetricSample } from '../../shared/catalogue.js';
 import type { Gauges, IntervalFigures } from './server-status.js';
-import type { Quorum } from './replset.js';
+import type { KnownQuorum } from './replset.js';
 
 /** serverStatus figures as samples of the catalogue's mongod_* metrics. */
 export function mongodSamples(g: Gauges, iv: IntervalFigures | null): MetricSample[] {
@@ -40,7 +40,7 @@ export function mongodSamples(g: Gauges, iv: IntervalFigures | null): MetricSamp
   return out;
 }
 
-export function replsetSamples(q: Quorum): MetricSample[] {
+export function replsetSamples(q: KnownQuorum): MetricSample[] {
   const l = { set: q.set ?? 'unknown' };
   const out: MetricSample[] = [
     { m: 'replset_voters', l, v: q.voters },
@@ -58,6 +58,6 @@ export function replsetSamples(q: Quorum): MetricSample[] {
 }
 
 /** The configuration is weak whatever is up: even voters, or majority writes that survive no failure. */
-function designRisk(q: Quorum): boolean {
+function designRisk(q: KnownQuorum): boolean {
   return (q.voters > 0 && q.voters % 2 === 0) || q.designedWriteFaultTolerance < 1;
 }

@@ -39,6 +39,18 @@ export interface Running {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
+/** Runs the built CLI to its end without blocking this process (which may serve a fake mongod it talks to). */
+export function cliOutcome(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, ...args]);
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 let stateHome: string | undefined;
 
 /** Runs the built CLI (`dist/cli/main.js`) as a real process and collects its output. */

@@ -11,6 +11,7 @@ import { silentLogger } from '../../shared/log.js';
 import { simulatedArray } from '../../agent/simulated-array.js';
 import type {
   LogPathCheckState,
+  KnownReplsetState,
   MdArrayState,
   MongodUpState,
   ReplsetMemberState,
@@ -146,7 +147,7 @@ function states(h: ScriptedHost, now: number, seq: number): WireState[] {
 }
 
 /** A three-member set as its primary sees it, with `down` members unreachable. */
-export function replset(set: string, members: string[], down: string[] = []): ReplsetState {
+export function replset(set: string, members: string[], down: string[] = []): KnownReplsetState {
   const ms: ReplsetMemberState[] = members.map((name, i) => ({
     id: i,
     name,

@@ -4,6 +4,7 @@ import { HostRegistry } from '../../server/hosts.js';
 import { FleetHealth, SPARK_BUCKET_MS, SPARK_POINTS } from '../../server/fleet-health.js';
 import { emptyGauges, hostReasons, verdict, type HostGauges } from '../../server/health.js';
 import { replset } from '../helpers/scripted-fleet.js';
+import { unknownQuorum } from '../../agent/mongod/absence.js';
 
 const NOW = 1_700_000_000_000;
 
@@ -147,14 +148,15 @@ describe('health verdicts', () => {
     expect(texts(host({ states: { replset: { rs0: replset('rs0', ['a:1', 'b:1', 'c:1']) } } }))).toEqual([]);
   });
 
-  it('reports an unknown replica-set view as unknown, not by its null figures', () => {
-    const rs = replset('rs0', ['a:1', 'b:1', 'c:1']);
-    const unknown = { ...rs, state: 'unknown' as const, error: 'replSetGetStatus timed out', since: NOW };
-    expect(texts(host({ states: { replset: { rs0: unknown } } }))).toEqual([
-      'warn: replica set rs0: state unknown (replSetGetStatus timed out)',
+  it('reports an unknown replica-set view as unknown, not by its null figures, with the primary it names', () => {
+    // What the agent sends when replSetGetStatus fails: figures null, the primary serverStatus still names.
+    const named = unknownQuorum('rs0', 'a:1', 'replSetGetStatus: timed out', NOW);
+    expect(texts(host({ states: { replset: { rs0: named } } }))).toEqual([
+      'warn: replica set rs0: state unknown (replSetGetStatus: timed out); primary a:1',
     ]);
-    expect(texts(host({ states: { replset: { rs0: { ...unknown, primary: null } } } }))).toEqual([
-      'bad: replica set rs0: state unknown (replSetGetStatus timed out)',
+    const none = unknownQuorum('rs0', null, 'mongod down: connect ECONNREFUSED', NOW);
+    expect(texts(host({ states: { replset: { rs0: none } } }))).toEqual([
+      'bad: replica set rs0: state unknown (mongod down: connect ECONNREFUSED); no primary known',
     ]);
   });
 
@@ -403,6 +405,37 @@ describe('FleetHealth', () => {
       ['db-1.example:27017', ['db-1']],
       ['db-2:27017', ['db-2']],
       ['db-9.example:27017', []],
+    ]);
+  });
+
+  it('shows a set only unreadable members report as unknown, the one naming a primary first, and prefers a known view', () => {
+    const hosts = new HostRegistry();
+    for (const id of ['db-1', 'db-2']) hosts.connected(hello(id), NOW);
+    const unknown = unknownQuorum('rs0', null, 'mongod down: connect ECONNREFUSED', NOW - 5_000);
+    hosts.seen('db-1', NOW, { stateKinds: ['replset'], states: [{ kind: 'replset', key: 'rs0', value: unknown }] });
+    const health = new FleetHealth(hosts, () => NOW);
+    expect(health.replsets()).toEqual([
+      {
+        set: 'rs0',
+        reportedBy: 'db-1',
+        known: false,
+        primary: null,
+        summary: unknown.summary,
+        warnings: ['replica-set state unknown: mongod down: connect ECONNREFUSED'],
+        health: 'bad',
+        members: [],
+      },
+    ]);
+    // Another member that cannot read the set either, but whose serverStatus names the primary, says more.
+    const named = unknownQuorum('rs0', 'db-3:27017', 'replSetGetStatus: timed out', NOW - 5_000);
+    hosts.seen('db-2', NOW, { stateKinds: ['replset'], states: [{ kind: 'replset', key: 'rs0', value: named }] });
+    expect(health.replsets()).toMatchObject([
+      { reportedBy: 'db-2', known: false, primary: 'db-3:27017', health: 'warn' },
+    ]);
+    const rs = replset('rs0', ['db-1:27017', 'db-2:27017', 'db-3:27017'], ['db-3:27017']);
+    hosts.seen('db-2', NOW, { stateKinds: ['replset'], states: [{ kind: 'replset', key: 'rs0', value: rs }] });
+    expect(health.replsets()).toMatchObject([
+      { reportedBy: 'db-2', known: true, primary: 'db-1:27017', health: 'warn' },
     ]);
   });
 });

@@ -160,7 +160,7 @@ describe('state shapes: what each known kind must look like', () => {
       ['replset', replset],
       ['replset', { ...replset, state: 'unknown', error: 'timeout', since: 1, primary: null, set: null }],
       // an unknown view's quorum figures are null (agent/mongod/absence.ts)
-      ['replset', { ...replset, state: 'unknown', voters: null, majority: null, liveWriteFaultTolerance: null }],
+      ['replset', { ...replset, state: 'unknown', error: 'e', since: 1, voters: null, liveWriteFaultTolerance: null }],
       ['filesystem', filesystem],
       ['filesystem', { ...filesystem, array: null, availPercent: null }],
       ['logrotate_schedule', { next: 1, latest: 2, detail: 'daily', mechanism: 'cron' }],
@@ -221,7 +221,14 @@ describe('state shapes: what each known kind must look like', () => {
       ['replset', changed(replset, 'members.0.votes', null), 'members.0.votes must be a number'],
       ['replset', changed(replset, 'liveFaultTolerance', null), 'liveFaultTolerance must be a number'],
       ['replset', { ...replset, state: 'known', voters: null }, 'voters must be a number'],
-      ['replset', { ...replset, state: 'unknown', voters: '3' }, 'voters must be a number or null'],
+      [
+        'replset',
+        { ...replset, state: 'unknown', error: 'e', since: 1, voters: '3' },
+        'voters must be a number or null',
+      ],
+      // an unknown view says why and since when (UnknownReplsetState): its card and verdict show both
+      ['replset', { ...replset, state: 'unknown', since: 1 }, 'error must be a string'],
+      ['replset', { ...replset, state: 'unknown', error: 'e', since: null }, 'since must be a number'],
       ['replset', changed(replset, 'state', null), 'state must be a string when present'],
       ['replset', changed(replset, 'warnings', [null]), 'warnings.0 must be a string'],
       ['filesystem', changed(filesystem, 'sizeBytes', null), 'sizeBytes must be a number'],

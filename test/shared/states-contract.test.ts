@@ -2,14 +2,15 @@ import { describe, expectTypeOf, it } from 'vitest';
 import type { ArrayReport } from '../../agent/raid/arrays.js';
 import type { ArrayQueue } from '../../agent/raid/queue.js';
 import type { Gauges, IntervalFigures, TicketFigures } from '../../agent/mongod/server-status.js';
-import type { Member, Quorum } from '../../agent/mongod/replset.js';
+import type { KnownQuorum, Member, UnknownQuorum } from '../../agent/mongod/replset.js';
 import type {
   MdArrayState,
   MdQueue,
   MongodFigures,
   MongodGauges,
+  KnownReplsetState,
   ReplsetMemberState,
-  ReplsetState,
+  UnknownReplsetState,
   TicketState,
 } from '../../shared/states.js';
 
@@ -28,6 +29,10 @@ describe('the shared state contract matches what the agent produces', () => {
 
   it('replica set: the quorum with its members, dates left out', () => {
     expectTypeOf<Omit<Member, 'optimeDate'>>().toExtend<ReplsetMemberState>();
-    expectTypeOf<Omit<Quorum, 'members'> & { members: ReplsetMemberState[] }>().toExtend<ReplsetState>();
+    expectTypeOf<Omit<KnownQuorum, 'members'> & { members: ReplsetMemberState[] }>().toExtend<KnownReplsetState>();
+    // The unknown view (replSetGetStatus failed) carries no figures: null, not a number in disguise.
+    expectTypeOf<Omit<UnknownQuorum, 'members'> & { members: ReplsetMemberState[] }>().toExtend<UnknownReplsetState>();
+    expectTypeOf<UnknownReplsetState['voters']>().toEqualTypeOf<null>();
+    expectTypeOf<UnknownReplsetState['liveWriteFaultTolerance']>().toEqualTypeOf<null>();
   });
 });

@@ -21,12 +21,22 @@ async function openOnlyHost(page: Page): Promise<void> {
   await page.locator('#host-page').waitFor();
 }
 
+/** `tidemark start` (server and agent) on a fixture root, watching the mongod at `uri`. */
+async function startWithMongod(port: number, uri: string): Promise<Running> {
+  const root = path.join(PROCFS, 'node_exporter');
+  const app = runCli(['start', '--port', String(port), '--data-dir', tempDir(), '--root', root, '--mongod-uri', uri]);
+  await app.waitFor(/connected to server/);
+  return app;
+}
+
 describe('dashboard in headless Chromium', () => {
   let app: Running | null = null;
   let fixtureApp: Running | null = null;
   let logApp: Running | null = null;
   let mongoApp: Running | null = null;
   let fake: FakeMongod | null = null;
+  let unreadableApp: Running | null = null;
+  let unreadable: FakeMongod | null = null;
   let browser: Browser | null = null;
 
   afterAll(async () => {
@@ -36,6 +46,8 @@ describe('dashboard in headless Chromium', () => {
     await logApp?.stop();
     await mongoApp?.stop();
     await fake?.stop();
+    await unreadableApp?.stop();
+    await unreadable?.stop();
   });
 
   it('finds this host and its live charts gain points every second', async () => {
@@ -230,18 +242,7 @@ describe('dashboard in headless Chromium', () => {
       replSetGetConfig: () => ({ ...reply('4.2-replset-arbiter-primary-view/replSetGetConfig.json'), ok: 1 }),
     });
     const port = await freePort();
-    mongoApp = runCli([
-      'start',
-      '--port',
-      String(port),
-      '--data-dir',
-      tempDir(),
-      '--root',
-      path.join(PROCFS, 'node_exporter'),
-      '--mongod-uri',
-      fake.uri,
-    ]);
-    await mongoApp.waitFor(/connected to server/);
+    mongoApp = await startWithMongod(port, fake.uri);
     browser ??= await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
     await page.goto(`http://127.0.0.1:${port}/`);
@@ -266,5 +267,38 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.locator('#mongod-charts .chart[data-metric="mongod_lock_percent"] canvas').count()).toBe(1);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.locator('#mongod').screenshot({ path: path.join(ARTIFACTS, 'mongod.png') });
+  });
+
+  // A member whose replSetGetStatus is refused (no privilege) while serverStatus still answers and names the primary.
+  it('shows a replica set the agent cannot read as unknown, why, and the primary serverStatus names; never "at risk"', async () => {
+    const recorded = parseRecordedReply(
+      readFileSync(path.join(FIXTURES, 'mongo', '4.2.8-wiredtiger/getDiagnosticData.json'), 'utf8'),
+    );
+    const ss = recorded.serverStatus as Document; // repl: set rs1, primary 172.19.0.9:27017
+    let uptime = Number(ss.uptimeMillis);
+    const refused = 'not authorized on admin to execute command { replSetGetStatus: 1 }';
+    unreadable = await startFakeMongod({
+      serverStatus: () => ({ ...ss, uptimeMillis: (uptime += 1000), ok: 1 }),
+      replSetGetStatus: () => ({ ok: 0, errmsg: refused, code: 13, codeName: 'Unauthorized' }),
+    });
+    const port = await freePort();
+    unreadableApp = await startWithMongod(port, unreadable.uri);
+    browser ??= await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    await page.goto(`http://127.0.0.1:${port}/`);
+    // serverStatus names a primary: a warning, with the reason and the primary in the line.
+    await expect
+      .poll(() => page.locator('a.tile .reason').first().getAttribute('title'), { timeout: 15_000 })
+      .toContain(`replica set rs1: state unknown (replSetGetStatus: ${refused}); primary 172.19.0.9:27017`);
+    await openOnlyHost(page);
+    const card = page.locator('.replset[data-set="rs1"]');
+    await card.waitFor({ timeout: 15_000 });
+    expect(await card.getAttribute('data-ok')).toBe('false');
+    expect(await card.locator('.badge').textContent()).toBe('state unknown');
+    const lines = await card.locator('p.error').allTextContents();
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^state unknown since \w{3} \d{1,2} \d\d:\d\d: replSetGetStatus: not authorized on admin/);
+    expect(lines[1]).toBe('primary 172.19.0.9:27017, as this member sees it');
+    expect(await card.locator('tr[data-member]').count()).toBe(0);
   });
 });

@@ -79,6 +79,11 @@ describe('dashboard state validation', () => {
     expect(checkedStates({ replset: { rs0: unknown } }).states.replset!.rs0).toEqual(unknown);
     const { state: _state, ...known } = unknown;
     expect(stateProblem('replset', 'rs0', known)).toBe('state replset/rs0: voters must be a number');
+    const { error: _error, ...noError } = unknown;
+    expect(stateProblem('replset', 'rs0', noError)).toBe('state replset/rs0: error must be a string');
+    expect(stateProblem('replset', 'rs0', { ...unknown, since: '1' })).toBe(
+      'state replset/rs0: since must be a number',
+    );
     expect(stateProblem('replset', 'rs0', { ...unknown, summary: null })).toBe(
       'state replset/rs0: summary must be a string',
     );

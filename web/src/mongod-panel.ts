@@ -2,6 +2,7 @@
 
 import { el } from './dom.js';
 import { clock } from './time-format.js';
+import { replsetBadge, unknownReplsetLines } from './replset-words.js';
 import {
   mongodStatuses,
   type HostStates,
@@ -90,18 +91,20 @@ export class MongodPanel {
   }
 
   private replsetCard(q: Quorum): HTMLElement {
-    const ok = q.primary && q.liveFaultTolerance >= 1 && q.liveWriteFaultTolerance >= 1;
-    const card = el('article', { class: 'replset', 'data-set': q.set ?? '', 'data-ok': String(!!ok) });
+    const badge = replsetBadge(q);
+    const card = el('article', { class: 'replset', 'data-set': q.set ?? '', 'data-ok': String(badge.ok) });
     const head = el('header');
     head.append(
       el('strong', {}, `replica set ${q.set ?? ''}`),
-      el(
-        'span',
-        { class: 'badge health', 'data-health': ok ? 'clean' : q.primary ? 'rebuilding' : 'degraded' },
-        ok ? 'survives 1 failure' : q.primary ? 'at risk' : 'no primary',
-      ),
+      el('span', { class: 'badge health', 'data-health': badge.health }, badge.text),
     );
-    card.append(head, el('p', { class: 'summary' }, q.summary));
+    card.append(head);
+    if (q.state === 'unknown') {
+      // No members and no figures: the card is the error, and the primary serverStatus still names.
+      for (const line of unknownReplsetLines(q)) card.append(el('p', { class: 'error' }, line));
+      return card;
+    }
+    card.append(el('p', { class: 'summary' }, q.summary));
     const table = el('table', { class: 'members' });
     const hr = el('tr');
     for (const h of ['member', 'state', 'health', 'votes', 'priority', 'lag']) hr.append(el('th', {}, h));

@@ -2,6 +2,7 @@
 import type { ReplsetMemberView, ReplsetView } from '../../shared/overview.js';
 import { el } from './dom.js';
 import { hostLink } from './url.js';
+import { setHeadline } from './replset-words.js';
 
 function memberRow(m: ReplsetMemberView, open: (id: string) => void): HTMLElement {
   const tr = el('tr', { 'data-member': m.name, 'data-state': m.health === 1 ? 'up' : 'down' });
@@ -36,10 +37,11 @@ function memberRow(m: ReplsetMemberView, open: (id: string) => void): HTMLElemen
 function setCard(s: ReplsetView, open: (id: string) => void): HTMLElement {
   const card = el('article', { class: 'replset-view', 'data-set': s.set, 'data-health': s.health });
   const head = el('header');
+  const { badge, byline } = setHeadline(s);
   head.append(
     el('h3', {}, `replica set ${s.set}`),
-    el('span', { class: 'badge verdict', 'data-health': s.health }, s.health),
-    el('span', { class: 'muted' }, `as seen by ${s.reportedBy}; primary ${s.primary ?? 'none'}`),
+    el('span', { class: 'badge verdict', 'data-health': s.health }, badge),
+    el('span', { class: 'muted' }, byline),
   );
   card.append(head, el('p', { class: 'summary' }, s.summary));
   for (const w of s.warnings) card.append(el('p', { class: 'disagreement' }, w));

@@ -38,6 +38,8 @@ const knownReplset = fields({
   warnings: 'array',
 });
 const unknownReplset = fields({
+  error: 'string',
+  since: 'number',
   members: 'array',
   voters: 'number?',
   majority: 'number?',

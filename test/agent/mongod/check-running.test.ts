@@ -1,21 +1,8 @@
-import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeMongod, type FakeMongod } from '../../helpers/fake-mongod.js';
-import { CLI, freePort, tempDir } from '../../helpers/process.js';
-
-/** Runs the CLI without blocking this process, which serves the fake mongod it talks to. */
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args]);
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('exit', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+import { cliOutcome as cli, freePort, tempDir } from '../../helpers/process.js';
 
 describe('tidemark check mongod-running', () => {
   const dir = tempDir();
