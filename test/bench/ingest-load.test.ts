@@ -95,12 +95,13 @@ function readFrames(raw: Buffer): { frames: WireFrame[]; rest: Buffer } {
 async function captureServer() {
   const wss = new ws.WebSocketServer({ host: '127.0.0.1', port: 0, path: '/ws/agent' });
   await new Promise((r) => wss.once('listening', r));
-  const conns: { raw: Buffer[]; batches: number; closed: boolean }[] = [];
+  const conns: { raw: Buffer[]; batches: number; closed: boolean; errors: string[] }[] = [];
   wss.on('connection', (socket, req) => {
-    const conn = { raw: [] as Buffer[], batches: 0, closed: false };
+    const conn = { raw: [] as Buffer[], batches: 0, closed: false, errors: [] as string[] };
     conns.push(conn);
     req.socket.on('data', (chunk: Buffer) => conn.raw.push(Buffer.from(chunk)));
     req.socket.on('close', () => (conn.closed = true));
+    socket.on('error', (err) => conn.errors.push(err.message)); // what ws could not read as WebSocket frames
     socket.on('message', (data, isBinary) => {
       if (!isBinary) {
         socket.send(JSON.stringify({ type: 'welcome' }));
@@ -144,7 +145,9 @@ describe('bench/ingest-load.mjs: what the generator puts on the wire', () => {
     const messages: { type: string; stats?: GeneratorStats; levels?: number[] }[] = [];
     child.on('message', (m) => messages.push(m as (typeof messages)[number]));
     await until(
-      () => server.conns.length === HOSTS && server.conns.every((c) => c.batches >= BATCHES),
+      () =>
+        server.conns.some((c) => c.errors.length > 0) || // a misframed stream: read below
+        (server.conns.length === HOSTS && server.conns.every((c) => c.batches >= BATCHES)),
       15_000,
       'batches',
     );
@@ -160,6 +163,7 @@ describe('bench/ingest-load.mjs: what the generator puts on the wire', () => {
     const seen = new Set<number>();
     for (const conn of server.conns) {
       const { frames: got, rest } = readFrames(Buffer.concat(conn.raw));
+      expect(conn.errors).toEqual([]);
       expect(rest.length).toBe(0);
       for (const f of got) expect([f.fin, f.maskKey]).toEqual([true, [0, 0, 0, 0]]);
       const [hello, ...more] = got;
