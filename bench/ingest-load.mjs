@@ -4,7 +4,8 @@
 // sends every second, or protocol-2 JSON with TIDEMARK_BENCH_PROTOCOL=2) or to VictoriaMetrics over
 // Prometheus remote write (one request per send group; samples only, as remote write carries no more).
 // The same fleet (ingest-frames.mjs) feeds both: same series, same values, same relative timestamps.
-// Frames and requests are laid out once; each second only values and timestamps change.
+// Frames and requests are laid out once; each second only values and timestamps change. Protocol-3 batches
+// go out as whole WebSocket frames (zero mask key, ingest-frames.mjs WireBatches) written to each host's socket.
 // Started by ingest-peers.mjs with fork(); talks to it over IPC ('ready', then 'stats' on request).
 // Usage (by hand): node bench/ingest-load.mjs tidemark|vm URL HOSTS [literal|snappyjs]
 import http from 'node:http';
