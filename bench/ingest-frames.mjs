@@ -142,11 +142,74 @@ export class BinaryBatch {
 
   /** Host `i`'s current values from `fleet`, with its sequence number and timestamp. */
   patch(seq, ts, valueBytes) {
-    this.frame.writeDoubleLE(seq, 8);
-    this.frame.writeDoubleLE(ts, 16);
     valueBytes.copy(this.frame, BINARY_HEADER_BYTES);
-    if (this.uptimeAt >= 0) this.frame.write(String(uptimeAt(seq)), this.uptimeAt, 'latin1');
+    patchBatch(this.frame, 0, this.uptimeAt, seq, ts);
     return this.frame;
+  }
+}
+
+/** Writes seq, ts and the mongod uptime of batch `seq` into a batch frame whose header is at `at` of `buf`. */
+function patchBatch(buf, at, uptimeDigitsAt, seq, ts) {
+  buf.writeDoubleLE(seq, at + 8);
+  buf.writeDoubleLE(ts, at + 16);
+  if (uptimeDigitsAt < 0) return;
+  // The uptime's ten digits, written in place (no string per frame).
+  let n = uptimeAt(seq);
+  for (let k = uptimeDigitsAt + 9; k >= uptimeDigitsAt; k--, n = Math.floor(n / 10)) buf[k] = 48 + (n % 10);
+}
+
+/**
+ * A client's WebSocket frame header for one binary message of `length` bytes (RFC 6455 5.2: FIN, opcode 2,
+ * the mask bit, the length in 7, 7+16 or 7+64 bits), then the zero masking key the agent uses
+ * (agent/transport.ts): masked with it, the payload goes out as it is.
+ */
+export function zeroMaskedHeader(length) {
+  const ext = length < 126 ? 0 : length < 65_536 ? 2 : 8;
+  const head = Buffer.alloc(2 + ext + 4);
+  head[0] = 0x82;
+  head[1] = 0x80 | (ext === 0 ? length : ext === 2 ? 126 : 127);
+  if (ext === 2) head.writeUInt16BE(length, 2);
+  else if (ext === 8) head.writeBigUInt64BE(BigInt(length), 2);
+  return head;
+}
+
+/**
+ * Every host's protocol-3 batch as a whole WebSocket frame (zeroMaskedHeader, then BinaryBatch's layout),
+ * laid out once per host and written to its socket as it is: `patch` writes the host's seq, ts, values and
+ * uptime into its frame. A frame its socket still holds (`held`: not yet handed to the kernel) is left
+ * alone; the host gets a new one.
+ */
+export class WireBatches {
+  constructor(fleet, extras) {
+    const batch = new BinaryBatch(fleet.perHost, extras);
+    const head = zeroMaskedHeader(batch.frame.length);
+    this.fleet = fleet;
+    this.template = Buffer.concat([head, batch.frame]);
+    this.payloadAt = head.length;
+    this.uptimeAt = batch.uptimeAt < 0 ? -1 : head.length + batch.uptimeAt;
+    /** @type {(Buffer | undefined)[]} */
+    this.frames = new Array(fleet.hosts);
+    /** @type {(Float64Array | undefined)[]} each frame's values, where a host's are copied one by one */
+    this.values = new Array(fleet.hosts);
+  }
+
+  /** Host `i`'s frame with its current values from the fleet, sequence number `seq` and timestamp `ts`. */
+  patch(i, seq, ts, held) {
+    let frame = this.frames[i];
+    let values = this.values[i];
+    if (frame === undefined || values === undefined || held) {
+      // A frame of its own, placed so that its values are 8-byte aligned: a Float64Array can view them.
+      const valuesAt = this.payloadAt + BINARY_HEADER_BYTES;
+      const shift = (8 - (valuesAt % 8)) % 8;
+      const memory = new ArrayBuffer(shift + this.template.length);
+      frame = this.frames[i] = Buffer.from(memory, shift, this.template.length);
+      this.template.copy(frame);
+      values = this.values[i] = new Float64Array(memory, shift + valuesAt, this.fleet.perHost);
+    }
+    const { perHost, values: fleetValues } = this.fleet;
+    for (let j = 0, at = i * perHost; j < perHost; j++, at++) values[j] = fleetValues[at];
+    patchBatch(frame, this.payloadAt, this.uptimeAt, seq, ts);
+    return frame;
   }
 }
 

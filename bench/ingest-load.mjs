@@ -4,7 +4,8 @@
 // sends every second, or protocol-2 JSON with TIDEMARK_BENCH_PROTOCOL=2) or to VictoriaMetrics over
 // Prometheus remote write (one request per send group; samples only, as remote write carries no more).
 // The same fleet (ingest-frames.mjs) feeds both: same series, same values, same relative timestamps.
-// Frames and requests are laid out once; each second only values and timestamps change.
+// Frames and requests are laid out once; each second only values and timestamps change. Protocol-3 batches
+// go out as whole WebSocket frames (zero mask key, ingest-frames.mjs WireBatches) written to each host's socket.
 // Started by ingest-peers.mjs with fork(); talks to it over IPC ('ready', then 'stats' on request).
 // Usage (by hand): node bench/ingest-load.mjs tidemark|vm URL HOSTS [literal|snappyjs]
 import http from 'node:http';
@@ -12,9 +13,9 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { compress } from 'snappyjs';
 import {
-  BinaryBatch,
   FleetValues,
   RemoteWriteGroup,
+  WireBatches,
   batchFrame,
   helloFrame,
   hostId,
@@ -65,6 +66,8 @@ const stats = {
 /** Tidemark: one agent session per host, hello with the whole series table, then batches of values. */
 async function connectAgents() {
   const sockets = new Array(hosts);
+  /** Each host's TCP socket under its WebSocket, where its batches go as whole frames (protocol 3). */
+  const wires = new Array(hosts);
   const seqs = new Uint32Array(hosts);
   const ackedSeqs = new Uint32Array(hosts);
   const wsUrl = `${url.replace(/^http/, 'ws')}/ws/agent`;
@@ -78,12 +81,14 @@ async function connectAgents() {
         generateMask: (mask) => mask.fill(0),
       });
       let ready = false;
+      ws.on('upgrade', (res) => (wires[i] = res.socket));
       ws.on('open', () => ws.send(helloFrame(hostId(i), randomBytes(8).toString('hex'), table, protocol)));
       ws.on('message', (data) => {
-        const text = data.toString();
-        if (text.startsWith('{"type":"ack"')) {
+        let seq = ackSeq(/** @type {Buffer} */ (data));
+        const text = seq < 0 ? data.toString() : '';
+        if (seq < 0 && text.startsWith('{"type":"ack"')) seq = JSON.parse(text).seq;
+        if (seq >= 0) {
           // An ack covers every batch of the session up to its seq: stored by the server.
-          const seq = JSON.parse(text).seq;
           if (seq > ackedSeqs[i]) {
             stats.acked += (seq - ackedSeqs[i]) * perHost;
             ackedSeqs[i] = seq;
@@ -117,25 +122,39 @@ async function connectAgents() {
   // A hundred handshakes at a time: the server's accept queue, not the generator, sets the pace.
   for (let from = 0; from < hosts; from += 100)
     await Promise.all(Array.from({ length: Math.min(100, hosts - from) }, (_, k) => openWithRetries(from + k)));
-  // One frame serves every host, patched in place: each send gets a copy (an unmasked frame is not copied by
-  // ws, and a socket that cannot write at once keeps what it was given until it can).
-  const binary = new BinaryBatch(perHost, extras);
-  const frameOf = (i, ts) =>
-    protocol === 3
-      ? binary.patch(++seqs[i], ts, fleet.bytesOf(i))
-      : batchFrame(++seqs[i], ts, fleet.bytesOf(i), extrasJson);
+  // Protocol 3: each host's frame is written to its socket whole (header, zero mask, batch), the bytes ws's
+  // send would write for it, without ws's framing, a copy and a two-buffer write per batch (session 30:
+  // that was most of the generator's CPU). ws still reads the server's frames and answers its pings.
+  const wire = protocol === 3 ? new WireBatches(fleet, extras) : null;
   return (group, ts) => {
     for (const i of group) {
       const ws = sockets[i];
+      // bufferedAmount counts what the socket holds, these frames included.
       if (ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > SOCKET_HIGH_WATER) {
         stats.dropped += perHost;
         continue;
       }
-      const frame = frameOf(i, ts);
-      ws.send(typeof frame === 'string' ? frame : Buffer.from(frame));
+      if (wire) {
+        const socket = wires[i];
+        socket.write(wire.patch(i, ++seqs[i], ts, socket.writableLength > 0));
+      } else ws.send(batchFrame(++seqs[i], ts, fleet.bytesOf(i), extrasJson));
       stats.sent += perHost;
     }
   };
+}
+
+const ACK_PREFIX = Buffer.from('{"type":"ack","seq":');
+/** The seq of a server's ack as it sends it (`{"type":"ack","seq":N}`), read without a string or a parse; else -1. */
+function ackSeq(data) {
+  const from = ACK_PREFIX.length;
+  if (data.length < from + 2 || data[data.length - 1] !== 125 || data.compare(ACK_PREFIX, 0, from, 0, from) !== 0)
+    return -1;
+  let seq = 0;
+  for (let at = from; at < data.length - 1; at++) {
+    if (data[at] < 48 || data[at] > 57) return -1;
+    seq = seq * 10 + data[at] - 48;
+  }
+  return seq;
 }
 
 /** VictoriaMetrics: each slot's hosts in one remote-write request, laid out once and patched. */
@@ -223,5 +242,6 @@ run(send);
 process.on('message', (m) => {
   if (m === 'stats') process.send?.({ type: 'stats', stats });
 });
-process.send?.({ type: 'ready', perHost });
+// The fleet's levels (random per process, from the simulator) let a checker model every value it is sent.
+process.send?.({ type: 'ready', perHost, levels: Array.from(levels) });
 process.on('disconnect', () => process.exit(0));
