@@ -142,14 +142,14 @@ export class FleetHealth {
       }
     }
     const views = new Map<string, ReplsetView>();
+    const ranks = new Map<string, number>();
     for (const h of list) {
       for (const q of Object.values(h.states[REPLSET_STATE_KIND] ?? {})) {
         const set = q.set ?? '?';
-        const seen = views.get(set);
-        // Prefer a known view (not one from an agent whose replSetGetStatus failed), then a connected agent's that sees
-        // a primary. Of unknown views, one whose serverStatus names a primary says more than one that names none.
-        if (seen && q.state === 'unknown' && (seen.known || seen.primary || !q.primary)) continue;
-        if (seen && seen.known && (seen.primary || !q.primary || !h.connected)) continue;
+        const rank = viewRank(h.connected, q.state !== 'unknown', q.primary !== null);
+        // The best view of the set; of equal ones, the first host's (in id order).
+        if (rank >= (ranks.get(set) ?? Infinity)) continue;
+        ranks.set(set, rank);
         const members: ReplsetMemberView[] = q.members.map((m) => {
           const hostPart = m.name.replace(/:\d+$/, '').toLowerCase();
           const hosts = byName.get(hostPart) ?? byName.get(hostPart.split('.')[0]!) ?? [];
@@ -172,19 +172,33 @@ export class FleetHealth {
             }),
           };
         });
-        const risk = replsetReasons([q])[0];
+        const risk = replsetReasons([q])[0]?.health ?? 'ok';
+        // A gone agent's view is of before it went: shown (nothing better is known), but not as current.
+        const stale = h.connected
+          ? null
+          : `as last seen by ${h.id}, whose agent is disconnected (since ${new Date(h.lastSeen ?? 0).toISOString()}): it may no longer be true`;
         views.set(set, {
           set,
           reportedBy: h.id,
           known: q.state !== 'unknown',
           primary: q.primary,
           summary: q.summary,
-          warnings: q.warnings,
-          health: risk?.health ?? 'ok',
+          warnings: stale ? [stale, ...q.warnings] : q.warnings,
+          health: stale && HEALTH_RANK[risk] < HEALTH_RANK.warn ? 'warn' : risk,
           members,
         });
       }
     }
     return [...views.values()].sort((a, b) => a.set.localeCompare(b.set));
   }
+}
+
+/**
+ * How good a view of a replica set is for the overview, lower first: a connected agent's before a disconnected
+ * one's (a gone agent's last view is of before it went: it showed a dead primary's "ok" while the others could
+ * not elect one), then a known view before an unknown one (replSetGetStatus failed), then one that names a
+ * primary before one that names none.
+ */
+function viewRank(connected: boolean, known: boolean, namesPrimary: boolean): number {
+  return (connected ? 0 : 4) + (known ? 0 : 2) + (namesPrimary ? 0 : 1);
 }

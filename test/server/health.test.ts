@@ -408,6 +408,30 @@ describe('FleetHealth', () => {
     ]);
   });
 
+  it("shows a disconnected agent's view of a set as last seen, and never over a connected agent's", () => {
+    const hosts = new HostRegistry();
+    for (const id of ['db-1', 'db-2']) hosts.connected(hello(id), NOW);
+    const healthy = replset('rs0', ['db-1:27017', 'db-2:27017', 'db-3:27017'], []);
+    hosts.seen('db-1', NOW, { stateKinds: ['replset'], states: [{ kind: 'replset', key: 'rs0', value: healthy }] });
+    const health = new FleetHealth(hosts, () => NOW);
+    expect(health.replsets()).toMatchObject([{ reportedBy: 'db-1', known: true, health: 'ok' }]);
+    // db-1's machine dies with its view of the set; db-2 cannot read the set either (its mongod is down too).
+    hosts.disconnected('db-1', NOW + 1000);
+    const unknown = unknownQuorum('rs0', null, 'mongod down: connect ECONNREFUSED', NOW + 500);
+    hosts.seen('db-2', NOW + 2000, {
+      stateKinds: ['replset'],
+      states: [{ kind: 'replset', key: 'rs0', value: unknown }],
+    });
+    expect(health.replsets()).toMatchObject([{ reportedBy: 'db-2', known: false, primary: null, health: 'bad' }]);
+    // With no connected agent reporting the set, the gone one's view is shown, as last seen and at least warn.
+    hosts.forget('db-2');
+    const [view] = health.replsets();
+    expect(view).toMatchObject({ reportedBy: 'db-1', known: true, health: 'warn' });
+    expect(view!.warnings[0]).toBe(
+      `as last seen by db-1, whose agent is disconnected (since ${new Date(NOW + 1000).toISOString()}): it may no longer be true`,
+    );
+  });
+
   it('shows a set only unreadable members report as unknown, the one naming a primary first, and prefers a known view', () => {
     const hosts = new HostRegistry();
     for (const id of ['db-1', 'db-2']) hosts.connected(hello(id), NOW);
