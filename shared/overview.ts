@@ -147,7 +147,7 @@ export interface ReplsetMemberView {
 
 export interface ReplsetView {
   set: string;
-  /** The agent whose view of the set is shown (the freshest one that sees a primary). */
+  /** The agent whose view of the set is shown: a connected one's first, known, naming a primary (fleet-health.ts viewRank). */
   reportedBy: string;
   /** False when the only view came from an agent whose replSetGetStatus failed. */
   known: boolean;
