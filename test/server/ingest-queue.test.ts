@@ -41,6 +41,10 @@ describe('ingest queue', () => {
     // A timer set now fires between two slices, so before the last frame is handled.
     let handledWhenTimerFired = -1;
     setTimeout(() => (handledWhenTimerFired = handled.length), 0);
+    // Due before the queue's next turn (a 0 ms timer waits 1 ms): on a fast machine all four turns could
+    // otherwise pass within that millisecond, and the timer would rightly come after them.
+    const due = performance.now() + 2;
+    while (performance.now() < due);
     await waitFor(() => handled.length === 5, 5000, 'every frame');
     expect(handled).toEqual([0, -1, 2, -3, 4]);
     expect(handledWhenTimerFired).toBeGreaterThan(0);
