@@ -15,14 +15,10 @@ import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, loadAndWatch, machine, numberArg, summary, waitHealthy } from './lib.mjs';
+import { fmt, loadAndWatch, machine, arg, numberArg, summary, waitHealthy } from './lib.mjs';
 import { spreadHostIds } from './ingest-frames.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const hosts = numberArg('hosts', 5000);
 const warmupS = numberArg('warmup', 60);
 const measureS = numberArg('measure', 60);

@@ -16,14 +16,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { freePort, generatorHandle, machine, numberArg, summary, fmt } from './lib.mjs';
+import { freePort, generatorHandle, machine, arg, numberArg, summary, fmt } from './lib.mjs';
 import { hostId } from './ingest-frames.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const ladder = arg('hosts', '1000,2000,4000,6000,8000,10000').split(',').map(Number);
 const reps = numberArg('reps', 3);
 const measureS = numberArg('measure', 30);

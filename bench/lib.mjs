@@ -11,6 +11,12 @@ import WebSocket from 'ws';
 /** The built command line the benches run (`npm run build` first). */
 export const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
 
+/** The word after `--name` on the command line, or `dflt`. */
+export function arg(name, dflt) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+}
+
 /** The number after `--name` on the command line, or `dflt`. */
 export function numberArg(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);

@@ -17,13 +17,9 @@ import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, freePort, generatorHandle, machine, numberArg, procStats, summary, waitHealthy } from './lib.mjs';
+import { fmt, freePort, generatorHandle, machine, arg, numberArg, procStats, summary, waitHealthy } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const sizes = arg('hosts', '200,1000,2000').split(',').map(Number);
 const reps = numberArg('reps', 1);
 const warmupS = numberArg('warmup', 150);

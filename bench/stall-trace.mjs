@@ -17,14 +17,10 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, loadAndWatch, machine, numberArg, summary, waitHealthy } from './lib.mjs';
+import { fmt, loadAndWatch, machine, arg, numberArg, summary, waitHealthy } from './lib.mjs';
 import { spreadHostIds } from './ingest-frames.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const hosts = numberArg('hosts', 6000);
 const warmupS = numberArg('warmup', 40);
 const measureS = numberArg('measure', 30);
