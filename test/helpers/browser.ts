@@ -1,4 +1,6 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { serverProcess } from './process.js';
+import { startFleet, type ScriptedHost } from './scripted-fleet.js';
 
 /** Debian's Chromium, headless, with the network chatter this closed machine refuses turned off. */
 export function launchChromium(): Promise<Browser> {
@@ -28,4 +30,33 @@ export async function openPage(
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(url);
   return { page, errors };
+}
+
+/**
+ * A server, a scripted fleet of `hosts` sending to it, and Chromium: what a console test starts before its
+ * pages. `stop()` ends all three; what started is stopped if a later part fails to start.
+ */
+export async function consoleWithFleet(hosts: ScriptedHost[]) {
+  const sp = await serverProcess({ token: 'agent-token' });
+  const server = await sp.start();
+  const fleet = startFleet(`ws://127.0.0.1:${sp.port}`, 'agent-token', hosts);
+  const stopFleetAndServer = async () => {
+    await fleet.stop();
+    await server.stop();
+  };
+  let browser: Browser;
+  try {
+    browser = await launchChromium();
+  } catch (err) {
+    await stopFleetAndServer();
+    throw err;
+  }
+  return {
+    base: sp.base,
+    browser,
+    stop: async () => {
+      await browser.close();
+      await stopFleetAndServer();
+    },
+  };
 }

@@ -2,9 +2,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openPage } from '../helpers/browser.js';
-import { REPO, serverProcess, type Running } from '../helpers/process.js';
-import { startFleet } from '../helpers/scripted-fleet.js';
+import { consoleWithFleet, openPage } from '../helpers/browser.js';
+import { REPO } from '../helpers/process.js';
 
 const ARTIFACTS = path.join(REPO, 'test-artifacts');
 const HOUR = 3_600_000;
@@ -78,28 +77,19 @@ async function settledView(page: Page): Promise<ScreenView> {
 }
 
 describe('back and forward through the console in headless Chromium', () => {
-  let server: Running;
   let base: string;
-  let fleet: { stop: () => Promise<void> };
   let browser: Browser;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    const sp = await serverProcess({ token: 'agent-token' });
-    server = await sp.start();
-    base = sp.base;
-    fleet = startFleet(`ws://127.0.0.1:${sp.port}`, 'agent-token', [
+    ({ base, browser, stop } = await consoleWithFleet([
       { id: 'db-raid', trouble: 'degraded' },
       { id: 'db-ok', trouble: null },
-    ]);
-    browser = await launchChromium();
+    ]));
   }, 30_000);
 
-  afterAll(async () => {
-    await fleet?.stop();
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => stop?.());
 
   it('overview → host → range, back, back, forward, forward: each step’s URL and view agree', async () => {
     const { page, errors } = await openPage(browser, `${base}/`);

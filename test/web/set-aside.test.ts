@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchChromium, openPage } from '../helpers/browser.js';
-import { serverProcess, type Running } from '../helpers/process.js';
-import { startFleet } from '../helpers/scripted-fleet.js';
+import { consoleWithFleet, openPage } from '../helpers/browser.js';
 
 /**
  * A host whose agent sends its log-path check in the wrong shape (no `counts`) after a good first batch: the
@@ -10,24 +8,15 @@ import { startFleet } from '../helpers/scripted-fleet.js';
  * at the host must see both, live: the card as last understood, and the header saying it is not current.
  */
 describe('a state set aside for its shape, in headless Chromium', () => {
-  let server: Running;
   let base: string;
-  let fleet: { stop: () => Promise<void> };
   let browser: Browser;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    const sp = await serverProcess({ token: 'agent-token' });
-    server = await sp.start();
-    base = sp.base;
-    fleet = startFleet(`ws://127.0.0.1:${sp.port}`, 'agent-token', [{ id: 'db-shape', trouble: 'set-aside' }]);
-    browser = await launchChromium();
+    ({ base, browser, stop } = await consoleWithFleet([{ id: 'db-shape', trouble: 'set-aside' }]));
   }, 30_000);
 
-  afterAll(async () => {
-    await fleet?.stop();
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => stop?.());
 
   it('keeps the last good card through live pushes and names what was set aside', async () => {
     const { page, errors } = await openPage(browser, `${base}/?host=db-shape`);
