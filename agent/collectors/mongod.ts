@@ -57,8 +57,13 @@ export class MongodCollector implements Collector {
   private lastUp: MetricSample[] = [];
   private lastReplset: MetricSample[] = [];
   private lastEngine: MetricSample[] = [];
-  /** Since when replSetGetStatus has failed, and whether serverStatus still tells whether a primary is known. */
-  private replsetFailedSince: number | null = null;
+  /**
+   * Since when the replica-set view has been unknown without interruption (mongod down or replSetGetStatus
+   * failing, in any order); only a known view ends the stretch, so a brief recovery of
+   * mongod alone does not move it.
+   */
+  private unknownSince: number | null = null;
+  /** Whether serverStatus still tells whether a primary is known. */
   private primaryKnown = false;
   private replsetError: string | null = null;
 
@@ -82,18 +87,18 @@ export class MongodCollector implements Collector {
       try {
         const status = await this.source.replSetGetStatus(t);
         this.replset = status ? quorum(status, await this.source.replSetGetConfig(t).catch(() => null)) : null;
-        this.replsetFailedSince = null;
+        this.unknownSince = null;
         return;
       } catch (err) {
-        this.replsetFailedSince ??= now;
+        this.unknownSince ??= now;
         this.replsetError = `replSetGetStatus: ${errorMessage(err)}`;
       }
     }
-    if (this.replsetFailedSince === null) return;
+    if (this.unknownSince === null) return;
     const seen = primaryFromServerStatus(ss);
     this.primaryKnown = seen !== null;
     const set = seen?.set ?? this.replset?.set ?? null;
-    this.replset = unknownQuorum(set, seen?.primary ?? null, this.replsetError ?? 'failed', this.replsetFailedSince);
+    this.replset = unknownQuorum(set, seen?.primary ?? null, this.replsetError ?? 'failed', this.unknownSince);
     this.lastError = this.replsetError;
   }
 
@@ -102,7 +107,6 @@ export class MongodCollector implements Collector {
     const samples: MetricSample[] = [
       { m: 'mongod_up', v: 0 },
       ...endedActivity(this.lastUp),
-      ...unknownSeries(this.lastReplset),
       // Cache, eviction, connections and the oplog window are not known while mongod does not answer.
       ...unknownSeries(this.lastEngine),
     ];
@@ -119,12 +123,13 @@ export class MongodCollector implements Collector {
       },
     ];
     if (this.replset) {
-      const q = unknownQuorum(this.replset.set, null, `mongod down: ${this.lastError}`, this.downSince ?? now);
-      states.push({
-        kind: REPLSET_STATE_KIND,
-        key: q.set ?? 'replset',
-        value: replsetState(q),
-      });
+      // The view is lost when mongod went down, unless it was already unknown before.
+      this.unknownSince ??= this.downSince ?? now;
+      const q = unknownQuorum(this.replset.set, null, `mongod down: ${this.lastError}`, this.unknownSince);
+      this.replset = q;
+      states.push({ kind: REPLSET_STATE_KIND, key: q.set ?? 'replset', value: replsetState(q) });
+      // has_primary is unknown (null), not absent, also when no known view was read in this run.
+      samples.push(...unknownReplsetSamples(q, false, this.lastReplset));
     }
     return {
       samples,

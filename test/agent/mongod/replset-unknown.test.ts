@@ -20,6 +20,8 @@ const diag = parseRecordedReply(
 );
 const ss = diag.serverStatus as Document;
 const goodStatus = () => ({ ...(diag.replSetGetStatus as Document), ok: 1 });
+/** What a member in STARTUP2 or ROLLBACK answers: it runs, but has no view of the set to give. */
+const notReady = () => ({ ok: 0, errmsg: 'node is not in primary or recovering state', code: 13436 });
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -77,6 +79,8 @@ async function readUntilUp(c: MongodCollector): Promise<Reading> {
   throw new Error('mongod did not come back');
 }
 
+const tick = () => new Promise((res) => setTimeout(res, 20));
+
 describe('a mongod down when the agent starts', () => {
   it('reads mongod again once it comes back, though its first connection failed', async () => {
     const fake = await fakeMongod();
@@ -86,5 +90,70 @@ describe('a mongod down when the agent starts', () => {
     await fake.start();
     // the driver's client keeps the closed topology of its failed first connection: a new one is made
     expect((await readUntilUp(c)).replset).toMatchObject({ set: 'rs1', voters: 3 });
+  }, 30_000);
+});
+
+describe('the unknown replica-set view keeps its since while it stays unknown', () => {
+  it('through mongod down, back with no view, down again; a known view ends it and a new loss starts anew', async () => {
+    const fake = await fakeMongod();
+    const c = collector(fake);
+    expect((await read(c)).replset).toMatchObject({ set: 'rs1', voters: 3 });
+    expect((await read(c)).replset?.state).toBeUndefined(); // known
+
+    await fake.stop();
+    const down = await read(c);
+    expect(down.replset).toMatchObject({ state: 'unknown', set: 'rs1', error: expect.stringMatching(/^mongod down/) });
+    const lost = down.replset!.since!;
+    expect(lost).toBeGreaterThanOrEqual(down.from);
+    expect(lost).toBeLessThanOrEqual(down.to);
+
+    // mongod comes back for a moment, still without a view of the set (STARTUP2): unknown since the same moment
+    await tick();
+    fake.handlers.set('replSetGetStatus', notReady);
+    await fake.start();
+    const back = await readUntilUp(c);
+    expect(back.replset).toMatchObject({
+      state: 'unknown',
+      set: 'rs1',
+      error: expect.stringMatching(/^replSetGetStatus/),
+    });
+    expect(back.replset!.since).toBe(lost);
+    // serverStatus still names the primary: has_primary is known, 1
+    expect(back.hasPrimary.get('rs1')).toBe(1);
+
+    await tick();
+    await fake.stop();
+    const again = await read(c);
+    expect(again.replset).toMatchObject({ state: 'unknown', since: lost });
+    expect(again.hasPrimary.get('rs1')).toBeNull();
+
+    // a known view ends the stretch; the next loss is a new one, since its own first failed read
+    fake.handlers.set('replSetGetStatus', goodStatus);
+    await fake.start();
+    expect((await readUntilUp(c)).replset).toMatchObject({ set: 'rs1', voters: 3 });
+    await tick();
+    await fake.stop();
+    const next = await read(c);
+    expect(next.replset).toMatchObject({ state: 'unknown', set: 'rs1' });
+    expect(next.replset!.since).toBeGreaterThanOrEqual(next.from);
+    expect(next.replset!.since).toBeLessThanOrEqual(next.to);
+  }, 30_000);
+
+  it('replSetGetStatus failing first, then mongod down: since the first failure, not since the outage', async () => {
+    const fake = await fakeMongod();
+    fake.handlers.set('replSetGetStatus', notReady);
+    const c = collector(fake);
+    const first = await read(c);
+    expect(first.replset).toMatchObject({ state: 'unknown', set: 'rs1' });
+    const lost = first.replset!.since!;
+    expect(lost).toBeGreaterThanOrEqual(first.from);
+    expect(lost).toBeLessThanOrEqual(first.to);
+    await tick();
+    await fake.stop();
+    const down = await read(c);
+    expect(down.replset).toMatchObject({ state: 'unknown', set: 'rs1', since: lost });
+    expect(down.replset!.error).toMatch(/^mongod down/);
+    // has_primary unknown, not absent, though no known view was ever read in this run
+    expect(down.hasPrimary.get('rs1')).toBeNull();
   }, 30_000);
 });
