@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Document } from 'bson';
@@ -7,13 +7,15 @@ import type { MetricSample } from '../../../shared/catalogue.js';
 import { stateShapeProblem } from '../../../shared/state-shapes.js';
 import { parseRecordedReply } from '../../../agent/mongod/ejson.js';
 import { MongodCollector } from '../../../agent/collectors/mongod.js';
+import { ReplsetMemoryFile, replsetMemoryFile } from '../../../agent/mongod/replset-memory.js';
 import { startFakeMongod, type FakeMongod } from '../../helpers/fake-mongod.js';
 import { FIXTURES } from '../../helpers/fixtures.js';
+import { tempDir } from '../../helpers/process.js';
 
 /**
  * The replica-set view's unknown stretch (UnknownReplsetState.since) through the real driver against the
  * in-test wire server replaying the 4.2.8 recording (set rs1): it starts at the first failed read, holds
- * through mongod flapping, and ends only when a known view is read.
+ * through mongod flapping and across an agent restart, and ends only when a known view is read.
  */
 const diag = parseRecordedReply(
   readFileSync(path.join(FIXTURES, 'mongo/4.2.8-wiredtiger/getDiagnosticData.json'), 'utf8'),
@@ -38,8 +40,9 @@ async function fakeMongod(): Promise<FakeMongod> {
   return fake;
 }
 
-function collector(fake: FakeMongod): MongodCollector {
-  const c = new MongodCollector({ uri: fake.uri, timeoutMs: 1000 });
+function collector(fake: FakeMongod, memoryDir: string | null = null): MongodCollector {
+  const memory = memoryDir ? new ReplsetMemoryFile(replsetMemoryFile(memoryDir, null)) : null;
+  const c = new MongodCollector({ uri: fake.uri, timeoutMs: 1000, memory });
   cleanup.push(() => c.close());
   return c;
 }
@@ -156,4 +159,71 @@ describe('the unknown replica-set view keeps its since while it stays unknown', 
     // has_primary unknown, not absent, though no known view was ever read in this run
     expect(down.hasPrimary.get('rs1')).toBeNull();
   }, 30_000);
+});
+
+describe('an agent restarted while its mongod is down', () => {
+  it('reports the remembered set as unknown since its first failed read, has_primary null', async () => {
+    const fake = await fakeMongod();
+    const dir = tempDir();
+    expect((await read(collector(fake, dir))).replset).toMatchObject({ set: 'rs1', voters: 3 });
+    await fake.stop();
+    const restarted = collector(fake, dir);
+    const r = await read(restarted);
+    expect(r.up).toBe(false);
+    expect(r.replset).toMatchObject({ state: 'unknown', set: 'rs1', primary: null, members: [], voters: null });
+    expect(r.replset!.error).toMatch(/^mongod down/);
+    expect(r.replset!.since).toBeGreaterThanOrEqual(r.from);
+    expect(r.replset!.since).toBeLessThanOrEqual(r.to);
+    expect([...r.hasPrimary]).toEqual([['rs1', null]]);
+  }, 30_000);
+
+  it('keeps the since of a view that was already unknown when the agent stopped', async () => {
+    const fake = await fakeMongod();
+    const dir = tempDir();
+    const before = collector(fake, dir);
+    await read(before);
+    await fake.stop();
+    const lost = (await read(before)).replset!.since!;
+    await before.close();
+    await tick();
+    const r = await read(collector(fake, dir));
+    expect(r.replset).toMatchObject({ state: 'unknown', set: 'rs1', since: lost });
+  }, 30_000);
+
+  it('forgets the set once mongod comes back as no replica-set member', async () => {
+    const fake = await fakeMongod();
+    const dir = tempDir();
+    await read(collector(fake, dir));
+    await fake.stop();
+    const c = collector(fake, dir);
+    expect((await read(c)).replset?.state).toBe('unknown');
+    // restarted without --replSet: NoReplicationEnabled
+    fake.handlers.set('replSetGetStatus', () => ({ ok: 0, errmsg: 'not running with --replSet', code: 76 }));
+    await fake.start();
+    expect((await readUntilUp(c)).replset).toBeUndefined();
+    expect(existsSync(replsetMemoryFile(dir, null))).toBe(false);
+    await fake.stop();
+    expect((await read(c)).replset).toBeUndefined();
+    expect((await read(collector(fake, dir))).replset).toBeUndefined();
+  }, 30_000);
+
+  it('takes a memory file that is not one for nothing remembered, and says when it cannot write one', async () => {
+    const fake = await fakeMongod();
+    const dir = tempDir();
+    for (const text of ['{"set":', '[]', '{"set":""}', '{"set":3}', 'null']) {
+      writeFileSync(replsetMemoryFile(dir, null), text);
+      expect(new ReplsetMemoryFile(replsetMemoryFile(dir, null)).read(), text).toBeNull();
+    }
+    // the memory's directory is a file: the readings go on, the status says why nothing is remembered
+    const blocked = path.join(dir, 'blocked');
+    writeFileSync(blocked, '');
+    const r = await collector(fake, blocked).collect();
+    expect(r.status.message).toMatch(/replica-set memory .*blocked/);
+    expect(r.states?.find((s) => s.kind === 'replset')?.value).toMatchObject({ set: 'rs1', voters: 3 });
+  }, 30_000);
+
+  it('names the file after the instance, in characters any file system takes', () => {
+    expect(path.basename(replsetMemoryFile('/d', null))).toBe('replset-mongod.json');
+    expect(path.basename(replsetMemoryFile('/d', '127.0.0.1:27018'))).toBe('replset-127.0.0.1_27018.json');
+  });
 });
