@@ -30,10 +30,11 @@ export class MongodSource {
     this.client = this.newClient();
   }
 
-  private newClient(): MongoClient {
+  /** `selectionMs`: how long its first call (which connects it) may wait for mongod. */
+  private newClient(selectionMs = 2000): MongoClient {
     return new MongoClient(this.uri, {
       directConnection: true,
-      serverSelectionTimeoutMS: 2000,
+      serverSelectionTimeoutMS: Math.min(2000, selectionMs),
       connectTimeoutMS: 2000,
       socketTimeoutMS: 5000,
       appName: 'tidemark-agent',
@@ -45,21 +46,22 @@ export class MongodSource {
   /**
    * `op` on the client. A client whose first connection failed (the agent started while mongod was down) keeps
    * a closed topology and fails every later call with "Topology is closed", however long mongod has been back:
-   * it is replaced by a new one and the call made once more.
+   * it is replaced by a new one and the call made once more, connecting within the call's deadline (a call's
+   * `timeoutMS` does not bound the connection a first call makes).
    */
-  private async use<T>(op: (client: MongoClient) => Promise<T>): Promise<T> {
+  private async use<T>(timeoutMs: number, op: (client: MongoClient) => Promise<T>): Promise<T> {
     try {
       return await op(this.client);
     } catch (err) {
       if (!(err instanceof MongoTopologyClosedError)) throw err;
       void this.client.close(true).catch(() => {});
-      this.client = this.newClient();
+      this.client = this.newClient(timeoutMs);
       return await op(this.client);
     }
   }
 
   private command(cmd: Document, timeoutMs: number): Promise<Document> {
-    return this.use((c) => c.db('admin').command(cmd, { timeoutMS: timeoutMs }));
+    return this.use(timeoutMs, (c) => c.db('admin').command(cmd, { timeoutMS: timeoutMs }));
   }
 
   serverStatus(timeoutMs = 2000): Promise<Document> {
@@ -74,7 +76,7 @@ export class MongodSource {
   /** The first and last oplog entries (`ts` only), for the oplog window; null when there is no oplog. */
   async oplogEnds(timeoutMs = 2000): Promise<{ first: Document | null; last: Document | null } | null> {
     const end = (natural: 1 | -1) =>
-      this.use((c) =>
+      this.use(timeoutMs, (c) =>
         c
           .db('local')
           .collection('oplog.rs')
