@@ -40,7 +40,10 @@ export interface AgentOptions {
   agentId: string;
   intervalMs: number;
   bufferCapacity: number;
-  /** Where unacknowledged batches are kept on disk (null: memory only), and its bound in bytes. */
+  /**
+   * Where unacknowledged batches are kept on disk (null: memory only), and its bound in bytes; the mongod
+   * collector keeps its replica set's name there too (agent/mongod/replset-memory.ts).
+   */
   spoolDir?: string | null;
   spoolMaxBytes?: number;
   inventoryIntervalMs: number;
@@ -74,7 +77,7 @@ export class Agent {
       gather: (pauseMs) => collectInventory(pauseMs),
       pauseMs: INVENTORY_PAUSE_MS,
     });
-    this.collectors = hostCollectors(opts.root, opts.logPaths, opts.disks, opts.collectors);
+    this.collectors = hostCollectors(opts.root, opts.logPaths, opts.disks, opts.collectors, opts.spoolDir ?? null);
     this.sampler = new Sampler(this.collectors);
     this.transport = new AgentTransport({
       serverUrl: opts.serverUrl,

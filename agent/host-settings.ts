@@ -78,6 +78,8 @@ export class HostSettings {
     readonly root: string,
     readonly logPaths: LogPathSettings = {},
     readonly disks: DiskSettings = {},
+    /** The agent's own directory (its spool), where what must outlive a restart is kept; null: nowhere. */
+    readonly stateDir: string | null = null,
   ) {}
 
   get instances(): MongodInstance[] {

@@ -246,7 +246,10 @@ export type KnownReplsetState = ReplsetCommon &
 export type UnknownReplsetState = ReplsetCommon & { [F in keyof ReplsetFigures]: null } & {
   state: 'unknown';
   error: string;
-  /** Since when the view has been unknown (ms since the epoch). */
+  /**
+   * Since when the view has been unknown without interruption (ms since the epoch): the first failed read
+   * (mongod down or replSetGetStatus failing, in any order); only a known view ends the stretch.
+   */
   since: number;
   /** Always empty: who is up is not known. */
   members: ReplsetMemberState[];

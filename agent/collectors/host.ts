@@ -19,7 +19,8 @@ export function hostCollectors(
   logPaths: LogPathSettings = {},
   diskSettings: DiskSettings = {},
   choice: CollectorChoice = {},
+  stateDir: string | null = null,
 ): Collector[] {
-  const host = new HostSettings(root, logPaths, diskSettings);
+  const host = new HostSettings(root, logPaths, diskSettings, stateDir);
   return enabledCollectors(choice).flatMap((d) => d.create(host));
 }

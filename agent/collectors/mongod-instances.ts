@@ -23,9 +23,13 @@ function lazyCollector(name: string, load: () => Promise<Collector>): Collector 
   };
 }
 
-/** serverStatus figures of one mongod, labelled when there are several. */
-function figures({ uri, instance }: MongodInstance): Collector {
-  const c = lazyCollector('mongod', async () => new (await import('./mongod.js')).MongodCollector({ uri }));
+/** serverStatus figures of one mongod, labelled when there are several; its replica set remembered in `stateDir`. */
+function figures({ uri, instance }: MongodInstance, stateDir: string | null): Collector {
+  const c = lazyCollector('mongod', async () => {
+    const { ReplsetMemoryFile, replsetMemoryFile } = await import('../mongod/replset-memory.js');
+    const memory = stateDir ? new ReplsetMemoryFile(replsetMemoryFile(stateDir, instance)) : null;
+    return new (await import('./mongod.js')).MongodCollector({ uri, memory });
+  });
   return instance ? forInstance(c, instance) : c;
 }
 
@@ -33,7 +37,7 @@ registerCollector({
   name: 'mongod',
   help: 'serverStatus figures of each mongod: locks, tickets, cache, replication',
   defaultEnabled: true,
-  create: (host) => host.instances.map(figures),
+  create: (host) => host.instances.map((inst) => figures(inst, host.stateDir)),
 });
 
 registerCollector({

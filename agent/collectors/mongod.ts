@@ -22,6 +22,7 @@ import {
 import type { CollectResult, Collector } from './collector.js';
 import { engineGauges, engineRates, engineSamples, oplogWindowSeconds } from '../mongod/engine.js';
 import { errorMessage } from '../../shared/errors.js';
+import type { ReplsetMemory, ReplsetMemoryFile } from '../mongod/replset-memory.js';
 
 /** The quorum as it travels: JSON has no dates, so the members' optime dates stay home. */
 function replsetState(q: Quorum): ReplsetState {
@@ -34,6 +35,8 @@ export interface MongodCollectorOptions {
   uri: string;
   /** Deadline of one serverStatus call: below the sampling interval, so a hung mongod shows as down. */
   timeoutMs?: number;
+  /** Where the set's name and unknown stretch outlive an agent restart (agent/mongod/replset-memory.ts). */
+  memory?: ReplsetMemoryFile | null;
 }
 
 /**
@@ -57,8 +60,15 @@ export class MongodCollector implements Collector {
   private lastUp: MetricSample[] = [];
   private lastReplset: MetricSample[] = [];
   private lastEngine: MetricSample[] = [];
-  /** Since when replSetGetStatus has failed, and whether serverStatus still tells whether a primary is known. */
-  private replsetFailedSince: number | null = null;
+  /**
+   * Since when the replica-set view has been unknown without interruption (mongod down or replSetGetStatus
+   * failing, in any order, and across agent restarts); only a known view ends the stretch, so a brief recovery of
+   * mongod alone does not move it.
+   */
+  private unknownSince: number | null = null;
+  /** The set remembered from before this agent started (undefined: not read yet). */
+  private remembered: ReplsetMemory | null | undefined;
+  /** Whether serverStatus still tells whether a primary is known. */
   private primaryKnown = false;
   private replsetError: string | null = null;
 
@@ -82,19 +92,38 @@ export class MongodCollector implements Collector {
       try {
         const status = await this.source.replSetGetStatus(t);
         this.replset = status ? quorum(status, await this.source.replSetGetConfig(t).catch(() => null)) : null;
-        this.replsetFailedSince = null;
+        this.unknownSince = null;
+        this.remembered = null; // read now: a member (its view is known) or none (nothing to remember)
         return;
       } catch (err) {
-        this.replsetFailedSince ??= now;
+        this.unknownSince ??= now;
         this.replsetError = `replSetGetStatus: ${errorMessage(err)}`;
       }
     }
-    if (this.replsetFailedSince === null) return;
+    if (this.unknownSince === null) return;
     const seen = primaryFromServerStatus(ss);
     this.primaryKnown = seen !== null;
-    const set = seen?.set ?? this.replset?.set ?? null;
-    this.replset = unknownQuorum(set, seen?.primary ?? null, this.replsetError ?? 'failed', this.replsetFailedSince);
+    const set = seen?.set ?? this.knownSet();
+    this.replset = unknownQuorum(set, seen?.primary ?? null, this.replsetError ?? 'failed', this.unknownSince);
     this.lastError = this.replsetError;
+  }
+
+  /** The set's name as last read, in this run or (remembered) before it. */
+  private knownSet(): string | null {
+    return this.replset ? this.replset.set : (this.remembered?.set ?? null);
+  }
+
+  /** Reads the memory once, at the first reading: a set that was unknown when the agent stopped still is. */
+  private recall(): void {
+    if (this.remembered !== undefined) return;
+    this.remembered = this.opts.memory?.read() ?? null;
+    this.unknownSince = this.remembered?.unknownSince ?? null;
+  }
+
+  /** Writes what a restarted agent needs (the file changes only when the set or the unknown stretch does). */
+  private remember(): void {
+    const set = this.replset?.set;
+    this.opts.memory?.write(typeof set === 'string' ? { set, unknownSince: this.unknownSince } : null);
   }
 
   /** mongod is down: activity ended (0), replica-set figures unknown (null), the view unknown. */
@@ -102,7 +131,6 @@ export class MongodCollector implements Collector {
     const samples: MetricSample[] = [
       { m: 'mongod_up', v: 0 },
       ...endedActivity(this.lastUp),
-      ...unknownSeries(this.lastReplset),
       // Cache, eviction, connections and the oplog window are not known while mongod does not answer.
       ...unknownSeries(this.lastEngine),
     ];
@@ -118,14 +146,16 @@ export class MongodCollector implements Collector {
         } satisfies MongodDownState,
       },
     ];
-    if (this.replset) {
-      const q = unknownQuorum(this.replset.set, null, `mongod down: ${this.lastError}`, this.downSince ?? now);
-      states.push({
-        kind: REPLSET_STATE_KIND,
-        key: q.set ?? 'replset',
-        value: replsetState(q),
-      });
+    if (this.replset || this.remembered) {
+      // The view is lost when mongod went down, unless it was already unknown before.
+      this.unknownSince ??= this.downSince ?? now;
+      const q = unknownQuorum(this.knownSet(), null, `mongod down: ${this.lastError}`, this.unknownSince);
+      this.replset = q;
+      states.push({ kind: REPLSET_STATE_KIND, key: q.set ?? 'replset', value: replsetState(q) });
+      // has_primary is unknown (null), not absent, also when no known view was read in this run.
+      samples.push(...unknownReplsetSamples(q, false, this.lastReplset));
     }
+    this.remember();
     return {
       samples,
       states,
@@ -153,6 +183,7 @@ export class MongodCollector implements Collector {
   async collect(): Promise<CollectResult> {
     const now = Date.now();
     const uri = redactUri(this.opts.uri);
+    this.recall();
     let ss: Document;
     try {
       ss = await this.source.serverStatus(this.opts.timeoutMs ?? 800);
@@ -182,6 +213,8 @@ export class MongodCollector implements Collector {
     const rates = figures && this.prev ? engineRates(this.prev, ss) : null;
     this.prev = ss;
     await this.refreshReplset(now, ss);
+    this.remember();
+    const memoryFailure = this.opts.memory?.failure;
     try {
       await this.refreshOplog(now);
     } catch (err) {
@@ -227,7 +260,7 @@ export class MongodCollector implements Collector {
       samples,
       states,
       stateKinds: [MONGOD_STATE_KIND, REPLSET_STATE_KIND],
-      status: { name: this.name, state: 'ok' },
+      status: { name: this.name, state: 'ok', ...(memoryFailure ? { message: memoryFailure } : {}) },
     };
   }
 

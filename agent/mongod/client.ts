@@ -1,4 +1,10 @@
-import { MongoClient, MongoServerError, type Document, type MongoClientOptions } from 'mongodb';
+import {
+  MongoClient,
+  MongoServerError,
+  MongoTopologyClosedError,
+  type Document,
+  type MongoClientOptions,
+} from 'mongodb';
 
 /** mongodb://user:secret@host → mongodb://***@host, for logs and the dashboard. */
 export function redactUri(uri: string): string {
@@ -15,25 +21,47 @@ const NOT_A_REPLSET = new Set([76, 94]);
  * options passed here: they are never logged or sent to the Tidemark server.
  */
 export class MongodSource {
-  private readonly client: MongoClient;
+  private client: MongoClient;
 
   constructor(
     readonly uri: string,
-    options: MongoClientOptions = {},
+    private readonly options: MongoClientOptions = {},
   ) {
-    this.client = new MongoClient(uri, {
+    this.client = this.newClient();
+  }
+
+  /** `selectionMs`: how long its first call (which connects it) may wait for mongod. */
+  private newClient(selectionMs = 2000): MongoClient {
+    return new MongoClient(this.uri, {
       directConnection: true,
-      serverSelectionTimeoutMS: 2000,
+      serverSelectionTimeoutMS: Math.min(2000, selectionMs),
       connectTimeoutMS: 2000,
       socketTimeoutMS: 5000,
       appName: 'tidemark-agent',
       maxPoolSize: 2,
-      ...options,
+      ...this.options,
     });
   }
 
+  /**
+   * `op` on the client. A client whose first connection failed (the agent started while mongod was down) keeps
+   * a closed topology and fails every later call with "Topology is closed", however long mongod has been back:
+   * it is replaced by a new one and the call made once more, connecting within the call's deadline (a call's
+   * `timeoutMS` does not bound the connection a first call makes).
+   */
+  private async use<T>(timeoutMs: number, op: (client: MongoClient) => Promise<T>): Promise<T> {
+    try {
+      return await op(this.client);
+    } catch (err) {
+      if (!(err instanceof MongoTopologyClosedError)) throw err;
+      void this.client.close(true).catch(() => {});
+      this.client = this.newClient(timeoutMs);
+      return await op(this.client);
+    }
+  }
+
   private command(cmd: Document, timeoutMs: number): Promise<Document> {
-    return this.client.db('admin').command(cmd, { timeoutMS: timeoutMs });
+    return this.use(timeoutMs, (c) => c.db('admin').command(cmd, { timeoutMS: timeoutMs }));
   }
 
   serverStatus(timeoutMs = 2000): Promise<Document> {
@@ -47,9 +75,14 @@ export class MongodSource {
 
   /** The first and last oplog entries (`ts` only), for the oplog window; null when there is no oplog. */
   async oplogEnds(timeoutMs = 2000): Promise<{ first: Document | null; last: Document | null } | null> {
-    const oplog = this.client.db('local').collection('oplog.rs');
     const end = (natural: 1 | -1) =>
-      oplog.find({}, { sort: { $natural: natural }, limit: 1, projection: { ts: 1 }, timeoutMS: timeoutMs }).next();
+      this.use(timeoutMs, (c) =>
+        c
+          .db('local')
+          .collection('oplog.rs')
+          .find({}, { sort: { $natural: natural }, limit: 1, projection: { ts: 1 }, timeoutMS: timeoutMs })
+          .next(),
+      );
     try {
       return { first: await end(1), last: await end(-1) };
     } catch (err) {
