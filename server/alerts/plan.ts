@@ -110,10 +110,21 @@ interface NewWindow {
 
 /** Kept beyond a condition's range: slack for batches that arrive a little late or out of step. */
 const SLACK_MS = 5000;
-const NO_LABELS: Record<string, string> = {};
+/** The labels of a series without any: one shared object, frozen (windows share what cannot change). */
+const NO_LABELS: Record<string, string> = Object.freeze({});
 
 /** A plan's evaluations (Plan.evals and the arrays aligned with it). */
 type Evals = Pick<Plan, 'evals' | 'evalRules' | 'primaries'>;
+
+/**
+ * A new window's labels: the batch's own object when it is frozen (the
+ * server's session entries are, and shared by every host that defines the
+ * series: agent-frames.ts), so it cannot change under the window; else a copy.
+ */
+function ownLabels(labels: Record<string, string> | undefined): Record<string, string> {
+  if (!labels) return NO_LABELS;
+  return Object.isFrozen(labels) ? labels : { ...labels };
+}
 
 function sameShape(a: BatchShape | null, b: BatchShape | undefined): boolean {
   if (!a || !b || a.version !== b.version || a.slots.length !== b.slots.length) return false;
@@ -265,7 +276,7 @@ export class PlanCache {
     const capacity = (w: NewWindow) => initialCapacity(w.claim.keepMs, intervalMs);
     slab.reserve(fresh.reduce((n, w) => n + 2 * capacity(w), 0));
     for (const f of fresh) {
-      const w = new Window({ ...(f.labels ?? {}) }, slab, capacity(f), f.claim.keepMs, now);
+      const w = new Window(ownLabels(f.labels), slab, capacity(f), f.claim.keepMs, now);
       runOn(slab, w.ring, f.claim.spans);
       f.m.series.set(f.key, w);
       rings[f.at] = w.ring;
