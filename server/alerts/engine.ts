@@ -9,7 +9,7 @@ import { defaultStaleMs, HostCadence, noteBatch, RECONNECT_GRACE_MS, staleAfterM
 import type { AlertSnapshot, Notifier, ResolvedBy } from './notify.js';
 import { advance, alertId, render, type AlertInstance, type StepInput } from './instance.js';
 import { Silences, type Silence } from './silences.js';
-import { PlanCache, type BatchShape, type Plan } from './plan.js';
+import { PlanCache, QUICK, type BatchShape, type Plan } from './plan.js';
 import { holds } from './evaluate.js';
 import { absentSteps } from './absent.js';
 import { EngineState } from './engine-state.js';
@@ -156,11 +156,11 @@ export class AlertEngine {
     // A step below may open an alert of this host, but only for its own window and rule, which come once in a plan.
     let open = plan.records.open.n > 0;
     for (let e = 0; e < evals.length; e++) {
-      const pos = quick.pos[e]!;
+      const pos = quick[QUICK * e]!;
       if (fed !== null && pos >= 0) {
         // What valueAt and holds would say of the sample just appended (a null: no), without reading the ring.
         const v = fed[pos] ?? NaN;
-        const ok = v === v && compareCode(v, quick.op[e]!, quick.value[e]!);
+        const ok = v === v && compareCode(v, quick[QUICK * e + 1]!, quick[QUICK * e + 2]!);
         if (!ok && (!open || evals[e]!.open === null)) continue;
       }
       const w = evals[e]!;

@@ -35,17 +35,16 @@ export interface BatchShape {
 }
 
 /**
- * Per evaluation of a plan (aligned with `evals`), for those whose rule's
- * whole firing condition is one `last` threshold on a window the batch feeds:
- * the batch position of that window's sample (-1 for any other evaluation),
- * and the threshold's comparison (OP_CODES) and value. Contiguous, so the
- * common case — a healthy value, nothing open — reads no per-evaluation object.
+ * Per evaluation of a plan (aligned with `evals`, QUICK numbers apiece), for
+ * those whose rule's whole firing condition is one `last` threshold on a
+ * window the batch feeds: the batch position of that window's sample (-1 for
+ * any other evaluation), the threshold's comparison (OP_CODES) and its value.
+ * Contiguous, so the common case — a healthy value, nothing open — reads no
+ * per-evaluation object; one array, as each typed array is ~250 bytes of heap
+ * however short.
  */
-export interface QuickChecks {
-  pos: Int32Array;
-  op: Uint8Array;
-  value: Float64Array;
-}
+export type QuickChecks = Float64Array;
+export const QUICK = 3;
 
 /** A host's records the engine keeps beside its plans, held by the plan so a batch needs no lookup by host. */
 export interface HostRecords {
@@ -152,14 +151,15 @@ function claimOf(selectors: readonly Selector[], labels: Record<string, string>)
 function quickChecks(evals: Evals, from: readonly number[], rings: readonly number[]): QuickChecks {
   const posOf = new Map(rings.map((r, k) => [r, from[k]!]));
   const n = evals.evals.length;
-  const quick = { pos: new Int32Array(n).fill(-1), op: new Uint8Array(n), value: new Float64Array(n) };
+  const quick = new Float64Array(QUICK * n);
   evals.evals.forEach((w, e) => {
     const when = evals.evalRules[e]!.when;
     const pos = posOf.get(w.ring);
+    quick[QUICK * e] = -1;
     if (when?.kind !== 'threshold' || when.fn !== 'last' || pos === undefined) return;
-    quick.pos[e] = pos;
-    quick.op[e] = OP_CODES.indexOf(when.op);
-    quick.value[e] = when.value;
+    quick[QUICK * e] = pos;
+    quick[QUICK * e + 1] = OP_CODES.indexOf(when.op);
+    quick[QUICK * e + 2] = when.value;
   });
   return quick;
 }
