@@ -2,18 +2,19 @@ import type { SeriesRef, WireSample } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/log.js';
 import { compareCode, type Rule } from './rules.js';
 import { STATE_VERSION, type Persisted } from './state-file.js';
-import { conditionsOf, valueAt, type HostWindows, type Window } from './windows.js';
+import { conditionsOf, valueAt, type HostWindows } from './windows.js';
 import { figure } from './format.js';
 import { DEFAULT_INHIBIT_RULES, inhibitor, type InhibitRule } from './inhibition.js';
 import { defaultStaleMs, HostCadence, noteBatch, RECONNECT_GRACE_MS, staleAfterMs } from './staleness.js';
 import type { AlertSnapshot, Notifier, ResolvedBy } from './notify.js';
 import { advance, alertId, render, type AlertInstance, type StepInput } from './instance.js';
 import { Silences, type Silence } from './silences.js';
-import { PlanCache, type BatchShape, type Plan } from './plan.js';
+import { PlanCache, QUICK, type BatchShape, type Plan } from './plan.js';
 import { holds } from './evaluate.js';
 import { absentSteps } from './absent.js';
 import { EngineState } from './engine-state.js';
 import { Instances } from './instances.js';
+import { AlertLinks } from './links.js';
 
 export type { AlertInstance } from './instance.js';
 export type { BatchShape } from './plan.js';
@@ -66,8 +67,8 @@ export class AlertEngine {
   readonly repeatIntervalMs: number;
   /** Each host's sampling interval, for the default staleness. */
   private readonly cadence = new HostCadence();
-  /** The window each `when` alert instance rests on, to tell when it has gone stale. */
-  private readonly windowOf = new Map<string, Window>();
+  /** The window each open `when` alert rests on (staleness), and back (links.ts). */
+  private readonly links = new AlertLinks(this.instances);
   private readonly retired = new Map<string, number>();
   /** When this engine started: absent-data rules and restored alerts wait for agents to reconnect after it. */
   private readonly startedAt: number;
@@ -83,7 +84,7 @@ export class AlertEngine {
     this.silences = new Silences(() => this.scheduleSave());
     this.plans = new PlanCache(
       this.windows,
-      (id, w) => this.windowOf.set(id, w),
+      (host, rule, w) => this.links.relink(host, rule, w),
       (host) => ({ cadence: this.cadence.of(host), open: this.instances.countOf(host) }),
     );
     this.shortcuts = opts.shortcuts ?? true;
@@ -151,35 +152,46 @@ export class AlertEngine {
     hostStaleMs: number,
     fed: ArrayLike<number | null> | null,
   ): void {
-    const { byMetric, evals, quick } = plan;
-    // A step below may open an alert of this host, but only for its own id, which comes once in a plan.
+    const { byMetric, evals, evalRules, primaries, quick } = plan;
+    // A step below may open an alert of this host, but only for its own window and rule, which come once in a plan.
     let open = plan.records.open.n > 0;
     for (let e = 0; e < evals.length; e++) {
-      const pos = quick.pos[e]!;
+      const pos = quick[QUICK * e]!;
       if (fed !== null && pos >= 0) {
         // What valueAt and holds would say of the sample just appended (a null: no), without reading the ring.
         const v = fed[pos] ?? NaN;
-        const ok = v === v && compareCode(v, quick.op[e]!, quick.value[e]!);
-        if (!ok && (!open || !this.instances.has(evals[e]!.id))) continue;
+        const ok = v === v && compareCode(v, quick[QUICK * e + 1]!, quick[QUICK * e + 2]!);
+        if (!ok && (!open || evals[e]!.open === null)) continue;
       }
-      const { rule, primary, w, id } = evals[e]!;
+      const w = evals[e]!;
+      const rule = evalRules[e]!;
+      // The alert open on this window, if any (a window without one links none: no id is made for it).
+      const known = open ? w.openId(rule.name) : undefined;
       const freshFrom = now - (rule.staleAfterMs || hostStaleMs);
       if (w.lastAt < freshFrom) {
-        this.staleStep(id, now);
+        if (known !== undefined) this.staleStep(known, now);
         continue;
       }
+      const primary = primaries[e]!;
       const value = valueAt(w, primary, ts);
       const ok = holds(rule.when!, w, primary, value, byMetric, ts, freshFrom);
       // Nearly every evaluation finds a healthy series with no alert: a step could only say "still nothing".
-      if (!ok && (!open || !this.instances.has(id))) continue;
+      if (!ok && (known === undefined || !this.instances.has(known))) continue;
       const resolving = rule.clear ? holds(rule.clear, w, primary, value, byMetric, ts, freshFrom) : !ok;
-      // A new instance rests on this window (a resolve forgot it): else the sweep would find no window for it and
-      // take it for stale at once, and an alert that resolved could never fire again in this session.
+      // The id is made when the alert opens (a hash), and kept on its window while it is open.
+      const id = known ?? alertId(rule.name, host, w.labels);
+      // A new instance rests on this window: else the sweep would find no window for it and take it for stale at once.
       if (this.step({ rule, id, host, labels: w.labels, ok, resolving, ts, value, forMs: rule.forMs })) {
-        this.windowOf.set(id, w);
+        this.links.link(id, rule.name, w);
         open = true;
       }
     }
+  }
+
+  /** Forgets an alert instance, and its window's link to it. */
+  private drop(id: string): void {
+    this.instances.delete(id);
+    this.links.unlink(id);
   }
 
   private snapshot(i: AlertInstance, endsAt: number | null): AlertSnapshot {
@@ -214,7 +226,7 @@ export class AlertEngine {
   private step(s: StepInput): boolean {
     const r = advance(this.instances.get(s.id), s);
     if (r.created && r.inst) this.instances.set(s.id, r.inst);
-    if (r.dropped) this.instances.delete(s.id);
+    if (r.dropped) this.drop(s.id);
     if (r.created || r.dropped) this.scheduleSave();
     if (r.fire && r.inst) this.fire(r.inst, s.ts);
     if (r.resolve && r.inst) this.resolve(r.inst, s.ts);
@@ -241,8 +253,7 @@ export class AlertEngine {
   }
 
   private resolve(inst: AlertInstance, ts: number, why: ResolvedBy = 'condition'): void {
-    this.instances.delete(inst.id);
-    this.windowOf.delete(inst.id);
+    this.drop(inst.id);
     if (inst.notified) this.opts.notifier.enqueue('resolve', { ...this.snapshot(inst, ts), resolvedBy: why });
     this.opts.log.info('alert resolved', { rule: inst.rule, host: inst.host, labels: inst.labels, why });
     this.scheduleSave();
@@ -269,7 +280,7 @@ export class AlertEngine {
         continue;
       }
       if (!rule.when) continue;
-      const lastAt = this.windowOf.get(inst.id)?.lastAt ?? this.startedAt + RECONNECT_GRACE_MS;
+      const lastAt = this.links.of(inst.id)?.lastAt ?? this.startedAt + RECONNECT_GRACE_MS;
       if (lastAt < now - staleAfterMs(rule, inst.host, this.cadence)) this.staleStep(inst.id, now);
     }
   }
@@ -279,7 +290,7 @@ export class AlertEngine {
     const inst = this.instances.get(id);
     if (!inst) return;
     if (inst.state === 'pending') {
-      this.instances.delete(id);
+      this.drop(id);
       this.scheduleSave();
       return;
     }

@@ -14,25 +14,43 @@ export interface OpenCount {
  */
 export class Instances extends Map<string, AlertInstance> {
   private readonly perHost = new Map<string, OpenCount>();
+  /** Each host's open alerts (a host with none has no entry). */
+  private readonly listed = new Map<string, AlertInstance[]>();
 
   override set(id: string, inst: AlertInstance): this {
     const had = super.get(id);
     if (had !== inst) {
-      if (had) this.countOf(had.host).n--;
+      if (had) this.unlist(had);
       this.countOf(inst.host).n++;
+      const list = this.listed.get(inst.host);
+      if (list) list.push(inst);
+      else this.listed.set(inst.host, [inst]);
     }
     return super.set(id, inst);
   }
 
   override delete(id: string): boolean {
     const had = super.get(id);
-    if (had) this.countOf(had.host).n--;
+    if (had) this.unlist(had);
     return super.delete(id);
   }
 
   override clear(): void {
     for (const c of this.perHost.values()) c.n = 0;
+    this.listed.clear();
     super.clear();
+  }
+
+  /** The alerts `host` has pending or firing. */
+  on(host: string): readonly AlertInstance[] {
+    return this.listed.get(host) ?? [];
+  }
+
+  private unlist(inst: AlertInstance): void {
+    this.countOf(inst.host).n--;
+    const list = this.listed.get(inst.host)!;
+    list.splice(list.indexOf(inst), 1);
+    if (list.length === 0) this.listed.delete(inst.host);
   }
 
   /** How many alerts `host` has pending or firing. */

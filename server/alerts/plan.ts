@@ -19,7 +19,6 @@
  */
 import type { SeriesRef } from '../../shared/protocol.js';
 import { seriesKey } from '../../shared/series-key.js';
-import { alertId } from './instance.js';
 import { exprMetrics, matches, OP_CODES, type Condition, type Fn, type Matcher, type Rule } from './rules.js';
 import { initialCapacity, Slab } from './ring.js';
 import { runOn, type Span } from './running.js';
@@ -35,26 +34,17 @@ export interface BatchShape {
   slots: readonly number[];
 }
 
-/** An alert instance a batch feeds: a rule, its primary condition, one of its windows and the alert's id. */
-export interface Eval {
-  rule: Rule;
-  primary: Condition;
-  w: Window;
-  id: string;
-}
-
 /**
- * Per evaluation of a plan (aligned with `evals`), for those whose rule's
- * whole firing condition is one `last` threshold on a window the batch feeds:
- * the batch position of that window's sample (-1 for any other evaluation),
- * and the threshold's comparison (OP_CODES) and value. Contiguous, so the
- * common case — a healthy value, nothing open — reads no per-evaluation object.
+ * Per evaluation of a plan (aligned with `evals`, QUICK numbers apiece), for
+ * those whose rule's whole firing condition is one `last` threshold on a
+ * window the batch feeds: the batch position of that window's sample (-1 for
+ * any other evaluation), the threshold's comparison (OP_CODES) and its value.
+ * Contiguous, so the common case — a healthy value, nothing open — reads no
+ * per-evaluation object; one array, as each typed array is ~250 bytes of heap
+ * however short.
  */
-export interface QuickChecks {
-  pos: Int32Array;
-  op: Uint8Array;
-  value: Float64Array;
-}
+export type QuickChecks = Float64Array;
+export const QUICK = 3;
 
 /** A host's records the engine keeps beside its plans, held by the plan so a batch needs no lookup by host. */
 export interface HostRecords {
@@ -74,7 +64,15 @@ export interface Plan {
   rings: Int32Array;
   /** The metrics absent-data rules name that the batch carries (their `lastSeen`). */
   metrics: MetricWindows[];
-  evals: Eval[];
+  /**
+   * The alert instances a batch feeds, as three aligned arrays (an object
+   * apiece was ~60 bytes of every instance's heap): each one's window, its
+   * rule and that rule's primary condition. An instance's id is no part of
+   * it: it is made when the alert opens (the engine's `open` links, windows.ts).
+   */
+  evals: Window[];
+  evalRules: Rule[];
+  primaries: Condition[];
   quick: QuickChecks;
   records: HostRecords;
 }
@@ -111,7 +109,21 @@ interface NewWindow {
 
 /** Kept beyond a condition's range: slack for batches that arrive a little late or out of step. */
 const SLACK_MS = 5000;
-const NO_LABELS: Record<string, string> = {};
+/** The labels of a series without any: one shared object, frozen (windows share what cannot change). */
+const NO_LABELS: Record<string, string> = Object.freeze({});
+
+/** A plan's evaluations (Plan.evals and the arrays aligned with it). */
+type Evals = Pick<Plan, 'evals' | 'evalRules' | 'primaries'>;
+
+/**
+ * A new window's labels: the batch's own object when it is frozen (the
+ * server's session entries are, and shared by every host that defines the
+ * series: agent-frames.ts), so it cannot change under the window; else a copy.
+ */
+function ownLabels(labels: Record<string, string> | undefined): Record<string, string> {
+  if (!labels) return NO_LABELS;
+  return Object.isFrozen(labels) ? labels : { ...labels };
+}
 
 function sameShape(a: BatchShape | null, b: BatchShape | undefined): boolean {
   if (!a || !b || a.version !== b.version || a.slots.length !== b.slots.length) return false;
@@ -135,21 +147,19 @@ function claimOf(selectors: readonly Selector[], labels: Record<string, string>)
   return claim;
 }
 
-/** The quick checks of `evals`, whose windows' rings the batch positions `from` feed (aligned with `rings`). */
-function quickChecks(evals: readonly Eval[], from: readonly number[], rings: readonly number[]): QuickChecks {
+/** The quick checks of the evaluations, whose windows' rings the batch positions `from` feed (aligned with `rings`). */
+function quickChecks(evals: Evals, from: readonly number[], rings: readonly number[]): QuickChecks {
   const posOf = new Map(rings.map((r, k) => [r, from[k]!]));
-  const quick = {
-    pos: new Int32Array(evals.length).fill(-1),
-    op: new Uint8Array(evals.length),
-    value: new Float64Array(evals.length),
-  };
-  evals.forEach(({ rule, w }, e) => {
-    const when = rule.when;
+  const n = evals.evals.length;
+  const quick = new Float64Array(QUICK * n);
+  evals.evals.forEach((w, e) => {
+    const when = evals.evalRules[e]!.when;
     const pos = posOf.get(w.ring);
+    quick[QUICK * e] = -1;
     if (when?.kind !== 'threshold' || when.fn !== 'last' || pos === undefined) return;
-    quick.pos[e] = pos;
-    quick.op[e] = OP_CODES.indexOf(when.op);
-    quick.value[e] = when.value;
+    quick[QUICK * e] = pos;
+    quick[QUICK * e + 1] = OP_CODES.indexOf(when.op);
+    quick[QUICK * e + 2] = when.value;
   });
   return quick;
 }
@@ -165,8 +175,8 @@ export class PlanCache {
 
   constructor(
     private readonly windows: HostWindows,
-    /** Told the window each alert instance rests on (for staleness). */
-    private readonly restsOn: (id: string, w: Window) => void,
+    /** Told each alert instance a new plan feeds, by host, rule and window (an alert already open is linked to it). */
+    private readonly restsOn: (host: string, rule: string, w: Window) => void,
     /** A host's records (its sampling interval sizes new windows). */
     private readonly records: (host: string) => HostRecords,
   ) {}
@@ -244,8 +254,21 @@ export class PlanCache {
     this.addWindows(slab, fresh, rings, records.cadence.intervalMs, now);
     const evals = this.evals(host, rules, byMetric, fed);
     const quick = quickChecks(evals, from, rings);
-    const plan = { rules, shape: null, slab, byMetric, from: Int32Array.from(from), rings: Int32Array.from(rings) };
-    return { ...plan, metrics: [...metrics], evals, quick, records };
+    // One literal: every plan shares its hidden class (a spread gave each plan its own, ~400 bytes apiece).
+    return {
+      rules,
+      shape: null,
+      slab,
+      byMetric,
+      from: Int32Array.from(from),
+      rings: Int32Array.from(rings),
+      metrics: [...metrics],
+      evals: evals.evals,
+      evalRules: evals.evalRules,
+      primaries: evals.primaries,
+      quick,
+      records,
+    };
   }
 
   /** Windows for the newly selected series, their rings taken from the slab at once (it grows once, exactly). */
@@ -253,7 +276,7 @@ export class PlanCache {
     const capacity = (w: NewWindow) => initialCapacity(w.claim.keepMs, intervalMs);
     slab.reserve(fresh.reduce((n, w) => n + 2 * capacity(w), 0));
     for (const f of fresh) {
-      const w = new Window({ ...(f.labels ?? {}) }, slab, capacity(f), f.claim.keepMs, now);
+      const w = new Window(ownLabels(f.labels), slab, capacity(f), f.claim.keepMs, now);
       runOn(slab, w.ring, f.claim.spans);
       f.m.series.set(f.key, w);
       rings[f.at] = w.ring;
@@ -261,8 +284,8 @@ export class PlanCache {
   }
 
   /** The alert instances of rules whose conditions read a metric the batch carries. */
-  private evals(host: string, rules: readonly Rule[], byMetric: Map<string, MetricWindows>, fed: Set<string>): Eval[] {
-    const evals: Eval[] = [];
+  private evals(host: string, rules: readonly Rule[], byMetric: Map<string, MetricWindows>, fed: Set<string>): Evals {
+    const evals: Evals = { evals: [], evalRules: [], primaries: [] };
     for (const rule of rules) {
       if (!rule.when) continue;
       const conds = conditionsOf(rule.when);
@@ -270,10 +293,10 @@ export class PlanCache {
       const primary = conds[0]!;
       for (const w of byMetric.get(primary.metric)?.series.values() ?? []) {
         if (!matches(primary.matchers, w.labels)) continue;
-        let id = w.alertIdOf(rule.name);
-        if (id === undefined) w.alertIds.push(rule.name, (id = alertId(rule.name, host, w.labels)));
-        this.restsOn(id, w);
-        evals.push({ rule, primary, w, id });
+        this.restsOn(host, rule.name, w);
+        evals.evals.push(w);
+        evals.evalRules.push(rule);
+        evals.primaries.push(primary);
       }
     }
     return evals;

@@ -10,8 +10,12 @@ export interface RingRef {
 
 /** One series' recent samples on the server, as the rules read them (kept only for series some rule selects). */
 export class Window implements RingRef {
-  /** Alert ids of this host and label set, as rule name and id in turn: hashing is too dear to repeat every second. */
-  readonly alertIds: string[] = [];
+  /**
+   * The alerts open (pending or firing) on this window, as rule name and id
+   * in turn; null when none, as for nearly every window. An id (a hash) is
+   * made when its alert opens, not kept for every rule and window.
+   */
+  open: string[] | null = null;
   readonly ring: number;
 
   constructor(
@@ -29,10 +33,30 @@ export class Window implements RingRef {
     return this.slab.lastAt(this.ring);
   }
 
-  alertIdOf(rule: string): string | undefined {
-    const ids = this.alertIds;
-    for (let i = 0; i < ids.length; i += 2) if (ids[i] === rule) return ids[i + 1];
+  /** The id of `rule`'s alert open on this window, if there is one. */
+  openId(rule: string): string | undefined {
+    const ids = this.open;
+    if (ids !== null) for (let i = 0; i < ids.length; i += 2) if (ids[i] === rule) return ids[i + 1];
     return undefined;
+  }
+
+  /** Notes the alert `id` of `rule` opened on this window. */
+  opened(rule: string, id: string): void {
+    const ids = (this.open ??= []);
+    for (let i = 0; i < ids.length; i += 2) if (ids[i] === rule) return void (ids[i + 1] = id);
+    ids.push(rule, id);
+  }
+
+  /** Forgets the alert `id` (it resolved or was dropped). */
+  closed(id: string): void {
+    const ids = this.open;
+    if (ids === null) return;
+    for (let i = 1; i < ids.length; i += 2)
+      if (ids[i] === id) {
+        ids.splice(i - 1, 2);
+        break;
+      }
+    if (ids.length === 0) this.open = null;
   }
 }
 

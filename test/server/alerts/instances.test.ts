@@ -35,4 +35,23 @@ describe('the alert instances, counted per host', () => {
     m.clear();
     expect([m.openOn('db2'), m.size]).toEqual([0, 0]);
   });
+
+  it('lists what is open on each host through adds, replacements, deletes and a clear', () => {
+    const m = new Instances();
+    const [a, b, c] = [inst('a', 'db1'), inst('b', 'db1'), inst('c', 'db2')];
+    m.set('a', a).set('b', b).set('c', c);
+    expect([m.on('db1'), m.on('db2'), m.on('db3')]).toEqual([[a, b], [c], []]);
+    m.set('a', a); // the same instance again: listed once
+    const b2 = inst('b', 'db1');
+    m.set('b', b2); // replaced by another of the same host: the new one is listed, the old one not
+    expect(m.on('db1')).toEqual([a, b2]);
+    expect(m.on('db1')[1]).toBe(b2);
+    m.delete('a');
+    m.delete('a');
+    expect(m.on('db1')).toEqual([b2]);
+    m.delete('b');
+    expect(m.on('db1')).toEqual([]);
+    m.clear();
+    expect(m.on('db2')).toEqual([]);
+  });
 });
