@@ -176,8 +176,13 @@ export class AlertEngine {
       const value = valueAt(w, primary, ts);
       const ok = holds(rule.when!, w, primary, value, byMetric, ts, freshFrom);
       // Nearly every evaluation finds a healthy series with no alert: a step could only say "still nothing".
-      if (!ok && (known === undefined || !this.instances.has(known))) continue;
-      const resolving = rule.clear ? holds(rule.clear, w, primary, value, byMetric, ts, freshFrom) : !ok;
+      if (ok !== true && (known === undefined || !this.instances.has(known))) continue;
+      // Unknown (null) is not false: an unknown step moves no alert (instance.ts).
+      const resolving = rule.clear
+        ? holds(rule.clear, w, primary, value, byMetric, ts, freshFrom)
+        : ok === null
+          ? null
+          : !ok;
       // The id is made when the alert opens (a hash), and kept on its window while it is open.
       const id = known ?? alertId(rule.name, host, w.labels);
       // A new instance rests on this window: else the sweep would find no window for it and take it for stale at once.
