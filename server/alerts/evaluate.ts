@@ -13,6 +13,11 @@ import { joins, valueAt, type MetricWindows, type Window } from './windows.js';
 /** Whether an expression holds; null: unknown. */
 export type Verdict = boolean | null;
 
+/** Unknown stays unknown. */
+export function not(v: Verdict): Verdict {
+  return v === null ? null : !v;
+}
+
 /** One host's windows by metric. */
 type ByMetric = Map<string, MetricWindows> | undefined;
 
