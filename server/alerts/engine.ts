@@ -158,7 +158,7 @@ export class AlertEngine {
     for (let e = 0; e < evals.length; e++) {
       const pos = quick[QUICK * e]!;
       if (fed !== null && pos >= 0) {
-        // What valueAt and holds would say of the sample just appended (a null: no), without reading the ring.
+        // What valueAt and holds would say of the sample just appended (a null: unknown, no step), not reading the ring.
         const v = fed[pos] ?? NaN;
         const ok = v === v && compareCode(v, quick[QUICK * e + 1]!, quick[QUICK * e + 2]!);
         if (!ok && (!open || evals[e]!.open === null)) continue;
