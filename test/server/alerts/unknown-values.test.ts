@@ -59,7 +59,7 @@ describe('a null sample under a firing alert', () => {
     expect(h.states()).toEqual([]);
     const events = await got(2);
     expect(said(events)).toEqual(['trigger ReplsetNoPrimary', 'resolve ReplsetNoPrimary stale']);
-    const resolve = events[1]!.alert as { summary: string; valueText: string };
+    const resolve = events[1]!.alert;
     expect(resolve.summary).not.toBe(AGAIN);
     expect(resolve.summary).toBe('No longer known (no data): replica set rs0 (seen from db1) has no primary');
     expect(resolve.valueText).toBe('unknown (last known: no)');
@@ -74,7 +74,7 @@ describe('a null sample under a firing alert', () => {
     expect(h.states()).toEqual([]);
     const events = await got(2);
     expect(said(events)).toEqual(['trigger ReplsetNoPrimary', 'resolve ReplsetNoPrimary condition']);
-    expect((events[1]!.alert as { summary: string }).summary).toBe(AGAIN);
+    expect(events[1]!.alert.summary).toBe(AGAIN);
   });
 });
 
