@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WireSample } from '../../../shared/protocol.js';
 import { alertHarness } from '../../helpers/alert-harness.js';
-import { hookEvents, startReceiver, type Receiver } from '../../helpers/receiver.js';
+import type { Alerts } from '../../../server/alerts/index.js';
+import { hookEvents, useReceiver } from '../../helpers/receiver.js';
 import { tempDir, until } from '../../helpers/process.js';
 
 /**
@@ -14,19 +15,10 @@ import { tempDir, until } from '../../helpers/process.js';
  * alert as stale, never as "the condition cleared". The shipped
  * ReplsetNoPrimary rule: replset_has_primary < 1 for 30 s.
  */
-let receiver: Receiver;
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => receiver.close());
-const running: { alerts: { stop(): void } }[] = [];
-afterEach(() => {
-  for (const h of running.splice(0)) h.alerts.stop();
-  receiver.received.length = 0;
-});
+const { receiver, running } = useReceiver<Alerts>();
 function harness(opts: { rulePaths?: string[] } = {}) {
   const h = alertHarness({ receivers: [{ name: 'hook', type: 'webhook', url: receiver.url }], ...opts });
-  running.push(h);
+  running.push(h.alerts);
   return h;
 }
 const got = async (n: number) => {
