@@ -119,3 +119,27 @@ describe('a range function over nulls', () => {
     expect(said(await got(2))).toEqual(['trigger LockHigh', 'resolve LockHigh stale']);
   });
 });
+
+describe('a joined condition with an unknown part', () => {
+  const rule =
+    'rules:\n  - name: BusyWhileRebuilding\n    when: { all: [ { metric: raid_disks_missing, op: ">=", value: 0 }, { metric: raid_sync_running, op: ">=", value: 1 } ] }\n';
+  const missing = (v: number): WireSample => ({ m: 'raid_disks_missing', l: { array: 'md0' }, v });
+  const sync = (v: number | null): WireSample => ({
+    m: 'raid_sync_running',
+    l: { array: 'md0', action: 'recovery' },
+    v,
+  });
+
+  it('is unknown while no part is false (all: true and unknown), and false as soon as one is', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'join.yaml'), rule);
+    const h = harness({ rulePaths: [dir] });
+    h.feed([missing(0), sync(1)], 3);
+    expect(h.states()).toEqual(['BusyWhileRebuilding firing']);
+    h.feed([missing(0), sync(null)], 3); // true and unknown: unknown, it keeps firing
+    expect(h.states()).toEqual(['BusyWhileRebuilding firing']);
+    h.feed([missing(-1), sync(null)], 1); // false and unknown: false, whatever the unknown part
+    expect(h.states()).toEqual([]);
+    expect(said(await got(2))).toEqual(['trigger BusyWhileRebuilding', 'resolve BusyWhileRebuilding condition']);
+  });
+});
