@@ -3,14 +3,14 @@ import type { Logger } from '../../shared/log.js';
 import { compareCode, type Rule } from './rules.js';
 import { STATE_VERSION, type Persisted } from './state-file.js';
 import { conditionsOf, valueAt, type HostWindows } from './windows.js';
-import { figure } from './format.js';
+import { figure, resolveSummary, resolveValue } from './format.js';
 import { DEFAULT_INHIBIT_RULES, inhibitor, type InhibitRule } from './inhibition.js';
 import { defaultStaleMs, HostCadence, noteBatch, RECONNECT_GRACE_MS, staleAfterMs } from './staleness.js';
 import type { AlertSnapshot, Notifier, ResolvedBy } from './notify.js';
 import { advance, alertId, render, type AlertInstance, type StepInput } from './instance.js';
 import { Silences, type Silence } from './silences.js';
 import { PlanCache, QUICK, type BatchShape, type Plan } from './plan.js';
-import { holds } from './evaluate.js';
+import { holds, not } from './evaluate.js';
 import { absentSteps } from './absent.js';
 import { EngineState } from './engine-state.js';
 import { Instances } from './instances.js';
@@ -158,7 +158,7 @@ export class AlertEngine {
     for (let e = 0; e < evals.length; e++) {
       const pos = quick[QUICK * e]!;
       if (fed !== null && pos >= 0) {
-        // What valueAt and holds would say of the sample just appended (a null: no), without reading the ring.
+        // What valueAt and holds would say of the sample just appended (a null: unknown, no step), not reading the ring.
         const v = fed[pos] ?? NaN;
         const ok = v === v && compareCode(v, quick[QUICK * e + 1]!, quick[QUICK * e + 2]!);
         if (!ok && (!open || evals[e]!.open === null)) continue;
@@ -174,10 +174,11 @@ export class AlertEngine {
       }
       const primary = primaries[e]!;
       const value = valueAt(w, primary, ts);
+      // Null: unknown, not false (a null figure); an unknown step moves no alert (instance.ts).
       const ok = holds(rule.when!, w, primary, value, byMetric, ts, freshFrom);
       // Nearly every evaluation finds a healthy series with no alert: a step could only say "still nothing".
-      if (!ok && (known === undefined || !this.instances.has(known))) continue;
-      const resolving = rule.clear ? holds(rule.clear, w, primary, value, byMetric, ts, freshFrom) : !ok;
+      if (ok !== true && (known === undefined || !this.instances.has(known))) continue;
+      const resolving = rule.clear ? holds(rule.clear, w, primary, value, byMetric, ts, freshFrom) : not(ok);
       // The id is made when the alert opens (a hash), and kept on its window while it is open.
       const id = known ?? alertId(rule.name, host, w.labels);
       // A new instance rests on this window: else the sweep would find no window for it and take it for stale at once.
@@ -194,7 +195,7 @@ export class AlertEngine {
     this.links.unlink(id);
   }
 
-  private snapshot(i: AlertInstance, endsAt: number | null): AlertSnapshot {
+  private snapshot(i: AlertInstance, endsAt: number | null, why: ResolvedBy = 'condition'): AlertSnapshot {
     const rule = this.opts.rules().find((r) => r.name === i.rule);
     const labels = { ...i.labels, ...(rule?.labels ?? {}) };
     const metric = rule?.when ? conditionsOf(rule.when)[0]!.metric : null;
@@ -206,11 +207,11 @@ export class AlertEngine {
       host: i.host,
       labels,
       severity: rule?.severity ?? 'warning',
-      summary: endsAt === null ? summary : rule?.resolved ? text(rule.resolved) : `Resolved: ${summary}`,
+      summary: endsAt === null ? summary : resolveSummary(summary, rule?.resolved ? text(rule.resolved) : null, why),
       description: text(rule?.description ?? ''),
       runbook: rule?.runbook ?? null,
       value: i.value,
-      valueText: rule?.absent ? `silent for ${figure(i.value, null)} s` : figure(i.value, metric),
+      valueText: resolveValue(rule?.absent ? `silent for ${figure(i.value, null)} s` : figure(i.value, metric), why),
       facts: this.opts.facts?.(i.host, i.rule, labels) ?? [],
       startsAt: i.activeSince,
       endsAt,
@@ -254,7 +255,7 @@ export class AlertEngine {
 
   private resolve(inst: AlertInstance, ts: number, why: ResolvedBy = 'condition'): void {
     this.drop(inst.id);
-    if (inst.notified) this.opts.notifier.enqueue('resolve', { ...this.snapshot(inst, ts), resolvedBy: why });
+    if (inst.notified) this.opts.notifier.enqueue('resolve', { ...this.snapshot(inst, ts, why), resolvedBy: why });
     this.opts.log.info('alert resolved', { rule: inst.rule, host: inst.host, labels: inst.labels, why });
     this.scheduleSave();
   }

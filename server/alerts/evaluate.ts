@@ -1,10 +1,22 @@
 /**
  * Whether a rule's expression holds for one alert instance, over the windows
- * the engine keeps. Series received before `freshFrom` are stale and count
- * for nothing (see staleness.ts).
+ * the engine keeps: true, false or null — unknown, when the figure it needs
+ * is null (an agent reports null for what it cannot know; a range with no
+ * known value). `all` and `any` combine these as Kleene's three-valued logic:
+ * one false makes `all` false and one true makes `any` true, whatever else is
+ * unknown. Series received before `freshFrom` are stale and count for nothing
+ * (see staleness.ts).
  */
 import { compare, matches, type Condition, type Expr } from './rules.js';
 import { joins, valueAt, type MetricWindows, type Window } from './windows.js';
+
+/** Whether an expression holds; null: unknown. */
+export type Verdict = boolean | null;
+
+/** Unknown stays unknown. */
+export function not(v: Verdict): Verdict {
+  return v === null ? null : !v;
+}
 
 /** One host's windows by metric. */
 type ByMetric = Map<string, MetricWindows> | undefined;
@@ -25,25 +37,39 @@ export function holds(
   host: ByMetric,
   ts: number,
   freshFrom: number,
-): boolean {
+): Verdict {
   if (e.kind !== 'threshold' || e.metric !== primary.metric) return joined(e, host, w.labels, ts, freshFrom);
   if (e !== primary && !matches(e.matchers, w.labels)) return false;
   const v = e.fn === primary.fn && e.overMs === primary.overMs ? primaryValue : valueAt(w, e, ts);
-  return v !== null && compare(v, e.op, e.value);
+  return v === null ? null : compare(v, e.op, e.value);
 }
 
-/** A condition joined on the instance's labels `base`: true if any fresh series of its metric that joins satisfies it. */
-export function joined(e: Expr, host: ByMetric, base: Record<string, string>, ts: number, freshFrom: number): boolean {
-  if (e.kind !== 'threshold')
-    return e.kind === 'all'
-      ? e.of.every((x) => joined(x, host, base, ts, freshFrom))
-      : e.of.some((x) => joined(x, host, base, ts, freshFrom));
+/** Kleene's `all` (short of a false, an unknown makes it unknown) and, negated, `any`. */
+function every(of: Expr[], test: (x: Expr) => Verdict, want: boolean): Verdict {
+  let unknown = false;
+  for (const x of of) {
+    const v = test(x);
+    if (v === null) unknown = true;
+    else if (v !== want) return !want;
+  }
+  return unknown ? null : want;
+}
+
+/**
+ * A condition joined on the instance's labels `base`: true if any fresh
+ * series of its metric that joins satisfies it, else unknown if one of them
+ * has no known value, else false.
+ */
+export function joined(e: Expr, host: ByMetric, base: Record<string, string>, ts: number, freshFrom: number): Verdict {
+  if (e.kind !== 'threshold') return every(e.of, (x) => joined(x, host, base, ts, freshFrom), e.kind === 'all');
   const windows = host?.get(e.metric)?.series;
   if (!windows) return false;
+  let unknown = false;
   for (const w of windows.values()) {
     if (w.lastAt < freshFrom || !matches(e.matchers, w.labels) || !joins(w, base)) continue;
     const v = valueAt(w, e, ts);
-    if (v !== null && compare(v, e.op, e.value)) return true;
+    if (v === null) unknown = true;
+    else if (compare(v, e.op, e.value)) return true;
   }
-  return false;
+  return unknown ? null : false;
 }

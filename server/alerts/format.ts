@@ -3,6 +3,7 @@
  * unit (`24.1 ms`, `87 %`, `3 disks`), and the dashboard link of an alert.
  */
 import { metricDef, type Unit } from '../../shared/catalogue.js';
+import type { ResolvedBy } from './notify.js';
 
 const SUFFIX: Partial<Record<Unit, string>> = {
   percent: ' %',
@@ -56,4 +57,21 @@ export function spanForPeople(ms: number): string {
 export function clockForPeople(at: number): string {
   const d = new Date(at);
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+/** Why an alert closed when its condition did not clear: these words never say it did. */
+const CLOSED: Record<Exclude<ResolvedBy, 'condition'>, string> = {
+  stale: 'No longer known (no data)',
+  retired: 'Host retired',
+  'rule-removed': 'Rule removed',
+};
+
+/** A resolve's summary: the rule's `resolved` text (else "Resolved: …") only when its condition cleared. */
+export function resolveSummary(summary: string, resolved: string | null, why: ResolvedBy): string {
+  return why === 'condition' ? (resolved ?? `Resolved: ${summary}`) : `${CLOSED[why]}: ${summary}`;
+}
+
+/** A resolve's value: as a figure, or, when its data went stale, unknown and the last value known. */
+export function resolveValue(text: string, why: ResolvedBy): string {
+  return why === 'stale' ? `unknown (last known: ${text})` : text;
 }

@@ -2,6 +2,11 @@
  * One alert instance and its state machine: inactive → pending (condition
  * true, `for` not yet up) → firing → resolved (the resolve condition held for
  * `keep_firing_for`). Pure: the engine applies what a step says happened.
+ * An unknown evaluation (a null figure, evaluate.ts) changes nothing: an
+ * inactive alert stays inactive, a pending one neither fires nor drops (the
+ * next known step decides, counting `for` from when it became true: the gap
+ * is at most the staleness bound, past which the engine drops it), a firing
+ * one keeps firing (and its `keep_firing_for` count, if one runs, goes on).
  */
 import { createHash } from 'node:crypto';
 import { seriesKey } from '../../shared/series-key.js';
@@ -57,10 +62,10 @@ export interface StepInput {
   id: string;
   host: string;
   labels: Record<string, string>;
-  /** The firing condition holds. */
-  ok: boolean;
-  /** The resolve condition holds (`clear:`, else not `ok`). */
-  resolving: boolean;
+  /** The firing condition holds (null: unknown). */
+  ok: boolean | null;
+  /** The resolve condition holds (`clear:`, else not `ok`; null: unknown). */
+  resolving: boolean | null;
   ts: number;
   value: number | null;
   /** The rule's `for`, or 0 where the condition already includes it (absent rules). */
@@ -81,6 +86,8 @@ export interface StepResult {
 export function advance(prev: AlertInstance | undefined, s: StepInput): StepResult {
   const none = { created: false, dropped: false, fire: false, resolve: false };
   let inst = prev;
+  // Unknown is not false: what the instance's state reads (`ok` until it fires, then `resolving`) must be known.
+  if ((inst?.state === 'firing' ? s.resolving : s.ok) === null) return { inst: inst ?? null, ...none };
   if (!inst) {
     if (!s.ok) return { inst: null, ...none };
     inst = {

@@ -4,7 +4,7 @@
  * batch touches a few contiguous cache lines instead of an object, two arrays
  * and a boxed number per series. `idx` and `times` hold each ring's
  * bookkeeping (where it lives, its capacity, oldest sample, length; range
- * kept, when its newest sample arrived); `buf` the samples, each as a (timestamp, value) pair,
+ * kept, when its newest known sample arrived); `buf` the samples, each as a (timestamp, value) pair,
  * oldest first around the ring. A ring is sized from the rule's range and the
  * host's sampling interval and doubles when a faster cadence needs more room,
  * never dropping a sample still inside the range. A ring may carry running
@@ -111,14 +111,15 @@ export class Slab {
     return undefined;
   }
 
-  /** Server time the newest sample of ring r arrived (for staleness). */
+  /** Server time the newest known (non-null) sample of ring r arrived, or r was made (for staleness). */
   lastAt(r: number): number {
     return this.times[r * TIMES + LAST_AT]!;
   }
 
   /**
    * Adds a sample to ring r if it is newer than its newest, first dropping
-   * those more than its range before it, and notes `now` as when it arrived;
+   * those more than its range before it, and notes `now` as when it arrived
+   * if it is known (not NaN);
    * false (and nothing kept) for a sample not newer. Its running aggregates
    * let go of the samples leaving their ranges first, while the ring still
    * holds them, and then take the new one.
@@ -158,7 +159,7 @@ export class Slab {
     idx[m + LEN] = len + 1;
     const t = r * TIMES;
     const times = this.times;
-    times[t + LAST_AT] = now;
+    if (v === v) times[t + LAST_AT] = now; // a null (NaN) is no news: staleness counts from the newest known value
     times[t + TOTAL] = times[t + TOTAL]! + 1;
     if (run !== null) for (let k = 0; k < run.length; k++) run[k]!.push(ts, v);
     return true;

@@ -1,9 +1,10 @@
 /**
- * When data counts as gone. A series not received for `stale_after` (per
- * rule; by default a few of its host's sampling intervals) no longer satisfies
- * any condition, so an alert resting on it resolves instead of freezing on the
- * last value. Absence itself is alerted only by `absent:` rules, and those wait
- * out a grace period after the server starts, while agents reconnect.
+ * When data counts as gone. A series with no known (non-null) value received
+ * for `stale_after` (per rule; by default a few of its host's sampling
+ * intervals) no longer satisfies any condition, so an alert resting on it
+ * resolves instead of freezing on the last value. Absence itself is alerted
+ * only by `absent:` rules, and those wait out a grace period after the server
+ * starts, while agents reconnect.
  */
 import type { Rule } from './rules.js';
 

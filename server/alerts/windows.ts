@@ -28,7 +28,7 @@ export class Window implements RingRef {
     this.ring = slab.add(capacity, keepMs, now);
   }
 
-  /** Server time the newest sample arrived, for staleness. */
+  /** Server time the newest known (non-null) sample arrived, for staleness: a null is no news. */
   get lastAt(): number {
     return this.slab.lastAt(this.ring);
   }

@@ -202,15 +202,16 @@ describe('a last threshold read from the batch', () => {
     // Late batches (a replay): the ring keeps its first sample of a second, and the rule reads that, not the batch.
     feed(3, 99); // second 3 held 40: nothing
     feed(4, 10); // second 4 held 70: the rule reads 70 and fires again
-    feed(6, NaN); // no value: the condition does not hold, and the alert resolves on its last value
-    feed(7, 55);
+    feed(6, NaN); // no value: unknown, not "under 50", so the alert keeps firing (ARCHITECTURE.md)
+    feed(7, 30); // known and under 50: it resolves
+    feed(8, 55);
     expect(told()).toEqual([
       'trigger 60',
       'resolve 40',
       'trigger 70',
       'resolve 20',
       'trigger 70',
-      'resolve 70',
+      'resolve 30',
       'trigger 55',
     ]);
     expect(engine.list().map((a) => `${a.rule} ${a.state} ${a.value}`)).toEqual(['UtilHigh firing 55']);
