@@ -110,7 +110,8 @@ let lastTableVersion = 0;
 
 /** One agent session's series table on the server side (protocol 2): index → series. */
 export class SessionSeries {
-  readonly entries: SessionEntry[] = [];
+  /** Replaced by a hello's table (an array of its exact size), added to by definitions. */
+  entries: SessionEntry[] = [];
   /**
    * Changes whenever an index may come to name another series (a new
    * session, a hello's new table); definitions only add indexes. So a batch's
@@ -136,23 +137,36 @@ export class SessionSeries {
     if (o && o.version === this.version && o.slots.length === n) return o;
     if (n > this.entries.length) return null;
     const series = new Array<SeriesRef>(n);
-    const slots = new Array<number>(n);
     for (let j = 0; j < n; j++) {
       const e = this.entries[j];
       if (!e) return null;
       series[j] = e;
-      slots[j] = j;
     }
-    this.ordered = { version: this.version, series, slots };
+    this.ordered = { version: this.version, series, slots: slotsInOrder(n) };
     return this.ordered;
   }
 
   /** Replaces the table with a hello's. */
   reset(defs: readonly SeriesDef[] = []): void {
     this.version = ++lastTableVersion;
-    this.entries.length = 0;
-    defs.forEach(([m, l], i) => (this.entries[i] = entry(m, l)));
+    this.entries = defs.map(([m, l]) => entry(m, l));
   }
+}
+
+/**
+ * The slots 0, 1, …, n-1, one array per n for every session (no one changes
+ * a batch's arrays): a fleet's hosts send batches of the same few lengths.
+ * At most MAX_SHARED_SLOTS lengths are kept; past that, arrays are per session.
+ */
+export const MAX_SHARED_SLOTS = 64;
+const sharedSlots = new Map<number, number[]>();
+
+function slotsInOrder(n: number): number[] {
+  const known = sharedSlots.get(n);
+  if (known) return known;
+  const slots = Array.from({ length: n }, (_, j) => j);
+  if (sharedSlots.size < MAX_SHARED_SLOTS) sharedSlots.set(n, slots);
+  return slots;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
 import { TIDEMARK_VERSION } from '../shared/version.js';
 import { frameBytes, frameText } from '../shared/frame-text.js';
 import { SessionSeries, decodeAgentFrame } from './agent-frames.js';
+import { SlotStoreIds } from './slot-store-ids.js';
 import { decodeBinaryFrame } from './agent-binary-frames.js';
 import { StateNotice } from './state-notice.js';
 import type { AgentEndpoint } from './agent-endpoint.js';
@@ -85,9 +86,7 @@ export class AgentSession implements DurableWaiter {
   private badInARow = 0;
   private alive = true;
   private readonly table = new SessionSeries();
-  private storeIds: number[] = [];
-  /** The store ids of the last batch's slots array (unless the limits refused one). */
-  private lastIds: { slots: readonly number[]; ids: number[] } | null = null;
+  private readonly storeIds = new SlotStoreIds();
   /** A refused series is told once per connection (the refusals are counted in /metrics). */
   private limitNoted = false;
   private readonly stateNotice = new StateNotice();
@@ -211,8 +210,7 @@ export class AgentSession implements DurableWaiter {
     this.forgetAcks();
     this.protocol = msg.protocol;
     this.table.reset(msg.series);
-    this.storeIds = [];
-    this.lastIds = null;
+    this.storeIds.reset();
     const previous = live.get(msg.agentId);
     if (previous && previous !== this.ws) previous.close(CLOSE_REPLACED, 'replaced by a newer connection');
     live.set(msg.agentId, this.ws);
@@ -363,8 +361,8 @@ export class AgentSession implements DurableWaiter {
     const { store } = this.endpoint.opts;
     try {
       const ids = this.storeIdsOf(hello.agentId, msg);
-      // The ids kept from the last batch hold no refusal (storeIdsOf keeps no other).
-      const refused = ids !== this.lastIds?.ids && ids.includes(-1);
+      // The ids kept from the last batch hold no refusal (SlotStoreIds keeps no other).
+      const refused = !this.storeIds.isLast(ids) && ids.includes(-1);
       const stored = refused ? withoutRefused(msg, ids) : msg;
       store.appendValues(msg.ts, stored === msg ? ids : ids.filter((id) => id >= 0), stored.values);
       store.setLastSeq(hello.agentId, hello.session, msg.seq);
@@ -379,15 +377,13 @@ export class AgentSession implements DurableWaiter {
   }
 
   /** Each sample's series number in the store (-1: refused by the series limits); protocol 2 resolves each slot once. */
-  private storeIdsOf(agentId: string, msg: DecodedBatch): number[] {
-    // A steady session's batches share one slots array (SessionSeries.inOrder), and so their ids: no work, no garbage.
-    if (msg.slots && this.lastIds?.slots === msg.slots) return this.lastIds.ids;
+  private storeIdsOf(agentId: string, msg: DecodedBatch): Int32Array {
+    if (!msg.slots) return Int32Array.from(msg.series, (s) => this.storeIdOf(agentId, s.m, s.l));
     const entries = this.table.entries;
-    const ids = msg.slots
-      ? msg.slots.map((slot) => (this.storeIds[slot] ??= this.storeIdOf(agentId, entries[slot]!.m, entries[slot]!.l)))
-      : msg.series.map((s) => this.storeIdOf(agentId, s.m, s.l));
-    this.lastIds = msg.slots && !ids.includes(-1) ? { slots: msg.slots, ids } : null;
-    return ids;
+    return (
+      this.storeIds.last(msg.slots) ??
+      this.storeIds.resolve(msg.slots, (slot) => this.storeIdOf(agentId, entries[slot]!.m, entries[slot]!.l))
+    );
   }
 
   /** A series' number in the store, or -1 if the series limits refuse it (told to the agent once per connection). */
@@ -439,8 +435,9 @@ function keptOfHello(msg: Hello): Hello {
 }
 
 /** A batch without the samples of series the limits refused (ids -1): the rest is stored and acknowledged. */
-function withoutRefused(batch: DecodedBatch, ids: number[]): DecodedBatch {
-  const keep = ids.flatMap((id, i) => (id >= 0 ? [i] : []));
+function withoutRefused(batch: DecodedBatch, ids: Int32Array): DecodedBatch {
+  const keep: number[] = [];
+  ids.forEach((id, i) => id >= 0 && keep.push(i));
   return {
     ...batch,
     series: keep.map((i) => batch.series[i]!),

@@ -1,5 +1,6 @@
 import { seriesKey } from '../../shared/series-key.js';
 import { grown } from './heads.js';
+import { HostSeries } from './host-series.js';
 import type { CommitBatch } from './history-writer.js';
 
 /** What a series is; what changes every second (its newest sample, its head) is in typed arrays indexed by id (appender.ts). */
@@ -11,22 +12,14 @@ export interface SeriesInfo {
 }
 
 /**
- * A series without its host: metric, labels and their canonical key. A fleet's
- * hosts report the same few dozen of them, so each is held once for all hosts
- * (its labels frozen: every series of that shape hands out the same object).
+ * A series without its host: metric and labels, numbered by their canonical
+ * key. A fleet's hosts report the same few dozen of them, so each is held once
+ * for all hosts (its labels frozen: every series of that shape hands out the
+ * same object).
  */
 interface Shape {
-  key: string;
   metric: string;
   labels: Readonly<Record<string, string>>;
-}
-
-/** A host's series: shape key → series id. */
-interface HostSeries {
-  name: string;
-  /** Its place in hostList. */
-  index: number;
-  ids: Map<string, number>;
 }
 
 /**
@@ -34,7 +27,8 @@ interface HostSeries {
  * numbered since the last commit (they are written with the next one).
  *
  * Per series it holds two numbers in typed arrays (its host's and its shape's)
- * and one entry in its host's map; names and labels are shared (see Shape).
+ * and its id in its host's table of shape numbers (host-series.ts, also a
+ * typed array); names and labels are shared (see Shape).
  * As an object, a labels copy and a "host\0key" string each, a series cost
  * ~250 bytes of heap here, and more again in garbage-collector headroom
  * (BENCHMARKS.md, "Memory per active series").
@@ -74,10 +68,11 @@ export class SeriesTable {
   idOf(host: string, metric: string, labels: Record<string, string> | undefined): number {
     const key = seriesKey(metric, labels);
     const h = this.hostNamed(host);
-    let id = h.ids.get(key);
+    const known = this.shapes.get(key);
+    let id = known === undefined ? undefined : h.get(known);
     if (id === undefined) {
       // Numbered now, written with the next commit: a fleet's first connections name hundreds of thousands of series at once.
-      const shape = this.shapeNumber(key, metric, labels);
+      const shape = known ?? this.shapeNumber(key, metric, labels);
       id = this.nextId++;
       this.created.push([id, `${host}\u0000${key}`, host, metric, JSON.stringify(this.shapeList[shape]!.labels)]);
       this.add(id, h, shape);
@@ -87,7 +82,9 @@ export class SeriesTable {
   }
 
   find(host: string, metric: string, labels: Record<string, string> | undefined): number | undefined {
-    return this.hosts.get(host)?.ids.get(seriesKey(metric, labels));
+    const h = this.hosts.get(host);
+    const shape = h && this.shapes.get(seriesKey(metric, labels));
+    return shape === undefined ? undefined : h!.get(shape);
   }
 
   /** A series by name and labels, if it exists. */
@@ -114,11 +111,11 @@ export class SeriesTable {
 
   /** Ids of one host's series. */
   hostIds(host: string): Iterable<number> {
-    return this.hosts.get(host)?.ids.values() ?? [];
+    return this.hosts.get(host)?.ids() ?? [];
   }
 
   count(host?: string): number {
-    return host === undefined ? this.total : (this.hosts.get(host)?.ids.size ?? 0);
+    return host === undefined ? this.total : (this.hosts.get(host)?.size ?? 0);
   }
 
   get hasCreated(): boolean {
@@ -135,7 +132,7 @@ export class SeriesTable {
   private hostNamed(name: string): HostSeries {
     let h = this.hosts.get(name);
     if (!h) {
-      h = { name, index: this.hostList.length, ids: new Map() };
+      h = new HostSeries(name, this.hostList.length);
       this.hosts.set(name, h);
       this.hostList.push(h);
     }
@@ -146,7 +143,7 @@ export class SeriesTable {
     let n = this.shapes.get(key);
     if (n === undefined) {
       n = this.shapeList.length;
-      this.shapeList.push({ key, metric, labels: Object.freeze({ ...(labels ?? {}) }) });
+      this.shapeList.push({ metric, labels: Object.freeze({ ...(labels ?? {}) }) });
       this.shapes.set(key, n);
     }
     return n;
@@ -158,8 +155,7 @@ export class SeriesTable {
       this.hostOf = grown(this.hostOf, cap);
       this.shapeOf = grown(this.shapeOf, cap);
     }
-    // The map holds the shape's own key string, shared by every host.
-    h.ids.set(this.shapeList[shape]!.key, id);
+    h.set(shape, id);
     this.hostOf[id] = h.index + 1;
     this.shapeOf[id] = shape;
     this.total++;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SHARED_ENTRIES, SessionSeries } from '../../server/agent-frames.js';
+import { MAX_SHARED_ENTRIES, MAX_SHARED_SLOTS, SessionSeries } from '../../server/agent-frames.js';
 
 /**
  * Sessions that define the same series share its entry (server/agent-frames.ts): one object, key and labels
@@ -52,5 +52,40 @@ describe('session series tables', () => {
     first.reset([['disk_util_percent', { device: 'd5' }]]);
     second.reset([['disk_util_percent', { device: 'd5' }]]);
     expect(first.entries[0]).toBe(second.entries[0]);
+  });
+
+  it('share the slots of a batch in table order across sessions, one array per length', () => {
+    const a = new SessionSeries();
+    const b = new SessionSeries();
+    a.reset([['mongod_up'], ['disk_util_percent', { device: 'sda' }], ['disk_util_percent', { device: 'sdb' }]]);
+    b.reset([['disk_util_percent', { device: 'sdb' }], ['mongod_up'], ['disk_util_percent', { device: 'sda' }]]);
+    const slots = a.inOrder(3)!.slots;
+    expect(slots).toEqual([0, 1, 2]);
+    expect(b.inOrder(3)!.slots).toBe(slots);
+    expect(b.inOrder(3)!.series).toEqual([b.entries[0], b.entries[1], b.entries[2]]);
+    expect(a.inOrder(2)!.slots).toEqual([0, 1]);
+    expect(a.inOrder(4)).toBeNull();
+  });
+
+  it(`keeps at most ${MAX_SHARED_SLOTS} lengths of shared slots; past that, each session has its own`, () => {
+    const tableOf = (n: number) => {
+      const t = new SessionSeries();
+      t.reset(
+        Array.from(
+          { length: n },
+          (_, i) => ['disk_util_percent', { device: `d${i}` }] as [string, Record<string, string>],
+        ),
+      );
+      return t;
+    };
+    for (let n = 1; n <= MAX_SHARED_SLOTS; n++) tableOf(n).inOrder(n);
+    const n = MAX_SHARED_SLOTS + 1;
+    const a = tableOf(n).inOrder(n)!.slots;
+    const b = tableOf(n).inOrder(n)!.slots;
+    expect(a).not.toBe(b);
+    expect(a).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(b).toEqual(a);
+    // A length kept before the bound was reached is still shared.
+    expect(tableOf(5).inOrder(5)!.slots).toBe(tableOf(5).inOrder(5)!.slots);
   });
 });

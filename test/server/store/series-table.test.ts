@@ -141,3 +141,22 @@ describe('the SQLite store’s series across a restart', () => {
     await store.close();
   });
 });
+
+describe('series table with many hosts and shapes', () => {
+  it('numbers a shape first reported by a later host for that host only, past every host’s first table size', () => {
+    const { t } = table();
+    const labels = (i: number) => ({ device: `d${i}` });
+    // db1 has 50 series (more than a host's first table holds), db2 the same 50 and 30 more shapes nobody had.
+    for (let i = 0; i < 50; i++) expect(t.idOf('db1', 'disk_util_percent', labels(i))).toBe(1 + i);
+    for (let i = 0; i < 80; i++) expect(t.idOf('db2', 'disk_util_percent', labels(i))).toBe(51 + i);
+    expect(t.find('db1', 'disk_util_percent', labels(60))).toBeUndefined();
+    expect(t.find('db2', 'disk_util_percent', labels(60))).toBe(111);
+    // db1 takes up a shape db2 brought: a new number, db2's stays.
+    expect(t.idOf('db1', 'disk_util_percent', labels(60))).toBe(131);
+    expect(t.find('db2', 'disk_util_percent', labels(60))).toBe(111);
+    expect([t.count(), t.count('db1'), t.count('db2')]).toEqual([131, 51, 80]);
+    expect([...t.hostIds('db1')]).toEqual([...Array.from({ length: 50 }, (_, i) => 1 + i), 131]);
+    expect([...t.hostIds('db2')]).toEqual(Array.from({ length: 80 }, (_, i) => 51 + i));
+    expect(t.info(131)).toEqual({ id: 131, host: 'db1', metric: 'disk_util_percent', labels: { device: 'd60' } });
+  });
+});
