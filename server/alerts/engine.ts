@@ -10,7 +10,7 @@ import type { AlertSnapshot, Notifier, ResolvedBy } from './notify.js';
 import { advance, alertId, render, type AlertInstance, type StepInput } from './instance.js';
 import { Silences, type Silence } from './silences.js';
 import { PlanCache, QUICK, type BatchShape, type Plan } from './plan.js';
-import { holds, not } from './evaluate.js';
+import { clearedBy, holds, not } from './evaluate.js';
 import { absentSteps } from './absent.js';
 import { EngineState } from './engine-state.js';
 import { Instances } from './instances.js';
@@ -179,10 +179,12 @@ export class AlertEngine {
       // Nearly every evaluation finds a healthy series with no alert: a step could only say "still nothing".
       if (ok !== true && (known === undefined || !this.instances.has(known))) continue;
       const resolving = rule.clear ? holds(rule.clear, w, primary, value, byMetric, ts, freshFrom) : not(ok);
+      const why = resolving === true ? clearedBy(rule, w, primary, value, byMetric, ts, freshFrom) : 'condition';
       // The id is made when the alert opens (a hash), and kept on its window while it is open.
       const id = known ?? alertId(rule.name, host, w.labels);
-      // A new instance rests on this window: else the sweep would find no window for it and take it for stale at once.
-      if (this.step({ rule, id, host, labels: w.labels, ok, resolving, ts, value, forMs: rule.forMs })) {
+      const step = { rule, id, host, labels: w.labels, ok, resolving, ts, value, forMs: rule.forMs };
+      // A new instance rests on this window (else the sweep takes it for stale at once); so does an open one relink missed.
+      if (this.step(step, why) || (known === undefined && this.instances.has(id))) {
         this.links.link(id, rule.name, w);
         open = true;
       }
@@ -224,13 +226,13 @@ export class AlertEngine {
   }
 
   /** One evaluation of an instance, applied: created, dropped, fired or resolved (instance.ts decides); true if created. */
-  private step(s: StepInput): boolean {
+  private step(s: StepInput, why: ResolvedBy = 'condition'): boolean {
     const r = advance(this.instances.get(s.id), s);
     if (r.created && r.inst) this.instances.set(s.id, r.inst);
     if (r.dropped) this.drop(s.id);
     if (r.created || r.dropped) this.scheduleSave();
     if (r.fire && r.inst) this.fire(r.inst, s.ts);
-    if (r.resolve && r.inst) this.resolve(r.inst, s.ts);
+    if (r.resolve && r.inst) this.resolve(r.inst, s.ts, why);
     return r.created;
   }
 

@@ -7,7 +7,8 @@
  * unknown. Series received before `freshFrom` are stale and count for nothing
  * (see staleness.ts).
  */
-import { compare, matches, type Condition, type Expr } from './rules.js';
+import type { ResolvedBy } from './notify.js';
+import { compare, matches, type Condition, type Expr, type Rule } from './rules.js';
 import { joins, valueAt, type MetricWindows, type Window } from './windows.js';
 
 /** Whether an expression holds; null: unknown. */
@@ -17,6 +18,14 @@ export type Verdict = boolean | null;
 export function not(v: Verdict): Verdict {
   return v === null ? null : !v;
 }
+
+/**
+ * How `joined` counts a series that went stale: as nothing (false: a stale
+ * series keeps no alert firing), or, when the engine asks whether a resolve
+ * came from the condition or from the data going stale, as unknown. `met`
+ * says whether an evaluation since the last `clearedBy` met one.
+ */
+export const staleSeries = { asUnknown: false, met: false };
 
 /** One host's windows by metric. */
 type ByMetric = Map<string, MetricWindows> | undefined;
@@ -66,10 +75,42 @@ export function joined(e: Expr, host: ByMetric, base: Record<string, string>, ts
   if (!windows) return false;
   let unknown = false;
   for (const w of windows.values()) {
-    if (w.lastAt < freshFrom || !matches(e.matchers, w.labels) || !joins(w, base)) continue;
+    if (!matches(e.matchers, w.labels) || !joins(w, base)) continue;
+    if (w.lastAt < freshFrom) {
+      staleSeries.met = true;
+      if (staleSeries.asUnknown) unknown = true;
+      continue;
+    }
     const v = valueAt(w, e, ts);
     if (v === null) unknown = true;
     else if (compare(v, e.op, e.value)) return true;
   }
   return unknown ? null : false;
+}
+
+/**
+ * Why an alert resolves whose evaluation (just made) says it clears: by its
+ * condition, unless the evaluation met a stale joined series and the alert
+ * does not clear with that series counted as unknown — then only counting
+ * the stale series as false let it go: the data went stale.
+ */
+export function clearedBy(
+  rule: Rule,
+  w: Window,
+  primary: Condition,
+  value: number | null,
+  host: ByMetric,
+  ts: number,
+  freshFrom: number,
+): ResolvedBy {
+  if (!staleSeries.met) return 'condition';
+  staleSeries.asUnknown = true;
+  try {
+    const ok = holds(rule.when!, w, primary, value, host, ts, freshFrom);
+    const clears = rule.clear ? holds(rule.clear, w, primary, value, host, ts, freshFrom) : not(ok);
+    return clears === true ? 'condition' : 'stale';
+  } finally {
+    // `met` is only a shortcut: one left over from an earlier evaluation costs this pass again, never a wrong answer.
+    staleSeries.asUnknown = staleSeries.met = false;
+  }
 }

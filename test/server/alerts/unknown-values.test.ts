@@ -142,4 +142,15 @@ describe('a joined condition with an unknown part', () => {
     expect(h.states()).toEqual([]);
     expect(said(await got(2))).toEqual(['trigger BusyWhileRebuilding', 'resolve BusyWhileRebuilding condition']);
   });
+  it('resolves as stale, not by its condition, once the unknown part is unknown past the staleness bound', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'join.yaml'), rule);
+    const h = harness({ rulePaths: [dir] });
+    h.feed([missing(0), sync(1)], 3);
+    h.feed([missing(0), sync(null)], 8); // the sync part unknown for 8 s > 5 × 1 s: only its going stale ends it
+    expect(h.states()).toEqual([]);
+    const events = await got(2);
+    expect(said(events)).toEqual(['trigger BusyWhileRebuilding', 'resolve BusyWhileRebuilding stale']);
+    expect(events[1]!.alert.summary).toMatch(/^No longer known \(no data\): /);
+  });
 });
