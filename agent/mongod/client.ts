@@ -50,12 +50,16 @@ export class MongodSource {
    * `timeoutMS` does not bound the connection a first call makes).
    */
   private async use<T>(timeoutMs: number, op: (client: MongoClient) => Promise<T>): Promise<T> {
+    const used = this.client;
     try {
-      return await op(this.client);
+      return await op(used);
     } catch (err) {
       if (!(err instanceof MongoTopologyClosedError)) throw err;
-      void this.client.close(true).catch(() => {});
-      this.client = this.newClient(timeoutMs);
+      // Only the client that failed is replaced: another call may have replaced it already.
+      if (this.client === used) {
+        void used.close(true).catch(() => {});
+        this.client = this.newClient(timeoutMs);
+      }
       return await op(this.client);
     }
   }
