@@ -9,13 +9,12 @@
 // Usage: node bench/alloc-sites.mjs [--hosts 5000] [--warmup 40] [--measure 20] [--port 25090]
 //   [--inspect-port 25091] [--top 30] [--tidemark-dir DIR] [--keep FILE]   (the raw profile, as JSON)
 //   (run `npm run build` first)
-import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { fmt, loadAndWatch, machine, arg, numberArg, waitHealthy } from './lib.mjs';
+import { fmt, loadAndWatch, machine, arg, numberArg, waitHealthy, launchServer } from './lib.mjs';
 import { spreadHostIds } from './ingest-frames.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -59,18 +58,13 @@ async function batchesIngested(base) {
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'alloc-sites-'));
 const base = `http://127.0.0.1:${port}`;
-const server = spawn(
-  path.join(tidemarkDir, 'bin', 'tidemark'),
-  [
-    'server',
-    ...['--port', String(port), '--token', 't', '--data-dir', dir, '--log-level', 'warn'],
-    ...['--max-connections-per-address', '100000', '--max-series', '4000000'],
-  ],
-  {
-    stdio: ['ignore', openSync(path.join(dir, 'server.log'), 'a'), 'inherit'],
-    env: { ...process.env, TIDEMARK_SERVER_NODE_FLAGS: `--inspect=127.0.0.1:${inspectPort}` },
-  },
-);
+const server = launchServer({
+  tidemarkDir,
+  port,
+  dataDir: dir,
+  stdio: ['ignore', openSync(path.join(dir, 'server.log'), 'a'), 'inherit'],
+  env: { TIDEMARK_SERVER_NODE_FLAGS: `--inspect=127.0.0.1:${inspectPort}` },
+});
 let gen;
 try {
   await waitHealthy(base);

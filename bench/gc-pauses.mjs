@@ -10,12 +10,11 @@
 //   [--node-flags "--flag …"]   (TIDEMARK_SERVER_NODE_FLAGS for the server: V8 flags to try; default: the
 //   launcher's own) [--tidemark-dir DIR] [--keep FILE]   (writes the raw pauses and deliveries there as JSON)
 //   (run `npm run build` first)
-import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, loadAndWatch, machine, arg, numberArg, summary, waitHealthy } from './lib.mjs';
+import { fmt, loadAndWatch, machine, arg, numberArg, summary, waitHealthy, launchServer } from './lib.mjs';
 import { spreadHostIds } from './ingest-frames.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,24 +43,18 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'gc-pauses-'));
 const gcLog = path.join(dir, 'gc.jsonl');
 const probeFile = path.join(dir, 'probe.jsonl');
 const base = `http://127.0.0.1:${port}`;
-const server = spawn(
-  path.join(tidemarkDir, 'bin', 'tidemark'),
-  [
-    'server',
-    ...['--port', String(port), '--token', 't', '--data-dir', dir, '--log-level', 'warn'],
-    ...['--max-connections-per-address', '100000'],
-  ],
-  {
-    stdio: ['ignore', openSync(path.join(dir, 'server.log'), 'a'), 'inherit'],
-    env: {
-      ...process.env,
-      // The probe rides on the launcher's flags (NODE_OPTIONS would also load it into this bench's children).
-      TIDEMARK_SERVER_NODE_FLAGS: [nodeFlags ?? '', `--import=${path.join(here, 'memory-probe.mjs')}`].join(' '),
-      MEMORY_PROBE_GC_LOG: gcLog,
-      MEMORY_PROBE_FILE: probeFile,
-    },
+const server = launchServer({
+  tidemarkDir,
+  port,
+  dataDir: dir,
+  stdio: ['ignore', openSync(path.join(dir, 'server.log'), 'a'), 'inherit'],
+  env: {
+    // The probe rides on the launcher's flags (NODE_OPTIONS would also load it into this bench's children).
+    TIDEMARK_SERVER_NODE_FLAGS: [nodeFlags ?? '', `--import=${path.join(here, 'memory-probe.mjs')}`].join(' '),
+    MEMORY_PROBE_GC_LOG: gcLog,
+    MEMORY_PROBE_FILE: probeFile,
   },
-);
+});
 let gen;
 try {
   await waitHealthy(base);

@@ -19,7 +19,17 @@ import { copyFileSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { arg, fmt, generatorHandle, loadAndWatch, machine, numberArg, summary, waitHealthy } from './lib.mjs';
+import {
+  arg,
+  fmt,
+  generatorHandle,
+  loadAndWatch,
+  machine,
+  numberArg,
+  summary,
+  waitHealthy,
+  launchServer,
+} from './lib.mjs';
 import { spreadHostIds } from './ingest-frames.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -102,11 +112,12 @@ function startServer() {
     const args = [...launcherServerFlags(), ...traceFlags, path.join(here, 'bare-ws-server.mjs'), String(port)];
     return spawn(process.execPath, [...args, String(ballastMB)], { stdio });
   }
-  const serverArgs = ['--port', String(port), '--token', 't', '--data-dir', path.join(dir, 'data')];
-  const limits = ['--max-connections-per-address', '100000', '--max-series', '4000000'];
-  return spawn(path.join(tidemarkDir, 'bin', 'tidemark'), ['server', ...serverArgs, '--log-level', 'warn', ...limits], {
+  return launchServer({
+    tidemarkDir,
+    port,
+    dataDir: path.join(dir, 'data'),
     stdio,
-    env: { ...process.env, TIDEMARK_SERVER_NODE_FLAGS: traceFlags.join(' ') },
+    env: { TIDEMARK_SERVER_NODE_FLAGS: traceFlags.join(' ') },
   });
 }
 

@@ -102,6 +102,26 @@ export async function spawnServer({ dataDir, logLevel = 'error', extraArgs = [],
 }
 
 /**
+ * A `tidemark server` started by a checkout's launcher (`TREE/bin/tidemark`, with the launcher's V8 flags) as the
+ * ladder's benches start it on `port`: token `t`, log level warn, and room for a fleet that connects from
+ * 127.0.0.1 with a million series and more. `env` adds to the server's environment (e.g.
+ * TIDEMARK_SERVER_NODE_FLAGS, a probe's settings); the caller waits for it (waitHealthy).
+ * @param {{ tidemarkDir: string, port: number, dataDir: string, stdio: import('node:child_process').StdioOptions,
+ *   env?: Record<string, string> }} o
+ */
+export function launchServer({ tidemarkDir, port, dataDir, stdio, env = {} }) {
+  return spawn(
+    path.join(tidemarkDir, 'bin', 'tidemark'),
+    [
+      'server',
+      ...['--port', String(port), '--token', 't', '--data-dir', dataDir, '--log-level', 'warn'],
+      ...['--max-connections-per-address', '100000', '--max-series', '4000000'],
+    ],
+    { stdio, env: { ...process.env, ...env } },
+  );
+}
+
+/**
  * The ingestion load generator's handshake (bench/ingest-load.mjs, run as `child` with an IPC channel):
  * `ready` resolves with its first message once every host is sending; `stats()` asks for its counters.
  */

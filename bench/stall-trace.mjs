@@ -11,13 +11,12 @@
 // Usage: node bench/stall-trace.mjs [--hosts 6000] [--warmup 40] [--measure 30] [--port 24080] [--min-ms 40]
 //   [--tidemark-dir DIR] [--keep DIR]   (keeps the profile, the stall log and the deliveries there)
 //   (run `npm run build` first)
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, loadAndWatch, machine, arg, numberArg, summary, waitHealthy } from './lib.mjs';
+import { fmt, loadAndWatch, machine, arg, numberArg, summary, waitHealthy, launchServer } from './lib.mjs';
 import { spreadHostIds } from './ingest-frames.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -38,25 +37,19 @@ mkdirSync(profDir);
 const stallLog = path.join(dir, 'stalls.jsonl');
 const ackLog = path.join(dir, 'acks.jsonl');
 const base = `http://127.0.0.1:${port}`;
-const server = spawn(
-  path.join(tidemarkDir, 'bin', 'tidemark'),
-  [
-    'server',
-    ...['--port', String(port), '--token', 't', '--data-dir', path.join(dir, 'data'), '--log-level', 'warn'],
-    ...['--max-connections-per-address', '100000', '--max-series', '4000000'],
-  ],
-  {
-    stdio: ['ignore', openSync(path.join(dir, 'server.log'), 'a'), 'inherit'],
-    env: {
-      ...process.env,
-      TIDEMARK_SERVER_NODE_FLAGS: `--cpu-prof --cpu-prof-dir=${profDir} --import=${path.join(here, 'stall-probe.mjs')}`,
-      STALL_PROBE_LOG: stallLog,
-      STALL_PROBE_MIN_MS: String(minMs),
-      STALL_PROBE_ACK_LOG: ackLog,
-      STALL_PROBE_TREE: tidemarkDir,
-    },
+const server = launchServer({
+  tidemarkDir,
+  port,
+  dataDir: path.join(dir, 'data'),
+  stdio: ['ignore', openSync(path.join(dir, 'server.log'), 'a'), 'inherit'],
+  env: {
+    TIDEMARK_SERVER_NODE_FLAGS: `--cpu-prof --cpu-prof-dir=${profDir} --import=${path.join(here, 'stall-probe.mjs')}`,
+    STALL_PROBE_LOG: stallLog,
+    STALL_PROBE_MIN_MS: String(minMs),
+    STALL_PROBE_ACK_LOG: ackLog,
+    STALL_PROBE_TREE: tidemarkDir,
   },
-);
+});
 let gen;
 try {
   await waitHealthy(base);
