@@ -9,6 +9,7 @@ import { LimitedLog } from '../shared/log-limit.js';
 import { SeriesLimits, type SeriesLimitOptions } from './series-limits.js';
 import { AgentSession } from './agent-session.js';
 import { IngestQueue } from './ingest-queue.js';
+import { readIntoSharedBuffer } from './socket-reads.js';
 import { AckPacer } from './ack-pacer.js';
 import { DurableWaits } from './commit-waiters.js';
 
@@ -42,6 +43,8 @@ export interface AgentEndpointOptions {
   maxProtocol?: number;
   /** Acks sent at most in a window of ACK_WINDOW_MS (ack-pacer.ts; default ACKS_PER_WINDOW). */
   acksPerWindow?: number;
+  /** Longest stretch of frames handled in one turn of the event loop (default INGEST_SLICE_MS). */
+  ingestSliceMs?: number;
   /** Bad-frame log lines a minute (default 10). */
   logLinesPerMinute?: number;
 }
@@ -63,7 +66,7 @@ export class AgentEndpoint {
   /** Bad-frame warnings are rate limited: a flood of them must not fill the disk with log. */
   readonly limitedLog: LimitedLog;
   /** Every connection's frames, handled in slices so the event loop keeps answering (see ingest-queue.ts). */
-  readonly ingest = new IngestQueue();
+  readonly ingest: IngestQueue;
   /** Due acks, at a bounded rate (see ack-pacer.ts). */
   readonly acks: AckPacer;
   /** The sessions waiting on the newest commit, one list for them all (commit-waiters.ts). */
@@ -79,16 +82,23 @@ export class AgentEndpoint {
   badStates = 0;
   /** Set by close(): batches are no longer taken. */
   closing = false;
+  /** Whether the log already said that sockets are read without the shared buffer (socket-reads.ts). */
+  private toldOwnReads = false;
 
   // Connections reach accept() from the server's upgrade handler, with the caller's principal.
   constructor(readonly opts: AgentEndpointOptions) {
     this.seriesLimits = new SeriesLimits(opts.store, opts.seriesLimits);
     this.limitedLog = new LimitedLog(opts.log, opts.logLinesPerMinute);
     this.acks = new AckPacer(opts.acksPerWindow);
+    this.ingest = new IngestQueue(opts.ingestSliceMs);
   }
 
   /** Serves one authenticated agent connection; `who` says which agent ids it may write as. */
   accept(ws: WebSocket, req: IncomingMessage, who: Principal = ANY_AGENT): void {
+    if (!readIntoSharedBuffer(ws) && !this.toldOwnReads) {
+      this.toldOwnReads = true;
+      this.opts.log.warn('agent sockets read as Node reads them: this Node or ws lacks the shared read buffer');
+    }
     new AgentSession(this, ws, req, who);
   }
 

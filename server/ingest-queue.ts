@@ -1,4 +1,6 @@
 import type { WebSocket } from 'ws';
+import { FrameRing } from './frame-ring.js';
+import { isBorrowed } from './socket-reads.js';
 
 /** Longest stretch of frame handling before timers, HTTP (/healthz) and dashboards get a turn. */
 export const INGEST_SLICE_MS = 10;
@@ -21,6 +23,8 @@ interface Waiting {
   handle: FrameHandler<unknown>;
   data: unknown;
   isBinary: boolean;
+  /** The data is a copy in `ring`, released once handled. */
+  inRing: boolean;
 }
 
 /**
@@ -38,6 +42,10 @@ interface Waiting {
  * Frames of a connection that closed while they waited are dropped unhandled:
  * never acknowledged, so the agent sends them again (to the connection that
  * replaced this one, which knows what is stored).
+ *
+ * A frame that is a view of the shared read buffer (socket-reads.ts) is
+ * copied into a ring (frame-ring.ts) before it waits: the next read
+ * overwrites that buffer.
  */
 export class IngestQueue {
   private readonly waiting: (Waiting | undefined)[] = [];
@@ -47,6 +55,8 @@ export class IngestQueue {
   private sliceStart = 0;
   private sliceOpen = false;
   private drainScheduled = false;
+  /** Copies of waiting frames that were views of the shared read buffer. */
+  readonly ring = new FrameRing();
   /** Frames that waited for a later slice, and pauses of a connection, since start (for /metrics and tests). */
   deferred = 0;
   pauses = 0;
@@ -79,7 +89,9 @@ export class IngestQueue {
    */
   submit<D>(ws: WebSocket, handle: FrameHandler<D>, data: D, isBinary: boolean): void {
     if (this.length === 0 && this.inSlice()) return handle(data, isBinary);
-    this.waiting.push({ ws, handle: handle as FrameHandler<unknown>, data, isBinary });
+    const inRing = isBorrowed(data);
+    const kept = inRing ? this.ring.keep(data) : data;
+    this.waiting.push({ ws, handle: handle as FrameHandler<unknown>, data: kept, isBinary, inRing });
     this.deferred++;
     if (this.length > this.highWater && !this.paused.has(ws)) {
       this.paused.add(ws);
@@ -120,7 +132,11 @@ export class IngestQueue {
     do {
       const item = this.waiting[this.head]!;
       this.waiting[this.head++] = undefined;
-      if (item.ws.readyState === item.ws.OPEN) item.handle(item.data, item.isBinary);
+      try {
+        if (item.ws.readyState === item.ws.OPEN) item.handle(item.data, item.isBinary);
+      } finally {
+        if (item.inRing) this.ring.done();
+      }
     } while (this.length > 0 && performance.now() - start < this.sliceMs);
     if (this.length === 0) {
       this.waiting.length = 0;

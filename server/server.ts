@@ -54,6 +54,8 @@ export interface ServerOptions {
   agentMaxProtocol?: number;
   /** Agent acks sent at most in a window of 10 ms (server/ack-pacer.ts). */
   agentAcksPerWindow?: number;
+  /** Longest stretch of agents' frames handled in one turn of the event loop (ingest-queue.ts; tests shorten it). */
+  agentIngestSliceMs?: number;
   /** Log lines of one kind a peer can cause, a minute (default 10); the rest are counted in /metrics. */
   logLinesPerMinute?: number;
   /** Unread bytes a dashboard client may keep for dashboardSlowGraceMs before it is dropped. */
@@ -153,6 +155,7 @@ export class TidemarkServer {
       maxBadFrames: this.opts.maxBadFrames,
       maxProtocol: this.opts.agentMaxProtocol,
       acksPerWindow: this.opts.agentAcksPerWindow,
+      ingestSliceMs: this.opts.agentIngestSliceMs,
       logLinesPerMinute: this.opts.logLinesPerMinute,
       maxFutureMs: this.opts.maxFutureMs,
       maxPastMs: this.opts.maxPastMs,
