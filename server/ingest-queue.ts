@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { FrameRing } from './frame-ring.js';
-import { isBorrowed } from './socket-reads.js';
+import { isBorrowed, socketReads } from './socket-reads.js';
 
 /** Longest stretch of frame handling before timers, HTTP (/healthz) and dashboards get a turn. */
 export const INGEST_SLICE_MS = 10;
@@ -13,6 +13,10 @@ export interface IngestQueueStats {
   waiting: number;
   deferred: number;
   pauses: number;
+  /** Agents' socket reads given to ws in the shared buffer and as copies (socket-reads.ts), since start. */
+  reads: { borrowed: number; copied: number };
+  /** Waiting frames copied out of that buffer: into the ring, or (the ring full) each into its own buffer. */
+  copies: { ring: number; own: number };
 }
 
 /** What handles a frame: called with the frame and its kind, as the socket gave them. */
@@ -73,7 +77,13 @@ export class IngestQueue {
   }
 
   stats(): IngestQueueStats {
-    return { waiting: this.length, deferred: this.deferred, pauses: this.pauses };
+    return {
+      waiting: this.length,
+      deferred: this.deferred,
+      pauses: this.pauses,
+      reads: { ...socketReads },
+      copies: { ...this.ring.counts },
+    };
   }
 
   /** Whether `ws` is paused by this queue (its heartbeat must not count the silence against it). */

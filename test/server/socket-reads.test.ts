@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { MemoryStore } from '../../server/store/memory.js';
 import { socketReads, wholeDataFrames } from '../../server/socket-reads.js';
+import type { IngestQueueStats } from '../../server/ingest-queue.js';
 import { BatchEncoder } from '../../agent/batch-encoder.js';
 import type { Batch } from '../../shared/protocol.js';
 import { startLoopbackServer } from '../helpers/server.js';
@@ -105,7 +106,7 @@ describe("agents' socket reads in one shared buffer", () => {
   it('stores exactly what 40 agents sent while their frames wait in the ingest queue and the buffer is read again', async () => {
     const store = new MemoryStore();
     // Slices of 0 ms: past a turn's first frame, every frame waits, copied, while later reads overwrite the buffer.
-    const { server, port } = await startLoopbackServer({ store, agentIngestSliceMs: 0 });
+    const { server, port, base } = await startLoopbackServer({ store, agentIngestSliceMs: 0 });
     const reads = { ...socketReads };
     const ring = { ...server.agents.ingest.ring.counts };
     const AGENTS = 40;
@@ -133,6 +134,10 @@ describe("agents' socket reads in one shared buffer", () => {
     // Frames did wait, as copies in the ring, not views of the buffer the next read overwrote.
     expect(server.agents.ingest.ring.counts.ring - ring.ring).toBeGreaterThan(BATCHES);
     expect(server.agents.ingest.ring.held).toBe(0);
+    // What an operator sees of it.
+    const health = (await (await fetch(`${base}/healthz`)).json()) as { ingestQueue: IngestQueueStats };
+    expect(health.ingestQueue.reads.borrowed).toBe(socketReads.borrowed);
+    expect(health.ingestQueue.copies.ring).toBe(server.agents.ingest.ring.counts.ring);
   }, 30_000);
 
   it('reads a frame split across reads, a ping and a close from copies while other agents overwrite the buffer', async () => {
