@@ -4,7 +4,9 @@
 //   --target tidemark  a `tidemark server` by its checkout's launcher (its flags), watched from a dashboard for
 //                      100 hosts as ingest-peers.mjs does (latency: sample timestamp -> dashboard);
 //   --target bare-ws   bench/bare-ws-server.mjs under the launcher's V8 flags: a ws server that only counts the
-//                      frames, holding --ballast-mb of live objects — the trigger without Tidemark's code.
+//                      frames, holding --ballast-mb of live objects — the trigger without Tidemark's code;
+//                      --bare-reads shared reads its sockets into Tidemark's shared read buffer
+//                      (server/socket-reads.ts), node (the default) as Node reads them.
 // Over the measurement window, for the main isolate: major GCs per second by what V8 says started their marking
 // (e.g. "external memory pressure", "task"), the seconds between starts, and per cycle the marking's wall time,
 // the main thread's marking steps, the final pause and the heap before/after; for tidemark, delivery p50/p99 and
@@ -12,7 +14,8 @@
 // of the window those stretches cover. Times in V8's trace count from the isolate's start; bench/gc-clock.mjs,
 // preloaded, puts them on the epoch.
 // Usage: node bench/gc-triggers.mjs [--target tidemark|bare-ws] [--hosts 11000] [--warmup 45] [--measure 30]
-//   [--port 26080] [--node-flags "…"] [--ballast-mb 400] [--tidemark-dir DIR] [--keep FILE (the server's log)]
+//   [--port 26080] [--node-flags "…"] [--ballast-mb 400] [--bare-reads node|shared] [--tidemark-dir DIR]
+//   [--keep FILE (the server's log)]
 //   (run `npm run build` first)
 import { fork, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -40,6 +43,7 @@ const measureS = numberArg('measure', 30);
 const port = numberArg('port', 26080);
 const nodeFlags = arg('node-flags', '');
 const ballastMB = numberArg('ballast-mb', 400);
+const bareReads = arg('bare-reads', 'node');
 const tidemarkDir = path.resolve(arg('tidemark-dir', path.join(here, '..')));
 const keep = arg('keep', null);
 const WATCHED = 100;
@@ -110,7 +114,7 @@ function startServer() {
   const stdio = ['ignore', openSync(log, 'a'), 'inherit'];
   if (target === 'bare-ws') {
     const args = [...launcherServerFlags(), ...traceFlags, path.join(here, 'bare-ws-server.mjs'), String(port)];
-    return spawn(process.execPath, [...args, String(ballastMB)], { stdio });
+    return spawn(process.execPath, [...args, String(ballastMB), bareReads], { stdio });
   }
   return launchServer({
     tidemarkDir,
@@ -174,7 +178,7 @@ function report({ from, to, load, deliveries }) {
   const cycles = majorCycles().filter((c) => c.end >= from && c.end <= to);
   const windowS = (to - from) / 1000;
   console.log(`# gc-triggers: ${target}, ${hosts} hosts, ${warmupS} s warm-up + ${measureS} s`);
-  const what = target === 'tidemark' ? `tidemark ${tidemarkDir}` : `ballast ${ballastMB} MB`;
+  const what = target === 'tidemark' ? `tidemark ${tidemarkDir}` : `ballast ${ballastMB} MB, reads ${bareReads}`;
   console.log(`# ${what}; extra node flags: ${nodeFlags || '(none)'}; ${machine()}`);
   console.log(`# load average ${load.map((l) => l.toFixed(1)).join(' → ')}`);
   const byReason = new Map();

@@ -83,7 +83,10 @@ try {
 }
 
 function report({ t0, t1, load, deliveries, ingested, genLagMs }) {
-  if (keep) writeFileSync(path.join(keep, 'deliveries.json'), JSON.stringify(deliveries));
+  if (keep) {
+    mkdirSync(keep, { recursive: true });
+    writeFileSync(path.join(keep, 'deliveries.json'), JSON.stringify(deliveries));
+  }
   const stalls = readFileSync(stallLog, 'utf8')
     .split('\n')
     .filter(Boolean)
