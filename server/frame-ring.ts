@@ -21,7 +21,7 @@ export class FrameRing {
   private first = 0;
   /** Copies held in the ring itself. */
   private inRing = 0;
-  /** Frames copied into the ring and frames given a buffer of their own, since start (tests, /metrics). */
+  /** Frames copied into the ring and frames given a buffer of their own, since start (tests, /healthz). */
   readonly counts = { ring: 0, own: 0 };
 
   constructor(private readonly size = FRAME_RING_BYTES) {}
@@ -38,9 +38,10 @@ export class FrameRing {
     if (this.inRing === 0) this.head = this.tail = 0;
     const at = this.place(n);
     if (at < 0) {
+      const own = Buffer.from(frame);
       this.counts.own++;
       this.ends.push(-1);
-      return Buffer.from(frame);
+      return own;
     }
     this.ring ??= Buffer.allocUnsafeSlow(this.size);
     this.ring.set(frame, at);

@@ -27,8 +27,8 @@ interface Waiting {
   handle: FrameHandler<unknown>;
   data: unknown;
   isBinary: boolean;
-  /** The data is a copy in `ring`, released once handled. */
-  inRing: boolean;
+  /** The data is a copy `ring.keep` made (in the ring or on its own), released once handled or dropped. */
+  copied: boolean;
 }
 
 /**
@@ -99,9 +99,9 @@ export class IngestQueue {
    */
   submit<D>(ws: WebSocket, handle: FrameHandler<D>, data: D, isBinary: boolean): void {
     if (this.length === 0 && this.inSlice()) return handle(data, isBinary);
-    const inRing = isBorrowed(data);
-    const kept = inRing ? this.ring.keep(data) : data;
-    this.waiting.push({ ws, handle: handle as FrameHandler<unknown>, data: kept, isBinary, inRing });
+    const copied = isBorrowed(data);
+    const kept = copied ? this.ring.keep(data) : data;
+    this.waiting.push({ ws, handle: handle as FrameHandler<unknown>, data: kept, isBinary, copied });
     this.deferred++;
     if (this.length > this.highWater && !this.paused.has(ws)) {
       this.paused.add(ws);
@@ -145,7 +145,7 @@ export class IngestQueue {
       try {
         if (item.ws.readyState === item.ws.OPEN) item.handle(item.data, item.isBinary);
       } finally {
-        if (item.inRing) this.ring.done();
+        if (item.copied) this.ring.done();
       }
     } while (this.length > 0 && performance.now() - start < this.sliceMs);
     if (this.length === 0) {

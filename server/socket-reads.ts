@@ -15,7 +15,8 @@
  * frames: it then parses every frame, emits every message synchronously and
  * keeps nothing. Any other read (a frame split across reads, a control
  * frame, a fragment, anything malformed) goes to it as a copy, as Node would
- * have given it. The frames' handlers keep nothing either: the decoder
+ * have given it; once a close frame or an error ended the receiver, reads
+ * are dropped, as ws drops them. The frames' handlers keep nothing either: the decoder
  * copies values and extras, and the ingest queue copies a frame it defers
  * (frame-ring.ts).
  *
@@ -29,7 +30,7 @@ import type { WebSocket } from 'ws';
 export const READ_BUFFER_BYTES = 64 * 1024;
 const readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
 
-/** Reads handed to ws as they lay in the shared buffer, and reads copied first, since start (/metrics, tests). */
+/** Reads handed to ws as they lay in the shared buffer, and reads copied first, since start (/healthz, tests). */
 export const socketReads = { borrowed: 0, copied: 0 };
 
 /** Whether `data` is a view of the shared read buffer (and so must be copied to outlive its handling). */
@@ -37,12 +38,15 @@ export function isBorrowed(data: unknown): data is Buffer {
   return data instanceof Uint8Array && data.buffer === readBuffer.buffer;
 }
 
-/** The receiver fields read here (ws 8's Receiver): whether it is between frames. */
+/** The receiver fields read here (ws 8's Receiver): whether it is between frames, and whether it still reads. */
 interface ReceiverState {
   _state?: unknown;
   _bufferedBytes?: unknown;
   _fragmented?: unknown;
   _errored?: unknown;
+  _allowSynchronousEvents?: unknown;
+  readonly writableEnded: boolean;
+  readonly destroyed: boolean;
   write(chunk: Buffer): boolean;
 }
 
@@ -59,7 +63,7 @@ export function readIntoSharedBuffer(ws: WebSocket): boolean {
   const inner = ws as unknown as { _socket?: Socket; _receiver?: ReceiverState };
   const socket = inner._socket;
   const receiver = inner._receiver;
-  if (!socket || !receiver || typeof receiver.write !== 'function') return false;
+  if (!socket || !receiver || !knownReceiver(receiver)) return false;
   const handle = (socket as unknown as { _handle?: ReadBufferHandle | null })._handle;
   const symbols = Object.getOwnPropertySymbols(socket);
   const kBuffer = symbols.find((s) => s.description === 'kBuffer');
@@ -67,8 +71,17 @@ export function readIntoSharedBuffer(ws: WebSocket): boolean {
   if (!kBuffer || !kBufferCb || typeof handle?.useUserBuffer !== 'function') return false;
   const fields = socket as unknown as Record<symbol, unknown>;
   fields[kBuffer] = readBuffer;
-  fields[kBufferCb] = (nread: number): void => {
+  // Returns false to have Node stop reading (as its own reads do when the socket's buffer is full).
+  fields[kBufferCb] = (nread: number): boolean => {
     const read = readBuffer.subarray(0, nread);
+    // ws stops listening once a close frame or a framing error ended its receiver: the rest is read and dropped
+    // until the peer's FIN, as with ws's own listener removed.
+    if (receiver.writableEnded || receiver.destroyed || receiver._errored === true) return true;
+    // Bytes still in the socket's own buffer (the upgrade's unshifted head) go first: this read queues behind them.
+    if (socket.readableLength > 0) {
+      socketReads.copied++;
+      return socket.push(Buffer.from(read));
+    }
     let chunk = read;
     if (betweenFrames(receiver) && wholeDataFrames(read)) socketReads.borrowed++;
     else {
@@ -77,9 +90,26 @@ export function readIntoSharedBuffer(ws: WebSocket): boolean {
     }
     // As ws's own 'data' listener does: a receiver that asks for a pause gets one, and resumes the socket on 'drain'.
     if (!receiver.write(chunk)) socket.pause();
+    return true;
   };
   handle.useUserBuffer(readBuffer);
   return true;
+}
+
+/**
+ * Whether the receiver has the fields read here, and emits every message
+ * while it parses (ws's default for servers): a message emitted later would
+ * be a view of a buffer read over since.
+ */
+function knownReceiver(r: ReceiverState): boolean {
+  return (
+    typeof r.write === 'function' &&
+    typeof r._state === 'number' &&
+    typeof r._bufferedBytes === 'number' &&
+    typeof r._fragmented === 'number' &&
+    typeof r._errored === 'boolean' &&
+    r._allowSynchronousEvents === true
+  );
 }
 
 /** GET_INFO in ws's receiver: the next byte starts a frame. */

@@ -9,8 +9,12 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+import type { WebSocket as ServerSocket } from 'ws';
+import tls from 'node:tls';
 import { MemoryStore } from '../../server/store/memory.js';
-import { socketReads, wholeDataFrames } from '../../server/socket-reads.js';
+import { createLogger } from '../../shared/log.js';
+import { isBorrowed, socketReads, wholeDataFrames } from '../../server/socket-reads.js';
+import type { TidemarkServer } from '../../server/server.js';
 import type { IngestQueueStats } from '../../server/ingest-queue.js';
 import { BatchEncoder } from '../../agent/batch-encoder.js';
 import type { Batch } from '../../shared/protocol.js';
@@ -142,7 +146,10 @@ describe("agents' socket reads in one shared buffer", () => {
 
   it('reads a frame split across reads, a ping and a close from copies while other agents overwrite the buffer', async () => {
     const store = new MemoryStore();
-    const { port } = await startLoopbackServer({ store });
+    const lines: string[] = [];
+    const log = createLogger('warn', 'server', (l) => lines.push(l));
+    const { server, port } = await startLoopbackServer({ store, log });
+    const seen = serverSide(server);
     const raw = await rawAgent(port);
     // Another agent whose frames land in the shared buffer between the two halves of the raw one's hello.
     const other = new WebSocket(`ws://127.0.0.1:${port}/ws/agent`, { headers: { Authorization: 'Bearer t' } });
@@ -179,12 +186,39 @@ describe("agents' socket reads in one shared buffer", () => {
     other.send(new BatchEncoder().encodeBinary(batchOf(8, 1)));
     const pong = await raw.next((f) => f.opcode === 10);
     expect(pong.payload.toString()).toBe('ping-payload-123');
+    // The server's own listeners got the ping as a copy, not a view of the buffer the next read overwrites.
+    expect(seen.pings).toEqual(['copy']);
 
-    // A close's code comes back in the server's close.
+    // A close's code comes back in the server's close; bytes after it are dropped as ws drops them, and the
+    // agent's FIN still closes the connection at once (not after ws's 30 s close timeout).
     raw.socket.write(clientFrame(8, Buffer.concat([Buffer.from([0x0f, 0xa0]), Buffer.from('done here')])));
     const close = await raw.next((f) => f.opcode === 8);
     expect(close.payload.readUInt16BE(0)).toBe(4000);
+    raw.socket.write(Buffer.alloc(100, 7));
+    await new Promise((r) => setTimeout(r, 20));
+    const ended = Date.now();
+    raw.socket.end();
+    await until(() => seen.closed.length === 1, 5000, 'the server to close the raw connection');
+    expect(seen.closed[0]! - ended).toBeLessThan(2000);
+    // Dropped, not written to a receiver that has ended ("write after end", a warning per connection).
+    expect(lines.filter((l) => l.includes('agent socket error'))).toEqual([]);
   });
+
+  it('reads in order an agent that sends its first frame with its upgrade request, over TLS', async () => {
+    const certs = makeCerts();
+    const { port } = await startLoopbackServer({ tls: { certFile: certs.serverCert, keyFile: certs.serverKey } });
+    const socket = tls.connect({ port, host: '127.0.0.1', ca: readFileSync(certs.caCert) });
+    onTestFinished(() => void socket.destroy());
+    await new Promise((r, j) => socket.once('secureConnect', r).once('error', j));
+    const replies: Buffer[] = [];
+    socket.on('data', (d: Buffer) => replies.push(d));
+    // The request and the first bytes of the hello in one TLS record, the rest in the next: the server reads
+    // both in one go, the first bytes as the upgrade's head.
+    const helloFrame = clientFrame(1, Buffer.from(hello('piped')));
+    socket.write(Buffer.concat([Buffer.from(upgradeRequest(port)), helloFrame.subarray(0, 10)]));
+    socket.write(helloFrame.subarray(10));
+    await until(() => Buffer.concat(replies).includes('"welcome"'), 5000, 'the welcome');
+  }, 60_000);
 
   it('reads agents over TLS into the shared buffer too, and stores what they sent', async () => {
     const certs = makeCerts();
@@ -216,16 +250,31 @@ interface ServerFrame {
   payload: Buffer;
 }
 
+/** An agent's opening handshake, written by hand. */
+const upgradeRequest = (port: number) =>
+  `GET /ws/agent HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+  `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
+  'Authorization: Bearer t\r\n\r\n';
+
+/** What the server's side of each agent connection saw: pings (a copy or a view of the shared buffer), closes. */
+function serverSide(server: TidemarkServer) {
+  const seen = { pings: [] as string[], closed: [] as number[] };
+  const accept = server.agents.accept.bind(server.agents);
+  server.agents.accept = (ws: ServerSocket, ...rest) => {
+    ws.on('ping', (d) => seen.pings.push(isBorrowed(d) ? 'view' : 'copy'));
+    ws.on('close', () => seen.closed.push(Date.now()));
+    accept(ws, ...rest);
+  };
+  return seen;
+}
+
 /** An agent on a bare TCP socket: the upgrade by hand, then frames written byte by byte as the test says. */
 async function rawAgent(port: number) {
-  const socket = net.connect(port, '127.0.0.1');
+  // Half-open allowed: the test, not Node, decides when this side ends, so it can write after the server's close.
+  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
   onTestFinished(() => void socket.destroy());
   await new Promise((r, j) => socket.once('connect', r).once('error', j));
-  socket.write(
-    `GET /ws/agent HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
-      'Authorization: Bearer t\r\n\r\n',
-  );
+  socket.write(upgradeRequest(port));
   let pending = Buffer.alloc(0);
   let upgraded = false;
   const frames: ServerFrame[] = [];
