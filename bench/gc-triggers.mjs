@@ -84,15 +84,23 @@ try {
   await sleep(warmupS * 1000);
   const from = Date.now();
   const load0 = os.loadavg()[0];
+  const ingest0 = await ingestQueue();
   if (watch) watch.measuring = true;
   await sleep(measureS * 1000);
   if (watch) watch.measuring = false;
   const to = Date.now();
   const load1 = os.loadavg()[0];
+  const ingest1 = await ingestQueue();
+  const d = (f) => (ingest0 && ingest1 ? f(ingest1) - f(ingest0) : null);
+  const reads =
+    ingest0 && ingest1
+      ? `# over the window: socket reads in place ${d((q) => q.reads.borrowed)}, copied ${d((q) => q.reads.copied)}; ` +
+        `waiting frames copied into the ring ${d((q) => q.copies.ring)}, on their own ${d((q) => q.copies.own)}`
+      : null;
   watch?.close();
   if (server.exitCode !== null) throw new Error(`the server exited; its log is in ${dir}`);
   await sleep(500);
-  report({ from, to, load: [load0, load1], deliveries: watch?.deliveries ?? null });
+  report({ from, to, load: [load0, load1], deliveries: watch?.deliveries ?? null, reads });
 } finally {
   gen?.child.kill('SIGKILL');
   server.kill('SIGKILL');
@@ -132,6 +140,13 @@ async function listening() {
     await sleep(100);
   }
   throw new Error('the bare ws server did not listen within a minute');
+}
+
+/** Tidemark's ingest queue figures from /healthz (reads into the shared buffer, copies), or null for bare-ws. */
+async function ingestQueue() {
+  if (target !== 'tidemark') return null;
+  const h = /** @type {any} */ (await (await fetch(`${base}/healthz`)).json());
+  return h.ingestQueue?.reads ? h.ingestQueue : null;
 }
 
 /** The epoch of V8's trace time 0 on the main thread, from bench/gc-clock.mjs's collection (see there). */
@@ -174,13 +189,14 @@ function majorCycles() {
   return cycles.filter((c) => c.isolate === main);
 }
 
-function report({ from, to, load, deliveries }) {
+function report({ from, to, load, deliveries, reads }) {
   const cycles = majorCycles().filter((c) => c.end >= from && c.end <= to);
   const windowS = (to - from) / 1000;
   console.log(`# gc-triggers: ${target}, ${hosts} hosts, ${warmupS} s warm-up + ${measureS} s`);
   const what = target === 'tidemark' ? `tidemark ${tidemarkDir}` : `ballast ${ballastMB} MB, reads ${bareReads}`;
   console.log(`# ${what}; extra node flags: ${nodeFlags || '(none)'}; ${machine()}`);
   console.log(`# load average ${load.map((l) => l.toFixed(1)).join(' → ')}`);
+  if (reads) console.log(reads);
   const byReason = new Map();
   for (const c of cycles) byReason.set(c.reason, (byReason.get(c.reason) ?? 0) + 1);
   const starts = cycles.map((c) => c.start);
