@@ -57,7 +57,7 @@ describe('the server launcher', () => {
     expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=131072');
     expect(environ).toContain('MALLOC_ARENA_MAX=2');
     // node, the heap's two flags, then the CLI
-    expect(argv.slice(1, 3)).toEqual(['--max-semi-space-size=8', '--heap-growing-percent=20']);
+    expect(argv.slice(1, 3)).toEqual(['--max-semi-space-size=8', '--heap-growing-percent=100']);
     expect(path.resolve(argv[3]!)).toBe(path.join(REPO, 'dist/cli/main.js'));
   }, 60_000);
 
