@@ -91,7 +91,7 @@ try {
   const to = Date.now();
   const load1 = os.loadavg()[0];
   const ingest1 = await ingestQueue();
-  const d = (f) => (ingest0 && ingest1 ? f(ingest1) - f(ingest0) : null);
+  const d = (f) => f(ingest1) - f(ingest0);
   const reads =
     ingest0 && ingest1
       ? `# over the window: socket reads in place ${d((q) => q.reads.borrowed)}, copied ${d((q) => q.reads.copied)}; ` +
